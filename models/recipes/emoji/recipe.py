@@ -1,0 +1,545 @@
+#!/usr/bin/python3
+"""Orrery emoji pack recipe: Noto Color Emoji -> convolutional VAE -> ONNX + TopK SAEs.
+
+    /usr/bin/python3 models/recipes/emoji/recipe.py            # full pack into models/emoji/
+    /usr/bin/python3 models/recipes/emoji/recipe.py --smoke    # every stage on a tiny slice, temp dir
+    /usr/bin/python3 models/recipes/emoji/recipe.py --fixture  # tests/fixtures/packs/emoji-tiny/
+
+Stages: data (render + split) -> vae (train) -> export (fp16 ONNX, parity vs onnxruntime-node)
+-> saes (latent, decoder.hook_spatial) -> evaluate (PSNR/SSIM, FVE, dead, L0, metadata AUC)
+-> figures (feature turned before/after) -> pack (manifest, examples sheet, metrics.json).
+Uses Debian's python3-torch on one CPU thread; everything is seeded. The trained VAE is kept in
+the work folder, so `--reuse-vae` reruns the later stages without training again.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import dataclasses
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, HERE)
+
+from emoji_data import BACKGROUND, load_dataset  # noqa: E402
+from emoji_sae import SaeConfig, evaluate_sae, load_saelens, save_saelens, train_sae  # noqa: E402
+from emoji_vae import EmojiVae, VaeShape, vae_loss  # noqa: E402
+
+PARITY_TOL = 1e-3
+OPSET = 17
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    name: str
+    limit: int | None  # number of emoji (None = all)
+    shape: VaeShape
+    epochs: int
+    batch: int
+    lr: float
+    beta: float  # KL weight against the per-image sum of squared errors
+    posterior_samples: int  # extra z ~ q(z|x) per training image for the SAEs
+    sae_latent: SaeConfig
+    sae_spatial: SaeConfig
+    figures: bool
+
+
+TINY = VaeShape(latent_dim=8, spatial_channels=8, enc=(4, 8, 8, 8), head=8, tail=(8, 4, 4))
+PRESETS = {
+    "full": Preset("full", None, VaeShape(), epochs=40, batch=64, lr=2e-3, beta=0.05, posterior_samples=15,
+                   sae_latent=SaeConfig(d_sae=512, k=16, steps=6000, batch=512),
+                   sae_spatial=SaeConfig(d_sae=2048, k=16, steps=6000, batch=1024, dead_after=200_000),
+                   figures=True),
+    "smoke": Preset("smoke", 40, TINY, epochs=2, batch=16, lr=3e-3, beta=0.05, posterior_samples=2,
+                    sae_latent=SaeConfig(d_sae=32, k=4, steps=40, batch=64, dead_after=1000),
+                    sae_spatial=SaeConfig(d_sae=32, k=4, steps=40, batch=128, dead_after=5000),
+                    figures=True),
+    "fixture": Preset("fixture", 24, TINY, epochs=4, batch=8, lr=3e-3, beta=0.05, posterior_samples=2,
+                      sae_latent=SaeConfig(d_sae=32, k=4, steps=60, batch=64, dead_after=1000),
+                      sae_spatial=SaeConfig(d_sae=32, k=4, steps=60, batch=128, dead_after=5000),
+                      figures=False),
+}
+
+LATENT_HOOK = "latent"
+SPATIAL_HOOK = "decoder.hook_spatial"
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def seed_all(seed: int) -> None:
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+
+
+# ---------------------------------------------------------------------------------------- vae
+def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, ckpt: str) -> tuple[EmojiVae, list]:
+    seed_all(seed)
+    model = EmojiVae(p.shape)
+    opt = torch.optim.Adam(model.parameters(), lr=p.lr)
+    n = x_train.shape[0]
+    steps_per_epoch = math.ceil(n / p.batch)
+    total = p.epochs * steps_per_epoch
+    warm = max(1, min(200, total // 20))
+    g = torch.Generator().manual_seed(seed)
+    history, step = [], 0
+    for epoch in range(p.epochs):
+        model.train()
+        perm = torch.randperm(n, generator=g)
+        # KL weight ramps up over the first quarter so the decoder learns to draw first.
+        beta = p.beta * min(1.0, (epoch + 1) / max(1, p.epochs // 4))
+        t0, se_sum, kl_sum = time.time(), 0.0, 0.0
+        for b in range(steps_per_epoch):
+            lr = p.lr * min(1.0, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / total)))
+            for group in opt.param_groups:
+                group["lr"] = lr
+            batch = x_train[perm[b * p.batch:(b + 1) * p.batch]]
+            recon, mu, logvar = model(batch)
+            loss, se, kl = vae_loss(recon, batch, mu, logvar, beta)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            se_sum += se.item() * batch.shape[0]
+            kl_sum += kl.item() * batch.shape[0]
+            step += 1
+        val = reconstruct(model, x_val)
+        val_mse = float(((val - x_val) ** 2).mean())
+        rec = {"epoch": epoch + 1, "beta": beta, "train_se": se_sum / n, "train_kl": kl_sum / n,
+               "train_mse": se_sum / n / x_train[0].numel(), "val_mse": val_mse,
+               "val_psnr_of_mean_mse": 10 * math.log10(1.0 / max(val_mse, 1e-12)), "seconds": time.time() - t0}
+        history.append(rec)
+        log(f"vae epoch {epoch + 1}/{p.epochs} se {rec['train_se']:.1f} kl {rec['train_kl']:.1f} "
+            f"val_mse {val_mse:.5f} ({rec['seconds']:.0f}s)")
+        torch.save({"state": model.state_dict(), "shape": dataclasses.asdict(p.shape), "history": history,
+                    "epochs_done": epoch + 1, "preset": p.name, "seed": seed}, ckpt)
+    return model, history
+
+
+@torch.no_grad()
+def reconstruct(model: EmojiVae, x: torch.Tensor) -> torch.Tensor:
+    model.eval()
+    return torch.cat([model(c, sample=False)[0] for c in x.split(256)])
+
+
+@torch.no_grad()
+def encode_all(model: EmojiVae, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    mus, logvars = zip(*[model.encoder(c) for c in x.split(256)])
+    return torch.cat(mus), torch.cat(logvars)
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-image SSIM, Gaussian 11x11 window (sigma 1.5), data range 1, mean over RGB and pixels."""
+    coords = torch.arange(11, dtype=torch.float32) - 5
+    g1 = torch.exp(-coords ** 2 / (2 * 1.5 ** 2))
+    g1 /= g1.sum()
+    win = (g1[:, None] * g1[None, :]).expand(3, 1, 11, 11).contiguous()
+
+    def blur(t):
+        return F.conv2d(t, win, groups=3)
+
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    mu_a, mu_b = blur(a), blur(b)
+    va = blur(a * a) - mu_a ** 2
+    vb = blur(b * b) - mu_b ** 2
+    cov = blur(a * b) - mu_a * mu_b
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (va + vb + c2))
+    return s.flatten(1).mean(1)
+
+
+def recon_metrics(x: torch.Tensor, r: torch.Tensor) -> dict:
+    mse = ((x - r) ** 2).flatten(1).mean(1)
+    psnr = 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
+    return {"psnr_db": float(psnr.mean()), "psnr_db_median": float(psnr.median()),
+            "ssim": float(ssim(x, r).mean()), "mse": float(mse.mean()), "images": int(x.shape[0])}
+
+
+# ------------------------------------------------------------------------------------- export
+def _b64(t: torch.Tensor) -> dict:
+    a = t.detach().numpy().astype("<f4")
+    return {"dims": list(a.shape), "data": base64.b64encode(a.tobytes()).decode()}
+
+
+def export_onnx(model: EmojiVae, pack: str, ref_images: torch.Tensor, ref_path: str) -> dict:
+    """Exports the three graphs (model already frozen to fp16 weights) and writes torch references."""
+    model.eval()
+    s = model.shape
+    specs = [
+        ("encoder.onnx", model.encoder, torch.zeros(2, 3, 64, 64), ["image"], ["mu", "logvar"]),
+        ("decoder_head.onnx", model.decoder_head, torch.zeros(2, s.latent_dim), ["latent"], ["spatial"]),
+        ("decoder_tail.onnx", model.decoder_tail, torch.zeros(2, s.spatial_channels, 8, 8), ["spatial"], ["image"]),
+    ]
+    for fname, module, dummy, ins, outs in specs:
+        torch.onnx.export(module, (dummy,), os.path.join(pack, fname), input_names=ins, output_names=outs,
+                          dynamic_axes={n: {0: "batch"} for n in ins + outs}, opset_version=OPSET,
+                          do_constant_folding=False)
+    with torch.no_grad():
+        mu, logvar = model.encoder(ref_images)
+        z = torch.cat([mu, mu[:1] + torch.randn(1, s.latent_dim, generator=torch.Generator().manual_seed(7))])
+        spatial = model.decoder_head(z)
+        image = model.decoder_tail(spatial)
+    ref = {"tolerance": PARITY_TOL, "graphs": [
+        {"file": "encoder.onnx", "inputs": {"image": _b64(ref_images)},
+         "outputs": {"mu": _b64(mu), "logvar": _b64(logvar)}},
+        {"file": "decoder_head.onnx", "inputs": {"latent": _b64(z)}, "outputs": {"spatial": _b64(spatial)}},
+        {"file": "decoder_tail.onnx", "inputs": {"spatial": _b64(spatial)}, "outputs": {"image": _b64(image)}},
+    ]}
+    with open(ref_path, "w") as fh:
+        json.dump(ref, fh)
+    return {f: os.path.getsize(os.path.join(pack, f)) for f, *_ in specs}
+
+
+def check_parity(pack: str, ref_path: str) -> str:
+    proc = subprocess.run(["node", os.path.join(HERE, "parity.mjs"), pack, ref_path],
+                          capture_output=True, text=True)
+    out = (proc.stdout + proc.stderr).strip()
+    for line in out.splitlines():
+        log("parity:", line)
+    if proc.returncode != 0:
+        raise SystemExit(f"ONNX parity check failed (node parity.mjs exited {proc.returncode})")
+    return out
+
+
+# ---------------------------------------------------------------------------------- analysis
+def average_ranks(a: np.ndarray) -> np.ndarray:
+    """Column-wise ranks (1-based) with ties averaged; a: [N, F]."""
+    n, f = a.shape
+    order = np.argsort(a, axis=0, kind="mergesort")
+    ranks = np.empty_like(a, dtype=np.float64)
+    for j in range(f):
+        col = a[order[:, j], j]
+        r = np.arange(1, n + 1, dtype=np.float64)
+        starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
+        ends = np.r_[starts[1:], n]
+        for s_, e_ in zip(starts, ends):
+            if e_ - s_ > 1:
+                r[s_:e_] = (s_ + 1 + e_) / 2.0
+        ranks[order[:, j], j] = r
+    return ranks
+
+
+def auc_all(ranks: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """AUC of every feature (column) for the boolean labels pos (Mann-Whitney U)."""
+    n_pos = pos.sum()
+    n_neg = len(pos) - n_pos
+    return (ranks[pos].sum(0) - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
+
+
+def metadata_aucs(f_train: np.ndarray, f_val: np.ndarray, meta_train: list[dict], meta_val: list[dict],
+                  min_train: int = 3, min_val: int = 2) -> dict:
+    """For each metadata value: the best feature chosen on train, and its AUC on held-out emoji."""
+    r_train, r_val = average_ranks(f_train), average_ranks(f_val)
+    out = {}
+    for field in ("group", "subgroup"):
+        values = sorted({m[field] for m in meta_train} | {m[field] for m in meta_val})
+        rows = []
+        for v in values:
+            pt = np.array([m[field] == v for m in meta_train])
+            pv = np.array([m[field] == v for m in meta_val])
+            if pt.sum() < min_train or pv.sum() < min_val or pt.all() or pv.all():
+                continue
+            auc_t = auc_all(r_train, pt)
+            best = int(np.argmax(auc_t))
+            auc_v = float(auc_all(r_val, pv)[best])
+            rows.append({"value": v, "feature": best, "train_auc": float(auc_t[best]), "val_auc": auc_v,
+                         "train_n": int(pt.sum()), "val_n": int(pv.sum())})
+        out[field] = {
+            "values_evaluated": len(rows),
+            "values_with_val_auc_ge_0.85": sum(r["val_auc"] >= 0.85 for r in rows),
+            "values_with_train_auc_ge_0.85": sum(r["train_auc"] >= 0.85 for r in rows),
+            "mean_val_auc": float(np.mean([r["val_auc"] for r in rows])) if rows else None,
+            "rows": rows,
+        }
+    return out
+
+
+# ----------------------------------------------------------------------------------- figures
+def to_uint8(x: torch.Tensor) -> np.ndarray:
+    return (x.clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def write_sheet(images: np.ndarray, path: str, columns: int) -> None:
+    from PIL import Image
+
+    n, t = images.shape[0], images.shape[1]
+    rows = math.ceil(n / columns)
+    ground = tuple(int(round(255 * v)) for v in BACKGROUND)
+    sheet = Image.new("RGB", (columns * t, rows * t), ground)
+    for i in range(n):
+        sheet.paste(Image.fromarray(images[i]), ((i % columns) * t, (i // columns) * t))
+    sheet.save(path, optimize=True)
+
+
+def steering_figure(model: EmojiVae, sae, mu: torch.Tensor, feature: int, value: float, path: str,
+                    originals: torch.Tensor, title: str) -> None:
+    """Rows: original, decode(z) before, decode after pinning feature to value (SAE error kept)."""
+    from PIL import Image, ImageDraw
+
+    with torch.no_grad():
+        f = sae.encode(mu)
+        delta = (value - f[:, feature])[:, None] * sae.W_dec[feature][None, :]
+        before = model.decode(mu)
+        after = model.decode(mu + delta)
+    rows = [to_uint8(originals), to_uint8(before), to_uint8(after)]
+    n, scale, pad_top = mu.shape[0], 2, 16
+    img = Image.new("RGB", (n * 64 * scale, 3 * 64 * scale + pad_top), (255, 255, 255))
+    ImageDraw.Draw(img).text((4, 2), title, fill=(0, 0, 0))
+    for r, row in enumerate(rows):
+        for i in range(n):
+            tile = Image.fromarray(row[i]).resize((64 * scale, 64 * scale), Image.NEAREST)
+            img.paste(tile, (i * 64 * scale, pad_top + r * 64 * scale))
+    img.save(path, optimize=True)
+
+
+def colour_scores(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-image colour of the drawn pixels (those away from the grey ground); x: [N,3,H,W] in [0,1]."""
+    ground = np.array(BACKGROUND, dtype=np.float32)[None, :, None, None]
+    ink = (np.abs(x - ground).sum(1) > 0.12).astype(np.float32)  # [N,H,W]
+    w = ink / np.maximum(ink.sum((1, 2), keepdims=True), 1)
+    r, g, b = (np.sum(x[:, c] * w, axis=(1, 2)) for c in range(3))
+    return {"red": r - (g + b) / 2, "yellow": (r + g) / 2 - b, "blue": b - (r + g) / 2, "green": g - (r + b) / 2}
+
+
+# -------------------------------------------------------------------------------------- main
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--smoke", action="store_true", help="tiny slice, all stages, temp dir (CI)")
+    mode.add_argument("--fixture", action="store_true", help="write tests/fixtures/packs/emoji-tiny")
+    ap.add_argument("--out", help="pack folder (default by mode)")
+    ap.add_argument("--work", help="work folder for caches, checkpoints, parity references")
+    ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--epochs", type=int, help="override the preset's VAE epochs")
+    ap.add_argument("--reuse-vae", action="store_true", help="use the VAE checkpoint in the work folder")
+    ap.add_argument("--val-fraction", type=float, default=0.1)
+    args = ap.parse_args()
+
+    torch.set_num_threads(1)
+    preset = PRESETS["smoke" if args.smoke else "fixture" if args.fixture else "full"]
+    if args.epochs:
+        preset = dataclasses.replace(preset, epochs=args.epochs)
+    tmp = tempfile.mkdtemp(prefix="orrery-emoji-") if args.smoke else None
+    pack = args.out or (os.path.join(tmp, "pack") if args.smoke else
+                        os.path.join(REPO, "tests/fixtures/packs/emoji-tiny") if args.fixture else
+                        os.path.join(REPO, "models/emoji"))
+    work = args.work or (os.path.join(tmp, "work") if tmp else os.path.join(HERE, "work", preset.name))
+    os.makedirs(work, exist_ok=True)
+    if os.path.isdir(pack):
+        shutil.rmtree(pack)
+    os.makedirs(pack)
+    timings: dict[str, float] = {}
+    t_all = time.time()
+
+    # data ------------------------------------------------------------------------------------
+    t = time.time()
+    data = load_dataset(os.path.join(work, "emoji64.npz") if not args.smoke else "", args.val_fraction,
+                        args.seed, preset.limit)
+    images = torch.from_numpy(data["images"]).permute(0, 3, 1, 2).float() / 255.0
+    split = np.array(data["split"])
+    tr, va = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
+    x_train, x_val = images[tr], images[va]
+    meta = [{"group": e.group, "subgroup": e.subgroup} for e in data["emojis"]]
+    timings["data_s"] = time.time() - t
+    log(f"data: {len(images)} emoji ({len(tr)} train, {len(va)} val), {len(data['dropped'])} not drawable")
+
+    # vae ---------------------------------------------------------------------------------------
+    t = time.time()
+    ckpt = os.path.join(work, "vae.pt")
+    if args.reuse_vae:
+        state = torch.load(ckpt)
+        model = EmojiVae(VaeShape(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["shape"].items()}))
+        model.load_state_dict(state["state"])
+        history = state["history"]
+        log(f"vae: reusing {ckpt} ({state['epochs_done']} epochs)")
+        vae_seconds = sum(h["seconds"] for h in history)
+    else:
+        model, history = train_vae(preset, x_train, x_val, args.seed, ckpt)
+        vae_seconds = time.time() - t
+    timings["vae_train_s"] = vae_seconds
+    model.eval()
+    model.freeze_half()  # from here on every number comes from the fp16 weights the ONNX files hold
+
+    # evaluate reconstruction --------------------------------------------------------------------
+    recon_val, recon_train = reconstruct(model, x_val), reconstruct(model, x_train)
+    recon = {"val": recon_metrics(x_val, recon_val), "train": recon_metrics(x_train, recon_train)}
+    log(f"recon val: PSNR {recon['val']['psnr_db']:.2f} dB SSIM {recon['val']['ssim']:.4f}")
+
+    # export + parity -----------------------------------------------------------------------------
+    t = time.time()
+    ref_path = os.path.join(work, "parity_reference.json")
+    sizes = export_onnx(model, pack, x_val[:3], ref_path)
+    parity_log = check_parity(pack, ref_path)
+    timings["export_s"] = time.time() - t
+
+    # SAEs ------------------------------------------------------------------------------------------
+    t = time.time()
+    mu_all, logvar_all = encode_all(model, images)
+    g = torch.Generator().manual_seed(args.seed + 1)
+    mu_tr, lv_tr = mu_all[tr], logvar_all[tr]
+    z_extra = [mu_tr + torch.randn(mu_tr.shape, generator=g) * torch.exp(0.5 * lv_tr)
+               for _ in range(preset.posterior_samples)]
+    z_train = torch.cat([mu_tr] + z_extra)
+    with torch.no_grad():
+        def spatial_vectors(z):  # [N, C, 8, 8] -> [N*64, C]
+            return torch.cat([model.decoder_head(c) for c in z.split(512)]).permute(0, 2, 3, 1).reshape(-1, preset.shape.spatial_channels)
+        s_train = spatial_vectors(torch.cat([mu_tr] + z_extra[:3]))
+        s_val = spatial_vectors(mu_all[va])
+    saes, sae_metrics = {}, {}
+    for hook, cfg, x_fit, x_eval, d in (
+        (LATENT_HOOK, preset.sae_latent, z_train, mu_all[va], f"sae/{LATENT_HOOK}"),
+        (SPATIAL_HOOK, preset.sae_spatial, s_train, s_val, f"sae/{SPATIAL_HOOK}"),
+    ):
+        log(f"sae {hook}: {x_fit.shape[0]} samples x {x_fit.shape[1]}, d_sae {cfg.d_sae}, k {cfg.k}")
+        t_s = time.time()
+        sae, train_info = train_sae(x_fit, cfg, args.seed + (1 if hook == LATENT_HOOK else 2), log=log)
+        sae.eval()
+        on_train = evaluate_sae(sae, x_fit)
+        save_saelens(sae, os.path.join(pack, d), hook, on_train["density"], "orrery-emoji-vae",
+                     "fonts-noto-color-emoji + unicode-data emoji-test.txt",
+                     context_size=1 if hook == LATENT_HOOK else 64)
+        sae = load_saelens(os.path.join(pack, d))  # evaluate what was written
+        on_val = evaluate_sae(sae, x_eval)
+        all_x = torch.cat([x_fit, x_eval])
+        on_all = evaluate_sae(sae, all_x)
+        saes[hook] = sae
+        sae_metrics[hook] = {
+            "id": f"{'latent' if hook == LATENT_HOOK else 'spatial'}-{cfg.d_sae}",
+            "dir": d, "d_in": sae.d_in, "d_sae": cfg.d_sae, "k": cfg.k, "steps": cfg.steps,
+            "train_samples": int(x_fit.shape[0]), "seconds": time.time() - t_s,
+            "val": {k: v for k, v in on_val.items() if k != "density"},
+            "dead_fraction_all_samples": on_all["dead_fraction"],
+            "train_fve": on_train["fve"], **train_info,
+        }
+        log(f"sae {hook}: val FVE {on_val['fve']:.3f} dead(val) {on_val['dead_fraction']:.3f} "
+            f"dead(all) {on_all['dead_fraction']:.3f} L0 {on_val['mean_l0']:.1f}")
+    timings["saes_s"] = time.time() - t
+
+    # features vs metadata ------------------------------------------------------------------------
+    t = time.time()
+    with torch.no_grad():
+        f_lat = saes[LATENT_HOOK].encode(mu_all).numpy()
+        sp = saes[SPATIAL_HOOK]
+        f_sp = torch.cat([sp.encode(spatial_vectors(c)).reshape(c.shape[0], 64, -1).amax(1)
+                          for c in mu_all.split(64)]).numpy()
+    meta_tr, meta_va = [meta[i] for i in tr], [meta[i] for i in va]
+    aucs = {LATENT_HOOK: metadata_aucs(f_lat[tr], f_lat[va], meta_tr, meta_va),
+            SPATIAL_HOOK + " (max over positions)": metadata_aucs(f_sp[tr], f_sp[va], meta_tr, meta_va)}
+    for hook, res in aucs.items():
+        for field, r in res.items():
+            log(f"auc {hook} {field}: {r['values_with_val_auc_ge_0.85']}/{r['values_evaluated']} values "
+                f"with held-out AUC >= 0.85 (mean {r['mean_val_auc']})")
+    timings["analysis_s"] = time.time() - t
+
+    # figures ------------------------------------------------------------------------------------------
+    figures = []
+    if preset.figures:
+        fig_dir = os.path.join(pack, "figures")
+        os.makedirs(fig_dir, exist_ok=True)
+        sae = saes[LATENT_HOOK]
+        colours = colour_scores(images[tr].numpy())
+        picks = []
+        for colour in ("red", "blue", "yellow"):
+            c = colours[colour]
+            cz = (c - c.mean()) / (c.std() + 1e-8)
+            fz = (f_lat[tr] - f_lat[tr].mean(0)) / (f_lat[tr].std(0) + 1e-8)
+            corr = (fz * cz[:, None]).mean(0)
+            j = int(np.argmax(corr))
+            picks.append((f"colour-{colour}", j, f"latent feature {j}: most correlated with {colour} ink "
+                          f"(r = {corr[j]:.2f})"))
+        sub_rows = sorted(aucs[LATENT_HOOK]["subgroup"]["rows"], key=lambda r: -r["val_auc"])
+        for r in [r for r in sub_rows if r["value"] in ("country-flag", "face-smiling", "heart", "animal-mammal")][:2] or sub_rows[:2]:
+            picks.append((f"shape-{r['value']}", r["feature"], f"latent feature {r['feature']}: best for "
+                          f"subgroup '{r['value']}' (held-out AUC {r['val_auc']:.2f})"))
+        rng = np.random.default_rng(args.seed)
+        show = np.sort(rng.choice(va, size=min(8, len(va)), replace=False))
+        for slug, j, title in picks:
+            active = f_lat[tr][:, j][f_lat[tr][:, j] > 0]
+            value = float(np.quantile(active, 0.99)) * 1.5 if len(active) else 1.0
+            path = os.path.join(fig_dir, f"turn-{slug}.png")
+            steering_figure(model, sae, mu_all[show], j, value, path, images[show],
+                            f"{title}; rows: input, decode(z), pinned to {value:.2f}")
+            figures.append({"file": f"figures/turn-{slug}.png", "feature": j, "sae": sae_metrics[LATENT_HOOK]["id"],
+                            "value": value, "title": title})
+
+    # pack -----------------------------------------------------------------------------------------------
+    sheet_cols = 64 if len(images) > 256 else 8
+    write_sheet(data["images"], os.path.join(pack, "examples.png"), sheet_cols)
+    with open(os.path.join(pack, "examples.jsonl"), "w", encoding="utf-8") as fh:
+        for e, s in zip(data["emojis"], data["split"]):
+            fh.write(json.dumps({"name": e.name, "meta": {"group": e.group, "subgroup": e.subgroup}, "split": s},
+                                ensure_ascii=False) + "\n")
+    s = preset.shape
+    tiny = preset.name != "full"
+    manifest = {
+        "format": 1,
+        "id": "orrery-emoji-tiny" if tiny else "orrery-emoji",
+        "name": "Emoji (tiny test fixture)" if tiny else "Noto Color Emoji (image VAE)",
+        "kind": "image-vae",
+        "version": "1.0.0",
+        "license": "Weights: MIT (Orrery). Data: Noto Color Emoji images, SIL Open Font License 1.1 "
+                   "(Debian fonts-noto-color-emoji); emoji names, groups and subgroups from Unicode's "
+                   "emoji-test.txt, Unicode License Agreement - Data Files and Software (Debian unicode-data).",
+        "source": (f"Convolutional VAE (latent {s.latent_dim}, spatial hook {s.spatial_channels}x8x8, KL weight "
+                   f"{preset.beta}) trained by models/recipes/emoji/recipe.py (preset '{preset.name}', seed "
+                   f"{args.seed}, {preset.epochs} epochs, Debian python3-torch on one CPU thread) on "
+                   f"{len(tr)} of {len(images)} Noto Color Emoji glyphs rendered at 64x64 on a grey ground "
+                   f"({len(va)} held out, split by emoji family so skin-tone variants stay together). "
+                   f"TopK SAEs (AuxK) on the latent and on each position of the decoder's 8x8 spatial map."
+                   + (" Tiny test fixture: few emoji, tiny channels, a few training steps." if tiny else "")),
+        "model": {
+            "onnx": {"encoder": "encoder.onnx", "decoder_head": "decoder_head.onnx",
+                     "decoder_tail": "decoder_tail.onnx"},
+            "image": {"size": 64, "channels": 3, "range": [0, 1], "background": list(BACKGROUND)},
+            "latent_dim": s.latent_dim,
+            "spatial": {"hook": SPATIAL_HOOK, "channels": s.spatial_channels, "height": 8, "width": 8},
+        },
+        "saes": [{"id": sae_metrics[h]["id"], "hook": h, "dir": sae_metrics[h]["dir"]} for h in (LATENT_HOOK, SPATIAL_HOOK)],
+        "examples": {"sheet": "examples.png", "tile": 64, "meta": "examples.jsonl"},
+    }
+    with open(os.path.join(pack, "manifest.json"), "w", encoding="utf-8") as fh:
+        json.dump(manifest, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    timings["total_s"] = time.time() - t_all
+    latent_stats = {"mu_mean_abs": float(mu_all.abs().mean()), "mu_std": float(mu_all.std()),
+                    "sigma_mean": float(torch.exp(0.5 * logvar_all).mean()),
+                    "spatial_min": float(s_val.min()), "spatial_max": float(s_val.max())}
+    metrics = {
+        "preset": preset.name, "seed": args.seed, "torch": torch.__version__, "threads": 1,
+        "data": {"emoji": len(images), "train": len(tr), "val": len(va), "not_drawable": data["dropped"],
+                 "font_sha256": data["font_sha256"], "emoji_test": data["emoji_test"],
+                 "background": list(BACKGROUND)},
+        "vae": {"shape": dataclasses.asdict(s), "epochs": len(history), "beta": preset.beta,
+                "params": sum(p.numel() for n, p in model.named_parameters()),
+                "weights": "fp16 in ONNX (metrics computed with the same fp16-rounded weights)",
+                "history": history, "latent": latent_stats},
+        "reconstruction": recon,
+        "onnx": {"opset": OPSET, "bytes": sizes, "parity_tolerance": PARITY_TOL, "parity": parity_log.splitlines()},
+        "saes": sae_metrics,
+        "metadata_auc": aucs,
+        "figures": figures,
+        "timings_s": timings,
+    }
+    with open(os.path.join(pack, "metrics.json"), "w", encoding="utf-8") as fh:
+        json.dump(metrics, fh, indent=1, ensure_ascii=False)
+        fh.write("\n")
+    log(f"pack written to {pack} ({sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(pack) for f in fs) / 1e6:.2f} MB)"
+        f" in {timings['total_s']:.0f}s")
+    if tmp:
+        shutil.rmtree(tmp)
+        log("smoke: ok (temp dir removed)")
+
+
+if __name__ == "__main__":
+    main()
