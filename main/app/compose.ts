@@ -1,0 +1,46 @@
+/**
+ * The composition root: the one place that constructs services and wires them to the API.
+ * Both entries (Electron and headless) call composeApp and attach a transport.
+ */
+import { Dispatcher, type Handlers } from '../api/dispatcher';
+import { JobRegistry } from '../api/jobs';
+import { PackService } from '../packs/packService';
+import { HealthService } from '../services/healthService';
+import type { AppConfig } from './config';
+import { EventHub } from './events';
+
+export interface OrreryApp {
+  config: AppConfig;
+  dispatcher: Dispatcher;
+  events: EventHub;
+  dispose(): Promise<void>;
+}
+
+export function composeApp(config: AppConfig): OrreryApp {
+  const events = new EventHub();
+  const jobs = new JobRegistry((p) => events.emit('job.progress', p));
+  const health = new HealthService({ version: config.version, mode: config.mode });
+  const packs = new PackService({ bundled: config.bundledPacks, library: config.libraryDir });
+
+  const handlers: Handlers = {
+    'app.health': () => health.health(),
+    'packs.list': () => packs.list(),
+    'packs.import': (input, job) => packs.import(input.from, job),
+    'packs.remove': async (input) => ({ removed: await packs.remove(input.id) }),
+    'jobs.cancel': (input) => ({ cancelled: jobs.cancel(input.jobId) }),
+  };
+
+  const dispatcher = new Dispatcher(handlers, jobs, {
+    slow: (call, ms) => console.warn(`[orrery] slow call ${call}: ${ms.toFixed(0)} ms`),
+    error: (call, e) => console.error(`[orrery] ${call} failed`, e),
+  });
+
+  return {
+    config,
+    dispatcher,
+    events,
+    dispose: async () => {
+      jobs.cancelAll();
+    },
+  };
+}

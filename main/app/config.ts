@@ -1,0 +1,68 @@
+/**
+ * Where Orrery keeps things. Bundled packs live in the app's models/ folder; the user's
+ * library and data live in ~/.orrery (or ORRERY_HOME), so nothing the user made sits inside
+ * the app folder.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface AppConfig {
+  mode: 'desktop' | 'headless';
+  version: string;
+  appRoot: string;
+  bundledPacks: string;
+  libraryDir: string;
+  dataDir: string;
+}
+
+/** Walks up from `start` to the folder whose package.json names this app. */
+export function findAppRoot(start: string): string {
+  let dir = path.resolve(start);
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        const json = JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string };
+        if (json.name === 'orrery') return dir;
+      } catch {
+        // not ours: keep walking
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error(`cannot find Orrery's package.json above ${start}`);
+    dir = up;
+  }
+}
+
+export function appVersion(appRoot: string): string {
+  const json = JSON.parse(readFileSync(path.join(appRoot, 'package.json'), 'utf8')) as {
+    version?: string;
+  };
+  return json.version ?? '0.0.0';
+}
+
+export interface ConfigOverrides {
+  home?: string;
+  models?: string;
+}
+
+export function resolveConfig(
+  mode: AppConfig['mode'],
+  appRoot: string,
+  o: ConfigOverrides = {},
+): AppConfig {
+  const home = path.resolve(
+    o.home ?? process.env.ORRERY_HOME ?? path.join(os.homedir(), '.orrery'),
+  );
+  return {
+    mode,
+    version: appVersion(appRoot),
+    appRoot,
+    bundledPacks: path.resolve(
+      o.models ?? process.env.ORRERY_MODELS ?? path.join(appRoot, 'models'),
+    ),
+    libraryDir: path.join(home, 'library'),
+    dataDir: home,
+  };
+}

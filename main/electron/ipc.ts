@@ -1,0 +1,27 @@
+/**
+ * Electron transport: one invoke channel for calls, one push channel for events. Calls from
+ * frames that are not the app's own page are refused before the dispatcher sees them.
+ */
+import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
+import { fail, ipcChannels, type Result } from '../../preload/contract';
+import type { OrreryApp } from '../app/compose';
+import { isAppUrl } from './security';
+
+export function registerIpc(ipcMain: IpcMain, app: OrreryApp, appUrl: string): () => void {
+  ipcMain.handle(
+    ipcChannels.call,
+    async (event: IpcMainInvokeEvent, name: unknown, input: unknown): Promise<Result<unknown>> => {
+      const frameUrl = event.senderFrame?.url ?? '';
+      if (!isAppUrl(frameUrl, appUrl))
+        return fail('invalid_request', 'calls are only accepted from the Orrery window');
+      return app.dispatcher.dispatch(name, input);
+    },
+  );
+  return () => ipcMain.removeHandler(ipcChannels.call);
+}
+
+export function forwardEvents(app: OrreryApp, contents: WebContents): () => void {
+  return app.events.subscribe((message) => {
+    if (!contents.isDestroyed()) contents.send(ipcChannels.event, message);
+  });
+}

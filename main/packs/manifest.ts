@@ -1,0 +1,134 @@
+/**
+ * The pack manifest (models/PACK_FORMAT.md), validated with zod. Paths in a manifest are
+ * relative, forward-slashed and never leave the pack folder.
+ */
+import { z } from 'zod';
+
+const RelPath = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine((p) => !p.startsWith('/') && !p.includes('\\') && !p.split('/').includes('..'), {
+    message: 'must be a relative path inside the pack (no leading /, no .., no backslashes)',
+  });
+
+const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and - only');
+
+const Hook = z.string().min(1).max(128);
+
+const SaeRef = z.object({ id: z.string().min(1).max(64), hook: Hook, dir: RelPath });
+
+const TextModel = z.object({
+  onnx: RelPath,
+  tokenizer: RelPath,
+  hook: Hook,
+  d_model: z.number().int().positive(),
+  n_layers: z.number().int().positive(),
+  n_heads: z.number().int().positive(),
+  d_head: z.number().int().positive(),
+  context: z.number().int().positive(),
+  vocab_size: z.number().int().positive(),
+  bos_token_id: z.number().int().nonnegative().optional(),
+  eos_token_id: z.number().int().nonnegative().optional(),
+});
+
+const ImageModel = z.object({
+  onnx: z.object({ encoder: RelPath, decoder_head: RelPath, decoder_tail: RelPath }),
+  image: z.object({
+    size: z.number().int().positive(),
+    channels: z.number().int().min(1).max(4),
+    range: z.tuple([z.number(), z.number()]),
+    background: z.array(z.number()).optional(),
+  }),
+  latent_dim: z.number().int().positive(),
+  spatial: z
+    .object({
+      hook: Hook,
+      channels: z.number().int().positive(),
+      height: z.number().int().positive(),
+      width: z.number().int().positive(),
+    })
+    .optional(),
+});
+
+const GlyphModel = z.object({
+  onnx: z.object({ encoder: RelPath, decoder: RelPath }),
+  charset: z.string().min(1),
+  glyph: z
+    .object({ size: z.number().int().positive(), range: z.tuple([z.number(), z.number()]) })
+    .passthrough(),
+  style_dim: z.number().int().positive(),
+  encoder_chars: z.string().min(1),
+});
+
+const TextExamples = z.object({ texts: RelPath });
+const SheetExamples = z.object({
+  sheet: RelPath,
+  tile: z.number().int().positive(),
+  meta: RelPath,
+});
+
+const common = {
+  format: z.literal(1),
+  id: Id,
+  name: z.string().min(1).max(200),
+  version: z.string().max(40).default('0.0.0'),
+  license: z.string().max(2000),
+  source: z.string().max(10000),
+  saes: z.array(SaeRef).max(64),
+  index: RelPath.optional(),
+};
+
+export const ManifestSchema = z.discriminatedUnion('kind', [
+  z.object({
+    ...common,
+    kind: z.literal('text-lm'),
+    model: TextModel,
+    examples: TextExamples.optional(),
+  }),
+  z.object({
+    ...common,
+    kind: z.literal('image-vae'),
+    model: ImageModel,
+    examples: SheetExamples.optional(),
+  }),
+  z.object({
+    ...common,
+    kind: z.literal('glyph-cvae'),
+    model: GlyphModel,
+    examples: SheetExamples.optional(),
+  }),
+]);
+
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+/** Every file the manifest names, relative to the pack folder (SAE folders get their cfg and weights). */
+export function namedFiles(m: Manifest): string[] {
+  const files: string[] = [];
+  if (m.kind === 'text-lm') {
+    files.push(m.model.onnx, m.model.tokenizer);
+    if (m.examples) files.push(m.examples.texts);
+  } else if (m.kind === 'image-vae') {
+    files.push(m.model.onnx.encoder, m.model.onnx.decoder_head, m.model.onnx.decoder_tail);
+    if (m.examples) files.push(m.examples.sheet, m.examples.meta);
+  } else {
+    files.push(m.model.onnx.encoder, m.model.onnx.decoder);
+    if (m.examples) files.push(m.examples.sheet, m.examples.meta);
+  }
+  for (const sae of m.saes) {
+    files.push(`${sae.dir}/cfg.json`, `${sae.dir}/sae_weights.safetensors`);
+  }
+  return files;
+}
+
+/** Turns a zod error into one sentence naming the field. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .join('; ');
+}

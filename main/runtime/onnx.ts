@@ -1,0 +1,92 @@
+/**
+ * The one door to onnxruntime-node: sessions, threads, tensors. No other file imports it
+ * (lint enforces this). Callers see plain typed arrays with dims, never ort's classes.
+ */
+import * as ort from 'onnxruntime-node';
+
+export type TensorData = Float32Array | BigInt64Array | Int32Array | Uint8Array;
+
+export interface TensorLike {
+  /** dims, e.g. [batch, seq, d_model] */
+  dims: readonly number[];
+  data: TensorData;
+}
+
+export interface SessionOptions {
+  /** Threads inside one operator (ORT's intra-op pool). Default: 1 per session. */
+  intraOpThreads?: number;
+}
+
+export interface IoMeta {
+  name: string;
+  type: string;
+  /** Fixed sizes as numbers, dynamic axes by name (or -1 when unnamed). */
+  shape: (number | string)[];
+}
+
+export const onnxVersion: string = ort.env.versions.node ?? ort.env.versions.common ?? 'unknown';
+
+export function onnxBackends(): string[] {
+  return ort.listSupportedBackends().map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`);
+}
+
+function typeOf(data: TensorData): 'float32' | 'int64' | 'int32' | 'uint8' {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof BigInt64Array) return 'int64';
+  if (data instanceof Int32Array) return 'int32';
+  return 'uint8';
+}
+
+function ioMeta(meta: readonly ort.InferenceSession.ValueMetadata[]): IoMeta[] {
+  return meta.map((m) =>
+    m.isTensor
+      ? { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' ? d : d)) }
+      : { name: m.name, type: 'non-tensor', shape: [] },
+  );
+}
+
+export class OnnxSession {
+  private constructor(private readonly session: ort.InferenceSession) {}
+
+  static async create(
+    model: string | Uint8Array,
+    options: SessionOptions = {},
+  ): Promise<OnnxSession> {
+    const opts: ort.InferenceSession.SessionOptions = {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: options.intraOpThreads ?? 1,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+    };
+    const session =
+      typeof model === 'string'
+        ? await ort.InferenceSession.create(model, opts)
+        : await ort.InferenceSession.create(model, opts);
+    return new OnnxSession(session);
+  }
+
+  get inputs(): IoMeta[] {
+    return ioMeta(this.session.inputMetadata);
+  }
+
+  get outputs(): IoMeta[] {
+    return ioMeta(this.session.outputMetadata);
+  }
+
+  async run(feeds: Record<string, TensorLike>): Promise<Record<string, TensorLike>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      ortFeeds[name] = new ort.Tensor(typeOf(t.data), t.data, t.dims);
+    }
+    const results = await this.session.run(ortFeeds);
+    const out: Record<string, TensorLike> = {};
+    for (const [name, t] of Object.entries(results)) {
+      out[name] = { dims: [...t.dims], data: t.data as TensorData };
+    }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Builds ONNX models in code (ModelProto over the protobuf writer). Used by the health
+ * check's tiny model and by tests that need small, exactly known graphs.
+ * Field numbers follow onnx.proto (IR version 8, default opset domain).
+ */
+import { message, type Field } from './protobuf';
+
+const FLOAT = 1;
+const INT64 = 7;
+export type ElemType = 'float32' | 'int64';
+const elemCode: Record<ElemType, number> = { float32: FLOAT, int64: INT64 };
+
+export interface ValueInfo {
+  name: string;
+  type: ElemType;
+  /** A number is a fixed size, a string a named dynamic axis (e.g. "batch"). */
+  shape: (number | string)[];
+}
+
+export interface NodeSpec {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  name?: string;
+  /** Integer attributes only (axis, keepdims, transB …). */
+  intAttrs?: Record<string, number>;
+}
+
+export interface Initializer {
+  name: string;
+  dims: number[];
+  values: ArrayLike<number>;
+}
+
+export interface GraphSpec {
+  name: string;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  nodes: NodeSpec[];
+  initializers: Initializer[];
+  opset?: number;
+}
+
+function valueInfo(v: ValueInfo): Uint8Array {
+  const dims = v.shape.map((d) =>
+    message([typeof d === 'number' ? { n: 1, varint: d } : { n: 2, string: d }]),
+  );
+  const shape = message(dims.map((bytes) => ({ n: 1, bytes })));
+  const tensorType = message([
+    { n: 1, varint: elemCode[v.type] },
+    { n: 2, bytes: shape },
+  ]);
+  const typeProto = message([{ n: 1, bytes: tensorType }]);
+  return message([
+    { n: 1, string: v.name },
+    { n: 2, bytes: typeProto },
+  ]);
+}
+
+function attribute(name: string, value: number): Uint8Array {
+  // AttributeProto: name=1, i=3, type=20 (INT = 2)
+  return message([
+    { n: 1, string: name },
+    { n: 3, varint: value },
+    { n: 20, varint: 2 },
+  ]);
+}
+
+function node(spec: NodeSpec, index: number): Uint8Array {
+  const fields: Field[] = [
+    ...spec.inputs.map((s) => ({ n: 1, string: s })),
+    ...spec.outputs.map((s) => ({ n: 2, string: s })),
+    { n: 3, string: spec.name ?? `${spec.op}_${index}` },
+    { n: 4, string: spec.op },
+    ...Object.entries(spec.intAttrs ?? {}).map(([k, v]) => ({ n: 5, bytes: attribute(k, v) })),
+  ];
+  return message(fields);
+}
+
+function initializer(t: Initializer): Uint8Array {
+  return message([
+    { n: 1, packedVarints: t.dims },
+    { n: 2, varint: FLOAT },
+    { n: 4, packedFloats: t.values },
+    { n: 8, string: t.name },
+  ]);
+}
+
+export function buildModel(spec: GraphSpec): Uint8Array {
+  const graph = message([
+    ...spec.nodes.map((n, i) => ({ n: 1, bytes: node(n, i) })),
+    { n: 2, string: spec.name },
+    ...spec.initializers.map((t) => ({ n: 5, bytes: initializer(t) })),
+    ...spec.inputs.map((v) => ({ n: 11, bytes: valueInfo(v) })),
+    ...spec.outputs.map((v) => ({ n: 12, bytes: valueInfo(v) })),
+  ]);
+  const opset = message([
+    { n: 1, string: '' },
+    { n: 2, varint: spec.opset ?? 17 },
+  ]);
+  return message([
+    { n: 1, varint: 8 },
+    { n: 2, string: 'orrery' },
+    { n: 7, bytes: graph },
+    { n: 8, bytes: opset },
+  ]);
+}

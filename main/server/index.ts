@@ -1,0 +1,37 @@
+/**
+ * Headless entry: `npm run serve -- --port N`. Prints the URL on a line of its own.
+ */
+import path from 'node:path';
+import { composeApp } from '../app/compose';
+import { findAppRoot, resolveConfig } from '../app/config';
+import { parseServerArgs } from './args';
+import { startServer } from './server';
+
+export async function runHeadless(argv: readonly string[]): Promise<void> {
+  const args = parseServerArgs(argv);
+  const appRoot = findAppRoot(__dirname);
+  const config = resolveConfig('headless', appRoot, { home: args.home, models: args.models });
+  const app = composeApp(config);
+  const server = await startServer(app, {
+    host: args.host,
+    port: args.port,
+    token: args.token,
+    rendererDir: path.join(appRoot, 'out', 'renderer'),
+  });
+  console.log(
+    `Orrery ${config.version} (headless) serving packs from ${config.bundledPacks} and ${config.libraryDir}`,
+  );
+  console.log(server.url);
+  const stop = (): void => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (require.main === module) {
+  runHeadless(process.argv.slice(2)).catch((e: unknown) => {
+    console.error(`orrery: ${(e as Error).message}`);
+    process.exit(1);
+  });
+}

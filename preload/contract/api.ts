@@ -1,0 +1,65 @@
+/**
+ * The Orrery API: every call and event, with its schemas. Main validates every payload
+ * against these before it reaches a service; the preload and the WebSocket client are
+ * typed by them. Pure module: zod only, no Node, no DOM.
+ */
+import { z } from 'zod';
+import {
+  EmptySchema,
+  HealthSchema,
+  IdSchema,
+  JobIdSchema,
+  PackListSchema,
+  PackSummarySchema,
+  PathSchema,
+  ProgressSchema,
+} from './schemas';
+
+const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) => ({
+  input,
+  output,
+  doc,
+});
+
+export const calls = {
+  'app.health': call(
+    EmptySchema,
+    HealthSchema,
+    'Runtime health: onnxruntime version and a tiny real inference; SQLite version and FTS5.',
+  ),
+  'packs.list': call(
+    EmptySchema,
+    PackListSchema,
+    'Model packs under models/ and in the library folder, with the problems of bad ones.',
+  ),
+  'packs.import': call(
+    z.object({ from: PathSchema, jobId: JobIdSchema.optional() }).strict(),
+    PackSummarySchema,
+    'Copy a pack folder into the library after validating it; reports progress; cancellable.',
+  ),
+  'packs.remove': call(
+    z.object({ id: IdSchema }).strict(),
+    z.object({ removed: z.boolean() }),
+    'Remove an imported pack from the library (bundled packs cannot be removed).',
+  ),
+  'jobs.cancel': call(
+    z.object({ jobId: JobIdSchema }).strict(),
+    z.object({ cancelled: z.boolean() }),
+    'Cancel a running job; its call then fails with code "cancelled".',
+  ),
+} as const;
+
+export const events = {
+  'job.progress': ProgressSchema,
+} as const;
+
+export type Calls = typeof calls;
+export type CallName = keyof Calls;
+export type CallInput<K extends CallName> = z.input<Calls[K]['input']>;
+export type CallOutput<K extends CallName> = z.output<Calls[K]['output']>;
+export type EventName = keyof typeof events;
+export type EventPayload<K extends EventName> = z.output<(typeof events)[K]>;
+
+export function isCallName(name: unknown): name is CallName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(calls, name);
+}

@@ -1,0 +1,11 @@
+/**
+ * What the preload exposes as `window.orrery` in the desktop app. The headless WebSocket
+ * client implements the same shape, so the renderer cannot tell the two apart.
+ */
+import type { Result } from './result';
+import type { ServerMessage } from './wire';
+
+export interface OrreryBridge {
+  call(name: string, input: unknown): Promise<Result<unknown>>;
+  onEvent(listener: (message: Extract<ServerMessage, { type: 'event' }>) => void): () => void;
+}

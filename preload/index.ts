@@ -1,0 +1,21 @@
+/**
+ * The sandboxed preload: exposes `window.orrery` (the OrreryBridge) and nothing else. It
+ * only forwards: main validates every payload against the contract.
+ */
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import type { OrreryBridge } from './contract/bridge';
+import { ipcChannels } from './contract/channels';
+
+const bridge: OrreryBridge = {
+  call: (name, input) => ipcRenderer.invoke(ipcChannels.call, name, input),
+  onEvent: (listener) => {
+    const handler = (_event: IpcRendererEvent, message: Parameters<typeof listener>[0]): void =>
+      listener(message);
+    ipcRenderer.on(ipcChannels.event, handler);
+    return () => {
+      ipcRenderer.removeListener(ipcChannels.event, handler);
+    };
+  },
+};
+
+contextBridge.exposeInMainWorld('orrery', bridge);

@@ -1,0 +1,51 @@
+/**
+ * The renderer's one client interface. It picks the transport once (the preload's bridge in
+ * the desktop app, the WebSocket in headless mode) and types every call by the contract.
+ */
+import type {
+  CallInput,
+  CallName,
+  CallOutput,
+  EventName,
+  EventPayload,
+  OrreryBridge,
+  Result,
+} from '../../../preload/contract';
+import { apiUrl, WebSocketBridge } from './wsBridge';
+
+declare global {
+  interface Window {
+    orrery?: OrreryBridge;
+  }
+}
+
+export interface OrreryClient {
+  readonly transport: 'ipc' | 'websocket';
+  call<K extends CallName>(name: K, input: CallInput<K>): Promise<Result<CallOutput<K>>>;
+  on<K extends EventName>(event: K, listener: (payload: EventPayload<K>) => void): () => void;
+}
+
+export function createClient(
+  bridge: OrreryBridge,
+  transport: OrreryClient['transport'],
+): OrreryClient {
+  return {
+    transport,
+    call: (name, input) => bridge.call(name, input) as never,
+    on: (event, listener) =>
+      bridge.onEvent((m) => {
+        if (m.event === event) listener(m.payload as never);
+      }),
+  };
+}
+
+let client: OrreryClient | null = null;
+
+export function getClient(): OrreryClient {
+  if (!client) {
+    client = window.orrery
+      ? createClient(window.orrery, 'ipc')
+      : createClient(new WebSocketBridge(apiUrl(window.location)), 'websocket');
+  }
+  return client;
+}

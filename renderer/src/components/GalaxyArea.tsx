@@ -1,0 +1,91 @@
+import type { PackList, PackSummary } from '../../../preload/contract';
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function NoPacks({ list, onImport }: { list: PackList; onImport: () => void }) {
+  return (
+    <div className="empty" data-testid="empty-galaxy">
+      <h2>No model packs yet</h2>
+      <p>
+        Orrery looks for packs in <span className="path">{list.folders.bundled}</span> and in your
+        library, <span className="path">{list.folders.library}</span>.
+      </p>
+      <p>Put a pack folder in either place, or import one from anywhere on disk.</p>
+      <button type="button" className="primary" onClick={onImport}>
+        Import a pack…
+      </button>
+      {list.problems.length > 0 && <Problems list={list} />}
+    </div>
+  );
+}
+
+function Problems({ list }: { list: PackList }) {
+  return (
+    <ul className="problems" aria-label="Packs that could not be opened">
+      {list.problems.map((p) => (
+        <li key={`${p.dir}/${p.file}`}>
+          <span className="path">
+            {p.dir}/{p.file}
+          </span>
+          : {p.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function PackWithoutMap({ pack, list }: { pack: PackSummary; list: PackList }) {
+  return (
+    <div className="empty" data-testid="pack-without-map">
+      <h2>{pack.name}</h2>
+      <p>
+        This pack has no feature index yet, so there is no map of its features to show. The galaxy
+        appears here once the index is built.
+      </p>
+      <div className="pack-card">
+        <dl className="facts">
+          <dt>kind</dt>
+          <dd>{pack.kind}</dd>
+          <dt>SAEs</dt>
+          <dd>
+            {pack.saes
+              .map((s) => `${s.hook} (${s.dSae ?? '?'} features, ${s.architecture ?? '?'})`)
+              .join(', ') || 'none'}
+          </dd>
+          <dt>size</dt>
+          <dd>{megabytes(pack.sizeBytes)}</dd>
+          <dt>licence</dt>
+          <dd>{pack.license}</dd>
+          <dt>folder</dt>
+          <dd>{pack.dir}</dd>
+        </dl>
+        <p className="empty-note">{pack.source}</p>
+      </div>
+      {list.problems.length > 0 && <Problems list={list} />}
+    </div>
+  );
+}
+
+export function GalaxyArea({
+  list,
+  pack,
+  onImport,
+}: {
+  list: PackList | null;
+  pack: PackSummary | null;
+  onImport: () => void;
+}) {
+  return (
+    <main className="galaxy" aria-label="Feature galaxy">
+      {list === null ? (
+        <p className="muted">Looking for model packs…</p>
+      ) : pack === null ? (
+        <NoPacks list={list} onImport={onImport} />
+      ) : (
+        <PackWithoutMap pack={pack} list={list} />
+      )}
+    </main>
+  );
+}
