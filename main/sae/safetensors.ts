@@ -255,6 +255,12 @@ export function halfBitsToFloat(h: number): number {
 const f32Scratch = new Float32Array(1);
 const u32Scratch = new Uint32Array(f32Scratch.buffer);
 
+/** bfloat16 bits → number: the top half of a float32. */
+export function bfloat16BitsToFloat(b: number): number {
+  u32Scratch[0] = (b & 0xffff) << 16;
+  return f32Scratch[0] ?? 0;
+}
+
 /** number → IEEE 754 binary16 bits, rounding to nearest even (via float32). */
 export function floatToHalfBits(value: number): number {
   f32Scratch[0] = value;
@@ -330,7 +336,7 @@ function toFloat32Slow(copy: Uint8Array, dtype: FloatDtype): Float32Array {
           ? v.getFloat32(o, true)
           : dtype === 'F16'
             ? halfBitsToFloat(v.getUint16(o, true))
-            : new Float32Array(new Uint32Array([v.getUint16(o, true) << 16]).buffer)[0]!;
+            : bfloat16BitsToFloat(v.getUint16(o, true));
   }
   return out;
 }

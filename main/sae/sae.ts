@@ -1,0 +1,557 @@
+/**
+ * A sparse autoencoder in SAELens's on-disk format, evaluated on the CPU with flat
+ * Float32Array loops (DESIGN.md §2). With x' = x − b_dec when apply_b_dec_to_input:
+ * - standard: f = ReLU(x' W_enc + b_enc)
+ * - topk:     keep the k largest of (x' W_enc + b_enc), ReLU; zero the rest
+ * - jumprelu: pre = x' W_enc + b_enc; f = pre · [pre > threshold]
+ * - gated:    f = [x' W_enc + b_gate > 0] · ReLU(x' (W_enc ⊙ exp(r_mag)) + b_mag)
+ * - decode:   x̂ = f W_dec + b_dec
+ * Inputs are first normalised per row when cfg.normalize_activations asks for it (see
+ * ActivationNorm in ./config); decode undoes it when given the InputNorm from encode.
+ *
+ * All tensors are row-major. Dot products accumulate in float64 (JS numbers); results are
+ * stored as float32. W_enc is kept transposed ([d_sae, d_in]) so that every inner loop walks
+ * contiguous memory.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseSaeConfig, type SaeConfig } from './config';
+import { SafetensorsFile, type Tensor } from './safetensors';
+
+export const CFG_FILE = 'cfg.json';
+export const WEIGHTS_FILE = 'sae_weights.safetensors';
+export const SPARSITY_FILE = 'sparsity.safetensors';
+const MAX_CFG_BYTES = 1_000_000;
+
+export class SaeLoadError extends Error {
+  constructor(
+    readonly file: string,
+    detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+    this.name = 'SaeLoadError';
+  }
+}
+
+/**
+ * Per-row input normalisation, kept so decode can undo it: encode reads
+ * (x − shift) · inScale; decode returns x̂ · outScale + shift. Each array is [n].
+ */
+export interface InputNorm {
+  inScale: Float64Array;
+  outScale: Float64Array;
+  shift: Float64Array;
+}
+
+/** The top active features of each row: [n, k] slots, best first, unused slots −1 / 0. */
+export interface SparseCodes {
+  n: number;
+  k: number;
+  /** [n, k] feature indices, −1 where the row has fewer than k active features. */
+  indices: Int32Array;
+  /** [n, k] activations, 0 in unused slots. */
+  values: Float32Array;
+  /** [n] number of used slots per row. */
+  counts: Int32Array;
+}
+
+/** Weights by SAELens name. Extra tensors are ignored; missing or mis-shaped ones are errors. */
+export type SaeTensors = ReadonlyMap<string, Tensor>;
+
+export class Sae {
+  readonly dIn: number;
+  readonly dSae: number;
+  /** [d_sae, d_in]: W_enc transposed, so feature j's encoder column is contiguous. */
+  private readonly wEncT: Float32Array;
+  /** [d_sae, d_in] */
+  private readonly wDec: Float32Array;
+  /** [d_in] */
+  private readonly bDec: Float32Array;
+  /** [d_sae]: b_enc (standard, topk, jumprelu) or b_gate (gated). */
+  private readonly bPre: Float32Array;
+  /** [d_sae] jumprelu only. */
+  private readonly threshold: Float32Array | null;
+  /** [d_sae] gated only: b_mag and exp(r_mag). */
+  private readonly bMag: Float32Array | null;
+  private readonly rMagExp: Float64Array | null;
+  /** [d_sae] log10 feature density from sparsity.safetensors, when present. */
+  readonly logDensity: Float32Array | null;
+  private decNorms: Float32Array | null = null;
+
+  /**
+   * Builds an SAE from its config and weights, checking every shape against the config.
+   * `file` names the weights in error messages.
+   */
+  constructor(
+    readonly config: SaeConfig,
+    tensors: SaeTensors,
+    file = WEIGHTS_FILE,
+    logDensity: Float32Array | null = null,
+  ) {
+    const { dIn, dSae, architecture } = config;
+    this.dIn = dIn;
+    this.dSae = dSae;
+    const take = (name: string, shape: number[]): Float32Array => {
+      const t = tensors.get(name);
+      if (!t) throw new SaeLoadError(file, `missing tensor "${name}" (a ${architecture} SAE)`);
+      if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+        throw new SaeLoadError(
+          file,
+          `tensor "${name}" has shape [${t.shape.join(', ')}], but cfg.json (d_in ${dIn}, ` +
+            `d_sae ${dSae}) needs [${shape.join(', ')}]`,
+        );
+      }
+      for (let i = 0; i < t.data.length; i++) {
+        if (!Number.isFinite(t.data[i])) {
+          throw new SaeLoadError(file, `tensor "${name}" holds a non-finite value at ${i}`);
+        }
+      }
+      return t.data;
+    };
+    const wEnc = take('W_enc', [dIn, dSae]);
+    this.wDec = take('W_dec', [dSae, dIn]);
+    this.bDec = take('b_dec', [dIn]);
+    this.wEncT = new Float32Array(dSae * dIn);
+    for (let i = 0; i < dIn; i++) {
+      const row = i * dSae;
+      for (let j = 0; j < dSae; j++) this.wEncT[j * dIn + i] = wEnc[row + j] ?? 0;
+    }
+    if (architecture === 'gated') {
+      this.bPre = take('b_gate', [dSae]);
+      this.bMag = take('b_mag', [dSae]);
+      const rMag = take('r_mag', [dSae]);
+      this.rMagExp = Float64Array.from(rMag, (v) => Math.exp(v));
+      this.threshold = null;
+    } else {
+      this.bPre = take('b_enc', [dSae]);
+      this.threshold = architecture === 'jumprelu' ? take('threshold', [dSae]) : null;
+      this.bMag = null;
+      this.rMagExp = null;
+    }
+    if (logDensity && logDensity.length !== dSae) {
+      throw new SaeLoadError(
+        SPARSITY_FILE,
+        `"sparsity" has ${logDensity.length} values, expected d_sae = ${dSae}`,
+      );
+    }
+    this.logDensity = logDensity;
+  }
+
+  get architecture(): SaeConfig['architecture'] {
+    return this.config.architecture;
+  }
+
+  /** Feature i's decoder direction, [d_in]. A view into the weights: do not write to it. */
+  decoderRow(i: number): Float32Array {
+    this.checkFeature(i);
+    return this.wDec.subarray(i * this.dIn, (i + 1) * this.dIn);
+  }
+
+  /** [d_sae] L2 norm of each decoder row (computed once). */
+  decoderNorms(): Float32Array {
+    if (!this.decNorms) {
+      const out = new Float32Array(this.dSae);
+      for (let j = 0; j < this.dSae; j++) {
+        let s = 0;
+        const o = j * this.dIn;
+        for (let c = 0; c < this.dIn; c++) {
+          const w = this.wDec[o + c] ?? 0;
+          s += w * w;
+        }
+        out[j] = Math.sqrt(s);
+      }
+      this.decNorms = out;
+    }
+    return this.decNorms;
+  }
+
+  /** f = encode(x): x [n, d_in] → f [n, d_sae]. */
+  encode(x: Float32Array, n: number): Float32Array {
+    return this.encodeWithNorm(x, n).features;
+  }
+
+  /**
+   * encode, also returning the per-row input normalisation (null when the SAE normalises
+   * nothing), which decode needs to map back to the input's scale.
+   * x [n, d_in] → features [n, d_sae].
+   */
+  encodeWithNorm(x: Float32Array, n: number): { features: Float32Array; norm: InputNorm | null } {
+    const { xp, norm } = this.prepareInput(x, n);
+    const dIn = this.dIn;
+    const dSae = this.dSae;
+    const f = new Float32Array(n * dSae);
+    const w = this.wEncT;
+    // Feature-major: each encoder column (1 KB at d_in 256) is read once and stays in L1
+    // while every row is dotted with it.
+    for (let j = 0; j < dSae; j++) {
+      const wo = j * dIn;
+      for (let r = 0; r < n; r++) {
+        f[r * dSae + j] = this.activate(j, dot(xp, r * dIn, w, wo, dIn));
+      }
+    }
+    if (this.config.architecture === 'topk') {
+      const k = this.config.k ?? dSae;
+      const keep = new Uint8Array(dSae);
+      const heap = new TopHeap(k);
+      for (let r = 0; r < n; r++) {
+        const row = f.subarray(r * dSae, (r + 1) * dSae);
+        heap.clear();
+        for (let j = 0; j < dSae; j++) heap.offer(row[j] ?? 0, j);
+        keep.fill(0);
+        for (let s = 0; s < heap.size; s++) keep[heap.index(s)] = 1;
+        for (let j = 0; j < dSae; j++) {
+          const v = row[j] ?? 0;
+          row[j] = keep[j] && v > 0 ? v : 0;
+        }
+      }
+    }
+    return { features: f, norm };
+  }
+
+  /**
+   * The activations of a few features only: x [n, d_in] → [n, m] for `features` (length m).
+   * For standard, jumprelu and gated this costs m columns instead of d_sae; topk needs the
+   * whole row to know what is in its top k, so it encodes fully.
+   */
+  encodeFeatures(
+    x: Float32Array,
+    n: number,
+    features: readonly number[],
+  ): { values: Float32Array; norm: InputNorm | null } {
+    for (const j of features) this.checkFeature(j);
+    const m = features.length;
+    const out = new Float32Array(n * m);
+    if (this.config.architecture === 'topk') {
+      const { features: f, norm } = this.encodeWithNorm(x, n);
+      for (let r = 0; r < n; r++) {
+        for (let s = 0; s < m; s++) out[r * m + s] = f[r * this.dSae + (features[s] ?? 0)] ?? 0;
+      }
+      return { values: out, norm };
+    }
+    const { xp, norm } = this.prepareInput(x, n);
+    for (let s = 0; s < m; s++) {
+      const j = features[s] ?? 0;
+      for (let r = 0; r < n; r++) {
+        out[r * m + s] = this.activate(
+          j,
+          dot(xp, r * this.dIn, this.wEncT, j * this.dIn, this.dIn),
+        );
+      }
+    }
+    return { values: out, norm };
+  }
+
+  /**
+   * x̂ = decode(f): f [n, d_sae] → x̂ [n, d_in]. Pass the `norm` from encodeWithNorm to get
+   * x̂ on the input's scale; without it (or when the SAE normalises nothing) the result is
+   * f W_dec + b_dec.
+   */
+  decode(f: Float32Array, n: number, norm: InputNorm | null = null): Float32Array {
+    const dIn = this.dIn;
+    const dSae = this.dSae;
+    if (f.length !== n * dSae) {
+      throw new RangeError(`decode: f has ${f.length} values, expected n × d_sae = ${n * dSae}`);
+    }
+    const out = new Float32Array(n * dIn);
+    const acc = new Float64Array(dIn);
+    for (let r = 0; r < n; r++) {
+      for (let c = 0; c < dIn; c++) acc[c] = this.bDec[c] ?? 0;
+      const fo = r * dSae;
+      for (let j = 0; j < dSae; j++) {
+        const a = f[fo + j] ?? 0;
+        if (a === 0) continue; // codes are sparse: most rows touch few decoder rows
+        const wo = j * dIn;
+        for (let c = 0; c < dIn; c++) acc[c] = (acc[c] ?? 0) + a * (this.wDec[wo + c] ?? 0);
+      }
+      const scale = norm ? (norm.outScale[r] ?? 1) : 1;
+      const shift = norm ? (norm.shift[r] ?? 0) : 0;
+      const oo = r * dIn;
+      for (let c = 0; c < dIn; c++) out[oo + c] = (acc[c] ?? 0) * scale + shift;
+    }
+    return out;
+  }
+
+  /**
+   * What is active: the top `k` non-zero features of each row, largest activation first
+   * (ties: lower index first). x [n, d_in] → SparseCodes with [n, k] slots.
+   */
+  encodeSparse(x: Float32Array, n: number, k: number): SparseCodes {
+    if (!Number.isInteger(k) || k < 1) throw new RangeError(`encodeSparse: k = ${k} is not ≥ 1`);
+    const kk = Math.min(k, this.dSae);
+    const f = this.encode(x, n);
+    const indices = new Int32Array(n * kk).fill(-1);
+    const values = new Float32Array(n * kk);
+    const counts = new Int32Array(n);
+    const heap = new TopHeap(kk);
+    const order: number[] = [];
+    for (let r = 0; r < n; r++) {
+      const fo = r * this.dSae;
+      heap.clear();
+      for (let j = 0; j < this.dSae; j++) {
+        const v = f[fo + j] ?? 0;
+        if (v !== 0) heap.offer(v, j);
+      }
+      order.length = 0;
+      for (let s = 0; s < heap.size; s++) order.push(s);
+      order.sort((a, b) => heap.value(b) - heap.value(a) || heap.index(a) - heap.index(b));
+      counts[r] = order.length;
+      for (let s = 0; s < order.length; s++) {
+        const slot = order[s] ?? 0;
+        indices[r * kk + s] = heap.index(slot);
+        values[r * kk + s] = heap.value(slot);
+      }
+    }
+    return { n, k: kk, indices, values, counts };
+  }
+
+  /** Throws unless i is a feature index of this SAE. */
+  checkFeature(i: number): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.dSae) {
+      throw new RangeError(`feature ${i} is not in 0…${this.dSae - 1}`);
+    }
+  }
+
+  /** Activation of feature j given p = x' · W_enc[:, j] (no bias yet). */
+  private activate(j: number, p: number): number {
+    const pre = p + (this.bPre[j] ?? 0);
+    switch (this.config.architecture) {
+      case 'standard':
+        return pre > 0 ? pre : 0;
+      case 'topk':
+        return pre; // selection and ReLU happen per row afterwards
+      case 'jumprelu':
+        return pre > (this.threshold?.[j] ?? 0) ? pre : 0;
+      case 'gated': {
+        if (!(pre > 0)) return 0;
+        const mag = p * (this.rMagExp?.[j] ?? 1) + (this.bMag?.[j] ?? 0);
+        return mag > 0 ? mag : 0;
+      }
+    }
+  }
+
+  /** x [n, d_in] → x' [n, d_in] (normalised, b_dec subtracted) and the per-row norm. */
+  private prepareInput(x: Float32Array, n: number): { xp: Float32Array; norm: InputNorm | null } {
+    const dIn = this.dIn;
+    if (!Number.isInteger(n) || n < 0 || x.length !== n * dIn) {
+      throw new RangeError(`x has ${x.length} values, expected n × d_in = ${n} × ${dIn}`);
+    }
+    for (let i = 0; i < x.length; i++) {
+      if (!Number.isFinite(x[i])) {
+        throw new RangeError(
+          `input row ${Math.floor(i / dIn)}, column ${i % dIn} is ${x[i]}, not a finite number`,
+        );
+      }
+    }
+    const norm = this.rowNorm(x, n);
+    const xp = new Float32Array(n * dIn);
+    const sub = this.config.applyBDecToInput;
+    for (let r = 0; r < n; r++) {
+      const s = norm ? (norm.inScale[r] ?? 1) : 1;
+      const sh = norm ? (norm.shift[r] ?? 0) : 0;
+      const o = r * dIn;
+      for (let c = 0; c < dIn; c++) {
+        const v = ((x[o + c] ?? 0) - sh) * s;
+        xp[o + c] = sub ? v - (this.bDec[c] ?? 0) : v;
+      }
+    }
+    return { xp, norm };
+  }
+
+  private rowNorm(x: Float32Array, n: number): InputNorm | null {
+    const mode = this.config.normalizeActivations;
+    if (mode === 'none' || mode === 'expected_average_only_in') return null;
+    const dIn = this.dIn;
+    const norm: InputNorm = {
+      inScale: new Float64Array(n),
+      outScale: new Float64Array(n),
+      shift: new Float64Array(n),
+    };
+    for (let r = 0; r < n; r++) {
+      const o = r * dIn;
+      if (mode === 'constant_norm_rescale') {
+        let ss = 0;
+        for (let c = 0; c < dIn; c++) ss += (x[o + c] ?? 0) ** 2;
+        const len = Math.sqrt(ss);
+        // A zero row has no direction to rescale; leave it as it is.
+        const coeff = len > 0 ? Math.sqrt(dIn) / len : 1;
+        norm.inScale[r] = coeff;
+        norm.outScale[r] = 1 / coeff;
+      } else {
+        let mean = 0;
+        for (let c = 0; c < dIn; c++) mean += x[o + c] ?? 0;
+        mean /= dIn;
+        let ss = 0;
+        for (let c = 0; c < dIn; c++) ss += ((x[o + c] ?? 0) - mean) ** 2;
+        const std = dIn > 1 ? Math.sqrt(ss / (dIn - 1)) : 0;
+        norm.shift[r] = mean;
+        norm.inScale[r] = 1 / (std + 1e-5);
+        norm.outScale[r] = std;
+      }
+    }
+    return norm;
+  }
+}
+
+/** Σ a[ao + c] · b[bo + c] for c < len, in float64 with four accumulators. */
+function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, len: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let c = 0;
+  for (; c + 3 < len; c += 4) {
+    s0 += (a[ao + c] ?? 0) * (b[bo + c] ?? 0);
+    s1 += (a[ao + c + 1] ?? 0) * (b[bo + c + 1] ?? 0);
+    s2 += (a[ao + c + 2] ?? 0) * (b[bo + c + 2] ?? 0);
+    s3 += (a[ao + c + 3] ?? 0) * (b[bo + c + 3] ?? 0);
+  }
+  for (; c < len; c++) s0 += (a[ao + c] ?? 0) * (b[bo + c] ?? 0);
+  return s0 + s1 + s2 + s3;
+}
+
+/**
+ * A bounded min-heap keeping the k largest (value, index) pairs offered. On equal values
+ * the lower index wins, so selection is deterministic.
+ */
+class TopHeap {
+  private readonly vals: Float64Array;
+  private readonly idx: Int32Array;
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.vals = new Float64Array(capacity);
+    this.idx = new Int32Array(capacity);
+  }
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  value(slot: number): number {
+    return this.vals[slot] ?? 0;
+  }
+
+  index(slot: number): number {
+    return this.idx[slot] ?? 0;
+  }
+
+  /** a ranks below b: smaller value, or same value and higher index. */
+  private below(a: number, b: number): boolean {
+    const va = this.vals[a] ?? 0;
+    const vb = this.vals[b] ?? 0;
+    return va < vb || (va === vb && (this.idx[a] ?? 0) > (this.idx[b] ?? 0));
+  }
+
+  offer(v: number, i: number): void {
+    if (this.size < this.capacity) {
+      let s = this.size++;
+      this.vals[s] = v;
+      this.idx[s] = i;
+      while (s > 0) {
+        const p = (s - 1) >> 1;
+        if (!this.below(s, p)) break;
+        this.swap(s, p);
+        s = p;
+      }
+      return;
+    }
+    const rootV = this.vals[0] ?? 0;
+    // Offered in increasing index order, so an equal value never displaces the root.
+    if (!(v > rootV)) return;
+    this.vals[0] = v;
+    this.idx[0] = i;
+    let s = 0;
+    for (;;) {
+      const l = 2 * s + 1;
+      const r = l + 1;
+      let m = s;
+      if (l < this.size && this.below(l, m)) m = l;
+      if (r < this.size && this.below(r, m)) m = r;
+      if (m === s) break;
+      this.swap(s, m);
+      s = m;
+    }
+  }
+
+  private swap(a: number, b: number): void {
+    const v = this.vals[a] ?? 0;
+    this.vals[a] = this.vals[b] ?? 0;
+    this.vals[b] = v;
+    const i = this.idx[a] ?? 0;
+    this.idx[a] = this.idx[b] ?? 0;
+    this.idx[b] = i;
+  }
+}
+
+/**
+ * Loads an SAE folder (cfg.json + sae_weights.safetensors, + sparsity.safetensors if there).
+ * `expect.dIn` is the width of the model activation it will read: a mismatch is an error.
+ * Errors name the file.
+ */
+export async function loadSae(dir: string, expect: { dIn?: number } = {}): Promise<Sae> {
+  const cfgPath = path.join(dir, CFG_FILE);
+  const weightsPath = path.join(dir, WEIGHTS_FILE);
+  const sparsityPath = path.join(dir, SPARSITY_FILE);
+  let cfgText: string;
+  try {
+    const st = await fs.stat(cfgPath);
+    if (st.size > MAX_CFG_BYTES) {
+      throw new SaeLoadError(cfgPath, `is ${st.size} bytes; the limit is ${MAX_CFG_BYTES}`);
+    }
+    cfgText = await fs.readFile(cfgPath, 'utf8');
+  } catch (e) {
+    if (e instanceof SaeLoadError) throw e;
+    throw new SaeLoadError(cfgPath, `cannot be read (${(e as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(cfgText);
+  } catch (e) {
+    throw new SaeLoadError(cfgPath, `is not valid JSON (${(e as Error).message})`);
+  }
+  const config = parseSaeConfig(raw, cfgPath);
+  if (expect.dIn !== undefined && expect.dIn !== config.dIn) {
+    throw new SaeLoadError(
+      cfgPath,
+      `d_in is ${config.dIn}, but the model's activation at this hook has width ${expect.dIn}`,
+    );
+  }
+  const weights = SafetensorsFile.parse(await readBytes(weightsPath), weightsPath);
+  const tensors = new Map<string, Tensor>();
+  for (const name of weights.names) {
+    if (WEIGHT_NAMES.has(name)) tensors.set(name, weights.tensor(name));
+  }
+  let logDensity: Float32Array | null = null;
+  if (await exists(sparsityPath)) {
+    const sparsity = SafetensorsFile.parse(await readBytes(sparsityPath), sparsityPath);
+    if (sparsity.has('sparsity')) logDensity = sparsity.tensor('sparsity').data;
+  }
+  return new Sae(config, tensors, weightsPath, logDensity);
+}
+
+const WEIGHT_NAMES: ReadonlySet<string> = new Set([
+  'W_enc',
+  'W_dec',
+  'b_enc',
+  'b_dec',
+  'threshold',
+  'b_gate',
+  'b_mag',
+  'r_mag',
+]);
+
+async function readBytes(file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await fs.readFile(file));
+  } catch (e) {
+    throw new SaeLoadError(file, `cannot be read (${(e as Error).message})`);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    return (await fs.stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
