@@ -182,12 +182,33 @@ export class Sae {
     const f = new Float32Array(n * dSae);
     const w = this.wEncT;
     // Feature-major: each encoder column (1 KB at d_in 256) is read once and stays in L1
-    // while every row is dotted with it.
+    // while every row is dotted with it, four rows per pass so each weight load feeds four
+    // multiply-adds.
     for (let j = 0; j < dSae; j++) {
       const wo = j * dIn;
-      for (let r = 0; r < n; r++) {
-        f[r * dSae + j] = this.activate(j, dot(xp, r * dIn, w, wo, dIn));
+      let r = 0;
+      for (; r + 3 < n; r += 4) {
+        const a0 = r * dIn;
+        const a1 = a0 + dIn;
+        const a2 = a1 + dIn;
+        const a3 = a2 + dIn;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let c = 0; c < dIn; c++) {
+          const wv = w[wo + c] ?? 0;
+          s0 += (xp[a0 + c] ?? 0) * wv;
+          s1 += (xp[a1 + c] ?? 0) * wv;
+          s2 += (xp[a2 + c] ?? 0) * wv;
+          s3 += (xp[a3 + c] ?? 0) * wv;
+        }
+        f[r * dSae + j] = this.activate(j, s0);
+        f[(r + 1) * dSae + j] = this.activate(j, s1);
+        f[(r + 2) * dSae + j] = this.activate(j, s2);
+        f[(r + 3) * dSae + j] = this.activate(j, s3);
       }
+      for (; r < n; r++) f[r * dSae + j] = this.activate(j, dot(xp, r * dIn, w, wo, dIn));
     }
     if (this.config.architecture === 'topk') {
       const k = this.config.k ?? dSae;
