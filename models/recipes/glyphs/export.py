@@ -1,0 +1,163 @@
+"""ONNX export of the glyph CVAE (fp16 weights inside, Casts to float32; float32 I/O) and the
+reference inputs/outputs that parity.mjs checks with onnxruntime-node."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from model import GlyphCVAE
+
+
+class _H(nn.Module):
+    """Holds a weight (and bias) as fp16 buffers; forward casts them to float32 (ONNX: Cast)."""
+
+    def __init__(self, mod: nn.Module, half: bool):
+        super().__init__()
+        dt = torch.float16 if half else torch.float32
+        self.register_buffer("weight", mod.weight.detach().to(dt).clone())
+        b = getattr(mod, "bias", None)
+        self.register_buffer("bias", None if b is None else b.detach().float().clone())
+        for a in ("stride", "padding", "output_padding"):
+            if hasattr(mod, a):
+                setattr(self, a, getattr(mod, a))
+
+    def w(self):
+        return self.weight.float()
+
+
+class HLinear(_H):
+    def forward(self, x):
+        return F.linear(x, self.w(), self.bias)
+
+
+class HConv(_H):
+    def forward(self, x):
+        return F.conv2d(x, self.w(), self.bias, self.stride, self.padding)
+
+
+class HConvT(_H):
+    def forward(self, x):
+        return F.conv_transpose2d(x, self.w(), self.bias, self.stride, self.padding, self.output_padding)
+
+
+class HEmb(_H):
+    def forward(self, ids):
+        return F.embedding(ids, self.w())
+
+
+def halfify(module: nn.Module, half: bool = True) -> nn.Module:
+    """Copy of module whose Linear/Conv/ConvT/Embedding weights are stored fp16 (if half)."""
+    import copy
+
+    m = copy.deepcopy(module).eval()
+
+    def rec(parent):
+        for name, ch in list(parent.named_children()):
+            if isinstance(ch, nn.Linear):
+                h = HLinear(ch, half)
+            elif isinstance(ch, nn.ConvTranspose2d):
+                h = HConvT(ch, half)
+            elif isinstance(ch, nn.Conv2d):
+                h = HConv(ch, half)
+            elif isinstance(ch, nn.Embedding):
+                h = HEmb(ch, half)
+            else:
+                rec(ch)
+                continue
+            setattr(parent, name, h)
+
+    rec(m)
+    return m
+
+
+class EncoderExport(nn.Module):
+    def __init__(self, enc, pos_half: bool):
+        super().__init__()
+        self.enc = enc
+        dt = torch.float16 if pos_half else torch.float32
+        self.register_buffer("pos_h", enc.pos.detach().to(dt).clone())
+
+    def forward(self, glyphs):
+        e = self.enc
+        b, k, h, w = glyphs.shape
+        x = e.cnn(glyphs.reshape(-1, 1, h, w))
+        x = e.proj(x.reshape(x.shape[0], -1)).reshape(b, k, -1) + self.pos_h.float()
+        out = e.head(x.mean(1))
+        return out[:, : e.style_dim]
+
+
+class DecoderExport(nn.Module):
+    def __init__(self, dec):
+        super().__init__()
+        self.dec = dec
+
+    def forward(self, style, char_ids):
+        return self.dec(style, char_ids)
+
+
+def build_export_modules(model: GlyphCVAE, half: bool = True):
+    enc = halfify(model.encoder, half)
+    dec = halfify(model.decoder, half)
+    return EncoderExport(enc, half).eval(), DecoderExport(dec).eval()
+
+
+def export_onnx(model: GlyphCVAE, out_dir: str, ref_dir: str, enc_glyphs: np.ndarray,
+                char_ids: np.ndarray, half: bool = True, log=print):
+    """Writes encoder.onnx/decoder.onnx to out_dir and parity.json + .bin references to ref_dir.
+    enc_glyphs: [B, K, 64, 64] float32 real glyphs; char_ids: [B2] int64."""
+    os.makedirs(out_dir, exist_ok=True)
+    os.makedirs(ref_dir, exist_ok=True)
+    enc, dec = build_export_modules(model, half)
+    g = torch.from_numpy(enc_glyphs.astype(np.float32))
+    with torch.no_grad():
+        style = enc(g)
+        s2 = style[torch.arange(len(char_ids)) % style.shape[0]]
+        ids = torch.from_numpy(char_ids.astype(np.int64))
+        glyph = dec(s2, ids)
+    common = dict(opset_version=17, do_constant_folding=False, export_params=True)
+    torch.onnx.export(enc, (g,), os.path.join(out_dir, "encoder.onnx"), input_names=["glyphs"],
+                      output_names=["style"],
+                      dynamic_axes={"glyphs": {0: "batch"}, "style": {0: "batch"}}, **common)
+    torch.onnx.export(dec, (s2, ids), os.path.join(out_dir, "decoder.onnx"),
+                      input_names=["style", "char_ids"], output_names=["glyph"],
+                      dynamic_axes={"style": {0: "batch"}, "char_ids": {0: "batch"},
+                                    "glyph": {0: "batch"}}, **common)
+    ref = {"tolerance": 1e-3, "graphs": {}}
+
+    def put(name, arr):
+        fn = f"{name}.bin"
+        a = np.ascontiguousarray(arr)
+        a.tofile(os.path.join(ref_dir, fn))
+        return {"file": fn, "dtype": "int64" if a.dtype == np.int64 else "float32", "shape": list(a.shape)}
+
+    ref["graphs"]["encoder"] = {
+        "onnx": "encoder.onnx",
+        "inputs": {"glyphs": put("enc_in_glyphs", g.numpy())},
+        "outputs": {"style": put("enc_out_style", style.numpy())},
+    }
+    ref["graphs"]["decoder"] = {
+        "onnx": "decoder.onnx",
+        "inputs": {"style": put("dec_in_style", s2.numpy()), "char_ids": put("dec_in_char_ids", ids.numpy())},
+        "outputs": {"glyph": put("dec_out_glyph", glyph.numpy())},
+    }
+    with open(os.path.join(ref_dir, "parity.json"), "w") as f:
+        json.dump(ref, f, indent=1)
+    sizes = {n: os.path.getsize(os.path.join(out_dir, n)) for n in ("encoder.onnx", "decoder.onnx")}
+    log(f"onnx: {sizes}")
+    return enc, dec
+
+
+def run_parity(pack_dir: str, ref_dir: str, log=print) -> dict:
+    here = os.path.dirname(os.path.abspath(__file__))
+    script = os.path.join(here, "parity.mjs")
+    r = subprocess.run(["node", script, pack_dir, ref_dir], capture_output=True, text=True)
+    log(r.stdout.strip())
+    if r.returncode != 0:
+        raise RuntimeError(f"ONNX parity failed (exit {r.returncode}): {r.stdout}\n{r.stderr}")
+    return json.loads(r.stdout.strip().splitlines()[-1])

@@ -1,0 +1,196 @@
+"""TopK sparse autoencoder (with AuxK for dead features) in SAELens's on-disk format, plus a
+minimal safetensors writer/reader (no Python safetensors package on Debian)."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+
+import numpy as np
+import torch
+
+_DT = {np.dtype("float32"): "F32", np.dtype("float16"): "F16", np.dtype("int64"): "I64"}
+_ND = {v: k for k, v in _DT.items()}
+
+
+def save_safetensors(path: str, tensors: dict, metadata: dict | None = None):
+    header, blobs, off = {}, [], 0
+    for name in sorted(tensors):
+        a = np.ascontiguousarray(tensors[name])
+        b = a.tobytes()
+        header[name] = {"dtype": _DT[a.dtype], "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    if metadata:
+        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
+    hj = json.dumps(header, separators=(",", ":")).encode()
+    hj += b" " * ((8 - len(hj) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hj)))
+        f.write(hj)
+        for b in blobs:
+            f.write(b)
+
+
+def load_safetensors(path: str) -> dict:
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for k, v in header.items():
+        if k == "__metadata__":
+            continue
+        s, e = v["data_offsets"]
+        out[k] = np.frombuffer(data[s:e], dtype=_ND[v["dtype"]]).reshape(v["shape"]).copy()
+    return out
+
+
+class TopKSAE(torch.nn.Module):
+    """SAELens 'topk': z = TopK(ReLU-free pre-acts) then ReLU on the kept values;
+    x_hat = z @ W_dec + b_dec; input is x - b_dec (apply_b_dec_to_input)."""
+
+    def __init__(self, d_in: int, d_sae: int, k: int):
+        super().__init__()
+        self.d_in, self.d_sae, self.k = d_in, d_sae, k
+        w = torch.randn(d_sae, d_in)
+        w = w / w.norm(dim=1, keepdim=True) * 0.5
+        self.W_dec = torch.nn.Parameter(w.clone())
+        self.W_enc = torch.nn.Parameter(w.t().clone())   # decoder init: W_enc = W_dec^T
+        self.b_enc = torch.nn.Parameter(torch.zeros(d_sae))
+        self.b_dec = torch.nn.Parameter(torch.zeros(d_in))
+
+    def pre(self, x):
+        return (x - self.b_dec) @ self.W_enc + self.b_enc
+
+    def encode(self, x):
+        h = self.pre(x)
+        v, i = h.topk(self.k, dim=-1)
+        return torch.zeros_like(h).scatter(-1, i, torch.relu(v))
+
+    def decode(self, z):
+        return z @ self.W_dec + self.b_dec
+
+    def forward(self, x):
+        return self.decode(self.encode(x))
+
+    @torch.no_grad()
+    def normalise_decoder(self):
+        self.W_dec.data /= self.W_dec.data.norm(dim=1, keepdim=True).clamp(min=1e-8)
+
+
+def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: int = 1024,
+              lr: float = 2e-3, k_aux: int | None = None, dead_after: int = 20000, log=print):
+    """x: [N, d_in] float32 samples of the hook. Returns the trained TopKSAE."""
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    X = torch.from_numpy(x.astype(np.float32))
+    n, d = X.shape
+    sae = TopKSAE(d, d_sae, k)
+    sae.b_dec.data = X.mean(0).clone()
+    # scale the init so the first reconstructions have the data's norm
+    with torch.no_grad():
+        xc = X[: min(n, 4096)]
+        r = sae(xc) - sae.b_dec
+        scale = (xc - sae.b_dec).norm(dim=1).mean() / r.norm(dim=1).mean().clamp(min=1e-6)
+        sae.W_enc.data *= scale
+    opt = torch.optim.Adam(sae.parameters(), lr=lr, betas=(0.9, 0.999))
+    k_aux = k_aux or min(d_sae // 2, 4 * d)
+    since = torch.zeros(d_sae)
+    var = ((X - X.mean(0)) ** 2).sum(1).mean()
+    for step in range(steps):
+        idx = torch.randint(0, n, (batch,), generator=g)
+        xb = X[idx]
+        h = sae.pre(xb)
+        v, i = h.topk(k, dim=-1)
+        z = torch.zeros_like(h).scatter(-1, i, torch.relu(v))
+        xh = sae.decode(z)
+        mse = ((xh - xb) ** 2).sum(1).mean() / var
+        fired = (z > 0).any(0)
+        since = torch.where(fired, torch.zeros_like(since), since + batch)
+        dead = since > dead_after
+        loss = mse
+        if dead.any():
+            # AuxK: the dead features' top-k_aux pre-acts reconstruct the residual
+            e = (xb - xh).detach()
+            hd = h.masked_fill(~dead, -float("inf"))
+            ka = int(min(k_aux, int(dead.sum())))
+            vd, idd = hd.topk(ka, dim=-1)
+            zd = torch.zeros_like(h).scatter(-1, idd, torch.relu(vd))
+            eh = zd @ sae.W_dec
+            aux = ((eh - e) ** 2).sum(1).mean() / ((e - e.mean(0)) ** 2).sum(1).mean().clamp(min=1e-8)
+            loss = loss + aux / 32.0
+        frac = step / max(1, steps)
+        for pg in opt.param_groups:
+            pg["lr"] = lr * (min(1.0, step / 200) if step < 200 else 0.5 * (1 + math.cos(math.pi * frac)))
+        opt.zero_grad()
+        loss.backward()
+        # remove the gradient parallel to decoder rows (they stay unit norm)
+        with torch.no_grad():
+            wd = sae.W_dec
+            wd.grad -= (wd.grad * wd.data).sum(1, keepdim=True) * wd.data
+        opt.step()
+        sae.normalise_decoder()
+        if step % max(1, steps // 10) == 0 or step == steps - 1:
+            log(f"sae step {step}/{steps} nmse {mse.item():.4f} dead {int(dead.sum())}")
+    return sae
+
+
+@torch.no_grad()
+def sae_metrics(sae: TopKSAE, x: np.ndarray) -> dict:
+    X = torch.from_numpy(x.astype(np.float32))
+    z = sae.encode(X)
+    xh = sae.decode(z)
+    fve = 1.0 - float(((X - xh) ** 2).sum() / ((X - X.mean(0)) ** 2).sum())
+    fired = (z > 0).float()
+    density = fired.mean(0)
+    return {
+        "fve": fve,
+        "dead_fraction": float((density == 0).float().mean()),
+        "mean_l0": float(fired.sum(1).mean()),
+        "n_samples": int(X.shape[0]),
+        "density": density.numpy(),
+    }
+
+
+def write_saelens(dirpath: str, sae: TopKSAE, hook: str, density: np.ndarray, dataset: str,
+                  dtype="float32", model_name="orrery-glyph-cvae"):
+    os.makedirs(dirpath, exist_ok=True)
+    np_dt = np.float16 if dtype == "float16" else np.float32
+    save_safetensors(os.path.join(dirpath, "sae_weights.safetensors"), {
+        "W_enc": sae.W_enc.detach().numpy().astype(np_dt),
+        "W_dec": sae.W_dec.detach().numpy().astype(np_dt),
+        "b_enc": sae.b_enc.detach().numpy().astype(np_dt),
+        "b_dec": sae.b_dec.detach().numpy().astype(np_dt),
+    })
+    save_safetensors(os.path.join(dirpath, "sparsity.safetensors"), {
+        "sparsity": np.log10(np.maximum(density, 1e-10)).astype(np.float32),
+    })
+    cfg = {
+        "architecture": "topk",
+        "d_in": sae.d_in,
+        "d_sae": sae.d_sae,
+        "k": sae.k,
+        "activation_fn_str": "topk",
+        "activation_fn_kwargs": {"k": sae.k},
+        "apply_b_dec_to_input": True,
+        "normalize_activations": "none",
+        "finetuning_scaling_factor": False,
+        "dtype": dtype,
+        "device": "cpu",
+        "model_name": model_name,
+        "hook_name": hook,
+        "hook_layer": 0,
+        "hook_head_index": None,
+        "context_size": 1,
+        "prepend_bos": False,
+        "dataset_path": dataset,
+        "dataset_trust_remote_code": False,
+        "sae_lens_training_version": None,
+        "model_from_pretrained_kwargs": {},
+        "seqpos_slice": [None],
+        "neuronpedia_id": None,
+    }
+    with open(os.path.join(dirpath, "cfg.json"), "w") as f:
+        json.dump(cfg, f, indent=2)
