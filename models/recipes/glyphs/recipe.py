@@ -6,11 +6,11 @@ character-conditioned VAE (seeded, checkpointed, EMA weights) -> finish: held-ou
 (PSNR, glyph-classifier accuracy on decoded glyphs), ONNX export (fp16 weights) + onnxruntime
 parity (parity.mjs), TopK SAE on the style, feature/metadata AUCs, steering figures, pack.
 
-  /usr/bin/python3 models/recipes/glyphs/train.py                 # full run -> models/glyphs
-  /usr/bin/python3 models/recipes/glyphs/train.py --stage train   # only train (background)
-  /usr/bin/python3 models/recipes/glyphs/train.py --stage finish  # pack from the checkpoint
-  /usr/bin/python3 models/recipes/glyphs/train.py --smoke         # all stages, tiny, temp dir
-  /usr/bin/python3 models/recipes/glyphs/train.py --fixture       # tests/fixtures/packs/glyphs-tiny
+  /usr/bin/python3 models/recipes/glyphs/recipe.py                 # full run -> models/glyphs
+  /usr/bin/python3 models/recipes/glyphs/recipe.py --stage train   # only train (background)
+  /usr/bin/python3 models/recipes/glyphs/recipe.py --stage finish  # pack from the checkpoint
+  /usr/bin/python3 models/recipes/glyphs/recipe.py --smoke         # all stages, tiny, temp dir
+  /usr/bin/python3 models/recipes/glyphs/recipe.py --fixture       # tests/fixtures/packs/glyphs-tiny
 """
 from __future__ import annotations
 
@@ -493,7 +493,7 @@ def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False):
                     "under its own licence (" + ", ".join(f"{k} x{v}" for k, v in
                                                       sorted(lic_counts.items(), key=lambda kv: -kv[1])[:8])
                     + "; per face in faces.jsonl, per family in fonts.json)."),
-        "source": (f"Character-conditioned VAE trained with models/recipes/glyphs/train.py "
+        "source": (f"Character-conditioned VAE trained with models/recipes/glyphs/recipe.py "
                    f"(seed {cfg['seed']}, {steps_done} steps, Debian PyTorch on CPU) on "
                    f"{len(train_idx)} faces from {metrics['families']} families of Debian's fonts-* "
                    f"packages, rendered 64x64 at {fontdata.EM_PX} px/em with PIL; {len(val_idx)} whole "
