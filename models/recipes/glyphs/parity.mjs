@@ -1,5 +1,5 @@
 // ONNX parity check for the glyph pack: runs encoder.onnx / decoder.onnx from PACK_DIR with
-// onnxruntime-node on the reference inputs in REF_DIR (written by train.py from torch) and
+// onnxruntime-node on the reference inputs in REF_DIR (written by recipe.py from torch) and
 // compares with the torch outputs. Exits 1 when any output differs by more than the tolerance.
 // usage: node parity.mjs PACK_DIR REF_DIR
 import { createRequire } from "node:module";
