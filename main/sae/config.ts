@@ -90,6 +90,7 @@ const RawConfig = z.object({
     .optional()
     .nullable(),
   finetuning_scaling_factor: z.boolean().optional().nullable(),
+  rescale_acts_by_decoder_norm: z.boolean().optional().nullable(),
 });
 
 function describe(error: z.ZodError): string {
@@ -113,6 +114,12 @@ export function parseSaeConfig(raw: unknown, file: string): SaeConfig {
   }
   if (c.finetuning_scaling_factor === true) {
     fail('finetuning_scaling_factor is true; SAEs with a fine-tuning scale are not supported');
+  }
+
+  if (c.rescale_acts_by_decoder_norm === true) {
+    fail(
+      'rescale_acts_by_decoder_norm is true; SAEs that rescale codes by decoder norm are not supported',
+    );
   }
 
   const activation = (c.activation_fn_str ?? c.activation_fn ?? 'relu').toLowerCase();

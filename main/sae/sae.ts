@@ -9,8 +9,8 @@
  * Inputs are first normalised per row when cfg.normalize_activations asks for it (see
  * ActivationNorm in ./config); decode undoes it when given the InputNorm from encode.
  *
- * All tensors are row-major. Dot products accumulate in float64 (JS numbers); results are
- * stored as float32. W_enc is kept transposed ([d_sae, d_in]) so that every inner loop walks
+ * All tensors are row-major. Dot products accumulate in float64 (JS numbers); x' W_enc and
+ * the codes are stored as float32. W_enc is kept transposed ([d_sae, d_in]) so that every inner loop walks
  * contiguous memory.
  */
 import { promises as fs } from 'node:fs';
@@ -177,6 +177,53 @@ export class Sae {
    */
   encodeWithNorm(x: Float32Array, n: number): { features: Float32Array; norm: InputNorm | null } {
     const { xp, norm } = this.prepareInput(x, n);
+    const f = this.encoderProduct(xp, n);
+    return { features: this.activatePre(f, n), norm };
+  }
+
+  /**
+   * W_enc transposed, [d_sae, d_in], as a view: for a runtime that computes x' W_enc
+   * elsewhere (an ONNX Gemm with transB = 1). Do not write to it.
+   */
+  get encoderTransposed(): Float32Array {
+    return this.wEncT;
+  }
+
+  /**
+   * Turns x' W_enc (no bias), [n, d_sae], into codes f, [n, d_sae], IN PLACE, and returns
+   * it: adds the bias, applies the activation, keeps the top k for topk. With
+   * prepareInput, this is encode with the product computed by the caller.
+   */
+  activatePre(pre: Float32Array, n: number): Float32Array {
+    const dSae = this.dSae;
+    if (pre.length !== n * dSae) {
+      throw new RangeError(`pre has ${pre.length} values, expected n × d_sae = ${n * dSae}`);
+    }
+    for (let r = 0; r < n; r++) {
+      const o = r * dSae;
+      for (let j = 0; j < dSae; j++) pre[o + j] = this.activate(j, pre[o + j] ?? 0);
+    }
+    if (this.config.architecture === 'topk') {
+      const k = this.config.k ?? dSae;
+      const keep = new Uint8Array(dSae);
+      const heap = new TopHeap(k);
+      for (let r = 0; r < n; r++) {
+        const row = pre.subarray(r * dSae, (r + 1) * dSae);
+        heap.clear();
+        for (let j = 0; j < dSae; j++) heap.offer(row[j] ?? 0, j);
+        keep.fill(0);
+        for (let s = 0; s < heap.size; s++) keep[heap.index(s)] = 1;
+        for (let j = 0; j < dSae; j++) {
+          const v = row[j] ?? 0;
+          row[j] = keep[j] && v > 0 ? v : 0;
+        }
+      }
+    }
+    return pre;
+  }
+
+  /** x' [n, d_in] → x' W_enc [n, d_sae], no bias. */
+  private encoderProduct(xp: Float32Array, n: number): Float32Array {
     const dIn = this.dIn;
     const dSae = this.dSae;
     const f = new Float32Array(n * dSae);
@@ -203,30 +250,14 @@ export class Sae {
           s2 += (xp[a2 + c] ?? 0) * wv;
           s3 += (xp[a3 + c] ?? 0) * wv;
         }
-        f[r * dSae + j] = this.activate(j, s0);
-        f[(r + 1) * dSae + j] = this.activate(j, s1);
-        f[(r + 2) * dSae + j] = this.activate(j, s2);
-        f[(r + 3) * dSae + j] = this.activate(j, s3);
+        f[r * dSae + j] = s0;
+        f[(r + 1) * dSae + j] = s1;
+        f[(r + 2) * dSae + j] = s2;
+        f[(r + 3) * dSae + j] = s3;
       }
-      for (; r < n; r++) f[r * dSae + j] = this.activate(j, dot(xp, r * dIn, w, wo, dIn));
+      for (; r < n; r++) f[r * dSae + j] = dot(xp, r * dIn, w, wo, dIn);
     }
-    if (this.config.architecture === 'topk') {
-      const k = this.config.k ?? dSae;
-      const keep = new Uint8Array(dSae);
-      const heap = new TopHeap(k);
-      for (let r = 0; r < n; r++) {
-        const row = f.subarray(r * dSae, (r + 1) * dSae);
-        heap.clear();
-        for (let j = 0; j < dSae; j++) heap.offer(row[j] ?? 0, j);
-        keep.fill(0);
-        for (let s = 0; s < heap.size; s++) keep[heap.index(s)] = 1;
-        for (let j = 0; j < dSae; j++) {
-          const v = row[j] ?? 0;
-          row[j] = keep[j] && v > 0 ? v : 0;
-        }
-      }
-    }
-    return { features: f, norm };
+    return f;
   }
 
   /**
@@ -253,10 +284,9 @@ export class Sae {
     for (let s = 0; s < m; s++) {
       const j = features[s] ?? 0;
       for (let r = 0; r < n; r++) {
-        out[r * m + s] = this.activate(
-          j,
-          dot(xp, r * this.dIn, this.wEncT, j * this.dIn, this.dIn),
-        );
+        // Rounded to float32 as encode stores x' W_enc, so both give the same bits.
+        const p = Math.fround(dot(xp, r * this.dIn, this.wEncT, j * this.dIn, this.dIn));
+        out[r * m + s] = this.activate(j, p);
       }
     }
     return { values: out, norm };
@@ -339,7 +369,7 @@ export class Sae {
       case 'standard':
         return pre > 0 ? pre : 0;
       case 'topk':
-        return pre; // selection and ReLU happen per row afterwards
+        return pre; // selection and ReLU happen per row in activatePre
       case 'jumprelu':
         return pre > (this.threshold?.[j] ?? 0) ? pre : 0;
       case 'gated': {
@@ -350,8 +380,11 @@ export class Sae {
     }
   }
 
-  /** x [n, d_in] → x' [n, d_in] (normalised, b_dec subtracted) and the per-row norm. */
-  private prepareInput(x: Float32Array, n: number): { xp: Float32Array; norm: InputNorm | null } {
+  /**
+   * x [n, d_in] → x' [n, d_in] (normalised, b_dec subtracted when the cfg says so) and the
+   * per-row norm that decode needs. Throws on a wrong size or a non-finite value.
+   */
+  prepareInput(x: Float32Array, n: number): { xp: Float32Array; norm: InputNorm | null } {
     const dIn = this.dIn;
     if (!Number.isInteger(n) || n < 0 || x.length !== n * dIn) {
       throw new RangeError(`x has ${x.length} values, expected n × d_in = ${n} × ${dIn}`);

@@ -46,11 +46,31 @@ describe.each(CASES)('reference case %s', (name) => {
     expectClose(sae.decode(features, ref.n, norm), ref.reconstruction.flat(), 1e-5, 'x_hat');
   });
 
-  it('encodes a subset of features like the full encode', () => {
+  it('encodes a subset of features exactly as the full encode does', () => {
     const pick = [0, 5, 17, 31, 5];
     const { values } = sae.encodeFeatures(x, ref.n, pick);
     const want = ref.features.flatMap((row) => pick.map((j) => row[j] ?? NaN));
     expectClose(values, want, 1e-5, 'subset');
+    const full = sae.encode(x, ref.n);
+    const same = Array.from({ length: ref.n }, (_, r) => pick.map((j) => full[r * ref.d_sae + j]));
+    expect(Array.from(values)).toEqual(same.flat());
+  });
+
+  it("activates an x' W_enc computed elsewhere exactly as encode does", () => {
+    const { xp } = sae.prepareInput(x, ref.n);
+    const wt = sae.encoderTransposed;
+    const pre = new Float32Array(ref.n * ref.d_sae);
+    for (let r = 0; r < ref.n; r++) {
+      for (let j = 0; j < ref.d_sae; j++) {
+        let s = 0;
+        for (let c = 0; c < ref.d_in; c++)
+          s += (xp[r * ref.d_in + c] ?? 0) * (wt[j * ref.d_in + c] ?? 0);
+        pre[r * ref.d_sae + j] = s;
+      }
+    }
+    const f = sae.activatePre(pre, ref.n);
+    expect(f).toBe(pre);
+    expectClose(f, ref.features.flat(), 1e-5, 'activatePre');
   });
 
   it('lists the top active features per row', () => {
