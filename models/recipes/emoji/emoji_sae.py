@@ -153,14 +153,20 @@ def train_sae(x: torch.Tensor, cfg: SaeConfig, seed: int, log=print) -> tuple[To
 @torch.no_grad()
 def evaluate_sae(sae: TopKSae, x: torch.Tensor) -> dict:
     """FVE = 1 - sum||x - x_hat||^2 / sum||x - mean(x)||^2; dead = never fires on x."""
-    f = torch.cat([sae.encode(c) for c in x.split(8192)])
-    recon = sae.decode(f)
-    fve = 1.0 - float(((x - recon) ** 2).sum() / ((x - x.mean(0)) ** 2).sum())
-    fired = (f > 0).sum(0)
+    mean = x.mean(0)
+    err = total = l0 = 0.0
+    fired = torch.zeros(sae.d_sae, dtype=torch.long)
+    for c in x.split(8192):  # streamed: the dense codes of a big set do not fit in memory
+        f = sae.encode(c)
+        err += float(((c - sae.decode(f)) ** 2).sum(dtype=torch.float64))
+        total += float(((c - mean) ** 2).sum(dtype=torch.float64))
+        active = f > 0
+        l0 += float(active.sum())
+        fired += active.sum(0)
     return {
-        "fve": fve,
+        "fve": 1.0 - err / total,
         "dead_fraction": float((fired == 0).float().mean()),
-        "mean_l0": float((f > 0).float().sum(1).mean()),
+        "mean_l0": l0 / x.shape[0],
         "samples": int(x.shape[0]),
         "density": (fired.float() / x.shape[0]).numpy(),
     }

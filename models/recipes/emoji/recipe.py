@@ -58,9 +58,9 @@ class Preset:
 
 TINY = VaeShape(latent_dim=8, spatial_channels=8, enc=(4, 8, 8, 8), head=8, tail=(8, 4, 4))
 PRESETS = {
-    "full": Preset("full", None, VaeShape(), epochs=40, batch=64, lr=2e-3, beta=0.05, posterior_samples=15,
-                   sae_latent=SaeConfig(d_sae=512, k=16, steps=6000, batch=512),
-                   sae_spatial=SaeConfig(d_sae=2048, k=16, steps=6000, batch=1024, dead_after=200_000),
+    "full": Preset("full", None, VaeShape(), epochs=16, batch=64, lr=2e-3, beta=0.05, posterior_samples=15,
+                   sae_latent=SaeConfig(d_sae=512, k=16, steps=3000, batch=512),
+                   sae_spatial=SaeConfig(d_sae=2048, k=16, steps=2500, batch=1024, dead_after=200_000),
                    figures=True),
     "smoke": Preset("smoke", 40, TINY, epochs=2, batch=16, lr=3e-3, beta=0.05, posterior_samples=2,
                     sae_latent=SaeConfig(d_sae=32, k=4, steps=40, batch=64, dead_after=1000),
@@ -218,15 +218,12 @@ def average_ranks(a: np.ndarray) -> np.ndarray:
     n, f = a.shape
     order = np.argsort(a, axis=0, kind="mergesort")
     ranks = np.empty_like(a, dtype=np.float64)
+    positions = np.arange(1, n + 1, dtype=np.float64)
     for j in range(f):
         col = a[order[:, j], j]
-        r = np.arange(1, n + 1, dtype=np.float64)
-        starts = np.flatnonzero(np.r_[True, col[1:] != col[:-1]])
-        ends = np.r_[starts[1:], n]
-        for s_, e_ in zip(starts, ends):
-            if e_ - s_ > 1:
-                r[s_:e_] = (s_ + 1 + e_) / 2.0
-        ranks[order[:, j], j] = r
+        tie_group = np.cumsum(np.r_[True, col[1:] != col[:-1]]) - 1
+        mean_rank = np.bincount(tie_group, positions) / np.bincount(tie_group)
+        ranks[order[:, j], j] = mean_rank[tie_group]
     return ranks
 
 
@@ -323,6 +320,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--epochs", type=int, help="override the preset's VAE epochs")
     ap.add_argument("--reuse-vae", action="store_true", help="use the VAE checkpoint in the work folder")
+    ap.add_argument("--sae-steps", type=int, help="override both SAEs' training steps (quick checks)")
     ap.add_argument("--val-fraction", type=float, default=0.1)
     args = ap.parse_args()
 
@@ -330,6 +328,9 @@ def main() -> None:
     preset = PRESETS["smoke" if args.smoke else "fixture" if args.fixture else "full"]
     if args.epochs:
         preset = dataclasses.replace(preset, epochs=args.epochs)
+    if args.sae_steps:
+        preset = dataclasses.replace(preset, sae_latent=dataclasses.replace(preset.sae_latent, steps=args.sae_steps),
+                                     sae_spatial=dataclasses.replace(preset.sae_spatial, steps=args.sae_steps))
     tmp = tempfile.mkdtemp(prefix="orrery-emoji-") if args.smoke else None
     pack = args.out or (os.path.join(tmp, "pack") if args.smoke else
                         os.path.join(REPO, "tests/fixtures/packs/emoji-tiny") if args.fixture else
@@ -397,33 +398,33 @@ def main() -> None:
         s_train = spatial_vectors(torch.cat([mu_tr] + z_extra[:3]))
         s_val = spatial_vectors(mu_all[va])
     saes, sae_metrics = {}, {}
-    for hook, cfg, x_fit, x_eval, d in (
-        (LATENT_HOOK, preset.sae_latent, z_train, mu_all[va], f"sae/{LATENT_HOOK}"),
-        (SPATIAL_HOOK, preset.sae_spatial, s_train, s_val, f"sae/{SPATIAL_HOOK}"),
+    for hook, cfg, x_fit, x_eval, x_every, d in (
+        (LATENT_HOOK, preset.sae_latent, z_train, mu_all[va], mu_all, f"sae/{LATENT_HOOK}"),
+        (SPATIAL_HOOK, preset.sae_spatial, s_train, s_val, None, f"sae/{SPATIAL_HOOK}"),
     ):
         log(f"sae {hook}: {x_fit.shape[0]} samples x {x_fit.shape[1]}, d_sae {cfg.d_sae}, k {cfg.k}")
         t_s = time.time()
         sae, train_info = train_sae(x_fit, cfg, args.seed + (1 if hook == LATENT_HOOK else 2), log=log)
         sae.eval()
-        on_train = evaluate_sae(sae, x_fit)
+        on_train = evaluate_sae(sae, x_fit[:262_144])  # density for sparsity.safetensors; a slice is plenty
         save_saelens(sae, os.path.join(pack, d), hook, on_train["density"], "orrery-emoji-vae",
                      "fonts-noto-color-emoji + unicode-data emoji-test.txt",
                      context_size=1 if hook == LATENT_HOOK else 64)
         sae = load_saelens(os.path.join(pack, d))  # evaluate what was written
         on_val = evaluate_sae(sae, x_eval)
-        all_x = torch.cat([x_fit, x_eval])
-        on_all = evaluate_sae(sae, all_x)
+        # Every emoji (train + val, z = mu): the set the app indexes; dead = never fires on it.
+        on_all = evaluate_sae(sae, x_every if x_every is not None else spatial_vectors(mu_all))
         saes[hook] = sae
         sae_metrics[hook] = {
             "id": f"{'latent' if hook == LATENT_HOOK else 'spatial'}-{cfg.d_sae}",
             "dir": d, "d_in": sae.d_in, "d_sae": cfg.d_sae, "k": cfg.k, "steps": cfg.steps,
             "train_samples": int(x_fit.shape[0]), "seconds": time.time() - t_s,
             "val": {k: v for k, v in on_val.items() if k != "density"},
-            "dead_fraction_all_samples": on_all["dead_fraction"],
+            "all_emoji": {k: v for k, v in on_all.items() if k != "density"},
             "train_fve": on_train["fve"], **train_info,
         }
         log(f"sae {hook}: val FVE {on_val['fve']:.3f} dead(val) {on_val['dead_fraction']:.3f} "
-            f"dead(all) {on_all['dead_fraction']:.3f} L0 {on_val['mean_l0']:.1f}")
+            f"dead(all emoji) {on_all['dead_fraction']:.3f} FVE(all emoji) {on_all['fve']:.3f} L0 {on_val['mean_l0']:.1f}")
     timings["saes_s"] = time.time() - t
 
     # features vs metadata ------------------------------------------------------------------------
