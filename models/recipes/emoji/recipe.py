@@ -128,6 +128,24 @@ def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, 
     return model, history
 
 
+def load_vae(ckpt: str) -> tuple[EmojiVae, dict]:
+    state = torch.load(ckpt)
+    model = EmojiVae(VaeShape(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["shape"].items()}))
+    model.load_state_dict(state["state"])
+    return model, state
+
+
+@torch.no_grad()
+def spatial_codes_max(model: EmojiVae, sae, mu: torch.Tensor) -> np.ndarray:
+    """Per image, each spatial-SAE feature's largest activation over the 64 positions: [N, d_sae]."""
+    out = []
+    for c in mu.split(64):
+        s = model.decoder_head(c)
+        vec = s.permute(0, 2, 3, 1).reshape(-1, s.shape[1])
+        out.append(sae.encode(vec).reshape(c.shape[0], 64, -1).amax(1))
+    return torch.cat(out).numpy()
+
+
 @torch.no_grad()
 def reconstruct(model: EmojiVae, x: torch.Tensor) -> torch.Tensor:
     model.eval()
@@ -300,6 +318,84 @@ def steering_figure(model: EmojiVae, sae, mu: torch.Tensor, feature: int, value:
     img.save(path, optimize=True)
 
 
+def paint_figure(model: EmojiVae, sae, mu: torch.Tensor, feature: int, value: float, path: str,
+                 originals: torch.Tensor, title: str) -> None:
+    """Like steering_figure, but the spatial-SAE feature is pinned only on the top-left 4x4 of the 8x8 map."""
+    from PIL import Image, ImageDraw
+
+    with torch.no_grad():
+        spatial = model.decoder_head(mu)  # [n, C, 8, 8]
+        n, c = spatial.shape[:2]
+        vec = spatial.permute(0, 2, 3, 1).reshape(-1, c)
+        f = sae.encode(vec)
+        mask = torch.zeros(8, 8, dtype=torch.bool)
+        mask[:4, :4] = True
+        mask = mask.flatten().repeat(n)
+        delta = (value - f[:, feature])[:, None] * sae.W_dec[feature][None, :] * mask[:, None]
+        painted = (vec + delta).reshape(n, 8, 8, c).permute(0, 3, 1, 2)
+        before, after = model.decoder_tail(spatial), model.decoder_tail(painted)
+    rows = [to_uint8(originals), to_uint8(before), to_uint8(after)]
+    scale, pad_top = 2, 16
+    img = Image.new("RGB", (n * 64 * scale, 3 * 64 * scale + pad_top), (255, 255, 255))
+    ImageDraw.Draw(img).text((4, 2), title, fill=(0, 0, 0))
+    for r, row in enumerate(rows):
+        for i in range(n):
+            tile = Image.fromarray(row[i]).resize((64 * scale, 64 * scale), Image.NEAREST)
+            img.paste(tile, (i * 64 * scale, pad_top + r * 64 * scale))
+    img.save(path, optimize=True)
+
+
+def best_colour_feature(f: np.ndarray, colour: np.ndarray) -> tuple[int, float]:
+    """The feature whose activation correlates most (Pearson) with a per-image colour score."""
+    cz = (colour - colour.mean()) / (colour.std() + 1e-8)
+    fz = (f - f.mean(0)) / (f.std(0) + 1e-8)
+    corr = (fz * cz[:, None]).mean(0)
+    j = int(np.argmax(corr))
+    return j, float(corr[j])
+
+
+def pin_value(acts: np.ndarray) -> float:
+    """A strong but in-distribution setting: 1.5x the 99th percentile of the feature's nonzero activations."""
+    active = acts[acts > 0]
+    return float(np.quantile(active, 0.99)) * 1.5 if len(active) else 1.0
+
+
+def make_figures(model, saes, sae_ids, images, tr, va, f_lat, f_sp, aucs, fig_dir, seed) -> list[dict]:
+    """Before/after pictures: latent-SAE features turned up (colours and shapes), one spatial feature painted."""
+    os.makedirs(fig_dir, exist_ok=True)
+    sae = saes[LATENT_HOOK]
+    colours = colour_scores(images[tr].numpy())
+    picks = []
+    for colour in ("red", "blue", "yellow"):
+        j, r = best_colour_feature(f_lat[tr], colours[colour])
+        picks.append((f"colour-{colour}", j, f"latent feature {j}: most correlated with {colour} ink (r = {r:.2f})"))
+    sub_rows = sorted(aucs[LATENT_HOOK]["subgroup"]["rows"], key=lambda r: -r["val_auc"])
+    wanted = [r for r in sub_rows if r["value"] in ("country-flag", "face-smiling", "heart", "animal-mammal")]
+    for r in (wanted or sub_rows)[:2]:
+        picks.append((f"shape-{r['value']}", r["feature"], f"latent feature {r['feature']}: best for "
+                      f"subgroup '{r['value']}' (held-out AUC {r['val_auc']:.2f})"))
+    show = np.sort(np.random.default_rng(seed).choice(va, size=min(8, len(va)), replace=False))
+    with torch.no_grad():
+        mu_show = model.encoder(images[show])[0]
+    figures = []
+    for slug, j, title in picks:
+        value = pin_value(f_lat[tr][:, j])
+        path = os.path.join(fig_dir, f"turn-{slug}.png")
+        steering_figure(model, sae, mu_show, j, value, path, images[show],
+                        f"{title}; rows: input, decode(z), pinned to {value:.2f}")
+        figures.append({"file": f"figures/turn-{slug}.png", "hook": LATENT_HOOK, "feature": j,
+                        "sae": sae_ids[LATENT_HOOK], "value": value, "title": title})
+    j, r = best_colour_feature(f_sp[tr], colours["red"])
+    value = pin_value(f_sp[tr][:, j])
+    title = (f"spatial feature {j} (most correlated with red ink, r = {r:.2f}) painted on the top-left quarter; "
+             f"rows: input, decode(z), painted at {value:.2f}")
+    paint_figure(model, saes[SPATIAL_HOOK], mu_show, j, value, os.path.join(fig_dir, "paint-spatial-red.png"),
+                 images[show], title)
+    figures.append({"file": "figures/paint-spatial-red.png", "hook": SPATIAL_HOOK, "feature": j,
+                    "sae": sae_ids[SPATIAL_HOOK], "value": value, "title": title})
+    return figures
+
+
 def colour_scores(x: np.ndarray) -> dict[str, np.ndarray]:
     """Per-image colour of the drawn pixels (those away from the grey ground); x: [N,3,H,W] in [0,1]."""
     ground = np.array(BACKGROUND, dtype=np.float32)[None, :, None, None]
@@ -310,6 +406,32 @@ def colour_scores(x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 # -------------------------------------------------------------------------------------- main
+def figures_only(preset: Preset, pack: str, work: str, args) -> None:
+    data = load_dataset(os.path.join(work, "emoji64.npz"), args.val_fraction, args.seed, preset.limit)
+    images = torch.from_numpy(data["images"]).permute(0, 3, 1, 2).float() / 255.0
+    split = np.array(data["split"])
+    tr, va = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
+    model, _ = load_vae(os.path.join(work, "vae.pt"))
+    model.eval()
+    model.freeze_half()
+    with open(os.path.join(pack, "metrics.json"), encoding="utf-8") as fh:
+        metrics = json.load(fh)
+    saes = {h: load_saelens(os.path.join(pack, metrics["saes"][h]["dir"])) for h in (LATENT_HOOK, SPATIAL_HOOK)}
+    mu_all, _ = encode_all(model, images)
+    with torch.no_grad():
+        f_lat = saes[LATENT_HOOK].encode(mu_all).numpy()
+    f_sp = spatial_codes_max(model, saes[SPATIAL_HOOK], mu_all)
+    fig_dir = os.path.join(pack, "figures")
+    if os.path.isdir(fig_dir):
+        shutil.rmtree(fig_dir)
+    metrics["figures"] = make_figures(model, saes, {h: metrics["saes"][h]["id"] for h in saes}, images, tr, va,
+                                      f_lat, f_sp, metrics["metadata_auc"], fig_dir, args.seed)
+    with open(os.path.join(pack, "metrics.json"), "w", encoding="utf-8") as fh:
+        json.dump(metrics, fh, indent=1, ensure_ascii=False)
+        fh.write("\n")
+    log(f"figures: {len(metrics['figures'])} written to {fig_dir}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = ap.add_mutually_exclusive_group()
@@ -320,6 +442,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--epochs", type=int, help="override the preset's VAE epochs")
     ap.add_argument("--reuse-vae", action="store_true", help="use the VAE checkpoint in the work folder")
+    ap.add_argument("--figures-only", action="store_true",
+                    help="redraw figures from the built pack and the work folder's VAE checkpoint")
     ap.add_argument("--sae-steps", type=int, help="override both SAEs' training steps (quick checks)")
     ap.add_argument("--val-fraction", type=float, default=0.1)
     args = ap.parse_args()
@@ -337,6 +461,9 @@ def main() -> None:
                         os.path.join(REPO, "models/emoji"))
     work = args.work or (os.path.join(tmp, "work") if tmp else os.path.join(HERE, "work", preset.name))
     os.makedirs(work, exist_ok=True)
+    if args.figures_only:
+        figures_only(preset, pack, work, args)
+        return
     if os.path.isdir(pack):
         shutil.rmtree(pack)
     os.makedirs(pack)
@@ -359,9 +486,7 @@ def main() -> None:
     t = time.time()
     ckpt = os.path.join(work, "vae.pt")
     if args.reuse_vae:
-        state = torch.load(ckpt)
-        model = EmojiVae(VaeShape(**{k: tuple(v) if isinstance(v, list) else v for k, v in state["shape"].items()}))
-        model.load_state_dict(state["state"])
+        model, state = load_vae(ckpt)
         history = state["history"]
         log(f"vae: reusing {ckpt} ({state['epochs_done']} epochs)")
         vae_seconds = sum(h["seconds"] for h in history)
@@ -431,9 +556,7 @@ def main() -> None:
     t = time.time()
     with torch.no_grad():
         f_lat = saes[LATENT_HOOK].encode(mu_all).numpy()
-        sp = saes[SPATIAL_HOOK]
-        f_sp = torch.cat([sp.encode(spatial_vectors(c)).reshape(c.shape[0], 64, -1).amax(1)
-                          for c in mu_all.split(64)]).numpy()
+    f_sp = spatial_codes_max(model, saes[SPATIAL_HOOK], mu_all)
     meta_tr, meta_va = [meta[i] for i in tr], [meta[i] for i in va]
     aucs = {LATENT_HOOK: metadata_aucs(f_lat[tr], f_lat[va], meta_tr, meta_va),
             SPATIAL_HOOK + " (max over positions)": metadata_aucs(f_sp[tr], f_sp[va], meta_tr, meta_va)}
@@ -446,33 +569,8 @@ def main() -> None:
     # figures ------------------------------------------------------------------------------------------
     figures = []
     if preset.figures:
-        fig_dir = os.path.join(pack, "figures")
-        os.makedirs(fig_dir, exist_ok=True)
-        sae = saes[LATENT_HOOK]
-        colours = colour_scores(images[tr].numpy())
-        picks = []
-        for colour in ("red", "blue", "yellow"):
-            c = colours[colour]
-            cz = (c - c.mean()) / (c.std() + 1e-8)
-            fz = (f_lat[tr] - f_lat[tr].mean(0)) / (f_lat[tr].std(0) + 1e-8)
-            corr = (fz * cz[:, None]).mean(0)
-            j = int(np.argmax(corr))
-            picks.append((f"colour-{colour}", j, f"latent feature {j}: most correlated with {colour} ink "
-                          f"(r = {corr[j]:.2f})"))
-        sub_rows = sorted(aucs[LATENT_HOOK]["subgroup"]["rows"], key=lambda r: -r["val_auc"])
-        for r in [r for r in sub_rows if r["value"] in ("country-flag", "face-smiling", "heart", "animal-mammal")][:2] or sub_rows[:2]:
-            picks.append((f"shape-{r['value']}", r["feature"], f"latent feature {r['feature']}: best for "
-                          f"subgroup '{r['value']}' (held-out AUC {r['val_auc']:.2f})"))
-        rng = np.random.default_rng(args.seed)
-        show = np.sort(rng.choice(va, size=min(8, len(va)), replace=False))
-        for slug, j, title in picks:
-            active = f_lat[tr][:, j][f_lat[tr][:, j] > 0]
-            value = float(np.quantile(active, 0.99)) * 1.5 if len(active) else 1.0
-            path = os.path.join(fig_dir, f"turn-{slug}.png")
-            steering_figure(model, sae, mu_all[show], j, value, path, images[show],
-                            f"{title}; rows: input, decode(z), pinned to {value:.2f}")
-            figures.append({"file": f"figures/turn-{slug}.png", "feature": j, "sae": sae_metrics[LATENT_HOOK]["id"],
-                            "value": value, "title": title})
+        figures = make_figures(model, saes, {h: m["id"] for h, m in sae_metrics.items()}, images, tr, va,
+                               f_lat, f_sp, aucs, os.path.join(pack, "figures"), args.seed)
 
     # pack -----------------------------------------------------------------------------------------------
     sheet_cols = 64 if len(images) > 256 else 8
