@@ -58,7 +58,7 @@ export class Dispatcher {
     const parsed = spec.input.safeParse(input ?? {});
     if (!parsed.success) return fail('bad_input', zodMessage(callName, parsed.error));
     const value = parsed.data as { jobId?: string };
-    const jobId = typeof value.jobId === 'string' ? value.jobId : null;
+    const jobId = spec.long && typeof value.jobId === 'string' ? value.jobId : null;
     const started = performance.now();
     let job: ReturnType<JobRegistry['start']>;
     try {

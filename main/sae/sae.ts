@@ -262,8 +262,9 @@ export class Sae {
 
   /**
    * The activations of a few features only: x [n, d_in] → [n, m] for `features` (length m).
-   * For standard, jumprelu and gated this costs m columns instead of d_sae; topk needs the
-   * whole row to know what is in its top k, so it encodes fully.
+   * For standard, jumprelu and gated this costs m columns instead of d_sae; topk ranks the
+   * whole row only where a chosen feature's pre-activation is positive. Same bits as
+   * encode for every row, whatever the batch.
    */
   encodeFeatures(
     x: Float32Array,
@@ -271,23 +272,33 @@ export class Sae {
     features: readonly number[],
   ): { values: Float32Array; norm: InputNorm | null } {
     for (const j of features) this.checkFeature(j);
+    const dIn = this.dIn;
+    const dSae = this.dSae;
     const m = features.length;
     const out = new Float32Array(n * m);
-    if (this.config.architecture === 'topk') {
-      const { features: f, norm } = this.encodeWithNorm(x, n);
-      for (let r = 0; r < n; r++) {
-        for (let s = 0; s < m; s++) out[r * m + s] = f[r * this.dSae + (features[s] ?? 0)] ?? 0;
-      }
-      return { values: out, norm };
-    }
+    const topk = this.config.architecture === 'topk';
     const { xp, norm } = this.prepareInput(x, n);
-    for (let s = 0; s < m; s++) {
-      const j = features[s] ?? 0;
-      for (let r = 0; r < n; r++) {
+    // For topk, a feature whose pre-activation is ≤ 0 is 0 whatever the rest of the row
+    // does; only rows where a chosen feature is positive need the whole row ranked.
+    const rankRows: number[] = [];
+    for (let r = 0; r < n; r++) {
+      let rank = false;
+      for (let s = 0; s < m; s++) {
+        const j = features[s] ?? 0;
         // Rounded to float32 as encode stores x' W_enc, so both give the same bits.
-        const p = Math.fround(dot(xp, r * this.dIn, this.wEncT, j * this.dIn, this.dIn));
-        out[r * m + s] = this.activate(j, p);
+        const v = this.activate(j, Math.fround(dot(xp, r * dIn, this.wEncT, j * dIn, dIn)));
+        if (topk) rank ||= v > 0;
+        else out[r * m + s] = v;
       }
+      if (rank) rankRows.push(r);
+    }
+    if (rankRows.length > 0) {
+      const sub = new Float32Array(rankRows.length * dIn);
+      rankRows.forEach((r, q) => sub.set(xp.subarray(r * dIn, (r + 1) * dIn), q * dIn));
+      const f = this.activatePre(this.encoderProduct(sub, rankRows.length), rankRows.length);
+      rankRows.forEach((r, q) => {
+        for (let s = 0; s < m; s++) out[r * m + s] = f[q * dSae + (features[s] ?? 0)] ?? 0;
+      });
     }
     return { values: out, norm };
   }
@@ -446,21 +457,15 @@ export class Sae {
   }
 }
 
-/** Σ a[ao + c] · b[bo + c] for c < len, in float64 with four accumulators. */
+/**
+ * Σ a[ao + c] · b[bo + c] for c < len, summed in order in float64: the same operations, in
+ * the same order, as the four-row loop of encoderProduct, so a row's code never depends on
+ * which batch it was encoded in. (A float32 × float32 product is exact in float64.)
+ */
 function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, len: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let c = 0;
-  for (; c + 3 < len; c += 4) {
-    s0 += (a[ao + c] ?? 0) * (b[bo + c] ?? 0);
-    s1 += (a[ao + c + 1] ?? 0) * (b[bo + c + 1] ?? 0);
-    s2 += (a[ao + c + 2] ?? 0) * (b[bo + c + 2] ?? 0);
-    s3 += (a[ao + c + 3] ?? 0) * (b[bo + c + 3] ?? 0);
-  }
-  for (; c < len; c++) s0 += (a[ao + c] ?? 0) * (b[bo + c] ?? 0);
-  return s0 + s1 + s2 + s3;
+  let s = 0;
+  for (let c = 0; c < len; c++) s += (a[ao + c] ?? 0) * (b[bo + c] ?? 0);
+  return s;
 }
 
 /**

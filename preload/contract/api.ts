@@ -19,6 +19,15 @@ const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc
   input,
   output,
   doc,
+  long: false,
+});
+
+/** A long call: its input may carry a `jobId`; it reports progress and can be cancelled. */
+const longCall = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) => ({
+  input,
+  output,
+  doc,
+  long: true,
 });
 
 export const calls = {
@@ -32,7 +41,7 @@ export const calls = {
     PackListSchema,
     'Model packs under models/ and in the library folder, with the problems of bad ones.',
   ),
-  'packs.import': call(
+  'packs.import': longCall(
     z.object({ from: PathSchema, jobId: JobIdSchema.optional() }).strict(),
     PackSummarySchema,
     'Copy a pack folder into the library after validating it; reports progress; cancellable.',

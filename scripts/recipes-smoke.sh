@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every model recipe's --smoke mode (all stages on a tiny slice, in a temp dir) so the
+# recipes cannot rot. Needs Debian's python3-torch (see .ci/run for the packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=/usr/bin/python3
+if ! "$py" -c 'import torch' 2>/dev/null; then
+  echo "recipes smoke: Debian's python3-torch is not installed (apt-get install python3-torch libopenblas0-pthread)" >&2
+  exit 1
+fi
+passed=0
+failed=0
+for recipe in text emoji glyphs; do
+  script="models/recipes/$recipe/recipe.py"
+  [ -f "$script" ] || { echo "recipes smoke: $script is missing" >&2; failed=$((failed + 1)); continue; }
+  echo "-- $recipe --smoke"
+  start=$(date +%s)
+  if "$py" "$script" --smoke; then
+    passed=$((passed + 1))
+    echo "-- $recipe smoke passed in $(( $(date +%s) - start ))s"
+  else
+    failed=$((failed + 1))
+    echo "-- $recipe smoke FAILED" >&2
+  fi
+done
+echo "recipes: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,160 @@
+/**
+ * Loads the real Electron main entry with `electron` mocked, and checks what it asks of
+ * Electron: the window's security options, blocked navigation and windows, denied
+ * permissions, the CSP header, and an IPC door that validates every payload.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+
+type Handler = (...args: unknown[]) => unknown;
+
+const h = vi.hoisted(() => {
+  const appHandlers = new Map<string, Handler>();
+  const contentsHandlers = new Map<string, Handler>();
+  const ipcHandlers = new Map<string, Handler>();
+  const state = {
+    windowOptions: null as null | Record<string, unknown>,
+    windowOpenHandler: null as null | Handler,
+    permissionHandler: null as null | Handler,
+    permissionCheck: null as null | Handler,
+    headersHandler: null as null | Handler,
+    loadedUrl: '',
+  };
+  const webContents = {
+    on: (event: string, fn: Handler) => contentsHandlers.set(event, fn),
+    setWindowOpenHandler: (fn: Handler) => {
+      state.windowOpenHandler = fn;
+    },
+    send: () => undefined,
+    isDestroyed: () => false,
+  };
+  class BrowserWindow {
+    webContents = webContents;
+    constructor(options: Record<string, unknown>) {
+      state.windowOptions = options;
+    }
+    static getAllWindows(): unknown[] {
+      return [];
+    }
+    on(): void {}
+    once(): void {}
+    show(): void {}
+    async loadURL(url: string): Promise<void> {
+      state.loadedUrl = url;
+    }
+  }
+  return { appHandlers, contentsHandlers, ipcHandlers, state, BrowserWindow };
+});
+
+vi.mock('electron', () => ({
+  app: {
+    on: (event: string, fn: Handler) => h.appHandlers.set(event, fn),
+    whenReady: () => Promise.resolve(),
+    getPath: () => mkdtempSync(path.join(os.tmpdir(), 'orrery-electron-')),
+    isPackaged: false,
+    quit: () => undefined,
+  },
+  BrowserWindow: h.BrowserWindow,
+  ipcMain: {
+    handle: (channel: string, fn: Handler) => h.ipcHandlers.set(channel, fn),
+    removeHandler: (channel: string) => h.ipcHandlers.delete(channel),
+  },
+  session: {
+    defaultSession: {
+      setPermissionRequestHandler: (fn: Handler) => {
+        h.state.permissionHandler = fn;
+      },
+      setPermissionCheckHandler: (fn: Handler) => {
+        h.state.permissionCheck = fn;
+      },
+      webRequest: {
+        onHeadersReceived: (fn: Handler) => {
+          h.state.headersHandler = fn;
+        },
+      },
+    },
+  },
+}));
+
+beforeAll(async () => {
+  delete process.env.ELECTRON_RENDERER_URL;
+  await import('../../../main/electron/main');
+  await vi.waitFor(() => expect(h.state.loadedUrl).not.toBe(''));
+});
+
+describe('Electron main entry', () => {
+  it('opens an isolated, sandboxed window without Node', () => {
+    const prefs = (h.state.windowOptions?.webPreferences ?? {}) as Record<string, unknown>;
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+    });
+    expect(String(prefs.preload)).toMatch(/out[\\/]preload[\\/]index\.js$/);
+    expect(h.state.loadedUrl).toMatch(/^file:.*out\/renderer\/index\.html$/);
+  });
+
+  it('blocks navigation away from the app and every new window', () => {
+    const nav = h.contentsHandlers.get('will-navigate');
+    expect(nav).toBeDefined();
+    const away = { preventDefault: vi.fn() };
+    nav?.(away, 'https://evil.example/');
+    expect(away.preventDefault).toHaveBeenCalled();
+    const home = { preventDefault: vi.fn() };
+    nav?.(home, h.state.loadedUrl);
+    expect(home.preventDefault).not.toHaveBeenCalled();
+    const redirect = { preventDefault: vi.fn() };
+    h.contentsHandlers.get('will-redirect')?.(redirect, 'http://127.0.0.1:1/');
+    expect(redirect.preventDefault).toHaveBeenCalled();
+    expect(h.state.windowOpenHandler?.({ url: 'https://example.com' })).toEqual({ action: 'deny' });
+    const webview = { preventDefault: vi.fn() };
+    h.contentsHandlers.get('will-attach-webview')?.(webview);
+    expect(webview.preventDefault).toHaveBeenCalled();
+    expect(h.appHandlers.has('web-contents-created')).toBe(true);
+  });
+
+  it('denies every permission request and sets a strict CSP', () => {
+    const callback = vi.fn();
+    h.state.permissionHandler?.({}, 'media', callback);
+    expect(callback).toHaveBeenCalledWith(false);
+    expect(h.state.permissionCheck?.()).toBe(false);
+    const done = vi.fn();
+    h.state.headersHandler?.({ responseHeaders: {} }, done);
+    const csp = (done.mock.calls[0]?.[0] as { responseHeaders: Record<string, string[]> })
+      .responseHeaders['Content-Security-Policy'];
+    expect(csp?.[0]).toContain("default-src 'self'");
+    expect(csp?.[0]).toContain("object-src 'none'");
+  });
+
+  it('validates every IPC payload before a service sees it', async () => {
+    const handle = h.ipcHandlers.get('orrery:call');
+    expect(handle).toBeDefined();
+    const fromApp = { senderFrame: { url: h.state.loadedUrl } };
+    const good = (await handle?.(fromApp, 'app.health', {})) as { ok: boolean };
+    expect(good.ok).toBe(true);
+    const bad = (await handle?.(fromApp, 'packs.import', { from: 12 })) as {
+      ok: boolean;
+      error: { code: string };
+    };
+    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_input' } });
+    const unknown = (await handle?.(fromApp, 'fs.readFile', { path: '/etc/passwd' })) as {
+      error: { code: string };
+    };
+    expect(unknown.error.code).toBe('unknown_call');
+    const foreign = (await handle?.(
+      { senderFrame: { url: 'https://evil.example/' } },
+      'app.health',
+      {},
+    )) as {
+      ok: boolean;
+      error: { code: string };
+    };
+    expect(foreign).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+  });
+});
