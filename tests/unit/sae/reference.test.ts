@@ -56,6 +56,19 @@ describe.each(CASES)('reference case %s', (name) => {
     expect(Array.from(values)).toEqual(same.flat());
   });
 
+  it('gives a row the same code bits whatever batch it is encoded in', () => {
+    const full = sae.encode(x, ref.n);
+    for (let r = 0; r < ref.n; r++) {
+      const one = sae.encode(x.subarray(r * ref.d_in, (r + 1) * ref.d_in), 1);
+      expect(Array.from(one)).toEqual(
+        Array.from(full.subarray(r * ref.d_sae, (r + 1) * ref.d_sae)),
+      );
+    }
+    const tail = sae.encodeFeatures(x.subarray(ref.d_in), ref.n - 1, [3, 7]).values;
+    const head = sae.encodeFeatures(x, ref.n, [3, 7]).values;
+    expect(Array.from(tail)).toEqual(Array.from(head.subarray(2)));
+  });
+
   it("activates an x' W_enc computed elsewhere exactly as encode does", () => {
     const { xp } = sae.prepareInput(x, ref.n);
     const wt = sae.encoderTransposed;
