@@ -59,15 +59,18 @@ def train_lm(cfg: LMConfig, train: np.ndarray, val: np.ndarray, work: str, *, st
     gen = torch.Generator().manual_seed(seed + 1)
     ckpt_path = os.path.join(work, "lm_ckpt.pt")
     step, elapsed = 0, 0.0
-    history = []
+    history, schedule_changes = [], []
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path, map_location=device)
-        if ck["config"] == cfg.to_dict() and ck["steps"] == steps:
+        if ck["config"] == cfg.to_dict() and ck["step"] < steps:
             model.load_state_dict(ck["model"])
             opt.load_state_dict(ck["opt"])
             gen.set_state(ck["gen"])
             step, elapsed, history = ck["step"], ck["elapsed"], ck["history"]
-            log(f"lm: resumed at step {step}")
+            schedule_changes = ck.get("schedule_changes", [])
+            if ck["steps"] != steps:  # the run goes on with a new length (new cosine from here)
+                schedule_changes.append({"at_step": step, "from_steps": ck["steps"], "to_steps": steps})
+            log(f"lm: resumed at step {step} (schedule changes: {schedule_changes})")
     val_windows = eval_windows(val, cfg.context, 64)
     warmup = max(1, min(100, steps // 10))
 
@@ -105,11 +108,13 @@ def train_lm(cfg: LMConfig, train: np.ndarray, val: np.ndarray, work: str, *, st
             dt = time.time() - t0
             torch.save({"config": cfg.to_dict(), "steps": steps, "model": model.state_dict(),
                         "opt": opt.state_dict(), "gen": gen.get_state(), "step": step,
-                        "elapsed": elapsed + dt, "history": history}, ckpt_path + ".tmp")
+                        "elapsed": elapsed + dt, "history": history, "schedule_changes": schedule_changes},
+                       ckpt_path + ".tmp")
             os.replace(ckpt_path + ".tmp", ckpt_path)
     elapsed += time.time() - t0
     torch.save({"config": cfg.to_dict(), "model": model.state_dict(), "history": history,
-                "train_seconds": elapsed, "tokens_seen": steps * batch * cfg.context},
+                "train_seconds": elapsed, "tokens_seen": steps * batch * cfg.context, "steps": steps,
+                "schedule_changes": schedule_changes},
                os.path.join(work, "lm.pt"))
     return model
 

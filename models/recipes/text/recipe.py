@@ -27,18 +27,19 @@ sys.path.insert(0, HERE)
 STAGES = ["corpus", "tokenizer", "lm", "sae", "figures", "export", "pack"]
 
 PRESETS = {
-    # one niced CPU thread: ~60 min of LM training, ~10 min of SAE training
-    "full": dict(vocab=4096, d_model=192, n_layers=4, n_heads=4, context=256, lm_steps=1200, batch=16,
-                 lr=2e-3, gcide_chars=4_000_000, d_sae=4096, k=32, sae_tokens=1_500_000, sae_batch=1024,
-                 sae_lr=4e-4, n_examples=3000, steer_features=6, steer_prompts=8, steer_samples=3, gen_tokens=32,
+    # one niced CPU thread on a shared 2-core machine: ~70 min of LM training (3.3M tokens),
+    # ~10 min for the SAE (0.5M activations, one pass)
+    "full": dict(vocab=4096, d_model=192, n_layers=4, n_heads=4, context=256, lm_steps=800, batch=16,
+                 lr=2e-3, gcide_chars=4_000_000, d_sae=4096, k=32, sae_tokens=500_000, sae_passes=1, sae_batch=1024,
+                 sae_lr=1e-3, n_examples=3000, steer_features=6, steer_prompts=8, steer_samples=3, gen_tokens=32,
                  parity_batch=2, parity_seq=32, out=os.path.join(REPO, "models", "text-fortunes"),
                  pack_id="orrery-text-fortunes", name="Fortunes & Scripture (text)"),
     "smoke": dict(vocab=320, d_model=32, n_layers=2, n_heads=2, context=64, lm_steps=6, batch=4,
-                  lr=3e-3, gcide_chars=200_000, d_sae=64, k=4, sae_tokens=4096, sae_batch=256,
+                  lr=3e-3, gcide_chars=200_000, d_sae=64, k=4, sae_tokens=4096, sae_passes=2, sae_batch=256,
                   sae_lr=1e-3, n_examples=40, steer_features=2, steer_prompts=2, steer_samples=1, gen_tokens=8,
                   parity_batch=2, parity_seq=8, out=None, pack_id="orrery-text-smoke", name="Text smoke test"),
     "fixture": dict(vocab=300, d_model=16, n_layers=2, n_heads=2, context=64, lm_steps=40, batch=8,
-                    lr=3e-3, gcide_chars=200_000, d_sae=64, k=4, sae_tokens=8192, sae_batch=256,
+                    lr=3e-3, gcide_chars=200_000, d_sae=64, k=4, sae_tokens=8192, sae_passes=2, sae_batch=256,
                     sae_lr=1e-3, n_examples=60, steer_features=2, steer_prompts=2, steer_samples=1, gen_tokens=8,
                     parity_batch=2, parity_seq=8, out=os.path.join(REPO, "tests", "fixtures", "packs", "text-tiny"),
                     pack_id="orrery-text-tiny", name="Tiny text fixture"),
@@ -56,6 +57,7 @@ def parse_args(argv=None):
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (cores are shared)")
     p.add_argument("--seed", type=int, default=1913)
+    p.add_argument("--keep", action="store_true", help="--smoke: keep the temp dir")
     for k, v in PRESETS["full"].items():
         if isinstance(v, (int, float)) and k not in ("out",):
             p.add_argument("--" + k.replace("_", "-"), type=type(v), default=None)
@@ -205,8 +207,12 @@ def main(argv=None):
             c.log(f"== {s}")
             globals()["stage_" + s](c)
             c.log(f"== {s} done in {time.time()-t:.1f}s")
-    if c.mode == "smoke":
-        c.log(f"smoke: pack in {c.out}")
+    if c.mode == "smoke" and c.tmp:
+        if args.keep:
+            c.log(f"smoke: pack in {c.out}")
+        else:
+            shutil.rmtree(c.tmp)
+            print(f"smoke: all stages passed ({time.time()-c.t0:.0f}s)")
     return c
 
 

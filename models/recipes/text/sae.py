@@ -104,9 +104,9 @@ def train_sae(acts: torch.Tensor, d_sae: int, k: int, *, steps: int, batch: int,
         aux = torch.zeros((), device=device)
         n_dead = int(dead.sum())
         if n_dead > 0:
-            kd = min(k_aux, n_dead)
-            pre_dead = pre.masked_fill(~dead, float("-inf"))
-            av, ai = pre_dead.topk(kd, dim=-1)
+            dead_idx = torch.nonzero(dead).flatten()
+            av, ai = pre[:, dead_idx].topk(min(k_aux, n_dead), dim=-1)  # only the dead columns
+            ai = dead_idx[ai]
             av = torch.relu(av)
             e_hat = torch.einsum("nk,nkd->nd", av, sae.W_dec[ai])
             e = err.detach()
@@ -190,10 +190,10 @@ def stage(c):
     t = time.time()
     acts = collect_activations(model, tr, c.s["sae_tokens"], cfg.context, c.seed + 11, c.device)
     c.log(f"sae: {acts.shape[0]} activations in {time.time()-t:.0f}s, mean norm {acts.norm(dim=1).mean():.2f}")
-    steps = max(10, 2 * c.s["sae_tokens"] // c.s["sae_batch"])  # two passes over the buffer
+    steps = max(10, int(c.s["sae_passes"] * c.s["sae_tokens"] // c.s["sae_batch"]))
     sae = train_sae(acts, c.s["d_sae"], c.s["k"], steps=steps, batch=c.s["sae_batch"], lr=c.s["sae_lr"],
                     seed=c.seed + 13, device=c.device, log=c.log,
-                    dead_after_tokens=min(200_000, c.s["sae_tokens"] // 4))
+                    dead_after_tokens=min(100_000, c.s["sae_tokens"] // 4))
     d = sae_dir(c)
     os.makedirs(d, exist_ok=True)
     st_io.save_file(shipped_weights(sae), os.path.join(d, "sae_weights.safetensors"))

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Render the '## Text pack' section of models/README.md from the pack's metrics.json, so the
+figures there are the measured ones. Other sections of the file are left as they are.
+
+  /usr/bin/python3 models/recipes/text/readme_section.py [models/text-fortunes]
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+README = os.path.join(REPO, "models", "README.md")
+
+
+def render(pack: str) -> str:
+    m = json.load(open(os.path.join(pack, "metrics.json")))
+    man = json.load(open(os.path.join(pack, "manifest.json")))
+    lm, sae, st = m["lm"], m["sae"], m["steering"]
+    mo = man["model"]
+    corpus = m["corpus"]
+    t = m.get("timings_seconds", {})
+    rel = os.path.relpath(pack, REPO)
+    L = []
+    L.append("## Text pack")
+    L.append("")
+    L.append(f"`{rel}/` (`{man['id']}`), built by `models/recipes/text/recipe.py` (seed {m['seed']}); "
+             "`--smoke` runs every stage on a tiny slice in seconds, `--fixture` writes "
+             "`tests/fixtures/packs/text-tiny/`. Python: Debian's python3-torch 1.13 only; "
+             "the parity check runs `models/recipes/text/check_parity.mjs` with onnxruntime-node.")
+    L.append("")
+    L.append("**Data** (Debian packages, one document per fortune / chapter / entry, deduplicated, "
+             "split train/validation by document, 5 % validation):")
+    L.append("")
+    L.append("| source | package | licence | documents | characters | validation documents |")
+    L.append("|---|---|---|---|---|---|")
+    lic = {"fortunes": ("fortunes, fortunes-min", "BSD (fortune-mod)"),
+           "bible": ("bible-kjv-text", "public domain (KJV, 1611)"),
+           "dictionary": ("dict-gcide", "GPL-2.0-or-later (GCIDE; Webster's 1913 is public domain)"),
+           "jargon": ("jargon-text", "public domain (Jargon File 4.4.7)")}
+    for name, s in sorted(corpus.items()):
+        pkg, li = lic.get(name, ("?", "?"))
+        L.append(f"| {name} | {pkg} | {li} | {s['documents']} | {s['characters']:,} | {s['val_documents']} |")
+    L.append("")
+    L.append("Categories kept as metadata: the fortune file (computers, love, bible … 40 of them), "
+             "Old/New Testament and book for the Bible, part of speech for dictionary and Jargon File "
+             "entries. The dictionary is a seeded 4 MB sample of GCIDE's entries. "
+             f"Licence of the pack: {man['license']}")
+    L.append("")
+    L.append(f"**Model**: {lm['parameters']/1e6:.2f} M parameters, {mo['n_layers']} layers, d_model "
+             f"{mo['d_model']}, {mo['n_heads']} heads, context {mo['context']}, byte-level BPE vocabulary "
+             f"{mo['vocab_size']} (trained by `bpe.py`, saved as a Hugging Face `tokenizer.json`), learned "
+             f"positions, tied embeddings, pre-LN. Trained on {lm['tokens_seen']/1e6:.1f} M tokens in "
+             f"{lm['train_minutes']} min on one niced CPU thread (2-core machine shared with other jobs). "
+             f"SAE: TopK (k={sae['k']}), {sae['d_sae']} features on `{sae['hook']}`, AuxK loss, fp16 weights; "
+             f"{t.get('sae', 0)/60:.1f} min.")
+    L.append("")
+    L.append(f"**Figures** (validation split, {lm['val_tokens']:,} tokens):")
+    L.append("")
+    L.append("| figure | value |")
+    L.append("|---|---|")
+    L.append(f"| LM validation loss (nats/token) | {lm['val_loss']:.3f} |")
+    L.append(f"| bigram baseline, same tokens (interpolated, λ={lm['bigram_lambda']} tuned on validation) | {lm['bigram_loss']:.3f} |")
+    L.append(f"| unigram baseline (add-one) | {lm['unigram_loss']:.3f} |")
+    L.append(f"| SAE fraction of variance explained | {sae['fve']:.3f} |")
+    L.append(f"| SAE mean L0 | {sae['mean_l0']:.1f} |")
+    L.append(f"| SAE dead features (never fire on validation) | {sae['dead_features']} ({100*sae['dead_fraction']:.1f} %) |")
+    L.append(f"| CE loss: clean / SAE spliced in / zero-ablated | {sae['ce_loss_clean']:.3f} / {sae['ce_loss_sae']:.3f} / {sae['ce_loss_zero_ablation']:.3f} |")
+    L.append(f"| CE loss recovered | {100*sae['ce_loss_recovered']:.1f} % |")
+    L.append(f"| ONNX parity (onnxruntime-node vs torch, ≤ 1e-3, with/without cache, steering ≠ 0) | {'passed' if m.get('parity_checked') else 'not run'} |")
+    L.append("")
+    L.append(f"**Steering** ({st['method']}; {len(st['prompts'])} prompts × {st['samples_per_prompt']} samples × "
+             f"{st['tokens_per_sample']} tokens). A feature's *top tokens* are the 10 tokens most "
+             "over-represented (lift over unigram) right after its strongest 0.2 % activations on validation, "
+             "i.e. what it predicts; the table gives how often generated tokens are among them, before → after "
+             "adding the feature's decoder direction at 4 × its max activation.")
+    L.append("")
+    L.append("| feature | strongest source | top tokens | frequency before → after |")
+    L.append("|---|---|---|---|")
+    for f in st["features"]:
+        toks = ", ".join("`" + t.replace("\n", "\\n").replace("|", "\\|").replace("`", "'") + "`" for t in f["top_next_tokens"][:6])
+        L.append(f"| {f['feature']} | {f['strongest_source']} | {toks} | "
+                 f"{f['freq_top_next_before']:.3f} → {f['freq_top_next_after']:.3f} |")
+    L.append("")
+    L.append(f"Mean over these features: {st['mean_freq_top_next_before']:.3f} → {st['mean_freq_top_next_after']:.3f} "
+             f"({st['features_raised']} of {len(st['features'])} raised). All numbers: `{rel}/metrics.json`.")
+    L.append("")
+    return "\n".join(L)
+
+
+def main():
+    pack = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "models", "text-fortunes")
+    section = render(pack)
+    text = open(README).read() if os.path.exists(README) else "# Model packs\n\n"
+    pat = re.compile(r"^## Text pack\n.*?(?=^## |\Z)", re.S | re.M)
+    if pat.search(text):
+        text = pat.sub(lambda _: section + "\n", text)
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    open(README, "w").write(text.rstrip("\n") + "\n")
+    print(f"wrote the Text pack section of {README}")
+
+
+if __name__ == "__main__":
+    main()
