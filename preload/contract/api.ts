@@ -4,6 +4,7 @@
  * typed by them. Pure module: zod only, no Node, no DOM.
  */
 import { z } from 'zod';
+import { TextTokenEventSchema } from './runtime';
 import {
   EmptySchema,
   HealthSchema,
@@ -14,6 +15,13 @@ import {
   PathSchema,
   ProgressSchema,
 } from './schemas';
+import {
+  ActiveOutput,
+  ImageOutput,
+  RuntimeInfoSchema,
+  runtimeInputs,
+  TextGenerateOutput,
+} from './runtime';
 
 const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) => ({
   input,
@@ -51,6 +59,36 @@ export const calls = {
     z.object({ removed: z.boolean() }),
     'Remove an imported pack from the library (bundled packs cannot be removed).',
   ),
+  'runtime.open': call(
+    runtimeInputs.open,
+    RuntimeInfoSchema,
+    'Load a pack into the inference worker (ONNX sessions, SAEs, tokenizer) and describe it.',
+  ),
+  'text.generate': longCall(
+    runtimeInputs.textGenerate,
+    TextGenerateOutput,
+    'Generate before (dials at rest) and after (dials applied) from one prompt, same seed; tokens stream as text.token events.',
+  ),
+  'text.active': call(
+    runtimeInputs.textActive,
+    ActiveOutput,
+    'The top active SAE features for each token of a prompt.',
+  ),
+  'image.steer': longCall(
+    runtimeInputs.imageSteer,
+    ImageOutput,
+    'Encode an image (a pack example or a PNG/JPEG/WebP), steer its latent or spatial map with dials, decode before and after.',
+  ),
+  'image.active': call(
+    runtimeInputs.imageActive,
+    ActiveOutput,
+    'The top active SAE features of an image (per spatial position for a spatial hook).',
+  ),
+  'glyph.specimen': longCall(
+    runtimeInputs.glyphSpecimen,
+    ImageOutput,
+    'Render a specimen (a word or characters) in a style read from a pack face or a font file, before and after the dials.',
+  ),
   'jobs.cancel': call(
     z.object({ jobId: JobIdSchema }).strict(),
     z.object({ cancelled: z.boolean() }),
@@ -60,6 +98,7 @@ export const calls = {
 
 export const events = {
   'job.progress': ProgressSchema,
+  'text.token': TextTokenEventSchema,
 } as const;
 
 export type Calls = typeof calls;

@@ -5,3 +5,4 @@ export * from './schemas';
 export * from './wire';
 export * from './bridge';
 export * from './channels';
+export * from './runtime';

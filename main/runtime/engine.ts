@@ -1,0 +1,56 @@
+/**
+ * What a loaded pack can do, by kind. Engines live inside the inference worker
+ * (main/runtime/worker): they own the pack's ONNX sessions and SAEs, and answer the
+ * contract's inference calls. Inputs are the contract's parsed inputs; outputs are the
+ * contract's outputs (images as base64 PNG).
+ */
+import type { z } from 'zod';
+import type {
+  ActiveOutput,
+  ImageOutput,
+  RuntimeInfo,
+  runtimeInputs,
+  TextGenerateOutput,
+} from '../../preload/contract';
+import type { LoadedPack } from '../packs/packReader';
+
+export type TextGenerateInput = z.output<typeof runtimeInputs.textGenerate>;
+export type TextActiveInput = z.output<typeof runtimeInputs.textActive>;
+export type ImageSteerInput = z.output<typeof runtimeInputs.imageSteer>;
+export type ImageActiveInput = z.output<typeof runtimeInputs.imageActive>;
+export type GlyphSpecimenInput = z.output<typeof runtimeInputs.glyphSpecimen>;
+
+export interface EngineContext {
+  /** Aborted when the caller cancels or a newer request makes this one stale. */
+  signal: AbortSignal;
+  /** Streams generated tokens (text engines). */
+  token?(row: 'before' | 'after', index: number, tokenId: number, text: string): void;
+  progress?(stage: string, done: number, total: number): void;
+}
+
+export interface PackEngine {
+  readonly kind: RuntimeInfo['kind'];
+  info(): RuntimeInfo;
+  dispose(): Promise<void>;
+}
+
+export interface TextEngineApi extends PackEngine {
+  readonly kind: 'text-lm';
+  generate(input: TextGenerateInput, ctx: EngineContext): Promise<z.output<typeof TextGenerateOutput>>;
+  active(input: TextActiveInput, ctx: EngineContext): Promise<z.output<typeof ActiveOutput>>;
+}
+
+export interface ImageEngineApi extends PackEngine {
+  readonly kind: 'image-vae';
+  steer(input: ImageSteerInput, ctx: EngineContext): Promise<z.output<typeof ImageOutput>>;
+  active(input: ImageActiveInput, ctx: EngineContext): Promise<z.output<typeof ActiveOutput>>;
+}
+
+export interface GlyphEngineApi extends PackEngine {
+  readonly kind: 'glyph-cvae';
+  specimen(input: GlyphSpecimenInput, ctx: EngineContext): Promise<z.output<typeof ImageOutput>>;
+}
+
+export type AnyEngine = TextEngineApi | ImageEngineApi | GlyphEngineApi;
+
+export type EngineLoader = (pack: LoadedPack) => Promise<AnyEngine>;

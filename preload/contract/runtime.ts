@@ -1,0 +1,177 @@
+/**
+ * Schemas of the inference calls: dials, sampling, inputs and outputs for text, image and
+ * typeface packs. Images cross the API as base64 PNG (small: 64×64 per image or glyph).
+ */
+import { z } from 'zod';
+import { IdSchema, JobIdSchema } from './schemas';
+
+export const DialSchema = z
+  .object({
+    /** The SAE (by its id in the pack manifest) the feature belongs to. */
+    saeId: IdSchema,
+    feature: z.number().int().nonnegative().max(10_000_000),
+    method: z.enum(['add', 'pin', 'scale']),
+    /** Activation units for add and pin; a factor for scale. Finite, and not absurd. */
+    value: z.number().finite().min(-1e6).max(1e6),
+    /** Optional feature scale (max activation from the index), used to reject absurd values. */
+    maxActivation: z.number().finite().positive().nullable().optional(),
+  })
+  .strict();
+export type DialInput = z.infer<typeof DialSchema>;
+
+export const DialsSchema = z.array(DialSchema).max(256);
+
+export const SamplingSchema = z
+  .object({
+    maxTokens: z.number().int().min(1).max(512).default(48),
+    /** 0 = greedy. */
+    temperature: z.number().finite().min(0).max(5).default(0),
+    topK: z.number().int().min(0).max(100_000).default(0),
+    topP: z.number().finite().gt(0).max(1).default(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .default(0),
+  })
+  .strict();
+export type Sampling = z.infer<typeof SamplingSchema>;
+
+const Base64 = z
+  .string()
+  .max(40_000_000)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+
+/** [H × W] positions of a spatial map, 1 where a dial applies (a painted region). */
+export const MaskSchema = z.array(z.number().min(0).max(1)).max(65_536);
+
+export const ImageSourceSchema = z.union([
+  z.object({ example: z.number().int().nonnegative() }).strict(),
+  z.object({ imageBase64: Base64, name: z.string().max(512).optional() }).strict(),
+]);
+
+export const StyleSourceSchema = z.union([
+  z.object({ example: z.number().int().nonnegative() }).strict(),
+  z.object({ fontBase64: Base64, name: z.string().max(512).optional() }).strict(),
+]);
+
+export const TextRunSchema = z.object({
+  text: z.string(),
+  tokens: z.array(z.string()),
+  tokenIds: z.array(z.number().int()),
+});
+
+export const TextGenerateOutput = z.object({
+  before: TextRunSchema,
+  after: TextRunSchema,
+  promptTokens: z.array(z.string()),
+  ms: z.number(),
+  batched: z.boolean(),
+});
+
+export const ActiveFeatureSchema = z.object({ feature: z.number().int(), value: z.number() });
+
+export const ActiveOutput = z.object({
+  /** One row per token (text) or per spatial position / the single latent (images). */
+  rows: z.array(z.object({ label: z.string(), features: z.array(ActiveFeatureSchema) })),
+  /** Per feature, its strongest activation over all rows (for lighting up the galaxy). */
+  strongest: z.array(ActiveFeatureSchema),
+});
+
+export const ImageOutput = z.object({
+  beforePng: Base64,
+  afterPng: Base64,
+  width: z.number().int(),
+  height: z.number().int(),
+  ms: z.number(),
+});
+
+export const RuntimeInfoSchema = z.object({
+  packId: z.string(),
+  kind: z.enum(['text-lm', 'image-vae', 'glyph-cvae']),
+  saes: z.array(
+    z.object({
+      id: z.string(),
+      hook: z.string(),
+      dIn: z.number().int(),
+      dSae: z.number().int(),
+      architecture: z.string(),
+    }),
+  ),
+  examples: z
+    .array(
+      z.object({
+        index: z.number().int(),
+        name: z.string(),
+        meta: z.record(z.string(), z.unknown()),
+      }),
+    )
+    .max(10_000),
+  charset: z.string().nullable(),
+  loadMs: z.number(),
+});
+export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>;
+
+export const runtimeInputs = {
+  open: z.object({ packId: IdSchema }).strict(),
+  textGenerate: z
+    .object({
+      packId: IdSchema,
+      prompt: z.string().max(20_000),
+      dials: DialsSchema.default([]),
+      sampling: SamplingSchema.default({
+        maxTokens: 48,
+        temperature: 0,
+        topK: 0,
+        topP: 1,
+        seed: 0,
+      }),
+      jobId: JobIdSchema.optional(),
+    })
+    .strict(),
+  textActive: z
+    .object({
+      packId: IdSchema,
+      saeId: IdSchema,
+      prompt: z.string().max(20_000),
+      topK: z.number().int().min(1).max(64).default(8),
+    })
+    .strict(),
+  imageSteer: z
+    .object({
+      packId: IdSchema,
+      source: ImageSourceSchema,
+      dials: DialsSchema.default([]),
+      /** For dials on a spatial hook: where they apply (H × W, row-major); absent = everywhere. */
+      mask: MaskSchema.nullable().optional(),
+      jobId: JobIdSchema.optional(),
+    })
+    .strict(),
+  imageActive: z
+    .object({
+      packId: IdSchema,
+      saeId: IdSchema,
+      source: ImageSourceSchema,
+      topK: z.number().int().min(1).max(64).default(8),
+    })
+    .strict(),
+  glyphSpecimen: z
+    .object({
+      packId: IdSchema,
+      source: StyleSourceSchema,
+      text: z.string().min(1).max(64),
+      dials: DialsSchema.default([]),
+      jobId: JobIdSchema.optional(),
+    })
+    .strict(),
+};
+
+export const TextTokenEventSchema = z.object({
+  jobId: JobIdSchema,
+  row: z.enum(['before', 'after']),
+  index: z.number().int(),
+  tokenId: z.number().int(),
+  text: z.string(),
+});
+export type TextTokenEvent = z.infer<typeof TextTokenEventSchema>;
