@@ -620,6 +620,7 @@ def main() -> None:
                  "font_sha256": data["font_sha256"], "emoji_test": data["emoji_test"],
                  "background": list(BACKGROUND)},
         "vae": {"shape": dataclasses.asdict(s), "epochs": len(history), "beta": preset.beta,
+                "batch": preset.batch, "lr": preset.lr,
                 "params": sum(p.numel() for n, p in model.named_parameters()),
                 "weights": "fp16 in ONNX (metrics computed with the same fp16-rounded weights)",
                 "history": history, "latent": latent_stats},
