@@ -43,3 +43,4 @@ export {
   type DialMethod,
   type SteeringResult,
 } from './steering';
+export { maskFromPaint, nchwToRows, rowsToNchw } from './layout';
