@@ -9,9 +9,13 @@
  * Inputs are first normalised per row when cfg.normalize_activations asks for it (see
  * ActivationNorm in ./config); decode undoes it when given the InputNorm from encode.
  *
- * All tensors are row-major. Dot products accumulate in float64 (JS numbers); x' W_enc and
- * the codes are stored as float32. W_enc is kept transposed ([d_sae, d_in]) so that every inner loop walks
- * contiguous memory.
+ * jumprelu follows DESIGN.md. SAELens computes ReLU(pre) · [pre > threshold]; the two agree
+ * whenever threshold ≥ 0, which SAELens guarantees (threshold = exp(log_threshold)).
+ *
+ * All tensors are row-major. Dot products accumulate in float64 (JS numbers), in one fixed
+ * order, so a row's code does not depend on the batch it came in; x' W_enc and the codes
+ * are stored as float32. W_enc is kept transposed ([d_sae, d_in]) so that every inner loop
+ * walks contiguous memory.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
