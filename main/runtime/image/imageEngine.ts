@@ -1,0 +1,311 @@
+/**
+ * The image-vae engine (PACK_FORMAT.md): encoder (image → mu), decoder head (latent →
+ * spatial [C, H, W]) and decoder tail (spatial → image), with SAEs on `latent` (n = 1 row of
+ * latent_dim) and on the decoder's spatial map (H·W rows of C, one per position).
+ *
+ * steer: image → mu. Before = tail(head(mu)). After: latent dials steer mu → z', then
+ * head(z'), then spatial dials steer each position's C-vector (only where the mask is on),
+ * then tail. Both tails run as one batch of 2. With no dial off rest, after is before.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { OrreryError, type RuntimeInfo } from '../../../preload/contract';
+import type { LoadedPack } from '../../packs/packReader';
+import { nchwToRows, rowsToNchw } from '../../sae';
+import type { EngineContext, ImageActiveInput, ImageEngineApi, ImageSteerInput } from '../engine';
+import type { OnnxSession } from '../onnx';
+import {
+  activeRows,
+  checkCancelled,
+  checkFinite,
+  groupDials,
+  loadPackSaes,
+  openGraph,
+  output,
+  readExampleMeta,
+  saeInfo,
+  steerGroup,
+  type PackSae,
+} from './engineSupport';
+import {
+  decodeImage,
+  fromBase64,
+  rgbaToTensor,
+  SpriteSheet,
+  tensorToPng,
+  toBase64,
+} from './imageIo';
+
+type ImageManifest = Extract<LoadedPack['manifest'], { kind: 'image-vae' }>;
+
+export const LATENT_HOOK = 'latent';
+
+export interface ImageGeometry {
+  size: number;
+  channels: number;
+  range: [number, number];
+  background: number[];
+  latentDim: number;
+  /** The decoder's spatial map [C, H, W]. */
+  spatial: { hook: string; channels: number; height: number; width: number };
+}
+
+export class ImageEngine implements ImageEngineApi {
+  readonly kind = 'image-vae' as const;
+  private sheet: Promise<SpriteSheet> | null = null;
+
+  private constructor(
+    private readonly pack: LoadedPack,
+    private readonly manifest: ImageManifest,
+    readonly geometry: ImageGeometry,
+    private readonly encoder: OnnxSession,
+    private readonly head: OnnxSession,
+    private readonly tail: OnnxSession,
+    readonly saes: readonly PackSae[],
+    private readonly examples: RuntimeInfo['examples'],
+  ) {}
+
+  private loadMs = 0;
+
+  static async load(pack: LoadedPack): Promise<ImageEngine> {
+    const t0 = performance.now();
+    const m = pack.manifest;
+    if (m.kind !== 'image-vae') {
+      throw new OrreryError('bad_pack', `${pack.dir}: a ${m.kind} pack is not an image pack`);
+    }
+    const { image, latent_dim: latentDim } = m.model;
+    if (image.channels !== 3) {
+      throw new OrreryError(
+        'bad_pack',
+        `manifest.json: image.channels is ${image.channels}; 3 (RGB) is supported`,
+      );
+    }
+    const spatial = m.model.spatial;
+    if (!spatial) {
+      throw new OrreryError(
+        'bad_pack',
+        'manifest.json: model.spatial (the decoder hook shape) is missing',
+      );
+    }
+    const geometry: ImageGeometry = {
+      size: image.size,
+      channels: image.channels,
+      range: image.range,
+      background: image.background ?? [0.5, 0.5, 0.5],
+      latentDim,
+      spatial: { ...spatial },
+    };
+    const widths = new Map([
+      [LATENT_HOOK, latentDim],
+      [spatial.hook, spatial.channels],
+    ]);
+    const saes = await loadPackSaes(pack, widths);
+    const examples = m.examples ? await readExampleMeta(pack, m.examples.meta) : [];
+    const sessions: OnnxSession[] = [];
+    try {
+      sessions.push(await openGraph(pack, m.model.onnx.encoder, ['image'], ['mu']));
+      sessions.push(await openGraph(pack, m.model.onnx.decoder_head, ['latent'], ['spatial']));
+      sessions.push(await openGraph(pack, m.model.onnx.decoder_tail, ['spatial'], ['image']));
+    } catch (e) {
+      await Promise.all(sessions.map((s) => s.release()));
+      throw e;
+    }
+    const [encoder, head, tail] = sessions as [OnnxSession, OnnxSession, OnnxSession];
+    const engine = new ImageEngine(pack, m, geometry, encoder, head, tail, saes, examples);
+    // One tiny run checks the graphs agree with the manifest's shapes before the pack is offered.
+    try {
+      const z = new Float32Array(latentDim);
+      await engine.decode(z, 1);
+    } catch (e) {
+      await engine.dispose();
+      if (e instanceof OrreryError) throw e;
+      throw new OrreryError(
+        'bad_pack',
+        `${pack.dir}: decoding a zero latent failed (${(e as Error).message})`,
+      );
+    }
+    engine.loadMs = performance.now() - t0;
+    return engine;
+  }
+
+  info(): RuntimeInfo {
+    return {
+      packId: this.manifest.id,
+      kind: 'image-vae',
+      saes: saeInfo(this.saes),
+      examples: this.examples,
+      charset: null,
+      loadMs: this.loadMs,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.encoder.release(), this.head.release(), this.tail.release()]);
+  }
+
+  // ---------------------------------------------------------------- tensors (shapes in names)
+
+  /** Source → float32 [1, 3, size, size] in the pack's range. */
+  async sourceImage(source: ImageSteerInput['source']): Promise<Float32Array> {
+    const g = this.geometry;
+    const opts = { size: g.size, background: g.background, range: g.range };
+    if ('example' in source) {
+      const sheet = await this.exampleSheet();
+      if (source.example >= this.examples.length) {
+        throw new OrreryError(
+          'not_found',
+          `example ${source.example} is not in this pack (0…${this.examples.length - 1})`,
+        );
+      }
+      return rgbaToTensor(sheet.tileRgba(source.example), opts);
+    }
+    const what = source.name ? `"${source.name}"` : 'the image';
+    return rgbaToTensor(await decodeImage(fromBase64(source.imageBase64, what), what), opts);
+  }
+
+  /** images [n, 3, S, S] → mu [n, latent_dim]. */
+  async encode(images: Float32Array, n: number): Promise<Float32Array> {
+    const { size, latentDim } = this.geometry;
+    const out = await this.encoder.run({ image: { dims: [n, 3, size, size], data: images } });
+    return output(out, 'mu', n * latentDim, 'encoder.onnx');
+  }
+
+  /** z [n, latent_dim] → spatial [n, C, H, W]. */
+  async runHead(z: Float32Array, n: number): Promise<Float32Array> {
+    const { latentDim, spatial: s } = this.geometry;
+    const out = await this.head.run({ latent: { dims: [n, latentDim], data: z } });
+    return output(out, 'spatial', n * s.channels * s.height * s.width, 'decoder_head.onnx');
+  }
+
+  /** spatial [n, C, H, W] → images [n, 3, S, S]. */
+  async runTail(spatial: Float32Array, n: number): Promise<Float32Array> {
+    const { size, spatial: s } = this.geometry;
+    const out = await this.tail.run({
+      spatial: { dims: [n, s.channels, s.height, s.width], data: spatial },
+    });
+    return output(out, 'image', n * 3 * size * size, 'decoder_tail.onnx');
+  }
+
+  /** decode(z) = tail(head(z)): z [n, latent_dim] → images [n, 3, S, S]. */
+  async decode(z: Float32Array, n: number): Promise<Float32Array> {
+    return this.runTail(await this.runHead(z, n), n);
+  }
+
+  // ---------------------------------------------------------------- contract calls
+
+  async steer(input: ImageSteerInput, ctx: EngineContext) {
+    const t0 = performance.now();
+    const g = this.geometry;
+    const { channels: C, height: H, width: W } = g.spatial;
+    const hw = H * W;
+    const mask = input.mask ?? null;
+    if (mask && mask.length !== hw) {
+      throw new OrreryError(
+        'bad_input',
+        `mask has ${mask.length} entries; this pack's spatial map is ${H} × ${W} = ${hw}`,
+      );
+    }
+    const groups = groupDials(input.dials, this.saes, (s) =>
+      s.hook === g.spatial.hook ? mask : null,
+    );
+    const latentGroups = [...groups.values()].filter((x) => x.sae.hook === LATENT_HOOK);
+    const spatialGroups = [...groups.values()].filter((x) => x.sae.hook === g.spatial.hook);
+
+    const image = await this.sourceImage(input.source);
+    checkCancelled(ctx.signal);
+    const mu = await this.encode(image, 1);
+    checkCancelled(ctx.signal);
+
+    // latent dials: each SAE reads the unsteered mu; their deltas add
+    let z = mu;
+    let changed = false;
+    for (const grp of latentGroups) {
+      const r = steerGroup(grp, mu, 1);
+      if (!r.changed) continue;
+      if (z === mu) z = mu.slice();
+      for (let i = 0; i < z.length; i++) z[i] = (z[i] ?? 0) + (r.delta[i] ?? 0);
+      changed = true;
+    }
+    checkFinite(z, 'the latent');
+
+    const latentChanged = changed;
+    const spatialBefore = await this.runHead(
+      latentChanged ? concat(mu, z) : mu,
+      latentChanged ? 2 : 1,
+    );
+    checkCancelled(ctx.signal);
+    const plane = C * hw;
+    let after = spatialBefore.subarray(
+      latentChanged ? plane : 0,
+      latentChanged ? 2 * plane : plane,
+    );
+    if (spatialGroups.length > 0) {
+      // [C, H, W] → H·W rows of C
+      const rows = nchwToRows(after, 1, C, H, W);
+      let steered = rows;
+      for (const grp of spatialGroups) {
+        const r = steerGroup(grp, rows, hw);
+        if (!r.changed) continue;
+        if (steered === rows) steered = rows.slice();
+        for (let i = 0; i < steered.length; i++) steered[i] = (steered[i] ?? 0) + (r.delta[i] ?? 0);
+        changed = true;
+      }
+      if (steered !== rows) {
+        checkFinite(steered, 'the spatial map');
+        after = rowsToNchw(steered, 1, C, H, W);
+      }
+    }
+    const before = spatialBefore.subarray(0, plane);
+    const imgs = await this.runTail(changed ? concat(before, after) : before, changed ? 2 : 1);
+    checkCancelled(ctx.signal);
+    const S = g.size;
+    const beforeImg = imgs.subarray(0, 3 * S * S);
+    const afterImg = changed ? imgs.subarray(3 * S * S) : beforeImg;
+    const beforePng = toBase64(tensorToPng(beforeImg, 3, S, S, g.range));
+    const afterPng = changed ? toBase64(tensorToPng(afterImg, 3, S, S, g.range)) : beforePng;
+    return { beforePng, afterPng, width: S, height: S, ms: performance.now() - t0 };
+  }
+
+  async active(input: ImageActiveInput, ctx: EngineContext) {
+    const sae = this.saes.find((s) => s.id === input.saeId);
+    if (!sae) {
+      throw new OrreryError(
+        'bad_input',
+        `no SAE "${input.saeId}" in this pack (SAEs: ${this.saes.map((s) => s.id).join(', ')})`,
+      );
+    }
+    const image = await this.sourceImage(input.source);
+    checkCancelled(ctx.signal);
+    const mu = await this.encode(image, 1);
+    if (sae.hook === LATENT_HOOK) {
+      return activeRows(sae.sae, mu, 1, input.topK, () => 'latent');
+    }
+    const { channels: C, height: H, width: W } = this.geometry.spatial;
+    const spatial = await this.runHead(mu, 1);
+    checkCancelled(ctx.signal);
+    const rows = nchwToRows(spatial, 1, C, H, W);
+    return activeRows(sae.sae, rows, H * W, input.topK, (r) => `y${Math.floor(r / W)} x${r % W}`);
+  }
+
+  private exampleSheet(): Promise<SpriteSheet> {
+    const ex = this.manifest.examples;
+    if (!ex) return Promise.reject(new OrreryError('not_found', 'this pack has no examples'));
+    if (!this.sheet) {
+      const rel = ex.sheet;
+      this.sheet = fs
+        .readFile(path.join(this.pack.dir, rel))
+        .then((buf) => SpriteSheet.read(new Uint8Array(buf), ex.tile, rel));
+      this.sheet.catch(() => {
+        this.sheet = null;
+      });
+    }
+    return this.sheet;
+  }
+}
+
+function concat(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
