@@ -12,6 +12,7 @@ export default defineConfig({
         input: {
           electron: resolve(root, 'main/electron/main.ts'),
           server: resolve(root, 'main/server/index.ts'),
+          runtimeWorker: resolve(root, 'main/runtime/worker/host.ts'),
         },
       },
     },

@@ -5,7 +5,9 @@
 import { Dispatcher, type Handlers } from '../api/dispatcher';
 import { JobRegistry } from '../api/jobs';
 import { PackService } from '../packs/packService';
+import { RuntimeWorker } from '../runtime/worker/client';
 import { HealthService } from '../services/healthService';
+import { RuntimeService } from '../services/runtimeService';
 import type { AppConfig } from './config';
 import { EventHub } from './events';
 
@@ -21,12 +23,20 @@ export function composeApp(config: AppConfig): OrreryApp {
   const jobs = new JobRegistry((p) => events.emit('job.progress', p));
   const health = new HealthService({ version: config.version, mode: config.mode });
   const packs = new PackService({ bundled: config.bundledPacks, library: config.libraryDir });
+  const worker = new RuntimeWorker(config.workerEntry);
+  const runtime = new RuntimeService(worker, packs, events);
 
   const handlers: Handlers = {
     'app.health': () => health.health(),
     'packs.list': () => packs.list(),
     'packs.import': (input, job) => packs.import(input.from, job),
     'packs.remove': async (input) => ({ removed: await packs.remove(input.id) }),
+    'runtime.open': (input) => runtime.open(input.packId),
+    'text.generate': (input, job) => runtime.textGenerate(input, job),
+    'text.active': (input, job) => runtime.textActive(input, job),
+    'image.steer': (input, job) => runtime.imageSteer(input, job),
+    'image.active': (input, job) => runtime.imageActive(input, job),
+    'glyph.specimen': (input, job) => runtime.glyphSpecimen(input, job),
     'jobs.cancel': (input) => ({ cancelled: jobs.cancel(input.jobId) }),
   };
 
@@ -41,6 +51,7 @@ export function composeApp(config: AppConfig): OrreryApp {
     events,
     dispose: async () => {
       jobs.cancelAll();
+      await worker.close();
     },
   };
 }

@@ -9,6 +9,8 @@ import path from 'node:path';
 
 export interface AppConfig {
   mode: 'desktop' | 'headless';
+  /** The inference worker's script. */
+  workerEntry: { file: string; tsx: boolean };
   version: string;
   appRoot: string;
   bundledPacks: string;
@@ -57,6 +59,7 @@ export function resolveConfig(
   );
   return {
     mode,
+    workerEntry: workerEntry(appRoot),
     version: appVersion(appRoot),
     appRoot,
     bundledPacks: path.resolve(
@@ -65,4 +68,18 @@ export function resolveConfig(
     libraryDir: path.join(home, 'library'),
     dataDir: home,
   };
+}
+
+/**
+ * The built app runs out/main/runtimeWorker.js; code running from its TypeScript sources
+ * (tests, tsx) runs the worker's source under tsx.
+ */
+export function workerEntry(appRoot: string): AppConfig['workerEntry'] {
+  if (__filename.endsWith('.ts')) {
+    return {
+      file: path.join(appRoot, 'main', 'runtime', 'worker', 'host.ts'),
+      execArgv: ['--import', 'tsx'],
+    };
+  }
+  return { file: path.join(appRoot, 'out', 'main', 'runtimeWorker.js'), execArgv: [] };
 }

@@ -21,9 +21,11 @@ export const RequestSchema = z
 export type Request = z.infer<typeof RequestSchema>;
 
 export type Reply = { type: 'reply'; id: number | null; result: Result<unknown> };
-export type EventMessage<K extends EventName = EventName> = {
+export type EventMessageOf<K extends EventName> = {
   type: 'event';
   event: K;
   payload: EventPayload<K>;
 };
+/** Any event message, discriminated by `event`. */
+export type EventMessage = { [K in EventName]: EventMessageOf<K> }[EventName];
 export type ServerMessage = Reply | EventMessage;

@@ -93,7 +93,9 @@ describe('pack service', () => {
   it('imports a pack with progress, then refuses the same id twice', async () => {
     const { app, library } = setup();
     const seen: Progress[] = [];
-    app.events.subscribe((m) => seen.push(m.payload));
+    app.events.subscribe((m) => {
+      if (m.event === 'job.progress') seen.push(m.payload);
+    });
     const r = await app.dispatcher.dispatch('packs.import', { from: textTiny, jobId: 'imp-1' });
     expect(r).toMatchObject({ ok: true, value: { id: 'orrery-text-tiny', location: 'library' } });
     expect(seen.length).toBeGreaterThan(0);
@@ -108,7 +110,7 @@ describe('pack service', () => {
   it('a cancelled import leaves nothing behind', async () => {
     const { app, library } = setup();
     app.events.subscribe((m) => {
-      if (m.payload.stage.startsWith('copying'))
+      if (m.event === 'job.progress' && m.payload.stage.startsWith('copying'))
         void app.dispatcher.dispatch('jobs.cancel', { jobId: 'imp-2' });
     });
     const r = await app.dispatcher.dispatch('packs.import', { from: textTiny, jobId: 'imp-2' });

@@ -1,0 +1,1 @@
+/** Registers the engine of every pack kind. Imported once, by the worker. */

@@ -1,0 +1,27 @@
+/**
+ * The typed request union between main and the inference worker. Every request has an id;
+ * the worker answers each with exactly one `done` or `error`, and may stream `token` and
+ * `progress` messages before it.
+ */
+import type { ErrorCode } from '../../../preload/contract';
+
+export type EngineOp =
+  'open' | 'text.generate' | 'text.active' | 'image.steer' | 'image.active' | 'glyph.specimen';
+
+export type WorkerRequest =
+  | { type: 'call'; id: number; packDir: string; op: EngineOp; input: unknown }
+  | { type: 'cancel'; id: number }
+  | { type: 'unload'; id: number; packDir: string };
+
+export type WorkerResponse =
+  | { type: 'done'; id: number; value: unknown }
+  | { type: 'error'; id: number; code: ErrorCode; message: string }
+  | {
+      type: 'token';
+      id: number;
+      row: 'before' | 'after';
+      index: number;
+      tokenId: number;
+      text: string;
+    }
+  | { type: 'progress'; id: number; stage: string; done: number; total: number };
