@@ -78,8 +78,8 @@ export function workerEntry(appRoot: string): AppConfig['workerEntry'] {
   if (__filename.endsWith('.ts')) {
     return {
       file: path.join(appRoot, 'main', 'runtime', 'worker', 'host.ts'),
-      execArgv: ['--import', 'tsx'],
+      tsx: true,
     };
   }
-  return { file: path.join(appRoot, 'out', 'main', 'runtimeWorker.js'), execArgv: [] };
+  return { file: path.join(appRoot, 'out', 'main', 'runtimeWorker.js'), tsx: false };
 }
