@@ -1,0 +1,112 @@
+/**
+ * The inference calls end to end through the dispatcher, the real worker thread and real
+ * ONNX sessions on the fixture packs.
+ */
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeApp, type OrreryApp } from '../../../main/app/compose';
+import { resolveConfig } from '../../../main/app/config';
+import type { TextTokenEvent } from '../../../preload/contract';
+import { cleanupTmp, fixturePacks, repoRoot, tmpDir } from '../../support/tmp';
+
+let app: OrreryApp;
+
+beforeAll(() => {
+  const models = tmpDir();
+  cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), { recursive: true });
+  cpSync(path.join(fixturePacks, 'emoji-tiny'), path.join(models, 'emoji-tiny'), {
+    recursive: true,
+  });
+  app = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models }));
+});
+
+afterAll(async () => {
+  await app.dispose();
+  cleanupTmp();
+});
+
+describe('inference calls through the worker', () => {
+  it('opens a text pack and generates before and after, streaming tokens', async () => {
+    const info = await app.dispatcher.dispatch('runtime.open', { packId: 'orrery-text-tiny' });
+    expect(info).toMatchObject({
+      ok: true,
+      value: { kind: 'text-lm', saes: [{ id: 'res1-64', dSae: 64 }] },
+    });
+    const tokens: TextTokenEvent[] = [];
+    app.events.subscribe((m) => {
+      if (m.event === 'text.token') tokens.push(m.payload);
+    });
+    const plain = await app.dispatcher.dispatch('text.generate', {
+      packId: 'orrery-text-tiny',
+      prompt: 'The Lord',
+      sampling: { maxTokens: 8, seed: 3 },
+    });
+    const steered = await app.dispatcher.dispatch('text.generate', {
+      packId: 'orrery-text-tiny',
+      prompt: 'The Lord',
+      dials: [{ saeId: 'res1-64', feature: 5, method: 'add', value: 40 }],
+      sampling: { maxTokens: 8, seed: 3 },
+      jobId: 'gen-1',
+    });
+    expect(plain.ok && steered.ok).toBe(true);
+    if (!plain.ok || !steered.ok) return;
+    const p = plain.value as { before: { tokenIds: number[] }; after: { tokenIds: number[] } };
+    const s = steered.value as {
+      before: { tokenIds: number[] };
+      after: { tokenIds: number[] };
+      batched: boolean;
+    };
+    expect(s.batched).toBe(true);
+    expect(s.before.tokenIds).toEqual(p.after.tokenIds);
+    expect(s.after.tokenIds).not.toEqual(s.before.tokenIds);
+    expect(
+      tokens.filter((t) => t.jobId === 'gen-1' && t.row === 'after').map((t) => t.tokenId),
+    ).toEqual(s.after.tokenIds);
+  });
+
+  it('answers bad dials with a clear error and keeps serving', async () => {
+    const bad = await app.dispatcher.dispatch('text.generate', {
+      packId: 'orrery-text-tiny',
+      prompt: 'x',
+      dials: [{ saeId: 'res1-64', feature: 999, method: 'add', value: 1 }],
+    });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_input' } });
+    const nan = await app.dispatcher.dispatch('text.generate', {
+      packId: 'orrery-text-tiny',
+      prompt: 'x',
+      dials: [{ saeId: 'res1-64', feature: 1, method: 'add', value: Number.NaN }],
+    });
+    expect(nan).toMatchObject({ ok: false, error: { code: 'bad_input' } });
+    const wrongKind = await app.dispatcher.dispatch('image.steer', {
+      packId: 'orrery-text-tiny',
+      source: { example: 0 },
+    });
+    expect(wrongKind).toMatchObject({ ok: false, error: { code: 'bad_input' } });
+    const ok = await app.dispatcher.dispatch('text.active', {
+      packId: 'orrery-text-tiny',
+      saeId: 'res1-64',
+      prompt: 'Thou shalt',
+    });
+    expect(ok.ok).toBe(true);
+  });
+
+  it('steers an emoji pack image: before unchanged, after different', async () => {
+    const plain = await app.dispatcher.dispatch('image.steer', {
+      packId: 'orrery-emoji-tiny',
+      source: { example: 0 },
+    });
+    const steered = await app.dispatcher.dispatch('image.steer', {
+      packId: 'orrery-emoji-tiny',
+      source: { example: 0 },
+      dials: [{ saeId: 'latent-32', feature: 0, method: 'add', value: 8 }],
+    });
+    expect(plain.ok && steered.ok).toBe(true);
+    if (!plain.ok || !steered.ok) return;
+    const p = plain.value as { beforePng: string; afterPng: string };
+    const s = steered.value as { beforePng: string; afterPng: string };
+    expect(s.beforePng).toBe(p.beforePng);
+    expect(p.afterPng).toBe(p.beforePng);
+    expect(s.afterPng).not.toBe(s.beforePng);
+  });
+});
