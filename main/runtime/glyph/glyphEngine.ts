@@ -1,0 +1,283 @@
+/**
+ * The glyph-cvae engine (PACK_FORMAT.md): encoder (the encoder_chars glyphs of one face →
+ * style [style_dim]) and decoder (style, char id → glyph [1, size, size]), with an SAE on
+ * `style` (n = 1 row of style_dim).
+ *
+ * specimen: style of the source (a pack example face from the faces sheet, or a user's
+ * font drawn by fontReader) → dials on the style SAE → one decoder batch that renders every
+ * non-space character of the text before and after → two specimen strips, ink dark on
+ * light paper, one cell per character (spaces are blank cells).
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { OrreryError, type RuntimeInfo } from '../../../preload/contract';
+import type { LoadedPack } from '../../packs/packReader';
+import type { EngineContext, GlyphEngineApi, GlyphSpecimenInput } from '../engine';
+import type { OnnxSession } from '../onnx';
+import {
+  checkCancelled,
+  checkFinite,
+  groupDials,
+  loadPackSaes,
+  openGraph,
+  output,
+  readExampleMeta,
+  saeInfo,
+  steerGroup,
+  type PackSae,
+} from '../image/engineSupport';
+import { fromBase64, SpriteSheet, tensorToPng, toBase64 } from '../image/imageIo';
+import { FontFace } from './fontReader';
+
+type GlyphManifest = Extract<LoadedPack['manifest'], { kind: 'glyph-cvae' }>;
+
+export const STYLE_HOOK = 'style';
+
+export class GlyphEngine implements GlyphEngineApi {
+  readonly kind = 'glyph-cvae' as const;
+  readonly charset: string[];
+  readonly encoderChars: string[];
+  readonly size: number;
+  readonly styleDim: number;
+  /** Model value of full ink (PACK_FORMAT.md glyph.ink; 1 unless the pack says 0). */
+  private readonly ink: number;
+  private sheet: Promise<SpriteSheet> | null = null;
+  private loadMs = 0;
+
+  private constructor(
+    private readonly pack: LoadedPack,
+    private readonly manifest: GlyphManifest,
+    private readonly encoder: OnnxSession,
+    private readonly decoder: OnnxSession,
+    readonly saes: readonly PackSae[],
+    private readonly examples: RuntimeInfo['examples'],
+  ) {
+    const model = manifest.model;
+    this.charset = [...model.charset];
+    this.encoderChars = [...model.encoder_chars];
+    this.size = model.glyph.size;
+    this.styleDim = model.style_dim;
+    this.ink = (model.glyph as { ink?: unknown }).ink === 0 ? 0 : 1;
+  }
+
+  static async load(pack: LoadedPack): Promise<GlyphEngine> {
+    const t0 = performance.now();
+    const m = pack.manifest;
+    if (m.kind !== 'glyph-cvae') {
+      throw new OrreryError('bad_pack', `${pack.dir}: a ${m.kind} pack is not a typeface pack`);
+    }
+    const charset = [...m.model.charset];
+    if (new Set(charset).size !== charset.length) {
+      throw new OrreryError('bad_pack', 'manifest.json: model.charset repeats a character');
+    }
+    const stray = [...m.model.encoder_chars].filter((c) => !charset.includes(c));
+    if (stray.length) {
+      throw new OrreryError(
+        'bad_pack',
+        `manifest.json: encoder_chars ${stray.join('')} are not in the charset`,
+      );
+    }
+    const saes = await loadPackSaes(pack, new Map([[STYLE_HOOK, m.model.style_dim]]));
+    const examples = m.examples ? await readExampleMeta(pack, m.examples.meta) : [];
+    const sessions: OnnxSession[] = [];
+    try {
+      sessions.push(await openGraph(pack, m.model.onnx.encoder, ['glyphs'], ['style']));
+      sessions.push(await openGraph(pack, m.model.onnx.decoder, ['style', 'char_ids'], ['glyph']));
+    } catch (e) {
+      await Promise.all(sessions.map((s) => s.release()));
+      throw e;
+    }
+    const [encoder, decoder] = sessions as [OnnxSession, OnnxSession];
+    const engine = new GlyphEngine(pack, m, encoder, decoder, saes, examples);
+    try {
+      // one glyph from a zero style checks the decoder against the manifest's shapes
+      await engine.decode(new Float32Array(engine.styleDim), [0]);
+    } catch (e) {
+      await engine.dispose();
+      if (e instanceof OrreryError) throw e;
+      throw new OrreryError(
+        'bad_pack',
+        `${pack.dir}: decoding a zero style failed (${(e as Error).message})`,
+      );
+    }
+    engine.loadMs = performance.now() - t0;
+    return engine;
+  }
+
+  info(): RuntimeInfo {
+    return {
+      packId: this.manifest.id,
+      kind: 'glyph-cvae',
+      saes: saeInfo(this.saes),
+      examples: this.examples,
+      charset: this.charset.join(''),
+      loadMs: this.loadMs,
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all([this.encoder.release(), this.decoder.release()]);
+  }
+
+  // ---------------------------------------------------------------- tensors
+
+  /** The encoder's input for a source: [1, len(encoder_chars), size, size], ink = 1. */
+  async sourceGlyphs(source: GlyphSpecimenInput['source']): Promise<Float32Array> {
+    const S = this.size;
+    if ('example' in source) {
+      if (source.example >= this.examples.length) {
+        throw new OrreryError(
+          'not_found',
+          `example face ${source.example} is not in this pack (0…${this.examples.length - 1})`,
+        );
+      }
+      const sheet = await this.faceSheet();
+      const out = new Float32Array(this.encoderChars.length * S * S);
+      this.encoderChars.forEach((ch, k) => {
+        const col = this.charset.indexOf(ch);
+        const tile = sheet.tileRgba(source.example * sheet.columns + col);
+        // the sheet stores paper = 255, ink = 0
+        for (let p = 0; p < S * S; p++) out[k * S * S + p] = 1 - (tile.data[p * 4] ?? 255) / 255;
+      });
+      return this.toModelInk(out);
+    }
+    const what = source.name ? `"${source.name}"` : 'the font';
+    const face = FontFace.parse(fromBase64(source.fontBase64, what), what);
+    return this.toModelInk(face.renderAll(this.encoderChars.join(''), S, what));
+  }
+
+  /** glyphs [n, len(encoder_chars), S, S] → style [n, style_dim]. */
+  async encode(glyphs: Float32Array, n: number): Promise<Float32Array> {
+    const S = this.size;
+    const out = await this.encoder.run({
+      glyphs: { dims: [n, this.encoderChars.length, S, S], data: glyphs },
+    });
+    return output(out, 'style', n * this.styleDim, 'encoder.onnx');
+  }
+
+  /**
+   * styles [m, style_dim] (m = 1: the same style for every id, or m = ids.length) and char
+   * ids [n] → glyphs [n, S, S] in model ink.
+   */
+  async decode(styles: Float32Array, ids: readonly number[]): Promise<Float32Array> {
+    const n = ids.length;
+    const D = this.styleDim;
+    let style = styles;
+    if (styles.length === D && n > 1) {
+      style = new Float32Array(n * D);
+      for (let i = 0; i < n; i++) style.set(styles, i * D);
+    }
+    const out = await this.decoder.run({
+      style: { dims: [n, D], data: style },
+      char_ids: { dims: [n], data: BigInt64Array.from(ids, (i) => BigInt(i)) },
+    });
+    return output(out, 'glyph', n * this.size * this.size, 'decoder.onnx');
+  }
+
+  /** Text → char id per cell, −1 for a space. Other characters outside the charset are errors. */
+  charIds(text: string): number[] {
+    const chars = [...text];
+    const bad = [...new Set(chars.filter((c) => c !== ' ' && !this.charset.includes(c)))];
+    if (bad.length) {
+      throw new OrreryError(
+        'bad_input',
+        `this typeface model cannot draw ${bad.map((c) => JSON.stringify(c)).join(', ')}; ` +
+          `it draws ${this.charset.join('')} and spaces`,
+      );
+    }
+    return chars.map((c) => (c === ' ' ? -1 : this.charset.indexOf(c)));
+  }
+
+  // ---------------------------------------------------------------- contract call
+
+  async specimen(input: GlyphSpecimenInput, ctx: EngineContext) {
+    const t0 = performance.now();
+    const cells = this.charIds(input.text);
+    const groups = [...groupDials(input.dials, this.saes).values()];
+    const glyphs = await this.sourceGlyphs(input.source);
+    checkCancelled(ctx.signal);
+    const style = await this.encode(glyphs, 1);
+    checkCancelled(ctx.signal);
+    let after = style;
+    for (const g of groups) {
+      const r = steerGroup(g, style, 1);
+      if (!r.changed) continue;
+      if (after === style) after = style.slice();
+      for (let i = 0; i < after.length; i++) after[i] = (after[i] ?? 0) + (r.delta[i] ?? 0);
+    }
+    checkFinite(after, 'the style');
+    const changed = after !== style;
+    const ids = cells.filter((c) => c >= 0);
+    const D = this.styleDim;
+    const S = this.size;
+    let drawn = new Float32Array(0);
+    if (ids.length > 0) {
+      // one batch: every character before, then every character after
+      const rows = changed ? 2 * ids.length : ids.length;
+      const styles = new Float32Array(rows * D);
+      for (let i = 0; i < rows; i++) styles.set(i < ids.length ? style : after, i * D);
+      drawn = await this.decode(styles, changed ? [...ids, ...ids] : ids);
+      checkCancelled(ctx.signal);
+    }
+    const strip = (offset: number) => this.layout(cells, drawn, offset);
+    const beforePng = toBase64(tensorToPng(strip(0), 1, S, S * cells.length));
+    const afterPng = changed
+      ? toBase64(tensorToPng(strip(ids.length), 1, S, S * cells.length))
+      : beforePng;
+    return { beforePng, afterPng, width: S * cells.length, height: S, ms: performance.now() - t0 };
+  }
+
+  /**
+   * Cells in a row, paper = 1 and ink = 0 (ink dark on light paper): [S, S · cells] grey.
+   * `drawn` holds glyphs [·, S, S] in model ink; cell k uses glyph offset + (its rank).
+   */
+  layout(cells: readonly number[], drawn: Float32Array, offset: number): Float32Array {
+    const S = this.size;
+    const W = S * cells.length;
+    const out = new Float32Array(S * W).fill(1);
+    let g = offset;
+    cells.forEach((id, k) => {
+      if (id < 0) return;
+      const base = g * S * S;
+      for (let y = 0; y < S; y++) {
+        for (let x = 0; x < S; x++) {
+          const v = drawn[base + y * S + x] ?? 0;
+          const ink = this.ink === 1 ? v : 1 - v;
+          out[y * W + k * S + x] = 1 - ink;
+        }
+      }
+      g++;
+    });
+    return out;
+  }
+
+  private toModelInk(glyphs: Float32Array): Float32Array {
+    if (this.ink === 0) for (let i = 0; i < glyphs.length; i++) glyphs[i] = 1 - (glyphs[i] ?? 0);
+    return glyphs;
+  }
+
+  private faceSheet(): Promise<SpriteSheet> {
+    const ex = this.manifest.examples;
+    if (!ex) return Promise.reject(new OrreryError('not_found', 'this pack has no example faces'));
+    if (!this.sheet) {
+      const rel = ex.sheet;
+      this.sheet = fs
+        .readFile(path.join(this.pack.dir, rel))
+        .then((buf) => SpriteSheet.read(new Uint8Array(buf), ex.tile, rel))
+        .then((sheet) => {
+          if (sheet.columns !== this.charset.length || sheet.rows < this.examples.length) {
+            throw new OrreryError(
+              'bad_pack',
+              `${rel}: ${sheet.columns} × ${sheet.rows} tiles; expected ${this.charset.length} ` +
+                `columns (the charset) and ${this.examples.length} rows (the faces)`,
+            );
+          }
+          return sheet;
+        });
+      this.sheet.catch(() => {
+        this.sheet = null;
+      });
+    }
+    return this.sheet;
+  }
+}
