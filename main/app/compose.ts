@@ -2,6 +2,7 @@
  * The composition root: the one place that constructs services and wires them to the API.
  * Both entries (Electron and headless) call composeApp and attach a transport.
  */
+import { OrreryError } from '../../preload/contract';
 import { Dispatcher, type Handlers } from '../api/dispatcher';
 import { JobRegistry } from '../api/jobs';
 import { PackService } from '../packs/packService';
@@ -37,7 +38,20 @@ export function composeApp(config: AppConfig): OrreryApp {
     'image.steer': (input, job) => runtime.imageSteer(input, job),
     'image.active': (input, job) => runtime.imageActive(input, job),
     'glyph.specimen': (input, job) => runtime.glyphSpecimen(input, job),
+    ...indexHandlers,
     'jobs.cancel': (input) => ({ cancelled: jobs.cancel(input.jobId) }),
+  };
+
+  const notYet = (): never => {
+    throw new OrreryError('unavailable', 'the feature index service is being wired in');
+  };
+  const indexHandlers = {
+    'index.status': notYet,
+    'index.build': notYet,
+    'index.map': notYet,
+    'index.search': notYet,
+    'index.feature': notYet,
+    'index.rename': notYet,
   };
 
   const dispatcher = new Dispatcher(handlers, jobs, {

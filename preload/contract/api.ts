@@ -6,6 +6,13 @@
 import { z } from 'zod';
 import { TextTokenEventSchema } from './runtime';
 import {
+  FeatureCardSchema,
+  FeatureMapSchema,
+  featureInputs,
+  IndexStatusSchema,
+  SearchHitSchema,
+} from './features';
+import {
   EmptySchema,
   HealthSchema,
   IdSchema,
@@ -88,6 +95,36 @@ export const calls = {
     runtimeInputs.glyphSpecimen,
     ImageOutput,
     'Render a specimen (a word or characters) in a style read from a pack face or a font file, before and after the dials.',
+  ),
+  'index.status': call(
+    featureInputs.status,
+    IndexStatusSchema,
+    'Whether the feature index of an SAE of a pack is built, and its size.',
+  ),
+  'index.build': longCall(
+    featureInputs.build,
+    IndexStatusSchema,
+    'Build (or resume building) the feature index of an SAE over the pack’s own examples; reports progress; cancellable.',
+  ),
+  'index.map': call(
+    featureInputs.map,
+    FeatureMapSchema,
+    'The 3D map of an SAE’s features: positions, density and cluster as typed arrays, and cluster labels.',
+  ),
+  'index.search': call(
+    featureInputs.search,
+    z.object({ hits: z.array(SearchHitSchema) }),
+    'Full-text search over labels, notes and top tokens, with filters.',
+  ),
+  'index.feature': call(
+    featureInputs.feature,
+    FeatureCardSchema,
+    'A feature card: stats, histogram, top examples, logit lens, neighbours.',
+  ),
+  'index.rename': call(
+    featureInputs.rename,
+    FeatureCardSchema,
+    'Rename a feature or write notes; kept across rebuilds.',
   ),
   'jobs.cancel': call(
     z.object({ jobId: JobIdSchema }).strict(),

@@ -6,3 +6,4 @@ export * from './wire';
 export * from './bridge';
 export * from './channels';
 export * from './runtime';
+export * from './features';

@@ -1,0 +1,108 @@
+/**
+ * Schemas of the feature-index calls: build, map (positions as typed arrays in base64),
+ * search, feature cards, renames and notes.
+ */
+import { z } from 'zod';
+import { IdSchema, JobIdSchema } from './schemas';
+import { limits } from './limits';
+
+const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+
+export const LabelSourceSchema = z.enum(['metadata', 'top-tokens', 'user', 'neuronpedia', 'none']);
+
+const FeatureRef = { packId: IdSchema, saeId: IdSchema };
+
+export const featureInputs = {
+  status: z.object(FeatureRef).strict(),
+  build: z.object({ ...FeatureRef, jobId: JobIdSchema.optional() }).strict(),
+  map: z.object(FeatureRef).strict(),
+  search: z
+    .object({
+      ...FeatureRef,
+      query: z.string().max(limits.queryLength),
+      limit: z.number().int().min(1).max(500).default(50),
+      minDensity: z.number().min(0).max(1).optional(),
+      maxDensity: z.number().min(0).max(1).optional(),
+      cluster: z.number().int().nonnegative().optional(),
+      labelSource: LabelSourceSchema.optional(),
+    })
+    .strict(),
+  feature: z.object({ ...FeatureRef, feature: z.number().int().nonnegative() }).strict(),
+  rename: z
+    .object({
+      ...FeatureRef,
+      feature: z.number().int().nonnegative(),
+      label: z.string().max(200).optional(),
+      notes: z.string().max(10_000).optional(),
+    })
+    .strict(),
+};
+
+export const IndexStatusSchema = z.object({
+  built: z.boolean(),
+  features: z.number().int(),
+  examples: z.number().int(),
+  file: z.string(),
+});
+
+export const FeatureMapSchema = z.object({
+  count: z.number().int(),
+  /** Float32Array [count × 3] little-endian, base64. */
+  positions: Base64,
+  /** Float32Array [count]: fraction of examples (tokens, images) on which the feature fires. */
+  density: Base64,
+  /** Int32Array [count]: cluster id, −1 for none. */
+  cluster: Base64,
+  clusters: z.array(
+    z.object({
+      id: z.number().int(),
+      label: z.string(),
+      size: z.number().int(),
+      x: z.number(),
+      y: z.number(),
+      z: z.number(),
+    }),
+  ),
+});
+
+export const SearchHitSchema = z.object({
+  feature: z.number().int(),
+  label: z.string(),
+  labelSource: LabelSourceSchema,
+  density: z.number(),
+  cluster: z.number().int(),
+  score: z.number(),
+});
+
+export const FeatureCardSchema = z.object({
+  feature: z.number().int(),
+  label: z.string(),
+  labelSource: LabelSourceSchema,
+  notes: z.string(),
+  density: z.number(),
+  maxActivation: z.number(),
+  meanActivation: z.number(),
+  /** Counts over equal-width bins from 0 to maxActivation. */
+  histogram: z.array(z.number()),
+  cluster: z.object({ id: z.number().int(), label: z.string() }).nullable(),
+  topExamples: z.array(
+    z.object({
+      activation: z.number(),
+      name: z.string(),
+      /** Text: the token window and each token's activation. */
+      tokens: z.array(z.string()).optional(),
+      activations: z.array(z.number()).optional(),
+      /** Images: a PNG thumbnail. */
+      thumbnailPng: Base64.optional(),
+    }),
+  ),
+  logitLens: z
+    .object({
+      top: z.array(z.object({ token: z.string(), value: z.number() })),
+      bottom: z.array(z.object({ token: z.string(), value: z.number() })),
+    })
+    .nullable(),
+  nearest: z.array(z.object({ feature: z.number().int(), label: z.string(), cosine: z.number() })),
+  associations: z.array(z.object({ key: z.string(), value: z.string(), auc: z.number() })),
+});
+export type FeatureCard = z.infer<typeof FeatureCardSchema>;
