@@ -27,6 +27,18 @@ export function composeApp(config: AppConfig): OrreryApp {
   const worker = new RuntimeWorker(config.workerEntry);
   const runtime = new RuntimeService(worker, packs, events);
 
+  const notYet = (): never => {
+    throw new OrreryError('unavailable', 'the feature index service is being wired in');
+  };
+  const indexHandlers = {
+    'index.status': notYet,
+    'index.build': notYet,
+    'index.map': notYet,
+    'index.search': notYet,
+    'index.feature': notYet,
+    'index.rename': notYet,
+  };
+
   const handlers: Handlers = {
     'app.health': () => health.health(),
     'packs.list': () => packs.list(),
@@ -40,18 +52,6 @@ export function composeApp(config: AppConfig): OrreryApp {
     'glyph.specimen': (input, job) => runtime.glyphSpecimen(input, job),
     ...indexHandlers,
     'jobs.cancel': (input) => ({ cancelled: jobs.cancel(input.jobId) }),
-  };
-
-  const notYet = (): never => {
-    throw new OrreryError('unavailable', 'the feature index service is being wired in');
-  };
-  const indexHandlers = {
-    'index.status': notYet,
-    'index.build': notYet,
-    'index.map': notYet,
-    'index.search': notYet,
-    'index.feature': notYet,
-    'index.rename': notYet,
   };
 
   const dispatcher = new Dispatcher(handlers, jobs, {
