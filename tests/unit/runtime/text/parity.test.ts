@@ -1,0 +1,134 @@
+// The ONNX graph, run through main/runtime/onnx, against the logits torch wrote to
+// reference.json when the recipe exported the fixture (random steering included), and the
+// engine's cached steps against full recomputation.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OnnxSession, type TensorLike } from '../../../../main/runtime/onnx';
+import { TextEngine } from '../../../../main/runtime/text/textEngine';
+import { fixtureDir, readTextPack } from './helpers';
+
+interface RefTensor {
+  dims: number[];
+  data: number[];
+}
+interface RefCase {
+  name: string;
+  inputs: Record<string, RefTensor>;
+  outputs: Record<string, RefTensor>;
+  same_as?: { case: string; from_position: number };
+}
+const reference = JSON.parse(readFileSync(join(fixtureDir, 'reference.json'), 'utf8')) as {
+  tolerance: number;
+  cases: RefCase[];
+};
+
+function feed(inputs: Record<string, RefTensor>): Record<string, TensorLike> {
+  const out: Record<string, TensorLike> = {};
+  for (const [name, t] of Object.entries(inputs)) {
+    out[name] = {
+      dims: t.dims,
+      data:
+        name === 'input_ids' || name === 'position_ids'
+          ? BigInt64Array.from(t.data, (v) => BigInt(v))
+          : Float32Array.from(t.data),
+    };
+  }
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] ?? 0) - (b[i] ?? 0)));
+  return m;
+}
+
+describe('text-tiny model.onnx against torch (reference.json)', () => {
+  let session: OnnxSession;
+  beforeAll(async () => {
+    session = await OnnxSession.create(join(fixtureDir, 'model.onnx'));
+  });
+  afterAll(async () => session.release());
+
+  it('has cases with and without the cache, with steering', () => {
+    expect(reference.cases.map((c) => c.name)).toEqual(['no_cache', 'with_cache']);
+    const steering = reference.cases[0]?.inputs.steering?.data ?? [];
+    expect(steering.some((v) => v !== 0)).toBe(true);
+    expect(reference.tolerance).toBeLessThanOrEqual(1e-3);
+  });
+
+  it.each(reference.cases.map((c) => [c.name, c] as const))(
+    '%s: every output within the tolerance',
+    async (_name, c) => {
+      const out = await session.run(feed(c.inputs));
+      for (const [name, ref] of Object.entries(c.outputs)) {
+        const got = out[name];
+        expect(got?.dims, name).toEqual(ref.dims);
+        expect(maxAbsDiff(got?.data as Float32Array, ref.data), name).toBeLessThan(1e-3);
+      }
+    },
+  );
+
+  it('the cached case continues the uncached one', () => {
+    const cached = reference.cases.find((c) => c.same_as);
+    const full = reference.cases.find((c) => c.name === cached?.same_as?.case);
+    if (!cached?.same_as || !full) throw new Error('reference.json has no same_as case');
+    const [B, S, V] = full.outputs.logits?.dims ?? [];
+    const from = cached.same_as.from_position;
+    const seq = cached.outputs.logits?.dims[1] ?? 0;
+    expect(from + seq).toBe(S);
+    let m = 0;
+    for (let b = 0; b < (B ?? 0); b++) {
+      for (let t = 0; t < seq; t++) {
+        for (let v = 0; v < (V ?? 0); v++) {
+          const a = cached.outputs.logits?.data[(b * seq + t) * (V ?? 0) + v] ?? 0;
+          const f = full.outputs.logits?.data[(b * (S ?? 0) + from + t) * (V ?? 0) + v] ?? 0;
+          m = Math.max(m, Math.abs(a - f));
+        }
+      }
+    }
+    expect(m).toBeLessThan(1e-3);
+  });
+});
+
+describe('TextEngine.forward: cache, steering and hook', () => {
+  let engine: TextEngine;
+  beforeAll(async () => {
+    engine = await TextEngine.load(await readTextPack(fixtureDir));
+  });
+  afterAll(async () => engine.dispose());
+
+  const d = 16;
+  const V = 300;
+  const ids = [1, 77, 120, 103, 106, 283, 35, 52, 57, 13];
+
+  it('token-by-token with the cache gives the logits of one full pass', async () => {
+    const n = ids.length;
+    const full = await engine.forward([ids], 0, null, new Float32Array(n * d));
+    let step = await engine.forward([ids.slice(0, 4)], 0, null, new Float32Array(4 * d));
+    for (let t = 4; t < n; t++) {
+      step = await engine.forward([[ids[t] ?? 0]], t, step.kv, new Float32Array(d));
+      const want = full.logits.subarray(t * V, (t + 1) * V);
+      expect(maxAbsDiff(step.logits, want)).toBeLessThan(1e-4);
+    }
+    expect(step.kv.len).toBe(n);
+  });
+
+  it('hook_resid is read before the steering is added; the steering moves the logits', async () => {
+    const n = ids.length;
+    const zero = await engine.forward([ids], 0, null, new Float32Array(n * d));
+    const push = new Float32Array(n * d).map((_, i) => Math.sin(i) * 3);
+    const steered = await engine.forward([ids], 0, null, push);
+    expect(maxAbsDiff(steered.hook, zero.hook)).toBe(0);
+    expect(maxAbsDiff(steered.logits, zero.logits)).toBeGreaterThan(0.01);
+  });
+
+  it('batch rows are computed independently of each other', async () => {
+    const other = [1, 13, 52, 35, 87, 260, 113, 57, 52, 35];
+    const n = ids.length;
+    const alone = await engine.forward([ids], 0, null, new Float32Array(n * d));
+    const pair = await engine.forward([ids, other], 0, null, new Float32Array(2 * n * d));
+    expect(maxAbsDiff(pair.logits.subarray(0, n * V), alone.logits)).toBeLessThan(1e-5);
+  });
+});
