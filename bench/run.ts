@@ -1,0 +1,39 @@
+/**
+ * `npm run bench`: every benchmark in one run, printing figures and ratios. Speed and
+ * memory targets live here, not in timed tests. Sections whose code is absent are named.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { benchRuntime } from './runtime';
+
+type Section = { name: string; file: string; fn: string };
+
+const sections: Section[] = [
+  { name: 'feature index', file: 'index.ts', fn: 'benchIndex' },
+  { name: 'galaxy', file: 'galaxy.ts', fn: 'benchGalaxy' },
+];
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const want = (name: string): boolean => only.length === 0 || only.some((o) => name.includes(o));
+  if (want('runtime')) await benchRuntime();
+  for (const s of sections) {
+    if (!want(s.name)) continue;
+    const file = path.join(__dirname, s.file);
+    if (!existsSync(file)) {
+      console.log(
+        `\n== ${s.name}: no benchmark yet (${path.relative(process.cwd(), file)} is missing)`,
+      );
+      continue;
+    }
+    const mod = (await import(file)) as Record<string, () => Promise<void>>;
+    const fn = mod[s.fn];
+    if (typeof fn !== 'function') throw new Error(`${s.file} does not export ${s.fn}()`);
+    await fn();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
