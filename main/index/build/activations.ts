@@ -1,0 +1,323 @@
+/**
+ * Model activations at an SAE's hook for chunks of the corpus, per pack kind:
+ * - text-lm: model.onnx over [BOS] + tokens, steering zero, past empty; hook_resid per token
+ *   (the BOS position is skipped: it is the same for every example);
+ * - image-vae: encoder → mu (hook `latent`), or decoder_head(mu) → spatial, one row per
+ *   H×W position (hook `decoder.hook_spatial`);
+ * - glyph-cvae: encoder over the face's encoder_chars → style.
+ * Rows come with the example and the position they belong to.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
+import type { LoadedPack } from '../../packs/packReader';
+import { OnnxSession, type TensorLike } from '../../runtime/onnx';
+import { nchwToRows } from '../../sae/layout';
+import { sheetGlyph, sheetTile, type Corpus, type CorpusExample } from '../corpus';
+
+export interface ActivationChunk {
+  /** [rows, d_in] */
+  x: Float32Array;
+  rows: number;
+  /** [rows] example id of each row */
+  example: Int32Array;
+  /** [rows] position of each row inside its example (token index, spatial cell, 0) */
+  position: Int32Array;
+  /** text: the display string of each token of each example, by example id (BOS excluded) */
+  tokens: Map<number, string[]>;
+}
+
+export interface ActivationSource {
+  readonly dIn: number;
+  /** What one row is, for a person ("token", "image", "spatial cell", "face"). */
+  readonly unit: string;
+  /** Spatial sources: [height, width] of the map, so a top example can show where. */
+  readonly grid: [number, number] | null;
+  run(examples: readonly CorpusExample[]): Promise<ActivationChunk>;
+  dispose(): Promise<void>;
+}
+
+function int64(values: number[]): BigInt64Array {
+  return BigInt64Array.from(values, (v) => BigInt(v));
+}
+
+async function session(pack: LoadedPack, rel: string): Promise<OnnxSession> {
+  return OnnxSession.create(path.join(pack.dir, rel));
+}
+
+function output(out: Record<string, TensorLike>, name: string): Float32Array {
+  const t = out[name];
+  if (!t || !(t.data instanceof Float32Array)) throw new Error(`the model gave no float "${name}"`);
+  return t.data;
+}
+
+export interface TextModelInfo {
+  dModel: number;
+  nLayers: number;
+  nHeads: number;
+  dHead: number;
+  context: number;
+  vocab: number;
+  bos: number;
+}
+
+/** The text model with its tokenizer: forward passes for the index build and logit lens. */
+export class TextModel {
+  private constructor(
+    readonly info: TextModelInfo,
+    private readonly onnx: OnnxSession,
+    readonly tokenizer: Tokenizer,
+  ) {}
+
+  static async open(pack: LoadedPack): Promise<TextModel> {
+    const m = pack.manifest;
+    if (m.kind !== 'text-lm') throw new Error(`pack ${m.id} is not a text-lm pack`);
+    const json = JSON.parse(
+      await fs.readFile(path.join(pack.dir, m.model.tokenizer), 'utf8'),
+    ) as object;
+    const tokenizer = new Tokenizer(json, { clean_up_tokenization_spaces: false });
+    const onnx = await session(pack, m.model.onnx);
+    return new TextModel(
+      {
+        dModel: m.model.d_model,
+        nLayers: m.model.n_layers,
+        nHeads: m.model.n_heads,
+        dHead: m.model.d_head,
+        context: m.model.context,
+        vocab: m.model.vocab_size,
+        bos: m.model.bos_token_id ?? 1,
+      },
+      onnx,
+      tokenizer,
+    );
+  }
+
+  /** Token ids of a text, BOS first, cut to the context. */
+  encode(text: string): number[] {
+    const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    return [this.info.bos, ...ids.slice(0, this.info.context - 1)];
+  }
+
+  tokenText(id: number): string {
+    return this.tokenizer.decode([id], { skip_special_tokens: false });
+  }
+
+  /**
+   * One forward pass, no cache: ids [batch, seq] (right-padded with 0; causal attention
+   * keeps padding out of earlier positions) and steering [batch, seq, d_model] (zeros when
+   * null) → logits [batch, seq, vocab] and hook_resid [batch, seq, d_model].
+   */
+  async forward(
+    ids: number[][],
+    steering: Float32Array | null = null,
+  ): Promise<{ logits: Float32Array; resid: Float32Array; seq: number }> {
+    const { dModel, nLayers, nHeads, dHead } = this.info;
+    const batch = ids.length;
+    const seq = Math.max(1, ...ids.map((r) => r.length));
+    const flat: number[] = [];
+    const pos: number[] = [];
+    for (const row of ids) {
+      for (let s = 0; s < seq; s++) {
+        flat.push(row[s] ?? 0);
+        pos.push(s);
+      }
+    }
+    const empty = new Float32Array(0);
+    const out = await this.onnx.run({
+      input_ids: { dims: [batch, seq], data: int64(flat) },
+      position_ids: { dims: [batch, seq], data: int64(pos) },
+      past_keys: { dims: [nLayers, batch, nHeads, 0, dHead], data: empty },
+      past_values: { dims: [nLayers, batch, nHeads, 0, dHead], data: empty },
+      steering: {
+        dims: [batch, seq, dModel],
+        data: steering ?? new Float32Array(batch * seq * dModel),
+      },
+    });
+    return { logits: output(out, 'logits'), resid: output(out, 'hook_resid'), seq };
+  }
+
+  async dispose(): Promise<void> {
+    await this.onnx.release();
+  }
+}
+
+class TextSource implements ActivationSource {
+  readonly unit = 'token';
+  readonly grid = null;
+  constructor(private readonly model: TextModel) {}
+
+  get dIn(): number {
+    return this.model.info.dModel;
+  }
+
+  async run(examples: readonly CorpusExample[]): Promise<ActivationChunk> {
+    const d = this.dIn;
+    const ids = examples.map((e) => this.model.encode(e.body ?? ''));
+    const { resid, seq } = await this.model.forward(ids);
+    const rows = ids.reduce((s, r) => s + r.length - 1, 0);
+    const x = new Float32Array(rows * d);
+    const example = new Int32Array(rows);
+    const position = new Int32Array(rows);
+    const tokens = new Map<number, string[]>();
+    let r = 0;
+    ids.forEach((row, b) => {
+      const ex = examples[b] as CorpusExample;
+      tokens.set(
+        ex.id,
+        row.slice(1).map((t) => this.model.tokenText(t)),
+      );
+      for (let s = 1; s < row.length; s++) {
+        x.set(resid.subarray((b * seq + s) * d, (b * seq + s + 1) * d), r * d);
+        example[r] = ex.id;
+        position[r] = s - 1;
+        r++;
+      }
+    });
+    return { x, rows, example, position, tokens };
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+  }
+}
+
+class ImageSource implements ActivationSource {
+  readonly unit: string;
+  readonly grid: [number, number] | null;
+  constructor(
+    private readonly pack: LoadedPack & { manifest: { kind: 'image-vae' } },
+    private readonly corpus: Corpus,
+    private readonly encoder: OnnxSession,
+    private readonly head: OnnxSession | null,
+  ) {
+    const sp = pack.manifest.model.spatial;
+    this.grid = head && sp ? [sp.height, sp.width] : null;
+    this.unit = head ? 'spatial cell' : 'image';
+  }
+
+  get dIn(): number {
+    const m = this.pack.manifest.model;
+    return this.head ? (m.spatial?.channels ?? 0) : m.latent_dim;
+  }
+
+  async run(examples: readonly CorpusExample[]): Promise<ActivationChunk> {
+    const m = this.pack.manifest.model;
+    const sheet = this.corpus.sheet;
+    if (!sheet) throw new Error('the image corpus has no sheet');
+    const { size, channels, range } = m.image;
+    const per = channels * size * size;
+    const batch = examples.length;
+    const image = new Float32Array(batch * per);
+    examples.forEach((e, b) => {
+      sheetTile(sheet, e.id, channels, range, m.image.background, image, b * per);
+    });
+    const enc = await this.encoder.run({
+      image: { dims: [batch, channels, size, size], data: image },
+    });
+    const mu = output(enc, 'mu');
+    const tokens = new Map<number, string[]>();
+    if (!this.head || !m.spatial) {
+      return {
+        x: mu,
+        rows: batch,
+        example: Int32Array.from(examples, (e) => e.id),
+        position: new Int32Array(batch),
+        tokens,
+      };
+    }
+    const { channels: c, height: h, width: w } = m.spatial;
+    const out = await this.head.run({ latent: { dims: [batch, m.latent_dim], data: mu } });
+    const x = nchwToRows(output(out, 'spatial'), batch, c, h, w);
+    const rows = batch * h * w;
+    const example = new Int32Array(rows);
+    const position = new Int32Array(rows);
+    for (let r = 0; r < rows; r++) {
+      example[r] = (examples[Math.floor(r / (h * w))] as CorpusExample).id;
+      position[r] = r % (h * w);
+    }
+    return { x, rows, example, position, tokens };
+  }
+
+  async dispose(): Promise<void> {
+    await this.encoder.release();
+    await this.head?.release();
+  }
+}
+
+class GlyphSource implements ActivationSource {
+  readonly unit = 'face';
+  readonly grid = null;
+  constructor(
+    private readonly pack: LoadedPack & { manifest: { kind: 'glyph-cvae' } },
+    private readonly corpus: Corpus,
+    private readonly encoder: OnnxSession,
+  ) {}
+
+  get dIn(): number {
+    return this.pack.manifest.model.style_dim;
+  }
+
+  async run(examples: readonly CorpusExample[]): Promise<ActivationChunk> {
+    const m = this.pack.manifest.model;
+    const sheet = this.corpus.sheet;
+    if (!sheet) throw new Error('the glyph corpus has no sheet');
+    const size = m.glyph.size;
+    const chars = [...m.encoder_chars].map((ch) => {
+      const i = [...m.charset].indexOf(ch);
+      if (i < 0) throw new Error(`encoder_chars has "${ch}", which is not in the charset`);
+      return i;
+    });
+    const per = chars.length * size * size;
+    const batch = examples.length;
+    const glyphs = new Float32Array(batch * per);
+    examples.forEach((e, b) => {
+      chars.forEach((ci, k) =>
+        sheetGlyph(sheet, e.id, ci, m.glyph.range, glyphs, b * per + k * size * size),
+      );
+    });
+    const out = await this.encoder.run({
+      glyphs: { dims: [batch, chars.length, size, size], data: glyphs },
+    });
+    return {
+      x: output(out, 'style'),
+      rows: batch,
+      example: Int32Array.from(examples, (e) => e.id),
+      position: new Int32Array(batch),
+      tokens: new Map(),
+    };
+  }
+
+  async dispose(): Promise<void> {
+    await this.encoder.release();
+  }
+}
+
+/** Opens the ONNX sessions that produce the activations an SAE at `hook` reads. */
+export async function openActivationSource(
+  pack: LoadedPack,
+  corpus: Corpus,
+  hook: string,
+): Promise<ActivationSource> {
+  const m = pack.manifest;
+  if (m.kind === 'text-lm') {
+    if (hook !== m.model.hook) {
+      throw new Error(`the text model exposes ${m.model.hook}, not ${hook}`);
+    }
+    return new TextSource(await TextModel.open(pack));
+  }
+  if (m.kind === 'image-vae') {
+    const p = pack as LoadedPack & { manifest: { kind: 'image-vae' } };
+    const enc = await session(pack, m.model.onnx.encoder);
+    if (hook === 'latent') return new ImageSource(p, corpus, enc, null);
+    if (m.model.spatial && hook === m.model.spatial.hook) {
+      return new ImageSource(p, corpus, enc, await session(pack, m.model.onnx.decoder_head));
+    }
+    await enc.release();
+    throw new Error(
+      `the image model has no hook ${hook} (latent or ${m.model.spatial?.hook ?? '—'})`,
+    );
+  }
+  if (hook !== 'style') throw new Error(`the glyph model has no hook ${hook} (style)`);
+  const p = pack as LoadedPack & { manifest: { kind: 'glyph-cvae' } };
+  return new GlyphSource(p, corpus, await session(pack, m.model.onnx.encoder));
+}

@@ -1,0 +1,760 @@
+/**
+ * Builds (or resumes) the feature index of a pack's SAEs into an open database.
+ * Plain async function over a Db handle: the app runs it inside a worker thread, the CLI
+ * and the tests call it directly.
+ *
+ * Stages per SAE, each committed before the next starts:
+ *   examples     corpus rows and thumbnails
+ *   activations  chunks of examples → model → SAE codes → streamed stats, top examples and
+ *                per-example peaks; ONE transaction per chunk, which also records the chunk
+ *                in build_state, so a crash or cancel resumes from the last committed chunk
+ *   features     stats, metadata associations (exact AUC), automatic labels, FTS rows
+ *   logit-lens   text SAEs only
+ *   map          k-NN of decoder directions (nearest features), 3D UMAP, clusters
+ * A fingerprint of the inputs (pack, SAE weights, corpus, options) guards resume: when it
+ * differs, this SAE's build data is cleared and the build starts over. User edits and
+ * imported labels are never touched by a build.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Db } from '../../db/connection';
+import { readPack, type LoadedPack, type SaeInfo } from '../../packs/packReader';
+import { loadSae, type Sae } from '../../sae';
+import { exampleThumb, loadPackCorpus, type Corpus, type SplitChoice } from '../corpus';
+import { HISTOGRAM_BINS, migrations } from '../migrations';
+import { refreshLabels } from '../store';
+import { openActivationSource, TextModel, type ActivationSource } from './activations';
+import { ChunkFolder, FeatureAccumulators, type TopEntry } from './accumulate';
+import { featureAssociations, metaIndex } from './associations';
+import { clusterCount, clusterLabel, kmeans3 } from './clusters';
+import { Gemm } from './gemm';
+import { knnCosine, normalizeRows } from './knn';
+import { autoLabel, LABEL_AUC_THRESHOLD, peakTokens } from './labels';
+import { logitLens } from './logitLens';
+import { fuzzyGraph, optimizeLayout, pcaInit } from './umap';
+
+export { migrations };
+
+export type BuildStage = 'examples' | 'activations' | 'features' | 'logit-lens' | 'map' | 'done';
+
+export interface BuildProgress {
+  saeId: string;
+  stage: BuildStage;
+  done: number;
+  total: number;
+}
+
+export interface BuildOptions {
+  /** Only this SAE (by manifest id); default every SAE of the pack. */
+  saeId?: string;
+  split?: SplitChoice;
+  /** Examples per committed chunk; default 16 texts, 64 images or faces. */
+  chunkExamples?: number;
+  /** Top examples kept per feature. */
+  topK?: number;
+  /** Neighbours in the k-NN graph (UMAP) ; the card shows the first 10. */
+  neighbours?: number;
+  seed?: number;
+  labelAuc?: number;
+  umapEpochs?: number;
+  /** Threads for ORT's products. */
+  threads?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: BuildProgress) => void;
+}
+
+export interface BuildSummary {
+  saeId: string;
+  resumedFromChunk: number;
+  chunks: number;
+  examples: number;
+  positions: number;
+  features: number;
+  alive: number;
+  labels: Record<string, number>;
+  /** seconds spent in the activations stage of this run, and examples per second there */
+  activationSeconds: number;
+  examplesPerSecond: number;
+  seconds: number;
+}
+
+export class BuildCancelled extends Error {
+  constructor() {
+    super('index build cancelled');
+    this.name = 'BuildCancelled';
+  }
+}
+
+const STAGES: BuildStage[] = ['examples', 'activations', 'features', 'logit-lens', 'map', 'done'];
+const stageAt = (s: string): number => STAGES.indexOf(s as BuildStage);
+
+function check(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new BuildCancelled();
+}
+
+async function fingerprint(
+  pack: LoadedPack,
+  sae: SaeInfo,
+  corpus: Corpus,
+  o: object,
+): Promise<string> {
+  const weights = await fs.stat(path.join(pack.dir, sae.dir, 'sae_weights.safetensors'));
+  const h = createHash('sha256');
+  h.update(
+    JSON.stringify({
+      pack: pack.manifest.id,
+      version: pack.manifest.version,
+      sae: sae.id,
+      hook: sae.hook,
+      weights: [weights.size, weights.mtimeMs],
+      examples: corpus.examples.length,
+      split: corpus.split,
+      o,
+    }),
+  );
+  return h.digest('hex').slice(0, 32);
+}
+
+interface StateRow {
+  fingerprint: string;
+  stage: string;
+  chunks_done: number;
+  chunks_total: number;
+  n_positions: number;
+}
+
+/** Clears what a build of this SAE wrote (not user edits or imported labels). */
+export function clearBuild(db: Db, saeId: string): void {
+  db.transaction(() => {
+    for (const t of [
+      'build_acc',
+      'top_examples',
+      'example_acts',
+      'associations',
+      'logit_lens',
+      'nearest',
+      'clusters',
+      'map_blobs',
+      'build_state',
+    ]) {
+      db.prepare(`delete from ${t} where sae_id = ?`).run(saeId);
+    }
+  })();
+}
+
+function round(v: number, digits = 5): number {
+  return Number(v.toPrecision(digits));
+}
+
+/** Builds or resumes the index of every (or one) SAE of the pack in `packDir`. */
+export async function buildIndex(
+  db: Db,
+  packDir: string,
+  options: BuildOptions = {},
+): Promise<BuildSummary[]> {
+  const read = await readPack(packDir);
+  if (!read.ok) throw new Error(`${read.problem.file}: ${read.problem.message}`);
+  const pack = read.pack;
+  const saes = options.saeId ? pack.saes.filter((s) => s.id === options.saeId) : pack.saes;
+  if (saes.length === 0) {
+    throw new Error(
+      `pack ${pack.manifest.id} has no SAE ${options.saeId ?? ''} (it has ${pack.saes.map((s) => s.id).join(', ')})`,
+    );
+  }
+  const corpus = await loadPackCorpus(pack, options.split ?? 'auto');
+  const gemm = await Gemm.create(options.threads ?? 1);
+  try {
+    const out: BuildSummary[] = [];
+    for (const sae of saes) out.push(await buildOne(db, pack, sae, corpus, gemm, options));
+    return out;
+  } finally {
+    await gemm.dispose();
+  }
+}
+
+async function buildOne(
+  db: Db,
+  pack: LoadedPack,
+  info: SaeInfo,
+  corpus: Corpus,
+  gemm: Gemm,
+  o: BuildOptions,
+): Promise<BuildSummary> {
+  const t0 = performance.now();
+  const kind = pack.manifest.kind;
+  const chunkExamples = o.chunkExamples ?? (kind === 'text-lm' ? 16 : 64);
+  const topK = o.topK ?? 16;
+  const seed = o.seed ?? 42;
+  const sae = await loadSae(path.join(pack.dir, info.dir));
+  const saeId = info.id;
+  const progress = (stage: BuildStage, done: number, total: number): void =>
+    o.onProgress?.({ saeId, stage, done, total });
+  const fp = await fingerprint(pack, info, corpus, {
+    chunkExamples,
+    topK,
+    seed,
+    neighbours: o.neighbours ?? 15,
+    labelAuc: o.labelAuc ?? LABEL_AUC_THRESHOLD,
+    umapEpochs: o.umapEpochs ?? null,
+  });
+  const chunksTotal = Math.ceil(corpus.examples.length / chunkExamples);
+
+  let state = db.prepare('select * from build_state where sae_id = ?').get(saeId) as
+    StateRow | undefined;
+  if (state && state.fingerprint !== fp) {
+    clearBuild(db, saeId);
+    state = undefined;
+  }
+  const resumedFromChunk = state?.chunks_done ?? 0;
+  if (!state) {
+    db.transaction(() => {
+      db.prepare(
+        `insert into saes(sae_id, hook, kind, d_sae, d_in, architecture, n_examples)
+         values (?, ?, ?, ?, ?, ?, ?)
+         on conflict(sae_id) do update set hook = excluded.hook, kind = excluded.kind,
+           d_sae = excluded.d_sae, d_in = excluded.d_in, architecture = excluded.architecture,
+           n_examples = excluded.n_examples, built_at = null`,
+      ).run(saeId, info.hook, kind, sae.dSae, sae.dIn, sae.architecture, corpus.examples.length);
+      db.prepare(
+        `insert into build_state(sae_id, fingerprint, stage, chunks_done, chunks_total, n_positions, started_at)
+         values (?, ?, 'examples', 0, ?, 0, ?)`,
+      ).run(saeId, fp, chunksTotal, new Date().toISOString());
+    })();
+    state = db.prepare('select * from build_state where sae_id = ?').get(saeId) as StateRow;
+  }
+  const setStage = (stage: BuildStage): void => {
+    db.prepare('update build_state set stage = ? where sae_id = ?').run(stage, saeId);
+  };
+
+  // examples
+  if (stageAt(state.stage) <= stageAt('examples')) {
+    check(o.signal);
+    const ins = db.prepare(
+      `insert into examples(id, name, body, meta, split, thumb) values (?, ?, ?, ?, ?, ?)
+       on conflict(id) do update set name = excluded.name, body = excluded.body,
+         meta = excluded.meta, split = excluded.split, thumb = excluded.thumb`,
+    );
+    db.transaction(() => {
+      corpus.examples.forEach((e, i) => {
+        ins.run(e.id, e.name, e.body, JSON.stringify(e.meta), e.split, exampleThumb(corpus, e));
+        if (i % 256 === 0) progress('examples', i, corpus.examples.length);
+      });
+      setStage('activations');
+    })();
+    progress('examples', corpus.examples.length, corpus.examples.length);
+    state.stage = 'activations';
+  }
+
+  // activations
+  let activationSeconds = 0;
+  let chunksRun = 0;
+  if (stageAt(state.stage) <= stageAt('activations')) {
+    const tA = performance.now();
+    chunksRun = await runActivations(db, pack, info, sae, corpus, gemm, o, {
+      saeId,
+      chunkExamples,
+      topK,
+      from: state.chunks_done,
+      total: chunksTotal,
+      progress,
+    });
+    activationSeconds = (performance.now() - tA) / 1000;
+    state = db.prepare('select * from build_state where sae_id = ?').get(saeId) as StateRow;
+  }
+
+  // features
+  if (stageAt(state.stage) <= stageAt('features')) {
+    check(o.signal);
+    featureStage(
+      db,
+      saeId,
+      sae,
+      corpus,
+      state.n_positions,
+      o.labelAuc ?? LABEL_AUC_THRESHOLD,
+      progress,
+    );
+    state.stage = kind === 'text-lm' ? 'logit-lens' : 'map';
+  }
+
+  // logit lens
+  if (stageAt(state.stage) <= stageAt('logit-lens')) {
+    check(o.signal);
+    if (kind === 'text-lm') await lensStage(db, pack, saeId, sae, o, progress);
+    setStage('map');
+    state.stage = 'map';
+  }
+
+  // map
+  if (stageAt(state.stage) <= stageAt('map')) {
+    check(o.signal);
+    await mapStage(db, saeId, sae, gemm, seed, o, progress);
+    db.transaction(() => {
+      db.prepare("update build_state set stage = 'done', finished_at = ? where sae_id = ?").run(
+        new Date().toISOString(),
+        saeId,
+      );
+      db.prepare('update saes set built_at = ?, n_positions = ? where sae_id = ?').run(
+        new Date().toISOString(),
+        state?.n_positions ?? 0,
+        saeId,
+      );
+    })();
+    progress('done', 1, 1);
+  }
+
+  const counts = db
+    .prepare(
+      `select coalesce(label_source, 'none') as s, count(*) as n from features where sae_id = ? group by s`,
+    )
+    .all(saeId) as { s: string; n: number }[];
+  const alive = (
+    db
+      .prepare('select count(*) as n from features where sae_id = ? and n_active > 0')
+      .get(saeId) as {
+      n: number;
+    }
+  ).n;
+  const examplesRun = Math.min(corpus.examples.length, chunksRun * chunkExamples);
+  return {
+    saeId,
+    resumedFromChunk,
+    chunks: chunksTotal,
+    examples: corpus.examples.length,
+    positions: state.n_positions,
+    features: sae.dSae,
+    alive,
+    labels: Object.fromEntries(counts.map((c) => [c.s, c.n])),
+    activationSeconds,
+    examplesPerSecond: activationSeconds > 0 ? examplesRun / activationSeconds : 0,
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+interface ActivationPlan {
+  saeId: string;
+  chunkExamples: number;
+  topK: number;
+  from: number;
+  total: number;
+  progress: (stage: BuildStage, done: number, total: number) => void;
+}
+
+function loadAccumulators(db: Db, saeId: string, dSae: number, topK: number): FeatureAccumulators {
+  const acc = new FeatureAccumulators(dSae, topK);
+  const rows = db
+    .prepare('select idx, n_active, sum, max, histogram from build_acc where sae_id = ?')
+    .all(saeId) as { idx: number; n_active: number; sum: number; max: number; histogram: Buffer }[];
+  for (const r of rows) {
+    acc.nActive[r.idx] = r.n_active;
+    acc.sum[r.idx] = r.sum;
+    acc.max[r.idx] = r.max;
+    const h = new Uint32Array(
+      r.histogram.buffer.slice(
+        r.histogram.byteOffset,
+        r.histogram.byteOffset + r.histogram.byteLength,
+      ),
+    );
+    acc.histogram.set(h, r.idx * h.length);
+  }
+  const tops = db
+    .prepare(
+      'select idx, activation, example_id, position, window from top_examples where sae_id = ? order by idx, rank',
+    )
+    .all(saeId) as {
+    idx: number;
+    activation: number;
+    example_id: number;
+    position: number;
+    window: string;
+  }[];
+  for (const t of tops) {
+    (acc.top[t.idx] as TopEntry[]).push({
+      activation: t.activation,
+      example: t.example_id,
+      position: t.position,
+      window: t.window,
+    });
+  }
+  return acc;
+}
+
+async function runActivations(
+  db: Db,
+  pack: LoadedPack,
+  info: SaeInfo,
+  sae: Sae,
+  corpus: Corpus,
+  gemm: Gemm,
+  o: BuildOptions,
+  plan: ActivationPlan,
+): Promise<number> {
+  const { saeId, chunkExamples, topK, total, progress } = plan;
+  const dSae = sae.dSae;
+  const acc = loadAccumulators(db, saeId, dSae, topK);
+  const source: ActivationSource = await openActivationSource(pack, corpus, info.hook);
+  if (source.dIn !== sae.dIn) {
+    await source.dispose();
+    throw new Error(
+      `SAE ${saeId} reads width ${sae.dIn}, but ${info.hook} has width ${source.dIn}`,
+    );
+  }
+  const upsertAcc = db.prepare(
+    `insert into build_acc(sae_id, idx, n_active, sum, max, histogram) values (?, ?, ?, ?, ?, ?)
+     on conflict(sae_id, idx) do update set n_active = excluded.n_active, sum = excluded.sum,
+       max = excluded.max, histogram = excluded.histogram`,
+  );
+  const delTop = db.prepare('delete from top_examples where sae_id = ? and idx = ?');
+  const insTop = db.prepare(
+    `insert into top_examples(sae_id, idx, rank, example_id, activation, position, window)
+     values (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const insAct = db.prepare(
+    'insert into example_acts(sae_id, example_id, idx, activation) values (?, ?, ?, ?)',
+  );
+  const advance = db.prepare(
+    'update build_state set chunks_done = ?, n_positions = n_positions + ? where sae_id = ?',
+  );
+  const setStage = db.prepare('update build_state set stage = ? where sae_id = ?');
+  let pendingActs: number[] = [];
+  let tokens = new Map<number, string[]>();
+  const grid = source.grid;
+  const folder = new ChunkFolder(
+    acc,
+    (ex, j, v) => pendingActs.push(ex, j, v),
+    (ex, j, focus, acts) => {
+      if (grid) {
+        const cells = grid[0] * grid[1];
+        return JSON.stringify({
+          grid,
+          acts: Array.from({ length: cells }, (_, c) => round(acts.get(c) ?? 0)),
+        });
+      }
+      const toks = tokens.get(ex);
+      if (!toks) return '{}';
+      const start = Math.max(0, focus - 12);
+      const end = Math.min(toks.length, focus + 5);
+      const slice = toks.slice(start, end);
+      return JSON.stringify({
+        tokens: slice,
+        acts: slice.map((_, i) => round(acts.get(start + i) ?? 0)),
+        start,
+        focus: focus - start,
+      });
+    },
+  );
+  const block = Math.max(16, Math.min(1024, Math.floor(4_000_000 / dSae)));
+  let chunksRun = 0;
+  try {
+    for (let c = plan.from; c < total; c++) {
+      check(o.signal);
+      const examples = corpus.examples.slice(c * chunkExamples, (c + 1) * chunkExamples);
+      const chunk = await source.run(examples);
+      tokens = chunk.tokens;
+      pendingActs = [];
+      for (let s = 0; s < chunk.rows; s += block) {
+        const n = Math.min(block, chunk.rows - s);
+        const { xp } = sae.prepareInput(chunk.x.subarray(s * sae.dIn, (s + n) * sae.dIn), n);
+        const pre = await gemm.abt(xp, n, sae.encoderTransposed, dSae, sae.dIn);
+        const codes = sae.activatePre(pre, n);
+        folder.fold(codes, n, chunk.example.subarray(s, s + n), chunk.position.subarray(s, s + n));
+      }
+      folder.flush();
+      db.transaction(() => {
+        for (const j of acc.dirtyStats) {
+          const h = acc.histogram.subarray(j * HISTOGRAM_BINS, (j + 1) * HISTOGRAM_BINS);
+          upsertAcc.run(
+            saeId,
+            j,
+            acc.nActive[j] ?? 0,
+            acc.sum[j] ?? 0,
+            acc.max[j] ?? 0,
+            Buffer.from(h.buffer, h.byteOffset, h.byteLength),
+          );
+        }
+        for (const j of acc.dirtyTop) {
+          delTop.run(saeId, j);
+          (acc.top[j] as TopEntry[]).forEach((t, rank) =>
+            insTop.run(saeId, j, rank, t.example, t.activation, t.position, t.window),
+          );
+        }
+        for (let i = 0; i < pendingActs.length; i += 3) {
+          insAct.run(saeId, pendingActs[i], pendingActs[i + 1], pendingActs[i + 2]);
+        }
+        advance.run(c + 1, chunk.rows, saeId);
+        if (c + 1 === total) setStage.run('features', saeId);
+      })();
+      acc.clearDirty();
+      chunksRun++;
+      progress('activations', c + 1, total);
+    }
+    if (plan.from >= total) setStage.run('features', saeId);
+  } finally {
+    await source.dispose();
+  }
+  return chunksRun;
+}
+
+function featureStage(
+  db: Db,
+  saeId: string,
+  sae: Sae,
+  corpus: Corpus,
+  nPositions: number,
+  labelAuc: number,
+  progress: (stage: BuildStage, done: number, total: number) => void,
+): void {
+  const dSae = sae.dSae;
+  const meta = metaIndex(corpus.examples);
+  const names = new Map(corpus.examples.map((e) => [e.id, e.name]));
+  const accRows = new Map(
+    (
+      db
+        .prepare('select idx, n_active, sum, max, histogram from build_acc where sae_id = ?')
+        .all(saeId) as {
+        idx: number;
+        n_active: number;
+        sum: number;
+        max: number;
+        histogram: Buffer;
+      }[]
+    ).map((r) => [r.idx, r]),
+  );
+  const topRows = db
+    .prepare(
+      'select idx, activation, example_id, window from top_examples where sae_id = ? order by idx, rank',
+    )
+    .all(saeId) as { idx: number; activation: number; example_id: number; window: string }[];
+  const topsBy = new Map<number, typeof topRows>();
+  for (const t of topRows) {
+    let l = topsBy.get(t.idx);
+    if (!l) topsBy.set(t.idx, (l = []));
+    l.push(t);
+  }
+  const acts = db
+    .prepare(
+      'select idx, example_id, activation from example_acts where sae_id = ? order by idx, example_id',
+    )
+    .iterate(saeId) as IterableIterator<{ idx: number; example_id: number; activation: number }>;
+  const actsBy = new Map<number, { slots: number[]; acts: number[] }>();
+  for (const a of acts) {
+    const slot = meta.slotOf.get(a.example_id);
+    if (slot === undefined) continue;
+    let l = actsBy.get(a.idx);
+    if (!l) actsBy.set(a.idx, (l = { slots: [], acts: [] }));
+    l.slots.push(slot);
+    l.acts.push(a.activation);
+  }
+  const upsert = db.prepare(
+    `insert into features(sae_id, idx, auto_label, auto_source, auto_description, top_tokens,
+       density, n_active, max_act, mean_act, histogram)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict(sae_id, idx) do update set auto_label = excluded.auto_label,
+       auto_source = excluded.auto_source, auto_description = excluded.auto_description,
+       top_tokens = excluded.top_tokens, density = excluded.density, n_active = excluded.n_active,
+       max_act = excluded.max_act, mean_act = excluded.mean_act, histogram = excluded.histogram`,
+  );
+  const insAssoc = db.prepare(
+    `insert into associations(sae_id, idx, key, value, auc, precision_top, n_positive)
+     values (?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const emptyHist = Buffer.alloc(HISTOGRAM_BINS * 4);
+  db.transaction(() => {
+    db.prepare('delete from associations where sae_id = ?').run(saeId);
+    db.prepare('delete from features where sae_id = ? and idx >= ?').run(saeId, dSae);
+    for (let j = 0; j < dSae; j++) {
+      const a = accRows.get(j);
+      const nActive = a?.n_active ?? 0;
+      const ex = actsBy.get(j);
+      const assocs = ex
+        ? featureAssociations(meta, Int32Array.from(ex.slots), Float32Array.from(ex.acts))
+        : [];
+      for (const s of assocs.slice(0, 8)) {
+        insAssoc.run(saeId, j, s.key, s.value, s.auc, s.precisionTop, s.nPositive);
+      }
+      const tops = topsBy.get(j) ?? [];
+      const peaks = tops.map((t) => {
+        const w = JSON.parse(t.window) as { tokens?: string[]; focus?: number };
+        return { activation: t.activation, token: w.tokens?.[w.focus ?? 0] ?? null };
+      });
+      const tokens = peakTokens(peaks);
+      const label =
+        nActive > 0
+          ? autoLabel(
+              assocs,
+              tokens,
+              tops.map((t) => names.get(t.example_id) ?? ''),
+              labelAuc,
+            )
+          : null;
+      upsert.run(
+        saeId,
+        j,
+        label?.label ?? null,
+        label?.source ?? null,
+        label?.description ?? (nActive === 0 ? 'never active on the corpus' : null),
+        tokens.length ? JSON.stringify(tokens.map((t) => t.token)) : null,
+        nPositions > 0 ? nActive / nPositions : 0,
+        nActive,
+        a?.max ?? 0,
+        nActive > 0 ? (a?.sum ?? 0) / nActive : 0,
+        a?.histogram ?? emptyHist,
+      );
+      if (j % 512 === 0) progress('features', j, dSae);
+    }
+    refreshLabels(db, saeId);
+    // Per-example peaks were only needed for the associations.
+    db.prepare('delete from example_acts where sae_id = ?').run(saeId);
+    db.prepare('update build_state set stage = ? where sae_id = ?').run(
+      corpus.kind === 'text-lm' ? 'logit-lens' : 'map',
+      saeId,
+    );
+  })();
+  progress('features', dSae, dSae);
+}
+
+async function lensStage(
+  db: Db,
+  pack: LoadedPack,
+  saeId: string,
+  sae: Sae,
+  o: BuildOptions,
+  progress: (stage: BuildStage, done: number, total: number) => void,
+): Promise<void> {
+  const maxAct = new Float64Array(sae.dSae);
+  for (const r of db.prepare('select idx, max_act from features where sae_id = ?').all(saeId) as {
+    idx: number;
+    max_act: number;
+  }[]) {
+    maxAct[r.idx] = r.max_act;
+  }
+  const alive = Array.from({ length: sae.dSae }, (_, i) => i).filter((i) => (maxAct[i] ?? 0) > 0);
+  const model = await TextModel.open(pack);
+  try {
+    const lens = await logitLens(model, (i) => sae.decoderRow(i), maxAct, alive, {
+      signal: o.signal,
+      onBatch: (done) => progress('logit-lens', done, alive.length),
+    });
+    const ins = db.prepare('insert into logit_lens(sae_id, idx, top, bottom) values (?, ?, ?, ?)');
+    db.transaction(() => {
+      db.prepare('delete from logit_lens where sae_id = ?').run(saeId);
+      for (const [i, l] of lens) ins.run(saeId, i, JSON.stringify(l.top), JSON.stringify(l.bottom));
+    })();
+  } catch (e) {
+    if (o.signal?.aborted) throw new BuildCancelled();
+    throw e;
+  } finally {
+    await model.dispose();
+  }
+}
+
+async function mapStage(
+  db: Db,
+  saeId: string,
+  sae: Sae,
+  gemm: Gemm,
+  seed: number,
+  o: BuildOptions,
+  progress: (stage: BuildStage, done: number, total: number) => void,
+): Promise<void> {
+  const n = sae.dSae;
+  const d = sae.dIn;
+  const dec = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) dec.set(sae.decoderRow(i), i * d);
+  const unit = normalizeRows(dec, n, d);
+  progress('map', 0, 3);
+  let graph;
+  let xyz: Float32Array;
+  try {
+    graph = await knnCosine(gemm, unit, n, d, o.neighbours ?? 15, { seed, signal: o.signal });
+    progress('map', 1, 3);
+    const init = await pcaInit(gemm, unit, n, d, 3, seed);
+    xyz = optimizeLayout(fuzzyGraph(graph), init, n, {
+      seed,
+      epochs: o.umapEpochs,
+      signal: o.signal,
+    });
+  } catch (e) {
+    if (o.signal?.aborted) throw new BuildCancelled();
+    throw e;
+  }
+  progress('map', 2, 3);
+  const clusters = kmeans3(xyz, n, clusterCount(n), seed);
+  const labels = db
+    .prepare('select idx, label, label_source from features where sae_id = ? order by idx')
+    .all(saeId) as { idx: number; label: string | null; label_source: string | null }[];
+  const byIdx = new Map(labels.map((l) => [l.idx, l]));
+  const members: { label: string | null; source: string | null }[][] = Array.from(
+    { length: clusters.k },
+    () => [],
+  );
+  for (let i = 0; i < n; i++) {
+    const l = byIdx.get(i);
+    (members[clusters.assign[i] ?? 0] as { label: string | null; source: string | null }[]).push({
+      label: l?.label ?? null,
+      source: l?.label_source ?? null,
+    });
+  }
+  const density = new Float32Array(n);
+  for (const r of db.prepare('select idx, density from features where sae_id = ?').all(saeId) as {
+    idx: number;
+    density: number;
+  }[]) {
+    density[r.idx] = r.density;
+  }
+  const show = Math.min(10, graph.k);
+  const upd = db.prepare(
+    'update features set x = ?, y = ?, z = ?, cluster = ? where sae_id = ? and idx = ?',
+  );
+  const insNear = db.prepare(
+    'insert into nearest(sae_id, idx, neighbours, cosines) values (?, ?, ?, ?)',
+  );
+  const insCluster = db.prepare(
+    'insert into clusters(sae_id, id, label, size, cx, cy, cz) values (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const blob = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  db.transaction(() => {
+    for (const t of ['nearest', 'clusters', 'map_blobs']) {
+      db.prepare(`delete from ${t} where sae_id = ?`).run(saeId);
+    }
+    for (let i = 0; i < n; i++) {
+      upd.run(
+        xyz[i * 3] ?? 0,
+        xyz[i * 3 + 1] ?? 0,
+        xyz[i * 3 + 2] ?? 0,
+        clusters.assign[i] ?? 0,
+        saeId,
+        i,
+      );
+      insNear.run(
+        saeId,
+        i,
+        blob(graph.indices.slice(i * graph.k, i * graph.k + show)),
+        blob(graph.sims.slice(i * graph.k, i * graph.k + show)),
+      );
+    }
+    for (let c = 0; c < clusters.k; c++) {
+      insCluster.run(
+        saeId,
+        c,
+        clusterLabel(members[c] ?? [], c),
+        clusters.sizes[c] ?? 0,
+        clusters.centroids[c * 3] ?? 0,
+        clusters.centroids[c * 3 + 1] ?? 0,
+        clusters.centroids[c * 3 + 2] ?? 0,
+      );
+    }
+    db.prepare(
+      'insert into map_blobs(sae_id, count, idx, xyz, cluster, density) values (?, ?, ?, ?, ?, ?)',
+    ).run(
+      saeId,
+      n,
+      blob(Uint32Array.from({ length: n }, (_, i) => i)),
+      blob(xyz),
+      blob(clusters.assign),
+      blob(density),
+    );
+  })();
+  progress('map', 3, 3);
+}

@@ -1,0 +1,68 @@
+/**
+ * The logit lens of a text feature, measured through the model rather than read off W_U:
+ * the change in next-token logits when the feature's decoder direction, scaled to its max
+ * activation, is added at the hook on a BOS-only context (the graph's steering input).
+ * Top = most promoted tokens, bottom = most suppressed.
+ */
+import type { TextModel } from './activations';
+
+export interface LensToken {
+  token: string;
+  logit: number;
+}
+
+export interface Lens {
+  top: LensToken[];
+  bottom: LensToken[];
+}
+
+export async function logitLens(
+  model: TextModel,
+  directions: (i: number) => Float32Array,
+  scales: ArrayLike<number>,
+  features: readonly number[],
+  options: {
+    batch?: number;
+    n?: number;
+    signal?: AbortSignal;
+    onBatch?: (done: number) => void;
+  } = {},
+): Promise<Map<number, Lens>> {
+  const { dModel, vocab, bos } = model.info;
+  const batch = options.batch ?? 64;
+  const nShow = options.n ?? 10;
+  const base = (await model.forward([[bos]])).logits;
+  const out = new Map<number, Lens>();
+  const names = new Map<number, string>();
+  const name = (t: number): string => {
+    let s = names.get(t);
+    if (s === undefined) names.set(t, (s = model.tokenText(t)));
+    return s;
+  };
+  for (let s = 0; s < features.length; s += batch) {
+    options.signal?.throwIfAborted();
+    const group = features.slice(s, s + batch);
+    const steering = new Float32Array(group.length * dModel);
+    group.forEach((f, b) => {
+      const dir = directions(f);
+      const scale = scales[f] ?? 0;
+      for (let c = 0; c < dModel; c++) steering[b * dModel + c] = (dir[c] ?? 0) * scale;
+    });
+    const { logits } = await model.forward(
+      group.map(() => [bos]),
+      steering,
+    );
+    group.forEach((f, b) => {
+      const diff = new Float32Array(vocab);
+      for (let t = 0; t < vocab; t++) diff[t] = (logits[b * vocab + t] ?? 0) - (base[t] ?? 0);
+      const order = Array.from({ length: vocab }, (_, t) => t).sort(
+        (x, y) => (diff[y] ?? 0) - (diff[x] ?? 0) || x - y,
+      );
+      const pick = (ts: number[]): LensToken[] =>
+        ts.map((t) => ({ token: name(t), logit: Math.round((diff[t] ?? 0) * 1e4) / 1e4 }));
+      out.set(f, { top: pick(order.slice(0, nShow)), bottom: pick(order.slice(-nShow).reverse()) });
+    });
+    options.onBatch?.(Math.min(features.length, s + batch));
+  }
+  return out;
+}

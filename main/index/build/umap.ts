@@ -1,0 +1,265 @@
+/**
+ * UMAP (McInnes et al. 2018) of a k-NN graph into 3D, on typed arrays and a seeded PRNG:
+ * fuzzy simplicial set from the k-NN distances (1 − cosine), fuzzy union, then SGD with
+ * negative sampling as in umap-learn's optimize_layout_euclidean. Initialised from the
+ * data's first three principal components (umap-learn's init="pca"), so the layout keeps
+ * the large-scale structure and is the same for the same seed.
+ */
+import type { Gemm } from './gemm';
+import type { KnnGraph } from './knn';
+import { mulberry32 } from './rng';
+
+export interface UmapOptions {
+  dims?: number;
+  /** default: 500 for n ≤ 10 000, else 200 (umap-learn's rule) */
+  epochs?: number;
+  seed?: number;
+  /** curve parameters for min_dist 0.1, spread 1 */
+  a?: number;
+  b?: number;
+  negativeSampleRate?: number;
+  learningRate?: number;
+  signal?: AbortSignal;
+  onEpoch?: (epoch: number, total: number) => void;
+}
+
+export interface FuzzyGraph {
+  head: Int32Array;
+  tail: Int32Array;
+  weight: Float32Array;
+}
+
+/** The symmetric fuzzy graph (both directions of each edge) from a k-NN graph. */
+export function fuzzyGraph(g: KnnGraph): FuzzyGraph {
+  const { n, k } = g;
+  const target = Math.log2(k);
+  const w = new Float32Array(n * k);
+  let meanAll = 0;
+  let cnt = 0;
+  for (let i = 0; i < n * k; i++) {
+    if ((g.indices[i] ?? -1) >= 0) {
+      meanAll += 1 - (g.sims[i] ?? 0);
+      cnt++;
+    }
+  }
+  meanAll = cnt ? meanAll / cnt : 1;
+  for (let i = 0; i < n; i++) {
+    const o = i * k;
+    let rho = Infinity;
+    let mean = 0;
+    let m = 0;
+    for (let t = 0; t < k; t++) {
+      if ((g.indices[o + t] ?? -1) < 0) continue;
+      const dist = Math.max(0, 1 - (g.sims[o + t] ?? 0));
+      if (dist > 0 && dist < rho) rho = dist;
+      mean += dist;
+      m++;
+    }
+    if (m === 0) continue;
+    mean /= m;
+    if (!Number.isFinite(rho)) rho = 0;
+    let lo = 0;
+    let hi = Infinity;
+    let sigma = 1;
+    for (let it = 0; it < 64; it++) {
+      let psum = 0;
+      for (let t = 0; t < k; t++) {
+        if ((g.indices[o + t] ?? -1) < 0) continue;
+        const dd = Math.max(0, 1 - (g.sims[o + t] ?? 0)) - rho;
+        psum += dd > 0 ? Math.exp(-dd / sigma) : 1;
+      }
+      if (Math.abs(psum - target) < 1e-5) break;
+      if (psum > target) {
+        hi = sigma;
+        sigma = (lo + hi) / 2;
+      } else {
+        lo = sigma;
+        sigma = hi === Infinity ? sigma * 2 : (lo + hi) / 2;
+      }
+    }
+    const floor = 1e-3 * (rho > 0 ? mean : meanAll);
+    if (sigma < floor) sigma = floor;
+    for (let t = 0; t < k; t++) {
+      if ((g.indices[o + t] ?? -1) < 0) continue;
+      const dd = Math.max(0, 1 - (g.sims[o + t] ?? 0)) - rho;
+      w[o + t] = dd > 0 ? Math.exp(-dd / sigma) : 1;
+    }
+  }
+  // Fuzzy union: w_ij + w_ji − w_ij·w_ji, over the edges of both directions.
+  const edges = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const j = g.indices[i * k + t] ?? -1;
+      if (j < 0) continue;
+      const v = w[i * k + t] ?? 0;
+      const a = Math.min(i, j);
+      const b = Math.max(i, j);
+      const key = a * n + b;
+      const prev = edges.get(key);
+      if (prev === undefined) edges.set(key, v);
+      else edges.set(key, prev + v - prev * v);
+    }
+  }
+  // A pair seen once had w_ji = 0 in the other direction: the union is just w_ij.
+  const m = edges.size;
+  const head = new Int32Array(2 * m);
+  const tail = new Int32Array(2 * m);
+  const weight = new Float32Array(2 * m);
+  let e = 0;
+  const keys = [...edges.keys()].sort((x, y) => x - y);
+  for (const key of keys) {
+    const a = Math.floor(key / n);
+    const b = key - a * n;
+    const v = edges.get(key) ?? 0;
+    head[e] = a;
+    tail[e] = b;
+    weight[e++] = v;
+    head[e] = b;
+    tail[e] = a;
+    weight[e++] = v;
+  }
+  return { head, tail, weight };
+}
+
+/** First `dims` principal components of rows [n, d], as [n, dims], scaled to ±10. */
+export async function pcaInit(
+  gemm: Gemm,
+  x: Float32Array,
+  n: number,
+  d: number,
+  dims: number,
+  seed: number,
+): Promise<Float32Array> {
+  const mean = new Float64Array(d);
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c < d; c++) mean[c] = (mean[c] ?? 0) + (x[r * d + c] ?? 0);
+  for (let c = 0; c < d; c++) mean[c] = (mean[c] ?? 0) / Math.max(1, n);
+  const xt = new Float32Array(d * n);
+  for (let r = 0; r < n; r++)
+    for (let c = 0; c < d; c++) xt[c * n + r] = (x[r * d + c] ?? 0) - (mean[c] ?? 0);
+  const cov = await gemm.abt(xt, d, xt, d, n);
+  const rand = mulberry32(seed ^ 0x5eed);
+  const comps: Float64Array[] = [];
+  for (let p = 0; p < dims; p++) {
+    let v: Float64Array = Float64Array.from({ length: d }, () => rand() - 0.5);
+    for (let it = 0; it < 100; it++) {
+      for (const u of comps) {
+        let dot = 0;
+        for (let c = 0; c < d; c++) dot += (v[c] ?? 0) * (u[c] ?? 0);
+        for (let c = 0; c < d; c++) v[c] = (v[c] ?? 0) - dot * (u[c] ?? 0);
+      }
+      const nv = new Float64Array(d);
+      for (let r = 0; r < d; r++) {
+        let s = 0;
+        for (let c = 0; c < d; c++) s += (cov[r * d + c] ?? 0) * (v[c] ?? 0);
+        nv[r] = s;
+      }
+      let norm = 0;
+      for (let c = 0; c < d; c++) norm += (nv[c] ?? 0) ** 2;
+      norm = Math.sqrt(norm);
+      if (norm === 0) break;
+      for (let c = 0; c < d; c++) nv[c] = (nv[c] ?? 0) / norm;
+      v = nv;
+    }
+    comps.push(v);
+  }
+  const out = new Float32Array(n * dims);
+  let maxAbs = 0;
+  for (let r = 0; r < n; r++) {
+    for (let p = 0; p < dims; p++) {
+      const u = comps[p] as Float64Array;
+      let s = 0;
+      for (let c = 0; c < d; c++) s += ((x[r * d + c] ?? 0) - (mean[c] ?? 0)) * (u[c] ?? 0);
+      out[r * dims + p] = s;
+      maxAbs = Math.max(maxAbs, Math.abs(s));
+    }
+  }
+  const scale = maxAbs > 0 ? 10 / maxAbs : 1;
+  for (let i = 0; i < out.length; i++) out[i] = (out[i] ?? 0) * scale + (rand() - 0.5) * 1e-4 * 20;
+  return out;
+}
+
+const clip = (v: number): number => (v > 4 ? 4 : v < -4 ? -4 : v);
+
+/** SGD layout of the fuzzy graph, from `init` [n, dims] (modified in place and returned). */
+export function optimizeLayout(
+  graph: FuzzyGraph,
+  init: Float32Array,
+  n: number,
+  options: UmapOptions = {},
+): Float32Array {
+  const dims = options.dims ?? 3;
+  const epochs = options.epochs ?? (n <= 10_000 ? 500 : 200);
+  const a = options.a ?? 1.576943460405378;
+  const b = options.b ?? 0.8950608781227859;
+  const nsr = options.negativeSampleRate ?? 5;
+  const lr = options.learningRate ?? 1;
+  const rand = mulberry32(options.seed ?? 42);
+  const emb = init;
+  let maxW = 0;
+  for (let e = 0; e < graph.weight.length; e++) maxW = Math.max(maxW, graph.weight[e] ?? 0);
+  // Keep edges that get sampled at least once over all epochs.
+  const keep: number[] = [];
+  for (let e = 0; e < graph.weight.length; e++) {
+    if ((graph.weight[e] ?? 0) >= maxW / epochs) keep.push(e);
+  }
+  const m = keep.length;
+  const head = new Int32Array(m);
+  const tail = new Int32Array(m);
+  const eps = new Float64Array(m);
+  keep.forEach((e, i) => {
+    head[i] = graph.head[e] ?? 0;
+    tail[i] = graph.tail[e] ?? 0;
+    eps[i] = maxW / (graph.weight[e] ?? 1);
+  });
+  const nextSample = Float64Array.from(eps);
+  const epsNeg = Float64Array.from(eps, (v) => v / nsr);
+  const nextNeg = Float64Array.from(epsNeg);
+  const cur = new Float64Array(dims);
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    if (options.signal?.aborted) options.signal.throwIfAborted();
+    const alpha = lr * (1 - epoch / epochs);
+    for (let i = 0; i < m; i++) {
+      if ((nextSample[i] ?? 0) > epoch) continue;
+      const j = head[i] ?? 0;
+      const k = tail[i] ?? 0;
+      const jo = j * dims;
+      const ko = k * dims;
+      let d2 = 0;
+      for (let t = 0; t < dims; t++) {
+        const diff = (emb[jo + t] ?? 0) - (emb[ko + t] ?? 0);
+        cur[t] = diff;
+        d2 += diff * diff;
+      }
+      if (d2 > 0) {
+        const coeff = (-2 * a * b * Math.pow(d2, b - 1)) / (a * Math.pow(d2, b) + 1);
+        for (let t = 0; t < dims; t++) {
+          const g = clip(coeff * (cur[t] ?? 0)) * alpha;
+          emb[jo + t] = (emb[jo + t] ?? 0) + g;
+          emb[ko + t] = (emb[ko + t] ?? 0) - g;
+        }
+      }
+      nextSample[i] = (nextSample[i] ?? 0) + (eps[i] ?? 0);
+      const nNeg = Math.floor((epoch - (nextNeg[i] ?? 0)) / (epsNeg[i] ?? 1));
+      for (let p = 0; p < nNeg; p++) {
+        const q = Math.floor(rand() * n);
+        if (q === j) continue;
+        const qo = q * dims;
+        let e2 = 0;
+        for (let t = 0; t < dims; t++) {
+          const diff = (emb[jo + t] ?? 0) - (emb[qo + t] ?? 0);
+          cur[t] = diff;
+          e2 += diff * diff;
+        }
+        if (!(e2 > 0)) continue;
+        const coeff = (2 * b) / ((0.001 + e2) * (a * Math.pow(e2, b) + 1));
+        for (let t = 0; t < dims; t++) {
+          emb[jo + t] = (emb[jo + t] ?? 0) + clip(coeff * (cur[t] ?? 0)) * alpha;
+        }
+      }
+      nextNeg[i] = (nextNeg[i] ?? 0) + Math.max(0, nNeg) * (epsNeg[i] ?? 0);
+    }
+    options.onEpoch?.(epoch + 1, epochs);
+  }
+  return emb;
+}

@@ -1,0 +1,196 @@
+/**
+ * The index from a shell, without the app:
+ *   npx tsx main/index/cli.ts build <pack dir> [--sae id] [--out file] [--split auto|val|all]
+ *                                    [--chunk n] [--threads n]
+ *   npx tsx main/index/cli.ts search <index file> <words…> [--sae id] [--limit n]
+ *   npx tsx main/index/cli.ts stats <index file> [--sae id]
+ *   npx tsx main/index/cli.ts import-neuronpedia <index file> <explanations.jsonl> --sae id
+ *                                    [--model-id m] [--layer l]
+ * A build can be interrupted (Ctrl-C) and resumed by running the same command again.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { readPack } from '../packs/packReader';
+import {
+  buildIndex,
+  BuildCancelled,
+  importNeuronpedia,
+  labelCoverage,
+  listIndexedSaes,
+  mapAgreement,
+  openIndex,
+  searchFeatures,
+  type BuildProgress,
+  type SplitChoice,
+} from './index';
+
+interface Args {
+  positional: string[];
+  flags: Map<string, string>;
+}
+
+function parseArgs(argv: string[]): Args {
+  const positional: string[] = [];
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a.startsWith('--')) {
+      flags.set(a.slice(2), argv[i + 1] ?? '');
+      i++;
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+function bar(p: BuildProgress, started: number): string {
+  const width = 28;
+  const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+  const full = Math.round(frac * width);
+  const secs = (performance.now() - started) / 1000;
+  return `\r${p.saeId} ${p.stage.padEnd(11)} [${'#'.repeat(full)}${'-'.repeat(width - full)}] ${p.done}/${p.total} ${secs.toFixed(1)}s `;
+}
+
+async function build(a: Args): Promise<number> {
+  const dir = a.positional[1];
+  if (!dir) throw new Error('usage: build <pack dir> [--sae id] [--out file]');
+  const read = await readPack(dir);
+  if (!read.ok) throw new Error(`${read.problem.file}: ${read.problem.message}`);
+  const out = a.flags.get('out') ?? path.join(dir, read.pack.manifest.index ?? 'features.sqlite');
+  const db = openIndex(out);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const started = performance.now();
+  let last = '';
+  try {
+    const summaries = await buildIndex(db, dir, {
+      saeId: a.flags.get('sae'),
+      split: (a.flags.get('split') as SplitChoice | undefined) ?? 'auto',
+      chunkExamples: a.flags.has('chunk') ? Number(a.flags.get('chunk')) : undefined,
+      threads: a.flags.has('threads') ? Number(a.flags.get('threads')) : undefined,
+      signal: controller.signal,
+      onProgress: (p) => {
+        const line = bar(p, started);
+        if (line !== last && process.stderr.isTTY) process.stderr.write(line);
+        else if (p.done === p.total) process.stderr.write(`${line.trim()}\n`);
+        last = line;
+      },
+    });
+    process.stderr.write('\n');
+    for (const s of summaries) {
+      const cov = labelCoverage(db, s.saeId);
+      const agree = mapAgreement(db, s.saeId);
+      console.log(
+        JSON.stringify(
+          {
+            ...s,
+            out,
+            labelCoverage: { values: cov.values, named: cov.named },
+            mapAgreement: agree,
+          },
+          null,
+          1,
+        ),
+      );
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof BuildCancelled) {
+      process.stderr.write('\ncancelled; run the same command again to resume\n');
+      return 130;
+    }
+    throw e;
+  } finally {
+    db.close();
+  }
+}
+
+function search(a: Args): number {
+  const [, file, ...words] = a.positional;
+  if (!file) throw new Error('usage: search <index file> <words…>');
+  const db = openIndex(file, { readonly: true });
+  try {
+    const sae = a.flags.get('sae') ?? listIndexedSaes(db)[0]?.saeId;
+    if (!sae) throw new Error('the index has no SAE');
+    const hits = searchFeatures(db, {
+      saeId: sae,
+      text: words.join(' '),
+      limit: Number(a.flags.get('limit') ?? 20),
+    });
+    for (const h of hits) {
+      console.log(
+        `${String(h.idx).padStart(6)}  ${(h.labelSource ?? '-').padEnd(12)} ${h.label ?? ''}`,
+      );
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+function stats(a: Args): number {
+  const file = a.positional[1];
+  if (!file) throw new Error('usage: stats <index file>');
+  const db = openIndex(file, { readonly: true });
+  try {
+    for (const s of listIndexedSaes(db)) {
+      if (a.flags.has('sae') && a.flags.get('sae') !== s.saeId) continue;
+      const cov = labelCoverage(db, s.saeId);
+      console.log(
+        JSON.stringify(
+          { ...s, labelCoverage: cov, mapAgreement: mapAgreement(db, s.saeId) },
+          null,
+          1,
+        ),
+      );
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+async function neuronpedia(a: Args): Promise<number> {
+  const [, file, jsonl] = a.positional;
+  const sae = a.flags.get('sae');
+  if (!file || !jsonl || !sae)
+    throw new Error('usage: import-neuronpedia <index> <jsonl> --sae id');
+  await fs.access(jsonl);
+  const db = openIndex(file);
+  try {
+    const r = await importNeuronpedia(db, sae, jsonl, {
+      modelId: a.flags.get('model-id'),
+      layer: a.flags.get('layer'),
+    });
+    console.log(JSON.stringify(r, null, 1));
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const a = parseArgs(process.argv.slice(2));
+  switch (a.positional[0]) {
+    case 'build':
+      return build(a);
+    case 'search':
+      return search(a);
+    case 'stats':
+      return stats(a);
+    case 'import-neuronpedia':
+      return neuronpedia(a);
+    default:
+      console.error(
+        'usage: cli.ts build|search|stats|import-neuronpedia … (see the header of main/index/cli.ts)',
+      );
+      return 2;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(`orrery index: ${(e as Error).message}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,174 @@
+/**
+ * The feature index schema (DESIGN.md §4), as numbered migrations for main/db's
+ * openDatabase. One database per pack; every per-feature row is keyed by (sae_id, idx).
+ *
+ * Tables:
+ * - saes: one row per indexed SAE (shape, corpus size, when built).
+ * - examples: the corpus the index was built over (text, name, metadata, PNG thumbnail).
+ * - features: stats, histogram, the effective label (with where it came from), map
+ *   position and cluster. auto_label / auto_source keep what the build derived, so a user
+ *   rename or an import can be undone.
+ * - top_examples: the top activating examples per feature, with the window (tokens or
+ *   spatial positions) and per-position activations.
+ * - logit_lens, nearest, associations, clusters: the rest of a feature card.
+ * - user_edits: renames and notes; never written by a build, so they survive rebuilds.
+ * - imported_labels: labels from elsewhere (a Neuronpedia explanations export).
+ * - build_state / build_acc / example_acts: what a build has committed so far, so that a
+ *   cancelled or crashed build resumes from its last chunk.
+ * - map_blobs: packed positions for the galaxy (typed arrays, no JSON per point).
+ * - feature_fts: FTS5 over label, notes, description and top tokens.
+ */
+import type { Migration } from '../db/connection';
+
+export const HISTOGRAM_BINS = 64;
+/** Bin b holds activations in [2^((b + HISTOGRAM_LOW) / 4), 2^((b + 1 + HISTOGRAM_LOW) / 4)). */
+export const HISTOGRAM_LOW = -40;
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'feature index',
+    up: (db) => {
+      db.exec(`
+        create table saes (
+          sae_id text primary key,
+          hook text not null,
+          kind text not null,
+          d_sae integer not null,
+          d_in integer not null,
+          architecture text not null,
+          n_examples integer not null default 0,
+          n_positions integer not null default 0,
+          built_at text
+        );
+        create table examples (
+          id integer primary key,
+          name text not null,
+          body text,
+          meta text not null,
+          split text,
+          thumb blob
+        );
+        create table features (
+          id integer primary key,
+          sae_id text not null references saes(sae_id) on delete cascade,
+          idx integer not null,
+          label text,
+          label_source text check (label_source in
+            ('metadata', 'top-tokens', 'top-examples', 'user', 'neuronpedia')),
+          auto_label text,
+          auto_source text,
+          auto_description text,
+          description text,
+          top_tokens text,
+          density real not null default 0,
+          n_active integer not null default 0,
+          max_act real not null default 0,
+          mean_act real not null default 0,
+          histogram blob,
+          x real, y real, z real,
+          cluster integer,
+          unique (sae_id, idx)
+        );
+        create index features_density on features(sae_id, density);
+        create index features_cluster on features(sae_id, cluster);
+        create table clusters (
+          sae_id text not null references saes(sae_id) on delete cascade,
+          id integer not null,
+          label text not null,
+          size integer not null,
+          cx real not null, cy real not null, cz real not null,
+          primary key (sae_id, id)
+        );
+        create table top_examples (
+          sae_id text not null,
+          idx integer not null,
+          rank integer not null,
+          example_id integer not null references examples(id),
+          activation real not null,
+          position integer not null,
+          window text not null,
+          primary key (sae_id, idx, rank)
+        );
+        create table logit_lens (
+          sae_id text not null,
+          idx integer not null,
+          top text not null,
+          bottom text not null,
+          primary key (sae_id, idx)
+        );
+        create table nearest (
+          sae_id text not null,
+          idx integer not null,
+          neighbours blob not null,
+          cosines blob not null,
+          primary key (sae_id, idx)
+        );
+        create table associations (
+          sae_id text not null,
+          idx integer not null,
+          key text not null,
+          value text not null,
+          auc real not null,
+          precision_top real not null,
+          n_positive integer not null,
+          primary key (sae_id, idx, key, value)
+        );
+        create index associations_value on associations(sae_id, key, value, auc);
+        create table user_edits (
+          sae_id text not null,
+          idx integer not null,
+          label text,
+          notes text,
+          updated_at text not null,
+          primary key (sae_id, idx)
+        );
+        create table imported_labels (
+          sae_id text not null,
+          idx integer not null,
+          source text not null,
+          description text not null,
+          primary key (sae_id, idx, source)
+        );
+        create table build_state (
+          sae_id text primary key,
+          fingerprint text not null,
+          stage text not null,
+          chunks_done integer not null,
+          chunks_total integer not null,
+          n_positions integer not null,
+          started_at text not null,
+          finished_at text
+        );
+        create table build_acc (
+          sae_id text not null,
+          idx integer not null,
+          n_active integer not null,
+          sum real not null,
+          max real not null,
+          histogram blob not null,
+          primary key (sae_id, idx)
+        );
+        create table example_acts (
+          sae_id text not null,
+          example_id integer not null,
+          idx integer not null,
+          activation real not null,
+          primary key (sae_id, idx, example_id)
+        ) without rowid;
+        create table map_blobs (
+          sae_id text primary key,
+          count integer not null,
+          idx blob not null,
+          xyz blob not null,
+          cluster blob not null,
+          density blob not null
+        );
+        create virtual table feature_fts using fts5(
+          label, notes, description, top_tokens,
+          tokenize = 'unicode61 remove_diacritics 2'
+        );
+      `);
+    },
+  },
+];

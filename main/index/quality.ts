@@ -1,0 +1,96 @@
+/**
+ * The index's "must show" figures:
+ * - label coverage: of the metadata values the build tested, how many have at least one
+ *   feature whose label names them (metadata-sourced labels);
+ * - map agreement: for features with a metadata label, how often the nearest labelled
+ *   feature on the 3D map has the same label, against the same with labels shuffled.
+ */
+import type { Db } from '../db/connection';
+import { metaIndex } from './build/associations';
+import { mulberry32 } from './build/rng';
+import type { CorpusExample } from './corpus';
+
+export interface LabelCoverage {
+  values: number;
+  named: number;
+  missing: string[];
+}
+
+export function labelCoverage(db: Db, saeId: string): LabelCoverage {
+  const examples = (
+    db.prepare('select id, name, meta from examples order by id').all() as {
+      id: number;
+      name: string;
+      meta: string;
+    }[]
+  ).map<CorpusExample>((e) => ({
+    id: e.id,
+    name: e.name,
+    body: null,
+    meta: JSON.parse(e.meta) as Record<string, string>,
+    split: null,
+  }));
+  const tested = metaIndex(examples).values.map((v) => `${v.key}=${v.value}`);
+  const labels = new Set(
+    (
+      db
+        .prepare(
+          "select distinct auto_label as l from features where sae_id = ? and auto_source = 'metadata'",
+        )
+        .all(saeId) as { l: string }[]
+    ).map((r) => r.l),
+  );
+  const missing = tested.filter((t) => !labels.has(t));
+  return { values: tested.length, named: tested.length - missing.length, missing };
+}
+
+export interface MapAgreement {
+  /** features with a metadata label and a map position */
+  n: number;
+  agreement: number;
+  shuffled: number;
+}
+
+export function mapAgreement(db: Db, saeId: string, shuffles = 20, seed = 1): MapAgreement {
+  const rows = db
+    .prepare(
+      `select x, y, z, auto_label as l from features
+       where sae_id = ? and auto_source = 'metadata' and x is not null order by idx`,
+    )
+    .all(saeId) as { x: number; y: number; z: number; l: string }[];
+  const n = rows.length;
+  if (n < 2) return { n, agreement: 0, shuffled: 0 };
+  const nn = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = rows[i] as (typeof rows)[number];
+    let best = -1;
+    let bd = Infinity;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      const b = rows[j] as (typeof rows)[number];
+      const d = (a.x - b.x) ** 2 + (a.y - b.y) ** 2 + (a.z - b.z) ** 2;
+      if (d < bd) {
+        bd = d;
+        best = j;
+      }
+    }
+    nn[i] = best;
+  }
+  const agree = (labels: readonly string[]): number => {
+    let s = 0;
+    for (let i = 0; i < n; i++) if (labels[i] === labels[nn[i] ?? 0]) s++;
+    return s / n;
+  };
+  const labels = rows.map((r) => r.l);
+  const rand = mulberry32(seed);
+  let shuffled = 0;
+  for (let s = 0; s < shuffles; s++) {
+    const p = [...labels];
+    for (let i = p.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [p[i], p[j]] = [p[j] as string, p[i] as string];
+    }
+    shuffled += agree(p);
+  }
+  return { n, agreement: agree(labels), shuffled: shuffled / shuffles };
+}

@@ -1,0 +1,210 @@
+/**
+ * Reading the index: full-text search with filters, the galaxy's positions as typed arrays,
+ * clusters. Read-only queries; safe to run while a build writes (WAL).
+ */
+import type { Db } from '../db/connection';
+import type { LabelSource } from './store';
+
+export interface SearchQuery {
+  saeId: string;
+  /** Words, each matched as a prefix (all must match); empty = filters only. */
+  text?: string;
+  densityMin?: number;
+  densityMax?: number;
+  cluster?: number;
+  /** true: only labelled features; false: only unlabelled ones. */
+  hasLabel?: boolean;
+  labelSources?: readonly LabelSource[];
+  limit?: number;
+  offset?: number;
+}
+
+export interface SearchHit {
+  idx: number;
+  label: string | null;
+  labelSource: LabelSource | null;
+  density: number;
+  maxAct: number;
+  cluster: number | null;
+  /** bm25 (lower is better) when the query has text; null otherwise. */
+  score: number | null;
+}
+
+/** A safe FTS5 MATCH expression: each word quoted, as a prefix, all required. */
+export function ftsExpression(text: string): string | null {
+  const words = text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [];
+  if (words.length === 0) return null;
+  return words
+    .slice(0, 16)
+    .map((w) => `"${w}"*`)
+    .join(' ');
+}
+
+interface HitRow {
+  idx: number;
+  label: string | null;
+  label_source: LabelSource | null;
+  density: number;
+  max_act: number;
+  cluster: number | null;
+  score: number | null;
+}
+
+export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
+  const where: string[] = ['f.sae_id = @sae'];
+  const params: Record<string, unknown> = { sae: q.saeId };
+  if (q.densityMin !== undefined) {
+    where.push('f.density >= @dmin');
+    params.dmin = q.densityMin;
+  }
+  if (q.densityMax !== undefined) {
+    where.push('f.density <= @dmax');
+    params.dmax = q.densityMax;
+  }
+  if (q.cluster !== undefined) {
+    where.push('f.cluster = @cluster');
+    params.cluster = q.cluster;
+  }
+  if (q.hasLabel === true) where.push('f.label is not null');
+  if (q.hasLabel === false) where.push('f.label is null');
+  if (q.labelSources && q.labelSources.length > 0) {
+    const names = q.labelSources.map((s, i) => {
+      params[`src${i}`] = s;
+      return `@src${i}`;
+    });
+    where.push(`f.label_source in (${names.join(', ')})`);
+  }
+  params.limit = Math.max(1, Math.min(q.limit ?? 50, 1000));
+  params.offset = Math.max(0, q.offset ?? 0);
+  const expr = q.text ? ftsExpression(q.text) : null;
+  const cols = `f.idx, f.label, f.label_source, f.density, f.max_act, f.cluster`;
+  let rows: HitRow[];
+  if (expr) {
+    params.expr = expr;
+    rows = db
+      .prepare(
+        `select ${cols}, bm25(feature_fts, 10.0, 5.0, 2.0, 4.0) as score
+         from feature_fts join features f on f.id = feature_fts.rowid
+         where feature_fts match @expr and ${where.join(' and ')}
+         order by score, f.idx limit @limit offset @offset`,
+      )
+      .all(params) as HitRow[];
+  } else {
+    rows = db
+      .prepare(
+        `select ${cols}, null as score from features f where ${where.join(' and ')}
+         order by f.max_act desc, f.idx limit @limit offset @offset`,
+      )
+      .all(params) as HitRow[];
+  }
+  return rows.map((r) => ({
+    idx: r.idx,
+    label: r.label,
+    labelSource: r.label_source,
+    density: r.density,
+    maxAct: r.max_act,
+    cluster: r.cluster,
+    score: r.score,
+  }));
+}
+
+/** The galaxy's points: [count] feature indices, [count, 3] positions, clusters, densities. */
+export interface MapPositions {
+  saeId: string;
+  count: number;
+  idx: Uint32Array;
+  xyz: Float32Array;
+  cluster: Uint32Array;
+  density: Float32Array;
+}
+
+function view<T>(b: Buffer, make: (buf: ArrayBuffer) => T): T {
+  // Copy into a fresh, aligned ArrayBuffer (transferable to a worker or over the wire).
+  return make(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+}
+
+export function loadPositions(db: Db, saeId: string): MapPositions | null {
+  const r = db
+    .prepare('select count, idx, xyz, cluster, density from map_blobs where sae_id = ?')
+    .get(saeId) as
+    { count: number; idx: Buffer; xyz: Buffer; cluster: Buffer; density: Buffer } | undefined;
+  if (!r) return null;
+  return {
+    saeId,
+    count: r.count,
+    idx: view(r.idx, (b) => new Uint32Array(b)),
+    xyz: view(r.xyz, (b) => new Float32Array(b)),
+    cluster: view(r.cluster, (b) => new Uint32Array(b)),
+    density: view(r.density, (b) => new Float32Array(b)),
+  };
+}
+
+export interface ClusterInfo {
+  id: number;
+  label: string;
+  size: number;
+  centroid: [number, number, number];
+}
+
+export function listClusters(db: Db, saeId: string): ClusterInfo[] {
+  return (
+    db
+      .prepare('select id, label, size, cx, cy, cz from clusters where sae_id = ? order by id')
+      .all(saeId) as {
+      id: number;
+      label: string;
+      size: number;
+      cx: number;
+      cy: number;
+      cz: number;
+    }[]
+  ).map((c) => ({ id: c.id, label: c.label, size: c.size, centroid: [c.cx, c.cy, c.cz] }));
+}
+
+export interface IndexedSae {
+  saeId: string;
+  hook: string;
+  kind: string;
+  dSae: number;
+  nExamples: number;
+  nPositions: number;
+  builtAt: string | null;
+  stage: string | null;
+  chunksDone: number;
+  chunksTotal: number;
+}
+
+/** The SAEs in this index and how far their builds got. */
+export function listIndexedSaes(db: Db): IndexedSae[] {
+  return (
+    db
+      .prepare(
+        `select s.sae_id, s.hook, s.kind, s.d_sae, s.n_examples, s.n_positions, s.built_at,
+                b.stage, b.chunks_done, b.chunks_total
+         from saes s left join build_state b on b.sae_id = s.sae_id order by s.sae_id`,
+      )
+      .all() as {
+      sae_id: string;
+      hook: string;
+      kind: string;
+      d_sae: number;
+      n_examples: number;
+      n_positions: number;
+      built_at: string | null;
+      stage: string | null;
+      chunks_done: number | null;
+      chunks_total: number | null;
+    }[]
+  ).map((r) => ({
+    saeId: r.sae_id,
+    hook: r.hook,
+    kind: r.kind,
+    dSae: r.d_sae,
+    nExamples: r.n_examples,
+    nPositions: r.n_positions,
+    builtAt: r.built_at,
+    stage: r.stage,
+    chunksDone: r.chunks_done ?? 0,
+    chunksTotal: r.chunks_total ?? 0,
+  }));
+}
