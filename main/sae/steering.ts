@@ -6,8 +6,9 @@
  *          h ← decode(f') + (h − decode(f))
  * - scale: f_i := v · f_i, same error-preserving path.
  *
- * Composition: every dial reads the same, unsteered h. Adds sum. All pin and scale dials
- * share one encode: f' is f with each dialled feature replaced, then decoded once. So
+ * Composition: every dial reads the same, unsteered h. Adds sum (an add and a pin may share
+ * a feature). A feature takes at most one pin or scale dial. All pin and scale dials share
+ * one encode: f' is f with each dialled feature replaced, then decoded once. So
  * h' = h + Σ_add v · W_dec[i] + (decode(f') − decode(f)), and the order of dials never
  * matters. Because decode is linear, decode(f') − decode(f) = (f' − f) W_dec (times the
  * per-row output scale when the SAE normalises its input): only the dialled features are

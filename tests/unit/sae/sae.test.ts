@@ -177,6 +177,32 @@ describe('Sae', () => {
     expect(() => sae.encodeSparse(new Float32Array(4), 1, 0)).toThrow(/k = 0/);
   });
 
+  it('encodes block edges (d_sae 6, n 5) like a plain loop, whatever the batch', () => {
+    const tensors = randomTensors('standard');
+    const sae = new Sae(
+      parseSaeConfig({ architecture: 'standard', d_in: D_IN, d_sae: D_SAE }, 'c'),
+      tensorMap(tensors),
+    );
+    const n = 5;
+    const x = Float32Array.from({ length: n * D_IN }, seeded(9));
+    const f = sae.encode(x, n);
+    const wEnc = tensors.W_enc?.data ?? new Float32Array();
+    const bEnc = tensors.b_enc?.data ?? new Float32Array();
+    const bDec = tensors.b_dec?.data ?? new Float32Array();
+    for (let r = 0; r < n; r++) {
+      const one = sae.encode(x.subarray(r * D_IN, (r + 1) * D_IN), 1);
+      for (let j = 0; j < D_SAE; j++) {
+        let p = 0;
+        for (let c = 0; c < D_IN; c++) {
+          p += Math.fround((x[r * D_IN + c] ?? 0) - (bDec[c] ?? 0)) * (wEnc[c * D_SAE + j] ?? 0);
+        }
+        const want = Math.fround(Math.max(0, Math.fround(p) + (bEnc[j] ?? 0)));
+        expect(f[r * D_SAE + j]).toBe(want);
+        expect(one[j]).toBe(want);
+      }
+    }
+  });
+
   it('keeps exactly k features in topk and breaks ties by index', () => {
     const tensors = randomTensors('topk');
     // Zero encoder, equal biases: every pre-activation ties at 0.5.
