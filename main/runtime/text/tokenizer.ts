@@ -21,14 +21,21 @@ export class TokenizerLoadError extends Error {
 }
 
 export class TextTokenizer {
+  /** Ids of special tokens (BOS, EOS, pad …): left out of decoded text. */
   private readonly special: ReadonlySet<number>;
   private readonly pieceCache = new Map<number, string>();
+  /** [id] → the bytes the token stands for (byte-level BPE), or null for another decoder. */
+  private readonly bytes: (Uint8Array | null)[] | null;
 
   private constructor(
     private readonly tokenizer: Tokenizer,
     readonly vocabSize: number,
+    byteLevel: boolean,
   ) {
-    this.special = new Set(tokenizer.get_added_tokens_decoder().keys());
+    this.special = new Set(
+      [...tokenizer.get_added_tokens_decoder()].filter(([, t]) => t.special).map(([id]) => id),
+    );
+    this.bytes = byteLevel ? tokenBytes(tokenizer, this.special) : null;
   }
 
   /** Reads tokenizer.json; `vocabSize` (the manifest's) must cover every id it can produce. */
@@ -58,7 +65,8 @@ export class TextTokenizer {
         `has token id ${maxId}, but the model's vocab_size is ${vocabSize}`,
       );
     }
-    return new TextTokenizer(tokenizer, vocabSize);
+    const decoder = (raw as { decoder?: { type?: unknown } | null }).decoder;
+    return new TextTokenizer(tokenizer, vocabSize, decoder?.type === 'ByteLevel');
   }
 
   /** text → ids, without special tokens. */
@@ -94,22 +102,47 @@ export class TextTokenizer {
 
   /** A decoder for a stream of generated ids. */
   stream(): TokenStream {
-    return new TokenStream(this);
+    return this.bytes ? new ByteStream(this.bytes) : new TextStream(this);
   }
 }
 
 /**
- * Turns ids, one at a time, into text pieces whose concatenation is the decoded text. A
- * piece is held back while the text ends in an incomplete UTF-8 character (decoded as
- * U+FFFD), so a character split over two tokens arrives whole with the second.
+ * Turns ids, one at a time, into text pieces whose concatenation (with flush()) is the
+ * decoded text. A character split over two tokens arrives whole with the second.
  */
-export class TokenStream {
+export interface TokenStream {
+  /** Adds one id; returns the new text it completes (possibly ''). */
+  push(id: number): string;
+  /** The rest of the text (an incomplete character at the end, as U+FFFD). */
+  flush(): string;
+}
+
+/** Byte-level BPE: each token is bytes; a streaming UTF-8 decoder joins them, O(1) a token. */
+class ByteStream implements TokenStream {
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: false });
+
+  constructor(private readonly bytes: readonly (Uint8Array | null)[]) {}
+
+  push(id: number): string {
+    const b = this.bytes[id];
+    return b ? this.utf8.decode(b, { stream: true }) : '';
+  }
+
+  flush(): string {
+    return this.utf8.decode();
+  }
+}
+
+/**
+ * Any other decoder: decodes the whole sequence on each id (O(n) a token) and sends what
+ * is new, holding back a trailing U+FFFD (an incomplete character).
+ */
+class TextStream implements TokenStream {
   private readonly ids: number[] = [];
   private emitted = '';
 
   constructor(private readonly tokenizer: TextTokenizer) {}
 
-  /** Adds one id; returns the new text it completes (possibly ''). */
   push(id: number): string {
     this.ids.push(id);
     let text = this.tokenizer.decode(this.ids);
@@ -119,7 +152,6 @@ export class TokenStream {
     return this.take(text);
   }
 
-  /** The rest of the text (an incomplete character at the end, as U+FFFD). */
   flush(): string {
     return this.take(this.tokenizer.decode(this.ids));
   }
@@ -132,4 +164,58 @@ export class TokenStream {
     this.emitted = text;
     return piece;
   }
+}
+
+/**
+ * GPT-2's byte ↔ unicode table, as byte-level BPE writes bytes in its vocab: printable
+ * Latin-1 bytes stand for themselves, the other 68 bytes for U+0100 onwards.
+ */
+function byteDecoder(): Map<string, number> {
+  const bytes: number[] = [];
+  for (let b = 33; b <= 126; b++) bytes.push(b);
+  for (let b = 161; b <= 172; b++) bytes.push(b);
+  for (let b = 174; b <= 255; b++) bytes.push(b);
+  const chars = [...bytes];
+  let extra = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!bytes.includes(b)) {
+      bytes.push(b);
+      chars.push(256 + extra++);
+    }
+  }
+  return new Map(chars.map((c, i) => [String.fromCodePoint(c), bytes[i] ?? 0]));
+}
+
+/**
+ * [id] → bytes for every vocab token (special tokens: none, as decode skips them; other
+ * added tokens: their UTF-8). Null when a token holds a character outside the byte table,
+ * i.e. the vocab is not byte-level after all.
+ */
+function tokenBytes(
+  tokenizer: Tokenizer,
+  special: ReadonlySet<number>,
+): (Uint8Array | null)[] | null {
+  const table = byteDecoder();
+  const added = tokenizer.get_added_tokens_decoder();
+  const out: (Uint8Array | null)[] = [];
+  const utf8 = new TextEncoder();
+  for (const [token, id] of tokenizer.get_vocab(true)) {
+    if (special.has(id)) {
+      out[id] = null;
+      continue;
+    }
+    if (added.has(id)) {
+      out[id] = utf8.encode(token);
+      continue;
+    }
+    const chars = [...token];
+    const b = new Uint8Array(chars.length);
+    for (let i = 0; i < chars.length; i++) {
+      const v = table.get(chars[i] ?? '');
+      if (v === undefined) return null;
+      b[i] = v;
+    }
+    out[id] = b;
+  }
+  return out;
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TextTokenizer, TokenizerLoadError } from '../../../../main/runtime/text/tokenizer';
@@ -45,6 +46,38 @@ describe('TextTokenizer', () => {
     const partial = ids.slice(0, upTo + 1).map((id) => cut.push(id));
     expect(partial.join('')).not.toContain('\uFFFD');
     expect(cut.flush()).toMatch(/\uFFFD$/);
+  });
+
+  it('streams any id sequence to exactly the decoded text', async () => {
+    const t = await TextTokenizer.load(file, 300);
+    let state = 12345;
+    const rand = (n: number): number => {
+      state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+      return state % n;
+    };
+    for (let trial = 0; trial < 50; trial++) {
+      // Any ids at all, BOS/EOS and lone UTF-8 continuation bytes included.
+      const ids = Array.from({ length: 1 + rand(40) }, () => rand(300));
+      const stream = t.stream();
+      const text = ids.map((id) => stream.push(id)).join('') + stream.flush();
+      expect(text).toBe(t.decode(ids));
+    }
+  });
+
+  it('streams through a generic decoder when the tokenizer is not byte-level', async () => {
+    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const dir = mkdtempSync(join(tmpdir(), 'orrery-tok-'));
+    try {
+      const other = join(dir, 'tokenizer.json');
+      writeFileSync(other, JSON.stringify({ ...json, decoder: { type: 'Fuse' } }));
+      const t = await TextTokenizer.load(other, 300);
+      const ids = t.encode('Hello wörld, and the rest');
+      const stream = t.stream();
+      const text = ids.map((id) => stream.push(id)).join('') + stream.flush();
+      expect(text).toBe(t.decode(ids));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a vocab larger than the model and an unreadable file, naming the file', async () => {
