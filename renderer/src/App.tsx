@@ -6,6 +6,11 @@ import { HealthPanel } from './components/HealthPanel';
 import { ImportDialog } from './components/ImportDialog';
 import { SidePanel } from './components/SidePanel';
 import { TopBar } from './components/TopBar';
+import { DialsPanel } from './steer/DialsPanel';
+import { defaultInput, type RunInput } from './steer/inputs';
+import { dialStore } from './steer/store';
+import { useRuntimeInfo } from './steer/useRuntimeInfo';
+import { useSteerRun } from './steer/useSteerRun';
 
 const PACK_KEY = 'orrery.selectedPack';
 
@@ -25,6 +30,20 @@ export function App() {
     if (pack) localStorage.setItem(PACK_KEY, pack.id);
   }, [pack]);
 
+  const runtime = useRuntimeInfo(pack?.id ?? null);
+  const [input, setInput] = useState<{ packId: string; value: RunInput } | null>(null);
+  const packKind = pack?.kind ?? null;
+  const packId = pack?.id ?? null;
+  const currentInput = useMemo(
+    () =>
+      input && input.packId === packId ? input.value : packKind ? defaultInput(packKind) : null,
+    [input, packId, packKind],
+  );
+  useEffect(() => {
+    dialStore.clear();
+  }, [packId]);
+  const run = useSteerRun(runtime.info ? packId : null, runtime.info ? currentInput : null);
+
   useEffect(() => {
     if (health.result && packs.result) document.body.dataset.orreryReady = 'true';
   }, [health.result, packs.result]);
@@ -43,8 +62,17 @@ export function App() {
         }
       />
       <GalaxyArea list={list} pack={pack} onImport={() => setImporting(true)} />
-      <SidePanel health={<HealthPanel result={health.result} onRefresh={health.reload} />} />
-      <CompareStrip />
+      <SidePanel
+        health={<HealthPanel result={health.result} onRefresh={health.reload} />}
+        dials={<DialsPanel info={runtime.info} />}
+      />
+      <CompareStrip
+        info={runtime.info}
+        infoError={runtime.error}
+        input={currentInput}
+        onInput={(value) => pack && setInput({ packId: pack.id, value })}
+        run={run}
+      />
       {packs.result && !packs.result.ok && (
         <p className="error-text" role="alert">
           {packs.result.error.message}

@@ -1,15 +1,66 @@
-export function CompareStrip() {
+/** The bottom strip: the input on the left, before beside after on the right. */
+import type { RuntimeInfo } from '../../../preload/contract';
+import { ImageCompare } from '../compare/ImageCompare';
+import { TextCompare } from '../compare/TextCompare';
+import type { RunInput } from '../steer/inputs';
+import { InputPanel } from '../steer/InputPanel';
+import type { RunState } from '../steer/useSteerRun';
+
+interface Props {
+  info: RuntimeInfo | null;
+  infoError: string | null;
+  input: RunInput | null;
+  onInput: (input: RunInput) => void;
+  run: RunState;
+}
+
+export function CompareStrip({ info, infoError, input, onInput, run }: Props) {
+  if (!info || !input) {
+    return (
+      <footer className="compare" aria-label="Before and after">
+        <div>
+          <div className="section-title">Before</div>
+          <p className={infoError ? 'error-text' : 'muted'}>
+            {infoError ?? 'Open a pack: its output with every dial at rest appears here.'}
+          </p>
+        </div>
+        <div>
+          <div className="section-title">After</div>
+          <p className="muted">
+            The same input with your dials turned, so every difference is theirs.
+          </p>
+        </div>
+      </footer>
+    );
+  }
+  const out = run.output;
   return (
-    <footer className="compare" aria-label="Before and after">
+    <footer
+      className="compare studio"
+      aria-label="Before and after"
+      data-running={run.running ? 'true' : 'false'}
+      data-runs={run.runs}
+    >
       <div>
-        <div className="section-title">Before</div>
-        <p className="muted">The model&apos;s output with every dial at rest appears here.</p>
+        <InputPanel info={info} input={input} onChange={onInput} />
       </div>
       <div>
-        <div className="section-title">After</div>
-        <p className="muted">
-          The same input with your dials turned, so every difference is theirs.
-        </p>
+        {run.error && (
+          <p className="error-text" role="alert">
+            {run.error}
+          </p>
+        )}
+        {!out && !run.error && <p className="muted">Running…</p>}
+        {out?.kind === 'text' && input.kind === 'text-lm' && (
+          <TextCompare
+            prompt={input.prompt}
+            before={out.value.before.text}
+            after={out.value.after.text}
+          />
+        )}
+        {out?.kind === 'image' && (
+          <ImageCompare beforePng={out.value.beforePng} afterPng={out.value.afterPng} />
+        )}
       </div>
     </footer>
   );

@@ -1,0 +1,65 @@
+import { useState } from 'react';
+import type { RuntimeInfo } from '../../../preload/contract';
+import { Dial } from './Dial';
+import { dialStore } from './store';
+import { useDials } from './useDials';
+
+/** The dials of the side panel, with a way to add a feature by number. */
+export function DialsPanel({ info }: { info: RuntimeInfo | null }) {
+  const dials = useDials();
+  const [saeId, setSaeId] = useState('');
+  const [feature, setFeature] = useState('');
+  const sae = info?.saes.find((s) => s.id === saeId) ?? info?.saes[0] ?? null;
+  const n = Number(feature);
+  const valid =
+    sae !== null && feature.trim() !== '' && Number.isInteger(n) && n >= 0 && n < sae.dSae;
+  return (
+    <div className="dials">
+      {dials.length === 0 && (
+        <p className="muted">
+          Turn a feature into a dial to steer the model: pick a star, or add a feature by number
+          below.
+        </p>
+      )}
+      {dials.map((d) => (
+        <Dial key={d.key} dial={d} />
+      ))}
+      {info && sae && (
+        <form
+          className="add-dial"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (!valid) return;
+            dialStore.add({ saeId: sae.id, feature: n, label: `feature ${n}` });
+            setFeature('');
+          }}
+        >
+          {info.saes.length > 1 && (
+            <select aria-label="SAE" value={sae.id} onChange={(e) => setSaeId(e.target.value)}>
+              {info.saes.map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.hook}
+                </option>
+              ))}
+            </select>
+          )}
+          <input
+            aria-label="Feature number"
+            inputMode="numeric"
+            placeholder={`feature 0–${sae.dSae - 1}`}
+            value={feature}
+            onChange={(e) => setFeature(e.target.value)}
+          />
+          <button type="submit" disabled={!valid}>
+            Add dial
+          </button>
+          {dials.length > 0 && (
+            <button type="button" onClick={() => dialStore.clear()}>
+              Clear
+            </button>
+          )}
+        </form>
+      )}
+    </div>
+  );
+}

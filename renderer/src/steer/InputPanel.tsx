@@ -1,0 +1,138 @@
+import type { RuntimeInfo } from '../../../preload/contract';
+import { fileToBase64, type RunInput } from './inputs';
+
+interface Props {
+  info: RuntimeInfo;
+  input: RunInput;
+  onChange: (input: RunInput) => void;
+}
+
+function ExamplePicker({
+  info,
+  value,
+  onPick,
+}: {
+  info: RuntimeInfo;
+  value: number | null;
+  onPick: (i: number) => void;
+}) {
+  return (
+    <select
+      aria-label="Example"
+      value={value ?? ''}
+      onChange={(e) => onPick(Number(e.target.value))}
+    >
+      {value === null && <option value="">your file</option>}
+      {info.examples.map((x) => (
+        <option key={x.index} value={x.index}>
+          {x.name}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+export function InputPanel({ info, input, onChange }: Props) {
+  if (input.kind === 'text-lm') {
+    return (
+      <div className="input-panel">
+        <div className="section-title">Prompt</div>
+        <textarea
+          aria-label="Prompt"
+          rows={3}
+          value={input.prompt}
+          maxLength={20000}
+          onChange={(e) => onChange({ ...input, prompt: e.target.value })}
+        />
+        <div className="row-inline">
+          <label>
+            tokens
+            <input
+              type="number"
+              min={1}
+              max={512}
+              value={input.maxTokens}
+              onChange={(e) =>
+                onChange({
+                  ...input,
+                  maxTokens: Math.max(1, Math.min(512, Number(e.target.value) || 1)),
+                })
+              }
+            />
+          </label>
+          <label>
+            temperature
+            <input
+              type="number"
+              min={0}
+              max={5}
+              step={0.1}
+              value={input.temperature}
+              onChange={(e) =>
+                onChange({
+                  ...input,
+                  temperature: Math.max(0, Math.min(5, Number(e.target.value) || 0)),
+                })
+              }
+            />
+          </label>
+          <label>
+            seed
+            <input
+              type="number"
+              min={0}
+              value={input.seed}
+              onChange={(e) =>
+                onChange({ ...input, seed: Math.max(0, Math.floor(Number(e.target.value) || 0)) })
+              }
+            />
+          </label>
+        </div>
+      </div>
+    );
+  }
+  const example = 'example' in input.source ? input.source.example : null;
+  const accept =
+    input.kind === 'image-vae' ? 'image/png,image/jpeg,image/webp' : '.ttf,.otf,font/ttf,font/otf';
+  return (
+    <div className="input-panel">
+      <div className="section-title">{input.kind === 'image-vae' ? 'Image' : 'Style'}</div>
+      <ExamplePicker
+        info={info}
+        value={example}
+        onPick={(i) =>
+          onChange(
+            input.kind === 'image-vae'
+              ? { ...input, source: { example: i } }
+              : { ...input, source: { example: i } },
+          )
+        }
+      />
+      <label className="file-pick">
+        {input.kind === 'image-vae' ? 'Open an image…' : 'Open a font…'}
+        <input
+          type="file"
+          accept={accept}
+          onChange={async (e) => {
+            const file = e.target.files?.[0];
+            if (!file) return;
+            const data = await fileToBase64(file);
+            onChange(
+              input.kind === 'image-vae'
+                ? { ...input, source: { imageBase64: data, name: file.name } }
+                : { ...input, source: { fontBase64: data, name: file.name } },
+            );
+          }}
+        />
+      </label>
+      {input.kind === 'glyph-cvae' && (
+        <input
+          aria-label="Specimen text"
+          value={input.text}
+          maxLength={64}
+          onChange={(e) => onChange({ ...input, text: e.target.value || ' ' })}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,83 @@
+/**
+ * Dials and the current input, kept outside React (STYLE item 8): components subscribe and
+ * read snapshots; a drag updates the store without re-rendering the whole app.
+ */
+import type { DialInput } from '../../../preload/contract';
+
+export interface DialState {
+  key: string;
+  saeId: string;
+  feature: number;
+  label: string;
+  method: DialInput['method'];
+  value: number;
+  muted: boolean;
+  /** The feature's max activation from the index, when known: the dial's scale. */
+  maxActivation: number | null;
+}
+
+type Listener = () => void;
+
+export const restValue = (method: DialInput['method']): number => (method === 'scale' ? 1 : 0);
+
+class DialStore {
+  private dials: readonly DialState[] = [];
+  private readonly listeners = new Set<Listener>();
+
+  subscribe = (l: Listener): (() => void) => {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  };
+
+  get = (): readonly DialState[] => this.dials;
+
+  private set(next: readonly DialState[]): void {
+    this.dials = next;
+    for (const l of this.listeners) l();
+  }
+
+  add(d: Pick<DialState, 'saeId' | 'feature' | 'label'> & { maxActivation?: number | null }): void {
+    const key = `${d.saeId}#${d.feature}`;
+    if (this.dials.some((x) => x.key === key)) return;
+    this.set([
+      ...this.dials,
+      {
+        key,
+        saeId: d.saeId,
+        feature: d.feature,
+        label: d.label,
+        method: 'add',
+        value: 0,
+        muted: false,
+        maxActivation: d.maxActivation ?? null,
+      },
+    ]);
+  }
+
+  update(key: string, patch: Partial<Omit<DialState, 'key' | 'saeId' | 'feature'>>): void {
+    this.set(this.dials.map((d) => (d.key === key ? { ...d, ...patch } : d)));
+  }
+
+  remove(key: string): void {
+    this.set(this.dials.filter((d) => d.key !== key));
+  }
+
+  clear(): void {
+    this.set([]);
+  }
+
+  /** The dials as the API takes them: muted and at-rest dials left out. */
+  forApi(): DialInput[] {
+    return this.dials
+      .filter((d) => !d.muted && d.value !== restValue(d.method))
+      .map((d) => ({
+        saeId: d.saeId,
+        feature: d.feature,
+        method: d.method,
+        value: d.value,
+        maxActivation: d.maxActivation,
+      }));
+  }
+}
+
+export const dialStore = new DialStore();

@@ -1,0 +1,94 @@
+/**
+ * Runs the pack on the current input with the current dials, again whenever either changes.
+ * One request in flight at a time: changes made meanwhile are folded into one follow-up run
+ * with the newest state, so a fast drag never queues runs (the server also drops stale ones).
+ */
+import { useEffect, useState } from 'react';
+import type { CallOutput, DialInput } from '../../../preload/contract';
+import { getClient } from '../api/client';
+import type { RunInput } from './inputs';
+import { dialStore } from './store';
+
+export type RunOutput =
+  | { kind: 'text'; value: CallOutput<'text.generate'> }
+  | { kind: 'image'; value: CallOutput<'image.steer'> };
+
+export interface RunState {
+  output: RunOutput | null;
+  error: string | null;
+  running: boolean;
+  runs: number;
+}
+
+async function runOnce(packId: string, input: RunInput, dials: DialInput[]) {
+  const client = getClient();
+  if (input.kind === 'text-lm') {
+    const r = await client.call('text.generate', {
+      packId,
+      prompt: input.prompt,
+      dials,
+      sampling: {
+        maxTokens: input.maxTokens,
+        temperature: input.temperature,
+        seed: input.seed,
+        topK: 0,
+        topP: 1,
+      },
+    });
+    return r.ok ? { ok: true as const, out: { kind: 'text' as const, value: r.value } } : r;
+  }
+  const r =
+    input.kind === 'image-vae'
+      ? await client.call('image.steer', { packId, source: input.source, dials })
+      : await client.call('glyph.specimen', {
+          packId,
+          source: input.source,
+          text: input.text,
+          dials,
+        });
+  return r.ok ? { ok: true as const, out: { kind: 'image' as const, value: r.value } } : r;
+}
+
+export function useSteerRun(packId: string | null, input: RunInput | null): RunState {
+  const [state, setState] = useState<RunState>({
+    output: null,
+    error: null,
+    running: false,
+    runs: 0,
+  });
+
+  useEffect(() => {
+    if (!packId || !input) return;
+    // Per input: a newer input starts its own loop; the older loop's answers are ignored.
+    let live = true;
+    let busy = false;
+    let dirty = false;
+    const kick = (): void => {
+      if (busy) {
+        dirty = true;
+        return;
+      }
+      busy = true;
+      dirty = false;
+      setState((s) => ({ ...s, running: true }));
+      void runOnce(packId, input, dialStore.forApi()).then((r) => {
+        busy = false;
+        if (!live) return;
+        if (r.ok)
+          setState((s) => ({ output: r.out, error: null, running: false, runs: s.runs + 1 }));
+        else if (r.error.code !== 'cancelled')
+          setState((s) => ({ ...s, error: r.error.message, running: false }));
+        else setState((s) => ({ ...s, running: false }));
+        if (dirty) kick();
+      });
+    };
+    kick();
+    const off = dialStore.subscribe(kick);
+    return () => {
+      live = false;
+      off();
+    };
+  }, [packId, input]);
+
+  return state;
+}
