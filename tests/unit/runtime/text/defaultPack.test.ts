@@ -1,0 +1,93 @@
+// The default text pack (models/text-fortunes), when it is there: it loads, its graph matches
+// its torch reference, and the unsteered row of a steered batch is the plain run, token for
+// token (batch-of-2 numerics must not leak into "before").
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runtimeInputs } from '../../../../preload/contract';
+import type { TextGenerateInput } from '../../../../main/runtime/engine';
+import { OnnxSession, type TensorLike } from '../../../../main/runtime/onnx';
+import { TextEngine } from '../../../../main/runtime/text/textEngine';
+import { readTextPack, repoRoot } from './helpers';
+
+const packDir = join(repoRoot, 'models/text-fortunes');
+const present = existsSync(join(packDir, 'manifest.json'));
+
+interface RefTensor {
+  dims: number[];
+  data: number[];
+}
+
+describe.runIf(present)('default text pack (models/text-fortunes)', () => {
+  let engine: TextEngine;
+  beforeAll(async () => {
+    engine = await TextEngine.load(await readTextPack(packDir));
+  });
+  afterAll(async () => engine?.dispose());
+
+  const input = (prompt: string, dials: unknown[], sampling: object): TextGenerateInput =>
+    runtimeInputs.textGenerate.parse({
+      packId: engine.info().packId,
+      prompt,
+      dials,
+      sampling: { maxTokens: 32, ...sampling },
+    });
+  const ctx = () => ({ signal: new AbortController().signal });
+
+  it('loads with its SAEs', () => {
+    const info = engine.info();
+    expect(info.saes.length).toBeGreaterThan(0);
+    for (const s of info.saes) expect(s.dIn).toBeGreaterThan(0);
+  });
+
+  it('matches its torch reference, when it ships one', async () => {
+    const refPath = join(packDir, 'reference.json');
+    if (!existsSync(refPath)) return;
+    const ref = JSON.parse(readFileSync(refPath, 'utf8')) as {
+      cases: { inputs: Record<string, RefTensor>; outputs: Record<string, RefTensor> }[];
+    };
+    const manifest = JSON.parse(readFileSync(join(packDir, 'manifest.json'), 'utf8')) as {
+      model: { onnx: string };
+    };
+    const session = await OnnxSession.create(join(packDir, manifest.model.onnx));
+    try {
+      for (const c of ref.cases) {
+        const feeds: Record<string, TensorLike> = {};
+        for (const [name, t] of Object.entries(c.inputs)) {
+          feeds[name] = {
+            dims: t.dims,
+            data: name.endsWith('_ids')
+              ? BigInt64Array.from(t.data, (v) => BigInt(v))
+              : Float32Array.from(t.data),
+          };
+        }
+        const out = await session.run(feeds);
+        for (const [name, want] of Object.entries(c.outputs)) {
+          const got = out[name]?.data as Float32Array;
+          let m = 0;
+          for (let i = 0; i < want.data.length; i++) {
+            m = Math.max(m, Math.abs((got[i] ?? 0) - (want.data[i] ?? 0)));
+          }
+          expect(m, name).toBeLessThan(1e-3);
+        }
+      }
+    } finally {
+      await session.release();
+    }
+  });
+
+  it.each([
+    ['greedy', { temperature: 0 }],
+    ['sampled', { temperature: 0.9, topP: 0.95, seed: 3 }],
+  ] as const)('%s: the before row of a steered batch is the plain run', async (_n, sampling) => {
+    const saeId = engine.info().saes[0]?.id ?? '';
+    const prompt = 'Q: What is the meaning of life?\nA:';
+    const plain = await engine.generate(input(prompt, [], sampling), ctx());
+    const steered = await engine.generate(
+      input(prompt, [{ saeId, feature: 0, method: 'pin', value: 5 }], sampling),
+      ctx(),
+    );
+    expect(steered.batched).toBe(true);
+    expect(steered.before.tokenIds).toEqual(plain.before.tokenIds);
+  });
+});
