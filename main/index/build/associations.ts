@@ -4,8 +4,8 @@
  * probability that an example with v outranks one without (ties count half): the exact
  * Mann–Whitney statistic from mid-ranks. Zeros are one tied block, so the cost per feature
  * is O(m log m) in the m examples where it fired, plus O(values).
- * precision@top: the share of the feature's top examples (at most `topN`, only ones where it
- * fired) that carry v.
+ * precision@top: the share of the feature's top k examples that carry v, with
+ * k = min(topN, examples with v, examples where it fired).
  */
 import type { CorpusExample } from '../corpus';
 
@@ -94,7 +94,7 @@ export function featureAssociations(
     i = j + 1;
   }
   const zeroRank = (zeros + 1) / 2;
-  const top = order.slice(Math.max(0, m - topN)).reverse();
+  const byRank = order.slice().reverse();
   const out: Association[] = [];
   for (const vs of meta.values) {
     let sumRanks = 0;
@@ -109,13 +109,15 @@ export function featureAssociations(
     const neg = n - pos;
     sumRanks += (pos - activePos) * zeroRank;
     const auc = (sumRanks - (pos * (pos + 1)) / 2) / (pos * neg);
+    // The feature's top min(topN, positives) examples (where it fired) that carry the value.
+    const kTop = Math.min(topN, pos, m);
     let hits = 0;
-    for (const s of top) if (vs.members[slots[s] ?? 0]) hits++;
+    for (let t = 0; t < kTop; t++) if (vs.members[slots[byRank[t] ?? 0] ?? 0]) hits++;
     out.push({
       key: vs.key,
       value: vs.value,
       auc,
-      precisionTop: top.length ? hits / top.length : 0,
+      precisionTop: kTop ? hits / kTop : 0,
       nPositive: pos,
     });
   }

@@ -1,0 +1,250 @@
+// The index's numeric pieces on their own: exact AUC, histogram bins, top lists, k-NN
+// (exact and IVF), UMAP layout, k-means, labels and the FTS query builder.
+import { describe, expect, it } from 'vitest';
+import {
+  ranksAbove,
+  FeatureAccumulators,
+  histogramBin,
+} from '../../../main/index/build/accumulate';
+import { aucByPairs, featureAssociations, metaIndex } from '../../../main/index/build/associations';
+import { clusterLabel, kmeans3 } from '../../../main/index/build/clusters';
+import { Gemm } from '../../../main/index/build/gemm';
+import { knnCosine, normalizeRows } from '../../../main/index/build/knn';
+import { autoLabel, peakTokens } from '../../../main/index/build/labels';
+import { mulberry32 } from '../../../main/index/build/rng';
+import { fuzzyGraph, optimizeLayout, pcaInit } from '../../../main/index/build/umap';
+import type { CorpusExample } from '../../../main/index/corpus';
+import { ftsExpression } from '../../../main/index/search';
+
+/** n points in `groups` tight clusters on the unit sphere of R^d. */
+function clustered(
+  n: number,
+  d: number,
+  groups: number,
+  seed: number,
+): { x: Float32Array; group: Int32Array } {
+  const rand = mulberry32(seed);
+  const centres = Float32Array.from({ length: groups * d }, () => rand() - 0.5);
+  const x = new Float32Array(n * d);
+  const group = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = i % groups;
+    group[i] = g;
+    for (let c = 0; c < d; c++) x[i * d + c] = (centres[g * d + c] ?? 0) + (rand() - 0.5) * 0.15;
+  }
+  return { x: normalizeRows(x, n, d), group };
+}
+
+describe('metadata AUC', () => {
+  it('equals the pairwise definition, with ties and the block of zeros', () => {
+    const rand = mulberry32(3);
+    const n = 80;
+    const examples: CorpusExample[] = Array.from({ length: n }, (_, id) => ({
+      id,
+      name: `e${id}`,
+      body: null,
+      meta: { colour: ['red', 'green', 'blue'][id % 3] as string, big: String(rand() < 0.3) },
+      split: null,
+    }));
+    const meta = metaIndex(examples);
+    expect(meta.values.map((v) => `${v.key}=${v.value}`)).toEqual([
+      'big=false',
+      'big=true',
+      'colour=blue',
+      'colour=green',
+      'colour=red',
+    ]);
+    const scores = new Float64Array(n);
+    const slots: number[] = [];
+    const acts: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (rand() < (i % 3 === 0 ? 0.1 : 0.5)) continue; // zeros, fewer for reds
+      // Quantised so that ties happen; reds score higher.
+      const v = Math.round((rand() + (i % 3 === 0 ? 0.6 : 0)) * 4) / 4 + 0.25;
+      scores[i] = v;
+      slots.push(i);
+      acts.push(v);
+    }
+    const got = featureAssociations(meta, Int32Array.from(slots), Float32Array.from(acts));
+    expect(got).toHaveLength(5);
+    for (const a of got) {
+      const positive = examples.map((e) => (e.meta[a.key] === a.value ? 1 : 0));
+      expect(a.auc).toBeCloseTo(aucByPairs(scores, positive), 12);
+    }
+    expect(got[0]).toMatchObject({ key: 'colour', value: 'red' });
+    expect(got[0]?.auc).toBeGreaterThan(0.7);
+  });
+
+  it('skips keys with too many values and values nobody or everybody has', () => {
+    const examples: CorpusExample[] = Array.from({ length: 300 }, (_, id) => ({
+      id,
+      name: '',
+      body: null,
+      meta: { id: String(id), all: 'same', half: String(id % 2) },
+      split: null,
+    }));
+    expect(metaIndex(examples).values.map((v) => v.key)).toEqual(['half', 'half']);
+  });
+});
+
+describe('streamed statistics', () => {
+  it('bins by quarter octaves and clamps the ends', () => {
+    expect(histogramBin(1)).toBe(40);
+    expect(histogramBin(2)).toBe(44);
+    expect(histogramBin(Math.pow(2, 0.3))).toBe(41);
+    expect(histogramBin(1e-30)).toBe(0);
+    expect(histogramBin(1e30)).toBe(63);
+  });
+
+  it('keeps the top k by activation, ties broken by the lower example id', () => {
+    const acc = new FeatureAccumulators(1, 3);
+    const offers = [
+      [0.5, 4],
+      [0.9, 2],
+      [0.5, 1],
+      [0.1, 0],
+      [0.9, 7],
+      [0.5, 3],
+    ] as const;
+    for (const [a, e] of offers) {
+      if (acc.wouldEnter(0, a, e))
+        acc.offerTop(0, { activation: a, example: e, position: 0, window: '' });
+    }
+    expect(acc.top[0]?.map((t) => [t.activation, t.example])).toEqual([
+      [0.9, 2],
+      [0.9, 7],
+      [0.5, 1],
+    ]);
+    expect(
+      ranksAbove(
+        { activation: 1, example: 9, position: 0, window: '' },
+        { activation: 1, example: 3, position: 0, window: '' },
+      ),
+    ).toBe(false);
+  });
+});
+
+describe('k-NN, UMAP and clusters', () => {
+  it('exact k-NN matches brute force; IVF keeps high recall', async () => {
+    const gemm = await Gemm.create();
+    const n = 1500;
+    const d = 24;
+    const { x } = clustered(n, d, 12, 5);
+    const k = 10;
+    const exact = await knnCosine(gemm, x, n, d, k, { exactBelow: 100_000 });
+    // brute force for a few rows
+    for (const i of [0, 77, 1499]) {
+      const sims: [number, number][] = [];
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        let s = 0;
+        for (let c = 0; c < d; c++) s += (x[i * d + c] ?? 0) * (x[j * d + c] ?? 0);
+        sims.push([s, j]);
+      }
+      sims.sort((a, b) => b[0] - a[0]);
+      const got = Array.from(exact.sims.subarray(i * k, i * k + k));
+      sims.slice(0, k).forEach(([s], t) => expect(got[t]).toBeCloseTo(s, 5));
+    }
+    const ivf = await knnCosine(gemm, x, n, d, k, { exactBelow: 100, seed: 1 });
+    let hit = 0;
+    for (let i = 0; i < n; i++) {
+      const truth = new Set(exact.indices.subarray(i * k, i * k + k));
+      for (const j of ivf.indices.subarray(i * k, i * k + k)) if (truth.has(j)) hit++;
+    }
+    expect(hit / (n * k)).toBeGreaterThan(0.9);
+    await gemm.dispose();
+  }, 60_000);
+
+  it('lays out clustered directions so that neighbours on the map share their cluster, the same for the same seed', async () => {
+    const gemm = await Gemm.create();
+    const n = 600;
+    const d = 16;
+    const { x, group } = clustered(n, d, 6, 9);
+    const g = await knnCosine(gemm, x, n, d, 15);
+    const fuzzy = fuzzyGraph(g);
+    // symmetric, weights in (0, 1]
+    expect(fuzzy.head.length).toBe(fuzzy.tail.length);
+    expect(Array.from(fuzzy.weight).every((w) => w > 0 && w <= 1)).toBe(true);
+    const layout = async (): Promise<Float32Array> =>
+      optimizeLayout(fuzzy, await pcaInit(gemm, x, n, d, 3, 4), n, { seed: 4, epochs: 150 });
+    const a = await layout();
+    const b = await layout();
+    expect(Buffer.from(a.buffer).equals(Buffer.from(b.buffer))).toBe(true);
+    let agree = 0;
+    for (let i = 0; i < n; i++) {
+      let best = -1;
+      let bd = Infinity;
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        const dd =
+          ((a[i * 3] ?? 0) - (a[j * 3] ?? 0)) ** 2 +
+          ((a[i * 3 + 1] ?? 0) - (a[j * 3 + 1] ?? 0)) ** 2 +
+          ((a[i * 3 + 2] ?? 0) - (a[j * 3 + 2] ?? 0)) ** 2;
+        if (dd < bd) {
+          bd = dd;
+          best = j;
+        }
+      }
+      if (group[best] === group[i]) agree++;
+    }
+    expect(agree / n).toBeGreaterThan(0.95);
+    const km = kmeans3(a, n, 6, 1);
+    expect(Array.from(km.sizes).reduce((s, v) => s + v, 0)).toBe(n);
+    // k-means on a good layout recovers the groups: each cluster is mostly one group.
+    let pure = 0;
+    for (let c = 0; c < km.k; c++) {
+      const counts = new Map<number, number>();
+      for (let i = 0; i < n; i++)
+        if (km.assign[i] === c) counts.set(group[i] ?? 0, (counts.get(group[i] ?? 0) ?? 0) + 1);
+      pure += Math.max(0, ...counts.values());
+    }
+    expect(pure / n).toBeGreaterThan(0.9);
+    await gemm.dispose();
+  }, 60_000);
+
+  it('labels a cluster by its most common metadata label', () => {
+    expect(
+      clusterLabel(
+        [
+          { label: 'source=bible', source: 'metadata' },
+          { label: 'source=bible', source: 'metadata' },
+          { label: '“the”', source: 'top-tokens' },
+          { label: '“the”', source: 'top-tokens' },
+          { label: '“the”', source: 'top-tokens' },
+          { label: null, source: null },
+        ],
+        2,
+      ),
+    ).toBe('source=bible (2 of 6)');
+    expect(clusterLabel([{ label: null, source: null }], 4)).toBe('cluster 4');
+  });
+});
+
+describe('labels and search text', () => {
+  it('takes metadata above the AUC threshold, else tokens, else example names', () => {
+    const assoc = { key: 'source', value: 'bible', auc: 0.93, precisionTop: 0.9, nPositive: 20 };
+    expect(autoLabel([assoc], [], [])).toMatchObject({ label: 'source=bible', source: 'metadata' });
+    const weak = { ...assoc, auc: 0.6 };
+    const toks = peakTokens([
+      { activation: 1, token: ' the' },
+      { activation: 0.5, token: ' of' },
+      { activation: 0.7, token: ' the' },
+      { activation: 0.2, token: null },
+    ]);
+    expect(toks.map((t) => t.token)).toEqual([' the', ' of']);
+    const l = autoLabel([weak], toks, ['x']);
+    expect(l).toMatchObject({ label: '“the” “of”', source: 'top-tokens' });
+    expect(l?.description).toContain('AUC 0.60');
+    expect(autoLabel([weak], [], ['grinning face', 'grinning face', 'cat'])).toMatchObject({
+      label: 'grinning face, cat',
+      source: 'top-examples',
+    });
+    expect(autoLabel([], [], [])).toBeNull();
+  });
+
+  it('quotes every word as a prefix and drops FTS5 syntax', () => {
+    expect(ftsExpression('Bible  ver')).toBe('"bible"* "ver"*');
+    expect(ftsExpression('NEAR("x" OR y*)')).toBe('"near"* "x"* "or"* "y"*');
+    expect(ftsExpression(' -- ')).toBeNull();
+  });
+});
