@@ -29,6 +29,12 @@ class GlyphEncoder(nn.Module):
                                   nn.Linear(hidden, 2 * style_dim))
         self.n_chars = n_chars
         self.style_dim = style_dim
+        # start with a narrow posterior (std ~0.1) so the decoder learns to use the style
+        # instead of treating it as noise (avoids posterior collapse early in training)
+        with torch.no_grad():
+            last = self.head[-1]
+            last.bias[style_dim:].fill_(-4.0)
+            last.weight[style_dim:].mul_(0.1)
 
     def forward(self, glyphs, mask=None):
         b, k, h, w = glyphs.shape
@@ -40,7 +46,7 @@ class GlyphEncoder(nn.Module):
             m = mask.unsqueeze(-1)
             pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
         out = self.head(pooled)
-        return out[:, : self.style_dim], out[:, self.style_dim:]
+        return out[:, : self.style_dim], out[:, self.style_dim:].clamp(-10.0, 4.0)
 
 
 class GlyphDecoder(nn.Module):

@@ -80,25 +80,37 @@ class TopKSAE(torch.nn.Module):
         self.W_dec.data /= self.W_dec.data.norm(dim=1, keepdim=True).clamp(min=1e-8)
 
 
-def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: int = 1024,
-              lr: float = 2e-3, k_aux: int | None = None, dead_after: int = 20000, log=print):
-    """x: [N, d_in] float32 samples of the hook. Returns the trained TopKSAE."""
+def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: int = 512,
+              lr: float = 1e-3, k_aux: int | None = None, dead_after: int = 10000,
+              resample_every: int = 250, aux_coef: float = 1 / 8, log=print):
+    """x: [N, d_in] float32 samples of the hook. Returns the trained TopKSAE.
+
+    Decoder init from data (each row a centred sample, unit norm; W_enc = W_dec^T), AuxK on the
+    features dead for `dead_after` samples, and (until 70% of the steps) dead features are
+    re-pointed at the worst-reconstructed samples of a batch."""
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
-    X = torch.from_numpy(x.astype(np.float32))
-    n, d = X.shape
+    X0 = torch.from_numpy(x.astype(np.float32))
+    n, d = X0.shape
+    # train on x * c (centred norm sqrt(d)); the scale is folded back into the weights at the end
+    c = float(math.sqrt(d) / (X0 - X0.mean(0)).norm(dim=1).mean().clamp(min=1e-12))
+    X = X0 * c
     sae = TopKSAE(d, d_sae, k)
-    sae.b_dec.data = X.mean(0).clone()
-    # scale the init so the first reconstructions have the data's norm
+    mean = X.mean(0)
+    sae.b_dec.data = mean.clone()
     with torch.no_grad():
+        rows = X[torch.randint(0, n, (d_sae,), generator=g)] - mean
+        rows = rows + 0.05 * rows.norm(dim=1, keepdim=True).mean() * torch.randn(d_sae, d, generator=g) / math.sqrt(d)
+        sae.W_dec.data = rows / rows.norm(dim=1, keepdim=True).clamp(min=1e-8)
+        sae.W_enc.data = sae.W_dec.data.t().clone()
         xc = X[: min(n, 4096)]
         r = sae(xc) - sae.b_dec
-        scale = (xc - sae.b_dec).norm(dim=1).mean() / r.norm(dim=1).mean().clamp(min=1e-6)
-        sae.W_enc.data *= scale
+        sae.W_enc.data *= (xc - mean).norm(dim=1).mean() / r.norm(dim=1).mean().clamp(min=1e-6)
     opt = torch.optim.Adam(sae.parameters(), lr=lr, betas=(0.9, 0.999))
     k_aux = k_aux or min(d_sae // 2, 4 * d)
     since = torch.zeros(d_sae)
-    var = ((X - X.mean(0)) ** 2).sum(1).mean()
+    var = ((X - mean) ** 2).sum(1).mean()
+    n_resampled = 0
     for step in range(steps):
         idx = torch.randint(0, n, (batch,), generator=g)
         xb = X[idx]
@@ -120,10 +132,10 @@ def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: i
             zd = torch.zeros_like(h).scatter(-1, idd, torch.relu(vd))
             eh = zd @ sae.W_dec
             aux = ((eh - e) ** 2).sum(1).mean() / ((e - e.mean(0)) ** 2).sum(1).mean().clamp(min=1e-8)
-            loss = loss + aux / 32.0
+            loss = loss + aux_coef * aux
         frac = step / max(1, steps)
         for pg in opt.param_groups:
-            pg["lr"] = lr * (min(1.0, step / 200) if step < 200 else 0.5 * (1 + math.cos(math.pi * frac)))
+            pg["lr"] = lr * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
         opt.zero_grad()
         loss.backward()
         # remove the gradient parallel to decoder rows (they stay unit norm)
@@ -132,8 +144,37 @@ def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: i
             wd.grad -= (wd.grad * wd.data).sum(1, keepdim=True) * wd.data
         opt.step()
         sae.normalise_decoder()
+        if resample_every and step > 0 and step % resample_every == 0 and frac < 0.7 and dead.any():
+            with torch.no_grad():
+                dd = torch.nonzero(dead).squeeze(1)
+                err = ((xh - xb) ** 2).sum(1)
+                # new directions: the worst-reconstructed samples (centred), tiny noise to split ties
+                pick = torch.multinomial(err + 1e-12, len(dd), replacement=True, generator=g)
+                r = xb[pick] - sae.b_dec
+                r = r + 0.05 * r.norm(dim=1, keepdim=True) * torch.randn(r.shape, generator=g) / math.sqrt(d)
+                r = r / r.norm(dim=1, keepdim=True).clamp(min=1e-8)
+                alive = ~dead
+                enc_norm = sae.W_enc.data[:, alive].norm(dim=0).mean() if alive.any() else 1.0
+                sae.W_dec.data[dd] = r
+                sae.W_enc.data[:, dd] = r.t() * enc_norm * 0.5
+                sae.b_enc.data[dd] = 0.0
+                # reset Adam state of the touched parameters
+                for p_ in (sae.W_dec, sae.W_enc, sae.b_enc):
+                    stt = opt.state.get(p_, {})
+                    for key in ("exp_avg", "exp_avg_sq"):
+                        if key in stt:
+                            if p_ is sae.W_enc:
+                                stt[key][:, dd] = 0
+                            else:
+                                stt[key][dd] = 0
+                since[dd] = 0
+                n_resampled += len(dd)
         if step % max(1, steps // 10) == 0 or step == steps - 1:
-            log(f"sae step {step}/{steps} nmse {mse.item():.4f} dead {int(dead.sum())}")
+            log(f"sae step {step}/{steps} nmse {mse.item():.4f} dead {int(dead.sum())} resampled {n_resampled}")
+    with torch.no_grad():   # fold the input scale: same codes z for x as for x * c
+        sae.W_enc.data *= c
+        sae.W_dec.data /= c
+        sae.b_dec.data /= c
     return sae
 
 

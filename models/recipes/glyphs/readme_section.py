@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""Writes the '## Typeface pack' section of models/README.md from the pack's metrics.json,
+fonts.json and manifest (only the text between the glyphs markers is replaced).
+
+  /usr/bin/python3 models/recipes/glyphs/readme_section.py [--pack models/glyphs] [--train-minutes N]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+BEGIN, END = "<!-- glyphs:begin -->", "<!-- glyphs:end -->"
+
+
+def section(pack: str, train_minutes: str) -> str:
+    with open(os.path.join(pack, "metrics.json")) as f:
+        m = json.load(f)
+    with open(os.path.join(pack, "fonts.json")) as f:
+        fonts = json.load(f)
+    with open(os.path.join(pack, "manifest.json")) as f:
+        man = json.load(f)
+    s = m["sae"]
+    rel = os.path.relpath(pack, os.path.join(REPO, "models"))
+    size = sum(os.path.getsize(os.path.join(dp, fn)) for dp, _, fns in os.walk(pack) for fn in fns)
+    L = []
+    L.append("## Typeface pack\n")
+    L.append(f"Pack `models/{rel}/` (kind `glyph-cvae`, {size / 1e6:.1f} MB), recipe "
+             "`models/recipes/glyphs/recipe.py` (`--smoke`: every stage on six DejaVu faces in a temp "
+             "dir, seconds; `--fixture`: `tests/fixtures/packs/glyphs-tiny/`).\n")
+    L.append("**Data.** Every `.ttf`/`.otf` under `/usr/share/fonts` whose cmap covers "
+             f"`{man['model']['charset']}` with real outlines (symbol, icon and math fonts excluded), "
+             "deduplicated by PostScript name and by identical renderings, at most 10 faces per family "
+             f"and 40 per Debian package (seeded): **{m['faces']} faces of {m['families']} families**, "
+             f"{m['train_faces']} for training and **{m['heldout_faces']} whole faces held out** (seeded). "
+             "Each glyph is drawn with PIL at 46 px per em on a fixed baseline, centred on its ink, "
+             "so weight, width, x-height and slant stay visible. Metadata comes from the font with "
+             "fontTools: family (name ID 16/1), weight (OS/2 usWeightClass), italic (fsSelection, "
+             "macStyle, post.italicAngle), width (usWidthClass), monospace (post.isFixedPitch, PANOSE "
+             "proportion, equal advances) and serif style (PANOSE family kind + serif style; words in "
+             "the name where PANOSE says 'any'). The `apt-get install` line is in `recipe.py`'s docstring.\n")
+    L.append("**Model.** Encoder: a shared CNN per glyph of `encoder_chars` "
+             f"(`{man['model']['encoder_chars']}`), mean-pooled (training reads random subsets of 3 to "
+             f"10 of them) then an MLP to a {man['model']['style_dim']}-d style (VAE mean). Decoder: "
+             "MLP on [style, character embedding] to an 8x8 map, three transposed-conv upsamplings to "
+             f"64x64. Seeded; {m['steps']} steps of 8 faces x 16 characters, Adam, EMA weights, "
+             f"Debian PyTorch on one shared CPU thread (~{train_minutes} min). ONNX opset 17 with fp16 "
+             "weights and Casts, float32 I/O; onnxruntime-node equals torch within 1e-3 "
+             "(`parity.mjs`, run by every recipe mode).\n")
+    L.append("**Figures (held-out faces).**\n")
+    L.append("| figure | value |\n|---|---|")
+    L.append(f"| reconstruction PSNR (all 10 encoder glyphs) | {m['heldout_psnr_db']:.2f} dB |")
+    L.append(f"| reconstruction PSNR (3 random encoder glyphs) | {m['heldout_psnr_3glyphs_db']:.2f} dB |")
+    L.append(f"| glyph classifier on real held-out glyphs | {m['classifier_acc_real_heldout'] * 100:.1f}% |")
+    L.append(f"| same classifier on decoded held-out glyphs | {m['classifier_acc_decoded_heldout'] * 100:.1f}% |")
+    L.append(f"| SAE (TopK k={s['k']}, {s['d_sae']} features on `style`) variance explained | "
+             f"{s['fve_heldout']:.3f} held-out, {s['fve_train']:.3f} train |")
+    L.append(f"| SAE dead features | {s['dead_fraction'] * 100:.1f}% |")
+    L.append(f"| SAE mean L0 | {s['mean_l0']:.2f} |")
+    L.append(f"| metadata values with a feature of AUC >= 0.85 | {m['values_auc_ge_0.85_heldout']} "
+             f"held-out ({m['values_auc_ge_0.85_train']} on training faces) |")
+    L.append("")
+    L.append("Best single feature per metadata value (its activation as the score; values with at "
+             "least 3 held-out faces on each side):\n")
+    L.append("| value | held-out faces (pos/neg) | feature | AUC held-out | AUC train |\n|---|---|---|---|---|")
+    tr = {(a["key"], str(a["value"])): a for a in m["feature_auc_train"]}
+    for a in m["feature_auc_heldout"]:
+        t = tr.get((a["key"], str(a["value"])))
+        t_s = "" if t is None else "%.3f (f%d)" % (t["auc"], t["feature"])
+        L.append(f"| {a['key']} = {a['value']} | {a['n_pos']}/{a['n_neg']} | {a['feature']} | "
+                 f"{a['auc']:.3f} | {t_s} |")
+    L.append("")
+    figs = m.get("figures", {})
+    if figs:
+        L.append("**Turning one feature** (the feature with the best training-face AUC for the value, "
+                 "set to its 95th-percentile activation and twice that, on a held-out face):\n")
+        for tag, lst in figs.items():
+            if tag == "reconstructions":
+                continue
+            for fg in lst[:1]:
+                L.append(f"- {tag}: feature {fg['feature']} (AUC {fg['auc']:.2f}) on {fg['face']}: "
+                         f"![{tag}]({rel}/{fg['file']})")
+        if "reconstructions" in figs:
+            L.append(f"- held-out faces, real vs decoded: ![reconstructions]({rel}/{figs['reconstructions']})")
+        L.append("")
+    L.append("**Font families and licences** (from the name table's licence fields, else the Debian "
+             "package's copyright file; per face in `faces.jsonl`, per family in `fonts.json`):\n")
+    by_lic = {}
+    for fam in fonts:
+        for lic in fam["license"]:
+            by_lic.setdefault(lic, []).append(f"{fam['family']} ({', '.join(fam['package'])})")
+    for lic in sorted(by_lic, key=lambda k: -len(by_lic[k])):
+        L.append(f"- **{lic}** ({len(by_lic[lic])}): " + "; ".join(by_lic[lic]))
+    L.append("")
+    return "\n".join(L)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pack", default=os.path.join(REPO, "models", "glyphs"))
+    ap.add_argument("--readme", default=os.path.join(REPO, "models", "README.md"))
+    ap.add_argument("--train-minutes", default="?")
+    a = ap.parse_args()
+    body = BEGIN + "\n" + section(a.pack, a.train_minutes) + END
+    text = ""
+    if os.path.exists(a.readme):
+        with open(a.readme) as f:
+            text = f.read()
+    if BEGIN in text and END in text:
+        pre, rest = text.split(BEGIN, 1)
+        post = rest.split(END, 1)[1]
+        text = pre + body + post
+    else:
+        text = (text.rstrip() + "\n\n" if text.strip() else "# Orrery model packs\n\n") + body + "\n"
+    with open(a.readme, "w") as f:
+        f.write(text)
+    print(f"wrote the typeface section of {a.readme}")
+
+
+if __name__ == "__main__":
+    main()
