@@ -8,9 +8,18 @@
  * a little softer than the training glyphs (the recipe's style encoder sees both as the same
  * face; the test measures the difference on a real font).
  */
-import { parse, type Font } from 'opentype.js';
+import * as opentype from 'opentype.js';
+import type { Font } from 'opentype.js';
 import { OrreryError } from '../../../preload/contract';
 import { flatten, rasterize } from './rasterize';
+
+/**
+ * opentype.parse, whichever way the package was loaded: its ES build has named exports only,
+ * its UMD build (what Node's ESM loader gets) puts everything on the default export.
+ */
+const parseFont: typeof opentype.parse =
+  (opentype as { parse?: typeof opentype.parse }).parse ??
+  (opentype as unknown as { default: typeof opentype }).default.parse;
 
 /** The recipe's geometry for a 64 px cell; other cell sizes scale it. */
 export const RECIPE_CELL = 64;
@@ -42,15 +51,14 @@ export class FontFace {
     let font: Font;
     try {
       const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-      font = parse(ab as ArrayBuffer);
+      font = parseFont(ab as ArrayBuffer, { lowMemory: true });
     } catch (e) {
       throw bad(what, `cannot be read as a font (${(e as Error).message})`);
     }
     if (!(font.unitsPerEm > 0) || font.numGlyphs < 2) {
       throw bad(what, 'has no usable glyphs');
     }
-    const full = font.names.fullName;
-    const name = (full && (full.en ?? Object.values(full)[0])) || what;
+    const name = fullName(font) ?? what;
     return new FontFace(font, name);
   }
 
@@ -132,6 +140,17 @@ export class FontFace {
     list.forEach((c, i) => out.set(this.render(c, size, what), i * size * size));
     return out;
   }
+}
+
+/** The face's full name (name id 4), English first; opentype.js files it by platform. */
+function fullName(font: Font): string | null {
+  const n = font.names as Record<string, unknown>;
+  for (const table of [n, n.windows, n.macintosh, n.unicode]) {
+    const rec = (table as Record<string, Record<string, string> | undefined> | undefined)?.fullName;
+    const v = rec && (rec.en ?? Object.values(rec)[0]);
+    if (v) return v;
+  }
+  return null;
 }
 
 /** Python's round(): halves go to the even neighbour. */

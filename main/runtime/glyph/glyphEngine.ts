@@ -43,6 +43,7 @@ export class GlyphEngine implements GlyphEngineApi {
   private readonly ink: number;
   private sheet: Promise<SpriteSheet> | null = null;
   private loadMs = 0;
+  private lastSource: { key: string; style: Float32Array } | null = null;
 
   private constructor(
     private readonly pack: LoadedPack,
@@ -121,6 +122,21 @@ export class GlyphEngine implements GlyphEngineApi {
 
   // ---------------------------------------------------------------- tensors
 
+  /**
+   * The style [1, style_dim] of a source. The last one is kept: turning a dial resends the
+   * same font, which then is neither parsed nor drawn again.
+   */
+  async styleOf(source: GlyphSpecimenInput['source'], ctx: EngineContext): Promise<Float32Array> {
+    const key = 'example' in source ? `example:${source.example}` : `font:${source.fontBase64}`;
+    if (this.lastSource?.key === key) return this.lastSource.style;
+    const glyphs = await this.sourceGlyphs(source);
+    checkCancelled(ctx.signal);
+    const style = await this.encode(glyphs, 1);
+    checkCancelled(ctx.signal);
+    this.lastSource = { key, style };
+    return style;
+  }
+
   /** The encoder's input for a source: [1, len(encoder_chars), size, size], ink = 1. */
   async sourceGlyphs(source: GlyphSpecimenInput['source']): Promise<Float32Array> {
     const S = this.size;
@@ -194,10 +210,7 @@ export class GlyphEngine implements GlyphEngineApi {
     const t0 = performance.now();
     const cells = this.charIds(input.text);
     const groups = [...groupDials(input.dials, this.saes).values()];
-    const glyphs = await this.sourceGlyphs(input.source);
-    checkCancelled(ctx.signal);
-    const style = await this.encode(glyphs, 1);
-    checkCancelled(ctx.signal);
+    const style = await this.styleOf(input.source, ctx);
     let after = style;
     for (const g of groups) {
       const r = steerGroup(g, style, 1);
@@ -210,7 +223,7 @@ export class GlyphEngine implements GlyphEngineApi {
     const ids = cells.filter((c) => c >= 0);
     const D = this.styleDim;
     const S = this.size;
-    let drawn = new Float32Array(0);
+    let drawn: Float32Array = new Float32Array(0);
     if (ids.length > 0) {
       // one batch: every character before, then every character after
       const rows = changed ? 2 * ids.length : ids.length;

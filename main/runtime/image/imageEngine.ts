@@ -50,6 +50,20 @@ export interface ImageGeometry {
   spatial: { hook: string; channels: number; height: number; width: number };
 }
 
+export interface SteerTensors {
+  /** False when no dial is off rest: after is before. */
+  changed: boolean;
+  /** [latent_dim] the source's latent and the steered one. */
+  mu: Float32Array;
+  z: Float32Array;
+  /** [C, H, W] head(mu), and head(z) with the spatial dials applied. */
+  spatialBefore: Float32Array;
+  spatialAfter: Float32Array;
+  /** [3, S, S] tail of each, in the pack's range. */
+  before: Float32Array;
+  after: Float32Array;
+}
+
 export class ImageEngine implements ImageEngineApi {
   readonly kind = 'image-vae' as const;
   private sheet: Promise<SpriteSheet> | null = null;
@@ -66,6 +80,7 @@ export class ImageEngine implements ImageEngineApi {
   ) {}
 
   private loadMs = 0;
+  private lastSource: { key: string; mu: Float32Array } | null = null;
 
   static async load(pack: LoadedPack): Promise<ImageEngine> {
     const t0 = performance.now();
@@ -145,6 +160,21 @@ export class ImageEngine implements ImageEngineApi {
 
   // ---------------------------------------------------------------- tensors (shapes in names)
 
+  /**
+   * The latent mu [1, latent_dim] of a source. The last one is kept: turning a dial resends
+   * the same image, which then costs neither a decode nor an encoder run.
+   */
+  async latentOf(source: ImageSteerInput['source'], ctx: EngineContext): Promise<Float32Array> {
+    const key = 'example' in source ? `example:${source.example}` : `image:${source.imageBase64}`;
+    if (this.lastSource?.key === key) return this.lastSource.mu;
+    const image = await this.sourceImage(source);
+    checkCancelled(ctx.signal);
+    const mu = await this.encode(image, 1);
+    checkCancelled(ctx.signal);
+    this.lastSource = { key, mu };
+    return mu;
+  }
+
   /** Source → float32 [1, 3, size, size] in the pack's range. */
   async sourceImage(source: ImageSteerInput['source']): Promise<Float32Array> {
     const g = this.geometry;
@@ -196,6 +226,19 @@ export class ImageEngine implements ImageEngineApi {
   async steer(input: ImageSteerInput, ctx: EngineContext) {
     const t0 = performance.now();
     const g = this.geometry;
+    const S = g.size;
+    const r = await this.steerTensors(input, ctx);
+    const beforePng = toBase64(tensorToPng(r.before, 3, S, S, g.range));
+    const afterPng = r.changed ? toBase64(tensorToPng(r.after, 3, S, S, g.range)) : beforePng;
+    return { beforePng, afterPng, width: S, height: S, ms: performance.now() - t0 };
+  }
+
+  /**
+   * steer() before the PNGs: every tensor on the way, for tests and benchmarks.
+   * mu, z [latent_dim]; spatialBefore, spatialAfter [C, H, W]; before, after [3, S, S].
+   */
+  async steerTensors(input: ImageSteerInput, ctx: EngineContext): Promise<SteerTensors> {
+    const g = this.geometry;
     const { channels: C, height: H, width: W } = g.spatial;
     const hw = H * W;
     const mask = input.mask ?? null;
@@ -211,10 +254,7 @@ export class ImageEngine implements ImageEngineApi {
     const latentGroups = [...groups.values()].filter((x) => x.sae.hook === LATENT_HOOK);
     const spatialGroups = [...groups.values()].filter((x) => x.sae.hook === g.spatial.hook);
 
-    const image = await this.sourceImage(input.source);
-    checkCancelled(ctx.signal);
-    const mu = await this.encode(image, 1);
-    checkCancelled(ctx.signal);
+    const mu = await this.latentOf(input.source, ctx);
 
     // latent dials: each SAE reads the unsteered mu; their deltas add
     let z = mu;
@@ -258,12 +298,16 @@ export class ImageEngine implements ImageEngineApi {
     const before = spatialBefore.subarray(0, plane);
     const imgs = await this.runTail(changed ? concat(before, after) : before, changed ? 2 : 1);
     checkCancelled(ctx.signal);
-    const S = g.size;
-    const beforeImg = imgs.subarray(0, 3 * S * S);
-    const afterImg = changed ? imgs.subarray(3 * S * S) : beforeImg;
-    const beforePng = toBase64(tensorToPng(beforeImg, 3, S, S, g.range));
-    const afterPng = changed ? toBase64(tensorToPng(afterImg, 3, S, S, g.range)) : beforePng;
-    return { beforePng, afterPng, width: S, height: S, ms: performance.now() - t0 };
+    const n = 3 * g.size * g.size;
+    return {
+      changed,
+      mu,
+      z,
+      spatialBefore: before,
+      spatialAfter: after,
+      before: imgs.subarray(0, n),
+      after: changed ? imgs.subarray(n) : imgs.subarray(0, n),
+    };
   }
 
   async active(input: ImageActiveInput, ctx: EngineContext) {
@@ -274,9 +318,7 @@ export class ImageEngine implements ImageEngineApi {
         `no SAE "${input.saeId}" in this pack (SAEs: ${this.saes.map((s) => s.id).join(', ')})`,
       );
     }
-    const image = await this.sourceImage(input.source);
-    checkCancelled(ctx.signal);
-    const mu = await this.encode(image, 1);
+    const mu = await this.latentOf(input.source, ctx);
     if (sae.hook === LATENT_HOOK) {
       return activeRows(sae.sae, mu, 1, input.topK, () => 'latent');
     }

@@ -15,6 +15,7 @@
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import { OrreryError } from '../../../preload/contract';
+import { encodePng } from './pngEncode';
 
 /** Decoded pixels, 8-bit RGBA, row-major. */
 export interface Rgba {
@@ -293,18 +294,13 @@ export function tensorToPng(
   }
   if (channels !== 1 && channels !== 3) throw new RangeError(`cannot write ${channels} channels`);
   const [lo, hi] = range;
-  const png = new PNG({ width, height, colorType: 6, inputColorType: 6 });
   const plane = height * width;
+  const px = new Uint8Array(plane * channels);
   for (let p = 0; p < plane; p++) {
-    for (let c = 0; c < 3; c++) {
-      const v = chw[(channels === 1 ? 0 : c) * plane + p] ?? 0;
-      png.data[p * 4 + c] = to8((v - lo) / (hi - lo));
-    }
-    png.data[p * 4 + 3] = 255;
+    for (let c = 0; c < channels; c++)
+      px[p * channels + c] = to8(((chw[c * plane + p] ?? 0) - lo) / (hi - lo));
   }
-  return new Uint8Array(
-    PNG.sync.write(png, { colorType: channels === 1 ? 0 : 2, inputColorType: 6 }),
-  );
+  return encodePng(px, width, height, channels);
 }
 
 /** 0…1 → 0…255, rounded, clamped, NaN → 0. */
