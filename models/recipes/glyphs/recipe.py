@@ -378,6 +378,42 @@ def labelled_rows(path, rows, labels, scale=0.5):
 
 # ----------------------------------------------------------------------------- finish
 
+def augment(x, kind):
+    """x [B, K, 64, 64] ink in [0, 1] -> a plausible restyling of the same glyphs."""
+    b, k = x.shape[:2]
+    y = x.reshape(b * k, 1, SIZE, SIZE)
+    if kind == "dilate":
+        y = F.max_pool2d(y, 3, 1, 1)
+    elif kind == "erode":
+        y = -F.max_pool2d(-y, 3, 1, 1)
+    elif kind in ("shear+", "shear-"):
+        sh = 0.2 if kind == "shear+" else -0.2
+        theta = torch.tensor([[1.0, sh, 0.0], [0.0, 1.0, 0.0]]).expand(len(y), 2, 3)
+        grid = F.affine_grid(theta, list(y.shape), align_corners=False)
+        y = F.grid_sample(y, grid, align_corners=False)
+    return y.reshape(b, k, SIZE, SIZE)
+
+
+@torch.no_grad()
+def style_samples(model, g, idx_all, n_subsets, rng):
+    e = model.encoder
+    feats = []
+    augs = ["none", "dilate", "erode", "shear+", "shear-"]
+    for s in range(0, len(idx_all), 64):
+        idx = idx_all[s:s + 64]
+        x0 = to_float(g[idx][:, ENC_IDX])
+        b, k = x0.shape[:2]
+        for ai, kind in enumerate(augs):
+            x = augment(x0, kind) if kind != "none" else x0
+            h = e.proj(e.cnn(x.reshape(b * k, 1, SIZE, SIZE)).reshape(b * k, -1)).reshape(b, k, -1) + e.pos
+            feats.append(e.head(h.mean(1))[:, : e.style_dim])
+            reps = n_subsets if kind == "none" else max(1, n_subsets // 4)
+            for _ in range(reps):
+                m = torch.from_numpy(random_masks(rng, b, k)).unsqueeze(-1)
+                feats.append(e.head((h * m).sum(1) / m.sum(1))[:, : e.style_dim])
+    return torch.cat(feats).numpy()
+
+
 def round_half(model):
     with torch.no_grad():
         for p in model.parameters():
@@ -432,22 +468,11 @@ def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False):
     else:
         metrics["onnx_parity"] = exp.run_parity(out, ref_dir, log=log)
 
-    # style samples for the SAE: train faces under random glyph subsets, held-out faces too
+    # style samples for the SAE: train faces under random glyph subsets, plus the same faces made
+    # bolder / lighter (3x3 dilation / erosion) and slanted (+-0.2 shear), also under subsets
     srng = np.random.RandomState(cfg["seed"] + 11)
+    X_tr = style_samples(model, g, train_idx, cfg["style_subsets"], srng)
     with torch.no_grad():
-        feats_tr = []
-        for s in range(0, len(train_idx), 64):
-            idx = train_idx[s:s + 64]
-            x = to_float(g[idx][:, ENC_IDX])
-            e = model.encoder
-            b, k = x.shape[:2]
-            h = e.proj(e.cnn(x.reshape(b * k, 1, SIZE, SIZE)).reshape(b * k, -1)).reshape(b, k, -1) + e.pos
-            for _ in range(cfg["style_subsets"]):
-                m = torch.from_numpy(random_masks(srng, b, k)).unsqueeze(-1)
-                pooled = (h * m).sum(1) / m.sum(1)
-                feats_tr.append(e.head(pooled)[:, : e.style_dim])
-            feats_tr.append(encode_faces(model, g, idx))
-        X_tr = torch.cat(feats_tr).numpy()
         mval = torch.from_numpy(random_masks(srng, len(val_idx) * 8, len(ENC_IDX)))
         X_val = torch.cat([style_val, encode_faces(model, g, np.repeat(val_idx, 8), mval)]).numpy()
     log(f"sae: {len(X_tr)} train style samples, {len(X_val)} held-out")
