@@ -33,6 +33,18 @@ function pngPixels(b64: string): { chw: Float32Array; width: number; height: num
   return { chw, width: png.width, height: png.height };
 }
 
+function at<T>(list: readonly T[], i: number): T {
+  const v = list[i];
+  if (v === undefined) throw new Error(`no item ${i}`);
+  return v;
+}
+
+function saeOf(id: string) {
+  const s = engine.saes.find((x) => x.id === id);
+  if (!s) throw new Error(`no SAE ${id}`);
+  return s.sae;
+}
+
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   expect(a.length).toBe(b.length);
   let m = 0;
@@ -136,7 +148,7 @@ describe('ImageEngine on the emoji fixture', () => {
   });
 
   it('moves the latent and the image in the direction of a latent feature', async () => {
-    const latent = engine.saes.find((s) => s.id === 'latent-32')!.sae;
+    const latent = saeOf('latent-32');
     const source = { example: 1 };
     const features = [0, 5, 11, 17];
     const deltas: Float32Array[] = [];
@@ -184,10 +196,10 @@ describe('ImageEngine on the emoji fixture', () => {
       return d / Math.sqrt(na * nb);
     };
     features.forEach((_, k) => {
-      const own = cos(deltas[k]!, steps[k]!);
+      const own = cos(at(deltas, k), at(steps, k));
       expect(own).toBeGreaterThan(0.5);
       features.forEach((__, j) => {
-        if (j !== k) expect(own).toBeGreaterThan(cos(deltas[k]!, steps[j]!));
+        if (j !== k) expect(own).toBeGreaterThan(cos(at(deltas, k), at(steps, j)));
       });
     });
   });
@@ -196,7 +208,7 @@ describe('ImageEngine on the emoji fixture', () => {
     const { height: H, width: W, channels: C } = engine.geometry.spatial;
     const mask = new Array<number>(H * W).fill(0);
     for (let y = 0; y < H / 2; y++) for (let x = 0; x < W / 2; x++) mask[y * W + x] = 1; // top-left
-    const spatial = engine.saes.find((s) => s.id === 'spatial-32')!.sae;
+    const spatial = saeOf('spatial-32');
     const norms = spatial.decoderNorms();
     let f = 0;
     for (let j = 1; j < spatial.dSae; j++) if ((norms[j] ?? 0) > (norms[f] ?? 0)) f = j;
@@ -280,7 +292,7 @@ describe('ImageEngine on the emoji fixture', () => {
     );
     expect(lat.rows).toHaveLength(1);
     const mu = await engine.encode(await engine.sourceImage(source), 1);
-    const sae = engine.saes[0]!.sae;
+    const sae = saeOf('latent-32');
     const f = sae.encode(mu, 1);
     const want = [...f]
       .map((value, feature) => ({ feature, value }))
@@ -298,7 +310,7 @@ describe('ImageEngine on the emoji fixture', () => {
     for (const r of sp.rows) expect(r.features.length).toBeLessThanOrEqual(2);
     const strongest = sp.strongest;
     for (let i = 1; i < strongest.length; i++) {
-      expect(strongest[i - 1]!.value).toBeGreaterThanOrEqual(strongest[i]!.value);
+      expect(at(strongest, i - 1).value).toBeGreaterThanOrEqual(at(strongest, i).value);
     }
     const maxOf = (feat: number) =>
       Math.max(
@@ -472,7 +484,7 @@ describe('ImageEngine.load on a broken pack', () => {
     cpSync(FIXTURE, copy, { recursive: true });
     const mPath = path.join(copy, 'manifest.json');
     const m = JSON.parse(readFileSync(mPath, 'utf8')) as { saes: { hook: string }[] };
-    m.saes[0]!.hook = 'encoder.hook_conv1';
+    at(m.saes, 0).hook = 'encoder.hook_conv1';
     writeFileSync(mPath, JSON.stringify(m));
     await rejectsWith(ImageEngine.load(await packAt(copy)), 'bad_pack', /encoder.hook_conv1/);
   });
