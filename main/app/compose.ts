@@ -2,12 +2,13 @@
  * The composition root: the one place that constructs services and wires them to the API.
  * Both entries (Electron and headless) call composeApp and attach a transport.
  */
-import { OrreryError } from '../../preload/contract';
+import path from 'node:path';
 import { Dispatcher, type Handlers } from '../api/dispatcher';
 import { JobRegistry } from '../api/jobs';
 import { PackService } from '../packs/packService';
 import { RuntimeWorker } from '../runtime/worker/client';
 import { HealthService } from '../services/healthService';
+import { IndexService } from '../services/indexService';
 import { RuntimeService } from '../services/runtimeService';
 import type { AppConfig } from './config';
 import { EventHub } from './events';
@@ -24,20 +25,9 @@ export function composeApp(config: AppConfig): OrreryApp {
   const jobs = new JobRegistry((p) => events.emit('job.progress', p));
   const health = new HealthService({ version: config.version, mode: config.mode });
   const packs = new PackService({ bundled: config.bundledPacks, library: config.libraryDir });
-  const worker = new RuntimeWorker(config.workerEntry);
+  const worker = new RuntimeWorker(config.workers.runtime);
   const runtime = new RuntimeService(worker, packs, events);
-
-  const notYet = (): never => {
-    throw new OrreryError('unavailable', 'the feature index service is being wired in');
-  };
-  const indexHandlers = {
-    'index.status': notYet,
-    'index.build': notYet,
-    'index.map': notYet,
-    'index.search': notYet,
-    'index.feature': notYet,
-    'index.rename': notYet,
-  };
+  const index = new IndexService(packs, path.join(config.dataDir, 'index'), config.workers.index);
 
   const handlers: Handlers = {
     'app.health': () => health.health(),
@@ -50,7 +40,12 @@ export function composeApp(config: AppConfig): OrreryApp {
     'image.steer': (input, job) => runtime.imageSteer(input, job),
     'image.active': (input, job) => runtime.imageActive(input, job),
     'glyph.specimen': (input, job) => runtime.glyphSpecimen(input, job),
-    ...indexHandlers,
+    'index.status': (input) => index.status(input),
+    'index.build': (input, job) => index.build(input, job),
+    'index.map': (input) => index.map(input),
+    'index.search': (input) => index.search(input),
+    'index.feature': (input) => index.feature(input),
+    'index.rename': (input) => index.rename(input),
     'jobs.cancel': (input) => ({ cancelled: jobs.cancel(input.jobId) }),
   };
 
@@ -66,6 +61,7 @@ export function composeApp(config: AppConfig): OrreryApp {
     dispose: async () => {
       jobs.cancelAll();
       await worker.close();
+      index.close();
     },
   };
 }

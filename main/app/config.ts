@@ -6,11 +6,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { workerEntry, type WorkerEntry, type WorkerName } from './workerEntry';
 
 export interface AppConfig {
   mode: 'desktop' | 'headless';
-  /** The inference worker's script. */
-  workerEntry: { file: string; tsx: boolean };
+  /** The worker threads' scripts: inference, and index builds. */
+  workers: Record<WorkerName, WorkerEntry>;
   version: string;
   appRoot: string;
   bundledPacks: string;
@@ -59,7 +60,7 @@ export function resolveConfig(
   );
   return {
     mode,
-    workerEntry: workerEntry(appRoot),
+    workers: { runtime: workerEntry(appRoot, 'runtime'), index: workerEntry(appRoot, 'index') },
     version: appVersion(appRoot),
     appRoot,
     bundledPacks: path.resolve(
@@ -68,18 +69,4 @@ export function resolveConfig(
     libraryDir: path.join(home, 'library'),
     dataDir: home,
   };
-}
-
-/**
- * The built app runs out/main/runtimeWorker.js; code running from its TypeScript sources
- * (tests, tsx) runs the worker's source under tsx.
- */
-export function workerEntry(appRoot: string): AppConfig['workerEntry'] {
-  if (__filename.endsWith('.ts')) {
-    return {
-      file: path.join(appRoot, 'main', 'runtime', 'worker', 'host.ts'),
-      tsx: true,
-    };
-  }
-  return { file: path.join(appRoot, 'out', 'main', 'runtimeWorker.js'), tsx: false };
 }

@@ -8,7 +8,14 @@ import { limits } from './limits';
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 
-export const LabelSourceSchema = z.enum(['metadata', 'top-tokens', 'user', 'neuronpedia', 'none']);
+export const LabelSourceSchema = z.enum([
+  'metadata',
+  'top-tokens',
+  'top-examples',
+  'user',
+  'neuronpedia',
+  'none',
+]);
 
 const FeatureRef = { packId: IdSchema, saeId: IdSchema };
 
@@ -47,6 +54,8 @@ export const IndexStatusSchema = z.object({
 
 export const FeatureMapSchema = z.object({
   count: z.number().int(),
+  /** Uint32Array [count]: the feature index of each point (dead features may be left out). */
+  features: Base64,
   /** Float32Array [count × 3] little-endian, base64. */
   positions: Base64,
   /** Float32Array [count]: fraction of examples (tokens, images) on which the feature fires. */
@@ -82,8 +91,9 @@ export const FeatureCardSchema = z.object({
   density: z.number(),
   maxActivation: z.number(),
   meanActivation: z.number(),
-  /** Counts over equal-width bins from 0 to maxActivation. */
-  histogram: z.array(z.number()),
+  /** Counts per log-spaced bin: bin b covers [2^((b + low) / perOctave), 2^((b + 1 + low) / perOctave)). */
+  histogram: z.object({ counts: z.array(z.number()), low: z.number(), perOctave: z.number() }),
+  topTokens: z.array(z.string()),
   cluster: z.object({ id: z.number().int(), label: z.string() }).nullable(),
   topExamples: z.array(
     z.object({

@@ -4,16 +4,11 @@
  * request on a lane supersedes the one before it (a dial dragged fast keeps only the newest
  * run). A crashed worker fails the requests in flight and is restarted on the next request.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../../app/spawnWorker';
+import type { WorkerEntry } from '../../app/workerEntry';
 import { OrreryError } from '../../../preload/contract';
 import type { EngineOp, WorkerRequest, WorkerResponse } from './protocol';
-
-export interface WorkerEntry {
-  /** The worker's script: out/main/runtimeWorker.js when built, the .ts source under tsx. */
-  file: string;
-  /** Load the script through tsx's require hook (running from TypeScript sources). */
-  tsx: boolean;
-}
 
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -41,11 +36,7 @@ export class RuntimeWorker {
 
   private ensure(): Worker {
     if (this.worker) return this.worker;
-    const w = this.entry.tsx
-      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(this.entry.file)});`, {
-          eval: true,
-        })
-      : new Worker(this.entry.file);
+    const w = spawnWorker(this.entry);
     w.on('message', (m: WorkerResponse) => this.receive(m));
     w.on('error', (e) =>
       this.failAll(new OrreryError('unavailable', `the inference worker failed: ${e.message}`)),

@@ -1,0 +1,245 @@
+/**
+ * The feature index behind the galaxy and the feature cards. Each pack's index is a SQLite
+ * file in the user's data folder (a pack that ships an index has it copied there on first
+ * use, so renames and notes never touch the app folder). Builds run in a worker thread with
+ * their own connection; reads here are short queries on a WAL database, which never wait
+ * for a build.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { z } from 'zod';
+import {
+  OrreryError,
+  type FeatureCard,
+  type FeatureMapSchema,
+  type featureInputs,
+  type IndexStatusSchema,
+  type SearchHitSchema,
+} from '../../preload/contract';
+import type { JobContext } from '../api/jobs';
+import { spawnWorker } from '../app/spawnWorker';
+import type { WorkerEntry } from '../app/workerEntry';
+import type { Db } from '../db/connection';
+import type { BuildJob, BuildWorkerMessage } from '../index/buildWorker';
+import {
+  getExampleThumb,
+  getFeature,
+  listClusters,
+  listIndexedSaes,
+  loadPositions,
+  openIndex,
+  renameFeature,
+  searchFeatures,
+  setFeatureNotes,
+  type FeatureCard as StoredCard,
+} from '../index/index';
+import type { PackService } from '../packs/packService';
+
+type Status = z.output<typeof IndexStatusSchema>;
+type SearchHitOut = z.output<typeof SearchHitSchema>;
+type FeatureMap = z.output<typeof FeatureMapSchema>;
+
+const b64 = (a: ArrayBufferView): string =>
+  Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+
+export class IndexService {
+  private readonly connections = new Map<string, Db>();
+  private readonly building = new Set<string>();
+
+  constructor(
+    private readonly packs: PackService,
+    private readonly indexDir: string,
+    private readonly workerEntry: WorkerEntry,
+  ) {}
+
+  /** The pack's index file in the user's data folder, seeded from the pack's own index. */
+  private async fileFor(packId: string): Promise<{ file: string; packDir: string }> {
+    const { pack } = await this.packs.find(packId);
+    mkdirSync(this.indexDir, { recursive: true });
+    const file = path.join(this.indexDir, `${packId}.sqlite`);
+    if (!existsSync(file) && pack.manifest.index && pack.hasIndex) {
+      await copyFile(path.join(pack.dir, pack.manifest.index), file);
+    }
+    return { file, packDir: pack.dir };
+  }
+
+  private db(file: string): Db {
+    let db = this.connections.get(file);
+    if (!db) {
+      db = openIndex(file);
+      this.connections.set(file, db);
+    }
+    return db;
+  }
+
+  private async ready(packId: string, saeId: string): Promise<Db> {
+    const { file } = await this.fileFor(packId);
+    if (!existsSync(file))
+      throw new OrreryError('not_found', `pack ${packId} has no feature index yet: build it first`);
+    const db = this.db(file);
+    const sae = listIndexedSaes(db).find((s) => s.saeId === saeId);
+    if (!sae?.builtAt)
+      throw new OrreryError(
+        'not_found',
+        `the index of ${packId} has no finished build for SAE ${saeId}`,
+      );
+    return db;
+  }
+
+  async status(input: z.output<typeof featureInputs.status>): Promise<Status> {
+    const { file } = await this.fileFor(input.packId);
+    if (!existsSync(file)) return { built: false, features: 0, examples: 0, file };
+    const sae = listIndexedSaes(this.db(file)).find((s) => s.saeId === input.saeId);
+    return {
+      built: Boolean(sae?.builtAt),
+      features: sae?.dSae ?? 0,
+      examples: sae?.nExamples ?? 0,
+      file,
+    };
+  }
+
+  async build(input: z.output<typeof featureInputs.build>, job: JobContext): Promise<Status> {
+    const { file, packDir } = await this.fileFor(input.packId);
+    const key = `${file}#${input.saeId}`;
+    if (this.building.has(key))
+      throw new OrreryError(
+        'bad_input',
+        `the index of ${input.packId} / ${input.saeId} is already being built`,
+      );
+    this.building.add(key);
+    try {
+      const data: BuildJob = { file, packDir, saeId: input.saeId };
+      const worker = spawnWorker(this.workerEntry, data);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = (): void => worker.postMessage({ type: 'cancel' });
+        job.signal.addEventListener('abort', onAbort, { once: true });
+        worker.on('message', (m: BuildWorkerMessage) => {
+          if (m.type === 'progress') job.progress(m.stage, m.done, m.total);
+          else if (m.type === 'done') resolve();
+          else reject(new OrreryError(m.cancelled ? 'cancelled' : 'bad_pack', m.message));
+        });
+        worker.on('error', (e) =>
+          reject(new OrreryError('internal', `index build failed: ${e.message}`)),
+        );
+        worker.on('exit', (code) => {
+          job.signal.removeEventListener('abort', onAbort);
+          if (code !== 0)
+            reject(new OrreryError('internal', `index build stopped (exit code ${code})`));
+        });
+      }).finally(() => void worker.terminate());
+    } finally {
+      this.building.delete(key);
+    }
+    return this.status(input);
+  }
+
+  async map(input: z.output<typeof featureInputs.map>): Promise<FeatureMap> {
+    const db = await this.ready(input.packId, input.saeId);
+    const p = loadPositions(db, input.saeId);
+    if (!p) throw new OrreryError('not_found', `the index has no map for SAE ${input.saeId}`);
+    const cluster = Int32Array.from(p.cluster, (c) => (c === 0xffffffff ? -1 : c));
+    return {
+      count: p.count,
+      features: b64(p.idx),
+      positions: b64(p.xyz),
+      density: b64(p.density),
+      cluster: b64(cluster),
+      clusters: listClusters(db, input.saeId).map((c) => ({
+        id: c.id,
+        label: c.label,
+        size: c.size,
+        x: c.centroid[0],
+        y: c.centroid[1],
+        z: c.centroid[2],
+      })),
+    };
+  }
+
+  async search(input: z.output<typeof featureInputs.search>): Promise<{ hits: SearchHitOut[] }> {
+    const db = await this.ready(input.packId, input.saeId);
+    const hits = searchFeatures(db, {
+      saeId: input.saeId,
+      text: input.query,
+      limit: input.limit,
+      densityMin: input.minDensity,
+      densityMax: input.maxDensity,
+      cluster: input.cluster,
+      labelSources:
+        input.labelSource && input.labelSource !== 'none' ? [input.labelSource] : undefined,
+      hasLabel: input.labelSource === 'none' ? false : undefined,
+    });
+    return {
+      hits: hits.map((h) => ({
+        feature: h.idx,
+        label: h.label ?? `feature ${h.idx}`,
+        labelSource: h.labelSource ?? ('none' as const),
+        density: h.density,
+        cluster: h.cluster ?? -1,
+        score: h.score ?? 0,
+      })),
+    };
+  }
+
+  private card(db: Db, c: StoredCard): FeatureCard {
+    return {
+      feature: c.idx,
+      label: c.label ?? `feature ${c.idx}`,
+      labelSource: c.labelSource ?? 'none',
+      notes: c.notes ?? '',
+      density: c.density,
+      maxActivation: c.maxAct,
+      meanActivation: c.meanAct,
+      histogram: c.histogram,
+      topTokens: c.topTokens,
+      cluster: c.cluster,
+      topExamples: c.topExamples.map((e) => {
+        const w = (e.window ?? {}) as { tokens?: string[]; acts?: number[] };
+        const thumb = Array.isArray(w.tokens) ? null : getExampleThumb(db, e.exampleId);
+        return {
+          activation: e.activation,
+          name: e.name,
+          ...(Array.isArray(w.tokens) ? { tokens: w.tokens, activations: w.acts ?? [] } : {}),
+          ...(thumb ? { thumbnailPng: thumb.toString('base64') } : {}),
+        };
+      }),
+      logitLens: c.logitLens
+        ? {
+            top: c.logitLens.top.map((t) => ({ token: t.token, value: t.logit })),
+            bottom: c.logitLens.bottom.map((t) => ({ token: t.token, value: t.logit })),
+          }
+        : null,
+      nearest: c.nearest.map((n) => ({
+        feature: n.idx,
+        label: n.label ?? `feature ${n.idx}`,
+        cosine: n.cosine,
+      })),
+      associations: c.associations.map((a) => ({ key: a.key, value: a.value, auc: a.auc })),
+    };
+  }
+
+  async feature(input: z.output<typeof featureInputs.feature>): Promise<FeatureCard> {
+    const db = await this.ready(input.packId, input.saeId);
+    const c = getFeature(db, input.saeId, input.feature);
+    if (!c)
+      throw new OrreryError('not_found', `SAE ${input.saeId} has no feature ${input.feature}`);
+    return this.card(db, c);
+  }
+
+  async rename(input: z.output<typeof featureInputs.rename>): Promise<FeatureCard> {
+    const db = await this.ready(input.packId, input.saeId);
+    if (!getFeature(db, input.saeId, input.feature)) {
+      throw new OrreryError('not_found', `SAE ${input.saeId} has no feature ${input.feature}`);
+    }
+    if (input.label !== undefined)
+      renameFeature(db, input.saeId, input.feature, input.label.trim() || null);
+    if (input.notes !== undefined)
+      setFeatureNotes(db, input.saeId, input.feature, input.notes || null);
+    return this.feature(input);
+  }
+
+  close(): void {
+    for (const db of this.connections.values()) db.close();
+    this.connections.clear();
+  }
+}

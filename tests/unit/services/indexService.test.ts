@@ -1,0 +1,96 @@
+/**
+ * The feature index through the API: a build in its own worker thread with progress, then
+ * the map as typed arrays, search, a feature card, and a rename that sticks.
+ */
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeApp, type OrreryApp } from '../../../main/app/compose';
+import { resolveConfig } from '../../../main/app/config';
+import type { CallOutput, Progress } from '../../../preload/contract';
+import { cleanupTmp, fixturePacks, repoRoot, tmpDir } from '../../support/tmp';
+
+let app: OrreryApp;
+const ref = { packId: 'orrery-text-tiny', saeId: 'res1-64' };
+
+beforeAll(() => {
+  const models = tmpDir();
+  cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), { recursive: true });
+  app = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models }));
+});
+
+afterAll(async () => {
+  await app.dispose();
+  cleanupTmp();
+});
+
+async function call<T>(
+  name: Parameters<OrreryApp['dispatcher']['dispatch']>[0],
+  input: unknown,
+): Promise<T> {
+  const r = await app.dispatcher.dispatch(name, input);
+  if (!r.ok) throw new Error(`${String(name)}: ${r.error.code} ${r.error.message}`);
+  return r.value as T;
+}
+
+describe('feature index through the API', () => {
+  it('says an unbuilt index is not built, and refuses to read it', async () => {
+    expect(await call('index.status', ref)).toMatchObject({ built: false });
+    const r = await app.dispatcher.dispatch('index.map', ref);
+    expect(r).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('builds in a worker with progress, then serves map, search, card and rename', async () => {
+    const progress: Progress[] = [];
+    app.events.subscribe((m) => {
+      if (m.event === 'job.progress') progress.push(m.payload);
+    });
+    const status = await call<CallOutput<'index.status'>>('index.build', {
+      ...ref,
+      jobId: 'build-1',
+    });
+    expect(status).toMatchObject({ built: true, features: 64 });
+    expect(progress.length).toBeGreaterThan(0);
+    expect(new Set(progress.map((p) => p.jobId))).toEqual(new Set(['build-1']));
+
+    const map = await call<CallOutput<'index.map'>>('index.map', ref);
+    const xyz = new Float32Array(Uint8Array.from(Buffer.from(map.positions, 'base64')).buffer);
+    const features = new Uint32Array(Uint8Array.from(Buffer.from(map.features, 'base64')).buffer);
+    expect(xyz.length).toBe(map.count * 3);
+    expect(features.length).toBe(map.count);
+    expect(xyz.every(Number.isFinite)).toBe(true);
+
+    const first = features[0] ?? 0;
+    const card = await call<CallOutput<'index.feature'>>('index.feature', {
+      ...ref,
+      feature: first,
+    });
+    expect(card.feature).toBe(first);
+    expect(card.maxActivation).toBeGreaterThan(0);
+
+    const renamed = await call<CallOutput<'index.rename'>>('index.rename', {
+      ...ref,
+      feature: first,
+      label: 'Zebra crossing',
+      notes: 'mine',
+    });
+    expect(renamed).toMatchObject({ label: 'Zebra crossing', labelSource: 'user', notes: 'mine' });
+    const hits = await call<CallOutput<'index.search'>>('index.search', { ...ref, query: 'zebr' });
+    expect(hits.hits[0]).toMatchObject({ feature: first, label: 'Zebra crossing' });
+  });
+
+  it('cancels a build by job id', async () => {
+    const models = tmpDir();
+    cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), {
+      recursive: true,
+    });
+    const other = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models }));
+    other.events.subscribe((m) => {
+      if (m.event === 'job.progress')
+        void other.dispatcher.dispatch('jobs.cancel', { jobId: 'build-2' });
+    });
+    const r = await other.dispatcher.dispatch('index.build', { ...ref, jobId: 'build-2' });
+    expect(r).toMatchObject({ ok: false, error: { code: 'cancelled' } });
+    await other.dispose();
+  });
+});
