@@ -66,27 +66,61 @@ export interface Candidates {
  * The tokens sampling may choose from, with their probabilities: softmax(logits / T),
  * truncated to the top k, then to the smallest prefix whose mass reaches top p (the token
  * that crosses p is kept), renormalised. temperature must be > 0.
+ *
+ * Only the likely tokens are sorted: those with weight ≥ a threshold, halved until they
+ * hold the k tokens or the mass p asked for. Every excluded token is less likely than every
+ * included one, so the result is exactly that of sorting the whole vocabulary.
  */
 export function candidates(logits: ArrayLike<number>, params: SamplingParams): Candidates {
   const { temperature, topK, topP } = params;
   if (!(temperature > 0)) throw new RangeError(`temperature ${temperature} is not > 0`);
   if (!(topP > 0 && topP <= 1)) throw new RangeError(`topP ${topP} is not in (0, 1]`);
+  const { weights, total, count } = softmaxWeights(logits, temperature);
   const n = logits.length;
-  const order: number[] = [];
-  for (let i = 0; i < n; i++) if (!Number.isNaN(logits[i])) order.push(i);
-  if (order.length === 0) throw new RangeError('no finite logits to sample from');
-  order.sort((a, b) => (logits[b] ?? 0) - (logits[a] ?? 0) || a - b);
-  const k = topK > 0 ? Math.min(topK, order.length) : order.length;
-  const ids = order.slice(0, k);
-  const max = logits[ids[0] ?? 0] ?? 0;
-  const weights = ids.map((i) => Math.exp(((logits[i] ?? 0) - max) / temperature));
-  let total = 0;
-  for (const w of weights) total += w;
-  let keep = weights.length;
+  const k = topK > 0 ? Math.min(topK, count) : count;
+  let ids: number[] = [];
+  const all = (): number[] => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) if (!Number.isNaN(logits[i])) out.push(i);
+    return out;
+  };
+  if (topK <= 0 && topP >= 1) {
+    ids = all();
+  } else {
+    // The margin keeps float rounding from letting the set end just short of mass p.
+    const needMass = topP * total * (1 + 1e-9);
+    // Halving the threshold keeps the set within a factor 2 (in weight) of the smallest one.
+    for (let threshold = 0.5; ; threshold *= 0.5) {
+      if (threshold < 1e-30) {
+        ids = all();
+        break;
+      }
+      ids = [];
+      let mass = 0;
+      for (let i = 0; i < n; i++) {
+        const w = weights[i] ?? 0;
+        if (w >= threshold) {
+          ids.push(i);
+          mass += w;
+        }
+      }
+      // top-k first: the set must hold the k most likely; top-p alone: the mass p.
+      if (topK > 0 ? ids.length >= k : mass >= needMass) break;
+    }
+  }
+  ids.sort((a, b) => (weights[b] ?? 0) - (weights[a] ?? 0) || a - b);
+  ids = ids.slice(0, k);
+  // top-p reads the mass of the top k (the whole vocabulary when there is no top-k).
+  let kTotal = total;
+  if (topK > 0) {
+    kTotal = 0;
+    for (const i of ids) kTotal += weights[i] ?? 0;
+  }
+  let keep = ids.length;
   if (topP < 1) {
     let mass = 0;
-    for (let s = 0; s < weights.length; s++) {
-      mass += (weights[s] ?? 0) / total;
+    for (let s = 0; s < ids.length; s++) {
+      mass += (weights[ids[s] ?? 0] ?? 0) / kTotal;
       if (mass >= topP) {
         keep = s + 1;
         break;
@@ -94,15 +128,56 @@ export function candidates(logits: ArrayLike<number>, params: SamplingParams): C
     }
   }
   const keptIds = ids.slice(0, keep);
-  const kept = weights.slice(0, keep);
   let keptTotal = 0;
-  for (const w of kept) keptTotal += w;
-  return { ids: keptIds, probs: kept.map((w) => w / keptTotal) };
+  for (const i of keptIds) keptTotal += weights[i] ?? 0;
+  return { ids: keptIds, probs: keptIds.map((i) => (weights[i] ?? 0) / keptTotal) };
+}
+
+/** exp((logit − max) / T) per token (0 for NaN), their sum, and how many are not NaN. */
+function softmaxWeights(
+  logits: ArrayLike<number>,
+  temperature: number,
+): { weights: Float64Array; total: number; count: number } {
+  const n = logits.length;
+  let max = -Infinity;
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const v = logits[i] ?? Number.NaN;
+    if (Number.isNaN(v)) continue;
+    count++;
+    if (v > max) max = v;
+  }
+  if (count === 0) throw new RangeError('no finite logits to sample from');
+  const weights = new Float64Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const v = logits[i] ?? Number.NaN;
+    if (Number.isNaN(v)) continue;
+    const w = max === -Infinity ? 1 : Math.exp((v - max) / temperature);
+    weights[i] = w;
+    total += w;
+  }
+  return { weights, total, count };
 }
 
 /** One token from a row of logits: argmax when temperature is 0, else a draw from rng. */
 export function sampleToken(logits: ArrayLike<number>, params: SamplingParams, rng: Prng): number {
   if (params.temperature === 0) return argmax(logits);
+  if (params.topK <= 0 && params.topP >= 1) {
+    // No truncation: draw over the whole vocabulary in id order, no sorting needed.
+    const { weights, total } = softmaxWeights(logits, params.temperature);
+    const target = rng.next() * total;
+    let acc = 0;
+    let last = -1;
+    for (let i = 0; i < weights.length; i++) {
+      const w = weights[i] ?? 0;
+      if (w === 0) continue;
+      acc += w;
+      last = i;
+      if (target < acc) return i;
+    }
+    return last;
+  }
   const { ids, probs } = candidates(logits, params);
   const u = rng.next();
   let acc = 0;

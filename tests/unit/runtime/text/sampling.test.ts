@@ -142,3 +142,45 @@ describe('sampleToken', () => {
     expect(run(5)).not.toEqual(run(6));
   });
 });
+
+describe('candidates over a large vocabulary', () => {
+  /** The definition: sort the whole vocabulary, cut to k, then to mass p. */
+  function reference(logits: Float32Array, p: SamplingParams): number[] {
+    const order = Array.from(logits, (_, i) => i).sort(
+      (a, b) => (logits[b] ?? 0) - (logits[a] ?? 0) || a - b,
+    );
+    const top = order.slice(0, p.topK > 0 ? p.topK : order.length);
+    const w = top.map((i) =>
+      Math.exp(((logits[i] ?? 0) - (logits[top[0] ?? 0] ?? 0)) / p.temperature),
+    );
+    const total = w.reduce((a, b) => a + b, 0);
+    let mass = 0;
+    for (let s = 0; s < top.length; s++) {
+      mass += (w[s] ?? 0) / total;
+      if (mass >= p.topP) return top.slice(0, s + 1);
+    }
+    return top;
+  }
+
+  it('gives exactly the ids of a full sort', () => {
+    const rng = new Prng(9);
+    for (let trial = 0; trial < 20; trial++) {
+      const V = 4096;
+      const spread = 1 + rng.next() * 12;
+      const logits = Float32Array.from({ length: V }, () => (rng.next() - 0.5) * spread);
+      for (const p of [
+        { temperature: 0.7, topK: 0, topP: 0.9 },
+        { temperature: 1.5, topK: 0, topP: 0.999 },
+        { temperature: 1, topK: 50, topP: 1 },
+        { temperature: 0.3, topK: 3000, topP: 0.5 },
+      ]) {
+        expect(candidates(logits, p).ids).toEqual(reference(logits, p));
+      }
+    }
+  });
+
+  it('samples without truncation from the softmax, whatever the order', () => {
+    const f = frequencies(logitsOf([0.1, 0.6, 0.3]), { temperature: 1, topK: 0, topP: 1 }, 30_000);
+    [0.1, 0.6, 0.3].forEach((p, i) => expect(Math.abs((f[i] ?? 0) - p)).toBeLessThan(0.01));
+  });
+});
