@@ -1,0 +1,20 @@
+/**
+ * `npm run orrery -- <area> …`: Orrery's command line, usable without the app.
+ *   npm run orrery -- index build models/text-fortunes [--sae id] [--out file]
+ *   npm run orrery -- index search <index file> <words…>
+ */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+const areas: Record<string, string> = {
+  index: path.join(__dirname, '..', 'index', 'cli.ts'),
+};
+
+const [area, ...rest] = process.argv.slice(2);
+const script = area ? areas[area] : undefined;
+if (!script) {
+  console.error(`usage: npm run orrery -- <${Object.keys(areas).join('|')}> …`);
+  process.exit(2);
+}
+const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...rest], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
