@@ -78,9 +78,8 @@ export interface GenerateMode {
 /** The dials of one SAE for one row, as main/sae takes them. */
 interface SaeDials {
   sae: Sae;
+  /** Off rest, at least one of them pin or scale: steering needs hook_resid. */
   dials: Dial[];
-  /** Has a pin or scale dial off rest: needs hook_resid. */
-  coded: boolean;
 }
 
 /** What steers one row: a delta that is the same at every position, plus h-dependent parts. */
@@ -427,7 +426,7 @@ export class TextEngine implements TextEngineApi {
       const live = g.dials.filter((x) => !isAtRest(x));
       if (live.length === 0) continue;
       if (live.some((x) => x.method !== 'add')) {
-        coded.push({ sae: g.sae, dials: live, coded: true });
+        coded.push({ sae: g.sae, dials: live });
       } else {
         // add only: the delta does not depend on h; one row of zeros gives it.
         const { delta } = steer(g.sae, new Float32Array(d), 1, live);

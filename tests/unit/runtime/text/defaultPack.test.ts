@@ -10,7 +10,8 @@ import { OnnxSession, type TensorLike } from '../../../../main/runtime/onnx';
 import { TextEngine } from '../../../../main/runtime/text/textEngine';
 import { readTextPack, repoRoot } from './helpers';
 
-const packDir = join(repoRoot, 'models/text-fortunes');
+// ORRERY_TEXT_PACK points the same checks at another text pack folder.
+const packDir = process.env.ORRERY_TEXT_PACK ?? join(repoRoot, 'models/text-fortunes');
 const present = existsSync(join(packDir, 'manifest.json'));
 
 interface RefTensor {
