@@ -140,26 +140,31 @@ export class GlyphEngine implements GlyphEngineApi {
   /** The encoder's input for a source: [1, len(encoder_chars), size, size], ink = 1. */
   async sourceGlyphs(source: GlyphSpecimenInput['source']): Promise<Float32Array> {
     const S = this.size;
-    if ('example' in source) {
-      if (source.example >= this.examples.length) {
-        throw new OrreryError(
-          'not_found',
-          `example face ${source.example} is not in this pack (0…${this.examples.length - 1})`,
-        );
-      }
-      const sheet = await this.faceSheet();
-      const out = new Float32Array(this.encoderChars.length * S * S);
-      this.encoderChars.forEach((ch, k) => {
-        const col = this.charset.indexOf(ch);
-        const tile = sheet.tileRgba(source.example * sheet.columns + col);
-        // the sheet stores paper = 255, ink = 0
-        for (let p = 0; p < S * S; p++) out[k * S * S + p] = 1 - (tile.data[p * 4] ?? 255) / 255;
-      });
-      return this.toModelInk(out);
-    }
+    if ('example' in source) return this.exampleGlyphs(source.example, this.encoderChars);
     const what = source.name ? `"${source.name}"` : 'the font';
     const face = FontFace.parse(fromBase64(source.fontBase64, what), what);
     return this.toModelInk(face.renderAll(this.encoderChars.join(''), S, what));
+  }
+
+  /** An example face's glyphs from the faces sheet: [chars.length, S, S], model ink. */
+  async exampleGlyphs(example: number, chars: readonly string[]): Promise<Float32Array> {
+    const S = this.size;
+    if (example >= this.examples.length) {
+      throw new OrreryError(
+        'not_found',
+        `example face ${example} is not in this pack (0…${this.examples.length - 1})`,
+      );
+    }
+    const sheet = await this.faceSheet();
+    const out = new Float32Array(chars.length * S * S);
+    chars.forEach((ch, k) => {
+      const col = this.charset.indexOf(ch);
+      if (col < 0) throw new OrreryError('bad_input', `"${ch}" is not in the charset`);
+      const tile = sheet.tileRgba(example * sheet.columns + col);
+      // the sheet stores paper = 255, ink = 0
+      for (let p = 0; p < S * S; p++) out[k * S * S + p] = 1 - (tile.data[p * 4] ?? 255) / 255;
+    });
+    return this.toModelInk(out);
   }
 
   /** glyphs [n, len(encoder_chars), S, S] → style [n, style_dim]. */
