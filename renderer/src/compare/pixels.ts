@@ -39,12 +39,8 @@ export function distance(a: Pixels, b: Pixels): Distance {
     sum += Math.abs((a.data[i + 1] ?? 0) - (b.data[i + 1] ?? 0));
     sum += Math.abs((a.data[i + 2] ?? 0) - (b.data[i + 2] ?? 0));
   }
-  const heatmap = new Uint8ClampedArray(a.data.length);
-  const changed = pixelmatch(a.data, b.data, heatmap, a.width, a.height, {
-    threshold: 0.05,
-    diffMask: false,
-    alpha: 0.2,
-  });
+  const changed = pixelmatch(a.data, b.data, undefined, a.width, a.height, { threshold: 0.05 });
+  const heatmap = differenceHeatmap(a, b);
   const s = ssim(
     { data: a.data, width: a.width, height: a.height },
     { data: b.data, width: b.width, height: b.height },
@@ -55,4 +51,36 @@ export function distance(a: Pixels, b: Pixels): Distance {
     ssim: s.mssim,
     heatmap,
   };
+}
+
+/**
+ * Where two images differ: the largest channel difference per pixel, scaled to the largest
+ * in the image, in warm colours over a dimmed grey copy of the first image.
+ */
+export function differenceHeatmap(a: Pixels, b: Pixels): Uint8ClampedArray {
+  const n = a.width * a.height;
+  const diff = new Float32Array(n);
+  let max = 0;
+  for (let p = 0; p < n; p++) {
+    const i = p * 4;
+    const d = Math.max(
+      Math.abs((a.data[i] ?? 0) - (b.data[i] ?? 0)),
+      Math.abs((a.data[i + 1] ?? 0) - (b.data[i + 1] ?? 0)),
+      Math.abs((a.data[i + 2] ?? 0) - (b.data[i + 2] ?? 0)),
+    );
+    diff[p] = d;
+    if (d > max) max = d;
+  }
+  const out = new Uint8ClampedArray(n * 4);
+  for (let p = 0; p < n; p++) {
+    const i = p * 4;
+    const grey =
+      0.25 * (0.3 * (a.data[i] ?? 0) + 0.59 * (a.data[i + 1] ?? 0) + 0.11 * (a.data[i + 2] ?? 0));
+    const t = max > 0 ? (diff[p] ?? 0) / max : 0;
+    out[i] = grey + t * (255 - grey);
+    out[i + 1] = grey + t * t * (200 - grey);
+    out[i + 2] = grey * (1 - t) + t * 40;
+    out[i + 3] = 255;
+  }
+  return out;
 }

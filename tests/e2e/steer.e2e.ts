@@ -1,0 +1,109 @@
+/**
+ * Steering in a real browser against the real headless server and real ONNX sessions on the
+ * fixture packs: turn a dial with mouse drags, and the after-output changes while the
+ * before-output stays the unsteered run.
+ */
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artefacts, launchChromium } from '../support/browser';
+import { startHeadless, type ServerHandle } from '../support/headless';
+import { cleanupTmp, fixturePacks, tmpDir } from '../support/tmp';
+
+let server: ServerHandle;
+let browser: BrowserContext;
+let page: Page;
+
+beforeAll(async () => {
+  const models = tmpDir();
+  for (const p of ['text-tiny', 'emoji-tiny'])
+    cpSync(path.join(fixturePacks, p), path.join(models, p), { recursive: true });
+  server = await startHeadless(['--home', tmpDir(), '--models', models]);
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-orrery-ready="true"]');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  cleanupTmp();
+});
+
+async function runs(): Promise<number> {
+  return Number(await page.getAttribute('.compare.studio', 'data-runs'));
+}
+
+async function settled(): Promise<void> {
+  await expect
+    .poll(async () => page.getAttribute('.compare.studio', 'data-running'), { timeout: 60_000 })
+    .toBe('false');
+}
+
+async function addDialAndDrag(feature: number, dx: number): Promise<void> {
+  await page.fill('input[aria-label="Feature number"]', String(feature));
+  await page.getByRole('button', { name: 'Add dial' }).click();
+  const knob = page.locator(`[data-testid="dial-${feature}"] .knob`);
+  const box = await knob.boundingBox();
+  if (!box) throw new Error('no knob');
+  const before = await runs();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++)
+    await page.mouse.move(box.x + box.width / 2 + (dx * i) / 8, box.y + box.height / 2, {
+      steps: 2,
+    });
+  await page.mouse.up();
+  await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(before);
+  await settled();
+}
+
+describe('steering (headless, chromium)', () => {
+  it('text: a dragged dial changes after, before stays the unsteered run', async () => {
+    await page.selectOption('#pack-picker', 'orrery-text-tiny');
+    await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(0);
+    await settled();
+    await page.getByRole('button', { name: 'Side by side' }).click();
+    const plainBefore = await page.textContent('[data-testid="text-before"]');
+    const plainAfter = await page.textContent('[data-testid="text-after"]');
+    expect(plainAfter).toBe(plainBefore);
+
+    await addDialAndDrag(5, 160);
+    const value = Number(await page.inputValue('input[aria-label="Value of feature 5"]'));
+    expect(value).toBeGreaterThan(1);
+    await expect
+      .poll(() => page.textContent('[data-testid="text-after"]'), { timeout: 60_000 })
+      .not.toBe(plainAfter);
+    expect(await page.textContent('[data-testid="text-before"]')).toBe(plainBefore);
+    await page.getByRole('button', { name: 'Inline diff' }).click();
+    expect(await page.textContent('[data-testid="changed-words"]')).toMatch(
+      /\d+ words added, \d+ removed/,
+    );
+    expect(await page.locator('.diff-add, .diff-del').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(artefacts, 'steer-text.png') });
+
+    // Double-click resets the dial to rest: after is the unsteered run again.
+    await page.locator('[data-testid="dial-5"] .knob').dblclick();
+    await expect
+      .poll(() => page.textContent('[data-testid="changed-words"]'), { timeout: 60_000 })
+      .toBe('no words changed');
+  });
+
+  it('image: a dragged dial changes the decoded image, with pixel and SSIM distance', async () => {
+    await page.selectOption('#pack-picker', 'orrery-emoji-tiny');
+    await page.waitForSelector('[data-testid="image-before"]', { timeout: 60_000 });
+    await settled();
+    expect(await page.textContent('[data-testid="image-distance"]')).toContain('changed 0.0%');
+    const beforeSrc = await page.getAttribute('[data-testid="image-before"]', 'src');
+    await addDialAndDrag(3, 200);
+    await expect
+      .poll(() => page.textContent('[data-testid="image-distance"]'), { timeout: 60_000 })
+      .not.toContain('pixel Δ 0.00');
+    expect(await page.getAttribute('[data-testid="image-before"]', 'src')).toBe(beforeSrc);
+    expect(await page.getAttribute('[data-testid="image-after"]', 'src')).not.toBe(beforeSrc);
+    await page.getByRole('button', { name: 'Difference' }).click();
+    await page.screenshot({ path: path.join(artefacts, 'steer-image.png') });
+  });
+});
