@@ -113,7 +113,6 @@ interface RowState {
   ids: number[];
   pieces: string[];
   stream: ReturnType<TextTokenizer['stream']>;
-  done: boolean;
 }
 
 export class TextEngine implements TextEngineApi {
@@ -261,7 +260,6 @@ export class TextEngine implements TextEngineApi {
       ids: [],
       pieces: [],
       stream: this.tokenizer.stream(),
-      done: false,
     });
 
     let before: RowState;
@@ -494,17 +492,13 @@ export class TextEngine implements TextEngineApi {
       live.forEach((r, b) => {
         const o = (b * seq + seq - 1) * V;
         const token = sampleToken(step.logits.subarray(o, o + V), params, r.rng);
-        if (token === eos) {
-          r.done = true;
-          return;
-        }
+        if (token === eos) return; // done; EOS is not part of the text
         const index = r.ids.length;
         r.ids.push(token);
         const text = r.stream.push(token);
         r.pieces.push(text);
         for (const as of streamAs ?? [r.row]) ctx.token?.(as, index, token, text);
-        if (r.ids.length >= limit) r.done = true;
-        else keep.push(b);
+        if (r.ids.length < limit) keep.push(b);
       });
       if (keep.length === 0) return;
       if (keep.length < live.length) {

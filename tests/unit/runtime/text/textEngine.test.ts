@@ -197,6 +197,31 @@ describe('TextEngine on the text-tiny fixture', () => {
     }
   });
 
+  it('a row that reaches EOS leaves the batch; the other goes on unchanged', async () => {
+    const dials = [{ saeId: SAE, feature: 3, method: 'add', value: 2 }];
+    const sampling = { maxTokens: 30, temperature: 1.3 };
+    // Seeds where one row stops at EOS well before the other (found by search on the fixture;
+    // the assertions below hold for any seed, the length check makes sure the path is taken).
+    let unequal = 0;
+    for (const seed of [5, 13, 18, 22]) {
+      const inp = input('And God said', dials, { ...sampling, seed });
+      const batched = await engine.generateWith(inp, ctxOf(), {});
+      const separate = await engine.generateWith(inp, ctxOf(), { batched: false });
+      const plain = await engine.generate(
+        input('And God said', [], { ...sampling, seed }),
+        ctxOf(),
+      );
+      expect(separate.after.tokenIds).toEqual(batched.after.tokenIds);
+      expect(batched.before.tokenIds).toEqual(plain.before.tokenIds);
+      for (const row of [batched.before, batched.after]) {
+        expect(row.tokenIds).not.toContain(2);
+        expect(row.tokenIds.length).toBeLessThanOrEqual(30);
+      }
+      if (batched.before.tokenIds.length !== batched.after.tokenIds.length) unequal++;
+    }
+    expect(unequal).toBeGreaterThan(0);
+  });
+
   it('an empty prompt starts from BOS', async () => {
     const out = await engine.generate(input('', [], { maxTokens: 5 }), ctxOf());
     expect(out.promptTokens).toEqual(['<|bos|>']);
