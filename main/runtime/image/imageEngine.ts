@@ -4,8 +4,9 @@
  * latent_dim) and on the decoder's spatial map (H·W rows of C, one per position).
  *
  * steer: image → mu. Before = tail(head(mu)). After: latent dials steer mu → z', then
- * head(z'), then spatial dials steer each position's C-vector (only where the mask is on),
- * then tail. Both tails run as one batch of 2. With no dial off rest, after is before.
+ * head(z'), then spatial dials steer each position's C-vector (only where the mask is
+ * non-zero, and a fractional mask value, e.g. a soft brush edge, scales that position's
+ * change), then tail. Both tails run as one batch of 2. With no dial off rest, after is before.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -287,7 +288,15 @@ export class ImageEngine implements ImageEngineApi {
         const r = steerGroup(grp, rows, hw);
         if (!r.changed) continue;
         if (steered === rows) steered = rows.slice();
-        for (let i = 0; i < steered.length; i++) steered[i] = (steered[i] ?? 0) + (r.delta[i] ?? 0);
+        // a soft mask (a brush edge) weights the change of each position by its value
+        for (let p = 0; p < hw; p++) {
+          const w = mask ? (mask[p] ?? 0) : 1;
+          if (w === 0) continue;
+          for (let c = 0; c < C; c++) {
+            const i = p * C + c;
+            steered[i] = (steered[i] ?? 0) + w * (r.delta[i] ?? 0);
+          }
+        }
         changed = true;
       }
       if (steered !== rows) {

@@ -225,6 +225,18 @@ describe('ImageEngine on the emoji fixture', () => {
         expect(d).toBeCloseTo(mask[p] ? 8 * (dir[c] ?? 0) : 0, 4);
       }
     }
+    // a soft mask scales each position's change by its value
+    const soft = mask.map((v, p) => (v ? 0.25 + 0.5 * (p % 2) : 0));
+    const rs = await engine.steerTensors(
+      steerInput({ source: { example: 2 }, dials: [dial], mask: soft }),
+      ctx,
+    );
+    for (let c = 0; c < C; c++) {
+      for (let p = 0; p < H * W; p++) {
+        const d = (rs.spatialAfter[c * H * W + p] ?? 0) - (rs.spatialBefore[c * H * W + p] ?? 0);
+        expect(d).toBeCloseTo((soft[p] ?? 0) * 8 * (dir[c] ?? 0), 4);
+      }
+    }
     // in the image: the change sits in the top-left quarter, plus one map cell of the tail's reach
     const S = engine.geometry.size;
     const cell = S / H;
