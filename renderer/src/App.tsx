@@ -4,6 +4,7 @@ import { CompareStrip } from './components/CompareStrip';
 import { GalaxyArea } from './components/GalaxyArea';
 import { HealthPanel } from './components/HealthPanel';
 import { ImportDialog } from './components/ImportDialog';
+import { FeatureCardPanel } from './card/FeatureCardPanel';
 import { SidePanel } from './components/SidePanel';
 import { TopBar } from './components/TopBar';
 import { DialsPanel } from './steer/DialsPanel';
@@ -63,6 +64,18 @@ export function App() {
       />
       <GalaxyArea list={list} pack={pack} onImport={() => setImporting(true)} />
       <SidePanel
+        card={
+          <FeatureCardPanel
+            onTurn={(d) =>
+              dialStore.add({
+                saeId: d.saeId,
+                feature: d.feature,
+                label: d.label,
+                maxActivation: d.maxActivation,
+              })
+            }
+          />
+        }
         health={<HealthPanel result={health.result} onRefresh={health.reload} />}
         dials={<DialsPanel info={runtime.info} />}
       />

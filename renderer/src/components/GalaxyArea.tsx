@@ -1,4 +1,6 @@
+import type { ReactNode } from 'react';
 import type { PackList, PackSummary } from '../../../preload/contract';
+import { GalaxyPane } from '../galaxy/GalaxyPane';
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -36,7 +38,15 @@ function Problems({ list }: { list: PackList }) {
   );
 }
 
-function PackWithoutMap({ pack, list }: { pack: PackSummary; list: PackList }) {
+function PackWithoutMap({
+  pack,
+  list,
+  note,
+}: {
+  pack: PackSummary;
+  list: PackList;
+  note: ReactNode;
+}) {
   return (
     <div className="empty" data-testid="pack-without-map">
       <h2>{pack.name}</h2>
@@ -63,6 +73,7 @@ function PackWithoutMap({ pack, list }: { pack: PackSummary; list: PackList }) {
         </dl>
         <p className="empty-note">{pack.source}</p>
       </div>
+      {note}
       {list.problems.length > 0 && <Problems list={list} />}
     </div>
   );
@@ -84,7 +95,11 @@ export function GalaxyArea({
       ) : pack === null ? (
         <NoPacks list={list} onImport={onImport} />
       ) : (
-        <PackWithoutMap pack={pack} list={list} />
+        <GalaxyPane
+          key={pack.id}
+          pack={pack}
+          fallback={(note) => <PackWithoutMap pack={pack} list={list} note={note} />}
+        />
       )}
     </main>
   );

@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef } from 'react';
 import type { PackSummary } from '../../../preload/contract';
+import { SearchBox } from '../galaxy/SearchBox';
 import { OrbitMark } from './OrbitMark';
 
 interface Props {
@@ -12,7 +13,6 @@ interface Props {
 
 export function TopBar({ packs, selectedId, onSelect, onImport, searchHint }: Props) {
   const searchRef = useRef<HTMLInputElement>(null);
-  const [query, setQuery] = useState('');
   useEffect(() => {
     const onKey = (e: KeyboardEvent): void => {
       const target = e.target as HTMLElement | null;
@@ -48,28 +48,7 @@ export function TopBar({ packs, selectedId, onSelect, onImport, searchHint }: Pr
           </option>
         ))}
       </select>
-      <div className="search">
-        <input
-          ref={searchRef}
-          type="search"
-          aria-label="Search features"
-          placeholder="Search features   ( / )"
-          value={query}
-          maxLength={512}
-          onChange={(e) => setQuery(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') {
-              setQuery('');
-              e.currentTarget.blur();
-            }
-          }}
-        />
-        {query.trim() !== '' && (
-          <div className="hint" role="status">
-            {searchHint}
-          </div>
-        )}
-      </div>
+      <SearchBox inputRef={searchRef} hint={searchHint} />
       <div className="spacer" />
       <button type="button" onClick={onImport}>
         Import pack…

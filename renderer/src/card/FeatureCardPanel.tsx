@@ -1,0 +1,170 @@
+/**
+ * The feature card for the hovered star, or else the chosen one: label and its source,
+ * stats, histogram, top examples, logit lens, nearest features (click: select and fly),
+ * rename and notes, and "Turn it" (adds the feature to the dial list in the store).
+ */
+import type { FeatureCard } from '../../../preload/contract';
+import { galaxyStore, type DialEntry } from '../galaxy/store';
+import { useFeatureCard } from '../galaxy/useFeatureCard';
+import { useGalaxy } from '../galaxy/useGalaxy';
+import { Histogram } from './Histogram';
+import { LogitLens } from './LogitLens';
+import { RenameForm } from './RenameForm';
+import { TopExamples } from './TopExamples';
+import './card.css';
+
+function pct(d: number): string {
+  if (d === 0) return '0%';
+  if (d < 0.0001) return `${(d * 100).toExponential(1)}%`;
+  return `${(d * 100).toPrecision(2)}%`;
+}
+
+/** Called when "Turn it" adds a feature to the dial list (the app hands it to the dials). */
+export type OnTurn = (dial: DialEntry) => void;
+
+interface CardProps {
+  card: FeatureCard;
+  packId: string;
+  saeId: string;
+  pinned: boolean;
+  onTurn?: OnTurn;
+}
+
+function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
+  const cluster = card.cluster;
+  const dialled = useGalaxy((s) =>
+    s.dials.some((d) => d.saeId === saeId && d.feature === card.feature),
+  );
+  return (
+    <div className="card" data-testid="feature-card" data-feature={card.feature}>
+      <div className="card-head">
+        <h3 data-testid="feature-card-label">{card.label || `feature ${card.feature}`}</h3>
+        <span className="mono muted">#{card.feature}</span>
+      </div>
+      <div className="card-meta">
+        <span className={`badge src-${card.labelSource}`}>{card.labelSource}</span>
+        {cluster && (
+          <button
+            type="button"
+            className="link"
+            onClick={() => galaxyStore.flyToCluster(cluster.id)}
+          >
+            {cluster.label}
+          </button>
+        )}
+        {!pinned && <span className="muted">hovered</span>}
+      </div>
+      <button
+        type="button"
+        className="primary"
+        title="Add a dial for this feature"
+        onClick={() => {
+          const d = galaxyStore.addDial(card.feature, card.label, card.maxActivation);
+          if (d) onTurn?.(d);
+        }}
+        data-testid="turn-it"
+      >
+        {dialled ? 'Turn it (dial added)' : 'Turn it'}
+      </button>
+      <dl className="facts">
+        <dt>fires on</dt>
+        <dd>{pct(card.density)} of examples</dd>
+        <dt>max · mean</dt>
+        <dd>
+          {card.maxActivation.toPrecision(3)} · {card.meanActivation.toPrecision(3)}
+        </dd>
+      </dl>
+      <Histogram histogram={card.histogram} />
+      {card.topTokens.length > 0 && (
+        <>
+          <div className="card-sub">top tokens</div>
+          <p className="card-tokens">
+            {card.topTokens.map((t, i) => (
+              <span key={i} className="mono tokchip">
+                {JSON.stringify(t).slice(1, -1)}
+              </span>
+            ))}
+          </p>
+        </>
+      )}
+      <div className="card-sub">top examples</div>
+      <TopExamples examples={card.topExamples} />
+      {card.logitLens && (
+        <>
+          <div className="card-sub">logit lens</div>
+          <LogitLens lens={card.logitLens} />
+        </>
+      )}
+      {card.associations.length > 0 && (
+        <>
+          <div className="card-sub">goes with</div>
+          <ul className="card-assoc">
+            {card.associations.map((a, i) => (
+              <li key={i}>
+                {a.key}: <strong>{a.value}</strong>{' '}
+                <span className="mono muted">AUC {a.auc.toFixed(2)}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {card.nearest.length > 0 && (
+        <>
+          <div className="card-sub">nearest features</div>
+          <ul className="card-nearest">
+            {card.nearest.map((n) => (
+              <li key={n.feature}>
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => galaxyStore.focus(n.feature, { select: true, fly: true })}
+                >
+                  {n.label || `feature ${n.feature}`}
+                </button>
+                <span className="mono muted">{n.cosine.toFixed(2)}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {pinned && (
+        <RenameForm
+          key={`${card.feature}/${card.label}/${card.notes}`}
+          packId={packId}
+          saeId={saeId}
+          card={card}
+        />
+      )}
+    </div>
+  );
+}
+
+export function FeatureCardPanel({ onTurn }: { onTurn?: OnTurn }) {
+  const hovered = useGalaxy((s) => s.hovered);
+  const focused = useGalaxy((s) => s.focused);
+  const packId = useGalaxy((s) => s.packId);
+  const saeId = useGalaxy((s) => s.saeId);
+  const feature = hovered ?? focused;
+  const loaded = useFeatureCard(packId, saeId, feature);
+  if (!packId || !saeId || feature === null) {
+    return (
+      <p className="muted">Hover or pick a star in the galaxy to see what its feature does.</p>
+    );
+  }
+  if (!loaded) return <p className="muted">Loading feature {feature}…</p>;
+  if (!loaded.result.ok)
+    return (
+      <p className="error-text">
+        Feature {feature}: {loaded.result.error.message}
+      </p>
+    );
+  return (
+    <Card
+      card={loaded.result.value}
+      packId={packId}
+      saeId={saeId}
+      pinned={hovered === null || hovered === focused}
+      onTurn={onTurn}
+    />
+  );
+}

@@ -1,0 +1,62 @@
+/** Top examples: text windows with each token shaded by its activation, or image thumbnails. */
+import type { FeatureCard } from '../../../preload/contract';
+
+type Example = FeatureCard['topExamples'][number];
+
+function TextExample({ ex }: { ex: Example }) {
+  const tokens = ex.tokens ?? [];
+  const acts = ex.activations ?? [];
+  const max = Math.max(1e-9, ...acts);
+  return (
+    <p className="card-text">
+      {tokens.map((t, i) => {
+        const a = Math.max(0, acts[i] ?? 0) / max;
+        return (
+          <span
+            key={i}
+            className={a > 0 ? 'tok on' : 'tok'}
+            style={
+              a > 0
+                ? { background: `rgba(240, 194, 122, ${(0.15 + 0.65 * a).toFixed(3)})` }
+                : undefined
+            }
+            title={acts[i] !== undefined ? acts[i].toPrecision(3) : undefined}
+          >
+            {t}
+          </span>
+        );
+      })}
+    </p>
+  );
+}
+
+export function TopExamples({ examples }: { examples: Example[] }) {
+  if (examples.length === 0) return <p className="muted">No examples fire this feature.</p>;
+  const images = examples.filter((e) => e.thumbnailPng);
+  const texts = examples.filter((e) => !e.thumbnailPng);
+  return (
+    <div className="card-examples">
+      {images.length > 0 && (
+        <div className="card-thumbs">
+          {images.map((e, i) => (
+            <figure key={i} title={`${e.name} · ${e.activation.toPrecision(3)}`}>
+              <img
+                src={`data:image/png;base64,${e.thumbnailPng}`}
+                alt={e.name}
+                width={56}
+                height={56}
+              />
+              <figcaption className="mono">{e.activation.toPrecision(3)}</figcaption>
+            </figure>
+          ))}
+        </div>
+      )}
+      {texts.map((e, i) => (
+        <div key={i} className="card-example">
+          <span className="mono muted">{e.activation.toPrecision(3)}</span>
+          {e.tokens ? <TextExample ex={e} /> : <span>{e.name}</span>}
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,134 @@
+/**
+ * The galaxy of one SAE: the three.js layer (stars, camera) under the interactive DOM
+ * layers (cluster labels, lasso, hover label, toolbar, filters). Hover picks on the GPU
+ * once per animation frame at most, and only when the pointer moved.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { ClusterLabels, type LabelEls } from './ClusterLabels';
+import { Filters } from './Filters';
+import { GalaxyCanvas } from './GalaxyCanvas';
+import { HoverLabel } from './HoverLabel';
+import { Hud, type Tool } from './Hud';
+import { galaxyKey } from './keys';
+import { Lasso } from './Lasso';
+import { LassoResolver } from './lassoClient';
+import type { SceneApi } from './sceneApi';
+import { galaxyStore, type GalaxyStore } from './store';
+import { installTestHooks } from './testHooks';
+import { useGalaxy } from './useGalaxy';
+import './galaxy.css';
+
+export function GalaxyView({ store = galaxyStore }: { store?: GalaxyStore }) {
+  const map = useGalaxy((s) => s.map, store);
+  const apiRef = useRef<SceneApi | null>(null);
+  const labelsRef: LabelEls = useRef(new Map<number, HTMLElement>());
+  const host = useRef<HTMLDivElement>(null);
+  const hover = useRef<HTMLDivElement>(null);
+  const pending = useRef<{ x: number; y: number } | null>(null);
+  const frame = useRef(0);
+  const down = useRef<{ x: number; y: number } | null>(null);
+  const lassoMs = useRef<number | null>(null);
+  const [tool, setTool] = useState<Tool>('orbit');
+  const resolverRef = useRef<LassoResolver | null>(null);
+
+  useEffect(() => {
+    if (!map) return;
+    const r = new LassoResolver();
+    r.setPositions(map.positions);
+    resolverRef.current = r;
+    return () => {
+      r.dispose();
+      if (resolverRef.current === r) resolverRef.current = null;
+    };
+  }, [map]);
+
+  useEffect(
+    () =>
+      installTestHooks(
+        store,
+        apiRef,
+        () => host.current?.querySelector('canvas') ?? null,
+        () => lassoMs.current,
+      ),
+    [store],
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (galaxyKey(store, e, () => setTool((t) => (t === 'lasso' ? 'orbit' : 'lasso'))))
+        e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [store]);
+
+  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+
+  if (!map) return null;
+
+  const local = (e: React.PointerEvent): { x: number; y: number } => {
+    const r = host.current?.getBoundingClientRect() ?? { left: 0, top: 0 };
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+
+  const schedulePick = (): void => {
+    if (frame.current) return;
+    frame.current = requestAnimationFrame(() => {
+      frame.current = 0;
+      const p = pending.current;
+      const scene = apiRef.current;
+      if (!p || !scene || scene.flying()) return;
+      store.setHoveredPoint(scene.pick(p.x, p.y));
+    });
+  };
+
+  return (
+    <div
+      ref={host}
+      className="galaxy-view"
+      data-testid="galaxy-view"
+      onPointerMove={(e) => {
+        const p = local(e);
+        if (hover.current)
+          hover.current.style.transform = `translate(${p.x + 14}px, ${p.y + 10}px)`;
+        if (e.buttons !== 0 && tool === 'orbit') return;
+        pending.current = p;
+        schedulePick();
+      }}
+      onPointerLeave={() => {
+        pending.current = null;
+        store.setHoveredPoint(null);
+      }}
+      onPointerDown={(e) => {
+        down.current = local(e);
+      }}
+      onPointerUp={(e) => {
+        const start = down.current;
+        down.current = null;
+        if (!start || tool !== 'orbit' || e.button !== 0) return;
+        const p = local(e);
+        if (Math.hypot(p.x - start.x, p.y - start.y) > 4) return;
+        const hit = apiRef.current?.pick(p.x, p.y) ?? null;
+        if (hit === null) return;
+        if (e.shiftKey) store.select([hit], 'add');
+        else if (e.altKey) store.select([hit], 'subtract');
+        else store.focus(store.featureOf(hit), { select: true });
+      }}
+    >
+      <GalaxyCanvas store={store} map={map} apiRef={apiRef} labelsRef={labelsRef} />
+      <ClusterLabels map={map} labelsRef={labelsRef} store={store} />
+      <Lasso
+        enabled={tool === 'lasso'}
+        store={store}
+        apiRef={apiRef}
+        resolverRef={resolverRef}
+        onResolved={(ms) => {
+          lassoMs.current = ms;
+        }}
+      />
+      <HoverLabel store={store} ref={hover} />
+      <Hud store={store} tool={tool} setTool={setTool} />
+      <Filters store={store} />
+    </div>
+  );
+}

@@ -1,0 +1,71 @@
+/** The galaxy's toolbar: orbit or lasso, reset, fly to the selection, and the counts. */
+import type { GalaxyStore } from './store';
+import { useGalaxy } from './useGalaxy';
+
+export type Tool = 'orbit' | 'lasso';
+
+export function Hud({
+  store,
+  tool,
+  setTool,
+}: {
+  store: GalaxyStore;
+  tool: Tool;
+  setTool: (t: Tool) => void;
+}) {
+  const count = useGalaxy((s) => s.count, store);
+  const selected = useGalaxy((s) => s.selectionCount, store);
+  const active = useGalaxy((s) => s.activeCount, store);
+  return (
+    <div className="galaxy-hud" role="toolbar" aria-label="Galaxy tools">
+      <button
+        type="button"
+        aria-pressed={tool === 'orbit'}
+        onClick={() => setTool('orbit')}
+        title="Orbit, zoom and pan"
+      >
+        Orbit
+      </button>
+      <button
+        type="button"
+        aria-pressed={tool === 'lasso'}
+        onClick={() => setTool('lasso')}
+        title="Lasso (L): Shift adds, Alt subtracts"
+      >
+        Lasso
+      </button>
+      <button type="button" onClick={() => store.reset()} title="Reset the view (R)">
+        Reset
+      </button>
+      <button
+        type="button"
+        disabled={selected === 0}
+        onClick={() => store.flyToSelection()}
+        title="Fly to the selection (F)"
+      >
+        Fly to selection
+      </button>
+      <span className="galaxy-count" data-testid="galaxy-count">
+        {count.toLocaleString()} features ·{' '}
+        <strong data-testid="selection-count">{selected}</strong> selected
+      </span>
+      {selected > 0 && (
+        <button
+          type="button"
+          onClick={() => store.clearSelection()}
+          title="Clear the selection (Escape)"
+        >
+          Clear
+        </button>
+      )}
+      {active > 0 && (
+        <span className="galaxy-count" data-testid="active-count">
+          · {active} active
+          <button type="button" className="link" onClick={() => store.setActive([])}>
+            clear
+          </button>
+        </span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * The top bar's feature search: index.search as you type (debounced; stale replies dropped),
+ * a results list whose stars are highlighted in the galaxy; choosing one (click, or arrows
+ * and Enter) selects it, flies to it and opens its card. Without a map it shows `hint`.
+ */
+import { useEffect, useRef, useState, type RefObject } from 'react';
+import type { CallOutput } from '../../../preload/contract';
+import { getClient } from '../api/client';
+import { clusterHex } from './palette';
+import { galaxyStore } from './store';
+import { useGalaxy } from './useGalaxy';
+
+type Hit = CallOutput<'index.search'>['hits'][number];
+
+export function SearchBox({
+  inputRef,
+  hint,
+}: {
+  inputRef: RefObject<HTMLInputElement | null>;
+  hint: string;
+}) {
+  const [query, setQuery] = useState('');
+  const [hits, setHits] = useState<Hit[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [cursor, setCursor] = useState(0);
+  const [open, setOpen] = useState(false);
+  const packId = useGalaxy((s) => s.packId);
+  const saeId = useGalaxy((s) => s.saeId);
+  const filter = useGalaxy((s) => s.filter);
+  const seq = useRef(0);
+  const q = query.trim();
+
+  useEffect(() => {
+    const mine = ++seq.current;
+    if (!q || !packId || !saeId) {
+      galaxyStore.setHighlights([]);
+      return;
+    }
+    const timer = setTimeout(() => {
+      void getClient()
+        .call('index.search', {
+          packId,
+          saeId,
+          query: q,
+          limit: 50,
+          ...(filter.minDensity > 0 ? { minDensity: filter.minDensity } : {}),
+          ...(filter.maxDensity < 1 ? { maxDensity: filter.maxDensity } : {}),
+          ...(filter.cluster !== null ? { cluster: filter.cluster } : {}),
+        })
+        .then((r) => {
+          if (mine !== seq.current) return;
+          if (!r.ok) {
+            setError(r.error.message);
+            setHits(null);
+            return;
+          }
+          setError(null);
+          setHits(r.value.hits);
+          setCursor(0);
+          galaxyStore.setHighlights(r.value.hits.map((h) => h.feature));
+        });
+    }, 120);
+    return () => clearTimeout(timer);
+  }, [q, packId, saeId, filter]);
+
+  const choose = (h: Hit): void => {
+    galaxyStore.focus(h.feature, { select: true, fly: true });
+    setOpen(false);
+    inputRef.current?.blur();
+  };
+
+  const shown = q !== '' && open;
+  const list = packId && hits && q ? hits : null;
+  return (
+    <div className="search">
+      <input
+        ref={inputRef}
+        type="search"
+        aria-label="Search features"
+        placeholder="Search features   ( / )"
+        value={query}
+        maxLength={512}
+        role="combobox"
+        aria-expanded={shown && list !== null}
+        aria-controls="search-results"
+        onFocus={() => setOpen(true)}
+        onBlur={() => setTimeout(() => setOpen(false), 150)}
+        onChange={(e) => {
+          setQuery(e.target.value);
+          setOpen(true);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape') {
+            setQuery('');
+            setHits(null);
+            e.currentTarget.blur();
+          } else if (list && e.key === 'ArrowDown') {
+            e.preventDefault();
+            setCursor((c) => Math.min(list.length - 1, c + 1));
+          } else if (list && e.key === 'ArrowUp') {
+            e.preventDefault();
+            setCursor((c) => Math.max(0, c - 1));
+          } else if (list && e.key === 'Enter' && list[cursor]) {
+            choose(list[cursor]);
+          }
+        }}
+      />
+      {shown && !packId && (
+        <div className="hint" role="status">
+          {hint}
+        </div>
+      )}
+      {shown && packId && error && (
+        <div className="hint error-text" role="status">
+          {error}
+        </div>
+      )}
+      {shown && list && (
+        <ul
+          className="search-results"
+          id="search-results"
+          role="listbox"
+          aria-label="Search results"
+          data-testid="search-results"
+        >
+          {list.length === 0 && <li className="muted">No feature matches “{q}”.</li>}
+          {list.map((h, i) => (
+            <li
+              key={h.feature}
+              role="option"
+              aria-selected={i === cursor}
+              data-feature={h.feature}
+              onMouseDown={(e) => e.preventDefault()}
+              onClick={() => choose(h)}
+              onMouseEnter={() => setCursor(i)}
+            >
+              <span className="swatch" style={{ background: clusterHex(h.cluster) }} />
+              <span className="label">{h.label || `feature ${h.feature}`}</span>
+              <span className="mono muted">#{h.feature}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+/**
+ * Feature cards from index.feature, cached per pack, SAE and feature (hover asks often).
+ * A rename replaces the cached card.
+ */
+import type { FeatureCard, Result } from '../../../preload/contract';
+import { getClient } from '../api/client';
+
+const cache = new Map<string, Promise<Result<FeatureCard>>>();
+const listeners = new Set<() => void>();
+
+const key = (packId: string, saeId: string, feature: number): string =>
+  `${packId}\u0000${saeId}\u0000${feature}`;
+
+export function getFeatureCard(
+  packId: string,
+  saeId: string,
+  feature: number,
+): Promise<Result<FeatureCard>> {
+  const k = key(packId, saeId, feature);
+  let p = cache.get(k);
+  if (!p) {
+    p = getClient().call('index.feature', { packId, saeId, feature });
+    cache.set(k, p);
+    // Failures are not cached: the backend may come up later.
+    void p.then((r) => {
+      if (!r.ok) cache.delete(k);
+    });
+  }
+  return p;
+}
+
+/** Stores a card the server returned (after a rename) and tells the readers. */
+export function putFeatureCard(packId: string, saeId: string, card: FeatureCard): void {
+  cache.set(key(packId, saeId, card.feature), Promise.resolve({ ok: true, value: card }));
+  for (const l of [...listeners]) l();
+}
+
+export function onCardsChanged(l: () => void): () => void {
+  listeners.add(l);
+  return () => listeners.delete(l);
+}
+
+export function clearFeatureCards(): void {
+  cache.clear();
+}

@@ -1,0 +1,31 @@
+/**
+ * The star buffers: static attributes (position, colour, size) and the per-point state bytes
+ * shared with the store (the same Uint8Array, so updates are in place). Pure three, no React.
+ */
+import { BufferAttribute, BufferGeometry, DynamicDrawUsage, Float32BufferAttribute } from 'three';
+import type { GalaxyMap } from './mapData';
+import { pointColors, pointSizes } from './palette';
+
+export function makeStarGeometry(map: GalaxyMap, state: Uint8Array): BufferGeometry {
+  const g = new BufferGeometry();
+  g.setAttribute('position', new Float32BufferAttribute(map.positions, 3));
+  g.setAttribute('aColor', new Float32BufferAttribute(pointColors(map.cluster), 3));
+  g.setAttribute(
+    'aSize',
+    new Float32BufferAttribute(pointSizes(map.density, map.bounds.radius * 0.025), 1),
+  );
+  const s = new BufferAttribute(state, 4, true);
+  s.setUsage(DynamicDrawUsage);
+  g.setAttribute('aState', s);
+  g.boundingSphere = null;
+  g.computeBoundingSphere();
+  return g;
+}
+
+/** Uploads only the changed points of the state attribute. */
+export function uploadState(g: BufferGeometry, range: [number, number]): void {
+  const attr = g.getAttribute('aState') as BufferAttribute;
+  attr.clearUpdateRanges();
+  attr.addUpdateRange(range[0] * 4, (range[1] - range[0]) * 4);
+  attr.needsUpdate = true;
+}

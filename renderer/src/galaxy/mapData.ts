@@ -1,0 +1,148 @@
+/**
+ * The galaxy's data: the index.map reply decoded from base64 into typed arrays, and the
+ * bounds the camera frames. Pure: no DOM, no three.
+ */
+import type { CallOutput } from '../../../preload/contract';
+
+export type FeatureMapReply = CallOutput<'index.map'>;
+
+export interface ClusterLabel {
+  id: number;
+  label: string;
+  size: number;
+  x: number;
+  y: number;
+  z: number;
+}
+
+export interface GalaxyMap {
+  /** Points (features shown; dead features may be left out). */
+  count: number;
+  /** [count] the feature index of each point. */
+  features: Uint32Array;
+  /** Feature index → point, −1 for a feature without a point. */
+  pointOf: Int32Array;
+  /** [count × 3] xyz. */
+  positions: Float32Array;
+  /** [count] fraction of examples on which the feature fires. */
+  density: Float32Array;
+  /** [count] cluster id, −1 for none. */
+  cluster: Int32Array;
+  clusters: ClusterLabel[];
+  bounds: Bounds;
+}
+
+export interface Bounds {
+  center: [number, number, number];
+  /** Radius of the sphere around center that holds every point. */
+  radius: number;
+}
+
+export function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export function encodeBase64(bytes: Uint8Array): string {
+  let bin = '';
+  const chunk = 0x8000;
+  for (let i = 0; i < bytes.length; i += chunk) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + chunk));
+  }
+  return btoa(bin);
+}
+
+function typed<T>(b64: string, n: number, bytesPer: number, make: (b: ArrayBuffer) => T): T {
+  const bytes = decodeBase64(b64);
+  if (bytes.length !== n * bytesPer) {
+    throw new Error(`expected ${n * bytesPer} bytes, got ${bytes.length}`);
+  }
+  // Copy into a fresh, aligned buffer (little-endian on every platform Orrery runs on).
+  return make(bytes.slice().buffer);
+}
+
+export function computeBounds(positions: Float32Array, count: number): Bounds {
+  if (count === 0) return { center: [0, 0, 0], radius: 1 };
+  let minX = Infinity;
+  let minY = Infinity;
+  let minZ = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  let maxZ = -Infinity;
+  for (let i = 0; i < count; i++) {
+    const x = positions[i * 3] as number;
+    const y = positions[i * 3 + 1] as number;
+    const z = positions[i * 3 + 2] as number;
+    if (x < minX) minX = x;
+    if (y < minY) minY = y;
+    if (z < minZ) minZ = z;
+    if (x > maxX) maxX = x;
+    if (y > maxY) maxY = y;
+    if (z > maxZ) maxZ = z;
+  }
+  const center: [number, number, number] = [
+    (minX + maxX) / 2,
+    (minY + maxY) / 2,
+    (minZ + maxZ) / 2,
+  ];
+  let r2 = 0;
+  for (let i = 0; i < count; i++) {
+    const dx = (positions[i * 3] as number) - center[0];
+    const dy = (positions[i * 3 + 1] as number) - center[1];
+    const dz = (positions[i * 3 + 2] as number) - center[2];
+    r2 = Math.max(r2, dx * dx + dy * dy + dz * dz);
+  }
+  return { center, radius: Math.max(Math.sqrt(r2), 1e-3) };
+}
+
+/** Feature → point lookup. */
+export function pointIndex(features: Uint32Array): Int32Array {
+  let max = -1;
+  for (const f of features) if (f > max) max = f;
+  const out = new Int32Array(max + 1).fill(-1);
+  features.forEach((f, i) => {
+    out[f] = i;
+  });
+  return out;
+}
+
+export function decodeMap(reply: FeatureMapReply): GalaxyMap {
+  const n = reply.count;
+  const features = typed(reply.features, n, 4, (b) => new Uint32Array(b));
+  const positions = typed(reply.positions, n * 3, 4, (b) => new Float32Array(b));
+  const density = typed(reply.density, n, 4, (b) => new Float32Array(b));
+  const cluster = typed(reply.cluster, n, 4, (b) => new Int32Array(b));
+  return {
+    count: n,
+    features,
+    pointOf: pointIndex(features),
+    positions,
+    density,
+    cluster,
+    clusters: reply.clusters.map((c) => ({ ...c })),
+    bounds: computeBounds(positions, n),
+  };
+}
+
+/** Builds a map from arrays (synthetic galaxies for tests and the bench). */
+export function makeMap(
+  positions: Float32Array,
+  density: Float32Array,
+  cluster: Int32Array,
+  clusters: ClusterLabel[] = [],
+  features: Uint32Array = Uint32Array.from(density, (_, i) => i),
+): GalaxyMap {
+  const count = density.length;
+  return {
+    count,
+    features,
+    pointOf: pointIndex(features),
+    positions,
+    density,
+    cluster,
+    clusters,
+    bounds: computeBounds(positions, count),
+  };
+}

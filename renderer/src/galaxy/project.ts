@@ -1,0 +1,125 @@
+/**
+ * Screen-space geometry for the lasso: project points with a camera's projection × view
+ * matrix (column-major, as three.js stores it) and test them against a polygon. Pure, so the
+ * worker, the unit tests and the e2e test compute the same thing.
+ */
+
+export type Mat4 = ArrayLike<number>;
+
+type M16 = [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+];
+
+/**
+ * Projects (x, y, z) to CSS pixels of a width × height canvas (origin top left). Returns
+ * false for points behind the camera or outside the near/far planes.
+ */
+export function projectPoint(
+  m: Mat4,
+  x: number,
+  y: number,
+  z: number,
+  width: number,
+  height: number,
+  out: [number, number],
+): boolean {
+  const e = (i: number): number => m[i] as number;
+  const cx = e(0) * x + e(4) * y + e(8) * z + e(12);
+  const cy = e(1) * x + e(5) * y + e(9) * z + e(13);
+  const cz = e(2) * x + e(6) * y + e(10) * z + e(14);
+  const cw = e(3) * x + e(7) * y + e(11) * z + e(15);
+  if (cw <= 0) return false;
+  const nz = cz / cw;
+  if (nz < -1 || nz > 1) return false;
+  out[0] = ((cx / cw) * 0.5 + 0.5) * width;
+  out[1] = (0.5 - (cy / cw) * 0.5) * height;
+  return true;
+}
+
+/** Even-odd rule; `poly` is flat [x0, y0, x1, y1, …], implicitly closed. */
+export function pointInPolygon(px: number, py: number, poly: ArrayLike<number>): boolean {
+  const n = poly.length >> 1;
+  let inside = false;
+  for (let i = 0, j = n - 1; i < n; j = i++) {
+    const xi = poly[i * 2] as number;
+    const yi = poly[i * 2 + 1] as number;
+    const xj = poly[j * 2] as number;
+    const yj = poly[j * 2 + 1] as number;
+    if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+export interface LassoQuery {
+  /** Projection × view, 16 numbers column-major. */
+  matrix: Mat4;
+  width: number;
+  height: number;
+  /** Flat polygon in CSS pixels of the canvas. */
+  polygon: ArrayLike<number>;
+}
+
+/** Indices of the points whose projection lies inside the polygon, ascending. */
+export function resolveLasso(positions: Float32Array, q: LassoQuery): Uint32Array {
+  const poly = q.polygon;
+  const n = positions.length / 3;
+  if (poly.length < 6) return new Uint32Array(0);
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (let i = 0; i < poly.length; i += 2) {
+    const x = poly[i] as number;
+    const y = poly[i + 1] as number;
+    minX = Math.min(minX, x);
+    maxX = Math.max(maxX, x);
+    minY = Math.min(minY, y);
+    maxY = Math.max(maxY, y);
+  }
+  const m = Float64Array.from(q.matrix as ArrayLike<number>);
+  const [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15] =
+    m as unknown as M16;
+  const { width, height } = q;
+  const hits = new Uint32Array(n);
+  let found = 0;
+  // projectPoint inlined (same arithmetic, same order, so the same answers).
+  for (let i = 0; i < n; i++) {
+    const k = i * 3;
+    const x = positions[k] as number;
+    const y = positions[k + 1] as number;
+    const z = positions[k + 2] as number;
+    const cw = m3 * x + m7 * y + m11 * z + m15;
+    if (cw <= 0) continue;
+    const nz = (m2 * x + m6 * y + m10 * z + m14) / cw;
+    if (nz < -1 || nz > 1) continue;
+    const sx = (((m0 * x + m4 * y + m8 * z + m12) / cw) * 0.5 + 0.5) * width;
+    if (sx < minX || sx > maxX) continue;
+    const sy = (0.5 - ((m1 * x + m5 * y + m9 * z + m13) / cw) * 0.5) * height;
+    if (sy < minY || sy > maxY) continue;
+    if (pointInPolygon(sx, sy, poly)) hits[found++] = i;
+  }
+  return hits.slice(0, found);
+}
+
+export type SelectMode = 'replace' | 'add' | 'subtract';
+
+export function modeFromKeys(e: { shiftKey: boolean; altKey: boolean }): SelectMode {
+  if (e.altKey) return 'subtract';
+  if (e.shiftKey) return 'add';
+  return 'replace';
+}

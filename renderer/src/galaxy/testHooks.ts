@@ -1,0 +1,59 @@
+/**
+ * Read-only hooks for end-to-end tests (a person never needs them): the camera's
+ * projection × view, the canvas rectangle, and what the store holds, so a test can compute
+ * the expected lasso set itself from the same positions and camera.
+ */
+import type { SceneApiRef } from './sceneApi';
+import type { GalaxyStore } from './store';
+
+export interface GalaxyTestHooks {
+  ready(): boolean;
+  count(): number;
+  viewProjection(): number[] | null;
+  canvasRect(): { left: number; top: number; width: number; height: number } | null;
+  /** Selected features, ascending. */
+  selection(): number[];
+  /** Selected points (indices into the map's arrays), ascending. */
+  selectedPoints(): number[];
+  hovered(): number | null;
+  focused(): number | null;
+  target(): [number, number, number] | null;
+  flying(): boolean;
+  frames(): number;
+  lassoMs(): number | null;
+}
+
+declare global {
+  interface Window {
+    __orreryGalaxy?: GalaxyTestHooks;
+  }
+}
+
+export function installTestHooks(
+  store: GalaxyStore,
+  api: SceneApiRef,
+  canvasHost: () => HTMLElement | null,
+  lassoMs: () => number | null,
+): () => void {
+  const hooks: GalaxyTestHooks = Object.freeze({
+    ready: () => store.map !== null && api.current !== null && api.current.frames() > 0,
+    count: () => store.count,
+    viewProjection: () => api.current?.viewProjection() ?? null,
+    canvasRect: () => {
+      const r = canvasHost()?.getBoundingClientRect();
+      return r ? { left: r.left, top: r.top, width: r.width, height: r.height } : null;
+    },
+    selection: () => store.selectedFeatures(),
+    selectedPoints: () => store.selectedPoints(),
+    hovered: () => store.hovered,
+    focused: () => store.focused,
+    target: () => api.current?.target() ?? null,
+    flying: () => api.current?.flying() ?? false,
+    frames: () => api.current?.frames() ?? 0,
+    lassoMs,
+  });
+  window.__orreryGalaxy = hooks;
+  return () => {
+    if (window.__orreryGalaxy === hooks) delete window.__orreryGalaxy;
+  };
+}
