@@ -19,8 +19,20 @@ export interface OpenOptions {
   migrations?: readonly Migration[];
 }
 
+/**
+ * Inside Electron the addon must be the copy built against Electron's headers
+ * (scripts/electron-sqlite.cjs hands its path over in ORRERY_SQLITE_BINDING).
+ */
+export function nativeBinding(): string | undefined {
+  return process.versions.electron ? process.env.ORRERY_SQLITE_BINDING : undefined;
+}
+
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
-  const db = new Database(file, { readonly: options.readonly ?? false });
+  const binding = nativeBinding();
+  const db = new Database(file, {
+    readonly: options.readonly ?? false,
+    ...(binding ? { nativeBinding: binding } : {}),
+  });
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
