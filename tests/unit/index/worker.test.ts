@@ -1,0 +1,77 @@
+// The build in a worker thread: progress messages, the result, and cancel by id; the main
+// thread reads the same database while the worker writes it.
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import { listIndexedSaes, openIndex, searchFeatures } from '../../../main/index';
+import type { IndexWorkerReply, IndexWorkerRequest } from '../../../main/index/worker';
+import { fixture, repoRoot, tempDir } from './helpers';
+
+function startWorker(): Worker {
+  // The app starts the built worker; here tsx compiles the TypeScript entry on the fly.
+  const entry = JSON.stringify(join(repoRoot, 'main/index/worker.ts'));
+  return new Worker(`require('tsx/cjs'); require(${entry});`, { eval: true });
+}
+
+function until(
+  w: Worker,
+  pred: (r: IndexWorkerReply) => boolean,
+  seen: IndexWorkerReply[],
+): Promise<IndexWorkerReply> {
+  return new Promise((resolve, reject) => {
+    w.on('error', reject);
+    w.on('message', (r: IndexWorkerReply) => {
+      seen.push(r);
+      if (pred(r)) resolve(r);
+    });
+  });
+}
+
+describe('index worker', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it('builds with progress, and can be cancelled then resumed', async () => {
+    const dbFile = join(tmp.dir, 'w.sqlite');
+    const w = startWorker();
+    try {
+      const seen: IndexWorkerReply[] = [];
+      const cancelAt = until(
+        w,
+        (r) => r.type === 'progress' && r.progress.stage === 'activations' && r.progress.done === 2,
+        seen,
+      );
+      const req: IndexWorkerRequest = {
+        type: 'build',
+        id: 'b1',
+        dbFile,
+        packDir: fixture('text-tiny'),
+        chunkExamples: 6,
+      };
+      w.postMessage(req);
+      await cancelAt;
+      w.postMessage({ type: 'cancel', id: 'b1' } satisfies IndexWorkerRequest);
+      const end = await until(w, (r) => r.type !== 'progress' && r.id === 'b1', seen);
+      expect(end).toMatchObject({ type: 'error', cancelled: true });
+
+      const reader = openIndex(dbFile);
+      const partial = listIndexedSaes(reader)[0];
+      expect(partial?.stage).toBe('activations');
+      expect(partial?.chunksDone).toBeGreaterThanOrEqual(2);
+
+      w.postMessage({ ...req, id: 'b2' });
+      const done = await until(w, (r) => r.type !== 'progress' && r.id === 'b2', seen);
+      expect(done.type).toBe('done');
+      if (done.type === 'done')
+        expect(done.summaries[0]?.resumedFromChunk).toBe(partial?.chunksDone);
+      expect(
+        seen.some((r) => r.type === 'progress' && r.id === 'b2' && r.progress.stage === 'map'),
+      ).toBe(true);
+      expect(listIndexedSaes(reader)[0]?.stage).toBe('done');
+      expect(searchFeatures(reader, { saeId: 'res1-64', limit: 5 })).toHaveLength(5);
+      reader.close();
+    } finally {
+      await w.terminate();
+    }
+  }, 90_000);
+});
