@@ -53,8 +53,8 @@ export async function benchText(
         packId: manifest.id,
         prompt: PROMPT,
         dials,
-        // Sampling keeps a random model off EOS-free loops no more than greedy would; the
-        // seed makes every repeat generate the same tokens.
+        // Sampled (the costlier path), seeded so every repeat generates the same tokens;
+        // EOS is ignored so that every run generates the whole budget.
         sampling: { maxTokens, temperature: 0.8, topK: 0, topP: 0.95, seed: 1 },
       });
     const add = saeId ? [{ saeId, feature: 0, method: 'add' as const, value: 4 }] : [];
@@ -75,12 +75,13 @@ export async function benchText(
     const signal = new AbortController().signal;
     const cases: TextBenchCase[] = [];
     for (const [name, inp, mode] of plan) {
-      await engine.generateWith(inp, { signal }, mode); // warm-up
+      const run = { ...mode, ignoreEos: true };
+      await engine.generateWith(inp, { signal }, run); // warm-up
       const times: number[] = [];
       let tokens = 0;
       for (let r = 0; r < repeats; r++) {
         const t0 = performance.now();
-        const out = await engine.generateWith(inp, { signal }, mode);
+        const out = await engine.generateWith(inp, { signal }, run);
         times.push(performance.now() - t0);
         tokens =
           out.before.tokenIds.length + (inp.dials.length > 0 ? out.after.tokenIds.length : 0);

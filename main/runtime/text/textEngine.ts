@@ -73,6 +73,8 @@ export interface GenerateMode {
   cache?: boolean;
   /** Before and after in one batch of 2 when a dial is active (default true). */
   batched?: boolean;
+  /** Benchmark only: never stop at EOS, so every run generates the whole token budget. */
+  ignoreEos?: boolean;
 }
 
 /** The dials of one SAE for one row, as main/sae takes them. */
@@ -253,6 +255,7 @@ export class TextEngine implements TextEngineApi {
     const { maxTokens, temperature, topK, topP, seed } = input.sampling;
     const params: SamplingParams = { temperature, topK, topP };
     const limit = Math.min(maxTokens, context - prompt.length);
+    const eos = mode.ignoreEos ? undefined : this.model.eos_token_id;
     const newRow = (row: Row, s: RowSteering | null): RowState => ({
       row,
       steering: s,
@@ -267,18 +270,18 @@ export class TextEngine implements TextEngineApi {
     let usedBatch = false;
     if (steering === null) {
       before = newRow('before', null);
-      await this.decode([before], prompt, params, limit, cache, ctx, ['before', 'after']);
+      await this.decode([before], prompt, params, limit, eos, cache, ctx, ['before', 'after']);
       after = before;
     } else if (batched) {
       before = newRow('before', null);
       after = newRow('after', steering);
-      await this.decode([before, after], prompt, params, limit, cache, ctx);
+      await this.decode([before, after], prompt, params, limit, eos, cache, ctx);
       usedBatch = true;
     } else {
       before = newRow('before', null);
       after = newRow('after', steering);
-      await this.decode([before], prompt, params, limit, cache, ctx);
-      await this.decode([after], prompt, params, limit, cache, ctx);
+      await this.decode([before], prompt, params, limit, eos, cache, ctx);
+      await this.decode([after], prompt, params, limit, eos, cache, ctx);
     }
     return {
       before: this.finish(before),
@@ -465,12 +468,12 @@ export class TextEngine implements TextEngineApi {
     prompt: readonly number[],
     params: SamplingParams,
     limit: number,
+    eos: number | undefined,
     cache: boolean,
     ctx: EngineContext,
     streamAs?: Row[],
   ): Promise<void> {
     const V = this.model.vocab_size;
-    const eos = this.model.eos_token_id;
     let live = rows;
     let past: KvCache | null = null;
     let fed = 0; // tokens already in the cache
