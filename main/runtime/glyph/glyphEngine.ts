@@ -4,9 +4,10 @@
  * `style` (n = 1 row of style_dim).
  *
  * specimen: style of the source (a pack example face from the faces sheet, or a user's
- * font drawn by fontReader) → dials on the style SAE → one decoder batch that renders every
- * non-space character of the text before and after → two specimen strips, ink dark on
- * light paper, one cell per character (spaces are blank cells).
+ * font drawn by fontReader) → dials on the style SAE → the decoder renders every non-space
+ * character of the text in one batch per strip → two specimen strips (before, after), ink
+ * dark on light paper, one cell per character (spaces are blank cells). The style and the
+ * "before" strip of the last source are kept while dials turn.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -43,7 +44,12 @@ export class GlyphEngine implements GlyphEngineApi {
   private readonly ink: number;
   private sheet: Promise<SpriteSheet> | null = null;
   private loadMs = 0;
-  private lastSource: { key: string; style: Float32Array } | null = null;
+  /** The last source's style, and its unsteered specimen of the last text. */
+  private lastSource: {
+    key: string;
+    style: Float32Array;
+    before?: { text: string; png: string };
+  } | null = null;
 
   private constructor(
     private readonly pack: LoadedPack,
@@ -216,6 +222,8 @@ export class GlyphEngine implements GlyphEngineApi {
     const cells = this.charIds(input.text);
     const groups = [...groupDials(input.dials, this.saes).values()];
     const style = await this.styleOf(input.source, ctx);
+    // styleOf just set lastSource to this source's entry (unless another call raced it)
+    const entry = this.lastSource?.style === style ? this.lastSource : null;
     let after = style;
     for (const g of groups) {
       const r = steerGroup(g, style, 1);
@@ -226,23 +234,21 @@ export class GlyphEngine implements GlyphEngineApi {
     checkFinite(after, 'the style');
     const changed = after !== style;
     const ids = cells.filter((c) => c >= 0);
-    const D = this.styleDim;
     const S = this.size;
-    let drawn: Float32Array = new Float32Array(0);
-    if (ids.length > 0) {
-      // one batch: every character before, then every character after
-      const rows = changed ? 2 * ids.length : ids.length;
-      const styles = new Float32Array(rows * D);
-      for (let i = 0; i < rows; i++) styles.set(i < ids.length ? style : after, i * D);
-      drawn = await this.decode(styles, changed ? [...ids, ...ids] : ids);
+    const width = S * cells.length;
+    const strip = async (st: Float32Array) => {
+      const drawn = ids.length > 0 ? await this.decode(st, ids) : new Float32Array(0);
       checkCancelled(ctx.signal);
+      return toBase64(tensorToPng(this.layout(cells, drawn, 0), 1, S, width));
+    };
+    // the unsteered strip is drawn once per source and text, then kept while dials turn
+    let beforePng = entry?.before?.text === input.text ? entry.before.png : null;
+    if (beforePng === null) {
+      beforePng = await strip(style);
+      if (entry) entry.before = { text: input.text, png: beforePng };
     }
-    const strip = (offset: number) => this.layout(cells, drawn, offset);
-    const beforePng = toBase64(tensorToPng(strip(0), 1, S, S * cells.length));
-    const afterPng = changed
-      ? toBase64(tensorToPng(strip(ids.length), 1, S, S * cells.length))
-      : beforePng;
-    return { beforePng, afterPng, width: S * cells.length, height: S, ms: performance.now() - t0 };
+    const afterPng = changed ? await strip(after) : beforePng;
+    return { beforePng, afterPng, width, height: S, ms: performance.now() - t0 };
   }
 
   /**

@@ -6,7 +6,9 @@
  * steer: image → mu. Before = tail(head(mu)). After: latent dials steer mu → z', then
  * head(z'), then spatial dials steer each position's C-vector (only where the mask is
  * non-zero, and a fractional mask value, e.g. a soft brush edge, scales that position's
- * change), then tail. Both tails run as one batch of 2. With no dial off rest, after is before.
+ * change), then tail. The unsteered path (mu, head(mu), tail, its PNG) is computed once per
+ * source and kept while dials turn, so a dial change costs at most one head and one tail
+ * run. With no dial off rest, after is before.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -63,6 +65,21 @@ export interface SteerTensors {
   /** [3, S, S] tail of each, in the pack's range. */
   before: Float32Array;
   after: Float32Array;
+  /** The source's cache entry (internal). */
+  entry: SourceEntry;
+}
+
+/** One source's unsteered tensors, computed once and reused while dials turn. */
+interface SourceEntry {
+  key: string;
+  /** [latent_dim] */
+  mu: Float32Array;
+  /** [C, H, W] head(mu) */
+  spatial?: Float32Array;
+  /** [3, S, S] tail(head(mu)): "before" */
+  image?: Float32Array;
+  /** base64 PNG of image */
+  png?: string;
 }
 
 export class ImageEngine implements ImageEngineApi {
@@ -81,7 +98,8 @@ export class ImageEngine implements ImageEngineApi {
   ) {}
 
   private loadMs = 0;
-  private lastSource: { key: string; mu: Float32Array } | null = null;
+  /** The last source and what has been computed from it (see sourceEntry). */
+  private lastSource: SourceEntry | null = null;
 
   static async load(pack: LoadedPack): Promise<ImageEngine> {
     const t0 = performance.now();
@@ -162,18 +180,28 @@ export class ImageEngine implements ImageEngineApi {
   // ---------------------------------------------------------------- tensors (shapes in names)
 
   /**
-   * The latent mu [1, latent_dim] of a source. The last one is kept: turning a dial resends
-   * the same image, which then costs neither a decode nor an encoder run.
+   * A source's entry: its latent mu, and (filled in by steer) its unsteered decode. The last
+   * one is kept: turning a dial resends the same image, which then costs no image decode, no
+   * encoder run and no "before" decode.
    */
-  async latentOf(source: ImageSteerInput['source'], ctx: EngineContext): Promise<Float32Array> {
+  private async sourceEntry(
+    source: ImageSteerInput['source'],
+    ctx: EngineContext,
+  ): Promise<SourceEntry> {
     const key = 'example' in source ? `example:${source.example}` : `image:${source.imageBase64}`;
-    if (this.lastSource?.key === key) return this.lastSource.mu;
+    if (this.lastSource?.key === key) return this.lastSource;
     const image = await this.sourceImage(source);
     checkCancelled(ctx.signal);
     const mu = await this.encode(image, 1);
     checkCancelled(ctx.signal);
-    this.lastSource = { key, mu };
-    return mu;
+    const entry: SourceEntry = { key, mu };
+    this.lastSource = entry;
+    return entry;
+  }
+
+  /** The latent mu [1, latent_dim] of a source. */
+  async latentOf(source: ImageSteerInput['source'], ctx: EngineContext): Promise<Float32Array> {
+    return (await this.sourceEntry(source, ctx)).mu;
   }
 
   /** Source → float32 [1, 3, size, size] in the pack's range. */
@@ -229,7 +257,9 @@ export class ImageEngine implements ImageEngineApi {
     const g = this.geometry;
     const S = g.size;
     const r = await this.steerTensors(input, ctx);
-    const beforePng = toBase64(tensorToPng(r.before, 3, S, S, g.range));
+    const entry = r.entry;
+    entry.png ??= toBase64(tensorToPng(r.before, 3, S, S, g.range));
+    const beforePng = entry.png;
     const afterPng = r.changed ? toBase64(tensorToPng(r.after, 3, S, S, g.range)) : beforePng;
     return { beforePng, afterPng, width: S, height: S, ms: performance.now() - t0 };
   }
@@ -255,7 +285,12 @@ export class ImageEngine implements ImageEngineApi {
     const latentGroups = [...groups.values()].filter((x) => x.sae.hook === LATENT_HOOK);
     const spatialGroups = [...groups.values()].filter((x) => x.sae.hook === g.spatial.hook);
 
-    const mu = await this.latentOf(input.source, ctx);
+    const entry = await this.sourceEntry(input.source, ctx);
+    const mu = entry.mu;
+    entry.spatial ??= await this.runHead(mu, 1);
+    entry.image ??= await this.runTail(entry.spatial, 1);
+    const before = entry.image;
+    checkCancelled(ctx.signal);
 
     // latent dials: each SAE reads the unsteered mu; their deltas add
     let z = mu;
@@ -268,21 +303,12 @@ export class ImageEngine implements ImageEngineApi {
       changed = true;
     }
     checkFinite(z, 'the latent');
-
-    const latentChanged = changed;
-    const spatialBefore = await this.runHead(
-      latentChanged ? concat(mu, z) : mu,
-      latentChanged ? 2 : 1,
-    );
+    let spatialAfter = changed ? await this.runHead(z, 1) : entry.spatial;
     checkCancelled(ctx.signal);
-    const plane = C * hw;
-    let after = spatialBefore.subarray(
-      latentChanged ? plane : 0,
-      latentChanged ? 2 * plane : plane,
-    );
+
     if (spatialGroups.length > 0) {
       // [C, H, W] → H·W rows of C
-      const rows = nchwToRows(after, 1, C, H, W);
+      const rows = nchwToRows(spatialAfter, 1, C, H, W);
       let steered = rows;
       for (const grp of spatialGroups) {
         const r = steerGroup(grp, rows, hw);
@@ -301,21 +327,20 @@ export class ImageEngine implements ImageEngineApi {
       }
       if (steered !== rows) {
         checkFinite(steered, 'the spatial map');
-        after = rowsToNchw(steered, 1, C, H, W);
+        spatialAfter = rowsToNchw(steered, 1, C, H, W);
       }
     }
-    const before = spatialBefore.subarray(0, plane);
-    const imgs = await this.runTail(changed ? concat(before, after) : before, changed ? 2 : 1);
+    const after = changed ? await this.runTail(spatialAfter, 1) : before;
     checkCancelled(ctx.signal);
-    const n = 3 * g.size * g.size;
     return {
       changed,
       mu,
       z,
-      spatialBefore: before,
-      spatialAfter: after,
-      before: imgs.subarray(0, n),
-      after: changed ? imgs.subarray(n) : imgs.subarray(0, n),
+      spatialBefore: entry.spatial,
+      spatialAfter,
+      before,
+      after,
+      entry,
     };
   }
 
@@ -352,11 +377,4 @@ export class ImageEngine implements ImageEngineApi {
     }
     return this.sheet;
   }
-}
-
-function concat(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
 }
