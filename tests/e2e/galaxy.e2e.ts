@@ -1,0 +1,325 @@
+/**
+ * The galaxy in a real browser against the real headless server: a fixture pack copied into
+ * a temporary models folder gets its index built through the UI (index.build), the galaxy
+ * renders (screenshot, stars on screen), a lasso drawn with mouse events selects exactly the
+ * features whose projected positions lie inside the polygon (computed here, independently,
+ * from index.map and the page's camera), Shift adds and Alt subtracts, hover shows the right
+ * card, and search finds a feature by its label and flies to it.
+ */
+import { cpSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { Vector4 } from 'three';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artefacts, launchChromium } from '../support/browser';
+import { startHeadless, type ServerHandle } from '../support/headless';
+import { cleanupTmp, fixturePacks, tmpDir } from '../support/tmp';
+
+const PACK = 'orrery-text-tiny';
+
+/** Indexing that fails loudly instead of yielding undefined. */
+function at<T>(a: ArrayLike<T>, i: number): T {
+  const v = a[i];
+  if (v === undefined) throw new Error(`no element ${i}`);
+  return v;
+}
+const SAE = 'res1-64';
+
+let server: ServerHandle;
+let browser: BrowserContext;
+let page: Page;
+
+interface MapData {
+  count: number;
+  features: Uint32Array;
+  positions: Float32Array;
+}
+let map: MapData;
+
+beforeAll(async () => {
+  const models = tmpDir();
+  cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), { recursive: true });
+  server = await startHeadless(['--home', tmpDir(), '--models', models]);
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-orrery-ready="true"]');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  cleanupTmp();
+});
+
+/** One API call over the page's own WebSocket endpoint. */
+async function call<T>(name: string, input: unknown): Promise<T> {
+  const r = await page.evaluate(
+    async ({ host, name, input }) => {
+      const ws = new WebSocket(`ws://${host}/api`);
+      await new Promise((resolve, reject) => {
+        ws.onopen = resolve;
+        ws.onerror = reject;
+      });
+      const reply = await new Promise<string>((resolve) => {
+        ws.onmessage = (e) => resolve(String(e.data));
+        ws.send(JSON.stringify({ type: 'call', id: 1, call: name, input }));
+      });
+      ws.close();
+      return JSON.parse(reply) as { result: { ok: boolean; value?: unknown; error?: unknown } };
+    },
+    { host: new URL(server.url).host, name, input },
+  );
+  if (!r.result.ok) throw new Error(`${name}: ${JSON.stringify(r.result.error)}`);
+  return r.result.value as T;
+}
+
+function typed<T>(b64: string, make: (b: ArrayBuffer) => T): T {
+  const buf = Buffer.from(b64, 'base64');
+  return make(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
+}
+
+/** Calls one of the page's read-only galaxy test hooks (window.__orreryGalaxy). */
+const hooks = <T>(fn: string): Promise<T> =>
+  page.evaluate((f) => {
+    const w = globalThis as unknown as {
+      __orreryGalaxy?: Record<string, (() => unknown) | undefined>;
+    };
+    return w.__orreryGalaxy?.[f]?.() ?? null;
+  }, fn) as Promise<T>;
+
+interface View {
+  m: number[];
+  rect: { left: number; top: number; width: number; height: number };
+}
+
+async function view(): Promise<View> {
+  const m = await hooks<number[]>('viewProjection');
+  const rect = await hooks<View['rect']>('canvasRect');
+  return { m, rect };
+}
+
+/** Screen positions (CSS px in the canvas) of every point, or null when not visible. */
+function project(v: View): ([number, number] | null)[] {
+  const out: ([number, number] | null)[] = [];
+  const p = new Vector4();
+  for (let i = 0; i < map.count; i++) {
+    p.set(at(map.positions, i * 3), at(map.positions, i * 3 + 1), at(map.positions, i * 3 + 2), 1);
+    p.applyMatrix4({ elements: v.m } as never);
+    if (p.w <= 0 || p.z / p.w < -1 || p.z / p.w > 1) {
+      out.push(null);
+      continue;
+    }
+    out.push([(p.x / p.w / 2 + 0.5) * v.rect.width, (0.5 - p.y / p.w / 2) * v.rect.height]);
+  }
+  return out;
+}
+
+/** Winding number (not the app's even-odd code): inside a simple polygon. */
+function inside(x: number, y: number, poly: [number, number][]): boolean {
+  let wn = 0;
+  for (let i = 0; i < poly.length; i++) {
+    const [x0, y0] = at(poly, i);
+    const [x1, y1] = at(poly, (i + 1) % poly.length);
+    const side = (x1 - x0) * (y - y0) - (x - x0) * (y1 - y0);
+    if (y0 <= y && y1 > y && side > 0) wn++;
+    else if (y0 > y && y1 <= y && side < 0) wn--;
+  }
+  return wn !== 0;
+}
+
+function featuresInside(v: View, poly: [number, number][]): Set<number> {
+  const s = new Set<number>();
+  project(v).forEach((p, i) => {
+    if (p && inside(p[0], p[1], poly)) s.add(at(map.features, i));
+  });
+  return s;
+}
+
+/** A many-sided blob around (cx, cy) with radii rx, ry (integers: what the mouse sends). */
+function blob(cx: number, cy: number, rx: number, ry: number, sides = 11): [number, number][] {
+  const out: [number, number][] = [];
+  for (let k = 0; k < sides; k++) {
+    const a = (2 * Math.PI * k) / sides;
+    const wobble = 1 + 0.18 * Math.sin(3 * a);
+    out.push([
+      Math.round(cx + rx * wobble * Math.cos(a)),
+      Math.round(cy + ry * wobble * Math.sin(a)),
+    ]);
+  }
+  return out;
+}
+
+async function drawLasso(
+  v: View,
+  poly: [number, number][],
+  modifier?: 'Shift' | 'Alt',
+): Promise<void> {
+  const toPage = ([x, y]: [number, number]) => [v.rect.left + x, v.rect.top + y] as const;
+  if (modifier) await page.keyboard.down(modifier);
+  await page.mouse.move(...toPage(at(poly, 0)));
+  await page.mouse.down();
+  for (const p of poly.slice(1)) await page.mouse.move(...toPage(p));
+  await page.mouse.up();
+  if (modifier) await page.keyboard.up(modifier);
+}
+
+const sorted = (s: Set<number>): number[] => [...s].sort((a, b) => a - b);
+
+async function selectionIs(want: Set<number>): Promise<void> {
+  await expect.poll(() => hooks<number[]>('selection'), { timeout: 15_000 }).toEqual(sorted(want));
+  expect(await page.textContent('[data-testid="selection-count"]')).toBe(String(want.size));
+}
+
+describe('galaxy (headless, chromium)', () => {
+  it('builds the index from the UI and renders the galaxy', async () => {
+    await page.waitForSelector('[data-testid="pack-without-map"]');
+    await page.getByRole('button', { name: 'Build the index' }).click();
+    await expect.poll(() => hooks<boolean | null>('ready'), { timeout: 90_000 }).toBe(true);
+    const reply = await call<{
+      count: number;
+      features: string;
+      positions: string;
+    }>('index.map', { packId: PACK, saeId: SAE });
+    map = {
+      count: reply.count,
+      features: typed(reply.features, (b) => new Uint32Array(b)),
+      positions: typed(reply.positions, (b) => new Float32Array(b)),
+    };
+    expect(map.count).toBeGreaterThan(10);
+    expect(await hooks<number>('count')).toBe(map.count);
+    await page.waitForTimeout(300);
+    const file = path.join(artefacts, 'galaxy.png');
+    await page.screenshot({ path: file });
+    // Stars are on screen: bright, coloured pixels inside the canvas.
+    const png = PNG.sync.read(readFileSync(file));
+    const { rect } = await view();
+    let bright = 0;
+    for (let y = Math.ceil(rect.top) + 60; y < rect.top + rect.height; y++) {
+      for (let x = Math.ceil(rect.left); x < rect.left + rect.width; x++) {
+        const o = (y * png.width + x) * 4;
+        if (at(png.data, o) + at(png.data, o + 1) + at(png.data, o + 2) > 300) bright++;
+      }
+    }
+    expect(bright).toBeGreaterThan(map.count * 4);
+  });
+
+  it('selects exactly the features inside a lasso; Shift adds, Alt subtracts', async () => {
+    await page.keyboard.press('l');
+    const v = await view();
+    const w = v.rect.width;
+    const h = v.rect.height;
+    const first = blob(w * 0.42, h * 0.5, w * 0.16, h * 0.22);
+    const want = featuresInside(v, first);
+    expect(want.size).toBeGreaterThan(0);
+    expect(want.size).toBeLessThan(map.count);
+    await drawLasso(v, first);
+    await selectionIs(want);
+
+    const second = blob(w * 0.66, h * 0.45, w * 0.14, h * 0.25);
+    const added = featuresInside(v, second);
+    await drawLasso(v, second, 'Shift');
+    const union = new Set([...want, ...added]);
+    expect(union.size).toBeGreaterThan(want.size);
+    await selectionIs(union);
+
+    const third = blob(w * 0.5, h * 0.5, w * 0.1, h * 0.3, 7);
+    const removed = featuresInside(v, third);
+    await drawLasso(v, third, 'Alt');
+    const rest = new Set([...union].filter((f) => !removed.has(f)));
+    expect(rest.size).toBeLessThan(union.size);
+    await selectionIs(rest);
+    await page.screenshot({ path: path.join(artefacts, 'galaxy-lasso.png') });
+
+    await page.keyboard.press('Escape');
+    await selectionIs(new Set());
+    await page.keyboard.press('l');
+  });
+
+  it('hover shows the feature under the pointer and its card', async () => {
+    const v = await view();
+    const screen = project(v);
+    // The most isolated visible star away from the toolbar, so exactly one is under the pointer.
+    let best = -1;
+    let bestGap = 0;
+    screen.forEach((p, i) => {
+      if (!p || p[1] < 60 || p[0] < 20 || p[0] > v.rect.width - 20 || p[1] > v.rect.height - 60)
+        return;
+      let gap = Infinity;
+      screen.forEach((q, j) => {
+        if (q && j !== i) gap = Math.min(gap, Math.hypot(q[0] - p[0], q[1] - p[1]));
+      });
+      if (gap > bestGap) {
+        bestGap = gap;
+        best = i;
+      }
+    });
+    expect(best).toBeGreaterThanOrEqual(0);
+    const feature = at(map.features, best);
+    const card = await call<{ label: string }>('index.feature', {
+      packId: PACK,
+      saeId: SAE,
+      feature,
+    });
+    const star = at(screen, best);
+    if (!star) throw new Error('the star is not on screen');
+    const [x, y] = star;
+    await page.mouse.move(v.rect.left + x - 30, v.rect.top + y - 30);
+    await page.mouse.move(v.rect.left + x, v.rect.top + y, { steps: 4 });
+    await expect.poll(() => hooks<number | null>('hovered')).toBe(feature);
+    await expect
+      .poll(() => page.getAttribute('[data-testid="feature-card"]', 'data-feature'))
+      .toBe(String(feature));
+    expect(await page.textContent('[data-testid="feature-card-label"]')).toBe(
+      card.label || `feature ${feature}`,
+    );
+    await expect.poll(() => page.textContent('[data-testid="galaxy-hover"]')).toContain(card.label);
+    await page.screenshot({ path: path.join(artefacts, 'galaxy-hover.png') });
+    // Leaving the galaxy clears the hover.
+    await page.mouse.move(2, 2);
+    await expect.poll(() => hooks<number | null>('hovered')).toBeNull();
+  });
+
+  it('search finds a feature by its label and flies to it', async () => {
+    // A feature whose label is a word the search can match, far from the current view centre.
+    const labels = await Promise.all(
+      Array.from(map.features, (f) =>
+        call<{ feature: number; label: string }>('index.feature', {
+          packId: PACK,
+          saeId: SAE,
+          feature: f,
+        }),
+      ),
+    );
+    const target = labels.find((c) => /\w{3,}/.test(c.label));
+    expect(target).toBeDefined();
+    if (!target) throw new Error('no labelled feature');
+    const { feature, label } = target;
+    await page.click('input[aria-label="Search features"]');
+    await page.keyboard.type(label);
+    const option = page.locator(`[data-testid="search-results"] li[data-feature="${feature}"]`);
+    await option.waitFor({ timeout: 15_000 });
+    await option.click();
+    const point = Array.from(map.features).indexOf(feature);
+    const want = [0, 1, 2].map((k) => at(map.positions, point * 3 + k));
+    await expect.poll(() => hooks<boolean>('flying')).toBe(false);
+    await expect
+      .poll(async () => {
+        const t = await hooks<number[]>('target');
+        return Math.max(...t.map((c, k) => Math.abs(c - at(want, k))));
+      })
+      .toBeLessThan(1e-4);
+    expect(await hooks<number[]>('selection')).toEqual([feature]);
+    await expect
+      .poll(() => page.getAttribute('[data-testid="feature-card"]', 'data-feature'))
+      .toBe(String(feature));
+    // The star is now at the centre of the view.
+    const v = await view();
+    const p = at(project(v), point);
+    if (!p) throw new Error('the star is not on screen');
+    expect(Math.abs(p[0] - v.rect.width / 2)).toBeLessThan(1);
+    expect(Math.abs(p[1] - v.rect.height / 2)).toBeLessThan(1);
+    await page.screenshot({ path: path.join(artefacts, 'galaxy-search.png') });
+  });
+});
