@@ -181,34 +181,55 @@ export function rgbaToTensor(img: Rgba, opts: ToTensorOptions): Float32Array {
   const bg = [0, 1, 2].map((c) => opts.background?.[c] ?? 0.5);
   const [lo, hi] = opts.range ?? [0, 1];
   const { width: w, height: h, data } = img;
-  // 1. composite over the background, planar float RGB at source resolution
+  // The source sits in a virtual square of `side` pixels (offset ox, oy; negative = cropped).
+  // The square is never built: a photo of 40 MP would need ~0.5 GB of floats. Instead the
+  // separable resize reads the source where the square holds it and the background elsewhere.
   const side = opts.fit === 'crop' ? Math.min(w, h) : Math.max(w, h);
-  const ox = Math.floor((side - w) / 2); // offset of the source inside the square (may be < 0)
+  const ox = Math.floor((side - w) / 2);
   const oy = Math.floor((side - h) / 2);
-  const sq = new Float32Array(3 * side * side);
-  for (let c = 0; c < 3; c++) sq.fill(bg[c] ?? 0.5, c * side * side, (c + 1) * side * side);
-  const plane = side * side;
-  for (let y = 0; y < side; y++) {
-    const sy = y - oy;
-    if (sy < 0 || sy >= h) continue;
-    for (let x = 0; x < side; x++) {
-      const sx = x - ox;
-      if (sx < 0 || sx >= w) continue;
-      const s = (sy * w + sx) * 4;
-      const a = (data[s + 3] ?? 255) / 255;
-      const o = y * side + x;
-      for (let c = 0; c < 3; c++) {
-        const v = (data[s + c] ?? 0) / 255;
-        sq[c * plane + o] = v * a + (bg[c] ?? 0.5) * (1 - a);
+  const cols = axisWeights(side, size);
+  const rows = axisWeights(side, size);
+  // 1. horizontal pass over each source row, compositing alpha: tmp [3, h, size]
+  const tmp = new Float64Array(3 * h * size);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < size; x++) {
+      let r = 0;
+      let g = 0;
+      let b = 0;
+      for (const [i, wt] of cols[x] ?? []) {
+        const sx = i - ox;
+        if (sx < 0 || sx >= w) {
+          r += wt * (bg[0] ?? 0.5);
+          g += wt * (bg[1] ?? 0.5);
+          b += wt * (bg[2] ?? 0.5);
+          continue;
+        }
+        const s = (y * w + sx) * 4;
+        const a = (data[s + 3] ?? 255) / 255;
+        r += wt * (((data[s] ?? 0) / 255) * a + (bg[0] ?? 0.5) * (1 - a));
+        g += wt * (((data[s + 1] ?? 0) / 255) * a + (bg[1] ?? 0.5) * (1 - a));
+        b += wt * (((data[s + 2] ?? 0) / 255) * a + (bg[2] ?? 0.5) * (1 - a));
       }
+      const o = y * size + x;
+      tmp[o] = r;
+      tmp[h * size + o] = g;
+      tmp[2 * h * size + o] = b;
     }
   }
-  // 2. resize each plane, 3. map to the range
+  // 2. vertical pass (background rows outside the source), 3. map to the range
   const out = new Float32Array(3 * size * size);
   for (let c = 0; c < 3; c++) {
-    const src = sq.subarray(c * plane, (c + 1) * plane);
-    const dst = resizePlane(src, side, side, size, size);
-    for (let i = 0; i < dst.length; i++) out[c * size * size + i] = lo + (hi - lo) * (dst[i] ?? 0);
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        let acc = 0;
+        for (const [i, wt] of rows[y] ?? []) {
+          const sy = i - oy;
+          acc +=
+            wt * (sy < 0 || sy >= h ? (bg[c] ?? 0.5) : (tmp[c * h * size + sy * size + x] ?? 0));
+        }
+        out[c * size * size + y * size + x] = lo + (hi - lo) * acc;
+      }
+    }
   }
   return out;
 }
