@@ -1,8 +1,8 @@
 /**
  * Image files ↔ model tensors for image packs (PACK_FORMAT.md, image-vae).
  *
- * In: a user's PNG or JPEG (pure JS: pngjs, jpeg-js) or WebP (sharp, loaded on demand) of any
- * size → RGBA → composited over the pack's background (alpha "over", in sRGB values as the
+ * In: a user's PNG or JPEG (pure JS: pngjs, jpeg-js; JPEGs turned upright by their EXIF
+ * orientation) or WebP (sharp, loaded on demand) of any size → RGBA → composited over the pack's background (alpha "over", in sRGB values as the
  * recipe's PIL alpha_composite does) → padded to a square with the background, centred
  * (the recipe renders each emoji into a max(w, h) square, so padding keeps the subject
  * whole as the model saw it) → resized to the pack's size (area average when shrinking,
@@ -15,6 +15,7 @@
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import { OrreryError } from '../../../preload/contract';
+import { jpegOrientation, orient } from './exif';
 import { encodePng } from './pngEncode';
 
 /** Decoded pixels, 8-bit RGBA, row-major. */
@@ -82,7 +83,7 @@ function decodeJpeg(bytes: Uint8Array, what: string): Rgba {
   if (img.data.length !== img.width * img.height * 4) {
     throw bad(what, 'is a truncated JPEG');
   }
-  return img;
+  return orient(img, jpegOrientation(bytes));
 }
 
 interface SharpLike {

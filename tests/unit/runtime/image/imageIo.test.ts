@@ -58,6 +58,33 @@ describe('image files in', () => {
     expect(Math.abs((img.data[2] ?? 0) - 90)).toBeLessThan(6);
   });
 
+  it('turns a JPEG upright by its EXIF orientation', async () => {
+    // 16 × 8: left half red, right half blue; stored sideways with orientation 6 (turn 90° cw)
+    const src = solid(16, 8, [0, 0, 255, 255]);
+    for (let y = 0; y < 8; y++)
+      for (let x = 0; x < 8; x++) src.data.set([255, 0, 0, 255], (y * 16 + x) * 4);
+    const plain = new Uint8Array(
+      jpeg.encode({ width: 16, height: 8, data: Buffer.from(src.data) }, 95).data,
+    );
+    // APP1: "Exif\0\0", big-endian TIFF, one IFD entry: 0x0112 SHORT 1 = 6
+    const tiff = [
+      0x4d, 0x4d, 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0,
+      0,
+    ];
+    const body = [...new TextEncoder().encode('Exif\0\0'), ...tiff];
+    const app1 = [0xff, 0xe1, (body.length + 2) >> 8, (body.length + 2) & 0xff, ...body];
+    const withExif = new Uint8Array([...plain.subarray(0, 2), ...app1, ...plain.subarray(2)]);
+    const img = await decodeImage(withExif);
+    expect([img.width, img.height]).toEqual([8, 16]);
+    const px = (x: number, y: number) => [
+      ...img.data.subarray((y * 8 + x) * 4, (y * 8 + x) * 4 + 3),
+    ];
+    expect(px(4, 2)[0]).toBeGreaterThan(200); // red on top
+    expect(px(4, 13)[2]).toBeGreaterThan(200); // blue below
+    const upright = await decodeImage(plain);
+    expect([upright.width, upright.height]).toEqual([16, 8]);
+  });
+
   it('names what is wrong with bytes that are not a usable image', async () => {
     await badInput(decodeImage(new TextEncoder().encode('hello, not an image')), /not an image/);
     await badInput(decodeImage(new Uint8Array(0)), /empty/);
