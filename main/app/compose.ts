@@ -7,6 +7,7 @@ import { Dispatcher, type Handlers } from '../api/dispatcher';
 import { JobRegistry } from '../api/jobs';
 import { PackService } from '../packs/packService';
 import { RuntimeWorker } from '../runtime/worker/client';
+import { SessionStore } from '../sessions/sessionStore';
 import { HealthService } from '../services/healthService';
 import { IndexService } from '../services/indexService';
 import { RuntimeService } from '../services/runtimeService';
@@ -26,7 +27,8 @@ export function composeApp(config: AppConfig): OrreryApp {
   const health = new HealthService({ version: config.version, mode: config.mode });
   const packs = new PackService({ bundled: config.bundledPacks, library: config.libraryDir });
   const worker = new RuntimeWorker(config.workers.runtime);
-  const runtime = new RuntimeService(worker, packs, events);
+  const sessions = new SessionStore(path.join(config.dataDir, 'sessions.sqlite'));
+  const runtime = new RuntimeService(worker, packs, events, sessions);
   const index = new IndexService(packs, path.join(config.dataDir, 'index'), config.workers.index);
 
   const handlers: Handlers = {
@@ -46,6 +48,19 @@ export function composeApp(config: AppConfig): OrreryApp {
     'index.search': (input) => index.search(input),
     'index.feature': (input) => index.feature(input),
     'index.rename': (input) => index.rename(input),
+    'sessions.create': (input) => sessions.create(input.packId, input.name),
+    'sessions.list': (input) => sessions.list(input.packId),
+    'sessions.get': (input) => sessions.get(input.sessionId),
+    'sessions.undo': (input) => sessions.undo(input.sessionId),
+    'sessions.redo': (input) => sessions.redo(input.sessionId),
+    'sessions.checkout': (input) => sessions.checkout(input.sessionId, input.stepId),
+    'sessions.rename': (input) => sessions.rename(input.sessionId, input.name),
+    'sessions.remove': (input) => ({ removed: sessions.remove(input.sessionId) }),
+    'sessions.exportRecipe': (input) => sessions.exportRecipe(input.sessionId),
+    'sessions.importRecipe': (input) => sessions.importRecipe(input.recipe),
+    'presets.save': (input) => sessions.savePreset(input.packId, input.name, input.dials),
+    'presets.list': (input) => sessions.listPresets(input.packId),
+    'presets.remove': (input) => ({ removed: sessions.removePreset(input.packId, input.name) }),
     'jobs.cancel': (input) => ({ cancelled: jobs.cancel(input.jobId) }),
   };
 
@@ -62,6 +77,7 @@ export function composeApp(config: AppConfig): OrreryApp {
       jobs.cancelAll();
       await worker.close();
       index.close();
+      sessions.close();
     },
   };
 }

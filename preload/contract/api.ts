@@ -6,6 +6,13 @@
 import { z } from 'zod';
 import { TextTokenEventSchema } from './runtime';
 import {
+  PresetSchema,
+  RecipeSchema,
+  SessionDetailSchema,
+  SessionSchema,
+  sessionInputs,
+} from './sessions';
+import {
   FeatureCardSchema,
   FeatureMapSchema,
   featureInputs,
@@ -125,6 +132,51 @@ export const calls = {
     featureInputs.rename,
     FeatureCardSchema,
     'Rename a feature or write notes; kept across rebuilds.',
+  ),
+  'sessions.create': call(sessionInputs.create, SessionSchema, 'Start a session for a pack.'),
+  'sessions.list': call(sessionInputs.list, z.array(SessionSchema), 'Sessions, newest first.'),
+  'sessions.get': call(sessionInputs.get, SessionDetailSchema, 'A session with all its steps.'),
+  'sessions.undo': call(
+    sessionInputs.undo,
+    SessionDetailSchema,
+    'Make the current step’s parent current.',
+  ),
+  'sessions.redo': call(
+    sessionInputs.redo,
+    SessionDetailSchema,
+    'Make the newest child of the current step current.',
+  ),
+  'sessions.checkout': call(
+    sessionInputs.checkout,
+    SessionDetailSchema,
+    'Make any step current (a later run branches from it).',
+  ),
+  'sessions.rename': call(sessionInputs.rename, SessionSchema, 'Rename a session.'),
+  'sessions.remove': call(
+    sessionInputs.remove,
+    z.object({ removed: z.boolean() }),
+    'Delete a session.',
+  ),
+  'sessions.exportRecipe': call(
+    sessionInputs.exportRecipe,
+    RecipeSchema,
+    'A session as a JSON recipe (inputs and dials of every step).',
+  ),
+  'sessions.importRecipe': call(
+    sessionInputs.importRecipe,
+    SessionDetailSchema,
+    'A new session from a JSON recipe.',
+  ),
+  'presets.save': call(
+    sessionInputs.savePreset,
+    PresetSchema,
+    'Save dials as a named preset of a pack.',
+  ),
+  'presets.list': call(sessionInputs.listPresets, z.array(PresetSchema), 'The presets of a pack.'),
+  'presets.remove': call(
+    sessionInputs.removePreset,
+    z.object({ removed: z.boolean() }),
+    'Delete a preset.',
   ),
   'jobs.cancel': call(
     z.object({ jobId: JobIdSchema }).strict(),

@@ -7,3 +7,4 @@ export * from './bridge';
 export * from './channels';
 export * from './runtime';
 export * from './features';
+export * from './sessions';

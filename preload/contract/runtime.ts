@@ -128,6 +128,7 @@ export const runtimeInputs = {
         seed: 0,
       }),
       jobId: JobIdSchema.optional(),
+      sessionId: IdSchema.optional(),
     })
     .strict(),
   textActive: z
@@ -146,6 +147,7 @@ export const runtimeInputs = {
       /** For dials on a spatial hook: where they apply (H × W, row-major); absent = everywhere. */
       mask: MaskSchema.nullable().optional(),
       jobId: JobIdSchema.optional(),
+      sessionId: IdSchema.optional(),
     })
     .strict(),
   imageActive: z
@@ -163,6 +165,7 @@ export const runtimeInputs = {
       text: z.string().min(1).max(64),
       dials: DialsSchema.default([]),
       jobId: JobIdSchema.optional(),
+      sessionId: IdSchema.optional(),
     })
     .strict(),
 };

@@ -1,0 +1,38 @@
+/** The sessions database, by numbered migrations. */
+import type { Migration } from '../db/connection';
+
+export const sessionMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'sessions, steps, presets',
+    up: (db) =>
+      db.exec(`
+        create table sessions (
+          id text primary key,
+          name text not null,
+          pack_id text not null,
+          created_at text not null,
+          updated_at text not null,
+          head_step integer
+        );
+        create table steps (
+          id integer primary key autoincrement,
+          session_id text not null references sessions(id) on delete cascade,
+          parent_id integer references steps(id) on delete cascade,
+          kind text not null check (kind in ('text', 'image', 'glyph')),
+          created_at text not null,
+          input_json text not null,
+          dials_json text not null,
+          output_json text not null
+        );
+        create index steps_by_session on steps(session_id, id);
+        create table presets (
+          pack_id text not null,
+          name text not null,
+          dials_json text not null,
+          created_at text not null,
+          primary key (pack_id, name)
+        );
+      `),
+  },
+];

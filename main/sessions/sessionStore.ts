@@ -1,0 +1,305 @@
+/**
+ * Sessions in SQLite: each run is a step whose parent is the step that was current, so undo
+ * and redo walk the tree and a run after an undo starts a branch. Every write is one
+ * transaction on a WAL database: a crash never leaves half a step.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  OrreryError,
+  RecipeSchema,
+  type DialInput,
+  type Recipe,
+  type Session,
+  type Step,
+} from '../../preload/contract';
+import { openDatabase, type Db } from '../db/connection';
+import { sessionMigrations } from './migrations';
+
+interface SessionRow {
+  id: string;
+  name: string;
+  pack_id: string;
+  created_at: string;
+  updated_at: string;
+  head_step: number | null;
+  steps: number;
+}
+
+interface StepRow {
+  id: number;
+  parent_id: number | null;
+  kind: Step['kind'];
+  created_at: string;
+  input_json: string;
+  dials_json: string;
+  output_json: string;
+}
+
+export interface SessionDetail {
+  session: Session;
+  steps: Step[];
+}
+
+const now = (): string => new Date().toISOString();
+
+function toSession(r: SessionRow): Session {
+  return {
+    id: r.id,
+    name: r.name,
+    packId: r.pack_id,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    headStepId: r.head_step,
+    steps: r.steps,
+  };
+}
+
+function toStep(r: StepRow): Step {
+  return {
+    id: r.id,
+    parentId: r.parent_id,
+    kind: r.kind,
+    createdAt: r.created_at,
+    input: JSON.parse(r.input_json) as Record<string, unknown>,
+    dials: JSON.parse(r.dials_json) as DialInput[],
+    output: JSON.parse(r.output_json) as Record<string, unknown>,
+  };
+}
+
+export class SessionStore {
+  private readonly db: Db;
+
+  constructor(file: string) {
+    this.db = openDatabase(file, { migrations: sessionMigrations });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private row(id: string): SessionRow {
+    const r = this.db
+      .prepare(
+        `select s.*, (select count(*) from steps where session_id = s.id) as steps
+         from sessions s where s.id = ?`,
+      )
+      .get(id) as SessionRow | undefined;
+    if (!r) throw new OrreryError('not_found', `no session "${id}"`);
+    return r;
+  }
+
+  create(packId: string, name?: string): Session {
+    const id = `ses-${randomBytes(6).toString('hex')}`;
+    const t = now();
+    this.db
+      .prepare(
+        'insert into sessions (id, name, pack_id, created_at, updated_at) values (?, ?, ?, ?, ?)',
+      )
+      .run(id, name ?? `Session ${t.slice(0, 16).replace('T', ' ')}`, packId, t, t);
+    return toSession(this.row(id));
+  }
+
+  list(packId?: string): Session[] {
+    const rows = this.db
+      .prepare(
+        `select s.*, (select count(*) from steps where session_id = s.id) as steps from sessions s
+         ${packId ? 'where s.pack_id = ?' : ''} order by s.updated_at desc`,
+      )
+      .all(...(packId ? [packId] : [])) as SessionRow[];
+    return rows.map(toSession);
+  }
+
+  get(id: string): SessionDetail {
+    const session = toSession(this.row(id));
+    const steps = (
+      this.db.prepare('select * from steps where session_id = ? order by id').all(id) as StepRow[]
+    ).map(toStep);
+    return { session, steps };
+  }
+
+  /** Saves a finished run as a child of the current step and makes it current. */
+  record(
+    sessionId: string,
+    kind: Step['kind'],
+    input: Record<string, unknown>,
+    dials: readonly DialInput[],
+    output: Record<string, unknown>,
+  ): Step {
+    return this.db.transaction(() => {
+      const s = this.row(sessionId);
+      const info = this.db
+        .prepare(
+          `insert into steps (session_id, parent_id, kind, created_at, input_json, dials_json, output_json)
+           values (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          sessionId,
+          s.head_step,
+          kind,
+          now(),
+          JSON.stringify(input),
+          JSON.stringify(dials),
+          JSON.stringify(output),
+        );
+      const id = Number(info.lastInsertRowid);
+      this.db
+        .prepare('update sessions set head_step = ?, updated_at = ? where id = ?')
+        .run(id, now(), sessionId);
+      return toStep(this.db.prepare('select * from steps where id = ?').get(id) as StepRow);
+    })();
+  }
+
+  private setHead(sessionId: string, stepId: number | null): SessionDetail {
+    this.db
+      .prepare('update sessions set head_step = ?, updated_at = ? where id = ?')
+      .run(stepId, now(), sessionId);
+    return this.get(sessionId);
+  }
+
+  undo(sessionId: string): SessionDetail {
+    const s = this.row(sessionId);
+    if (s.head_step === null) throw new OrreryError('bad_input', 'nothing to undo');
+    const parent = this.db.prepare('select parent_id from steps where id = ?').get(s.head_step) as {
+      parent_id: number | null;
+    };
+    return this.setHead(sessionId, parent.parent_id);
+  }
+
+  redo(sessionId: string): SessionDetail {
+    const s = this.row(sessionId);
+    const child = this.db
+      .prepare(
+        `select id from steps where session_id = ? and parent_id ${s.head_step === null ? 'is null' : '= ?'}
+         order by id desc limit 1`,
+      )
+      .get(...(s.head_step === null ? [sessionId] : [sessionId, s.head_step])) as
+      { id: number } | undefined;
+    if (!child) throw new OrreryError('bad_input', 'nothing to redo');
+    return this.setHead(sessionId, child.id);
+  }
+
+  checkout(sessionId: string, stepId: number): SessionDetail {
+    this.row(sessionId);
+    const hit = this.db
+      .prepare('select id from steps where id = ? and session_id = ?')
+      .get(stepId, sessionId);
+    if (!hit) throw new OrreryError('not_found', `session "${sessionId}" has no step ${stepId}`);
+    return this.setHead(sessionId, stepId);
+  }
+
+  rename(sessionId: string, name: string): Session {
+    this.row(sessionId);
+    this.db
+      .prepare('update sessions set name = ?, updated_at = ? where id = ?')
+      .run(name, now(), sessionId);
+    return toSession(this.row(sessionId));
+  }
+
+  remove(sessionId: string): boolean {
+    return this.db.prepare('delete from sessions where id = ?').run(sessionId).changes > 0;
+  }
+
+  exportRecipe(sessionId: string): Recipe {
+    const { session, steps } = this.get(sessionId);
+    return {
+      orrery: 'recipe',
+      version: 1,
+      name: session.name,
+      packId: session.packId,
+      steps: steps.map((s) => ({
+        ref: s.id,
+        parent: s.parentId,
+        kind: s.kind,
+        input: s.input,
+        dials: s.dials,
+      })),
+      head: session.headStepId,
+    };
+  }
+
+  /** A new session from a recipe: its steps (without outputs; re-running reproduces them). */
+  importRecipe(raw: unknown): SessionDetail {
+    const parsed = RecipeSchema.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw new OrreryError(
+        'bad_input',
+        `not an Orrery recipe: ${i ? `${i.path.join('.') || 'recipe'}: ${i.message}` : 'invalid'}`,
+      );
+    }
+    const recipe = parsed.data;
+    const refs = new Set<number>();
+    for (const s of recipe.steps) {
+      if (refs.has(s.ref)) throw new OrreryError('bad_input', `recipe step ${s.ref} appears twice`);
+      if (s.parent !== null && !refs.has(s.parent)) {
+        throw new OrreryError(
+          'bad_input',
+          `recipe step ${s.ref} names parent ${s.parent}, which does not come before it`,
+        );
+      }
+      refs.add(s.ref);
+    }
+    if (recipe.head !== null && !refs.has(recipe.head))
+      throw new OrreryError('bad_input', `recipe head ${recipe.head} is not one of its steps`);
+    return this.db.transaction(() => {
+      const session = this.create(recipe.packId, recipe.name);
+      const ids = new Map<number, number>();
+      const insert = this.db.prepare(
+        `insert into steps (session_id, parent_id, kind, created_at, input_json, dials_json, output_json)
+         values (?, ?, ?, ?, ?, ?, '{}')`,
+      );
+      for (const s of recipe.steps) {
+        const info = insert.run(
+          session.id,
+          s.parent === null ? null : (ids.get(s.parent) ?? null),
+          s.kind,
+          now(),
+          JSON.stringify(s.input),
+          JSON.stringify(s.dials),
+        );
+        ids.set(s.ref, Number(info.lastInsertRowid));
+      }
+      return this.setHead(session.id, recipe.head === null ? null : (ids.get(recipe.head) ?? null));
+    })();
+  }
+
+  savePreset(
+    packId: string,
+    name: string,
+    dials: readonly DialInput[],
+  ): { packId: string; name: string; dials: DialInput[]; createdAt: string } {
+    const t = now();
+    this.db
+      .prepare(
+        `insert into presets (pack_id, name, dials_json, created_at) values (?, ?, ?, ?)
+         on conflict (pack_id, name) do update set dials_json = excluded.dials_json, created_at = excluded.created_at`,
+      )
+      .run(packId, name, JSON.stringify(dials), t);
+    return { packId, name, dials: [...dials], createdAt: t };
+  }
+
+  listPresets(
+    packId: string,
+  ): { packId: string; name: string; dials: DialInput[]; createdAt: string }[] {
+    return (
+      this.db.prepare('select * from presets where pack_id = ? order by name').all(packId) as {
+        pack_id: string;
+        name: string;
+        dials_json: string;
+        created_at: string;
+      }[]
+    ).map((r) => ({
+      packId: r.pack_id,
+      name: r.name,
+      dials: JSON.parse(r.dials_json) as DialInput[],
+      createdAt: r.created_at,
+    }));
+  }
+
+  removePreset(packId: string, name: string): boolean {
+    return (
+      this.db.prepare('delete from presets where pack_id = ? and name = ?').run(packId, name)
+        .changes > 0
+    );
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Sessions: every run is a step (input, dials, outputs) saved as it happens; history with
+ * undo and redo, branches, reopen, export as a JSON recipe and import; presets of dials.
+ */
+import { z } from 'zod';
+import { DialsSchema } from './runtime';
+import { IdSchema } from './schemas';
+
+export const StepKindSchema = z.enum(['text', 'image', 'glyph']);
+
+export const StepSchema = z.object({
+  id: z.number().int(),
+  parentId: z.number().int().nullable(),
+  kind: StepKindSchema,
+  createdAt: z.string(),
+  /** The call's input without the pack id and dials: prompt and sampling, image or style source. */
+  input: z.record(z.string(), z.unknown()),
+  dials: DialsSchema,
+  /** The call's output as returned (text runs, or before/after PNGs). */
+  output: z.record(z.string(), z.unknown()),
+});
+export type Step = z.infer<typeof StepSchema>;
+
+export const SessionSchema = z.object({
+  id: IdSchema,
+  name: z.string(),
+  packId: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  headStepId: z.number().int().nullable(),
+  steps: z.number().int(),
+});
+export type Session = z.infer<typeof SessionSchema>;
+
+export const SessionDetailSchema = z.object({ session: SessionSchema, steps: z.array(StepSchema) });
+
+export const RecipeSchema = z
+  .object({
+    orrery: z.literal('recipe'),
+    version: z.literal(1),
+    name: z.string().max(200),
+    packId: IdSchema,
+    steps: z
+      .array(
+        z
+          .object({
+            ref: z.number().int(),
+            parent: z.number().int().nullable(),
+            kind: StepKindSchema,
+            input: z.record(z.string(), z.unknown()),
+            dials: DialsSchema,
+          })
+          .strict(),
+      )
+      .max(10_000),
+    head: z.number().int().nullable(),
+  })
+  .strict();
+export type Recipe = z.infer<typeof RecipeSchema>;
+
+export const PresetSchema = z.object({
+  packId: z.string(),
+  name: z.string(),
+  dials: DialsSchema,
+  createdAt: z.string(),
+});
+
+const SessionRef = z.object({ sessionId: IdSchema }).strict();
+
+export const sessionInputs = {
+  create: z.object({ packId: IdSchema, name: z.string().min(1).max(200).optional() }).strict(),
+  list: z.object({ packId: IdSchema.optional() }).strict(),
+  get: SessionRef,
+  undo: SessionRef,
+  redo: SessionRef,
+  checkout: z.object({ sessionId: IdSchema, stepId: z.number().int().nonnegative() }).strict(),
+  rename: z.object({ sessionId: IdSchema, name: z.string().min(1).max(200) }).strict(),
+  remove: SessionRef,
+  exportRecipe: SessionRef,
+  importRecipe: z.object({ recipe: z.unknown() }).strict(),
+  savePreset: z
+    .object({ packId: IdSchema, name: z.string().min(1).max(200), dials: DialsSchema })
+    .strict(),
+  listPresets: z.object({ packId: IdSchema }).strict(),
+  removePreset: z.object({ packId: IdSchema, name: z.string().min(1).max(200) }).strict(),
+};
