@@ -67,8 +67,8 @@ export interface Candidates {
  * truncated to the top k, then to the smallest prefix whose mass reaches top p (the token
  * that crosses p is kept), renormalised. temperature must be > 0.
  *
- * Only the likely tokens are sorted: those with weight ≥ a threshold, halved until they
- * hold the k tokens or the mass p asked for. Every excluded token is less likely than every
+ * Only the likely tokens are sorted: those with weight ≥ a threshold, the smallest power of
+ * 2 at which they hold the k tokens or the mass p asked for. Every excluded token is less likely than every
  * included one, so the result is exactly that of sorting the whole vocabulary.
  */
 export function candidates(logits: ArrayLike<number>, params: SamplingParams): Candidates {
@@ -89,23 +89,39 @@ export function candidates(logits: ArrayLike<number>, params: SamplingParams): C
   } else {
     // The margin keeps float rounding from letting the set end just short of mass p.
     const needMass = topP * total * (1 + 1e-9);
-    // Halving the threshold keeps the set within a factor 2 (in weight) of the smallest one.
-    for (let threshold = 0.5; ; threshold *= 0.5) {
-      if (threshold < 1e-30) {
-        ids = all();
+    // Buckets of weight by powers of 2 (one pass): the fewest buckets, largest first, that
+    // hold the k tokens (top-k) or the mass p (top-p alone) give the threshold.
+    const counts = new Float64Array(BUCKETS);
+    const masses = new Float64Array(BUCKETS);
+    const bucket = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const w = weights[i] ?? 0;
+      const b = w > 0 ? Math.min(BUCKETS - 1, Math.floor(-Math.log2(w))) : BUCKETS - 1;
+      bucket[i] = b;
+      counts[b] = (counts[b] ?? 0) + 1;
+      masses[b] = (masses[b] ?? 0) + w;
+    }
+    let last = BUCKETS - 1;
+    let c = 0;
+    let m = 0;
+    for (let b = 0; b < BUCKETS - 1; b++) {
+      c += counts[b] ?? 0;
+      m += masses[b] ?? 0;
+      if (topK > 0 ? c >= k : m >= needMass) {
+        last = b;
         break;
       }
-      ids = [];
-      let mass = 0;
+    }
+    if (last === BUCKETS - 1) {
+      ids = all();
+    } else {
+      // The set is every token at least as likely as the least likely one in those buckets,
+      // so it is a prefix of the full sort whatever log2's rounding did.
+      let threshold = Infinity;
       for (let i = 0; i < n; i++) {
-        const w = weights[i] ?? 0;
-        if (w >= threshold) {
-          ids.push(i);
-          mass += w;
-        }
+        if ((bucket[i] ?? BUCKETS) <= last) threshold = Math.min(threshold, weights[i] ?? 0);
       }
-      // top-k first: the set must hold the k most likely; top-p alone: the mass p.
-      if (topK > 0 ? ids.length >= k : mass >= needMass) break;
+      for (let i = 0; i < n; i++) if ((weights[i] ?? 0) >= threshold) ids.push(i);
     }
   }
   ids.sort((a, b) => (weights[b] ?? 0) - (weights[a] ?? 0) || a - b);
@@ -132,6 +148,9 @@ export function candidates(logits: ArrayLike<number>, params: SamplingParams): C
   for (const i of keptIds) keptTotal += weights[i] ?? 0;
   return { ids: keptIds, probs: keptIds.map((i) => (weights[i] ?? 0) / keptTotal) };
 }
+
+/** Weight buckets: [2^−(b+1), 2^−b] for b < 63; the last holds the rest (and zeros). */
+const BUCKETS = 64;
 
 /** exp((logit − max) / T) per token (0 for NaN), their sum, and how many are not NaN. */
 function softmaxWeights(
