@@ -127,20 +127,30 @@ export class SessionStore {
   ): Step {
     return this.db.transaction(() => {
       const s = this.row(sessionId);
+      const inputJson = JSON.stringify(input);
+      const dialsJson = JSON.stringify(dials);
+      if (s.head_step !== null) {
+        // Re-running the current step (after an undo, say) is not a new step.
+        const head = this.db
+          .prepare('select * from steps where id = ?')
+          .get(s.head_step) as StepRow;
+        if (head.kind === kind && head.input_json === inputJson && head.dials_json === dialsJson) {
+          if (head.output_json === '{}') {
+            this.db
+              .prepare('update steps set output_json = ? where id = ?')
+              .run(JSON.stringify(output), head.id);
+          }
+          return toStep(
+            this.db.prepare('select * from steps where id = ?').get(head.id) as StepRow,
+          );
+        }
+      }
       const info = this.db
         .prepare(
           `insert into steps (session_id, parent_id, kind, created_at, input_json, dials_json, output_json)
            values (?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          sessionId,
-          s.head_step,
-          kind,
-          now(),
-          JSON.stringify(input),
-          JSON.stringify(dials),
-          JSON.stringify(output),
-        );
+        .run(sessionId, s.head_step, kind, now(), inputJson, dialsJson, JSON.stringify(output));
       const id = Number(info.lastInsertRowid);
       this.db
         .prepare('update sessions set head_step = ?, updated_at = ? where id = ?')

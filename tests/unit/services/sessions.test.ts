@@ -140,3 +140,26 @@ describe('sessions', () => {
     expect(await call('presets.list', { packId })).toEqual([]);
   });
 });
+
+describe('sessions: re-running the current step', () => {
+  it('does not add a step when the input and dials equal the current step', async () => {
+    const { home, models } = setup();
+    const call = caller(start(home, models));
+    const s = await call('sessions.create', { packId });
+    const gen = (value: number) =>
+      call('text.generate', {
+        packId,
+        prompt: 'Amen',
+        dials: dial(value),
+        sampling: { maxTokens: 4 },
+        sessionId: s.id,
+      });
+    await gen(10);
+    await gen(20);
+    await call('sessions.undo', { sessionId: s.id });
+    await gen(10); // the UI re-runs the restored step
+    const d = await call('sessions.get', { sessionId: s.id });
+    expect(d.steps).toHaveLength(2);
+    expect(d.session.headStepId).toBe(d.steps[0]?.id);
+  });
+});
