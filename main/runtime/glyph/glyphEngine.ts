@@ -239,7 +239,7 @@ export class GlyphEngine implements GlyphEngineApi {
     const strip = async (st: Float32Array) => {
       const drawn = ids.length > 0 ? await this.decode(st, ids) : new Float32Array(0);
       checkCancelled(ctx.signal);
-      return toBase64(tensorToPng(this.layout(cells, drawn, 0), 1, S, width));
+      return toBase64(tensorToPng(this.layout(cells, drawn), 1, S, width));
     };
     // the unsteered strip is drawn once per source and text, then kept while dials turn
     let beforePng = entry?.before?.text === input.text ? entry.before.png : null;
@@ -253,13 +253,13 @@ export class GlyphEngine implements GlyphEngineApi {
 
   /**
    * Cells in a row, paper = 1 and ink = 0 (ink dark on light paper): [S, S · cells] grey.
-   * `drawn` holds glyphs [·, S, S] in model ink; cell k uses glyph offset + (its rank).
+   * `drawn` holds the glyphs of the non-space cells in order, [·, S, S] in model ink.
    */
-  layout(cells: readonly number[], drawn: Float32Array, offset: number): Float32Array {
+  layout(cells: readonly number[], drawn: Float32Array): Float32Array {
     const S = this.size;
     const W = S * cells.length;
     const out = new Float32Array(S * W).fill(1);
-    let g = offset;
+    let g = 0;
     cells.forEach((id, k) => {
       if (id < 0) return;
       const base = g * S * S;
