@@ -239,6 +239,7 @@ export class GlyphEngine implements GlyphEngineApi {
     const strip = async (st: Float32Array) => {
       const drawn = ids.length > 0 ? await this.decode(st, ids) : new Float32Array(0);
       checkCancelled(ctx.signal);
+      checkFinite(drawn, 'the glyphs');
       return toBase64(tensorToPng(this.layout(cells, drawn), 1, S, width));
     };
     // the unsteered strip is drawn once per source and text, then kept while dials turn

@@ -332,6 +332,7 @@ export class ImageEngine implements ImageEngineApi {
     }
     const after = changed ? await this.runTail(spatialAfter, 1) : before;
     checkCancelled(ctx.signal);
+    if (changed) checkFinite(after, 'the image');
     return {
       changed,
       mu,
