@@ -84,7 +84,7 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
     rows = db
       .prepare(
         `select ${cols}, bm25(feature_fts, 10.0, 5.0, 2.0, 4.0) as score
-         from feature_fts join features f on f.id = feature_fts.rowid
+         from feature_fts cross join features f on f.id = feature_fts.rowid
          where feature_fts match @expr and ${where.join(' and ')}
          order by score, f.idx limit @limit offset @offset`,
       )
