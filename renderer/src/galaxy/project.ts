@@ -65,6 +65,89 @@ export function pointInPolygon(px: number, py: number, poly: ArrayLike<number>):
   return inside;
 }
 
+/**
+ * The even-odd test made fast for many points: the polygon's edges are bucketed into
+ * horizontal bands, and a point is tested only against the edges of its band. An edge
+ * outside the band cannot cross the point's ray, so the answer equals pointInPolygon's.
+ */
+export class BandedPolygon {
+  readonly minX: number;
+  readonly maxX: number;
+  readonly minY: number;
+  readonly maxY: number;
+  private readonly bandH: number;
+  private readonly start: Int32Array;
+  private readonly edges: Int32Array;
+
+  constructor(private readonly poly: ArrayLike<number>) {
+    const n = poly.length >> 1;
+    let minX = Infinity;
+    let minY = Infinity;
+    let maxX = -Infinity;
+    let maxY = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const x = poly[i * 2] as number;
+      const y = poly[i * 2 + 1] as number;
+      minX = Math.min(minX, x);
+      maxX = Math.max(maxX, x);
+      minY = Math.min(minY, y);
+      maxY = Math.max(maxY, y);
+    }
+    this.minX = minX;
+    this.maxX = maxX;
+    this.minY = minY;
+    this.maxY = maxY;
+    const bands = Math.max(1, Math.min(4096, Math.ceil((maxY - minY) / 2)));
+    this.bandH = Math.max((maxY - minY) / bands, 1e-9);
+    const span = (i: number): [number, number] => {
+      const j = i === 0 ? n - 1 : i - 1;
+      const a = poly[i * 2 + 1] as number;
+      const b = poly[j * 2 + 1] as number;
+      return [this.band(Math.min(a, b), bands), this.band(Math.max(a, b), bands)];
+    };
+    const count = new Int32Array(bands + 1);
+    for (let i = 0; i < n; i++) {
+      const [lo, hi] = span(i);
+      for (let b = lo; b <= hi; b++) count[b + 1] = (count[b + 1] ?? 0) + 1;
+    }
+    for (let b = 0; b < bands; b++) count[b + 1] = (count[b + 1] ?? 0) + (count[b] ?? 0);
+    this.start = count.slice();
+    const fill = count.slice();
+    this.edges = new Int32Array(count[bands] ?? 0);
+    for (let i = 0; i < n; i++) {
+      const [lo, hi] = span(i);
+      for (let b = lo; b <= hi; b++) {
+        const at = fill[b] ?? 0;
+        this.edges[at] = i;
+        fill[b] = at + 1;
+      }
+    }
+  }
+
+  private band(y: number, bands: number): number {
+    return Math.min(bands - 1, Math.max(0, Math.floor((y - this.minY) / this.bandH)));
+  }
+
+  contains(px: number, py: number): boolean {
+    if (px < this.minX || px > this.maxX || py < this.minY || py > this.maxY) return false;
+    const bands = this.start.length - 1;
+    const b = this.band(py, bands);
+    const poly = this.poly;
+    const n = poly.length >> 1;
+    let inside = false;
+    for (let k = this.start[b] ?? 0, end = this.start[b + 1] ?? 0; k < end; k++) {
+      const i = this.edges[k] ?? 0;
+      const j = i === 0 ? n - 1 : i - 1;
+      const xi = poly[i * 2] as number;
+      const yi = poly[i * 2 + 1] as number;
+      const xj = poly[j * 2] as number;
+      const yj = poly[j * 2 + 1] as number;
+      if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  }
+}
+
 export interface LassoQuery {
   /** Projection × view, 16 numbers column-major. */
   matrix: Mat4;
@@ -76,21 +159,10 @@ export interface LassoQuery {
 
 /** Indices of the points whose projection lies inside the polygon, ascending. */
 export function resolveLasso(positions: Float32Array, q: LassoQuery): Uint32Array {
-  const poly = q.polygon;
   const n = positions.length / 3;
-  if (poly.length < 6) return new Uint32Array(0);
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (let i = 0; i < poly.length; i += 2) {
-    const x = poly[i] as number;
-    const y = poly[i + 1] as number;
-    minX = Math.min(minX, x);
-    maxX = Math.max(maxX, x);
-    minY = Math.min(minY, y);
-    maxY = Math.max(maxY, y);
-  }
+  if (q.polygon.length < 6) return new Uint32Array(0);
+  const poly = new BandedPolygon(q.polygon);
+  const { minX, maxX, minY, maxY } = poly;
   const m = Float64Array.from(q.matrix as ArrayLike<number>);
   const [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15] =
     m as unknown as M16;
@@ -111,7 +183,7 @@ export function resolveLasso(positions: Float32Array, q: LassoQuery): Uint32Arra
     if (sx < minX || sx > maxX) continue;
     const sy = (0.5 - ((m1 * x + m5 * y + m9 * z + m13) / cw) * 0.5) * height;
     if (sy < minY || sy > maxY) continue;
-    if (pointInPolygon(sx, sy, poly)) hits[found++] = i;
+    if (poly.contains(sx, sy)) hits[found++] = i;
   }
   return hits.slice(0, found);
 }

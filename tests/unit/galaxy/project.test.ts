@@ -1,6 +1,7 @@
 import { Matrix4, PerspectiveCamera, Vector3 } from 'three';
 import { describe, expect, it } from 'vitest';
 import {
+  BandedPolygon,
   modeFromKeys,
   pointInPolygon,
   projectPoint,
@@ -54,6 +55,34 @@ describe('pointInPolygon', () => {
     const bow = [0, 0, 10, 10, 10, 0, 0, 10];
     expect(pointInPolygon(2, 5, bow)).toBe(true);
     expect(pointInPolygon(5, 2, bow)).toBe(false);
+  });
+});
+
+describe('BandedPolygon', () => {
+  it('answers exactly as the plain even-odd test, self-crossing shapes included', () => {
+    let seed = 11;
+    const rand = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let shape = 0; shape < 20; shape++) {
+      const n = 3 + Math.floor(rand() * 40);
+      const poly: number[] = [];
+      for (let k = 0; k < n; k++) {
+        // Integers half the time, so vertices and test points share rows and columns.
+        const v = [rand() * 400, rand() * 300];
+        poly.push(...(shape % 2 ? v.map(Math.round) : v));
+      }
+      const banded = new BandedPolygon(poly);
+      let disagreements = 0;
+      let inside = 0;
+      for (let t = 0; t < 3000; t++) {
+        const x = shape % 2 ? Math.round(rand() * 420 - 10) : rand() * 420 - 10;
+        const y = shape % 2 ? Math.round(rand() * 320 - 10) : rand() * 320 - 10;
+        const want = pointInPolygon(x, y, poly);
+        if (want) inside++;
+        if (banded.contains(x, y) !== want) disagreements++;
+      }
+      expect(disagreements).toBe(0);
+      expect(inside).toBeGreaterThan(0);
+    }
   });
 });
 
