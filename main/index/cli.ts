@@ -1,7 +1,7 @@
 /**
  * The index from a shell, without the app:
  *   npx tsx main/index/cli.ts build <pack dir> [--sae id] [--out file] [--split auto|val|all]
- *                                    [--chunk n] [--threads n]
+ *                                    [--chunk n] [--threads n] [--corpus folder]
  *   npx tsx main/index/cli.ts search <index file> <words…> [--sae id] [--limit n]
  *   npx tsx main/index/cli.ts stats <index file> [--sae id]
  *   npx tsx main/index/cli.ts import-neuronpedia <index file> <explanations.jsonl> --sae id
@@ -67,6 +67,8 @@ async function build(a: Args): Promise<number> {
       split: (a.flags.get('split') as SplitChoice | undefined) ?? 'auto',
       chunkExamples: a.flags.has('chunk') ? Number(a.flags.get('chunk')) : undefined,
       threads: a.flags.has('threads') ? Number(a.flags.get('threads')) : undefined,
+      compact: true,
+      corpusDir: a.flags.get('corpus'),
       signal: controller.signal,
       onProgress: (p) => {
         const line = bar(p, started);

@@ -22,6 +22,7 @@ import type { Db } from '../../db/connection';
 import { readPack, type LoadedPack, type SaeInfo } from '../../packs/packReader';
 import { loadSae, type Sae } from '../../sae';
 import { exampleThumb, loadPackCorpus, type Corpus, type SplitChoice } from '../corpus';
+import { loadFolderCorpus } from '../folderCorpus';
 import { HISTOGRAM_BINS, migrations } from '../migrations';
 import { refreshLabels } from '../store';
 import { openActivationSource, TextModel, type ActivationSource } from './activations';
@@ -49,6 +50,9 @@ export interface BuildOptions {
   /** Only this SAE (by manifest id); default every SAE of the pack. */
   saeId?: string;
   split?: SplitChoice;
+  /** A person's own corpus (a folder of text files or images) instead of the pack's
+   * examples; write it to its own index file. */
+  corpusDir?: string;
   /** Examples per committed chunk; default 16 texts, 64 images or faces. */
   chunkExamples?: number;
   /** Top examples kept per feature. */
@@ -58,6 +62,9 @@ export interface BuildOptions {
   seed?: number;
   labelAuc?: number;
   umapEpochs?: number;
+  /** VACUUM when done (the per-example peaks are deleted after the features stage): for an
+   * index that ships with a pack. */
+  compact?: boolean;
   /** Threads for ORT's products. */
   threads?: number;
   signal?: AbortSignal;
@@ -162,11 +169,17 @@ export async function buildIndex(
       `pack ${pack.manifest.id} has no SAE ${options.saeId ?? ''} (it has ${pack.saes.map((s) => s.id).join(', ')})`,
     );
   }
-  const corpus = await loadPackCorpus(pack, options.split ?? 'auto');
+  const corpus = options.corpusDir
+    ? await loadFolderCorpus(pack, options.corpusDir)
+    : await loadPackCorpus(pack, options.split ?? 'auto');
   const gemm = await Gemm.create(options.threads ?? 1);
   try {
     const out: BuildSummary[] = [];
     for (const sae of saes) out.push(await buildOne(db, pack, sae, corpus, gemm, options));
+    if (options.compact) {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.exec('VACUUM');
+    }
     return out;
   } finally {
     await gemm.dispose();
@@ -194,6 +207,7 @@ async function buildOne(
     chunkExamples,
     topK,
     seed,
+    corpus: o.corpusDir ? path.resolve(o.corpusDir) : 'pack',
     neighbours: o.neighbours ?? 15,
     labelAuc: o.labelAuc ?? LABEL_AUC_THRESHOLD,
     umapEpochs: o.umapEpochs ?? null,

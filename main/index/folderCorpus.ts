@@ -1,0 +1,147 @@
+/**
+ * A person's own corpus instead of the pack's examples:
+ * - text packs: a folder of .txt / .md files; each paragraph (blank-line separated, at least
+ *   20 characters) is an example; metadata: `file` and, for files in subfolders, `folder`
+ *   (so a folder per category gives metadata labels);
+ * - image packs: a folder of PNG / JPEG images, resized (box filter) to the model's size and
+ *   laid out as an in-memory sprite sheet; metadata: `folder` for images in subfolders.
+ * Typeface folders (fonts to rasterise) are not read yet.
+ * Index a custom corpus into its own database file: the examples table belongs to one corpus.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import type { LoadedPack } from '../packs/packReader';
+import { CorpusError, type Corpus, type CorpusExample, type Sheet } from './corpus';
+
+const MAX_FILES = 100_000;
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+async function walk(dir: string, exts: readonly string[], rel = ''): Promise<string[]> {
+  const out: string[] = [];
+  const entries = await fs.readdir(path.join(dir, rel), { withFileTypes: true });
+  entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await walk(dir, exts, r)));
+    else if (e.isFile() && exts.includes(path.extname(e.name).toLowerCase())) out.push(r);
+    if (out.length > MAX_FILES) throw new CorpusError(dir, `holds more than ${MAX_FILES} files`);
+  }
+  return out;
+}
+
+function metaOf(rel: string): Record<string, string> {
+  const parts = rel.split('/');
+  const meta: Record<string, string> = { file: rel };
+  if (parts.length > 1) meta.folder = parts.slice(0, -1).join('/');
+  return meta;
+}
+
+async function readSmall(file: string): Promise<Buffer> {
+  const st = await fs.stat(file);
+  if (st.size > MAX_FILE_BYTES)
+    throw new CorpusError(file, `is ${st.size} bytes; the limit is 64 MB`);
+  return fs.readFile(file);
+}
+
+/** RGBA pixels of a PNG or JPEG file. */
+function decodeImage(
+  file: string,
+  bytes: Buffer,
+): { width: number; height: number; rgba: Uint8Array } {
+  try {
+    if (/\.png$/i.test(file)) {
+      const png = PNG.sync.read(bytes);
+      return { width: png.width, height: png.height, rgba: new Uint8Array(png.data) };
+    }
+    const img = jpeg.decode(bytes, { useTArray: true, maxMemoryUsageInMB: 512 });
+    return { width: img.width, height: img.height, rgba: img.data };
+  } catch (e) {
+    throw new CorpusError(file, `is not a readable image (${(e as Error).message})`);
+  }
+}
+
+/** Box-filter resize of RGBA to size × size, written at tile `t` of the sheet. */
+function resizeInto(
+  src: { width: number; height: number; rgba: Uint8Array },
+  sheet: Sheet,
+  t: number,
+): void {
+  const size = sheet.tile;
+  const cols = Math.floor(sheet.width / size);
+  const x0 = (t % cols) * size;
+  const y0 = Math.floor(t / cols) * size;
+  for (let y = 0; y < size; y++) {
+    const sy0 = Math.floor((y * src.height) / size);
+    const sy1 = Math.max(sy0 + 1, Math.floor(((y + 1) * src.height) / size));
+    for (let x = 0; x < size; x++) {
+      const sx0 = Math.floor((x * src.width) / size);
+      const sx1 = Math.max(sx0 + 1, Math.floor(((x + 1) * src.width) / size));
+      const acc = [0, 0, 0, 0];
+      for (let sy = sy0; sy < sy1; sy++) {
+        for (let sx = sx0; sx < sx1; sx++) {
+          const p = (sy * src.width + sx) * 4;
+          for (let c = 0; c < 4; c++) acc[c] = (acc[c] ?? 0) + (src.rgba[p + c] ?? 0);
+        }
+      }
+      const cnt = (sy1 - sy0) * (sx1 - sx0);
+      const o = ((y0 + y) * sheet.width + x0 + x) * 4;
+      for (let c = 0; c < 4; c++) sheet.rgba[o + c] = Math.round((acc[c] ?? 0) / cnt);
+    }
+  }
+}
+
+export async function loadFolderCorpus(pack: LoadedPack, dir: string): Promise<Corpus> {
+  const st = await fs.stat(dir).catch(() => null);
+  if (!st?.isDirectory()) throw new CorpusError(dir, 'is not a folder');
+  const m = pack.manifest;
+  if (m.kind === 'text-lm') {
+    const files = await walk(dir, ['.txt', '.md']);
+    const examples: CorpusExample[] = [];
+    for (const rel of files) {
+      const text = (await readSmall(path.join(dir, rel))).toString('utf8');
+      for (const para of text.split(/\n\s*\n/)) {
+        const body = para.trim();
+        if (body.length < 20) continue;
+        const flat = body.replace(/\s+/g, ' ');
+        examples.push({
+          id: examples.length,
+          name: flat.length > 60 ? `${flat.slice(0, 57)}…` : flat,
+          body,
+          meta: metaOf(rel),
+          split: null,
+        });
+      }
+    }
+    if (examples.length === 0) throw new CorpusError(dir, 'holds no .txt or .md paragraphs');
+    return { kind: m.kind, examples, sheet: null, split: 'all' };
+  }
+  if (m.kind === 'image-vae') {
+    const files = await walk(dir, ['.png', '.jpg', '.jpeg']);
+    if (files.length === 0) throw new CorpusError(dir, 'holds no PNG or JPEG images');
+    const size = m.model.image.size;
+    const cols = Math.min(64, files.length);
+    const rows = Math.ceil(files.length / cols);
+    const sheet: Sheet = {
+      width: cols * size,
+      height: rows * size,
+      rgba: new Uint8Array(cols * size * rows * size * 4),
+      tile: size,
+    };
+    const examples: CorpusExample[] = [];
+    for (const [i, rel] of files.entries()) {
+      resizeInto(decodeImage(rel, await readSmall(path.join(dir, rel))), sheet, i);
+      examples.push({
+        id: i,
+        name: path.basename(rel),
+        body: null,
+        meta: metaOf(rel),
+        split: null,
+      });
+    }
+    return { kind: m.kind, examples, sheet, split: 'all' };
+  }
+  throw new CorpusError(dir, 'a typeface corpus from a font folder is not supported yet');
+}
