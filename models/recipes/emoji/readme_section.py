@@ -66,8 +66,8 @@ def section(m: dict) -> str:
         f"{m['onnx']['parity_tolerance']:g} on every output (`parity.mjs`, run by the recipe).",
         "",
         f"**Training time.** {fmt_minutes(t['vae_train_s'])} for the VAE, {fmt_minutes(t['saes_s'])} for both "
-        f"SAEs, {fmt_minutes(t['total_s'])} in all, on one thread of a shared 2-core CPU (Debian "
-        f"python3-torch {m['torch']}).",
+        f"SAEs, {fmt_minutes(t['total_s'])} in all (wall clock), on one thread of a 2-core CPU that other "
+        f"trainings shared (Debian python3-torch {m['torch']}); alone, a VAE epoch takes about a minute.",
         "",
         "**Figures (held-out emoji).**",
         "",
@@ -101,6 +101,13 @@ def section(m: dict) -> str:
         "all others is measured on the held-out emoji (so the choice cannot flatter the figure). "
         "Groups, best feature and held-out AUC: "
         + "; ".join(f"{x['value']} #{x['feature']} {x['val_auc']:.2f}" for x in top_groups) + ".",
+        "",
+        "Reading: reconstructions keep colour, layout and silhouette but are soft (16 epochs on a shared "
+        "CPU; fine detail such as faces' eyes and flag emblems is lost). The SAEs' features are visual: "
+        "subgroups with a look of their own (faces, religious and AV symbols, letters and numbers) get a "
+        "feature that finds them on unseen emoji, while Unicode's broad groups (Objects, Activities, …) "
+        "mix very different pictures and no single sparse feature covers one; Flags comes closest "
+        "(the spatial SAE's best flag feature). Subgroups with only 2–3 held-out emoji give noisy AUCs.",
         "",
         "SAEs: TopK (Gao et al. 2024) with AuxK (k_aux = d_in/2, coefficient 1/32) against dead features, "
         "decoder rows at unit norm, W_enc initialised as W_decᵀ and b_dec at the median. The latent SAE "

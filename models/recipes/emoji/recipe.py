@@ -382,7 +382,7 @@ def make_figures(model, saes, sae_ids, images, tr, va, f_lat, f_sp, aucs, fig_di
         value = pin_value(f_lat[tr][:, j])
         path = os.path.join(fig_dir, f"turn-{slug}.png")
         steering_figure(model, sae, mu_show, j, value, path, images[show],
-                        f"{title}; rows: input, decode(z), pinned to {value:.2f}")
+                        f"latent #{j} ({slug}) pinned to {value:.2f}   rows: input / before / after")
         figures.append({"file": f"figures/turn-{slug}.png", "hook": LATENT_HOOK, "feature": j,
                         "sae": sae_ids[LATENT_HOOK], "value": value, "title": title})
     j, r = best_colour_feature(f_sp[tr], colours["red"])
@@ -390,7 +390,7 @@ def make_figures(model, saes, sae_ids, images, tr, va, f_lat, f_sp, aucs, fig_di
     title = (f"spatial feature {j} (most correlated with red ink, r = {r:.2f}) painted on the top-left quarter; "
              f"rows: input, decode(z), painted at {value:.2f}")
     paint_figure(model, saes[SPATIAL_HOOK], mu_show, j, value, os.path.join(fig_dir, "paint-spatial-red.png"),
-                 images[show], title)
+                 images[show], f"spatial #{j} (red) painted top-left at {value:.2f}   rows: input / before / after")
     figures.append({"file": "figures/paint-spatial-red.png", "hook": SPATIAL_HOOK, "feature": j,
                     "sae": sae_ids[SPATIAL_HOOK], "value": value, "title": title})
     return figures
