@@ -5,6 +5,7 @@ import { GalaxyArea } from './components/GalaxyArea';
 import { HealthPanel } from './components/HealthPanel';
 import { ImportDialog } from './components/ImportDialog';
 import { FeatureCardPanel } from './card/FeatureCardPanel';
+import { useActiveFeatures } from './galaxy/useActiveFeatures';
 import { SidePanel } from './components/SidePanel';
 import { TopBar } from './components/TopBar';
 import { DialsPanel } from './steer/DialsPanel';
@@ -40,6 +41,8 @@ export function App() {
       input && input.packId === packId ? input.value : packKind ? defaultInput(packKind) : null,
     [input, packId, packKind],
   );
+  // What is active: the current input's features light up in the galaxy.
+  useActiveFeatures(packId, currentInput);
   useEffect(() => {
     dialStore.clear();
   }, [packId]);
