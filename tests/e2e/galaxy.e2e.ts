@@ -189,6 +189,30 @@ describe('galaxy (headless, chromium)', () => {
     };
     expect(map.count).toBeGreaterThan(10);
     expect(await hooks<number>('count')).toBe(map.count);
+
+    // What is active for the current input (the default prompt): lit, brightest the strongest.
+    const active = await call<{ strongest: { feature: number; value: number }[] }>('text.active', {
+      packId: PACK,
+      saeId: SAE,
+      prompt: 'The Lord said unto',
+      topK: 8,
+    });
+    const shown = new Set(map.features);
+    const lit = active.strongest.filter((a) => a.value > 0 && shown.has(a.feature));
+    expect(lit.length).toBeGreaterThan(0);
+    const strongest = lit.reduce((a, b) => (b.value > a.value ? b : a));
+    await expect
+      .poll(async () => (await hooks<{ feature: number }[]>('active')).map((a) => a.feature), {
+        timeout: 60_000,
+      })
+      .toEqual(lit.map((a) => a.feature).sort((a, b) => a - b));
+    const brightness = await hooks<{ feature: number; brightness: number }[]>('active');
+    expect(brightness.find((a) => a.feature === strongest.feature)?.brightness).toBe(255);
+    expect(Math.max(...brightness.map((a) => a.brightness))).toBe(255);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(artefacts, 'galaxy-active.png') });
+    await page.getByTestId('active-count').getByRole('button', { name: 'clear' }).click();
+    await expect.poll(() => hooks<unknown[]>('active')).toEqual([]);
     await page.waitForTimeout(300);
     const file = path.join(artefacts, 'galaxy.png');
     await page.screenshot({ path: file });

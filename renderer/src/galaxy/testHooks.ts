@@ -4,7 +4,7 @@
  * the expected lasso set itself from the same positions and camera.
  */
 import type { SceneApiRef } from './sceneApi';
-import type { GalaxyStore } from './store';
+import { STATE, type GalaxyStore } from './store';
 
 export interface GalaxyTestHooks {
   ready(): boolean;
@@ -15,6 +15,8 @@ export interface GalaxyTestHooks {
   selection(): number[];
   /** Selected points (indices into the map's arrays), ascending. */
   selectedPoints(): number[];
+  /** Lit features ("what is active") with their brightness 0–255. */
+  active(): { feature: number; brightness: number }[];
   hovered(): number | null;
   focused(): number | null;
   target(): [number, number, number] | null;
@@ -45,6 +47,14 @@ export function installTestHooks(
     },
     selection: () => store.selectedFeatures(),
     selectedPoints: () => store.selectedPoints(),
+    active: () => {
+      const out: { feature: number; brightness: number }[] = [];
+      for (let p = 0; p < store.count; p++) {
+        const b = store.state[p * 4 + STATE.active] ?? 0;
+        if (b > 0) out.push({ feature: store.featureOf(p), brightness: b });
+      }
+      return out.sort((a, b) => a.feature - b.feature);
+    },
     hovered: () => store.hovered,
     focused: () => store.focused,
     target: () => api.current?.target() ?? null,
