@@ -1,6 +1,7 @@
 // ONNX parity check for the emoji pack: runs each graph with onnxruntime-node on the reference
 // inputs the recipe wrote from torch, and compares every output with torch's.
 // usage: node parity.mjs <pack_dir> <reference.json>
+//   e.g. node models/recipes/emoji/parity.mjs models/emoji models/recipes/emoji/parity_reference.json
 // Exits 1 when a graph is missing, an input/output name differs, a shape differs, or any
 // element differs from torch by more than the reference's tolerance.
 import { createRequire } from 'node:module';

@@ -504,7 +504,10 @@ def main() -> None:
 
     # export + parity -----------------------------------------------------------------------------
     t = time.time()
-    ref_path = os.path.join(work, "parity_reference.json")
+    # The full pack's torch references are kept beside the recipe, so the shipped ONNX files can be
+    # checked on a clean checkout: node models/recipes/emoji/parity.mjs models/emoji <this file>.
+    ref_path = os.path.join(HERE, "parity_reference.json") if preset.name == "full" else \
+        os.path.join(work, "parity_reference.json")
     sizes = export_onnx(model, pack, x_val[:3], ref_path)
     parity_log = check_parity(pack, ref_path)
     timings["export_s"] = time.time() - t
