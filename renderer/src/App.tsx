@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useCall } from './api/useCall';
 import { CompareStrip } from './components/CompareStrip';
 import { GalaxyArea } from './components/GalaxyArea';
@@ -13,6 +13,10 @@ import { defaultInput, type RunInput } from './steer/inputs';
 import { dialStore } from './steer/store';
 import { useRuntimeInfo } from './steer/useRuntimeInfo';
 import { useSteerRun } from './steer/useSteerRun';
+import { handleShortcut } from './actions/registry';
+import { HistoryPanel } from './session/HistoryPanel';
+import { stepToInput } from './session/stepInput';
+import { useSession, type SessionDetail } from './session/useSession';
 
 const PACK_KEY = 'orrery.selectedPack';
 
@@ -46,7 +50,48 @@ export function App() {
   useEffect(() => {
     dialStore.clear();
   }, [packId]);
-  const run = useSteerRun(runtime.info ? packId : null, runtime.info ? currentInput : null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [restoredFor, setRestoredFor] = useState<string | null>(null);
+  /** Puts a step's input and dials back in place (undo, redo, a chosen step, a reopened session). */
+  const applyStep = useCallback(
+    (d: SessionDetail) => {
+      const head = d.steps.find((s) => s.id === d.session.headStepId);
+      const restored = head ? stepToInput(head) : null;
+      if (head && restored && packId) {
+        setInput({ packId, value: restored });
+        dialStore.restore(head.dials);
+      } else if (!head) {
+        dialStore.restore([]);
+      }
+    },
+    [packId],
+  );
+  // A reopened session continues where it stopped: its current step is restored before any run.
+  const session = useSession(packId, (d) => {
+    applyStep(d);
+    setRestoredFor(d.session.id);
+  });
+  const { setDetail } = session;
+  const applyDetail = useCallback(
+    (d: SessionDetail) => {
+      setDetail(d);
+      applyStep(d);
+      setRestoredFor(d.session.id);
+    },
+    [setDetail, applyStep],
+  );
+  useEffect(() => {
+    window.addEventListener('keydown', handleShortcut);
+    return () => window.removeEventListener('keydown', handleShortcut);
+  }, []);
+  const openedId = session.detail?.session.id ?? null;
+  const ready = runtime.info !== null && openedId !== null && restoredFor === openedId;
+  const run = useSteerRun(
+    ready ? packId : null,
+    ready ? currentInput : null,
+    openedId,
+    session.refresh,
+  );
 
   useEffect(() => {
     if (health.result && packs.result) document.body.dataset.orreryReady = 'true';
@@ -81,6 +126,16 @@ export function App() {
         }
         health={<HealthPanel result={health.result} onRefresh={health.reload} />}
         dials={<DialsPanel info={runtime.info} />}
+        history={
+          packId && runtime.info ? (
+            <HistoryPanel
+              packId={packId}
+              detail={session.detail}
+              onDetail={applyDetail}
+              onError={setNotice}
+            />
+          ) : undefined
+        }
       />
       <CompareStrip
         info={runtime.info}
@@ -89,6 +144,14 @@ export function App() {
         onInput={(value) => pack && setInput({ packId: pack.id, value })}
         run={run}
       />
+      {notice && (
+        <div className="toast" role="alert">
+          {notice}
+          <button type="button" aria-label="Dismiss" onClick={() => setNotice(null)}>
+            ×
+          </button>
+        </div>
+      )}
       {packs.result && !packs.result.ok && (
         <p className="error-text" role="alert">
           {packs.result.error.message}

@@ -1,14 +1,13 @@
 import type { ReactNode } from 'react';
 
-export function SidePanel({
-  health,
-  dials,
-  card,
-}: {
+interface Props {
   health: ReactNode;
   dials: ReactNode;
   card?: ReactNode;
-}) {
+  history?: ReactNode;
+}
+
+export function SidePanel({ health, dials, card, history }: Props) {
   return (
     <aside className="side" aria-label="Feature card and dials">
       <section>
@@ -21,6 +20,12 @@ export function SidePanel({
         <div className="section-title">Dials</div>
         {dials}
       </section>
+      {history && (
+        <section>
+          <div className="section-title">History</div>
+          {history}
+        </section>
+      )}
       <section>
         <div className="section-title">Runtime</div>
         {health}

@@ -77,9 +77,12 @@ export class BandedPolygon {
   readonly maxY: number;
   private readonly bandH: number;
   private readonly start: Int32Array;
-  private readonly edges: Int32Array;
+  /** Per band slot, the edge's endpoints: xi, yi, xj, yj (vertex i and the one before it). */
+  private readonly coords: Float64Array;
+  private readonly bands: number;
 
-  constructor(private readonly poly: ArrayLike<number>) {
+  constructor(polygon: ArrayLike<number>) {
+    const poly = Float64Array.from(polygon);
     const n = poly.length >> 1;
     let minX = Infinity;
     let minY = Infinity;
@@ -113,12 +116,14 @@ export class BandedPolygon {
     for (let b = 0; b < bands; b++) count[b + 1] = (count[b + 1] ?? 0) + (count[b] ?? 0);
     this.start = count.slice();
     const fill = count.slice();
-    this.edges = new Int32Array(count[bands] ?? 0);
+    this.bands = bands;
+    this.coords = new Float64Array(4 * (count[bands] ?? 0));
     for (let i = 0; i < n; i++) {
       const [lo, hi] = span(i);
+      const j = i === 0 ? n - 1 : i - 1;
       for (let b = lo; b <= hi; b++) {
         const at = fill[b] ?? 0;
-        this.edges[at] = i;
+        this.coords.set([poly[i * 2] ?? 0, poly[i * 2 + 1] ?? 0, poly[j * 2] ?? 0, poly[j * 2 + 1] ?? 0], at * 4);
         fill[b] = at + 1;
       }
     }
@@ -130,22 +135,19 @@ export class BandedPolygon {
 
   contains(px: number, py: number): boolean {
     if (px < this.minX || px > this.maxX || py < this.minY || py > this.maxY) return false;
-    const bands = this.start.length - 1;
-    const b = this.band(py, bands);
-    const poly = this.poly;
-    const n = poly.length >> 1;
+    const b = Math.min(this.bands - 1, Math.max(0, Math.floor((py - this.minY) / this.bandH)));
+    const c = this.coords;
     let inside = false;
-    for (let k = this.start[b] ?? 0, end = this.start[b + 1] ?? 0; k < end; k++) {
-      const i = this.edges[k] ?? 0;
-      const j = i === 0 ? n - 1 : i - 1;
-      const xi = poly[i * 2] as number;
-      const yi = poly[i * 2 + 1] as number;
-      const xj = poly[j * 2] as number;
-      const yj = poly[j * 2 + 1] as number;
+    for (let k = (this.start[b] as number) * 4, end = (this.start[b + 1] as number) * 4; k < end; k += 4) {
+      const xi = c[k] as number;
+      const yi = c[k + 1] as number;
+      const xj = c[k + 2] as number;
+      const yj = c[k + 3] as number;
       if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
     }
     return inside;
   }
+
 }
 
 export interface LassoQuery {

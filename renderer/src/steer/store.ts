@@ -66,6 +66,26 @@ class DialStore {
     this.set([]);
   }
 
+  /** Sets the dials from saved ones (a step or a preset), keeping known labels. */
+  restore(dials: readonly DialInput[]): void {
+    const labels = new Map(this.dials.map((d) => [d.key, d.label]));
+    this.set(
+      dials.map((d) => {
+        const key = `${d.saeId}#${d.feature}`;
+        return {
+          key,
+          saeId: d.saeId,
+          feature: d.feature,
+          label: labels.get(key) ?? `feature ${d.feature}`,
+          method: d.method,
+          value: d.value,
+          muted: false,
+          maxActivation: d.maxActivation ?? null,
+        };
+      }),
+    );
+  }
+
   /** The dials as the API takes them: muted and at-rest dials left out. */
   forApi(): DialInput[] {
     return this.dials

@@ -3,7 +3,7 @@
  * One request in flight at a time: changes made meanwhile are folded into one follow-up run
  * with the newest state, so a fast drag never queues runs (the server also drops stale ones).
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { CallOutput, DialInput } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import type { RunInput } from './inputs';
@@ -20,7 +20,12 @@ export interface RunState {
   runs: number;
 }
 
-async function runOnce(packId: string, input: RunInput, dials: DialInput[]) {
+async function runOnce(
+  packId: string,
+  input: RunInput,
+  dials: DialInput[],
+  sessionId: string | undefined,
+) {
   const client = getClient();
   if (input.kind === 'text-lm') {
     const r = await client.call('text.generate', {
@@ -34,28 +39,39 @@ async function runOnce(packId: string, input: RunInput, dials: DialInput[]) {
         topK: 0,
         topP: 1,
       },
+      sessionId,
     });
     return r.ok ? { ok: true as const, out: { kind: 'text' as const, value: r.value } } : r;
   }
   const r =
     input.kind === 'image-vae'
-      ? await client.call('image.steer', { packId, source: input.source, dials })
+      ? await client.call('image.steer', { packId, source: input.source, dials, sessionId })
       : await client.call('glyph.specimen', {
           packId,
           source: input.source,
           text: input.text,
           dials,
+          sessionId,
         });
   return r.ok ? { ok: true as const, out: { kind: 'image' as const, value: r.value } } : r;
 }
 
-export function useSteerRun(packId: string | null, input: RunInput | null): RunState {
+export function useSteerRun(
+  packId: string | null,
+  input: RunInput | null,
+  sessionId: string | null = null,
+  onRun?: () => void,
+): RunState {
   const [state, setState] = useState<RunState>({
     output: null,
     error: null,
     running: false,
     runs: 0,
   });
+  const onRunRef = useRef(onRun);
+  useEffect(() => {
+    onRunRef.current = onRun;
+  }, [onRun]);
 
   useEffect(() => {
     if (!packId || !input) return;
@@ -71,12 +87,13 @@ export function useSteerRun(packId: string | null, input: RunInput | null): RunS
       busy = true;
       dirty = false;
       setState((s) => ({ ...s, running: true }));
-      void runOnce(packId, input, dialStore.forApi()).then((r) => {
+      void runOnce(packId, input, dialStore.forApi(), sessionId ?? undefined).then((r) => {
         busy = false;
         if (!live) return;
-        if (r.ok)
+        if (r.ok) {
           setState((s) => ({ output: r.out, error: null, running: false, runs: s.runs + 1 }));
-        else if (r.error.code !== 'cancelled')
+          onRunRef.current?.();
+        } else if (r.error.code !== 'cancelled')
           setState((s) => ({ ...s, error: r.error.message, running: false }));
         else setState((s) => ({ ...s, running: false }));
         if (dirty) kick();
@@ -88,7 +105,7 @@ export function useSteerRun(packId: string | null, input: RunInput | null): RunS
       live = false;
       off();
     };
-  }, [packId, input]);
+  }, [packId, input, sessionId]);
 
   return state;
 }

@@ -1,0 +1,66 @@
+/**
+ * User operations as named actions (STYLE item 7): each has a name, a label, an optional
+ * shortcut test and perform(). Toolbar buttons, the keyboard and tests share one registry.
+ */
+export interface Action {
+  name: string;
+  label: string;
+  /** True when this key event should run the action. */
+  shortcut?: (e: KeyboardEvent) => boolean;
+  enabled?: () => boolean;
+  perform: () => void | Promise<void>;
+}
+
+const actions = new Map<string, Action>();
+
+export function registerActions(list: readonly Action[]): () => void {
+  for (const a of list) actions.set(a.name, a);
+  return () => {
+    for (const a of list) if (actions.get(a.name) === a) actions.delete(a.name);
+  };
+}
+
+export function getAction(name: string): Action | undefined {
+  return actions.get(name);
+}
+
+export async function runAction(name: string): Promise<boolean> {
+  const a = actions.get(name);
+  if (!a || (a.enabled && !a.enabled())) return false;
+  await a.perform();
+  return true;
+}
+
+const typing = (t: EventTarget | null): boolean => {
+  const el = t as HTMLElement | null;
+  return (
+    !!el &&
+    (el.tagName === 'INPUT' ||
+      el.tagName === 'TEXTAREA' ||
+      el.tagName === 'SELECT' ||
+      el.isContentEditable)
+  );
+};
+
+/** The one keyboard listener: runs the first action whose shortcut matches. */
+export function handleShortcut(e: KeyboardEvent): void {
+  if (typing(e.target)) return;
+  for (const a of actions.values()) {
+    if (a.shortcut?.(e) && (!a.enabled || a.enabled())) {
+      e.preventDefault();
+      void a.perform();
+      return;
+    }
+  }
+}
+
+export const mod = (e: KeyboardEvent): boolean => e.ctrlKey || e.metaKey;
+
+declare global {
+  interface Window {
+    /** Read-only test hook: run a named action as the toolbar would. */
+    __orreryActions?: { run: (name: string) => Promise<boolean>; names: () => string[] };
+  }
+}
+
+window.__orreryActions = { run: runAction, names: () => [...actions.keys()] };

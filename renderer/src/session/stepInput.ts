@@ -1,0 +1,39 @@
+/** Turns a saved step back into the input panel's state. */
+import type { Step } from '../../../preload/contract';
+import type { RunInput } from '../steer/inputs';
+
+export function stepToInput(step: Step): RunInput | null {
+  const i = step.input as Record<string, unknown>;
+  if (step.kind === 'text') {
+    const s = (i.sampling ?? {}) as { maxTokens?: number; temperature?: number; seed?: number };
+    return {
+      kind: 'text-lm',
+      prompt: typeof i.prompt === 'string' ? i.prompt : '',
+      maxTokens: s.maxTokens ?? 32,
+      temperature: s.temperature ?? 0,
+      seed: s.seed ?? 0,
+    };
+  }
+  const src = i.source as Record<string, unknown> | undefined;
+  if (!src) return null;
+  if (step.kind === 'image') {
+    if (typeof src.example === 'number')
+      return { kind: 'image-vae', source: { example: src.example } };
+    if (typeof src.imageBase64 === 'string')
+      return {
+        kind: 'image-vae',
+        source: { imageBase64: src.imageBase64, name: String(src.name ?? 'image') },
+      };
+    return null;
+  }
+  const text = typeof i.text === 'string' ? i.text : 'Orrery';
+  if (typeof src.example === 'number')
+    return { kind: 'glyph-cvae', source: { example: src.example }, text };
+  if (typeof src.fontBase64 === 'string')
+    return {
+      kind: 'glyph-cvae',
+      source: { fontBase64: src.fontBase64, name: String(src.name ?? 'font') },
+      text,
+    };
+  return null;
+}
