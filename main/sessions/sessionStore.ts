@@ -4,6 +4,8 @@
  * transaction on a WAL database: a crash never leaves half a step.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import {
   OrreryError,
   RecipeSchema,
@@ -70,6 +72,7 @@ export class SessionStore {
   private readonly db: Db;
 
   constructor(file: string) {
+    mkdirSync(path.dirname(file), { recursive: true });
     this.db = openDatabase(file, { migrations: sessionMigrations });
   }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
@@ -12,6 +13,13 @@ function app() {
 afterEach(cleanupTmp);
 
 describe('dispatcher', () => {
+  it('starts on a fresh machine whose data folder does not exist yet', async () => {
+    const home = path.join(tmpDir(), 'not', 'yet', 'there');
+    const a = composeApp(resolveConfig('headless', repoRoot, { home, models: tmpDir() }));
+    expect(await a.dispatcher.dispatch('sessions.list', {})).toEqual({ ok: true, value: [] });
+    await a.dispose();
+  });
+
   it('answers a good call', async () => {
     const r = await app().dispatcher.dispatch('packs.list', {});
     expect(r.ok).toBe(true);
