@@ -123,7 +123,10 @@ export class BandedPolygon {
       const j = i === 0 ? n - 1 : i - 1;
       for (let b = lo; b <= hi; b++) {
         const at = fill[b] ?? 0;
-        this.coords.set([poly[i * 2] ?? 0, poly[i * 2 + 1] ?? 0, poly[j * 2] ?? 0, poly[j * 2 + 1] ?? 0], at * 4);
+        this.coords.set(
+          [poly[i * 2] ?? 0, poly[i * 2 + 1] ?? 0, poly[j * 2] ?? 0, poly[j * 2 + 1] ?? 0],
+          at * 4,
+        );
         fill[b] = at + 1;
       }
     }
@@ -138,7 +141,11 @@ export class BandedPolygon {
     const b = Math.min(this.bands - 1, Math.max(0, Math.floor((py - this.minY) / this.bandH)));
     const c = this.coords;
     let inside = false;
-    for (let k = (this.start[b] as number) * 4, end = (this.start[b + 1] as number) * 4; k < end; k += 4) {
+    for (
+      let k = (this.start[b] as number) * 4, end = (this.start[b + 1] as number) * 4;
+      k < end;
+      k += 4
+    ) {
       const xi = c[k] as number;
       const yi = c[k + 1] as number;
       const xj = c[k + 2] as number;
@@ -147,7 +154,6 @@ export class BandedPolygon {
     }
     return inside;
   }
-
 }
 
 export interface LassoQuery {
