@@ -49,25 +49,33 @@ export interface MapAgreement {
   n: number;
   agreement: number;
   shuffled: number;
+  /** The same within each metadata key (e.g. only "group=…" labels), keys with ≥ 10 features. */
+  byKey: { key: string; n: number; values: number; agreement: number; shuffled: number }[];
 }
 
-export function mapAgreement(db: Db, saeId: string, shuffles = 20, seed = 1): MapAgreement {
-  const rows = db
-    .prepare(
-      `select x, y, z, auto_label as l from features
-       where sae_id = ? and auto_source = 'metadata' and x is not null order by idx`,
-    )
-    .all(saeId) as { x: number; y: number; z: number; l: string }[];
+interface Point {
+  x: number;
+  y: number;
+  z: number;
+  l: string;
+}
+
+/** Share of points whose nearest other point has the same label; and the same, shuffled. */
+function agreementOf(
+  rows: readonly Point[],
+  shuffles: number,
+  seed: number,
+): { agreement: number; shuffled: number } {
   const n = rows.length;
-  if (n < 2) return { n, agreement: 0, shuffled: 0 };
+  if (n < 2) return { agreement: 0, shuffled: 0 };
   const nn = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const a = rows[i] as (typeof rows)[number];
+    const a = rows[i] as Point;
     let best = -1;
     let bd = Infinity;
     for (let j = 0; j < n; j++) {
       if (j === i) continue;
-      const b = rows[j] as (typeof rows)[number];
+      const b = rows[j] as Point;
       const d = (a.x - b.x) ** 2 + (a.y - b.y) ** 2 + (a.z - b.z) ** 2;
       if (d < bd) {
         bd = d;
@@ -92,5 +100,29 @@ export function mapAgreement(db: Db, saeId: string, shuffles = 20, seed = 1): Ma
     }
     shuffled += agree(p);
   }
-  return { n, agreement: agree(labels), shuffled: shuffled / shuffles };
+  return { agreement: agree(labels), shuffled: shuffled / shuffles };
+}
+
+export function mapAgreement(db: Db, saeId: string, shuffles = 20, seed = 1): MapAgreement {
+  const rows = db
+    .prepare(
+      `select x, y, z, auto_label as l from features
+       where sae_id = ? and auto_source = 'metadata' and x is not null order by idx`,
+    )
+    .all(saeId) as Point[];
+  const all = agreementOf(rows, shuffles, seed);
+  const byKeyRows = new Map<string, Point[]>();
+  for (const r of rows) {
+    const key = r.l.slice(0, Math.max(0, r.l.indexOf('=')));
+    let l = byKeyRows.get(key);
+    if (!l) byKeyRows.set(key, (l = []));
+    l.push(r);
+  }
+  const byKey: MapAgreement['byKey'] = [];
+  for (const [key, pts] of [...byKeyRows.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const values = new Set(pts.map((p) => p.l)).size;
+    if (pts.length < 10 || values < 2) continue;
+    byKey.push({ key, n: pts.length, values, ...agreementOf(pts, shuffles, seed) });
+  }
+  return { n: rows.length, ...all, byKey };
 }

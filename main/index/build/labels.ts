@@ -1,6 +1,7 @@
 /**
  * Honest automatic labels: every label says where it came from.
- * - metadata: the feature's best metadata association, when its AUC reaches the threshold;
+ * - metadata: the feature's best metadata association (AUC × precision@top), when its AUC
+ *   reaches the threshold and at least half its top examples carry the value;
  * - top-tokens (text): the tokens where the feature peaks on its top examples;
  * - top-examples (images, faces): the names of its top examples.
  * A feature that never fired on the corpus gets no label.
@@ -8,6 +9,7 @@
 import type { Association } from './associations';
 
 export const LABEL_AUC_THRESHOLD = 0.8;
+export const MIN_PRECISION_TOP = 0.5;
 
 export interface AutoLabel {
   label: string;
@@ -26,8 +28,20 @@ export function autoLabel(
   topNames: readonly string[],
   threshold = LABEL_AUC_THRESHOLD,
 ): AutoLabel | null {
-  const best = assocs[0];
-  if (best && best.auc >= threshold) {
+  // A metadata label needs both: the value ranks the feature's activations well (AUC) and
+  // at least half of the feature's top examples carry it (else the label would name a value
+  // that none of the examples a person sees on the card has).
+  let best: Association | undefined;
+  let bestScore = -1;
+  for (const a of assocs) {
+    if (a.auc < threshold || a.precisionTop < MIN_PRECISION_TOP) continue;
+    const score = a.auc * a.precisionTop;
+    if (score > bestScore) {
+      best = a;
+      bestScore = score;
+    }
+  }
+  if (best) {
     return {
       label: `${best.key}=${best.value}`,
       source: 'metadata',
@@ -36,7 +50,11 @@ export function autoLabel(
         `(${best.nPositive} examples); ${Math.round(best.precisionTop * 100)}% of its top examples have it`,
     };
   }
-  const why = best ? `; best metadata ${best.key}=${best.value} AUC ${best.auc.toFixed(2)}` : '';
+  const top = assocs[0];
+  const why = top
+    ? `; best metadata ${top.key}=${top.value} AUC ${top.auc.toFixed(2)}, ` +
+      `${Math.round(top.precisionTop * 100)}% of top examples`
+    : '';
   if (topTokens.length > 0) {
     const shown = topTokens.slice(0, 3).map((t) => `“${t.token.trim() || t.token}”`);
     return {

@@ -11,7 +11,9 @@ import {
   BuildCancelled,
   getFeature,
   importNeuronpedia,
+  labelCoverage,
   listClusters,
+  mapAgreement,
   listIndexedSaes,
   loadPositions,
   openIndex,
@@ -134,6 +136,17 @@ describe('index build on the text fixture', () => {
       }
     }
     expect(rows.some((r) => r.label_source === 'metadata')).toBe(true);
+    // The "must show" figures are computed from the same rows.
+    const metadata = rows.filter((r) => r.label_source === 'metadata');
+    const cov = labelCoverage(db, SAE);
+    expect(cov.named).toBe(new Set(metadata.map((r) => r.label)).size);
+    expect(cov.values).toBe(cov.named + cov.missing.length);
+    const agree = mapAgreement(db, SAE);
+    expect(agree.n).toBe(metadata.length);
+    for (const v of [agree.agreement, agree.shuffled]) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
   });
 
   it('has a card with top examples as token windows, logit lens, nearest features and cluster', () => {

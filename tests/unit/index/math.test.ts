@@ -224,6 +224,10 @@ describe('labels and search text', () => {
   it('takes metadata above the AUC threshold, else tokens, else example names', () => {
     const assoc = { key: 'source', value: 'bible', auc: 0.93, precisionTop: 0.9, nPositive: 20 };
     expect(autoLabel([assoc], [], [])).toMatchObject({ label: 'source=bible', source: 'metadata' });
+    // A high AUC whose value none of the top examples carry does not name the feature.
+    const offTop = { key: 'book', value: 'Job', auc: 0.97, precisionTop: 0.2, nPositive: 4 };
+    expect(autoLabel([offTop, assoc], [], [])).toMatchObject({ label: 'source=bible' });
+    expect(autoLabel([offTop], [], ['x'])).toMatchObject({ source: 'top-examples' });
     const weak = { ...assoc, auc: 0.6 };
     const toks = peakTokens([
       { activation: 1, token: ' the' },
