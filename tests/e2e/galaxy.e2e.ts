@@ -300,9 +300,33 @@ describe('galaxy (headless, chromium)', () => {
     );
     await expect.poll(() => page.textContent('[data-testid="galaxy-hover"]')).toContain(card.label);
     await page.screenshot({ path: path.join(artefacts, 'galaxy-hover.png') });
+    // A click chooses it: selected, its card stays after the pointer leaves.
+    await page.mouse.click(v.rect.left + x, v.rect.top + y);
+    await expect.poll(() => hooks<number[]>('selection')).toEqual([feature]);
+    expect(await hooks<number | null>('focused')).toBe(feature);
     // Leaving the galaxy clears the hover.
     await page.mouse.move(2, 2);
     await expect.poll(() => hooks<number | null>('hovered')).toBeNull();
+    expect(await page.getAttribute('[data-testid="feature-card"]', 'data-feature')).toBe(
+      String(feature),
+    );
+
+    // Rename it from the card (index.rename): the card and the index both carry the new name.
+    await page.fill('input[aria-label="Feature label"]', 'my test star');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect
+      .poll(() => page.textContent('[data-testid="feature-card-label"]'))
+      .toBe('my test star');
+    const renamed = await call<{ label: string; labelSource: string }>('index.feature', {
+      packId: PACK,
+      saeId: SAE,
+      feature,
+    });
+    expect(renamed).toMatchObject({ label: 'my test star', labelSource: 'user' });
+
+    // "Turn it" hands the feature to the dials.
+    await page.getByTestId('turn-it').click();
+    await page.waitForSelector(`[data-testid="dial-${feature}"]`);
   });
 
   it('search finds a feature by its label and flies to it', async () => {
