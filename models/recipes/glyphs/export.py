@@ -89,7 +89,7 @@ class EncoderExport(nn.Module):
         x = e.cnn(glyphs.reshape(-1, 1, h, w))
         x = e.proj(x.reshape(x.shape[0], -1)).reshape(b, k, -1) + self.pos_h.float()
         out = e.head(x.mean(1))
-        return out[:, : e.style_dim]
+        return e.norm(out[:, : e.style_dim])
 
 
 class DecoderExport(nn.Module):

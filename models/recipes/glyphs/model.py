@@ -29,12 +29,16 @@ class GlyphEncoder(nn.Module):
                                   nn.Linear(hidden, 2 * style_dim))
         self.n_chars = n_chars
         self.style_dim = style_dim
+        # the style is standardised over the batch (running statistics at inference): the encoder
+        # cannot shrink it to a constant, so the decoder has to read it (no posterior collapse)
+        self.norm = nn.BatchNorm1d(style_dim, eps=1e-8, affine=False, momentum=0.02)
         # start with a narrow posterior (std ~0.1) so the decoder learns to use the style
         # instead of treating it as noise (avoids posterior collapse early in training)
         with torch.no_grad():
             last = self.head[-1]
             last.bias[style_dim:].fill_(-4.0)
             last.weight[style_dim:].mul_(0.1)
+            last.weight[:style_dim].mul_(10.0)
 
     def forward(self, glyphs, mask=None):
         b, k, h, w = glyphs.shape
@@ -46,7 +50,7 @@ class GlyphEncoder(nn.Module):
             m = mask.unsqueeze(-1)
             pooled = (x * m).sum(1) / m.sum(1).clamp(min=1.0)
         out = self.head(pooled)
-        return out[:, : self.style_dim], out[:, self.style_dim:].clamp(-10.0, 4.0)
+        return self.norm(out[:, : self.style_dim]), out[:, self.style_dim:].clamp(-10.0, 4.0)
 
 
 class GlyphDecoder(nn.Module):

@@ -76,13 +76,13 @@ import export as exp  # noqa: E402
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 PRESETS = {
-    "full": dict(style_dim=32, enc_width=16, dec_width=16, hidden=512, steps=1800, batch_faces=8,
-                 chars_per_face=16, lr=1e-3, beta=1.0, ema=0.995, ckpt_every=100,
+    "full": dict(style_dim=32, enc_width=16, dec_width=16, hidden=512, steps=700, batch_faces=8,
+                 chars_per_face=16, lr=1e-3, beta=1.0, vae=False, l2=0.0, ema=0.995, ckpt_every=100,
                  val_frac=0.1, per_family_cap=10, per_package_cap=40, roots=None, limit_files=None,
-                 clf_steps=600, clf_width=16, sae_d=512, sae_k=8, sae_steps=3000,
+                 clf_steps=600, clf_width=16, sae_d=512, sae_k=8, sae_steps=1200,
                  style_subsets=48, sheet_faces=200, half=True),
     "smoke": dict(style_dim=32, enc_width=4, dec_width=4, hidden=32, steps=12, batch_faces=4,
-                  chars_per_face=4, lr=1e-3, beta=1.0, ema=0.9, ckpt_every=6,
+                  chars_per_face=4, lr=1e-3, beta=1.0, vae=False, l2=0.0, ema=0.9, ckpt_every=6,
                   val_frac=0.34, per_family_cap=10, per_package_cap=40,
                   roots=["/usr/share/fonts/truetype/dejavu"], limit_files=8,
                   clf_steps=10, clf_width=4, sae_d=64, sae_k=4, sae_steps=60,
@@ -170,7 +170,8 @@ def train(cfg, g, train_idx, val_idx, work, log):
         f"{cfg['chars_per_face']} chars")
     B, M, K = cfg["batch_faces"], cfg["chars_per_face"], len(ENC_IDX)
     t0 = time.time()
-    for step in range(step0, cfg["steps"]):
+    stop = min(cfg["steps"], cfg.get("stop_at") or cfg["steps"])
+    for step in range(step0, stop):
         lr = cfg["lr"] * min(1.0, (step + 1) / 100) * (0.3 + 0.7 * 0.5 * (1 + math.cos(math.pi * step / cfg["steps"])))
         for pg in opt.param_groups:
             pg["lr"] = lr
@@ -180,11 +181,19 @@ def train(cfg, g, train_idx, val_idx, work, log):
         ci = np.stack([rng.choice(len(CHARSET), M, replace=False) for _ in range(B)])
         target = to_float(g[fi[:, None], ci].reshape(B * M, 1, SIZE, SIZE))
         mu, lv = model.encoder(x_enc, mask)
-        z = mu + torch.randn_like(mu) * torch.exp(0.5 * lv)
+        if cfg["vae"]:
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * lv)
+            kl = (-0.5 * (1 + lv - mu ** 2 - lv.exp()).sum(1)).mean()
+            reg = cfg["beta"] * kl / (M * SIZE * SIZE)
+        else:
+            # deterministic style (the encoder's batch-standardised mean; optional L2 pull to 0);
+            # the log-variance head is not trained
+            z = mu
+            kl = (mu ** 2).sum(1).mean()
+            reg = cfg["l2"] * (mu ** 2).mean()
         logits = model.decoder.logits(z.repeat_interleave(M, 0), torch.from_numpy(ci.reshape(-1)).long())
         rec = F.binary_cross_entropy_with_logits(logits, target)
-        kl = (-0.5 * (1 + lv - mu ** 2 - lv.exp()).sum(1)).mean()
-        loss = rec + cfg["beta"] * kl / (M * SIZE * SIZE)
+        loss = rec + reg
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -193,10 +202,12 @@ def train(cfg, g, train_idx, val_idx, work, log):
             d = cfg["ema"] if step > 50 else 0.0
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+            for be, bm in zip(ema.buffers(), model.buffers()):   # BatchNorm running statistics
+                be.copy_(bm)
         if (step + 1) % max(1, cfg["ckpt_every"] // 4) == 0:
-            log(f"step {step + 1}/{cfg['steps']} rec {rec.item():.4f} kl {kl.item():.1f} lr {lr:.2e} "
+            log(f"step {step + 1}/{cfg['steps']} rec {rec.item():.4f} {'kl' if cfg['vae'] else '|style|^2'} {kl.item():.2f} lr {lr:.2e} "
                 f"{(time.time() - t0) / (step + 1 - step0):.2f}s/step")
-        if (step + 1) % cfg["ckpt_every"] == 0 or step + 1 == cfg["steps"]:
+        if (step + 1) % cfg["ckpt_every"] == 0 or step + 1 in (cfg["steps"], stop):
             psnr = quick_psnr(ema, g, val_idx[:16])
             torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
                         "rng": rng.get_state(), "torch_rng": torch.get_rng_state(), "step": step + 1,
@@ -211,7 +222,7 @@ def train(cfg, g, train_idx, val_idx, work, log):
 
 def cfg_key(cfg):
     keys = ("style_dim", "enc_width", "dec_width", "hidden", "steps", "batch_faces", "chars_per_face",
-            "lr", "beta", "seed")
+            "lr", "beta", "vae", "l2", "seed")
     return json.dumps({k: cfg[k] for k in keys}, sort_keys=True)
 
 
@@ -361,7 +372,7 @@ def save_sheet(path, g_faces):
     Image.fromarray(sheet.astype(np.uint8), "L").save(path, optimize=True)
 
 
-def labelled_rows(path, rows, labels, scale=0.5):
+def labelled_rows(path, rows, labels, scale=0.75):
     """rows: list of uint8 row images (same width) stacked with a text label on the left."""
     pad = 150
     h = rows[0].shape[0]
@@ -406,11 +417,11 @@ def style_samples(model, g, idx_all, n_subsets, rng):
         for ai, kind in enumerate(augs):
             x = augment(x0, kind) if kind != "none" else x0
             h = e.proj(e.cnn(x.reshape(b * k, 1, SIZE, SIZE)).reshape(b * k, -1)).reshape(b, k, -1) + e.pos
-            feats.append(e.head(h.mean(1))[:, : e.style_dim])
+            feats.append(e.norm(e.head(h.mean(1))[:, : e.style_dim]))
             reps = n_subsets if kind == "none" else max(1, n_subsets // 4)
             for _ in range(reps):
                 m = torch.from_numpy(random_masks(rng, b, k)).unsqueeze(-1)
-                feats.append(e.head((h * m).sum(1) / m.sum(1))[:, : e.style_dim])
+                feats.append(e.norm(e.head((h * m).sum(1) / m.sum(1))[:, : e.style_dim]))
     return torch.cat(feats).numpy()
 
 
@@ -480,10 +491,12 @@ def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False):
         style_tr = encode_faces(model, g, train_idx)
     np.savez(os.path.join(work, "style_samples.npz"), X_tr=X_tr, X_val=X_val,
              style_tr=style_tr.numpy(), style_val=style_val.numpy(), train_idx=train_idx, val_idx=val_idx)
-    sae = saelib.train_sae(X_tr, cfg["sae_d"], cfg["sae_k"], cfg["sae_steps"], cfg["seed"] + 5, log=log)
+    sae = saelib.train_sae(X_tr, cfg["sae_d"], cfg["sae_k"], cfg["sae_steps"], cfg["seed"] + 5,
+                           resample_every=0, balance=0.01, log=log)
     m_tr = saelib.sae_metrics(sae, X_tr)
     m_val = saelib.sae_metrics(sae, X_val)
     metrics["sae"] = {"d_in": cfg["style_dim"], "d_sae": cfg["sae_d"], "k": cfg["sae_k"],
+                      "steps": cfg["sae_steps"], "balance": 0.01,
                       "fve_heldout": round(m_val["fve"], 4), "fve_train": round(m_tr["fve"], 4),
                       "dead_fraction": round(m_tr["dead_fraction"], 4),
                       "mean_l0": round(m_val["mean_l0"], 3), "train_samples": m_tr["n_samples"]}
@@ -674,6 +687,8 @@ def main():
     ap.add_argument("--work", default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=None)
+    ap.add_argument("--stop-at", type=int, default=None,
+                    help="stop training at this step (the LR schedule still spans --steps)")
     ap.add_argument("--sae-steps", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--skip-parity", action="store_true")
@@ -683,6 +698,7 @@ def main():
     cfg = dict(PRESETS[preset], seed=args.seed, skip_parity=args.skip_parity)
     if args.steps is not None:
         cfg["steps"] = args.steps
+    cfg["stop_at"] = args.stop_at
     if args.sae_steps is not None:
         cfg["sae_steps"] = args.sae_steps
     tmp = None

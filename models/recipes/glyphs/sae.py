@@ -82,12 +82,14 @@ class TopKSAE(torch.nn.Module):
 
 def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: int = 512,
               lr: float = 1e-3, k_aux: int | None = None, dead_after: int = 10000,
-              resample_every: int = 250, aux_coef: float = 1 / 8, log=print):
+              resample_every: int = 250, aux_coef: float = 1 / 8, balance: float = 0.0, log=print):
     """x: [N, d_in] float32 samples of the hook. Returns the trained TopKSAE.
 
     Decoder init from data (each row a centred sample, unit norm; W_enc = W_dec^T), AuxK on the
     features dead for `dead_after` samples, and (until 70% of the steps) dead features are
-    re-pointed at the worst-reconstructed samples of a batch."""
+    re-pointed at the worst-reconstructed samples of a batch. balance > 0 nudges b_enc after each
+    step towards equal firing rates (k / d_sae): rare features get a higher bias, greedy ones a
+    lower one (load balancing as in mixture-of-experts routers), for the first 80% of the steps."""
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     X0 = torch.from_numpy(x.astype(np.float32))
@@ -144,6 +146,10 @@ def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: i
             wd.grad -= (wd.grad * wd.data).sum(1, keepdim=True) * wd.data
         opt.step()
         sae.normalise_decoder()
+        if balance > 0 and frac < 0.8:
+            with torch.no_grad():
+                rate = (z > 0).float().mean(0)
+                sae.b_enc.data += balance * (k / d_sae - rate) * d_sae / k
         if resample_every and step > 0 and step % resample_every == 0 and frac < 0.7 and dead.any():
             with torch.no_grad():
                 dd = torch.nonzero(dead).squeeze(1)
