@@ -86,7 +86,7 @@ async function build(a: Args): Promise<number> {
           {
             ...s,
             out,
-            labelCoverage: { values: cov.values, named: cov.named },
+            labelCoverage: { values: cov.values, named: cov.named, associated: cov.associated },
             mapAgreement: agree,
           },
           null,

@@ -7,12 +7,18 @@
  */
 import type { Db } from '../db/connection';
 import { metaIndex } from './build/associations';
+import { LABEL_AUC_THRESHOLD, MIN_PRECISION_TOP } from './build/labels';
 import { mulberry32 } from './build/rng';
 import type { CorpusExample } from './corpus';
 
 export interface LabelCoverage {
+  /** metadata values the build tested (enough examples, not held by all) */
   values: number;
+  /** values that at least one feature's label names */
   named: number;
+  /** values with a feature whose stored association passes the label rule (AUC ≥ 0.8 and
+   * precision@top ≥ 0.5), though another value may have won that feature's label */
+  associated: number;
   missing: string[];
 }
 
@@ -41,7 +47,22 @@ export function labelCoverage(db: Db, saeId: string): LabelCoverage {
     ).map((r) => r.l),
   );
   const missing = tested.filter((t) => !labels.has(t));
-  return { values: tested.length, named: tested.length - missing.length, missing };
+  const strong = new Set(
+    (
+      db
+        .prepare(
+          `select distinct key || '=' || value as kv from associations
+           where sae_id = ? and auc >= ? and precision_top >= ?`,
+        )
+        .all(saeId, LABEL_AUC_THRESHOLD, MIN_PRECISION_TOP) as { kv: string }[]
+    ).map((r) => r.kv),
+  );
+  return {
+    values: tested.length,
+    named: tested.length - missing.length,
+    associated: tested.filter((t) => strong.has(t)).length,
+    missing,
+  };
 }
 
 export interface MapAgreement {
