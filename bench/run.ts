@@ -11,6 +11,7 @@ type Section = { name: string; file: string; fn: string };
 const sections: Section[] = [
   { name: 'feature index', file: 'index.ts', fn: 'benchIndex' },
   { name: 'galaxy', file: 'galaxy.ts', fn: 'benchGalaxy' },
+  { name: 'dial to image', file: 'dialLatency.ts', fn: 'benchDialLatency' },
 ];
 
 async function main(): Promise<void> {

@@ -44,7 +44,15 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+type Scan = {
+  packs: { pack: LoadedPack; location: 'bundled' | 'library' }[];
+  problems: PackProblem[];
+};
+
 export class PackService {
+  /** The last scan, reused by find() so inference calls do not re-read every pack. */
+  private cached: Scan | null = null;
+
   constructor(private readonly folders: PackFolders) {}
 
   summary(pack: LoadedPack, location: 'bundled' | 'library'): PackSummary {
@@ -69,7 +77,12 @@ export class PackService {
     };
   }
 
-  async scan(): Promise<{
+  async scan(): Promise<Scan> {
+    this.cached = await this.scanFolders();
+    return this.cached;
+  }
+
+  private async scanFolders(): Promise<{
     packs: { pack: LoadedPack; location: 'bundled' | 'library' }[];
     problems: PackProblem[];
   }> {
@@ -108,6 +121,8 @@ export class PackService {
   }
 
   async find(id: string): Promise<{ pack: LoadedPack; location: 'bundled' | 'library' }> {
+    const cachedHit = this.cached?.packs.find((p) => p.pack.manifest.id === id);
+    if (cachedHit) return cachedHit;
     const { packs } = await this.scan();
     const hit = packs.find((p) => p.pack.manifest.id === id);
     if (!hit) throw new OrreryError('not_found', `no pack with id "${id}"`);
@@ -155,6 +170,7 @@ export class PackService {
       await fs.rm(staging, { recursive: true, force: true });
       throw e;
     }
+    this.cached = null;
     const done = await readPack(target);
     if (!done.ok) throw new OrreryError('bad_pack', done.problem.message);
     return this.summary(done.pack, 'library');
@@ -165,6 +181,7 @@ export class PackService {
     if (hit.location !== 'library')
       throw new OrreryError('bad_input', `pack "${id}" ships with Orrery and cannot be removed`);
     await fs.rm(hit.pack.dir, { recursive: true, force: true });
+    this.cached = null;
     return true;
   }
 }

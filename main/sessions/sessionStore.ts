@@ -114,8 +114,15 @@ export class SessionStore {
 
   get(id: string): SessionDetail {
     const session = toSession(this.row(id));
+    // Outputs (images as PNG) travel for the current step only; the others are re-run when chosen.
     const steps = (
-      this.db.prepare('select * from steps where session_id = ? order by id').all(id) as StepRow[]
+      this.db
+        .prepare(
+          `select id, parent_id, kind, created_at, input_json, dials_json,
+                  case when id = ? then output_json else '{}' end as output_json
+           from steps where session_id = ? order by id`,
+        )
+        .all(session.headStepId ?? -1, id) as StepRow[]
     ).map(toStep);
     return { session, steps };
   }
