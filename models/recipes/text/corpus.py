@@ -189,9 +189,26 @@ def read_jargon() -> list[Document]:
     return docs
 
 
+REQUIRED = {  # path or program → Debian package that provides it
+    FORTUNE_DIR + "/computers": "fortunes", FORTUNE_DIR + "/fortunes": "fortunes-min",
+    "/usr/lib/bible.data": "bible-kjv-text", "bible": "bible-kjv",
+    GCIDE_DICT: "dict-gcide", JARGON_TXT: "jargon-text",
+}
+
+
+def check_sources() -> None:
+    import shutil
+    missing = sorted({pkg for p, pkg in REQUIRED.items()
+                      if not (os.path.exists(p) if p.startswith("/") else shutil.which(p))})
+    if missing:
+        raise SystemExit("corpus: missing Debian packages: " + " ".join(missing) +
+                         " (apt-get install -y " + " ".join(missing) + ")")
+
+
 def build_corpus(seed: int, gcide_chars: int = 4_000_000, val_fraction: float = 0.05,
                  smoke: bool = False) -> list[Document]:
     """All documents, deduplicated, each with split 'train' or 'val' (by document)."""
+    check_sources()
     docs = read_fortunes() + read_bible() + read_jargon() + read_gcide(gcide_chars, seed)
     seen, unique = set(), []
     for d in docs:

@@ -128,8 +128,9 @@ def stage(c):
         dense = torch.zeros(x.shape[0], d_sae).scatter_(1, idx, vals)
         max_act = torch.maximum(max_act, dense.max(0).values)
         mean_act_src.index_add_(0, win_src[i:i + 8192], dense)
-        top_pos.append(dense)
-    dense_all = torch.cat(top_pos)  # [n_tok, d_sae]
+        top_pos.append((vals, idx))
+    all_vals = torch.cat([v for v, _ in top_pos])  # [n_tok, k]: the codes, kept sparse
+    all_idx = torch.cat([j for _, j in top_pos])
     density = fires / len(acts)
     fig["sae"].update({
         "d_in": cfg.d_model, "d_sae": d_sae, "k": c.s["k"], "hook": cfg.hook_name,
@@ -184,7 +185,7 @@ def stage(c):
     strength_mult = 4.0
     feats = []
     for f in chosen:
-        col = dense_all[:, f]
+        col = (all_vals * (all_idx == f)).sum(1)  # activation of feature f at every position
         n_top = max(5, int(0.002 * len(col)))
         top = col.topk(n_top).indices
         top = top[col[top] > 0]
