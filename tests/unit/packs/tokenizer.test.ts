@@ -49,7 +49,10 @@ describe.each(packs)('text pack tokenizer: $dir', ({ dir, required }) => {
 
     expect(check.cases.length).toBeGreaterThan(10);
     for (const { text, ids } of check.cases) {
-      expect(tokenizer.encode(text, { add_special_tokens: false }).ids, JSON.stringify(text)).toEqual(ids);
+      expect(
+        tokenizer.encode(text, { add_special_tokens: false }).ids,
+        JSON.stringify(text),
+      ).toEqual(ids);
       if (ids.length > 0) expect(tokenizer.decode(ids)).toBe(text);
     }
   });
