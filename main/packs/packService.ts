@@ -74,6 +74,10 @@ export class PackService {
       })),
       hasIndex: pack.hasIndex,
       sizeBytes: pack.sizeBytes,
+      spatial:
+        m.kind === 'image-vae' && m.model.spatial
+          ? { hook: m.model.spatial.hook, height: m.model.spatial.height, width: m.model.spatial.width }
+          : null,
     };
   }
 

@@ -44,6 +44,16 @@ export interface SessionDetail {
 
 const now = (): string => new Date().toISOString();
 
+/** Runs closer together than this, differing only in dial values, are one step (a drag). */
+export const MERGE_WINDOW_MS = 1200;
+
+/** The dials without their values: which features, on which SAE, by which method. */
+function dialShape(json: string): string {
+  return (JSON.parse(json) as DialInput[])
+    .map((d) => `${d.saeId}#${d.feature}:${d.method}`)
+    .join(',');
+}
+
 function toSession(r: SessionRow): Session {
   return {
     id: r.id,
@@ -150,6 +160,24 @@ export class SessionStore {
               .prepare('update steps set output_json = ? where id = ?')
               .run(JSON.stringify(output), head.id);
           }
+          return toStep(
+            this.db.prepare('select * from steps where id = ?').get(head.id) as StepRow,
+          );
+        }
+        // A drag is one step: a run soon after the current one, on the same input with the
+        // same dials (values aside), replaces it.
+        const recent = Date.now() - Date.parse(head.created_at) < MERGE_WINDOW_MS;
+        if (
+          recent &&
+          head.kind === kind &&
+          head.input_json === inputJson &&
+          dialShape(head.dials_json) === dialShape(dialsJson)
+        ) {
+          this.db
+            .prepare(
+              'update steps set dials_json = ?, output_json = ?, created_at = ? where id = ?',
+            )
+            .run(dialsJson, JSON.stringify(output), now(), head.id);
           return toStep(
             this.db.prepare('select * from steps where id = ?').get(head.id) as StepRow,
           );

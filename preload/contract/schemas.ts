@@ -40,6 +40,10 @@ export const PackSummarySchema = z.object({
   saes: z.array(SaeSummarySchema),
   hasIndex: z.boolean(),
   sizeBytes: z.number().int().nonnegative(),
+  /** Image packs: the decoder's spatial map, where a feature can be painted onto a region. */
+  spatial: z
+    .object({ hook: z.string(), height: z.number().int(), width: z.number().int() })
+    .nullable(),
 });
 export type PackSummary = z.infer<typeof PackSummarySchema>;
 

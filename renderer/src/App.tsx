@@ -143,6 +143,7 @@ export function App() {
         input={currentInput}
         onInput={(value) => pack && setInput({ packId: pack.id, value })}
         run={run}
+        spatial={pack?.spatial ?? null}
       />
       {notice && (
         <div className="toast" role="alert">

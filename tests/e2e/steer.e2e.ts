@@ -106,4 +106,39 @@ describe('steering (headless, chromium)', () => {
     await page.getByRole('button', { name: 'Difference' }).click();
     await page.screenshot({ path: path.join(artefacts, 'steer-image.png') });
   });
+
+  it('image: a spatial dial painted onto a region changes mostly that region', async () => {
+    await page.getByRole('button', { name: 'Side by side' }).click();
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.selectOption('.add-dial select', { label: 'decoder.hook_spatial' });
+    await page.fill('input[aria-label="Feature number"]', '2');
+    await page.getByRole('button', { name: 'Add dial' }).click();
+    await page.fill('input[aria-label="Value of feature 2"]', '30');
+    await page.keyboard.press('Enter');
+    await settled();
+    const everywhere = await page.textContent('[data-testid="image-distance"]');
+    // Paint the top-left 2×2 cells of the 8×8 map.
+    const grid = page.locator('[aria-label="Paint where spatial dials apply"]');
+    const box = await grid.boundingBox();
+    if (!box) throw new Error('no brush');
+    const cell = box.width / 8;
+    await page.mouse.move(box.x + cell / 2, box.y + cell / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + cell * 1.5, box.y + cell / 2, { steps: 3 });
+    await page.mouse.move(box.x + cell * 1.5, box.y + cell * 1.5, { steps: 3 });
+    await page.mouse.move(box.x + cell / 2, box.y + cell * 1.5, { steps: 3 });
+    await page.mouse.up();
+    expect(await page.locator('.mask-grid > div.painted').count()).toBe(4);
+    await expect
+      .poll(() => page.textContent('[data-testid="image-distance"]'), { timeout: 60_000 })
+      .not.toBe(everywhere);
+    await settled();
+    const changedShare = (text: string | null): number =>
+      Number(/changed ([\d.]+)%/.exec(text ?? '')?.[1] ?? NaN);
+    expect(
+      changedShare(await page.textContent('[data-testid="image-distance"]')),
+    ).toBeLessThanOrEqual(changedShare(everywhere));
+    await page.getByRole('button', { name: 'Difference' }).click();
+    await page.screenshot({ path: path.join(artefacts, 'steer-paint.png') });
+  });
 });

@@ -12,9 +12,10 @@ interface Props {
   input: RunInput | null;
   onInput: (input: RunInput) => void;
   run: RunState;
+  spatial?: { height: number; width: number } | null;
 }
 
-export function CompareStrip({ info, infoError, input, onInput, run }: Props) {
+export function CompareStrip({ info, infoError, input, onInput, run, spatial }: Props) {
   if (!info || !input) {
     return (
       <footer className="compare" aria-label="Before and after">
@@ -42,7 +43,13 @@ export function CompareStrip({ info, infoError, input, onInput, run }: Props) {
       data-runs={run.runs}
     >
       <div>
-        <InputPanel info={info} input={input} onChange={onInput} />
+        <InputPanel
+          info={info}
+          input={input}
+          onChange={onInput}
+          spatial={spatial ?? null}
+          beforePng={out?.kind === 'image' ? out.value.beforePng : null}
+        />
       </div>
       <div>
         {run.error && (

@@ -17,12 +17,14 @@ export function stepToInput(step: Step): RunInput | null {
   const src = i.source as Record<string, unknown> | undefined;
   if (!src) return null;
   if (step.kind === 'image') {
+    const mask = Array.isArray(i.mask) ? (i.mask as number[]) : null;
     if (typeof src.example === 'number')
-      return { kind: 'image-vae', source: { example: src.example } };
+      return { kind: 'image-vae', source: { example: src.example }, mask };
     if (typeof src.imageBase64 === 'string')
       return {
         kind: 'image-vae',
         source: { imageBase64: src.imageBase64, name: String(src.name ?? 'image') },
+        mask,
       };
     return null;
   }

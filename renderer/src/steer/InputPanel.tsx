@@ -1,10 +1,15 @@
 import type { RuntimeInfo } from '../../../preload/contract';
 import { fileToBase64, type RunInput } from './inputs';
+import { MaskPainter } from './MaskPainter';
 
 interface Props {
   info: RuntimeInfo;
   input: RunInput;
   onChange: (input: RunInput) => void;
+  /** The pack's spatial map, when dials can be painted onto a region. */
+  spatial?: { height: number; width: number } | null;
+  /** The current before-image, shown under the brush. */
+  beforePng?: string | null;
 }
 
 function ExamplePicker({
@@ -32,7 +37,7 @@ function ExamplePicker({
   );
 }
 
-export function InputPanel({ info, input, onChange }: Props) {
+export function InputPanel({ info, input, onChange, spatial, beforePng }: Props) {
   if (input.kind === 'text-lm') {
     return (
       <div className="input-panel">
@@ -131,6 +136,15 @@ export function InputPanel({ info, input, onChange }: Props) {
           value={input.text}
           maxLength={64}
           onChange={(e) => onChange({ ...input, text: e.target.value || ' ' })}
+        />
+      )}
+      {input.kind === 'image-vae' && spatial && (
+        <MaskPainter
+          height={spatial.height}
+          width={spatial.width}
+          mask={input.mask ?? null}
+          imagePng={beforePng ?? null}
+          onChange={(mask) => onChange({ ...input, mask })}
         />
       )}
     </div>

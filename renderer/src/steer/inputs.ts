@@ -1,7 +1,12 @@
 /** What a run takes besides the dials, per pack kind. */
 export type RunInput =
   | { kind: 'text-lm'; prompt: string; maxTokens: number; temperature: number; seed: number }
-  | { kind: 'image-vae'; source: { example: number } | { imageBase64: string; name: string } }
+  | {
+      kind: 'image-vae';
+      source: { example: number } | { imageBase64: string; name: string };
+      /** Where dials on the spatial hook apply (H × W, 1 = painted); null = everywhere. */
+      mask?: number[] | null;
+    }
   | {
       kind: 'glyph-cvae';
       source: { example: number } | { fontBase64: string; name: string };

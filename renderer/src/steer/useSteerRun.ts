@@ -45,7 +45,13 @@ async function runOnce(
   }
   const r =
     input.kind === 'image-vae'
-      ? await client.call('image.steer', { packId, source: input.source, dials, sessionId })
+      ? await client.call('image.steer', {
+          packId,
+          source: input.source,
+          dials,
+          mask: input.mask ?? null,
+          sessionId,
+        })
       : await client.call('glyph.specimen', {
           packId,
           source: input.source,

@@ -45,11 +45,11 @@ describe('sessions', () => {
     const { home, models } = setup();
     const call = caller(start(home, models));
     const s = await call('sessions.create', { packId, name: 'Psalms' });
-    const gen = (value: number) =>
+    const gen = (value: number, feature = 5) =>
       call('text.generate', {
         packId,
         prompt: 'The Lord',
-        dials: dial(value),
+        dials: value === 0 ? [] : [{ saeId: 'res1-64', feature, method: 'add' as const, value }],
         sampling: { maxTokens: 6 },
         sessionId: s.id,
       });
@@ -64,7 +64,7 @@ describe('sessions', () => {
 
     d = await call('sessions.undo', { sessionId: s.id });
     expect(d.session.headStepId).toBe(d.steps[0]?.id);
-    await gen(-30); // a run after an undo branches from the current step
+    await gen(-30, 9); // a run after an undo branches from the current step
     d = await call('sessions.get', { sessionId: s.id });
     expect(d.steps).toHaveLength(3);
     expect(d.steps[2]?.parentId).toBe(d.steps[0]?.id);
@@ -146,20 +146,40 @@ describe('sessions: re-running the current step', () => {
     const { home, models } = setup();
     const call = caller(start(home, models));
     const s = await call('sessions.create', { packId });
-    const gen = (value: number) =>
+    const gen = (feature: number) =>
       call('text.generate', {
         packId,
         prompt: 'Amen',
-        dials: dial(value),
+        dials: [{ saeId: 'res1-64', feature, method: 'add' as const, value: 10 }],
         sampling: { maxTokens: 4 },
         sessionId: s.id,
       });
-    await gen(10);
-    await gen(20);
+    await gen(1);
+    await gen(2);
     await call('sessions.undo', { sessionId: s.id });
-    await gen(10); // the UI re-runs the restored step
+    await gen(1); // the UI re-runs the restored step
     const d = await call('sessions.get', { sessionId: s.id });
     expect(d.steps).toHaveLength(2);
     expect(d.session.headStepId).toBe(d.steps[0]?.id);
+  });
+});
+
+describe('sessions: a drag is one step', () => {
+  it('merges quick runs that differ only in dial values', async () => {
+    const { home, models } = setup();
+    const call = caller(start(home, models));
+    const s = await call('sessions.create', { packId });
+    for (const value of [5, 10, 15, 20]) {
+      await call('text.generate', {
+        packId,
+        prompt: 'Amen',
+        dials: dial(value),
+        sampling: { maxTokens: 3 },
+        sessionId: s.id,
+      });
+    }
+    const d = await call('sessions.get', { sessionId: s.id });
+    expect(d.steps).toHaveLength(1);
+    expect(d.steps[0]?.dials[0]?.value).toBe(20);
   });
 });
