@@ -15,7 +15,7 @@ export type RunInput =
 
 export function defaultInput(kind: RunInput['kind']): RunInput {
   if (kind === 'text-lm')
-    return { kind, prompt: 'The Lord said unto', maxTokens: 32, temperature: 0, seed: 0 };
+    return { kind, prompt: 'The Lord said unto', maxTokens: 32, temperature: 0.7, seed: 1 };
   if (kind === 'image-vae') return { kind, source: { example: 0 } };
   return { kind, source: { example: 0 }, text: 'Orrery' };
 }
