@@ -9,27 +9,57 @@ const os = require('node:os');
 const path = require('node:path');
 
 function nodeGyp() {
-  const npmDir = path.dirname(path.dirname(require.resolve('npm/package.json', { paths: [path.dirname(process.execPath), path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules')] })));
+  const npmDir = path.dirname(
+    path.dirname(
+      require.resolve('npm/package.json', {
+        paths: [
+          path.dirname(process.execPath),
+          path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules'),
+        ],
+      }),
+    ),
+  );
   return path.join(npmDir, 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
 }
 
 /** Returns the path of better-sqlite3 built for this Electron version, building it if needed. */
 function electronSqlite(root, electronVersion) {
-  const out = path.join(root, 'node_modules', '.orrery-electron', `better_sqlite3-electron-${electronVersion}.node`);
+  const out = path.join(
+    root,
+    'node_modules',
+    '.orrery-electron',
+    `better_sqlite3-electron-${electronVersion}.node`,
+  );
   if (fs.existsSync(out)) return { path: out };
   const src = path.dirname(require.resolve('better-sqlite3/package.json', { paths: [root] }));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'orrery-sqlite-'));
   try {
-    fs.cpSync(src, work, { recursive: true, filter: (p) => !p.includes(`${path.sep}build${path.sep}`) });
-    const r = spawnSync(process.execPath, [nodeGyp(), 'rebuild', '--release', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers'], {
-      cwd: work,
-      encoding: 'utf8',
-      timeout: 600_000,
+    fs.cpSync(src, work, {
+      recursive: true,
+      filter: (p) => !p.includes(`${path.sep}build${path.sep}`),
     });
+    const r = spawnSync(
+      process.execPath,
+      [
+        nodeGyp(),
+        'rebuild',
+        '--release',
+        `--target=${electronVersion}`,
+        '--dist-url=https://electronjs.org/headers',
+      ],
+      {
+        cwd: work,
+        encoding: 'utf8',
+        timeout: 600_000,
+      },
+    );
     const built = path.join(work, 'build', 'Release', 'better_sqlite3.node');
     if (r.status !== 0 || !fs.existsSync(built)) {
       const lines = `${r.stderr || ''}`.split('\n');
-      const why = lines.find((l) => /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|fetch failed|stack Error/.test(l)) || lines.filter((l) => /ERR!/.test(l))[0] || 'node-gyp failed';
+      const why =
+        lines.find((l) => /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|fetch failed|stack Error/.test(l)) ||
+        lines.filter((l) => /ERR!/.test(l))[0] ||
+        'node-gyp failed';
       return { error: why.trim().slice(0, 200) };
     }
     fs.mkdirSync(path.dirname(out), { recursive: true });

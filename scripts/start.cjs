@@ -49,7 +49,10 @@ if (electron.path && !process.env.ORRERY_HEADLESS) {
   const version = require(require.resolve('electron/package.json', { paths: [root] })).version;
   const sqlite = require('./electron-sqlite.cjs').electronSqlite(root, version);
   if (sqlite.path) env.ORRERY_SQLITE_BINDING = sqlite.path;
-  else console.log(`SQLite could not be built for Electron ${version} (${sqlite.error}); the feature index will report it as unavailable.`);
+  else
+    console.log(
+      `SQLite could not be built for Electron ${version} (${sqlite.error}); the feature index will report it as unavailable.`,
+    );
   const child = spawn(electron.path, ['.', ...args], { cwd: root, stdio: 'inherit', env });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {

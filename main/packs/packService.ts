@@ -76,7 +76,11 @@ export class PackService {
       sizeBytes: pack.sizeBytes,
       spatial:
         m.kind === 'image-vae' && m.model.spatial
-          ? { hook: m.model.spatial.hook, height: m.model.spatial.height, width: m.model.spatial.width }
+          ? {
+              hook: m.model.spatial.hook,
+              height: m.model.spatial.height,
+              width: m.model.spatial.width,
+            }
           : null,
     };
   }

@@ -36,7 +36,10 @@ export interface PackEngine {
 
 export interface TextEngineApi extends PackEngine {
   readonly kind: 'text-lm';
-  generate(input: TextGenerateInput, ctx: EngineContext): Promise<z.output<typeof TextGenerateOutput>>;
+  generate(
+    input: TextGenerateInput,
+    ctx: EngineContext,
+  ): Promise<z.output<typeof TextGenerateOutput>>;
   active(input: TextActiveInput, ctx: EngineContext): Promise<z.output<typeof ActiveOutput>>;
 }
 

@@ -22,7 +22,9 @@ async function open(): Promise<void> {
   await page.goto(server.url);
   await page.waitForSelector('body[data-orrery-ready="true"]');
   await page.waitForSelector('[data-testid="history"]', { timeout: 60_000 });
-  await page.waitForSelector('.compare.studio[data-running="false"]:not([data-runs="0"])', { timeout: 60_000 });
+  await page.waitForSelector('.compare.studio[data-running="false"]:not([data-runs="0"])', {
+    timeout: 60_000,
+  });
 }
 
 async function settled(): Promise<void> {
