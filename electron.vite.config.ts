@@ -13,7 +13,7 @@ export default defineConfig({
           electron: resolve(root, 'main/electron/main.ts'),
           server: resolve(root, 'main/server/index.ts'),
           runtimeWorker: resolve(root, 'main/runtime/worker/host.ts'),
-          indexWorker: resolve(root, 'main/index/buildWorker.ts'),
+          indexWorker: resolve(root, 'main/index/worker.ts'),
         },
       },
     },

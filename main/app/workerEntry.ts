@@ -12,7 +12,7 @@ export interface WorkerEntry {
 
 const sources = {
   runtime: 'main/runtime/worker/host.ts',
-  index: 'main/index/buildWorker.ts',
+  index: 'main/index/worker.ts',
 } as const;
 
 const built = {

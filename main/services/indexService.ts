@@ -21,7 +21,7 @@ import type { JobContext } from '../api/jobs';
 import { spawnWorker } from '../app/spawnWorker';
 import type { WorkerEntry } from '../app/workerEntry';
 import type { Db } from '../db/connection';
-import type { BuildJob, BuildWorkerMessage } from '../index/buildWorker';
+import type { IndexWorkerReply, IndexWorkerRequest } from '../index/worker';
 import {
   getExampleThumb,
   getFeature,
@@ -109,13 +109,22 @@ export class IndexService {
       );
     this.building.add(key);
     try {
-      const data: BuildJob = { file, packDir, saeId: input.saeId };
-      const worker = spawnWorker(this.workerEntry, data);
+      const worker = spawnWorker(this.workerEntry);
+      const request: IndexWorkerRequest = {
+        type: 'build',
+        id: key,
+        dbFile: file,
+        packDir,
+        saeId: input.saeId,
+      };
       await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => worker.postMessage({ type: 'cancel' });
+        const onAbort = (): void =>
+          worker.postMessage({ type: 'cancel', id: key } satisfies IndexWorkerRequest);
         job.signal.addEventListener('abort', onAbort, { once: true });
-        worker.on('message', (m: BuildWorkerMessage) => {
-          if (m.type === 'progress') job.progress(m.stage, m.done, m.total);
+        worker.on('message', (m: IndexWorkerReply) => {
+          if (m.id !== key) return;
+          if (m.type === 'progress')
+            job.progress(m.progress.stage, m.progress.done, m.progress.total);
           else if (m.type === 'done') resolve();
           else reject(new OrreryError(m.cancelled ? 'cancelled' : 'bad_pack', m.message));
         });
@@ -124,9 +133,9 @@ export class IndexService {
         );
         worker.on('exit', (code) => {
           job.signal.removeEventListener('abort', onAbort);
-          if (code !== 0)
-            reject(new OrreryError('internal', `index build stopped (exit code ${code})`));
+          reject(new OrreryError('internal', `index build stopped (exit code ${code})`));
         });
+        worker.postMessage(request);
       }).finally(() => void worker.terminate());
     } finally {
       this.building.delete(key);
