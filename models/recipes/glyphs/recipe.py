@@ -157,7 +157,7 @@ def train(cfg, g, train_idx, val_idx, work, log):
     step0 = 0
     if os.path.exists(ckpt) and not cfg.get("fresh"):
         st = torch.load(ckpt)
-        if st.get("cfg_key") == cfg_key(cfg):
+        if same_run(st.get("cfg_key"), cfg_key(cfg)):
             model.load_state_dict(st["model"])
             ema.load_state_dict(st["ema"])
             opt.load_state_dict(st["opt"])
@@ -218,6 +218,16 @@ def train(cfg, g, train_idx, val_idx, work, log):
         torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "step": 0,
                     "cfg_key": cfg_key(cfg), "cfg": cfg}, ckpt)
     return ema
+
+
+def same_run(a, b):
+    """Checkpoints resume across a longer --steps (the LR schedule then spans the new length)."""
+    if not a or not b:
+        return False
+    da, db = json.loads(a), json.loads(b)
+    da.pop("steps", None)
+    db.pop("steps", None)
+    return da == db
 
 
 def cfg_key(cfg):

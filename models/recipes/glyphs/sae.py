@@ -89,7 +89,7 @@ def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: i
     features dead for `dead_after` samples, and (until 70% of the steps) dead features are
     re-pointed at the worst-reconstructed samples of a batch. balance > 0 nudges b_enc after each
     step towards equal firing rates (k / d_sae): rare features get a higher bias, greedy ones a
-    lower one (load balancing as in mixture-of-experts routers), for the first 80% of the steps."""
+    lower one (load balancing as in mixture-of-experts routers)."""
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     X0 = torch.from_numpy(x.astype(np.float32))
@@ -146,7 +146,7 @@ def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: i
             wd.grad -= (wd.grad * wd.data).sum(1, keepdim=True) * wd.data
         opt.step()
         sae.normalise_decoder()
-        if balance > 0 and frac < 0.8:
+        if balance > 0:
             with torch.no_grad():
                 rate = (z > 0).float().mean(0)
                 sae.b_enc.data += balance * (k / d_sae - rate) * d_sae / k
