@@ -684,7 +684,7 @@ def steering_figures(model, sae, a_tr, aucs, faces, g, val_idx, style_val, out, 
             on = a_tr[:, f][a_tr[:, f] > 0]
             hi = float(np.percentile(on, 95)) if len(on) else 1.0
             rows, labels = [], []
-            for mult in (0.0, 1.0, 2.0):
+            for mult in (0.0, 2.0, 4.0):
                 target = hi * mult if mult else float(acts[0, f])
                 st = base + (target - acts[0, f]) * sae.W_dec[f]
                 rows.append(glyph_row(model.decoder(st.repeat(len(spec_ids), 1), spec_ids)[:, 0].numpy()))
