@@ -30,6 +30,8 @@ export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'bmp' | 'unknown';
 
 /** A decoded image may have at most this many pixels (a 64 MP photo is 256 MB of RGBA). */
 export const MAX_PIXELS = 40_000_000;
+/** A pack's own example sheet may be larger (the typeface sheet: 62 × 200 tiles of 64 px). */
+export const SHEET_MAX_PIXELS = 128_000_000;
 
 export function sniffFormat(bytes: Uint8Array): ImageFormat {
   const b = (i: number) => bytes[i] ?? -1;
@@ -46,18 +48,18 @@ function bad(what: string, detail: string): OrreryError {
   return new OrreryError('bad_input', `${what}: ${detail}`);
 }
 
-function checkPixels(what: string, width: number, height: number): void {
+function checkPixels(what: string, width: number, height: number, limit = MAX_PIXELS): void {
   if (!(width > 0 && height > 0)) throw bad(what, `has no pixels (${width} × ${height})`);
-  if (width * height > MAX_PIXELS) {
-    throw bad(what, `is ${width} × ${height} pixels; the limit is ${MAX_PIXELS / 1e6} megapixels`);
+  if (width * height > limit) {
+    throw bad(what, `is ${width} × ${height} pixels; the limit is ${limit / 1e6} megapixels`);
   }
 }
 
-function decodePng(bytes: Uint8Array, what: string): Rgba {
+function decodePng(bytes: Uint8Array, what: string, limit = MAX_PIXELS): Rgba {
   // IHDR: width and height at bytes 16…23, checked before pngjs allocates anything.
   if (bytes.length < 33) throw bad(what, 'is a truncated PNG (no complete header)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  checkPixels(what, view.getUint32(16), view.getUint32(20));
+  checkPixels(what, view.getUint32(16), view.getUint32(20), limit);
   let png: PNG;
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
@@ -112,16 +114,21 @@ function loadSharp(): Promise<SharpLike | null> {
 }
 
 /** Decodes with sharp to 8-bit sRGB + alpha; null when sharp is not available. */
-async function sharpRgba(bytes: Uint8Array, what: string, format: string): Promise<Rgba | null> {
+async function sharpRgba(
+  bytes: Uint8Array,
+  what: string,
+  format: string,
+  limit = MAX_PIXELS,
+): Promise<Rgba | null> {
   const sharp = await loadSharp();
   if (!sharp) return null;
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_PIXELS })
+    const { data, info } = await sharp(bytes, { limitInputPixels: limit })
       .toColourspace('srgb')
       .ensureAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
-    checkPixels(what, info.width, info.height);
+    checkPixels(what, info.width, info.height, limit);
     if (info.channels !== 4) throw new Error(`${info.channels} channels after ensureAlpha`);
     return { width: info.width, height: info.height, data: new Uint8Array(data) };
   } catch (e) {
@@ -366,8 +373,10 @@ export class SpriteSheet {
     try {
       // a pack's sheet can be large (the emoji sheet: 4096 × 3712): libvips reads it ~20×
       // faster than pngjs when it is installed
-      const fast = sniffFormat(bytes) === 'png' ? await sharpRgba(bytes, what, 'PNG') : null;
-      img = fast ?? (await decodeImage(bytes, what));
+      const png = sniffFormat(bytes) === 'png';
+      const fast = png ? await sharpRgba(bytes, what, 'PNG', SHEET_MAX_PIXELS) : null;
+      img =
+        fast ?? (png ? decodePng(bytes, what, SHEET_MAX_PIXELS) : await decodeImage(bytes, what));
     } catch (e) {
       if (e instanceof OrreryError) throw new OrreryError('bad_pack', e.message);
       throw e;
