@@ -14,10 +14,9 @@ let app: OrreryApp;
 
 beforeAll(() => {
   const models = tmpDir();
-  cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), { recursive: true });
-  cpSync(path.join(fixturePacks, 'emoji-tiny'), path.join(models, 'emoji-tiny'), {
-    recursive: true,
-  });
+  for (const p of ['text-tiny', 'emoji-tiny', 'glyphs-tiny']) {
+    cpSync(path.join(fixturePacks, p), path.join(models, p), { recursive: true });
+  }
   app = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models }));
 });
 
@@ -108,5 +107,27 @@ describe('inference calls through the worker', () => {
     expect(s.beforePng).toBe(p.beforePng);
     expect(p.afterPng).toBe(p.beforePng);
     expect(s.afterPng).not.toBe(s.beforePng);
+  });
+
+  it('renders a typeface specimen from a pack face, before and after a style dial', async () => {
+    const info = await app.dispatcher.dispatch('runtime.open', { packId: 'orrery-glyphs-tiny' });
+    expect(info).toMatchObject({ ok: true, value: { kind: 'glyph-cvae' } });
+    const r = await app.dispatcher.dispatch('glyph.specimen', {
+      packId: 'orrery-glyphs-tiny',
+      source: { example: 0 },
+      text: 'Abc 12',
+      dials: [{ saeId: 'style-64', feature: 1, method: 'add', value: 50 }],
+    });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    const v = r.value as { beforePng: string; afterPng: string; width: number; height: number };
+    expect(v.width).toBeGreaterThan(v.height * 5);
+    expect(Buffer.from(v.beforePng, 'base64').subarray(1, 4).toString()).toBe('PNG');
+    const bad = await app.dispatcher.dispatch('glyph.specimen', {
+      packId: 'orrery-glyphs-tiny',
+      source: { example: 0 },
+      text: 'ß→',
+    });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_input' } });
   });
 });
