@@ -13,6 +13,7 @@ import { defaultInput, type RunInput } from './steer/inputs';
 import { dialStore } from './steer/store';
 import { useRuntimeInfo } from './steer/useRuntimeInfo';
 import { useSteerRun } from './steer/useSteerRun';
+import { registerAppActions } from './actions/appActions';
 import { handleShortcut } from './actions/registry';
 import { HistoryPanel } from './session/HistoryPanel';
 import { stepToInput } from './session/stepInput';
@@ -84,6 +85,7 @@ export function App() {
     window.addEventListener('keydown', handleShortcut);
     return () => window.removeEventListener('keydown', handleShortcut);
   }, []);
+  useEffect(() => registerAppActions(() => ({ packId })), [packId]);
   const openedId = session.detail?.session.id ?? null;
   const ready = runtime.info !== null && openedId !== null && restoredFor === openedId;
   const run = useSteerRun(

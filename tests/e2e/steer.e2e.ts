@@ -3,7 +3,7 @@
  * fixture packs: turn a dial with mouse drags, and the after-output changes while the
  * before-output stays the unsteered run.
  */
-import { cpSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,33 @@ describe('steering (headless, chromium)', () => {
     expect(await page.getAttribute('[data-testid="image-after"]', 'src')).not.toBe(beforeSrc);
     await page.getByRole('button', { name: 'Difference' }).click();
     await page.screenshot({ path: path.join(artefacts, 'steer-image.png') });
+    const [png] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export step' }).click(),
+    ]);
+    const pngPath = path.join(artefacts, 'step.png');
+    await png.saveAs(pngPath);
+    expect(readFileSync(pngPath).subarray(1, 4).toString()).toBe('PNG');
+
+    // The same operations are named actions that tests (and the keyboard) can run.
+    const names = await page.evaluate('window.__orreryActions.names()');
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'select-feature',
+        'add-dial',
+        'turn-dial',
+        'reset-dials',
+        'save-preset',
+        'undo',
+        'redo',
+        'export-step',
+        'export-recipe',
+      ]),
+    );
+    await page.evaluate(
+      `window.__orreryActions.run('turn-dial', { saeId: 'latent-32', feature: 3, value: 1.25 })`,
+    );
+    await expect.poll(() => page.inputValue('input[aria-label="Value of feature 3"]')).toBe('1.25');
   });
 
   it('image: a spatial dial painted onto a region changes mostly that region', async () => {

@@ -8,7 +8,8 @@ export interface Action {
   /** True when this key event should run the action. */
   shortcut?: (e: KeyboardEvent) => boolean;
   enabled?: () => boolean;
-  perform: () => void | Promise<void>;
+  /** Runs the operation; some actions take a payload (a feature, a value, a name). */
+  perform: (payload?: unknown) => void | Promise<void>;
 }
 
 const actions = new Map<string, Action>();
@@ -24,10 +25,10 @@ export function getAction(name: string): Action | undefined {
   return actions.get(name);
 }
 
-export async function runAction(name: string): Promise<boolean> {
+export async function runAction(name: string, payload?: unknown): Promise<boolean> {
   const a = actions.get(name);
   if (!a || (a.enabled && !a.enabled())) return false;
-  await a.perform();
+  await a.perform(payload);
   return true;
 }
 
@@ -58,8 +59,11 @@ export const mod = (e: KeyboardEvent): boolean => e.ctrlKey || e.metaKey;
 
 declare global {
   interface Window {
-    /** Read-only test hook: run a named action as the toolbar would. */
-    __orreryActions?: { run: (name: string) => Promise<boolean>; names: () => string[] };
+    /** Test hook: run a named action as the toolbar and keyboard do. */
+    __orreryActions?: {
+      run: (name: string, payload?: unknown) => Promise<boolean>;
+      names: () => string[];
+    };
   }
 }
 

@@ -128,8 +128,7 @@ export function HistoryPanel({ packId, detail, onDetail, onError }: Props) {
   const savePreset = async (): Promise<void> => {
     const name = presetName.trim();
     if (!name) return;
-    const r = await getClient().call('presets.save', { packId, name, dials: dialStore.forApi() });
-    if (!r.ok) return onError(r.error.message);
+    await runAction('save-preset', { name });
     setPresetName('');
     const l = await getClient().call('presets.list', { packId });
     if (l.ok) setPresets(l.value);

@@ -4,6 +4,7 @@
  * feature's max activation when the index knows it.
  */
 import { useRef, useState, type PointerEvent, type WheelEvent } from 'react';
+import { runAction } from '../actions/registry';
 import { dialStore, restValue, type DialState } from './store';
 
 const SWEEP = 270; // degrees of the knob's arc
@@ -32,8 +33,9 @@ export function Dial({ dial }: { dial: DialState }) {
   const angle = (t * SWEEP) / 2;
 
   const set = (value: number): void => {
-    if (Number.isFinite(value))
-      dialStore.update(dial.key, { value: Math.max(-1e5, Math.min(1e5, value)) });
+    if (!Number.isFinite(value)) return;
+    const v = Math.max(-1e5, Math.min(1e5, value));
+    void runAction('turn-dial', { saeId: dial.saeId, feature: dial.feature, value: v });
   };
 
   const onPointerDown = (e: PointerEvent<HTMLDivElement>): void => {

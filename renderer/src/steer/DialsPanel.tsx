@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { RuntimeInfo } from '../../../preload/contract';
 import { Dial } from './Dial';
+import { runAction } from '../actions/registry';
 import { dialStore } from './store';
 import { useDials } from './useDials';
 
@@ -30,7 +31,7 @@ export function DialsPanel({ info }: { info: RuntimeInfo | null }) {
           onSubmit={(e) => {
             e.preventDefault();
             if (!valid) return;
-            dialStore.add({ saeId: sae.id, feature: n, label: `feature ${n}` });
+            void runAction('add-dial', { saeId: sae.id, feature: n });
             setFeature('');
           }}
         >

@@ -1,0 +1,82 @@
+/**
+ * The app's operations on features and dials as named actions, shared by the buttons, the
+ * keyboard and the tests: select, add dial, turn, reset, save preset (undo, redo and export
+ * are registered by the history panel, which owns the session).
+ */
+import { getClient } from '../api/client';
+import { galaxyStore } from '../galaxy/store';
+import { dialStore, type DialState } from '../steer/store';
+import { registerActions } from './registry';
+
+export interface DialRef {
+  saeId: string;
+  feature: number;
+}
+
+const isRef = (p: unknown): p is DialRef =>
+  typeof p === 'object' &&
+  p !== null &&
+  typeof (p as DialRef).saeId === 'string' &&
+  Number.isInteger((p as DialRef).feature);
+
+export function registerAppActions(context: () => { packId: string | null }): () => void {
+  return registerActions([
+    {
+      name: 'select-feature',
+      label: 'Select a feature',
+      perform: (p) => {
+        const f = (p as { feature?: unknown } | undefined)?.feature;
+        if (Number.isInteger(f)) galaxyStore.focus(f as number, { fly: true, select: true });
+      },
+    },
+    {
+      name: 'add-dial',
+      label: 'Add a dial',
+      perform: (p) => {
+        if (!isRef(p)) return;
+        const q = p as DialRef & { label?: string; maxActivation?: number | null };
+        dialStore.add({
+          saeId: q.saeId,
+          feature: q.feature,
+          label: q.label ?? `feature ${q.feature}`,
+          maxActivation: q.maxActivation ?? null,
+        });
+      },
+    },
+    {
+      name: 'turn-dial',
+      label: 'Turn a dial',
+      perform: (p) => {
+        if (!isRef(p)) return;
+        const q = p as DialRef & Partial<Pick<DialState, 'value' | 'method' | 'muted'>>;
+        const key = `${q.saeId}#${q.feature}`;
+        const patch: Partial<DialState> = {};
+        if (typeof q.value === 'number' && Number.isFinite(q.value)) patch.value = q.value;
+        if (q.method) patch.method = q.method;
+        if (typeof q.muted === 'boolean') patch.muted = q.muted;
+        dialStore.update(key, patch);
+      },
+    },
+    {
+      name: 'remove-dial',
+      label: 'Remove a dial',
+      perform: (p) => {
+        if (isRef(p)) dialStore.remove(`${p.saeId}#${p.feature}`);
+      },
+    },
+    {
+      name: 'save-preset',
+      label: 'Save the dials as a preset',
+      perform: async (p) => {
+        const name = (p as { name?: unknown } | undefined)?.name;
+        const { packId } = context();
+        if (typeof name !== 'string' || !name.trim() || !packId) return;
+        await getClient().call('presets.save', {
+          packId,
+          name: name.trim(),
+          dials: dialStore.forApi(),
+        });
+      },
+    },
+  ]);
+}
