@@ -88,8 +88,9 @@ def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: i
     Decoder init from data (each row a centred sample, unit norm; W_enc = W_dec^T), AuxK on the
     features dead for `dead_after` samples, and (until 70% of the steps) dead features are
     re-pointed at the worst-reconstructed samples of a batch. balance > 0 nudges b_enc after each
-    step towards equal firing rates (k / d_sae): rare features get a higher bias, greedy ones a
-    lower one (load balancing as in mixture-of-experts routers)."""
+    step for features firing under a quarter of the mean rate k / d_sae (a one-sided version of
+    the load balancing of mixture-of-experts routers), so no feature stays dead while broad
+    features keep their rate."""
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     X0 = torch.from_numpy(x.astype(np.float32))
@@ -148,8 +149,11 @@ def train_sae(x: np.ndarray, d_sae: int, k: int, steps: int, seed: int, batch: i
         sae.normalise_decoder()
         if balance > 0:
             with torch.no_grad():
+                # one-sided: only features firing under a quarter of the mean rate get a higher
+                # bias; dense (broad) features keep theirs
                 rate = (z > 0).float().mean(0)
-                sae.b_enc.data += balance * (k / d_sae - rate) * d_sae / k
+                floor = 0.25 * k / d_sae
+                sae.b_enc.data += balance * torch.clamp(floor - rate, min=0.0) * d_sae / k
         if resample_every and step > 0 and step % resample_every == 0 and frac < 0.7 and dead.any():
             with torch.no_grad():
                 dd = torch.nonzero(dead).squeeze(1)
