@@ -4,9 +4,11 @@
  * renames it into place, so a failed or cancelled import leaves nothing behind.
  */
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { OrreryError, type PackList, type PackSummary } from '../../preload/contract';
 import type { JobContext } from '../api/jobs';
+import { extractPackZip } from './zip';
 import { readPack, type LoadedPack, type PackProblem } from './packReader';
 
 export interface PackFolders {
@@ -138,6 +140,15 @@ export class PackService {
   }
 
   async import(from: string, job: JobContext): Promise<PackSummary> {
+    if (from.toLowerCase().endsWith('.zip')) {
+      job.progress('unpacking', 0, 1);
+      const unpacked = await fs.mkdtemp(path.join(os.tmpdir(), 'orrery-zip-'));
+      try {
+        return await this.import(await extractPackZip(path.resolve(from), unpacked), job);
+      } finally {
+        await fs.rm(unpacked, { recursive: true, force: true });
+      }
+    }
     const source = path.resolve(from);
     job.progress('validating', 0, 1);
     const r = await readPack(source);

@@ -1,4 +1,5 @@
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { zipSync } from 'fflate';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeApp } from '../../../main/app/compose';
@@ -139,4 +140,41 @@ describe('pack service', () => {
       { ok: false, error: { code: 'not_found' } },
     );
   });
+
+  it('imports a zipped pack, and refuses zips that escape their folder or are not zips', async () => {
+    const { app, library } = setup();
+    const files: Record<string, Uint8Array> = {};
+    for (const f of walk(textTiny))
+      files[`text-tiny/${path.relative(textTiny, f)}`] = readFileSync(f);
+    const zip = path.join(tmpDir(), 'text-tiny.zip');
+    writeFileSync(zip, zipSync(files));
+    const r = await app.dispatcher.dispatch('packs.import', { from: zip, jobId: 'zip-1' });
+    expect(r).toMatchObject({ ok: true, value: { id: 'orrery-text-tiny', location: 'library' } });
+    expect(existsSync(path.join(library, 'orrery-text-tiny', 'tokenizer.json'))).toBe(true);
+
+    const evil = path.join(tmpDir(), 'evil.zip');
+    writeFileSync(
+      evil,
+      zipSync({
+        '../../escaped.txt': new Uint8Array([1]),
+        'manifest.json': new Uint8Array([123, 125]),
+      }),
+    );
+    const bad = await app.dispatcher.dispatch('packs.import', { from: evil });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'bad_pack' } });
+    if (!bad.ok) expect(bad.error.message).toContain('outside the pack');
+
+    const notZip = path.join(tmpDir(), 'not.zip');
+    writeFileSync(notZip, 'plain text');
+    expect(await app.dispatcher.dispatch('packs.import', { from: notZip })).toMatchObject({
+      ok: false,
+      error: { code: 'bad_pack' },
+    });
+  });
 });
+
+function walk(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)],
+  );
+}
