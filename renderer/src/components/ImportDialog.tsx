@@ -47,8 +47,8 @@ export function ImportDialog({ onClose, onImported }: Props) {
       <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="import-title">
         <h2 id="import-title">Import a model pack</h2>
         <p className="muted">
-          The folder of a pack (it holds <span className="path">manifest.json</span>). It is
-          checked, then copied into your library.
+          The folder of a pack (it holds <span className="path">manifest.json</span>) or a .zip of
+          one. It is checked, then copied into your library.
         </p>
         <input
           ref={inputRef}
