@@ -5,30 +5,26 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artefacts, launchChromium } from '../support/browser';
-import { startHeadless, type ServerHandle } from '../support/headless';
-import { cleanupTmp, fixturePacks, tmpDir } from '../support/tmp';
+import { openApp, type OpenApp } from '../support/app';
+import { artefacts } from '../support/browser';
+import type { ServerHandle } from '../support/headless';
+import { fixturePacks } from '../support/tmp';
 
 const require = createRequire(import.meta.url);
 
+let app: OpenApp;
 let server: ServerHandle;
-let browser: BrowserContext;
 let page: Page;
 
 beforeAll(async () => {
-  server = await startHeadless(['--home', tmpDir(), '--models', tmpDir()]);
-  browser = await launchChromium();
-  page = await browser.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-orrery-ready="true"]');
+  app = await openApp([]);
+  ({ server, page } = app);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  cleanupTmp();
+  await app?.close();
 });
 
 describe('app shell (headless, chromium)', () => {

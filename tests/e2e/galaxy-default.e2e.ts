@@ -2,33 +2,25 @@
  * The galaxy of a default pack (the emoji pack's latent SAE): its index is built from the UI,
  * the map renders with all its features, and a feature card shows image thumbnails.
  */
-import { cpSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artefacts, launchChromium } from '../support/browser';
-import { startHeadless, type ServerHandle } from '../support/headless';
-import { cleanupTmp, repoRoot, tmpDir } from '../support/tmp';
+import { openApp, type OpenApp } from '../support/app';
+import { artefacts } from '../support/browser';
+import { repoRoot } from '../support/tmp';
 
 const emoji = path.join(repoRoot, 'models', 'emoji');
-let server: ServerHandle;
-let browser: BrowserContext;
+let app: OpenApp;
 let page: Page;
 
 beforeAll(async () => {
-  const models = tmpDir();
-  cpSync(emoji, path.join(models, 'emoji'), { recursive: true });
-  server = await startHeadless(['--home', tmpDir(), '--models', models]);
-  browser = await launchChromium();
-  page = await browser.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-orrery-ready="true"]');
+  app = await openApp([emoji]);
+  ({ page } = app);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  cleanupTmp();
+  await app?.close();
 });
 
 const hook = <T>(name: string): Promise<T> =>

@@ -6,15 +6,16 @@
  * from index.map and the page's camera), Shift adds and Alt subtracts, hover shows the right
  * card, and search finds a feature by its label and flies to it.
  */
-import { cpSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { Vector4 } from 'three';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artefacts, launchChromium } from '../support/browser';
-import { startHeadless, type ServerHandle } from '../support/headless';
-import { cleanupTmp, fixturePacks, tmpDir } from '../support/tmp';
+import { openApp, type OpenApp } from '../support/app';
+import { artefacts } from '../support/browser';
+import type { ServerHandle } from '../support/headless';
+import { fixturePacks } from '../support/tmp';
 
 const PACK = 'orrery-text-tiny';
 
@@ -26,8 +27,8 @@ function at<T>(a: ArrayLike<T>, i: number): T {
 }
 const SAE = 'res1-64';
 
+let app: OpenApp;
 let server: ServerHandle;
-let browser: BrowserContext;
 let page: Page;
 
 interface MapData {
@@ -38,19 +39,12 @@ interface MapData {
 let map: MapData;
 
 beforeAll(async () => {
-  const models = tmpDir();
-  cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), { recursive: true });
-  server = await startHeadless(['--home', tmpDir(), '--models', models]);
-  browser = await launchChromium();
-  page = await browser.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-orrery-ready="true"]');
+  app = await openApp([path.join(fixturePacks, 'text-tiny')]);
+  ({ server, page } = app);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  cleanupTmp();
+  await app?.close();
 });
 
 /** One API call over the page's own WebSocket endpoint. */

@@ -3,33 +3,24 @@
  * fixture packs: turn a dial with mouse drags, and the after-output changes while the
  * before-output stays the unsteered run.
  */
-import { cpSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artefacts, launchChromium } from '../support/browser';
-import { startHeadless, type ServerHandle } from '../support/headless';
-import { cleanupTmp, fixturePacks, tmpDir } from '../support/tmp';
+import { openApp, type OpenApp } from '../support/app';
+import { artefacts } from '../support/browser';
+import { fixturePacks } from '../support/tmp';
 
-let server: ServerHandle;
-let browser: BrowserContext;
+let app: OpenApp;
 let page: Page;
 
 beforeAll(async () => {
-  const models = tmpDir();
-  for (const p of ['text-tiny', 'emoji-tiny'])
-    cpSync(path.join(fixturePacks, p), path.join(models, p), { recursive: true });
-  server = await startHeadless(['--home', tmpDir(), '--models', models]);
-  browser = await launchChromium();
-  page = await browser.newPage();
-  await page.goto(server.url);
-  await page.waitForSelector('body[data-orrery-ready="true"]');
+  app = await openApp(['text-tiny', 'emoji-tiny'].map((p) => path.join(fixturePacks, p)));
+  ({ page } = app);
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  cleanupTmp();
+  await app?.close();
 });
 
 async function runs(): Promise<number> {

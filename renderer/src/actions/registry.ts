@@ -2,6 +2,8 @@
  * User operations as named actions (STYLE item 7): each has a name, a label, an optional
  * shortcut test and perform(). Toolbar buttons, the keyboard and tests share one registry.
  */
+import { isTyping } from '../galaxy/keys';
+
 export interface Action {
   name: string;
   label: string;
@@ -32,20 +34,9 @@ export async function runAction(name: string, payload?: unknown): Promise<boolea
   return true;
 }
 
-const typing = (t: EventTarget | null): boolean => {
-  const el = t as HTMLElement | null;
-  return (
-    !!el &&
-    (el.tagName === 'INPUT' ||
-      el.tagName === 'TEXTAREA' ||
-      el.tagName === 'SELECT' ||
-      el.isContentEditable)
-  );
-};
-
 /** The one keyboard listener: runs the first action whose shortcut matches. */
 export function handleShortcut(e: KeyboardEvent): void {
-  if (typing(e.target)) return;
+  if (isTyping(e.target)) return;
   for (const a of actions.values()) {
     if (a.shortcut?.(e) && (!a.enabled || a.enabled())) {
       e.preventDefault();

@@ -1,0 +1,35 @@
+/** Opens the built app headless on a temporary home with the given packs, in chromium. */
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from './browser';
+import { startHeadless, type ServerHandle } from './headless';
+import { cleanupTmp, tmpDir } from './tmp';
+
+export interface OpenApp {
+  server: ServerHandle;
+  browser: BrowserContext;
+  page: Page;
+  close(): Promise<void>;
+}
+
+/** `packs`: pack folders copied into a fresh models folder (none: an empty one). */
+export async function openApp(packs: readonly string[] = []): Promise<OpenApp> {
+  const models = tmpDir();
+  for (const p of packs) cpSync(p, path.join(models, path.basename(p)), { recursive: true });
+  const server = await startHeadless(['--home', tmpDir(), '--models', models]);
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-orrery-ready="true"]');
+  return {
+    server,
+    browser,
+    page,
+    close: async () => {
+      await browser.close();
+      await server.stop();
+      cleanupTmp();
+    },
+  };
+}
