@@ -2,7 +2,7 @@
  * User operations as named actions (STYLE item 7): each has a name, a label, an optional
  * shortcut test and perform(). Toolbar buttons, the keyboard and tests share one registry.
  */
-import { isTyping } from '../galaxy/keys';
+import { isTyping } from '../dom/isTyping';
 
 export interface Action {
   name: string;

@@ -1,16 +1,9 @@
 /** Galaxy shortcuts: F fly to the selection, R reset, Escape clear, L lasso. */
 import type { GalaxyStore } from './store';
 
-export function isTyping(target: EventTarget | null): boolean {
-  const el = target as HTMLElement | null;
-  return (
-    !!el &&
-    (el.tagName === 'INPUT' ||
-      el.tagName === 'TEXTAREA' ||
-      el.tagName === 'SELECT' ||
-      el.isContentEditable)
-  );
-}
+import { isTyping } from '../dom/isTyping';
+
+export { isTyping };
 
 export function galaxyKey(store: GalaxyStore, e: KeyboardEvent, toggleLasso: () => void): boolean {
   if (e.ctrlKey || e.metaKey || isTyping(e.target)) return false;
