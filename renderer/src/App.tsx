@@ -14,6 +14,7 @@ import { dialStore } from './steer/store';
 import { useRuntimeInfo } from './steer/useRuntimeInfo';
 import { useSteerRun } from './steer/useSteerRun';
 import { registerAppActions } from './actions/appActions';
+import { galaxyStore } from './galaxy/store';
 import { handleShortcut } from './actions/registry';
 import { HistoryPanel } from './session/HistoryPanel';
 import { stepToInput } from './session/stepInput';
@@ -86,6 +87,17 @@ export function App() {
     return () => window.removeEventListener('keydown', handleShortcut);
   }, []);
   useEffect(() => registerAppActions(() => ({ packId })), [packId]);
+  // The galaxy's "(dial added)" marks follow the dials panel: a removed dial is removed there too.
+  useEffect(
+    () =>
+      dialStore.subscribe(() => {
+        const live = new Set(dialStore.get().map((d) => d.key));
+        for (const d of galaxyStore.dials) {
+          if (!live.has(`${d.saeId}#${d.feature}`)) galaxyStore.removeDial(d.saeId, d.feature);
+        }
+      }),
+    [],
+  );
   const openedId = session.detail?.session.id ?? null;
   const ready = runtime.info !== null && openedId !== null && restoredFor === openedId;
   const run = useSteerRun(
