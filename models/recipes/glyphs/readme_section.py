@@ -98,9 +98,13 @@ def section(pack: str, train_minutes: str) -> str:
              "averages of their face. The classifier reads them more easily than the real held-out "
              "glyphs because they are plainer than the unusual real faces, so that figure shows the "
              "letters can be read; it does not show that the style is faithful. PSNR is the figure for "
-             "faithfulness. Features track light weights and upright versus italic best; bold, "
-             "monospace and serif style stay near AUC 0.6 to 0.7, so the steering pictures change "
-             "little. A longer run (`--steps`) should do better, but none has been tried yet. The "
+             "faithfulness. Values with a held-out feature AUC of 0.8 or more: "
+             + (", ".join(f"{a['key']}={a['value']} ({a['auc']:.2f})" for a in m["feature_auc_heldout"]
+                          if a["auc"] >= 0.8) or "none")
+             + "; values under 0.7: "
+             + (", ".join(f"{a['key']}={a['value']}" for a in m["feature_auc_heldout"] if a["auc"] < 0.7)
+                or "none")
+             + ". A longer run (`--steps`) should do better, but none has been tried yet. The "
              "recipe writes every figure in this section into `metrics.json`.\n")
     L.append("**Font families and licences** (from the name table's licence fields, else the Debian "
              "package's copyright file; per face in `faces.jsonl`, per family in `fonts.json`):\n")
