@@ -16,7 +16,6 @@ function loadOrt() {
   const candidates = [
     process.env.ORRERY_ORT_PATH,
     resolve(here, '../../../node_modules/onnxruntime-node'),
-    '/work/main/node_modules/onnxruntime-node',
     'onnxruntime-node',
   ].filter(Boolean);
   for (const c of candidates) {
