@@ -4,7 +4,19 @@ import { decodePng, distance, type Distance } from './pixels';
 
 type Mode = 'side' | 'wipe' | 'heatmap';
 
-export function ImageCompare({ beforePng, afterPng }: { beforePng: string; afterPng: string }) {
+export function ImageCompare({
+  beforePng,
+  afterPng,
+  width,
+  height,
+}: {
+  beforePng: string;
+  afterPng: string;
+  width: number;
+  height: number;
+}) {
+  // A specimen (a row of glyphs) is shown one above the other, lower; a square image larger.
+  const shape = width > 2 * height ? ' wide' : '';
   const [mode, setMode] = useState<Mode>('side');
   const [wipe, setWipe] = useState(50);
   const [dist, setDist] = useState<(Distance & { width: number; height: number }) | null>(null);
@@ -52,7 +64,7 @@ export function ImageCompare({ beforePng, afterPng }: { beforePng: string; after
         )}
       </div>
       {mode === 'side' && (
-        <div className="image-pair">
+        <div className={`image-pair${shape}`}>
           <figure>
             <img src={src(beforePng)} alt="before" data-testid="image-before" />
             <figcaption>Before</figcaption>
@@ -65,7 +77,7 @@ export function ImageCompare({ beforePng, afterPng }: { beforePng: string; after
       )}
       {mode === 'wipe' && (
         <div className="image-wipe">
-          <div className="wipe-stack">
+          <div className={`wipe-stack${shape}`}>
             <img src={src(beforePng)} alt="before" />
             <img
               src={src(afterPng)}
@@ -85,7 +97,7 @@ export function ImageCompare({ beforePng, afterPng }: { beforePng: string; after
         </div>
       )}
       {mode === 'heatmap' && (
-        <div className="image-pair">
+        <div className={`image-pair${shape}`}>
           <figure>
             <canvas ref={heatRef} className="heatmap" aria-label="Difference heatmap" />
             <figcaption>Where they differ</figcaption>

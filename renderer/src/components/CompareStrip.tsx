@@ -66,7 +66,12 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
           />
         )}
         {out?.kind === 'image' && (
-          <ImageCompare beforePng={out.value.beforePng} afterPng={out.value.afterPng} />
+          <ImageCompare
+            beforePng={out.value.beforePng}
+            afterPng={out.value.afterPng}
+            width={out.value.width}
+            height={out.value.height}
+          />
         )}
       </div>
     </footer>
