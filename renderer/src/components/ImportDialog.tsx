@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
-import type { Progress } from '../../../preload/contract';
 import { getClient } from '../api/client';
+import { useJob } from '../api/useJob';
+import { ProgressBar } from './ProgressBar';
 
 interface Props {
   onClose: () => void;
@@ -9,32 +10,24 @@ interface Props {
 
 export function ImportDialog({ onClose, onImported }: Props) {
   const [from, setFrom] = useState('');
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [progress, setProgress] = useState<Progress | null>(null);
+  const job = useJob();
   const [error, setError] = useState<string | null>(null);
   const inputRef = useRef<HTMLInputElement>(null);
+  const jobId = job.jobId;
 
   useEffect(() => inputRef.current?.focus(), []);
-  useEffect(() => {
-    if (!jobId) return;
-    return getClient().on('job.progress', (p) => {
-      if (p.jobId === jobId) setProgress(p);
-    });
-  }, [jobId]);
 
   const start = async (): Promise<void> => {
-    const id = `import-${Date.now().toString(36)}`;
     setError(null);
-    setProgress(null);
-    setJobId(id);
-    const r = await getClient().call('packs.import', { from: from.trim(), jobId: id });
-    setJobId(null);
+    const r = await job.run('import', (id) =>
+      getClient().call('packs.import', { from: from.trim(), jobId: id }),
+    );
     if (r.ok) onImported(r.value.id);
     else setError(r.error.message);
   };
 
   const cancel = (): void => {
-    if (jobId) void getClient().call('jobs.cancel', { jobId });
+    if (jobId) job.cancel();
     else onClose();
   };
 
@@ -59,24 +52,7 @@ export function ImportDialog({ onClose, onImported }: Props) {
           onChange={(e) => setFrom(e.target.value)}
           onKeyDown={(e) => e.key === 'Enter' && from.trim() && void start()}
         />
-        {jobId && (
-          <div>
-            <div
-              className="progress"
-              role="progressbar"
-              aria-valuemin={0}
-              aria-valuemax={progress?.total ?? 1}
-              aria-valuenow={progress?.done ?? 0}
-            >
-              <div
-                style={{
-                  width: `${progress && progress.total > 0 ? (100 * progress.done) / progress.total : 0}%`,
-                }}
-              />
-            </div>
-            <p className="empty-note">{progress?.stage ?? 'starting…'}</p>
-          </div>
-        )}
+        {jobId && <ProgressBar progress={job.progress} />}
         {error && (
           <p className="error-text" role="alert">
             {error}

@@ -1,7 +1,8 @@
 /** "Build the index": index.build as a job, with a progress bar and cancel. */
-import { useEffect, useState } from 'react';
-import type { Progress } from '../../../preload/contract';
+import { useState } from 'react';
 import { getClient } from '../api/client';
+import { useJob } from '../api/useJob';
+import { ProgressBar } from '../components/ProgressBar';
 
 export function BuildIndex({
   packId,
@@ -12,24 +13,14 @@ export function BuildIndex({
   saeId: string;
   onBuilt: () => void;
 }) {
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [progress, setProgress] = useState<Progress | null>(null);
+  const job = useJob();
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(() => {
-    if (!jobId) return;
-    return getClient().on('job.progress', (p) => {
-      if (p.jobId === jobId) setProgress(p);
-    });
-  }, [jobId]);
-
   const start = async (): Promise<void> => {
-    const id = `index-${Date.now().toString(36)}`;
     setError(null);
-    setProgress(null);
-    setJobId(id);
-    const r = await getClient().call('index.build', { packId, saeId, jobId: id });
-    setJobId(null);
+    const r = await job.run('index', (jobId) =>
+      getClient().call('index.build', { packId, saeId, jobId }),
+    );
     if (r.ok) onBuilt();
     else
       setError(
@@ -39,22 +30,12 @@ export function BuildIndex({
       );
   };
 
-  const pct = progress && progress.total > 0 ? (100 * progress.done) / progress.total : 0;
   return (
     <div className="galaxy-build" data-testid="build-index">
-      {jobId ? (
+      {job.jobId ? (
         <>
-          <div
-            className="progress"
-            role="progressbar"
-            aria-valuemin={0}
-            aria-valuemax={100}
-            aria-valuenow={Math.round(pct)}
-          >
-            <div style={{ width: `${pct}%` }} />
-          </div>
-          <p className="empty-note">{progress?.stage ?? 'starting…'}</p>
-          <button type="button" onClick={() => void getClient().call('jobs.cancel', { jobId })}>
+          <ProgressBar progress={job.progress} />
+          <button type="button" onClick={job.cancel}>
             Cancel
           </button>
         </>
