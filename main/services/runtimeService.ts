@@ -41,8 +41,9 @@ export class RuntimeService {
     op: EngineOp,
     input: unknown,
     job: JobContext | null,
-    lane?: string,
   ): Promise<T> {
+    // Each call kind is a lane per pack: a newer request supersedes the one in flight.
+    const lane = op === 'open' ? undefined : op;
     const { pack } = await this.packs.find(packId);
     const jobId = job?.jobId ?? null;
     return (await this.worker.request(pack.dir, op, input, {
@@ -84,13 +85,12 @@ export class RuntimeService {
       'text.generate',
       input,
       job,
-      'text.generate',
     );
     return this.recorded('text', input, out);
   }
 
   textActive(input: TextActiveInput, job: JobContext): Promise<z.output<typeof ActiveOutput>> {
-    return this.run(input.packId, 'text.active', input, job, 'text.active');
+    return this.run(input.packId, 'text.active', input, job);
   }
 
   async imageSteer(input: ImageSteerInput, job: JobContext): Promise<z.output<typeof ImageOutput>> {
@@ -99,13 +99,12 @@ export class RuntimeService {
       'image.steer',
       input,
       job,
-      'image.steer',
     );
     return this.recorded('image', input, out);
   }
 
   imageActive(input: ImageActiveInput, job: JobContext): Promise<z.output<typeof ActiveOutput>> {
-    return this.run(input.packId, 'image.active', input, job, 'image.active');
+    return this.run(input.packId, 'image.active', input, job);
   }
 
   async glyphSpecimen(
@@ -117,7 +116,6 @@ export class RuntimeService {
       'glyph.specimen',
       input,
       job,
-      'glyph.specimen',
     );
     return this.recorded('glyph', input, out);
   }
