@@ -20,7 +20,8 @@ import {
   checkFinite,
   groupDials,
   loadPackSaes,
-  openGraph,
+  openGraphs,
+  checkOnLoad,
   output,
   readExampleMeta,
   saeInfo,
@@ -86,27 +87,16 @@ export class GlyphEngine implements GlyphEngineApi {
     }
     const saes = await loadPackSaes(pack, new Map([[STYLE_HOOK, m.model.style_dim]]));
     const examples = m.examples ? await readExampleMeta(pack, m.examples.meta) : [];
-    const sessions: OnnxSession[] = [];
-    try {
-      sessions.push(await openGraph(pack, m.model.onnx.encoder, ['glyphs'], ['style']));
-      sessions.push(await openGraph(pack, m.model.onnx.decoder, ['style', 'char_ids'], ['glyph']));
-    } catch (e) {
-      await Promise.all(sessions.map((s) => s.release()));
-      throw e;
-    }
+    const sessions = await openGraphs(pack, [
+      { rel: m.model.onnx.encoder, inputs: ['glyphs'], outputs: ['style'] },
+      { rel: m.model.onnx.decoder, inputs: ['style', 'char_ids'], outputs: ['glyph'] },
+    ]);
     const [encoder, decoder] = sessions as [OnnxSession, OnnxSession];
     const engine = new GlyphEngine(pack, m, encoder, decoder, saes, examples);
-    try {
-      // one glyph from a zero style checks the decoder against the manifest's shapes
-      await engine.decode(new Float32Array(engine.styleDim), [0]);
-    } catch (e) {
-      await engine.dispose();
-      if (e instanceof OrreryError) throw e;
-      throw new OrreryError(
-        'bad_pack',
-        `${pack.dir}: decoding a zero style failed (${(e as Error).message})`,
-      );
-    }
+    // one glyph from a zero style checks the decoder against the manifest's shapes
+    await checkOnLoad(pack, engine, 'decoding a zero style', () =>
+      engine.decode(new Float32Array(engine.styleDim), [0]),
+    );
     engine.loadMs = performance.now() - t0;
     return engine;
   }

@@ -259,3 +259,44 @@ export function saeInfo(saes: readonly PackSae[]): RuntimeInfo['saes'] {
     architecture: s.sae.architecture,
   }));
 }
+
+export interface GraphSpec {
+  rel: string;
+  inputs: readonly string[];
+  outputs: readonly string[];
+}
+
+/** Opens several graphs of a pack; if one fails, the ones already open are released. */
+export async function openGraphs(
+  pack: LoadedPack,
+  specs: readonly GraphSpec[],
+): Promise<OnnxSession[]> {
+  const sessions: OnnxSession[] = [];
+  try {
+    for (const g of specs) sessions.push(await openGraph(pack, g.rel, g.inputs, g.outputs));
+    return sessions;
+  } catch (e) {
+    await Promise.all(sessions.map((s) => s.release()));
+    throw e;
+  }
+}
+
+/**
+ * Runs a tiny check on a freshly loaded engine (its graphs agree with the manifest's shapes)
+ * before the pack is offered; on failure the engine is disposed and the pack reported.
+ */
+export async function checkOnLoad<E extends { dispose(): Promise<void> }>(
+  pack: LoadedPack,
+  engine: E,
+  what: string,
+  check: () => Promise<unknown>,
+): Promise<E> {
+  try {
+    await check();
+    return engine;
+  } catch (e) {
+    await engine.dispose();
+    if (e instanceof OrreryError) throw e;
+    throw new OrreryError('bad_pack', `${pack.dir}: ${what} failed (${(e as Error).message})`);
+  }
+}

@@ -23,7 +23,8 @@ import {
   checkFinite,
   groupDials,
   loadPackSaes,
-  openGraph,
+  openGraphs,
+  checkOnLoad,
   output,
   readExampleMeta,
   saeInfo,
@@ -135,29 +136,17 @@ export class ImageEngine implements ImageEngineApi {
     ]);
     const saes = await loadPackSaes(pack, widths);
     const examples = m.examples ? await readExampleMeta(pack, m.examples.meta) : [];
-    const sessions: OnnxSession[] = [];
-    try {
-      sessions.push(await openGraph(pack, m.model.onnx.encoder, ['image'], ['mu']));
-      sessions.push(await openGraph(pack, m.model.onnx.decoder_head, ['latent'], ['spatial']));
-      sessions.push(await openGraph(pack, m.model.onnx.decoder_tail, ['spatial'], ['image']));
-    } catch (e) {
-      await Promise.all(sessions.map((s) => s.release()));
-      throw e;
-    }
+    const sessions = await openGraphs(pack, [
+      { rel: m.model.onnx.encoder, inputs: ['image'], outputs: ['mu'] },
+      { rel: m.model.onnx.decoder_head, inputs: ['latent'], outputs: ['spatial'] },
+      { rel: m.model.onnx.decoder_tail, inputs: ['spatial'], outputs: ['image'] },
+    ]);
     const [encoder, head, tail] = sessions as [OnnxSession, OnnxSession, OnnxSession];
     const engine = new ImageEngine(pack, m, geometry, encoder, head, tail, saes, examples);
     // One tiny run checks the graphs agree with the manifest's shapes before the pack is offered.
-    try {
-      const z = new Float32Array(latentDim);
-      await engine.decode(z, 1);
-    } catch (e) {
-      await engine.dispose();
-      if (e instanceof OrreryError) throw e;
-      throw new OrreryError(
-        'bad_pack',
-        `${pack.dir}: decoding a zero latent failed (${(e as Error).message})`,
-      );
-    }
+    await checkOnLoad(pack, engine, 'decoding a zero latent', () =>
+      engine.decode(new Float32Array(latentDim), 1),
+    );
     engine.loadMs = performance.now() - t0;
     return engine;
   }
