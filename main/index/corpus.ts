@@ -35,6 +35,8 @@ export interface Corpus {
   sheet: Sheet | null;
   /** Which split was used: 'val' (held out) or 'all'. */
   split: 'val' | 'all';
+  /** Metadata keys labels may name; null: every key (see metaIndex). */
+  labelKeys: string[] | null;
 }
 
 export type SplitChoice = 'val' | 'all' | 'auto';
@@ -123,7 +125,8 @@ export async function loadPackCorpus(
     };
   });
   const val = all.filter((e) => e.split === 'val');
-  const useVal = split === 'val' || (split === 'auto' && val.length >= AUTO_VAL_MIN);
+  const choice = split === 'auto' ? (m.examples.index_split ?? 'auto') : split;
+  const useVal = choice === 'val' || (choice === 'auto' && val.length >= AUTO_VAL_MIN);
   const examples = useVal ? val : all;
   if (examples.length === 0) throw new CorpusError(path.join(pack.dir, metaFile), 'no examples');
   let sheet: Sheet | null = null;
@@ -139,7 +142,13 @@ export async function loadPackCorpus(
       );
     }
   }
-  return { kind: m.kind, examples, sheet, split: useVal ? 'val' : 'all' };
+  return {
+    kind: m.kind,
+    examples,
+    sheet,
+    split: useVal ? 'val' : 'all',
+    labelKeys: m.examples.label_keys ?? null,
+  };
 }
 
 /**

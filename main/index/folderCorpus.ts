@@ -116,7 +116,7 @@ export async function loadFolderCorpus(pack: LoadedPack, dir: string): Promise<C
       }
     }
     if (examples.length === 0) throw new CorpusError(dir, 'holds no .txt or .md paragraphs');
-    return { kind: m.kind, examples, sheet: null, split: 'all' };
+    return { kind: m.kind, examples, sheet: null, split: 'all', labelKeys: null };
   }
   if (m.kind === 'image-vae') {
     const files = await walk(dir, ['.png', '.jpg', '.jpeg']);
@@ -141,7 +141,7 @@ export async function loadFolderCorpus(pack: LoadedPack, dir: string): Promise<C
         split: null,
       });
     }
-    return { kind: m.kind, examples, sheet, split: 'all' };
+    return { kind: m.kind, examples, sheet, split: 'all', labelKeys: null };
   }
   throw new CorpusError(dir, 'a typeface corpus from a font folder is not supported yet');
 }

@@ -13,10 +13,14 @@
  * - logit_lens, nearest, associations, clusters: the rest of a feature card.
  * - user_edits: renames and notes; never written by a build, so they survive rebuilds.
  * - imported_labels: labels from elsewhere (a Neuronpedia explanations export).
- * - build_state / build_acc / example_acts: what a build has committed so far, so that a
- *   cancelled or crashed build resumes from its last chunk.
+ * - build_state / build_acc / build_peaks: what a build has committed so far, so that a
+ *   cancelled or crashed build resumes from its last chunk (build_peaks holds each chunk's
+ *   per-example peaks as three packed arrays; migration 2 replaced example_acts, a row per
+ *   peak, which made the text build spend most of its time in SQLite).
  * - map_blobs: packed positions for the galaxy (typed arrays, no JSON per point).
  * - feature_fts: FTS5 over label, notes, description and top tokens.
+ * - label_values: the metadata values a build tested for labels (the label coverage's
+ *   denominator).
  */
 import type { Migration } from '../db/connection';
 
@@ -168,6 +172,39 @@ export const migrations: readonly Migration[] = [
           label, notes, description, top_tokens,
           tokenize = 'unicode61 remove_diacritics 2'
         );
+      `);
+    },
+  },
+  {
+    version: 2,
+    name: 'per-chunk packed peaks',
+    up: (db) => {
+      db.exec(`
+        create table build_peaks (
+          sae_id text not null,
+          chunk integer not null,
+          example blob not null,
+          feature blob not null,
+          activation blob not null,
+          primary key (sae_id, chunk)
+        ) without rowid;
+        drop table example_acts;
+        update build_state set fingerprint = 'migrated' where stage <> 'done';
+      `);
+    },
+  },
+  {
+    version: 3,
+    name: 'metadata values tested for labels',
+    up: (db) => {
+      db.exec(`
+        create table label_values (
+          sae_id text not null,
+          key text not null,
+          value text not null,
+          n_positive integer not null,
+          primary key (sae_id, key, value)
+        ) without rowid;
       `);
     },
   },

@@ -22,7 +22,15 @@ export interface LabelCoverage {
   missing: string[];
 }
 
-export function labelCoverage(db: Db, saeId: string): LabelCoverage {
+/** The values a build tested (label_values); recomputed from the examples for an index
+ * built before that table existed. */
+function testedValues(db: Db, saeId: string): string[] {
+  const stored = (
+    db
+      .prepare('select key, value from label_values where sae_id = ? order by key, value')
+      .all(saeId) as { key: string; value: string }[]
+  ).map((r) => `${r.key}=${r.value}`);
+  if (stored.length > 0) return stored;
   const examples = (
     db.prepare('select id, name, meta from examples order by id').all() as {
       id: number;
@@ -36,7 +44,11 @@ export function labelCoverage(db: Db, saeId: string): LabelCoverage {
     meta: JSON.parse(e.meta) as Record<string, string>,
     split: null,
   }));
-  const tested = metaIndex(examples).values.map((v) => `${v.key}=${v.value}`);
+  return metaIndex(examples).values.map((v) => `${v.key}=${v.value}`);
+}
+
+export function labelCoverage(db: Db, saeId: string): LabelCoverage {
+  const tested = testedValues(db, saeId);
   const labels = new Set(
     (
       db

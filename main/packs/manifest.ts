@@ -65,11 +65,21 @@ const GlyphModel = z.object({
   encoder_chars: z.string().min(1),
 });
 
-const TextExamples = z.object({ texts: RelPath });
+/** What the feature index reads of the examples, beyond the files. */
+const IndexHints = {
+  /** The metadata keys whose values labels may name (default: every key with at most 200
+   * values). Other keys (identifiers, duplicates) still show on feature cards. */
+  label_keys: z.array(z.string().min(1).max(100)).min(1).max(64).optional(),
+  /** The examples an index is built over by default (default: the held-out split when it
+   * has at least 256 examples, else all). */
+  index_split: z.enum(['val', 'all']).optional(),
+};
+const TextExamples = z.object({ texts: RelPath, ...IndexHints });
 const SheetExamples = z.object({
   sheet: RelPath,
   tile: z.number().int().positive(),
   meta: RelPath,
+  ...IndexHints,
 });
 
 const common = {

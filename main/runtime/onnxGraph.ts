@@ -6,9 +6,11 @@
 import { message, type Field } from './protobuf';
 
 const FLOAT = 1;
+const INT32 = 6;
 const INT64 = 7;
-export type ElemType = 'float32' | 'int64';
-const elemCode: Record<ElemType, number> = { float32: FLOAT, int64: INT64 };
+export type ElemType = 'float32' | 'int64' | 'int32';
+/** TensorProto.DataType codes, also the `to` of a Cast node. */
+export const elemCode: Record<ElemType, number> = { float32: FLOAT, int64: INT64, int32: INT32 };
 
 export interface ValueInfo {
   name: string;
@@ -30,6 +32,8 @@ export interface Initializer {
   name: string;
   dims: number[];
   values: ArrayLike<number>;
+  /** Default float32; int64 for shapes and counts (e.g. TopK's K), non-negative only. */
+  type?: 'float32' | 'int64';
 }
 
 export interface GraphSpec {
@@ -78,10 +82,13 @@ function node(spec: NodeSpec, index: number): Uint8Array {
 }
 
 function initializer(t: Initializer): Uint8Array {
+  // TensorProto: dims=1, data_type=2, float_data=4, int64_data=7, name=8
+  const data: Field =
+    t.type === 'int64' ? { n: 7, packedVarints: t.values } : { n: 4, packedFloats: t.values };
   return message([
     { n: 1, packedVarints: t.dims },
-    { n: 2, varint: FLOAT },
-    { n: 4, packedFloats: t.values },
+    { n: 2, varint: t.type === 'int64' ? INT64 : FLOAT },
+    data,
     { n: 8, string: t.name },
   ]);
 }

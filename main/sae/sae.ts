@@ -194,6 +194,14 @@ export class Sae {
   }
 
   /**
+   * The bias added to x' W_enc before the activation (b_enc; b_gate for gated SAEs), as a
+   * view, for a runtime that computes the pre-activations elsewhere. Do not write to it.
+   */
+  get encoderBias(): Float32Array {
+    return this.bPre;
+  }
+
+  /**
    * Turns x' W_enc (no bias), [n, d_sae], into codes f, [n, d_sae], IN PLACE, and returns
    * it: adds the bias, applies the activation, keeps the top k for topk. With
    * prepareInput, this is encode with the product computed by the caller.

@@ -5,6 +5,7 @@
  * Nothing holds every activation; the state after each chunk is what the build commits.
  */
 import { HISTOGRAM_BINS, HISTOGRAM_LOW } from '../migrations';
+import type { SparseCodes } from './saeCodes';
 
 /** Where a top example's feature peaked, and the window shown on the card. */
 export interface TopEntry {
@@ -85,7 +86,7 @@ export class FeatureAccumulators {
 
 /**
  * Feeds one chunk's SAE codes into the accumulators. Rows of one example are contiguous.
- * `codes` [rows, d_sae]; `example`/`position` [rows]. Calls `exampleMax` once per
+ * `codes` sparse, one row per position; `example`/`position` [rows]. Calls `exampleMax` once per
  * (example, active feature) with the example's peak, and `window` to build the display
  * window of an example that enters a top list.
  */
@@ -113,18 +114,19 @@ export class ChunkFolder {
     this.peakPos = new Int32Array(acc.dSae);
   }
 
-  fold(codes: Float32Array, rows: number, example: Int32Array, position: Int32Array): void {
-    const d = this.acc.dSae;
-    for (let r = 0; r < rows; r++) {
+  fold(codes: SparseCodes, example: Int32Array, position: Int32Array): void {
+    const { start, feature, value } = codes;
+    for (let r = 0; r < codes.rows; r++) {
       const ex = example[r] ?? 0;
       if (ex !== this.current) {
         this.flush();
         this.current = ex;
       }
       const pos = position[r] ?? 0;
-      const o = r * d;
-      for (let j = 0; j < d; j++) {
-        const v = codes[o + j] ?? 0;
+      const end = start[r + 1] ?? 0;
+      for (let e = start[r] ?? 0; e < end; e++) {
+        const j = feature[e] ?? 0;
+        const v = value[e] ?? 0;
         if (!(v > 0)) continue;
         this.acc.addActivation(j, v);
         const p = this.peak[j] ?? 0;

@@ -41,8 +41,8 @@ function int64(values: number[]): BigInt64Array {
   return BigInt64Array.from(values, (v) => BigInt(v));
 }
 
-async function session(pack: LoadedPack, rel: string): Promise<OnnxSession> {
-  return OnnxSession.create(path.join(pack.dir, rel));
+async function session(pack: LoadedPack, rel: string, threads: number): Promise<OnnxSession> {
+  return OnnxSession.create(path.join(pack.dir, rel), { intraOpThreads: threads });
 }
 
 function output(out: Record<string, TensorLike>, name: string): Float32Array {
@@ -63,20 +63,22 @@ export interface TextModelInfo {
 
 /** The text model with its tokenizer: forward passes for the index build and logit lens. */
 export class TextModel {
+  private readonly tokenTexts = new Map<number, string>();
+
   private constructor(
     readonly info: TextModelInfo,
     private readonly onnx: OnnxSession,
     readonly tokenizer: Tokenizer,
   ) {}
 
-  static async open(pack: LoadedPack): Promise<TextModel> {
+  static async open(pack: LoadedPack, threads = 1): Promise<TextModel> {
     const m = pack.manifest;
     if (m.kind !== 'text-lm') throw new Error(`pack ${m.id} is not a text-lm pack`);
     const json = JSON.parse(
       await fs.readFile(path.join(pack.dir, m.model.tokenizer), 'utf8'),
     ) as object;
     const tokenizer = new Tokenizer(json, { clean_up_tokenization_spaces: false });
-    const onnx = await session(pack, m.model.onnx);
+    const onnx = await session(pack, m.model.onnx, threads);
     return new TextModel(
       {
         dModel: m.model.d_model,
@@ -98,8 +100,14 @@ export class TextModel {
     return [this.info.bos, ...ids.slice(0, this.info.context - 1)];
   }
 
+  /** The display string of one token (cached: the corpus repeats a few thousand ids). */
   tokenText(id: number): string {
-    return this.tokenizer.decode([id], { skip_special_tokens: false });
+    let t = this.tokenTexts.get(id);
+    if (t === undefined) {
+      t = this.tokenizer.decode([id], { skip_special_tokens: false });
+      this.tokenTexts.set(id, t);
+    }
+    return t;
   }
 
   /**
@@ -111,6 +119,21 @@ export class TextModel {
     ids: number[][],
     steering: Float32Array | null = null,
   ): Promise<{ logits: Float32Array; resid: Float32Array; seq: number }> {
+    const { out, seq } = await this.run(ids, steering, null);
+    return { logits: output(out, 'logits'), resid: output(out, 'hook_resid'), seq };
+  }
+
+  /** hook_resid only [batch, seq, d_model]: ORT skips the layers after the hook and W_U. */
+  async resid(ids: number[][]): Promise<{ resid: Float32Array; seq: number }> {
+    const { out, seq } = await this.run(ids, null, ['hook_resid']);
+    return { resid: output(out, 'hook_resid'), seq };
+  }
+
+  private async run(
+    ids: number[][],
+    steering: Float32Array | null,
+    fetches: string[] | null,
+  ): Promise<{ out: Record<string, TensorLike>; seq: number }> {
     const { dModel, nLayers, nHeads, dHead } = this.info;
     const batch = ids.length;
     const seq = Math.max(1, ...ids.map((r) => r.length));
@@ -123,7 +146,7 @@ export class TextModel {
       }
     }
     const empty = new Float32Array(0);
-    const out = await this.onnx.run({
+    const feeds = {
       input_ids: { dims: [batch, seq], data: int64(flat) },
       position_ids: { dims: [batch, seq], data: int64(pos) },
       past_keys: { dims: [nLayers, batch, nHeads, 0, dHead], data: empty },
@@ -132,8 +155,9 @@ export class TextModel {
         dims: [batch, seq, dModel],
         data: steering ?? new Float32Array(batch * seq * dModel),
       },
-    });
-    return { logits: output(out, 'logits'), resid: output(out, 'hook_resid'), seq };
+    };
+    const out = await this.onnx.run(feeds, fetches ?? undefined);
+    return { out, seq };
   }
 
   async dispose(): Promise<void> {
@@ -153,32 +177,62 @@ class TextSource implements ActivationSource {
   async run(examples: readonly CorpusExample[]): Promise<ActivationChunk> {
     const d = this.dIn;
     const ids = examples.map((e) => this.model.encode(e.body ?? ''));
-    const { resid, seq } = await this.model.forward(ids);
     const rows = ids.reduce((s, r) => s + r.length - 1, 0);
     const x = new Float32Array(rows * d);
     const example = new Int32Array(rows);
     const position = new Int32Array(rows);
     const tokens = new Map<number, string[]>();
-    let r = 0;
-    ids.forEach((row, b) => {
-      const ex = examples[b] as CorpusExample;
-      tokens.set(
-        ex.id,
-        row.slice(1).map((t) => this.model.tokenText(t)),
-      );
-      for (let s = 1; s < row.length; s++) {
-        x.set(resid.subarray((b * seq + s) * d, (b * seq + s + 1) * d), r * d);
-        example[r] = ex.id;
-        position[r] = s - 1;
-        r++;
-      }
-    });
+    // Rows keep the examples' order; where each example's rows start:
+    const rowStart: number[] = [];
+    ids.reduce((r, row) => (rowStart.push(r), r + row.length - 1), 0);
+    for (const group of lengthBatches(ids)) {
+      const { resid, seq } = await this.model.resid(group.map((b) => ids[b] as number[]));
+      group.forEach((b, g) => {
+        const row = ids[b] as number[];
+        const ex = examples[b] as CorpusExample;
+        tokens.set(
+          ex.id,
+          row.slice(1).map((t) => this.model.tokenText(t)),
+        );
+        let r = rowStart[b] ?? 0;
+        for (let s = 1; s < row.length; s++) {
+          x.set(resid.subarray((g * seq + s) * d, (g * seq + s + 1) * d), r * d);
+          example[r] = ex.id;
+          position[r] = s - 1;
+          r++;
+        }
+      });
+    }
     return { x, rows, example, position, tokens };
   }
 
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
+}
+
+/**
+ * Batches of examples of similar length (indices into `ids`), so that right-padding to the
+ * longest in a batch wastes at most about a fifth of the work.
+ */
+export function lengthBatches(ids: readonly (readonly unknown[])[], maxBatch = 16): number[][] {
+  const order = ids.map((_, i) => i).sort((a, b) => (ids[a]?.length ?? 0) - (ids[b]?.length ?? 0));
+  const out: number[][] = [];
+  let group: number[] = [];
+  let sum = 0;
+  for (const i of order) {
+    const len = ids[i]?.length ?? 0;
+    const padded = len * (group.length + 1);
+    if (group.length > 0 && (group.length >= maxBatch || padded > 1.2 * (sum + len))) {
+      out.push(group);
+      group = [];
+      sum = 0;
+    }
+    group.push(i);
+    sum += len;
+  }
+  if (group.length > 0) out.push(group);
+  return out;
 }
 
 class ImageSource implements ActivationSource {
@@ -297,20 +351,26 @@ export async function openActivationSource(
   pack: LoadedPack,
   corpus: Corpus,
   hook: string,
+  threads = 1,
 ): Promise<ActivationSource> {
   const m = pack.manifest;
   if (m.kind === 'text-lm') {
     if (hook !== m.model.hook) {
       throw new Error(`the text model exposes ${m.model.hook}, not ${hook}`);
     }
-    return new TextSource(await TextModel.open(pack));
+    return new TextSource(await TextModel.open(pack, threads));
   }
   if (m.kind === 'image-vae') {
     const p = pack as LoadedPack & { manifest: { kind: 'image-vae' } };
-    const enc = await session(pack, m.model.onnx.encoder);
+    const enc = await session(pack, m.model.onnx.encoder, threads);
     if (hook === 'latent') return new ImageSource(p, corpus, enc, null);
     if (m.model.spatial && hook === m.model.spatial.hook) {
-      return new ImageSource(p, corpus, enc, await session(pack, m.model.onnx.decoder_head));
+      return new ImageSource(
+        p,
+        corpus,
+        enc,
+        await session(pack, m.model.onnx.decoder_head, threads),
+      );
     }
     await enc.release();
     throw new Error(
@@ -319,5 +379,5 @@ export async function openActivationSource(
   }
   if (hook !== 'style') throw new Error(`the glyph model has no hook ${hook} (style)`);
   const p = pack as LoadedPack & { manifest: { kind: 'glyph-cvae' } };
-  return new GlyphSource(p, corpus, await session(pack, m.model.onnx.encoder));
+  return new GlyphSource(p, corpus, await session(pack, m.model.onnx.encoder, threads));
 }

@@ -33,10 +33,14 @@ export interface MetaIndex {
 }
 
 /**
- * Metadata values worth testing: keys with at most `maxValues` distinct values, values held
- * by at least `minCount` examples and by fewer than all of them.
+ * Metadata values worth testing: of `keys` (default: every key with at most `maxValues`
+ * distinct values), the values held by at least `minCount` examples and by fewer than all.
  */
-export function metaIndex(examples: readonly CorpusExample[], maxValues = 200): MetaIndex {
+export function metaIndex(
+  examples: readonly CorpusExample[],
+  keys: readonly string[] | null = null,
+  maxValues = 200,
+): MetaIndex {
   const n = examples.length;
   const minCount = Math.max(2, Math.ceil(0.005 * n));
   const byKey = new Map<string, Map<string, number[]>>();
@@ -52,7 +56,7 @@ export function metaIndex(examples: readonly CorpusExample[], maxValues = 200): 
   const values: MetaValueSet[] = [];
   for (const key of [...byKey.keys()].sort()) {
     const m = byKey.get(key) as Map<string, number[]>;
-    if (m.size > maxValues) continue;
+    if (keys ? !keys.includes(key) : m.size > maxValues) continue;
     for (const value of [...m.keys()].sort()) {
       const slots = m.get(value) as number[];
       if (slots.length < minCount || slots.length >= n) continue;

@@ -17,6 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Db } from '../../db/connection';
 import { readPack, type LoadedPack, type SaeInfo } from '../../packs/packReader';
@@ -27,11 +28,19 @@ import { HISTOGRAM_BINS, migrations } from '../migrations';
 import { refreshLabels } from '../store';
 import { openActivationSource, TextModel, type ActivationSource } from './activations';
 import { ChunkFolder, FeatureAccumulators, type TopEntry } from './accumulate';
-import { featureAssociations, metaIndex } from './associations';
+import { PeakBuffer, readPeaks } from './peaks';
+import { createSaeCoder } from './saeCodes';
+import { featureAssociations, metaIndex, type Association } from './associations';
 import { clusterCount, clusterLabel, kmeans3 } from './clusters';
 import { Gemm } from './gemm';
 import { knnCosine, normalizeRows } from './knn';
-import { autoLabel, LABEL_AUC_THRESHOLD, peakTokens } from './labels';
+import {
+  assignMetadataLabels,
+  autoLabel,
+  LABEL_AUC_THRESHOLD,
+  metadataCandidates,
+  peakTokens,
+} from './labels';
 import { logitLens } from './logitLens';
 import { fuzzyGraph, optimizeLayout, pcaInit } from './umap';
 
@@ -65,7 +74,10 @@ export interface BuildOptions {
   /** VACUUM when done (the per-example peaks are deleted after the features stage): for an
    * index that ships with a pack. */
   compact?: boolean;
-  /** Threads for ORT's products. */
+  /** Commit the activations stage at most this often (default 3 s; 0 = every chunk). A
+   * crash loses at most this much work; fewer commits write far less. */
+  commitSeconds?: number;
+  /** Threads for ORT (model, SAE and products); default: the cores, at most 4. */
   threads?: number;
   signal?: AbortSignal;
   onProgress?: (p: BuildProgress) => void;
@@ -137,7 +149,7 @@ export function clearBuild(db: Db, saeId: string): void {
     for (const t of [
       'build_acc',
       'top_examples',
-      'example_acts',
+      'build_peaks',
       'associations',
       'logit_lens',
       'nearest',
@@ -172,10 +184,13 @@ export async function buildIndex(
   const corpus = options.corpusDir
     ? await loadFolderCorpus(pack, options.corpusDir)
     : await loadPackCorpus(pack, options.split ?? 'auto');
-  const gemm = await Gemm.create(options.threads ?? 1);
+  const threads = options.threads ?? Math.min(4, availableParallelism());
+  const gemm = await Gemm.create(threads);
   try {
     const out: BuildSummary[] = [];
-    for (const sae of saes) out.push(await buildOne(db, pack, sae, corpus, gemm, options));
+    for (const sae of saes) {
+      out.push(await buildOne(db, pack, sae, corpus, gemm, { ...options, threads }));
+    }
     if (options.compact) {
       db.pragma('wal_checkpoint(TRUNCATE)');
       db.exec('VACUUM');
@@ -407,13 +422,19 @@ async function runActivations(
   const { saeId, chunkExamples, topK, total, progress } = plan;
   const dSae = sae.dSae;
   const acc = loadAccumulators(db, saeId, dSae, topK);
-  const source: ActivationSource = await openActivationSource(pack, corpus, info.hook);
+  const source: ActivationSource = await openActivationSource(
+    pack,
+    corpus,
+    info.hook,
+    o.threads,
+  );
   if (source.dIn !== sae.dIn) {
     await source.dispose();
     throw new Error(
       `SAE ${saeId} reads width ${sae.dIn}, but ${info.hook} has width ${source.dIn}`,
     );
   }
+  const coder = await createSaeCoder(sae, gemm, o.threads);
   const upsertAcc = db.prepare(
     `insert into build_acc(sae_id, idx, n_active, sum, max, histogram) values (?, ?, ?, ?, ?, ?)
      on conflict(sae_id, idx) do update set n_active = excluded.n_active, sum = excluded.sum,
@@ -424,19 +445,19 @@ async function runActivations(
     `insert into top_examples(sae_id, idx, rank, example_id, activation, position, window)
      values (?, ?, ?, ?, ?, ?, ?)`,
   );
-  const insAct = db.prepare(
-    'insert into example_acts(sae_id, example_id, idx, activation) values (?, ?, ?, ?)',
+  const insPeaks = db.prepare(
+    'insert into build_peaks(sae_id, chunk, example, feature, activation) values (?, ?, ?, ?, ?)',
   );
   const advance = db.prepare(
     'update build_state set chunks_done = ?, n_positions = n_positions + ? where sae_id = ?',
   );
   const setStage = db.prepare('update build_state set stage = ? where sae_id = ?');
-  let pendingActs: number[] = [];
+  const peaks = new PeakBuffer();
   let tokens = new Map<number, string[]>();
   const grid = source.grid;
   const folder = new ChunkFolder(
     acc,
-    (ex, j, v) => pendingActs.push(ex, j, v),
+    (ex, j, v) => peaks.push(ex, j, v),
     (ex, j, focus, acts) => {
       if (grid) {
         const cells = grid[0] * grid[1];
@@ -458,53 +479,71 @@ async function runActivations(
       });
     },
   );
-  const block = Math.max(16, Math.min(1024, Math.floor(4_000_000 / dSae)));
+  const block = Math.max(64, Math.min(4096, Math.floor(16_000_000 / dSae)));
+  const commitMs = (o.commitSeconds ?? 3) * 1000;
   let chunksRun = 0;
+  // Chunks computed but not yet committed: their peaks, rows, and the last one's number.
+  let pending: { chunk: number; peaks: ReturnType<PeakBuffer['pack']> }[] = [];
+  let pendingRows = 0;
+  let lastCommit = performance.now();
+  const commit = (): void => {
+    const last = pending[pending.length - 1];
+    if (!last) return;
+    db.transaction(() => {
+      for (const j of acc.dirtyStats) {
+        const h = acc.histogram.subarray(j * HISTOGRAM_BINS, (j + 1) * HISTOGRAM_BINS);
+        upsertAcc.run(
+          saeId,
+          j,
+          acc.nActive[j] ?? 0,
+          acc.sum[j] ?? 0,
+          acc.max[j] ?? 0,
+          Buffer.from(h.buffer, h.byteOffset, h.byteLength),
+        );
+      }
+      for (const j of acc.dirtyTop) {
+        delTop.run(saeId, j);
+        (acc.top[j] as TopEntry[]).forEach((t, rank) =>
+          insTop.run(saeId, j, rank, t.example, t.activation, t.position, t.window),
+        );
+      }
+      for (const p of pending) {
+        insPeaks.run(saeId, p.chunk, p.peaks.example, p.peaks.feature, p.peaks.activation);
+      }
+      advance.run(last.chunk + 1, pendingRows, saeId);
+      if (last.chunk + 1 === total) setStage.run('features', saeId);
+    })();
+    acc.clearDirty();
+    pending = [];
+    pendingRows = 0;
+    lastCommit = performance.now();
+  };
   try {
     for (let c = plan.from; c < total; c++) {
-      check(o.signal);
+      if (o.signal?.aborted) {
+        commit(); // keep what was computed: a cancelled build resumes after it
+        throw new BuildCancelled();
+      }
       const examples = corpus.examples.slice(c * chunkExamples, (c + 1) * chunkExamples);
       const chunk = await source.run(examples);
       tokens = chunk.tokens;
-      pendingActs = [];
+      peaks.clear();
       for (let s = 0; s < chunk.rows; s += block) {
         const n = Math.min(block, chunk.rows - s);
         const { xp } = sae.prepareInput(chunk.x.subarray(s * sae.dIn, (s + n) * sae.dIn), n);
-        const pre = await gemm.abt(xp, n, sae.encoderTransposed, dSae, sae.dIn);
-        const codes = sae.activatePre(pre, n);
-        folder.fold(codes, n, chunk.example.subarray(s, s + n), chunk.position.subarray(s, s + n));
+        const codes = await coder.codes(xp, n);
+        folder.fold(codes, chunk.example.subarray(s, s + n), chunk.position.subarray(s, s + n));
       }
       folder.flush();
-      db.transaction(() => {
-        for (const j of acc.dirtyStats) {
-          const h = acc.histogram.subarray(j * HISTOGRAM_BINS, (j + 1) * HISTOGRAM_BINS);
-          upsertAcc.run(
-            saeId,
-            j,
-            acc.nActive[j] ?? 0,
-            acc.sum[j] ?? 0,
-            acc.max[j] ?? 0,
-            Buffer.from(h.buffer, h.byteOffset, h.byteLength),
-          );
-        }
-        for (const j of acc.dirtyTop) {
-          delTop.run(saeId, j);
-          (acc.top[j] as TopEntry[]).forEach((t, rank) =>
-            insTop.run(saeId, j, rank, t.example, t.activation, t.position, t.window),
-          );
-        }
-        for (let i = 0; i < pendingActs.length; i += 3) {
-          insAct.run(saeId, pendingActs[i], pendingActs[i + 1], pendingActs[i + 2]);
-        }
-        advance.run(c + 1, chunk.rows, saeId);
-        if (c + 1 === total) setStage.run('features', saeId);
-      })();
-      acc.clearDirty();
+      pending.push({ chunk: c, peaks: peaks.pack() });
+      pendingRows += chunk.rows;
+      if (c + 1 === total || performance.now() - lastCommit >= commitMs) commit();
       chunksRun++;
       progress('activations', c + 1, total);
     }
     if (plan.from >= total) setStage.run('features', saeId);
   } finally {
+    await coder.dispose();
     await source.dispose();
   }
   return chunksRun;
@@ -520,7 +559,7 @@ function featureStage(
   progress: (stage: BuildStage, done: number, total: number) => void,
 ): void {
   const dSae = sae.dSae;
-  const meta = metaIndex(corpus.examples);
+  const meta = metaIndex(corpus.examples, corpus.labelKeys);
   const names = new Map(corpus.examples.map((e) => [e.id, e.name]));
   const accRows = new Map(
     (
@@ -546,20 +585,7 @@ function featureStage(
     if (!l) topsBy.set(t.idx, (l = []));
     l.push(t);
   }
-  const acts = db
-    .prepare(
-      'select idx, example_id, activation from example_acts where sae_id = ? order by idx, example_id',
-    )
-    .iterate(saeId) as IterableIterator<{ idx: number; example_id: number; activation: number }>;
-  const actsBy = new Map<number, { slots: number[]; acts: number[] }>();
-  for (const a of acts) {
-    const slot = meta.slotOf.get(a.example_id);
-    if (slot === undefined) continue;
-    let l = actsBy.get(a.idx);
-    if (!l) actsBy.set(a.idx, (l = { slots: [], acts: [] }));
-    l.slots.push(slot);
-    l.acts.push(a.activation);
-  }
+  const actsBy = readPeaks(db, saeId, dSae, meta.slotOf);
   const upsert = db.prepare(
     `insert into features(sae_id, idx, auto_label, auto_source, auto_description, top_tokens,
        density, n_active, max_act, mean_act, histogram)
@@ -574,17 +600,32 @@ function featureStage(
      values (?, ?, ?, ?, ?, ?, ?)`,
   );
   const emptyHist = Buffer.alloc(HISTOGRAM_BINS * 4);
+  // Associations of every feature first: the labels are assigned over all of them at once.
+  const assocsOf: Association[][] = [];
+  for (let j = 0; j < dSae; j++) {
+    const ex = actsBy.of(j);
+    assocsOf.push(ex.slots.length > 0 ? featureAssociations(meta, ex.slots, ex.acts) : []);
+    if (j % 512 === 0) progress('features', Math.floor(j / 2), dSae);
+  }
+  const alive = (j: number): boolean => (accRows.get(j)?.n_active ?? 0) > 0;
+  const chosen = assignMetadataLabels(
+    assocsOf.map((a, j) => (alive(j) ? metadataCandidates(a, labelAuc) : [])),
+  );
+  const insValue = db.prepare(
+    'insert into label_values(sae_id, key, value, n_positive) values (?, ?, ?, ?)',
+  );
   db.transaction(() => {
     db.prepare('delete from associations where sae_id = ?').run(saeId);
+    db.prepare('delete from label_values where sae_id = ?').run(saeId);
+    for (const v of meta.values) insValue.run(saeId, v.key, v.value, v.count);
     db.prepare('delete from features where sae_id = ? and idx >= ?').run(saeId, dSae);
     for (let j = 0; j < dSae; j++) {
       const a = accRows.get(j);
       const nActive = a?.n_active ?? 0;
-      const ex = actsBy.get(j);
-      const assocs = ex
-        ? featureAssociations(meta, Int32Array.from(ex.slots), Float32Array.from(ex.acts))
-        : [];
-      for (const s of assocs.slice(0, 8)) {
+      const assocs = assocsOf[j] ?? [];
+      // The card's strongest associations, and every value the feature passes the rule for.
+      const keep = new Set([...assocs.slice(0, 8), ...metadataCandidates(assocs, labelAuc)]);
+      for (const s of keep) {
         insAssoc.run(saeId, j, s.key, s.value, s.auc, s.precisionTop, s.nPositive);
       }
       const tops = topsBy.get(j) ?? [];
@@ -600,6 +641,7 @@ function featureStage(
               tokens,
               tops.map((t) => names.get(t.example_id) ?? ''),
               labelAuc,
+              chosen[j] ?? null,
             )
           : null;
       upsert.run(
@@ -615,11 +657,11 @@ function featureStage(
         nActive > 0 ? (a?.sum ?? 0) / nActive : 0,
         a?.histogram ?? emptyHist,
       );
-      if (j % 512 === 0) progress('features', j, dSae);
+      if (j % 512 === 0) progress('features', Math.floor((dSae + j) / 2), dSae);
     }
     refreshLabels(db, saeId);
     // Per-example peaks were only needed for the associations.
-    db.prepare('delete from example_acts where sae_id = ?').run(saeId);
+    db.prepare('delete from build_peaks where sae_id = ?').run(saeId);
     db.prepare('update build_state set stage = ? where sae_id = ?').run(
       corpus.kind === 'text-lm' ? 'logit-lens' : 'map',
       saeId,

@@ -1,7 +1,9 @@
 /**
  * Honest automatic labels: every label says where it came from.
- * - metadata: the feature's best metadata association (AUC × precision@top), when its AUC
- *   reaches the threshold and at least half its top examples carry the value;
+ * - metadata: a metadata value the feature passes the rule for (AUC at the threshold or
+ *   above, and at least half its top examples carry the value): its best one by AUC ×
+ *   precision@top, unless the coverage pass (assignMetadataLabels) gave it another value it
+ *   also passes for, so that a value no feature's best names still gets a feature;
  * - top-tokens (text): the tokens where the feature peaks on its top examples;
  * - top-examples (images, faces): the names of its top examples.
  * A feature that never fired on the corpus gets no label.
@@ -22,25 +24,78 @@ export interface WeightedToken {
   weight: number;
 }
 
+/**
+ * The values a feature passes the label rule for, best first (AUC × precision@top). Both
+ * are needed: the value ranks the feature's activations well (AUC) and at least half the
+ * feature's top examples carry it (else the label would name a value that none of the
+ * examples a person sees on the card has).
+ */
+export function metadataCandidates(
+  assocs: readonly Association[],
+  threshold = LABEL_AUC_THRESHOLD,
+): Association[] {
+  return assocs
+    .filter((a) => a.auc >= threshold && a.precisionTop >= MIN_PRECISION_TOP)
+    .sort(
+      (a, b) =>
+        b.auc * b.precisionTop - a.auc * a.precisionTop ||
+        a.nPositive - b.nPositive ||
+        (a.key + a.value < b.key + b.value ? -1 : 1),
+    );
+}
+
+const kv = (a: Association): string => `${a.key}=${a.value}`;
+
+/**
+ * One metadata value per feature (null: none passes), chosen so that as many values as
+ * possible are named. Each feature starts with its best candidate; then each value no
+ * feature names yet, rarest candidates first, takes the feature that passes best for it
+ * among those whose current value another feature also names, so no value loses its last
+ * name. Every choice passes the rule: only which passing value a feature shows changes.
+ */
+export function assignMetadataLabels(
+  candidates: readonly (readonly Association[])[],
+): (Association | null)[] {
+  const pick = candidates.map((c) => c[0] ?? null);
+  const named = new Map<string, number>();
+  for (const p of pick) if (p) named.set(kv(p), (named.get(kv(p)) ?? 0) + 1);
+  const byValue = new Map<string, { f: number; a: Association }[]>();
+  candidates.forEach((cs, f) => {
+    for (const a of cs) {
+      let l = byValue.get(kv(a));
+      if (!l) byValue.set(kv(a), (l = []));
+      l.push({ f, a });
+    }
+  });
+  const open = [...byValue.entries()]
+    .filter(([v]) => !named.has(v))
+    .sort((x, y) => x[1].length - y[1].length || (x[0] < y[0] ? -1 : 1));
+  for (const [v, options] of open) {
+    if (named.has(v)) continue;
+    options.sort(
+      (x, y) => y.a.auc * y.a.precisionTop - x.a.auc * x.a.precisionTop || x.f - y.f,
+    );
+    for (const { f, a } of options) {
+      const current = pick[f];
+      if (!current || (named.get(kv(current)) ?? 0) < 2) continue;
+      named.set(kv(current), (named.get(kv(current)) ?? 0) - 1);
+      pick[f] = a;
+      named.set(v, 1);
+      break;
+    }
+  }
+  return pick;
+}
+
 export function autoLabel(
   assocs: readonly Association[],
   topTokens: readonly WeightedToken[],
   topNames: readonly string[],
   threshold = LABEL_AUC_THRESHOLD,
+  /** The coverage pass's choice for this feature (one of its candidates), if any. */
+  chosen?: Association | null,
 ): AutoLabel | null {
-  // A metadata label needs both: the value ranks the feature's activations well (AUC) and
-  // at least half of the feature's top examples carry it (else the label would name a value
-  // that none of the examples a person sees on the card has).
-  let best: Association | undefined;
-  let bestScore = -1;
-  for (const a of assocs) {
-    if (a.auc < threshold || a.precisionTop < MIN_PRECISION_TOP) continue;
-    const score = a.auc * a.precisionTop;
-    if (score > bestScore) {
-      best = a;
-      bestScore = score;
-    }
-  }
+  const best = chosen === undefined ? metadataCandidates(assocs, threshold)[0] : chosen;
   if (best) {
     return {
       label: `${best.key}=${best.value}`,

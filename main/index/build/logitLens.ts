@@ -55,14 +55,32 @@ export async function logitLens(
     group.forEach((f, b) => {
       const diff = new Float32Array(vocab);
       for (let t = 0; t < vocab; t++) diff[t] = (logits[b * vocab + t] ?? 0) - (base[t] ?? 0);
-      const order = Array.from({ length: vocab }, (_, t) => t).sort(
-        (x, y) => (diff[y] ?? 0) - (diff[x] ?? 0) || x - y,
-      );
       const pick = (ts: number[]): LensToken[] =>
         ts.map((t) => ({ token: name(t), logit: Math.round((diff[t] ?? 0) * 1e4) / 1e4 }));
-      out.set(f, { top: pick(order.slice(0, nShow)), bottom: pick(order.slice(-nShow).reverse()) });
+      // Highest first (ties: lower id first); lowest first (ties: higher id first).
+      const at = (t: number): number => diff[t] ?? 0;
+      const top = firstN(vocab, nShow, (a, b) => at(a) > at(b) || (at(a) === at(b) && a < b));
+      const bottom = firstN(vocab, nShow, (a, b) => at(a) < at(b) || (at(a) === at(b) && a > b));
+      out.set(f, { top: pick(top), bottom: pick(bottom) });
     });
     options.onBatch?.(Math.min(features.length, s + batch));
   }
   return out;
+}
+
+/** The n first of 0…count-1 under `before`, in order, by insertion into a short list. */
+export function firstN(
+  count: number,
+  n: number,
+  before: (a: number, b: number) => boolean,
+): number[] {
+  const list: number[] = [];
+  for (let t = 0; t < count; t++) {
+    if (list.length === n && !before(t, list[n - 1] as number)) continue;
+    let i = list.length;
+    while (i > 0 && before(t, list[i - 1] as number)) i--;
+    list.splice(i, 0, t);
+    if (list.length > n) list.pop();
+  }
+  return list;
 }

@@ -56,7 +56,7 @@ describe('index build on the text fixture', () => {
     const [sae] = listIndexedSaes(db);
     expect(sae).toMatchObject({ saeId: SAE, stage: 'done', chunksDone: 8, dSae: 64 });
     expect(String(db.pragma('integrity_check', { simple: true }))).toBe('ok');
-    expect(db.prepare('select count(*) as n from example_acts').get()).toEqual({ n: 0 });
+    expect(db.prepare('select count(*) as n from build_peaks').get()).toEqual({ n: 0 });
   });
 
   it('has stats that match a direct recomputation (model + SAE, one text at a time)', async () => {

@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const db = openIndex(file);
   await buildIndex(db, packDir, {
     chunkExamples: Number(chunk ?? 6),
+    commitSeconds: 0,
     onProgress: (p) => {
       if (p.stage === 'activations') process.stdout.write(`chunk ${p.done}\n`);
     },

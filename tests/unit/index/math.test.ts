@@ -10,7 +10,12 @@ import { aucByPairs, featureAssociations, metaIndex } from '../../../main/index/
 import { clusterLabel, kmeans3 } from '../../../main/index/build/clusters';
 import { Gemm } from '../../../main/index/build/gemm';
 import { knnCosine, normalizeRows } from '../../../main/index/build/knn';
-import { autoLabel, peakTokens } from '../../../main/index/build/labels';
+import {
+  assignMetadataLabels,
+  autoLabel,
+  metadataCandidates,
+  peakTokens,
+} from '../../../main/index/build/labels';
 import { mulberry32 } from '../../../main/index/build/rng';
 import { fuzzyGraph, optimizeLayout, pcaInit } from '../../../main/index/build/umap';
 import type { CorpusExample } from '../../../main/index/corpus';
@@ -244,6 +249,40 @@ describe('labels and search text', () => {
       source: 'top-examples',
     });
     expect(autoLabel([], [], [])).toBeNull();
+  });
+
+  it('assigns values so that more are named, never breaking the rule or unnaming one', () => {
+    const a = (value: string, auc: number, precisionTop: number) => ({
+      key: 'k',
+      value,
+      auc,
+      precisionTop,
+      nPositive: 10,
+    });
+    // Features 0–2 all prefer "bible"; feature 2 also passes for "Job", feature 1 for
+    // "Ruth" (weakly); feature 3 passes only for "dict"; feature 4 for nothing.
+    const assocs = [
+      [a('bible', 0.99, 1)],
+      [a('bible', 0.98, 1), a('Ruth', 0.81, 0.5), a('Psalms', 0.7, 0.9)],
+      [a('bible', 0.97, 1), a('Job', 0.9, 0.6)],
+      [a('dict', 0.9, 0.9), a('bible', 0.95, 0.1)],
+      [a('Esther', 0.79, 1)],
+    ];
+    const cands = assocs.map((x) => metadataCandidates(x));
+    expect(cands[4]).toEqual([]);
+    expect(cands[3]?.map((c) => c.value)).toEqual(['dict']);
+    const picked = assignMetadataLabels(cands).map((p) => p?.value ?? null);
+    expect(picked).toEqual(['bible', 'Ruth', 'Job', 'dict', null]);
+    // Each pick is one of the feature's candidates.
+    picked.forEach((v, f) => {
+      if (v) expect(cands[f]?.map((c) => c.value)).toContain(v);
+    });
+    // A value's only name is never moved: with one "bible" feature, it stays.
+    expect(assignMetadataLabels([cands[2] ?? []]).map((p) => p?.value)).toEqual(['bible']);
+    expect(autoLabel(assocs[1] ?? [], [], [], 0.8, cands[1]?.[1])).toMatchObject({
+      label: 'k=Ruth',
+      source: 'metadata',
+    });
   });
 
   it('quotes every word as a prefix and drops FTS5 syntax', () => {
