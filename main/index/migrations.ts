@@ -195,9 +195,10 @@ export const migrations: readonly Migration[] = [
   },
   {
     version: 3,
-    name: 'metadata values tested for labels',
+    name: 'metadata values tested for labels; chance of each association',
     up: (db) => {
       db.exec(`
+        alter table associations add column log10_p real not null default 0;
         create table label_values (
           sae_id text not null,
           key text not null,

@@ -7,7 +7,7 @@
  */
 import type { Db } from '../db/connection';
 import { metaIndex } from './build/associations';
-import { LABEL_AUC_THRESHOLD, MIN_PRECISION_TOP } from './build/labels';
+import { LABEL_ALPHA, LABEL_AUC_THRESHOLD, MIN_PRECISION_TOP } from './build/labels';
 import { mulberry32 } from './build/rng';
 import type { CorpusExample } from './corpus';
 
@@ -16,8 +16,8 @@ export interface LabelCoverage {
   values: number;
   /** values that at least one feature's label names */
   named: number;
-  /** values with a feature whose stored association passes the label rule (AUC ≥ 0.8 and
-   * precision@top ≥ 0.5), though another value may have won that feature's label */
+  /** values with a feature whose stored association passes the label rule (labels.ts),
+   * though another value may have won that feature's label */
   associated: number;
   missing: string[];
 }
@@ -64,9 +64,14 @@ export function labelCoverage(db: Db, saeId: string): LabelCoverage {
       db
         .prepare(
           `select distinct key || '=' || value as kv from associations
-           where sae_id = ? and auc >= ? and precision_top >= ?`,
+           where sae_id = ? and auc > ? and precision_top >= ? and log10_p <= ?`,
         )
-        .all(saeId, LABEL_AUC_THRESHOLD, MIN_PRECISION_TOP) as { kv: string }[]
+        .all(
+          saeId,
+          LABEL_AUC_THRESHOLD,
+          MIN_PRECISION_TOP,
+          Math.log10(LABEL_ALPHA / Math.max(1, tested.length)),
+        ) as { kv: string }[]
     ).map((r) => r.kv),
   );
   return {

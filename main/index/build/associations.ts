@@ -5,7 +5,9 @@
  * Mann–Whitney statistic from mid-ranks. Zeros are one tied block, so the cost per feature
  * is O(m log m) in the m examples where it fired, plus O(values).
  * precision@top: the share of the feature's top k examples that carry v, with
- * k = min(topN, examples with v, examples where it fired).
+ * k = min(topN, examples with v, examples where it fired); and how surprising that share
+ * is by chance: log10 of the hypergeometric tail P(X ≥ hits) for k draws from n examples of
+ * which `count` carry v (so a share that the value's base rate explains scores near 0).
  */
 import type { CorpusExample } from '../corpus';
 
@@ -22,6 +24,8 @@ export interface Association {
   value: string;
   auc: number;
   precisionTop: number;
+  /** log10 P(at least this many of the top k carry the value by chance); ≤ 0 */
+  log10P: number;
   nPositive: number;
 }
 
@@ -30,6 +34,43 @@ export interface MetaIndex {
   /** corpus position of each example id */
   slotOf: Map<number, number>;
   n: number;
+  /** ln(i!) for i = 0…n */
+  logFactorial: Float64Array;
+}
+
+/** ln(i!) for i = 0…n. */
+export function logFactorials(n: number): Float64Array {
+  const out = new Float64Array(n + 1);
+  for (let i = 2; i <= n; i++) out[i] = (out[i - 1] ?? 0) + Math.log(i);
+  return out;
+}
+
+/**
+ * log10 P(X ≥ hits) for X ~ Hypergeometric(population, successes, draws): the chance that
+ * `draws` examples picked at random hold at least `hits` of the `successes` carrying a value.
+ */
+export function hypergeomLog10Tail(
+  lf: Float64Array,
+  population: number,
+  successes: number,
+  draws: number,
+  hits: number,
+): number {
+  if (hits <= 0) return 0;
+  const lc = (a: number, b: number): number =>
+    (lf[a] ?? 0) - (lf[b] ?? 0) - (lf[a - b] ?? 0);
+  const top = Math.min(draws, successes);
+  const denom = lc(population, draws);
+  // log-sum-exp over the tail terms
+  const terms: number[] = [];
+  for (let i = hits; i <= top; i++) {
+    if (draws - i > population - successes) continue;
+    terms.push(lc(successes, i) + lc(population - successes, draws - i) - denom);
+  }
+  if (terms.length === 0) return -Infinity;
+  const m = Math.max(...terms);
+  const sum = terms.reduce((acc, t) => acc + Math.exp(t - m), 0);
+  return Math.min(0, (m + Math.log(sum)) / Math.LN10);
 }
 
 /**
@@ -67,7 +108,7 @@ export function metaIndex(
   }
   const slotOf = new Map<number, number>();
   examples.forEach((e, slot) => slotOf.set(e.id, slot));
-  return { values, slotOf, n };
+  return { values, slotOf, n, logFactorial: logFactorials(n) };
 }
 
 /**
@@ -78,7 +119,7 @@ export function featureAssociations(
   meta: MetaIndex,
   slots: Int32Array,
   acts: Float32Array,
-  topN = 10,
+  topN = 16,
 ): Association[] {
   const n = meta.n;
   const m = slots.length;
@@ -122,10 +163,12 @@ export function featureAssociations(
       value: vs.value,
       auc,
       precisionTop: kTop ? hits / kTop : 0,
+      log10P: kTop ? hypergeomLog10Tail(meta.logFactorial, n, pos, kTop, hits) : 0,
       nPositive: pos,
     });
   }
-  out.sort((a, b) => b.auc - a.auc || b.precisionTop - a.precisionTop);
+  // Strongest evidence first (the card lists them in this order), then AUC.
+  out.sort((a, b) => a.log10P - b.log10P || b.auc - a.auc || b.precisionTop - a.precisionTop);
   return out;
 }
 

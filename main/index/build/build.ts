@@ -596,8 +596,8 @@ function featureStage(
        max_act = excluded.max_act, mean_act = excluded.mean_act, histogram = excluded.histogram`,
   );
   const insAssoc = db.prepare(
-    `insert into associations(sae_id, idx, key, value, auc, precision_top, n_positive)
-     values (?, ?, ?, ?, ?, ?, ?)`,
+    `insert into associations(sae_id, idx, key, value, auc, precision_top, log10_p, n_positive)
+     values (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const emptyHist = Buffer.alloc(HISTOGRAM_BINS * 4);
   // Associations of every feature first: the labels are assigned over all of them at once.
@@ -609,7 +609,7 @@ function featureStage(
   }
   const alive = (j: number): boolean => (accRows.get(j)?.n_active ?? 0) > 0;
   const chosen = assignMetadataLabels(
-    assocsOf.map((a, j) => (alive(j) ? metadataCandidates(a, labelAuc) : [])),
+    assocsOf.map((a, j) => (alive(j) ? metadataCandidates(a, meta.values.length, labelAuc) : [])),
   );
   const insValue = db.prepare(
     'insert into label_values(sae_id, key, value, n_positive) values (?, ?, ?, ?)',
@@ -624,9 +624,12 @@ function featureStage(
       const nActive = a?.n_active ?? 0;
       const assocs = assocsOf[j] ?? [];
       // The card's strongest associations, and every value the feature passes the rule for.
-      const keep = new Set([...assocs.slice(0, 8), ...metadataCandidates(assocs, labelAuc)]);
+      const keep = new Set([
+        ...assocs.slice(0, 8),
+        ...metadataCandidates(assocs, meta.values.length, labelAuc),
+      ]);
       for (const s of keep) {
-        insAssoc.run(saeId, j, s.key, s.value, s.auc, s.precisionTop, s.nPositive);
+        insAssoc.run(saeId, j, s.key, s.value, s.auc, s.precisionTop, s.log10P, s.nPositive);
       }
       const tops = topsBy.get(j) ?? [];
       const peaks = tops.map((t) => {
@@ -640,6 +643,7 @@ function featureStage(
               assocs,
               tokens,
               tops.map((t) => names.get(t.example_id) ?? ''),
+              meta.values.length,
               labelAuc,
               chosen[j] ?? null,
             )

@@ -1,17 +1,24 @@
 /**
  * Honest automatic labels: every label says where it came from.
- * - metadata: a metadata value the feature passes the rule for (AUC at the threshold or
- *   above, and at least half its top examples carry the value): its best one by AUC ×
- *   precision@top, unless the coverage pass (assignMetadataLabels) gave it another value it
- *   also passes for, so that a value no feature's best names still gets a feature;
+ * - metadata: a metadata value the feature passes the rule for: at least half its top
+ *   examples carry the value, so many that chance cannot explain it (the hypergeometric
+ *   tail, Bonferroni-corrected over the values tested, below 0.01; a value most of the
+ *   corpus has cannot pass on a handful of examples), and the feature ranks the value's
+ *   examples above the others overall (AUC above 0.5). Of the values it passes for, the
+ *   one with the strongest evidence, unless the coverage pass (assignMetadataLabels) gave it
+ *   another one it also passes for, so that a value no feature's best names gets a feature.
+ *   A sparse feature often fires on a part of a value's examples only (dark skin on hands,
+ *   not on faces), so AUC, which needs most of them, is the floor rather than the test;
  * - top-tokens (text): the tokens where the feature peaks on its top examples;
  * - top-examples (images, faces): the names of its top examples.
  * A feature that never fired on the corpus gets no label.
  */
 import type { Association } from './associations';
 
-export const LABEL_AUC_THRESHOLD = 0.8;
+export const LABEL_AUC_THRESHOLD = 0.5;
 export const MIN_PRECISION_TOP = 0.5;
+/** Family-wise chance, per feature, of a label that the base rate explains. */
+export const LABEL_ALPHA = 0.01;
 
 export interface AutoLabel {
   label: string;
@@ -25,20 +32,23 @@ export interface WeightedToken {
 }
 
 /**
- * The values a feature passes the label rule for, best first (AUC × precision@top). Both
- * are needed: the value ranks the feature's activations well (AUC) and at least half the
- * feature's top examples carry it (else the label would name a value that none of the
- * examples a person sees on the card has).
+ * The values a feature passes the label rule for (see above), strongest evidence first.
+ * `tested`: how many values were tested (the Bonferroni factor).
  */
 export function metadataCandidates(
   assocs: readonly Association[],
+  tested: number,
   threshold = LABEL_AUC_THRESHOLD,
 ): Association[] {
+  const maxLog10P = Math.log10(LABEL_ALPHA / Math.max(1, tested));
   return assocs
-    .filter((a) => a.auc >= threshold && a.precisionTop >= MIN_PRECISION_TOP)
+    .filter(
+      (a) => a.auc > threshold && a.precisionTop >= MIN_PRECISION_TOP && a.log10P <= maxLog10P,
+    )
     .sort(
       (a, b) =>
-        b.auc * b.precisionTop - a.auc * a.precisionTop ||
+        a.log10P - b.log10P ||
+        b.precisionTop - a.precisionTop ||
         a.nPositive - b.nPositive ||
         (a.key + a.value < b.key + b.value ? -1 : 1),
     );
@@ -72,9 +82,7 @@ export function assignMetadataLabels(
     .sort((x, y) => x[1].length - y[1].length || (x[0] < y[0] ? -1 : 1));
   for (const [v, options] of open) {
     if (named.has(v)) continue;
-    options.sort(
-      (x, y) => y.a.auc * y.a.precisionTop - x.a.auc * x.a.precisionTop || x.f - y.f,
-    );
+    options.sort((x, y) => x.a.log10P - y.a.log10P || x.f - y.f);
     for (const { f, a } of options) {
       const current = pick[f];
       if (!current || (named.get(kv(current)) ?? 0) < 2) continue;
@@ -87,22 +95,31 @@ export function assignMetadataLabels(
   return pick;
 }
 
+/** "3e-9" style: the chance a label's evidence is a coincidence. */
+function chance(log10P: number): string {
+  if (log10P > -3) return (10 ** log10P).toFixed(3);
+  const e = Math.floor(log10P);
+  return `${(10 ** (log10P - e)).toFixed(0)}e${e}`;
+}
+
 export function autoLabel(
   assocs: readonly Association[],
   topTokens: readonly WeightedToken[],
   topNames: readonly string[],
+  tested: number,
   threshold = LABEL_AUC_THRESHOLD,
   /** The coverage pass's choice for this feature (one of its candidates), if any. */
   chosen?: Association | null,
 ): AutoLabel | null {
-  const best = chosen === undefined ? metadataCandidates(assocs, threshold)[0] : chosen;
+  const best = chosen === undefined ? metadataCandidates(assocs, tested, threshold)[0] : chosen;
   if (best) {
     return {
       label: `${best.key}=${best.value}`,
       source: 'metadata',
       description:
-        `AUC ${best.auc.toFixed(2)} for ${best.key}=${best.value} ` +
-        `(${best.nPositive} examples); ${Math.round(best.precisionTop * 100)}% of its top examples have it`,
+        `${Math.round(best.precisionTop * 100)}% of its top examples have ${best.key}=${best.value} ` +
+        `(${best.nPositive} examples in the corpus; chance ${chance(best.log10P)}), ` +
+        `AUC ${best.auc.toFixed(2)}`,
     };
   }
   const top = assocs[0];

@@ -50,6 +50,30 @@ class Emoji:
         return " ".join(f"{c:X}" for c in base)
 
 
+SKIN_TONE = re.compile(r"(medium-light|medium-dark|medium|light|dark) skin tone")
+
+
+def skin_tone(e: Emoji) -> str | None:
+    """The skin tone an emoji's name gives (Unicode's five modifiers), "mixed" for two
+    different ones, "default" for people without a modifier (Unicode's yellow default), and
+    None outside People & Body."""
+    tones = set(SKIN_TONE.findall(e.name))
+    if len(tones) == 1:
+        return tones.pop()
+    if tones:
+        return "mixed"
+    return "default" if e.group == "People & Body" else None
+
+
+def example_meta(e: Emoji) -> dict[str, str]:
+    """The metadata of one emoji in the pack's examples.jsonl."""
+    meta = {"group": e.group, "subgroup": e.subgroup}
+    tone = skin_tone(e)
+    if tone is not None:
+        meta["skin_tone"] = tone
+    return meta
+
+
 def find_file(candidates: tuple[str, ...], what: str) -> str:
     for path in candidates:
         if os.path.exists(path):

@@ -33,7 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, HERE)
 
-from emoji_data import BACKGROUND, load_dataset  # noqa: E402
+from emoji_data import BACKGROUND, example_meta, load_dataset  # noqa: E402
 from emoji_sae import SaeConfig, evaluate_sae, load_saelens, save_saelens, train_sae  # noqa: E402
 from emoji_vae import EmojiVae, VaeShape, vae_loss  # noqa: E402
 
@@ -580,7 +580,7 @@ def main() -> None:
     write_sheet(data["images"], os.path.join(pack, "examples.png"), sheet_cols)
     with open(os.path.join(pack, "examples.jsonl"), "w", encoding="utf-8") as fh:
         for e, s in zip(data["emojis"], data["split"]):
-            fh.write(json.dumps({"name": e.name, "meta": {"group": e.group, "subgroup": e.subgroup}, "split": s},
+            fh.write(json.dumps({"name": e.name, "meta": example_meta(e), "split": s},
                                 ensure_ascii=False) + "\n")
     s = preset.shape
     tiny = preset.name != "full"
@@ -608,7 +608,10 @@ def main() -> None:
             "spatial": {"hook": SPATIAL_HOOK, "channels": s.spatial_channels, "height": 8, "width": 8},
         },
         "saes": [{"id": sae_metrics[h]["id"], "hook": h, "dir": sae_metrics[h]["dir"]} for h in (LATENT_HOOK, SPATIAL_HOOK)],
-        "examples": {"sheet": "examples.png", "tile": 64, "meta": "examples.jsonl"},
+        # The index tests these keys for labels, over every example (the held-out split alone
+        # leaves most subgroups with two or three emoji).
+        "examples": {"sheet": "examples.png", "tile": 64, "meta": "examples.jsonl",
+                     "label_keys": ["group", "subgroup", "skin_tone"], "index_split": "all"},
     }
     with open(os.path.join(pack, "manifest.json"), "w", encoding="utf-8") as fh:
         json.dump(manifest, fh, indent=2, ensure_ascii=False)

@@ -623,7 +623,10 @@ def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False):
             "encoder_chars": ENCODER_CHARS,
         },
         "saes": [{"id": f"style-{cfg['sae_d']}", "hook": "style", "dir": "sae/style"}],
-        "examples": {"sheet": "faces.png", "tile": SIZE, "meta": "faces.jsonl"},
+        # Labels may name these; family is an identity (two to seven faces each), weight and
+        # the PANOSE digits repeat weight_class and serif as raw codes.
+        "examples": {"sheet": "faces.png", "tile": SIZE, "meta": "faces.jsonl",
+                     "label_keys": ["weight_class", "italic", "width", "monospace", "serif"]},
     }
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)

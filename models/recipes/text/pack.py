@@ -88,7 +88,9 @@ def stage(c):
             "bos_token_id": 1, "eos_token_id": 2,
         },
         "saes": [{"id": sae_id, "hook": cfg.hook_name, "dir": rel_sae}],
-        "examples": {"texts": "examples.jsonl"},
+        # Labels may name the source, category and book; the chapter number is a location,
+        # not a property, so it only shows on the cards.
+        "examples": {"texts": "examples.jsonl", "label_keys": ["source", "category", "book"]},
     }
     json.dump(manifest, open(c.o("manifest.json"), "w"), indent=2, ensure_ascii=False)
     sizes = {}

@@ -121,18 +121,29 @@ describe('index build on the text fixture', () => {
 
   it('says where every label came from', () => {
     const rows = db
-      .prepare('select label, label_source, auto_description from features where sae_id = ?')
+      .prepare('select idx, label, label_source, auto_description from features where sae_id = ?')
       .all(SAE) as {
+      idx: number;
       label: string | null;
       label_source: string | null;
       auto_description: string | null;
     }[];
+    const tested = labelCoverage(db, SAE).values;
+    const assoc = db.prepare(
+      `select auc, precision_top as p, log10_p as lp from associations
+       where sae_id = ? and idx = ? and key || '=' || value = ?`,
+    );
     for (const r of rows) {
       if (r.label === null) expect(r.label_source).toBeNull();
       else expect(['metadata', 'top-tokens']).toContain(r.label_source);
       if (r.label_source === 'metadata') {
         expect(r.label).toMatch(/^[a-z_]+=/);
-        expect(r.auto_description).toMatch(/^AUC 0\.[89]|^AUC 1\.00/);
+        expect(r.auto_description).toMatch(/% of its top examples have .* chance .*AUC/);
+        // The label's value passes the rule on the stored association.
+        const a = assoc.get(SAE, r.idx, r.label) as { auc: number; p: number; lp: number };
+        expect(a.auc).toBeGreaterThan(0.5);
+        expect(a.p).toBeGreaterThanOrEqual(0.5);
+        expect(a.lp).toBeLessThanOrEqual(Math.log10(0.01 / tested));
       }
     }
     expect(rows.some((r) => r.label_source === 'metadata')).toBe(true);

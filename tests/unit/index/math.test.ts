@@ -6,7 +6,13 @@ import {
   FeatureAccumulators,
   histogramBin,
 } from '../../../main/index/build/accumulate';
-import { aucByPairs, featureAssociations, metaIndex } from '../../../main/index/build/associations';
+import {
+  aucByPairs,
+  featureAssociations,
+  hypergeomLog10Tail,
+  logFactorials,
+  metaIndex,
+} from '../../../main/index/build/associations';
 import { clusterLabel, kmeans3 } from '../../../main/index/build/clusters';
 import { Gemm } from '../../../main/index/build/gemm';
 import { knnCosine, normalizeRows } from '../../../main/index/build/knn';
@@ -226,14 +232,29 @@ describe('k-NN, UMAP and clusters', () => {
 });
 
 describe('labels and search text', () => {
-  it('takes metadata above the AUC threshold, else tokens, else example names', () => {
-    const assoc = { key: 'source', value: 'bible', auc: 0.93, precisionTop: 0.9, nPositive: 20 };
-    expect(autoLabel([assoc], [], [])).toMatchObject({ label: 'source=bible', source: 'metadata' });
-    // A high AUC whose value none of the top examples carry does not name the feature.
-    const offTop = { key: 'book', value: 'Job', auc: 0.97, precisionTop: 0.2, nPositive: 4 };
-    expect(autoLabel([offTop, assoc], [], [])).toMatchObject({ label: 'source=bible' });
-    expect(autoLabel([offTop], [], ['x'])).toMatchObject({ source: 'top-examples' });
-    const weak = { ...assoc, auc: 0.6 };
+  it('takes metadata that passes the rule, else tokens, else example names', () => {
+    const assoc = {
+      key: 'source',
+      value: 'bible',
+      auc: 0.93,
+      precisionTop: 0.9,
+      log10P: -9,
+      nPositive: 20,
+    };
+    expect(autoLabel([assoc], [], [], 40)).toMatchObject({
+      label: 'source=bible',
+      source: 'metadata',
+    });
+    // A value none of the top examples carry does not name the feature, whatever its AUC.
+    const offTop = { ...assoc, key: 'book', value: 'Job', auc: 0.97, precisionTop: 0.2 };
+    expect(autoLabel([offTop, assoc], [], [], 40)).toMatchObject({ label: 'source=bible' });
+    expect(autoLabel([offTop], [], ['x'], 40)).toMatchObject({ source: 'top-examples' });
+    // Nor does a share of the top that the value's base rate explains (chance 1e-2 > 0.01/40).
+    const common = { ...assoc, value: 'common', log10P: -2 };
+    expect(autoLabel([common], [], ['x'], 40)).toMatchObject({ source: 'top-examples' });
+    // Nor a feature that ranks the value's examples below the rest overall.
+    const below = { ...assoc, auc: 0.45 };
+    expect(autoLabel([below], [], ['x'], 40)).toMatchObject({ source: 'top-examples' });
     const toks = peakTokens([
       { activation: 1, token: ' the' },
       { activation: 0.5, token: ' of' },
@@ -241,45 +262,58 @@ describe('labels and search text', () => {
       { activation: 0.2, token: null },
     ]);
     expect(toks.map((t) => t.token)).toEqual([' the', ' of']);
-    const l = autoLabel([weak], toks, ['x']);
+    const l = autoLabel([common], toks, ['x'], 40);
     expect(l).toMatchObject({ label: '“the” “of”', source: 'top-tokens' });
-    expect(l?.description).toContain('AUC 0.60');
-    expect(autoLabel([weak], [], ['grinning face', 'grinning face', 'cat'])).toMatchObject({
-      label: 'grinning face, cat',
-      source: 'top-examples',
-    });
-    expect(autoLabel([], [], [])).toBeNull();
+    expect(l?.description).toContain('AUC 0.93');
+    expect(autoLabel([common], [], ['grinning face', 'grinning face', 'cat'], 40)).toMatchObject(
+      {
+        label: 'grinning face, cat',
+        source: 'top-examples',
+      },
+    );
+    expect(autoLabel([], [], [], 40)).toBeNull();
+  });
+
+  it('tail of the hypergeometric: exact sums for small cases', () => {
+    const lf = logFactorials(20);
+    // 20 examples, 5 carry v, 4 drawn, all 4 carry it: C(5,4)/C(20,4) = 5/4845.
+    expect(10 ** hypergeomLog10Tail(lf, 20, 5, 4, 4)).toBeCloseTo(5 / 4845, 12);
+    // at least 1 of 4: 1 - C(15,4)/C(20,4) = 1 - 1365/4845
+    expect(10 ** hypergeomLog10Tail(lf, 20, 5, 4, 1)).toBeCloseTo(1 - 1365 / 4845, 12);
+    expect(hypergeomLog10Tail(lf, 20, 5, 4, 0)).toBe(0);
   });
 
   it('assigns values so that more are named, never breaking the rule or unnaming one', () => {
-    const a = (value: string, auc: number, precisionTop: number) => ({
+    const a = (value: string, log10P: number, precisionTop: number) => ({
       key: 'k',
       value,
-      auc,
+      auc: 0.9,
       precisionTop,
+      log10P,
       nPositive: 10,
     });
     // Features 0–2 all prefer "bible"; feature 2 also passes for "Job", feature 1 for
-    // "Ruth" (weakly); feature 3 passes only for "dict"; feature 4 for nothing.
+    // "Ruth" (weakly) but not "Psalms"; feature 3 passes only for "dict"; feature 4 for
+    // nothing.
     const assocs = [
-      [a('bible', 0.99, 1)],
-      [a('bible', 0.98, 1), a('Ruth', 0.81, 0.5), a('Psalms', 0.7, 0.9)],
-      [a('bible', 0.97, 1), a('Job', 0.9, 0.6)],
-      [a('dict', 0.9, 0.9), a('bible', 0.95, 0.1)],
-      [a('Esther', 0.79, 1)],
+      [a('bible', -20, 1)],
+      [a('bible', -19, 1), a('Ruth', -5, 0.5), a('Psalms', -1, 0.9)],
+      [a('bible', -18, 1), a('Job', -9, 0.6)],
+      [a('dict', -9, 0.9), a('bible', -12, 0.1)],
+      [a('Esther', -2, 1)],
     ];
-    const cands = assocs.map((x) => metadataCandidates(x));
+    const cands = assocs.map((x) => metadataCandidates(x, 10));
     expect(cands[4]).toEqual([]);
     expect(cands[3]?.map((c) => c.value)).toEqual(['dict']);
+    expect(cands[1]?.map((c) => c.value)).toEqual(['bible', 'Ruth']);
     const picked = assignMetadataLabels(cands).map((p) => p?.value ?? null);
     expect(picked).toEqual(['bible', 'Ruth', 'Job', 'dict', null]);
-    // Each pick is one of the feature's candidates.
     picked.forEach((v, f) => {
       if (v) expect(cands[f]?.map((c) => c.value)).toContain(v);
     });
     // A value's only name is never moved: with one "bible" feature, it stays.
     expect(assignMetadataLabels([cands[2] ?? []]).map((p) => p?.value)).toEqual(['bible']);
-    expect(autoLabel(assocs[1] ?? [], [], [], 0.8, cands[1]?.[1])).toMatchObject({
+    expect(autoLabel(assocs[1] ?? [], [], [], 10, 0.5, cands[1]?.[1])).toMatchObject({
       label: 'k=Ruth',
       source: 'metadata',
     });
