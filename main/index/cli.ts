@@ -7,8 +7,11 @@
  *   npx tsx main/index/cli.ts import-neuronpedia <index file> <explanations.jsonl> --sae id
  *                                    [--model-id m] [--layer l]
  * A build can be interrupted (Ctrl-C) and resumed by running the same command again.
+ * An --out ending in .br (e.g. features.sqlite.br) builds into <out>.building.sqlite next to
+ * it (kept until the build finishes, so a re-run resumes), then writes the Brotli-compressed
+ * copy and deletes the .sqlite; an existing <out> is unpacked first, so a re-run adds to it.
  */
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { readPack } from '../packs/packReader';
 import {
@@ -23,6 +26,7 @@ import {
   type BuildProgress,
   type SplitChoice,
 } from './index';
+import { isPackedIndex, packIndex, unpackIndex } from './packedIndex';
 
 interface Args {
   positional: string[];
@@ -56,7 +60,11 @@ async function build(a: Args): Promise<number> {
   const read = await readPack(dir);
   if (!read.ok) throw new Error(`${read.problem.file}: ${read.problem.message}`);
   const out = a.flags.get('out') ?? path.join(dir, read.pack.manifest.index ?? 'features.sqlite');
-  const db = openIndex(out);
+  const packed = isPackedIndex(out);
+  const file = packed ? `${out}.building.sqlite` : out;
+  if (packed && !existsSync(file) && existsSync(out)) await unpackIndex(out, file);
+  const db = openIndex(file);
+  let closed = false;
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   const started = performance.now();
@@ -94,6 +102,18 @@ async function build(a: Args): Promise<number> {
         ),
       );
     }
+    if (packed) {
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+      closed = true;
+      const t0 = performance.now();
+      const size = await packIndex(file, out);
+      const { size: raw } = await fs.stat(file);
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) await fs.rm(f, { force: true });
+      console.log(
+        `${out}: ${(size / 1e6).toFixed(2)} MB (Brotli, ${((100 * size) / raw).toFixed(1)}% of ${(raw / 1e6).toFixed(2)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
+      );
+    }
     return 0;
   } catch (e) {
     if (e instanceof BuildCancelled) {
@@ -102,7 +122,7 @@ async function build(a: Args): Promise<number> {
     }
     throw e;
   } finally {
-    db.close();
+    if (!closed) db.close();
   }
 }
 

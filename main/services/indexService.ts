@@ -1,12 +1,11 @@
 /**
  * The feature index behind the galaxy and the feature cards. Each pack's index is a SQLite
- * file in the user's data folder (a pack that ships an index has it copied there on first
- * use, so renames and notes never touch the app folder). Builds run in a worker thread with
- * their own connection; reads here are short queries on a WAL database, which never wait
- * for a build.
+ * file in the user's data folder (a pack that ships an index, plain or Brotli-compressed, has
+ * it copied or decompressed there on first use, so renames and notes never touch the app
+ * folder). Builds run in a worker thread with their own connection; reads here are short
+ * queries on a WAL database, which never wait for a build.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { z } from 'zod';
 import {
@@ -34,6 +33,7 @@ import {
   setFeatureNotes,
   type FeatureCard as StoredCard,
 } from '../index/index';
+import { unpackIndex } from '../index/packedIndex';
 import type { PackService } from '../packs/packService';
 
 type Status = z.output<typeof IndexStatusSchema>;
@@ -46,6 +46,8 @@ const b64 = (a: ArrayBufferView): string =>
 export class IndexService {
   private readonly connections = new Map<string, Db>();
   private readonly building = new Set<string>();
+  /** Seeds in progress by index file, so concurrent first calls share one copy. */
+  private readonly seeding = new Map<string, Promise<void>>();
 
   constructor(
     private readonly packs: PackService,
@@ -53,13 +55,24 @@ export class IndexService {
     private readonly workerEntry: WorkerEntry,
   ) {}
 
-  /** The pack's index file in the user's data folder, seeded from the pack's own index. */
+  /**
+   * The pack's index file in the user's data folder, seeded from the pack's own index
+   * (`.br`: decompressed) through a temporary file, so the final name never holds half a copy.
+   */
   private async fileFor(packId: string): Promise<{ file: string; packDir: string }> {
     const { pack } = await this.packs.find(packId);
     mkdirSync(this.indexDir, { recursive: true });
     const file = path.join(this.indexDir, `${packId}.sqlite`);
-    if (!existsSync(file) && pack.manifest.index && pack.hasIndex) {
-      await copyFile(path.join(pack.dir, pack.manifest.index), file);
+    const shipped = pack.manifest.index;
+    if (!existsSync(file) && shipped && pack.hasIndex) {
+      let seed = this.seeding.get(file);
+      if (!seed) {
+        seed = unpackIndex(path.join(pack.dir, shipped), file).finally(() =>
+          this.seeding.delete(file),
+        );
+        this.seeding.set(file, seed);
+      }
+      await seed;
     }
     return { file, packDir: pack.dir };
   }

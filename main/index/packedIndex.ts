@@ -1,0 +1,100 @@
+/**
+ * A pack may ship its prebuilt feature index Brotli-compressed (`features.sqlite.br`, see
+ * models/PACK_FORMAT.md). This module packs an index file for a pack, and seeds the user's
+ * copy from a pack's index (decompressing a `.br`, copying a plain `.sqlite`). Both write a
+ * temporary file next to the target and rename it into place, so the final name only ever
+ * holds a whole file; a seeded copy is also checked to be an SQLite database.
+ */
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import zlib from 'node:zlib';
+import { OrreryError } from '../../preload/contract';
+
+/** True when an index file name is Brotli-compressed (ends with `.br`). */
+export function isPackedIndex(file: string): boolean {
+  return file.endsWith('.br');
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Writes `dest` through `tmp`: `write(tmp)`, then rename; `tmp` is removed on failure. */
+async function writeThrough(
+  tmp: string,
+  dest: string,
+  write: (tmp: string) => Promise<void>,
+): Promise<void> {
+  try {
+    await write(tmp);
+    await fs.rename(tmp, dest);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Compresses the (closed, checkpointed) index `src` into `dest` with Brotli at its best
+ * setting, through `<dest>.tmp`. Returns the compressed size in bytes.
+ */
+export async function packIndex(src: string, dest: string): Promise<number> {
+  const { size } = await fs.stat(src);
+  await writeThrough(`${dest}.tmp`, dest, (tmp) =>
+    pipeline(
+      createReadStream(src),
+      zlib.createBrotliCompress({
+        params: {
+          [zlib.constants.BROTLI_PARAM_QUALITY]: 11, // the best (and slowest)
+          [zlib.constants.BROTLI_PARAM_LGWIN]: 24, // the largest window: 16 MB
+          [zlib.constants.BROTLI_PARAM_SIZE_HINT]: Math.min(size, 0xffffffff),
+        },
+      }),
+      createWriteStream(tmp),
+    ),
+  );
+  return (await fs.stat(dest)).size;
+}
+
+async function hasSqliteHeader(file: string): Promise<boolean> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(SQLITE_HEADER.length);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return bytesRead === buf.length && buf.equals(SQLITE_HEADER);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Puts a pack's index `src` (`.br`: decompressed as it streams; otherwise copied) at `dest`,
+ * through a uniquely named `<dest>.<random>.partial` in the same folder. A corrupt or
+ * truncated file throws a bad_pack OrreryError naming `src`, and leaves nothing at `dest`.
+ */
+export async function unpackIndex(src: string, dest: string): Promise<void> {
+  const tmp = `${dest}.${randomBytes(6).toString('hex')}.partial`;
+  const packed = isPackedIndex(src);
+  await writeThrough(tmp, dest, async (t) => {
+    if (packed) {
+      try {
+        await pipeline(createReadStream(src), zlib.createBrotliDecompress(), createWriteStream(t));
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        // File errors (ENOENT, ENOSPC …) name their system call; the decoder's errors do not.
+        if (err.syscall === undefined)
+          throw new OrreryError(
+            'bad_pack',
+            `${src}: the compressed feature index is corrupt or truncated (${err.message})`,
+          );
+        throw e;
+      }
+    } else {
+      await fs.copyFile(src, t);
+    }
+    if (!(await hasSqliteHeader(t)))
+      throw new OrreryError(
+        'bad_pack',
+        `${src}: not a feature index (${packed ? 'decompresses to' : 'is'} no SQLite database)`,
+      );
+  });
+}

@@ -1,0 +1,133 @@
+/**
+ * A pack that ships its index Brotli-compressed (`features.sqlite.br`): the index service
+ * decompresses it into the user's index folder on first use, with the same rows; a truncated
+ * or non-index .br is a bad_pack error naming the file and leaves no index behind.
+ */
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brotliCompressSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workerEntry } from '../../../main/app/workerEntry';
+import { buildIndex, openIndex } from '../../../main/index';
+import { isPackedIndex, packIndex, unpackIndex } from '../../../main/index/packedIndex';
+import { PackService } from '../../../main/packs/packService';
+import { IndexService } from '../../../main/services/indexService';
+import { OrreryError } from '../../../preload/contract';
+import { dumpBuild, fixture, repoRoot, tempDir } from './helpers';
+
+const PACK_ID = 'orrery-emoji-tiny';
+const SAES = ['latent-32', 'spatial-32'];
+
+const tmp = tempDir();
+let built = '';
+let packed = '';
+let expected: unknown[] = [];
+let n = 0;
+
+/** A copy of the emoji fixture whose manifest names `index` (holding `bytes`), and a service. */
+function setup(
+  index: string,
+  bytes: Buffer,
+): { service: IndexService; packs: PackService; indexDir: string } {
+  const root = join(tmp.dir, `case-${n++}`);
+  const packDir = join(root, 'models', 'emoji-tiny');
+  cpSync(fixture('emoji-tiny'), packDir, { recursive: true });
+  const manifestFile = join(packDir, 'manifest.json');
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
+  writeFileSync(manifestFile, JSON.stringify({ ...manifest, index }));
+  writeFileSync(join(packDir, index), bytes);
+  const packs = new PackService({ bundled: join(root, 'models'), library: join(root, 'library') });
+  const indexDir = join(root, 'index');
+  const service = new IndexService(packs, indexDir, workerEntry(repoRoot, 'index'));
+  return { service, packs, indexDir };
+}
+
+beforeAll(async () => {
+  built = join(tmp.dir, 'built.sqlite');
+  const db = openIndex(built);
+  await buildIndex(db, fixture('emoji-tiny'), { compact: true });
+  expected = SAES.map((s) => dumpBuild(db, s));
+  db.close();
+  packed = join(tmp.dir, 'features.sqlite.br');
+  await packIndex(built, packed);
+}, 60_000);
+
+afterAll(() => tmp.cleanup());
+
+describe('Brotli-compressed pack index', () => {
+  it('packs to a smaller file that unpacks to the same bytes', async () => {
+    expect(isPackedIndex(packed)).toBe(true);
+    expect(isPackedIndex(built)).toBe(false);
+    expect(readdirSync(tmp.dir)).not.toContain('features.sqlite.br.tmp');
+    const raw = readFileSync(built);
+    expect(readFileSync(packed).length).toBeLessThan(raw.length / 2);
+    const back = join(tmp.dir, 'back.sqlite');
+    await unpackIndex(packed, back);
+    expect(readFileSync(back).equals(raw)).toBe(true);
+  });
+
+  it('is decompressed into the index folder on first use, with the same rows', async () => {
+    const { service, indexDir } = setup('features.sqlite.br', readFileSync(packed));
+    // Two first calls at once share one decompression.
+    const statuses = await Promise.all(
+      SAES.map((saeId) => service.status({ packId: PACK_ID, saeId })),
+    );
+    for (const st of statuses)
+      expect(st).toMatchObject({
+        built: true,
+        features: 32,
+        file: join(indexDir, `${PACK_ID}.sqlite`),
+      });
+    const card = await service.feature({ packId: PACK_ID, saeId: 'latent-32', feature: 0 });
+    expect(card.feature).toBe(0);
+    service.close();
+    expect(readdirSync(indexDir)).toEqual([`${PACK_ID}.sqlite`]);
+    const copy = openIndex(join(indexDir, `${PACK_ID}.sqlite`), { readonly: true });
+    expect(SAES.map((s) => dumpBuild(copy, s))).toEqual(expected);
+    copy.close();
+  });
+
+  it('reports the pack as having an index under the .br name', async () => {
+    const { packs } = setup('features.sqlite.br', readFileSync(packed));
+    const list = await packs.list();
+    expect(list.packs.find((p) => p.id === PACK_ID)?.hasIndex).toBe(true);
+    expect(list.problems).toEqual([]);
+  });
+
+  it('still copies a plain .sqlite index', async () => {
+    const { service, indexDir } = setup('features.sqlite', readFileSync(built));
+    expect(await service.status({ packId: PACK_ID, saeId: 'spatial-32' })).toMatchObject({
+      built: true,
+    });
+    service.close();
+    expect(readdirSync(indexDir)).toEqual([`${PACK_ID}.sqlite`]);
+  });
+
+  it('refuses a truncated .br with a bad_pack error naming it, leaving no index', async () => {
+    const whole = readFileSync(packed);
+    const { service, indexDir } = setup(
+      'features.sqlite.br',
+      whole.subarray(0, Math.floor(whole.length / 2)),
+    );
+    const err = await service.status({ packId: PACK_ID, saeId: 'latent-32' }).catch((e) => e);
+    expect(err).toBeInstanceOf(OrreryError);
+    expect(err).toMatchObject({ code: 'bad_pack' });
+    expect((err as Error).message).toMatch(
+      /emoji-tiny[/\\]features\.sqlite\.br: .*corrupt or truncated/,
+    );
+    expect(readdirSync(indexDir)).toEqual([]);
+    service.close();
+  });
+
+  it('refuses a .br that is not an SQLite database', async () => {
+    const { service, indexDir } = setup(
+      'features.sqlite.br',
+      brotliCompressSync(Buffer.from('not a database, just text\n'.repeat(10))),
+    );
+    await expect(service.status({ packId: PACK_ID, saeId: 'latent-32' })).rejects.toMatchObject({
+      code: 'bad_pack',
+      message: expect.stringMatching(/features\.sqlite\.br: not a feature index/),
+    });
+    expect(readdirSync(indexDir)).toEqual([]);
+  });
+});
