@@ -6,8 +6,8 @@
  *   feature on the 3D map has the same label, against the same with labels shuffled.
  */
 import type { Db } from '../db/connection';
-import { metaIndex } from './build/associations';
-import { LABEL_ALPHA, LABEL_AUC_THRESHOLD, MIN_PRECISION_TOP } from './build/labels';
+import { metaIndex, namedValues } from './build/associations';
+import { LABEL_AUC_THRESHOLD, MIN_PRECISION_TOP, metadataCandidates } from './build/labels';
 import { mulberry32 } from './build/rng';
 import type { CorpusExample } from './corpus';
 
@@ -49,6 +49,12 @@ function testedValues(db: Db, saeId: string): string[] {
 
 export function labelCoverage(db: Db, saeId: string): LabelCoverage {
   const tested = testedValues(db, saeId);
+  const perKey = new Map<string, number>();
+  for (const t of tested) {
+    const key = t.slice(0, t.indexOf('='));
+    perKey.set(key, (perKey.get(key) ?? 0) + 1);
+  }
+  const pairs = [...perKey.values()].reduce((s, c) => s + (c * (c - 1)) / 2, 0);
   const labels = new Set(
     (
       db
@@ -56,24 +62,35 @@ export function labelCoverage(db: Db, saeId: string): LabelCoverage {
           "select distinct auto_label as l from features where sae_id = ? and auto_source = 'metadata'",
         )
         .all(saeId) as { l: string }[]
-    ).map((r) => r.l),
+    ).flatMap((r) => namedValues(r.l)),
   );
   const missing = tested.filter((t) => !labels.has(t));
-  const strong = new Set(
-    (
-      db
-        .prepare(
-          `select distinct key || '=' || value as kv from associations
-           where sae_id = ? and auc > ? and precision_top >= ? and log10_p <= ?`,
-        )
-        .all(
-          saeId,
-          LABEL_AUC_THRESHOLD,
-          MIN_PRECISION_TOP,
-          Math.log10(LABEL_ALPHA / Math.max(1, tested.length)),
-        ) as { kv: string }[]
-    ).map((r) => r.kv),
+  const rows = db
+    .prepare(
+      `select key, value, auc, precision_top as p, log10_p as lp from associations
+       where sae_id = ? and auc > ? and precision_top >= ?`,
+    )
+    .all(saeId, LABEL_AUC_THRESHOLD, MIN_PRECISION_TOP) as {
+    key: string;
+    value: string;
+    auc: number;
+    p: number;
+    lp: number;
+  }[];
+  const candidates = metadataCandidates(
+    rows.map((r) => ({
+      key: r.key,
+      value: r.value,
+      auc: r.auc,
+      precisionTop: r.p,
+      log10P: r.lp,
+      nPositive: 0,
+    })),
+    tested.length,
+    LABEL_AUC_THRESHOLD,
+    pairs,
   );
+  const strong = new Set(candidates.flatMap((c) => namedValues(`${c.key}=${c.value}`)));
   return {
     values: tested.length,
     named: tested.length - missing.length,

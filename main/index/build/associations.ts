@@ -57,8 +57,7 @@ export function hypergeomLog10Tail(
   hits: number,
 ): number {
   if (hits <= 0) return 0;
-  const lc = (a: number, b: number): number =>
-    (lf[a] ?? 0) - (lf[b] ?? 0) - (lf[a - b] ?? 0);
+  const lc = (a: number, b: number): number => (lf[a] ?? 0) - (lf[b] ?? 0) - (lf[a - b] ?? 0);
   const top = Math.min(draws, successes);
   const denom = lc(population, draws);
   // log-sum-exp over the tail terms
@@ -115,19 +114,19 @@ export function metaIndex(
  * Associations of one feature. `slots` and `acts` list the examples (corpus slots) where the
  * feature fired and its peak there; all other examples count as 0.
  */
-export function featureAssociations(
-  meta: MetaIndex,
-  slots: Int32Array,
-  acts: Float32Array,
-  topN = 16,
-): Association[] {
-  const n = meta.n;
+interface Ranked {
+  /** mid-rank of each fired example (1-based; the zero block holds 1…zeros) */
+  rank: Float64Array;
+  zeroRank: number;
+  /** indices into slots, highest activation first (ties: lower slot first) */
+  byRank: number[];
+}
+
+function rankActivations(n: number, slots: Int32Array, acts: Float32Array): Ranked {
   const m = slots.length;
-  if (m === 0 || meta.values.length === 0) return [];
   const order = Array.from({ length: m }, (_, i) => i);
   order.sort((a, b) => (acts[a] ?? 0) - (acts[b] ?? 0) || (slots[a] ?? 0) - (slots[b] ?? 0));
   const zeros = n - m;
-  // Mid-ranks (1-based): the zero block holds ranks 1…zeros.
   const rank = new Float64Array(m);
   let i = 0;
   while (i < m) {
@@ -138,38 +137,133 @@ export function featureAssociations(
     for (let t = i; t <= j; t++) rank[order[t] ?? 0] = mid;
     i = j + 1;
   }
-  const zeroRank = (zeros + 1) / 2;
-  const byRank = order.slice().reverse();
-  const out: Association[] = [];
-  for (const vs of meta.values) {
-    let sumRanks = 0;
-    let activePos = 0;
-    for (let s = 0; s < m; s++) {
-      if (vs.members[slots[s] ?? 0]) {
-        sumRanks += rank[s] ?? 0;
-        activePos++;
-      }
+  return { rank, zeroRank: (zeros + 1) / 2, byRank: order.slice().reverse() };
+}
+
+/** AUC, precision@top and its chance for the examples `member` marks (`pos` of them). */
+function measure(
+  meta: MetaIndex,
+  r: Ranked,
+  slots: Int32Array,
+  member: (slot: number) => boolean,
+  pos: number,
+  topN: number,
+): { auc: number; precisionTop: number; log10P: number } {
+  const n = meta.n;
+  const m = slots.length;
+  let sumRanks = 0;
+  let activePos = 0;
+  for (let s = 0; s < m; s++) {
+    if (member(slots[s] ?? 0)) {
+      sumRanks += r.rank[s] ?? 0;
+      activePos++;
     }
-    const pos = vs.count;
-    const neg = n - pos;
-    sumRanks += (pos - activePos) * zeroRank;
-    const auc = (sumRanks - (pos * (pos + 1)) / 2) / (pos * neg);
-    // The feature's top min(topN, positives) examples (where it fired) that carry the value.
-    const kTop = Math.min(topN, pos, m);
-    let hits = 0;
-    for (let t = 0; t < kTop; t++) if (vs.members[slots[byRank[t] ?? 0] ?? 0]) hits++;
-    out.push({
-      key: vs.key,
-      value: vs.value,
-      auc,
-      precisionTop: kTop ? hits / kTop : 0,
-      log10P: kTop ? hypergeomLog10Tail(meta.logFactorial, n, pos, kTop, hits) : 0,
-      nPositive: pos,
-    });
   }
+  sumRanks += (pos - activePos) * r.zeroRank;
+  const auc = (sumRanks - (pos * (pos + 1)) / 2) / (pos * (n - pos));
+  // The feature's top min(topN, positives) examples (where it fired) that carry the value.
+  const kTop = Math.min(topN, pos, m);
+  let hits = 0;
+  for (let t = 0; t < kTop; t++) if (member(slots[r.byRank[t] ?? 0] ?? 0)) hits++;
+  return {
+    auc,
+    precisionTop: kTop ? hits / kTop : 0,
+    log10P: kTop ? hypergeomLog10Tail(meta.logFactorial, n, pos, kTop, hits) : 0,
+  };
+}
+
+const byEvidence = (a: Association, b: Association): number =>
+  a.log10P - b.log10P || b.auc - a.auc || b.precisionTop - a.precisionTop;
+
+export function featureAssociations(
+  meta: MetaIndex,
+  slots: Int32Array,
+  acts: Float32Array,
+  topN = 16,
+): Association[] {
+  if (slots.length === 0 || meta.values.length === 0) return [];
+  const r = rankActivations(meta.n, slots, acts);
+  const out: Association[] = meta.values.map((vs) => ({
+    key: vs.key,
+    value: vs.value,
+    ...measure(meta, r, slots, (slot) => vs.members[slot] === 1, vs.count, topN),
+    nPositive: vs.count,
+  }));
   // Strongest evidence first (the card lists them in this order), then AUC.
-  out.sort((a, b) => a.log10P - b.log10P || b.auc - a.auc || b.precisionTop - a.precisionTop);
-  return out;
+  return out.sort(byEvidence);
+}
+
+/** How a label names two values of one key: "book=Ezra | 1 Chronicles". */
+export const PAIR_SEPARATOR = ' | ';
+
+/** Same-key pairs of values the build may test: the Bonferroni factor of pair labels. */
+export function pairCount(meta: MetaIndex): number {
+  const perKey = new Map<string, number>();
+  for (const v of meta.values) perKey.set(v.key, (perKey.get(v.key) ?? 0) + 1);
+  let pairs = 0;
+  for (const c of perKey.values()) pairs += (c * (c - 1)) / 2;
+  return pairs;
+}
+
+/**
+ * Pairs of values of one key, for a feature whose top examples mix two values, each enriched
+ * on its own (log10P ≤ `maxLog10P`) though neither holds half of them: the union measured
+ * like one value (its examples are the two values' examples). At most `limit` values, the
+ * most enriched, are paired.
+ */
+export function pairAssociations(
+  meta: MetaIndex,
+  slots: Int32Array,
+  acts: Float32Array,
+  singles: readonly Association[],
+  maxLog10P: number,
+  topN = 16,
+  limit = 6,
+): Association[] {
+  const enriched = singles
+    .filter((a) => a.log10P <= maxLog10P && a.precisionTop < 0.5 && a.auc > 0.5)
+    .slice(0, limit);
+  if (enriched.length < 2) return [];
+  const sets = new Map(meta.values.map((v) => [`${v.key}=${v.value}`, v]));
+  const r = rankActivations(meta.n, slots, acts);
+  const out: Association[] = [];
+  for (let i = 0; i < enriched.length; i++) {
+    for (let j = i + 1; j < enriched.length; j++) {
+      const a = enriched[i] as Association;
+      const b = enriched[j] as Association;
+      if (a.key !== b.key) continue;
+      const va = sets.get(`${a.key}=${a.value}`);
+      const vb = sets.get(`${b.key}=${b.value}`);
+      if (!va || !vb) continue;
+      const [first, second] = a.value < b.value ? [a, b] : [b, a];
+      const pos = va.count + vb.count;
+      out.push({
+        key: a.key,
+        value: `${first.value}${PAIR_SEPARATOR}${second.value}`,
+        ...measure(
+          meta,
+          r,
+          slots,
+          (slot) => va.members[slot] === 1 || vb.members[slot] === 1,
+          pos,
+          topN,
+        ),
+        nPositive: pos,
+      });
+    }
+  }
+  return out.sort(byEvidence);
+}
+
+/** The values a label or association names: "book=Ezra | Job" → ["book=Ezra", "book=Job"]. */
+export function namedValues(label: string): string[] {
+  const eq = label.indexOf('=');
+  if (eq < 0) return [];
+  const key = label.slice(0, eq);
+  return label
+    .slice(eq + 1)
+    .split(PAIR_SEPARATOR)
+    .map((v) => `${key}=${v}`);
 }
 
 /** The plain O(n²) definition, for tests: P(a_pos > a_neg) + ½ P(a_pos = a_neg). */

@@ -30,7 +30,13 @@ import { openActivationSource, TextModel, type ActivationSource } from './activa
 import { ChunkFolder, FeatureAccumulators, type TopEntry } from './accumulate';
 import { PeakBuffer, readPeaks } from './peaks';
 import { createSaeCoder } from './saeCodes';
-import { featureAssociations, metaIndex, type Association } from './associations';
+import {
+  featureAssociations,
+  metaIndex,
+  pairAssociations,
+  pairCount,
+  type Association,
+} from './associations';
 import { clusterCount, clusterLabel, kmeans3 } from './clusters';
 import { Gemm } from './gemm';
 import { knnCosine, normalizeRows } from './knn';
@@ -40,6 +46,7 @@ import {
   LABEL_AUC_THRESHOLD,
   metadataCandidates,
   peakTokens,
+  singleLog10Threshold,
 } from './labels';
 import { logitLens } from './logitLens';
 import { fuzzyGraph, optimizeLayout, pcaInit } from './umap';
@@ -422,12 +429,7 @@ async function runActivations(
   const { saeId, chunkExamples, topK, total, progress } = plan;
   const dSae = sae.dSae;
   const acc = loadAccumulators(db, saeId, dSae, topK);
-  const source: ActivationSource = await openActivationSource(
-    pack,
-    corpus,
-    info.hook,
-    o.threads,
-  );
+  const source: ActivationSource = await openActivationSource(pack, corpus, info.hook, o.threads);
   if (source.dIn !== sae.dIn) {
     await source.dispose();
     throw new Error(
@@ -601,16 +603,20 @@ function featureStage(
   );
   const emptyHist = Buffer.alloc(HISTOGRAM_BINS * 4);
   // Associations of every feature first: the labels are assigned over all of them at once.
+  const tested = meta.values.length;
+  const pairsTested = pairCount(meta);
   const assocsOf: Association[][] = [];
   for (let j = 0; j < dSae; j++) {
     const ex = actsBy.of(j);
-    assocsOf.push(ex.slots.length > 0 ? featureAssociations(meta, ex.slots, ex.acts) : []);
+    const singles = ex.slots.length > 0 ? featureAssociations(meta, ex.slots, ex.acts) : [];
+    const pairs = pairAssociations(meta, ex.slots, ex.acts, singles, singleLog10Threshold(tested));
+    assocsOf.push([...singles, ...pairs]);
     if (j % 512 === 0) progress('features', Math.floor(j / 2), dSae);
   }
   const alive = (j: number): boolean => (accRows.get(j)?.n_active ?? 0) > 0;
-  const chosen = assignMetadataLabels(
-    assocsOf.map((a, j) => (alive(j) ? metadataCandidates(a, meta.values.length, labelAuc) : [])),
-  );
+  const candidates = (a: Association[]): Association[] =>
+    metadataCandidates(a, tested, labelAuc, pairsTested);
+  const chosen = assignMetadataLabels(assocsOf.map((a, j) => (alive(j) ? candidates(a) : [])));
   const insValue = db.prepare(
     'insert into label_values(sae_id, key, value, n_positive) values (?, ?, ?, ?)',
   );
@@ -624,10 +630,7 @@ function featureStage(
       const nActive = a?.n_active ?? 0;
       const assocs = assocsOf[j] ?? [];
       // The card's strongest associations, and every value the feature passes the rule for.
-      const keep = new Set([
-        ...assocs.slice(0, 8),
-        ...metadataCandidates(assocs, meta.values.length, labelAuc),
-      ]);
+      const keep = new Set([...assocs.slice(0, 8), ...candidates(assocs)]);
       for (const s of keep) {
         insAssoc.run(saeId, j, s.key, s.value, s.auc, s.precisionTop, s.log10P, s.nPositive);
       }
@@ -643,7 +646,7 @@ function featureStage(
               assocs,
               tokens,
               tops.map((t) => names.get(t.example_id) ?? ''),
-              meta.values.length,
+              tested,
               labelAuc,
               chosen[j] ?? null,
             )

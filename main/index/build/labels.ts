@@ -8,12 +8,15 @@
  *   one with the strongest evidence, unless the coverage pass (assignMetadataLabels) gave it
  *   another one it also passes for, so that a value no feature's best names gets a feature.
  *   A sparse feature often fires on a part of a value's examples only (dark skin on hands,
- *   not on faces), so AUC, which needs most of them, is the floor rather than the test;
+ *   not on faces), so AUC, which needs most of them, is the floor rather than the test.
+ *   Where two values of one key share the top examples ("book=Ezra | 1 Chronicles"), each
+ *   enriched on its own but neither holding half, the pair is tested like one value (its
+ *   own Bonferroni factor: the number of same-key pairs) and the label names both;
  * - top-tokens (text): the tokens where the feature peaks on its top examples;
  * - top-examples (images, faces): the names of its top examples.
  * A feature that never fired on the corpus gets no label.
  */
-import type { Association } from './associations';
+import { namedValues, PAIR_SEPARATOR, type Association } from './associations';
 
 export const LABEL_AUC_THRESHOLD = 0.5;
 export const MIN_PRECISION_TOP = 0.5;
@@ -31,22 +34,32 @@ export interface WeightedToken {
   weight: number;
 }
 
+const isPair = (a: Association): boolean => a.value.includes(PAIR_SEPARATOR);
+
 /**
- * The values a feature passes the label rule for (see above), strongest evidence first.
- * `tested`: how many values were tested (the Bonferroni factor).
+ * The values (and pairs of values) a feature passes the label rule for, strongest evidence
+ * first, single values before pairs. `tested`: how many values were tested, `pairsTested`:
+ * how many same-key pairs could be (the Bonferroni factors, so a feature's chance of any
+ * label its examples' base rates explain stays under 0.01 for singles and 0.01 for pairs).
  */
 export function metadataCandidates(
   assocs: readonly Association[],
   tested: number,
   threshold = LABEL_AUC_THRESHOLD,
+  pairsTested = 0,
 ): Association[] {
-  const maxLog10P = Math.log10(LABEL_ALPHA / Math.max(1, tested));
+  const single = Math.log10(LABEL_ALPHA / Math.max(1, tested));
+  const pair = Math.log10(LABEL_ALPHA / Math.max(1, pairsTested));
   return assocs
     .filter(
-      (a) => a.auc > threshold && a.precisionTop >= MIN_PRECISION_TOP && a.log10P <= maxLog10P,
+      (a) =>
+        a.auc > threshold &&
+        a.precisionTop >= MIN_PRECISION_TOP &&
+        a.log10P <= (isPair(a) ? pair : single),
     )
     .sort(
       (a, b) =>
+        Number(isPair(a)) - Number(isPair(b)) ||
         a.log10P - b.log10P ||
         b.precisionTop - a.precisionTop ||
         a.nPositive - b.nPositive ||
@@ -54,41 +67,55 @@ export function metadataCandidates(
     );
 }
 
+/** The threshold a single value's chance must be under to pass (and to be paired). */
+export function singleLog10Threshold(tested: number): number {
+  return Math.log10(LABEL_ALPHA / Math.max(1, tested));
+}
+
 const kv = (a: Association): string => `${a.key}=${a.value}`;
 
 /**
- * One metadata value per feature (null: none passes), chosen so that as many values as
- * possible are named. Each feature starts with its best candidate; then each value no
- * feature names yet, rarest candidates first, takes the feature that passes best for it
- * among those whose current value another feature also names, so no value loses its last
- * name. Every choice passes the rule: only which passing value a feature shows changes.
+ * One candidate per feature (null: none passes), chosen so that as many values as possible
+ * are named. Each feature starts with its best candidate; then each value no feature names
+ * yet, rarest candidates first, takes the feature that passes best for it among those whose
+ * current values other features also name, so no value loses its last name. Every choice
+ * passes the rule: only which passing candidate a feature shows changes.
  */
 export function assignMetadataLabels(
   candidates: readonly (readonly Association[])[],
 ): (Association | null)[] {
   const pick = candidates.map((c) => c[0] ?? null);
   const named = new Map<string, number>();
-  for (const p of pick) if (p) named.set(kv(p), (named.get(kv(p)) ?? 0) + 1);
+  const add = (a: Association, d: number): void => {
+    for (const v of namedValues(kv(a))) named.set(v, (named.get(v) ?? 0) + d);
+  };
+  for (const p of pick) if (p) add(p, 1);
   const byValue = new Map<string, { f: number; a: Association }[]>();
   candidates.forEach((cs, f) => {
     for (const a of cs) {
-      let l = byValue.get(kv(a));
-      if (!l) byValue.set(kv(a), (l = []));
-      l.push({ f, a });
+      for (const v of namedValues(kv(a))) {
+        let l = byValue.get(v);
+        if (!l) byValue.set(v, (l = []));
+        l.push({ f, a });
+      }
     }
   });
+  const isNamed = (v: string): boolean => (named.get(v) ?? 0) > 0;
   const open = [...byValue.entries()]
-    .filter(([v]) => !named.has(v))
+    .filter(([v]) => !isNamed(v))
     .sort((x, y) => x[1].length - y[1].length || (x[0] < y[0] ? -1 : 1));
   for (const [v, options] of open) {
-    if (named.has(v)) continue;
-    options.sort((x, y) => x.a.log10P - y.a.log10P || x.f - y.f);
+    if (isNamed(v)) continue;
+    options.sort(
+      (x, y) => Number(isPair(x.a)) - Number(isPair(y.a)) || x.a.log10P - y.a.log10P || x.f - y.f,
+    );
     for (const { f, a } of options) {
       const current = pick[f];
-      if (!current || (named.get(kv(current)) ?? 0) < 2) continue;
-      named.set(kv(current), (named.get(kv(current)) ?? 0) - 1);
+      if (!current) continue;
+      if (namedValues(kv(current)).some((c) => (named.get(c) ?? 0) < 2)) continue;
+      add(current, -1);
       pick[f] = a;
-      named.set(v, 1);
+      add(a, 1);
       break;
     }
   }
@@ -113,11 +140,14 @@ export function autoLabel(
 ): AutoLabel | null {
   const best = chosen === undefined ? metadataCandidates(assocs, tested, threshold)[0] : chosen;
   if (best) {
+    const what = isPair(best)
+      ? `${best.key} = ${best.value.split(PAIR_SEPARATOR).join(' or ')} (each enriched on its own)`
+      : `${best.key}=${best.value}`;
     return {
       label: `${best.key}=${best.value}`,
       source: 'metadata',
       description:
-        `${Math.round(best.precisionTop * 100)}% of its top examples have ${best.key}=${best.value} ` +
+        `${Math.round(best.precisionTop * 100)}% of its top examples have ${what} ` +
         `(${best.nPositive} examples in the corpus; chance ${chance(best.log10P)}), ` +
         `AUC ${best.auc.toFixed(2)}`,
     };

@@ -23,8 +23,7 @@ export class PeakBuffer {
   }
 
   pack(): { example: Buffer; feature: Buffer; activation: Buffer } {
-    const buf = (a: ArrayBufferView): Buffer =>
-      Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const buf = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
     return {
       example: buf(Int32Array.from(this.example)),
       feature: buf(Int32Array.from(this.feature)),
@@ -54,9 +53,7 @@ export function readPeaks(
   slotOf: ReadonlyMap<number, number>,
 ): PeaksByFeature {
   const rows = db
-    .prepare(
-      'select example, feature, activation from build_peaks where sae_id = ? order by chunk',
-    )
+    .prepare('select example, feature, activation from build_peaks where sae_id = ? order by chunk')
     .all(saeId) as { example: Buffer; feature: Buffer; activation: Buffer }[];
   const chunks = rows.map((r) => ({
     example: view(r.example, (b, o, l) => new Int32Array(b, o, l)),

@@ -103,7 +103,16 @@ describe('packed peaks', () => {
       ins.run('s', c, p.example, p.feature, p.activation);
     });
     // example 99 is not in the corpus: ignored
-    const peaks = readPeaks(db, 's', 3, new Map([[10, 0], [11, 1], [12, 2]]));
+    const peaks = readPeaks(
+      db,
+      's',
+      3,
+      new Map([
+        [10, 0],
+        [11, 1],
+        [12, 2],
+      ]),
+    );
     expect(Array.from(peaks.of(2).slots)).toEqual([0, 1, 2]);
     expect(Array.from(peaks.of(2).acts)).toEqual([0.5, 2.5, 3.5]);
     expect(Array.from(peaks.of(0).slots)).toEqual([0]);

@@ -12,6 +12,10 @@ import {
   hypergeomLog10Tail,
   logFactorials,
   metaIndex,
+  namedValues,
+  PAIR_SEPARATOR,
+  pairAssociations,
+  pairCount,
 } from '../../../main/index/build/associations';
 import { clusterLabel, kmeans3 } from '../../../main/index/build/clusters';
 import { Gemm } from '../../../main/index/build/gemm';
@@ -21,6 +25,7 @@ import {
   autoLabel,
   metadataCandidates,
   peakTokens,
+  singleLog10Threshold,
 } from '../../../main/index/build/labels';
 import { mulberry32 } from '../../../main/index/build/rng';
 import { fuzzyGraph, optimizeLayout, pcaInit } from '../../../main/index/build/umap';
@@ -265,12 +270,10 @@ describe('labels and search text', () => {
     const l = autoLabel([common], toks, ['x'], 40);
     expect(l).toMatchObject({ label: '“the” “of”', source: 'top-tokens' });
     expect(l?.description).toContain('AUC 0.93');
-    expect(autoLabel([common], [], ['grinning face', 'grinning face', 'cat'], 40)).toMatchObject(
-      {
-        label: 'grinning face, cat',
-        source: 'top-examples',
-      },
-    );
+    expect(autoLabel([common], [], ['grinning face', 'grinning face', 'cat'], 40)).toMatchObject({
+      label: 'grinning face, cat',
+      source: 'top-examples',
+    });
     expect(autoLabel([], [], [], 40)).toBeNull();
   });
 
@@ -317,6 +320,42 @@ describe('labels and search text', () => {
       label: 'k=Ruth',
       source: 'metadata',
     });
+  });
+
+  it('pairs two enriched values of one key that share the top examples', () => {
+    // 200 examples: 10 of value A, 10 of B, the rest C. The feature's top 16 are 6 A, 5 B
+    // and 5 C, interleaved: neither A nor B holds half of its top 10, together they hold
+    // 11 of its top 16.
+    const n = 200;
+    const value = (i: number): string => (i < 10 ? 'A' : i < 20 ? 'B' : 'C');
+    const examples: CorpusExample[] = Array.from({ length: n }, (_, id) => ({
+      id,
+      name: `e${id}`,
+      body: null,
+      meta: { k: value(id), other: id % 2 ? 'odd' : 'even' },
+      split: null,
+    }));
+    const meta = metaIndex(examples);
+    const fired = [0, 10, 1, 11, 20, 2, 12, 21, 3, 13, 22, 4, 14, 23, 5, 24];
+    const slots = Int32Array.from(fired);
+    const acts = Float32Array.from(fired, (_, i) => 10 - i * 0.1);
+    const singles = featureAssociations(meta, slots, acts);
+    const a = singles.find((x) => x.value === 'A');
+    expect(a?.precisionTop).toBeCloseTo(0.4, 10); // 4 of its top min(16, 10) = 10
+    const pairs = pairAssociations(meta, slots, acts, singles, singleLog10Threshold(5));
+    const ab = pairs.find((x) => x.value === `A${PAIR_SEPARATOR}B`);
+    expect(ab).toBeDefined();
+    expect(ab?.precisionTop).toBeCloseTo(11 / 16, 10);
+    expect(ab?.nPositive).toBe(20);
+    // Never across keys, never with a value that is not enriched on its own (C).
+    expect(pairs.every((x) => x.key === 'k' && !x.value.includes('C'))).toBe(true);
+    expect(namedValues(`k=A${PAIR_SEPARATOR}B`)).toEqual(['k=A', 'k=B']);
+    expect(pairCount(meta)).toBe(3 + 1);
+    // A passing pair names both values; a passing single is preferred to a pair.
+    const cands = metadataCandidates([...singles, ...pairs], 5, 0.5, pairCount(meta));
+    expect(cands.map((c) => c.value)).toContain(`A${PAIR_SEPARATOR}B`);
+    const picked = assignMetadataLabels([cands]);
+    expect(picked[0]?.value).toBe(cands[0]?.value);
   });
 
   it('quotes every word as a prefix and drops FTS5 syntax', () => {
