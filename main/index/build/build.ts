@@ -336,6 +336,8 @@ async function buildOne(
         state?.n_positions ?? 0,
         saeId,
       );
+      // The running sums were only needed to resume; the features table holds the result.
+      db.prepare('delete from build_acc where sae_id = ?').run(saeId);
     })();
     progress('done', 1, 1);
   }

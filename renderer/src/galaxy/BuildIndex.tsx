@@ -1,20 +1,30 @@
-/** "Build the index": index.build as a job, with a progress bar and cancel. */
-import { useState } from 'react';
+/**
+ * "Build the index": index.build as a job, with a progress bar and cancel. With `autoStart`
+ * (a pack that came with the app and has no index yet) the build starts by itself the first
+ * time the pack is shown in a session; after a cancel or an error it waits for the button.
+ */
+import { useEffect, useRef, useState } from 'react';
 import { getClient } from '../api/client';
 import { useJob } from '../api/useJob';
 import { ProgressBar } from '../components/ProgressBar';
+
+/** Packs and SAEs whose build this session already started by itself. */
+const autoStarted = new Set<string>();
 
 export function BuildIndex({
   packId,
   saeId,
   onBuilt,
+  autoStart = false,
 }: {
   packId: string;
   saeId: string;
   onBuilt: () => void;
+  autoStart?: boolean;
 }) {
   const job = useJob();
   const [error, setError] = useState<string | null>(null);
+  const startRef = useRef<() => Promise<void>>(async () => {});
 
   const start = async (): Promise<void> => {
     setError(null);
@@ -29,6 +39,16 @@ export function BuildIndex({
           : r.error.message,
       );
   };
+
+  useEffect(() => {
+    startRef.current = start;
+  });
+  useEffect(() => {
+    const key = `${packId}#${saeId}`;
+    if (!autoStart || autoStarted.has(key)) return;
+    autoStarted.add(key);
+    void startRef.current();
+  }, [autoStart, packId, saeId]);
 
   return (
     <div className="galaxy-build" data-testid="build-index">

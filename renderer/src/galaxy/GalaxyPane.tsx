@@ -83,7 +83,15 @@ export function GalaxyPane({
     note = (
       <p className="error-text">The feature index cannot be read: {status.result.error.message}</p>
     );
-  else if (!built) note = <BuildIndex packId={pack.id} saeId={saeId} onBuilt={status.reload} />;
+  else if (!built)
+    note = (
+      <BuildIndex
+        packId={pack.id}
+        saeId={saeId}
+        onBuilt={status.reload}
+        autoStart={pack.location === 'bundled'}
+      />
+    );
   else if (mapError) note = <p className="error-text">The map cannot be loaded: {mapError}</p>;
   else note = <p className="empty-note">Loading the map…</p>;
 
