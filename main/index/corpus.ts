@@ -37,6 +37,8 @@ export interface Corpus {
   split: 'val' | 'all';
   /** Metadata keys labels may name; null: every key (see metaIndex). */
   labelKeys: string[] | null;
+  /** Files of a person's folder that could not be used, with why ("file: reason"). */
+  skipped?: string[];
 }
 
 export type SplitChoice = 'val' | 'all' | 'auto';

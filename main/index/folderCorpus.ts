@@ -5,7 +5,10 @@
  *   (so a folder per category gives metadata labels);
  * - image packs: a folder of PNG / JPEG images, resized (box filter) to the model's size and
  *   laid out as an in-memory sprite sheet; metadata: `folder` for images in subfolders.
- * Typeface folders (fonts to rasterise) are not read yet.
+ * - typeface packs: a folder of TTF / OTF / WOFF faces, each drawn as the recipe drew its
+ *   training glyphs (one sheet row per face, one column per charset character); faces
+ *   lacking a character the style encoder reads are skipped and reported; metadata: what the
+ *   font says of itself (family, weight, weight_class, italic, width, monospace) and `folder`.
  * Index a custom corpus into its own database file: the examples table belongs to one corpus.
  */
 import { promises as fs } from 'node:fs';
@@ -13,6 +16,7 @@ import path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import type { LoadedPack } from '../packs/packReader';
+import { FontFace, type FontFacts } from '../runtime/glyph/fontReader';
 import { CorpusError, type Corpus, type CorpusExample, type Sheet } from './corpus';
 
 const MAX_FILES = 100_000;
@@ -143,5 +147,80 @@ export async function loadFolderCorpus(pack: LoadedPack, dir: string): Promise<C
     }
     return { kind: m.kind, examples, sheet, split: 'all', labelKeys: null };
   }
-  throw new CorpusError(dir, 'a typeface corpus from a font folder is not supported yet');
+  return loadFontFolder(m.model, dir);
+}
+
+type GlyphModel = Extract<LoadedPack['manifest'], { kind: 'glyph-cvae' }>['model'];
+
+async function loadFontFolder(m: GlyphModel, dir: string): Promise<Corpus> {
+  const skipped: { file: string; reason: string }[] = [];
+  const files = await walk(dir, ['.ttf', '.otf', '.woff']);
+  const charset = [...m.charset];
+  const t = m.glyph.size;
+  const rows: { rel: string; glyphs: (Float32Array | null)[]; facts: FontFacts; name: string }[] =
+    [];
+  for (const rel of files) {
+    try {
+      const face = FontFace.parse(new Uint8Array(await readSmall(path.join(dir, rel))), rel);
+      face.renderAll(m.encoder_chars, t, rel); // throws when a character the encoder reads is missing
+      const glyphs = charset.map((ch) => {
+        try {
+          return face.has(ch) ? face.render(ch, t, rel) : null;
+        } catch {
+          return null; // a blank or missing glyph stays blank on the sheet
+        }
+      });
+      rows.push({ rel, glyphs, facts: face.facts(), name: face.name });
+    } catch (e) {
+      skipped.push({ file: rel, reason: (e as Error).message });
+    }
+  }
+  if (rows.length === 0) {
+    const why = skipped[0] ? ` (${skipped[0].file}: ${skipped[0].reason})` : '';
+    throw new CorpusError(dir, `holds no usable TTF, OTF or WOFF faces${why}`);
+  }
+  // The pack's sheet layout: white ground, ink darkens (ink = 1 − pixel / 255).
+  const sheet: Sheet = {
+    width: charset.length * t,
+    height: rows.length * t,
+    rgba: new Uint8Array(charset.length * t * rows.length * t * 4).fill(255),
+    tile: t,
+  };
+  rows.forEach((row, f) => {
+    row.glyphs.forEach((g, c) => {
+      if (!g) return;
+      for (let y = 0; y < t; y++) {
+        for (let x = 0; x < t; x++) {
+          const p = ((f * t + y) * sheet.width + c * t + x) * 4;
+          const v = Math.round(255 * (1 - (g[y * t + x] ?? 0)));
+          sheet.rgba[p] = v;
+          sheet.rgba[p + 1] = v;
+          sheet.rgba[p + 2] = v;
+        }
+      }
+    });
+  });
+  const examples: CorpusExample[] = rows.map((row, id) => ({
+    id,
+    name: row.name,
+    body: null,
+    meta: {
+      ...metaOf(row.rel),
+      family: row.facts.family,
+      weight: String(row.facts.weight),
+      weight_class: row.facts.weightClass,
+      italic: String(row.facts.italic),
+      width: String(row.facts.width),
+      monospace: String(row.facts.monospace),
+    },
+    split: null,
+  }));
+  return {
+    kind: 'glyph-cvae',
+    examples,
+    sheet,
+    split: 'all',
+    labelKeys: null,
+    skipped: skipped.map((k) => `${k.file}: ${k.reason}`),
+  };
 }

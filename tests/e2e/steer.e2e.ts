@@ -127,7 +127,7 @@ describe('steering (headless, chromium)', () => {
 
   it('image: a spatial dial painted onto a region changes mostly that region', async () => {
     await page.getByRole('button', { name: 'Side by side' }).click();
-    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
     await page.selectOption('.add-dial select', { label: 'decoder.hook_spatial' });
     await page.fill('input[aria-label="Feature number"]', '2');
     await page.getByRole('button', { name: 'Add dial' }).click();

@@ -103,6 +103,8 @@ export interface BuildSummary {
   activationSeconds: number;
   examplesPerSecond: number;
   seconds: number;
+  /** Files of a person's corpus folder that could not be used, with why. */
+  skipped: string[];
 }
 
 export class BuildCancelled extends Error {
@@ -367,6 +369,7 @@ async function buildOne(
     activationSeconds,
     examplesPerSecond: activationSeconds > 0 ? examplesRun / activationSeconds : 0,
     seconds: (performance.now() - t0) / 1000,
+    skipped: corpus.skipped ?? [],
   };
 }
 

@@ -62,6 +62,23 @@ export class FontFace {
     return new FontFace(font, name);
   }
 
+  /** What the font says of itself, named as the typeface pack's metadata names it. */
+  facts(): FontFacts {
+    const os2 = this.font.tables.os2;
+    const post = this.font.tables.post;
+    const raw = os2?.usWeightClass ?? 400;
+    const weight = Math.min(900, Math.max(100, Math.round(raw / 100) * 100));
+    const italic = Boolean((os2?.fsSelection ?? 0) & 1) || (post?.italicAngle ?? 0) !== 0;
+    return {
+      family: nameRecord(this.font, 'fontFamily') ?? this.name,
+      weight,
+      weightClass: WEIGHT_NAMES[weight] ?? 'regular',
+      italic,
+      width: os2?.usWidthClass ?? 5,
+      monospace: Boolean(post?.isFixedPitch),
+    };
+  }
+
   has(ch: string): boolean {
     return this.font.charToGlyph(ch).index !== 0;
   }
@@ -142,15 +159,44 @@ export class FontFace {
   }
 }
 
-/** The face's full name (name id 4), English first; opentype.js files it by platform. */
-function fullName(font: Font): string | null {
+export interface FontFacts {
+  family: string;
+  /** usWeightClass rounded to a hundred, 100…900 */
+  weight: number;
+  weightClass: string;
+  italic: boolean;
+  /** usWidthClass, 1 (ultra-condensed) … 9 (ultra-expanded); 5 is normal */
+  width: number;
+  monospace: boolean;
+}
+
+/** The recipe's names of the weight classes (models/recipes/glyphs/fontdata.py). */
+const WEIGHT_NAMES: Record<number, string> = {
+  100: 'thin',
+  200: 'extralight',
+  300: 'light',
+  400: 'regular',
+  500: 'medium',
+  600: 'semibold',
+  700: 'bold',
+  800: 'extrabold',
+  900: 'black',
+};
+
+/** A name record (fullName, fontFamily …), English first; opentype.js files it by platform. */
+function nameRecord(font: Font, id: string): string | null {
   const n = font.names as Record<string, unknown>;
   for (const table of [n, n.windows, n.macintosh, n.unicode]) {
-    const rec = (table as Record<string, Record<string, string> | undefined> | undefined)?.fullName;
+    const rec = (table as Record<string, Record<string, string> | undefined> | undefined)?.[id];
     const v = rec && (rec.en ?? Object.values(rec)[0]);
     if (v) return v;
   }
   return null;
+}
+
+/** The face's full name (name id 4). */
+function fullName(font: Font): string | null {
+  return nameRecord(font, 'fullName');
 }
 
 /** Python's round(): halves go to the even neighbour. */

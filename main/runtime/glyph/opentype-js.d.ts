@@ -21,6 +21,10 @@ declare module 'opentype.js' {
     outlinesFormat: string;
     numGlyphs: number;
     names: Record<string, Record<string, string> | undefined>;
+    tables: {
+      os2?: { usWeightClass?: number; fsSelection?: number; usWidthClass?: number };
+      post?: { italicAngle?: number; isFixedPitch?: number };
+    };
     charToGlyph(ch: string): Glyph;
     hasChar(ch: string): boolean;
   }
