@@ -1,0 +1,58 @@
+/**
+ * The default text pack ships its feature index (features.sqlite.br): on a fresh home folder
+ * the galaxy shows every feature at once, with no build, and a search for a metadata value
+ * lists features whose label names it, with where the label came from.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApp, type OpenApp } from '../support/app';
+import { artefacts } from '../support/browser';
+import { repoRoot } from '../support/tmp';
+
+const text = path.join(repoRoot, 'models', 'text-fortunes');
+let app: OpenApp;
+let page: Page;
+
+const hook = <T>(name: string): Promise<T> =>
+  page.evaluate(
+    `window.__orreryGalaxy && window.__orreryGalaxy.${name} ? window.__orreryGalaxy.${name}() : null`,
+  ) as Promise<T>;
+
+describe.runIf(existsSync(path.join(text, 'features.sqlite.br')))(
+  'the text pack with its shipped index',
+  () => {
+    beforeAll(async () => {
+      app = await openApp([text]);
+      ({ page } = app);
+    });
+
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it('shows the galaxy without a build and finds features by metadata label', async () => {
+      const t0 = Date.now();
+      await expect
+        .poll(() => hook<boolean>('ready'), { timeout: 60_000, interval: 250 })
+        .toBe(true);
+      const seconds = (Date.now() - t0) / 1000;
+      expect(await page.locator('[data-testid="build-index"]').count()).toBe(0);
+      expect(await hook<number>('count')).toBe(4096);
+      await page.click('input[aria-label="Search features"]');
+      await page.keyboard.type('Genesis');
+      const first = page.locator('[data-testid="search-results"] li').first();
+      await first.waitFor({ timeout: 15_000 });
+      expect(await first.textContent()).toContain('Genesis');
+      await first.click();
+      await expect
+        .poll(() => page.textContent('[data-testid="feature-card"]'), { timeout: 15_000 })
+        .toContain('metadata');
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: path.join(artefacts, 'galaxy-text-shipped.png') });
+      // The map appeared this soon after the page opened (the index unpacked on first use).
+      expect(seconds).toBeLessThan(60);
+    });
+  },
+);
