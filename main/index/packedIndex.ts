@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { OrreryError } from '../../preload/contract';
@@ -72,6 +73,7 @@ async function hasSqliteHeader(file: string): Promise<boolean> {
  * truncated file throws a bad_pack OrreryError naming `src`, and leaves nothing at `dest`.
  */
 export async function unpackIndex(src: string, dest: string): Promise<void> {
+  await removeStalePartials(dest);
   const tmp = `${dest}.${randomBytes(6).toString('hex')}.partial`;
   const packed = isPackedIndex(src);
   await writeThrough(tmp, dest, async (t) => {
@@ -97,4 +99,17 @@ export async function unpackIndex(src: string, dest: string): Promise<void> {
         `${src}: not a feature index (${packed ? 'decompresses to' : 'is'} no SQLite database)`,
       );
   });
+}
+
+/** Leftovers of an unpack that a crash interrupted (an hour old or more: not in flight). */
+async function removeStalePartials(dest: string): Promise<void> {
+  const dir = path.dirname(dest);
+  const prefix = `${path.basename(dest)}.`;
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.partial')) continue;
+    const file = path.join(dir, name);
+    const st = await fs.stat(file).catch(() => null);
+    if (st && Date.now() - st.mtimeMs > 3_600_000) await fs.rm(file, { force: true });
+  }
 }

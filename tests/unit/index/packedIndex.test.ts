@@ -3,7 +3,7 @@
  * decompresses it into the user's index folder on first use, with the same rows; a truncated
  * or non-index .br is a bad_pack error naming the file and leaves no index behind.
  */
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,6 +92,22 @@ describe('Brotli-compressed pack index', () => {
     const list = await packs.list();
     expect(list.packs.find((p) => p.id === PACK_ID)?.hasIndex).toBe(true);
     expect(list.problems).toEqual([]);
+  });
+
+  it('clears what an interrupted unpack left an hour ago or more, not a recent one', async () => {
+    const { service, indexDir } = setup('features.sqlite.br', readFileSync(packed));
+    mkdirSync(indexDir, { recursive: true });
+    const stale = join(indexDir, `${PACK_ID}.sqlite.0a0b0c.partial`);
+    const recent = join(indexDir, `${PACK_ID}.sqlite.0d0e0f.partial`);
+    writeFileSync(stale, 'half');
+    writeFileSync(recent, 'half');
+    const hoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(stale, hoursAgo, hoursAgo);
+    await service.status({ packId: PACK_ID, saeId: 'latent-32' });
+    service.close();
+    expect(readdirSync(indexDir).sort()).toEqual(
+      [`${PACK_ID}.sqlite`, `${PACK_ID}.sqlite.0d0e0f.partial`].sort(),
+    );
   });
 
   it('still copies a plain .sqlite index', async () => {
