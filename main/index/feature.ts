@@ -46,6 +46,7 @@ export interface FeatureCard {
     value: string;
     auc: number;
     precisionTop: number;
+    log10P: number;
     nPositive: number;
   }[];
 }
@@ -140,14 +141,15 @@ export function getFeature(db: Db, saeId: string, idx: number): FeatureCard | nu
   const associations = (
     db
       .prepare(
-        `select key, value, auc, precision_top, n_positive from associations
-         where sae_id = ? and idx = ? order by auc desc, key, value`,
+        `select key, value, auc, precision_top, log10_p, n_positive from associations
+         where sae_id = ? and idx = ? order by log10_p, auc desc, key, value`,
       )
       .all(saeId, idx) as {
       key: string;
       value: string;
       auc: number;
       precision_top: number;
+      log10_p: number;
       n_positive: number;
     }[]
   ).map((a) => ({
@@ -155,6 +157,7 @@ export function getFeature(db: Db, saeId: string, idx: number): FeatureCard | nu
     value: a.value,
     auc: a.auc,
     precisionTop: a.precision_top,
+    log10P: a.log10_p,
     nPositive: a.n_positive,
   }));
   return {

@@ -208,6 +208,12 @@ export class IndexService {
       feature: c.idx,
       label: c.label ?? `feature ${c.idx}`,
       labelSource: c.labelSource ?? 'none',
+      labelWhy:
+        c.labelSource === 'user'
+          ? c.autoLabel
+            ? `renamed by you (the automatic label was “${c.autoLabel}”)`
+            : 'renamed by you'
+          : (c.description ?? ''),
       notes: c.notes ?? '',
       density: c.density,
       maxActivation: c.maxAct,
@@ -236,7 +242,13 @@ export class IndexService {
         label: n.label ?? `feature ${n.idx}`,
         cosine: n.cosine,
       })),
-      associations: c.associations.map((a) => ({ key: a.key, value: a.value, auc: a.auc })),
+      associations: c.associations.map((a) => ({
+        key: a.key,
+        value: a.value,
+        auc: a.auc,
+        share: a.precisionTop,
+        log10Chance: a.log10P,
+      })),
     };
   }
 

@@ -87,6 +87,8 @@ export const FeatureCardSchema = z.object({
   feature: z.number().int(),
   label: z.string(),
   labelSource: LabelSourceSchema,
+  /** Why the label says what it says (the evidence of an automatic one; "" when none). */
+  labelWhy: z.string(),
   notes: z.string(),
   density: z.number(),
   maxActivation: z.number(),
@@ -113,6 +115,16 @@ export const FeatureCardSchema = z.object({
     })
     .nullable(),
   nearest: z.array(z.object({ feature: z.number().int(), label: z.string(), cosine: z.number() })),
-  associations: z.array(z.object({ key: z.string(), value: z.string(), auc: z.number() })),
+  /** Metadata values, strongest evidence first: `share` of the top examples that carry the
+   * value, `log10Chance` of that share by chance (hypergeometric), and the AUC. */
+  associations: z.array(
+    z.object({
+      key: z.string(),
+      value: z.string(),
+      auc: z.number(),
+      share: z.number(),
+      log10Chance: z.number(),
+    }),
+  ),
 });
 export type FeatureCard = z.infer<typeof FeatureCardSchema>;

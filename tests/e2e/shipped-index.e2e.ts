@@ -49,6 +49,10 @@ describe.runIf(existsSync(path.join(text, 'features.sqlite.br')))(
       await expect
         .poll(() => page.textContent('[data-testid="feature-card"]'), { timeout: 15_000 })
         .toContain('metadata');
+      // The card says why: the share of top examples, its chance and the AUC.
+      expect(await page.textContent('[data-testid="label-why"]')).toMatch(
+        /% of its top examples have book.*Genesis.*chance .*AUC/,
+      );
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(artefacts, 'galaxy-text-shipped.png') });
       // The map appeared this soon after the page opened (the index unpacked on first use).

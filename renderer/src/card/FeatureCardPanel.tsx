@@ -42,7 +42,9 @@ function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
         <span className="mono muted">#{card.feature}</span>
       </div>
       <div className="card-meta">
-        <span className={`badge src-${card.labelSource}`}>{card.labelSource}</span>
+        <span className={`badge src-${card.labelSource}`} title={card.labelWhy || undefined}>
+          {card.labelSource}
+        </span>
         {cluster && (
           <button
             type="button"
@@ -54,6 +56,11 @@ function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
         )}
         {!pinned && <span className="muted">hovered</span>}
       </div>
+      {card.labelWhy && (
+        <p className="card-why" data-testid="label-why">
+          {card.labelWhy}
+        </p>
+      )}
       <button
         type="button"
         className="primary"
@@ -102,7 +109,12 @@ function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
             {card.associations.map((a, i) => (
               <li key={i}>
                 {a.key}: <strong>{a.value}</strong>{' '}
-                <span className="mono muted">AUC {a.auc.toFixed(2)}</span>
+                <span
+                  className="mono muted"
+                  title="share of the top examples with this value · chance of that share · AUC"
+                >
+                  {Math.round(a.share * 100)}% · {chance(a.log10Chance)} · AUC {a.auc.toFixed(2)}
+                </span>
               </li>
             ))}
           </ul>
@@ -167,4 +179,11 @@ export function FeatureCardPanel({ onTurn }: { onTurn?: OnTurn }) {
       onTurn={onTurn}
     />
   );
+}
+
+/** "p 3e-9": the chance of an association's share of top examples. */
+function chance(log10: number): string {
+  if (log10 > -3) return `p ${(10 ** log10).toFixed(3)}`;
+  const e = Math.floor(log10);
+  return `p ${(10 ** (log10 - e)).toFixed(0)}e${e}`;
 }
