@@ -33,7 +33,7 @@ import {
   setFeatureNotes,
   type FeatureCard as StoredCard,
 } from '../index/index';
-import { unpackIndex } from '../index/packedIndex';
+import { syncSeed } from '../index/seed';
 import type { PackService } from '../packs/packService';
 
 type Status = z.output<typeof IndexStatusSchema>;
@@ -57,24 +57,36 @@ export class IndexService {
 
   /**
    * The pack's index file in the user's data folder, seeded from the pack's own index
-   * (`.br`: decompressed) through a temporary file, so the final name never holds half a copy.
+   * (`.br`: decompressed) through a temporary file, so the final name never holds half a
+   * copy; re-seeded, with the person's edits, when the pack ships a different one (seed.ts).
    */
   private async fileFor(packId: string): Promise<{ file: string; packDir: string }> {
     const { pack } = await this.packs.find(packId);
     mkdirSync(this.indexDir, { recursive: true });
     const file = path.join(this.indexDir, `${packId}.sqlite`);
     const shipped = pack.manifest.index;
-    if (!existsSync(file) && shipped && pack.hasIndex) {
+    const building = [...this.building].some((k) => k.startsWith(`${file}#`));
+    if (shipped && pack.hasIndex && !building) {
       let seed = this.seeding.get(file);
       if (!seed) {
-        seed = unpackIndex(path.join(pack.dir, shipped), file).finally(() =>
-          this.seeding.delete(file),
-        );
+        seed = syncSeed(
+          { shipped: path.join(pack.dir, shipped), version: pack.manifest.version },
+          file,
+          () => this.release(file),
+        )
+          .then(() => undefined)
+          .finally(() => this.seeding.delete(file));
         this.seeding.set(file, seed);
       }
       await seed;
     }
     return { file, packDir: pack.dir };
+  }
+
+  /** Closes this service's connection to one index file. */
+  private release(file: string): void {
+    this.connections.get(file)?.close();
+    this.connections.delete(file);
   }
 
   private db(file: string): Db {

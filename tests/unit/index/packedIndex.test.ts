@@ -1,7 +1,8 @@
 /**
  * A pack that ships its index Brotli-compressed (`features.sqlite.br`): the index service
  * decompresses it into the user's index folder on first use, with the same rows; a truncated
- * or non-index .br is a bad_pack error naming the file and leaves no index behind.
+ * or non-index .br is a bad_pack error naming the file and leaves no index behind; a pack that
+ * later ships a different index re-seeds the copy, keeping the old one and the person's edits.
  */
 import { cpSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,7 +82,7 @@ describe('Brotli-compressed pack index', () => {
     const card = await service.feature({ packId: PACK_ID, saeId: 'latent-32', feature: 0 });
     expect(card.feature).toBe(0);
     service.close();
-    expect(readdirSync(indexDir)).toEqual([`${PACK_ID}.sqlite`]);
+    expect(readdirSync(indexDir).sort()).toEqual([`${PACK_ID}.seed.json`, `${PACK_ID}.sqlite`]);
     const copy = openIndex(join(indexDir, `${PACK_ID}.sqlite`), { readonly: true });
     expect(SAES.map((s) => dumpBuild(copy, s))).toEqual(expected);
     copy.close();
@@ -106,8 +107,63 @@ describe('Brotli-compressed pack index', () => {
     await service.status({ packId: PACK_ID, saeId: 'latent-32' });
     service.close();
     expect(readdirSync(indexDir).sort()).toEqual(
-      [`${PACK_ID}.sqlite`, `${PACK_ID}.sqlite.0d0e0f.partial`].sort(),
+      [`${PACK_ID}.seed.json`, `${PACK_ID}.sqlite`, `${PACK_ID}.sqlite.0d0e0f.partial`].sort(),
     );
+  });
+
+  it('re-seeds when the pack ships a different index, keeping the old copy and the edits', async () => {
+    const { service, indexDir } = setup('features.sqlite.br', readFileSync(packed));
+    const root = join(indexDir, '..');
+    const packDir = join(root, 'models', 'emoji-tiny');
+    await service.rename({
+      packId: PACK_ID,
+      saeId: 'latent-32',
+      feature: 3,
+      label: 'my name for it',
+      notes: 'seen on flags',
+    });
+    service.close();
+    // The app is updated: the same pack version ships a rebuilt index (another label).
+    const rebuilt = join(tmp.dir, `rebuilt-${n}.sqlite`);
+    cpSync(built, rebuilt);
+    const edit = openIndex(rebuilt);
+    edit
+      .prepare("update features set auto_label = 'rebuilt', label = 'rebuilt' where idx = 5")
+      .run();
+    edit.close();
+    await packIndex(rebuilt, join(packDir, 'features.sqlite.br'));
+    const restart = (): IndexService =>
+      new IndexService(
+        new PackService({ bundled: join(root, 'models'), library: join(root, 'library') }),
+        indexDir,
+        workerEntry(repoRoot, 'index'),
+      );
+    const again = restart();
+    const card = await again.feature({ packId: PACK_ID, saeId: 'latent-32', feature: 3 });
+    expect(card).toMatchObject({
+      label: 'my name for it',
+      labelSource: 'user',
+      notes: 'seen on flags',
+    });
+    const five = await again.feature({ packId: PACK_ID, saeId: 'latent-32', feature: 5 });
+    expect(five.label).toBe('rebuilt');
+    again.close();
+    const files = readdirSync(indexDir).filter((f) => f.endsWith('.sqlite'));
+    expect(files).toHaveLength(2); // the new copy and the old one, kept
+    // A new pack version (new SAEs, maybe): the old copy is kept, the edits are not carried.
+    const manifestFile = join(packDir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
+    writeFileSync(manifestFile, JSON.stringify({ ...manifest, version: '9.0.0' }));
+    const third = restart();
+    const fresh = await third.feature({ packId: PACK_ID, saeId: 'latent-32', feature: 3 });
+    expect(fresh.labelSource).not.toBe('user');
+    third.close();
+    expect(readdirSync(indexDir).filter((f) => f.endsWith('.sqlite'))).toHaveLength(3);
+    // Nothing changed since: the copy is kept as it is.
+    const fourth = restart();
+    await fourth.status({ packId: PACK_ID, saeId: 'latent-32' });
+    fourth.close();
+    expect(readdirSync(indexDir).filter((f) => f.endsWith('.sqlite'))).toHaveLength(3);
   });
 
   it('still copies a plain .sqlite index', async () => {
@@ -116,7 +172,7 @@ describe('Brotli-compressed pack index', () => {
       built: true,
     });
     service.close();
-    expect(readdirSync(indexDir)).toEqual([`${PACK_ID}.sqlite`]);
+    expect(readdirSync(indexDir).sort()).toEqual([`${PACK_ID}.seed.json`, `${PACK_ID}.sqlite`]);
   });
 
   it('refuses a truncated .br with a bad_pack error naming it, leaving no index', async () => {
