@@ -2,6 +2,7 @@
  * The index from a shell, without the app:
  *   npx tsx main/index/cli.ts build <pack dir> [--sae id] [--out file] [--split auto|val|all]
  *                                    [--chunk n] [--threads n] [--corpus folder]
+ *                                    [--thumbnails no]  (a shipped index: cut from the sheet)
  *   npx tsx main/index/cli.ts search <index file> <words…> [--sae id] [--limit n]
  *   npx tsx main/index/cli.ts stats <index file> [--sae id]
  *   npx tsx main/index/cli.ts import-neuronpedia <index file> <explanations.jsonl> --sae id
@@ -77,6 +78,7 @@ async function build(a: Args): Promise<number> {
       threads: a.flags.has('threads') ? Number(a.flags.get('threads')) : undefined,
       compact: true,
       corpusDir: a.flags.get('corpus'),
+      thumbnails: a.flags.get('thumbnails') !== 'no',
       signal: controller.signal,
       onProgress: (p) => {
         const line = bar(p, started);

@@ -87,7 +87,7 @@ async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
   return rows;
 }
 
-async function readSheet(file: string, tile: number): Promise<Sheet> {
+export async function readSheet(file: string, tile: number): Promise<Sheet> {
   let png: PNG;
   try {
     png = PNG.sync.read(await fs.readFile(file));
@@ -242,13 +242,22 @@ export function exampleThumb(
   example: CorpusExample,
   glyphChars = 8,
 ): Buffer | null {
-  const sheet = corpus.sheet;
-  if (!sheet) return null;
+  return corpus.sheet ? sheetThumb(corpus.kind, corpus.sheet, example.id, glyphChars) : null;
+}
+
+/** Tile `id` of an image sheet, or row `id` of a face sheet (first characters, half size). */
+export function sheetThumb(
+  kind: Corpus['kind'],
+  sheet: Sheet,
+  id: number,
+  glyphChars = 8,
+): Buffer | null {
   const t = sheet.tile;
-  if (corpus.kind === 'image-vae') {
+  if (kind === 'image-vae') {
     const cols = Math.floor(sheet.width / t);
-    return sheetPng(sheet, (example.id % cols) * t, Math.floor(example.id / cols) * t, t, t);
+    return sheetPng(sheet, (id % cols) * t, Math.floor(id / cols) * t, t, t);
   }
+  if (kind !== 'glyph-cvae') return null;
   const n = Math.min(glyphChars, Math.floor(sheet.width / t));
-  return sheetPng(sheet, 0, example.id * t, n * t, t, 2);
+  return sheetPng(sheet, 0, id * t, n * t, t, 2);
 }

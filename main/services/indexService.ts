@@ -33,6 +33,7 @@ import {
   setFeatureNotes,
   type FeatureCard as StoredCard,
 } from '../index/index';
+import { PackThumbs } from '../index/packThumbs';
 import { syncSeed } from '../index/seed';
 import type { PackService } from '../packs/packService';
 
@@ -48,6 +49,7 @@ export class IndexService {
   private readonly building = new Set<string>();
   /** Seeds in progress by index file, so concurrent first calls share one copy. */
   private readonly seeding = new Map<string, Promise<void>>();
+  private readonly thumbs = new PackThumbs();
 
   constructor(
     private readonly packs: PackService,
@@ -215,7 +217,22 @@ export class IndexService {
     };
   }
 
-  private card(db: Db, c: StoredCard): FeatureCard {
+  private async card(db: Db, c: StoredCard, packId: string): Promise<FeatureCard> {
+    // An index shipped without thumbnails: cut them from the pack's own sheet.
+    const needSheet = c.topExamples.some((e) => {
+      const w = (e.window ?? {}) as { tokens?: unknown };
+      return !Array.isArray(w.tokens) && !getExampleThumb(db, e.exampleId);
+    });
+    const pack = needSheet ? (await this.packs.find(packId)).pack : null;
+    const thumbs = await Promise.all(
+      c.topExamples.map(async (e) => {
+        const w = (e.window ?? {}) as { tokens?: unknown };
+        if (Array.isArray(w.tokens)) return null;
+        const stored = getExampleThumb(db, e.exampleId);
+        if (stored || !pack) return stored;
+        return this.thumbs.thumb(pack, e.exampleId).catch(() => null);
+      }),
+    );
     return {
       feature: c.idx,
       label: c.label ?? `feature ${c.idx}`,
@@ -233,9 +250,9 @@ export class IndexService {
       histogram: c.histogram,
       topTokens: c.topTokens,
       cluster: c.cluster,
-      topExamples: c.topExamples.map((e) => {
+      topExamples: c.topExamples.map((e, i) => {
         const w = (e.window ?? {}) as { tokens?: string[]; acts?: number[] };
-        const thumb = Array.isArray(w.tokens) ? null : getExampleThumb(db, e.exampleId);
+        const thumb = thumbs[i] ?? null;
         return {
           activation: e.activation,
           name: e.name,
@@ -269,7 +286,7 @@ export class IndexService {
     const c = getFeature(db, input.saeId, input.feature);
     if (!c)
       throw new OrreryError('not_found', `SAE ${input.saeId} has no feature ${input.feature}`);
-    return this.card(db, c);
+    return this.card(db, c, input.packId);
   }
 
   async rename(input: z.output<typeof featureInputs.rename>): Promise<FeatureCard> {
@@ -285,6 +302,7 @@ export class IndexService {
   }
 
   close(): void {
+    this.thumbs.close();
     for (const db of this.connections.values()) db.close();
     this.connections.clear();
   }

@@ -81,6 +81,9 @@ export interface BuildOptions {
   /** VACUUM when done (the per-example peaks are deleted after the features stage): for an
    * index that ships with a pack. */
   compact?: boolean;
+  /** Store example thumbnails (default true). An index that ships inside its pack can leave
+   * them out: the app cuts them from the pack's own sheet (packThumbs.ts). */
+  thumbnails?: boolean;
   /** Commit the activations stage at most this often (default 3 s; 0 = every chunk). A
    * crash loses at most this much work; fewer commits write far less. */
   commitSeconds?: number;
@@ -190,6 +193,11 @@ export async function buildIndex(
       `pack ${pack.manifest.id} has no SAE ${options.saeId ?? ''} (it has ${pack.saes.map((s) => s.id).join(', ')})`,
     );
   }
+  if (options.corpusDir && options.thumbnails === false) {
+    throw new Error(
+      'an index over a folder keeps its thumbnails (only a pack sheet can stand in for them)',
+    );
+  }
   const corpus = options.corpusDir
     ? await loadFolderCorpus(pack, options.corpusDir)
     : await loadPackCorpus(pack, options.split ?? 'auto');
@@ -235,6 +243,7 @@ async function buildOne(
     neighbours: o.neighbours ?? 15,
     labelAuc: o.labelAuc ?? LABEL_AUC_THRESHOLD,
     umapEpochs: o.umapEpochs ?? null,
+    ...(o.thumbnails === false ? { thumbnails: false } : {}),
   });
   const chunksTotal = Math.ceil(corpus.examples.length / chunkExamples);
 
@@ -275,7 +284,8 @@ async function buildOne(
     );
     db.transaction(() => {
       corpus.examples.forEach((e, i) => {
-        ins.run(e.id, e.name, e.body, JSON.stringify(e.meta), e.split, exampleThumb(corpus, e));
+        const thumb = o.thumbnails === false ? null : exampleThumb(corpus, e);
+        ins.run(e.id, e.name, e.body, JSON.stringify(e.meta), e.split, thumb);
         if (i % 256 === 0) progress('examples', i, corpus.examples.length);
       });
       setStage('activations');

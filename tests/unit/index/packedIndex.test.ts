@@ -166,6 +166,31 @@ describe('Brotli-compressed pack index', () => {
     expect(readdirSync(indexDir).filter((f) => f.endsWith('.sqlite'))).toHaveLength(3);
   });
 
+  it('cuts thumbnails from the pack sheet for an index shipped without them', async () => {
+    const bare = join(tmp.dir, 'bare.sqlite');
+    const db = openIndex(bare);
+    await buildIndex(db, fixture('emoji-tiny'), { compact: true, thumbnails: false });
+    expect(db.prepare('select count(*) as n from examples where thumb is not null').get()).toEqual({
+      n: 0,
+    });
+    db.close();
+    const barePacked = join(tmp.dir, 'bare.sqlite.br');
+    await packIndex(bare, barePacked);
+    const withThumbs = setup('features.sqlite.br', readFileSync(packed));
+    const without = setup('features.sqlite.br', readFileSync(barePacked));
+    for (const feature of [0, 1, 2]) {
+      const ref = { packId: PACK_ID, saeId: 'spatial-32', feature };
+      const a = await withThumbs.service.feature(ref);
+      const b = await without.service.feature(ref);
+      expect(b.topExamples.map((e) => e.thumbnailPng)).toEqual(
+        a.topExamples.map((e) => e.thumbnailPng),
+      );
+      expect(b.topExamples.every((e) => (e.thumbnailPng ?? '').length > 100)).toBe(true);
+    }
+    withThumbs.service.close();
+    without.service.close();
+  });
+
   it('still copies a plain .sqlite index', async () => {
     const { service, indexDir } = setup('features.sqlite', readFileSync(built));
     expect(await service.status({ packId: PACK_ID, saeId: 'spatial-32' })).toMatchObject({
