@@ -26,7 +26,10 @@ export interface SearchHit {
   density: number;
   maxAct: number;
   cluster: number | null;
-  /** bm25 (lower is better) when the query has text; null otherwise. */
+  /**
+   * bm25 (lower is better) weighted by where the label came from, when the query has text;
+   * null otherwise.
+   */
   score: number | null;
 }
 
@@ -39,6 +42,16 @@ export function ftsExpression(text: string): string | null {
     .map((w) => `"${w}"*`)
     .join(' ');
 }
+
+/**
+ * How much a match counts by the label's source: a person's own name first, then labels with
+ * evidence behind them (metadata, imported explanations), then names read off the top tokens or
+ * examples. bm25 is negative (more negative = better), so a larger weight ranks higher. Without
+ * this, a common word ("italic") ranks the many features named after their top examples
+ * ("Lato Italic, Inter Italic") above the ones whose label the metadata earned ("italic=true").
+ */
+const SOURCE_WEIGHT = `case f.label_source
+  when 'user' then 2.0 when 'metadata' then 1.5 when 'neuronpedia' then 1.5 else 1.0 end`;
 
 interface HitRow {
   idx: number;
@@ -83,10 +96,10 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
     params.expr = expr;
     rows = db
       .prepare(
-        `select ${cols}, bm25(feature_fts, 10.0, 5.0, 2.0, 4.0) as score
+        `select ${cols}, bm25(feature_fts, 10.0, 5.0, 2.0, 4.0) * ${SOURCE_WEIGHT} as score
          from feature_fts cross join features f on f.id = feature_fts.rowid
          where feature_fts match @expr and ${where.join(' and ')}
-         order by score, f.idx limit @limit offset @offset`,
+         order by score, f.max_act desc, f.idx limit @limit offset @offset`,
       )
       .all(params) as HitRow[];
   } else {
