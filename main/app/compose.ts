@@ -48,6 +48,7 @@ export function composeApp(config: AppConfig): OrreryApp {
     'index.search': (input) => index.search(input),
     'index.feature': (input) => index.feature(input),
     'index.rename': (input) => index.rename(input),
+    'index.importLabels': (input, job) => index.importLabels(input, job),
     'sessions.create': (input) => sessions.create(input.packId, input.name),
     'sessions.list': (input) => sessions.list(input.packId),
     'sessions.get': (input) => sessions.get(input.sessionId),

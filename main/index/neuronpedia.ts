@@ -1,12 +1,21 @@
 /**
- * Labels from a Neuronpedia explanations export: JSON lines with modelId, layer, index and
- * description (other fields ignored). They become labels with label_source 'neuronpedia'
- * (a person's rename still wins). Bad lines are counted and reported, never guessed at.
+ * Labels from a Neuronpedia explanations export: records with modelId, layer, index and
+ * description (other fields ignored), as JSON lines (the bulk exports; gzipped or not) or as
+ * one JSON array (what the explanation export API returns). They become labels with
+ * label_source 'neuronpedia' (a person's rename still wins). Bad records are counted and
+ * reported, never guessed at.
  */
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 import type { Db } from '../db/connection';
+import { BuildCancelled } from './build/build';
 import { refreshLabels } from './store';
+
+/** A JSON-array export is parsed whole; past this size it must be JSON lines. */
+const MAX_ARRAY_BYTES = 256 * 1024 * 1024;
 
 export interface NeuronpediaFilter {
   /** Keep only lines with this modelId / layer (e.g. "gpt2-small", "6-res-jb"). */
@@ -26,28 +35,30 @@ export async function importNeuronpedia(
   saeId: string,
   file: string,
   filter: NeuronpediaFilter = {},
+  signal?: AbortSignal,
 ): Promise<ImportReport> {
   const sae = db.prepare('select d_sae from saes where sae_id = ?').get(saeId) as
     { d_sae: number } | undefined;
   if (!sae) throw new Error(`SAE ${saeId} is not in this index; build it first`);
   const report: ImportReport = { imported: 0, skipped: 0, problems: [] };
-  const skip = (line: number, why: string): void => {
+  const skip = (where: string, why: string): void => {
     report.skipped++;
-    if (report.problems.length < 10) report.problems.push(`line ${line}: ${why}`);
+    if (report.problems.length < 10) report.problems.push(`${where}: ${why}`);
   };
   const found = new Map<number, string>();
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let n = 0;
-  for await (const line of lines) {
-    n++;
-    if (line.trim() === '') continue;
-    let v: Record<string, unknown>;
-    try {
-      v = JSON.parse(line) as Record<string, unknown>;
-    } catch {
+  let seen = 0;
+  for await (const r of records(file)) {
+    if (++seen % 4096 === 0 && signal?.aborted) throw new BuildCancelled('label import');
+    const n = r.where;
+    if (!r.json) {
       skip(n, 'not JSON');
       continue;
     }
+    if (r.value === null || typeof r.value !== 'object' || Array.isArray(r.value)) {
+      skip(n, 'not a JSON object');
+      continue;
+    }
+    const v = r.value as Record<string, unknown>;
     if (filter.modelId !== undefined && v.modelId !== filter.modelId) continue;
     if (filter.layer !== undefined && String(v.layer) !== filter.layer) continue;
     const index = typeof v.index === 'string' ? Number(v.index) : v.index;
@@ -62,6 +73,7 @@ export async function importNeuronpedia(
     }
     found.set(index, description.slice(0, 1000));
   }
+  if (signal?.aborted) throw new BuildCancelled('label import');
   const ins = db.prepare(
     `insert into imported_labels(sae_id, idx, source, description) values (?, ?, 'neuronpedia', ?)
      on conflict(sae_id, idx, source) do update set description = excluded.description`,
@@ -72,4 +84,64 @@ export async function importNeuronpedia(
   report.imported = found.size;
   refreshLabels(db, saeId, [...found.keys()]);
   return report;
+}
+
+interface Parsed {
+  /** "line 7" (JSON lines) or "record 7" (a JSON array). */
+  where: string;
+  json: boolean;
+  value: unknown;
+}
+
+/** The export's records in order, each parsed or marked as not JSON. */
+async function* records(file: string): AsyncGenerator<Parsed> {
+  const head = Buffer.alloc(512);
+  const fh = await open(file, 'r');
+  let size: number;
+  let got: number;
+  try {
+    size = (await fh.stat()).size;
+    got = (await fh.read(head, 0, head.length, 0)).bytesRead;
+  } finally {
+    await fh.close();
+  }
+  const gzip = got >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const first = head.subarray(0, got).toString('utf8').trimStart()[0];
+  if (!gzip && first === '[') {
+    if (size > MAX_ARRAY_BYTES) {
+      throw new Error(
+        `${file} is a ${Math.round(size / 2 ** 20)} MB JSON array; above ` +
+          `${MAX_ARRAY_BYTES / 2 ** 20} MB export it as JSON lines`,
+      );
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of createReadStream(file)) chunks.push(c as Buffer);
+    let all: unknown;
+    try {
+      all = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (e) {
+      throw new Error(`${file} starts like a JSON array but is not JSON (${(e as Error).message})`);
+    }
+    const list = all as unknown[];
+    for (let i = 0; i < list.length; i++) {
+      yield { where: `record ${i + 1}`, json: true, value: list[i] };
+    }
+    return;
+  }
+  const raw: Readable = createReadStream(file);
+  const input = gzip ? raw.pipe(createGunzip()) : raw;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let n = 0;
+  for await (const line of lines) {
+    n++;
+    if (line.trim() === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      yield { where: `line ${n}`, json: false, value: null };
+      continue;
+    }
+    yield { where: `line ${n}`, json: true, value };
+  }
 }

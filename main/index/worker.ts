@@ -1,5 +1,6 @@
 /**
- * The index build off the API thread: a worker_threads entry behind a typed message union.
+ * The index's long writes off the API thread (builds, label imports): a worker_threads entry
+ * behind a typed message union.
  * The main process starts `new Worker(<this file, built>)`, posts IndexWorkerRequest
  * messages and receives IndexWorkerReply messages; the worker owns its own Db handle
  * (WAL: the API thread keeps reading the same file while the build writes).
@@ -8,9 +9,12 @@ import { isMainThread, parentPort, type MessagePort } from 'node:worker_threads'
 import {
   buildIndex,
   BuildCancelled,
+  importNeuronpedia,
   openIndex,
   type BuildProgress,
   type BuildSummary,
+  type ImportReport,
+  type NeuronpediaFilter,
   type SplitChoice,
 } from './index';
 
@@ -25,14 +29,27 @@ export type IndexWorkerRequest =
       split?: SplitChoice;
       chunkExamples?: number;
     }
+  | {
+      /** Labels from a Neuronpedia explanations export (JSON lines) into one SAE's index. */
+      type: 'import-neuronpedia';
+      id: string;
+      dbFile: string;
+      saeId: string;
+      file: string;
+      filter: NeuronpediaFilter;
+    }
   | { type: 'cancel'; id: string };
 
 export type IndexWorkerReply =
   | { type: 'progress'; id: string; progress: BuildProgress }
   | { type: 'done'; id: string; summaries: BuildSummary[] }
+  | { type: 'imported'; id: string; report: ImportReport }
   | { type: 'error'; id: string; cancelled: boolean; message: string };
 
-/** Serves build requests on `port` (one build per id; several ids run one after another). */
+/**
+ * Serves requests on `port`, one at a time in arrival order (an import waits for a build of
+ * the same file instead of contending for its write lock).
+ */
 export function serveIndexWorker(port: MessagePort): void {
   const running = new Map<string, AbortController>();
   let queue: Promise<void> = Promise.resolve();
@@ -49,6 +66,17 @@ export function serveIndexWorker(port: MessagePort): void {
       try {
         if (controller.signal.aborted) throw new BuildCancelled();
         db = openIndex(msg.dbFile);
+        if (msg.type === 'import-neuronpedia') {
+          const report = await importNeuronpedia(
+            db,
+            msg.saeId,
+            msg.file,
+            msg.filter,
+            controller.signal,
+          );
+          post({ type: 'imported', id: msg.id, report });
+          return;
+        }
         const summaries = await buildIndex(db, msg.packDir, {
           saeId: msg.saeId,
           split: msg.split,

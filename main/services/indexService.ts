@@ -5,7 +5,7 @@
  * folder). Builds run in a worker thread with their own connection; reads here are short
  * queries on a WAL database, which never wait for a build.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import {
@@ -32,6 +32,7 @@ import {
   searchFeatures,
   setFeatureNotes,
   type FeatureCard as StoredCard,
+  type ImportReport,
 } from '../index/index';
 import { PackThumbs } from '../index/packThumbs';
 import { syncSeed } from '../index/seed';
@@ -136,38 +137,97 @@ export class IndexService {
       );
     this.building.add(key);
     try {
-      const worker = spawnWorker(this.workerEntry);
-      const request: IndexWorkerRequest = {
-        type: 'build',
-        id: key,
-        dbFile: file,
-        packDir,
-        saeId: input.saeId,
-      };
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void =>
-          worker.postMessage({ type: 'cancel', id: key } satisfies IndexWorkerRequest);
-        job.signal.addEventListener('abort', onAbort, { once: true });
-        worker.on('message', (m: IndexWorkerReply) => {
-          if (m.id !== key) return;
-          if (m.type === 'progress')
-            job.progress(m.progress.stage, m.progress.done, m.progress.total);
-          else if (m.type === 'done') resolve();
-          else reject(new OrreryError(m.cancelled ? 'cancelled' : 'bad_pack', m.message));
-        });
-        worker.on('error', (e) =>
-          reject(new OrreryError('internal', `index build failed: ${e.message}`)),
-        );
-        worker.on('exit', (code) => {
-          job.signal.removeEventListener('abort', onAbort);
-          reject(new OrreryError('internal', `index build stopped (exit code ${code})`));
-        });
-        worker.postMessage(request);
-      }).finally(() => void worker.terminate());
+      await this.inWorker(
+        { type: 'build', id: key, dbFile: file, packDir, saeId: input.saeId },
+        job,
+        'index build',
+        'bad_pack',
+      );
     } finally {
       this.building.delete(key);
     }
     return this.status(input);
+  }
+
+  /**
+   * Runs one request in a fresh index worker: progress to the job, the job's cancel to the
+   * worker, and the worker's final reply (done or imported) as the result.
+   */
+  private async inWorker(
+    request: Exclude<IndexWorkerRequest, { type: 'cancel' }>,
+    job: JobContext,
+    what: string,
+    failure: 'bad_pack' | 'bad_input',
+  ): Promise<Extract<IndexWorkerReply, { type: 'done' | 'imported' }>> {
+    const worker = spawnWorker(this.workerEntry);
+    const id = request.id;
+    return new Promise<Extract<IndexWorkerReply, { type: 'done' | 'imported' }>>(
+      (resolve, reject) => {
+        const onAbort = (): void =>
+          worker.postMessage({ type: 'cancel', id } satisfies IndexWorkerRequest);
+        job.signal.addEventListener('abort', onAbort, { once: true });
+        worker.on('message', (m: IndexWorkerReply) => {
+          if (m.id !== id) return;
+          if (m.type === 'progress')
+            job.progress(m.progress.stage, m.progress.done, m.progress.total);
+          else if (m.type === 'error')
+            reject(new OrreryError(m.cancelled ? 'cancelled' : failure, m.message));
+          else resolve(m);
+        });
+        worker.on('error', (e) =>
+          reject(new OrreryError('internal', `${what} failed: ${e.message}`)),
+        );
+        worker.on('exit', (code) => {
+          job.signal.removeEventListener('abort', onAbort);
+          reject(new OrreryError('internal', `${what} stopped (exit code ${code})`));
+        });
+        worker.postMessage(request);
+      },
+    ).finally(() => void worker.terminate());
+  }
+
+  /**
+   * Labels from a Neuronpedia explanations export, written by the index worker. Refused while
+   * the same index is being built (the build holds the write lock for seconds at a time).
+   */
+  async importLabels(
+    input: z.output<typeof featureInputs.importLabels>,
+    job: JobContext,
+  ): Promise<ImportReport> {
+    await this.ready(input.packId, input.saeId);
+    const { file } = await this.fileFor(input.packId);
+    if ([...this.building].some((k) => k.startsWith(`${file}#`)))
+      throw new OrreryError(
+        'bad_input',
+        `the index of ${input.packId} is being built; import labels when the build is done`,
+      );
+    const from = path.resolve(input.from);
+    let size: number;
+    try {
+      const st = statSync(from);
+      if (!st.isFile()) throw new Error('not a file');
+      size = st.size;
+    } catch {
+      throw new OrreryError('bad_input', `${from} is not a file that can be read`);
+    }
+    if (size === 0) throw new OrreryError('bad_input', `${from} is empty`);
+    job.progress('import', 0, 1);
+    const reply = await this.inWorker(
+      {
+        type: 'import-neuronpedia',
+        id: `${file}#import#${input.saeId}`,
+        dbFile: file,
+        saeId: input.saeId,
+        file: from,
+        filter: { modelId: input.modelId, layer: input.layer },
+      },
+      job,
+      'label import',
+      'bad_input',
+    );
+    job.progress('import', 1, 1);
+    if (reply.type !== 'imported') throw new OrreryError('internal', 'the worker did not import');
+    return reply.report;
   }
 
   async map(input: z.output<typeof featureInputs.map>): Promise<FeatureMap> {

@@ -16,6 +16,7 @@ import {
   FeatureCardSchema,
   FeatureMapSchema,
   featureInputs,
+  ImportLabelsReportSchema,
   IndexStatusSchema,
   SearchHitSchema,
 } from './features';
@@ -132,6 +133,11 @@ export const calls = {
     featureInputs.rename,
     FeatureCardSchema,
     'Rename a feature or write notes; kept across rebuilds.',
+  ),
+  'index.importLabels': longCall(
+    featureInputs.importLabels,
+    ImportLabelsReportSchema,
+    'Import feature labels from a Neuronpedia explanations export (a file path); a rename still wins; kept across rebuilds.',
   ),
   'sessions.create': call(sessionInputs.create, SessionSchema, 'Start a session for a pack.'),
   'sessions.list': call(sessionInputs.list, z.array(SessionSchema), 'Sessions, newest first.'),

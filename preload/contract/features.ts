@@ -3,7 +3,7 @@
  * search, feature cards, renames and notes.
  */
 import { z } from 'zod';
-import { IdSchema, JobIdSchema } from './schemas';
+import { IdSchema, JobIdSchema, PathSchema } from './schemas';
 import { limits } from './limits';
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
@@ -43,7 +43,25 @@ export const featureInputs = {
       notes: z.string().max(10_000).optional(),
     })
     .strict(),
+  importLabels: z
+    .object({
+      ...FeatureRef,
+      /** A Neuronpedia explanations export: JSON lines (gzipped or not) or a JSON array. */
+      from: PathSchema,
+      /** Keep only records of this model / SAE ("gpt2-small", "6-res-jb"); all when absent. */
+      modelId: z.string().trim().min(1).max(200).optional(),
+      layer: z.string().trim().min(1).max(200).optional(),
+      jobId: JobIdSchema.optional(),
+    })
+    .strict(),
 };
+
+export const ImportLabelsReportSchema = z.object({
+  imported: z.number().int(),
+  skipped: z.number().int(),
+  /** The first few problems, "line 7: not JSON". */
+  problems: z.array(z.string()),
+});
 
 export const IndexStatusSchema = z.object({
   built: z.boolean(),
@@ -128,3 +146,4 @@ export const FeatureCardSchema = z.object({
   ),
 });
 export type FeatureCard = z.infer<typeof FeatureCardSchema>;
+export type ImportLabelsReport = z.infer<typeof ImportLabelsReportSchema>;

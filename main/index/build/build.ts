@@ -110,9 +110,10 @@ export interface BuildSummary {
   skipped: string[];
 }
 
+/** The person cancelled a long index write (a build, or a label import: `what`). */
 export class BuildCancelled extends Error {
-  constructor() {
-    super('index build cancelled');
+  constructor(what = 'index build') {
+    super(`${what} cancelled`);
     this.name = 'BuildCancelled';
   }
 }

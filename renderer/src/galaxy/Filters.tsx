@@ -1,14 +1,16 @@
 /**
  * Filters that dim the rest of the galaxy: a density range, one cluster, a label source.
  * The map has no label sources, so that filter asks index.search for the features that
- * carry the chosen source (up to the search limit, 500).
+ * carry the chosen source (up to the search limit, 500). Labels from Neuronpedia are imported
+ * from here too.
  */
 import { useState } from 'react';
 import { getClient } from '../api/client';
+import { ImportLabelsDialog } from './ImportLabels';
 import type { GalaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
 
-const SOURCES = ['metadata', 'top-tokens', 'user', 'neuronpedia', 'none'] as const;
+const SOURCES = ['metadata', 'top-tokens', 'top-examples', 'user', 'neuronpedia', 'none'] as const;
 type Source = (typeof SOURCES)[number];
 
 export function Filters({ store }: { store: GalaxyStore }) {
@@ -16,6 +18,7 @@ export function Filters({ store }: { store: GalaxyStore }) {
   const map = useGalaxy((s) => s.map, store);
   const [source, setSource] = useState<Source | ''>('');
   const [note, setNote] = useState<string | null>(null);
+  const [importing, setImporting] = useState(false);
   if (!map) return null;
 
   const chooseSource = async (value: Source | ''): Promise<void> => {
@@ -35,7 +38,12 @@ export function Filters({ store }: { store: GalaxyStore }) {
   };
 
   return (
-    <details className="galaxy-filters">
+    <details
+      className="galaxy-filters"
+      // Clicks here are not clicks on the stars behind the panel.
+      onPointerDown={(e) => e.stopPropagation()}
+      onPointerUp={(e) => e.stopPropagation()}
+    >
       <summary>Filters{store.isFiltered() ? ' · on' : ''}</summary>
       <label>
         density ≥
@@ -105,6 +113,22 @@ export function Filters({ store }: { store: GalaxyStore }) {
       >
         Clear filters
       </button>
+      {store.packId && store.saeId && (
+        <button type="button" onClick={() => setImporting(true)}>
+          Import labels…
+        </button>
+      )}
+      {importing && store.packId && store.saeId && (
+        <ImportLabelsDialog
+          packId={store.packId}
+          saeId={store.saeId}
+          onClose={() => {
+            setImporting(false);
+            // A label-source filter on "neuronpedia" now has more to show.
+            if (source) void chooseSource(source);
+          }}
+        />
+      )}
     </details>
   );
 }

@@ -1,6 +1,6 @@
 /**
  * Feature cards from index.feature, cached per pack, SAE and feature (hover asks often).
- * A rename replaces the cached card.
+ * A rename replaces the cached card; a rebuild or a label import clears them all.
  */
 import type { FeatureCard, Result } from '../../../preload/contract';
 import { getClient } from '../api/client';
@@ -40,6 +40,8 @@ export function onCardsChanged(l: () => void): () => void {
   return () => listeners.delete(l);
 }
 
+/** Forgets every card (after a rebuild or a label import) and tells the readers to ask again. */
 export function clearFeatureCards(): void {
   cache.clear();
+  for (const l of [...listeners]) l();
 }

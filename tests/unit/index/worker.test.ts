@@ -1,5 +1,6 @@
 // The build in a worker thread: progress messages, the result, and cancel by id; the main
-// thread reads the same database while the worker writes it.
+// thread reads the same database while the worker writes it. Label imports go the same way.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -69,6 +70,24 @@ describe('index worker', () => {
       ).toBe(true);
       expect(listIndexedSaes(reader)[0]?.stage).toBe('done');
       expect(searchFeatures(reader, { saeId: 'res1-64', limit: 5 })).toHaveLength(5);
+
+      // Label imports are written by the worker too; the main thread reads them at once.
+      const jsonl = join(tmp.dir, 'labels.jsonl');
+      writeFileSync(jsonl, `${JSON.stringify({ index: 9, description: 'tide tables' })}\n`);
+      w.postMessage({
+        type: 'import-neuronpedia',
+        id: 'i1',
+        dbFile,
+        saeId: 'res1-64',
+        file: jsonl,
+        filter: {},
+      } satisfies IndexWorkerRequest);
+      const imported = await until(w, (r) => r.type !== 'progress' && r.id === 'i1', seen);
+      expect(imported).toMatchObject({ type: 'imported', report: { imported: 1, skipped: 0 } });
+      expect(searchFeatures(reader, { saeId: 'res1-64', text: 'tide' })[0]).toMatchObject({
+        idx: 9,
+        labelSource: 'neuronpedia',
+      });
       reader.close();
     } finally {
       await w.terminate();

@@ -1,8 +1,9 @@
 /**
  * The feature index through the API: a build in its own worker thread with progress, then
- * the map as typed arrays, search, a feature card, and a rename that sticks.
+ * the map as typed arrays, search, a feature card, a rename that sticks, and labels imported
+ * from a Neuronpedia export.
  */
-import { cpSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
@@ -77,6 +78,52 @@ describe('feature index through the API', () => {
     expect(renamed).toMatchObject({ label: 'Zebra crossing', labelSource: 'user', notes: 'mine' });
     const hits = await call<CallOutput<'index.search'>>('index.search', { ...ref, query: 'zebr' });
     expect(hits.hits[0]).toMatchObject({ feature: first, label: 'Zebra crossing' });
+  });
+
+  it('imports Neuronpedia labels from a file in the worker; a rename still wins', async () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'explanations.jsonl');
+    writeFileSync(
+      file,
+      [
+        { modelId: 'tiny', layer: 'res1-64', index: 7, description: 'harbour words' },
+        { modelId: 'tiny', layer: 'res1-64', index: 8, description: 'semicolons' },
+        { modelId: 'tiny', layer: 'other', index: 9, description: 'not this SAE' },
+        { modelId: 'tiny', layer: 'res1-64', index: 640, description: 'no such feature' },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    await call('index.rename', { ...ref, feature: 8, label: 'Mine' });
+    const report = await call<CallOutput<'index.importLabels'>>('index.importLabels', {
+      ...ref,
+      from: file,
+      layer: 'res1-64',
+      jobId: 'labels-1',
+    });
+    expect(report).toEqual({
+      imported: 2,
+      skipped: 1,
+      problems: ['line 4: index 640 is not a feature of res1-64 (0…63)'],
+    });
+    const card = await call<CallOutput<'index.feature'>>('index.feature', { ...ref, feature: 7 });
+    expect(card).toMatchObject({ label: 'harbour words', labelSource: 'neuronpedia' });
+    expect(
+      await call<CallOutput<'index.feature'>>('index.feature', { ...ref, feature: 8 }),
+    ).toMatchObject({ label: 'Mine', labelSource: 'user' });
+    const hits = await call<CallOutput<'index.search'>>('index.search', {
+      ...ref,
+      query: 'harb',
+      labelSource: 'neuronpedia',
+    });
+    expect(hits.hits.map((h) => h.feature)).toEqual([7]);
+
+    const missing = await app.dispatcher.dispatch('index.importLabels', {
+      ...ref,
+      from: path.join(dir, 'nope.jsonl'),
+    });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'bad_input' } });
+    expect(!missing.ok && missing.error.message).toContain('nope.jsonl');
   });
 
   it('cancels a build by job id', async () => {

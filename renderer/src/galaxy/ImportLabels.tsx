@@ -1,0 +1,141 @@
+/**
+ * Import feature labels from a Neuronpedia explanations export (index.importLabels): a file
+ * path, an optional model and SAE id to pick one SAE's records out of a larger export, then
+ * what was imported and what was skipped and why. Imported labels say "neuronpedia" on the
+ * card; a rename still wins.
+ */
+import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
+import { createPortal } from 'react-dom';
+import type { ImportLabelsReport } from '../../../preload/contract';
+import { getClient } from '../api/client';
+import { useJob } from '../api/useJob';
+import { ProgressBar } from '../components/ProgressBar';
+import { clearFeatureCards } from './featureCache';
+
+interface Props {
+  packId: string;
+  saeId: string;
+  onClose: () => void;
+}
+
+export function ImportLabelsDialog({ packId, saeId, onClose }: Props) {
+  const [from, setFrom] = useState('');
+  const [modelId, setModelId] = useState('');
+  const [layer, setLayer] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [report, setReport] = useState<ImportLabelsReport | null>(null);
+  const job = useJob();
+  const inputRef = useRef<HTMLInputElement>(null);
+  const busy = job.jobId !== null;
+
+  useEffect(() => inputRef.current?.focus(), []);
+
+  const start = async (): Promise<void> => {
+    setError(null);
+    setReport(null);
+    const r = await job.run('labels', (jobId) =>
+      getClient().call('index.importLabels', {
+        packId,
+        saeId,
+        from: from.trim(),
+        ...(modelId.trim() ? { modelId: modelId.trim() } : {}),
+        ...(layer.trim() ? { layer: layer.trim() } : {}),
+        jobId,
+      }),
+    );
+    if (!r.ok) return setError(r.error.message);
+    setReport(r.value);
+    // Cards and hover labels read the new labels from here on.
+    if (r.value.imported > 0) clearFeatureCards();
+  };
+
+  const cancel = (): void => {
+    if (busy) job.cancel();
+    else onClose();
+  };
+
+  // A portal out of the galaxy's box; React still bubbles its events through the galaxy, whose
+  // pointer handlers pick stars, so they stop here.
+  const stop = (e: SyntheticEvent): void => e.stopPropagation();
+  return createPortal(
+    <div
+      className="dialog-backdrop"
+      role="presentation"
+      onKeyDown={(e) => e.key === 'Escape' && cancel()}
+      onPointerDown={stop}
+      onPointerUp={stop}
+      onPointerMove={stop}
+    >
+      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="labels-title">
+        <h2 id="labels-title">Import feature labels</h2>
+        <p className="muted">
+          A Neuronpedia explanations export for SAE <span className="path">{saeId}</span>: JSON
+          lines (or .jsonl.gz) or a JSON array, each record with <span className="path">index</span>{' '}
+          and <span className="path">description</span>. A label you gave a feature yourself stays.
+        </p>
+        <input
+          ref={inputRef}
+          aria-label="Explanations file"
+          placeholder="/path/to/explanations.jsonl"
+          value={from}
+          disabled={busy}
+          onChange={(e) => setFrom(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && from.trim() && void start()}
+        />
+        <div className="row labels-filter">
+          <input
+            aria-label="Neuronpedia model id"
+            placeholder="model id (optional), e.g. gpt2-small"
+            value={modelId}
+            disabled={busy}
+            onChange={(e) => setModelId(e.target.value)}
+          />
+          <input
+            aria-label="Neuronpedia SAE id"
+            placeholder="SAE id (optional), e.g. 6-res-jb"
+            value={layer}
+            disabled={busy}
+            onChange={(e) => setLayer(e.target.value)}
+          />
+        </div>
+        {busy && <ProgressBar progress={job.progress} />}
+        {error && (
+          <p className="error-text" role="alert">
+            {error}
+          </p>
+        )}
+        {report && (
+          <div data-testid="labels-report" role="status">
+            <p>
+              Imported {report.imported.toLocaleString()} label
+              {report.imported === 1 ? '' : 's'}
+              {report.skipped > 0 ? `; skipped ${report.skipped.toLocaleString()}` : ''}.
+              {report.imported === 0 && ' No record matched this SAE: check the ids above.'}
+            </p>
+            {report.problems.length > 0 && (
+              <ul className="muted labels-problems">
+                {report.problems.map((p) => (
+                  <li key={p}>{p}</li>
+                ))}
+              </ul>
+            )}
+          </div>
+        )}
+        <div className="row">
+          <button type="button" onClick={cancel}>
+            {busy ? 'Cancel import' : 'Close'}
+          </button>
+          <button
+            type="button"
+            className="primary"
+            disabled={!from.trim() || busy}
+            onClick={() => void start()}
+          >
+            Import
+          </button>
+        </div>
+      </div>
+    </div>,
+    document.body,
+  );
+}

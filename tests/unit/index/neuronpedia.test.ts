@@ -1,0 +1,108 @@
+// Neuronpedia explanation exports in the three shapes they come in (JSON lines, gzipped JSON
+// lines, one JSON array), into a real index file: labels that say where they came from, the
+// records that were skipped and why, the model / SAE filter, and cancel.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../../main/db/connection';
+import {
+  BuildCancelled,
+  getFeature,
+  importNeuronpedia,
+  openIndex,
+  refreshLabels,
+} from '../../../main/index';
+import { tempDir } from './helpers';
+
+const SAE = '6-res-jb';
+
+const records = [
+  { modelId: 'gpt2-small', layer: '6-res-jb', index: '1', description: 'names of rivers' },
+  { modelId: 'gpt2-small', layer: '6-res-jb', index: 2, description: '  closing brackets ' },
+  { modelId: 'gpt2-small', layer: '7-res-jb', index: 3, description: 'another layer' },
+  { modelId: 'gpt2-small', layer: '6-res-jb', index: 99, description: 'out of range' },
+  { modelId: 'gpt2-small', layer: '6-res-jb', index: 4, description: '' },
+];
+
+describe('Neuronpedia label import', () => {
+  const tmp = tempDir();
+  let db: Db;
+  const label = (idx: number): [string | null, string | null] => {
+    const c = getFeature(db, SAE, idx);
+    return [c?.label ?? null, c?.labelSource ?? null];
+  };
+
+  beforeAll(() => {
+    db = openIndex(join(tmp.dir, 'np.sqlite'));
+    db.prepare(
+      `insert into saes (sae_id, hook, kind, d_sae, d_in, architecture)
+       values (?, 'blocks.6.hook_resid_pre', 'text-lm', 8, 4, 'relu')`,
+    ).run(SAE);
+    const add = db.prepare(
+      `insert into features (sae_id, idx, auto_label, auto_source) values (?, ?, ?, 'top-tokens')`,
+    );
+    for (let i = 0; i < 8; i++) add.run(SAE, i, `“tok${i}”`);
+    refreshLabels(db, SAE);
+  });
+  afterAll(() => {
+    db.close();
+    tmp.cleanup();
+  });
+
+  it('reads JSON lines with a model and SAE filter, and says what it skipped', async () => {
+    const file = join(tmp.dir, 'a.jsonl');
+    writeFileSync(file, records.map((r) => JSON.stringify(r)).join('\n') + '\n{oops\n[1]\n');
+    const r = await importNeuronpedia(db, SAE, file, { modelId: 'gpt2-small', layer: SAE });
+    expect(r.imported).toBe(2);
+    expect(r.skipped).toBe(4);
+    expect(r.problems).toEqual([
+      'line 4: index 99 is not a feature of 6-res-jb (0…7)',
+      'line 5: no description',
+      'line 6: not JSON',
+      'line 7: not a JSON object',
+    ]);
+    expect(label(1)).toEqual(['names of rivers', 'neuronpedia']);
+    expect(label(2)).toEqual(['closing brackets', 'neuronpedia']);
+    expect(label(3)).toEqual(['“tok3”', 'top-tokens']);
+  });
+
+  it('reads gzipped JSON lines and a JSON array the same way', async () => {
+    const gz = join(tmp.dir, 'b.jsonl.gz');
+    writeFileSync(
+      gz,
+      gzipSync(JSON.stringify({ modelId: 'm', layer: SAE, index: 5, description: 'commas' })),
+    );
+    expect((await importNeuronpedia(db, SAE, gz)).imported).toBe(1);
+    expect(label(5)).toEqual(['commas', 'neuronpedia']);
+
+    const arr = join(tmp.dir, 'c.json');
+    writeFileSync(
+      arr,
+      JSON.stringify([
+        { modelId: 'm', layer: SAE, index: 6, description: 'dates' },
+        'not a record',
+        { modelId: 'm', layer: SAE, index: 3, description: 'another layer, relabelled' },
+      ]),
+    );
+    const r = await importNeuronpedia(db, SAE, arr, { layer: SAE });
+    expect(r).toMatchObject({ imported: 2, skipped: 1, problems: ['record 2: not a JSON object'] });
+    expect(label(6)).toEqual(['dates', 'neuronpedia']);
+    expect(label(3)).toEqual(['another layer, relabelled', 'neuronpedia']);
+
+    const broken = join(tmp.dir, 'd.json');
+    writeFileSync(broken, '[{"index": 1,');
+    await expect(importNeuronpedia(db, SAE, broken)).rejects.toThrow(/not JSON/);
+  });
+
+  it('writes nothing when cancelled', async () => {
+    const file = join(tmp.dir, 'e.jsonl');
+    writeFileSync(file, JSON.stringify({ index: 7, description: 'never' }));
+    const ac = new AbortController();
+    ac.abort();
+    await expect(importNeuronpedia(db, SAE, file, {}, ac.signal)).rejects.toBeInstanceOf(
+      BuildCancelled,
+    );
+    expect(label(7)).toEqual(['“tok7”', 'top-tokens']);
+  });
+});
