@@ -2,6 +2,7 @@
  * `npm run orrery -- <area> …`: Orrery's command line, usable without the app.
  *   npm run orrery -- index build models/text-fortunes [--sae id] [--out file]
  *   npm run orrery -- index search <index file> <words…>
+ *   npm run orrery -- index import-neuronpedia <index file> <export> --sae id [--model-id m] [--layer l]
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';

@@ -5,7 +5,7 @@
  *                                    [--thumbnails no]  (a shipped index: cut from the sheet)
  *   npx tsx main/index/cli.ts search <index file> <words…> [--sae id] [--limit n]
  *   npx tsx main/index/cli.ts stats <index file> [--sae id]
- *   npx tsx main/index/cli.ts import-neuronpedia <index file> <explanations.jsonl> --sae id
+ *   npx tsx main/index/cli.ts import-neuronpedia <index file> <explanations.jsonl[.gz]|.json> --sae id
  *                                    [--model-id m] [--layer l]
  * A build can be interrupted (Ctrl-C) and resumed by running the same command again.
  * An --out ending in .br (e.g. features.sqlite.br) builds into <out>.building.sqlite next to

@@ -1,15 +1,16 @@
 /**
  * The default text pack ships its feature index (features.sqlite.br): on a fresh home folder
  * the galaxy shows every feature at once, with no build, and a search for a metadata value
- * lists features whose label names it, with where the label came from.
+ * lists features whose label names it, with where the label came from. Labels imported from a
+ * Neuronpedia export through the Filters panel show on cards and in search.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
-import { repoRoot } from '../support/tmp';
+import { repoRoot, tmpDir } from '../support/tmp';
 
 const text = path.join(repoRoot, 'models', 'text-fortunes');
 let app: OpenApp;
@@ -57,6 +58,50 @@ describe.runIf(existsSync(path.join(text, 'features.sqlite.br')))(
       await page.screenshot({ path: path.join(artefacts, 'galaxy-text-shipped.png') });
       // The map appeared this soon after the page opened (the index unpacked on first use).
       expect(seconds).toBeLessThan(60);
+    });
+
+    it('imports Neuronpedia labels from the Filters panel', async () => {
+      const file = path.join(tmpDir(), 'explanations.jsonl');
+      writeFileSync(
+        file,
+        [
+          JSON.stringify({
+            modelId: 'orrery',
+            layer: 'res2-4k',
+            index: 12,
+            description: 'tidal estuaries',
+          }),
+          JSON.stringify({
+            modelId: 'orrery',
+            layer: 'res2-4k',
+            index: 34,
+            description: 'semicolon runs',
+          }),
+          '{broken',
+        ].join('\n'),
+      );
+      await page.click('.galaxy-filters summary');
+      await page.click('button:has-text("Import labels…")');
+      await page.fill('input[aria-label="Explanations file"]', file);
+      await page.click('[role="dialog"] button.primary');
+      const report = page.locator('[data-testid="labels-report"]');
+      await report.waitFor({ timeout: 15_000 });
+      expect(await report.textContent()).toContain('Imported 2 labels; skipped 1.');
+      expect(await report.textContent()).toContain('line 3: not JSON');
+      await page.screenshot({ path: path.join(artefacts, 'import-labels.png') });
+      await page.click('[role="dialog"] button:has-text("Close")');
+      expect(await page.locator('[role="dialog"]').count()).toBe(0);
+
+      await page.fill('input[aria-label="Search features"]', 'tidal');
+      const first = page.locator('[data-testid="search-results"] li').first();
+      await expect
+        .poll(() => first.textContent(), { timeout: 15_000 })
+        .toContain('tidal estuaries');
+      await first.click();
+      await expect
+        .poll(() => page.textContent('[data-testid="feature-card"]'), { timeout: 15_000 })
+        .toContain('neuronpedia');
+      expect(await page.textContent('[data-testid="feature-card"]')).toContain('tidal estuaries');
     });
   },
 );
