@@ -3,7 +3,8 @@
  * ships without them (the emoji pack's 3,664 PNG thumbnails would be 20 MB that Brotli
  * cannot shrink, while the pack already holds the sheet). The sheet is decoded on first use
  * and dropped after a minute without a request, so its pixels (about 60 MB for the emoji
- * pack) do not stay in memory.
+ * pack) do not stay in memory. The app decodes it in a worker thread (`read`): a 12 MB PNG
+ * takes about a second, which the API thread should not spend.
  */
 import path from 'node:path';
 import type { LoadedPack } from '../packs/packReader';
@@ -17,7 +18,10 @@ interface Entry {
 export class PackThumbs {
   private readonly sheets = new Map<string, Entry>();
 
-  constructor(private readonly idleMs = 60_000) {}
+  constructor(
+    private readonly idleMs = 60_000,
+    private readonly read: (file: string, tile: number) => Promise<Sheet> = readSheet,
+  ) {}
 
   /** The thumbnail of example `id` (its line in the pack's examples file), or null. */
   async thumb(pack: LoadedPack, id: number): Promise<Buffer | null> {
@@ -26,7 +30,7 @@ export class PackThumbs {
     const file = path.join(pack.dir, m.examples.sheet);
     let entry = this.sheets.get(file);
     if (!entry) {
-      entry = { sheet: readSheet(file, m.examples.tile), timer: null };
+      entry = { sheet: this.read(file, m.examples.tile), timer: null };
       this.sheets.set(file, entry);
       entry.sheet.catch(() => this.sheets.delete(file));
     }

@@ -1,6 +1,6 @@
 /**
- * The index's long writes off the API thread (builds, label imports): a worker_threads entry
- * behind a typed message union.
+ * The index's long work off the API thread (builds, label imports, and decoding a pack's
+ * example sheet for thumbnails): a worker_threads entry behind a typed message union.
  * The main process starts `new Worker(<this file, built>)`, posts IndexWorkerRequest
  * messages and receives IndexWorkerReply messages; the worker owns its own Db handle
  * (WAL: the API thread keeps reading the same file while the build writes).
@@ -17,6 +17,7 @@ import {
   type NeuronpediaFilter,
   type SplitChoice,
 } from './index';
+import { readSheet, type Sheet } from './corpus';
 
 export type IndexWorkerRequest =
   | {
@@ -38,12 +39,20 @@ export type IndexWorkerRequest =
       file: string;
       filter: NeuronpediaFilter;
     }
+  | {
+      /** Decode a pack's sprite sheet (PNG); the pixels come back transferred, not copied. */
+      type: 'read-sheet';
+      id: string;
+      file: string;
+      tile: number;
+    }
   | { type: 'cancel'; id: string };
 
 export type IndexWorkerReply =
   | { type: 'progress'; id: string; progress: BuildProgress }
   | { type: 'done'; id: string; summaries: BuildSummary[] }
   | { type: 'imported'; id: string; report: ImportReport }
+  | { type: 'sheet'; id: string; sheet: Sheet }
   | { type: 'error'; id: string; cancelled: boolean; message: string };
 
 /**
@@ -65,6 +74,13 @@ export function serveIndexWorker(port: MessagePort): void {
       let db: ReturnType<typeof openIndex> | null = null;
       try {
         if (controller.signal.aborted) throw new BuildCancelled();
+        if (msg.type === 'read-sheet') {
+          const sheet = await readSheet(msg.file, msg.tile);
+          port.postMessage({ type: 'sheet', id: msg.id, sheet } satisfies IndexWorkerReply, [
+            sheet.rgba.buffer as ArrayBuffer,
+          ]);
+          return;
+        }
         db = openIndex(msg.dbFile);
         if (msg.type === 'import-neuronpedia') {
           const report = await importNeuronpedia(

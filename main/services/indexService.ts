@@ -34,6 +34,7 @@ import {
   type FeatureCard as StoredCard,
   type ImportReport,
 } from '../index/index';
+import type { Sheet } from '../index/corpus';
 import { PackThumbs } from '../index/packThumbs';
 import { syncSeed } from '../index/seed';
 import type { PackService } from '../packs/packService';
@@ -41,6 +42,8 @@ import type { PackService } from '../packs/packService';
 type Status = z.output<typeof IndexStatusSchema>;
 type SearchHitOut = z.output<typeof SearchHitSchema>;
 type FeatureMap = z.output<typeof FeatureMapSchema>;
+/** A worker's last word on a request that succeeded. */
+type Final = Extract<IndexWorkerReply, { type: 'done' | 'imported' | 'sheet' }>;
 
 const b64 = (a: ArrayBufferView): string =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -50,7 +53,9 @@ export class IndexService {
   private readonly building = new Set<string>();
   /** Seeds in progress by index file, so concurrent first calls share one copy. */
   private readonly seeding = new Map<string, Promise<void>>();
-  private readonly thumbs = new PackThumbs();
+  /** Thumbnails cut from a pack's sheet, decoded in a worker thread. */
+  private readonly thumbs = new PackThumbs(60_000, (file, tile) => this.readSheet(file, tile));
+  private sheetReads = 0;
 
   constructor(
     private readonly packs: PackService,
@@ -155,35 +160,44 @@ export class IndexService {
    */
   private async inWorker(
     request: Exclude<IndexWorkerRequest, { type: 'cancel' }>,
-    job: JobContext,
+    job: JobContext | null,
     what: string,
     failure: 'bad_pack' | 'bad_input',
-  ): Promise<Extract<IndexWorkerReply, { type: 'done' | 'imported' }>> {
+  ): Promise<Final> {
     const worker = spawnWorker(this.workerEntry);
     const id = request.id;
-    return new Promise<Extract<IndexWorkerReply, { type: 'done' | 'imported' }>>(
-      (resolve, reject) => {
-        const onAbort = (): void =>
-          worker.postMessage({ type: 'cancel', id } satisfies IndexWorkerRequest);
-        job.signal.addEventListener('abort', onAbort, { once: true });
-        worker.on('message', (m: IndexWorkerReply) => {
-          if (m.id !== id) return;
-          if (m.type === 'progress')
-            job.progress(m.progress.stage, m.progress.done, m.progress.total);
-          else if (m.type === 'error')
-            reject(new OrreryError(m.cancelled ? 'cancelled' : failure, m.message));
-          else resolve(m);
-        });
-        worker.on('error', (e) =>
-          reject(new OrreryError('internal', `${what} failed: ${e.message}`)),
-        );
-        worker.on('exit', (code) => {
-          job.signal.removeEventListener('abort', onAbort);
-          reject(new OrreryError('internal', `${what} stopped (exit code ${code})`));
-        });
-        worker.postMessage(request);
-      },
-    ).finally(() => void worker.terminate());
+    return new Promise<Final>((resolve, reject) => {
+      const onAbort = (): void =>
+        worker.postMessage({ type: 'cancel', id } satisfies IndexWorkerRequest);
+      job?.signal.addEventListener('abort', onAbort, { once: true });
+      worker.on('message', (m: IndexWorkerReply) => {
+        if (m.id !== id) return;
+        if (m.type === 'progress')
+          job?.progress(m.progress.stage, m.progress.done, m.progress.total);
+        else if (m.type === 'error')
+          reject(new OrreryError(m.cancelled ? 'cancelled' : failure, m.message));
+        else resolve(m);
+      });
+      worker.on('error', (e) =>
+        reject(new OrreryError('internal', `${what} failed: ${e.message}`)),
+      );
+      worker.on('exit', (code) => {
+        job?.signal.removeEventListener('abort', onAbort);
+        reject(new OrreryError('internal', `${what} stopped (exit code ${code})`));
+      });
+      worker.postMessage(request);
+    }).finally(() => void worker.terminate());
+  }
+
+  private async readSheet(file: string, tile: number): Promise<Sheet> {
+    const reply = await this.inWorker(
+      { type: 'read-sheet', id: `sheet-${++this.sheetReads}`, file, tile },
+      null,
+      'reading the example sheet',
+      'bad_pack',
+    );
+    if (reply.type !== 'sheet') throw new OrreryError('internal', 'the worker read no sheet');
+    return reply.sheet;
   }
 
   /**

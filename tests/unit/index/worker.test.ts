@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { listIndexedSaes, openIndex, searchFeatures } from '../../../main/index';
+import { readSheet } from '../../../main/index/corpus';
 import type { IndexWorkerReply, IndexWorkerRequest } from '../../../main/index/worker';
 import { fixture, repoRoot, tempDir } from './helpers';
 
@@ -93,4 +94,35 @@ describe('index worker', () => {
       await w.terminate();
     }
   }, 90_000);
+
+  it('decodes a pack sheet off the thread, the pixels transferred', async () => {
+    const w = startWorker();
+    try {
+      const file = join(fixture('emoji-tiny'), 'examples.png');
+      const seen: IndexWorkerReply[] = [];
+      const reply = until(w, (r) => r.id === 's1', seen);
+      w.postMessage({ type: 'read-sheet', id: 's1', file, tile: 64 } satisfies IndexWorkerRequest);
+      const r = await reply;
+      expect(r.type).toBe('sheet');
+      if (r.type !== 'sheet') return;
+      const direct = await readSheet(file, 64);
+      expect([r.sheet.width, r.sheet.height, r.sheet.tile]).toEqual([
+        direct.width,
+        direct.height,
+        64,
+      ]);
+      expect(Buffer.from(r.sheet.rgba).equals(Buffer.from(direct.rgba))).toBe(true);
+
+      const bad = until(w, (x) => x.id === 's2', seen);
+      w.postMessage({
+        type: 'read-sheet',
+        id: 's2',
+        file: join(fixture('emoji-tiny'), 'manifest.json'),
+        tile: 64,
+      } satisfies IndexWorkerRequest);
+      expect(await bad).toMatchObject({ type: 'error', message: /not a readable PNG/ });
+    } finally {
+      await w.terminate();
+    }
+  }, 30_000);
 });
