@@ -1,7 +1,8 @@
 /**
  * The galaxy of a default pack (the emoji pack's latent SAE), which ships its index without
  * thumbnails: on a fresh home folder the map shows every feature with no build, and a feature
- * card shows image thumbnails cut from the pack's own sheet.
+ * card shows image thumbnails cut from the pack's own sheet. The typeface pack's galaxy: a
+ * search for a style finds the features whose metadata label names it first.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { artefacts } from '../support/browser';
 import { repoRoot } from '../support/tmp';
 
 const emoji = path.join(repoRoot, 'models', 'emoji');
+const glyphs = path.join(repoRoot, 'models', 'glyphs');
 let app: OpenApp;
 let page: Page;
 
@@ -62,6 +64,45 @@ describe.runIf(existsSync(path.join(emoji, 'features.sqlite.br')))(
       await page.waitForSelector('[data-testid="feature-card"] .card-thumbs img');
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(artefacts, 'galaxy-emoji-default.png') });
+    });
+  },
+);
+
+describe.runIf(existsSync(path.join(glyphs, 'features.sqlite.br')))(
+  'galaxy of the default typeface pack',
+  () => {
+    beforeAll(async () => {
+      app = await openApp([glyphs]);
+      ({ page } = app);
+    });
+
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it('ranks metadata labels first in search and shows faces on the card', async () => {
+      await expect
+        .poll(() => hook<boolean>('ready'), { timeout: 60_000, interval: 250 })
+        .toBe(true);
+      expect(await hook<number>('count')).toBe(512);
+      await page.click('input[aria-label="Search features"]');
+      await page.keyboard.type('italic');
+      const items = page.locator('[data-testid="search-results"] li');
+      await items.first().waitFor({ timeout: 15_000 });
+      // Many features are named after italic faces; the ones the metadata earned come first.
+      const texts = await items.allTextContents();
+      expect(texts.length).toBeGreaterThan(5);
+      expect(texts.slice(0, 3).every((t) => /italic=(true|false)/.test(t))).toBe(true);
+      await items.filter({ hasText: 'italic=true' }).first().click();
+      await page.waitForSelector('[data-testid="feature-card"] .card-thumbs img', {
+        timeout: 15_000,
+      });
+      expect(await page.textContent('[data-testid="label-why"]')).toMatch(
+        /of its top examples have italic=true/,
+      );
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: path.join(artefacts, 'galaxy-typeface-default.png') });
     });
   },
 );

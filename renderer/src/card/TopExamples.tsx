@@ -1,4 +1,5 @@
 /** Top examples: text windows with each token shaded by its activation, or image thumbnails. */
+import { pngSize } from './pngSize';
 import type { FeatureCard } from '../../../preload/contract';
 
 type Example = FeatureCard['topExamples'][number];
@@ -30,6 +31,9 @@ function TextExample({ ex }: { ex: Example }) {
   );
 }
 
+/** Display width of a strip thumbnail, in CSS pixels. */
+const WIDE = 224;
+
 export function TopExamples({ examples }: { examples: Example[] }) {
   if (examples.length === 0) return <p className="muted">No examples fire this feature.</p>;
   const images = examples.filter((e) => e.thumbnailPng);
@@ -38,17 +42,31 @@ export function TopExamples({ examples }: { examples: Example[] }) {
     <div className="card-examples">
       {images.length > 0 && (
         <div className="card-thumbs">
-          {images.map((e, i) => (
-            <figure key={i} title={`${e.name} · ${e.activation.toPrecision(3)}`}>
-              <img
-                src={`data:image/png;base64,${e.thumbnailPng}`}
-                alt={e.name}
-                width={56}
-                height={56}
-              />
-              <figcaption className="mono">{e.activation.toPrecision(3)}</figcaption>
-            </figure>
-          ))}
+          {images.map((e, i) => {
+            const png = e.thumbnailPng ?? '';
+            const size = pngSize(png);
+            // A strip (a typeface's first letters) keeps its shape and says whose it is.
+            const wide = size !== null && size.width >= 2 * size.height;
+            const act = e.activation.toPrecision(3);
+            return wide ? (
+              <figure key={i} className="wide" title={`${e.name} · ${act}`}>
+                <img
+                  src={`data:image/png;base64,${png}`}
+                  alt={e.name}
+                  width={WIDE}
+                  height={Math.round((WIDE * size.height) / size.width)}
+                />
+                <figcaption>
+                  <span className="mono">{act}</span> {e.name}
+                </figcaption>
+              </figure>
+            ) : (
+              <figure key={i} title={`${e.name} · ${act}`}>
+                <img src={`data:image/png;base64,${png}`} alt={e.name} width={56} height={56} />
+                <figcaption className="mono">{act}</figcaption>
+              </figure>
+            );
+          })}
         </div>
       )}
       {texts.map((e, i) => (
