@@ -29,6 +29,8 @@ export type IndexWorkerRequest =
       saeId?: string;
       split?: SplitChoice;
       chunkExamples?: number;
+      /** A folder of the person's own examples instead of the pack's. */
+      corpusDir?: string;
     }
   | {
       /** Labels from a Neuronpedia explanations export (JSON lines) into one SAE's index. */
@@ -97,6 +99,7 @@ export function serveIndexWorker(port: MessagePort): void {
           saeId: msg.saeId,
           split: msg.split,
           chunkExamples: msg.chunkExamples,
+          corpusDir: msg.corpusDir,
           signal: controller.signal,
           onProgress: (progress) => post({ type: 'progress', id: msg.id, progress }),
         });

@@ -5,11 +5,13 @@
  * folder). Builds run in a worker thread with their own connection; reads here are short
  * queries on a WAL database, which never wait for a build.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import {
   OrreryError,
+  type CorporaSchema,
   type FeatureCard,
   type FeatureMapSchema,
   type featureInputs,
@@ -42,6 +44,9 @@ import type { PackService } from '../packs/packService';
 type Status = z.output<typeof IndexStatusSchema>;
 type SearchHitOut = z.output<typeof SearchHitSchema>;
 type FeatureMap = z.output<typeof FeatureMapSchema>;
+type Corpora = z.output<typeof CorporaSchema>;
+/** Beside an index over a person's folder: which pack and folder it is for. */
+const CORPUS_SIDECAR = '.corpus.json';
 /** A worker's last word on a request that succeeded. */
 type Final = Extract<IndexWorkerReply, { type: 'done' | 'imported' | 'sheet' }>;
 
@@ -67,10 +72,24 @@ export class IndexService {
    * The pack's index file in the user's data folder, seeded from the pack's own index
    * (`.br`: decompressed) through a temporary file, so the final name never holds half a
    * copy; re-seeded, with the person's edits, when the pack ships a different one (seed.ts).
+   * An index over a folder of the person's own examples (`corpus`) is a file of its own,
+   * named by a hash of the folder's path, with a sidecar that remembers the path.
    */
-  private async fileFor(packId: string): Promise<{ file: string; packDir: string }> {
+  private async fileFor(
+    packId: string,
+    corpus?: string,
+  ): Promise<{ file: string; packDir: string; corpusDir?: string }> {
     const { pack } = await this.packs.find(packId);
     mkdirSync(this.indexDir, { recursive: true });
+    if (corpus !== undefined) {
+      const corpusDir = path.resolve(corpus);
+      const hash = createHash('sha256').update(corpusDir).digest('hex').slice(0, 12);
+      return {
+        file: path.join(this.indexDir, `${packId}~${hash}.sqlite`),
+        packDir: pack.dir,
+        corpusDir,
+      };
+    }
     const file = path.join(this.indexDir, `${packId}.sqlite`);
     const shipped = pack.manifest.index;
     const building = [...this.building].some((k) => k.startsWith(`${file}#`));
@@ -91,6 +110,31 @@ export class IndexService {
     return { file, packDir: pack.dir };
   }
 
+  /** The folders of the person's own examples that this pack has an index over. */
+  corpora(input: z.output<typeof featureInputs.corpora>): Corpora {
+    if (!existsSync(this.indexDir)) return { corpora: [] };
+    const out: Corpora['corpora'] = [];
+    for (const name of readdirSync(this.indexDir).sort()) {
+      if (!name.startsWith(`${input.packId}~`) || !name.endsWith(CORPUS_SIDECAR)) continue;
+      const side = path.join(this.indexDir, name);
+      let info: { packId?: unknown; corpus?: unknown };
+      try {
+        info = JSON.parse(readFileSync(side, 'utf8')) as typeof info;
+      } catch {
+        continue; // a torn sidecar: its index is still there, under its hash
+      }
+      if (info.packId !== input.packId || typeof info.corpus !== 'string') continue;
+      const file = side.slice(0, -CORPUS_SIDECAR.length);
+      const built = existsSync(file)
+        ? listIndexedSaes(this.db(file))
+            .filter((x) => x.builtAt)
+            .map((x) => x.saeId)
+        : [];
+      out.push({ path: info.corpus, built });
+    }
+    return { corpora: out };
+  }
+
   /** Closes this service's connection to one index file. */
   private release(file: string): void {
     this.connections.get(file)?.close();
@@ -106,22 +150,20 @@ export class IndexService {
     return db;
   }
 
-  private async ready(packId: string, saeId: string): Promise<Db> {
-    const { file } = await this.fileFor(packId);
+  private async ready(packId: string, saeId: string, corpus?: string): Promise<Db> {
+    const { file, corpusDir } = await this.fileFor(packId, corpus);
+    const which = corpusDir ? `the index of ${packId} over ${corpusDir}` : `the index of ${packId}`;
     if (!existsSync(file))
-      throw new OrreryError('not_found', `pack ${packId} has no feature index yet: build it first`);
+      throw new OrreryError('not_found', `${which} is not built yet: build it first`);
     const db = this.db(file);
     const sae = listIndexedSaes(db).find((s) => s.saeId === saeId);
     if (!sae?.builtAt)
-      throw new OrreryError(
-        'not_found',
-        `the index of ${packId} has no finished build for SAE ${saeId}`,
-      );
+      throw new OrreryError('not_found', `${which} has no finished build for SAE ${saeId}`);
     return db;
   }
 
   async status(input: z.output<typeof featureInputs.status>): Promise<Status> {
-    const { file } = await this.fileFor(input.packId);
+    const { file } = await this.fileFor(input.packId, input.corpus);
     if (!existsSync(file)) return { built: false, features: 0, examples: 0, file };
     const sae = listIndexedSaes(this.db(file)).find((s) => s.saeId === input.saeId);
     return {
@@ -133,7 +175,16 @@ export class IndexService {
   }
 
   async build(input: z.output<typeof featureInputs.build>, job: JobContext): Promise<Status> {
-    const { file, packDir } = await this.fileFor(input.packId);
+    const { file, packDir, corpusDir } = await this.fileFor(input.packId, input.corpus);
+    if (corpusDir) {
+      let dir = false;
+      try {
+        dir = statSync(corpusDir).isDirectory();
+      } catch {
+        // reported below
+      }
+      if (!dir) throw new OrreryError('bad_input', `${corpusDir} is not a folder that can be read`);
+    }
     const key = `${file}#${input.saeId}`;
     if (this.building.has(key))
       throw new OrreryError(
@@ -141,16 +192,25 @@ export class IndexService {
         `the index of ${input.packId} / ${input.saeId} is already being built`,
       );
     this.building.add(key);
+    let skipped: string[] = [];
     try {
-      await this.inWorker(
-        { type: 'build', id: key, dbFile: file, packDir, saeId: input.saeId },
+      if (corpusDir) {
+        writeFileSync(
+          `${file}${CORPUS_SIDECAR}`,
+          JSON.stringify({ packId: input.packId, corpus: corpusDir }),
+        );
+      }
+      const reply = await this.inWorker(
+        { type: 'build', id: key, dbFile: file, packDir, saeId: input.saeId, corpusDir },
         job,
         'index build',
-        'bad_pack',
+        corpusDir ? 'bad_input' : 'bad_pack',
       );
+      if (reply.type === 'done') skipped = reply.summaries.flatMap((x) => x.skipped).slice(0, 20);
     } finally {
       this.building.delete(key);
     }
+    if (corpusDir) return { ...(await this.status(input)), skipped };
     return this.status(input);
   }
 
@@ -208,8 +268,8 @@ export class IndexService {
     input: z.output<typeof featureInputs.importLabels>,
     job: JobContext,
   ): Promise<ImportReport> {
-    await this.ready(input.packId, input.saeId);
-    const { file } = await this.fileFor(input.packId);
+    await this.ready(input.packId, input.saeId, input.corpus);
+    const { file } = await this.fileFor(input.packId, input.corpus);
     if ([...this.building].some((k) => k.startsWith(`${file}#`)))
       throw new OrreryError(
         'bad_input',
@@ -245,7 +305,7 @@ export class IndexService {
   }
 
   async map(input: z.output<typeof featureInputs.map>): Promise<FeatureMap> {
-    const db = await this.ready(input.packId, input.saeId);
+    const db = await this.ready(input.packId, input.saeId, input.corpus);
     const p = loadPositions(db, input.saeId);
     if (!p) throw new OrreryError('not_found', `the index has no map for SAE ${input.saeId}`);
     const cluster = Int32Array.from(p.cluster, (c) => (c === 0xffffffff ? -1 : c));
@@ -267,7 +327,7 @@ export class IndexService {
   }
 
   async search(input: z.output<typeof featureInputs.search>): Promise<{ hits: SearchHitOut[] }> {
-    const db = await this.ready(input.packId, input.saeId);
+    const db = await this.ready(input.packId, input.saeId, input.corpus);
     const hits = searchFeatures(db, {
       saeId: input.saeId,
       text: input.query,
@@ -291,12 +351,20 @@ export class IndexService {
     };
   }
 
-  private async card(db: Db, c: StoredCard, packId: string): Promise<FeatureCard> {
-    // An index shipped without thumbnails: cut them from the pack's own sheet.
-    const needSheet = c.topExamples.some((e) => {
-      const w = (e.window ?? {}) as { tokens?: unknown };
-      return !Array.isArray(w.tokens) && !getExampleThumb(db, e.exampleId);
-    });
+  private async card(
+    db: Db,
+    c: StoredCard,
+    packId: string,
+    corpus: string | undefined,
+  ): Promise<FeatureCard> {
+    // An index shipped without thumbnails: cut them from the pack's own sheet (an index over a
+    // person's folder always stores its own).
+    const needSheet =
+      corpus === undefined &&
+      c.topExamples.some((e) => {
+        const w = (e.window ?? {}) as { tokens?: unknown };
+        return !Array.isArray(w.tokens) && !getExampleThumb(db, e.exampleId);
+      });
     const pack = needSheet ? (await this.packs.find(packId)).pack : null;
     const thumbs = await Promise.all(
       c.topExamples.map(async (e) => {
@@ -356,15 +424,15 @@ export class IndexService {
   }
 
   async feature(input: z.output<typeof featureInputs.feature>): Promise<FeatureCard> {
-    const db = await this.ready(input.packId, input.saeId);
+    const db = await this.ready(input.packId, input.saeId, input.corpus);
     const c = getFeature(db, input.saeId, input.feature);
     if (!c)
       throw new OrreryError('not_found', `SAE ${input.saeId} has no feature ${input.feature}`);
-    return this.card(db, c, input.packId);
+    return this.card(db, c, input.packId, input.corpus);
   }
 
   async rename(input: z.output<typeof featureInputs.rename>): Promise<FeatureCard> {
-    const db = await this.ready(input.packId, input.saeId);
+    const db = await this.ready(input.packId, input.saeId, input.corpus);
     if (!getFeature(db, input.saeId, input.feature)) {
       throw new OrreryError('not_found', `SAE ${input.saeId} has no feature ${input.feature}`);
     }

@@ -13,6 +13,7 @@ import {
   sessionInputs,
 } from './sessions';
 import {
+  CorporaSchema,
   FeatureCardSchema,
   FeatureMapSchema,
   featureInputs,
@@ -103,6 +104,11 @@ export const calls = {
     runtimeInputs.glyphSpecimen,
     ImageOutput,
     'Render a specimen (a word or characters) in a style read from a pack face or a font file, before and after the dials.',
+  ),
+  'index.corpora': call(
+    featureInputs.corpora,
+    CorporaSchema,
+    'The folders of the person’s own examples that a pack has an index over (beside its own).',
   ),
   'index.status': call(
     featureInputs.status,

@@ -17,9 +17,18 @@ export const LabelSourceSchema = z.enum([
   'none',
 ]);
 
-const FeatureRef = { packId: IdSchema, saeId: IdSchema };
+const FeatureRef = {
+  packId: IdSchema,
+  saeId: IdSchema,
+  /**
+   * A folder of the person's own examples (texts, images or fonts) whose index to use instead
+   * of the pack's own; each corpus has its own index file.
+   */
+  corpus: PathSchema.optional(),
+};
 
 export const featureInputs = {
+  corpora: z.object({ packId: IdSchema }).strict(),
   status: z.object(FeatureRef).strict(),
   build: z.object({ ...FeatureRef, jobId: JobIdSchema.optional() }).strict(),
   map: z.object(FeatureRef).strict(),
@@ -68,6 +77,19 @@ export const IndexStatusSchema = z.object({
   features: z.number().int(),
   examples: z.number().int(),
   file: z.string(),
+  /** After a build over a folder: files that could not be used, "file: why" (the first 20). */
+  skipped: z.array(z.string()).optional(),
+});
+
+export const CorporaSchema = z.object({
+  corpora: z.array(
+    z.object({
+      /** The folder, as given when its index was first built. */
+      path: z.string(),
+      /** SAEs with a finished build over it. */
+      built: z.array(z.string()),
+    }),
+  ),
 });
 
 export const FeatureMapSchema = z.object({

@@ -3,7 +3,7 @@
  * the map as typed arrays, search, a feature card, a rename that sticks, and labels imported
  * from a Neuronpedia export.
  */
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
@@ -124,6 +124,54 @@ describe('feature index through the API', () => {
     });
     expect(missing).toMatchObject({ ok: false, error: { code: 'bad_input' } });
     expect(!missing.ok && missing.error.message).toContain('nope.jsonl');
+  });
+
+  it('builds over a folder of the person’s own texts into an index of its own', async () => {
+    const dir = tmpDir();
+    mkdirSync(path.join(dir, 'sea'));
+    mkdirSync(path.join(dir, 'land'));
+    const para = (w: string, i: number): string =>
+      `The ${w} ${i} rolled over the ${w} and the ${w} again, past the harbour wall.`;
+    for (let f = 0; f < 3; f++) {
+      writeFileSync(
+        path.join(dir, 'sea', `s${f}.txt`),
+        Array.from({ length: 6 }, (_, i) => para('tide', i)).join('\n\n'),
+      );
+      writeFileSync(
+        path.join(dir, 'land', `l${f}.md`),
+        Array.from({ length: 6 }, (_, i) => para('meadow', i)).join('\n\n'),
+      );
+    }
+    writeFileSync(path.join(dir, 'notes.bin'), 'not a text file');
+    const own = { ...ref, corpus: dir };
+    expect(await call('index.status', own)).toMatchObject({ built: false });
+    const status = await call<CallOutput<'index.build'>>('index.build', { ...own, jobId: 'c-1' });
+    expect(status).toMatchObject({ built: true, features: 64, examples: 36 });
+    expect(status.file).not.toBe(((await call('index.status', ref)) as { file: string }).file);
+    expect(await call('index.corpora', { packId: ref.packId })).toEqual({
+      corpora: [{ path: dir, built: ['res1-64'] }],
+    });
+
+    // The cards read the folder's paragraphs; the pack's own index is untouched.
+    const map = await call<CallOutput<'index.map'>>('index.map', own);
+    const features = new Uint32Array(Uint8Array.from(Buffer.from(map.features, 'base64')).buffer);
+    const card = await call<CallOutput<'index.feature'>>('index.feature', {
+      ...own,
+      feature: features[0] ?? 0,
+    });
+    const words = card.topExamples.flatMap((e) => e.tokens ?? []).join('');
+    expect(words).toMatch(/tide|meadow|harbour/);
+    const packCard = await call<CallOutput<'index.feature'>>('index.feature', {
+      ...ref,
+      feature: 7,
+    });
+    expect(packCard.label).toBe('harbour words');
+
+    const missing = await app.dispatcher.dispatch('index.build', {
+      ...ref,
+      corpus: path.join(dir, 'nope'),
+    });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'bad_input' } });
   });
 
   it('cancels a build by job id', async () => {
