@@ -6,7 +6,7 @@
  * from index.map and the page's camera), Shift adds and Alt subtracts, hover shows the right
  * card, and search finds a feature by its label and flies to it.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
 import type { ServerHandle } from '../support/headless';
-import { fixturePacks } from '../support/tmp';
+import { fixturePacks, tmpDir } from '../support/tmp';
 
 const PACK = 'orrery-text-tiny';
 
@@ -364,5 +364,62 @@ describe('galaxy (headless, chromium)', () => {
     expect(Math.abs(p[0] - v.rect.width / 2)).toBeLessThan(1);
     expect(Math.abs(p[1] - v.rect.height / 2)).toBeLessThan(1);
     await page.screenshot({ path: path.join(artefacts, 'galaxy-search.png') });
+  });
+
+  it('indexes a folder of the person’s own texts beside the pack’s own examples', async () => {
+    const dir = tmpDir();
+    for (const [sub, word] of [
+      ['sea', 'tide'],
+      ['land', 'meadow'],
+    ] as const) {
+      mkdirSync(path.join(dir, sub));
+      for (let f = 0; f < 3; f++) {
+        const paras = Array.from(
+          { length: 5 },
+          (_, i) => `The ${word} ${i} rolled over the ${word} and the ${word} again, by the wall.`,
+        );
+        writeFileSync(path.join(dir, sub, `${word}${f}.txt`), paras.join('\n\n'));
+      }
+    }
+    await page.keyboard.press('Escape');
+    await page.selectOption('select[aria-label="Examples"]', { label: 'a folder of your own…' });
+    await page.fill('input[aria-label="Examples folder"]', dir);
+    await page.click('[role="dialog"] button:has-text("Use this folder")');
+    const build = page.locator('button:has-text("Build the index over this folder")');
+    await build.click();
+    await expect
+      .poll(() => page.inputValue('select[aria-label="Examples"]'), { timeout: 5_000 })
+      .toBe(dir);
+    await expect
+      .poll(() => hooks<boolean | null>('ready'), { timeout: 90_000, interval: 250 })
+      .toBe(true);
+    const own = await call<{ count: number }>('index.map', {
+      packId: PACK,
+      saeId: SAE,
+      corpus: dir,
+    });
+    expect(await hooks<number>('count')).toBe(own.count);
+    expect(await call('index.corpora', { packId: PACK })).toEqual({
+      corpora: [{ path: dir, built: [SAE] }],
+    });
+    // A card of this galaxy reads the folder's paragraphs.
+    const features = typed(
+      (await call<{ features: string }>('index.map', { packId: PACK, saeId: SAE, corpus: dir }))
+        .features,
+      (b) => new Uint32Array(b),
+    );
+    const card = await call<{ topExamples: { tokens?: string[] }[] }>('index.feature', {
+      packId: PACK,
+      saeId: SAE,
+      corpus: dir,
+      feature: at(features, 0),
+    });
+    expect(card.topExamples.flatMap((e) => e.tokens ?? []).join('')).toMatch(/tide|meadow|wall/);
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(artefacts, 'galaxy-own-folder.png') });
+
+    // Back to the pack's own examples: the first map again, nothing rebuilt.
+    await page.selectOption('select[aria-label="Examples"]', { label: 'the pack’s own examples' });
+    await expect.poll(() => hooks<number>('count'), { timeout: 30_000 }).toBe(map.count);
   });
 });

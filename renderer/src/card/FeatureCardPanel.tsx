@@ -156,8 +156,9 @@ export function FeatureCardPanel({ onTurn }: { onTurn?: OnTurn }) {
   const focused = useGalaxy((s) => s.focused);
   const packId = useGalaxy((s) => s.packId);
   const saeId = useGalaxy((s) => s.saeId);
+  const corpus = useGalaxy((s) => s.corpus);
   const feature = hovered ?? focused;
-  const loaded = useFeatureCard(packId, saeId, feature);
+  const loaded = useFeatureCard(packId, saeId, feature, corpus);
   if (!packId || !saeId || feature === null) {
     return (
       <p className="muted">Hover or pick a star in the galaxy to see what its feature does.</p>

@@ -2,7 +2,8 @@
 import { useState } from 'react';
 import type { FeatureCard } from '../../../preload/contract';
 import { getClient } from '../api/client';
-import { putFeatureCard } from '../galaxy/featureCache';
+import { corpusRef, putFeatureCard } from '../galaxy/featureCache';
+import { useGalaxy } from '../galaxy/useGalaxy';
 
 export function RenameForm({
   packId,
@@ -13,6 +14,7 @@ export function RenameForm({
   saeId: string;
   card: FeatureCard;
 }) {
+  const corpus = useGalaxy((s) => s.corpus);
   const [label, setLabel] = useState(card.label);
   const [notes, setNotes] = useState(card.notes);
   const [state, setState] = useState<'idle' | 'saving' | 'saved' | string>('idle');
@@ -23,12 +25,13 @@ export function RenameForm({
     const r = await getClient().call('index.rename', {
       packId,
       saeId,
+      ...corpusRef(corpus),
       feature: card.feature,
       label: label.trim(),
       notes,
     });
     if (!r.ok) return setState(r.error.message);
-    putFeatureCard(packId, saeId, r.value);
+    putFeatureCard(packId, saeId, r.value, corpus);
     setState('saved');
   };
 

@@ -7,6 +7,7 @@ import { useEffect, useRef, useState } from 'react';
 import { getClient } from '../api/client';
 import { useJob } from '../api/useJob';
 import { ProgressBar } from '../components/ProgressBar';
+import { corpusRef } from './featureCache';
 
 /** Packs and SAEs whose build this session already started by itself. */
 const autoStarted = new Set<string>();
@@ -14,12 +15,16 @@ const autoStarted = new Set<string>();
 export function BuildIndex({
   packId,
   saeId,
+  corpus = null,
   onBuilt,
   autoStart = false,
 }: {
   packId: string;
   saeId: string;
-  onBuilt: () => void;
+  /** A folder of the person's own examples to build over; null: the pack's own. */
+  corpus?: string | null;
+  /** After a build: the folder's files that could not be used, "file: why". */
+  onBuilt: (skipped: string[]) => void;
   autoStart?: boolean;
 }) {
   const job = useJob();
@@ -29,9 +34,9 @@ export function BuildIndex({
   const start = async (): Promise<void> => {
     setError(null);
     const r = await job.run('index', (jobId) =>
-      getClient().call('index.build', { packId, saeId, jobId }),
+      getClient().call('index.build', { packId, saeId, ...corpusRef(corpus), jobId }),
     );
-    if (r.ok) onBuilt();
+    if (r.ok) onBuilt(r.value.skipped ?? []);
     else
       setError(
         r.error.code === 'cancelled'
@@ -61,7 +66,7 @@ export function BuildIndex({
         </>
       ) : (
         <button type="button" className="primary" onClick={() => void start()}>
-          Build the index
+          {corpus ? 'Build the index over this folder' : 'Build the index'}
         </button>
       )}
       {error && (

@@ -6,6 +6,7 @@
  */
 import { useState } from 'react';
 import { getClient } from '../api/client';
+import { corpusRef } from './featureCache';
 import { ImportLabelsDialog } from './ImportLabels';
 import type { GalaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
@@ -28,6 +29,7 @@ export function Filters({ store }: { store: GalaxyStore }) {
     const r = await getClient().call('index.search', {
       packId: store.packId,
       saeId: store.saeId,
+      ...corpusRef(store.corpus),
       query: '',
       limit: 500,
       labelSource: value,
@@ -122,6 +124,7 @@ export function Filters({ store }: { store: GalaxyStore }) {
         <ImportLabelsDialog
           packId={store.packId}
           saeId={store.saeId}
+          corpus={store.corpus}
           onClose={() => {
             setImporting(false);
             // A label-source filter on "neuronpedia" now has more to show.

@@ -1,14 +1,16 @@
 /**
- * The galaxy area for one pack: picks the SAE, asks index.status, offers to build the
- * index when there is none, and otherwise loads index.map into the store and shows the
- * galaxy. `fallback` (the pack's facts, with a status note) shows while there is no map.
+ * The galaxy area for one pack: picks the SAE and the examples (the pack's own or a folder of
+ * the person's), asks index.status, offers to build the index when there is none, and
+ * otherwise loads index.map into the store and shows the galaxy. `fallback` (the pack's
+ * facts, with a status note) shows while there is no map.
  */
 import { useEffect, useState, type ReactNode } from 'react';
 import type { PackSummary } from '../../../preload/contract';
 import { useCall } from '../api/useCall';
 import { getClient } from '../api/client';
 import { BuildIndex } from './BuildIndex';
-import { clearFeatureCards } from './featureCache';
+import { CorpusPicker } from './CorpusPicker';
+import { clearFeatureCards, corpusRef } from './featureCache';
 import { GalaxyView } from './GalaxyView';
 import { decodeMap } from './mapData';
 import { galaxyStore } from './store';
@@ -23,22 +25,33 @@ export function GalaxyPane({
 }) {
   const [chosenSae, setSaeId] = useState<string | null>(null);
   const saeId = pack.saes.find((s) => s.id === chosenSae)?.id ?? pack.saes[0]?.id ?? null;
-  const status = useCall('index.status', { packId: pack.id, saeId: saeId ?? '-' });
+  const [chosenCorpus, setCorpus] = useState<{ packId: string; corpus: string | null }>({
+    packId: pack.id,
+    corpus: null,
+  });
+  const corpus = chosenCorpus.packId === pack.id ? chosenCorpus.corpus : null;
+  const corpora = useCall('index.corpora', { packId: pack.id });
+  const status = useCall('index.status', {
+    packId: pack.id,
+    saeId: saeId ?? '-',
+    ...corpusRef(corpus),
+  });
   const [mapError, setMapError] = useState<string | null>(null);
-  const loadedFor = useGalaxy((s) => (s.map ? `${s.packId}/${s.saeId}` : null));
+  const [skipped, setSkipped] = useState<string[]>([]);
+  const loadedFor = useGalaxy((s) => (s.map ? `${s.packId}/${s.saeId}/${s.corpus ?? ''}` : null));
   const built = status.result?.ok === true && status.result.value.built;
 
   useEffect(() => {
     if (!built || !saeId) return;
     let live = true;
     void getClient()
-      .call('index.map', { packId: pack.id, saeId })
+      .call('index.map', { packId: pack.id, saeId, ...corpusRef(corpus) })
       .then((r) => {
         if (!live) return;
         if (!r.ok) return setMapError(r.error.message);
         try {
           clearFeatureCards();
-          galaxyStore.load(pack.id, saeId, decodeMap(r.value));
+          galaxyStore.load(pack.id, saeId, decodeMap(r.value), corpus);
           setMapError(null);
         } catch (e) {
           setMapError(`the map could not be read: ${(e as Error).message}`);
@@ -48,29 +61,50 @@ export function GalaxyPane({
       live = false;
       galaxyStore.unload();
     };
-  }, [built, pack.id, saeId]);
+  }, [built, pack.id, saeId, corpus]);
 
-  const saePicker =
-    pack.saes.length > 1 ? (
-      <select
-        className="galaxy-sae"
-        aria-label="SAE"
-        value={saeId ?? ''}
-        onChange={(e) => setSaeId(e.target.value)}
-      >
-        {pack.saes.map((s) => (
-          <option key={s.id} value={s.id}>
-            {s.hook} · {s.dSae ?? '?'} features
-          </option>
-        ))}
-      </select>
+  const saePicker = (
+    <div className="galaxy-sae">
+      {pack.saes.length > 1 && (
+        <select aria-label="SAE" value={saeId ?? ''} onChange={(e) => setSaeId(e.target.value)}>
+          {pack.saes.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.hook} · {s.dSae ?? '?'} features
+            </option>
+          ))}
+        </select>
+      )}
+      {saeId && (
+        <CorpusPicker
+          kind={pack.kind}
+          corpus={corpus}
+          corpora={corpora.result?.ok ? corpora.result.value.corpora.map((c) => c.path) : []}
+          onChoose={(c) => {
+            setSkipped([]);
+            setCorpus({ packId: pack.id, corpus: c });
+          }}
+        />
+      )}
+    </div>
+  );
+  const skippedNote =
+    skipped.length > 0 ? (
+      <div className="galaxy-skipped" role="status">
+        {skipped.length} file{skipped.length === 1 ? '' : 's'} of the folder could not be used:{' '}
+        {skipped.slice(0, 3).join('; ')}
+        {skipped.length > 3 ? '; …' : ''}
+        <button type="button" aria-label="Dismiss" className="link" onClick={() => setSkipped([])}>
+          ×
+        </button>
+      </div>
     ) : null;
 
-  if (built && loadedFor === `${pack.id}/${saeId}`) {
+  if (built && loadedFor === `${pack.id}/${saeId}/${corpus ?? ''}`) {
     return (
       <div className="galaxy-pane">
         <GalaxyView />
         {saePicker}
+        {skippedNote}
       </div>
     );
   }
@@ -86,10 +120,16 @@ export function GalaxyPane({
   else if (!built)
     note = (
       <BuildIndex
+        key={corpus ?? ''}
         packId={pack.id}
         saeId={saeId}
-        onBuilt={status.reload}
-        autoStart={pack.location === 'bundled'}
+        corpus={corpus}
+        onBuilt={(files) => {
+          setSkipped(files);
+          status.reload();
+          corpora.reload();
+        }}
+        autoStart={pack.location === 'bundled' && corpus === null}
       />
     );
   else if (mapError) note = <p className="error-text">The map cannot be loaded: {mapError}</p>;

@@ -8,7 +8,8 @@ export function HoverLabel({ store, ref }: { store: GalaxyStore; ref: Ref<HTMLDi
   const hovered = useGalaxy((s) => s.hovered, store);
   const packId = useGalaxy((s) => s.packId, store);
   const saeId = useGalaxy((s) => s.saeId, store);
-  const card = useFeatureCard(packId, saeId, hovered);
+  const corpus = useGalaxy((s) => s.corpus, store);
+  const card = useFeatureCard(packId, saeId, hovered, corpus);
   const label = card?.result.ok ? card.result.value.label : null;
   return (
     <div

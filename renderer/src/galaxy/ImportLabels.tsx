@@ -10,15 +10,16 @@ import type { ImportLabelsReport } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { useJob } from '../api/useJob';
 import { ProgressBar } from '../components/ProgressBar';
-import { clearFeatureCards } from './featureCache';
+import { clearFeatureCards, corpusRef } from './featureCache';
 
 interface Props {
   packId: string;
   saeId: string;
+  corpus: string | null;
   onClose: () => void;
 }
 
-export function ImportLabelsDialog({ packId, saeId, onClose }: Props) {
+export function ImportLabelsDialog({ packId, saeId, corpus, onClose }: Props) {
   const [from, setFrom] = useState('');
   const [modelId, setModelId] = useState('');
   const [layer, setLayer] = useState('');
@@ -37,6 +38,7 @@ export function ImportLabelsDialog({ packId, saeId, onClose }: Props) {
       getClient().call('index.importLabels', {
         packId,
         saeId,
+        ...corpusRef(corpus),
         from: from.trim(),
         ...(modelId.trim() ? { modelId: modelId.trim() } : {}),
         ...(layer.trim() ? { layer: layer.trim() } : {}),

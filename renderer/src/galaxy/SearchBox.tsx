@@ -6,6 +6,7 @@
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import type { CallOutput } from '../../../preload/contract';
 import { getClient } from '../api/client';
+import { corpusRef } from './featureCache';
 import { clusterHex } from './palette';
 import { galaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
@@ -26,6 +27,7 @@ export function SearchBox({
   const [open, setOpen] = useState(false);
   const packId = useGalaxy((s) => s.packId);
   const saeId = useGalaxy((s) => s.saeId);
+  const corpus = useGalaxy((s) => s.corpus);
   const filter = useGalaxy((s) => s.filter);
   const seq = useRef(0);
   const q = query.trim();
@@ -41,6 +43,7 @@ export function SearchBox({
         .call('index.search', {
           packId,
           saeId,
+          ...corpusRef(corpus),
           query: q,
           limit: 50,
           ...(filter.minDensity > 0 ? { minDensity: filter.minDensity } : {}),
@@ -61,7 +64,7 @@ export function SearchBox({
         });
     }, 120);
     return () => clearTimeout(timer);
-  }, [q, packId, saeId, filter]);
+  }, [q, packId, saeId, corpus, filter]);
 
   const choose = (h: Hit): void => {
     galaxyStore.focus(h.feature, { select: true, fly: true });

@@ -8,18 +8,22 @@ import { getClient } from '../api/client';
 const cache = new Map<string, Promise<Result<FeatureCard>>>();
 const listeners = new Set<() => void>();
 
-const key = (packId: string, saeId: string, feature: number): string =>
-  `${packId}\u0000${saeId}\u0000${feature}`;
+const key = (packId: string, saeId: string, feature: number, corpus: string | null): string =>
+  `${packId}\u0000${saeId}\u0000${feature}\u0000${corpus ?? ''}`;
+
+/** The corpus part of an index.* input: absent for the pack's own examples. */
+export const corpusRef = (corpus: string | null): { corpus?: string } => (corpus ? { corpus } : {});
 
 export function getFeatureCard(
   packId: string,
   saeId: string,
   feature: number,
+  corpus: string | null = null,
 ): Promise<Result<FeatureCard>> {
-  const k = key(packId, saeId, feature);
+  const k = key(packId, saeId, feature, corpus);
   let p = cache.get(k);
   if (!p) {
-    p = getClient().call('index.feature', { packId, saeId, feature });
+    p = getClient().call('index.feature', { packId, saeId, feature, ...corpusRef(corpus) });
     cache.set(k, p);
     // Failures are not cached: the backend may come up later.
     void p.then((r) => {
@@ -30,8 +34,13 @@ export function getFeatureCard(
 }
 
 /** Stores a card the server returned (after a rename) and tells the readers. */
-export function putFeatureCard(packId: string, saeId: string, card: FeatureCard): void {
-  cache.set(key(packId, saeId, card.feature), Promise.resolve({ ok: true, value: card }));
+export function putFeatureCard(
+  packId: string,
+  saeId: string,
+  card: FeatureCard,
+  corpus: string | null = null,
+): void {
+  cache.set(key(packId, saeId, card.feature, corpus), Promise.resolve({ ok: true, value: card }));
   for (const l of [...listeners]) l();
 }
 

@@ -55,6 +55,8 @@ export class GalaxyStore {
   map: GalaxyMap | null = null;
   packId: string | null = null;
   saeId: string | null = null;
+  /** The folder of the person's own examples whose index is shown; null: the pack's own. */
+  corpus: string | null = null;
   /** [count × 4] bytes per point: selected, dimmed, active brightness, search highlight. */
   state = new Uint8Array(0);
   /** Dirty point range [start, end) of `state`; empty when end ≤ start. */
@@ -119,10 +121,11 @@ export class GalaxyStore {
     return [p[point * 3] ?? 0, p[point * 3 + 1] ?? 0, p[point * 3 + 2] ?? 0];
   }
 
-  load(packId: string, saeId: string, map: GalaxyMap): void {
+  load(packId: string, saeId: string, map: GalaxyMap, corpus: string | null = null): void {
     this.map = map;
     this.packId = packId;
     this.saeId = saeId;
+    this.corpus = corpus;
     this.state = new Uint8Array(map.count * 4);
     this.clearPointers();
     this.filter = NO_FILTER;
@@ -136,6 +139,7 @@ export class GalaxyStore {
     this.map = null;
     this.packId = null;
     this.saeId = null;
+    this.corpus = null;
     this.state = new Uint8Array(0);
     this.clearPointers();
     this.fly = null;

@@ -1,0 +1,120 @@
+/**
+ * Which examples the galaxy's index was built over: the pack's own, or a folder of the
+ * person's own (texts, images or fonts, as the pack reads). "A folder of your own…" asks for
+ * the folder; its index is then built (GalaxyPane shows the build button) into a file of its
+ * own, so the pack's index and every other folder's stay as they are.
+ */
+import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
+import { createPortal } from 'react-dom';
+import type { PackKind } from '../../../preload/contract';
+
+const ADD = '\u0000add';
+
+const WHAT: Record<PackKind, string> = {
+  'text-lm': 'text files (.txt, .md; each paragraph is an example)',
+  'image-vae': 'images (PNG or JPEG)',
+  'glyph-cvae': 'fonts (TTF, OTF or WOFF)',
+};
+
+export function CorpusPicker({
+  kind,
+  corpus,
+  corpora,
+  onChoose,
+}: {
+  kind: PackKind;
+  corpus: string | null;
+  corpora: readonly string[];
+  onChoose: (corpus: string | null) => void;
+}) {
+  const [asking, setAsking] = useState(false);
+  const known = corpus && !corpora.includes(corpus) ? [...corpora, corpus] : corpora;
+  return (
+    <>
+      <select
+        aria-label="Examples"
+        title="The examples the feature index was built over"
+        value={corpus ?? ''}
+        onChange={(e) => {
+          if (e.target.value === ADD) setAsking(true);
+          else onChoose(e.target.value || null);
+        }}
+      >
+        <option value="">the pack’s own examples</option>
+        {known.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+        <option value={ADD}>a folder of your own…</option>
+      </select>
+      {asking && (
+        <FolderDialog
+          what={WHAT[kind]}
+          onClose={() => setAsking(false)}
+          onChoose={(dir) => {
+            setAsking(false);
+            onChoose(dir);
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+function FolderDialog({
+  what,
+  onClose,
+  onChoose,
+}: {
+  what: string;
+  onClose: () => void;
+  onChoose: (dir: string) => void;
+}) {
+  const [dir, setDir] = useState('');
+  const inputRef = useRef<HTMLInputElement>(null);
+  useEffect(() => inputRef.current?.focus(), []);
+  const stop = (e: SyntheticEvent): void => e.stopPropagation();
+  const ok = dir.trim() !== '';
+  return createPortal(
+    <div
+      className="dialog-backdrop"
+      role="presentation"
+      onKeyDown={(e) => e.key === 'Escape' && onClose()}
+      onPointerDown={stop}
+      onPointerUp={stop}
+      onPointerMove={stop}
+    >
+      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="corpus-title">
+        <h2 id="corpus-title">Index a folder of your own</h2>
+        <p className="muted">
+          A folder of {what}. Subfolders become metadata (<span className="path">folder</span>), so
+          a folder per category gives labels. Its index is built into a file of its own; the pack’s
+          index stays as it is.
+        </p>
+        <input
+          ref={inputRef}
+          aria-label="Examples folder"
+          placeholder="/path/to/folder"
+          value={dir}
+          onChange={(e) => setDir(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && ok && onChoose(dir.trim())}
+        />
+        <div className="row">
+          <button type="button" onClick={onClose}>
+            Close
+          </button>
+          <button
+            type="button"
+            className="primary"
+            disabled={!ok}
+            onClick={() => onChoose(dir.trim())}
+          >
+            Use this folder
+          </button>
+        </div>
+      </div>
+    </div>,
+    document.body,
+  );
+}
