@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { getClient } from '../api/client';
 import { useJob } from '../api/useJob';
+import { Dialog } from './Dialog';
 import { ProgressBar } from './ProgressBar';
 
 interface Props {
@@ -32,46 +33,39 @@ export function ImportDialog({ onClose, onImported }: Props) {
   };
 
   return (
-    <div
-      className="dialog-backdrop"
-      role="presentation"
-      onKeyDown={(e) => e.key === 'Escape' && cancel()}
-    >
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="import-title">
-        <h2 id="import-title">Import a model pack</h2>
-        <p className="muted">
-          The folder of a pack (it holds <span className="path">manifest.json</span>) or a .zip of
-          one. It is checked, then copied into your library.
+    <Dialog title="Import a model pack" onEscape={cancel}>
+      <p className="muted">
+        The folder of a pack (it holds <span className="path">manifest.json</span>) or a .zip of
+        one. It is checked, then copied into your library.
+      </p>
+      <input
+        ref={inputRef}
+        aria-label="Pack folder"
+        placeholder="/path/to/pack"
+        value={from}
+        disabled={jobId !== null}
+        onChange={(e) => setFrom(e.target.value)}
+        onKeyDown={(e) => e.key === 'Enter' && from.trim() && void start()}
+      />
+      {jobId && <ProgressBar progress={job.progress} />}
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
         </p>
-        <input
-          ref={inputRef}
-          aria-label="Pack folder"
-          placeholder="/path/to/pack"
-          value={from}
-          disabled={jobId !== null}
-          onChange={(e) => setFrom(e.target.value)}
-          onKeyDown={(e) => e.key === 'Enter' && from.trim() && void start()}
-        />
-        {jobId && <ProgressBar progress={job.progress} />}
-        {error && (
-          <p className="error-text" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="row">
-          <button type="button" onClick={cancel}>
-            {jobId ? 'Cancel import' : 'Close'}
-          </button>
-          <button
-            type="button"
-            className="primary"
-            disabled={!from.trim() || jobId !== null}
-            onClick={() => void start()}
-          >
-            Import
-          </button>
-        </div>
+      )}
+      <div className="row">
+        <button type="button" onClick={cancel}>
+          {jobId ? 'Cancel import' : 'Close'}
+        </button>
+        <button
+          type="button"
+          className="primary"
+          disabled={!from.trim() || jobId !== null}
+          onClick={() => void start()}
+        >
+          Import
+        </button>
       </div>
-    </div>
+    </Dialog>
   );
 }

@@ -4,9 +4,9 @@
  * the folder; its index is then built (GalaxyPane shows the build button) into a file of its
  * own, so the pack's index and every other folder's stay as they are.
  */
-import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
-import { createPortal } from 'react-dom';
+import { useEffect, useRef, useState } from 'react';
 import type { PackKind } from '../../../preload/contract';
+import { Dialog } from '../components/Dialog';
 
 const ADD = '\u0000add';
 
@@ -74,47 +74,35 @@ function FolderDialog({
   const [dir, setDir] = useState('');
   const inputRef = useRef<HTMLInputElement>(null);
   useEffect(() => inputRef.current?.focus(), []);
-  const stop = (e: SyntheticEvent): void => e.stopPropagation();
   const ok = dir.trim() !== '';
-  return createPortal(
-    <div
-      className="dialog-backdrop"
-      role="presentation"
-      onKeyDown={(e) => e.key === 'Escape' && onClose()}
-      onPointerDown={stop}
-      onPointerUp={stop}
-      onPointerMove={stop}
-    >
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="corpus-title">
-        <h2 id="corpus-title">Index a folder of your own</h2>
-        <p className="muted">
-          A folder of {what}. Subfolders become metadata (<span className="path">folder</span>), so
-          a folder per category gives labels. Its index is built into a file of its own; the pack’s
-          index stays as it is.
-        </p>
-        <input
-          ref={inputRef}
-          aria-label="Examples folder"
-          placeholder="/path/to/folder"
-          value={dir}
-          onChange={(e) => setDir(e.target.value)}
-          onKeyDown={(e) => e.key === 'Enter' && ok && onChoose(dir.trim())}
-        />
-        <div className="row">
-          <button type="button" onClick={onClose}>
-            Close
-          </button>
-          <button
-            type="button"
-            className="primary"
-            disabled={!ok}
-            onClick={() => onChoose(dir.trim())}
-          >
-            Use this folder
-          </button>
-        </div>
+  return (
+    <Dialog title="Index a folder of your own" onEscape={onClose}>
+      <p className="muted">
+        A folder of {what}. Subfolders become metadata (<span className="path">folder</span>), so a
+        folder per category gives labels. Its index is built into a file of its own; the pack’s
+        index stays as it is.
+      </p>
+      <input
+        ref={inputRef}
+        aria-label="Examples folder"
+        placeholder="/path/to/folder"
+        value={dir}
+        onChange={(e) => setDir(e.target.value)}
+        onKeyDown={(e) => e.key === 'Enter' && ok && onChoose(dir.trim())}
+      />
+      <div className="row">
+        <button type="button" onClick={onClose}>
+          Close
+        </button>
+        <button
+          type="button"
+          className="primary"
+          disabled={!ok}
+          onClick={() => onChoose(dir.trim())}
+        >
+          Use this folder
+        </button>
       </div>
-    </div>,
-    document.body,
+    </Dialog>
   );
 }

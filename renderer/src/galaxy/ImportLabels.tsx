@@ -4,11 +4,11 @@
  * what was imported and what was skipped and why. Imported labels say "neuronpedia" on the
  * card; a rename still wins.
  */
-import { useEffect, useRef, useState, type SyntheticEvent } from 'react';
-import { createPortal } from 'react-dom';
+import { useEffect, useRef, useState } from 'react';
 import type { ImportLabelsReport } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { useJob } from '../api/useJob';
+import { Dialog } from '../components/Dialog';
 import { ProgressBar } from '../components/ProgressBar';
 import { clearFeatureCards, corpusRef } from './featureCache';
 
@@ -56,88 +56,74 @@ export function ImportLabelsDialog({ packId, saeId, corpus, onClose }: Props) {
     else onClose();
   };
 
-  // A portal out of the galaxy's box; React still bubbles its events through the galaxy, whose
-  // pointer handlers pick stars, so they stop here.
-  const stop = (e: SyntheticEvent): void => e.stopPropagation();
-  return createPortal(
-    <div
-      className="dialog-backdrop"
-      role="presentation"
-      onKeyDown={(e) => e.key === 'Escape' && cancel()}
-      onPointerDown={stop}
-      onPointerUp={stop}
-      onPointerMove={stop}
-    >
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="labels-title">
-        <h2 id="labels-title">Import feature labels</h2>
-        <p className="muted">
-          A Neuronpedia explanations export for SAE <span className="path">{saeId}</span>: JSON
-          lines (or .jsonl.gz) or a JSON array, each record with <span className="path">index</span>{' '}
-          and <span className="path">description</span>. A label you gave a feature yourself stays.
-        </p>
+  return (
+    <Dialog title="Import feature labels" onEscape={cancel}>
+      <p className="muted">
+        A Neuronpedia explanations export for SAE <span className="path">{saeId}</span>: JSON lines
+        (or .jsonl.gz) or a JSON array, each record with <span className="path">index</span> and{' '}
+        <span className="path">description</span>. A label you gave a feature yourself stays.
+      </p>
+      <input
+        ref={inputRef}
+        aria-label="Explanations file"
+        placeholder="/path/to/explanations.jsonl"
+        value={from}
+        disabled={busy}
+        onChange={(e) => setFrom(e.target.value)}
+        onKeyDown={(e) => e.key === 'Enter' && from.trim() && void start()}
+      />
+      <div className="row labels-filter">
         <input
-          ref={inputRef}
-          aria-label="Explanations file"
-          placeholder="/path/to/explanations.jsonl"
-          value={from}
+          aria-label="Neuronpedia model id"
+          placeholder="model id (optional), e.g. gpt2-small"
+          value={modelId}
           disabled={busy}
-          onChange={(e) => setFrom(e.target.value)}
-          onKeyDown={(e) => e.key === 'Enter' && from.trim() && void start()}
+          onChange={(e) => setModelId(e.target.value)}
         />
-        <div className="row labels-filter">
-          <input
-            aria-label="Neuronpedia model id"
-            placeholder="model id (optional), e.g. gpt2-small"
-            value={modelId}
-            disabled={busy}
-            onChange={(e) => setModelId(e.target.value)}
-          />
-          <input
-            aria-label="Neuronpedia SAE id"
-            placeholder="SAE id (optional), e.g. 6-res-jb"
-            value={layer}
-            disabled={busy}
-            onChange={(e) => setLayer(e.target.value)}
-          />
-        </div>
-        {busy && <ProgressBar progress={job.progress} />}
-        {error && (
-          <p className="error-text" role="alert">
-            {error}
-          </p>
-        )}
-        {report && (
-          <div data-testid="labels-report" role="status">
-            <p>
-              Imported {report.imported.toLocaleString()} label
-              {report.imported === 1 ? '' : 's'}
-              {report.skipped > 0 ? `; skipped ${report.skipped.toLocaleString()}` : ''}.
-              {report.imported === 0 && ' No record matched this SAE: check the ids above.'}
-            </p>
-            {report.problems.length > 0 && (
-              <ul className="muted labels-problems">
-                {report.problems.map((p) => (
-                  <li key={p}>{p}</li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
-        <div className="row">
-          <button type="button" onClick={cancel}>
-            {busy ? 'Cancel import' : 'Close'}
-          </button>
-          <button
-            type="button"
-            className="primary"
-            disabled={!from.trim() || busy}
-            onClick={() => void start()}
-          >
-            Import
-          </button>
-        </div>
+        <input
+          aria-label="Neuronpedia SAE id"
+          placeholder="SAE id (optional), e.g. 6-res-jb"
+          value={layer}
+          disabled={busy}
+          onChange={(e) => setLayer(e.target.value)}
+        />
       </div>
-    </div>,
-    document.body,
+      {busy && <ProgressBar progress={job.progress} />}
+      {error && (
+        <p className="error-text" role="alert">
+          {error}
+        </p>
+      )}
+      {report && (
+        <div data-testid="labels-report" role="status">
+          <p>
+            Imported {report.imported.toLocaleString()} label
+            {report.imported === 1 ? '' : 's'}
+            {report.skipped > 0 ? `; skipped ${report.skipped.toLocaleString()}` : ''}.
+            {report.imported === 0 && ' No record matched this SAE: check the ids above.'}
+          </p>
+          {report.problems.length > 0 && (
+            <ul className="muted labels-problems">
+              {report.problems.map((p) => (
+                <li key={p}>{p}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
+      <div className="row">
+        <button type="button" onClick={cancel}>
+          {busy ? 'Cancel import' : 'Close'}
+        </button>
+        <button
+          type="button"
+          className="primary"
+          disabled={!from.trim() || busy}
+          onClick={() => void start()}
+        >
+          Import
+        </button>
+      </div>
+    </Dialog>
   );
 }
