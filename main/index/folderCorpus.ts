@@ -135,17 +135,34 @@ export async function loadFolderCorpus(pack: LoadedPack, dir: string): Promise<C
       tile: size,
     };
     const examples: CorpusExample[] = [];
-    for (const [i, rel] of files.entries()) {
-      resizeInto(decodeImage(rel, await readSmall(path.join(dir, rel))), sheet, i);
+    const skipped: string[] = [];
+    for (const rel of files) {
+      // One unreadable file is reported and left out, not the end of the build.
+      let image: ReturnType<typeof decodeImage>;
+      try {
+        image = decodeImage(rel, await readSmall(path.join(dir, rel)));
+      } catch (e) {
+        const why =
+          e instanceof CorpusError ? e.message.slice(e.file.length + 2) : (e as Error).message;
+        skipped.push(`${rel}: ${why}`);
+        continue;
+      }
+      resizeInto(image, sheet, examples.length);
       examples.push({
-        id: i,
+        id: examples.length,
         name: path.basename(rel),
         body: null,
         meta: metaOf(rel),
         split: null,
       });
     }
-    return { kind: m.kind, examples, sheet, split: 'all', labelKeys: null };
+    if (examples.length === 0) {
+      throw new CorpusError(dir, `holds no readable PNG or JPEG images (${skipped[0] ?? ''})`);
+    }
+    // The tiles fill the sheet row by row: drop the rows the skipped files would have used.
+    sheet.height = Math.ceil(examples.length / cols) * size;
+    sheet.rgba = sheet.rgba.slice(0, sheet.width * sheet.height * 4);
+    return { kind: m.kind, examples, sheet, split: 'all', labelKeys: null, skipped };
   }
   return loadFontFolder(m.model, dir);
 }

@@ -12,12 +12,7 @@ import { LogitLens } from './LogitLens';
 import { RenameForm } from './RenameForm';
 import { TopExamples } from './TopExamples';
 import './card.css';
-
-function pct(d: number): string {
-  if (d === 0) return '0%';
-  if (d < 0.0001) return `${(d * 100).toExponential(1)}%`;
-  return `${(d * 100).toPrecision(2)}%`;
-}
+import { percent } from './percent';
 
 /** Called when "Turn it" adds a feature to the dial list (the app hands it to the dials). */
 export type OnTurn = (dial: DialEntry) => void;
@@ -75,7 +70,7 @@ function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
       </button>
       <dl className="facts">
         <dt>fires on</dt>
-        <dd>{pct(card.density)} of examples</dd>
+        <dd>{percent(card.density)} of examples</dd>
         <dt>max · mean</dt>
         <dd>
           {card.maxActivation.toPrecision(3)} · {card.meanActivation.toPrecision(3)}

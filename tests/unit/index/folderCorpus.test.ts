@@ -55,7 +55,7 @@ describe('index over a folder corpus', () => {
     db.close();
   }, 60_000);
 
-  it('images: PNG and JPEG files resized to the model size, thumbnails from them', async () => {
+  it('images: PNG and JPEG files resized to the model size, thumbnails from them; unreadable ones skipped', async () => {
     const dir = join(tmp.dir, 'images');
     mkdirSync(join(dir, 'red'), { recursive: true });
     mkdirSync(join(dir, 'blue'), { recursive: true });
@@ -70,9 +70,17 @@ describe('index over a folder corpus', () => {
         jpeg.encode({ data, width: 50, height: 50 }, 90).data,
       );
     }
+    // One file that is not an image: reported and left out, the rest still indexed.
+    writeFileSync(join(dir, 'blue', 'b9.png'), 'not a picture');
     const db = openIndex(join(tmp.dir, 'images.sqlite'));
     const summaries = await buildIndex(db, fixture('emoji-tiny'), { corpusDir: dir });
     expect(summaries.map((s) => s.examples)).toEqual([8, 8]);
+    expect(summaries[0]?.skipped).toEqual([
+      expect.stringMatching(/^blue\/b9\.png: is not a readable image/),
+    ]);
+    // The last example's thumbnail is the last red picture, not the skipped file's blank tile.
+    const last = PNG.sync.read(getExampleThumb(db, 7) as Buffer);
+    expect(last.data[0]).toBeGreaterThan(150);
     const thumb = PNG.sync.read(getExampleThumb(db, 0) as Buffer);
     expect([thumb.width, thumb.height]).toEqual([64, 64]);
     // blue/b0.jpg sorts first: a blue thumbnail.
