@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
+import { galaxyHook } from '../support/page';
 import { repoRoot } from '../support/tmp';
 
 const emoji = path.join(repoRoot, 'models', 'emoji');
@@ -17,10 +18,7 @@ const glyphs = path.join(repoRoot, 'models', 'glyphs');
 let app: OpenApp;
 let page: Page;
 
-const hook = <T>(name: string): Promise<T> =>
-  page.evaluate(
-    `window.__orreryGalaxy && window.__orreryGalaxy.${name} ? window.__orreryGalaxy.${name}() : null`,
-  ) as Promise<T>;
+const hook = <T>(name: string): Promise<T> => galaxyHook<T>(page, name);
 
 describe.runIf(existsSync(path.join(emoji, 'features.sqlite.br')))(
   'galaxy of the default emoji pack',

@@ -14,7 +14,7 @@ import { Vector4 } from 'three';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
-import type { ServerHandle } from '../support/headless';
+import { apiCall, galaxyHook } from '../support/page';
 import { fixturePacks, tmpDir } from '../support/tmp';
 
 const PACK = 'orrery-text-tiny';
@@ -28,7 +28,6 @@ function at<T>(a: ArrayLike<T>, i: number): T {
 const SAE = 'res1-64';
 
 let app: OpenApp;
-let server: ServerHandle;
 let page: Page;
 
 interface MapData {
@@ -40,48 +39,21 @@ let map: MapData;
 
 beforeAll(async () => {
   app = await openApp([path.join(fixturePacks, 'text-tiny')]);
-  ({ server, page } = app);
+  ({ page } = app);
 });
 
 afterAll(async () => {
   await app?.close();
 });
 
-/** One API call over the page's own WebSocket endpoint. */
-async function call<T>(name: string, input: unknown): Promise<T> {
-  const r = await page.evaluate(
-    async ({ host, name, input }) => {
-      const ws = new WebSocket(`ws://${host}/api`);
-      await new Promise((resolve, reject) => {
-        ws.onopen = resolve;
-        ws.onerror = reject;
-      });
-      const reply = await new Promise<string>((resolve) => {
-        ws.onmessage = (e) => resolve(String(e.data));
-        ws.send(JSON.stringify({ type: 'call', id: 1, call: name, input }));
-      });
-      ws.close();
-      return JSON.parse(reply) as { result: { ok: boolean; value?: unknown; error?: unknown } };
-    },
-    { host: new URL(server.url).host, name, input },
-  );
-  if (!r.result.ok) throw new Error(`${name}: ${JSON.stringify(r.result.error)}`);
-  return r.result.value as T;
-}
+const call = <T>(name: string, input: unknown): Promise<T> => apiCall<T>(page, name, input);
 
 function typed<T>(b64: string, make: (b: ArrayBuffer) => T): T {
   const buf = Buffer.from(b64, 'base64');
   return make(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
 }
 
-/** Calls one of the page's read-only galaxy test hooks (window.__orreryGalaxy). */
-const hooks = <T>(fn: string): Promise<T> =>
-  page.evaluate((f) => {
-    const w = globalThis as unknown as {
-      __orreryGalaxy?: Record<string, (() => unknown) | undefined>;
-    };
-    return w.__orreryGalaxy?.[f]?.() ?? null;
-  }, fn) as Promise<T>;
+const hooks = <T>(fn: string): Promise<T> => galaxyHook<T>(page, fn);
 
 interface View {
   m: number[];

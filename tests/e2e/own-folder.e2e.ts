@@ -10,6 +10,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
+import { apiCall, galaxyHook } from '../support/page';
 import { fixturePacks, tmpDir } from '../support/tmp';
 
 const PACK = 'orrery-emoji-tiny';
@@ -17,27 +18,9 @@ const SAE = 'latent-32';
 let app: OpenApp;
 let page: Page;
 
-const hook = <T>(name: string): Promise<T> =>
-  page.evaluate(
-    `window.__orreryGalaxy && window.__orreryGalaxy.${name} ? window.__orreryGalaxy.${name}() : null`,
-  ) as Promise<T>;
+const hook = <T>(name: string): Promise<T> => galaxyHook<T>(page, name);
 
-async function call<T>(name: string, input: unknown): Promise<T> {
-  const r = (await page.evaluate(
-    `(async () => {
-      const ws = new WebSocket('ws://' + location.host + '/api');
-      await new Promise((ok) => (ws.onopen = ok));
-      const reply = await new Promise((ok) => {
-        ws.onmessage = (e) => ok(JSON.parse(e.data));
-        ws.send(JSON.stringify({ type: 'call', id: 1, call: ${JSON.stringify(name)}, input: ${JSON.stringify(input)} }));
-      });
-      ws.close();
-      return reply.result;
-    })()`,
-  )) as { ok: boolean; value: T; error?: { message: string } };
-  if (!r.ok) throw new Error(`${name}: ${r.error?.message ?? 'failed'}`);
-  return r.value;
-}
+const call = <T>(name: string, input: unknown): Promise<T> => apiCall<T>(page, name, input);
 
 /** A 64×64 picture: a disk (warm colours) or a square (cool ones) on white. */
 function picture(shape: 'disk' | 'square', hue: [number, number, number], size: number): Buffer {

@@ -10,16 +10,14 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
+import { galaxyHook } from '../support/page';
 import { repoRoot, tmpDir } from '../support/tmp';
 
 const text = path.join(repoRoot, 'models', 'text-fortunes');
 let app: OpenApp;
 let page: Page;
 
-const hook = <T>(name: string): Promise<T> =>
-  page.evaluate(
-    `window.__orreryGalaxy && window.__orreryGalaxy.${name} ? window.__orreryGalaxy.${name}() : null`,
-  ) as Promise<T>;
+const hook = <T>(name: string): Promise<T> => galaxyHook<T>(page, name);
 
 describe.runIf(existsSync(path.join(text, 'features.sqlite.br')))(
   'the text pack with its shipped index',

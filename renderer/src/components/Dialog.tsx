@@ -4,7 +4,7 @@
  * bubbles a portal's events through the component tree, so pointer events stop at the
  * backdrop: a dialog opened from inside the galaxy must not pick the stars behind it.
  */
-import { useId, type ReactNode, type SyntheticEvent } from 'react';
+import { useEffect, useId, useRef, type ReactNode, type SyntheticEvent } from 'react';
 import { createPortal } from 'react-dom';
 
 const stop = (e: SyntheticEvent): void => e.stopPropagation();
@@ -34,5 +34,62 @@ export function Dialog({
       </div>
     </div>,
     document.body,
+  );
+}
+
+/** The path a dialog asks for: focused when the dialog opens, Enter submits. */
+export function PathField({
+  label,
+  placeholder,
+  value,
+  onChange,
+  onEnter,
+  disabled = false,
+}: {
+  label: string;
+  placeholder: string;
+  value: string;
+  onChange: (value: string) => void;
+  onEnter: () => void;
+  disabled?: boolean;
+}) {
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <input
+      ref={ref}
+      aria-label={label}
+      placeholder={placeholder}
+      value={value}
+      disabled={disabled}
+      onChange={(e) => onChange(e.target.value)}
+      onKeyDown={(e) => e.key === 'Enter' && value.trim() && onEnter()}
+    />
+  );
+}
+
+/** A dialog's buttons: close (or cancel the work in flight) and its one action. */
+export function DialogActions({
+  closeLabel,
+  onClose,
+  actionLabel,
+  actionDisabled,
+  onAction,
+}: {
+  closeLabel: string;
+  onClose: () => void;
+  actionLabel: string;
+  actionDisabled: boolean;
+  onAction: () => void;
+}) {
+  return (
+    <div className="row">
+      <button type="button" onClick={onClose}>
+        {closeLabel}
+      </button>
+      <button type="button" className="primary" disabled={actionDisabled} onClick={onAction}>
+        {actionLabel}
+      </button>
+    </div>
   );
 }

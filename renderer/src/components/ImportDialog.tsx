@@ -1,7 +1,7 @@
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import { getClient } from '../api/client';
 import { useJob } from '../api/useJob';
-import { Dialog } from './Dialog';
+import { Dialog, DialogActions, PathField } from './Dialog';
 import { ProgressBar } from './ProgressBar';
 
 interface Props {
@@ -13,10 +13,7 @@ export function ImportDialog({ onClose, onImported }: Props) {
   const [from, setFrom] = useState('');
   const job = useJob();
   const [error, setError] = useState<string | null>(null);
-  const inputRef = useRef<HTMLInputElement>(null);
   const jobId = job.jobId;
-
-  useEffect(() => inputRef.current?.focus(), []);
 
   const start = async (): Promise<void> => {
     setError(null);
@@ -38,14 +35,13 @@ export function ImportDialog({ onClose, onImported }: Props) {
         The folder of a pack (it holds <span className="path">manifest.json</span>) or a .zip of
         one. It is checked, then copied into your library.
       </p>
-      <input
-        ref={inputRef}
-        aria-label="Pack folder"
+      <PathField
+        label="Pack folder"
         placeholder="/path/to/pack"
         value={from}
         disabled={jobId !== null}
-        onChange={(e) => setFrom(e.target.value)}
-        onKeyDown={(e) => e.key === 'Enter' && from.trim() && void start()}
+        onChange={setFrom}
+        onEnter={() => void start()}
       />
       {jobId && <ProgressBar progress={job.progress} />}
       {error && (
@@ -53,19 +49,13 @@ export function ImportDialog({ onClose, onImported }: Props) {
           {error}
         </p>
       )}
-      <div className="row">
-        <button type="button" onClick={cancel}>
-          {jobId ? 'Cancel import' : 'Close'}
-        </button>
-        <button
-          type="button"
-          className="primary"
-          disabled={!from.trim() || jobId !== null}
-          onClick={() => void start()}
-        >
-          Import
-        </button>
-      </div>
+      <DialogActions
+        closeLabel={jobId ? 'Cancel import' : 'Close'}
+        onClose={cancel}
+        actionLabel="Import"
+        actionDisabled={!from.trim() || jobId !== null}
+        onAction={() => void start()}
+      />
     </Dialog>
   );
 }

@@ -4,9 +4,9 @@
  * the folder; its index is then built (GalaxyPane shows the build button) into a file of its
  * own, so the pack's index and every other folder's stay as they are.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import type { PackKind } from '../../../preload/contract';
-import { Dialog } from '../components/Dialog';
+import { Dialog, DialogActions, PathField } from '../components/Dialog';
 
 const ADD = '\u0000add';
 
@@ -72,9 +72,6 @@ function FolderDialog({
   onChoose: (dir: string) => void;
 }) {
   const [dir, setDir] = useState('');
-  const inputRef = useRef<HTMLInputElement>(null);
-  useEffect(() => inputRef.current?.focus(), []);
-  const ok = dir.trim() !== '';
   return (
     <Dialog title="Index a folder of your own" onEscape={onClose}>
       <p className="muted">
@@ -82,27 +79,20 @@ function FolderDialog({
         folder per category gives labels. Its index is built into a file of its own; the pack’s
         index stays as it is.
       </p>
-      <input
-        ref={inputRef}
-        aria-label="Examples folder"
+      <PathField
+        label="Examples folder"
         placeholder="/path/to/folder"
         value={dir}
-        onChange={(e) => setDir(e.target.value)}
-        onKeyDown={(e) => e.key === 'Enter' && ok && onChoose(dir.trim())}
+        onChange={setDir}
+        onEnter={() => onChoose(dir.trim())}
       />
-      <div className="row">
-        <button type="button" onClick={onClose}>
-          Close
-        </button>
-        <button
-          type="button"
-          className="primary"
-          disabled={!ok}
-          onClick={() => onChoose(dir.trim())}
-        >
-          Use this folder
-        </button>
-      </div>
+      <DialogActions
+        closeLabel="Close"
+        onClose={onClose}
+        actionLabel="Use this folder"
+        actionDisabled={dir.trim() === ''}
+        onAction={() => onChoose(dir.trim())}
+      />
     </Dialog>
   );
 }

@@ -4,11 +4,11 @@
  * what was imported and what was skipped and why. Imported labels say "neuronpedia" on the
  * card; a rename still wins.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useState } from 'react';
 import type { ImportLabelsReport } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { useJob } from '../api/useJob';
-import { Dialog } from '../components/Dialog';
+import { Dialog, DialogActions, PathField } from '../components/Dialog';
 import { ProgressBar } from '../components/ProgressBar';
 import { clearFeatureCards, corpusRef } from './featureCache';
 
@@ -26,10 +26,7 @@ export function ImportLabelsDialog({ packId, saeId, corpus, onClose }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [report, setReport] = useState<ImportLabelsReport | null>(null);
   const job = useJob();
-  const inputRef = useRef<HTMLInputElement>(null);
   const busy = job.jobId !== null;
-
-  useEffect(() => inputRef.current?.focus(), []);
 
   const start = async (): Promise<void> => {
     setError(null);
@@ -63,14 +60,13 @@ export function ImportLabelsDialog({ packId, saeId, corpus, onClose }: Props) {
         (or .jsonl.gz) or a JSON array, each record with <span className="path">index</span> and{' '}
         <span className="path">description</span>. A label you gave a feature yourself stays.
       </p>
-      <input
-        ref={inputRef}
-        aria-label="Explanations file"
+      <PathField
+        label="Explanations file"
         placeholder="/path/to/explanations.jsonl"
         value={from}
         disabled={busy}
-        onChange={(e) => setFrom(e.target.value)}
-        onKeyDown={(e) => e.key === 'Enter' && from.trim() && void start()}
+        onChange={setFrom}
+        onEnter={() => void start()}
       />
       <div className="row labels-filter">
         <input
@@ -111,19 +107,13 @@ export function ImportLabelsDialog({ packId, saeId, corpus, onClose }: Props) {
           )}
         </div>
       )}
-      <div className="row">
-        <button type="button" onClick={cancel}>
-          {busy ? 'Cancel import' : 'Close'}
-        </button>
-        <button
-          type="button"
-          className="primary"
-          disabled={!from.trim() || busy}
-          onClick={() => void start()}
-        >
-          Import
-        </button>
-      </div>
+      <DialogActions
+        closeLabel={busy ? 'Cancel import' : 'Close'}
+        onClose={cancel}
+        actionLabel="Import"
+        actionDisabled={!from.trim() || busy}
+        onAction={() => void start()}
+      />
     </Dialog>
   );
 }
