@@ -13,6 +13,7 @@ import { IndexService } from '../services/indexService';
 import { RuntimeService } from '../services/runtimeService';
 import type { AppConfig } from './config';
 import { EventHub } from './events';
+import { NoticeBoard } from './notices';
 
 export interface OrreryApp {
   config: AppConfig;
@@ -27,12 +28,22 @@ export function composeApp(config: AppConfig): OrreryApp {
   const health = new HealthService({ version: config.version, mode: config.mode });
   const packs = new PackService({ bundled: config.bundledPacks, library: config.libraryDir });
   const worker = new RuntimeWorker(config.workers.runtime);
-  const sessions = new SessionStore(path.join(config.dataDir, 'sessions.sqlite'));
+  const notices = new NoticeBoard();
+  notices.subscribe((n) => events.emit('app.notice', n));
+  const sessions = new SessionStore(path.join(config.dataDir, 'sessions.sqlite'), (r) =>
+    notices.databaseRecovered(r, 'The sessions database'),
+  );
   const runtime = new RuntimeService(worker, packs, events, sessions);
-  const index = new IndexService(packs, path.join(config.dataDir, 'index'), config.workers.index);
+  const index = new IndexService(
+    packs,
+    path.join(config.dataDir, 'index'),
+    config.workers.index,
+    (r) => notices.databaseRecovered(r, `The feature index ${path.basename(r.file)}`),
+  );
 
   const handlers: Handlers = {
     'app.health': () => health.health(),
+    'app.notices': () => ({ notices: notices.list() }),
     'packs.list': () => packs.list(),
     'packs.import': (input, job) => packs.import(input.from, job),
     'packs.remove': async (input) => ({ removed: await packs.remove(input.id) }),

@@ -17,6 +17,12 @@ export interface Migration {
 export interface OpenOptions {
   readonly?: boolean;
   migrations?: readonly Migration[];
+  /**
+   * When a commit reaches the disk. NORMAL (the default) in WAL mode: a committed transaction
+   * survives the process being killed; FULL also survives power loss (one fsync per commit),
+   * for small databases whose every write was acknowledged to the person (sessions, presets).
+   */
+  synchronous?: 'NORMAL' | 'FULL';
 }
 
 /**
@@ -33,13 +39,19 @@ export function openDatabase(file: string, options: OpenOptions = {}): Db {
     readonly: options.readonly ?? false,
     ...(binding ? { nativeBinding: binding } : {}),
   });
-  if (!options.readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+  try {
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous ?? 'NORMAL'}`);
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    if (options.migrations) migrate(db, options.migrations);
+  } catch (e) {
+    // A file that is not a database fails here, not in the constructor: leave no handle open.
+    db.close();
+    throw e;
   }
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  if (options.migrations) migrate(db, options.migrations);
   return db;
 }
 

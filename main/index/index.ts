@@ -5,6 +5,7 @@
  * (ONNX), main/sae and main/packs; nothing from Electron.
  */
 import { openDatabase, type Db } from '../db/connection';
+import { openRecovering, type Recovery } from '../db/recover';
 import { migrations } from './migrations';
 
 export { migrations, HISTOGRAM_BINS, HISTOGRAM_LOW } from './migrations';
@@ -35,7 +36,16 @@ export { importNeuronpedia, type ImportReport, type NeuronpediaFilter } from './
 export { labelCoverage, mapAgreement, type LabelCoverage, type MapAgreement } from './quality';
 export { CorpusError, type SplitChoice } from './corpus';
 
-/** Opens (creating and migrating if needed) a feature index database. */
-export function openIndex(file: string, options: { readonly?: boolean } = {}): Db {
-  return openDatabase(file, options.readonly ? { readonly: true } : { migrations });
+/**
+ * Opens (creating and migrating if needed) a feature index database. With `onRecovered`, a
+ * file that is not a usable database is checked (PRAGMA quick_check), moved aside and replaced
+ * by a fresh one, and reported (see main/db/recover.ts).
+ */
+export function openIndex(
+  file: string,
+  options: { readonly?: boolean; onRecovered?: (r: Recovery) => void } = {},
+): Db {
+  if (options.readonly) return openDatabase(file, { readonly: true });
+  if (options.onRecovered) return openRecovering(file, { migrations }, options.onRecovered);
+  return openDatabase(file, { migrations });
 }

@@ -6,7 +6,16 @@
  * queries on a WAL database, which never wait for a build.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import {
@@ -22,6 +31,7 @@ import type { JobContext } from '../api/jobs';
 import { spawnWorker } from '../app/spawnWorker';
 import type { WorkerEntry } from '../app/workerEntry';
 import type { Db } from '../db/connection';
+import type { Recovery } from '../db/recover';
 import type { IndexWorkerReply, IndexWorkerRequest } from '../index/worker';
 import {
   getExampleThumb,
@@ -66,6 +76,8 @@ export class IndexService {
     private readonly packs: PackService,
     private readonly indexDir: string,
     private readonly workerEntry: WorkerEntry,
+    /** Told when an index file was not a usable database and was moved aside. */
+    private readonly onRecovered: (r: Recovery) => void = () => undefined,
   ) {}
 
   /**
@@ -84,15 +96,25 @@ export class IndexService {
     if (corpus !== undefined) {
       const corpusDir = path.resolve(corpus);
       const hash = createHash('sha256').update(corpusDir).digest('hex').slice(0, 12);
-      return {
-        file: path.join(this.indexDir, `${packId}~${hash}.sqlite`),
-        packDir: pack.dir,
-        corpusDir,
-      };
+      const file = path.join(this.indexDir, `${packId}~${hash}.sqlite`);
+      if (existsSync(file) && !this.connections.has(file) && !this.isBuilding(file))
+        this.check(file);
+      return { file, packDir: pack.dir, corpusDir };
     }
     const file = path.join(this.indexDir, `${packId}.sqlite`);
     const shipped = pack.manifest.index;
-    const building = [...this.building].some((k) => k.startsWith(`${file}#`));
+    const building = this.isBuilding(file);
+    if (existsSync(file) && !building && !this.connections.has(file)) {
+      // First use in this run: check the file. A damaged copy of a shipped index is moved
+      // aside (with its seed record) and seeded again below, instead of starting empty.
+      const recovered = this.check(file);
+      if (recovered && shipped && pack.hasIndex) {
+        this.release(file);
+        for (const ext of ['', '-wal', '-shm']) rmSync(`${file}${ext}`, { force: true });
+        const side = file.replace(/\.sqlite$/, '.seed.json');
+        if (existsSync(side)) renameSync(side, `${recovered.movedTo}.seed.json`);
+      }
+    }
     if (shipped && pack.hasIndex && !building) {
       let seed = this.seeding.get(file);
       if (!seed) {
@@ -144,10 +166,27 @@ export class IndexService {
   private db(file: string): Db {
     let db = this.connections.get(file);
     if (!db) {
-      db = openIndex(file);
+      db = openIndex(file, { onRecovered: this.onRecovered });
       this.connections.set(file, db);
     }
     return db;
+  }
+
+  private isBuilding(file: string): boolean {
+    return [...this.building].some((k) => k.startsWith(`${file}#`));
+  }
+
+  /** Opens `file` (checked, recovered if damaged); returns the recovery when there was one. */
+  private check(file: string): Recovery | null {
+    let seen: Recovery | null = null;
+    const db = openIndex(file, {
+      onRecovered: (r) => {
+        seen = r;
+        this.onRecovered(r);
+      },
+    });
+    this.connections.set(file, db);
+    return seen;
   }
 
   private async ready(packId: string, saeId: string, corpus?: string): Promise<Db> {

@@ -1,7 +1,10 @@
 /**
  * Sessions in SQLite: each run is a step whose parent is the step that was current, so undo
- * and redo walk the tree and a run after an undo starts a branch. Every write is one
- * transaction on a WAL database: a crash never leaves half a step.
+ * and redo walk the tree and a run after an undo starts a branch. Runs of one gesture (the
+ * page gives every run of a dial drag the same gesture id) are one step: the last run
+ * replaces the step's dials and output. No clock decides that; the clock only stamps times
+ * (and is injected in tests). Every write is one transaction on a WAL database: a crash
+ * never leaves half a step.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -14,7 +17,8 @@ import {
   type Session,
   type Step,
 } from '../../preload/contract';
-import { openDatabase, type Db } from '../db/connection';
+import { type Db } from '../db/connection';
+import { openRecovering, type Recovery } from '../db/recover';
 import { sessionMigrations } from './migrations';
 
 interface SessionRow {
@@ -35,6 +39,7 @@ interface StepRow {
   input_json: string;
   dials_json: string;
   output_json: string;
+  gesture_id: string | null;
 }
 
 export interface SessionDetail {
@@ -42,17 +47,8 @@ export interface SessionDetail {
   steps: Step[];
 }
 
-const now = (): string => new Date().toISOString();
-
-/** Runs closer together than this, differing only in dial values, are one step (a drag). */
-export const MERGE_WINDOW_MS = 1200;
-
-/** The dials without their values: which features, on which SAE, by which method. */
-function dialShape(json: string): string {
-  return (JSON.parse(json) as DialInput[])
-    .map((d) => `${d.saeId}#${d.feature}:${d.method}`)
-    .join(',');
-}
+/** Times of sessions and steps; tests pass their own. */
+export type Clock = () => Date;
 
 function toSession(r: SessionRow): Session {
   return {
@@ -80,10 +76,25 @@ function toStep(r: StepRow): Step {
 
 export class SessionStore {
   private readonly db: Db;
+  private readonly now: () => string;
 
-  constructor(file: string) {
+  /**
+   * Opens (creating, migrating) the sessions database. One that is not a usable database is
+   * moved aside, a fresh one is created, and `onRecovered` says so. Commits are synchronous=FULL:
+   * a step, rename or preset acknowledged to the person survives a crash and a power cut.
+   */
+  constructor(
+    file: string,
+    onRecovered: (r: Recovery) => void = () => undefined,
+    clock: Clock = () => new Date(),
+  ) {
+    this.now = () => clock().toISOString();
     mkdirSync(path.dirname(file), { recursive: true });
-    this.db = openDatabase(file, { migrations: sessionMigrations });
+    this.db = openRecovering(
+      file,
+      { migrations: sessionMigrations, synchronous: 'FULL' },
+      onRecovered,
+    );
   }
 
   close(): void {
@@ -103,7 +114,7 @@ export class SessionStore {
 
   create(packId: string, name?: string): Session {
     const id = `ses-${randomBytes(6).toString('hex')}`;
-    const t = now();
+    const t = this.now();
     this.db
       .prepare(
         'insert into sessions (id, name, pack_id, created_at, updated_at) values (?, ?, ?, ?, ?)',
@@ -137,13 +148,18 @@ export class SessionStore {
     return { session, steps };
   }
 
-  /** Saves a finished run as a child of the current step and makes it current. */
+  /**
+   * Saves a finished run as a child of the current step and makes it current. A run with the
+   * current step's gesture id, kind and input is the same gesture (a drag): it updates that
+   * step instead.
+   */
   record(
     sessionId: string,
     kind: Step['kind'],
     input: Record<string, unknown>,
     dials: readonly DialInput[],
     output: Record<string, unknown>,
+    gestureId: string | null = null,
   ): Step {
     return this.db.transaction(() => {
       const s = this.row(sessionId);
@@ -164,20 +180,18 @@ export class SessionStore {
             this.db.prepare('select * from steps where id = ?').get(head.id) as StepRow,
           );
         }
-        // A drag is one step: a run soon after the current one, on the same input with the
-        // same dials (values aside), replaces it.
-        const recent = Date.now() - Date.parse(head.created_at) < MERGE_WINDOW_MS;
+        // A drag is one step because the page says so: same gesture, same input.
         if (
-          recent &&
+          gestureId !== null &&
+          head.gesture_id === gestureId &&
           head.kind === kind &&
-          head.input_json === inputJson &&
-          dialShape(head.dials_json) === dialShape(dialsJson)
+          head.input_json === inputJson
         ) {
           this.db
             .prepare(
               'update steps set dials_json = ?, output_json = ?, created_at = ? where id = ?',
             )
-            .run(dialsJson, JSON.stringify(output), now(), head.id);
+            .run(dialsJson, JSON.stringify(output), this.now(), head.id);
           return toStep(
             this.db.prepare('select * from steps where id = ?').get(head.id) as StepRow,
           );
@@ -185,14 +199,24 @@ export class SessionStore {
       }
       const info = this.db
         .prepare(
-          `insert into steps (session_id, parent_id, kind, created_at, input_json, dials_json, output_json)
-           values (?, ?, ?, ?, ?, ?, ?)`,
+          `insert into steps (session_id, parent_id, kind, created_at, input_json, dials_json,
+                              output_json, gesture_id)
+           values (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(sessionId, s.head_step, kind, now(), inputJson, dialsJson, JSON.stringify(output));
+        .run(
+          sessionId,
+          s.head_step,
+          kind,
+          this.now(),
+          inputJson,
+          dialsJson,
+          JSON.stringify(output),
+          gestureId,
+        );
       const id = Number(info.lastInsertRowid);
       this.db
         .prepare('update sessions set head_step = ?, updated_at = ? where id = ?')
-        .run(id, now(), sessionId);
+        .run(id, this.now(), sessionId);
       return toStep(this.db.prepare('select * from steps where id = ?').get(id) as StepRow);
     })();
   }
@@ -200,7 +224,7 @@ export class SessionStore {
   private setHead(sessionId: string, stepId: number | null): SessionDetail {
     this.db
       .prepare('update sessions set head_step = ?, updated_at = ? where id = ?')
-      .run(stepId, now(), sessionId);
+      .run(stepId, this.now(), sessionId);
     return this.get(sessionId);
   }
 
@@ -239,7 +263,7 @@ export class SessionStore {
     this.row(sessionId);
     this.db
       .prepare('update sessions set name = ?, updated_at = ? where id = ?')
-      .run(name, now(), sessionId);
+      .run(name, this.now(), sessionId);
     return toSession(this.row(sessionId));
   }
 
@@ -301,7 +325,7 @@ export class SessionStore {
           session.id,
           s.parent === null ? null : (ids.get(s.parent) ?? null),
           s.kind,
-          now(),
+          this.now(),
           JSON.stringify(s.input),
           JSON.stringify(s.dials),
         );
@@ -316,7 +340,7 @@ export class SessionStore {
     name: string,
     dials: readonly DialInput[],
   ): { packId: string; name: string; dials: DialInput[]; createdAt: string } {
-    const t = now();
+    const t = this.now();
     this.db
       .prepare(
         `insert into presets (pack_id, name, dials_json, created_at) values (?, ?, ?, ?)

@@ -4,6 +4,7 @@
  * typed by them. Pure module: zod only, no Node, no DOM.
  */
 import { z } from 'zod';
+import { NoticeListSchema, NoticeSchema } from './notices';
 import { TextTokenEventSchema } from './runtime';
 import {
   PresetSchema,
@@ -59,6 +60,11 @@ export const calls = {
     EmptySchema,
     HealthSchema,
     'Runtime health: onnxruntime version and a tiny real inference; SQLite version and FTS5.',
+  ),
+  'app.notices': call(
+    EmptySchema,
+    NoticeListSchema,
+    'What the person should know since the app started (e.g. a damaged database moved aside and replaced).',
   ),
   'packs.list': call(
     EmptySchema,
@@ -200,6 +206,7 @@ export const calls = {
 export const events = {
   'job.progress': ProgressSchema,
   'text.token': TextTokenEventSchema,
+  'app.notice': NoticeSchema,
 } as const;
 
 export type Calls = typeof calls;

@@ -8,3 +8,4 @@ export * from './channels';
 export * from './runtime';
 export * from './features';
 export * from './sessions';
+export * from './notices';

@@ -4,6 +4,7 @@ import { CompareStrip } from './components/CompareStrip';
 import { GalaxyArea } from './components/GalaxyArea';
 import { HealthPanel } from './components/HealthPanel';
 import { ImportDialog } from './components/ImportDialog';
+import { NoticeBanner } from './components/NoticeBanner';
 import { FeatureCardPanel } from './card/FeatureCardPanel';
 import { useActiveFeatures } from './galaxy/useActiveFeatures';
 import { SidePanel } from './components/SidePanel';
@@ -159,6 +160,7 @@ export function App() {
         run={run}
         spatial={pack?.spatial ?? null}
       />
+      <NoticeBanner />
       {notice && (
         <div className="toast" role="alert">
           {notice}

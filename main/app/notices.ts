@@ -1,0 +1,43 @@
+/**
+ * The notices of this run (see preload/contract/notices.ts): kept in order, listed by
+ * `app.notices`, each new one announced to listeners (the `app.notice` event).
+ */
+import path from 'node:path';
+import type { Notice } from '../../preload/contract';
+import type { Recovery } from '../db/recover';
+
+export class NoticeBoard {
+  private readonly items: Notice[] = [];
+  private readonly listeners = new Set<(n: Notice) => void>();
+
+  list(): Notice[] {
+    return [...this.items];
+  }
+
+  subscribe(listener: (n: Notice) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  add(notice: Omit<Notice, 'id'>): Notice {
+    const n: Notice = { id: `notice-${this.items.length + 1}`, ...notice };
+    this.items.push(n);
+    console.warn(`[orrery] ${n.title} ${n.message}`);
+    for (const l of this.listeners) l(n);
+    return n;
+  }
+
+  /** A database that was moved aside and started afresh; `what` names it for a person. */
+  databaseRecovered(r: Recovery, what: string): Notice {
+    return this.add({
+      kind: 'database_recovered',
+      title: `${what} could not be opened and was started afresh.`,
+      message:
+        `${path.basename(r.file)} could not be used: ${r.reason}. ` +
+        `The old file was kept as ${r.movedTo}; nothing was deleted.`,
+      file: r.file,
+      movedTo: r.movedTo,
+      at: r.at,
+    });
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * Opening a database the person cannot fix by hand. A file in the database's place that is not
+ * a database (random bytes, a bad header, a folder, a truncated or damaged file) is moved aside
+ * as `<name>.corrupt-<ISO time without colons>` with its -wal and -shm (never deleted), a fresh
+ * database is created and migrated, and the caller is told which file, why, and where the old
+ * one is, so the app starts and can say so.
+ */
+import { closeSync, existsSync, lstatSync, openSync, readSync, renameSync } from 'node:fs';
+import { OrreryError } from '../../preload/contract';
+import { migrate, openDatabase, type Db, type OpenOptions } from './connection';
+
+/** What happened to a database that could not be used. */
+export interface Recovery {
+  /** The database's path (where a fresh one now is). */
+  file: string;
+  /** Where the old file was moved. */
+  movedTo: string;
+  /** Why it could not be used, in a person's words. */
+  reason: string;
+  /** When (ISO time). */
+  at: string;
+}
+
+/** SQLite result codes that mean the bytes on disk are not a usable database. */
+const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB']);
+
+function sqliteCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** True when an error says the file is not a database or is damaged. */
+export function isCorruptionError(e: unknown): boolean {
+  const code = sqliteCode(e);
+  return code !== undefined && [...CORRUPT_CODES].some((c) => code.startsWith(c));
+}
+
+/** `2025-01-31T120501Z`: ISO 8601 without colons (they are not allowed in Windows names). */
+export function stampNow(date = new Date()): string {
+  return date
+    .toISOString()
+    .replace(/:/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+}
+
+/** Moves `file` (and its -wal, -shm) to a free `<file>.corrupt-<stamp>[-n]`; returns the new path. */
+export function moveAside(file: string, date = new Date()): string {
+  const base = `${file}.corrupt-${stampNow(date)}`;
+  let target = base;
+  for (let n = 2; existsSync(target); n++) target = `${base}-${n}`;
+  renameSync(file, target);
+  for (const ext of ['-wal', '-shm']) {
+    if (existsSync(`${file}${ext}`)) renameSync(`${file}${ext}`, `${target}${ext}`);
+  }
+  return target;
+}
+
+/** Why the thing at `file` cannot be a database, before SQLite is asked (null: ask SQLite). */
+function preflight(file: string): string | null {
+  let st;
+  try {
+    st = lstatSync(file);
+  } catch {
+    return null; // nothing there: SQLite creates it
+  }
+  if (st.isDirectory()) return 'a folder is in the place of the database file';
+  if (!st.isFile()) return 'something other than a file is in the place of the database';
+  if (st.size === 0) return null; // an empty file is a new database
+  // Checked here so that SQLite never touches the -wal of a file that is no database.
+  const head = Buffer.alloc(SQLITE_HEADER.length);
+  const fd = openSync(file, 'r');
+  let read = 0;
+  try {
+    read = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (read < head.length || !head.equals(SQLITE_HEADER))
+    return `it is not an SQLite database (its first bytes are not "SQLite format 3")`;
+  if (st.size < 512) return `it is not an SQLite database (${st.size} bytes, shorter than a page)`;
+  return null;
+}
+
+const SQLITE_HEADER = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Opens, checks (PRAGMA quick_check) and migrates; throws on anything wrong. */
+function openChecked(file: string, options: OpenOptions): Db {
+  const db = openDatabase(file, { ...options, migrations: undefined });
+  try {
+    const rows = db.pragma('quick_check') as { quick_check: string }[];
+    const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+    if (problems.length > 0) {
+      const e = new Error(`the integrity check failed: ${problems.slice(0, 3).join('; ')}`);
+      (e as { code?: string }).code = 'SQLITE_CORRUPT';
+      throw e;
+    }
+    if (options.migrations) migrate(db, options.migrations);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/** A person's words for an SQLite error about a damaged file. */
+function describe(e: unknown): string {
+  const code = sqliteCode(e);
+  const message = (e as Error).message;
+  if (code === 'SQLITE_NOTADB') return `it is not an SQLite database (${message})`;
+  return `it is damaged (${message})`;
+}
+
+/**
+ * Opens `file` read-write with `options` (WAL, migrations); if the file is not a usable
+ * database, moves it aside, creates a fresh one and reports it through `onRecovered`.
+ * Errors that are not about the file's contents (a folder that cannot be written, a
+ * migration bug) are thrown as they are, as an `unavailable` OrreryError.
+ */
+export function openRecovering(
+  file: string,
+  options: OpenOptions,
+  onRecovered: (r: Recovery) => void,
+): Db {
+  const at = new Date();
+  let reason = preflight(file);
+  if (reason === null) {
+    try {
+      return openChecked(file, options);
+    } catch (e) {
+      if (!isCorruptionError(e)) {
+        throw new OrreryError(
+          'unavailable',
+          `${file}: cannot open the database (${(e as Error).message})`,
+        );
+      }
+      reason = describe(e);
+    }
+  }
+  const movedTo = moveAside(file, at);
+  const db = openChecked(file, options);
+  onRecovered({ file, movedTo, reason, at: at.toISOString() });
+  return db;
+}
