@@ -5,6 +5,9 @@
 import path from 'node:path';
 import { Dispatcher, type Handlers } from '../api/dispatcher';
 import { JobRegistry } from '../api/jobs';
+import { FileService, type Chooser } from '../files/fileService';
+import { guardPaths } from '../files/guard';
+import { PathPolicy } from '../files/pathPolicy';
 import { PackService } from '../packs/packService';
 import { RuntimeWorker } from '../runtime/worker/client';
 import { SessionStore } from '../sessions/sessionStore';
@@ -22,7 +25,12 @@ export interface OrreryApp {
   dispose(): Promise<void>;
 }
 
-export function composeApp(config: AppConfig): OrreryApp {
+/** What only one entry can give: the desktop's system file dialog. */
+export interface ComposeOptions {
+  chooser?: Chooser;
+}
+
+export function composeApp(config: AppConfig, options: ComposeOptions = {}): OrreryApp {
   const events = new EventHub();
   const jobs = new JobRegistry((p) => events.emit('job.progress', p));
   const health = new HealthService({ version: config.version, mode: config.mode });
@@ -40,6 +48,13 @@ export function composeApp(config: AppConfig): OrreryApp {
     config.workers.index,
     (r) => notices.databaseRecovered(r, `The feature index ${path.basename(r.file)}`),
   );
+
+  // The page names paths only below these roots or a path the person picked (a grant).
+  const policy = new PathPolicy({
+    roots: [...config.allow, config.bundledPacks, config.libraryDir],
+    grantsFile: path.join(config.dataDir, 'grants.json'),
+  });
+  const files = new FileService(policy, options.chooser ?? null);
 
   const handlers: Handlers = {
     'app.health': () => health.health(),
@@ -74,10 +89,12 @@ export function composeApp(config: AppConfig): OrreryApp {
     'presets.save': (input) => sessions.savePreset(input.packId, input.name, input.dials),
     'presets.list': (input) => sessions.listPresets(input.packId),
     'presets.remove': (input) => ({ removed: sessions.removePreset(input.packId, input.name) }),
+    'files.list': (input) => files.list(input.dir),
+    'files.choose': (input) => files.choose(input),
     'jobs.cancel': (input) => ({ cancelled: jobs.cancel(input.jobId) }),
   };
 
-  const dispatcher = new Dispatcher(handlers, jobs, {
+  const dispatcher = new Dispatcher(guardPaths(handlers, policy), jobs, {
     slow: (call, ms) => console.warn(`[orrery] slow call ${call}: ${ms.toFixed(0)} ms`),
     error: (call, e) => console.error(`[orrery] ${call} failed`, e),
   });

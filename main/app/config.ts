@@ -17,6 +17,12 @@ export interface AppConfig {
   bundledPacks: string;
   libraryDir: string;
   dataDir: string;
+  /**
+   * Folders the page may name paths below (the path policy's roots; the packs folders are
+   * always added). Headless: `--allow DIR`, default the home folder. Desktop: none; paths come
+   * from the system file dialog, which grants them.
+   */
+  allow: string[];
 }
 
 /** Walks up from `start` to the folder whose package.json names this app. */
@@ -48,6 +54,8 @@ export function appVersion(appRoot: string): string {
 export interface ConfigOverrides {
   home?: string;
   models?: string;
+  /** The folders the page may use (default: the home folder headless, none on the desktop). */
+  allow?: readonly string[];
 }
 
 export function resolveConfig(
@@ -68,5 +76,6 @@ export function resolveConfig(
     ),
     libraryDir: path.join(home, 'library'),
     dataDir: home,
+    allow: (o.allow ?? (mode === 'headless' ? [os.homedir()] : [])).map((d) => path.resolve(d)),
   };
 }

@@ -2,11 +2,12 @@
  * Electron entry: one window on the built renderer, the API over IPC. Services come from the
  * same composition root as the headless server.
  */
-import { app, BrowserWindow, ipcMain, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { composeApp, type OrreryApp } from '../app/compose';
 import { findAppRoot, resolveConfig } from '../app/config';
+import { systemChooser } from './fileDialog';
 import { forwardEvents, registerIpc } from './ipc';
 import { lockDownContents, lockDownSession, windowOptions } from './security';
 
@@ -37,7 +38,10 @@ export function startDesktop(): void {
     const config = resolveConfig('desktop', appRoot, {
       home: path.join(app.getPath('userData'), 'orrery'),
     });
-    const orrery = composeApp(config);
+    // Paths come from the system file dialog, granted for their use (main/files).
+    const orrery = composeApp(config, {
+      chooser: systemChooser(dialog, () => BrowserWindow.getFocusedWindow()),
+    });
     lockDownSession(session.defaultSession);
     const unregister = registerIpc(ipcMain, orrery, rendererUrl(appRoot));
     await createMainWindow(orrery, appRoot);

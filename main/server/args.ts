@@ -5,6 +5,8 @@ export interface ServerArgs {
   token: string | null;
   home: string | undefined;
   models: string | undefined;
+  /** --allow DIR (repeatable): the folders the page may use; none given: the home folder. */
+  allow: string[];
 }
 
 export const DEFAULT_PORT = 5178;
@@ -22,6 +24,7 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs {
     token: null,
     home: undefined,
     models: undefined,
+    allow: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i] ?? '';
@@ -51,9 +54,12 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs {
       case '--models':
         args.models = value();
         break;
+      case '--allow':
+        args.allow.push(value());
+        break;
       default:
         throw new Error(
-          `unknown option ${flag} (options: --port N, --host H, --token T, --home DIR, --models DIR)`,
+          `unknown option ${flag} (options: --port N, --host H, --token T, --home DIR, --models DIR, --allow DIR)`,
         );
     }
   }

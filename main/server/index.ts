@@ -1,6 +1,7 @@
 /**
  * Headless entry: `npm run serve -- --port N`. Prints the URL on a line of its own.
  */
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { composeApp } from '../app/compose';
 import { findAppRoot, resolveConfig } from '../app/config';
@@ -9,8 +10,16 @@ import { startServer } from './server';
 
 export async function runHeadless(argv: readonly string[]): Promise<void> {
   const args = parseServerArgs(argv);
+  for (const dir of args.allow) {
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+      throw new Error(`--allow ${dir}: not a folder`);
+  }
   const appRoot = findAppRoot(__dirname);
-  const config = resolveConfig('headless', appRoot, { home: args.home, models: args.models });
+  const config = resolveConfig('headless', appRoot, {
+    home: args.home,
+    models: args.models,
+    ...(args.allow.length > 0 ? { allow: args.allow } : {}),
+  });
   const app = composeApp(config);
   const server = await startServer(app, {
     host: args.host,

@@ -22,6 +22,7 @@ import {
   IndexStatusSchema,
   SearchHitSchema,
 } from './features';
+import { ChosenSchema, FileListingSchema, fileInputs } from './files';
 import {
   EmptySchema,
   HealthSchema,
@@ -195,6 +196,16 @@ export const calls = {
     sessionInputs.removePreset,
     z.object({ removed: z.boolean() }),
     'Delete a preset.',
+  ),
+  'files.list': call(
+    fileInputs.list,
+    FileListingSchema,
+    'The folder picker: the allowed roots (no dir), or the folders and files of a folder inside one; anything else is forbidden.',
+  ),
+  'files.choose': call(
+    fileInputs.choose,
+    ChosenSchema,
+    'Desktop only: the system file dialog; the picked path is granted for its use. Served: unavailable (use files.list).',
   ),
   'jobs.cancel': call(
     z.object({ jobId: JobIdSchema }).strict(),

@@ -7,5 +7,6 @@ export * from './bridge';
 export * from './channels';
 export * from './runtime';
 export * from './features';
+export * from './files';
 export * from './sessions';
 export * from './notices';

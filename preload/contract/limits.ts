@@ -4,6 +4,8 @@ export const limits = {
   idLength: 128,
   /** Paths on the user's disk. */
   pathLength: 4096,
+  /** Entries one folder listing (files.list) returns; the rest are left out and it says so. */
+  listEntries: 5000,
   /** Search queries. */
   queryLength: 512,
   /** Whole wire message, in characters. */
