@@ -17,3 +17,6 @@ export function cleanupTmp(): void {
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const fixturePacks = path.join(repoRoot, 'tests', 'fixtures', 'packs');
+
+/** The folders tests let the app use (the path policy's --allow): temp folders and fixtures. */
+export const testAllow = [os.tmpdir(), path.join(repoRoot, 'tests', 'fixtures')];

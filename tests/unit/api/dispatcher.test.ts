@@ -3,11 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { composeApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
 import type { Progress } from '../../../preload/contract';
-import { cleanupTmp, repoRoot, tmpDir } from '../../support/tmp';
+import { cleanupTmp, repoRoot, testAllow, tmpDir } from '../../support/tmp';
 
 function app() {
   const home = tmpDir();
-  return composeApp(resolveConfig('headless', repoRoot, { home, models: tmpDir() }));
+  return composeApp(
+    resolveConfig('headless', repoRoot, { home, models: tmpDir(), allow: testAllow }),
+  );
 }
 
 afterEach(cleanupTmp);

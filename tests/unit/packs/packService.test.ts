@@ -6,7 +6,7 @@ import { composeApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
 import { readPack } from '../../../main/packs/packReader';
 import type { PackList, Progress } from '../../../preload/contract';
-import { cleanupTmp, fixturePacks, repoRoot, tmpDir } from '../../support/tmp';
+import { cleanupTmp, fixturePacks, repoRoot, testAllow, tmpDir } from '../../support/tmp';
 
 afterEach(cleanupTmp);
 
@@ -14,7 +14,7 @@ const textTiny = path.join(fixturePacks, 'text-tiny');
 
 function setup(models = tmpDir()) {
   const home = tmpDir();
-  const app = composeApp(resolveConfig('headless', repoRoot, { home, models }));
+  const app = composeApp(resolveConfig('headless', repoRoot, { home, models, allow: testAllow }));
   return { app, home, models, library: path.join(home, 'library') };
 }
 

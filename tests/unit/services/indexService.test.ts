@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
 import type { CallOutput, Progress } from '../../../preload/contract';
-import { cleanupTmp, fixturePacks, repoRoot, tmpDir } from '../../support/tmp';
+import { cleanupTmp, fixturePacks, repoRoot, testAllow, tmpDir } from '../../support/tmp';
 
 let app: OrreryApp;
 const ref = { packId: 'orrery-text-tiny', saeId: 'res1-64' };
@@ -17,7 +17,7 @@ const ref = { packId: 'orrery-text-tiny', saeId: 'res1-64' };
 beforeAll(() => {
   const models = tmpDir();
   cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), { recursive: true });
-  app = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models }));
+  app = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }));
 });
 
 afterAll(async () => {
@@ -179,7 +179,7 @@ describe('feature index through the API', () => {
     cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), {
       recursive: true,
     });
-    const other = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models }));
+    const other = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }));
     other.events.subscribe((m) => {
       if (m.event === 'job.progress')
         void other.dispatcher.dispatch('jobs.cancel', { jobId: 'build-2' });
