@@ -21,6 +21,9 @@ const h = vi.hoisted(() => {
     permissionCheck: null as null | Handler,
     headersHandler: null as null | Handler,
     loadedUrl: '',
+    /** What the mocked system file dialog answers, and what it was asked. */
+    picked: [] as string[],
+    dialogCalls: [] as unknown[][],
   };
   const webContents = {
     on: (event: string, fn: Handler) => contentsHandlers.set(event, fn),
@@ -37,6 +40,9 @@ const h = vi.hoisted(() => {
     }
     static getAllWindows(): unknown[] {
       return [];
+    }
+    static getFocusedWindow(): null {
+      return null;
     }
     on(): void {}
     once(): void {}
@@ -57,6 +63,12 @@ vi.mock('electron', () => ({
     quit: () => undefined,
   },
   BrowserWindow: h.BrowserWindow,
+  dialog: {
+    showOpenDialog: (...args: unknown[]) => {
+      h.state.dialogCalls.push(args);
+      return Promise.resolve({ canceled: h.state.picked.length === 0, filePaths: h.state.picked });
+    },
+  },
   ipcMain: {
     handle: (channel: string, fn: Handler) => h.ipcHandlers.set(channel, fn),
     removeHandler: (channel: string) => h.ipcHandlers.delete(channel),
@@ -156,5 +168,39 @@ describe('Electron main entry', () => {
       error: { code: string };
     };
     expect(foreign).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+  });
+
+  it('grants the path picked in the system file dialog, and refuses paths it did not pick', async () => {
+    const handle = h.ipcHandlers.get('orrery:call');
+    const fromApp = { senderFrame: { url: h.state.loadedUrl } };
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'orrery-picked-'));
+    const labels = { packId: 'no-pack', saeId: 'sae', from: path.join(dir, 'labels.jsonl') };
+    const before = (await handle?.(fromApp, 'index.importLabels', labels)) as {
+      error: { code: string };
+    };
+    expect(before.error.code).toBe('forbidden');
+    h.state.picked = [labels.from];
+    const chosen = await handle?.(fromApp, 'files.choose', { use: 'labels', kind: 'file' });
+    expect(chosen).toEqual({ ok: true, value: { path: labels.from } });
+    expect(h.state.dialogCalls.at(-1)?.[0]).toMatchObject({
+      properties: ['openFile', 'dontAddToRecent'],
+    });
+    const after = (await handle?.(fromApp, 'index.importLabels', labels)) as {
+      ok: boolean;
+      error?: { code: string };
+    };
+    expect(after.error?.code).not.toBe('forbidden');
+    const elsewhere = (await handle?.(fromApp, 'packs.import', { from: labels.from })) as {
+      error: { code: string };
+    };
+    expect(elsewhere.error.code).toBe('forbidden');
+    h.state.picked = [];
+    expect(await handle?.(fromApp, 'files.choose', { use: 'corpus', kind: 'dir' })).toEqual({
+      ok: true,
+      value: { path: null },
+    });
+    expect(h.state.dialogCalls.at(-1)?.[0]).toMatchObject({
+      properties: ['openDirectory', 'dontAddToRecent'],
+    });
   });
 });
