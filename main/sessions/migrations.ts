@@ -35,4 +35,9 @@ export const sessionMigrations: readonly Migration[] = [
         );
       `),
   },
+  {
+    version: 2,
+    name: 'steps remember the gesture (a dial drag) they were made by',
+    up: (db) => db.exec('alter table steps add column gesture_id text'),
+  },
 ];
