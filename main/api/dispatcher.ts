@@ -6,11 +6,14 @@
 import { type z } from 'zod';
 import {
   calls,
+  decodeFrame,
   fail,
+  FrameError,
   isCallName,
   limits,
   ok,
   OrreryError,
+  overLimit,
   RequestSchema,
   type CallName,
   type Calls,
@@ -79,27 +82,33 @@ export class Dispatcher {
     }
   }
 
-  /** For text transports (WebSocket): parse, check the envelope, dispatch. */
-  async handleText(text: string): Promise<Reply> {
-    if (text.length > limits.messageLength) {
-      return {
-        type: 'reply',
-        id: null,
-        result: fail(
-          'invalid_request',
-          `message is ${text.length} characters; the limit is ${limits.messageLength}`,
-        ),
-      };
-    }
+  /**
+   * For the WebSocket: a JSON text message, or a binary frame (preload/contract/binary.ts)
+   * when the call carries bytes. Parse, check size and envelope, dispatch.
+   */
+  async handleMessage(data: string | Uint8Array): Promise<Reply> {
+    const refuse = (code: 'invalid_request' | 'too_large', message: string): Reply => ({
+      type: 'reply',
+      id: null,
+      result: fail(code, message),
+    });
     let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return {
-        type: 'reply',
-        id: null,
-        result: fail('invalid_request', 'message is not valid JSON'),
-      };
+    if (typeof data === 'string') {
+      const bytes = Buffer.byteLength(data);
+      if (bytes > limits.messageBytes)
+        return refuse('too_large', overLimit('the message', bytes, 'messageBytes'));
+      try {
+        raw = JSON.parse(data);
+      } catch {
+        return refuse('invalid_request', 'message is not valid JSON');
+      }
+    } else {
+      try {
+        raw = decodeFrame(data);
+      } catch (e) {
+        if (e instanceof FrameError) return refuse(e.code, e.message);
+        return refuse('invalid_request', 'the binary message could not be read');
+      }
     }
     const envelope = RequestSchema.safeParse(raw);
     if (!envelope.success) {

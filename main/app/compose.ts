@@ -8,6 +8,7 @@ import { JobRegistry } from '../api/jobs';
 import { FileService, type Chooser } from '../files/fileService';
 import { guardPaths } from '../files/guard';
 import { PathPolicy } from '../files/pathPolicy';
+import { BlobStore } from '../blobs/blobStore';
 import { PackService } from '../packs/packService';
 import { RuntimeWorker } from '../runtime/worker/client';
 import { SessionStore } from '../sessions/sessionStore';
@@ -41,7 +42,8 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
   const sessions = new SessionStore(path.join(config.dataDir, 'sessions.sqlite'), (r) =>
     notices.databaseRecovered(r, 'The sessions database'),
   );
-  const runtime = new RuntimeService(worker, packs, events, sessions);
+  const blobs = new BlobStore(path.join(config.dataDir, 'blobs'));
+  const runtime = new RuntimeService(worker, packs, events, sessions, blobs);
   const index = new IndexService(
     packs,
     path.join(config.dataDir, 'index'),
@@ -62,6 +64,8 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'packs.list': () => packs.list(),
     'packs.import': (input, job) => packs.import(input.from, job),
     'packs.remove': async (input) => ({ removed: await packs.remove(input.id) }),
+    'blobs.put': (input) => blobs.put(input.bytes),
+    'blobs.get': (input) => ({ bytes: blobs.read(input.hash) }),
     'runtime.open': (input) => runtime.open(input.packId),
     'text.generate': (input, job) => runtime.textGenerate(input, job),
     'text.active': (input, job) => runtime.textActive(input, job),

@@ -2,17 +2,19 @@
  * What a loaded pack can do, by kind. Engines live inside the inference worker
  * (main/runtime/worker): they own the pack's ONNX sessions and SAEs, and answer the
  * contract's inference calls. Inputs are the contract's parsed inputs; outputs are the
- * contract's outputs (images as base64 PNG).
+ * contract's outputs. A person's files arrive as hashes; `readBlob` reads their bytes.
  */
+import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
+import { OrreryError } from '../../preload/contract';
 import type {
   ActiveOutput,
-  ImageOutput,
   RuntimeInfo,
   runtimeInputs,
   TextGenerateOutput,
 } from '../../preload/contract';
 import type { LoadedPack } from '../packs/packReader';
+import type { ImageRun } from './image/imageMetrics';
 
 export type TextGenerateInput = z.output<typeof runtimeInputs.textGenerate>;
 export type TextActiveInput = z.output<typeof runtimeInputs.textActive>;
@@ -26,6 +28,17 @@ export interface EngineContext {
   /** Streams generated tokens (text engines). */
   token?(row: 'before' | 'after', index: number, tokenId: number, text: string): void;
   progress?(stage: string, done: number, total: number): void;
+  /** Where an uploaded file's bytes are, by hash (set by the service; the bytes never travel). */
+  blobFile?(hash: string): string;
+}
+
+/** The bytes of a person's uploaded file, read where the engine runs. */
+export async function readBlob(
+  ctx: Pick<EngineContext, 'blobFile'> | undefined,
+  hash: string,
+): Promise<Uint8Array> {
+  if (!ctx?.blobFile) throw new OrreryError('not_found', 'no uploaded files are available here');
+  return readFile(ctx.blobFile(hash));
 }
 
 export interface PackEngine {
@@ -45,13 +58,13 @@ export interface TextEngineApi extends PackEngine {
 
 export interface ImageEngineApi extends PackEngine {
   readonly kind: 'image-vae';
-  steer(input: ImageSteerInput, ctx: EngineContext): Promise<z.output<typeof ImageOutput>>;
+  steer(input: ImageSteerInput, ctx: EngineContext): Promise<ImageRun>;
   active(input: ImageActiveInput, ctx: EngineContext): Promise<z.output<typeof ActiveOutput>>;
 }
 
 export interface GlyphEngineApi extends PackEngine {
   readonly kind: 'glyph-cvae';
-  specimen(input: GlyphSpecimenInput, ctx: EngineContext): Promise<z.output<typeof ImageOutput>>;
+  specimen(input: GlyphSpecimenInput, ctx: EngineContext): Promise<ImageRun>;
 }
 
 export type AnyEngine = TextEngineApi | ImageEngineApi | GlyphEngineApi;

@@ -1,4 +1,15 @@
-/** Command-line options of the headless server: --port, --host, --token, --home, --models. */
+/**
+ * Command-line options of the headless server: --port, --host, --token, --home, --models.
+ * Without --token, a random one is made for each launch (see newToken).
+ */
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+
+/** A random per-launch token: 32 URL-safe characters. */
+export function newToken(): string {
+  return randomBytes(24).toString('base64url');
+}
+
 export interface ServerArgs {
   port: number;
   host: string;
@@ -11,10 +22,24 @@ export interface ServerArgs {
 
 export const DEFAULT_PORT = 5178;
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
-
+/** True for an address only this machine can reach: 127.0.0.0/8, ::1, localhost. */
 export function isLoopback(host: string): boolean {
-  return LOOPBACK.has(host) || host.startsWith('127.');
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.split('.')[0] === '127';
+}
+
+/** --host must be an IP address (v4 or v6) or localhost; a name could resolve anywhere. */
+export function parseHost(value: string): string {
+  const host = value.startsWith('[') && value.endsWith(']') ? value.slice(1, -1) : value;
+  if (host === 'localhost' || isIP(host) !== 0) return host;
+  throw new Error(`--host must be an IP address or localhost (got "${value}")`);
+}
+
+/** A token given on the command line: at least 16 characters, none of them spaces. */
+export function checkToken(token: string): string {
+  if (!/^\S{16,}$/.test(token))
+    throw new Error('--token needs at least 16 characters and no spaces');
+  return token;
 }
 
 export function parseServerArgs(argv: readonly string[]): ServerArgs {
@@ -43,10 +68,10 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs {
         break;
       }
       case '--host':
-        args.host = value();
+        args.host = parseHost(value());
         break;
       case '--token':
-        args.token = value();
+        args.token = checkToken(value());
         break;
       case '--home':
         args.home = value();
@@ -63,7 +88,7 @@ export function parseServerArgs(argv: readonly string[]): ServerArgs {
         );
     }
   }
-  if (!isLoopback(args.host) && (args.token === null || args.token.length < 16)) {
+  if (!isLoopback(args.host) && args.token === null) {
     throw new Error(
       `binding ${args.host} exposes Orrery beyond this machine: give --token with at least 16 characters`,
     );

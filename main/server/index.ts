@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { composeApp } from '../app/compose';
 import { findAppRoot, resolveConfig } from '../app/config';
-import { parseServerArgs } from './args';
+import { newToken, parseServerArgs } from './args';
 import { startServer } from './server';
 
 export async function runHeadless(argv: readonly string[]): Promise<void> {
@@ -24,7 +24,7 @@ export async function runHeadless(argv: readonly string[]): Promise<void> {
   const server = await startServer(app, {
     host: args.host,
     port: args.port,
-    token: args.token,
+    token: args.token ?? newToken(),
     rendererDir: path.join(appRoot, 'out', 'renderer'),
   });
   console.log(

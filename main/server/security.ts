@@ -25,8 +25,8 @@ export const securityHeaders: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-export function tokenMatches(expected: string | null, given: string | null): boolean {
-  if (expected === null) return true;
+/** Compares a given token with the server's in constant time. */
+export function tokenMatches(expected: string, given: string | null): boolean {
   if (given === null) return false;
   const a = Buffer.from(expected);
   const b = Buffer.from(given);

@@ -7,10 +7,11 @@ import type { z } from 'zod';
 import type {
   ActiveOutput,
   DialInput,
-  ImageOutput,
+  ImageReplySchema,
   RuntimeInfo,
   Step,
   TextGenerateOutput,
+  TextReplySchema,
 } from '../../preload/contract';
 import type { JobContext } from '../api/jobs';
 import type { EventHub } from '../app/events';
@@ -22,11 +23,19 @@ import type {
   TextActiveInput,
   TextGenerateInput,
 } from '../runtime/engine';
+import type { BlobStore } from '../blobs/blobStore';
+import type { ImageRun } from '../runtime/image/imageMetrics';
 import type { RuntimeWorker } from '../runtime/worker/client';
 import type { EngineOp } from '../runtime/worker/protocol';
 import type { SessionStore } from '../sessions/sessionStore';
 
-type Recordable = { packId: string; dials: DialInput[]; sessionId?: string; jobId?: string };
+type Recordable = {
+  packId: string;
+  dials: DialInput[];
+  sessionId?: string;
+  jobId?: string;
+  gestureId?: string;
+};
 
 export class RuntimeService {
   constructor(
@@ -34,7 +43,15 @@ export class RuntimeService {
     private readonly packs: PackService,
     private readonly events: EventHub,
     private readonly sessions: SessionStore,
+    private readonly blobs: BlobStore,
   ) {}
+
+  /** The uploaded file a call's source names, checked to be there: its hash → its path. */
+  private blobFiles(input: unknown): Record<string, string> | undefined {
+    const source = (input as { source?: { blob?: unknown } }).source;
+    if (typeof source?.blob !== 'string') return undefined;
+    return { [source.blob]: this.blobs.require(source.blob) };
+  }
 
   private async run<T>(
     packId: string,
@@ -49,6 +66,7 @@ export class RuntimeService {
     return (await this.worker.request(pack.dir, op, input, {
       signal: job?.signal,
       lane: lane === undefined ? undefined : `${lane}:${packId}`,
+      blobs: this.blobFiles(input),
       onToken: (t) => {
         if (jobId === null) return;
         this.events.emit('text.token', {
@@ -63,13 +81,44 @@ export class RuntimeService {
     })) as T;
   }
 
-  /** Saves a finished run as a step when the call names a session. */
-  private recorded<T>(kind: Step['kind'], input: Recordable, output: T): T {
-    if (input.sessionId) {
-      const { packId: _pack, dials, sessionId, jobId: _job, ...rest } = input;
-      this.sessions.record(sessionId, kind, rest, dials, output as Record<string, unknown>);
-    }
-    return output;
+  /**
+   * Saves a finished run as a step when the call names a session (runs of one gesture are
+   * one step); the reply carries the step, so the page needs no second call to show it.
+   * `saved` is what the step keeps of the output (by default all of it).
+   */
+  private recorded<T extends object>(
+    kind: Step['kind'],
+    input: Recordable,
+    output: T,
+    saved: Record<string, unknown> = output as Record<string, unknown>,
+  ): T & { step: Step | null } {
+    if (!input.sessionId) return { ...output, step: null };
+    const { packId: _pack, dials, sessionId, jobId: _job, gestureId, ...rest } = input;
+    const step = this.sessions.record(sessionId, kind, rest, dials, saved, gestureId ?? null);
+    return { ...output, step };
+  }
+
+  /**
+   * An image or specimen run: the reply carries raw pixels; a saved step keeps the PNGs
+   * (written once, in the worker) as blobs, by hash.
+   */
+  private imageReply(
+    kind: 'image' | 'glyph',
+    input: Recordable,
+    run: ImageRun,
+  ): z.output<typeof ImageReplySchema> {
+    const { png, ...out } = run;
+    if (!input.sessionId || !png) return this.recorded(kind, input, out);
+    const before = this.blobs.put(png.before);
+    const after = this.blobs.put(png.after);
+    return this.recorded(kind, input, out, {
+      width: out.width,
+      height: out.height,
+      changed: out.changed,
+      metrics: out.metrics,
+      beforeBlob: before.hash,
+      afterBlob: after.hash,
+    });
   }
 
   open(packId: string): Promise<RuntimeInfo> {
@@ -79,7 +128,7 @@ export class RuntimeService {
   async textGenerate(
     input: TextGenerateInput,
     job: JobContext,
-  ): Promise<z.output<typeof TextGenerateOutput>> {
+  ): Promise<z.output<typeof TextReplySchema>> {
     const out = await this.run<z.output<typeof TextGenerateOutput>>(
       input.packId,
       'text.generate',
@@ -93,14 +142,12 @@ export class RuntimeService {
     return this.run(input.packId, 'text.active', input, job);
   }
 
-  async imageSteer(input: ImageSteerInput, job: JobContext): Promise<z.output<typeof ImageOutput>> {
-    const out = await this.run<z.output<typeof ImageOutput>>(
-      input.packId,
-      'image.steer',
-      input,
-      job,
-    );
-    return this.recorded('image', input, out);
+  async imageSteer(
+    input: ImageSteerInput,
+    job: JobContext,
+  ): Promise<z.output<typeof ImageReplySchema>> {
+    const run = await this.run<ImageRun>(input.packId, 'image.steer', input, job);
+    return this.imageReply('image', input, run);
   }
 
   imageActive(input: ImageActiveInput, job: JobContext): Promise<z.output<typeof ActiveOutput>> {
@@ -110,13 +157,8 @@ export class RuntimeService {
   async glyphSpecimen(
     input: GlyphSpecimenInput,
     job: JobContext,
-  ): Promise<z.output<typeof ImageOutput>> {
-    const out = await this.run<z.output<typeof ImageOutput>>(
-      input.packId,
-      'glyph.specimen',
-      input,
-      job,
-    );
-    return this.recorded('glyph', input, out);
+  ): Promise<z.output<typeof ImageReplySchema>> {
+    const run = await this.run<ImageRun>(input.packId, 'glyph.specimen', input, job);
+    return this.imageReply('glyph', input, run);
   }
 }

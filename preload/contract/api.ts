@@ -7,10 +7,12 @@ import { z } from 'zod';
 import { NoticeListSchema, NoticeSchema } from './notices';
 import { TextTokenEventSchema } from './runtime';
 import {
+  ImageReplySchema,
   PresetSchema,
   RecipeSchema,
   SessionDetailSchema,
   SessionSchema,
+  TextReplySchema,
   sessionInputs,
 } from './sessions';
 import {
@@ -23,7 +25,10 @@ import {
   SearchHitSchema,
 } from './features';
 import { ChosenSchema, FileListingSchema, fileInputs } from './files';
+import { bytesSchema } from './binary';
 import {
+  BlobHashSchema,
+  BlobRefSchema,
   EmptySchema,
   HealthSchema,
   IdSchema,
@@ -33,13 +38,7 @@ import {
   PathSchema,
   ProgressSchema,
 } from './schemas';
-import {
-  ActiveOutput,
-  ImageOutput,
-  RuntimeInfoSchema,
-  runtimeInputs,
-  TextGenerateOutput,
-} from './runtime';
+import { ActiveOutput, RuntimeInfoSchema, runtimeInputs } from './runtime';
 
 const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) => ({
   input,
@@ -82,6 +81,16 @@ export const calls = {
     z.object({ removed: z.boolean() }),
     'Remove an imported pack from the library (bundled packs cannot be removed).',
   ),
+  'blobs.put': call(
+    z.object({ bytes: bytesSchema, name: z.string().max(512).optional() }).strict(),
+    BlobRefSchema,
+    'Keep a file the person opened (an image or a font) once, as bytes; later calls name it by the returned hash.',
+  ),
+  'blobs.get': call(
+    z.object({ hash: BlobHashSchema }).strict(),
+    z.object({ bytes: bytesSchema }),
+    'The bytes of a kept file or output, by hash.',
+  ),
   'runtime.open': call(
     runtimeInputs.open,
     RuntimeInfoSchema,
@@ -89,7 +98,7 @@ export const calls = {
   ),
   'text.generate': longCall(
     runtimeInputs.textGenerate,
-    TextGenerateOutput,
+    TextReplySchema,
     'Generate before (dials at rest) and after (dials applied) from one prompt, same seed; tokens stream as text.token events.',
   ),
   'text.active': call(
@@ -99,7 +108,7 @@ export const calls = {
   ),
   'image.steer': longCall(
     runtimeInputs.imageSteer,
-    ImageOutput,
+    ImageReplySchema,
     'Encode an image (a pack example or a PNG/JPEG/WebP), steer its latent or spatial map with dials, decode before and after.',
   ),
   'image.active': call(
@@ -109,7 +118,7 @@ export const calls = {
   ),
   'glyph.specimen': longCall(
     runtimeInputs.glyphSpecimen,
-    ImageOutput,
+    ImageReplySchema,
     'Render a specimen (a word or characters) in a style read from a pack face or a font file, before and after the dials.',
   ),
   'index.corpora': call(

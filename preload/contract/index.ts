@@ -9,4 +9,5 @@ export * from './runtime';
 export * from './features';
 export * from './files';
 export * from './sessions';
+export * from './binary';
 export * from './notices';

@@ -11,6 +11,8 @@ export const errorCodes = [
   'not_found', // a pack, feature or file named by the payload does not exist
   'bad_pack', // a pack or file failed validation
   'cancelled', // the caller cancelled the job
+  'too_large', // a message, file or value is over a limit of the limit table (the message names it)
+  'forbidden', // a path outside what the person allowed, or a socket without the token
   'unavailable', // a runtime part (ONNX, SQLite) could not be used
   'internal', // a bug: the message says what failed
 ] as const;

@@ -1,9 +1,10 @@
 /**
  * Schemas of the inference calls: dials, sampling, inputs and outputs for text, image and
- * typeface packs. Images cross the API as base64 PNG (small: 64×64 per image or glyph).
+ * typeface packs. Images cross the API as raw RGBA bytes.
  */
 import { z } from 'zod';
-import { IdSchema, JobIdSchema } from './schemas';
+import { bytesSchema } from './binary';
+import { BlobHashSchema, IdSchema, JobIdSchema } from './schemas';
 
 export const DialSchema = z
   .object({
@@ -38,22 +39,24 @@ export const SamplingSchema = z
   .strict();
 export type Sampling = z.infer<typeof SamplingSchema>;
 
-const Base64 = z
-  .string()
-  .max(40_000_000)
-  .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
-
 /** [H × W] positions of a spatial map, 1 where a dial applies (a painted region). */
 export const MaskSchema = z.array(z.number().min(0).max(1)).max(65_536);
 
+/** A person's own file, uploaded once with `blobs.put` and named by its hash. */
+const BlobSourceSchema = z
+  .object({ blob: BlobHashSchema, name: z.string().max(512).optional() })
+  .strict();
+
+/** A pack example, or a person's image (PNG, JPEG or WebP) uploaded with `blobs.put`. */
 export const ImageSourceSchema = z.union([
   z.object({ example: z.number().int().nonnegative() }).strict(),
-  z.object({ imageBase64: Base64, name: z.string().max(512).optional() }).strict(),
+  BlobSourceSchema,
 ]);
 
+/** A pack face, or a person's font (TTF, OTF or WOFF) uploaded with `blobs.put`. */
 export const StyleSourceSchema = z.union([
   z.object({ example: z.number().int().nonnegative() }).strict(),
-  z.object({ fontBase64: Base64, name: z.string().max(512).optional() }).strict(),
+  BlobSourceSchema,
 ]);
 
 export const TextRunSchema = z.object({
@@ -79,9 +82,28 @@ export const ActiveOutput = z.object({
   strongest: z.array(ActiveFeatureSchema),
 });
 
+export const ImageMetricsSchema = z.object({
+  /** Mean absolute difference over RGB, 0–255. */
+  meanAbs: z.number(),
+  /** Share of pixels pixelmatch (threshold 0.05) calls different, 0–1. */
+  changedShare: z.number(),
+  /** Mean SSIM as ssim.js computes it by default; 1 = the same. */
+  ssim: z.number(),
+});
+export type ImageMetrics = z.infer<typeof ImageMetricsSchema>;
+
+/**
+ * Before and after as raw pixels ([height, width, 4] RGBA, 8-bit, row-major; bytes on the
+ * wire, never base64), with the metrics and heatmap the inference worker computed from them.
+ */
 export const ImageOutput = z.object({
-  beforePng: Base64,
-  afterPng: Base64,
+  before: bytesSchema,
+  after: bytesSchema,
+  /** [height, width, 4] RGBA: where after differs from before. */
+  heatmap: bytesSchema,
+  metrics: ImageMetricsSchema,
+  /** False when no dial is off rest: after is before. */
+  changed: z.boolean(),
   width: z.number().int(),
   height: z.number().int(),
   ms: z.number(),
@@ -129,6 +151,8 @@ export const runtimeInputs = {
       }),
       jobId: JobIdSchema.optional(),
       sessionId: IdSchema.optional(),
+      /** Runs of one gesture (a dial drag) carry its id: the session keeps them as one step. */
+      gestureId: IdSchema.optional(),
     })
     .strict(),
   textActive: z
@@ -148,6 +172,8 @@ export const runtimeInputs = {
       mask: MaskSchema.nullable().optional(),
       jobId: JobIdSchema.optional(),
       sessionId: IdSchema.optional(),
+      /** Runs of one gesture (a dial drag) carry its id: the session keeps them as one step. */
+      gestureId: IdSchema.optional(),
     })
     .strict(),
   imageActive: z
@@ -166,6 +192,8 @@ export const runtimeInputs = {
       dials: DialsSchema.default([]),
       jobId: JobIdSchema.optional(),
       sessionId: IdSchema.optional(),
+      /** Runs of one gesture (a dial drag) carry its id: the session keeps them as one step. */
+      gestureId: IdSchema.optional(),
     })
     .strict(),
 };

@@ -10,6 +10,13 @@ export const IdSchema = z
 
 export const JobIdSchema = IdSchema;
 
+/** A blob's name: the SHA-256 of its bytes, 64 lower-case hex digits. */
+export const BlobHashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'a blob hash is 64 hex digits');
+export const BlobRefSchema = z.object({
+  hash: BlobHashSchema,
+  size: z.number().int().nonnegative(),
+});
+
 export const PathSchema = z
   .string()
   .min(1)

@@ -9,6 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
+import { rawSocket } from '../support/page';
 import type { ServerHandle } from '../support/headless';
 import { fixturePacks } from '../support/tmp';
 
@@ -29,7 +30,7 @@ afterAll(async () => {
 
 describe('app shell (headless, chromium)', () => {
   it('serves on 127.0.0.1 and shows the real runtime figures', async () => {
-    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{32}$/);
     const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
     await expect.poll(() => page.textContent('[data-testid="onnx-version"]')).toBe(ortVersion);
     expect(await page.textContent('[data-testid="onnx-check"]')).toMatch(
@@ -43,31 +44,15 @@ describe('app shell (headless, chromium)', () => {
   });
 
   it('answers a malformed message with ok:false and a message, then serves the next call', async () => {
-    const replies = await page.evaluate(async (host) => {
-      const ws = new WebSocket(`ws://${host}/api`);
-      await new Promise((resolve, reject) => {
-        ws.onopen = resolve;
-        ws.onerror = reject;
-      });
-      const send = (text: string) =>
-        new Promise<unknown>((resolve) => {
-          ws.onmessage = (e) => resolve(JSON.parse(String(e.data)));
-          ws.send(text);
-        });
-      const out = [
-        await send('this is not json'),
-        await send(
-          JSON.stringify({ type: 'call', id: 1, call: 'packs.import', input: { from: 7 } }),
-        ),
-        await send(JSON.stringify({ type: 'call', id: 2, call: 'no.such.call', input: {} })),
-        await send(JSON.stringify({ type: 'call', id: 3, call: 'app.health', input: {} })),
-      ];
-      ws.close();
-      return out as {
-        id: number | null;
-        result: { ok: boolean; error?: { code: string; message: string } };
-      }[];
-    }, new URL(server.url).host);
+    const replies = (await rawSocket(page, [
+      'this is not json',
+      JSON.stringify({ type: 'call', id: 1, call: 'packs.import', input: { from: 7 } }),
+      JSON.stringify({ type: 'call', id: 2, call: 'no.such.call', input: {} }),
+      JSON.stringify({ type: 'call', id: 3, call: 'app.health', input: {} }),
+    ])) as {
+      id: number | null;
+      result: { ok: boolean; error?: { code: string; message: string } };
+    }[];
     expect(replies[0]).toMatchObject({
       id: null,
       result: { ok: false, error: { code: 'invalid_request' } },

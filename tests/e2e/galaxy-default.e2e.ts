@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
-import { galaxyHook } from '../support/page';
+import { apiCall, galaxyHook } from '../support/page';
 import { repoRoot } from '../support/tmp';
 
 const emoji = path.join(repoRoot, 'models', 'emoji');
@@ -38,14 +38,12 @@ describe.runIf(existsSync(path.join(emoji, 'features.sqlite.br')))(
         .toBe(true);
       expect(await page.locator('[data-testid="build-index"]').count()).toBe(0);
       expect(await hook<number>('count')).toBe(512);
-      const r = (await page.evaluate(`(async () => {
-      const ws = new WebSocket('ws://' + location.host + '/api');
-      await new Promise((ok) => (ws.onopen = ok));
-      const ask = (call, input) => new Promise((ok) => { ws.onmessage = (e) => ok(JSON.parse(e.data)); ws.send(JSON.stringify({ type: 'call', id: 1, call, input })); });
-      const card = await ask('index.feature', { packId: 'orrery-emoji', saeId: 'latent-512', feature: 0 });
-      ws.close();
-      return card.result;
-    })()`)) as { ok: boolean; value: { topExamples: { thumbnailPng?: string }[] } };
+      const card = await apiCall<{ topExamples: { thumbnailPng?: string }[] }>(
+        page,
+        'index.feature',
+        { packId: 'orrery-emoji', saeId: 'latent-512', feature: 0 },
+      );
+      const r = { ok: true, value: card };
       expect(r.ok).toBe(true);
       expect(r.value.topExamples.length).toBeGreaterThan(0);
       expect(

@@ -1,26 +1,42 @@
 /** What e2e tests ask of the open page: an API call over its WebSocket, a galaxy test hook. */
 import type { Page } from 'playwright-core';
+import type { Result } from '../../preload/contract';
 
-/** One API call over the page's own WebSocket endpoint; throws with the error when not ok. */
+/** One API call through the page's own client (its socket, token and binary frames); throws when not ok. */
 export async function apiCall<T>(page: Page, name: string, input: unknown): Promise<T> {
-  const r = await page.evaluate(
-    async ({ host, name, input }) => {
-      const ws = new WebSocket(`ws://${host}/api`);
-      await new Promise((resolve, reject) => {
-        ws.onopen = resolve;
-        ws.onerror = reject;
-      });
-      const reply = await new Promise<string>((resolve) => {
-        ws.onmessage = (e) => resolve(String(e.data));
-        ws.send(JSON.stringify({ type: 'call', id: 1, call: name, input }));
-      });
-      ws.close();
-      return JSON.parse(reply) as { result: { ok: boolean; value?: unknown; error?: unknown } };
-    },
-    { host: new URL(page.url()).host, name, input },
+  type Hook = { __orreryCall?: (n: string, i: unknown) => Promise<Result<unknown>> };
+  await page.waitForFunction(
+    () => typeof (globalThis as unknown as Hook).__orreryCall === 'function',
   );
-  if (!r.result.ok) throw new Error(`${name}: ${JSON.stringify(r.result.error)}`);
-  return r.result.value as T;
+  const r = await page.evaluate(
+    ({ name, input }) => (globalThis as unknown as Hook).__orreryCall!(name, input),
+    { name, input },
+  );
+  if (!r.ok) throw new Error(`${name}: ${JSON.stringify(r.error)}`);
+  return r.value as T;
+}
+
+/** A raw socket conversation with the server, after the token: replies to each text sent, in order. */
+export function rawSocket(page: Page, messages: string[]): Promise<unknown[]> {
+  return page.evaluate(async (texts) => {
+    const where = (globalThis as unknown as { location: { hash: string; host: string } }).location;
+    const token = new URLSearchParams(where.hash.slice(1)).get('token') ?? '';
+    const ws = new WebSocket(`ws://${where.host}/api`);
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = reject;
+    });
+    const send = (text: string) =>
+      new Promise<unknown>((resolve) => {
+        ws.onmessage = (e) => resolve(JSON.parse(String(e.data)));
+        ws.send(text);
+      });
+    await send(JSON.stringify({ type: 'hello', token }));
+    const out: unknown[] = [];
+    for (const t of texts) out.push(await send(t));
+    ws.close();
+    return out;
+  }, messages);
 }
 
 /** Calls one of the page's read-only galaxy test hooks (window.__orreryGalaxy); null if absent. */

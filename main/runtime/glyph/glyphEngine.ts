@@ -13,7 +13,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { OrreryError, type RuntimeInfo } from '../../../preload/contract';
 import type { LoadedPack } from '../../packs/packReader';
-import type { EngineContext, GlyphEngineApi, GlyphSpecimenInput } from '../engine';
+import {
+  readBlob,
+  type EngineContext,
+  type GlyphEngineApi,
+  type GlyphSpecimenInput,
+} from '../engine';
 import type { OnnxSession } from '../onnx';
 import {
   checkCancelled,
@@ -28,7 +33,8 @@ import {
   steerGroup,
   type PackSae,
 } from '../image/engineSupport';
-import { fromBase64, SpriteSheet, tensorToPng, toBase64 } from '../image/imageIo';
+import { SpriteSheet } from '../image/imageIo';
+import { chwToRgba, imageRun, Reference, type ImageRun } from '../image/imageMetrics';
 import { FontFace } from './fontReader';
 
 type GlyphManifest = Extract<LoadedPack['manifest'], { kind: 'glyph-cvae' }>;
@@ -49,7 +55,8 @@ export class GlyphEngine implements GlyphEngineApi {
   private lastSource: {
     key: string;
     style: Float32Array;
-    before?: { text: string; png: string };
+    /** The unsteered strip of `text` as RGBA, with what the metrics reuse of it. */
+    before?: { text: string; reference: Reference };
   } | null = null;
 
   private constructor(
@@ -123,9 +130,9 @@ export class GlyphEngine implements GlyphEngineApi {
    * same font, which then is neither parsed nor drawn again.
    */
   async styleOf(source: GlyphSpecimenInput['source'], ctx: EngineContext): Promise<Float32Array> {
-    const key = 'example' in source ? `example:${source.example}` : `font:${source.fontBase64}`;
+    const key = 'example' in source ? `example:${source.example}` : `font:${source.blob}`;
     if (this.lastSource?.key === key) return this.lastSource.style;
-    const glyphs = await this.sourceGlyphs(source);
+    const glyphs = await this.sourceGlyphs(source, ctx);
     checkCancelled(ctx.signal);
     const style = await this.encode(glyphs, 1);
     checkCancelled(ctx.signal);
@@ -134,11 +141,14 @@ export class GlyphEngine implements GlyphEngineApi {
   }
 
   /** The encoder's input for a source: [1, len(encoder_chars), size, size], ink = 1. */
-  async sourceGlyphs(source: GlyphSpecimenInput['source']): Promise<Float32Array> {
+  async sourceGlyphs(
+    source: GlyphSpecimenInput['source'],
+    ctx?: Pick<EngineContext, 'blobFile'>,
+  ): Promise<Float32Array> {
     const S = this.size;
     if ('example' in source) return this.exampleGlyphs(source.example, this.encoderChars);
     const what = source.name ? `"${source.name}"` : 'the font';
-    const face = FontFace.parse(fromBase64(source.fontBase64, what), what);
+    const face = FontFace.parse(await readBlob(ctx, source.blob), what);
     return this.toModelInk(face.renderAll(this.encoderChars.join(''), S, what));
   }
 
@@ -207,7 +217,7 @@ export class GlyphEngine implements GlyphEngineApi {
 
   // ---------------------------------------------------------------- contract call
 
-  async specimen(input: GlyphSpecimenInput, ctx: EngineContext) {
+  async specimen(input: GlyphSpecimenInput, ctx: EngineContext): Promise<ImageRun> {
     const t0 = performance.now();
     const cells = this.charIds(input.text);
     const groups = [...groupDials(input.dials, this.saes).values()];
@@ -230,16 +240,18 @@ export class GlyphEngine implements GlyphEngineApi {
       const drawn = ids.length > 0 ? await this.decode(st, ids) : new Float32Array(0);
       checkCancelled(ctx.signal);
       checkFinite(drawn, 'the glyphs');
-      return toBase64(tensorToPng(this.layout(cells, drawn), 1, S, width));
+      return chwToRgba(this.layout(cells, drawn), 1, S, width);
     };
     // the unsteered strip is drawn once per source and text, then kept while dials turn
-    let beforePng = entry?.before?.text === input.text ? entry.before.png : null;
-    if (beforePng === null) {
-      beforePng = await strip(style);
-      if (entry) entry.before = { text: input.text, png: beforePng };
+    let before = entry?.before?.text === input.text ? entry.before.reference : null;
+    if (before === null) {
+      before = new Reference(await strip(style), width, S, true);
+      if (entry) entry.before = { text: input.text, reference: before };
     }
-    const afterPng = changed ? await strip(after) : beforePng;
-    return { beforePng, afterPng, width, height: S, ms: performance.now() - t0 };
+    return imageRun(before, changed ? await strip(after) : null, {
+      png: input.sessionId !== undefined,
+      t0,
+    });
   }
 
   /**

@@ -6,16 +6,24 @@
  * steer: image → mu. Before = tail(head(mu)). After: latent dials steer mu → z', then
  * head(z'), then spatial dials steer each position's C-vector (only where the mask is
  * non-zero, and a fractional mask value, e.g. a soft brush edge, scales that position's
- * change), then tail. The unsteered path (mu, head(mu), tail, its PNG) is computed once per
- * source and kept while dials turn, so a dial change costs at most one head and one tail
- * run. With no dial off rest, after is before.
+ * change), then tail. The unsteered path (mu, head(mu), tail, its RGBA, and what the
+ * metrics reuse of it) is computed once per source (the mask does not change it) and kept
+ * while dials turn, so a dial change costs at most one head and one tail run and one pass
+ * of the metrics over the new pixels. With no dial off rest, after is before. Outputs are
+ * RGBA bytes; PNGs are written only for a run that is saved as a session step.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { OrreryError, type RuntimeInfo } from '../../../preload/contract';
 import type { LoadedPack } from '../../packs/packReader';
 import { nchwToRows, rowsToNchw } from '../../sae';
-import type { EngineContext, ImageActiveInput, ImageEngineApi, ImageSteerInput } from '../engine';
+import {
+  readBlob,
+  type EngineContext,
+  type ImageActiveInput,
+  type ImageEngineApi,
+  type ImageSteerInput,
+} from '../engine';
 import type { OnnxSession } from '../onnx';
 import {
   activeRows,
@@ -33,12 +41,10 @@ import {
 } from './engineSupport';
 import {
   decodeImage,
-  fromBase64,
   rgbaToTensor,
   SpriteSheet,
-  tensorToPng,
-  toBase64,
 } from './imageIo';
+import { chwToRgba, imageRun, Reference, type ImageRun } from './imageMetrics';
 
 type ImageManifest = Extract<LoadedPack['manifest'], { kind: 'image-vae' }>;
 
@@ -79,8 +85,8 @@ interface SourceEntry {
   spatial?: Float32Array;
   /** [3, S, S] tail(head(mu)): "before" */
   image?: Float32Array;
-  /** base64 PNG of image */
-  png?: string;
+  /** "before" as RGBA, with what every comparison against it reuses (and its PNG, once). */
+  reference?: Reference;
 }
 
 export class ImageEngine implements ImageEngineApi {
@@ -177,9 +183,9 @@ export class ImageEngine implements ImageEngineApi {
     source: ImageSteerInput['source'],
     ctx: EngineContext,
   ): Promise<SourceEntry> {
-    const key = 'example' in source ? `example:${source.example}` : `image:${source.imageBase64}`;
+    const key = 'example' in source ? `example:${source.example}` : `image:${source.blob}`;
     if (this.lastSource?.key === key) return this.lastSource;
-    const image = await this.sourceImage(source);
+    const image = await this.sourceImage(source, ctx);
     checkCancelled(ctx.signal);
     const mu = await this.encode(image, 1);
     checkCancelled(ctx.signal);
@@ -194,7 +200,10 @@ export class ImageEngine implements ImageEngineApi {
   }
 
   /** Source → float32 [1, 3, size, size] in the pack's range. */
-  async sourceImage(source: ImageSteerInput['source']): Promise<Float32Array> {
+  async sourceImage(
+    source: ImageSteerInput['source'],
+    ctx?: Pick<EngineContext, 'blobFile'>,
+  ): Promise<Float32Array> {
     const g = this.geometry;
     const opts = { size: g.size, background: g.background, range: g.range };
     if ('example' in source) {
@@ -208,7 +217,7 @@ export class ImageEngine implements ImageEngineApi {
       return rgbaToTensor(sheet.tileRgba(source.example), opts);
     }
     const what = source.name ? `"${source.name}"` : 'the image';
-    return rgbaToTensor(await decodeImage(fromBase64(source.imageBase64, what), what), opts);
+    return rgbaToTensor(await decodeImage(await readBlob(ctx, source.blob), what), opts);
   }
 
   /** images [n, 3, S, S] → mu [n, latent_dim]. */
@@ -241,16 +250,17 @@ export class ImageEngine implements ImageEngineApi {
 
   // ---------------------------------------------------------------- contract calls
 
-  async steer(input: ImageSteerInput, ctx: EngineContext) {
+  async steer(input: ImageSteerInput, ctx: EngineContext): Promise<ImageRun> {
     const t0 = performance.now();
     const g = this.geometry;
     const S = g.size;
     const r = await this.steerTensors(input, ctx);
     const entry = r.entry;
-    entry.png ??= toBase64(tensorToPng(r.before, 3, S, S, g.range));
-    const beforePng = entry.png;
-    const afterPng = r.changed ? toBase64(tensorToPng(r.after, 3, S, S, g.range)) : beforePng;
-    return { beforePng, afterPng, width: S, height: S, ms: performance.now() - t0 };
+    entry.reference ??= new Reference(chwToRgba(r.before, 3, S, S, g.range), S, S);
+    return imageRun(entry.reference, r.changed ? chwToRgba(r.after, 3, S, S, g.range) : null, {
+      png: input.sessionId !== undefined,
+      t0,
+    });
   }
 
   /**

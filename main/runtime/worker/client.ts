@@ -16,6 +16,8 @@ export interface RequestOptions {
   lane?: string;
   onToken?: (t: Extract<WorkerResponse, { type: 'token' }>) => void;
   onProgress?: (p: Extract<WorkerResponse, { type: 'progress' }>) => void;
+  /** Uploaded files the input names, by hash: where their bytes are. */
+  blobs?: Record<string, string>;
 }
 
 interface Pending {
@@ -96,7 +98,7 @@ export class RuntimeWorker {
       options.signal?.addEventListener('abort', () => this.post({ type: 'cancel', id }), {
         once: true,
       });
-      this.post({ type: 'call', id, packDir, op, input });
+      this.post({ type: 'call', id, packDir, op, input, blobs: options.blobs });
     });
   }
 

@@ -90,6 +90,12 @@ parentPort?.on('message', (req: WorkerRequest) => {
     token: (row, index, tokenId, text) =>
       send({ type: 'token', id: req.id, row, index, tokenId, text }),
     progress: (stage, done, total) => send({ type: 'progress', id: req.id, stage, done, total }),
+    blobFile: (hash) => {
+      const file = req.blobs?.[hash];
+      if (file === undefined)
+        throw new OrreryError('not_found', `no uploaded file has hash ${hash.slice(0, 12)}…`);
+      return file;
+    },
   };
   perform(req, ctx)
     .then((value) => send({ type: 'done', id: req.id, value }))

@@ -9,7 +9,15 @@ export type EngineOp =
   'open' | 'text.generate' | 'text.active' | 'image.steer' | 'image.active' | 'glyph.specimen';
 
 export type WorkerRequest =
-  | { type: 'call'; id: number; packDir: string; op: EngineOp; input: unknown }
+  | {
+      type: 'call';
+      id: number;
+      packDir: string;
+      op: EngineOp;
+      input: unknown;
+      /** Uploaded files the input names, by hash: where their bytes are. */
+      blobs?: Record<string, string>;
+    }
   | { type: 'cancel'; id: number }
   | { type: 'unload'; id: number; packDir: string };
 

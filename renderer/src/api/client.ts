@@ -11,11 +11,13 @@ import type {
   OrreryBridge,
   Result,
 } from '../../../preload/contract';
-import { apiUrl, WebSocketBridge } from './wsBridge';
+import { apiUrl, tokenOf, WebSocketBridge } from './wsBridge';
 
 declare global {
   interface Window {
     orrery?: OrreryBridge;
+    /** The page's own API as Results, for end-to-end tests and scripts (no more than the page has). */
+    __orreryCall?: (name: string, input: unknown) => Promise<Result<unknown>>;
   }
 }
 
@@ -43,9 +45,10 @@ let client: OrreryClient | null = null;
 
 export function getClient(): OrreryClient {
   if (!client) {
-    client = window.orrery
-      ? createClient(window.orrery, 'ipc')
-      : createClient(new WebSocketBridge(apiUrl(window.location)), 'websocket');
+    const bridge =
+      window.orrery ?? new WebSocketBridge(apiUrl(window.location), tokenOf(window.location));
+    client = createClient(bridge, window.orrery ? 'ipc' : 'websocket');
+    window.__orreryCall = (name, input) => bridge.call(name, input);
   }
   return client;
 }

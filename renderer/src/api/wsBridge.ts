@@ -1,16 +1,31 @@
 /**
- * The headless transport: an OrreryBridge over the server's WebSocket. Calls made while the
- * socket is down wait for it (up to a limit); a lost socket reconnects with backoff and
- * fails the calls in flight with code "unavailable".
+ * The headless transport: an OrreryBridge over the server's WebSocket. The first message says
+ * the token the page's URL carries in its fragment (never in a URL the server logs). Calls and
+ * replies that carry bytes go as binary frames (preload/contract/binary.ts). Calls made while
+ * the socket is down wait for it; a lost socket reconnects with backoff and fails the calls in
+ * flight with code "unavailable".
  */
-import type { OrreryBridge, Result, ServerMessage } from '../../../preload/contract';
+import {
+  decodeFrame,
+  encodeMessage,
+  limits,
+  overLimit,
+  wireSize,
+  type OrreryBridge,
+  type Result,
+  type ServerMessage,
+} from '../../../preload/contract';
 
 type EventListener = Parameters<OrreryBridge['onEvent']>[0];
 
 export function apiUrl(location: Location): string {
-  const token = new URLSearchParams(location.hash.replace(/^#/, '')).get('token');
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/api${token ? `?token=${encodeURIComponent(token)}` : ''}`;
+  return `${scheme}//${location.host}/api`;
+}
+
+/** The launch token from the page URL's fragment (`#token=…`), if any. */
+export function tokenOf(location: Location): string {
+  return new URLSearchParams(location.hash.replace(/^#/, '')).get('token') ?? '';
 }
 
 export class WebSocketBridge implements OrreryBridge {
@@ -21,19 +36,31 @@ export class WebSocketBridge implements OrreryBridge {
   private opened: Promise<void> | null = null;
   private retryMs = 250;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly token: string,
+  ) {}
 
   private connect(): Promise<void> {
     if (this.opened) return this.opened;
     this.opened = new Promise<void>((resolve, reject) => {
       const ws = new WebSocket(this.url);
+      ws.binaryType = 'arraybuffer';
       this.socket = ws;
-      ws.onopen = () => {
-        this.retryMs = 250;
-        resolve();
+      let welcomed = false;
+      ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: this.token }));
+      ws.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
+        if (!welcomed) {
+          welcomed = typeof e.data === 'string' && e.data.includes('"welcome"');
+          if (welcomed) {
+            this.retryMs = 250;
+            resolve();
+          }
+          return;
+        }
+        this.receive(e.data);
       };
-      ws.onmessage = (e) => this.receive(String(e.data));
-      ws.onclose = () => {
+      ws.onclose = (e) => {
         this.socket = null;
         this.opened = null;
         for (const [id, settle] of this.pending) {
@@ -44,6 +71,7 @@ export class WebSocketBridge implements OrreryBridge {
           });
         }
         reject(new Error('closed'));
+        if (e.code === 1008) return; // refused (the token): retrying will not help
         setTimeout(() => void this.connect().catch(() => undefined), this.retryMs);
         this.retryMs = Math.min(this.retryMs * 2, 5000);
       };
@@ -51,16 +79,18 @@ export class WebSocketBridge implements OrreryBridge {
     return this.opened;
   }
 
-  private receive(text: string): void {
+  private receive(data: string | ArrayBuffer): void {
     let message: ServerMessage;
     try {
-      message = JSON.parse(text) as ServerMessage;
+      message = (
+        typeof data === 'string' ? JSON.parse(data) : decodeFrame(new Uint8Array(data))
+      ) as ServerMessage;
     } catch {
       return;
     }
     if (message.type === 'event') {
       for (const l of this.listeners) l(message);
-    } else if (message.id !== null) {
+    } else if (message.type === 'reply' && message.id !== null) {
       const settle = this.pending.get(message.id);
       this.pending.delete(message.id);
       settle?.(message.result);
@@ -68,6 +98,12 @@ export class WebSocketBridge implements OrreryBridge {
   }
 
   async call(name: string, input: unknown): Promise<Result<unknown>> {
+    const id = this.nextId++;
+    const wire = encodeMessage({ type: 'call', id, call: name, input });
+    const size = wireSize(wire);
+    const limit = typeof wire === 'string' ? 'messageBytes' : 'frameBytes';
+    if (size > limits[limit] && (typeof wire !== 'string' || new Blob([wire]).size > limits[limit]))
+      return { ok: false, error: { code: 'too_large', message: overLimit(name, size, limit) } };
     try {
       await this.connect();
     } catch {
@@ -76,10 +112,9 @@ export class WebSocketBridge implements OrreryBridge {
         error: { code: 'unavailable', message: 'cannot reach the Orrery server' },
       };
     }
-    const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      this.socket?.send(JSON.stringify({ type: 'call', id, call: name, input }));
+      this.socket?.send(wire);
     });
   }
 

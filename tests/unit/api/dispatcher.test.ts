@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
-import type { Progress } from '../../../preload/contract';
+import { limits, type Progress } from '../../../preload/contract';
 import { cleanupTmp, repoRoot, testAllow, tmpDir } from '../../support/tmp';
 
 function app() {
@@ -47,25 +47,27 @@ describe('dispatcher', () => {
     expect((await a.dispatcher.dispatch('packs.list', {})).ok).toBe(true);
   });
 
-  it('turns malformed text messages into invalid_request replies', async () => {
+  it('turns malformed text and binary messages into invalid_request replies', async () => {
     const a = app();
-    const notJson = await a.dispatcher.handleText('{oops');
+    const notJson = await a.dispatcher.handleMessage('{oops');
     expect(notJson).toMatchObject({
       id: null,
       result: { ok: false, error: { code: 'invalid_request' } },
     });
-    const noCall = await a.dispatcher.handleText(JSON.stringify({ type: 'call', id: 4 }));
+    const noCall = await a.dispatcher.handleMessage(JSON.stringify({ type: 'call', id: 4 }));
     expect(noCall).toMatchObject({
       id: 4,
       result: { ok: false, error: { code: 'invalid_request' } },
     });
-    const huge = await a.dispatcher.handleText('x'.repeat(1_000_001));
-    expect(huge.result.ok).toBe(false);
-    const polluted = await a.dispatcher.handleText(
+    const huge = await a.dispatcher.handleMessage('x'.repeat(limits.messageBytes + 1));
+    expect(huge).toMatchObject({ result: { ok: false, error: { code: 'too_large' } } });
+    const notFrame = await a.dispatcher.handleMessage(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]));
+    expect(notFrame).toMatchObject({ result: { ok: false, error: { code: 'invalid_request' } } });
+    const polluted = await a.dispatcher.handleMessage(
       '{"type":"call","id":5,"call":"app.health","input":{"__proto__":{"x":1}}}',
     );
     expect(polluted).toMatchObject({ id: 5, result: { ok: false, error: { code: 'bad_input' } } });
-    const good = await a.dispatcher.handleText(
+    const good = await a.dispatcher.handleMessage(
       JSON.stringify({ type: 'call', id: 6, call: 'packs.list', input: {} }),
     );
     expect(good).toMatchObject({ id: 6, result: { ok: true } });

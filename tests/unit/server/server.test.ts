@@ -1,10 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { composeApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
-import { parseServerArgs } from '../../../main/server/args';
+import { isLoopback, newToken, parseServerArgs } from '../../../main/server/args';
+import { decodeFrame, encodeMessage, limits } from '../../../preload/contract';
 import { startServer, type RunningServer } from '../../../main/server/server';
 import { cleanupTmp, repoRoot, tmpDir } from '../../support/tmp';
 
@@ -15,13 +17,15 @@ afterEach(async () => {
   cleanupTmp();
 });
 
-async function serve(token: string | null = null): Promise<RunningServer> {
+const TOKEN = 'test-token-0123456789abcdef';
+
+async function serve(token: string = TOKEN, host = '127.0.0.1'): Promise<RunningServer> {
   const rendererDir = tmpDir();
   writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Orrery</title>');
   mkdirSync(path.join(rendererDir, 'assets'));
   writeFileSync(path.join(rendererDir, 'assets', 'a.js'), 'console.log(1)');
   const app = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models: tmpDir() }));
-  const s = await startServer(app, { host: '127.0.0.1', port: 0, token, rendererDir });
+  const s = await startServer(app, { host, port: 0, token, rendererDir });
   running.push(s);
   return s;
 }
@@ -35,10 +39,38 @@ function socket(url: string, headers: Record<string, string> = {}): Promise<WebS
   });
 }
 
-function ask(ws: WebSocket, message: string): Promise<unknown> {
+function ask(ws: WebSocket, message: string | Uint8Array): Promise<unknown> {
   return new Promise((resolve) => {
-    ws.once('message', (data: WebSocket.RawData) => resolve(JSON.parse(data.toString())));
+    ws.once('message', (data: WebSocket.RawData, isBinary: boolean) =>
+      resolve(isBinary ? decodeFrame(data as Buffer) : JSON.parse(data.toString())),
+    );
     ws.send(message);
+  });
+}
+
+/** A socket that has said the token, ready for calls. */
+async function authed(port: number, token = TOKEN): Promise<WebSocket> {
+  const ws = await socket(`ws://127.0.0.1:${port}/api`);
+  expect(await ask(ws, JSON.stringify({ type: 'hello', token }))).toEqual({ type: 'welcome' });
+  return ws;
+}
+
+function closed(ws: WebSocket): Promise<number> {
+  return new Promise((resolve) => ws.once('close', (code: number) => resolve(code)));
+}
+
+/** A raw HTTP request with any Host header (fetch will not let a page set Host). */
+function rawGet(port: number, host: string, extra: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port, path: '/', headers: { Host: host, ...extra } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end();
   });
 }
 
@@ -61,7 +93,7 @@ describe('headless server', () => {
 
   it('answers calls over the WebSocket; a malformed message gets ok:false and the next call works', async () => {
     const s = await serve();
-    const ws = await socket(`ws://127.0.0.1:${s.port}/api`);
+    const ws = await authed(s.port);
     const bad = (await ask(ws, '{"type":"call","id":1,"call":"packs.list","input":{"x":1}}')) as {
       result: { ok: boolean; error: { code: string; message: string } };
     };
@@ -83,24 +115,107 @@ describe('headless server', () => {
     ws.close();
   });
 
-  it('refuses sockets from other origins', async () => {
+  it('refuses sockets from other origins and requests naming another host (DNS rebinding)', async () => {
     const s = await serve();
+    const port = s.port;
     await expect(
-      socket(`ws://127.0.0.1:${s.port}/api`, { Origin: 'http://evil.example' }),
+      socket(`ws://127.0.0.1:${port}/api`, { Origin: 'http://evil.example' }),
     ).rejects.toThrow('403');
-    const own = await socket(`ws://127.0.0.1:${s.port}/api`, {
-      Origin: `http://127.0.0.1:${s.port}`,
-    });
-    own.close();
+    // A page at evil.example rebound to 127.0.0.1 sends its own name as Host and Origin.
+    await expect(
+      socket(`ws://127.0.0.1:${port}/api`, {
+        Host: `evil.example:${port}`,
+        Origin: `http://evil.example:${port}`,
+      }),
+    ).rejects.toThrow('403');
+    expect(await rawGet(port, `evil.example:${port}`)).toBe(403);
+    expect(await rawGet(port, `127.0.0.1:${port}`)).toBe(200);
+    expect(await rawGet(port, `localhost:${port}`)).toBe(200);
+    for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`]) {
+      const own = await socket(`ws://127.0.0.1:${port}/api`, { Origin: origin });
+      own.close();
+    }
   });
 
-  it('requires the token when one was given', async () => {
-    const token = 'a-long-enough-token-123';
-    const s = await serve(token);
-    expect(s.url).toContain(`#token=${token}`);
-    await expect(socket(`ws://127.0.0.1:${s.port}/api`)).rejects.toThrow('403');
-    await expect(socket(`ws://127.0.0.1:${s.port}/api?token=wrong`)).rejects.toThrow('403');
-    const ws = await socket(`ws://127.0.0.1:${s.port}/api?token=${token}`);
+  it('requires the token in the first message, also on loopback, and drops sockets without it', async () => {
+    const s = await serve();
+    expect(s.url).toBe(`http://127.0.0.1:${s.port}/#token=${TOKEN}`);
+    const wrong = await socket(`ws://127.0.0.1:${s.port}/api`);
+    const refused = (await ask(
+      wrong,
+      JSON.stringify({ type: 'hello', token: 'x'.repeat(26) }),
+    )) as {
+      result: { error: { code: string } };
+    };
+    expect(refused.result.error.code).toBe('forbidden');
+    expect(await closed(wrong)).toBe(1008);
+    // A call before the token is refused, not answered.
+    const early = await socket(`ws://127.0.0.1:${s.port}/api`);
+    const reply = (await ask(
+      early,
+      JSON.stringify({ type: 'call', id: 1, call: 'packs.list', input: {} }),
+    )) as { result: { ok: boolean; error: { code: string } } };
+    expect(reply.result).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    // The token in a query string counts for nothing.
+    const query = await socket(`ws://127.0.0.1:${s.port}/api?token=${TOKEN}`);
+    const q = (await ask(
+      query,
+      JSON.stringify({ type: 'call', id: 1, call: 'packs.list', input: {} }),
+    )) as {
+      result: { ok: boolean };
+    };
+    expect(q.result.ok).toBe(false);
+    const ws = await authed(s.port);
+    ws.close();
+  });
+
+  it('takes bytes as a binary frame, keeps them by hash, and survives a frame over the limit', async () => {
+    const s = await serve();
+    const ws = await authed(s.port);
+    const bytes = new Uint8Array(3_000_000).map((_, i) => (i * 7) & 255);
+    const put = (await ask(
+      ws,
+      encodeMessage({
+        type: 'call',
+        id: 5,
+        call: 'blobs.put',
+        input: { bytes, name: 'a.png' },
+      }) as Uint8Array,
+    )) as { id: number; result: { ok: boolean; value: { hash: string; size: number } } };
+    expect(put.result.ok).toBe(true);
+    expect(put.result.value.size).toBe(3_000_000);
+    expect(put.result.value.hash).toMatch(/^[0-9a-f]{64}$/);
+    const got = (await ask(
+      ws,
+      JSON.stringify({
+        type: 'call',
+        id: 6,
+        call: 'blobs.get',
+        input: { hash: put.result.value.hash },
+      }),
+    )) as { result: { ok: boolean; value: { bytes: Uint8Array } } };
+    expect(got.result.ok).toBe(true);
+    expect(Buffer.from(got.result.value.bytes).equals(Buffer.from(bytes))).toBe(true);
+    // A text message over messageBytes is refused by name; the socket stays usable.
+    const big = (await ask(ws, 'x'.repeat(limits.messageBytes + 1))) as {
+      result: { error: { code: string; message: string } };
+    };
+    expect(big.result.error.code).toBe('too_large');
+    expect(big.result.error.message).toContain('messageBytes');
+    // A frame over the socket's cap closes that socket only; the server goes on.
+    const victim = await authed(s.port);
+    const closing = closed(victim);
+    victim.send(new Uint8Array(limits.frameBytes + 16));
+    expect(await closing).toBe(1009);
+    const after = await authed(s.port);
+    const health = (await ask(
+      after,
+      JSON.stringify({ type: 'call', id: 7, call: 'packs.list', input: {} }),
+    )) as {
+      result: { ok: boolean };
+    };
+    expect(health.result.ok).toBe(true);
+    after.close();
     ws.close();
   });
 });
@@ -108,6 +223,8 @@ describe('headless server', () => {
 describe('server arguments', () => {
   it('defaults to loopback and parses --port', () => {
     expect(parseServerArgs([])).toMatchObject({ host: '127.0.0.1', port: 5178, token: null });
+    expect(newToken()).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect(newToken()).not.toBe(newToken());
     expect(parseServerArgs(['--port', '0']).port).toBe(0);
     expect(parseServerArgs(['--port=8123']).port).toBe(8123);
   });
@@ -120,5 +237,13 @@ describe('server arguments', () => {
     expect(parseServerArgs(['--host', '0.0.0.0', '--token', 'x'.repeat(16)]).host).toBe('0.0.0.0');
     expect(() => parseServerArgs(['--port', '70000'])).toThrow(/--port/);
     expect(() => parseServerArgs(['--frobnicate'])).toThrow(/unknown option/);
+    expect(() => parseServerArgs(['--host', '0.0.0.0', '--token', ' '.repeat(16)])).toThrow(
+      /no spaces/,
+    );
+    expect(() => parseServerArgs(['--host', '127.evil.example'])).toThrow(/IP address/);
+    expect(() => parseServerArgs(['--host', 'evil.example'])).toThrow(/IP address/);
+    expect(isLoopback('127.0.0.2')).toBe(true);
+    expect(isLoopback('127.0.0.1.evil.example')).toBe(false);
+    expect(parseServerArgs(['--host', '[::1]']).host).toBe('::1');
   });
 });

@@ -1,17 +1,23 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrreryError, runtimeInputs } from '../../../../preload/contract';
 import { readPack, type LoadedPack } from '../../../../main/packs/packReader';
+import { BlobStore } from '../../../../main/blobs/blobStore';
 import type { EngineContext } from '../../../../main/runtime/engine';
 import { FontFace } from '../../../../main/runtime/glyph/fontReader';
 import { GlyphEngine } from '../../../../main/runtime/glyph/glyphEngine';
 
 const FIXTURE = path.resolve(__dirname, '../../../fixtures/packs/glyphs-tiny');
 const DEJAVU_SANS = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
-const ctx: EngineContext = { signal: new AbortController().signal };
+/** A person's files, kept in a real blob store as the app keeps them, and named by hash. */
+const blobs = new BlobStore(mkdtempSync(path.join(os.tmpdir(), 'orrery-blobs-')));
+const blob = (bytes: Uint8Array): string => blobs.put(bytes).hash;
+const ctx: EngineContext = {
+  signal: new AbortController().signal,
+  blobFile: (hash) => blobs.require(hash),
+};
 
 async function packAt(dir: string): Promise<LoadedPack> {
   const r = await readPack(dir);
@@ -23,12 +29,19 @@ function specimenInput(x: Record<string, unknown>) {
   return runtimeInputs.glyphSpecimen.parse({ packId: 'orrery-glyphs-tiny', ...x });
 }
 
-/** base64 grey PNG → [height, width] values 0…255 and the size. */
-function grey(b64: string): { data: number[]; width: number; height: number } {
-  const png = PNG.sync.read(Buffer.from(b64, 'base64'));
+/** A grey strip as the engine answers it (RGBA, R = G = B) → [height, width] values 0…255. */
+function grey(
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+): { data: number[]; width: number; height: number } {
+  expect(rgba.length).toBe(width * height * 4);
   const data: number[] = [];
-  for (let p = 0; p < png.width * png.height; p++) data.push(png.data[p * 4] ?? 0);
-  return { data, width: png.width, height: png.height };
+  for (let p = 0; p < width * height; p++) {
+    expect(rgba[p * 4 + 1]).toBe(rgba[p * 4]);
+    data.push(rgba[p * 4] ?? 0);
+  }
+  return { data, width, height };
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string, pattern: RegExp): Promise<void> {
@@ -97,8 +110,9 @@ describe('GlyphEngine on the glyphs fixture', () => {
   it('lays the text out in a row, ink dark on light paper, spaces blank', async () => {
     const out = await engine.specimen(specimenInput({ source: { example: 0 }, text: 'Ab 9' }), ctx);
     expect([out.width, out.height]).toEqual([4 * 64, 64]);
-    expect(out.afterPng).toBe(out.beforePng);
-    const img = grey(out.beforePng);
+    expect(out.changed).toBe(false);
+    expect(out.after).toEqual(out.before);
+    const img = grey(out.before, out.width, out.height);
     expect([img.width, img.height]).toEqual([256, 64]);
     // cell 2 (the space) is paper
     for (let y = 0; y < 64; y++)
@@ -137,7 +151,7 @@ describe('GlyphEngine on the glyphs fixture', () => {
       }),
       ctx,
     );
-    expect(dialled.beforePng).toBe(plain.beforePng);
+    expect(dialled.before).toEqual(plain.before);
     // after = the specimen of style + v · W_dec[f], whose SAE code holds at least as much of f
     const dir = sae.decoderRow(f);
     const steered = style.map((v, i) => v + value * (dir[i] ?? 0));
@@ -149,7 +163,7 @@ describe('GlyphEngine on the glyphs fixture', () => {
     // one 8-bit step: the PNGs are compared with the float decode below, not with each other)
     const unsteered = await engine.decode(style, engine.charIds('Hamburg'));
     expect(drawn.some((v, i) => v !== unsteered[i])).toBe(true);
-    const after = grey(dialled.afterPng).data;
+    const after = grey(dialled.after, dialled.width, dialled.height).data;
     const W = 7 * 64;
     let worst = 0;
     for (let k = 0; k < 7; k++) {
@@ -170,14 +184,14 @@ describe('GlyphEngine on the glyphs fixture', () => {
       }),
       ctx,
     );
-    expect(rest.afterPng).toBe(plain.beforePng);
+    expect(rest.after).toEqual(plain.before);
   });
 
   it.skipIf(!existsSync(DEJAVU_SANS))('takes the style from a font file', async () => {
     const bytes = readFileSync(DEJAVU_SANS);
     const out = await engine.specimen(
       specimenInput({
-        source: { fontBase64: bytes.toString('base64'), name: 'DejaVuSans.ttf' },
+        source: { blob: blob(bytes), name: 'DejaVuSans.ttf' },
         text: 'Orrery',
       }),
       ctx,
@@ -186,7 +200,7 @@ describe('GlyphEngine on the glyphs fixture', () => {
     // its style is the encoder's reading of the glyphs the font reader draws
     const glyphs = FontFace.parse(new Uint8Array(bytes)).renderAll(engine.encoderChars.join(''));
     const want = await engine.encode(glyphs, 1);
-    const got = await engine.styleOf({ fontBase64: bytes.toString('base64') }, ctx);
+    const got = await engine.styleOf({ blob: blob(bytes) }, ctx);
     got.forEach((v, i) => expect(v).toBeCloseTo(want[i] ?? 0, 6));
   });
 
@@ -240,12 +254,9 @@ describe('GlyphEngine on the glyphs fixture', () => {
       /feature 64 is not in 0…63/,
     );
     await ok();
-    const notFont = Buffer.from('definitely not a font file').toString('base64');
+    const notFont = blob(Buffer.from('definitely not a font file'));
     await rejectsWith(
-      engine.specimen(
-        specimenInput({ source: { fontBase64: notFont, name: 'x.ttf' }, text: 'ab' }),
-        ctx,
-      ),
+      engine.specimen(specimenInput({ source: { blob: notFont, name: 'x.ttf' }, text: 'ab' }), ctx),
       'bad_input',
       /"x.ttf": is not a TrueType or OpenType font/,
     );

@@ -6,10 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrreryError, runtimeInputs } from '../../../../preload/contract';
 import { readPack, type LoadedPack } from '../../../../main/packs/packReader';
 import { ImageEngine } from '../../../../main/runtime/image/imageEngine';
+import { BlobStore } from '../../../../main/blobs/blobStore';
 import type { EngineContext } from '../../../../main/runtime/engine';
 
 const FIXTURE = path.resolve(__dirname, '../../../fixtures/packs/emoji-tiny');
-const ctx: EngineContext = { signal: new AbortController().signal };
+/** A person's files, kept in a real blob store as the app keeps them, and named by hash. */
+const blobs = new BlobStore(mkdtempSync(path.join(os.tmpdir(), 'orrery-blobs-')));
+const blob = (bytes: Uint8Array): string => blobs.put(bytes).hash;
+const ctx: EngineContext = {
+  signal: new AbortController().signal,
+  blobFile: (hash) => blobs.require(hash),
+};
 
 async function packAt(dir: string): Promise<LoadedPack> {
   const r = await readPack(dir);
@@ -22,15 +29,14 @@ function steerInput(x: Record<string, unknown>) {
   return runtimeInputs.imageSteer.parse({ packId: 'orrery-emoji-tiny', ...x });
 }
 
-/** base64 PNG → float [3, H, W] in 0…1. */
-function pngPixels(b64: string): { chw: Float32Array; width: number; height: number } {
-  const png = PNG.sync.read(Buffer.from(b64, 'base64'));
-  const hw = png.width * png.height;
+/** RGBA bytes → float [3, H, W] in 0…1. */
+function rgbaChw(rgba: Uint8Array): Float32Array {
+  const hw = rgba.length / 4;
   const chw = new Float32Array(3 * hw);
   for (let p = 0; p < hw; p++) {
-    for (let c = 0; c < 3; c++) chw[c * hw + p] = (png.data[p * 4 + c] ?? 0) / 255;
+    for (let c = 0; c < 3; c++) chw[c * hw + p] = (rgba[p * 4 + c] ?? 0) / 255;
   }
-  return { chw, width: png.width, height: png.height };
+  return chw;
 }
 
 function at<T>(list: readonly T[], i: number): T {
@@ -116,10 +122,12 @@ describe('ImageEngine on the emoji fixture', () => {
 
   it('gives "before" as the plain decode, equal to a run with no dials', async () => {
     const none = await engine.steer(steerInput({ source: { example: 3 } }), ctx);
-    expect(none.afterPng).toBe(none.beforePng);
+    expect(none.changed).toBe(false);
+    expect(none.after).toEqual(none.before);
+    expect(none.metrics).toEqual({ meanAbs: 0, changedShare: 0, ssim: 1 });
     expect([none.width, none.height]).toEqual([64, 64]);
     const mu = await engine.encode(await engine.sourceImage({ example: 3 }), 1);
-    const plain = pngPixels(none.beforePng).chw;
+    const plain = rgbaChw(none.before);
     const direct = (await engine.decode(mu, 1)).map(
       (v) => Math.round(Math.min(1, Math.max(0, v)) * 255) / 255,
     );
@@ -131,8 +139,11 @@ describe('ImageEngine on the emoji fixture', () => {
       }),
       ctx,
     );
-    expect(dialled.beforePng).toBe(none.beforePng);
-    expect(dialled.afterPng).not.toBe(none.beforePng);
+    expect(dialled.before).toEqual(none.before);
+    expect(dialled.changed).toBe(true);
+    expect(dialled.after).not.toEqual(none.before);
+    expect(dialled.metrics.meanAbs).toBeGreaterThan(0);
+    expect(dialled.metrics.ssim).toBeLessThan(1);
     // dials at rest change nothing
     const rest = await engine.steer(
       steerInput({
@@ -144,7 +155,7 @@ describe('ImageEngine on the emoji fixture', () => {
       }),
       ctx,
     );
-    expect(rest.afterPng).toBe(none.beforePng);
+    expect(rest.after).toEqual(none.before);
   });
 
   it('moves the latent and the image in the direction of a latent feature', async () => {
@@ -292,8 +303,8 @@ describe('ImageEngine on the emoji fixture', () => {
       }),
       ctx,
     );
-    expect(both.beforePng).toBe(onlyLatent.beforePng);
-    expect(both.afterPng).not.toBe(onlyLatent.afterPng);
+    expect(both.before).toEqual(onlyLatent.before);
+    expect(both.after).not.toEqual(onlyLatent.after);
   });
 
   it('lists the active features of the latent and of every spatial position', async () => {
@@ -341,13 +352,10 @@ describe('ImageEngine on the emoji fixture', () => {
         png.data.set(inside ? [250, 200, 0, 255] : [0, 0, 0, 0], o);
       }
     }
-    const b64 = PNG.sync.write(png).toString('base64');
-    const out = await engine.steer(
-      steerInput({ source: { imageBase64: b64, name: 'sun.png' } }),
-      ctx,
-    );
+    const hash = blob(PNG.sync.write(png));
+    const out = await engine.steer(steerInput({ source: { blob: hash, name: 'sun.png' } }), ctx);
     expect(out.width).toBe(64);
-    const x = await engine.sourceImage({ imageBase64: b64 });
+    const x = await engine.sourceImage({ blob: hash }, ctx);
     expect(x[0]).toBeCloseTo(0.5, 6); // top-left corner: padded background
     expect(x[32 * 64 + 32]).toBeCloseTo(250 / 255, 5); // centre: the yellow, red channel
   });
@@ -356,19 +364,19 @@ describe('ImageEngine on the emoji fixture', () => {
     const good = steerInput({ source: { example: 0 } });
     const ok = async () => {
       const r = await engine.steer(good, ctx);
-      expect(r.beforePng.length).toBeGreaterThan(100);
+      expect(r.before.length).toBe(64 * 64 * 4);
     };
-    const notImage = Buffer.from('just some text, not pixels').toString('base64');
+    const notImage = blob(Buffer.from('just some text, not pixels'));
     await rejectsWith(
-      engine.steer(steerInput({ source: { imageBase64: notImage, name: 'notes.txt' } }), ctx),
+      engine.steer(steerInput({ source: { blob: notImage, name: 'notes.txt' } }), ctx),
       'bad_input',
       /"notes.txt": is not an image/,
     );
     await ok();
     const png = PNG.sync.write(new PNG({ width: 64, height: 64 }));
-    const truncated = png.subarray(0, png.length - 40).toString('base64');
+    const truncated = blob(png.subarray(0, png.length - 40));
     await rejectsWith(
-      engine.steer(steerInput({ source: { imageBase64: truncated } }), ctx),
+      engine.steer(steerInput({ source: { blob: truncated } }), ctx),
       'bad_input',
       /PNG/,
     );
@@ -455,7 +463,7 @@ describe('ImageEngine on the emoji fixture', () => {
       }),
       ctx,
     );
-    expect(huge.afterPng).not.toBe(huge.beforePng);
+    expect(huge.after).not.toEqual(huge.before);
     await ok();
   });
 
