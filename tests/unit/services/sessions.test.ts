@@ -7,6 +7,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
+import { PNG } from 'pngjs';
+import { SessionStore } from '../../../main/sessions/sessionStore';
 import type { CallName, CallOutput } from '../../../preload/contract';
 import { cleanupTmp, fixturePacks, repoRoot, tmpDir } from '../../support/tmp';
 
@@ -164,22 +166,117 @@ describe('sessions: re-running the current step', () => {
   });
 });
 
-describe('sessions: a drag is one step', () => {
-  it('merges quick runs that differ only in dial values', async () => {
+describe('sessions: a drag is one step because the page says so', () => {
+  it('merges the runs of one gesture id, and only those; the reply carries the step', async () => {
     const { home, models } = setup();
     const call = caller(start(home, models));
     const s = await call('sessions.create', { packId });
-    for (const value of [5, 10, 15, 20]) {
-      await call('text.generate', {
+    const gen = (value: number, gestureId?: string) =>
+      call('text.generate', {
         packId,
         prompt: 'Amen',
         dials: dial(value),
         sampling: { maxTokens: 3 },
         sessionId: s.id,
+        gestureId,
       });
+    const ticks = [];
+    for (const value of [5, 10, 15, 20]) ticks.push(await gen(value, 'drag-1'));
+    // every tick's reply is the same step, holding that tick's dials and output
+    const ids = new Set(ticks.map((t) => t.step?.id));
+    expect(ids.size).toBe(1);
+    expect(ticks[3]?.step?.dials[0]?.value).toBe(20);
+    expect(ticks[3]?.step?.output).toMatchObject({ after: { tokenIds: ticks[3]?.after.tokenIds } });
+    let d = await call('sessions.get', { sessionId: s.id });
+    expect(d.steps).toHaveLength(1);
+    expect(d.steps[0]).toEqual(ticks[3]?.step);
+
+    // a new gesture, and runs with none (each its own step), however quick
+    await gen(25, 'drag-2');
+    await gen(30, 'drag-2');
+    await gen(35);
+    await gen(40);
+    d = await call('sessions.get', { sessionId: s.id });
+    expect(d.steps.map((x) => x.dials[0]?.value)).toEqual([20, 30, 35, 40]);
+    expect(d.steps.map((x) => x.parentId)).toEqual([null, ...d.steps.slice(0, 3).map((x) => x.id)]);
+
+    // after an undo, the same gesture id does not reach back into the undone step
+    await call('sessions.undo', { sessionId: s.id });
+    await gen(45, 'drag-2');
+    d = await call('sessions.get', { sessionId: s.id });
+    expect(d.steps).toHaveLength(5);
+  });
+
+  it('a run with no session answers step: null', async () => {
+    const { home, models } = setup();
+    const call = caller(start(home, models));
+    const r = await call('text.generate', {
+      packId,
+      prompt: 'Amen',
+      dials: dial(5),
+      sampling: { maxTokens: 2 },
+    });
+    expect(r.step).toBeNull();
+  });
+});
+
+describe('sessions: the store takes its clock', () => {
+  it('stamps steps with the injected time; merging needs no time to pass', () => {
+    const home = tmpDir();
+    let t = Date.UTC(2030, 0, 1);
+    const store = new SessionStore(path.join(home, 's.sqlite'), undefined, () => new Date(t));
+    try {
+      const s = store.create('p');
+      const a = store.record(s.id, 'text', { prompt: 'x' }, dial(1), {}, 'g');
+      const b = store.record(s.id, 'text', { prompt: 'x' }, dial(2), {}, 'g');
+      expect(b.id).toBe(a.id);
+      const c = store.record(s.id, 'text', { prompt: 'x' }, dial(3), {}, null);
+      expect(c.id).not.toBe(a.id);
+      expect(c.createdAt).toBe('2030-01-01T00:00:00.000Z');
+      t += 3_600_000; // an hour later, the same gesture still is one step
+      const d1 = store.record(s.id, 'text', { prompt: 'x' }, dial(4), {}, 'h');
+      const d2 = store.record(s.id, 'text', { prompt: 'x' }, dial(5), {}, 'h');
+      expect(d2.id).toBe(d1.id);
+      expect(d2.createdAt).toBe('2030-01-01T01:00:00.000Z');
+      // a different input is a new step even within a gesture
+      const e = store.record(s.id, 'text', { prompt: 'y' }, dial(5), {}, 'h');
+      expect(e.id).not.toBe(d2.id);
+    } finally {
+      store.close();
     }
+  });
+});
+
+describe('sessions: image steps keep PNGs as blobs', () => {
+  it('the reply carries raw pixels and the step; the step names PNG blobs by hash', async () => {
+    const { home, models } = setup();
+    cpSync(path.join(fixturePacks, 'emoji-tiny'), path.join(models, 'emoji-tiny'), {
+      recursive: true,
+    });
+    const call = caller(start(home, models));
+    const s = await call('sessions.create', { packId: 'orrery-emoji-tiny' });
+    const run = (value: number) =>
+      call('image.steer', {
+        packId: 'orrery-emoji-tiny',
+        source: { example: 1 },
+        dials: [{ saeId: 'latent-32', feature: 2, method: 'add' as const, value }],
+        sessionId: s.id,
+        gestureId: 'drag-img',
+      });
+    await run(2);
+    const r = await run(4);
+    expect(r.before).toBeInstanceOf(Uint8Array);
+    expect(r.after.length).toBe(r.width * r.height * 4);
+    expect(r).not.toHaveProperty('png');
+    const out = r.step?.output as { beforeBlob: string; afterBlob: string; metrics: unknown };
+    expect(out.beforeBlob).toMatch(/^[0-9a-f]{64}$/);
+    expect(out.metrics).toEqual(r.metrics);
+    const png = PNG.sync.read(
+      Buffer.from((await call('blobs.get', { hash: out.afterBlob })).bytes),
+    );
+    expect(new Uint8Array(png.data)).toEqual(r.after);
     const d = await call('sessions.get', { sessionId: s.id });
     expect(d.steps).toHaveLength(1);
-    expect(d.steps[0]?.dials[0]?.value).toBe(20);
+    expect(JSON.stringify(d).length).toBeLessThan(2000); // hashes, no pixels
   });
 });
