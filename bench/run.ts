@@ -12,6 +12,7 @@ const sections: Section[] = [
   { name: 'feature index', file: 'index.ts', fn: 'benchIndex' },
   { name: 'galaxy', file: 'galaxy.ts', fn: 'benchGalaxy' },
   { name: 'dial to image', file: 'dialLatency.ts', fn: 'benchDialLatency' },
+  { name: 'zip bomb', file: 'zipBomb.ts', fn: 'benchZipBomb' },
 ];
 
 async function main(): Promise<void> {
