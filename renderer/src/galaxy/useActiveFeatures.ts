@@ -10,7 +10,7 @@ import { useGalaxy } from './useGalaxy';
 
 export type ActiveInput =
   | { kind: 'text-lm'; prompt: string }
-  | { kind: 'image-vae'; source: { example: number } | { imageBase64: string; name?: string } }
+  | { kind: 'image-vae'; source: { example: number } | { blob: string; name?: string } }
   | { kind: 'glyph-cvae' };
 
 export function useActiveFeatures(packId: string | null, input: ActiveInput | null): void {

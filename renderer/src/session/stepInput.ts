@@ -20,10 +20,10 @@ export function stepToInput(step: Step): RunInput | null {
     const mask = Array.isArray(i.mask) ? (i.mask as number[]) : null;
     if (typeof src.example === 'number')
       return { kind: 'image-vae', source: { example: src.example }, mask };
-    if (typeof src.imageBase64 === 'string')
+    if (typeof src.blob === 'string')
       return {
         kind: 'image-vae',
-        source: { imageBase64: src.imageBase64, name: String(src.name ?? 'image') },
+        source: { blob: src.blob, name: String(src.name ?? 'image') },
         mask,
       };
     return null;
@@ -31,10 +31,10 @@ export function stepToInput(step: Step): RunInput | null {
   const text = typeof i.text === 'string' ? i.text : 'Orrery';
   if (typeof src.example === 'number')
     return { kind: 'glyph-cvae', source: { example: src.example }, text };
-  if (typeof src.fontBase64 === 'string')
+  if (typeof src.blob === 'string')
     return {
       kind: 'glyph-cvae',
-      source: { fontBase64: src.fontBase64, name: String(src.name ?? 'font') },
+      source: { blob: src.blob, name: String(src.name ?? 'font') },
       text,
     };
   return null;

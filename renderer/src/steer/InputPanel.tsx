@@ -1,5 +1,6 @@
 import type { RuntimeInfo } from '../../../preload/contract';
-import { fileToBase64, type RunInput } from './inputs';
+import { useState } from 'react';
+import { uploadFile, type RunInput } from './inputs';
 import { MaskPainter } from './MaskPainter';
 
 interface Props {
@@ -38,6 +39,7 @@ function ExamplePicker({
 }
 
 export function InputPanel({ info, input, onChange, spatial, beforePng }: Props) {
+  const [upload, setUpload] = useState<{ name: string; error: string | null } | null>(null);
   if (input.kind === 'text-lm') {
     return (
       <div className="input-panel">
@@ -120,16 +122,26 @@ export function InputPanel({ info, input, onChange, spatial, beforePng }: Props)
           accept={accept}
           onChange={async (e) => {
             const file = e.target.files?.[0];
+            e.target.value = '';
             if (!file) return;
-            const data = await fileToBase64(file);
-            onChange(
-              input.kind === 'image-vae'
-                ? { ...input, source: { imageBase64: data, name: file.name } }
-                : { ...input, source: { fontBase64: data, name: file.name } },
-            );
+            setUpload({ name: file.name, error: null });
+            try {
+              const source = await uploadFile(file);
+              setUpload(null);
+              onChange({ ...input, source });
+            } catch (err) {
+              setUpload({ name: file.name, error: (err as Error).message });
+            }
           }}
         />
       </label>
+      {upload && (
+        <div className={upload.error ? 'upload-status error' : 'upload-status'} role="status">
+          {upload.error
+            ? `Could not open ${upload.name}: ${upload.error}`
+            : `Opening ${upload.name}…`}
+        </div>
+      )}
       {input.kind === 'glyph-cvae' && (
         <input
           aria-label="Specimen text"

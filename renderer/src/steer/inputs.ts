@@ -1,15 +1,23 @@
+import { getClient } from '../api/client';
+
+/** A person's file, uploaded once and named by its content hash. */
+export interface BlobSource {
+  blob: string;
+  name: string;
+}
+
 /** What a run takes besides the dials, per pack kind. */
 export type RunInput =
   | { kind: 'text-lm'; prompt: string; maxTokens: number; temperature: number; seed: number }
   | {
       kind: 'image-vae';
-      source: { example: number } | { imageBase64: string; name: string };
+      source: { example: number } | BlobSource;
       /** Where dials on the spatial hook apply (H × W, 1 = painted); null = everywhere. */
       mask?: number[] | null;
     }
   | {
       kind: 'glyph-cvae';
-      source: { example: number } | { fontBase64: string; name: string };
+      source: { example: number } | BlobSource;
       text: string;
     };
 
@@ -20,10 +28,13 @@ export function defaultInput(kind: RunInput['kind']): RunInput {
   return { kind, source: { example: 0 }, text: 'Orrery' };
 }
 
-export async function fileToBase64(file: File): Promise<string> {
+/**
+ * Sends a file the person opened to Orrery once, as bytes (a binary frame, or structured clone
+ * in the desktop app); every run after names it by the hash that comes back.
+ */
+export async function uploadFile(file: File): Promise<BlobSource> {
   const bytes = new Uint8Array(await file.arrayBuffer());
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000)
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(binary);
+  const r = await getClient().call('blobs.put', { bytes, name: file.name });
+  if (!r.ok) throw new Error(r.error.message);
+  return { blob: r.value.hash, name: file.name };
 }
