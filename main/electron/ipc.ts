@@ -1,9 +1,17 @@
 /**
  * Electron transport: one invoke channel for calls, one push channel for events. Calls from
- * frames that are not the app's own page are refused before the dispatcher sees them.
+ * frames that are not the app's own page, and payloads over the limit table, are refused before
+ * the dispatcher sees them. Bytes (uploads, pixels) cross as typed arrays by structured clone.
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { fail, ipcChannels, type Result } from '../../preload/contract';
+import {
+  fail,
+  ipcChannels,
+  limits,
+  overLimit,
+  payloadSize,
+  type Result,
+} from '../../preload/contract';
 import type { OrreryApp } from '../app/compose';
 import { isAppUrl } from './security';
 
@@ -14,6 +22,10 @@ export function registerIpc(ipcMain: IpcMain, app: OrreryApp, appUrl: string): (
       const frameUrl = event.senderFrame?.url ?? '';
       if (!isAppUrl(frameUrl, appUrl))
         return fail('invalid_request', 'calls are only accepted from the Orrery window');
+      // The same limit table as the WebSocket: structured clone has no cap of its own.
+      const size = payloadSize(input, limits.frameBytes);
+      if (size > limits.frameBytes)
+        return fail('too_large', overLimit('the call', size, 'frameBytes'));
       return app.dispatcher.dispatch(name, input);
     },
   );

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { limits } from '../../../preload/contract';
 
 type Handler = (...args: unknown[]) => unknown;
 
@@ -168,6 +169,17 @@ describe('Electron main entry', () => {
       error: { code: string };
     };
     expect(foreign).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
+    const huge = (await handle?.(fromApp, 'blobs.put', {
+      bytes: new Uint8Array(limits.frameBytes + 1),
+    })) as { error: { code: string; message: string } };
+    expect(huge.error.code).toBe('too_large');
+    expect(huge.error.message).toContain('frameBytes');
+    const bytes = new Uint8Array([137, 80, 78, 71]);
+    const put = (await handle?.(fromApp, 'blobs.put', { bytes, name: 'x.png' })) as {
+      ok: boolean;
+      value: { hash: string; size: number };
+    };
+    expect(put).toMatchObject({ ok: true, value: { size: 4 } });
   });
 
   it('grants the path picked in the system file dialog, and refuses paths it did not pick', async () => {
