@@ -95,6 +95,32 @@ export class OnnxSession {
     return out;
   }
 
+  /**
+   * Runs the graph into outputs the caller owns: ORT writes each output given as a TensorLike
+   * into its data (dims must be the output's exact shape), and allocates those given as null.
+   * Only the outputs named are computed. A caller keeps a large output (a KV cache) in buffers
+   * it reuses from run to run instead of receiving a fresh copy each time.
+   */
+  async runInto(
+    feeds: Record<string, TensorLike>,
+    outputs: Record<string, TensorLike | null>,
+  ): Promise<Record<string, TensorLike>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      ortFeeds[name] = new ort.Tensor(typeOf(t.data), t.data, t.dims);
+    }
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const [name, t] of Object.entries(outputs)) {
+      fetches[name] = t ? new ort.Tensor(typeOf(t.data), t.data, t.dims) : null;
+    }
+    const results = await this.session.run(ortFeeds, fetches);
+    const out: Record<string, TensorLike> = {};
+    for (const [name, t] of Object.entries(results)) {
+      out[name] = { dims: [...t.dims], data: t.data as TensorData };
+    }
+    return out;
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }

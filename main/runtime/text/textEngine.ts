@@ -120,6 +120,8 @@ interface RowState {
 export class TextEngine implements TextEngineApi {
   readonly kind = 'text-lm' as const;
   private readonly model: TextModel;
+  /** KV cache buffers of finished generations, for the next ones. */
+  private readonly kvSpare: KvBuffers[] = [];
 
   private constructor(
     private readonly pack: LoadedPack,
@@ -462,6 +464,9 @@ export class TextEngine implements TextEngineApi {
    * Generates for each row in lockstep from the same prompt, as one batch. A row is done at
    * EOS, at `limit` tokens, or when the sequence fills the context; done rows leave the
    * batch. `streamAs` names the rows a token is reported for (default: the row's own).
+   *
+   * With the cache, the prompt runs once and each later step feeds one token per row; the
+   * cache stays in place (KvInPlace). Without it, every step runs the whole sequence.
    */
   private async decode(
     rows: RowState[],
@@ -474,74 +479,180 @@ export class TextEngine implements TextEngineApi {
     streamAs?: Row[],
   ): Promise<void> {
     const V = this.model.vocab_size;
-    let live = rows;
-    let past: KvCache | null = null;
-    let fed = 0; // tokens already in the cache
-    for (;;) {
-      checkCancelled(ctx);
-      const seqs = live.map((r) => [...prompt, ...r.ids]);
-      const total = seqs[0]?.length ?? 0;
-      const from = cache ? fed : 0;
-      const step = await this.steppedForward(
-        live,
-        seqs.map((s) => s.slice(from)),
-        from,
-        cache ? past : null,
-      );
-      const seq = total - from;
-      fed = total;
-      past = step.kv;
-      const keep: number[] = [];
-      live.forEach((r, b) => {
-        const o = (b * seq + seq - 1) * V;
-        const token = sampleToken(step.logits.subarray(o, o + V), params, r.rng);
-        if (token === eos) return; // done; EOS is not part of the text
-        const index = r.ids.length;
-        r.ids.push(token);
-        const text = r.stream.push(token);
-        r.pieces.push(text);
-        for (const as of streamAs ?? [r.row]) ctx.token?.(as, index, token, text);
-        if (r.ids.length < limit) keep.push(b);
-      });
-      if (keep.length === 0) return;
-      if (keep.length < live.length) {
-        past = selectBatch(past, keep, this.model);
-        live = keep.map((b) => live[b] as RowState);
+    const buffers = cache ? this.takeKvBuffers() : null;
+    const kv = buffers ? new KvInPlace(buffers, this.model, rows.length) : null;
+    try {
+      let live = rows;
+      // The ids fed this step, [live, seq]: the prompt first, then (cached) the last token.
+      let seq = prompt.length;
+      let ids = new BigInt64Array(live.length * seq);
+      live.forEach((_, b) => prompt.forEach((id, t) => (ids[b * seq + t] = BigInt(id))));
+      for (;;) {
+        checkCancelled(ctx);
+        const logits = await this.step(live, ids, seq, kv);
+        const keep: number[] = [];
+        live.forEach((r, b) => {
+          const o = (b * seq + seq - 1) * V;
+          const token = sampleToken(logits.subarray(o, o + V), params, r.rng);
+          if (token === eos) return; // done; EOS is not part of the text
+          const index = r.ids.length;
+          r.ids.push(token);
+          const text = r.stream.push(token);
+          r.pieces.push(text);
+          for (const as of streamAs ?? [r.row]) ctx.token?.(as, index, token, text);
+          if (r.ids.length < limit) keep.push(b);
+        });
+        if (keep.length === 0) return;
+        if (keep.length < live.length) {
+          kv?.keep(keep);
+          live = keep.map((b) => live[b] as RowState);
+        }
+        if (kv) {
+          seq = 1;
+          ids = new BigInt64Array(live.length);
+          live.forEach((r, b) => (ids[b] = BigInt(r.ids[r.ids.length - 1] ?? 0)));
+        } else {
+          seq = prompt.length + (live[0]?.ids.length ?? 0);
+          ids = new BigInt64Array(live.length * seq);
+          live.forEach((r, b) => {
+            const o = b * seq;
+            prompt.forEach((id, t) => (ids[o + t] = BigInt(id)));
+            r.ids.forEach((id, t) => (ids[o + prompt.length + t] = BigInt(id)));
+          });
+        }
       }
+    } finally {
+      if (buffers) this.kvSpare.push(buffers);
     }
   }
 
-  /** One step for the live rows, with their steering (two runs when pin/scale needs h). */
-  private async steppedForward(
+  /**
+   * One step for the live rows: ids [rows, seq] at the positions after the cache (or from 0
+   * without one), each row with its steering; the logits [rows, seq, vocab]. With a cache,
+   * ORT writes the present keys/values straight into the cache's other buffers.
+   *
+   * A row with pin/scale dials needs hook_resid at its new positions before its steering is
+   * known: a first run over those rows alone, stopped at the hook (only hook_resid fetched,
+   * so ORT skips the layers above and the unembedding), gives h; rows without such dials
+   * (the unsteered "before") never take part in it. hook_resid does not depend on the
+   * steering input, so the full run that follows sees the same h.
+   */
+  private async step(
     rows: readonly RowState[],
-    ids: number[][],
-    pos0: number,
-    past: KvCache | null,
-  ): Promise<StepResult> {
+    ids: BigInt64Array,
+    seq: number,
+    kv: KvInPlace | null,
+  ): Promise<Float32Array> {
     const d = this.model.d_model;
-    const seq = ids[0]?.length ?? 0;
-    const steering = new Float32Array(rows.length * seq * d);
+    const B = rows.length;
+    const pos0 = kv ? kv.len : 0;
+    const positions = new BigInt64Array(B * seq);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < seq; t++) positions[b * seq + t] = BigInt(pos0 + t);
+    }
+    const steering = new Float32Array(B * seq * d);
     rows.forEach((r, b) => {
       const c = r.steering?.constant;
       if (!c) return;
       for (let t = 0; t < seq; t++) steering.set(c, (b * seq + t) * d);
     });
-    if (!rows.some((r) => (r.steering?.coded.length ?? 0) > 0)) {
-      return this.forward(ids, pos0, past, steering);
-    }
-    // hook_resid does not depend on the steering input: read h, then run with the delta.
-    const first = await this.forward(ids, pos0, past, steering);
-    rows.forEach((r, b) => {
-      for (const { sae, dials } of r.steering?.coded ?? []) {
-        const h = first.hook.subarray(b * seq * d, (b + 1) * seq * d);
-        const { delta } = steer(sae, h, seq, dials);
-        const o = b * seq * d;
-        for (let i = 0; i < delta.length; i++) {
-          steering[o + i] = (steering[o + i] ?? 0) + (delta[i] ?? 0);
+    const coded = rows.flatMap((r, b) => ((r.steering?.coded.length ?? 0) > 0 ? [b] : []));
+    if (coded.length > 0) {
+      const h = await this.hookOf(coded, B, ids, positions, seq, kv);
+      coded.forEach((b, k) => {
+        const hb = h.subarray(k * seq * d, (k + 1) * seq * d);
+        for (const { sae, dials } of rows[b]?.steering?.coded ?? []) {
+          const { delta } = steer(sae, hb, seq, dials);
+          const o = b * seq * d;
+          for (let i = 0; i < delta.length; i++) {
+            steering[o + i] = (steering[o + i] ?? 0) + (delta[i] ?? 0);
+          }
         }
-      }
+      });
+    }
+    const feeds = {
+      input_ids: { dims: [B, seq], data: ids },
+      position_ids: { dims: [B, seq], data: positions },
+      ...this.pastFeeds(kv, B),
+      steering: { dims: [B, seq, d], data: steering },
+    };
+    if (!kv) {
+      // No cache to keep: the presents are not even computed.
+      const out = await this.session.run(feeds, ['logits']);
+      return this.f32(out, 'logits');
+    }
+    const next = kv.next(seq);
+    const out = await this.session.runInto(feeds, {
+      logits: seq === 1 ? { dims: [B, 1, this.model.vocab_size], data: kv.logits(B) } : null,
+      present_keys: { dims: next.dims, data: next.keys },
+      present_values: { dims: next.dims, data: next.values },
     });
-    return this.forward(ids, pos0, past, steering);
+    kv.advance(seq);
+    return this.f32(out, 'logits');
+  }
+
+  /**
+   * hook_resid [rows.length, seq, d_model] for the batch rows `rows` (of B) at the step's new
+   * positions. When they are a subset of the batch, their past is gathered into the cache's
+   * scratch buffers first.
+   */
+  private async hookOf(
+    rows: readonly number[],
+    B: number,
+    ids: BigInt64Array,
+    positions: BigInt64Array,
+    seq: number,
+    kv: KvInPlace | null,
+  ): Promise<Float32Array> {
+    const d = this.model.d_model;
+    const all = rows.length === B;
+    const pick = (src: BigInt64Array): BigInt64Array => {
+      if (all) return src;
+      const out = new BigInt64Array(rows.length * seq);
+      rows.forEach((b, k) => out.set(src.subarray(b * seq, (b + 1) * seq), k * seq));
+      return out;
+    };
+    const k = rows.length;
+    const out = await this.session.run(
+      {
+        input_ids: { dims: [k, seq], data: pick(ids) },
+        position_ids: { dims: [k, seq], data: pick(positions) },
+        ...(kv && !all ? kv.gather(rows) : this.pastFeeds(kv, B)),
+        steering: { dims: [k, seq, d], data: new Float32Array(k * seq * d) },
+      },
+      ['hook_resid'],
+    );
+    return this.f32(out, 'hook_resid');
+  }
+
+  /** past_keys/past_values for a batch of B: the cache's current buffers, or empty. */
+  private pastFeeds(
+    kv: KvInPlace | null,
+    B: number,
+  ): { past_keys: TensorLike; past_values: TensorLike } {
+    if (kv) {
+      const past = kv.past();
+      return {
+        past_keys: { dims: past.dims, data: past.keys },
+        past_values: { dims: past.dims, data: past.values },
+      };
+    }
+    const { n_layers: L, n_heads: H, d_head: Dh } = this.model;
+    const empty = { dims: [L, B, H, 0, Dh], data: new Float32Array(0) };
+    return { past_keys: empty, past_values: empty };
+  }
+
+  private f32(out: Record<string, TensorLike>, name: string): Float32Array {
+    const t = out[name];
+    if (!t || !(t.data instanceof Float32Array)) {
+      throw new OrreryError('internal', `${this.model.onnx}: output ${name} is not float32`);
+    }
+    return t.data;
+  }
+
+  /** Cache buffers for a generation: a spare one from an earlier call, or new ones. */
+  private takeKvBuffers(): KvBuffers {
+    return this.kvSpare.pop() ?? new KvBuffers(this.model);
   }
 
   private finish(r: RowState): TextRun {
@@ -565,20 +676,122 @@ function stripDial(e: SteeringError): string {
   return e.message.replace(/^dial \d+: /, '');
 }
 
-/** The cache rows `keep` of a KV cache [n_layers, batch, n_heads, len, d_head]. */
-function selectBatch(kv: KvCache, keep: readonly number[], m: TextModel): KvCache {
-  const slot = m.n_heads * kv.len * m.d_head;
-  const pick = (src: Float32Array): Float32Array => {
-    const out = new Float32Array(m.n_layers * keep.length * slot);
-    for (let l = 0; l < m.n_layers; l++) {
-      keep.forEach((b, k) => {
-        const from = (l * kv.batch + b) * slot;
-        out.set(src.subarray(from, from + slot), (l * keep.length + k) * slot);
+/** The most rows one generation runs as a batch: before and after. */
+const MAX_BATCH = 2;
+
+/**
+ * Room for the KV cache of one generation: two pairs of keys/values buffers, each big enough
+ * for [n_layers, MAX_BATCH, n_heads, context, d_head], plus a scratch pair for the rows of a
+ * hook-only run and a logits row per batch row. Reused from one generation to the next.
+ */
+class KvBuffers {
+  readonly keys: [Float32Array, Float32Array];
+  readonly values: [Float32Array, Float32Array];
+  readonly scratchKeys: Float32Array;
+  readonly scratchValues: Float32Array;
+  readonly logits: Float32Array;
+
+  constructor(m: TextModel) {
+    const n = m.n_layers * MAX_BATCH * m.n_heads * m.context * m.d_head;
+    this.keys = [new Float32Array(n), new Float32Array(n)];
+    this.values = [new Float32Array(n), new Float32Array(n)];
+    this.scratchKeys = new Float32Array(n);
+    this.scratchValues = new Float32Array(n);
+    this.logits = new Float32Array(MAX_BATCH * m.vocab_size);
+  }
+}
+
+/**
+ * The KV cache of one generation, kept in place: a step reads the past [n_layers, batch,
+ * n_heads, len, d_head] from one pair of buffers and ORT writes the present (len + seq
+ * positions) straight into the other pair, which then becomes the past. No step allocates
+ * or copies the cache in JS; only a row leaving the batch, or a hook-only run over some of
+ * the rows, copies rows.
+ */
+class KvInPlace {
+  len = 0;
+  private side: 0 | 1 = 0;
+
+  constructor(
+    private readonly buf: KvBuffers,
+    private readonly m: TextModel,
+    private batch: number,
+  ) {
+    if (batch > MAX_BATCH) throw new Error(`a batch of ${batch} is more than ${MAX_BATCH}`);
+  }
+
+  private dims(len: number, batch = this.batch): number[] {
+    return [this.m.n_layers, batch, this.m.n_heads, len, this.m.d_head];
+  }
+
+  private size(len: number, batch = this.batch): number {
+    return this.m.n_layers * batch * this.m.n_heads * len * this.m.d_head;
+  }
+
+  /** The cache so far, as views (no copy). */
+  past(): { dims: number[]; keys: Float32Array; values: Float32Array } {
+    const n = this.size(this.len);
+    return {
+      dims: this.dims(this.len),
+      keys: this.buf.keys[this.side].subarray(0, n),
+      values: this.buf.values[this.side].subarray(0, n),
+    };
+  }
+
+  /** Where the next step's present (len + seq positions) goes, as views. */
+  next(seq: number): { dims: number[]; keys: Float32Array; values: Float32Array } {
+    const n = this.size(this.len + seq);
+    const other = this.side === 0 ? 1 : 0;
+    return {
+      dims: this.dims(this.len + seq),
+      keys: this.buf.keys[other].subarray(0, n),
+      values: this.buf.values[other].subarray(0, n),
+    };
+  }
+
+  /** The present written by next(seq) is now the cache. */
+  advance(seq: number): void {
+    this.side = this.side === 0 ? 1 : 0;
+    this.len += seq;
+  }
+
+  /** A logits buffer [batch, 1, vocab] for a one-token step. */
+  logits(batch: number): Float32Array {
+    return this.buf.logits.subarray(0, batch * this.m.vocab_size);
+  }
+
+  /** Keeps only the batch rows `rows` (in that order). */
+  keep(rows: readonly number[]): void {
+    const other = this.side === 0 ? 1 : 0;
+    this.copyRows(rows, this.buf.keys[other], this.buf.values[other] as Float32Array);
+    this.side = other;
+    this.batch = rows.length;
+  }
+
+  /** past_keys/past_values of the batch rows `rows` alone, gathered into the scratch pair. */
+  gather(rows: readonly number[]): { past_keys: TensorLike; past_values: TensorLike } {
+    const { scratchKeys: k, scratchValues: v } = this.buf;
+    this.copyRows(rows, k, v);
+    const n = this.size(this.len, rows.length);
+    const dims = this.dims(this.len, rows.length);
+    return {
+      past_keys: { dims, data: k.subarray(0, n) },
+      past_values: { dims, data: v.subarray(0, n) },
+    };
+  }
+
+  private copyRows(rows: readonly number[], keys: Float32Array, values: Float32Array): void {
+    const slot = this.m.n_heads * this.len * this.m.d_head;
+    const from = { keys: this.buf.keys[this.side], values: this.buf.values[this.side] };
+    for (let l = 0; l < this.m.n_layers; l++) {
+      rows.forEach((b, k) => {
+        const src = (l * this.batch + b) * slot;
+        const dst = (l * rows.length + k) * slot;
+        keys.set(from.keys.subarray(src, src + slot), dst);
+        values.set(from.values.subarray(src, src + slot), dst);
       });
     }
-    return out;
-  };
-  return { keys: pick(kv.keys), values: pick(kv.values), batch: keep.length, len: kv.len };
+  }
 }
 
 /** The first INFO_EXAMPLES lines of examples.jsonl as {index, name, meta}. */
