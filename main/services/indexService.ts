@@ -60,9 +60,6 @@ const CORPUS_SIDECAR = '.corpus.json';
 /** A worker's last word on a request that succeeded. */
 type Final = Extract<IndexWorkerReply, { type: 'done' | 'imported' | 'sheet' }>;
 
-const b64 = (a: ArrayBufferView): string =>
-  Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-
 export class IndexService {
   private readonly connections = new Map<string, Db>();
   private readonly building = new Set<string>();
@@ -347,13 +344,14 @@ export class IndexService {
     const db = await this.ready(input.packId, input.saeId, input.corpus);
     const p = loadPositions(db, input.saeId);
     if (!p) throw new OrreryError('not_found', `the index has no map for SAE ${input.saeId}`);
-    const cluster = Int32Array.from(p.cluster, (c) => (c === 0xffffffff ? -1 : c));
+    // Stored as u32 with 0xffffffff for none: the same bytes read as i32 say −1.
+    const cluster = new Int32Array(p.cluster.buffer, p.cluster.byteOffset, p.count);
     return {
       count: p.count,
-      features: b64(p.idx),
-      positions: b64(p.xyz),
-      density: b64(p.density),
-      cluster: b64(cluster),
+      features: p.idx,
+      positions: p.xyz,
+      density: p.density,
+      cluster,
       clusters: listClusters(db, input.saeId).map((c) => ({
         id: c.id,
         label: c.label,

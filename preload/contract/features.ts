@@ -1,5 +1,5 @@
 /**
- * Schemas of the feature-index calls: build, map (positions as typed arrays in base64),
+ * Schemas of the feature-index calls: build, map (positions as typed arrays, sent as bytes),
  * search, feature cards, renames and notes.
  */
 import { z } from 'zod';
@@ -92,16 +92,20 @@ export const CorporaSchema = z.object({
   ),
 });
 
+const typedArray = <T>(ctor: abstract new (...args: never[]) => T, name: string) =>
+  z.custom<T>((v) => v instanceof ctor, `must be a ${name}`);
+
+/** The galaxy's points as typed arrays: bytes on the wire (binary frames), never base64. */
 export const FeatureMapSchema = z.object({
   count: z.number().int(),
-  /** Uint32Array [count]: the feature index of each point (dead features may be left out). */
-  features: Base64,
-  /** Float32Array [count × 3] little-endian, base64. */
-  positions: Base64,
-  /** Float32Array [count]: fraction of examples (tokens, images) on which the feature fires. */
-  density: Base64,
-  /** Int32Array [count]: cluster id, −1 for none. */
-  cluster: Base64,
+  /** [count]: the feature index of each point (dead features may be left out). */
+  features: typedArray(Uint32Array, 'Uint32Array'),
+  /** [count × 3] xyz. */
+  positions: typedArray(Float32Array, 'Float32Array'),
+  /** [count]: fraction of examples (tokens, images) on which the feature fires. */
+  density: typedArray(Float32Array, 'Float32Array'),
+  /** [count]: cluster id, −1 for none. */
+  cluster: typedArray(Int32Array, 'Int32Array'),
   clusters: z.array(
     z.object({
       id: z.number().int(),

@@ -48,11 +48,6 @@ afterAll(async () => {
 
 const call = <T>(name: string, input: unknown): Promise<T> => apiCall<T>(page, name, input);
 
-function typed<T>(b64: string, make: (b: ArrayBuffer) => T): T {
-  const buf = Buffer.from(b64, 'base64');
-  return make(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
-}
-
 const hooks = <T>(fn: string): Promise<T> => galaxyHook<T>(page, fn);
 
 interface View {
@@ -146,14 +141,10 @@ describe('galaxy (headless, chromium)', () => {
     await expect.poll(() => hooks<boolean | null>('ready'), { timeout: 90_000 }).toBe(true);
     const reply = await call<{
       count: number;
-      features: string;
-      positions: string;
+      features: Uint32Array;
+      positions: Float32Array;
     }>('index.map', { packId: PACK, saeId: SAE });
-    map = {
-      count: reply.count,
-      features: typed(reply.features, (b) => new Uint32Array(b)),
-      positions: typed(reply.positions, (b) => new Float32Array(b)),
-    };
+    map = { count: reply.count, features: reply.features, positions: reply.positions };
     expect(map.count).toBeGreaterThan(10);
     expect(await hooks<number>('count')).toBe(map.count);
 
@@ -375,11 +366,11 @@ describe('galaxy (headless, chromium)', () => {
       corpora: [{ path: dir, built: [SAE] }],
     });
     // A card of this galaxy reads the folder's paragraphs.
-    const features = typed(
-      (await call<{ features: string }>('index.map', { packId: PACK, saeId: SAE, corpus: dir }))
-        .features,
-      (b) => new Uint32Array(b),
-    );
+    const { features } = await call<{ features: Uint32Array }>('index.map', {
+      packId: PACK,
+      saeId: SAE,
+      corpus: dir,
+    });
     const card = await call<{ topExamples: { tokens?: string[] }[] }>('index.feature', {
       packId: PACK,
       saeId: SAE,

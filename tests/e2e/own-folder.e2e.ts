@@ -80,7 +80,7 @@ describe('an image pack over a folder of your own', () => {
 
     const ref = { packId: PACK, saeId: SAE, corpus: dir };
     expect(await call('index.status', ref)).toMatchObject({ built: true, examples: 16 });
-    const map = await call<{ features: string; count: number }>('index.map', ref);
+    const map = await call<{ features: Uint32Array; count: number }>('index.map', ref);
     expect(await hook<number>('count')).toBe(map.count);
     type Card = { label: string; topExamples: { name: string; thumbnailPng?: string }[] };
     // The strongest feature on these pictures (many of the pack's features never fire here).

@@ -8,10 +8,26 @@ export async function apiCall<T>(page: Page, name: string, input: unknown): Prom
   await page.waitForFunction(
     () => typeof (globalThis as unknown as Hook).__orreryCall === 'function',
   );
-  const r = await page.evaluate(
-    ({ name, input }) => (globalThis as unknown as Hook).__orreryCall!(name, input),
+  // Typed arrays (pixels, map positions) come back as what they were.
+  const text = await page.evaluate(
+    async ({ name, input }) =>
+      JSON.stringify(await (globalThis as unknown as Hook).__orreryCall!(name, input), (_k, v) =>
+        ArrayBuffer.isView(v)
+          ? { $typed: v.constructor.name, data: Array.from(v as unknown as ArrayLike<number>) }
+          : (v as unknown),
+      ),
     { name, input },
   );
+  const r = JSON.parse(text, (_k, v: unknown) => {
+    const t = v as { $typed?: string; data?: number[] } | null;
+    if (t && typeof t.$typed === 'string' && Array.isArray(t.data)) {
+      const ctor = (globalThis as unknown as Record<string, { from(a: number[]): unknown }>)[
+        t.$typed
+      ];
+      return ctor ? ctor.from(t.data) : t.data;
+    }
+    return v;
+  }) as Result<unknown>;
   if (!r.ok) throw new Error(`${name}: ${JSON.stringify(r.error)}`);
   return r.value as T;
 }

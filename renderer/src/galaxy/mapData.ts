@@ -1,5 +1,5 @@
 /**
- * The galaxy's data: the index.map reply decoded from base64 into typed arrays, and the
+ * The galaxy's data: the index.map reply (typed arrays, as they came off the wire), and the
  * bounds the camera frames. Pure: no DOM, no three.
  */
 import type { CallOutput } from '../../../preload/contract';
@@ -38,29 +38,10 @@ export interface Bounds {
   radius: number;
 }
 
-export function decodeBase64(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-export function encodeBase64(bytes: Uint8Array): string {
-  let bin = '';
-  const chunk = 0x8000;
-  for (let i = 0; i < bytes.length; i += chunk) {
-    bin += String.fromCharCode(...bytes.subarray(i, i + chunk));
-  }
-  return btoa(bin);
-}
-
-function typed<T>(b64: string, n: number, bytesPer: number, make: (b: ArrayBuffer) => T): T {
-  const bytes = decodeBase64(b64);
-  if (bytes.length !== n * bytesPer) {
-    throw new Error(`expected ${n * bytesPer} bytes, got ${bytes.length}`);
-  }
-  // Copy into a fresh, aligned buffer (little-endian on every platform Orrery runs on).
-  return make(bytes.slice().buffer);
+/** Checks a typed array from the reply holds `n` elements. */
+function sized<T extends { length: number }>(a: T, n: number, what: string): T {
+  if (a.length !== n) throw new Error(`${what}: expected ${n} values, got ${a.length}`);
+  return a;
 }
 
 export function computeBounds(positions: Float32Array, count: number): Bounds {
@@ -110,10 +91,10 @@ export function pointIndex(features: Uint32Array): Int32Array {
 
 export function decodeMap(reply: FeatureMapReply): GalaxyMap {
   const n = reply.count;
-  const features = typed(reply.features, n, 4, (b) => new Uint32Array(b));
-  const positions = typed(reply.positions, n * 3, 4, (b) => new Float32Array(b));
-  const density = typed(reply.density, n, 4, (b) => new Float32Array(b));
-  const cluster = typed(reply.cluster, n, 4, (b) => new Int32Array(b));
+  const features = sized(reply.features, n, 'features');
+  const positions = sized(reply.positions, n * 3, 'positions');
+  const density = sized(reply.density, n, 'density');
+  const cluster = sized(reply.cluster, n, 'cluster');
   return {
     count: n,
     features,

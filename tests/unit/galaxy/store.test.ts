@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMap, encodeBase64, makeMap } from '../../../renderer/src/galaxy/mapData';
+import { decodeFrame, encodeMessage } from '../../../preload/contract';
+import { decodeMap, makeMap } from '../../../renderer/src/galaxy/mapData';
 import { pointColors, pointSizes } from '../../../renderer/src/galaxy/palette';
 import { createGalaxyStore, STATE } from '../../../renderer/src/galaxy/store';
 
@@ -21,20 +22,18 @@ function map() {
   );
 }
 
-const bytes = (a: ArrayBufferView): Uint8Array =>
-  new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-
 describe('decodeMap', () => {
-  it('decodes base64 typed arrays, indexes features and checks lengths', () => {
+  it('takes the typed arrays of a reply (through a binary frame), indexes features and checks lengths', () => {
     const m = map();
-    const reply = {
+    const sent = {
       count: 5,
-      features: encodeBase64(bytes(m.features)),
-      positions: encodeBase64(bytes(m.positions)),
-      density: encodeBase64(bytes(m.density)),
-      cluster: encodeBase64(bytes(m.cluster)),
+      features: m.features,
+      positions: m.positions,
+      density: m.density,
+      cluster: m.cluster,
       clusters: m.clusters,
     };
+    const reply = decodeFrame(encodeMessage(sent) as Uint8Array) as typeof sent;
     const d = decodeMap(reply);
     expect(Array.from(d.positions)).toEqual(Array.from(m.positions));
     expect(Array.from(d.cluster)).toEqual([0, 0, 1, 1, -1]);
@@ -43,7 +42,7 @@ describe('decodeMap', () => {
     expect(d.pointOf[3]).toBe(-1);
     expect(d.density[4]).toBeCloseTo(0.9, 6);
     expect(d.bounds.center).toEqual([-1.5, 1, 1.5]);
-    expect(() => decodeMap({ ...reply, count: 6 })).toThrow(/bytes/);
+    expect(() => decodeMap({ ...reply, count: 6 })).toThrow(/expected 6 values/);
   });
 });
 

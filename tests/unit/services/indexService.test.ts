@@ -17,7 +17,9 @@ const ref = { packId: 'orrery-text-tiny', saeId: 'res1-64' };
 beforeAll(() => {
   const models = tmpDir();
   cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), { recursive: true });
-  app = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }));
+  app = composeApp(
+    resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }),
+  );
 });
 
 afterAll(async () => {
@@ -55,8 +57,8 @@ describe('feature index through the API', () => {
     expect(new Set(progress.map((p) => p.jobId))).toEqual(new Set(['build-1']));
 
     const map = await call<CallOutput<'index.map'>>('index.map', ref);
-    const xyz = new Float32Array(Uint8Array.from(Buffer.from(map.positions, 'base64')).buffer);
-    const features = new Uint32Array(Uint8Array.from(Buffer.from(map.features, 'base64')).buffer);
+    const { positions: xyz, features } = map;
+    expect(xyz).toBeInstanceOf(Float32Array);
     expect(xyz.length).toBe(map.count * 3);
     expect(features.length).toBe(map.count);
     expect(xyz.every(Number.isFinite)).toBe(true);
@@ -153,8 +155,7 @@ describe('feature index through the API', () => {
     });
 
     // The cards read the folder's paragraphs; the pack's own index is untouched.
-    const map = await call<CallOutput<'index.map'>>('index.map', own);
-    const features = new Uint32Array(Uint8Array.from(Buffer.from(map.features, 'base64')).buffer);
+    const { features } = await call<CallOutput<'index.map'>>('index.map', own);
     const card = await call<CallOutput<'index.feature'>>('index.feature', {
       ...own,
       feature: features[0] ?? 0,
@@ -179,7 +180,9 @@ describe('feature index through the API', () => {
     cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), {
       recursive: true,
     });
-    const other = composeApp(resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }));
+    const other = composeApp(
+      resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }),
+    );
     other.events.subscribe((m) => {
       if (m.event === 'job.progress')
         void other.dispatcher.dispatch('jobs.cancel', { jobId: 'build-2' });
