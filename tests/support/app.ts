@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import { startHeadless, type ServerHandle } from './headless';
-import { cleanupTmp, tmpDir } from './tmp';
+import { cleanupTmp, testAllow, tmpDir } from './tmp';
 
 export interface OpenApp {
   server: ServerHandle;
@@ -17,7 +17,9 @@ export interface OpenApp {
 export async function openApp(packs: readonly string[] = []): Promise<OpenApp> {
   const models = tmpDir();
   for (const p of packs) cpSync(p, path.join(models, path.basename(p)), { recursive: true });
-  const server = await startHeadless(['--home', tmpDir(), '--models', models]);
+  // The page may use the temp folders and fixtures tests make (the path policy's --allow).
+  const allow = testAllow.flatMap((d) => ['--allow', d]);
+  const server = await startHeadless(['--home', tmpDir(), '--models', models, ...allow]);
   const browser = await launchChromium();
   const page = await browser.newPage();
   await page.goto(server.url);

@@ -6,6 +6,7 @@
  */
 import { useEffect, useId, useRef, type ReactNode, type SyntheticEvent } from 'react';
 import { createPortal } from 'react-dom';
+import { BrowseButton, type BrowseSpec } from './FilePicker';
 
 const stop = (e: SyntheticEvent): void => e.stopPropagation();
 
@@ -23,7 +24,12 @@ export function Dialog({
     <div
       className="dialog-backdrop"
       role="presentation"
-      onKeyDown={(e) => e.key === 'Escape' && onEscape()}
+      onKeyDown={(e) => {
+        if (e.key !== 'Escape') return;
+        // A dialog opened over another (the folder picker) closes alone.
+        e.stopPropagation();
+        onEscape();
+      }}
       onPointerDown={stop}
       onPointerUp={stop}
       onPointerMove={stop}
@@ -37,13 +43,17 @@ export function Dialog({
   );
 }
 
-/** The path a dialog asks for: focused when the dialog opens, Enter submits. */
+/**
+ * The path a dialog asks for: focused when the dialog opens, Enter submits; Browse… beside it
+ * picks one (the served picker, or the desktop's system dialog, which grants the pick).
+ */
 export function PathField({
   label,
   placeholder,
   value,
   onChange,
   onEnter,
+  browse,
   disabled = false,
 }: {
   label: string;
@@ -51,20 +61,24 @@ export function PathField({
   value: string;
   onChange: (value: string) => void;
   onEnter: () => void;
+  browse: BrowseSpec;
   disabled?: boolean;
 }) {
   const ref = useRef<HTMLInputElement>(null);
   useEffect(() => ref.current?.focus(), []);
   return (
-    <input
-      ref={ref}
-      aria-label={label}
-      placeholder={placeholder}
-      value={value}
-      disabled={disabled}
-      onChange={(e) => onChange(e.target.value)}
-      onKeyDown={(e) => e.key === 'Enter' && value.trim() && onEnter()}
-    />
+    <div className="path-field">
+      <input
+        ref={ref}
+        aria-label={label}
+        placeholder={placeholder}
+        value={value}
+        disabled={disabled}
+        onChange={(e) => onChange(e.target.value)}
+        onKeyDown={(e) => e.key === 'Enter' && value.trim() && onEnter()}
+      />
+      <BrowseButton spec={browse} disabled={disabled} onPath={onChange} />
+    </div>
   );
 }
 

@@ -41,6 +41,12 @@ export function ImportDialog({ onClose, onImported }: Props) {
         value={from}
         disabled={jobId !== null}
         onChange={setFrom}
+        browse={{
+          use: 'pack',
+          kind: 'dir-or-file',
+          accept: ['.zip'],
+          title: 'Choose a model pack',
+        }}
         onEnter={() => void start()}
       />
       {jobId && <ProgressBar progress={job.progress} />}

@@ -84,6 +84,7 @@ function FolderDialog({
         placeholder="/path/to/folder"
         value={dir}
         onChange={setDir}
+        browse={{ use: 'corpus', kind: 'dir', title: 'Choose a folder of examples' }}
         onEnter={() => onChoose(dir.trim())}
       />
       <DialogActions

@@ -66,6 +66,12 @@ export function ImportLabelsDialog({ packId, saeId, corpus, onClose }: Props) {
         value={from}
         disabled={busy}
         onChange={setFrom}
+        browse={{
+          use: 'labels',
+          kind: 'file',
+          accept: ['.jsonl', '.json', '.jsonl.gz', '.json.gz', '.gz'],
+          title: 'Choose a Neuronpedia explanations export',
+        }}
         onEnter={() => void start()}
       />
       <div className="row labels-filter">
