@@ -1,4 +1,7 @@
-/** Text before and after: an inline word diff, or side by side, with the changed-word count. */
+/**
+ * Text before and after: an inline word diff, or side by side, with the changed-word count.
+ * While a run streams (`streaming`), before and after are the tokens so far and grow.
+ */
 import { diffWords } from 'diff';
 import { useMemo, useState } from 'react';
 
@@ -14,15 +17,17 @@ export function TextCompare({
   prompt,
   before,
   after,
+  streaming = false,
 }: {
   prompt: string;
   before: string;
   after: string;
+  streaming?: boolean;
 }) {
   const [mode, setMode] = useState<'inline' | 'side'>('inline');
   const diff = useMemo(() => wordChanges(before, after), [before, after]);
   return (
-    <div className="compare-view">
+    <div className="compare-view" data-streaming={streaming ? 'true' : 'false'}>
       <div className="compare-head">
         <div className="segmented" role="group" aria-label="Compare mode">
           <button type="button" aria-pressed={mode === 'inline'} onClick={() => setMode('inline')}>
@@ -33,6 +38,7 @@ export function TextCompare({
           </button>
         </div>
         <span className="muted" data-testid="changed-words">
+          {streaming && 'Generating… '}
           {diff.added + diff.removed === 0
             ? 'no words changed'
             : `${diff.added} words added, ${diff.removed} removed`}

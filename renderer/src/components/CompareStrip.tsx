@@ -57,12 +57,14 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
             {run.error}
           </p>
         )}
-        {!out && !run.error && <p className="muted">Running…</p>}
-        {out?.kind === 'text' && input.kind === 'text-lm' && (
+        {!out && !run.streamed && !run.error && <p className="muted">Running…</p>}
+        {input.kind === 'text-lm' && (run.streamed || out?.kind === 'text') && (
+          // One element for streamed and final text, so its view mode survives each run.
           <TextCompare
             prompt={input.prompt}
-            before={out.value.before.text}
-            after={out.value.after.text}
+            before={run.streamed?.before ?? (out?.kind === 'text' ? out.value.before.text : '')}
+            after={run.streamed?.after ?? (out?.kind === 'text' ? out.value.after.text : '')}
+            streaming={run.streamed !== null}
           />
         )}
         {out?.kind === 'image' && (

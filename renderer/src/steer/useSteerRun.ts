@@ -2,6 +2,8 @@
  * Runs the pack on the current input with the current dials, again whenever either changes.
  * One request in flight at a time: changes made meanwhile are folded into one follow-up run
  * with the newest state, so a fast drag never queues runs (the server also drops stale ones).
+ * A text run streams its tokens (text.token events of its job) into `streamed`, at most once
+ * per frame, until its reply replaces them.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { CallOutput, DialInput } from '../../../preload/contract';
@@ -18,13 +20,18 @@ export interface RunState {
   error: string | null;
   running: boolean;
   runs: number;
+  /** The text the run in flight has streamed so far; null before its first token and after its reply. */
+  streamed: { before: string; after: string } | null;
 }
+
+let jobCount = 0;
 
 async function runOnce(
   packId: string,
   input: RunInput,
   dials: DialInput[],
   sessionId: string | undefined,
+  jobId: string,
 ) {
   const client = getClient();
   if (input.kind === 'text-lm') {
@@ -40,6 +47,7 @@ async function runOnce(
         topP: 1,
       },
       sessionId,
+      jobId,
     });
     return r.ok ? { ok: true as const, out: { kind: 'text' as const, value: r.value } } : r;
   }
@@ -73,6 +81,7 @@ export function useSteerRun(
     error: null,
     running: false,
     runs: 0,
+    streamed: null,
   });
   const onRunRef = useRef(onRun);
   useEffect(() => {
@@ -85,6 +94,29 @@ export function useSteerRun(
     let live = true;
     let busy = false;
     let dirty = false;
+    // The text run in flight: its job id and the tokens it has streamed, by row and index.
+    let jobId = '';
+    let pieces: Record<'before' | 'after', string[]> = { before: [], after: [] };
+    let frame = 0;
+    const flush = (): void => {
+      frame = 0;
+      if (!live) return;
+      const streamed = { before: pieces.before.join(''), after: pieces.after.join('') };
+      setState((s) => ({ ...s, streamed }));
+    };
+    const offTokens =
+      input.kind === 'text-lm'
+        ? getClient().on('text.token', (t) => {
+            if (t.jobId !== jobId) return;
+            pieces[t.row][t.index] = t.text;
+            frame ||= requestAnimationFrame(flush);
+          })
+        : () => {};
+    const stopStream = (): void => {
+      jobId = '';
+      if (frame) cancelAnimationFrame(frame);
+      frame = 0;
+    };
     const kick = (): void => {
       if (busy) {
         dirty = true;
@@ -93,15 +125,24 @@ export function useSteerRun(
       busy = true;
       dirty = false;
       setState((s) => ({ ...s, running: true }));
-      void runOnce(packId, input, dialStore.forApi(), sessionId ?? undefined).then((r) => {
+      jobId = `text-${Date.now().toString(36)}-${++jobCount}`;
+      pieces = { before: [], after: [] };
+      void runOnce(packId, input, dialStore.forApi(), sessionId ?? undefined, jobId).then((r) => {
         busy = false;
         if (!live) return;
+        stopStream();
         if (r.ok) {
-          setState((s) => ({ output: r.out, error: null, running: false, runs: s.runs + 1 }));
+          setState((s) => ({
+            output: r.out,
+            error: null,
+            running: false,
+            runs: s.runs + 1,
+            streamed: null,
+          }));
           onRunRef.current?.();
         } else if (r.error.code !== 'cancelled')
-          setState((s) => ({ ...s, error: r.error.message, running: false }));
-        else setState((s) => ({ ...s, running: false }));
+          setState((s) => ({ ...s, error: r.error.message, running: false, streamed: null }));
+        else setState((s) => ({ ...s, running: false, streamed: null }));
         if (dirty) kick();
       });
     };
@@ -109,6 +150,8 @@ export function useSteerRun(
     const off = dialStore.subscribe(kick);
     return () => {
       live = false;
+      stopStream();
+      offTokens();
       off();
     };
   }, [packId, input, sessionId]);
