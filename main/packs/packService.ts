@@ -10,6 +10,7 @@ import { OrreryError, type PackList, type PackSummary } from '../../preload/cont
 import type { JobContext } from '../api/jobs';
 import { extractPackZip } from './zip';
 import { readPack, type LoadedPack, type PackProblem } from './packReader';
+import { validatePack } from './validatePack';
 
 export interface PackFolders {
   bundled: string;
@@ -157,6 +158,11 @@ export class PackService {
         'bad_pack',
         `${path.join(r.problem.dir, r.problem.file)}: ${r.problem.message}`,
       );
+    // Every file read as what it claims to be (ONNX, safetensors, tokenizer, index) before
+    // anything is copied, so a pack that would fail at open is never offered.
+    const deep = await validatePack(r.pack);
+    if (deep)
+      throw new OrreryError('bad_pack', `${path.join(deep.dir, deep.file)}: ${deep.message}`);
     const id = r.pack.manifest.id;
     const { packs } = await this.scan();
     if (packs.some((p) => p.pack.manifest.id === id)) {

@@ -90,55 +90,7 @@ export class SafetensorsFile {
    * error messages.
    */
   static parse(bytes: Uint8Array, file: string): SafetensorsFile {
-    const fail = (detail: string, tensor: string | null = null): never => {
-      throw new SafetensorsError(file, tensor, detail);
-    };
-    if (bytes.byteLength < 8) {
-      fail(`file is ${bytes.byteLength} bytes, too short for a safetensors header`);
-    }
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const headerLen = view.getBigUint64(0, true);
-    if (headerLen > BigInt(MAX_HEADER_BYTES)) {
-      fail(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
-    }
-    const n = Number(headerLen);
-    if (8 + n > bytes.byteLength) {
-      fail(`header length ${n} runs past the end of the file (${bytes.byteLength} bytes)`);
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
-    } catch (e) {
-      fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
-    }
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-      fail('header is not a JSON object');
-    }
-    const dataStart = 8 + n;
-    const dataLen = bytes.byteLength - dataStart;
-    const metadata: Record<string, string> = {};
-    const infos = new Map<string, TensorInfo>();
-    for (const [name, entry] of Object.entries(raw as Record<string, unknown>)) {
-      if (name === '__metadata__') {
-        if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
-          fail('__metadata__ is not an object');
-        }
-        for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-          if (typeof v !== 'string') fail(`__metadata__.${k} is not a string`);
-          metadata[k] = v as string;
-        }
-        continue;
-      }
-      infos.set(name, parseEntry(entry, name, dataStart, dataLen, fail));
-    }
-    const ranges = [...infos.entries()].sort((a, b) => a[1].begin - b[1].begin);
-    for (let i = 1; i < ranges.length; i++) {
-      const prev = ranges[i - 1];
-      const cur = ranges[i];
-      if (prev && cur && cur[1].begin < prev[1].end) {
-        fail(`data overlaps tensor "${prev[0]}"`, cur[0]);
-      }
-    }
+    const { metadata, infos } = parseSafetensorsHeader(bytes, bytes.byteLength, file);
     return new SafetensorsFile(file, bytes, metadata, infos);
   }
 
@@ -173,6 +125,68 @@ export class SafetensorsFile {
       data: toFloat32(src, info.dtype as FloatDtype),
     };
   }
+}
+
+/**
+ * Parses and validates a safetensors header. `bytes` holds at least the first 8 + N bytes of
+ * the file (the whole file, or just its header), `fileSize` is the file's full length (data
+ * offsets are checked against it); `file` names it in errors.
+ */
+export function parseSafetensorsHeader(
+  bytes: Uint8Array,
+  fileSize: number,
+  file: string,
+): { metadata: Record<string, string>; infos: Map<string, TensorInfo> } {
+  const fail = (detail: string, tensor: string | null = null): never => {
+    throw new SafetensorsError(file, tensor, detail);
+  };
+  if (bytes.byteLength < 8) {
+    fail(`file is ${bytes.byteLength} bytes, too short for a safetensors header`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = view.getBigUint64(0, true);
+  if (headerLen > BigInt(MAX_HEADER_BYTES)) {
+    fail(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  }
+  const n = Number(headerLen);
+  if (8 + n > fileSize || 8 + n > bytes.byteLength) {
+    fail(`header length ${n} runs past the end of the file (${fileSize} bytes)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    fail('header is not a JSON object');
+  }
+  const dataStart = 8 + n;
+  const dataLen = fileSize - dataStart;
+  const metadata: Record<string, string> = {};
+  const infos = new Map<string, TensorInfo>();
+  for (const [name, entry] of Object.entries(raw as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
+        fail('__metadata__ is not an object');
+      }
+      for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__.${k} is not a string`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
+    infos.set(name, parseEntry(entry, name, dataStart, dataLen, fail));
+  }
+  const ranges = [...infos.entries()].sort((a, b) => a[1].begin - b[1].begin);
+  for (let i = 1; i < ranges.length; i++) {
+    const prev = ranges[i - 1];
+    const cur = ranges[i];
+    if (prev && cur && cur[1].begin < prev[1].end) {
+      fail(`data overlaps tensor "${prev[0]}"`, cur[0]);
+    }
+  }
+  return { metadata, infos };
 }
 
 function parseEntry(
