@@ -20,6 +20,7 @@ import {
   type FileListing,
   type Result,
 } from '../../../preload/contract';
+import { clip, recordPart } from '../../reliability/support/figures';
 import { cleanupTmp, repoRoot, tmpDir } from '../../support/tmp';
 
 let root: string;
@@ -43,9 +44,45 @@ beforeAll(() => {
   );
 });
 
+/** Every case of the matrix, for the reliability suite's table: call, case, expected, got. */
+const rows: string[][] = [];
+const row = (call: string, what: string, expected: 'refused' | 'through', r: Result<unknown>) => {
+  const got = r.ok
+    ? 'through (ok)'
+    : r.error.code === 'forbidden' || r.error.code === 'bad_input'
+      ? `refused (${r.error.code})`
+      : `through (${r.error.code}: ${clip(r.error.message, 50)})`;
+  rows.push([call, what, expected, got]);
+};
+
 afterAll(async () => {
   await app.dispose();
   cleanupTmp();
+  const hostile = rows.filter((r) => r[2] === 'refused');
+  const inside = rows.filter((r) => r[2] === 'through');
+  recordPart({
+    part: '5 path policy',
+    order: 5,
+    figures: [
+      { label: 'path-policy cases (calls × paths)', value: rows.length },
+      {
+        label: 'paths outside, escaping, hidden, relative, NUL, too long: refused',
+        value: hostile.filter((r) => r[3]?.startsWith('refused')).length,
+        goal: `${hostile.length}`,
+      },
+      {
+        label: 'paths inside an allowed root: let through',
+        value: inside.filter((r) => r[3]?.startsWith('through')).length,
+        goal: `${inside.length}`,
+      },
+      {
+        label: 'path cases not as expected',
+        value: rows.filter((r) => !r[3]?.startsWith(r[2] ?? '')).length,
+        goal: '0',
+      },
+    ],
+    tables: [{ title: 'Path policy matrix', header: ['call', 'path', 'expected', 'got'], rows }],
+  });
 });
 
 /** Each path-taking call, with the rest of its input valid, the path in `field`. */
@@ -141,6 +178,7 @@ describe('path policy: every path-taking call', () => {
         const rests = new Set<string>();
         for (const [what, p] of refusedPaths()) {
           const r = await dispatch(call, input(p));
+          row(`${call} (${field})`, what, 'refused', r);
           expect(r.ok, what).toBe(false);
           if (r.ok) continue;
           expect(r.error.code, `${what}: ${r.error.message}`).toBe('forbidden');
@@ -159,6 +197,8 @@ describe('path policy: every path-taking call', () => {
         const missing = path.join(outside, 'secret.tx_');
         const a = await dispatch(call, input(existing));
         const b = await dispatch(call, input(missing));
+        row(`${call} (${field})`, 'outside, existing file', 'refused', a);
+        row(`${call} (${field})`, 'outside, missing file (same words)', 'refused', b);
         expect(a.ok || b.ok).toBe(false);
         if (a.ok || b.ok) return;
         expect(a.error.code).toBe(b.error.code);
@@ -174,14 +214,17 @@ describe('path policy: every path-taking call', () => {
 
       it('refuses a NUL and an over-long path at the contract', async () => {
         const nul = await dispatch(call, input(`${root}/texts\0/../../etc/passwd`));
+        row(`${call} (${field})`, 'NUL inside the path', 'refused', nul);
         expect(nul).toMatchObject({ ok: false, error: { code: 'bad_input' } });
         const long = await dispatch(call, input(`${root}/${'x'.repeat(limits.pathLength)}`));
+        row(`${call} (${field})`, `over ${limits.pathLength} characters`, 'refused', long);
         expect(long).toMatchObject({ ok: false, error: { code: 'bad_input' } });
       });
 
       it('lets paths inside a root through to the call', async () => {
         for (const [what, p] of allowedPaths()) {
           const r = await dispatch(call, input(p));
+          row(`${call} (${field})`, what, 'through', r);
           if (!r.ok) {
             expect(r.error.code, `${what}: ${r.error.message}`).not.toBe('forbidden');
             expect(r.error.code, `${what}: ${r.error.message}`).not.toBe('internal');
