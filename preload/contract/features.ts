@@ -92,20 +92,20 @@ export const CorporaSchema = z.object({
   ),
 });
 
-const typedArray = <T>(ctor: abstract new (...args: never[]) => T, name: string) =>
+const typedArray = <T>(ctor: abstract new (...args: never[]) => unknown, name: string) =>
   z.custom<T>((v) => v instanceof ctor, `must be a ${name}`);
 
 /** The galaxy's points as typed arrays: bytes on the wire (binary frames), never base64. */
 export const FeatureMapSchema = z.object({
   count: z.number().int(),
   /** [count]: the feature index of each point (dead features may be left out). */
-  features: typedArray(Uint32Array, 'Uint32Array'),
+  features: typedArray<Uint32Array<ArrayBufferLike>>(Uint32Array, 'Uint32Array'),
   /** [count × 3] xyz. */
-  positions: typedArray(Float32Array, 'Float32Array'),
+  positions: typedArray<Float32Array<ArrayBufferLike>>(Float32Array, 'Float32Array'),
   /** [count]: fraction of examples (tokens, images) on which the feature fires. */
-  density: typedArray(Float32Array, 'Float32Array'),
+  density: typedArray<Float32Array<ArrayBufferLike>>(Float32Array, 'Float32Array'),
   /** [count]: cluster id, −1 for none. */
-  cluster: typedArray(Int32Array, 'Int32Array'),
+  cluster: typedArray<Int32Array<ArrayBufferLike>>(Int32Array, 'Int32Array'),
   clusters: z.array(
     z.object({
       id: z.number().int(),
