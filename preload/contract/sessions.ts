@@ -3,7 +3,7 @@
  * undo and redo, branches, reopen, export as a JSON recipe and import; presets of dials.
  */
 import { z } from 'zod';
-import { DialsSchema } from './runtime';
+import { DialsSchema, ImageOutput, TextGenerateOutput } from './runtime';
 import { IdSchema } from './schemas';
 
 export const StepKindSchema = z.enum(['text', 'image', 'glyph']);
@@ -16,10 +16,17 @@ export const StepSchema = z.object({
   /** The call's input without the pack id and dials: prompt and sampling, image or style source. */
   input: z.record(z.string(), z.unknown()),
   dials: DialsSchema,
-  /** The call's output as returned (text runs, or before/after PNGs). */
+  /**
+   * What the run gave: text runs as returned; for images and specimens width, height,
+   * changed, metrics and the PNGs as blobs by hash (beforeBlob, afterBlob; `blobs.get`).
+   */
   output: z.record(z.string(), z.unknown()),
 });
 export type Step = z.infer<typeof StepSchema>;
+
+/** A run's reply carries the step it was saved as (null when the call named no session). */
+export const ImageReplySchema = ImageOutput.extend({ step: StepSchema.nullable() });
+export const TextReplySchema = TextGenerateOutput.extend({ step: StepSchema.nullable() });
 
 export const SessionSchema = z.object({
   id: IdSchema,

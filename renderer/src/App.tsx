@@ -105,7 +105,7 @@ export function App() {
     ready ? packId : null,
     ready ? currentInput : null,
     openedId,
-    session.refresh,
+    session.addStep,
   );
 
   useEffect(() => {

@@ -79,6 +79,33 @@ describe('sessions (headless, chromium)', () => {
     await settled();
   });
 
+  it('a mouse drag on a dial is one step, however many runs it makes', async () => {
+    const start = (await steps()).length;
+    const knob = page.locator('[data-testid="dial-5"] .knob');
+    const runs = async (): Promise<number> =>
+      Number(await page.getAttribute('.compare.studio', 'data-runs'));
+    const drag = async (dx: number): Promise<void> => {
+      const box = await knob.boundingBox();
+      if (!box) throw new Error('no knob');
+      const x = box.x + box.width / 2;
+      const y = box.y + box.height / 2;
+      await page.mouse.move(x, y);
+      await page.mouse.down();
+      for (let i = 1; i <= 4; i++) {
+        // each move's run lands while the button is still down: several runs, one gesture
+        const n = await runs();
+        await page.mouse.move(x + (dx * i) / 4, y);
+        await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(n);
+      }
+      await page.mouse.up();
+      await settled();
+    };
+    await drag(120);
+    await expect.poll(steps).toHaveLength(start + 1);
+    await drag(-60); // a second drag: a second step
+    await expect.poll(steps).toHaveLength(start + 2);
+  });
+
   it('reopens the same steps after the server restarts', async () => {
     const before = await steps();
     const text = await page.textContent('[data-testid="text-diff"]');

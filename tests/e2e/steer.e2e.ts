@@ -27,6 +27,18 @@ async function runs(): Promise<number> {
   return Number(await page.getAttribute('.compare.studio', 'data-runs'));
 }
 
+/** A canvas's pixels as a short fingerprint (read by the test, never by the app). */
+function canvasPixels(testId: string): Promise<string> {
+  return page.evaluate(`(() => {
+    const c = document.querySelector('[data-testid="${testId}"]');
+    if (!(c instanceof HTMLCanvasElement) || c.width === 0) return '';
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
+    return c.width + 'x' + c.height + ':' + (h >>> 0).toString(16);
+  })()`);
+}
+
 async function settled(): Promise<void> {
   await expect
     .poll(async () => page.getAttribute('.compare.studio', 'data-running'), { timeout: 60_000 })
@@ -87,13 +99,15 @@ describe('steering (headless, chromium)', () => {
     await page.waitForSelector('[data-testid="image-before"]', { timeout: 60_000 });
     await settled();
     expect(await page.textContent('[data-testid="image-distance"]')).toContain('changed 0.0%');
-    const beforeSrc = await page.getAttribute('[data-testid="image-before"]', 'src');
+    const beforePixels = await canvasPixels('image-before');
+    expect(beforePixels).toMatch(/^64x64:/);
+    expect(await canvasPixels('image-after')).toBe(beforePixels);
     await addDialAndDrag(3, 200);
     await expect
       .poll(() => page.textContent('[data-testid="image-distance"]'), { timeout: 60_000 })
       .not.toContain('pixel Δ 0.00');
-    expect(await page.getAttribute('[data-testid="image-before"]', 'src')).toBe(beforeSrc);
-    expect(await page.getAttribute('[data-testid="image-after"]', 'src')).not.toBe(beforeSrc);
+    expect(await canvasPixels('image-before')).toBe(beforePixels);
+    expect(await canvasPixels('image-after')).not.toBe(beforePixels);
     await page.getByRole('button', { name: 'Difference' }).click();
     await page.screenshot({ path: path.join(artefacts, 'steer-image.png') });
     const [png] = await Promise.all([

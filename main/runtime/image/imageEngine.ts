@@ -39,11 +39,7 @@ import {
   steerGroup,
   type PackSae,
 } from './engineSupport';
-import {
-  decodeImage,
-  rgbaToTensor,
-  SpriteSheet,
-} from './imageIo';
+import { decodeImage, rgbaToTensor, SpriteSheet } from './imageIo';
 import { chwToRgba, imageRun, Reference, type ImageRun } from './imageMetrics';
 
 type ImageManifest = Extract<LoadedPack['manifest'], { kind: 'image-vae' }>;

@@ -1,51 +1,56 @@
-/** Images before and after: side by side, as a wipe, and as a difference heatmap, with numbers. */
-import { useEffect, useRef, useState } from 'react';
-import { decodePng, distance, type Distance } from './pixels';
+/**
+ * Images before and after: side by side, as a wipe, and as a difference heatmap, with the
+ * numbers. Everything arrives as raw RGBA with the metrics computed in the inference worker;
+ * each canvas is kept and only has new bytes put into it.
+ */
+import { useLayoutEffect, useMemo, useRef, useState, type CanvasHTMLAttributes } from 'react';
+import type { CallOutput } from '../../../preload/contract';
+import { download } from '../session/download';
+import { drawRgba, markDrawn, rgbaToPngBlob, type RgbaImage } from './pixels';
 
 type Mode = 'side' | 'wipe' | 'heatmap';
 
-export function ImageCompare({
-  beforePng,
-  afterPng,
-  width,
-  height,
-}: {
-  beforePng: string;
-  afterPng: string;
-  width: number;
-  height: number;
-}) {
+export type ImageReply = CallOutput<'image.steer'>;
+
+/** A canvas that shows raw pixels; redrawn (bytes copied in) only when they change. */
+function PixelCanvas({
+  image,
+  ...rest
+}: { image: RgbaImage } & CanvasHTMLAttributes<HTMLCanvasElement> & {
+    'data-testid'?: string;
+  }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useLayoutEffect(() => {
+    if (ref.current) drawRgba(ref.current, image);
+  }, [image]);
+  return <canvas ref={ref} {...rest} />;
+}
+
+export function ImageCompare({ output }: { output: ImageReply }) {
+  const { width, height, metrics } = output;
   // A specimen (a row of glyphs) is shown one above the other, lower; a square image larger.
   const shape = width > 2 * height ? ' wide' : '';
   const [mode, setMode] = useState<Mode>('side');
   const [wipe, setWipe] = useState(50);
-  const [dist, setDist] = useState<(Distance & { width: number; height: number }) | null>(null);
-  const heatRef = useRef<HTMLCanvasElement>(null);
+  const before = useMemo(
+    () => ({ rgba: output.before, width, height }),
+    [output.before, width, height],
+  );
+  const after = useMemo(
+    () => ({ rgba: output.after, width, height }),
+    [output.after, width, height],
+  );
+  const heat = useMemo(
+    () => ({ rgba: output.heatmap, width, height }),
+    [output.heatmap, width, height],
+  );
+  // children's layout effects (the canvas updates) have run: the next frame shows them
+  useLayoutEffect(() => markDrawn(), [output]);
 
-  useEffect(() => {
-    let live = true;
-    void Promise.all([decodePng(beforePng), decodePng(afterPng)]).then(([a, b]) => {
-      if (live && a.width === b.width && a.height === b.height)
-        setDist({ ...distance(a, b), width: a.width, height: a.height });
-    });
-    return () => {
-      live = false;
-    };
-  }, [beforePng, afterPng]);
+  const savePng = async (): Promise<void> => {
+    download('orrery-after.png', await rgbaToPngBlob(after), 'image/png');
+  };
 
-  useEffect(() => {
-    const c = heatRef.current;
-    if (!c || !dist) return;
-    c.width = dist.width;
-    c.height = dist.height;
-    c.getContext('2d')?.putImageData(
-      new ImageData(new Uint8ClampedArray(dist.heatmap), dist.width, dist.height),
-      0,
-      0,
-    );
-  }, [dist, mode]);
-
-  const src = (b64: string) => `data:image/png;base64,${b64}`;
   return (
     <div className="compare-view">
       <div className="compare-head">
@@ -56,21 +61,22 @@ export function ImageCompare({
             </button>
           ))}
         </div>
-        {dist && (
-          <span className="muted" data-testid="image-distance">
-            pixel Δ {dist.meanAbs.toFixed(2)} · changed {(dist.changedShare * 100).toFixed(1)}% ·
-            SSIM {dist.ssim.toFixed(3)}
-          </span>
-        )}
+        <span className="muted" data-testid="image-distance">
+          pixel Δ {metrics.meanAbs.toFixed(2)} · changed {(metrics.changedShare * 100).toFixed(1)}%
+          · SSIM {metrics.ssim.toFixed(3)}
+        </span>
+        <button type="button" onClick={() => void savePng()} title="Save the after-image as PNG">
+          Save PNG
+        </button>
       </div>
       {mode === 'side' && (
         <div className={`image-pair${shape}`}>
           <figure>
-            <img src={src(beforePng)} alt="before" data-testid="image-before" />
+            <PixelCanvas image={before} aria-label="before" role="img" data-testid="image-before" />
             <figcaption>Before</figcaption>
           </figure>
           <figure>
-            <img src={src(afterPng)} alt="after" data-testid="image-after" />
+            <PixelCanvas image={after} aria-label="after" role="img" data-testid="image-after" />
             <figcaption>After</figcaption>
           </figure>
         </div>
@@ -78,10 +84,11 @@ export function ImageCompare({
       {mode === 'wipe' && (
         <div className="image-wipe">
           <div className={`wipe-stack${shape}`}>
-            <img src={src(beforePng)} alt="before" />
-            <img
-              src={src(afterPng)}
-              alt="after"
+            <PixelCanvas image={before} aria-label="before" role="img" />
+            <PixelCanvas
+              image={after}
+              aria-label="after"
+              role="img"
               className="wipe-top"
               style={{ clipPath: `inset(0 0 0 ${wipe}%)` }}
             />
@@ -99,7 +106,7 @@ export function ImageCompare({
       {mode === 'heatmap' && (
         <div className={`image-pair${shape}`}>
           <figure>
-            <canvas ref={heatRef} className="heatmap" aria-label="Difference heatmap" />
+            <PixelCanvas image={heat} className="heatmap" aria-label="Difference heatmap" />
             <figcaption>Where they differ</figcaption>
           </figure>
         </div>

@@ -48,7 +48,11 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
           input={input}
           onChange={onInput}
           spatial={spatial ?? null}
-          beforePng={out?.kind === 'image' ? out.value.beforePng : null}
+          before={
+            out?.kind === 'image'
+              ? { rgba: out.value.before, width: out.value.width, height: out.value.height }
+              : null
+          }
         />
       </div>
       <div>
@@ -67,14 +71,7 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
             streaming={run.streamed !== null}
           />
         )}
-        {out?.kind === 'image' && (
-          <ImageCompare
-            beforePng={out.value.beforePng}
-            afterPng={out.value.afterPng}
-            width={out.value.width}
-            height={out.value.height}
-          />
-        )}
+        {out?.kind === 'image' && <ImageCompare output={out.value} />}
       </div>
     </footer>
   );

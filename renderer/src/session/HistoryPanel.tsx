@@ -93,15 +93,23 @@ export function HistoryPanel({ packId, detail, onDetail, onError }: Props) {
         name: 'export-step',
         label: 'Export step',
         enabled: () => head !== null,
-        perform: () => {
+        perform: async () => {
           if (!head) return;
           const out = head.output as {
+            afterBlob?: string;
             afterPng?: string;
             after?: { text?: string };
             before?: { text?: string };
           };
-          if (typeof out.afterPng === 'string')
+          if (typeof out.afterBlob === 'string') {
+            // the step keeps its PNG as a blob, by hash
+            const r = await getClient().call('blobs.get', { hash: out.afterBlob });
+            if (r.ok) download(`orrery-step-${head.id}.png`, r.value.bytes.slice(), 'image/png');
+            else onError(r.error.message);
+          } else if (typeof out.afterPng === 'string')
+            // a step saved before outputs were blobs
             download(`orrery-step-${head.id}.png`, base64Bytes(out.afterPng), 'image/png');
+          else if (head.kind !== 'text') onError('this step has no saved image; run it again');
           else {
             const prompt = String((head.input as { prompt?: unknown }).prompt ?? '');
             const text = `${prompt}${out.after?.text ?? ''}\n\n-- before --\n${prompt}${out.before?.text ?? ''}\n`;

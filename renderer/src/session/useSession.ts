@@ -1,9 +1,10 @@
 /**
- * The session of the open pack: the newest one is reopened (or a new one started), and its
- * steps are reloaded after every run.
+ * The session of the open pack: the newest one is reopened (or a new one started). A run's
+ * reply carries the step it was saved as; `addStep` folds it in (a drag's later ticks replace
+ * their step), so the session is never read back after a run.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CallOutput } from '../../../preload/contract';
+import type { CallOutput, Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
 
 export type SessionDetail = CallOutput<'sessions.get'>;
@@ -14,7 +15,7 @@ export function useSession(
 ): {
   detail: SessionDetail | null;
   setDetail: (d: SessionDetail) => void;
-  refresh: () => void;
+  addStep: (step: Step | null) => void;
   error: string | null;
 } {
   const [state, setState] = useState<{
@@ -53,19 +54,34 @@ export function useSession(
     };
   }, [packId]);
 
-  const sessionId = state.detail?.session.id ?? null;
-  const refresh = useCallback(() => {
-    if (!sessionId) return;
-    void getClient()
-      .call('sessions.get', { sessionId })
-      .then((d) => {
-        if (d.ok)
-          setState((s) => (s.detail?.session.id === sessionId ? { ...s, detail: d.value } : s));
-      });
-  }, [sessionId]);
+  const addStep = useCallback((step: Step | null) => {
+    if (!step) return;
+    setState((s) => (s.detail ? { ...s, detail: withStep(s.detail, step) } : s));
+  }, []);
   const setDetail = useCallback((d: SessionDetail) => setState((s) => ({ ...s, detail: d })), []);
 
   return state.packId === packId
-    ? { detail: state.detail, setDetail, refresh, error: state.error }
-    : { detail: null, setDetail, refresh, error: null };
+    ? { detail: state.detail, setDetail, addStep, error: state.error }
+    : { detail: null, setDetail, addStep, error: null };
+}
+
+/**
+ * The session after a run saved `step`: it is the current step, new (appended) or a drag's
+ * step again (replaced). Only the current step keeps its output, as sessions.get sends it.
+ */
+export function withStep(d: SessionDetail, step: Step): SessionDetail {
+  const known = d.steps.some((s) => s.id === step.id);
+  const steps = d.steps.map((s) =>
+    s.id === step.id ? step : s.id === d.session.headStepId ? { ...s, output: {} } : s,
+  );
+  if (!known) steps.push(step);
+  return {
+    session: {
+      ...d.session,
+      headStepId: step.id,
+      steps: known ? d.session.steps : d.session.steps + 1,
+      updatedAt: step.createdAt,
+    },
+    steps,
+  };
 }

@@ -41,6 +41,8 @@ export function Dial({ dial }: { dial: DialState }) {
   const onPointerDown = (e: PointerEvent<HTMLDivElement>): void => {
     e.currentTarget.setPointerCapture(e.pointerId);
     drag.current = { x: e.clientX, y: e.clientY, value: dial.value };
+    // the whole drag is one session step: its runs carry one gesture id
+    dialStore.beginGesture();
   };
   const onPointerMove = (e: PointerEvent<HTMLDivElement>): void => {
     if (!drag.current) return;
@@ -49,8 +51,11 @@ export function Dial({ dial }: { dial: DialState }) {
   };
   const onPointerUp = (): void => {
     drag.current = null;
+    dialStore.endGesture();
   };
   const onWheel = (e: WheelEvent<HTMLDivElement>): void => {
+    // wheel turns while the pointer stays on the knob are one step too
+    if (!dialStore.gestureActive()) dialStore.beginGesture();
     set(dial.value - Math.sign(e.deltaY) * stepOf(dial, e.shiftKey) * 5);
   };
 
@@ -68,6 +73,9 @@ export function Dial({ dial }: { dial: DialState }) {
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
         onPointerCancel={onPointerUp}
+        onPointerLeave={() => {
+          if (!drag.current) dialStore.endGesture();
+        }}
         onWheel={onWheel}
         onDoubleClick={() => set(rest)}
         onKeyDown={(e) => {

@@ -1,4 +1,5 @@
 import type { RuntimeInfo } from '../../../preload/contract';
+import type { RgbaImage } from '../compare/pixels';
 import { useState } from 'react';
 import { uploadFile, type RunInput } from './inputs';
 import { MaskPainter } from './MaskPainter';
@@ -9,8 +10,8 @@ interface Props {
   onChange: (input: RunInput) => void;
   /** The pack's spatial map, when dials can be painted onto a region. */
   spatial?: { height: number; width: number } | null;
-  /** The current before-image, shown under the brush. */
-  beforePng?: string | null;
+  /** The current before-image (raw pixels), shown under the brush. */
+  before?: RgbaImage | null;
 }
 
 function ExamplePicker({
@@ -38,7 +39,7 @@ function ExamplePicker({
   );
 }
 
-export function InputPanel({ info, input, onChange, spatial, beforePng }: Props) {
+export function InputPanel({ info, input, onChange, spatial, before }: Props) {
   const [upload, setUpload] = useState<{ name: string; error: string | null } | null>(null);
   if (input.kind === 'text-lm') {
     return (
@@ -155,7 +156,7 @@ export function InputPanel({ info, input, onChange, spatial, beforePng }: Props)
           height={spatial.height}
           width={spatial.width}
           mask={input.mask ?? null}
-          imagePng={beforePng ?? null}
+          image={before ?? null}
           onChange={(mask) => onChange({ ...input, mask })}
         />
       )}

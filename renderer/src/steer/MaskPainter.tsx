@@ -2,18 +2,41 @@
  * A brush over the decoder's spatial map: paint the cells where dials on the spatial hook
  * apply (drag to paint, Alt-drag or right-drag to erase). No cells painted = everywhere.
  */
-import { useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
+import { rgbaToPngBlob, samePixels, type RgbaImage } from '../compare/pixels';
 
 interface Props {
   height: number;
   width: number;
   mask: number[] | null;
-  imagePng: string | null;
+  /** The before-image under the brush (raw pixels). */
+  image: RgbaImage | null;
   onChange: (mask: number[] | null) => void;
 }
 
-export function MaskPainter({ height, width, mask, imagePng, onChange }: Props) {
+/**
+ * An object URL of the image as PNG, made again only when its pixels change (replies carry
+ * fresh arrays on every dial tick; the before-image stays the same during a drag).
+ */
+function useImageUrl(image: RgbaImage | null): string | null {
+  const [url, setUrl] = useState<string | null>(null);
+  const shown = useRef<RgbaImage | null>(null);
+  useEffect(() => {
+    if (samePixels(shown.current, image)) return;
+    shown.current = image;
+    if (!image) return;
+    void rgbaToPngBlob(image).then((b) => {
+      // a newer image may have been asked for meanwhile: only the latest is shown
+      if (shown.current === image) setUrl(URL.createObjectURL(b));
+    });
+  }, [image]);
+  useEffect(() => () => void (url && URL.revokeObjectURL(url)), [url]);
+  return image ? url : null;
+}
+
+export function MaskPainter({ height, width, mask, image, onChange }: Props) {
   const painting = useRef<0 | 1 | null>(null);
+  const imageUrl = useImageUrl(image);
   const cells = mask ?? new Array<number>(height * width).fill(0);
   const paint = (i: number): void => {
     if (painting.current === null || cells[i] === painting.current) return;
@@ -27,7 +50,7 @@ export function MaskPainter({ height, width, mask, imagePng, onChange }: Props) 
         className="mask-grid"
         style={{
           gridTemplateColumns: `repeat(${width}, 1fr)`,
-          backgroundImage: imagePng ? `url(data:image/png;base64,${imagePng})` : undefined,
+          backgroundImage: imageUrl ? `url(${imageUrl})` : undefined,
         }}
         onPointerUp={() => (painting.current = null)}
         onPointerLeave={() => (painting.current = null)}

@@ -4,9 +4,11 @@
  * with the newest state, so a fast drag never queues runs (the server also drops stale ones).
  * A text run streams its tokens (text.token events of its job) into `streamed`, at most once
  * per frame, until its reply replaces them.
+ * Each run carries the gesture id of the dial state it runs (a drag is one session step), and
+ * its reply carries the step it was saved as, handed to `onRun` (no session reload).
  */
 import { useEffect, useRef, useState } from 'react';
-import type { CallOutput, DialInput } from '../../../preload/contract';
+import type { CallOutput, DialInput, Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import type { RunInput } from './inputs';
 import { dialStore } from './store';
@@ -31,6 +33,7 @@ async function runOnce(
   input: RunInput,
   dials: DialInput[],
   sessionId: string | undefined,
+  gestureId: string | undefined,
   jobId: string,
 ) {
   const client = getClient();
@@ -47,6 +50,7 @@ async function runOnce(
         topP: 1,
       },
       sessionId,
+      gestureId,
       jobId,
     });
     return r.ok ? { ok: true as const, out: { kind: 'text' as const, value: r.value } } : r;
@@ -59,6 +63,7 @@ async function runOnce(
           dials,
           mask: input.mask ?? null,
           sessionId,
+          gestureId,
         })
       : await client.call('glyph.specimen', {
           packId,
@@ -66,6 +71,7 @@ async function runOnce(
           text: input.text,
           dials,
           sessionId,
+          gestureId,
         });
   return r.ok ? { ok: true as const, out: { kind: 'image' as const, value: r.value } } : r;
 }
@@ -74,7 +80,7 @@ export function useSteerRun(
   packId: string | null,
   input: RunInput | null,
   sessionId: string | null = null,
-  onRun?: () => void,
+  onRun?: (step: Step | null) => void,
 ): RunState {
   const [state, setState] = useState<RunState>({
     output: null,
@@ -127,7 +133,14 @@ export function useSteerRun(
       setState((s) => ({ ...s, running: true }));
       jobId = `text-${Date.now().toString(36)}-${++jobCount}`;
       pieces = { before: [], after: [] };
-      void runOnce(packId, input, dialStore.forApi(), sessionId ?? undefined, jobId).then((r) => {
+      void runOnce(
+        packId,
+        input,
+        dialStore.forApi(),
+        sessionId ?? undefined,
+        dialStore.gestureId() ?? undefined,
+        jobId,
+      ).then((r) => {
         busy = false;
         if (!live) return;
         stopStream();
@@ -139,7 +152,7 @@ export function useSteerRun(
             runs: s.runs + 1,
             streamed: null,
           }));
-          onRunRef.current?.();
+          onRunRef.current?.(r.out.value.step);
         } else if (r.error.code !== 'cancelled')
           setState((s) => ({ ...s, error: r.error.message, running: false, streamed: null }));
         else setState((s) => ({ ...s, running: false, streamed: null }));

@@ -102,11 +102,12 @@ describe('inference calls through the worker', () => {
     });
     expect(plain.ok && steered.ok).toBe(true);
     if (!plain.ok || !steered.ok) return;
-    const p = plain.value as { beforePng: string; afterPng: string };
-    const s = steered.value as { beforePng: string; afterPng: string };
-    expect(s.beforePng).toBe(p.beforePng);
-    expect(p.afterPng).toBe(p.beforePng);
-    expect(s.afterPng).not.toBe(s.beforePng);
+    const p = plain.value as { before: Uint8Array; after: Uint8Array; step: unknown };
+    const s = steered.value as { before: Uint8Array; after: Uint8Array };
+    expect(s.before).toEqual(p.before);
+    expect(p.after).toEqual(p.before);
+    expect(s.after).not.toEqual(s.before);
+    expect(p.step).toBeNull(); // no session named: nothing saved
   });
 
   it('renders a typeface specimen from a pack face, before and after a style dial', async () => {
@@ -120,9 +121,9 @@ describe('inference calls through the worker', () => {
     });
     expect(r.ok).toBe(true);
     if (!r.ok) return;
-    const v = r.value as { beforePng: string; afterPng: string; width: number; height: number };
+    const v = r.value as { before: Uint8Array; width: number; height: number };
     expect(v.width).toBeGreaterThan(v.height * 5);
-    expect(Buffer.from(v.beforePng, 'base64').subarray(1, 4).toString()).toBe('PNG');
+    expect(v.before.length).toBe(v.width * v.height * 4);
     const bad = await app.dispatcher.dispatch('glyph.specimen', {
       packId: 'orrery-glyphs-tiny',
       source: { example: 0 },

@@ -5,7 +5,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeInputs } from '../../../../preload/contract';
 import { readPack } from '../../../../main/packs/packReader';
@@ -17,8 +16,7 @@ const present = existsSync(path.join(PACK, 'manifest.json'));
 const ctx: EngineContext = { signal: new AbortController().signal };
 
 /** A specimen strip (paper light) → the model's input [1, cells, S, S] with ink = 1. */
-function stripToGlyphs(b64: string, size: number): Float32Array {
-  const png = PNG.sync.read(Buffer.from(b64, 'base64'));
+function stripToGlyphs(png: { data: Uint8Array; width: number }, size: number): Float32Array {
   const cells = png.width / size;
   const out = new Float32Array(cells * size * size);
   for (let k = 0; k < cells; k++) {
@@ -70,8 +68,14 @@ describe.skipIf(!present)('GlyphEngine on the default typeface pack', () => {
         }),
         ctx,
       );
-      const before = await engine.encode(stripToGlyphs(out.beforePng, engine.size), 1);
-      const after = await engine.encode(stripToGlyphs(out.afterPng, engine.size), 1);
+      const before = await engine.encode(
+        stripToGlyphs({ data: out.before, width: out.width }, engine.size),
+        1,
+      );
+      const after = await engine.encode(
+        stripToGlyphs({ data: out.after, width: out.width }, engine.size),
+        1,
+      );
       // a TopK code may still leave f out of the top k, so read the move along W_dec[f]
       const dir = sae.sae.decoderRow(t.feature);
       const along = after.reduce((a, v, i) => a + (v - (before[i] ?? 0)) * (dir[i] ?? 0), 0);

@@ -4,7 +4,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtimeInputs } from '../../../../preload/contract';
 import { readPack } from '../../../../main/packs/packReader';
@@ -16,12 +15,12 @@ const PACK = path.resolve(__dirname, '../../../../models/emoji');
 const present = existsSync(path.join(PACK, 'manifest.json'));
 const ctx: EngineContext = { signal: new AbortController().signal };
 
-function pngChw(b64: string): Float32Array {
-  const png = PNG.sync.read(Buffer.from(b64, 'base64'));
-  const hw = png.width * png.height;
+/** RGBA bytes (as the engine answers) → float [3, H, W] in 0…1. */
+function rgbaChw(rgba: Uint8Array): Float32Array {
+  const hw = rgba.length / 4;
   const chw = new Float32Array(3 * hw);
   for (let p = 0; p < hw; p++) {
-    for (let c = 0; c < 3; c++) chw[c * hw + p] = (png.data[p * 4 + c] ?? 0) / 255;
+    for (let c = 0; c < 3; c++) chw[c * hw + p] = (rgba[p * 4 + c] ?? 0) / 255;
   }
   return chw;
 }
@@ -89,8 +88,8 @@ describe.skipIf(!present)('ImageEngine on the default emoji pack', () => {
         }),
         ctx,
       );
-      const before = await engine.encode(pngChw(out.beforePng), 1);
-      const after = await engine.encode(pngChw(out.afterPng), 1);
+      const before = await engine.encode(rgbaChw(out.before), 1);
+      const after = await engine.encode(rgbaChw(out.after), 1);
       const fb = latent.sae.encodeFeatures(before, 1, [t.feature]).values[0] ?? 0;
       const fa = latent.sae.encodeFeatures(after, 1, [t.feature]).values[0] ?? 0;
       if (fa > fb) up++;
@@ -106,8 +105,8 @@ describe.skipIf(!present)('ImageEngine on the default emoji pack', () => {
     for (let y = 0; y < H / 2; y++) for (let x = 0; x < W / 2; x++) mask[y * W + x] = 1;
     const inMask = [...mask.keys()].filter((p) => mask[p]);
     /** Mean activation of feature f over the masked positions of an image's spatial map. */
-    const readBack = async (png: string, f: number) => {
-      const mu = await engine.encode(pngChw(png), 1);
+    const readBack = async (rgba: Uint8Array, f: number) => {
+      const mu = await engine.encode(rgbaChw(rgba), 1);
       const rows = nchwToRows(await engine.runHead(mu, 1), 1, C, H, W);
       const sub = new Float32Array(inMask.length * C);
       inMask.forEach((p, k) => sub.set(rows.subarray(p * C, (p + 1) * C), k * C));
@@ -142,8 +141,7 @@ describe.skipIf(!present)('ImageEngine on the default emoji pack', () => {
         }),
         ctx,
       );
-      if ((await readBack(out.afterPng, t.feature)) > (await readBack(out.beforePng, t.feature)))
-        up++;
+      if ((await readBack(out.after, t.feature)) > (await readBack(out.before, t.feature))) up++;
     }
     expect(trials.length).toBe(5);
     expect(up).toBeGreaterThanOrEqual(4);
