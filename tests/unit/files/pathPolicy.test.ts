@@ -6,12 +6,14 @@
  * (files.choose with a chooser standing in for the system dialog).
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ZodType } from 'zod';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
 import { pathFields } from '../../../main/files/guard';
+import { parseServerArgs } from '../../../main/server/args';
 import {
   calls,
   limits,
@@ -324,5 +326,18 @@ describe('desktop grants: files.choose', () => {
       await b.dispatcher.dispatch('files.list', { dir: path.join(outside, 'folder') }),
     ).toMatchObject({ ok: true, value: { dir: path.join(outside, 'folder'), parent: null } });
     await b.dispose();
+  });
+});
+
+describe('where the roots come from', () => {
+  it('takes --allow (repeatable) on the command line; headless defaults to the home folder', () => {
+    expect(parseServerArgs(['--allow', '/data/a', '--allow=/data/b']).allow).toEqual([
+      '/data/a',
+      '/data/b',
+    ]);
+    expect(parseServerArgs([]).allow).toEqual([]);
+    expect(() => parseServerArgs(['--allow'])).toThrow(/--allow needs a value/);
+    expect(resolveConfig('headless', repoRoot, { home: tmpDir() }).allow).toEqual([os.homedir()]);
+    expect(resolveConfig('desktop', repoRoot, { home: tmpDir() }).allow).toEqual([]);
   });
 });
