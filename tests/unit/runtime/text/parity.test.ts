@@ -70,6 +70,27 @@ describe('text-tiny model.onnx against torch (reference.json)', () => {
     },
   );
 
+  it('runInto writes the outputs into the views the caller gives, leaving the rest alone', async () => {
+    const c = reference.cases.find((x) => x.name === 'with_cache');
+    if (!c) throw new Error('reference.json has no with_cache case');
+    const dims = c.outputs.present_keys?.dims ?? [];
+    const n = dims.reduce((a, b) => a * b, 1);
+    // Views into bigger buffers, as the engine's cache uses them; the tail must stay as it was.
+    const keys = new Float32Array(n + 7).fill(-9);
+    const values = new Float32Array(n + 7).fill(-9);
+    const out = await session.runInto(feed(c.inputs), {
+      logits: null,
+      present_keys: { dims, data: keys.subarray(0, n) },
+      present_values: { dims, data: values.subarray(0, n) },
+    });
+    expect(Object.keys(out).sort()).toEqual(['logits', 'present_keys', 'present_values']);
+    const want = (name: string): number[] => c.outputs[name]?.data ?? [];
+    expect(maxAbsDiff(keys.subarray(0, n), want('present_keys'))).toBeLessThan(1e-3);
+    expect(maxAbsDiff(values.subarray(0, n), want('present_values'))).toBeLessThan(1e-3);
+    expect(maxAbsDiff(out.logits?.data as Float32Array, want('logits'))).toBeLessThan(1e-3);
+    expect([...keys.subarray(n)]).toEqual(new Array(7).fill(-9));
+  });
+
   it('the cached case continues the uncached one', () => {
     const cached = reference.cases.find((c) => c.same_as);
     const full = reference.cases.find((c) => c.name === cached?.same_as?.case);

@@ -197,6 +197,74 @@ describe('TextEngine on the text-tiny fixture', () => {
     }
   });
 
+  it('pin, scale and add alone: batched equals two runs and no cache, token for token', async () => {
+    // Values large enough to change the text (see the test above for why scale needs so much).
+    const seen = await engine.active(activeInput(PROMPT, 4), ctxOf());
+    const strongest = seen.rows[seen.rows.length - 1]?.features[0]?.feature ?? -1;
+    expect(strongest).toBeGreaterThanOrEqual(0);
+    const cases: DialIn[][] = [
+      [{ saeId: SAE, feature: 3, method: 'pin', value: 10 }],
+      [{ saeId: SAE, feature: strongest, method: 'scale', value: -1000 }],
+      [{ saeId: SAE, feature: 3, method: 'add', value: 3 }],
+    ];
+    const plain = await engine.generate(input(PROMPT, [], { maxTokens: 30 }), ctxOf());
+    for (const dials of cases) {
+      const inp = input(PROMPT, dials, { maxTokens: 30 });
+      const mode = { ignoreEos: true };
+      const streamed: Streamed = { before: [], after: [] };
+      const batched = await engine.generateWith(inp, ctxOf(streamed), mode);
+      const separate = await engine.generateWith(inp, ctxOf(), { ...mode, batched: false });
+      const uncached = await engine.generateWith(inp, ctxOf(), { ...mode, cache: false });
+      expect(batched.batched).toBe(true);
+      // EOS ignored: every row has the whole budget, whatever it generates.
+      expect(batched.before.tokenIds).toHaveLength(30);
+      expect(batched.after.tokenIds).toHaveLength(30);
+      expect(streamed.before).toEqual(batched.before.tokenIds);
+      expect(streamed.after).toEqual(batched.after.tokenIds);
+      for (const o of [separate, uncached]) {
+        expect(o.before.tokenIds).toEqual(batched.before.tokenIds);
+        expect(o.after.tokenIds).toEqual(batched.after.tokenIds);
+      }
+      // "before" is the unsteered run; the dial changes "after".
+      const n = plain.before.tokenIds.length;
+      expect(batched.before.tokenIds.slice(0, n)).toEqual(plain.before.tokenIds);
+      expect(batched.after.tokenIds).not.toEqual(batched.before.tokenIds);
+    }
+  });
+
+  it('the cache kept in place runs to the end of the context, as a batch and alone', async () => {
+    const dials = [{ saeId: SAE, feature: 3, method: 'pin', value: 10 }];
+    const inp = input('', dials, { maxTokens: 100 });
+    const mode = { ignoreEos: true };
+    const cached = await engine.generateWith(inp, ctxOf(), mode);
+    const uncached = await engine.generateWith(inp, ctxOf(), { ...mode, cache: false });
+    const separate = await engine.generateWith(inp, ctxOf(), { ...mode, batched: false });
+    // BOS, then the rest of the context.
+    expect(cached.after.tokenIds).toHaveLength(CONTEXT - 1);
+    for (const o of [uncached, separate]) {
+      expect(o.before.tokenIds).toEqual(cached.before.tokenIds);
+      expect(o.after.tokenIds).toEqual(cached.after.tokenIds);
+    }
+    // A second generation reuses the buffers of the first and gives the same tokens.
+    const again = await engine.generateWith(inp, ctxOf(), mode);
+    expect(again.after.tokenIds).toEqual(cached.after.tokenIds);
+  });
+
+  it('a pinned row and an unsteered row part at EOS; both equal their runs alone', async () => {
+    const dials = [{ saeId: SAE, feature: 23, method: 'pin', value: 3 }];
+    const sampling = { maxTokens: 30, temperature: 1.3 };
+    let unequal = 0;
+    for (const seed of [5, 13, 18, 22, 31, 40]) {
+      const inp = input('And God said', dials, { ...sampling, seed });
+      const batched = await engine.generateWith(inp, ctxOf(), {});
+      const separate = await engine.generateWith(inp, ctxOf(), { batched: false });
+      expect(batched.before.tokenIds).toEqual(separate.before.tokenIds);
+      expect(batched.after.tokenIds).toEqual(separate.after.tokenIds);
+      if (batched.before.tokenIds.length !== batched.after.tokenIds.length) unequal++;
+    }
+    expect(unequal).toBeGreaterThan(0);
+  });
+
   it('a row that reaches EOS leaves the batch; the other goes on unchanged', async () => {
     const dials = [{ saeId: SAE, feature: 3, method: 'add', value: 2 }];
     const sampling = { maxTokens: 30, temperature: 1.3 };
