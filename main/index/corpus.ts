@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import type { LoadedPack } from '../packs/packReader';
+import { imageSize, SHEET_MAX_PIXELS } from '../runtime/image/imageIo';
 
 export type MetaValue = string;
 
@@ -89,8 +90,16 @@ async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
 
 export async function readSheet(file: string, tile: number): Promise<Sheet> {
   let png: PNG;
+  const bytes = await fs.readFile(file);
+  // A pack's sheet may be large, but not unbounded: the cap is read from its header first.
+  const declared = imageSize(bytes);
+  if (declared && declared.width * declared.height > SHEET_MAX_PIXELS)
+    throw new CorpusError(
+      file,
+      `is ${declared.width} × ${declared.height} pixels; a pack's sheet may have at most ${SHEET_MAX_PIXELS / 1e6} megapixels`,
+    );
   try {
-    png = PNG.sync.read(await fs.readFile(file));
+    png = PNG.sync.read(bytes);
   } catch (e) {
     throw new CorpusError(file, `is not a readable PNG (${(e as Error).message})`);
   }

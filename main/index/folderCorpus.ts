@@ -13,10 +13,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import jpeg from 'jpeg-js';
-import { PNG } from 'pngjs';
 import type { LoadedPack } from '../packs/packReader';
 import { FontFace, type FontFacts } from '../runtime/glyph/fontReader';
+import { decodeImage as decodeAnyImage } from '../runtime/image/imageIo';
 import { CorpusError, type Corpus, type CorpusExample, type Sheet } from './corpus';
 
 const MAX_FILES = 100_000;
@@ -50,20 +49,22 @@ async function readSmall(file: string): Promise<Buffer> {
   return fs.readFile(file);
 }
 
-/** RGBA pixels of a PNG or JPEG file. */
-function decodeImage(
+/**
+ * RGBA pixels of an image file, through the app's one image decoder (imageIo: the pixel cap
+ * read from the header before decoding, JPEG orientation, WebP when sharp is there).
+ */
+async function decodeImage(
   file: string,
   bytes: Buffer,
-): { width: number; height: number; rgba: Uint8Array } {
+): Promise<{ width: number; height: number; rgba: Uint8Array }> {
   try {
-    if (/\.png$/i.test(file)) {
-      const png = PNG.sync.read(bytes);
-      return { width: png.width, height: png.height, rgba: new Uint8Array(png.data) };
-    }
-    const img = jpeg.decode(bytes, { useTArray: true, maxMemoryUsageInMB: 512 });
+    const img = await decodeAnyImage(bytes, file);
     return { width: img.width, height: img.height, rgba: img.data };
   } catch (e) {
-    throw new CorpusError(file, `is not a readable image (${(e as Error).message})`);
+    const why = (e as Error).message.replace(`${file}: `, '');
+    // Over the pixel cap: said as it is (the limit's name); anything else is unreadable.
+    if ((e as { code?: string }).code === 'too_large') throw new CorpusError(file, why);
+    throw new CorpusError(file, `is not a readable image (${why})`);
   }
 }
 
@@ -138,9 +139,9 @@ export async function loadFolderCorpus(pack: LoadedPack, dir: string): Promise<C
     const skipped: string[] = [];
     for (const rel of files) {
       // One unreadable file is reported and left out, not the end of the build.
-      let image: ReturnType<typeof decodeImage>;
+      let image: Awaited<ReturnType<typeof decodeImage>>;
       try {
-        image = decodeImage(rel, await readSmall(path.join(dir, rel)));
+        image = await decodeImage(rel, await readSmall(path.join(dir, rel)));
       } catch (e) {
         const why =
           e instanceof CorpusError ? e.message.slice(e.file.length + 2) : (e as Error).message;

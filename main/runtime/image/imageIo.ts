@@ -14,7 +14,7 @@
  */
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
-import { OrreryError } from '../../../preload/contract';
+import { limits, OrreryError } from '../../../preload/contract';
 import { jpegOrientation, orient } from './exif';
 import { encodePng } from './pngEncode';
 
@@ -29,7 +29,7 @@ export interface Rgba {
 export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif' | 'bmp' | 'unknown';
 
 /** A decoded image may have at most this many pixels (a 64 MP photo is 256 MB of RGBA). */
-export const MAX_PIXELS = 40_000_000;
+export const MAX_PIXELS: number = limits.imagePixels;
 /** A pack's own example sheet may be larger (the typeface sheet: 62 × 200 tiles of 64 px). */
 export const SHEET_MAX_PIXELS = 128_000_000;
 
@@ -51,7 +51,63 @@ function bad(what: string, detail: string): OrreryError {
 function checkPixels(what: string, width: number, height: number, limit = MAX_PIXELS): void {
   if (!(width > 0 && height > 0)) throw bad(what, `has no pixels (${width} × ${height})`);
   if (width * height > limit) {
-    throw bad(what, `is ${width} × ${height} pixels; the limit is ${limit / 1e6} megapixels`);
+    throw new OrreryError(
+      'too_large',
+      `${what}: is ${width} × ${height} pixels; the limit (${limit === MAX_PIXELS ? 'imagePixels' : 'sheet pixels'}) is ${limit / 1e6} megapixels`,
+    );
+  }
+}
+
+/**
+ * Width and height as the file's header declares them (PNG IHDR, JPEG SOFn, WebP VP8 / VP8L /
+ * VP8X, GIF screen), read before any decoder allocates; null when the header is not there.
+ */
+export function imageSize(bytes: Uint8Array): { width: number; height: number } | null {
+  const n = bytes.length;
+  const u8 = (i: number): number => bytes[i] ?? 0;
+  const be16 = (i: number): number => (u8(i) << 8) | u8(i + 1);
+  const le16 = (i: number): number => u8(i) | (u8(i + 1) << 8);
+  const le24 = (i: number): number => u8(i) | (u8(i + 1) << 8) | (u8(i + 2) << 16);
+  const be32 = (i: number): number => be16(i) * 65536 + be16(i + 2);
+  switch (sniffFormat(bytes)) {
+    case 'png':
+      return n >= 24 ? { width: be32(16), height: be32(20) } : null;
+    case 'gif':
+      return n >= 10 ? { width: le16(6), height: le16(8) } : null;
+    case 'webp': {
+      const chunk = String.fromCharCode(u8(12), u8(13), u8(14), u8(15));
+      if (chunk === 'VP8X' && n >= 30) return { width: le24(24) + 1, height: le24(27) + 1 };
+      if (chunk === 'VP8L' && n >= 25) {
+        const b = (u8(21) | (u8(22) << 8) | (u8(23) << 16) | (u8(24) << 24)) >>> 0;
+        return { width: (b & 0x3fff) + 1, height: ((b >>> 14) & 0x3fff) + 1 };
+      }
+      if (chunk === 'VP8 ' && n >= 30)
+        return { width: le16(26) & 0x3fff, height: le16(28) & 0x3fff };
+      return null;
+    }
+    case 'jpeg': {
+      // Walk the markers to the first start-of-frame (SOF0…SOF15 but DHT, JPG, DAC).
+      let i = 2;
+      while (i + 9 < n) {
+        if (u8(i) !== 0xff) return null;
+        const m = u8(i + 1);
+        if (m === 0xff) {
+          i++;
+          continue;
+        }
+        if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc)
+          return { width: be16(i + 7), height: be16(i + 5) };
+        if (m === 0xd8 || (m >= 0xd0 && m <= 0xd7) || m === 0x01) {
+          i += 2;
+          continue;
+        }
+        if (m === 0xda) return null; // scan data before any frame header
+        i += 2 + be16(i + 2);
+      }
+      return null;
+    }
+    default:
+      return null;
   }
 }
 
@@ -153,6 +209,9 @@ async function decodeWithSharp(bytes: Uint8Array, what: string, format: string):
 export async function decodeImage(bytes: Uint8Array, what = 'the image'): Promise<Rgba> {
   if (bytes.length === 0) throw bad(what, 'is empty');
   const format = sniffFormat(bytes);
+  // The one pixel cap, from the header, before any decoder allocates.
+  const declared = imageSize(bytes);
+  if (declared) checkPixels(what, declared.width, declared.height);
   switch (format) {
     case 'png':
       return decodePng(bytes, what);

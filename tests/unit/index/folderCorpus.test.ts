@@ -2,6 +2,7 @@
 // text pack, a folder of PNG/JPEG images for an image pack.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import zlib from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -90,4 +91,47 @@ describe('index over a folder corpus', () => {
     expect(top).not.toBeNull();
     db.close();
   }, 60_000);
+
+  it('images: a picture over the pixel cap is skipped from its header, without decoding it', async () => {
+    const dir = join(tmp.dir, 'huge');
+    mkdirSync(dir, { recursive: true });
+    const small = new PNG({ width: 20, height: 20 });
+    small.data.fill(128);
+    writeFileSync(join(dir, 'a-small.png'), PNG.sync.write(small));
+    writeFileSync(join(dir, 'b-huge.png'), grayPng(8000, 8000));
+    const read = await readPack(fixture('emoji-tiny'));
+    if (!read.ok) throw new Error(read.problem.message);
+    const rss0 = process.memoryUsage().rss;
+    const corpus = await loadFolderCorpus(read.pack, dir);
+    expect(corpus.examples.map((e) => e.name)).toEqual(['a-small.png']);
+    expect(corpus.skipped).toEqual([
+      expect.stringMatching(
+        /^b-huge\.png: is 8000 × 8000 pixels; the limit \(imagePixels\) is 40 megapixels/,
+      ),
+    ]);
+    // 64 M pixels would be 256 MB of RGBA; refused from the header, nothing near that is held.
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(128 * 1024 * 1024);
+  });
 });
+
+/** A real, valid 8-bit grayscale PNG of w × h black pixels (deflated rows: small on disk). */
+function grayPng(w: number, h: number): Buffer {
+  const chunk = (type: string, data: Buffer): Buffer => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(zlib.crc32(body));
+    return Buffer.concat([len, body, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8); // 8 bits, grayscale
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.alloc((w + 1) * h), { level: 1 })),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}

@@ -4,6 +4,7 @@ import * as jpeg from 'jpeg-js';
 import { OrreryError } from '../../../../preload/contract';
 import {
   decodeImage,
+  imageSize,
   resizePlane,
   rgbaToTensor,
   sniffFormat,
@@ -103,7 +104,51 @@ describe('image files in', () => {
     const view = new DataView(png.buffer, png.byteOffset);
     view.setUint32(16, 100_000);
     view.setUint32(20, 100_000);
-    await badInput(decodeImage(png), /megapixels/);
+    const e = await decodeImage(png).then(
+      () => null,
+      (err: unknown) => err as OrreryError,
+    );
+    expect(e?.code).toBe('too_large');
+    expect(e?.message).toMatch(/imagePixels\) is 40 megapixels/);
+  });
+
+  it('reads the declared size of PNG, JPEG, WebP and GIF headers before decoding', () => {
+    const png = pngOf(solid(7, 5, [0, 0, 0, 255]));
+    expect(imageSize(png)).toEqual({ width: 7, height: 5 });
+    // JPEG: SOI, an APP0 segment, then SOF0 with height 9000 and width 8000 (72 MP).
+    const jpegHead = Uint8Array.from([
+      0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0x00, 0x00, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x23, 0x28,
+      0x1f, 0x40, 0x03, 0x01, 0x22, 0x00,
+    ]);
+    expect(imageSize(jpegHead)).toEqual({ width: 8000, height: 9000 });
+    // WebP VP8X canvas 10000 × 5000.
+    const webp = new Uint8Array(30);
+    webp.set(new TextEncoder().encode('RIFF'), 0);
+    webp.set(new TextEncoder().encode('WEBPVP8X'), 8);
+    webp.set([0x0f, 0x27, 0x00, 0x87, 0x13, 0x00], 24);
+    expect(imageSize(webp)).toEqual({ width: 10000, height: 5000 });
+    const gif = new TextEncoder().encode('GIF89a\x10\x00\x20\x00');
+    expect(imageSize(gif)).toEqual({ width: 16, height: 32 });
+  });
+
+  it('refuses a JPEG or WebP over the pixel cap from its header alone', async () => {
+    const jpegHead = Uint8Array.from([
+      0xff, 0xd8, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x23, 0x28, 0x1f, 0x40, 0x03, 0x01, 0x22, 0x00,
+    ]);
+    const e = await decodeImage(jpegHead).then(
+      () => null,
+      (err: unknown) => err as OrreryError,
+    );
+    expect(e?.code).toBe('too_large');
+    const webp = new Uint8Array(40);
+    webp.set(new TextEncoder().encode('RIFF'), 0);
+    webp.set(new TextEncoder().encode('WEBPVP8X'), 8);
+    webp.set([0x0f, 0x27, 0x00, 0x87, 0x13, 0x00], 24);
+    const w = await decodeImage(webp).then(
+      () => null,
+      (err: unknown) => err as OrreryError,
+    );
+    expect(w?.code).toBe('too_large');
   });
 
   it('reads WebP through sharp, or says that WebP needs sharp', async () => {
