@@ -8,14 +8,21 @@
  *
  * Steering (DESIGN.md §3) applies at every position, the prompt (BOS included) and each
  * generated token. add dials need no activations: their delta is Σ v · W_dec[i] at every
- * position. pin and scale need h: the step runs once with zero steering to read hook_resid
- * for its new positions, steer() turns h into a delta, and the step runs again with it
- * (same past). Since hook_resid never depends on the steering input, the second run reads
- * the same h.
+ * position. pin and scale need h: for the rows that have such dials (never the unsteered
+ * "before" row), the step first runs up to the hook only (only hook_resid fetched, so ORT
+ * skips the layers above and the unembedding), steer() turns h into a delta, and the full
+ * step runs with it for the whole batch (same past). Since hook_resid never depends on the
+ * steering input, the full run reads the same h.
  *
  * "Before" is the same prompt with every dial at rest, the same seed and sampling. With a
  * dial off rest, before and after run as one batch of 2 (each row has its own PRNG with the
  * same seed; a row that reaches EOS leaves the batch); with none, one run serves both.
+ *
+ * The KV cache stays in place between steps (KvInPlace): ORT writes each step's present
+ * into buffers reused for the whole generation (and the next ones), and the next step reads
+ * them as its past; each step after the prompt feeds one token per row. The graph itself
+ * still copies the cache (per-layer Split and Concat, then the stacked present), so the cost
+ * of a step grows with the length; a graph with per-layer past/present would copy less.
  *
  * Prompts: BOS first when the manifest has bos_token_id (an empty prompt is BOS alone). A
  * prompt that leaves no room to generate within the model's context is rejected with
