@@ -229,7 +229,7 @@ async function benchImage(): Promise<void> {
 }
 
 export async function benchRuntime(): Promise<void> {
-  console.log('== runtime (issue 5)');
+  console.log('== runtime (issues 5 and 14)');
   await benchText();
   await benchImage();
   line('\npeak memory (RSS, MB)', fmt(peakRssMb(), 0));
