@@ -360,6 +360,33 @@ describe('ImageEngine on the emoji fixture', () => {
     expect(x[32 * 64 + 32]).toBeCloseTo(250 / 255, 5); // centre: the yellow, red channel
   });
 
+  it('reads an uploaded file once: later dial ticks on the same hash reuse its latent', async () => {
+    const png = new PNG({ width: 40, height: 40 });
+    png.data.fill(200);
+    const hash = blob(PNG.sync.write(png));
+    const reads: string[] = [];
+    const counting: EngineContext = {
+      signal: new AbortController().signal,
+      blobFile: (h) => {
+        reads.push(h);
+        return blobs.require(h);
+      },
+    };
+    const source = { blob: hash, name: 'grey.png' };
+    const first = await engine.steer(steerInput({ source }), counting);
+    for (const value of [0.5, 1, 1.5]) {
+      const dials = [{ saeId: 'latent-32', feature: 3, method: 'add' as const, value }];
+      await engine.steer(steerInput({ source, dials }), counting);
+    }
+    expect(reads).toEqual([hash]);
+    // Another file is read (once), and coming back to the first reads it again.
+    const other = blob(PNG.sync.write(new PNG({ width: 8, height: 8 })));
+    await engine.steer(steerInput({ source: { blob: other } }), counting);
+    const again = await engine.steer(steerInput({ source }), counting);
+    expect(reads).toEqual([hash, other, hash]);
+    expect(again.width).toBe(first.width);
+  });
+
   it('rejects bad input clearly and keeps serving', async () => {
     const good = steerInput({ source: { example: 0 } });
     const ok = async () => {
