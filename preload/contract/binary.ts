@@ -57,10 +57,12 @@ const align8 = (n: number): number => (n + 7) & ~7;
 /** A message as it goes on the wire: JSON text, or one binary frame when it carries typed arrays. */
 export function encodeMessage(message: unknown): string | Uint8Array {
   const buffers: BinaryArray[] = [];
-  const json = JSON.stringify(message, (_key, value: unknown) => {
-    const kind = kindOf(value);
-    if (kind === null) return value;
-    buffers.push(value as BinaryArray);
+  // `this[key]` is the value before toJSON: a Node Buffer's toJSON would hide its bytes
+  const json = JSON.stringify(message, function (this: Record<string, unknown>, key, value) {
+    const raw = this[key];
+    const kind = kindOf(raw);
+    if (kind === null) return value as unknown;
+    buffers.push(raw as BinaryArray);
     return { $bin: buffers.length - 1 };
   });
   if (buffers.length === 0) return json;

@@ -39,6 +39,14 @@ describe('binary frames', () => {
     expect(back.result.value.name).toBe('x');
   });
 
+  it('carries a Node Buffer as bytes (its toJSON would turn it into a number list)', () => {
+    const frame = encodeMessage({ bytes: Buffer.from([1, 2, 3]) });
+    expect(frame).toBeInstanceOf(Uint8Array);
+    const back = decodeFrame(frame as Uint8Array) as { bytes: Uint8Array };
+    expect(back.bytes).toBeInstanceOf(Uint8Array);
+    expect([...back.bytes]).toEqual([1, 2, 3]);
+  });
+
   it('reads a frame that starts at an odd offset (a slice of a larger buffer)', () => {
     const frame = encodeMessage({ f: new Float32Array([1, 2, 3]) }) as Uint8Array;
     const shifted = new Uint8Array(frame.byteLength + 1);
