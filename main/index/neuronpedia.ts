@@ -7,9 +7,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { limits, OrreryError } from '../../preload/contract';
 import type { Db } from '../db/connection';
 import { BuildCancelled } from './build/build';
 import { refreshLabels } from './store';
@@ -21,6 +21,14 @@ export interface NeuronpediaFilter {
   /** Keep only lines with this modelId / layer (e.g. "gpt2-small", "6-res-jb"). */
   modelId?: string;
   layer?: string;
+}
+
+/** Bounds of one import (defaults: limits.labelBytes, limits.labelLineBytes). */
+export interface LabelCaps {
+  /** Bytes of the export once decompressed. */
+  bytes: number;
+  /** Bytes of one line. */
+  line: number;
 }
 
 export interface ImportReport {
@@ -36,10 +44,11 @@ export async function importNeuronpedia(
   file: string,
   filter: NeuronpediaFilter = {},
   signal?: AbortSignal,
+  caps: LabelCaps = { bytes: limits.labelBytes, line: limits.labelLineBytes },
 ): Promise<ImportReport> {
   const sae = db.prepare('select d_sae from saes where sae_id = ?').get(saeId) as
     { d_sae: number } | undefined;
-  if (!sae) throw new Error(`SAE ${saeId} is not in this index; build it first`);
+  if (!sae) throw new OrreryError('not_found', `SAE ${saeId} is not in this index; build it first`);
   const report: ImportReport = { imported: 0, skipped: 0, problems: [] };
   const skip = (where: string, why: string): void => {
     report.skipped++;
@@ -47,7 +56,7 @@ export async function importNeuronpedia(
   };
   const found = new Map<number, string>();
   let seen = 0;
-  for await (const r of records(file)) {
+  for await (const r of records(file, caps)) {
     if (++seen % 4096 === 0 && signal?.aborted) throw new BuildCancelled('label import');
     const n = r.where;
     if (!r.json) {
@@ -93,8 +102,63 @@ interface Parsed {
   value: unknown;
 }
 
+/** Counts bytes as they stream and fails past the limit (the decompressed size of an import). */
+function capBytes(file: string, max: number): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback) {
+      n += chunk.length;
+      if (n > max)
+        return done(
+          new OrreryError(
+            'too_large',
+            `${file}: more than ${max.toLocaleString('en-US')} bytes of labels once decompressed; the limit (labelBytes) is ${max.toLocaleString('en-US')}`,
+          ),
+        );
+      done(null, chunk);
+    },
+  });
+}
+
+/**
+ * The lines of a stream as strings, split on \n (a trailing \r dropped), never holding more
+ * than `maxLine` bytes of one line: a longer line is a too_large error naming it.
+ */
+async function* splitLines(input: Readable, file: string, maxLine: number): AsyncGenerator<string> {
+  let parts: Buffer[] = [];
+  let held = 0;
+  let n = 0;
+  const tooLong = (): OrreryError =>
+    new OrreryError(
+      'too_large',
+      `${file}: line ${n + 1} is longer than ${maxLine.toLocaleString('en-US')} bytes; the limit (labelLineBytes) is ${maxLine.toLocaleString('en-US')}`,
+    );
+  const text = (b: Buffer): string => {
+    const s = b.toString('utf8');
+    return s.endsWith('\r') ? s.slice(0, -1) : s;
+  };
+  for await (const c of input) {
+    let chunk = c as Buffer;
+    for (;;) {
+      const nl = chunk.indexOf(0x0a);
+      if (nl < 0) break;
+      if (held + nl > maxLine) throw tooLong();
+      parts.push(chunk.subarray(0, nl));
+      yield text(Buffer.concat(parts));
+      n++;
+      parts = [];
+      held = 0;
+      chunk = chunk.subarray(nl + 1);
+    }
+    held += chunk.length;
+    if (held > maxLine) throw tooLong();
+    if (chunk.length) parts.push(Buffer.from(chunk));
+  }
+  if (held > 0) yield text(Buffer.concat(parts));
+}
+
 /** The export's records in order, each parsed or marked as not JSON. */
-async function* records(file: string): AsyncGenerator<Parsed> {
+async function* records(file: string, caps: LabelCaps): AsyncGenerator<Parsed> {
   const head = Buffer.alloc(512);
   const fh = await open(file, 'r');
   let size: number;
@@ -109,7 +173,8 @@ async function* records(file: string): AsyncGenerator<Parsed> {
   const first = head.subarray(0, got).toString('utf8').trimStart()[0];
   if (!gzip && first === '[') {
     if (size > MAX_ARRAY_BYTES) {
-      throw new Error(
+      throw new OrreryError(
+        'too_large',
         `${file} is a ${Math.round(size / 2 ** 20)} MB JSON array; above ` +
           `${MAX_ARRAY_BYTES / 2 ** 20} MB export it as JSON lines`,
       );
@@ -120,28 +185,47 @@ async function* records(file: string): AsyncGenerator<Parsed> {
     try {
       all = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch (e) {
-      throw new Error(`${file} starts like a JSON array but is not JSON (${(e as Error).message})`);
+      throw new OrreryError(
+        'bad_input',
+        `${file} starts like a JSON array but is not JSON (${(e as Error).message})`,
+      );
     }
-    const list = all as unknown[];
-    for (let i = 0; i < list.length; i++) {
-      yield { where: `record ${i + 1}`, json: true, value: list[i] };
+    if (!Array.isArray(all)) throw new OrreryError('bad_input', `${file} is not a JSON array`);
+    for (let i = 0; i < all.length; i++) {
+      yield { where: `record ${i + 1}`, json: true, value: all[i] as unknown };
     }
     return;
   }
   const raw: Readable = createReadStream(file);
-  const input = gzip ? raw.pipe(createGunzip()) : raw;
-  const lines = createInterface({ input, crlfDelay: Infinity });
+  const cap = capBytes(file, caps.bytes);
+  let input: Readable;
+  if (gzip) {
+    const gunzip = createGunzip();
+    input = raw.pipe(gunzip).pipe(cap);
+    // A damaged gzip is the file's fault: said as such, not as an internal error.
+    gunzip.on('error', (e) =>
+      cap.destroy(new OrreryError('bad_input', `${file}: not a readable gzip file (${e.message})`)),
+    );
+  } else {
+    input = raw.pipe(cap);
+  }
+  raw.on('error', (e) => cap.destroy(e));
   let n = 0;
-  for await (const line of lines) {
-    n++;
-    if (line.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      yield { where: `line ${n}`, json: false, value: null };
-      continue;
+  try {
+    for await (const line of splitLines(input, file, caps.line)) {
+      n++;
+      if (line.trim() === '') continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line);
+      } catch {
+        yield { where: `line ${n}`, json: false, value: null };
+        continue;
+      }
+      yield { where: `line ${n}`, json: true, value };
     }
-    yield { where: `line ${n}`, json: true, value };
+  } finally {
+    raw.destroy();
+    input.destroy();
   }
 }

@@ -6,6 +6,7 @@
  * (WAL: the API thread keeps reading the same file while the build writes).
  */
 import { isMainThread, parentPort, type MessagePort } from 'node:worker_threads';
+import { OrreryError, type ErrorCode } from '../../preload/contract';
 import {
   buildIndex,
   BuildCancelled,
@@ -55,7 +56,7 @@ export type IndexWorkerReply =
   | { type: 'done'; id: string; summaries: BuildSummary[] }
   | { type: 'imported'; id: string; report: ImportReport }
   | { type: 'sheet'; id: string; sheet: Sheet }
-  | { type: 'error'; id: string; cancelled: boolean; message: string };
+  | { type: 'error'; id: string; cancelled: boolean; message: string; code?: ErrorCode };
 
 /**
  * Serves requests on `port`, one at a time in arrival order (an import waits for a build of
@@ -110,6 +111,8 @@ export function serveIndexWorker(port: MessagePort): void {
           id: msg.id,
           cancelled: e instanceof BuildCancelled,
           message: (e as Error).message,
+          // A named error (too_large, not_found …) keeps its name across the thread.
+          ...(e instanceof OrreryError ? { code: e.code } : {}),
         });
       } finally {
         db?.close();

@@ -271,7 +271,7 @@ export class IndexService {
         if (m.type === 'progress')
           job?.progress(m.progress.stage, m.progress.done, m.progress.total);
         else if (m.type === 'error')
-          reject(new OrreryError(m.cancelled ? 'cancelled' : failure, m.message));
+          reject(new OrreryError(m.cancelled ? 'cancelled' : (m.code ?? failure), m.message));
         else resolve(m);
       });
       worker.on('error', (e) =>

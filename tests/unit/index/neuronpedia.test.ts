@@ -13,6 +13,8 @@ import {
   openIndex,
   refreshLabels,
 } from '../../../main/index';
+import { OrreryError } from '../../../preload/contract';
+import { zeroBomb } from '../../support/zipBomb';
 import { tempDir } from './helpers';
 
 const SAE = '6-res-jb';
@@ -104,5 +106,71 @@ describe('Neuronpedia label import', () => {
       BuildCancelled,
     );
     expect(label(7)).toEqual(['“tok7”', 'top-tokens']);
+  });
+
+  it('ends a gzip that inflates to 1 GiB in a named too_large error, holding at most one line', async () => {
+    // 1 GiB of zeros (no newline) in about 1 MB: a gzip wrapper around the zip bomb's deflate data.
+    const bomb = zeroBomb('x', 1024);
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(bomb.crc >>> 0, 0);
+    trailer.writeUInt32LE(bomb.size >>> 0, 4);
+    const file = join(tmp.dir, 'bomb.jsonl.gz');
+    writeFileSync(
+      file,
+      Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), bomb.data, trailer]),
+    );
+    const rss0 = process.memoryUsage().rss;
+    const e = await importNeuronpedia(db, SAE, file).then(
+      () => null,
+      (err: unknown) => err as OrreryError,
+    );
+    expect(e).toBeInstanceOf(OrreryError);
+    expect(e?.code).toBe('too_large');
+    expect(e?.message).toMatch(
+      /line 1 is longer than 1,048,576 bytes; the limit \(labelLineBytes\)/,
+    );
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(100 * 1024 * 1024);
+  });
+
+  it('refuses one overlong line and a file over the decompressed-size cap, by name', async () => {
+    const long = join(tmp.dir, 'long.jsonl');
+    const record = JSON.stringify({
+      modelId: 'm',
+      layer: SAE,
+      index: 1,
+      description: 'x'.repeat(2 ** 21),
+    });
+    writeFileSync(long, `${JSON.stringify(records[0])}\n${record}\n`);
+    const e = await importNeuronpedia(db, SAE, long).then(
+      () => null,
+      (err: unknown) => err as OrreryError,
+    );
+    expect(e?.code).toBe('too_large');
+    expect(e?.message).toContain('line 2 is longer than');
+
+    const many = join(tmp.dir, 'many.jsonl.gz');
+    writeFileSync(many, gzipSync(`${JSON.stringify(records[0])}\n`.repeat(20_000)));
+    const big = await importNeuronpedia(db, SAE, many, {}, undefined, {
+      bytes: 100_000,
+      line: 4096,
+    }).then(
+      () => null,
+      (err: unknown) => err as OrreryError,
+    );
+    expect(big?.code).toBe('too_large');
+    expect(big?.message).toContain('labelBytes');
+  });
+
+  it('a damaged gzip is a named bad_input, not an internal error', async () => {
+    const file = join(tmp.dir, 'cut.jsonl.gz');
+    const whole = gzipSync(`${JSON.stringify(records[0])}\n`.repeat(1000));
+    writeFileSync(file, Buffer.concat([whole.subarray(0, 40), Buffer.alloc(64, 0xee)]));
+    const e = await importNeuronpedia(db, SAE, file).then(
+      () => null,
+      (err: unknown) => err as OrreryError,
+    );
+    expect(e).toBeInstanceOf(OrreryError);
+    expect(e?.code).toBe('bad_input');
+    expect(e?.message).toContain('not a readable gzip');
   });
 });
