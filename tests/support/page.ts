@@ -4,14 +4,14 @@ import type { Result } from '../../preload/contract';
 
 /** One API call through the page's own client (its socket, token and binary frames); throws when not ok. */
 export async function apiCall<T>(page: Page, name: string, input: unknown): Promise<T> {
-  type Hook = { __orreryCall?: (n: string, i: unknown) => Promise<Result<unknown>> };
+  type Hook = { __orreryCall: (n: string, i: unknown) => Promise<Result<unknown>> };
   await page.waitForFunction(
-    () => typeof (globalThis as unknown as Hook).__orreryCall === 'function',
+    () => typeof (globalThis as unknown as Partial<Hook>).__orreryCall === 'function',
   );
   // Typed arrays (pixels, map positions) come back as what they were.
   const text = await page.evaluate(
     async ({ name, input }) =>
-      JSON.stringify(await (globalThis as unknown as Hook).__orreryCall!(name, input), (_k, v) =>
+      JSON.stringify(await (globalThis as unknown as Hook).__orreryCall(name, input), (_k, v) =>
         ArrayBuffer.isView(v)
           ? { $typed: v.constructor.name, data: Array.from(v as unknown as ArrayLike<number>) }
           : (v as unknown),
