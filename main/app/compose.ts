@@ -11,6 +11,7 @@ import { PathPolicy } from '../files/pathPolicy';
 import { BlobStore } from '../blobs/blobStore';
 import { PackService } from '../packs/packService';
 import { RuntimeWorker } from '../runtime/worker/client';
+import { checkRecipe } from '../sessions/recipeCheck';
 import { SessionStore } from '../sessions/sessionStore';
 import { HealthService } from '../services/healthService';
 import { IndexService } from '../services/indexService';
@@ -89,7 +90,8 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'sessions.rename': (input) => sessions.rename(input.sessionId, input.name),
     'sessions.remove': (input) => ({ removed: sessions.remove(input.sessionId) }),
     'sessions.exportRecipe': (input) => sessions.exportRecipe(input.sessionId),
-    'sessions.importRecipe': (input) => sessions.importRecipe(input.recipe),
+    'sessions.importRecipe': async (input) =>
+      sessions.importRecipe(await checkRecipe(input.recipe, packs)),
     'presets.save': (input) => sessions.savePreset(input.packId, input.name, input.dials),
     'presets.list': (input) => sessions.listPresets(input.packId),
     'presets.remove': (input) => ({ removed: sessions.removePreset(input.packId, input.name) }),
