@@ -22,7 +22,7 @@ export class NoticeBoard {
   add(notice: Omit<Notice, 'id'>): Notice {
     const n: Notice = { id: `notice-${this.items.length + 1}`, ...notice };
     this.items.push(n);
-    console.warn(`[orrery] ${n.title} ${n.message}`);
+    console.warn(`[orrery] ${n.title} ${n.message}${n.movedTo ? ` Old file: ${n.movedTo}` : ''}`);
     for (const l of this.listeners) l(n);
     return n;
   }
@@ -32,9 +32,7 @@ export class NoticeBoard {
     return this.add({
       kind: 'database_recovered',
       title: `${what} could not be opened and was started afresh.`,
-      message:
-        `${path.basename(r.file)} could not be used: ${r.reason}. ` +
-        `The old file was kept as ${r.movedTo}; nothing was deleted.`,
+      message: `${path.basename(r.file)} could not be used: ${r.reason}. Nothing was deleted: the old file is kept beside it.`,
       file: r.file,
       movedTo: r.movedTo,
       at: r.at,

@@ -169,7 +169,8 @@ describe('sessions store and feature index on a damaged file', () => {
     const notices = board.list();
     expect(notices).toHaveLength(1);
     expect(notices[0]).toMatchObject({ kind: 'database_recovered', file });
-    expect(notices[0]?.message).toContain(notices[0]?.movedTo ?? '?');
+    expect(notices[0]?.message).toContain('sessions.sqlite could not be used');
+    expect(existsSync(notices[0]?.movedTo ?? '?')).toBe(true);
     expect(notices[0]?.title).toContain('sessions database');
     // Reopened: the session written after recovery is there, nothing else is moved.
     const again = new SessionStore(file, () => {
