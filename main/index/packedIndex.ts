@@ -10,7 +10,26 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { OrreryError } from '../../preload/contract';
+import { Transform } from 'node:stream';
+import { limits, OrreryError } from '../../preload/contract';
+
+/** Fails a stream past `max` bytes: a shipped index decompresses to at most limits.zipBytes. */
+function capBytes(src: string, max: number): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, done) {
+      n += chunk.length;
+      if (n > max)
+        return done(
+          new OrreryError(
+            'too_large',
+            `${src}: the feature index decompresses to more than ${max.toLocaleString('en-US')} bytes; the limit (zipBytes) is ${max.toLocaleString('en-US')}`,
+          ),
+        );
+      done(null, chunk);
+    },
+  });
+}
 
 /** True when an index file name is Brotli-compressed (ends with `.br`). */
 export function isPackedIndex(file: string): boolean {
@@ -79,8 +98,14 @@ export async function unpackIndex(src: string, dest: string): Promise<void> {
   await writeThrough(tmp, dest, async (t) => {
     if (packed) {
       try {
-        await pipeline(createReadStream(src), zlib.createBrotliDecompress(), createWriteStream(t));
+        await pipeline(
+          createReadStream(src),
+          zlib.createBrotliDecompress(),
+          capBytes(src, limits.zipBytes),
+          createWriteStream(t),
+        );
       } catch (e) {
+        if (e instanceof OrreryError) throw e;
         const err = e as NodeJS.ErrnoException;
         // File errors (ENOENT, ENOSPC …) name their system call; the decoder's errors do not.
         if (err.syscall === undefined)
