@@ -4,7 +4,7 @@
  * for an honest bomb (sizes declared: refused from the central directory) and a lying one
  * (declared small: stopped while inflating). Targets (issue 13): seconds, RSS < +100 MB.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { JobRegistry } from '../main/api/jobs';
@@ -14,18 +14,19 @@ import { stored, writeZip, zeroBomb } from '../tests/support/zipBomb';
 async function one(label: string, lying: boolean): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'orrery-bench-zip-'));
   try {
-    const manifest = readFileSync(
-      path.join(__dirname, '..', 'tests', 'fixtures', 'packs', 'text-tiny', 'manifest.json'),
-    );
+    const pack = path.join(__dirname, '..', 'tests', 'fixtures', 'packs', 'text-tiny');
+    const files = (d: string): string[] =>
+      readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(path.join(d, e.name)) : [path.join(d, e.name)],
+      );
+    // The whole fixture pack (manifest first), its model.onnx a 1 GiB deflate bomb.
+    const rest = files(pack)
+      .filter((f) => !f.endsWith('model.onnx'))
+      .sort((a, b) => Number(b.endsWith('manifest.json')) - Number(a.endsWith('manifest.json')))
+      .map((f) => stored(`text-tiny/${path.relative(pack, f)}`, readFileSync(f)));
     const bomb = zeroBomb('text-tiny/model.onnx', 1024);
     const zip = path.join(dir, 'bomb.zip');
-    writeFileSync(
-      zip,
-      writeZip([
-        stored('text-tiny/manifest.json', manifest),
-        lying ? { ...bomb, size: 1 << 20 } : bomb,
-      ]),
-    );
+    writeFileSync(zip, writeZip([...rest, lying ? { ...bomb, size: 1 << 20 } : bomb]));
     const packs = new PackService({
       bundled: path.join(dir, 'models'),
       library: path.join(dir, 'lib'),

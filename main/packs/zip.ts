@@ -13,7 +13,7 @@ import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { limits, OrreryError } from '../../preload/contract';
-import { describeZodError, ManifestSchema } from './manifest';
+import { describeZodError, ManifestSchema, namedFiles } from './manifest';
 
 /** The caps one extraction is held to (defaults: the limit table). */
 export interface ZipLimits {
@@ -332,6 +332,14 @@ export async function extractPackZip(
         `${file}: ${prefix}manifest.json: ${describeZodError(parsed.error)}`,
       );
 
+    // Every file the manifest names must be in the zip: refused before a byte is written.
+    for (const rel of namedFiles(parsed.data)) {
+      if (!names.has(`${prefix}${rel}`))
+        throw new OrreryError(
+          'bad_pack',
+          `${file}: ${prefix}manifest.json names ${rel}, which the zip does not hold`,
+        );
+    }
     for (const e of entries) {
       if (e.name.endsWith('/')) continue;
       if (e.name.startsWith('__MACOSX/')) continue;

@@ -39,6 +39,13 @@ async function refusal(p: Promise<unknown>): Promise<OrreryError> {
 
 const manifest = readFileSync(path.join(textTiny, 'manifest.json'));
 
+/** The whole fixture pack, its model.onnx replaced by `bomb` (the manifest first). */
+function withBomb(bomb: RawEntry): RawEntry[] {
+  const rest = packEntries().filter((e) => !e.name.endsWith('/model.onnx'));
+  const m = rest.findIndex((e) => e.name.endsWith('/manifest.json'));
+  return [...rest.splice(m, 1), ...rest, bomb];
+}
+
 describe('zip import', () => {
   it('unpacks a pack zipped with or without a top folder', async () => {
     const dest = tmpDir();
@@ -55,7 +62,7 @@ describe('zip import', () => {
 
   it('refuses a 1 MB zip that declares 1 GiB (ratio) from its directory, without inflating', async () => {
     const bomb = zeroBomb('text-tiny/model.onnx', 1024);
-    const file = zipFile([stored('text-tiny/manifest.json', manifest), bomb]);
+    const file = zipFile(withBomb(bomb));
     const rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
     const dest = tmpDir();
@@ -72,7 +79,7 @@ describe('zip import', () => {
 
   it('stops an entry that inflates past the size its zip declares (a lying bomb)', async () => {
     const bomb = { ...zeroBomb('text-tiny/model.onnx', 1024), size: 4096 };
-    const file = zipFile([stored('text-tiny/manifest.json', manifest), bomb]);
+    const file = zipFile(withBomb(bomb));
     const rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
     const e = await refusal(extractPackZip(file, tmpDir()));
@@ -106,6 +113,11 @@ describe('zip import', () => {
     expect(e.code).toBe('bad_pack');
     expect(e.message).toContain('manifest.json');
     expect(readdirSync(dest)).toEqual([]);
+    const partial = packEntries().filter((e) => !e.name.endsWith('tokenizer.json'));
+    const dest2 = tmpDir();
+    const missing = await refusal(extractPackZip(zipFile(partial), dest2));
+    expect(missing.message).toContain('names tokenizer.json, which the zip does not hold');
+    expect(readdirSync(dest2)).toEqual([]);
     const none = await refusal(extractPackZip(zipFile([stored('a/readme.txt', 'hi')]), tmpDir()));
     expect(none.message).toContain('no manifest.json');
   });
