@@ -109,6 +109,8 @@ export class RuntimeService {
   ): z.output<typeof ImageReplySchema> {
     const { png, ...out } = run;
     if (!input.sessionId || !png) return this.recorded(kind, input, out);
+    // kept now (a file each, no commit); the step that names them may be written just after
+    // the reply (a drag's later ticks)
     const before = this.blobs.put(png.before);
     const after = this.blobs.put(png.after);
     return this.recorded(kind, input, out, {

@@ -98,6 +98,7 @@ export class SessionStore {
   }
 
   close(): void {
+    this.flush();
     this.db.close();
   }
 
@@ -124,6 +125,7 @@ export class SessionStore {
   }
 
   list(packId?: string): Session[] {
+    this.flush();
     const rows = this.db
       .prepare(
         `select s.*, (select count(*) from steps where session_id = s.id) as steps from sessions s
@@ -134,6 +136,7 @@ export class SessionStore {
   }
 
   get(id: string): SessionDetail {
+    this.flush();
     const session = toSession(this.row(id));
     // Outputs (images as PNG) travel for the current step only; the others are re-run when chosen.
     const steps = (
@@ -148,10 +151,22 @@ export class SessionStore {
     return { session, steps };
   }
 
+  /** A drag's latest tick, answered already and written next (see record). */
+  private pending: (() => void) | null = null;
+
+  /** Writes a waiting drag tick now. Every call that reads or changes sessions does this first. */
+  flush(): void {
+    const write = this.pending;
+    this.pending = null;
+    write?.();
+  }
+
   /**
-   * Saves a finished run as a child of the current step and makes it current. A run with the
-   * current step's gesture id, kind and input is the same gesture (a drag): it updates that
-   * step instead.
+   * Saves a finished run as a child of the current step and makes it current (committed
+   * before this returns). A run with the current step's gesture id, kind and input is the same
+   * gesture (a drag): it updates that step instead; that update is answered at once and
+   * written right after the reply goes out (setImmediate), so the many ticks of a drag do not
+   * wait for a synchronous commit each (a crash in between loses at most that tick's update).
    */
   record(
     sessionId: string,
@@ -161,6 +176,18 @@ export class SessionStore {
     output: Record<string, unknown>,
     gestureId: string | null = null,
   ): Step {
+    this.flush();
+    const merged = gestureId === null ? null : this.gestureStep(sessionId, kind, input, gestureId);
+    if (merged) {
+      const step: Step = { ...merged, dials: [...dials], output, createdAt: this.now() };
+      this.pending = () => {
+        this.db
+          .prepare('update steps set dials_json = ?, output_json = ?, created_at = ? where id = ?')
+          .run(JSON.stringify(dials), JSON.stringify(output), step.createdAt, step.id);
+      };
+      setImmediate(() => this.flush());
+      return step;
+    }
     return this.db.transaction(() => {
       const s = this.row(sessionId);
       const inputJson = JSON.stringify(input);
@@ -176,22 +203,6 @@ export class SessionStore {
               .prepare('update steps set output_json = ? where id = ?')
               .run(JSON.stringify(output), head.id);
           }
-          return toStep(
-            this.db.prepare('select * from steps where id = ?').get(head.id) as StepRow,
-          );
-        }
-        // A drag is one step because the page says so: same gesture, same input.
-        if (
-          gestureId !== null &&
-          head.gesture_id === gestureId &&
-          head.kind === kind &&
-          head.input_json === inputJson
-        ) {
-          this.db
-            .prepare(
-              'update steps set dials_json = ?, output_json = ?, created_at = ? where id = ?',
-            )
-            .run(dialsJson, JSON.stringify(output), this.now(), head.id);
           return toStep(
             this.db.prepare('select * from steps where id = ?').get(head.id) as StepRow,
           );
@@ -221,6 +232,23 @@ export class SessionStore {
     })();
   }
 
+  /** The current step, when a run of `gestureId` on this input would update it. */
+  private gestureStep(
+    sessionId: string,
+    kind: Step['kind'],
+    input: Record<string, unknown>,
+    gestureId: string,
+  ): Step | null {
+    const s = this.row(sessionId);
+    if (s.head_step === null) return null;
+    const head = this.db.prepare('select * from steps where id = ?').get(s.head_step) as StepRow;
+    const same =
+      head.gesture_id === gestureId &&
+      head.kind === kind &&
+      head.input_json === JSON.stringify(input);
+    return same ? toStep(head) : null;
+  }
+
   private setHead(sessionId: string, stepId: number | null): SessionDetail {
     this.db
       .prepare('update sessions set head_step = ?, updated_at = ? where id = ?')
@@ -229,6 +257,7 @@ export class SessionStore {
   }
 
   undo(sessionId: string): SessionDetail {
+    this.flush();
     const s = this.row(sessionId);
     if (s.head_step === null) throw new OrreryError('bad_input', 'nothing to undo');
     const parent = this.db.prepare('select parent_id from steps where id = ?').get(s.head_step) as {
@@ -238,6 +267,7 @@ export class SessionStore {
   }
 
   redo(sessionId: string): SessionDetail {
+    this.flush();
     const s = this.row(sessionId);
     const child = this.db
       .prepare(
@@ -251,6 +281,7 @@ export class SessionStore {
   }
 
   checkout(sessionId: string, stepId: number): SessionDetail {
+    this.flush();
     this.row(sessionId);
     const hit = this.db
       .prepare('select id from steps where id = ? and session_id = ?')
@@ -260,6 +291,7 @@ export class SessionStore {
   }
 
   rename(sessionId: string, name: string): Session {
+    this.flush();
     this.row(sessionId);
     this.db
       .prepare('update sessions set name = ?, updated_at = ? where id = ?')
@@ -268,6 +300,7 @@ export class SessionStore {
   }
 
   remove(sessionId: string): boolean {
+    this.flush();
     return this.db.prepare('delete from sessions where id = ?').run(sessionId).changes > 0;
   }
 

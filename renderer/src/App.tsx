@@ -112,6 +112,34 @@ export function App() {
     if (health.result && packs.result) document.body.dataset.orreryReady = 'true';
   }, [health.result, packs.result]);
 
+  // Every run re-renders App (its output, its session step): the galaxy, the card, the dials
+  // and the health panel are kept as the same elements, so React skips them on a dial tick.
+  const openImport = useCallback(() => setImporting(true), []);
+  const galaxy = useMemo(
+    () => <GalaxyArea list={list} pack={pack} onImport={openImport} />,
+    [list, pack, openImport],
+  );
+  const card = useMemo(
+    () => (
+      <FeatureCardPanel
+        onTurn={(d) =>
+          dialStore.add({
+            saeId: d.saeId,
+            feature: d.feature,
+            label: d.label,
+            maxActivation: d.maxActivation,
+          })
+        }
+      />
+    ),
+    [],
+  );
+  const healthPanel = useMemo(
+    () => <HealthPanel result={health.result} onRefresh={health.reload} />,
+    [health.result, health.reload],
+  );
+  const dials = useMemo(() => <DialsPanel info={runtime.info} />, [runtime.info]);
+
   return (
     <div className="app">
       <TopBar
@@ -125,22 +153,11 @@ export function App() {
             : 'Open a pack to search its features.'
         }
       />
-      <GalaxyArea list={list} pack={pack} onImport={() => setImporting(true)} />
+      {galaxy}
       <SidePanel
-        card={
-          <FeatureCardPanel
-            onTurn={(d) =>
-              dialStore.add({
-                saeId: d.saeId,
-                feature: d.feature,
-                label: d.label,
-                maxActivation: d.maxActivation,
-              })
-            }
-          />
-        }
-        health={<HealthPanel result={health.result} onRefresh={health.reload} />}
-        dials={<DialsPanel info={runtime.info} />}
+        card={card}
+        health={healthPanel}
+        dials={dials}
         history={
           packId && runtime.info ? (
             <HistoryPanel

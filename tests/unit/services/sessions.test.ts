@@ -221,6 +221,25 @@ describe('sessions: a drag is one step because the page says so', () => {
 });
 
 describe('sessions: the store takes its clock', () => {
+  it('a drag tick written after its reply is on disk once the event loop turns', async () => {
+    const home = tmpDir();
+    const file = path.join(home, 's.sqlite');
+    const store = new SessionStore(file);
+    const s = store.create('p');
+    store.record(s.id, 'image', { source: { example: 1 } }, dial(1), {}, 'g');
+    const tick = store.record(s.id, 'image', { source: { example: 1 } }, dial(2), { n: 2 }, 'g');
+    await new Promise((r) => setImmediate(r));
+    const other = new SessionStore(file);
+    try {
+      const step = other.get(s.id).steps.find((x) => x.id === tick.id);
+      expect(step?.dials[0]?.value).toBe(2);
+      expect(step?.output).toEqual({ n: 2 });
+    } finally {
+      other.close();
+      store.close();
+    }
+  });
+
   it('stamps steps with the injected time; merging needs no time to pass', () => {
     const home = tmpDir();
     let t = Date.UTC(2030, 0, 1);
@@ -238,6 +257,8 @@ describe('sessions: the store takes its clock', () => {
       const d2 = store.record(s.id, 'text', { prompt: 'x' }, dial(5), {}, 'h');
       expect(d2.id).toBe(d1.id);
       expect(d2.createdAt).toBe('2030-01-01T01:00:00.000Z');
+      // a drag's later tick is answered before its write; any read sees it all the same
+      expect(store.get(s.id).steps.find((x) => x.id === d1.id)?.dials[0]?.value).toBe(5);
       // a different input is a new step even within a gesture
       const e = store.record(s.id, 'text', { prompt: 'y' }, dial(5), {}, 'h');
       expect(e.id).not.toBe(d2.id);
