@@ -22,8 +22,23 @@ const Hook = z.string().min(1).max(128);
 
 const SaeRef = z.object({ id: z.string().min(1).max(64), hook: Hook, dir: RelPath });
 
+/**
+ * text-lm graphs: the model split at the hook, `below` (tokens → hook_resid) and `above`
+ * (hook_resid + steering → logits), each with its layers' per-layer KV cache. A plain path is
+ * the single-graph layout of older packs: still parsed so that loading it can say what to do
+ * (models/recipes/text/reexport.py converts it from the same weights).
+ */
+export const TextGraphs = z.object({ below: RelPath, above: RelPath });
+
+/** The block a text-lm hook reads (blocks.<L>.hook_resid_post → L), or null if it names none < n_layers. */
+export function textHookLayer(hook: string, nLayers: number): number | null {
+  const m = /^blocks\.(\d+)\.hook_resid_post$/.exec(hook);
+  const layer = m ? Number(m[1]) : NaN;
+  return Number.isInteger(layer) && layer >= 0 && layer < nLayers ? layer : null;
+}
+
 const TextModel = z.object({
-  onnx: RelPath,
+  onnx: z.union([TextGraphs, RelPath]),
   tokenizer: RelPath,
   hook: Hook,
   d_model: z.number().int().positive(),
@@ -120,7 +135,8 @@ export type Manifest = z.infer<typeof ManifestSchema>;
 export function namedFiles(m: Manifest): string[] {
   const files: string[] = [];
   if (m.kind === 'text-lm') {
-    files.push(m.model.onnx, m.model.tokenizer);
+    const g = m.model.onnx;
+    files.push(...(typeof g === 'string' ? [g] : [g.below, g.above]), m.model.tokenizer);
     if (m.examples) files.push(m.examples.texts);
   } else if (m.kind === 'image-vae') {
     files.push(m.model.onnx.encoder, m.model.onnx.decoder_head, m.model.onnx.decoder_tail);

@@ -23,7 +23,7 @@ import { openDatabase } from '../db/connection';
 import { parseSaeConfig, type SaeConfig } from '../sae/config';
 import { MAX_HEADER_BYTES, parseSafetensorsHeader, type TensorInfo } from '../sae/safetensors';
 import { TextTokenizer } from '../runtime/text/tokenizer';
-import type { Manifest } from './manifest';
+import { textHookLayer, type Manifest } from './manifest';
 import type { LoadedPack, PackProblem } from './packReader';
 import { readOnnxInfo, type OnnxElemType, type OnnxInfo } from './onnxInfo';
 
@@ -52,24 +52,50 @@ function graphsOf(m: Manifest): GraphWant[] {
   const f32 = 'float32' as const;
   if (m.kind === 'text-lm') {
     const t = m.model;
-    const kv: Want[1] = f32;
-    const cache = [t.n_layers, null, t.n_heads, null, t.d_head];
+    const onnx = t.onnx;
+    const ids: Want[] = [
+      ['input_ids', 'int64', [null, null]],
+      ['position_ids', 'int64', [null, null]],
+    ];
+    const resid: Want = ['hook_resid', f32, [null, null, t.d_model]];
+    const steering: Want = ['steering', f32, [null, null, t.d_model]];
+    const logits: Want = ['logits', f32, [null, null, t.vocab_size]];
+    if (typeof onnx === 'string') {
+      // One graph with the stacked KV cache (the layout before the split at the hook).
+      const cache = [t.n_layers, null, t.n_heads, null, t.d_head];
+      return [
+        {
+          rel: onnx,
+          inputs: [...ids, ['past_keys', f32, cache], ['past_values', f32, cache], steering],
+          outputs: [logits, ['present_keys', f32, cache], ['present_values', f32, cache], resid],
+        },
+      ];
+    }
+    // Split at the hook: `below` runs layers 0…L, `above` L+1…n_layers−1, each with a
+    // per-layer cache past.{l}.key / .value [batch, n_heads, past, d_head].
+    const hook = textHookLayer(t.hook, t.n_layers);
+    if (hook === null)
+      throw new PackFileError(
+        'manifest.json',
+        `model.hook "${t.hook}" is not blocks.<layer>.hook_resid_post of one of its ${t.n_layers} layers`,
+      );
+    const kv = (io: 'past' | 'present', from: number, to: number): Want[] => {
+      const out: Want[] = [];
+      for (let l = from; l < to; l++)
+        for (const k of ['key', 'value'])
+          out.push([`${io}.${l}.${k}`, f32, [null, t.n_heads, null, t.d_head]]);
+      return out;
+    };
     return [
       {
-        rel: t.onnx,
-        inputs: [
-          ['input_ids', 'int64', [null, null]],
-          ['position_ids', 'int64', [null, null]],
-          ['past_keys', kv, cache],
-          ['past_values', kv, cache],
-          ['steering', f32, [null, null, t.d_model]],
-        ],
-        outputs: [
-          ['logits', f32, [null, null, t.vocab_size]],
-          ['present_keys', f32, cache],
-          ['present_values', f32, cache],
-          ['hook_resid', f32, [null, null, t.d_model]],
-        ],
+        rel: onnx.below,
+        inputs: [...ids, ...kv('past', 0, hook + 1)],
+        outputs: [resid, ...kv('present', 0, hook + 1)],
+      },
+      {
+        rel: onnx.above,
+        inputs: [resid, steering, ...kv('past', hook + 1, t.n_layers)],
+        outputs: [logits, ...kv('present', hook + 1, t.n_layers)],
       },
     ];
   }

@@ -1,6 +1,7 @@
 /**
  * Model activations at an SAE's hook for chunks of the corpus, per pack kind:
- * - text-lm: model.onnx over [BOS] + tokens, steering zero, past empty; hook_resid per token
+ * - text-lm: below.onnx over [BOS] + tokens, past empty; hook_resid per token (above.onnx,
+ *   steering zero, only when logits are asked for)
  *   (the BOS position is skipped: it is the same for every example);
  * - image-vae: encoder → mu (hook `latent`), or decoder_head(mu) → spatial, one row per
  *   H×W position (hook `decoder.hook_spatial`);
@@ -67,7 +68,8 @@ export class TextModel {
 
   private constructor(
     readonly info: TextModelInfo,
-    private readonly onnx: OnnxSession,
+    private readonly below: OnnxSession,
+    private readonly above: OnnxSession,
     readonly tokenizer: Tokenizer,
   ) {}
 
@@ -78,7 +80,15 @@ export class TextModel {
       await fs.readFile(path.join(pack.dir, m.model.tokenizer), 'utf8'),
     ) as object;
     const tokenizer = new Tokenizer(json, { clean_up_tokenization_spaces: false });
-    const onnx = await session(pack, m.model.onnx, threads);
+    const graphs = m.model.onnx;
+    if (typeof graphs === 'string') {
+      throw new Error(
+        `pack ${m.id}: ${graphs} is the single-graph layout of older packs; convert it with ` +
+          'models/recipes/text/reexport.py',
+      );
+    }
+    const below = await session(pack, graphs.below, threads);
+    const above = await session(pack, graphs.above, threads);
     return new TextModel(
       {
         dModel: m.model.d_model,
@@ -89,7 +99,8 @@ export class TextModel {
         vocab: m.model.vocab_size,
         bos: m.model.bos_token_id ?? 1,
       },
-      onnx,
+      below,
+      above,
       tokenizer,
     );
   }
@@ -123,7 +134,7 @@ export class TextModel {
     return { logits: output(out, 'logits'), resid: output(out, 'hook_resid'), seq };
   }
 
-  /** hook_resid only [batch, seq, d_model]: ORT skips the layers after the hook and W_U. */
+  /** hook_resid only [batch, seq, d_model]: below.onnx alone. */
   async resid(ids: number[][]): Promise<{ resid: Float32Array; seq: number }> {
     const { out, seq } = await this.run(ids, null, ['hook_resid']);
     return { resid: output(out, 'hook_resid'), seq };
@@ -134,7 +145,7 @@ export class TextModel {
     steering: Float32Array | null,
     fetches: string[] | null,
   ): Promise<{ out: Record<string, TensorLike>; seq: number }> {
-    const { dModel, nLayers, nHeads, dHead } = this.info;
+    const { dModel, nHeads, dHead } = this.info;
     const batch = ids.length;
     const seq = Math.max(1, ...ids.map((r) => r.length));
     const flat: number[] = [];
@@ -146,22 +157,34 @@ export class TextModel {
       }
     }
     const empty = new Float32Array(0);
-    const feeds = {
+    const given: Record<string, TensorLike> = {
       input_ids: { dims: [batch, seq], data: int64(flat) },
       position_ids: { dims: [batch, seq], data: int64(pos) },
-      past_keys: { dims: [nLayers, batch, nHeads, 0, dHead], data: empty },
-      past_values: { dims: [nLayers, batch, nHeads, 0, dHead], data: empty },
       steering: {
         dims: [batch, seq, dModel],
         data: steering ?? new Float32Array(batch * seq * dModel),
       },
     };
-    const out = await this.onnx.run(feeds, fetches ?? undefined);
-    return { out, seq };
+    // Each graph's own inputs: the ids, positions and steering, and an empty past per layer.
+    const feeds = (g: OnnxSession): Record<string, TensorLike> =>
+      Object.fromEntries(
+        g.inputs.map((i) => [
+          i.name,
+          given[i.name] ?? { dims: [batch, nHeads, 0, dHead], data: empty },
+        ]),
+      );
+    const out = await this.below.run(feeds(this.below), ['hook_resid']);
+    if (fetches && !fetches.includes('logits')) return { out, seq };
+    const resid = out.hook_resid;
+    if (!resid) throw new Error('the model gave no "hook_resid"');
+    given.hook_resid = resid;
+    const top = await this.above.run(feeds(this.above), ['logits']);
+    return { out: { ...out, ...top }, seq };
   }
 
   async dispose(): Promise<void> {
-    await this.onnx.release();
+    await this.below.release();
+    await this.above.release();
   }
 }
 

@@ -6,7 +6,7 @@
  * the order of a row's entries and float rounding in the product.
  */
 import { OnnxSession } from '../../runtime/onnx';
-import { buildModel, elemCode } from '../../runtime/onnxGraph';
+import { topkGraph, topkOf } from '../../runtime/saeTopk';
 import type { Sae } from '../../sae';
 import type { Gemm } from './gemm';
 
@@ -22,28 +22,6 @@ export interface SaeCoder {
   /** x' (prepared input, [n, d_in]) → sparse codes */
   codes(xp: Float32Array, n: number): Promise<SparseCodes>;
   dispose(): Promise<void>;
-}
-
-function topkGraph(sae: Sae, k: number): Uint8Array {
-  return buildModel({
-    name: 'orrery_sae_topk',
-    inputs: [{ name: 'x', type: 'float32', shape: ['n', sae.dIn] }],
-    outputs: [
-      { name: 'values', type: 'float32', shape: ['n', k] },
-      { name: 'indices', type: 'int32', shape: ['n', k] },
-    ],
-    nodes: [
-      { op: 'Gemm', inputs: ['x', 'w', 'b'], outputs: ['pre'], intAttrs: { transB: 1 } },
-      { op: 'TopK', inputs: ['pre', 'k'], outputs: ['top', 'idx64'], intAttrs: { axis: 1 } },
-      { op: 'Relu', inputs: ['top'], outputs: ['values'] },
-      { op: 'Cast', inputs: ['idx64'], outputs: ['indices'], intAttrs: { to: elemCode.int32 } },
-    ],
-    initializers: [
-      { name: 'w', dims: [sae.dSae, sae.dIn], values: sae.encoderTransposed },
-      { name: 'b', dims: [sae.dSae], values: sae.encoderBias },
-      { name: 'k', dims: [1], values: [k], type: 'int64' },
-    ],
-  });
 }
 
 /** Keeps the positive entries of [n, width] values (with their feature ids) as CSR. */
@@ -115,8 +93,8 @@ class DenseCoder implements SaeCoder {
 }
 
 export async function createSaeCoder(sae: Sae, gemm: Gemm, threads = 1): Promise<SaeCoder> {
-  const k = sae.config.k;
-  if (sae.architecture === 'topk' && k !== null && k > 0 && k < sae.dSae) {
+  const k = topkOf(sae);
+  if (k !== null) {
     const onnx = await OnnxSession.create(topkGraph(sae, k), { intraOpThreads: threads });
     return new TopkCoder(onnx, k);
   }

@@ -1,28 +1,30 @@
 /**
  * The text-lm engine (models/PACK_FORMAT.md, kind text-lm): generation before and after
- * dials, and the SAE features active on a prompt. One ONNX graph serves the prefill and
- * every cached step: in input_ids/position_ids [batch, seq], past_keys/past_values
- * [n_layers, batch, n_heads, past, d_head] and an additive steering tensor [batch, seq,
- * d_model]; out logits [batch, seq, vocab], present_keys/values and hook_resid [batch, seq,
- * d_model], the residual stream at the hook BEFORE the steering is added.
+ * dials, and the SAE features active on a prompt. The model comes as two ONNX graphs split
+ * at the hook: `below` (input_ids, position_ids [batch, seq] and past.{l}.key/value [batch,
+ * n_heads, past, d_head] of the layers up to the hook → hook_resid [batch, seq, d_model], the
+ * residual at the hook, and present.{l}.key/value) and `above` (hook_resid and an additive
+ * steering tensor [batch, seq, d_model], position_ids and the upper layers' past → logits
+ * [batch, seq, vocab] and their present). One pair of calls serves the prompt and every
+ * cached step.
  *
  * Steering (DESIGN.md §3) applies at every position, the prompt (BOS included) and each
  * generated token. add dials need no activations: their delta is Σ v · W_dec[i] at every
- * position. pin and scale need h: for the rows that have such dials (never the unsteered
- * "before" row), the step first runs up to the hook only (only hook_resid fetched, so ORT
- * skips the layers above and the unembedding), steer() turns h into a delta, and the full
- * step runs with it for the whole batch (same past). Since hook_resid never depends on the
- * steering input, the full run reads the same h.
+ * position. pin and scale need h, which `below` gives for every row anyway: each step runs
+ * `below` once for the whole batch, encodes the steered row's h (TopK SAEs in ORT, a graph
+ * built from the SAE's weights, main/runtime/saeTopk; others in JS) to turn its dials into a
+ * delta, and runs `above` once for the whole batch with the deltas. The unsteered "before"
+ * row shares both calls and never touches the SAE; nothing is computed twice.
  *
  * "Before" is the same prompt with every dial at rest, the same seed and sampling. With a
  * dial off rest, before and after run as one batch of 2 (each row has its own PRNG with the
  * same seed; a row that reaches EOS leaves the batch); with none, one run serves both.
  *
- * The KV cache stays in place between steps (KvInPlace): ORT writes each step's present
- * into buffers reused for the whole generation (and the next ones), and the next step reads
- * them as its past; each step after the prompt feeds one token per row. The graph itself
- * still copies the cache (per-layer Split and Concat, then the stacked present), so the cost
- * of a step grows with the length; a graph with per-layer past/present would copy less.
+ * The KV cache stays in place between steps (KvInPlace), one pair of buffers per layer: ORT
+ * writes each step's present.{l} straight into buffers reused for the whole generation (and
+ * the next ones), and the next step reads them as its past; each step after the prompt feeds
+ * one token per row. No step copies the cache in JS (ORT's Concat copies each layer's past
+ * into its present once).
  *
  * Prompts: BOS first when the manifest has bos_token_id (an empty prompt is BOS alone). A
  * prompt that leaves no room to generate within the model's context is rejected with
@@ -40,7 +42,7 @@ import {
   type RuntimeInfo,
   type TextGenerateOutput,
 } from '../../../preload/contract';
-import type { Manifest } from '../../packs/manifest';
+import { textHookLayer, type Manifest } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
 import {
   isAtRest,
@@ -53,6 +55,7 @@ import {
 } from '../../sae';
 import type { EngineContext, TextActiveInput, TextEngineApi, TextGenerateInput } from '../engine';
 import { OnnxSession, type TensorLike } from '../onnx';
+import { topkGraph, topkOf } from '../saeTopk';
 import { Prng, sampleToken, type SamplingParams } from './sampling';
 import { TextTokenizer } from './tokenizer';
 
@@ -66,11 +69,8 @@ type TextRun = GenerateOutput['before'];
 export const INFO_EXAMPLES = 200;
 const EXAMPLE_NAME_CHARS = 60;
 
-const GRAPH_INPUTS = ['input_ids', 'position_ids', 'past_keys', 'past_values', 'steering'];
-const GRAPH_OUTPUTS = ['logits', 'present_keys', 'present_values', 'hook_resid'];
-
 export interface TextEngineOptions {
-  /** ORT intra-op threads for the model session (default 1). */
+  /** ORT intra-op threads for the model sessions (default 1). */
   intraOpThreads?: number;
 }
 
@@ -86,23 +86,25 @@ export interface GenerateMode {
 
 /** The dials of one SAE for one row, as main/sae takes them. */
 interface SaeDials {
+  saeId: string;
   sae: Sae;
   /** Off rest, at least one of them pin or scale: steering needs hook_resid. */
   dials: Dial[];
+  /** The SAE's TopK encoder in ORT (null: steer() encodes in JS). */
+  coder: OnnxSession | null;
 }
 
 /** What steers one row: a delta that is the same at every position, plus h-dependent parts. */
 interface RowSteering {
   /** [d_model] Σ of add-only SAE deltas, or null. */
   constant: Float32Array | null;
-  /** SAEs with pin/scale dials, run through steer() on each step's hook_resid. */
+  /** SAEs with pin/scale dials, turned into a delta from each step's hook_resid. */
   coded: SaeDials[];
 }
 
-interface KvCache {
-  keys: Float32Array;
-  values: Float32Array;
-  /** [n_layers, batch, n_heads, len, d_head] */
+/** A KV cache outside the engine's buffers (forward()): past.{l}.key/value by name. */
+export interface KvCache {
+  past: Record<string, TensorLike>;
   batch: number;
   len: number;
 }
@@ -124,28 +126,45 @@ interface RowState {
   stream: ReturnType<TextTokenizer['stream']>;
 }
 
+/** The two graphs and which layers' caches each holds. */
+interface Graphs {
+  below: OnnxSession;
+  above: OnnxSession;
+  /** Layers in `below` (0 … hook) and in `above` (hook + 1 … n_layers − 1). */
+  lower: number[];
+  upper: number[];
+  /** Whether `above` reads position_ids (it has layers of its own). */
+  abovePositions: boolean;
+}
+
+const kvName = (io: 'past' | 'present', l: number, kv: 'key' | 'value'): string =>
+  `${io}.${l}.${kv}`;
+
 export class TextEngine implements TextEngineApi {
   readonly kind = 'text-lm' as const;
   private readonly model: TextModel;
   /** KV cache buffers of finished generations, for the next ones. */
   private readonly kvSpare: KvBuffers[] = [];
+  /** TopK encoders by SAE id, made on first use by a pin/scale dial. */
+  private readonly coders = new Map<string, Promise<OnnxSession | null>>();
 
   private constructor(
     private readonly pack: LoadedPack,
-    private readonly session: OnnxSession,
+    private readonly graphs: Graphs,
     readonly tokenizer: TextTokenizer,
     private readonly saes: ReadonlyMap<string, { sae: Sae; hook: string }>,
     private readonly examples: RuntimeInfo['examples'],
     private readonly loadMs: number,
+    private readonly threads: number,
   ) {
     if (pack.manifest.kind !== 'text-lm') throw new Error('unreachable: not a text pack');
     this.model = pack.manifest.model;
   }
 
   /**
-   * Opens a text-lm pack: tokenizer, ONNX session, SAEs (each SAE's d_in must equal the
-   * model's d_model) and the first INFO_EXAMPLES examples. Errors are OrreryError('bad_pack')
-   * naming the file or the SAE.
+   * Opens a text-lm pack: tokenizer, the two ONNX sessions, SAEs (each SAE's d_in must equal
+   * the model's d_model) and the first INFO_EXAMPLES examples. Errors are
+   * OrreryError('bad_pack') naming the file or the SAE.
    */
   static async load(pack: LoadedPack, options: TextEngineOptions = {}): Promise<TextEngine> {
     const t0 = performance.now();
@@ -155,6 +174,21 @@ export class TextEngine implements TextEngineApi {
     }
     const model = manifest.model;
     const file = (rel: string): string => path.join(pack.dir, rel);
+    if (typeof model.onnx === 'string') {
+      throw new OrreryError(
+        'bad_pack',
+        `pack ${manifest.id}: ${model.onnx} is the single-graph layout of older packs; this ` +
+          'version runs the graph split at the hook (PACK_FORMAT.md, text-lm): convert the ' +
+          'pack with models/recipes/text/reexport.py (same weights, no retraining)',
+      );
+    }
+    const hookLayer = textHookLayer(model.hook, model.n_layers);
+    if (hookLayer === null) {
+      throw new OrreryError(
+        'bad_pack',
+        `pack ${manifest.id}: model.hook "${model.hook}" is not blocks.<layer>.hook_resid_post`,
+      );
+    }
 
     let tokenizer: TextTokenizer;
     try {
@@ -179,31 +213,76 @@ export class TextEngine implements TextEngineApi {
     }
     const examples = manifest.examples ? await readExamples(file(manifest.examples.texts)) : [];
 
-    let session: OnnxSession;
+    const threads = options.intraOpThreads ?? 1;
+    const open = async (rel: string): Promise<OnnxSession> => {
+      try {
+        return await OnnxSession.create(file(rel), { intraOpThreads: threads });
+      } catch (e) {
+        throw new OrreryError(
+          'bad_pack',
+          `pack ${manifest.id}: ${rel} cannot be loaded by ONNX Runtime (${(e as Error).message})`,
+        );
+      }
+    };
+    const below = await open(model.onnx.below);
+    let above: OnnxSession;
     try {
-      session = await OnnxSession.create(file(model.onnx), {
-        intraOpThreads: options.intraOpThreads ?? 1,
-      });
+      above = await open(model.onnx.above);
     } catch (e) {
-      throw new OrreryError(
-        'bad_pack',
-        `pack ${manifest.id}: ${model.onnx} cannot be loaded by ONNX Runtime (${(e as Error).message})`,
-      );
+      await below.release();
+      throw e;
     }
-    const inputs = new Set(session.inputs.map((i) => i.name));
-    const outputs = new Set(session.outputs.map((o) => o.name));
+    const layers = (from: number, to: number): number[] =>
+      Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+    const lower = layers(0, hookLayer + 1);
+    const upper = layers(hookLayer + 1, model.n_layers);
+    const want = (g: OnnxSession, rel: string, ins: string[], outs: string[]): string[] => {
+      const i = new Set(g.inputs.map((x) => x.name));
+      const o = new Set(g.outputs.map((x) => x.name));
+      return [
+        ...ins.filter((n) => !i.has(n)).map((n) => `${rel} input ${n}`),
+        ...outs.filter((n) => !o.has(n)).map((n) => `${rel} output ${n}`),
+      ];
+    };
+    const kvNames = (io: 'past' | 'present', ls: number[]): string[] =>
+      ls.flatMap((l) => [kvName(io, l, 'key'), kvName(io, l, 'value')]);
     const missing = [
-      ...GRAPH_INPUTS.filter((n) => !inputs.has(n)).map((n) => `input ${n}`),
-      ...GRAPH_OUTPUTS.filter((n) => !outputs.has(n)).map((n) => `output ${n}`),
+      ...want(
+        below,
+        model.onnx.below,
+        ['input_ids', 'position_ids', ...kvNames('past', lower)],
+        ['hook_resid', ...kvNames('present', lower)],
+      ),
+      ...want(
+        above,
+        model.onnx.above,
+        [
+          'hook_resid',
+          'steering',
+          ...(upper.length > 0 ? ['position_ids'] : []),
+          ...kvNames('past', upper),
+        ],
+        ['logits', ...kvNames('present', upper)],
+      ),
     ];
     if (missing.length > 0) {
-      await session.release();
+      await below.release();
+      await above.release();
       throw new OrreryError(
         'bad_pack',
-        `pack ${manifest.id}: ${model.onnx} lacks ${missing.join(', ')} (see PACK_FORMAT.md, text-lm)`,
+        `pack ${manifest.id}: the graphs lack ${missing.join(', ')} (see PACK_FORMAT.md, text-lm)`,
       );
     }
-    return new TextEngine(pack, session, tokenizer, saes, examples, performance.now() - t0);
+    const abovePositions = above.inputs.some((x) => x.name === 'position_ids');
+    return new TextEngine(
+      pack,
+      { below, above, lower, upper, abovePositions },
+      tokenizer,
+      saes,
+      examples,
+      performance.now() - t0,
+      threads,
+    );
   }
 
   info(): RuntimeInfo {
@@ -224,7 +303,10 @@ export class TextEngine implements TextEngineApi {
   }
 
   async dispose(): Promise<void> {
-    await this.session.release();
+    await this.graphs.below.release();
+    await this.graphs.above.release();
+    for (const c of this.coders.values()) await (await c)?.release();
+    this.coders.clear();
   }
 
   /** The prompt as the model reads it: BOS (when the model has one), then the text's ids. */
@@ -248,6 +330,7 @@ export class TextEngine implements TextEngineApi {
     const cache = mode.cache ?? true;
     const batched = mode.batched ?? true;
     const steering = this.planSteering(input.dials);
+    if (steering) await this.prepareCoders(steering);
     const prompt = this.promptIds(input.prompt);
     const context = this.model.context;
     if (prompt.length === 0) {
@@ -314,9 +397,8 @@ export class TextEngine implements TextEngineApi {
     if (prompt.length === 0) return { rows: [], strongest: [] };
     checkCancelled(ctx);
     const n = prompt.length;
-    const d = this.model.d_model;
-    const step = await this.forward([prompt], 0, null, new Float32Array(n * d));
-    const f = sae.encode(step.hook, n);
+    const hook = await this.hookResid([prompt]);
+    const f = sae.encode(hook, n);
     const dSae = sae.dSae;
     const rows: ActiveResult['rows'] = [];
     const strongest = new Float32Array(dSae);
@@ -350,8 +432,9 @@ export class TextEngine implements TextEngineApi {
   }
 
   /**
-   * Runs the graph: ids [batch][seq] at positions pos0 … pos0+seq−1 after `past` (null =
-   * none), with steering [batch, seq, d_model].
+   * One step outside generation (tests, tools): ids [batch][seq] at positions pos0 …
+   * pos0+seq−1 after `past` (null = none), with steering [batch, seq, d_model]. Returns the
+   * logits, hook_resid and the cache including this step.
    */
   async forward(
     ids: readonly (readonly number[])[],
@@ -359,7 +442,65 @@ export class TextEngine implements TextEngineApi {
     past: KvCache | null,
     steering: Float32Array,
   ): Promise<StepResult> {
-    const { n_layers: L, n_heads: H, d_head: Dh, d_model: d } = this.model;
+    const { n_heads: H, d_head: Dh, d_model: d } = this.model;
+    const batch = ids.length;
+    const seq = ids[0]?.length ?? 0;
+    const { inputIds, positions } = this.idTensors(ids, pos0);
+    const pastLen = past ? past.len : 0;
+    const empty = { dims: [batch, H, 0, Dh], data: new Float32Array(0) };
+    const pastOf = (l: number, kv: 'key' | 'value'): TensorLike =>
+      past?.past[kvName('past', l, kv)] ?? empty;
+    const pasts = (ls: number[]): Record<string, TensorLike> =>
+      Object.fromEntries(
+        ls.flatMap((l) => [
+          [kvName('past', l, 'key'), pastOf(l, 'key')],
+          [kvName('past', l, 'value'), pastOf(l, 'value')],
+        ]),
+      );
+    const g = this.graphs;
+    const low = await g.below.run({
+      input_ids: { dims: [batch, seq], data: inputIds },
+      position_ids: { dims: [batch, seq], data: positions },
+      ...pasts(g.lower),
+    });
+    const hook = this.f32(low, 'hook_resid');
+    const high = await g.above.run({
+      hook_resid: { dims: [batch, seq, d], data: hook },
+      steering: { dims: [batch, seq, d], data: steering },
+      ...(g.abovePositions ? { position_ids: { dims: [batch, seq], data: positions } } : {}),
+      ...pasts(g.upper),
+    });
+    const next: Record<string, TensorLike> = {};
+    for (const [name, t] of Object.entries({ ...low, ...high })) {
+      if (name.startsWith('present.')) next[name.replace('present.', 'past.')] = t;
+    }
+    return {
+      logits: this.f32(high, 'logits'),
+      hook,
+      kv: { past: next, batch, len: pastLen + seq },
+    };
+  }
+
+  /** hook_resid [batch, seq, d_model] of a prompt from the start: `below` alone. */
+  private async hookResid(ids: readonly (readonly number[])[]): Promise<Float32Array> {
+    const batch = ids.length;
+    const seq = ids[0]?.length ?? 0;
+    const { inputIds, positions } = this.idTensors(ids, 0);
+    const out = await this.graphs.below.run(
+      {
+        input_ids: { dims: [batch, seq], data: inputIds },
+        position_ids: { dims: [batch, seq], data: positions },
+        ...this.emptyPast(this.graphs.lower, batch),
+      },
+      ['hook_resid'],
+    );
+    return this.f32(out, 'hook_resid');
+  }
+
+  private idTensors(
+    ids: readonly (readonly number[])[],
+    pos0: number,
+  ): { inputIds: BigInt64Array; positions: BigInt64Array } {
     const batch = ids.length;
     const seq = ids[0]?.length ?? 0;
     const inputIds = new BigInt64Array(batch * seq);
@@ -370,27 +511,23 @@ export class TextEngine implements TextEngineApi {
         positions[b * seq + t] = BigInt(pos0 + t);
       }
     });
-    const pastLen = past ? past.len : 0;
-    const kvDims = [L, batch, H, pastLen, Dh];
-    const out = await this.session.run({
-      input_ids: { dims: [batch, seq], data: inputIds },
-      position_ids: { dims: [batch, seq], data: positions },
-      past_keys: { dims: kvDims, data: past ? past.keys : new Float32Array(0) },
-      past_values: { dims: kvDims, data: past ? past.values : new Float32Array(0) },
-      steering: { dims: [batch, seq, d], data: steering },
-    });
-    const f32 = (name: string): Float32Array => {
-      const t: TensorLike | undefined = out[name];
-      if (!t || !(t.data instanceof Float32Array)) {
-        throw new OrreryError('internal', `${this.model.onnx}: output ${name} is not float32`);
+    return { inputIds, positions };
+  }
+
+  /** The TopK encoder of each pin/scale SAE the steering names (made once per SAE). */
+  private async prepareCoders(steering: RowSteering): Promise<void> {
+    for (const g of steering.coded) {
+      let c = this.coders.get(g.saeId);
+      if (!c) {
+        const k = topkOf(g.sae);
+        c =
+          k === null
+            ? Promise.resolve(null)
+            : OnnxSession.create(topkGraph(g.sae, k), { intraOpThreads: this.threads });
+        this.coders.set(g.saeId, c);
       }
-      return t.data;
-    };
-    return {
-      logits: f32('logits'),
-      hook: f32('hook_resid'),
-      kv: { keys: f32('present_keys'), values: f32('present_values'), batch, len: pastLen + seq },
-    };
+      g.coder = await c;
+    }
   }
 
   /** Dials → per-SAE sae dials for the "after" row; null when every dial is at rest. */
@@ -436,7 +573,7 @@ export class TextEngine implements TextEngineApi {
       const live = g.dials.filter((x) => !isAtRest(x));
       if (live.length === 0) continue;
       if (live.some((x) => x.method !== 'add')) {
-        coded.push({ sae: g.sae, dials: live });
+        coded.push({ saeId, sae: g.sae, dials: live, coder: null });
       } else {
         // add only: the delta does not depend on h; one row of zeros gives it.
         const { delta } = steer(g.sae, new Float32Array(d), 1, live);
@@ -486,8 +623,8 @@ export class TextEngine implements TextEngineApi {
     streamAs?: Row[],
   ): Promise<void> {
     const V = this.model.vocab_size;
-    const buffers = cache ? this.takeKvBuffers() : null;
-    const kv = buffers ? new KvInPlace(buffers, this.model, rows.length) : null;
+    const buffers = this.takeKvBuffers();
+    const kv = cache ? new KvInPlace(buffers, this.model, rows.length) : null;
     try {
       let live = rows;
       // The ids fed this step, [live, seq]: the prompt first, then (cached) the last token.
@@ -496,7 +633,7 @@ export class TextEngine implements TextEngineApi {
       live.forEach((_, b) => prompt.forEach((id, t) => (ids[b * seq + t] = BigInt(id))));
       for (;;) {
         checkCancelled(ctx);
-        const logits = await this.step(live, ids, seq, kv);
+        const logits = await this.step(live, ids, seq, kv, buffers);
         const keep: number[] = [];
         live.forEach((r, b) => {
           const o = (b * seq + seq - 1) * V;
@@ -529,130 +666,105 @@ export class TextEngine implements TextEngineApi {
         }
       }
     } finally {
-      if (buffers) this.kvSpare.push(buffers);
+      this.kvSpare.push(buffers);
     }
   }
 
   /**
    * One step for the live rows: ids [rows, seq] at the positions after the cache (or from 0
-   * without one), each row with its steering; the logits [rows, seq, vocab]. With a cache,
-   * ORT writes the present keys/values straight into the cache's other buffers.
+   * without one), each row with its steering; the logits [rows, seq, vocab].
    *
-   * A row with pin/scale dials needs hook_resid at its new positions before its steering is
-   * known: a first run over those rows alone, stopped at the hook (only hook_resid fetched,
-   * so ORT skips the layers above and the unembedding), gives h; rows without such dials
-   * (the unsteered "before") never take part in it. hook_resid does not depend on the
-   * steering input, so the full run that follows sees the same h.
+   * `below` runs once for all rows and gives hook_resid; a row with pin/scale dials turns
+   * its own h into a delta (the SAE encode runs for that row only); `above` runs once for
+   * all rows on h plus each row's delta. With a cache, ORT writes every layer's present
+   * straight into the cache's other buffers, and hook_resid and one-token logits into
+   * buffers reused from step to step.
    */
   private async step(
     rows: readonly RowState[],
     ids: BigInt64Array,
     seq: number,
     kv: KvInPlace | null,
+    buf: KvBuffers,
   ): Promise<Float32Array> {
-    const d = this.model.d_model;
+    const { d_model: d, vocab_size: V } = this.model;
+    const g = this.graphs;
     const B = rows.length;
     const pos0 = kv ? kv.len : 0;
     const positions = new BigInt64Array(B * seq);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < seq; t++) positions[b * seq + t] = BigInt(pos0 + t);
     }
-    const steering = new Float32Array(B * seq * d);
-    rows.forEach((r, b) => {
-      const c = r.steering?.constant;
-      if (!c) return;
-      for (let t = 0; t < seq; t++) steering.set(c, (b * seq + t) * d);
-    });
-    const coded = rows.flatMap((r, b) => ((r.steering?.coded.length ?? 0) > 0 ? [b] : []));
-    if (coded.length > 0) {
-      const h = await this.hookOf(coded, B, ids, positions, seq, kv);
-      coded.forEach((b, k) => {
-        const hb = h.subarray(k * seq * d, (k + 1) * seq * d);
-        for (const { sae, dials } of rows[b]?.steering?.coded ?? []) {
-          const { delta } = steer(sae, hb, seq, dials);
-          const o = b * seq * d;
-          for (let i = 0; i < delta.length; i++) {
-            steering[o + i] = (steering[o + i] ?? 0) + (delta[i] ?? 0);
-          }
-        }
-      });
+    const idsT = { dims: [B, seq], data: ids };
+    const posT = { dims: [B, seq], data: positions };
+    const hookT = { dims: [B, seq, d], data: buf.hook.subarray(0, B * seq * d) };
+    if (kv) {
+      await g.below.runInto(
+        { input_ids: idsT, position_ids: posT, ...kv.past(g.lower) },
+        { hook_resid: hookT, ...kv.next(g.lower, seq) },
+      );
+    } else {
+      await g.below.runInto(
+        { input_ids: idsT, position_ids: posT, ...this.emptyPast(g.lower, B) },
+        { hook_resid: hookT },
+      );
     }
+    const h = hookT.data;
+
+    const steering = buf.steering.subarray(0, B * seq * d);
+    steering.fill(0);
+    for (let b = 0; b < B; b++) {
+      const st = rows[b]?.steering;
+      if (!st) continue;
+      const o = b * seq * d;
+      if (st.constant) {
+        for (let t = 0; t < seq; t++) steering.set(st.constant, o + t * d);
+      }
+      for (const group of st.coded) {
+        const delta = await codedDelta(group, h.subarray(o, o + seq * d), seq);
+        for (let i = 0; i < delta.length; i++) {
+          steering[o + i] = (steering[o + i] ?? 0) + (delta[i] ?? 0);
+        }
+      }
+    }
+
     const feeds = {
-      input_ids: { dims: [B, seq], data: ids },
-      position_ids: { dims: [B, seq], data: positions },
-      ...this.pastFeeds(kv, B),
+      hook_resid: hookT,
       steering: { dims: [B, seq, d], data: steering },
+      ...(g.abovePositions ? { position_ids: posT } : {}),
     };
     if (!kv) {
-      // No cache to keep: the presents are not even computed.
-      const out = await this.session.run(feeds, ['logits']);
+      // No cache to keep: the presents are not even fetched.
+      const out = await g.above.run({ ...feeds, ...this.emptyPast(g.upper, B) }, ['logits']);
       return this.f32(out, 'logits');
     }
-    const next = kv.next(seq);
-    const out = await this.session.runInto(feeds, {
-      logits: seq === 1 ? { dims: [B, 1, this.model.vocab_size], data: kv.logits(B) } : null,
-      present_keys: { dims: next.dims, data: next.keys },
-      present_values: { dims: next.dims, data: next.values },
-    });
+    const out = await g.above.runInto(
+      { ...feeds, ...kv.past(g.upper) },
+      {
+        logits: seq === 1 ? { dims: [B, 1, V], data: buf.logits.subarray(0, B * V) } : null,
+        ...kv.next(g.upper, seq),
+      },
+    );
     kv.advance(seq);
     return this.f32(out, 'logits');
   }
 
-  /**
-   * hook_resid [rows.length, seq, d_model] for the batch rows `rows` (of B) at the step's new
-   * positions. When they are a subset of the batch, their past is gathered into the cache's
-   * scratch buffers first.
-   */
-  private async hookOf(
-    rows: readonly number[],
-    B: number,
-    ids: BigInt64Array,
-    positions: BigInt64Array,
-    seq: number,
-    kv: KvInPlace | null,
-  ): Promise<Float32Array> {
-    const d = this.model.d_model;
-    const all = rows.length === B;
-    const pick = (src: BigInt64Array): BigInt64Array => {
-      if (all) return src;
-      const out = new BigInt64Array(rows.length * seq);
-      rows.forEach((b, k) => out.set(src.subarray(b * seq, (b + 1) * seq), k * seq));
-      return out;
-    };
-    const k = rows.length;
-    const out = await this.session.run(
-      {
-        input_ids: { dims: [k, seq], data: pick(ids) },
-        position_ids: { dims: [k, seq], data: pick(positions) },
-        ...(kv && !all ? kv.gather(rows) : this.pastFeeds(kv, B)),
-        steering: { dims: [k, seq, d], data: new Float32Array(k * seq * d) },
-      },
-      ['hook_resid'],
-    );
-    return this.f32(out, 'hook_resid');
-  }
-
-  /** past_keys/past_values for a batch of B: the cache's current buffers, or empty. */
-  private pastFeeds(
-    kv: KvInPlace | null,
-    B: number,
-  ): { past_keys: TensorLike; past_values: TensorLike } {
-    if (kv) {
-      const past = kv.past();
-      return {
-        past_keys: { dims: past.dims, data: past.keys },
-        past_values: { dims: past.dims, data: past.values },
-      };
+  /** past.{l}.key/value of the layers `ls`, empty, for a batch of B. */
+  private emptyPast(ls: readonly number[], B: number): Record<string, TensorLike> {
+    const { n_heads: H, d_head: Dh } = this.model;
+    const empty = { dims: [B, H, 0, Dh], data: new Float32Array(0) };
+    const out: Record<string, TensorLike> = {};
+    for (const l of ls) {
+      out[kvName('past', l, 'key')] = empty;
+      out[kvName('past', l, 'value')] = empty;
     }
-    const { n_layers: L, n_heads: H, d_head: Dh } = this.model;
-    const empty = { dims: [L, B, H, 0, Dh], data: new Float32Array(0) };
-    return { past_keys: empty, past_values: empty };
+    return out;
   }
 
   private f32(out: Record<string, TensorLike>, name: string): Float32Array {
     const t = out[name];
     if (!t || !(t.data instanceof Float32Array)) {
-      throw new OrreryError('internal', `${this.model.onnx}: output ${name} is not float32`);
+      throw new OrreryError('internal', `text graph: output ${name} is not float32`);
     }
     return t.data;
   }
@@ -687,33 +799,85 @@ function stripDial(e: SteeringError): string {
 const MAX_BATCH = 2;
 
 /**
- * Room for the KV cache of one generation: two pairs of keys/values buffers, each big enough
- * for [n_layers, MAX_BATCH, n_heads, context, d_head], plus a scratch pair for the rows of a
- * hook-only run and a logits row per batch row. Reused from one generation to the next.
+ * The delta [n, d_model] that one SAE's dials (pin/scale, and adds of the same SAE) give for
+ * the rows h [n, d_model], exactly as steer() computes it (float64 sums, f' rounded to
+ * float32, error term kept): with a TopK encoder in ORT, only the k largest codes per row come
+ * back and the dialled features are read from them; otherwise steer() encodes in JS.
+ */
+async function codedDelta(g: SaeDials, h: Float32Array, n: number): Promise<Float32Array> {
+  if (!g.coder) return steer(g.sae, h, n, g.dials).delta;
+  const sae = g.sae;
+  const dIn = sae.dIn;
+  const acc = new Float64Array(n * dIn);
+  for (const dial of g.dials) {
+    if (dial.method !== 'add') continue;
+    const w = sae.decoderRow(dial.feature);
+    for (let r = 0; r < n; r++) axpy(acc, r * dIn, dial.value, w, dIn);
+  }
+  const coded = g.dials.filter((x) => x.method !== 'add');
+  const { xp, norm } = sae.prepareInput(h, n);
+  const out = await g.coder.run({ x: { dims: [n, dIn], data: xp } });
+  const values = out.values?.data;
+  const indices = out.indices?.data;
+  if (!(values instanceof Float32Array) || !(indices instanceof Int32Array)) {
+    throw new OrreryError('internal', 'the SAE encoder gave no values or indices');
+  }
+  const k = values.length / Math.max(1, n);
+  for (let r = 0; r < n; r++) {
+    const outScale = norm ? (norm.outScale[r] ?? 1) : 1;
+    for (const dial of coded) {
+      let before = 0;
+      for (let s = 0; s < k; s++) {
+        if (indices[r * k + s] === dial.feature) {
+          const v = values[r * k + s] ?? 0;
+          before = v > 0 ? v : 0;
+          break;
+        }
+      }
+      // f' is stored as float32, as a decode of it would read it.
+      const after = Math.fround(dial.method === 'pin' ? dial.value : dial.value * before);
+      const diff = after - before;
+      if (diff !== 0) axpy(acc, r * dIn, diff * outScale, sae.decoderRow(dial.feature), dIn);
+    }
+  }
+  return Float32Array.from(acc);
+}
+
+/** y[yo + c] += a · x[c] for c < len. */
+function axpy(y: Float64Array, yo: number, a: number, x: Float32Array, len: number): void {
+  for (let c = 0; c < len; c++) y[yo + c] = (y[yo + c] ?? 0) + a * (x[c] ?? 0);
+}
+
+/**
+ * Room for one generation, reused from one to the next: per layer two pairs of keys/values
+ * buffers, each big enough for [MAX_BATCH, n_heads, context, d_head]; hook_resid and
+ * steering for [MAX_BATCH, context, d_model]; a logits row per batch row.
  */
 class KvBuffers {
-  readonly keys: [Float32Array, Float32Array];
-  readonly values: [Float32Array, Float32Array];
-  readonly scratchKeys: Float32Array;
-  readonly scratchValues: Float32Array;
+  /** [side][layer] */
+  readonly keys: [Float32Array[], Float32Array[]];
+  readonly values: [Float32Array[], Float32Array[]];
+  readonly hook: Float32Array;
+  readonly steering: Float32Array;
   readonly logits: Float32Array;
 
   constructor(m: TextModel) {
-    const n = m.n_layers * MAX_BATCH * m.n_heads * m.context * m.d_head;
-    this.keys = [new Float32Array(n), new Float32Array(n)];
-    this.values = [new Float32Array(n), new Float32Array(n)];
-    this.scratchKeys = new Float32Array(n);
-    this.scratchValues = new Float32Array(n);
+    const n = MAX_BATCH * m.n_heads * m.context * m.d_head;
+    const side = (): Float32Array[] =>
+      Array.from({ length: m.n_layers }, () => new Float32Array(n));
+    this.keys = [side(), side()];
+    this.values = [side(), side()];
+    this.hook = new Float32Array(MAX_BATCH * m.context * m.d_model);
+    this.steering = new Float32Array(MAX_BATCH * m.context * m.d_model);
     this.logits = new Float32Array(MAX_BATCH * m.vocab_size);
   }
 }
 
 /**
- * The KV cache of one generation, kept in place: a step reads the past [n_layers, batch,
- * n_heads, len, d_head] from one pair of buffers and ORT writes the present (len + seq
- * positions) straight into the other pair, which then becomes the past. No step allocates
- * or copies the cache in JS; only a row leaving the batch, or a hook-only run over some of
- * the rows, copies rows.
+ * The KV cache of one generation, kept in place: a step reads each layer's past [batch,
+ * n_heads, len, d_head] from one side of its buffers and ORT writes the present (len + seq
+ * positions) straight into the other side, which then becomes the past. No step allocates or
+ * copies the cache in JS; only a row leaving the batch copies rows.
  */
 class KvInPlace {
   len = 0;
@@ -727,77 +891,54 @@ class KvInPlace {
     if (batch > MAX_BATCH) throw new Error(`a batch of ${batch} is more than ${MAX_BATCH}`);
   }
 
-  private dims(len: number, batch = this.batch): number[] {
-    return [this.m.n_layers, batch, this.m.n_heads, len, this.m.d_head];
+  private views(side: 0 | 1, io: 'past' | 'present', layers: readonly number[], len: number) {
+    const dims = [this.batch, this.m.n_heads, len, this.m.d_head];
+    const n = this.batch * this.m.n_heads * len * this.m.d_head;
+    const out: Record<string, TensorLike> = {};
+    for (const l of layers) {
+      out[kvName(io, l, 'key')] = {
+        dims,
+        data: (this.buf.keys[side][l] as Float32Array).subarray(0, n),
+      };
+      out[kvName(io, l, 'value')] = {
+        dims,
+        data: (this.buf.values[side][l] as Float32Array).subarray(0, n),
+      };
+    }
+    return out;
   }
 
-  private size(len: number, batch = this.batch): number {
-    return this.m.n_layers * batch * this.m.n_heads * len * this.m.d_head;
+  /** past.{l}.key/value of these layers so far, as views (no copy). */
+  past(layers: readonly number[]): Record<string, TensorLike> {
+    return this.views(this.side, 'past', layers, this.len);
   }
 
-  /** The cache so far, as views (no copy). */
-  past(): { dims: number[]; keys: Float32Array; values: Float32Array } {
-    const n = this.size(this.len);
-    return {
-      dims: this.dims(this.len),
-      keys: this.buf.keys[this.side].subarray(0, n),
-      values: this.buf.values[this.side].subarray(0, n),
-    };
+  /** Where these layers' present (len + seq positions) goes this step, as views. */
+  next(layers: readonly number[], seq: number): Record<string, TensorLike> {
+    return this.views(this.side === 0 ? 1 : 0, 'present', layers, this.len + seq);
   }
 
-  /** Where the next step's present (len + seq positions) goes, as views. */
-  next(seq: number): { dims: number[]; keys: Float32Array; values: Float32Array } {
-    const n = this.size(this.len + seq);
-    const other = this.side === 0 ? 1 : 0;
-    return {
-      dims: this.dims(this.len + seq),
-      keys: this.buf.keys[other].subarray(0, n),
-      values: this.buf.values[other].subarray(0, n),
-    };
-  }
-
-  /** The present written by next(seq) is now the cache. */
+  /** The presents written by next(·, seq) are now the cache. */
   advance(seq: number): void {
     this.side = this.side === 0 ? 1 : 0;
     this.len += seq;
   }
 
-  /** A logits buffer [batch, 1, vocab] for a one-token step. */
-  logits(batch: number): Float32Array {
-    return this.buf.logits.subarray(0, batch * this.m.vocab_size);
-  }
-
   /** Keeps only the batch rows `rows` (in that order). */
   keep(rows: readonly number[]): void {
     const other = this.side === 0 ? 1 : 0;
-    this.copyRows(rows, this.buf.keys[other], this.buf.values[other] as Float32Array);
+    const slot = this.m.n_heads * this.len * this.m.d_head;
+    for (let l = 0; l < this.m.n_layers; l++) {
+      for (const [from, to] of [
+        [this.buf.keys[this.side][l], this.buf.keys[other][l]],
+        [this.buf.values[this.side][l], this.buf.values[other][l]],
+      ] as const) {
+        if (!from || !to) continue;
+        rows.forEach((b, k) => to.set(from.subarray(b * slot, (b + 1) * slot), k * slot));
+      }
+    }
     this.side = other;
     this.batch = rows.length;
-  }
-
-  /** past_keys/past_values of the batch rows `rows` alone, gathered into the scratch pair. */
-  gather(rows: readonly number[]): { past_keys: TensorLike; past_values: TensorLike } {
-    const { scratchKeys: k, scratchValues: v } = this.buf;
-    this.copyRows(rows, k, v);
-    const n = this.size(this.len, rows.length);
-    const dims = this.dims(this.len, rows.length);
-    return {
-      past_keys: { dims, data: k.subarray(0, n) },
-      past_values: { dims, data: v.subarray(0, n) },
-    };
-  }
-
-  private copyRows(rows: readonly number[], keys: Float32Array, values: Float32Array): void {
-    const slot = this.m.n_heads * this.len * this.m.d_head;
-    const from = { keys: this.buf.keys[this.side], values: this.buf.values[this.side] };
-    for (let l = 0; l < this.m.n_layers; l++) {
-      rows.forEach((b, k) => {
-        const src = (l * this.batch + b) * slot;
-        const dst = (l * rows.length + k) * slot;
-        keys.set(from.keys.subarray(src, src + slot), dst);
-        values.set(from.values.subarray(src, src + slot), dst);
-      });
-    }
   }
 }
 

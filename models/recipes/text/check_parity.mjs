@@ -1,6 +1,8 @@
-// Parity check for the text pack's ONNX graph: onnxruntime-node against the torch reference
-// written by models/recipes/text/export.py. Exits non-zero on any mismatch.
-//   node models/recipes/text/check_parity.mjs <model.onnx> <parity_reference.json>
+// Parity check for the text pack's ONNX graphs: onnxruntime-node against the torch reference
+// written by models/recipes/text/export.py. Each case is one step: below.onnx on the tokens and
+// the past of the layers up to the hook, then above.onnx on its hook_resid plus the steering
+// and the past of the layers above. Exits non-zero on any mismatch.
+//   node models/recipes/text/check_parity.mjs <folder with below.onnx/above.onnx> <reference.json>
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -10,26 +12,36 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
 const require = createRequire(join(repoRoot, "package.json"));
 const ort = require("onnxruntime-node");
 
-const [onnxPath, refPath] = process.argv.slice(2);
-if (!onnxPath || !refPath) {
-  console.error("usage: node check_parity.mjs <model.onnx> <parity_reference.json>");
+const [dir, refPath] = process.argv.slice(2);
+if (!dir || !refPath) {
+  console.error("usage: node check_parity.mjs <folder with below.onnx/above.onnx> <reference.json>");
   process.exit(2);
 }
 const ref = JSON.parse(readFileSync(refPath, "utf8"));
 const tol = ref.tolerance ?? 1e-3;
-const session = await ort.InferenceSession.create(onnxPath);
+const graphs = ref.graphs ?? { below: "below.onnx", above: "above.onnx" };
+const below = await ort.InferenceSession.create(join(dir, graphs.below));
+const above = await ort.InferenceSession.create(join(dir, graphs.above));
 
-const expectNames = {
-  inputs: ["input_ids", "position_ids", "past_keys", "past_values", "steering"],
-  outputs: ["logits", "present_keys", "present_values", "hook_resid"],
-};
 let failed = false;
-for (const [kind, names] of Object.entries(expectNames)) {
-  const got = kind === "inputs" ? session.inputNames : session.outputNames;
-  if (JSON.stringify([...got].sort()) !== JSON.stringify([...names].sort())) {
-    console.log(`FAIL ${kind}: ${got.join(", ")} (expected ${names.join(", ")})`);
+const want = (session, name, list) => {
+  const ok = list.every((n) => n === "hook_resid" || n === "steering" || n === "logits" || n === "input_ids" ||
+    n === "position_ids" || /^(past|present)\.\d+\.(key|value)$/.test(n));
+  if (!ok) {
+    console.log(`FAIL ${name}: unexpected names ${list.join(", ")}`);
     failed = true;
   }
+};
+want(below, "below inputs", below.inputNames);
+want(below, "below outputs", below.outputNames);
+want(above, "above inputs", above.inputNames);
+want(above, "above outputs", above.outputNames);
+for (const [g, s, names] of [["below", below, ["input_ids", "position_ids"]], ["above", above, ["hook_resid", "steering"]]]) {
+  for (const n of names) if (!s.inputNames.includes(n)) { console.log(`FAIL ${g} lacks input ${n}`); failed = true; }
+}
+if (!below.outputNames.includes("hook_resid") || !above.outputNames.includes("logits")) {
+  console.log("FAIL below must give hook_resid and above logits");
+  failed = true;
 }
 
 function tensor(name, t) {
@@ -47,12 +59,22 @@ function maxDiff(a, b) {
 
 const results = {};
 for (const c of ref.cases) {
-  const feeds = {};
-  for (const [name, t] of Object.entries(c.inputs)) feeds[name] = tensor(name, t);
-  const out = await session.run(feeds);
+  const feedsOf = (session, extra = {}) => {
+    const feeds = {};
+    for (const n of session.inputNames) feeds[n] = extra[n] ?? tensor(n, c.inputs[n]);
+    return feeds;
+  };
+  const b = await below.run(feedsOf(below));
+  const a = await above.run(feedsOf(above, { hook_resid: b.hook_resid }));
+  const out = { ...b, ...a };
   results[c.name] = out;
   for (const [name, t] of Object.entries(c.outputs)) {
     const got = out[name];
+    if (!got) {
+      console.log(`FAIL ${c.name}.${name}: no such output`);
+      failed = true;
+      continue;
+    }
     if (JSON.stringify(got.dims.map(Number)) !== JSON.stringify(t.dims)) {
       console.log(`FAIL ${c.name}.${name}: dims ${got.dims} != ${t.dims}`);
       failed = true;

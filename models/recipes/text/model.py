@@ -129,7 +129,8 @@ class TinyLM(nn.Module):
 
 
 class OnnxWrapper(nn.Module):
-    """The exact I/O of models/PACK_FORMAT.md (kind text-lm)."""
+    """The single-graph I/O of format 1 packs (kind text-lm, `model.onnx` a path): stacked
+    past/present for all layers. Kept to read old packs; the recipe exports BelowHook/AboveHook."""
 
     def __init__(self, lm: TinyLM):
         super().__init__()
@@ -137,3 +138,55 @@ class OnnxWrapper(nn.Module):
 
     def forward(self, input_ids, position_ids, past_keys, past_values, steering):
         return self.lm(input_ids, position_ids, past_keys, past_values, steering)
+
+
+def _mask(position_ids, past_len, S):
+    """As TinyLM.forward: a query at absolute position p may attend keys j <= p."""
+    key_pos = torch.arange(past_len + S, device=position_ids.device)
+    return key_pos.view(1, 1, 1, -1) <= position_ids.unsqueeze(1).unsqueeze(-1)
+
+
+class BelowHook(nn.Module):
+    """The graph up to the hook (models/PACK_FORMAT.md, text-lm `below`): input_ids,
+    position_ids [B,S] and past.{i}.key/value [B,H,P,Dh] for layers 0..hook ->
+    hook_resid [B,S,D] (the residual after the hook block, before any steering) and
+    present.{i}.key/value [B,H,P+S,Dh]. The same operations as TinyLM.forward."""
+
+    def __init__(self, lm: TinyLM):
+        super().__init__()
+        self.lm = lm
+
+    def forward(self, input_ids, position_ids, *past):
+        lm = self.lm
+        S = input_ids.shape[1]
+        x = lm.tok(input_ids) + lm.pos(position_ids)
+        mask = _mask(position_ids, past[0].shape[2], S)
+        presents = []
+        for i in range(lm.cfg.hook_layer + 1):
+            x, k, v = lm.blocks[i](x, mask, past[2 * i], past[2 * i + 1])
+            presents += [k, v]
+        return (x, *presents)
+
+
+class AboveHook(nn.Module):
+    """The graph after the hook (text-lm `above`): hook_resid [B,S,D] and steering [B,S,D]
+    (added to it, as TinyLM.forward adds the steering), position_ids [B,S] and
+    past.{i}.key/value for layers hook+1..L-1 -> logits [B,S,V] and present.{i}.key/value.
+    With the hook at the last layer it is the final norm and the unembedding alone."""
+
+    def __init__(self, lm: TinyLM):
+        super().__init__()
+        self.lm = lm
+
+    def forward(self, hook_resid, steering, position_ids=None, *past):
+        lm = self.lm
+        x = hook_resid + steering
+        presents = []
+        upper = range(lm.cfg.hook_layer + 1, lm.cfg.n_layers)
+        if len(upper) > 0:
+            mask = _mask(position_ids, past[0].shape[2], x.shape[1])
+            for j, i in enumerate(upper):
+                x, k, v = lm.blocks[i](x, mask, past[2 * j], past[2 * j + 1])
+                presents += [k, v]
+        logits = lm.ln_f(x) @ lm.tok.weight.t()
+        return (logits, *presents)

@@ -62,25 +62,43 @@ function editHeader(
 
 const textSae = 'sae/blocks.1.hook_resid_post';
 
-/** The text model's I/O with one change: a graph with no nodes is still a parseable model. */
+/**
+ * The I/O of one of the text model's two graphs (below: tokens → hook_resid; above:
+ * hook_resid + steering → logits; the fixture's hook is its last layer, so above has no
+ * cache) with one change: a graph with no nodes is still a parseable model.
+ */
 function textGraph(
+  graph: 'below' | 'above',
   change: (io: { inputs: ValueInfo[]; outputs: ValueInfo[] }) => void,
 ): Uint8Array {
-  const io = {
-    inputs: [
-      { name: 'input_ids', type: 'int64', shape: ['batch', 'seq'] },
-      { name: 'position_ids', type: 'int64', shape: ['batch', 'seq'] },
-      { name: 'past_keys', type: 'float32', shape: [2, 'batch', 2, 'past', 8] },
-      { name: 'past_values', type: 'float32', shape: [2, 'batch', 2, 'past', 8] },
-      { name: 'steering', type: 'float32', shape: ['batch', 'seq', 16] },
-    ] as ValueInfo[],
-    outputs: [
-      { name: 'logits', type: 'float32', shape: ['batch', 'seq', 300] },
-      { name: 'present_keys', type: 'float32', shape: [2, 'batch', 2, 'p', 8] },
-      { name: 'present_values', type: 'float32', shape: [2, 'batch', 2, 'p', 8] },
-      { name: 'hook_resid', type: 'float32', shape: ['batch', 'seq', 16] },
-    ] as ValueInfo[],
-  };
+  const kv = (io: string): ValueInfo[] =>
+    [0, 1].flatMap((l) =>
+      ['key', 'value'].map((x) => ({
+        name: `${io}.${l}.${x}`,
+        type: 'float32' as const,
+        shape: ['batch', 2, io === 'past' ? 'past' : 'p', 8],
+      })),
+    );
+  const resid = { name: 'hook_resid', type: 'float32', shape: ['batch', 'seq', 16] } as ValueInfo;
+  const io =
+    graph === 'below'
+      ? {
+          inputs: [
+            { name: 'input_ids', type: 'int64', shape: ['batch', 'seq'] },
+            { name: 'position_ids', type: 'int64', shape: ['batch', 'seq'] },
+            ...kv('past'),
+          ] as ValueInfo[],
+          outputs: [resid, ...kv('present')],
+        }
+      : {
+          inputs: [
+            resid,
+            { name: 'steering', type: 'float32', shape: ['batch', 'seq', 16] },
+          ] as ValueInfo[],
+          outputs: [
+            { name: 'logits', type: 'float32', shape: ['batch', 'seq', 300] },
+          ] as ValueInfo[],
+        };
   change(io);
   return buildModel({ name: 'g', ...io, nodes: [], initializers: [] });
 }
@@ -97,8 +115,8 @@ const variants: Variant[] = [
   {
     name: 'truncated ONNX',
     kind: 'text-tiny',
-    break: (d) => truncateSync(path.join(d, 'model.onnx'), 40_000),
-    file: 'model.onnx',
+    break: (d) => truncateSync(path.join(d, 'below.onnx'), 40_000),
+    file: 'below.onnx',
     message: /not a readable ONNX model: .*(truncated|runs past)/,
   },
   {
@@ -113,10 +131,10 @@ const variants: Variant[] = [
     kind: 'text-tiny',
     break: (d) =>
       writeFileSync(
-        path.join(d, 'model.onnx'),
-        textGraph((io) => io.inputs.pop()),
+        path.join(d, 'above.onnx'),
+        textGraph('above', (io) => io.inputs.pop()),
       ),
-    file: 'model.onnx',
+    file: 'above.onnx',
     message: /no input "steering"/,
   },
   {
@@ -124,27 +142,38 @@ const variants: Variant[] = [
     kind: 'text-tiny',
     break: (d) =>
       writeFileSync(
-        path.join(d, 'model.onnx'),
-        textGraph((io) => {
+        path.join(d, 'below.onnx'),
+        textGraph('below', (io) => {
           io.inputs[0] = { name: 'input_ids', type: 'float32', shape: ['batch', 'seq'] };
         }),
       ),
-    file: 'model.onnx',
+    file: 'below.onnx',
     message: /input "input_ids" is float32; the pack format needs int64/,
   },
   {
     name: 'manifest d_model that the graph does not have',
     kind: 'text-tiny',
     break: (d) => editModel(d, (m) => (m.d_model = 32)),
-    file: 'model.onnx',
-    message: /"steering" has size 16 in dimension 2; manifest.json implies 32/,
+    file: 'below.onnx',
+    message: /"hook_resid" has size 16 in dimension 2; manifest.json implies 32/,
   },
   {
     name: 'manifest vocab_size that the graph does not have',
     kind: 'text-tiny',
     break: (d) => editModel(d, (m) => (m.vocab_size = 4096)),
-    file: 'model.onnx',
+    file: 'above.onnx',
     message: /"logits" has size 300 in dimension 2; manifest.json implies 4096/,
+  },
+  {
+    name: "a below graph without a layer's past",
+    kind: 'text-tiny',
+    break: (d) =>
+      writeFileSync(
+        path.join(d, 'below.onnx'),
+        textGraph('below', (io) => (io.inputs = io.inputs.filter((i) => i.name !== 'past.1.key'))),
+      ),
+    file: 'below.onnx',
+    message: /no input "past.1.key"/,
   },
   {
     name: 'image size that the encoder does not read',

@@ -48,21 +48,26 @@ describe.runIf(present)('default text pack (models/text-fortunes)', () => {
       cases: { inputs: Record<string, RefTensor>; outputs: Record<string, RefTensor> }[];
     };
     const manifest = JSON.parse(readFileSync(join(packDir, 'manifest.json'), 'utf8')) as {
-      model: { onnx: string };
+      model: { onnx: { below: string; above: string } };
     };
-    const session = await OnnxSession.create(join(packDir, manifest.model.onnx));
+    const below = await OnnxSession.create(join(packDir, manifest.model.onnx.below));
+    const above = await OnnxSession.create(join(packDir, manifest.model.onnx.above));
     try {
       for (const c of ref.cases) {
-        const feeds: Record<string, TensorLike> = {};
+        const given: Record<string, TensorLike> = {};
         for (const [name, t] of Object.entries(c.inputs)) {
-          feeds[name] = {
+          given[name] = {
             dims: t.dims,
             data: name.endsWith('_ids')
               ? BigInt64Array.from(t.data, (v) => BigInt(v))
               : Float32Array.from(t.data),
           };
         }
-        const out = await session.run(feeds);
+        const feeds = (g: OnnxSession): Record<string, TensorLike> =>
+          Object.fromEntries(g.inputs.map((i) => [i.name, given[i.name] as TensorLike]));
+        const low = await below.run(feeds(below));
+        if (low.hook_resid) given.hook_resid = low.hook_resid;
+        const out = { ...low, ...(await above.run(feeds(above))) };
         for (const [name, want] of Object.entries(c.outputs)) {
           const got = out[name]?.data as Float32Array;
           let m = 0;
@@ -73,7 +78,8 @@ describe.runIf(present)('default text pack (models/text-fortunes)', () => {
         }
       }
     } finally {
-      await session.release();
+      await below.release();
+      await above.release();
     }
   });
 

@@ -1,5 +1,6 @@
-// The ONNX graph, run through main/runtime/onnx, against the logits torch wrote to
-// reference.json when the recipe exported the fixture (random steering included), and the
+// The two ONNX graphs (below.onnx, above.onnx), run through main/runtime/onnx, against the
+// outputs torch wrote to reference.json when the recipe exported the fixture (random steering
+// included); against the single graph they were re-exported from (same weights); and the
 // engine's cached steps against full recomputation.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,19 +21,32 @@ interface RefCase {
 }
 const reference = JSON.parse(readFileSync(join(fixtureDir, 'reference.json'), 'utf8')) as {
   tolerance: number;
+  graphs: { below: string; above: string };
   cases: RefCase[];
 };
+const LAYERS = 2;
 
-function feed(inputs: Record<string, RefTensor>): Record<string, TensorLike> {
+function tensor(name: string, t: RefTensor): TensorLike {
+  return {
+    dims: t.dims,
+    data:
+      name === 'input_ids' || name === 'position_ids'
+        ? BigInt64Array.from(t.data, (v) => BigInt(v))
+        : Float32Array.from(t.data),
+  };
+}
+
+/** The inputs a graph declares, from the case (or `extra`). */
+function feedsFor(
+  g: OnnxSession,
+  c: RefCase,
+  extra: Record<string, TensorLike> = {},
+): Record<string, TensorLike> {
   const out: Record<string, TensorLike> = {};
-  for (const [name, t] of Object.entries(inputs)) {
-    out[name] = {
-      dims: t.dims,
-      data:
-        name === 'input_ids' || name === 'position_ids'
-          ? BigInt64Array.from(t.data, (v) => BigInt(v))
-          : Float32Array.from(t.data),
-    };
+  for (const { name } of g.inputs) {
+    const t = extra[name] ?? (c.inputs[name] ? tensor(name, c.inputs[name]) : undefined);
+    if (!t) throw new Error(`reference case ${c.name} has no input ${name}`);
+    out[name] = t;
   }
   return out;
 }
@@ -44,24 +58,42 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-describe('text-tiny model.onnx against torch (reference.json)', () => {
-  let session: OnnxSession;
+describe('text-tiny below.onnx + above.onnx against torch (reference.json)', () => {
+  let below: OnnxSession;
+  let above: OnnxSession;
   beforeAll(async () => {
-    session = await OnnxSession.create(join(fixtureDir, 'model.onnx'));
+    below = await OnnxSession.create(join(fixtureDir, reference.graphs.below));
+    above = await OnnxSession.create(join(fixtureDir, reference.graphs.above));
   });
-  afterAll(async () => session.release());
+  afterAll(async () => {
+    await below.release();
+    await above.release();
+  });
 
-  it('has cases with and without the cache, with steering', () => {
+  /** One step as the engine runs it: below, then above on its hook_resid. */
+  async function step(c: RefCase): Promise<Record<string, TensorLike>> {
+    const low = await below.run(feedsFor(below, c));
+    const resid = low.hook_resid;
+    if (!resid) throw new Error('below gave no hook_resid');
+    const high = await above.run(feedsFor(above, c, { hook_resid: resid }));
+    return { ...low, ...high };
+  }
+
+  it('has cases with and without the cache, with steering, per-layer caches', () => {
     expect(reference.cases.map((c) => c.name)).toEqual(['no_cache', 'with_cache']);
     const steering = reference.cases[0]?.inputs.steering?.data ?? [];
     expect(steering.some((v) => v !== 0)).toBe(true);
     expect(reference.tolerance).toBeLessThanOrEqual(1e-3);
+    for (let l = 0; l < LAYERS; l++) {
+      expect(reference.cases[1]?.inputs[`past.${l}.key`]?.dims[2]).toBeGreaterThan(0);
+      expect(reference.cases[1]?.outputs[`present.${l}.value`]).toBeDefined();
+    }
   });
 
   it.each(reference.cases.map((c) => [c.name, c] as const))(
-    '%s: every output within the tolerance',
+    '%s: every output of both graphs within the tolerance',
     async (_name, c) => {
-      const out = await session.run(feed(c.inputs));
+      const out = await step(c);
       for (const [name, ref] of Object.entries(c.outputs)) {
         const got = out[name];
         expect(got?.dims, name).toEqual(ref.dims);
@@ -73,22 +105,60 @@ describe('text-tiny model.onnx against torch (reference.json)', () => {
   it('runInto writes the outputs into the views the caller gives, leaving the rest alone', async () => {
     const c = reference.cases.find((x) => x.name === 'with_cache');
     if (!c) throw new Error('reference.json has no with_cache case');
-    const dims = c.outputs.present_keys?.dims ?? [];
+    const dims = c.outputs['present.0.key']?.dims ?? [];
     const n = dims.reduce((a, b) => a * b, 1);
     // Views into bigger buffers, as the engine's cache uses them; the tail must stay as it was.
     const keys = new Float32Array(n + 7).fill(-9);
     const values = new Float32Array(n + 7).fill(-9);
-    const out = await session.runInto(feed(c.inputs), {
-      logits: null,
-      present_keys: { dims, data: keys.subarray(0, n) },
-      present_values: { dims, data: values.subarray(0, n) },
+    const out = await below.runInto(feedsFor(below, c), {
+      hook_resid: null,
+      'present.0.key': { dims, data: keys.subarray(0, n) },
+      'present.0.value': { dims, data: values.subarray(0, n) },
     });
-    expect(Object.keys(out).sort()).toEqual(['logits', 'present_keys', 'present_values']);
+    expect(Object.keys(out).sort()).toEqual(['hook_resid', 'present.0.key', 'present.0.value']);
     const want = (name: string): number[] => c.outputs[name]?.data ?? [];
-    expect(maxAbsDiff(keys.subarray(0, n), want('present_keys'))).toBeLessThan(1e-3);
-    expect(maxAbsDiff(values.subarray(0, n), want('present_values'))).toBeLessThan(1e-3);
-    expect(maxAbsDiff(out.logits?.data as Float32Array, want('logits'))).toBeLessThan(1e-3);
+    expect(maxAbsDiff(keys.subarray(0, n), want('present.0.key'))).toBeLessThan(1e-3);
+    expect(maxAbsDiff(values.subarray(0, n), want('present.0.value'))).toBeLessThan(1e-3);
+    expect(maxAbsDiff(out.hook_resid?.data as Float32Array, want('hook_resid'))).toBeLessThan(1e-3);
     expect([...keys.subarray(n)]).toEqual(new Array(7).fill(-9));
+  });
+
+  it('the re-exported graphs give what the single graph they came from gave (same weights)', async () => {
+    // tests/fixtures/text-legacy/model.onnx: the fixture before the split, stacked
+    // past_keys/past_values [layers, batch, heads, past, d_head].
+    const legacy = await OnnxSession.create(join(fixtureDir, '../../text-legacy/model.onnx'));
+    try {
+      for (const c of reference.cases) {
+        const stack = (kv: 'key' | 'value'): TensorLike => {
+          const parts = Array.from({ length: LAYERS }, (_, l) => c.inputs[`past.${l}.${kv}`]);
+          const dims = parts[0]?.dims ?? [];
+          return {
+            dims: [LAYERS, ...dims],
+            data: Float32Array.from(parts.flatMap((p) => p?.data ?? [])),
+          };
+        };
+        const old = await legacy.run({
+          input_ids: tensor('input_ids', c.inputs.input_ids as RefTensor),
+          position_ids: tensor('position_ids', c.inputs.position_ids as RefTensor),
+          steering: tensor('steering', c.inputs.steering as RefTensor),
+          past_keys: stack('key'),
+          past_values: stack('value'),
+        });
+        const now = await step(c);
+        for (const name of ['logits', 'hook_resid']) {
+          const a = now[name]?.data as Float32Array;
+          expect(maxAbsDiff(a, old[name]?.data as Float32Array), name).toBeLessThan(1e-5);
+        }
+        const keys = old.present_keys?.data as Float32Array;
+        const n = keys.length / LAYERS;
+        for (let l = 0; l < LAYERS; l++) {
+          const a = now[`present.${l}.key`]?.data as Float32Array;
+          expect(maxAbsDiff(a, keys.subarray(l * n, (l + 1) * n))).toBeLessThan(1e-5);
+        }
+      }
+    } finally {
+      await legacy.release();
+    }
   });
 
   it('the cached case continues the uncached one', () => {

@@ -446,7 +446,7 @@ describe('TextEngine.load', () => {
     cpSync(fixtureDir, pack, { recursive: true });
     const { buildModel } = await import('../../../../main/runtime/onnxGraph');
     writeFileSync(
-      join(pack, 'model.onnx'),
+      join(pack, 'above.onnx'),
       buildModel({
         name: 'identity',
         inputs: [{ name: 'x', type: 'float32', shape: ['batch', 4] }],
@@ -456,6 +456,22 @@ describe('TextEngine.load', () => {
       }),
     );
     const err = await codeOf(TextEngine.load(await readTextPack(pack)));
-    expect(err).toMatch(/^bad_pack: .*model\.onnx lacks input input_ids/);
+    expect(err).toMatch(
+      /^bad_pack: .*lack above\.onnx input hook_resid, above\.onnx input steering/,
+    );
+  });
+
+  it('refuses the single-graph layout of older packs, naming the converter', async () => {
+    // The fixture's graph before the split (stacked past_keys/past_values), same weights.
+    const pack = join(dir, 'old-layout');
+    cpSync(fixtureDir, pack, { recursive: true });
+    cpSync(join(fixtureDir, '../../text-legacy/model.onnx'), join(pack, 'model.onnx'));
+    const manifestPath = join(pack, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { model: { onnx: unknown } };
+    manifest.model.onnx = 'model.onnx';
+    writeFileSync(manifestPath, JSON.stringify(manifest));
+    const err = await codeOf(TextEngine.load(await readTextPack(pack)));
+    expect(err).toMatch(/^bad_pack: .*model\.onnx is the single-graph layout of older packs/);
+    expect(err).toMatch(/models\/recipes\/text\/reexport\.py/);
   });
 });
