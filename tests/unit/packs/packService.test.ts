@@ -102,7 +102,7 @@ describe('pack service', () => {
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.at(-1)).toMatchObject({ jobId: 'imp-1' });
     expect(seen.at(-1)?.done).toBe(seen.at(-1)?.total);
-    expect(existsSync(path.join(library, 'orrery-text-tiny', 'model.onnx'))).toBe(true);
+    expect(existsSync(path.join(library, 'orrery-text-tiny', 'below.onnx'))).toBe(true);
     expect((await list(app)).packs.map((p) => p.location)).toEqual(['library']);
     const again = await app.dispatcher.dispatch('packs.import', { from: textTiny });
     expect(again).toMatchObject({ ok: false, error: { code: 'bad_pack' } });

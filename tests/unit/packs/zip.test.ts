@@ -39,9 +39,9 @@ async function refusal(p: Promise<unknown>): Promise<OrreryError> {
 
 const manifest = readFileSync(path.join(textTiny, 'manifest.json'));
 
-/** The whole fixture pack, its model.onnx replaced by `bomb` (the manifest first). */
+/** The whole fixture pack, its below.onnx replaced by `bomb` (the manifest first). */
 function withBomb(bomb: RawEntry): RawEntry[] {
-  const rest = packEntries().filter((e) => !e.name.endsWith('/model.onnx'));
+  const rest = packEntries().filter((e) => !e.name.endsWith('/below.onnx'));
   const m = rest.findIndex((e) => e.name.endsWith('/manifest.json'));
   return [...rest.splice(m, 1), ...rest, bomb];
 }
@@ -52,8 +52,8 @@ describe('zip import', () => {
     const root = await extractPackZip(zipFile(packEntries()), dest);
     expect(root).toBe(path.join(dest, 'text-tiny'));
     expect(
-      readFileSync(path.join(root, 'model.onnx')).equals(
-        readFileSync(path.join(textTiny, 'model.onnx')),
+      readFileSync(path.join(root, 'below.onnx')).equals(
+        readFileSync(path.join(textTiny, 'below.onnx')),
       ),
     ).toBe(true);
     const dest2 = tmpDir();
@@ -61,7 +61,7 @@ describe('zip import', () => {
   });
 
   it('refuses a 1 MB zip that declares 1 GiB (ratio) from its directory, without inflating', async () => {
-    const bomb = zeroBomb('text-tiny/model.onnx', 1024);
+    const bomb = zeroBomb('text-tiny/below.onnx', 1024);
     const file = zipFile(withBomb(bomb));
     const rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
@@ -70,7 +70,7 @@ describe('zip import', () => {
     const ms = performance.now() - t0;
     expect(e.code).toBe('too_large');
     expect(e.message).toContain('zipRatio');
-    expect(e.message).toContain('model.onnx');
+    expect(e.message).toContain('below.onnx');
     expect(readdirSync(dest)).toEqual([]);
     console.log(
       `zip bomb (${(bomb.data.length / 1e6).toFixed(2)} MB → 1 GiB, honest sizes): refused in ${ms.toFixed(0)} ms, RSS +${((process.memoryUsage().rss - rss0) / 1e6).toFixed(1)} MB`,
@@ -78,7 +78,7 @@ describe('zip import', () => {
   });
 
   it('stops an entry that inflates past the size its zip declares (a lying bomb)', async () => {
-    const bomb = { ...zeroBomb('text-tiny/model.onnx', 1024), size: 4096 };
+    const bomb = { ...zeroBomb('text-tiny/below.onnx', 1024), size: 4096 };
     const file = zipFile(withBomb(bomb));
     const rss0 = process.memoryUsage().rss;
     const t0 = performance.now();
@@ -105,7 +105,7 @@ describe('zip import', () => {
   });
 
   it('reads and validates the manifest before writing anything', async () => {
-    const lying = { ...zeroBomb('text-tiny/model.onnx', 64), size: 10 };
+    const lying = { ...zeroBomb('text-tiny/below.onnx', 64), size: 10 };
     const dest = tmpDir();
     const e = await refusal(
       extractPackZip(zipFile([lying, stored('text-tiny/manifest.json', '{"format": 2}')]), dest),
