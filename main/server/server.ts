@@ -95,7 +95,9 @@ export async function startServer(app: OrreryApp, options: ServerOptions): Promi
       ws.close(1008, 'token required');
     };
     const helloTimer = setTimeout(() => refuse('no token was sent'), HELLO_MS);
-    ws.on('error', () => ws.terminate());
+    // ws has already begun closing with the frame's status (1009 too big, 1007 not UTF-8);
+    // terminating here would reset the socket mid-send and the client would see 1006.
+    ws.on('error', () => undefined);
     ws.on('message', (data, isBinary) => {
       if (unsubscribe === null) {
         clearTimeout(helloTimer);

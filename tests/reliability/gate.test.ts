@@ -20,9 +20,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  const refused = rows.filter((r) => r[1] === 'refused' && r[2].startsWith('refused')).length;
-  const accepted = rows.filter((r) => r[1] === 'accepted' && r[2].startsWith('accepted')).length;
-  const wrong = rows.filter((r) => !r[2].startsWith(r[1] ?? '')).length;
+  const refused = rows.filter(
+    (r) => r[1] === 'refused' && (r[2] ?? '').startsWith('refused'),
+  ).length;
+  const accepted = rows.filter(
+    (r) => r[1] === 'accepted' && (r[2] ?? '').startsWith('accepted'),
+  ).length;
+  const wrong = rows.filter((r) => !(r[2] ?? '').startsWith(r[1] ?? '')).length;
   recordPart({
     part: '4 gate',
     order: 4,

@@ -3,7 +3,15 @@
  * test-results/reliability/summary.txt: the figures each part recorded (figures.ts), and the
  * tests of each file (passed / failed), so a part that failed before recording still shows.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 import { partsDir, resultsDir, type PartFigures } from './figures';
@@ -19,14 +27,19 @@ function table(header: string[], rows: string[][]): string {
 }
 
 export default class SummaryReporter implements Reporter {
+  private started = Date.now();
+
   onTestRunStart(): void {
+    this.started = Date.now();
     rmSync(partsDir, { recursive: true, force: true });
   }
 
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const parts: PartFigures[] = existsSync(partsDir)
       ? readdirSync(partsDir)
+          // Only what this run wrote (another run may share the folder).
           .filter((f) => f.endsWith('.json'))
+          .filter((f) => statSync(path.join(partsDir, f)).mtimeMs >= this.started - 1000)
           .map((f) => JSON.parse(readFileSync(path.join(partsDir, f), 'utf8')) as PartFigures)
           .sort((a, b) => a.order - b.order)
       : [];
