@@ -27,6 +27,9 @@ export interface FeatureCard {
   description: string | null;
   notes: string | null;
   topTokens: string[];
+  evidence: { label: string; source: string; detail: string } | null;
+  descriptors: Record<string, unknown> | null;
+  calibration: { typical: number; limit: number; level: number; reached: boolean } | null;
   density: number;
   nActive: number;
   maxAct: number;
@@ -59,6 +62,11 @@ interface FeatureRow {
   auto_source: string | null;
   description: string | null;
   top_tokens: string | null;
+  evidence_label: string | null;
+  evidence_source: string | null;
+  evidence: string | null;
+  descriptors: string | null;
+  calibration: string | null;
   density: number;
   n_active: number;
   max_act: number;
@@ -69,6 +77,15 @@ interface FeatureRow {
   z: number | null;
   cluster: number | null;
   notes: string | null;
+}
+
+function parseJson(s: string | null): unknown {
+  if (!s) return null;
+  try {
+    return JSON.parse(s) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 export function getFeature(db: Db, saeId: string, idx: number): FeatureCard | null {
@@ -170,6 +187,12 @@ export function getFeature(db: Db, saeId: string, idx: number): FeatureCard | nu
     description: f.description,
     notes: f.notes,
     topTokens: f.top_tokens ? (JSON.parse(f.top_tokens) as string[]) : [],
+    evidence:
+      f.evidence_source && f.evidence_label
+        ? { label: f.evidence_label, source: f.evidence_source, detail: f.evidence ?? '' }
+        : null,
+    descriptors: parseJson(f.descriptors) as Record<string, unknown> | null,
+    calibration: parseJson(f.calibration) as FeatureCard['calibration'],
     density: f.density,
     nActive: f.n_active,
     maxAct: f.max_act,

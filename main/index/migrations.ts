@@ -21,6 +21,15 @@
  * - feature_fts: FTS5 over label, notes, description and top tokens.
  * - label_values: the metadata values a build tested for labels (the label coverage's
  *   denominator).
+ * - (5) features.auto_label is a plain title and auto_description its one-line description;
+ *   evidence_label / evidence_source / evidence keep what the label rule found (key=value,
+ *   AUC, chance); concept names what the title is about (for cluster badges); descriptors
+ *   and calibration hold the measured effect and useful range (JSON, with their provenance);
+ *   index_stages records which version of each later stage ran; feature_fts gains `words`
+ *   (the effect's searchable words).
+ * - map_quality: how the map was laid out (exact UMAP or landmarks) and its recall@10 (the
+ *   share of each sampled feature's 10 nearest decoder directions among its 10 nearest on the
+ *   map).
  */
 import type { Migration } from '../db/connection';
 
@@ -206,6 +215,81 @@ export const migrations: readonly Migration[] = [
           n_positive integer not null,
           primary key (sae_id, key, value)
         ) without rowid;
+      `);
+    },
+  },
+  {
+    version: 4,
+    name: 'prefix index for 2-4 letter searches; the map layout and its quality figure',
+    up: (db) => {
+      // FTS5 keeps extra index entries for every 2, 3 and 4 letter prefix of a token, so a
+      // prefix query reads one doclist instead of merging the doclists of every word it covers.
+      db.exec(`
+        create virtual table feature_fts_p using fts5(
+          label, notes, description, top_tokens,
+          tokenize = 'unicode61 remove_diacritics 2',
+          prefix = '2 3 4'
+        );
+        insert into feature_fts_p(rowid, label, notes, description, top_tokens)
+          select rowid, label, notes, description, top_tokens from feature_fts;
+        drop table feature_fts;
+        alter table feature_fts_p rename to feature_fts;
+        create table map_quality (
+          sae_id text primary key,
+          method text not null,
+          n integer not null,
+          landmarks integer not null,
+          recall10 real,
+          sample integer not null,
+          seconds real not null
+        );
+      `);
+    },
+  },
+  {
+    version: 5,
+    name: 'plain titles, descriptions, visual descriptors and calibrated ranges, with provenance',
+    up: (db) => {
+      // label_source may now say 'visual' (a title from the measured effect): SQLite cannot
+      // alter a check, so the table is copied under the same columns (ids kept: the FTS rows
+      // point at them).
+      const row = db
+        .prepare("select sql from sqlite_master where type = 'table' and name = 'features'")
+        .get() as { sql: string };
+      const sql = row.sql
+        .replace(/create table features/i, 'create table features_v5')
+        .replace("'user', 'neuronpedia')", "'user', 'neuronpedia', 'visual')");
+      db.exec(`
+        ${sql};
+        insert into features_v5 select * from features;
+        drop table features;
+        alter table features_v5 rename to features;
+        create index features_density on features(sae_id, density);
+        create index features_cluster on features(sae_id, cluster);
+        alter table features add column evidence_label text;
+        alter table features add column evidence_source text;
+        alter table features add column evidence text;
+        alter table features add column concept text;
+        alter table features add column descriptors text;
+        alter table features add column calibration text;
+        alter table clusters add column concept text;
+        create table index_stages (
+          sae_id text not null,
+          stage text not null,
+          version integer not null,
+          finished_at text not null,
+          detail text,
+          primary key (sae_id, stage)
+        ) without rowid;
+        create virtual table feature_fts_w using fts5(
+          label, notes, description, top_tokens, words,
+          tokenize = 'unicode61 remove_diacritics 2',
+          prefix = '2 3 4'
+        );
+        insert into feature_fts_w(rowid, label, notes, description, top_tokens, words)
+          select rowid, label, notes, description, top_tokens, '' from feature_fts;
+        drop table feature_fts;
+        alter table feature_fts_w rename to feature_fts;
       `);
     },
   },

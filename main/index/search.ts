@@ -4,6 +4,7 @@
  */
 import type { Db } from '../db/connection';
 import type { LabelSource } from './store';
+import { ftsTokens, relatedWords } from './synonyms';
 
 export interface SearchQuery {
   saeId: string;
@@ -31,16 +32,70 @@ export interface SearchHit {
    * null otherwise.
    */
   score: number | null;
+  /** Why it matched, in words: where the word (or a related one) was found. */
+  why?: string;
 }
 
-/** A safe FTS5 MATCH expression: each word quoted, as a prefix, all required. */
-export function ftsExpression(text: string): string | null {
-  const words = text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? [];
+const queryWords = (text: string): string[] =>
+  (text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []).slice(0, 16);
+
+/**
+ * A safe FTS5 MATCH expression: each word quoted, as a prefix, all required; a word with
+ * related words (synonyms.ts: "crimson" → red, redder…) matches any of them.
+ */
+export function ftsExpression(text: string, related = true): string | null {
+  const words = queryWords(text);
   if (words.length === 0) return null;
   return words
-    .slice(0, 16)
-    .map((w) => `"${w}"*`)
-    .join(' ');
+    .map((w) => {
+      const others = related ? relatedWords(w).slice(1) : [];
+      if (others.length === 0) return `"${w}"*`;
+      const alts = others.map((o) => `"${ftsTokens(o).join(' ')}"`);
+      return `("${w}"* OR ${alts.join(' OR ')})`;
+    })
+    .join(' AND ');
+}
+
+interface MatchCols {
+  label: string;
+  notes: string;
+  description: string;
+  top_tokens: string;
+  words: string;
+}
+
+const COLUMN_WORDS: [keyof MatchCols, string][] = [
+  ['label', 'its title'],
+  ['words', 'its measured effect'],
+  ['description', 'its description'],
+  ['top_tokens', 'its top tokens'],
+  ['notes', 'your notes'],
+];
+
+/** "‘redder’ in its measured effect (related to ‘crimson’)". */
+export function whyMatched(text: string, cols: MatchCols): string {
+  const parts: string[] = [];
+  for (const q of queryWords(text)) {
+    const candidates = relatedWords(q);
+    let found: string | null = null;
+    for (const [col, where] of COLUMN_WORDS) {
+      const low = (cols[col] ?? '').toLowerCase();
+      const tokens = low.match(/[\p{L}\p{N}_]+/gu) ?? [];
+      const hit = candidates.find((c, i) => {
+        const ts = ftsTokens(c);
+        if (ts.length > 1) return low.includes(ts.join(' '));
+        return tokens.some((t) => (i === 0 ? t.startsWith(c) : t === c));
+      });
+      if (hit) {
+        const token = tokens.find((t) => t.startsWith(hit)) ?? hit;
+        const shown = hit === q ? token : hit.replace(/-/g, ' ');
+        found = `‘${shown}’ in ${where}${hit === q ? '' : ` (related to ‘${q}’)`}`;
+        break;
+      }
+    }
+    if (found) parts.push(found);
+  }
+  return parts.join('; ');
 }
 
 /**
@@ -51,7 +106,8 @@ export function ftsExpression(text: string): string | null {
  * ("Lato Italic, Inter Italic") above the ones whose label the metadata earned ("italic=true").
  */
 const SOURCE_WEIGHT = `case f.label_source
-  when 'user' then 2.0 when 'metadata' then 1.5 when 'neuronpedia' then 1.5 else 1.0 end`;
+  when 'user' then 2.0 when 'metadata' then 1.5 when 'neuronpedia' then 1.5
+  when 'visual' then 1.5 else 1.0 end`;
 
 interface HitRow {
   idx: number;
@@ -62,6 +118,33 @@ interface HitRow {
   cluster: number | null;
   score: number | null;
 }
+
+type Statement = ReturnType<Db['prepare']>;
+const statements = new WeakMap<Db, Map<string, Statement>>();
+
+/** A prepared statement, prepared once per connection and SQL text. */
+export function cached(db: Db, sql: string): Statement {
+  let m = statements.get(db);
+  if (!m) statements.set(db, (m = new Map()));
+  let st = m.get(sql);
+  if (!st) {
+    st = db.prepare(sql);
+    m.set(sql, st);
+  }
+  return st;
+}
+
+/**
+ * Matches ranked in the cheap first pass: bm25 over the FTS table alone (no join, no filters),
+ * the best FIRST_PASS_MIN (or 8 × limit + offset) kept. Only these are joined to their
+ * features, filtered and ranked by bm25 × source weight. When the first pass kept every match
+ * the result is exactly the full ranking; when it was cut and filters left fewer hits than
+ * asked, the full query runs instead. A match whose raw bm25 is outside the first pass is not
+ * ranked even if its source weight would lift it (a common prefix matching 10k+ rows).
+ */
+export const FIRST_PASS_MIN = 256;
+
+const BM25 = 'bm25(feature_fts, 10.0, 5.0, 2.0, 4.0)';
 
 export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
   const where: string[] = ['f.sae_id = @sae'];
@@ -94,22 +177,48 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
   let rows: HitRow[];
   if (expr) {
     params.expr = expr;
-    rows = db
-      .prepare(
-        `select ${cols}, bm25(feature_fts, 10.0, 5.0, 2.0, 4.0) * ${SOURCE_WEIGHT} as score
-         from feature_fts cross join features f on f.id = feature_fts.rowid
-         where feature_fts match @expr and ${where.join(' and ')}
-         order by score, f.max_act desc, f.idx limit @limit offset @offset`,
-      )
-      .all(params) as HitRow[];
+    const limit = params.limit as number;
+    const offset = params.offset as number;
+    const first = Math.max(FIRST_PASS_MIN, 8 * (limit + offset));
+    const ranked = `select ${cols}, hits.b * ${SOURCE_WEIGHT} as score
+       from (select rowid as id, ${BM25} as b from feature_fts
+             where feature_fts match @expr order by b limit @first) hits
+       cross join features f on f.id = hits.id
+       where ${where.join(' and ')}
+       order by score, f.max_act desc, f.idx limit @limit offset @offset`;
+    rows = cached(db, ranked).all({ ...params, first: first + 1 }) as HitRow[];
+    if (rows.length < limit) {
+      // The first pass may have been cut: count what it saw before trusting a short page.
+      const seen = (
+        cached(
+          db,
+          'select count(*) as c from (select 1 from feature_fts where feature_fts match @expr limit @first)',
+        ).get({ expr, first: first + 1 }) as { c: number }
+      ).c;
+      if (seen > first) {
+        rows = cached(
+          db,
+          `select ${cols}, ${BM25} * ${SOURCE_WEIGHT} as score
+           from feature_fts cross join features f on f.id = feature_fts.rowid
+           where feature_fts match @expr and ${where.join(' and ')}
+           order by score, f.max_act desc, f.idx limit @limit offset @offset`,
+        ).all(params) as HitRow[];
+      }
+    }
   } else {
-    rows = db
-      .prepare(
-        `select ${cols}, null as score from features f where ${where.join(' and ')}
-         order by f.max_act desc, f.idx limit @limit offset @offset`,
-      )
-      .all(params) as HitRow[];
+    rows = cached(
+      db,
+      `select ${cols}, null as score from features f where ${where.join(' and ')}
+       order by f.max_act desc, f.idx limit @limit offset @offset`,
+    ).all(params) as HitRow[];
   }
+  const text = expr ? (q.text ?? '') : '';
+  const matchRow = text
+    ? db.prepare(
+        `select label, notes, description, top_tokens, words from feature_fts
+         where rowid = (select id from features where sae_id = ? and idx = ?)`,
+      )
+    : null;
   return rows.map((r) => ({
     idx: r.idx,
     label: r.label,
@@ -118,6 +227,20 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
     maxAct: r.max_act,
     cluster: r.cluster,
     score: r.score,
+    ...(matchRow
+      ? {
+          why: whyMatched(
+            text,
+            (matchRow.get(q.saeId, r.idx) as MatchCols | undefined) ?? {
+              label: '',
+              notes: '',
+              description: '',
+              top_tokens: '',
+              words: '',
+            },
+          ),
+        }
+      : {}),
   }));
 }
 
@@ -137,9 +260,10 @@ function view<T>(b: Buffer, make: (buf: ArrayBuffer) => T): T {
 }
 
 export function loadPositions(db: Db, saeId: string): MapPositions | null {
-  const r = db
-    .prepare('select count, idx, xyz, cluster, density from map_blobs where sae_id = ?')
-    .get(saeId) as
+  const r = cached(
+    db,
+    'select count, idx, xyz, cluster, density from map_blobs where sae_id = ?',
+  ).get(saeId) as
     { count: number; idx: Buffer; xyz: Buffer; cluster: Buffer; density: Buffer } | undefined;
   if (!r) return null;
   return {

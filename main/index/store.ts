@@ -6,7 +6,8 @@
  */
 import type { Db } from '../db/connection';
 
-export type LabelSource = 'metadata' | 'top-tokens' | 'top-examples' | 'user' | 'neuronpedia';
+export type LabelSource =
+  'metadata' | 'top-tokens' | 'top-examples' | 'visual' | 'user' | 'neuronpedia';
 
 interface LabelRow {
   id: number;
@@ -15,6 +16,8 @@ interface LabelRow {
   auto_source: string | null;
   auto_description: string | null;
   top_tokens: string | null;
+  descriptors: string | null;
+  evidence_label: string | null;
   user_label: string | null;
   notes: string | null;
   imported: string | null;
@@ -29,6 +32,7 @@ export function refreshLabels(
 ): number {
   const base = `
     select f.id, f.idx, f.auto_label, f.auto_source, f.auto_description, f.top_tokens,
+           f.descriptors, f.evidence_label,
            u.label as user_label, u.notes,
            (select i.description from imported_labels i
              where i.sae_id = f.sae_id and i.idx = f.idx order by i.source limit 1) as imported,
@@ -43,7 +47,8 @@ export function refreshLabels(
   );
   const delFts = db.prepare('delete from feature_fts where rowid = ?');
   const insFts = db.prepare(
-    'insert into feature_fts(rowid, label, notes, description, top_tokens) values (?, ?, ?, ?, ?)',
+    `insert into feature_fts(rowid, label, notes, description, top_tokens, words)
+     values (?, ?, ?, ?, ?, ?)`,
   );
   const rows: LabelRow[] = idxs
     ? idxs.flatMap((i) => one.all(saeId, i) as LabelRow[])
@@ -64,11 +69,26 @@ export function refreshLabels(
       update.run(label, label ? source : null, description, r.id);
       delFts.run(r.id);
       const tokens = r.top_tokens ? (JSON.parse(r.top_tokens) as string[]).join(' ') : '';
-      insFts.run(r.id, label ?? '', r.notes ?? '', description ?? '', tokens);
+      insFts.run(r.id, label ?? '', r.notes ?? '', description ?? '', tokens, searchWords(r));
     }
   });
   run();
   return rows.length;
+}
+
+/** The measured effect's words ("redder red crimson…") and the evidence label's words. */
+function searchWords(r: LabelRow): string {
+  const out: string[] = [];
+  if (r.descriptors) {
+    try {
+      const d = JSON.parse(r.descriptors) as { words?: unknown };
+      if (Array.isArray(d.words)) out.push(...d.words.filter((w) => typeof w === 'string'));
+    } catch {
+      // a damaged descriptor row only loses its words
+    }
+  }
+  if (r.evidence_label) out.push(r.evidence_label.replace(/[=|_-]+/g, ' '));
+  return out.join(' ');
 }
 
 function assertFeature(db: Db, saeId: string, idx: number): void {

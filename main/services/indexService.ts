@@ -384,6 +384,7 @@ export class IndexService {
         density: h.density,
         cluster: h.cluster ?? -1,
         score: h.score ?? 0,
+        ...(h.why ? { why: h.why } : {}),
       })),
     };
   }
@@ -422,6 +423,16 @@ export class IndexService {
             ? `renamed by you (the automatic label was “${c.autoLabel}”)`
             : 'renamed by you'
           : (c.description ?? ''),
+      evidence: c.evidence,
+      effect: effectOfCard(c.descriptors),
+      calibration: c.calibration
+        ? {
+            typical: c.calibration.typical,
+            limit: c.calibration.limit,
+            level: c.calibration.level,
+            reached: c.calibration.reached,
+          }
+        : null,
       notes: c.notes ?? '',
       density: c.density,
       maxActivation: c.maxAct,
@@ -485,4 +496,22 @@ export class IndexService {
     for (const db of this.connections.values()) db.close();
     this.connections.clear();
   }
+}
+
+/** The card's effect facts from the stored descriptors (descriptors.ts). */
+function effectOfCard(d: Record<string, unknown> | null): FeatureCard['effect'] {
+  if (!d || !Array.isArray(d.facts)) return null;
+  const image = d.image as { dominantHex?: string; dominantName?: string } | undefined;
+  return {
+    facts: (d.facts as unknown[]).filter((x): x is string => typeof x === 'string'),
+    words: Array.isArray(d.words)
+      ? (d.words as unknown[]).filter((x): x is string => typeof x === 'string')
+      : [],
+    swatch:
+      image?.dominantHex && image.dominantName
+        ? { hex: image.dominantHex, name: image.dominantName }
+        : null,
+    multiple: typeof d.multiple === 'number' ? d.multiple : 0,
+    ssim: typeof d.ssim === 'number' ? d.ssim : 1,
+  };
 }

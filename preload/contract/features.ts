@@ -12,6 +12,7 @@ export const LabelSourceSchema = z.enum([
   'metadata',
   'top-tokens',
   'top-examples',
+  'visual',
   'user',
   'neuronpedia',
   'none',
@@ -125,14 +126,45 @@ export const SearchHitSchema = z.object({
   density: z.number(),
   cluster: z.number().int(),
   score: z.number(),
+  /** Why it matched, in words ("its measured effect: redder (a synonym of crimson)"). */
+  why: z.string().optional(),
 });
 
 export const FeatureCardSchema = z.object({
   feature: z.number().int(),
   label: z.string(),
   labelSource: LabelSourceSchema,
-  /** Why the label says what it says (the evidence of an automatic one; "" when none). */
+  /** Why the label says what it says: a one-line description in words ("" when none). */
   labelWhy: z.string(),
+  /** What the automatic label rests on: the label rule's finding as stored (key=value, AUC,
+   * chance; top tokens; top examples), and which evidence named it. */
+  evidence: z
+    .object({ label: z.string(), source: z.string(), detail: z.string() })
+    .nullable()
+    .optional(),
+  /** What turning it up does (image and typeface packs), measured at index time. */
+  effect: z
+    .object({
+      facts: z.array(z.string()),
+      words: z.array(z.string()),
+      /** the colour it moves toward / the changed region's colour, as a swatch */
+      swatch: z.object({ hex: z.string(), name: z.string() }).nullable(),
+      multiple: z.number(),
+      ssim: z.number(),
+    })
+    .nullable()
+    .optional(),
+  /** The dial's calibrated range (add, activation units): 1× = typical, limit = where SSIM to
+   * before reaches `level`. */
+  calibration: z
+    .object({
+      typical: z.number(),
+      limit: z.number(),
+      level: z.number(),
+      reached: z.boolean(),
+    })
+    .nullable()
+    .optional(),
   notes: z.string(),
   density: z.number(),
   maxActivation: z.number(),

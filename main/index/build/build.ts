@@ -49,11 +49,14 @@ import {
   singleLog10Threshold,
 } from './labels';
 import { logitLens } from './logitLens';
+import { stageVersion, titleStage, TITLES_VERSION } from './describe';
+import { effectsStage, EFFECTS_VERSION } from './effects';
 import { fuzzyGraph, optimizeLayout, pcaInit } from './umap';
 
 export { migrations };
 
-export type BuildStage = 'examples' | 'activations' | 'features' | 'logit-lens' | 'map' | 'done';
+export type BuildStage =
+  'examples' | 'activations' | 'features' | 'logit-lens' | 'map' | 'effects' | 'titles' | 'done';
 
 export interface BuildProgress {
   saeId: string;
@@ -169,6 +172,7 @@ export function clearBuild(db: Db, saeId: string): void {
       'clusters',
       'map_blobs',
       'build_state',
+      'index_stages',
     ]) {
       db.prepare(`delete from ${t} where sae_id = ?`).run(saeId);
     }
@@ -353,6 +357,21 @@ async function buildOne(
       db.prepare('delete from build_acc where sae_id = ?').run(saeId);
     })();
     progress('done', 1, 1);
+  }
+
+  // Later stages, each run when the version it recorded is older (index_stages): measured
+  // effects and calibrated ranges (image and typeface packs), then plain titles and badges.
+  if (kind !== 'text-lm' && stageVersion(db, saeId, 'effects') < EFFECTS_VERSION) {
+    check(o.signal);
+    await effectsStage(db, pack, saeId, info.hook, sae, {
+      signal: o.signal,
+      onProgress: (done, total) => progress('effects', done, total),
+    });
+  }
+  if (stageVersion(db, saeId, 'titles') < TITLES_VERSION) {
+    check(o.signal);
+    titleStage(db, saeId, kind, corpus.labelKeys);
+    progress('titles', 1, 1);
   }
 
   const counts = db
@@ -606,9 +625,11 @@ function featureStage(
   const actsBy = readPeaks(db, saeId, dSae, meta.slotOf);
   const upsert = db.prepare(
     `insert into features(sae_id, idx, auto_label, auto_source, auto_description, top_tokens,
-       density, n_active, max_act, mean_act, histogram)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       density, n_active, max_act, mean_act, histogram, evidence_label, evidence_source, evidence)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      on conflict(sae_id, idx) do update set auto_label = excluded.auto_label,
+       evidence_label = excluded.evidence_label, evidence_source = excluded.evidence_source,
+       evidence = excluded.evidence, concept = null,
        auto_source = excluded.auto_source, auto_description = excluded.auto_description,
        top_tokens = excluded.top_tokens, density = excluded.density, n_active = excluded.n_active,
        max_act = excluded.max_act, mean_act = excluded.mean_act, histogram = excluded.histogram`,
@@ -679,10 +700,15 @@ function featureStage(
         a?.max ?? 0,
         nActive > 0 ? (a?.sum ?? 0) / nActive : 0,
         a?.histogram ?? emptyHist,
+        label?.label ?? null,
+        label?.source ?? null,
+        label?.description ?? null,
       );
       if (j % 512 === 0) progress('features', Math.floor((dSae + j) / 2), dSae);
     }
     refreshLabels(db, saeId);
+    // new labels: the later stages (effects, titles) run again
+    db.prepare('delete from index_stages where sae_id = ?').run(saeId);
     // Per-example peaks were only needed for the associations.
     db.prepare('delete from build_peaks where sae_id = ?').run(saeId);
     db.prepare('update build_state set stage = ? where sae_id = ?').run(

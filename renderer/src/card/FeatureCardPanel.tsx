@@ -3,6 +3,7 @@
  * stats, histogram, top examples, logit lens, nearest features (click: select and fly),
  * rename and notes, and "Turn it" (adds the feature to the dial list in the store).
  */
+import { rememberRange } from '../steer/calibration';
 import type { FeatureCard } from '../../../preload/contract';
 import { galaxyStore, type DialEntry } from '../galaxy/store';
 import { useFeatureCard } from '../galaxy/useFeatureCard';
@@ -25,8 +26,20 @@ interface CardProps {
   onTurn?: OnTurn;
 }
 
+/** Where a label came from, in words. */
+const SOURCE_WORDS: Record<string, string> = {
+  metadata: 'from metadata',
+  'top-tokens': 'from its tokens',
+  'top-examples': 'from its top examples',
+  visual: 'from its visual effect',
+  user: 'named by you',
+  neuronpedia: 'imported',
+  none: 'no label',
+};
+
 function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
   const cluster = card.cluster;
+  if (card.calibration) rememberRange(saeId, card.feature, card.calibration);
   const dialled = useGalaxy((s) =>
     s.dials.some((d) => d.saeId === saeId && d.feature === card.feature),
   );
@@ -37,13 +50,19 @@ function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
         <span className="mono muted">#{card.feature}</span>
       </div>
       <div className="card-meta">
-        <span className={`badge src-${card.labelSource}`} title={card.labelWhy || undefined}>
-          {card.labelSource}
+        <span
+          className={`badge src-${card.labelSource}`}
+          title={card.labelWhy || undefined}
+          data-testid="label-source"
+        >
+          {SOURCE_WORDS[card.labelSource] ?? card.labelSource}
         </span>
         {cluster && (
           <button
             type="button"
             className="link"
+            title="The cluster of nearby features on the map; fly there"
+            data-testid="cluster-badge"
             onClick={() => galaxyStore.flyToCluster(cluster.id)}
           >
             {cluster.label}
@@ -55,6 +74,35 @@ function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
         <p className="card-why" data-testid="label-why">
           {card.labelWhy}
         </p>
+      )}
+      {card.effect && card.effect.facts.length > 0 && (
+        <p className="card-effect" data-testid="card-effect">
+          {card.effect.swatch && (
+            <span
+              className="swatch"
+              style={{ background: card.effect.swatch.hex }}
+              title={`${card.effect.swatch.name} ${card.effect.swatch.hex}`}
+            />
+          )}
+          Turned up ({card.effect.multiple}× typical): {card.effect.facts.join('; ')}
+        </p>
+      )}
+      {card.calibration && (
+        <p className="muted card-range" data-testid="card-range">
+          dial range: to {card.calibration.limit.toPrecision(3)} (
+          {(card.calibration.limit / card.calibration.typical).toFixed(1)}× typical), where the
+          picture keeps SSIM ≥ {card.calibration.level}
+          {card.calibration.reached ? '' : ' (not reached: the largest strength tried)'}
+        </p>
+      )}
+      {card.evidence && (
+        <details className="card-evidence" data-testid="card-evidence">
+          <summary>evidence</summary>
+          <p>
+            <span className="mono">{card.evidence.label}</span> ({card.evidence.source})
+          </p>
+          <p className="muted">{card.evidence.detail}</p>
+        </details>
       )}
       <button
         type="button"

@@ -138,7 +138,10 @@ export function SearchBox({
               onMouseEnter={() => setCursor(i)}
             >
               <span className="swatch" style={{ background: clusterHex(h.cluster) }} />
-              <span className="label">{h.label || `feature ${h.feature}`}</span>
+              <span className="label" title={h.why ? `matched ${h.why}` : undefined}>
+                {h.label || `feature ${h.feature}`}
+                {h.why && <span className="muted search-why"> · {h.why}</span>}
+              </span>
               <span className="mono muted">#{h.feature}</span>
             </li>
           ))}

@@ -2,20 +2,59 @@
  * One dial: drag up/right to turn (Shift for fine steps), mouse wheel, type a value,
  * double-click to reset; method switch, mute and remove. The value is shown against the
  * feature's max activation when the index knows it.
+ *
+ * Calibrated travel: when the index measured the feature's useful range (calibration.ts), a
+ * 200 px drag covers it (rest to the calibrated limit), ticks mark 1×, 2× its typical
+ * activation and the limit, and the needle's angle grows with the value everywhere (linear up
+ * to the limit, then slower, never standing still). Switching method keeps the effect as close
+ * as it can (add v ≈ pin v ≈ scale 1 + v / typical).
  */
 import { useRef, useState, type PointerEvent, type WheelEvent } from 'react';
 import { runAction } from '../actions/registry';
+import { rangeOf, type DialRange } from './calibration';
 import { dialStore, restValue, type DialState } from './store';
 
-const SWEEP = 270; // degrees of the knob's arc
+const SWEEP = 270; // degrees of the knob's arc up to the calibrated limit, both ways
+const OVER = 40; // degrees more, approached but never reached, past the limit
+/** Pixels of drag from rest to the limit. */
+export const TRAVEL_PX = 200;
 
-function scaleOf(d: DialState): number {
-  if (d.method === 'scale') return 4;
+/** The typical activation: the calibrated one, else half the max activation. */
+function typicalOf(d: DialState, r: DialRange | null): number {
+  if (r) return r.typical;
+  return d.maxActivation && d.maxActivation > 0 ? d.maxActivation / 2 : 1;
+}
+
+/** How far from rest the dial's full travel reaches, in the method's own units. */
+export function scaleOf(d: DialState, r: DialRange | null = rangeOf(d.saeId, d.feature)): number {
+  if (d.method === 'scale') return r ? r.limit / r.typical : 4;
+  if (r) return r.limit;
   return d.maxActivation && d.maxActivation > 0 ? d.maxActivation * 4 : 10;
 }
 
 function stepOf(d: DialState, fine: boolean): number {
-  return (scaleOf(d) / 200) * (fine ? 0.1 : 1);
+  return (scaleOf(d) / TRAVEL_PX) * (fine ? 0.1 : 1);
+}
+
+/** The needle's angle for a value: monotonic, linear to the limit, then easing toward OVER. */
+export function needleAngle(value: number, rest: number, range: number): number {
+  const t = (value - rest) / range;
+  const a = Math.abs(t);
+  const deg = a <= 1 ? (a * SWEEP) / 2 : SWEEP / 2 + OVER * (1 - 1 / a);
+  return Math.sign(t) * deg;
+}
+
+/** The value that keeps the effect when a dial switches method (see the header). */
+export function switchValue(
+  from: DialState['method'],
+  to: DialState['method'],
+  value: number,
+  typical: number,
+): number {
+  if (from === to) return value;
+  // as an added amount of activation
+  const added = from === 'scale' ? (value - 1) * typical : value;
+  return to === 'scale' ? 1 + added / typical : added;
 }
 
 function relative(d: DialState): string {
@@ -27,10 +66,20 @@ function relative(d: DialState): string {
 export function Dial({ dial }: { dial: DialState }) {
   const drag = useRef<{ x: number; y: number; value: number } | null>(null);
   const [typed, setTyped] = useState<string | null>(null);
-  const range = scaleOf(dial);
+  const calibrated = rangeOf(dial.saeId, dial.feature);
+  const range = scaleOf(dial, calibrated);
   const rest = restValue(dial.method);
-  const t = Math.max(-1, Math.min(1, (dial.value - rest) / range));
-  const angle = (t * SWEEP) / 2;
+  const angle = needleAngle(dial.value, rest, range);
+  const typical = typicalOf(dial, calibrated);
+  // ticks at 1×, 2× the typical activation and at the calibrated limit (in this method's units)
+  const unit = dial.method === 'scale' ? 1 : typical;
+  const ticks = calibrated
+    ? [
+        { at: rest + unit, label: '1×' },
+        { at: rest + 2 * unit, label: '2×' },
+        { at: rest + range, label: 'limit' },
+      ]
+    : [];
 
   const set = (value: number): void => {
     if (!Number.isFinite(value)) return;
@@ -69,6 +118,8 @@ export function Dial({ dial }: { dial: DialState }) {
         aria-valuenow={dial.value}
         aria-valuemin={rest - range}
         aria-valuemax={rest + range}
+        data-limit={calibrated ? rest + range : undefined}
+        data-angle={angle.toFixed(2)}
         onPointerDown={onPointerDown}
         onPointerMove={onPointerMove}
         onPointerUp={onPointerUp}
@@ -88,6 +139,20 @@ export function Dial({ dial }: { dial: DialState }) {
       >
         <svg viewBox="0 0 40 40" width="44" height="44" aria-hidden="true">
           <circle cx="20" cy="20" r="15" className="knob-body" />
+          {ticks.map((tk) => (
+            <line
+              key={tk.label}
+              x1="20"
+              y1="3"
+              x2="20"
+              y2="6"
+              className={`knob-tick ${tk.label === 'limit' ? 'knob-limit' : ''}`}
+              stroke="currentColor"
+              strokeWidth={tk.label === 'limit' ? 2 : 1}
+              data-tick={tk.label}
+              transform={`rotate(${needleAngle(tk.at, rest, range)} 20 20)`}
+            />
+          ))}
           <line
             x1="20"
             y1="20"
@@ -123,7 +188,10 @@ export function Dial({ dial }: { dial: DialState }) {
             value={dial.method}
             onChange={(e) => {
               const method = e.target.value as DialState['method'];
-              dialStore.update(dial.key, { method, value: restValue(method) });
+              dialStore.update(dial.key, {
+                method,
+                value: switchValue(dial.method, method, dial.value, typical),
+              });
             }}
           >
             <option value="add">add</option>
