@@ -1,8 +1,10 @@
 /**
  * The galaxy bench page (built and driven by bench/galaxy.ts in chromium): frame time of the
- * app's star field (the same StarField the galaxy scene renders: geometry, star shader, state
- * attribute) against a bare THREE.Points with PointsMaterial over the same points; the GPU
- * pick; a selection update; and lasso resolution in the real worker.
+ * app's star field (the same StarField the galaxy scene renders: level of detail, two passes,
+ * star shader, state attribute) against a bare THREE.Points with PointsMaterial over the same
+ * points, also with the level of detail off; the CPU hover pick over the worker's grid; a
+ * selection update; and lasso resolution in the real worker for small to screen-wide
+ * polygons.
  */
 import {
   BufferGeometry,
@@ -16,46 +18,19 @@ import {
   WebGLRenderer,
 } from 'three';
 import { LassoResolver } from '../src/galaxy/lassoClient';
-import { makeMap, type GalaxyMap } from '../src/galaxy/mapData';
+import type { PointGrid } from '../src/galaxy/pointGrid';
+import { setGridFor } from '../src/galaxy/pointGrid';
 import { starBase } from '../src/galaxy/geometry';
 import { StarField } from '../src/galaxy/starField';
 import { createGalaxyStore } from '../src/galaxy/store';
 import type { GalaxyBenchResult } from './galaxyBenchResult';
+import { synthetic } from './synthetic';
 
 declare global {
   interface Window {
     runGalaxyBench?: (n: number, frames: number) => Promise<GalaxyBenchResult>;
+    performance: Performance & { memory?: { usedJSHeapSize: number } };
   }
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** n points in 48 gaussian clusters, log-uniform densities. */
-function synthetic(n: number): GalaxyMap {
-  const r = rng(7);
-  const gauss = (): number =>
-    Math.sqrt(-2 * Math.log(Math.max(1e-12, r()))) * Math.cos(2 * Math.PI * r());
-  const k = 48;
-  const centres = Array.from({ length: k * 3 }, () => gauss() * 6);
-  const positions = new Float32Array(n * 3);
-  const density = new Float32Array(n);
-  const cluster = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    const c = i % k;
-    cluster[i] = c;
-    for (let d = 0; d < 3; d++) positions[i * 3 + d] = (centres[c * 3 + d] ?? 0) + gauss();
-    density[i] = 10 ** (-5 + 5 * r());
-  }
-  return makeMap(positions, density, cluster);
 }
 
 const canvas = document.getElementById('c') as HTMLCanvasElement;
@@ -90,7 +65,9 @@ function frameTime(
 }
 
 window.runGalaxyBench = async (n: number, frames: number): Promise<GalaxyBenchResult> => {
+  const t0 = performance.now();
   const map = synthetic(n);
+  const synthMs = performance.now() - t0;
   const camera = new PerspectiveCamera(
     50,
     1280 / 800,
@@ -102,10 +79,12 @@ window.runGalaxyBench = async (n: number, frames: number): Promise<GalaxyBenchRe
 
   const store = createGalaxyStore();
   store.load('bench', 'bench', map);
+  const f0 = performance.now();
   const field = new StarField(map, store.state);
   field.sync(store);
+  const fieldMs = performance.now() - f0;
   const galaxy = new Scene();
-  galaxy.add(field.points);
+  galaxy.add(field.object);
 
   const bareGeometry = new BufferGeometry();
   bareGeometry.setAttribute('position', new Float32BufferAttribute(map.positions, 3));
@@ -122,22 +101,53 @@ window.runGalaxyBench = async (n: number, frames: number): Promise<GalaxyBenchRe
   barePoints.frustumCulled = false;
   bare.add(barePoints);
 
-  // Interleaved rounds (bare, ours, bare, ours) share any drift; the better round of each counts.
-  const bare1 = frameTime(bare, camera, frames);
-  const ours1 = frameTime(galaxy, camera, frames, () => field.frame(camera, 800, 1));
-  const bare2 = frameTime(bare, camera, frames);
-  const ours2 = frameTime(galaxy, camera, frames, () => field.frame(camera, 800, 1));
-  const bareMs = Math.min(bare1, bare2);
-  const galaxyMs = Math.min(ours1, ours2);
+  const ours = (): void => field.frame(camera, 800, 1);
+  // Interleaved rounds (bare, ours, full detail) share any drift; the better round of each counts.
+  const lodPerPixel = field.perPixel;
+  const full = (): void => {
+    field.perPixel = Infinity;
+    field.frame(camera, 800, 1);
+  };
+  const rounds = { bare: [] as number[], lod: [] as number[], full: [] as number[] };
+  for (let r = 0; r < 3; r++) {
+    rounds.bare.push(frameTime(bare, camera, frames));
+    field.perPixel = lodPerPixel;
+    rounds.lod.push(frameTime(galaxy, camera, frames, ours));
+    rounds.full.push(frameTime(galaxy, camera, frames, full));
+  }
+  field.perPixel = lodPerPixel;
+  field.frame(camera, 800, 1);
+  const bareMs = Math.min(...rounds.bare);
+  const galaxyMs = Math.min(...rounds.lod);
+  const fullMs = Math.min(...rounds.full);
 
-  // One GPU pick at the centre (the ID pass into the small target, one pixel read back).
+  // The lasso worker: positions sent once; it builds the grid and sends it back for picking.
+  const resolver = new LassoResolver();
+  const g0 = performance.now();
+  const grid = await new Promise<PointGrid>((resolve) => {
+    resolver.onGrid = resolve;
+    resolver.setPositions(map.positions);
+  });
+  const gridMs = performance.now() - g0;
+  setGridFor(map, grid);
+
+  // Hover picks on the CPU at the home view: a sweep across the middle of the screen.
   camera.position.set(0, 0, map.bounds.radius * 2.6);
   camera.lookAt(0, 0, 0);
   camera.updateMatrixWorld();
-  field.pick(gl, camera, 640, 400, 1280, 800);
-  const p0 = performance.now();
-  for (let i = 0; i < 3; i++) field.pick(gl, camera, 600 + i * 20, 400, 1280, 800);
-  const pickMs = (performance.now() - p0) / 3;
+  field.frame(camera, 800, 1);
+  for (let i = 0; i < 8; i++) field.pick(camera, 300 + i * 90, 420, 1280, 800); // warm up
+  const picks: number[] = [];
+  let picked = 0;
+  let tested = 0;
+  for (let i = 0; i < 24; i++) {
+    const p0 = performance.now();
+    const hit = field.pick(camera, 400 + i * 20, 300 + ((i * 37) % 200), 1280, 800);
+    picks.push(performance.now() - p0);
+    if (hit !== null) picked++;
+    tested = Math.max(tested, field.lastPickTested);
+  }
+  picks.sort((a, b) => a - b);
 
   // Selecting 10% of the points: store update + the in-place upload of the dirty range + a frame.
   const some = new Uint32Array(Math.floor(n / 10)).map((_, i) => i * 10);
@@ -155,38 +165,57 @@ window.runGalaxyBench = async (n: number, frames: number): Promise<GalaxyBenchRe
     pixel,
   );
   const selectMs = performance.now() - s0;
+  store.select([], 'replace');
+  field.sync(store);
 
-  // Lasso: the real worker, positions sent once; a blob over ~a third of the screen.
-  const resolver = new LassoResolver();
-  resolver.setPositions(map.positions);
-  const poly: number[] = [];
-  for (let k = 0; k < 64; k++) {
-    const a = (2 * Math.PI * k) / 64;
-    poly.push(640 + 380 * Math.cos(a) * (1 + 0.2 * Math.sin(5 * a)), 400 + 260 * Math.sin(a));
-  }
+  // Lasso polygons: small, a third of the screen, and one covering nearly everything.
+  const blob = (rx: number, ry: number): number[] => {
+    const poly: number[] = [];
+    for (let k = 0; k < 64; k++) {
+      const a = (2 * Math.PI * k) / 64;
+      poly.push(640 + rx * Math.cos(a) * (1 + 0.2 * Math.sin(5 * a)), 400 + ry * Math.sin(a));
+    }
+    return poly;
+  };
   const vp = camera.projectionMatrix.clone().multiply(camera.matrixWorldInverse).toArray();
-  await resolver.resolve(vp, 1280, 800, poly);
-  const runs: { wall: number; worker: number; hits: number }[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    const r = await resolver.resolve(vp, 1280, 800, poly);
-    runs.push({ wall: performance.now() - t0, worker: r.ms, hits: r.hits.length });
+  const lasso: GalaxyBenchResult['lasso'] = [];
+  for (const [name, poly] of [
+    ['small', blob(60, 40)],
+    ['third', blob(380, 260)],
+    ['most', blob(620, 390)],
+  ] as const) {
+    await resolver.resolve(vp, 1280, 800, poly);
+    const runs: { wall: number; worker: number; hits: number }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const w0 = performance.now();
+      const r = await resolver.resolve(vp, 1280, 800, poly);
+      runs.push({ wall: performance.now() - w0, worker: r.ms, hits: r.hits.length });
+    }
+    runs.sort((x, y) => x.worker - y.worker);
+    const mid = runs[1] ?? runs[0] ?? { wall: NaN, worker: NaN, hits: 0 };
+    lasso.push({ name, wallMs: mid.wall, workerMs: mid.worker, hits: mid.hits });
   }
   resolver.dispose();
-  runs.sort((x, y) => x.wall - y.wall);
-  const lasso = runs[1] ?? runs[0] ?? { wall: NaN, worker: NaN, hits: 0 };
 
+  const heap = window.performance.memory?.usedJSHeapSize ?? null;
   field.dispose();
   bareGeometry.dispose();
   return {
     points: n,
+    drawn: field.drawCount,
     galaxyMs,
+    fullMs,
     bareMs,
-    pickMs,
+    pickMs: picks[Math.floor(picks.length / 2)] ?? NaN,
+    pickMaxMs: picks[picks.length - 1] ?? NaN,
+    pickTested: tested,
+    picked,
+    gridMs,
+    fieldMs,
+    synthMs,
     selectMs,
-    lassoMs: lasso.wall,
-    lassoWorkerMs: lasso.worker,
-    lassoHits: lasso.hits,
+    lasso,
+    heapBytes: heap,
   };
 };
 

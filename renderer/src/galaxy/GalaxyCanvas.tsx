@@ -37,8 +37,8 @@ function Scene({ store, map, apiRef, labelsRef }: Props) {
     const controls = (): OrbitControlsImpl | null => get().controls as OrbitControlsImpl | null;
     apiRef.current = {
       pick: (x, y) => {
-        const { gl, size } = get();
-        return field.pick(gl, camera(), x, y, size.width, size.height);
+        const { size } = get();
+        return field.pick(camera(), x, y, size.width, size.height);
       },
       viewProjection: () => {
         const c = camera();
@@ -60,7 +60,7 @@ function Scene({ store, map, apiRef, labelsRef }: Props) {
 
   return (
     <>
-      <primitive object={field.points} />
+      <primitive object={field.object} />
       <CameraRig store={store} map={map} flyingRef={flyingRef} />
     </>
   );

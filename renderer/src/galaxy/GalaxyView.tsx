@@ -1,7 +1,8 @@
 /**
  * The galaxy of one SAE: the three.js layer (stars, camera) under the interactive DOM
- * layers (cluster labels, lasso, hover label, toolbar, filters). Hover picks on the GPU
- * once per animation frame at most, and only when the pointer moved.
+ * layers (cluster labels, lasso, hover label, toolbar, filters). Hover picks on the CPU
+ * (a grid the lasso worker builds) once per animation frame at most, and only when the
+ * pointer moved.
  */
 import { useEffect, useRef, useState } from 'react';
 import { ClusterLabels, type LabelEls } from './ClusterLabels';
@@ -12,6 +13,7 @@ import { Hud, type Tool } from './Hud';
 import { galaxyKey } from './keys';
 import { Lasso } from './Lasso';
 import { LassoResolver } from './lassoClient';
+import { setGridFor } from './pointGrid';
 import type { SceneApi } from './sceneApi';
 import { galaxyStore, type GalaxyStore } from './store';
 import { installTestHooks } from './testHooks';
@@ -34,6 +36,8 @@ export function GalaxyView({ store = galaxyStore }: { store?: GalaxyStore }) {
   useEffect(() => {
     if (!map) return;
     const r = new LassoResolver();
+    // The worker's grid over the positions also serves hover picking on this side.
+    r.onGrid = (grid) => setGridFor(map, grid);
     r.setPositions(map.positions);
     resolverRef.current = r;
     return () => {

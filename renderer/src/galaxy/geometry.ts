@@ -1,10 +1,17 @@
 /**
- * The star buffers: static attributes (position, colour, size) and the per-point state bytes
- * shared with the store (the same Uint8Array, so updates are in place). Pure three, no React.
+ * The star buffers: static attributes (position; colour and size packed in four bytes) and
+ * the per-point state bytes shared with the store (the same Uint8Array, so updates are in
+ * place), drawn through an index in level-of-detail order. Pure three, no React.
  */
-import { BufferAttribute, BufferGeometry, DynamicDrawUsage, Float32BufferAttribute } from 'three';
+import {
+  BufferAttribute,
+  BufferGeometry,
+  DynamicDrawUsage,
+  Float32BufferAttribute,
+  Uint8BufferAttribute,
+} from 'three';
 import type { GalaxyMap } from './mapData';
-import { pointColors, pointSizes } from './palette';
+import { clusterColor } from './palette';
 
 /**
  * World size of a middling star: 2.5% of the map's radius for a small map, smaller for
@@ -15,16 +22,61 @@ export function starBase(map: GalaxyMap): number {
   return map.bounds.radius * 0.025 * crowd;
 }
 
-export function makeStarGeometry(map: GalaxyMap, state: Uint8Array): BufferGeometry {
+/**
+ * RGB from the cluster and a size byte from log density (palette.pointSizes' rule:
+ * world size = base · (0.5 + 1.1 · byte / 255)), four bytes per point.
+ */
+export function packLook(map: GalaxyMap): Uint8Array {
+  const look = new Uint8Array(map.count * 4);
+  const lo = Math.log10(1e-5);
+  for (let i = 0; i < map.count; i++) {
+    const [r, g, b] = clusterColor(map.cluster[i] ?? -1);
+    const d = Math.max(map.density[i] ?? 0, 1e-5);
+    const t = Math.min(1, Math.max(0, (Math.log10(d) - lo) / -lo));
+    look[i * 4] = Math.round(r * 255);
+    look[i * 4 + 1] = Math.round(g * 255);
+    look[i * 4 + 2] = Math.round(b * 255);
+    look[i * 4 + 3] = Math.round(t * 255);
+  }
+  return look;
+}
+
+/** World sizes per point from the packed look (what the shader computes), for picking. */
+export function lookSizes(look: Uint8Array, base: number): Float32Array {
+  const out = new Float32Array(look.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = base * (0.5 + (1.1 * (look[i * 4 + 3] ?? 0)) / 255);
+  return out;
+}
+
+/** The star geometry: shared attributes, drawn through `order` (an index). */
+export function makeStarGeometry(
+  map: GalaxyMap,
+  state: Uint8Array,
+  look: Uint8Array,
+  order: Uint32Array,
+): BufferGeometry {
   const g = new BufferGeometry();
   g.setAttribute('position', new Float32BufferAttribute(map.positions, 3));
-  g.setAttribute('aColor', new Float32BufferAttribute(pointColors(map.cluster), 3));
-  g.setAttribute('aSize', new Float32BufferAttribute(pointSizes(map.density, starBase(map)), 1));
+  g.setAttribute('aLook', new Uint8BufferAttribute(look, 4, true));
   const s = new BufferAttribute(state, 4, true);
   s.setUsage(DynamicDrawUsage);
   g.setAttribute('aState', s);
+  g.setIndex(new BufferAttribute(order, 1));
   g.boundingSphere = null;
   g.computeBoundingSphere();
+  return g;
+}
+
+/** A second geometry over the same attributes with its own (dynamic) index. */
+export function makeEmphasisGeometry(stars: BufferGeometry, capacity: number): BufferGeometry {
+  const g = new BufferGeometry();
+  for (const name of ['position', 'aLook', 'aState'])
+    g.setAttribute(name, stars.getAttribute(name) as BufferAttribute);
+  const index = new BufferAttribute(new Uint32Array(Math.max(1, capacity)), 1);
+  index.setUsage(DynamicDrawUsage);
+  g.setIndex(index);
+  g.setDrawRange(0, 0);
+  g.boundingSphere = stars.boundingSphere;
   return g;
 }
 

@@ -1,7 +1,16 @@
-/** The page side of the lasso worker: one worker, positions sent once, resolves by id. */
+/**
+ * The page side of the lasso worker: one worker, positions sent once, resolves by id. The hit
+ * buffers go to the worker and come back (transferred), kept in a small pool, so a lasso
+ * allocates no result array.
+ */
 import type { LassoReply, LassoRequest } from './lassoProtocol';
+import { PointGrid } from './pointGrid';
 
 export interface LassoResult {
+  /**
+   * The points inside, ascending: a view into a pooled buffer, valid until the next
+   * `resolve` call (read it, or copy it, before then).
+   */
   hits: Uint32Array;
   /** Time the worker spent projecting and testing. */
   ms: number;
@@ -12,13 +21,25 @@ export class LassoResolver {
     type: 'module',
   });
   private nextId = 1;
+  private count = 0;
   private readonly pending = new Map<number, (r: LassoResult) => void>();
+  /** Hit buffers not at the worker. */
+  private readonly free: Uint32Array[] = [];
+
+  /** Called once the worker has built its grid over the positions. */
+  onGrid: ((grid: PointGrid) => void) | null = null;
 
   constructor() {
     this.worker.onmessage = (e: MessageEvent<LassoReply>) => {
-      const settle = this.pending.get(e.data.id);
-      this.pending.delete(e.data.id);
-      settle?.({ hits: e.data.hits, ms: e.data.ms });
+      if (e.data.type === 'grid') {
+        this.onGrid?.(new PointGrid(e.data.parts));
+        return;
+      }
+      const { id, hits, count, ms } = e.data;
+      this.free.push(hits);
+      const settle = this.pending.get(id);
+      this.pending.delete(id);
+      settle?.({ hits: hits.subarray(0, count), ms });
     };
   }
 
@@ -29,6 +50,8 @@ export class LassoResolver {
   /** Sends a copy of the positions (transferred, so the page keeps its own). */
   setPositions(positions: Float32Array): void {
     const copy = positions.slice();
+    this.count = copy.length / 3;
+    this.free.length = 0;
     this.post({ type: 'positions', positions: copy }, [copy.buffer]);
   }
 
@@ -39,14 +62,15 @@ export class LassoResolver {
     polygon: ArrayLike<number>,
   ): Promise<LassoResult> {
     const id = this.nextId++;
-    const m = Float64Array.from(matrix as ArrayLike<number>);
-    const p = Float64Array.from(polygon as ArrayLike<number>);
+    let hits = this.free.pop();
+    while (hits && hits.length < this.count) hits = this.free.pop();
+    hits ??= new Uint32Array(this.count);
+    // The matrix and polygon are small: copied by the message, not transferred.
+    const m = Float64Array.from(matrix);
+    const p = Float64Array.from(polygon);
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      this.post({ type: 'resolve', id, matrix: m, width, height, polygon: p }, [
-        m.buffer,
-        p.buffer,
-      ]);
+      this.post({ type: 'resolve', id, matrix: m, width, height, polygon: p, hits }, [hits.buffer]);
     });
   }
 

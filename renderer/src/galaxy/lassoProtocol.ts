@@ -1,4 +1,8 @@
-/** Messages between the page and the lasso worker. Positions travel once per map. */
+/**
+ * Messages between the page and the lasso worker. Positions travel once per map; the hit
+ * buffer travels to the worker with each request and comes back filled (transferred both
+ * ways, so no call allocates one).
+ */
 export type LassoRequest =
   | { type: 'positions'; positions: Float32Array }
   | {
@@ -8,6 +12,22 @@ export type LassoRequest =
       width: number;
       height: number;
       polygon: Float64Array;
+      /** Where the hits go; at least as long as the point count (else the worker makes one). */
+      hits: Uint32Array;
     };
 
-export type LassoReply = { type: 'resolved'; id: number; hits: Uint32Array; ms: number };
+import type { PointGridParts } from './pointGrid';
+
+export type LassoReply =
+  | LassoResolved
+  /** The worker's grid over the positions, once per map (the page picks with it). */
+  | { type: 'grid'; parts: PointGridParts };
+
+export type LassoResolved = {
+  type: 'resolved';
+  id: number;
+  /** The buffer sent with the request (or a bigger one), hits in [0, count). */
+  hits: Uint32Array;
+  count: number;
+  ms: number;
+};

@@ -1,18 +1,23 @@
 /**
- * The star shaders. One draw call for every feature: `position`, `aColor`, `aSize` are the
- * static layer; `aState` (RGBA bytes: selected, dimmed, active brightness, search highlight)
- * and the hover uniform are the interactive layer. The pick variant writes index + 1 as RGB.
+ * The star shaders. `position` and `aLook` (RGB colour bytes + a size byte: world size is
+ * uBase · (0.5 + 1.1 · size)) are the static layer; `aState` (RGBA bytes: selected, dimmed,
+ * active brightness, search highlight) and the hover uniform are the interactive layer.
+ * Two passes share it: pass 0 draws the level-of-detail share of the points and skips the
+ * emphasised ones (selected, lit, highlighted), pass 1 draws exactly those, on top.
+ * Picking runs on the CPU (picking.ts) with the same size rule.
  */
 import { Color, NormalBlending, ShaderMaterial, type IUniform } from 'three';
 
 const SIZE = /* glsl */ `
-  attribute float aSize;
+  attribute vec4 aLook;
   attribute vec4 aState;
+  uniform float uBase;        // world size of the smallest star
   uniform float uScale;       // CSS pixels per world unit at distance 1
   uniform float uPixelRatio;
   uniform int uHover;
   float starSize(vec4 mv) {
-    float px = clamp(aSize * uScale / max(-mv.z, 1e-4), 2.0, 18.0);
+    float size = uBase * (0.5 + 1.1 * aLook.a);
+    float px = clamp(size * uScale / max(-mv.z, 1e-4), 2.0, 18.0);
     if (aState.r > 0.5) px = max(px * 1.35, 7.0);
     if (aState.b > 0.0) px *= 1.0 + 0.6 * aState.b;
     if (gl_VertexID == uHover) px = max(px * 1.6, 12.0);
@@ -22,17 +27,23 @@ const SIZE = /* glsl */ `
 
 const vertex = /* glsl */ `
   ${SIZE}
-  attribute vec3 aColor;
   uniform float uAnyActive;
+  uniform float uPass;
   varying vec3 vColor;
   varying float vAlpha;
   varying float vRing;
   varying float vCore;
   void main() {
+    if (uPass < 0.5 && (aState.r > 0.5 || aState.b > 0.0 || aState.a > 0.5)) {
+      // Emphasised: drawn by pass 1.
+      gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
+      gl_PointSize = 0.0;
+      return;
+    }
     vec4 mv = modelViewMatrix * vec4(position, 1.0);
     gl_Position = projectionMatrix * mv;
     gl_PointSize = starSize(mv);
-    vec3 c = aColor;
+    vec3 c = aLook.rgb;
     float a = 0.85;
     vRing = 0.0;
     vCore = 0.0;
@@ -74,28 +85,9 @@ const fragment = /* glsl */ `
   }
 `;
 
-const pickVertex = /* glsl */ `
-  ${SIZE}
-  varying vec3 vId;
-  void main() {
-    vec4 mv = modelViewMatrix * vec4(position, 1.0);
-    gl_Position = projectionMatrix * mv;
-    gl_PointSize = starSize(mv);
-    int id = gl_VertexID + 1;
-    vId = vec3(float((id >> 16) & 255), float((id >> 8) & 255), float(id & 255)) / 255.0;
-  }
-`;
-
-const pickFragment = /* glsl */ `
-  varying vec3 vId;
-  void main() {
-    vec2 d = gl_PointCoord - 0.5;
-    if (dot(d, d) > 0.25) discard;
-    gl_FragColor = vec4(vId, 1.0);
-  }
-`;
-
 export type StarUniforms = {
+  uBase: IUniform<number>;
+  uPass: IUniform<number>;
   uScale: IUniform<number>;
   uPixelRatio: IUniform<number>;
   uHover: IUniform<number>;
@@ -104,15 +96,22 @@ export type StarUniforms = {
   uSelect: IUniform<Color>;
 };
 
-export function makeStarMaterial(): ShaderMaterial & { uniforms: StarUniforms } {
-  const uniforms: StarUniforms = {
-    uScale: { value: 400 },
-    uPixelRatio: { value: 1 },
-    uHover: { value: -1 },
-    uAnyActive: { value: 0 },
-    uRing: { value: new Color('#8db4ff') },
-    uSelect: { value: new Color('#f0c27a') },
-  };
+/** Pass 0 (the level-of-detail share); `shared` gives pass 1 the same uniform objects. */
+export function makeStarMaterial(
+  shared?: StarUniforms,
+): ShaderMaterial & { uniforms: StarUniforms } {
+  const uniforms: StarUniforms = shared
+    ? { ...shared, uPass: { value: 1 } }
+    : {
+        uBase: { value: 1 },
+        uPass: { value: 0 },
+        uScale: { value: 400 },
+        uPixelRatio: { value: 1 },
+        uHover: { value: -1 },
+        uAnyActive: { value: 0 },
+        uRing: { value: new Color('#8db4ff') },
+        uSelect: { value: new Color('#f0c27a') },
+      };
   return new ShaderMaterial({
     uniforms,
     vertexShader: vertex,
@@ -122,26 +121,4 @@ export function makeStarMaterial(): ShaderMaterial & { uniforms: StarUniforms } 
     depthTest: false,
     blending: NormalBlending,
   }) as ShaderMaterial & { uniforms: StarUniforms };
-}
-
-/** The ID pass: opaque, depth-tested so the nearest star under the pointer wins. */
-export function makePickMaterial(shared: StarUniforms): ShaderMaterial {
-  return new ShaderMaterial({
-    uniforms: {
-      uScale: shared.uScale,
-      uPixelRatio: { value: 1 },
-      uHover: shared.uHover,
-    },
-    vertexShader: pickVertex,
-    fragmentShader: pickFragment,
-    transparent: false,
-    depthWrite: true,
-    depthTest: true,
-  });
-}
-
-/** Decodes a picked RGB pixel to a point index, or null for the background. */
-export function decodePick(r: number, g: number, b: number): number | null {
-  const id = (r << 16) | (g << 8) | b;
-  return id === 0 ? null : id - 1;
 }

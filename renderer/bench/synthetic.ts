@@ -1,0 +1,32 @@
+/** The bench's synthetic galaxy (the page and the node side of bench/galaxy.ts share it). */
+import { makeMap, type GalaxyMap } from '../src/galaxy/mapData';
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n points in 48 gaussian clusters, log-uniform densities. */
+export function synthetic(n: number): GalaxyMap {
+  const r = rng(7);
+  const gauss = (): number =>
+    Math.sqrt(-2 * Math.log(Math.max(1e-12, r()))) * Math.cos(2 * Math.PI * r());
+  const k = 48;
+  const centres = Array.from({ length: k * 3 }, () => gauss() * 6);
+  const positions = new Float32Array(n * 3);
+  const density = new Float32Array(n);
+  const cluster = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % k;
+    cluster[i] = c;
+    for (let d = 0; d < 3; d++) positions[i * 3 + d] = (centres[c * 3 + d] ?? 0) + gauss();
+    density[i] = 10 ** (-5 + 5 * r());
+  }
+  return makeMap(positions, density, cluster);
+}
