@@ -4,8 +4,10 @@
  * The main process starts `new Worker(<this file, built>)`, posts IndexWorkerRequest
  * messages and receives IndexWorkerReply messages; the worker owns its own Db handle
  * (WAL: the API thread keeps reading the same file while the build writes).
+ * Started with workerData { role: 'reader' }, the same entry serves index reads instead
+ * (reader.ts).
  */
-import { isMainThread, parentPort, type MessagePort } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { OrreryError, type ErrorCode } from '../../preload/contract';
 import {
   buildIndex,
@@ -19,6 +21,7 @@ import {
   type SplitChoice,
 } from './index';
 import { readSheet, type Sheet } from './corpus';
+import { serveReader } from './reader';
 
 export type IndexWorkerRequest =
   | {
@@ -122,4 +125,7 @@ export function serveIndexWorker(port: MessagePort): void {
   });
 }
 
-if (!isMainThread && parentPort) serveIndexWorker(parentPort);
+if (!isMainThread && parentPort) {
+  if ((workerData as { role?: string } | null)?.role === 'reader') serveReader(parentPort);
+  else serveIndexWorker(parentPort);
+}

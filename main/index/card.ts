@@ -1,0 +1,105 @@
+/**
+ * A feature card in the contract's own shape (preload/contract FeatureCardSchema), read from
+ * the index in one place — the reader worker runs it — so the service passes it on as is.
+ * Thumbnails stored in the index are filled in; an example whose thumbnail has to be cut from
+ * the pack's sheet is named in `needThumbs` (by its position in topExamples and example id).
+ */
+import type { FeatureCard } from '../../preload/contract';
+import type { Db } from '../db/connection';
+import { getExampleThumb, getFeature } from './feature';
+
+export interface CardRead {
+  card: FeatureCard;
+  /** top examples with no stored thumbnail and no token window: [position, example id] */
+  needThumbs: [number, number][];
+}
+
+export function readCard(db: Db, saeId: string, idx: number): CardRead | null {
+  const c = getFeature(db, saeId, idx);
+  if (!c) return null;
+  const needThumbs: [number, number][] = [];
+  const topExamples = c.topExamples.map((e, i) => {
+    const w = (e.window ?? {}) as { tokens?: unknown; acts?: number[] };
+    if (Array.isArray(w.tokens)) {
+      return {
+        activation: e.activation,
+        name: e.name,
+        tokens: w.tokens as string[],
+        activations: w.acts ?? [],
+      };
+    }
+    const thumb = getExampleThumb(db, e.exampleId);
+    if (!thumb) needThumbs.push([i, e.exampleId]);
+    return {
+      activation: e.activation,
+      name: e.name,
+      ...(thumb ? { thumbnailPng: thumb.toString('base64') } : {}),
+    };
+  });
+  const card: FeatureCard = {
+    feature: c.idx,
+    label: c.label ?? `feature ${c.idx}`,
+    labelSource: c.labelSource ?? 'none',
+    labelWhy:
+      c.labelSource === 'user'
+        ? c.autoLabel
+          ? `renamed by you (the automatic label was “${c.autoLabel}”)`
+          : 'renamed by you'
+        : (c.description ?? ''),
+    evidence: c.evidence,
+    effect: effectOfCard(c.descriptors),
+    calibration: c.calibration
+      ? {
+          typical: c.calibration.typical,
+          limit: c.calibration.limit,
+          level: c.calibration.level,
+          reached: c.calibration.reached,
+        }
+      : null,
+    notes: c.notes ?? '',
+    density: c.density,
+    maxActivation: c.maxAct,
+    meanActivation: c.meanAct,
+    histogram: c.histogram,
+    topTokens: c.topTokens,
+    cluster: c.cluster,
+    topExamples,
+    logitLens: c.logitLens
+      ? {
+          top: c.logitLens.top.map((t) => ({ token: t.token, value: t.logit })),
+          bottom: c.logitLens.bottom.map((t) => ({ token: t.token, value: t.logit })),
+        }
+      : null,
+    nearest: c.nearest.map((n) => ({
+      feature: n.idx,
+      label: n.label ?? `feature ${n.idx}`,
+      cosine: n.cosine,
+    })),
+    associations: c.associations.map((a) => ({
+      key: a.key,
+      value: a.value,
+      auc: a.auc,
+      share: a.precisionTop,
+      log10Chance: a.log10P,
+    })),
+  };
+  return { card, needThumbs };
+}
+
+/** The card's effect facts from the stored descriptors (descriptors.ts). */
+function effectOfCard(d: Record<string, unknown> | null): FeatureCard['effect'] {
+  if (!d || !Array.isArray(d.facts)) return null;
+  const image = d.image as { dominantHex?: string; dominantName?: string } | undefined;
+  return {
+    facts: (d.facts as unknown[]).filter((x): x is string => typeof x === 'string'),
+    words: Array.isArray(d.words)
+      ? (d.words as unknown[]).filter((x): x is string => typeof x === 'string')
+      : [],
+    swatch:
+      image?.dominantHex && image.dominantName
+        ? { hex: image.dominantHex, name: image.dominantName }
+        : null,
+    multiple: typeof d.multiple === 'number' ? d.multiple : 0,
+    ssim: typeof d.ssim === 'number' ? d.ssim : 1,
+  };
+}

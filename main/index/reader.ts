@@ -1,0 +1,86 @@
+/**
+ * A reader thread of the index (main/services/index/readers.ts keeps a pool of them): search,
+ * cards, map positions and sheet decoding, each on read-only connections kept per file, so
+ * no index read runs on the thread that serves dial calls. Started as the index worker's entry
+ * with workerData { role: 'reader' } (worker.ts), so no second bundle is needed.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { OrreryError, type ErrorCode } from '../../preload/contract';
+import type { Db } from '../db/connection';
+import { readCard } from './card';
+import { readSheet } from './corpus';
+import { openIndex } from './index';
+import { listClusters, loadPositions, searchFeatures, type SearchQuery } from './search';
+
+export type ReaderRequest =
+  | { type: 'search'; id: number; file: string; query: SearchQuery }
+  | { type: 'card'; id: number; file: string; saeId: string; idx: number }
+  | { type: 'map'; id: number; file: string; saeId: string }
+  | { type: 'sheet'; id: number; file: string; tile: number }
+  /** Close this reader's connection to `file` (it is about to be replaced or removed). */
+  | { type: 'release'; id: number; file: string };
+
+export type ReaderReply =
+  | { id: number; ok: true; value: unknown }
+  | { id: number; ok: false; message: string; code?: ErrorCode };
+
+export function serveReader(port: MessagePort): void {
+  const dbs = new Map<string, Db>();
+  const db = (file: string): Db => {
+    let d = dbs.get(file);
+    if (!d) {
+      d = openIndex(file, { readonly: true });
+      dbs.set(file, d);
+    }
+    return d;
+  };
+  const ok = (id: number, value: unknown, transfer: ArrayBuffer[] = []): void =>
+    port.postMessage({ id, ok: true, value } satisfies ReaderReply, transfer);
+  port.on('message', (m: ReaderRequest) => {
+    void (async () => {
+      try {
+        switch (m.type) {
+          case 'search':
+            ok(m.id, searchFeatures(db(m.file), m.query));
+            return;
+          case 'card':
+            ok(m.id, readCard(db(m.file), m.saeId, m.idx));
+            return;
+          case 'map': {
+            const d = db(m.file);
+            const p = loadPositions(d, m.saeId);
+            if (!p) {
+              ok(m.id, null);
+              return;
+            }
+            // loadPositions copied each blob into its own buffer: hand them over, not copies.
+            ok(m.id, { positions: p, clusters: listClusters(d, m.saeId) }, [
+              p.idx.buffer as ArrayBuffer,
+              p.xyz.buffer as ArrayBuffer,
+              p.cluster.buffer as ArrayBuffer,
+              p.density.buffer as ArrayBuffer,
+            ]);
+            return;
+          }
+          case 'sheet': {
+            const sheet = await readSheet(m.file, m.tile);
+            ok(m.id, sheet, [sheet.rgba.buffer as ArrayBuffer]);
+            return;
+          }
+          case 'release':
+            dbs.get(m.file)?.close();
+            dbs.delete(m.file);
+            ok(m.id, true);
+            return;
+        }
+      } catch (e) {
+        port.postMessage({
+          id: m.id,
+          ok: false,
+          message: (e as Error).message,
+          ...(e instanceof OrreryError ? { code: e.code } : {}),
+        } satisfies ReaderReply);
+      }
+    })();
+  });
+}

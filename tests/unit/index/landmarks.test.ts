@@ -1,0 +1,101 @@
+// The landmark layout on a small clustered set (real ORT Gemm, seeded): it places every
+// feature, covers every list with landmarks, keeps decoder neighbours together on the map,
+// and its recall@10 figure agrees with one computed here independently.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Gemm } from '../../../main/index/build/gemm';
+import { normalizeRows } from '../../../main/index/build/knn';
+import { layoutMap, recallAt10 } from '../../../main/index/build/landmarks';
+import { clusteredDecoder } from '../../support/synthetic1m';
+
+const N = 6000;
+const D = 32;
+let gemm: Gemm;
+let unit: Float32Array;
+let theme: Uint16Array;
+
+beforeAll(async () => {
+  gemm = await Gemm.create(1);
+  const c = clusteredDecoder(N, D, 24, 3);
+  unit = normalizeRows(c.dec, N, D);
+  theme = c.theme;
+});
+afterAll(async () => {
+  await gemm.dispose();
+});
+
+/** recall@10 by brute force in plain JS (cosine in D dims, euclidean on the map). */
+function bruteRecall(xyz: Float32Array, sample: number[]): number {
+  let hits = 0;
+  for (const i of sample) {
+    const hi = Array.from({ length: N }, (_, j) => j)
+      .filter((j) => j !== i)
+      .map((j) => {
+        let s = 0;
+        for (let c = 0; c < D; c++) s += (unit[i * D + c] ?? 0) * (unit[j * D + c] ?? 0);
+        return [j, s] as const;
+      })
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, 10)
+      .map((x) => x[0]);
+    const lo = new Set(
+      Array.from({ length: N }, (_, j) => j)
+        .filter((j) => j !== i)
+        .map((j) => {
+          const d =
+            ((xyz[i * 3] ?? 0) - (xyz[j * 3] ?? 0)) ** 2 +
+            ((xyz[i * 3 + 1] ?? 0) - (xyz[j * 3 + 1] ?? 0)) ** 2 +
+            ((xyz[i * 3 + 2] ?? 0) - (xyz[j * 3 + 2] ?? 0)) ** 2;
+          return [j, d] as const;
+        })
+        .sort((a, b) => a[1] - b[1] || a[0] - b[0])
+        .slice(0, 10)
+        .map((x) => x[0]),
+    );
+    hits += hi.filter((j) => lo.has(j)).length;
+  }
+  return hits / (sample.length * 10);
+}
+
+describe('landmark layout', () => {
+  it('places every feature from landmarks, keeps neighbours close, and measures recall@10', async () => {
+    const m = await layoutMap(gemm, unit, N, D, {
+      exactUpTo: 1000,
+      landmarks: 1200,
+      lists: 32,
+      epochs: 100,
+      qualitySample: 300,
+      seed: 5,
+    });
+    expect(m.method).toBe('landmarks');
+    expect(m.xyz.length).toBe(N * 3);
+    expect(m.xyz.every(Number.isFinite)).toBe(true);
+    // about the asked share, and at least a few from every list
+    expect(m.landmarks.length).toBeGreaterThan(1000);
+    expect(m.landmarks.length).toBeLessThan(1500);
+    // every feature's first neighbour is a landmark of the same theme, mostly
+    let same = 0;
+    for (let i = 0; i < N; i++) {
+      const j = m.neighbours.indices[i * m.neighbours.k] ?? -1;
+      if (j >= 0 && theme[j] === theme[i]) same++;
+    }
+    expect(same / N).toBeGreaterThan(0.95);
+    // far better than chance (10 of 6000), and the stored figure is the figure
+    expect(m.recall10).toBeGreaterThan(0.1);
+    const rand = Array.from({ length: 40 }, (_, t) => (t * 149) % N);
+    const brute = bruteRecall(m.xyz, rand);
+    expect(brute).toBeGreaterThan(0.1);
+    const again = await recallAt10(gemm, unit, N, D, m.xyz, 300, 5);
+    expect(again).toBeCloseTo(m.recall10, 10);
+  }, 120_000);
+
+  it('lays out small sets exactly, with the same quality figure', async () => {
+    const n = 800;
+    const m = await layoutMap(gemm, unit.subarray(0, n * D), n, D, {
+      qualitySample: 100,
+      epochs: 100,
+    });
+    expect(m.method).toBe('exact');
+    expect(m.landmarks.length).toBe(0);
+    expect(m.recall10).toBeGreaterThan(0.2);
+  }, 120_000);
+});
