@@ -10,6 +10,7 @@ type Section = { name: string; file: string; fn: string };
 
 const sections: Section[] = [
   { name: 'feature index', file: 'index.ts', fn: 'benchIndex' },
+  { name: 'layout at scale (1M)', file: 'scaleLayout.ts', fn: 'benchScaleLayout' },
   { name: 'galaxy', file: 'galaxy.ts', fn: 'benchGalaxy' },
   { name: 'dial to image', file: 'dialLatency.ts', fn: 'benchDialLatency' },
   { name: 'zip bomb', file: 'zipBomb.ts', fn: 'benchZipBomb' },
