@@ -2,6 +2,7 @@
  * The index's "must show" figures:
  * - label coverage: of the metadata values the build tested, how many have at least one
  *   feature whose label names them (metadata-sourced labels);
+ * (Both read the label rule's evidence, evidence_label, which the plain titles stand on.)
  * - map agreement: for features with a metadata label, how often the nearest labelled
  *   feature on the 3D map has the same label, against the same with labels shuffled.
  */
@@ -59,7 +60,8 @@ export function labelCoverage(db: Db, saeId: string): LabelCoverage {
     (
       db
         .prepare(
-          "select distinct auto_label as l from features where sae_id = ? and auto_source = 'metadata'",
+          `select distinct coalesce(evidence_label, auto_label) as l from features
+           where sae_id = ? and coalesce(evidence_source, auto_source) = 'metadata'`,
         )
         .all(saeId) as { l: string }[]
     ).flatMap((r) => namedValues(r.l)),
@@ -161,8 +163,9 @@ function agreementOf(
 export function mapAgreement(db: Db, saeId: string, shuffles = 20, seed = 1): MapAgreement {
   const rows = db
     .prepare(
-      `select x, y, z, auto_label as l from features
-       where sae_id = ? and auto_source = 'metadata' and x is not null order by idx`,
+      `select x, y, z, coalesce(evidence_label, auto_label) as l from features
+       where sae_id = ? and coalesce(evidence_source, auto_source) = 'metadata' and x is not null
+       order by idx`,
     )
     .all(saeId) as Point[];
   const all = agreementOf(rows, shuffles, seed);
