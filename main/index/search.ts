@@ -176,35 +176,48 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
   const cols = `f.idx, f.label, f.label_source, f.density, f.max_act, f.cluster`;
   let rows: HitRow[];
   if (expr) {
-    params.expr = expr;
     const limit = params.limit as number;
     const offset = params.offset as number;
-    const first = Math.max(FIRST_PASS_MIN, 8 * (limit + offset));
-    const ranked = `select ${cols}, hits.b * ${SOURCE_WEIGHT} as score
-       from (select rowid as id, ${BM25} as b from feature_fts
-             where feature_fts match @expr order by b limit @first) hits
-       cross join features f on f.id = hits.id
-       where ${where.join(' and ')}
-       order by score, f.max_act desc, f.idx limit @limit offset @offset`;
-    rows = cached(db, ranked).all({ ...params, first: first + 1 }) as HitRow[];
-    if (rows.length < limit) {
-      // The first pass may have been cut: count what it saw before trusting a short page.
-      const seen = (
-        cached(
-          db,
-          'select count(*) as c from (select 1 from feature_fts where feature_fts match @expr limit @first)',
-        ).get({ expr, first: first + 1 }) as { c: number }
-      ).c;
-      if (seen > first) {
-        rows = cached(
-          db,
-          `select ${cols}, ${BM25} * ${SOURCE_WEIGHT} as score
-           from feature_fts cross join features f on f.id = feature_fts.rowid
-           where feature_fts match @expr and ${where.join(' and ')}
-           order by score, f.max_act desc, f.idx limit @limit offset @offset`,
-        ).all(params) as HitRow[];
+    /** One page of an FTS expression's matches, ranked (top `first` by bm25, then weighted). */
+    const page = (match: string, count: number, skip: number): HitRow[] => {
+      const p = { ...params, expr: match, limit: count, offset: skip };
+      const first = Math.max(FIRST_PASS_MIN, 8 * (count + skip));
+      const ranked = `select ${cols}, hits.b * ${SOURCE_WEIGHT} as score
+         from (select rowid as id, ${BM25} as b from feature_fts
+               where feature_fts match @expr order by b limit @first) hits
+         cross join features f on f.id = hits.id
+         where ${where.join(' and ')}
+         order by score, f.max_act desc, f.idx limit @limit offset @offset`;
+      let found = cached(db, ranked).all({ ...p, first: first + 1 }) as HitRow[];
+      if (found.length < count) {
+        // The first pass may have been cut: count what it saw before trusting a short page.
+        const seen = (
+          cached(
+            db,
+            'select count(*) as c from (select 1 from feature_fts where feature_fts match @expr limit @first)',
+          ).get({ expr: match, first: first + 1 }) as { c: number }
+        ).c;
+        if (seen > first) {
+          found = cached(
+            db,
+            `select ${cols}, ${BM25} * ${SOURCE_WEIGHT} as score
+             from feature_fts cross join features f on f.id = feature_fts.rowid
+             where feature_fts match @expr and ${where.join(' and ')}
+             order by score, f.max_act desc, f.idx limit @limit offset @offset`,
+          ).all(p) as HitRow[];
+        }
       }
+      return found;
+    };
+    // The words themselves first; features found only through a related word come after.
+    const direct = ftsExpression(q.text ?? '', false) ?? expr;
+    rows = page(direct, limit + offset, 0);
+    if (direct !== expr && rows.length < limit + offset) {
+      const have = new Set(rows.map((r) => r.idx));
+      const related = page(expr, limit + offset, 0).filter((r) => !have.has(r.idx));
+      rows = rows.concat(related);
     }
+    rows = rows.slice(offset, offset + limit);
   } else {
     rows = cached(
       db,

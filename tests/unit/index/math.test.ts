@@ -359,8 +359,10 @@ describe('labels and search text', () => {
   });
 
   it('quotes every word as a prefix and drops FTS5 syntax', () => {
-    expect(ftsExpression('Bible  ver')).toBe('"bible"* "ver"*');
-    expect(ftsExpression('NEAR("x" OR y*)')).toBe('"near"* "x"* "or"* "y"*');
+    expect(ftsExpression('Bible  ver', false)).toBe('"bible"* AND "ver"*');
+    expect(ftsExpression('NEAR("x" OR y*)', false)).toBe('"near"* AND "x"* AND "or"* AND "y"*');
+    // With related words, each word may match itself (as a prefix) or one of its relatives.
+    expect(ftsExpression('Bible  ver')).toMatch(/^\("bible"\* OR "scripture" OR .+\) AND "ver"\*$/);
     expect(ftsExpression(' -- ')).toBeNull();
   });
 });
