@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { labelBudget, placeLabels, type LabelCandidate } from '../../../renderer/src/galaxy/labels';
+import { Matrix4, PerspectiveCamera } from 'three';
+import {
+  clusterSeparation,
+  LabelLayout,
+  labelBudget,
+  placeLabels,
+  type LabelCandidate,
+} from '../../../renderer/src/galaxy/labels';
 
 const box = (id: number, size: number, x: number, y: number): LabelCandidate => ({
   id,
@@ -52,5 +59,63 @@ describe('placeLabels', () => {
     expect(labelBudget(8, 10, 20)).toBeLessThan(labelBudget(8, 10, 10));
     expect(labelBudget(8, 10, 5)).toBeGreaterThan(8);
     expect(labelBudget(8, 10, 1000)).toBe(1);
+  });
+});
+
+describe('LabelLayout (labels by zoom level)', () => {
+  const clusters = Array.from({ length: 64 }, (_, i) => ({
+    id: i,
+    size: 1000 - i * 13,
+    x: Math.sin(i * 1.7) * 5,
+    y: Math.cos(i * 2.3) * 4,
+    z: Math.sin(i * 0.9) * 3,
+  }));
+  const widths = clusters.map((_, i) => 60 + (i % 5) * 20);
+  const view = (distance: number): number[] => {
+    const cam = new PerspectiveCamera(50, 1280 / 720, 0.1, 500);
+    cam.position.set(0, 0, distance);
+    cam.lookAt(0, 0, 0);
+    cam.updateMatrixWorld();
+    return new Matrix4().multiplyMatrices(cam.projectionMatrix, cam.matrixWorldInverse).toArray();
+  };
+  const scale = 720 / (2 * Math.tan((25 * Math.PI) / 180));
+  // The toolbar's rectangle at 1280 × 720.
+  const toolbar = new Float64Array([16, 16, 620, 52]);
+
+  it('names more clusters as the camera flies in, the biggest first, never overlapping or under the toolbar', () => {
+    const layout = new LabelLayout(clusters, widths, 20);
+    let before = 0;
+    for (const d of [60, 25, 12]) {
+      const n = layout.place(view(d), 1280, 720, scale, toolbar, 1);
+      expect(n).toBeGreaterThanOrEqual(before);
+      before = n;
+      const boxes = Array.from({ length: n }, (_, k) => {
+        const i = layout.placed[k] ?? 0;
+        const l = layout.left[k] ?? 0;
+        const t = layout.top[k] ?? 0;
+        return { l, t, r: l + (widths[i] ?? 0), b: t + 20 };
+      });
+      for (const [a, box] of boxes.entries()) {
+        expect(box.l >= 0 && box.t >= 0 && box.r <= 1280 && box.b <= 720).toBe(true);
+        expect(box.r <= 16 || box.l >= 620 || box.b <= 16 || box.t >= 52).toBe(true);
+        for (const other of boxes.slice(a + 1))
+          expect(box.r <= other.l || other.r <= box.l || box.b <= other.t || other.b <= box.t).toBe(
+            true,
+          );
+      }
+    }
+    expect(before).toBeGreaterThan(3);
+    const far = layout.place(view(60), 1280, 720, scale, toolbar, 0);
+    expect(far).toBeGreaterThan(0);
+    expect(layout.placed[0]).toBe(0); // the biggest cluster is named first
+  });
+
+  it('gives each cluster its distance to the nearest bigger one', () => {
+    const sep = clusterSeparation([
+      { id: 0, size: 10, x: 0, y: 0, z: 0 },
+      { id: 1, size: 5, x: 3, y: 4, z: 0 },
+      { id: 2, size: 1, x: 3, y: 5, z: 0 },
+    ]);
+    expect(Array.from(sep)).toEqual([Infinity, 5, 1]);
   });
 });
