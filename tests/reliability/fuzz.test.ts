@@ -74,6 +74,7 @@ function seeds(): Record<CallName, Record<string, unknown>> {
     'blobs.put': { bytes: [1, 2, 3], name: 'x.png' },
     'blobs.get': { hash: 'a'.repeat(64) },
     'runtime.open': { packId: TEXT },
+    'runtime.effectStrip': { packId: EMOJI, saeId: 'latent-32', feature: 3, typical: 2 },
     'text.generate': {
       packId: TEXT,
       prompt: 'The king',
@@ -93,6 +94,13 @@ function seeds(): Record<CallName, Record<string, unknown>> {
       source: { example: 0 },
       text: 'Ab',
       dials: [{ ...dial, saeId: 'style-64' }],
+    },
+    'runtime.effectStrip': {
+      packId: EMOJI,
+      saeId: 'latent-32',
+      feature: 1,
+      typical: 1,
+      source: { example: 0 },
     },
     'index.corpora': { packId: TEXT },
     'index.status': ref,
@@ -161,7 +169,6 @@ const tally: Tally = {
   callsCovered: new Set(),
 };
 
-const profile = new Map<string, number>();
 const bump = <K>(m: Map<K, number>, k: K): void => void m.set(k, (m.get(k) ?? 0) + 1);
 
 /** A close the server chose for a frame it will not read: too big (1009) or not UTF-8 (1007). */
@@ -254,15 +261,10 @@ describe('part 1: API fuzzing over the real WebSocket', () => {
     const burstAt = new Set(
       Array.from({ length: BURSTS }, (_, b) => Math.floor(((b + 0.5) * SINGLE) / BURSTS)),
     );
-    const t00 = performance.now();
     const worker = async (): Promise<void> => {
       let c = await Conn.authed(server.port);
       while (next < SINGLE) {
         const i = next++;
-        if (process.env.RELIABILITY_PROFILE && i % 500 === 0)
-          console.log(
-            `${i} ${((performance.now() - t00) / 1000).toFixed(1)} s, rss ${server.child.pid}`,
-          );
         if (!c.open) c = await Conn.authed(server.port);
         if (burstAt.has(i)) {
           // A burst: 200 calls at once on one socket, then every reply.
@@ -272,36 +274,19 @@ describe('part 1: API fuzzing over the real WebSocket', () => {
               ? s
               : message(r, 3 + j * 3, all);
           }).map((s) => ({ ...s, kind: `burst: ${s.kind}` }));
-          const tb = performance.now();
           for (const s of burst) send(c, s);
           for (const s of burst) count(s, await c.next());
-          if (process.env.RELIABILITY_PROFILE)
-            console.log(`burst ${((performance.now() - tb) / 1000).toFixed(1)} s`);
           continue;
         }
         const s = message(r, i, all);
-        const t0 = performance.now();
         send(c, s);
         const o = await c.next();
-        if (process.env.RELIABILITY_PROFILE) {
-          const dt = performance.now() - t0;
-          for (const key of [`${s.call} ${s.mutation}`, `* ${s.mutation}`, `* ${s.kind}`])
-            profile.set(key, (profile.get(key) ?? 0) + dt);
-        }
         count(s, o);
         if (o.kind === 'hang') c = await Conn.authed(server.port);
       }
       c.close();
     };
     await Promise.all(Array.from({ length: SOCKETS }, worker));
-    if (process.env.RELIABILITY_PROFILE)
-      console.log(
-        [...profile]
-          .sort((a, b) => b[1] - a[1])
-          .slice(0, 30)
-          .map(([k, v]) => `${v.toFixed(0).padStart(8)} ${k}`)
-          .join('\n'),
-      );
 
     // Still up, still answering.
     expect(server.alive(), server.output()).toBe(true);
