@@ -804,7 +804,11 @@ const MAX_BATCH = 2;
  * float32, error term kept): with a TopK encoder in ORT, only the k largest codes per row come
  * back and the dialled features are read from them; otherwise steer() encodes in JS.
  */
-async function codedDelta(g: SaeDials, h: Float32Array, n: number): Promise<Float32Array> {
+export async function codedDelta(
+  g: Pick<SaeDials, 'sae' | 'dials' | 'coder'>,
+  h: Float32Array,
+  n: number,
+): Promise<Float32Array> {
   if (!g.coder) return steer(g.sae, h, n, g.dials).delta;
   const sae = g.sae;
   const dIn = sae.dIn;
@@ -816,20 +820,43 @@ async function codedDelta(g: SaeDials, h: Float32Array, n: number): Promise<Floa
   }
   const coded = g.dials.filter((x) => x.method !== 'add');
   const { xp, norm } = sae.prepareInput(h, n);
-  const out = await g.coder.run({ x: { dims: [n, dIn], data: xp } });
-  const values = out.values?.data;
-  const indices = out.indices?.data;
-  if (!(values instanceof Float32Array) || !(indices instanceof Int32Array)) {
-    throw new OrreryError('internal', 'the SAE encoder gave no values or indices');
-  }
-  const k = values.length / Math.max(1, n);
+  // A TopK code is 0 wherever the feature's pre-activation is ≤ 0, whatever the rest of the
+  // row: that takes 1 dot product per dialled feature. Only rows where a dialled feature is
+  // positive need the whole row ranked (the encoder in ORT: d_in × d_sae weights).
+  const wEncT = sae.encoderTransposed;
+  const bias = sae.encoderBias;
+  const rank: number[] = [];
   for (let r = 0; r < n; r++) {
+    const positive = coded.some((dial) => {
+      let pre = bias[dial.feature] ?? 0;
+      const w = dial.feature * dIn;
+      for (let c = 0; c < dIn; c++) pre += (xp[r * dIn + c] ?? 0) * (wEncT[w + c] ?? 0);
+      return pre > 0;
+    });
+    if (positive) rank.push(r);
+  }
+  let values: Float32Array = new Float32Array(0);
+  let indices: Int32Array = new Int32Array(0);
+  if (rank.length > 0) {
+    const sub = rank.length === n ? xp : new Float32Array(rank.length * dIn);
+    if (sub !== xp) rank.forEach((r, i) => sub.set(xp.subarray(r * dIn, (r + 1) * dIn), i * dIn));
+    const out = await g.coder.run({ x: { dims: [rank.length, dIn], data: sub } });
+    if (!(out.values?.data instanceof Float32Array) || !(out.indices?.data instanceof Int32Array)) {
+      throw new OrreryError('internal', 'the SAE encoder gave no values or indices');
+    }
+    values = out.values.data;
+    indices = out.indices.data;
+  }
+  const k = rank.length > 0 ? values.length / rank.length : 0;
+  let ranked = 0;
+  for (let r = 0; r < n; r++) {
+    const slot = rank[ranked] === r ? ranked++ : -1;
     const outScale = norm ? (norm.outScale[r] ?? 1) : 1;
     for (const dial of coded) {
       let before = 0;
-      for (let s = 0; s < k; s++) {
-        if (indices[r * k + s] === dial.feature) {
-          const v = values[r * k + s] ?? 0;
+      for (let s = 0; slot >= 0 && s < k; s++) {
+        if (indices[slot * k + s] === dial.feature) {
+          const v = values[slot * k + s] ?? 0;
           before = v > 0 ? v : 0;
           break;
         }

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrreryError, runtimeInputs } from '../../../../preload/contract';
 import type { EngineContext, TextGenerateInput } from '../../../../main/runtime/engine';
-import { INFO_EXAMPLES, TextEngine } from '../../../../main/runtime/text/textEngine';
-import { loadSae, writeSafetensors } from '../../../../main/sae';
+import { OnnxSession } from '../../../../main/runtime/onnx';
+import { topkGraph } from '../../../../main/runtime/saeTopk';
+import { codedDelta, INFO_EXAMPLES, TextEngine } from '../../../../main/runtime/text/textEngine';
+import { loadSae, steer, writeSafetensors } from '../../../../main/sae';
 import { fixtureDir, readTextPack } from './helpers';
 
 const SAE = 'res1-64';
@@ -178,6 +180,45 @@ describe('TextEngine on the text-tiny fixture', () => {
       m = Math.max(m, Math.abs((zero.logits[i] ?? 0) - (pinned.logits[i] ?? 0)));
     }
     expect(m).toBeLessThan(1e-5);
+  });
+
+  it('pin/scale deltas from the SAE encoder in ORT equal steer() in JS', async () => {
+    const sae = await loadSae(join(fixtureDir, 'sae/blocks.1.hook_resid_post'));
+    const ids = engine.promptIds(PROMPT);
+    const n = ids.length;
+    const { hook } = await engine.forward([ids], 0, null, new Float32Array(n * 16));
+    const f = sae.encode(hook, n);
+    // The strongest feature at the last position (positive there, zero at some others), one
+    // active nowhere, and an add on a third: both encode paths and the shortcut are taken.
+    const last = f.subarray((n - 1) * 64, n * 64);
+    const strong = last.indexOf(Math.max(...last));
+    const never = Array.from({ length: 64 }, (_, j) => j).find((j) =>
+      Array.from({ length: n }, (_, r) => f[r * 64 + j] ?? 0).every((v) => v === 0),
+    );
+    expect(never).toBeDefined();
+    const coder = await OnnxSession.create(topkGraph(sae, sae.config.k ?? 4));
+    try {
+      for (const dials of [
+        [{ feature: strong, method: 'scale' as const, value: 3 }],
+        [{ feature: strong, method: 'pin' as const, value: -2 }],
+        [
+          { feature: never ?? 0, method: 'pin' as const, value: 5 },
+          { feature: (strong + 1) % 64, method: 'add' as const, value: 1.5 },
+          { feature: strong, method: 'scale' as const, value: 0 },
+        ],
+      ]) {
+        const want = steer(sae, hook, n, dials).delta;
+        const got = await codedDelta({ sae, dials, coder }, hook, n);
+        let m = 0;
+        for (let i = 0; i < want.length; i++) {
+          m = Math.max(m, Math.abs((got[i] ?? 0) - (want[i] ?? 0)));
+        }
+        expect(want.some((v) => v !== 0)).toBe(true);
+        expect(m).toBeLessThan(1e-4);
+      }
+    } finally {
+      await coder.release();
+    }
   });
 
   it('gives the same tokens with and without the KV cache, batched or not', async () => {
