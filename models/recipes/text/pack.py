@@ -54,6 +54,7 @@ def build_examples(c) -> list[dict]:
 
 
 def stage(c):
+    from export import GRAPHS
     from sae import sae_dir
     cfg = c.lm_config()
     examples = build_examples(c)
@@ -80,7 +81,7 @@ def stage(c):
                    "GCIDE dictionary entries and the Jargon File. A TopK SAE "
                    f"(k={c.s['k']}, {c.s['d_sae']} features) reads {cfg.hook_name}."),
         "model": {
-            "onnx": "model.onnx",
+            "onnx": dict(GRAPHS),  # below.onnx / above.onnx, split at the hook (export.py)
             "tokenizer": "tokenizer.json",
             "hook": cfg.hook_name,
             "d_model": cfg.d_model, "n_layers": cfg.n_layers, "n_heads": cfg.n_heads, "d_head": cfg.d_head,

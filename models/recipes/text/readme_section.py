@@ -30,7 +30,9 @@ def render(pack: str) -> str:
     L.append(f"`{rel}/` (`{man['id']}`), built by `models/recipes/text/recipe.py` (seed {m['seed']}); "
              "`--smoke` runs every stage on a tiny slice in seconds, `--fixture` writes "
              "`tests/fixtures/packs/text-tiny/`. Python: Debian's python3-torch 1.13 only; "
-             "the parity check runs `models/recipes/text/check_parity.mjs` with onnxruntime-node.")
+             "the model ships as two ONNX graphs split at the hook (`below.onnx`, `above.onnx`, per-layer "
+             "KV cache; PACK_FORMAT.md), and the parity check runs `models/recipes/text/check_parity.mjs` "
+             "with onnxruntime-node.")
     L.append("")
     L.append("**Data** (Debian packages, one document per fortune / chapter / entry, deduplicated, "
              "split train/validation by document, 5 % validation):")
