@@ -12,7 +12,7 @@ import { BlobStore } from '../blobs/blobStore';
 import { PackService } from '../packs/packService';
 import { RuntimeWorker } from '../runtime/worker/client';
 import { checkRecipe } from '../sessions/recipeCheck';
-import { SessionStore } from '../sessions/sessionStore';
+import { SessionsClient } from '../sessions/client';
 import { HealthService } from '../services/healthService';
 import { IndexService } from '../services/indexService';
 import { RuntimeService } from '../services/runtimeService';
@@ -40,8 +40,11 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
   const worker = new RuntimeWorker(config.workers.runtime);
   const notices = new NoticeBoard();
   notices.subscribe((n) => events.emit('app.notice', n));
-  const sessions = new SessionStore(path.join(config.dataDir, 'sessions.sqlite'), (r) =>
-    notices.databaseRecovered(r, 'The sessions database'),
+  // The sessions database lives in its own thread; a write's reply comes after its commit.
+  const sessions = new SessionsClient(
+    config.workers.sessions,
+    path.join(config.dataDir, 'sessions.sqlite'),
+    (r) => notices.databaseRecovered(r, 'The sessions database'),
   );
   const blobs = new BlobStore(path.join(config.dataDir, 'blobs'));
   const runtime = new RuntimeService(worker, packs, events, sessions, blobs);
@@ -61,7 +64,11 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
 
   const handlers: Handlers = {
     'app.health': () => health.health(),
-    'app.notices': () => ({ notices: notices.list() }),
+    // after the sessions worker has opened (and, if need be, recovered) its database
+    'app.notices': async () => {
+      await sessions.ready();
+      return { notices: notices.list() };
+    },
     'packs.list': () => packs.list(),
     'packs.import': (input, job) => packs.import(input.from, job),
     'packs.remove': async (input) => ({ removed: await packs.remove(input.id) }),
@@ -88,13 +95,15 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'sessions.redo': (input) => sessions.redo(input.sessionId),
     'sessions.checkout': (input) => sessions.checkout(input.sessionId, input.stepId),
     'sessions.rename': (input) => sessions.rename(input.sessionId, input.name),
-    'sessions.remove': (input) => ({ removed: sessions.remove(input.sessionId) }),
+    'sessions.remove': async (input) => ({ removed: await sessions.remove(input.sessionId) }),
     'sessions.exportRecipe': (input) => sessions.exportRecipe(input.sessionId),
     'sessions.importRecipe': async (input) =>
       sessions.importRecipe(await checkRecipe(input.recipe, packs)),
     'presets.save': (input) => sessions.savePreset(input.packId, input.name, input.dials),
     'presets.list': (input) => sessions.listPresets(input.packId),
-    'presets.remove': (input) => ({ removed: sessions.removePreset(input.packId, input.name) }),
+    'presets.remove': async (input) => ({
+      removed: await sessions.removePreset(input.packId, input.name),
+    }),
     'files.list': (input) => files.list(input.dir),
     'files.choose': (input) => files.choose(input),
     'jobs.cancel': (input) => ({ cancelled: jobs.cancel(input.jobId) }),
@@ -113,7 +122,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
       jobs.cancelAll();
       await worker.close();
       index.close();
-      sessions.close();
+      await sessions.close();
     },
   };
 }

@@ -10,7 +10,7 @@ import { workerEntry, type WorkerEntry, type WorkerName } from './workerEntry';
 
 export interface AppConfig {
   mode: 'desktop' | 'headless';
-  /** The worker threads' scripts: inference, and index builds. */
+  /** The worker threads' scripts: inference, index builds, and the sessions database. */
   workers: Record<WorkerName, WorkerEntry>;
   version: string;
   appRoot: string;
@@ -68,7 +68,11 @@ export function resolveConfig(
   );
   return {
     mode,
-    workers: { runtime: workerEntry(appRoot, 'runtime'), index: workerEntry(appRoot, 'index') },
+    workers: {
+      runtime: workerEntry(appRoot, 'runtime'),
+      index: workerEntry(appRoot, 'index'),
+      sessions: workerEntry(appRoot, 'sessions'),
+    },
     version: appVersion(appRoot),
     appRoot,
     bundledPacks: path.resolve(

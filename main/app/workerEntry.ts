@@ -13,11 +13,13 @@ export interface WorkerEntry {
 const sources = {
   runtime: 'main/runtime/worker/host.ts',
   index: 'main/index/worker.ts',
+  sessions: 'main/sessions/worker.ts',
 } as const;
 
 const built = {
   runtime: 'out/main/runtimeWorker.js',
   index: 'out/main/indexWorker.js',
+  sessions: 'out/main/sessionsWorker.js',
 } as const;
 
 export type WorkerName = keyof typeof sources;

@@ -27,7 +27,7 @@ import type { BlobStore } from '../blobs/blobStore';
 import type { ImageRun } from '../runtime/image/imageMetrics';
 import type { RuntimeWorker } from '../runtime/worker/client';
 import type { EngineOp } from '../runtime/worker/protocol';
-import type { SessionStore } from '../sessions/sessionStore';
+import type { SessionCalls } from '../sessions/client';
 
 type Recordable = {
   packId: string;
@@ -42,7 +42,7 @@ export class RuntimeService {
     private readonly worker: RuntimeWorker,
     private readonly packs: PackService,
     private readonly events: EventHub,
-    private readonly sessions: SessionStore,
+    private readonly sessions: Pick<SessionCalls, 'record'>,
     private readonly blobs: BlobStore,
   ) {}
 
@@ -84,17 +84,25 @@ export class RuntimeService {
   /**
    * Saves a finished run as a step when the call names a session (runs of one gesture are
    * one step); the reply carries the step, so the page needs no second call to show it.
-   * `saved` is what the step keeps of the output (by default all of it).
+   * `saved` is what the step keeps of the output (by default all of it). Resolves after the
+   * sessions worker committed the step: a reply that carries a step means it is on disk.
    */
-  private recorded<T extends object>(
+  private async recorded<T extends object>(
     kind: Step['kind'],
     input: Recordable,
     output: T,
     saved: Record<string, unknown> = output as Record<string, unknown>,
-  ): T & { step: Step | null } {
+  ): Promise<T & { step: Step | null }> {
     if (!input.sessionId) return { ...output, step: null };
     const { packId: _pack, dials, sessionId, jobId: _job, gestureId, ...rest } = input;
-    const step = this.sessions.record(sessionId, kind, rest, dials, saved, gestureId ?? null);
+    const step = await this.sessions.record(
+      sessionId,
+      kind,
+      rest,
+      dials,
+      saved,
+      gestureId ?? null,
+    );
     return { ...output, step };
   }
 
@@ -106,11 +114,10 @@ export class RuntimeService {
     kind: 'image' | 'glyph',
     input: Recordable,
     run: ImageRun,
-  ): z.output<typeof ImageReplySchema> {
+  ): Promise<z.output<typeof ImageReplySchema>> {
     const { png, ...out } = run;
     if (!input.sessionId || !png) return this.recorded(kind, input, out);
-    // kept now (a file each, no commit); the step that names them may be written just after
-    // the reply (a drag's later ticks)
+    // the blobs are on disk before the step that names them is committed
     const before = this.blobs.put(png.before);
     const after = this.blobs.put(png.after);
     return this.recorded(kind, input, out, {

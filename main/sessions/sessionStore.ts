@@ -4,7 +4,10 @@
  * page gives every run of a dial drag the same gesture id) are one step: the last run
  * replaces the step's dials and output. No clock decides that; the clock only stamps times
  * (and is injected in tests). Every write is one transaction on a WAL database: a crash
- * never leaves half a step.
+ * never leaves half a step, and a method returns only after its transaction committed.
+ *
+ * The app runs this store in the sessions worker (./worker.ts, reached through ./client.ts),
+ * so its synchronous commits never hold the API thread; tests may use it directly.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -80,8 +83,11 @@ export class SessionStore {
 
   /**
    * Opens (creating, migrating) the sessions database. One that is not a usable database is
-   * moved aside, a fresh one is created, and `onRecovered` says so. Commits are synchronous=FULL:
-   * a step, rename or preset acknowledged to the person survives a crash and a power cut.
+   * moved aside, a fresh one is created, and `onRecovered` says so. Commits are WAL with
+   * synchronous=NORMAL: a committed transaction is in the -wal file before the call returns, so
+   * a step, rename or preset acknowledged to the person survives the process being killed
+   * (kill -9, a crash). A power cut or OS crash may lose the last few transactions (NORMAL does
+   * not fsync each commit; the WAL is synced at checkpoints), never corrupt the database.
    */
   constructor(
     file: string,
@@ -92,13 +98,12 @@ export class SessionStore {
     mkdirSync(path.dirname(file), { recursive: true });
     this.db = openRecovering(
       file,
-      { migrations: sessionMigrations, synchronous: 'FULL' },
+      { migrations: sessionMigrations, synchronous: 'NORMAL' },
       onRecovered,
     );
   }
 
   close(): void {
-    this.flush();
     this.db.close();
   }
 
@@ -125,7 +130,6 @@ export class SessionStore {
   }
 
   list(packId?: string): Session[] {
-    this.flush();
     const rows = this.db
       .prepare(
         `select s.*, (select count(*) from steps where session_id = s.id) as steps from sessions s
@@ -136,7 +140,6 @@ export class SessionStore {
   }
 
   get(id: string): SessionDetail {
-    this.flush();
     const session = toSession(this.row(id));
     // Outputs (images as PNG) travel for the current step only; the others are re-run when chosen.
     const steps = (
@@ -151,22 +154,10 @@ export class SessionStore {
     return { session, steps };
   }
 
-  /** A drag's latest tick, answered already and written next (see record). */
-  private pending: (() => void) | null = null;
-
-  /** Writes a waiting drag tick now. Every call that reads or changes sessions does this first. */
-  flush(): void {
-    const write = this.pending;
-    this.pending = null;
-    write?.();
-  }
-
   /**
    * Saves a finished run as a child of the current step and makes it current (committed
    * before this returns). A run with the current step's gesture id, kind and input is the same
-   * gesture (a drag): it updates that step instead; that update is answered at once and
-   * written right after the reply goes out (setImmediate), so the many ticks of a drag do not
-   * wait for a synchronous commit each (a crash in between loses at most that tick's update).
+   * gesture (a drag): it updates that step instead, also committed before this returns.
    */
   record(
     sessionId: string,
@@ -176,19 +167,16 @@ export class SessionStore {
     output: Record<string, unknown>,
     gestureId: string | null = null,
   ): Step {
-    this.flush();
-    const merged = gestureId === null ? null : this.gestureStep(sessionId, kind, input, gestureId);
-    if (merged) {
-      const step: Step = { ...merged, dials: [...dials], output, createdAt: this.now() };
-      this.pending = () => {
+    return this.db.transaction(() => {
+      const merged =
+        gestureId === null ? null : this.gestureStep(sessionId, kind, input, gestureId);
+      if (merged) {
+        const step: Step = { ...merged, dials: [...dials], output, createdAt: this.now() };
         this.db
           .prepare('update steps set dials_json = ?, output_json = ?, created_at = ? where id = ?')
           .run(JSON.stringify(dials), JSON.stringify(output), step.createdAt, step.id);
-      };
-      setImmediate(() => this.flush());
-      return step;
-    }
-    return this.db.transaction(() => {
+        return step;
+      }
       const s = this.row(sessionId);
       const inputJson = JSON.stringify(input);
       const dialsJson = JSON.stringify(dials);
@@ -257,7 +245,6 @@ export class SessionStore {
   }
 
   undo(sessionId: string): SessionDetail {
-    this.flush();
     const s = this.row(sessionId);
     if (s.head_step === null) throw new OrreryError('bad_input', 'nothing to undo');
     const parent = this.db.prepare('select parent_id from steps where id = ?').get(s.head_step) as {
@@ -267,7 +254,6 @@ export class SessionStore {
   }
 
   redo(sessionId: string): SessionDetail {
-    this.flush();
     const s = this.row(sessionId);
     const child = this.db
       .prepare(
@@ -281,7 +267,6 @@ export class SessionStore {
   }
 
   checkout(sessionId: string, stepId: number): SessionDetail {
-    this.flush();
     this.row(sessionId);
     const hit = this.db
       .prepare('select id from steps where id = ? and session_id = ?')
@@ -291,7 +276,6 @@ export class SessionStore {
   }
 
   rename(sessionId: string, name: string): Session {
-    this.flush();
     this.row(sessionId);
     this.db
       .prepare('update sessions set name = ?, updated_at = ? where id = ?')
@@ -300,7 +284,6 @@ export class SessionStore {
   }
 
   remove(sessionId: string): boolean {
-    this.flush();
     return this.db.prepare('delete from sessions where id = ?').run(sessionId).changes > 0;
   }
 

@@ -183,11 +183,11 @@ describe('sessions store and feature index on a damaged file', () => {
     db.close();
   });
 
-  it('the sessions database commits with synchronous=FULL', () => {
+  it('the sessions database commits in WAL with synchronous=NORMAL (durable across a kill)', () => {
     const file = path.join(tmpDir(), 'sessions.sqlite');
     const store = new SessionStore(file);
     const db = (store as unknown as { db: ReturnType<typeof openDatabase> }).db;
-    expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
+    expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     store.close();
   });

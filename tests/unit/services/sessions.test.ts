@@ -2,12 +2,13 @@
  * Sessions through the API with real runs: every run a step, undo/redo/branch, reopen after
  * a restart, a recipe that reproduces the same output when imported, presets.
  */
-import { cpSync } from 'node:fs';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
 import { PNG } from 'pngjs';
+import { openDatabase } from '../../../main/db/connection';
 import { SessionStore } from '../../../main/sessions/sessionStore';
 import type { CallName, CallOutput } from '../../../preload/contract';
 import { cleanupTmp, fixturePacks, repoRoot, tmpDir } from '../../support/tmp';
@@ -220,26 +221,98 @@ describe('sessions: a drag is one step because the page says so', () => {
   });
 });
 
-describe('sessions: the store takes its clock', () => {
-  it('a drag tick written after its reply is on disk once the event loop turns', async () => {
-    const home = tmpDir();
-    const file = path.join(home, 's.sqlite');
-    const store = new SessionStore(file);
-    const s = store.create('p');
-    store.record(s.id, 'image', { source: { example: 1 } }, dial(1), {}, 'g');
-    const tick = store.record(s.id, 'image', { source: { example: 1 } }, dial(2), { n: 2 }, 'g');
-    await new Promise((r) => setImmediate(r));
-    const other = new SessionStore(file);
+describe('sessions: the sessions worker', () => {
+  /** The step with `id` as a fresh connection (another process, say) reads it now. */
+  function onDisk(home: string, id: number): { dials: unknown; output: unknown } | undefined {
+    const db = openDatabase(path.join(home, 'sessions.sqlite'), { readonly: true });
     try {
-      const step = other.get(s.id).steps.find((x) => x.id === tick.id);
-      expect(step?.dials[0]?.value).toBe(2);
-      expect(step?.output).toEqual({ n: 2 });
+      const row = db.prepare('select dials_json, output_json from steps where id = ?').get(id) as
+        { dials_json: string; output_json: string } | undefined;
+      return row && { dials: JSON.parse(row.dials_json), output: JSON.parse(row.output_json) };
     } finally {
-      other.close();
-      store.close();
+      db.close();
+    }
+  }
+
+  it('a reply that carries a step means the step is committed (every tick of a drag)', async () => {
+    const { home, models } = setup();
+    const call = caller(start(home, models));
+    const s = await call('sessions.create', { packId });
+    for (const [value, gestureId] of [
+      [5, undefined],
+      [10, 'drag-1'],
+      [15, 'drag-1'],
+      [20, 'drag-1'],
+    ] as const) {
+      const r = await call('text.generate', {
+        packId,
+        prompt: 'Amen',
+        dials: dial(value),
+        sampling: { maxTokens: 3 },
+        sessionId: s.id,
+        gestureId,
+      });
+      // read at once, without letting the event loop turn
+      const row = onDisk(home, r.step?.id ?? -1);
+      expect(row?.dials).toEqual(dial(value));
+      expect(row?.output).toMatchObject({ after: { tokenIds: r.after.tokenIds } });
+    }
+    const renamed = await call('sessions.rename', { sessionId: s.id, name: 'Kept' });
+    const db = openDatabase(path.join(home, 'sessions.sqlite'), { readonly: true });
+    try {
+      expect(db.prepare('select name from sessions where id = ?').get(s.id)).toEqual({
+        name: renamed.name,
+      });
+    } finally {
+      db.close();
     }
   });
 
+  it('the API thread answers other calls while a session write waits for the database', async () => {
+    const { home, models } = setup();
+    const call = caller(start(home, models));
+    const s = await call('sessions.create', { packId, name: 'before' });
+    // Another connection holds the write lock: the worker's rename waits in SQLite's busy
+    // handler (a slow transaction) until this test lets go.
+    const other = openDatabase(path.join(home, 'sessions.sqlite'));
+    const order: string[] = [];
+    try {
+      other.exec('begin immediate');
+      const rename = call('sessions.rename', { sessionId: s.id, name: 'after' }).then((r) => {
+        order.push('rename');
+        return r;
+      });
+      await call('app.health', {});
+      order.push('health');
+      await call('blobs.put', { bytes: new Uint8Array([1, 2, 3]) });
+      order.push('blobs.put');
+      expect(order).toEqual(['health', 'blobs.put']); // the rename is still waiting
+      other.exec('commit');
+      expect((await rename).name).toBe('after');
+      expect(order).toEqual(['health', 'blobs.put', 'rename']);
+    } finally {
+      if (other.inTransaction) other.exec('rollback');
+      other.close();
+    }
+  });
+
+  it('a damaged sessions.sqlite is moved aside by the worker and reported as a notice', async () => {
+    const { home, models } = setup();
+    writeFileSync(path.join(home, 'sessions.sqlite'), 'not a database at all, '.repeat(100));
+    const call = caller(start(home, models));
+    const { notices } = await call('app.notices', {});
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toMatchObject({
+      kind: 'database_recovered',
+      file: path.join(home, 'sessions.sqlite'),
+    });
+    expect(existsSync(notices[0]?.movedTo ?? '?')).toBe(true);
+    const s = await call('sessions.create', { packId, name: 'fresh' });
+    expect((await call('sessions.list', { packId })).map((x) => x.id)).toEqual([s.id]);
+  });
+});
+
+describe('sessions: the store takes its clock', () => {
   it('stamps steps with the injected time; merging needs no time to pass', () => {
     const home = tmpDir();
     let t = Date.UTC(2030, 0, 1);
@@ -257,7 +330,7 @@ describe('sessions: the store takes its clock', () => {
       const d2 = store.record(s.id, 'text', { prompt: 'x' }, dial(5), {}, 'h');
       expect(d2.id).toBe(d1.id);
       expect(d2.createdAt).toBe('2030-01-01T01:00:00.000Z');
-      // a drag's later tick is answered before its write; any read sees it all the same
+      // a drag's later tick is committed when record returns
       expect(store.get(s.id).steps.find((x) => x.id === d1.id)?.dials[0]?.value).toBe(5);
       // a different input is a new step even within a gesture
       const e = store.record(s.id, 'text', { prompt: 'y' }, dial(5), {}, 'h');
