@@ -31,6 +31,10 @@ export default defineConfig({
     build: {
       outDir: resolve(root, 'out/renderer'),
       emptyOutDir: true,
+      // Minified, and split: the galaxy's 3D layer (three, react-three-fiber, drei) is a
+      // separate chunk the page fetches when a galaxy opens (GalaxyView's lazy canvas).
+      minify: true,
+      sourcemap: false,
       rollupOptions: { input: resolve(root, 'renderer/index.html') },
     },
   },

@@ -8,7 +8,7 @@
  * The page (renderer/bench/galaxy.html) is bundled here with vite, served from 127.0.0.1 and
  * driven by Debian's chromium through playwright-core.
  *
- *   npx tsx bench/galaxy.ts [--sizes 100000,1000000] [--frames N] [--cpu-only]
+ *   npx tsx bench/galaxy.ts [--sizes 100000,1000000] [--frames N] [--cpu-only | --cold-only]
  */
 import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -144,6 +144,100 @@ async function cpuFigures(n: number): Promise<void> {
   field.dispose();
 }
 
+/** The bare baseline: a node server process, a page, one WebGL frame (no app code). */
+const BARE_SERVER = `
+const http = require('node:http');
+const page = '<!doctype html><canvas id=c width=1280 height=800></canvas><script>' +
+  'const gl=document.getElementById("c").getContext("webgl2");' +
+  'requestAnimationFrame(()=>{gl.clearColor(0.02,0.03,0.05,1);gl.clear(gl.COLOR_BUFFER_BIT);' +
+  'const p=new Uint8Array(4);gl.readPixels(0,0,1,1,gl.RGBA,gl.UNSIGNED_BYTE,p);document.body.dataset.frame="1";});' +
+  '</script>';
+const s = http.createServer((q, r) => { r.writeHead(200, { 'content-type': 'text/html' }); r.end(page); });
+s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().port + '/'));
+`;
+
+/**
+ * Cold start (issue 19): from spawning the server to the default text pack's galaxy drawn
+ * (the page's test hook ready: map loaded, first frame drawn), fresh (a new home: the shipped
+ * index is unpacked) and warm (the same home again), against the bare baseline: a node
+ * server + a page + its first WebGL frame. The browser is started beforehand for both; the
+ * renderer is the built one (npm run build first).
+ */
+export async function benchColdStart(runs = 3): Promise<void> {
+  const { startHeadless } = await import('../tests/support/headless');
+  const server = path.join(root, 'out', 'main', 'server.js');
+  const pack = path.join(root, 'models', 'text-fortunes');
+  if (!existsSync(server) || !existsSync(pack)) {
+    console.log('  cold start: skipped (needs `npm run build` and models/text-fortunes)');
+    return;
+  }
+  const { cpSync, mkdtempSync: mk, writeFileSync } = await import('node:fs');
+  const { spawn } = await import('node:child_process');
+  const work = mk(path.join(tmpdir(), 'orrery-cold-'));
+  const models = path.join(work, 'models');
+  cpSync(pack, path.join(models, 'text-fortunes'), { recursive: true });
+  const bareJs = path.join(work, 'bare.cjs');
+  writeFileSync(bareJs, BARE_SERVER);
+  const browser = await launchChromium();
+  const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1] ?? NaN;
+  try {
+    const bare: number[] = [];
+    const fresh: number[] = [];
+    const warm: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      // Bare.
+      {
+        const t0 = performance.now();
+        const child = spawn(process.execPath, [bareJs], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const url = await new Promise<string>((resolve) =>
+          child.stdout.on('data', (c: Buffer) => resolve(c.toString().trim())),
+        );
+        const page = await browser.newPage();
+        await page.goto(url);
+        await page.waitForSelector('body[data-frame="1"]');
+        bare.push(performance.now() - t0);
+        await page.close();
+        child.kill();
+      }
+      // The app, fresh home then the same home again.
+      const home = mk(path.join(work, 'home-'));
+      for (const into of [fresh, warm]) {
+        const t0 = performance.now();
+        const srv = await startHeadless(['--home', home, '--models', models]);
+        const page = await browser.newPage();
+        await page.goto(srv.url);
+        await page.waitForFunction(
+          () =>
+            (
+              globalThis as unknown as { __orreryGalaxy?: { ready(): boolean } }
+            ).__orreryGalaxy?.ready() === true,
+          undefined,
+          { polling: 20, timeout: 120_000 },
+        );
+        into.push(performance.now() - t0);
+        await page.close();
+        await srv.stop();
+      }
+    }
+    const b = median(bare);
+    console.log(
+      `  cold start to the text galaxy (load ${loadavg()[0]?.toFixed(2)}, median of ${runs}): bare server + page + WebGL frame ${(b / 1000).toFixed(2)} s · app warm ${(median(warm) / 1000).toFixed(2)} s (${(median(warm) / b).toFixed(2)}×) · fresh home ${(median(fresh) / 1000).toFixed(2)} s (${(median(fresh) / b).toFixed(2)}×); goal ≤ 1.5×`,
+    );
+    const { readdirSync, statSync } = await import('node:fs');
+    const assets = path.join(root, 'out', 'renderer', 'assets');
+    const sizes = readdirSync(assets)
+      .filter((f) => f.endsWith('.js'))
+      .map(
+        (f) =>
+          `${f.replace(/-[\w-]{8}\.js$/, '.js')} ${(statSync(path.join(assets, f)).size / 1024).toFixed(0)} KiB`,
+      );
+    console.log(`  renderer bundle: ${sizes.join(' · ')}`);
+  } finally {
+    await browser.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -200,9 +294,15 @@ export async function benchGalaxy(opts: { sizes?: number[]; frames?: number } = 
   }
   if (results.length !== sizes.length) throw new Error('the galaxy bench did not finish');
   for (const n of sizes) await cpuFigures(n);
+  await benchColdStart();
 }
 
-if (require.main === module && process.argv.includes('--cpu-only')) {
+if (require.main === module && process.argv.includes('--cold-only')) {
+  benchColdStart().catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+} else if (require.main === module && process.argv.includes('--cpu-only')) {
   const sizes = arg('--sizes')?.split(',').map(Number) ?? [1_000_000];
   (async () => {
     for (const n of sizes) await cpuFigures(n);

@@ -11,7 +11,7 @@ import { getClient } from '../api/client';
 import { BuildIndex } from './BuildIndex';
 import { CorpusPicker } from './CorpusPicker';
 import { clearFeatureCards, corpusRef } from './featureCache';
-import { GalaxyView } from './GalaxyView';
+import { GalaxyView, preloadGalaxyCanvas } from './GalaxyView';
 import { decodeMap } from './mapData';
 import { galaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
@@ -40,6 +40,8 @@ export function GalaxyPane({
   const [skipped, setSkipped] = useState<string[]>([]);
   const loadedFor = useGalaxy((s) => (s.map ? `${s.packId}/${s.saeId}/${s.corpus ?? ''}` : null));
   const built = status.result?.ok === true && status.result.value.built;
+  // The 3D code downloads while the index status and the map are read.
+  useEffect(preloadGalaxyCanvas, []);
 
   useEffect(() => {
     if (!built || !saeId) return;

@@ -4,10 +4,9 @@
  * (a grid the lasso worker builds) once per animation frame at most, and only when the
  * pointer moved.
  */
-import { useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { ClusterLabels, type LabelEls } from './ClusterLabels';
 import { Filters } from './Filters';
-import { GalaxyCanvas } from './GalaxyCanvas';
 import { HoverLabel } from './HoverLabel';
 import { Hud, type Tool } from './Hud';
 import { galaxyKey } from './keys';
@@ -19,6 +18,15 @@ import { galaxyStore, type GalaxyStore } from './store';
 import { installTestHooks } from './testHooks';
 import { useGalaxy } from './useGalaxy';
 import './galaxy.css';
+
+/** The 3D layer (three, react-three-fiber) is its own chunk, fetched when a galaxy opens. */
+const loadCanvas = () => import('./GalaxyCanvas');
+const GalaxyCanvas = lazy(() => loadCanvas().then((m) => ({ default: m.GalaxyCanvas })));
+
+/** Starts fetching the 3D code early (while the map is read), so it is there when needed. */
+export function preloadGalaxyCanvas(): void {
+  void loadCanvas();
+}
 
 export function GalaxyView({ store = galaxyStore }: { store?: GalaxyStore }) {
   const map = useGalaxy((s) => s.map, store);
@@ -119,7 +127,9 @@ export function GalaxyView({ store = galaxyStore }: { store?: GalaxyStore }) {
         else store.focus(store.featureOf(hit), { select: true });
       }}
     >
-      <GalaxyCanvas store={store} map={map} apiRef={apiRef} labelsRef={labelsRef} />
+      <Suspense fallback={null}>
+        <GalaxyCanvas store={store} map={map} apiRef={apiRef} labelsRef={labelsRef} />
+      </Suspense>
       <ClusterLabels map={map} labelsRef={labelsRef} store={store} />
       <Lasso
         enabled={tool === 'lasso'}
