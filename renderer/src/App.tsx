@@ -6,6 +6,7 @@ import { HealthPanel } from './components/HealthPanel';
 import { ImportDialog } from './components/ImportDialog';
 import { NoticeBanner } from './components/NoticeBanner';
 import { FeatureCardPanel } from './card/FeatureCardPanel';
+import { setStripInput } from './card/stripInput';
 import { useActiveFeatures } from './galaxy/useActiveFeatures';
 import { SidePanel } from './components/SidePanel';
 import { TopBar } from './components/TopBar';
@@ -19,7 +20,8 @@ import { galaxyStore } from './galaxy/store';
 import { handleShortcut } from './actions/registry';
 import { HistoryPanel } from './session/HistoryPanel';
 import { stepToInput } from './session/stepInput';
-import { useSession, type SessionDetail } from './session/useSession';
+import type { SessionDetail } from './session/sessionView';
+import { useSession } from './session/useSession';
 
 const PACK_KEY = 'orrery.selectedPack';
 
@@ -50,6 +52,8 @@ export function App() {
   );
   // What is active: the current input's features light up in the galaxy.
   useActiveFeatures(packId, currentInput);
+  // the card's effect strip shows the current input
+  useEffect(() => setStripInput(currentInput), [currentInput]);
   useEffect(() => {
     dialStore.clear();
   }, [packId]);

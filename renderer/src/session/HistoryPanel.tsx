@@ -8,7 +8,7 @@ import { mod, registerActions, runAction } from '../actions/registry';
 import { getClient } from '../api/client';
 import { dialStore } from '../steer/store';
 import { base64Bytes, download } from './download';
-import type { SessionDetail } from './useSession';
+import type { SessionDetail } from './sessionView';
 
 interface Props {
   packId: string;

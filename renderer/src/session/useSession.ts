@@ -4,10 +4,9 @@
  * their step), so the session is never read back after a run.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CallOutput, Step } from '../../../preload/contract';
+import type { Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
-
-export type SessionDetail = CallOutput<'sessions.get'>;
+import { withStep, type SessionDetail } from './sessionView';
 
 export function useSession(
   packId: string | null,
@@ -63,25 +62,4 @@ export function useSession(
   return state.packId === packId
     ? { detail: state.detail, setDetail, addStep, error: state.error }
     : { detail: null, setDetail, addStep, error: null };
-}
-
-/**
- * The session after a run saved `step`: it is the current step, new (appended) or a drag's
- * step again (replaced). Only the current step keeps its output, as sessions.get sends it.
- */
-export function withStep(d: SessionDetail, step: Step): SessionDetail {
-  const known = d.steps.some((s) => s.id === step.id);
-  const steps = d.steps.map((s) =>
-    s.id === step.id ? step : s.id === d.session.headStepId ? { ...s, output: {} } : s,
-  );
-  if (!known) steps.push(step);
-  return {
-    session: {
-      ...d.session,
-      headStepId: step.id,
-      steps: known ? d.session.steps : d.session.steps + 1,
-      updatedAt: step.createdAt,
-    },
-    steps,
-  };
 }

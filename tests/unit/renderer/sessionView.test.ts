@@ -1,7 +1,7 @@
 /** The session view folds a run's recorded step in, without reading the session back. */
 import { describe, expect, it } from 'vitest';
 import type { Step } from '../../../preload/contract';
-import { withStep, type SessionDetail } from '../../../renderer/src/session/useSession';
+import { withStep, type SessionDetail } from '../../../renderer/src/session/sessionView';
 import { dialStore } from '../../../renderer/src/steer/store';
 
 const step = (id: number, parentId: number | null, value: number): Step => ({
