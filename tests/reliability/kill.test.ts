@@ -1,6 +1,6 @@
 /**
  * Part 3: kill -9 during writes. A child process (support/killChild.ts) writes through the
- * API's dispatcher (session steps, renames, presets; an index build over a folder of texts,
+ * API's dispatcher (session steps, drag ticks, renames, presets; an index build over a folder of texts,
  * then feature renames) and prints an `ack` line after each call returned; the parent kills it
  * with SIGKILL after a random number of acks, at least 30 times over the same home. After each
  * kill every database file passes PRAGMA integrity_check and every acknowledged write is there.
@@ -100,6 +100,8 @@ interface Expectation {
   /** Per session: its name history, acked or tried, in order. */
   names: Map<string, { name: string; acked: boolean }[]>;
   presets: Set<string>;
+  /** Per drag gesture: its step and the tick values sent, acked or tried, in order. */
+  ticks: Map<string, { step: number | null; history: { value: number; acked: boolean }[] }>;
   /** Per index file and feature: label history, in order. */
   labels: Map<string, { label: string; acked: boolean }[]>;
 }
@@ -136,6 +138,17 @@ function lost(home: string, want: Expectation): string[] {
     }
     const preset = db.prepare('select 1 from presets where pack_id = ? and name = ?');
     for (const p of want.presets) if (!preset.get(TEXT, p)) out.push(`preset ${p}`);
+    // A drag's step holds its last acknowledged tick, or a later one that was sent.
+    const dials = db.prepare('select dials_json from steps where id = ?');
+    for (const [gesture, { step, history }] of want.ticks) {
+      const lastAck = history.map((h) => h.acked).lastIndexOf(true);
+      if (step === null || lastAck < 0) continue;
+      const row = dials.get(step) as { dials_json: string } | undefined;
+      const value = row ? (JSON.parse(row.dials_json) as { value: number }[])[0]?.value : undefined;
+      const allowed = history.slice(lastAck).map((h) => h.value);
+      if (value === undefined || !allowed.includes(value))
+        out.push(`tick of ${gesture} (step ${step}): ${value}`);
+    }
   } finally {
     db.close();
   }
@@ -168,6 +181,7 @@ describe('part 3: kill -9 during writes', () => {
       steps: new Map(),
       names: new Map(),
       presets: new Set(),
+      ticks: new Map(),
       labels: new Map(),
     };
     let corrupt = 0;
@@ -201,6 +215,17 @@ describe('part 3: kill -9 during writes', () => {
             .get(rest[0] ?? '')
             ?.push({ name: rest.slice(1).join(' '), acked: verb === 'ack' });
         if (what === 'preset' && verb === 'ack') want.presets.add(rest.slice(1).join(' '));
+        if (what === 'tick') {
+          // try tick <session> <gesture> <value> | ack tick <session> <gesture> <value> <step>
+          const [sid = '', gesture = '', value = '', step] = rest;
+          const t = want.ticks.get(gesture) ?? { step: null, history: [] };
+          t.history.push({ value: Number(value), acked: verb === 'ack' });
+          if (verb === 'ack' && step) {
+            t.step = Number(step);
+            want.steps.set(Number(step), sid);
+          }
+          want.ticks.set(gesture, t);
+        }
         if (what === 'build' && verb === 'ack') builds++;
         if (what === 'label') {
           const key = `${indexFile}#${rest[0]}`;
@@ -233,6 +258,8 @@ describe('part 3: kill -9 during writes', () => {
       for (const m of missing) {
         const step = /^step (\d+)/.exec(m);
         if (step) want.steps.delete(Number(step[1]));
+        const tick = /^tick of (\S+)/.exec(m);
+        if (tick) want.ticks.delete(tick[1] ?? '');
       }
     }
     const moved = readdirSync(home).filter((f) => f.includes('.corrupt-')).length;
@@ -244,6 +271,10 @@ describe('part 3: kill -9 during writes', () => {
         { label: '  during an index build', value: duringBuild },
         { label: 'acknowledged writes', value: acked },
         { label: '  session steps', value: want.steps.size },
+        {
+          label: '  drag ticks',
+          value: [...want.ticks.values()].flatMap((t) => t.history).filter((h) => h.acked).length,
+        },
         { label: '  presets', value: want.presets.size },
         { label: '  index builds finished', value: builds },
         {
@@ -260,6 +291,7 @@ describe('part 3: kill -9 during writes', () => {
     });
     expect(problems).toEqual([]);
     expect(want.steps.size).toBeGreaterThan(0);
+    expect([...want.ticks.values()].some((t) => t.history.some((h) => h.acked))).toBe(true);
     expect(duringBuild).toBeGreaterThan(0);
     expect(builds).toBeGreaterThan(0);
   });

@@ -1,7 +1,9 @@
 // Child process for the kill -9 loop (kill.test.ts): the composed app (real services, real
 // SQLite, real workers) on a given home, doing writes through the API's dispatcher as the page
 // would, and printing an `ack` line only after a call has returned ok. Two loops run at once:
-// session steps (text.generate into a session), renames and presets; and an index build over a
+// session steps (text.generate into a session), the ticks of dial drags (one gesture id: each
+// tick updates the same step, and its reply means that tick is committed), renames and presets;
+// and an index build over a
 // folder of texts, then feature renames in that index. The parent kills it with SIGKILL at
 // random points. Run with `node --import tsx`.
 //   args: <home> <models> <allow root> <corpus folder> <life>
@@ -41,6 +43,22 @@ async function main(): Promise<void> {
       });
       const step = reply.step as { id: number } | null;
       out(`ack step ${sid} ${step?.id}`);
+      if (i % 5 === 3) {
+        // a drag: three ticks of one gesture, each acknowledged with the step it updated
+        const gesture = `drag-${life}-${i}`;
+        for (const value of [0.5, 1.5, 2.5]) {
+          out(`try tick ${sid} ${gesture} ${value}`);
+          const tick = await call('text.generate', {
+            packId: TEXT,
+            prompt: `Life ${life}, drag ${i}:`,
+            dials: [{ saeId: SAE, feature: i % 64, method: 'add', value }],
+            sampling: { maxTokens: 2 },
+            sessionId: sid,
+            gestureId: gesture,
+          });
+          out(`ack tick ${sid} ${gesture} ${value} ${(tick.step as { id: number } | null)?.id}`);
+        }
+      }
       if (i % 3 === 1) {
         const name = `life ${life} name ${i}`;
         out(`try rename ${sid} ${name}`);
