@@ -80,6 +80,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'image.steer': (input, job) => runtime.imageSteer(input, job),
     'image.active': (input, job) => runtime.imageActive(input, job),
     'glyph.specimen': (input, job) => runtime.glyphSpecimen(input, job),
+    'runtime.effectStrip': (input, job) => runtime.effectStrip(input, job),
     'index.corpora': (input) => index.corpora(input),
     'index.status': (input) => index.status(input),
     'index.build': (input, job) => index.build(input, job),

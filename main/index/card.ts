@@ -54,6 +54,7 @@ export function readCard(db: Db, saeId: string, idx: number): CardRead | null {
           limit: c.calibration.limit,
           level: c.calibration.level,
           reached: c.calibration.reached,
+          ...(c.calibration.measure ? { measure: c.calibration.measure } : {}),
         }
       : null,
     notes: c.notes ?? '',

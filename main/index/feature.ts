@@ -29,7 +29,13 @@ export interface FeatureCard {
   topTokens: string[];
   evidence: { label: string; source: string; detail: string } | null;
   descriptors: Record<string, unknown> | null;
-  calibration: { typical: number; limit: number; level: number; reached: boolean } | null;
+  calibration: {
+    typical: number;
+    limit: number;
+    level: number;
+    reached: boolean;
+    measure?: 'ssim' | 'changed-tokens';
+  } | null;
   density: number;
   nActive: number;
   maxAct: number;

@@ -4,9 +4,16 @@
  * finished run as a session step when the call names a session.
  */
 import type { z } from 'zod';
+import {
+  DEFAULT_TEXT_PROMPT,
+  runtimeInputs,
+  STRIP_MULTIPLES,
+  type ActiveOutput,
+  type DialInput,
+  type EffectStripOutput,
+  type effectStripInput,
+} from '../../preload/contract';
 import type {
-  ActiveOutput,
-  DialInput,
   ImageReplySchema,
   RuntimeInfo,
   Step,
@@ -37,7 +44,12 @@ type Recordable = {
   gestureId?: string;
 };
 
+/** Effect strips kept (each is five small pictures or five short texts). */
+const STRIP_CACHE = 64;
+
 export class RuntimeService {
+  private readonly strips = new Map<string, z.output<typeof EffectStripOutput>>();
+
   constructor(
     private readonly worker: RuntimeWorker,
     private readonly packs: PackService,
@@ -58,9 +70,10 @@ export class RuntimeService {
     op: EngineOp,
     input: unknown,
     job: JobContext | null,
+    laneName: string = op,
   ): Promise<T> {
     // Each call kind is a lane per pack: a newer request supersedes the one in flight.
-    const lane = op === 'open' ? undefined : op;
+    const lane = op === 'open' ? undefined : laneName;
     const { pack } = await this.packs.find(packId);
     const jobId = job?.jobId ?? null;
     return (await this.worker.request(pack.dir, op, input, {
@@ -68,7 +81,7 @@ export class RuntimeService {
       lane: lane === undefined ? undefined : `${lane}:${packId}`,
       blobs: this.blobFiles(input),
       onToken: (t) => {
-        if (jobId === null) return;
+        if (jobId === null || laneName !== op) return;
         this.events.emit('text.token', {
           jobId,
           row: t.row,
@@ -95,14 +108,7 @@ export class RuntimeService {
   ): Promise<T & { step: Step | null }> {
     if (!input.sessionId) return { ...output, step: null };
     const { packId: _pack, dials, sessionId, jobId: _job, gestureId, ...rest } = input;
-    const step = await this.sessions.record(
-      sessionId,
-      kind,
-      rest,
-      dials,
-      saved,
-      gestureId ?? null,
-    );
+    const step = await this.sessions.record(sessionId, kind, rest, dials, saved, gestureId ?? null);
     return { ...output, step };
   }
 
@@ -169,5 +175,111 @@ export class RuntimeService {
   ): Promise<z.output<typeof ImageReplySchema>> {
     const run = await this.run<ImageRun>(input.packId, 'glyph.specimen', input, job);
     return this.imageReply('glyph', input, run);
+  }
+
+  /**
+   * A feature's effect strip: the input at STRIP_MULTIPLES × its typical activation, through
+   * the worker's own steer calls (the app's `add`), on a lane of its own (a card's strip never
+   * supersedes the person's runs, nor they it; a newer strip supersedes an older one). Kept in
+   * a small cache by everything that decides it.
+   */
+  async effectStrip(
+    input: z.output<typeof effectStripInput>,
+    job: JobContext,
+  ): Promise<z.output<typeof EffectStripOutput>> {
+    const { pack } = await this.packs.find(input.packId);
+    const kind = pack.manifest.kind;
+    const key = JSON.stringify([pack.dir, kind, input]);
+    const hit = this.strips.get(key);
+    if (hit) {
+      this.strips.delete(key);
+      this.strips.set(key, hit);
+      return { ...hit, cached: true };
+    }
+    const lane = `strip`;
+    const dials = (m: number): DialInput[] =>
+      m === 0
+        ? []
+        : [{ saeId: input.saeId, feature: input.feature, method: 'add', value: m * input.typical }];
+    const turned = STRIP_MULTIPLES.filter((m) => m !== 0);
+    const frames: z.output<typeof EffectStripOutput>['frames'] = [];
+    if (kind === 'text-lm') {
+      const prompt = input.prompt ?? DEFAULT_TEXT_PROMPT;
+      const sampling = { maxTokens: input.maxTokens, temperature: 0, topK: 0, topP: 1, seed: 0 };
+      let base: string[] | null = null;
+      const after = new Map<number, string[]>();
+      for (const m of turned) {
+        const out = await this.run<z.output<typeof TextGenerateOutput>>(
+          input.packId,
+          'text.generate',
+          runtimeInputs.textGenerate.parse({
+            packId: input.packId,
+            prompt,
+            dials: dials(m),
+            sampling,
+          }),
+          job,
+          lane,
+        );
+        base ??= out.before.tokens;
+        after.set(m, out.after.tokens);
+      }
+      const b = base ?? [];
+      for (const m of STRIP_MULTIPLES) {
+        const tokens = m === 0 ? b : (after.get(m) ?? []);
+        frames.push({
+          multiple: m,
+          value: m * input.typical,
+          image: null,
+          text: { tokens, changed: tokens.map((t, i) => m !== 0 && b[i] !== t) },
+        });
+      }
+    } else {
+      const source = input.source ?? { example: 0 };
+      let before: { rgba: Uint8Array; width: number; height: number } | null = null;
+      const after = new Map<number, ImageRun>();
+      for (const m of turned) {
+        const run =
+          kind === 'image-vae'
+            ? await this.run<ImageRun>(
+                input.packId,
+                'image.steer',
+                runtimeInputs.imageSteer.parse({ packId: input.packId, source, dials: dials(m) }),
+                job,
+                lane,
+              )
+            : await this.run<ImageRun>(
+                input.packId,
+                'glyph.specimen',
+                runtimeInputs.glyphSpecimen.parse({
+                  packId: input.packId,
+                  source,
+                  text: input.text ?? 'Orrery',
+                  dials: dials(m),
+                }),
+                job,
+                lane,
+              );
+        before ??= { rgba: run.before, width: run.width, height: run.height };
+        after.set(m, run);
+      }
+      for (const m of STRIP_MULTIPLES) {
+        const run = after.get(m);
+        const img = run
+          ? { rgba: run.after, width: run.width, height: run.height, ssim: run.metrics.ssim }
+          : before
+            ? { ...before, ssim: 1 }
+            : null;
+        frames.push({ multiple: m, value: m * input.typical, image: img, text: null });
+      }
+    }
+    const strip = { frames, cached: false };
+    this.strips.set(key, strip);
+    while (this.strips.size > STRIP_CACHE) {
+      const oldest = this.strips.keys().next().value;
+      if (oldest === undefined) break;
+      this.strips.delete(oldest);
+    }
+    return strip;
   }
 }

@@ -38,7 +38,13 @@ import {
   PathSchema,
   ProgressSchema,
 } from './schemas';
-import { ActiveOutput, RuntimeInfoSchema, runtimeInputs } from './runtime';
+import {
+  ActiveOutput,
+  EffectStripOutput,
+  effectStripInput,
+  RuntimeInfoSchema,
+  runtimeInputs,
+} from './runtime';
 
 const call = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) => ({
   input,
@@ -120,6 +126,11 @@ export const calls = {
     runtimeInputs.glyphSpecimen,
     ImageReplySchema,
     'Render a specimen (a word or characters) in a style read from a pack face or a font file, before and after the dials.',
+  ),
+  'runtime.effectStrip': call(
+    effectStripInput,
+    EffectStripOutput,
+    'A feature’s effect strip: the current input at −2×, 0, +1×, +2×, +4× its typical activation (pictures as raw RGBA, text as the changed words); computed in the inference worker once and cached.',
   ),
   'index.corpora': call(
     featureInputs.corpora,

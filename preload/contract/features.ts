@@ -162,6 +162,9 @@ export const FeatureCardSchema = z.object({
       limit: z.number(),
       level: z.number(),
       reached: z.boolean(),
+      /** what `level` measures: SSIM to before (pictures, the default) or the share of greedy
+       * tokens changed from the default prompt (text) */
+      measure: z.enum(['ssim', 'changed-tokens']).optional(),
     })
     .nullable()
     .optional(),

@@ -109,6 +109,46 @@ export const ImageOutput = z.object({
   ms: z.number(),
 });
 
+/** The text packs' default prompt: the app's first input, the effect strip's and the text
+ * calibration's prompt. */
+export const DEFAULT_TEXT_PROMPT = 'The Lord said unto';
+
+/** The strengths of a card's effect strip, in multiples of the feature's typical activation. */
+export const STRIP_MULTIPLES = [-2, 0, 1, 2, 4] as const;
+
+/**
+ * A feature's effect strip: the input at each of STRIP_MULTIPLES × its typical activation
+ * (the app's `add`), as small pictures (raw RGBA, with SSIM to the 0× frame) or, for text, the
+ * greedy continuation with the tokens that differ from the 0× one marked.
+ */
+export const EffectStripOutput = z.object({
+  frames: z.array(
+    z.object({
+      multiple: z.number(),
+      /** the add strength, activation units */
+      value: z.number(),
+      image: z
+        .object({
+          /** [height, width, 4] RGBA */
+          rgba: bytesSchema,
+          width: z.number().int(),
+          height: z.number().int(),
+          ssim: z.number(),
+        })
+        .nullable(),
+      text: z
+        .object({
+          tokens: z.array(z.string()),
+          /** per token: differs from the 0× continuation at the same place */
+          changed: z.array(z.boolean()),
+        })
+        .nullable(),
+    }),
+  ),
+  /** answered from the cache (the same feature, strength and input asked before) */
+  cached: z.boolean(),
+});
+
 export const RuntimeInfoSchema = z.object({
   packId: z.string(),
   kind: z.enum(['text-lm', 'image-vae', 'glyph-cvae']),
@@ -197,6 +237,24 @@ export const runtimeInputs = {
     })
     .strict(),
 };
+
+export const effectStripInput = z
+  .object({
+    packId: IdSchema,
+    saeId: IdSchema,
+    feature: z.number().int().nonnegative().max(10_000_000),
+    /** the feature's typical activation (its card's calibration or mean activation): 1× */
+    typical: z.number().finite().positive().max(1e6),
+    /** image and typeface packs: the picture / face (default: example 0) */
+    source: ImageSourceSchema.optional(),
+    /** typeface packs: the specimen text (default "Orrery") */
+    text: z.string().min(1).max(64).optional(),
+    /** text packs: the prompt (default DEFAULT_TEXT_PROMPT) */
+    prompt: z.string().min(1).max(2000).optional(),
+    /** text packs: tokens generated per strength (greedy) */
+    maxTokens: z.number().int().min(1).max(64).default(16),
+  })
+  .strict();
 
 export const TextTokenEventSchema = z.object({
   jobId: JobIdSchema,

@@ -95,13 +95,6 @@ function seeds(): Record<CallName, Record<string, unknown>> {
       text: 'Ab',
       dials: [{ ...dial, saeId: 'style-64' }],
     },
-    'runtime.effectStrip': {
-      packId: EMOJI,
-      saeId: 'latent-32',
-      feature: 1,
-      typical: 1,
-      source: { example: 0 },
-    },
     'index.corpora': { packId: TEXT },
     'index.status': ref,
     'index.build': { ...ref, jobId: 'fuzz-build' },

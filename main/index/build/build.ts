@@ -50,13 +50,22 @@ import {
 } from './labels';
 import { logitLens } from './logitLens';
 import { stageVersion, titleStage, TITLES_VERSION } from './describe';
+import { TEXT_CALIBRATION_VERSION, textCalibrationStage } from './textCalibration';
 import { effectsStage, EFFECTS_VERSION } from './effects';
 import { fuzzyGraph, optimizeLayout, pcaInit } from './umap';
 
 export { migrations };
 
 export type BuildStage =
-  'examples' | 'activations' | 'features' | 'logit-lens' | 'map' | 'effects' | 'titles' | 'done';
+  | 'examples'
+  | 'activations'
+  | 'features'
+  | 'logit-lens'
+  | 'map'
+  | 'effects'
+  | 'calibration'
+  | 'titles'
+  | 'done';
 
 export interface BuildProgress {
   saeId: string;
@@ -366,6 +375,13 @@ async function buildOne(
     await effectsStage(db, pack, saeId, info.hook, sae, {
       signal: o.signal,
       onProgress: (done, total) => progress('effects', done, total),
+    });
+  }
+  if (kind === 'text-lm' && stageVersion(db, saeId, 'calibration') < TEXT_CALIBRATION_VERSION) {
+    check(o.signal);
+    await textCalibrationStage(db, pack, saeId, {
+      signal: o.signal,
+      onProgress: (done, total) => progress('calibration', done, total),
     });
   }
   if (stageVersion(db, saeId, 'titles') < TITLES_VERSION) {

@@ -8,6 +8,7 @@ import type { FeatureCard } from '../../../preload/contract';
 import { galaxyStore, type DialEntry } from '../galaxy/store';
 import { useFeatureCard } from '../galaxy/useFeatureCard';
 import { useGalaxy } from '../galaxy/useGalaxy';
+import { EffectStrip } from './EffectStrip';
 import { Histogram } from './Histogram';
 import { LogitLens } from './LogitLens';
 import { RenameForm } from './RenameForm';
@@ -90,10 +91,20 @@ function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
       {card.calibration && (
         <p className="muted card-range" data-testid="card-range">
           dial range: to {card.calibration.limit.toPrecision(3)} (
-          {(card.calibration.limit / card.calibration.typical).toFixed(1)}× typical), where the
-          picture keeps SSIM ≥ {card.calibration.level}
+          {(card.calibration.limit / card.calibration.typical).toFixed(1)}× typical),{' '}
+          {card.calibration.measure === 'changed-tokens'
+            ? `before greedy text from the default prompt changes ${Math.round(card.calibration.level * 100)}% of its words`
+            : `where the picture keeps SSIM ≥ ${card.calibration.level}`}
           {card.calibration.reached ? '' : ' (not reached: the largest strength tried)'}
         </p>
+      )}
+      {(card.calibration?.typical ?? card.meanActivation) > 0 && (
+        <EffectStrip
+          packId={packId}
+          saeId={saeId}
+          feature={card.feature}
+          typical={card.calibration?.typical ?? card.meanActivation}
+        />
       )}
       {card.evidence && (
         <details className="card-evidence" data-testid="card-evidence">

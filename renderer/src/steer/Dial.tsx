@@ -9,9 +9,9 @@
  * to the limit, then slower, never standing still). Switching method keeps the effect as close
  * as it can (add v ≈ pin v ≈ scale 1 + v / typical).
  */
-import { useRef, useState, type PointerEvent, type WheelEvent } from 'react';
+import { useRef, useState, useSyncExternalStore, type PointerEvent, type WheelEvent } from 'react';
 import { runAction } from '../actions/registry';
-import { rangeOf, type DialRange } from './calibration';
+import { rangeOf, rangesVersion, subscribeRanges, type DialRange } from './calibration';
 import { dialStore, restValue, type DialState } from './store';
 
 const SWEEP = 270; // degrees of the knob's arc up to the calibrated limit, both ways
@@ -66,6 +66,8 @@ function relative(d: DialState): string {
 export function Dial({ dial }: { dial: DialState }) {
   const drag = useRef<{ x: number; y: number; value: number } | null>(null);
   const [typed, setTyped] = useState<string | null>(null);
+  // re-render when this (or any) feature's calibrated range arrives from the index
+  useSyncExternalStore(subscribeRanges, rangesVersion);
   const calibrated = rangeOf(dial.saeId, dial.feature);
   const range = scaleOf(dial, calibrated);
   const rest = restValue(dial.method);

@@ -1,13 +1,22 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { RuntimeInfo } from '../../../preload/contract';
+import { useGalaxy } from '../galaxy/useGalaxy';
 import { Dial } from './Dial';
 import { runAction } from '../actions/registry';
+import { ensureRange } from './calibration';
 import { dialStore } from './store';
 import { useDials } from './useDials';
 
 /** The dials of the side panel, with a way to add a feature by number. */
 export function DialsPanel({ info }: { info: RuntimeInfo | null }) {
   const dials = useDials();
+  const galaxyPack = useGalaxy((s) => s.packId);
+  const packId = info?.packId ?? galaxyPack;
+  // a dial added by number, from a preset or a step gets its calibrated range too
+  useEffect(() => {
+    if (!packId) return;
+    for (const d of dials) ensureRange(packId, d.saeId, d.feature);
+  }, [packId, dials]);
   const [saeId, setSaeId] = useState('');
   const [feature, setFeature] = useState('');
   const sae = info?.saes.find((s) => s.id === saeId) ?? info?.saes[0] ?? null;

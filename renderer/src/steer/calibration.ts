@@ -1,8 +1,13 @@
 /**
- * Each feature's calibrated dial range, as its card said (the index measured it: 1× = its
- * typical activation, limit = the add strength where the output's SSIM to before reaches the
- * calibration level). Cards record it here; dials read it. Kept per SAE and feature.
+ * Each feature's calibrated dial range, as the index measured it (1× = its typical
+ * activation, limit = the add strength where the output's SSIM to before reaches the
+ * calibration level; for text, where greedy generation changes a set share of its tokens).
+ * Cards record it here; a dial added any other way (by number, from a preset or a step) asks
+ * the index for its feature's card once (ensureRange); dials read it and re-render when a
+ * range arrives. Kept per SAE and feature.
  */
+import { getFeatureCard } from '../galaxy/featureCache';
+
 export interface DialRange {
   typical: number;
   limit: number;
@@ -10,11 +15,42 @@ export interface DialRange {
 }
 
 const ranges = new Map<string, DialRange>();
+const asked = new Set<string>();
+const listeners = new Set<() => void>();
+let version = 0;
+
+const keyOf = (saeId: string, feature: number): string => `${saeId}#${feature}`;
 
 export function rememberRange(saeId: string, feature: number, r: DialRange | null): void {
-  if (r && r.limit > 0 && r.typical > 0) ranges.set(`${saeId}#${feature}`, r);
+  if (!r || !(r.limit > 0) || !(r.typical > 0)) return;
+  const k = keyOf(saeId, feature);
+  const old = ranges.get(k);
+  if (old && old.limit === r.limit && old.typical === r.typical && old.level === r.level) return;
+  ranges.set(k, { typical: r.typical, limit: r.limit, level: r.level });
+  version += 1;
+  for (const l of listeners) l();
 }
 
 export function rangeOf(saeId: string, feature: number): DialRange | null {
-  return ranges.get(`${saeId}#${feature}`) ?? null;
+  return ranges.get(keyOf(saeId, feature)) ?? null;
+}
+
+/** For useSyncExternalStore: dials re-render when a range arrives. */
+export function subscribeRanges(l: () => void): () => void {
+  listeners.add(l);
+  return () => listeners.delete(l);
+}
+export const rangesVersion = (): number => version;
+
+/** Asks the pack's index for a feature's calibrated range once, unless it is known. */
+export function ensureRange(packId: string, saeId: string, feature: number): void {
+  const k = keyOf(saeId, feature);
+  const ask = `${packId}\u0000${k}`;
+  if (ranges.has(k) || asked.has(ask)) return;
+  asked.add(ask);
+  void getFeatureCard(packId, saeId, feature).then((r) => {
+    if (r.ok) rememberRange(saeId, feature, r.value.calibration ?? null);
+    // a failure (index not built yet) may be asked again later
+    else asked.delete(ask);
+  });
 }

@@ -21,6 +21,8 @@ export type RunInput =
       text: string;
     };
 
+/** (The text prompt is the contract's DEFAULT_TEXT_PROMPT, which the strip and the text
+ * calibration use; the page keeps its own copy so it imports only types from the contract.) */
 export function defaultInput(kind: RunInput['kind']): RunInput {
   if (kind === 'text-lm')
     return { kind, prompt: 'The Lord said unto', maxTokens: 32, temperature: 0.7, seed: 1 };
