@@ -131,4 +131,71 @@ describe('inference calls through the worker', () => {
     });
     expect(bad).toMatchObject({ ok: false, error: { code: 'bad_input' } });
   });
+
+  it('effect strips: pictures, specimens and text at -2x, 0, +1x, +2x, +4x, cached', async () => {
+    type Strip = {
+      frames: {
+        multiple: number;
+        value: number;
+        image: { rgba: Uint8Array; width: number; height: number; ssim: number } | null;
+        text: { tokens: string[]; changed: boolean[] } | null;
+      }[];
+      cached: boolean;
+    };
+    const ask = async (input: Record<string, unknown>): Promise<Strip> => {
+      const r = await app.dispatcher.dispatch('runtime.effectStrip', input as never);
+      if (!r.ok) throw new Error(r.error.message);
+      return r.value as Strip;
+    };
+    const img = { packId: 'orrery-emoji-tiny', saeId: 'latent-32', feature: 0, typical: 4 };
+    const a = await ask(img);
+    expect(a.cached).toBe(false);
+    expect(a.frames.map((f) => f.multiple)).toEqual([-2, 0, 1, 2, 4]);
+    expect(a.frames.map((f) => f.value)).toEqual([-8, 0, 4, 8, 16]);
+    // 0x is the input as the steer call draws it (example 0 by default)
+    const plain = await app.dispatcher.dispatch('image.steer', {
+      packId: 'orrery-emoji-tiny',
+      source: { example: 0 },
+    });
+    if (!plain.ok) throw new Error('steer failed');
+    const zero = a.frames[1]?.image;
+    expect(zero?.rgba).toEqual((plain.value as { before: Uint8Array }).before);
+    expect(zero?.ssim).toBe(1);
+    // +4x is the add dial's own output at 16
+    const at16 = await app.dispatcher.dispatch('image.steer', {
+      packId: 'orrery-emoji-tiny',
+      source: { example: 0 },
+      dials: [{ saeId: 'latent-32', feature: 0, method: 'add', value: 16 }],
+    });
+    if (!at16.ok) throw new Error('steer failed');
+    expect(a.frames[4]?.image?.rgba).toEqual((at16.value as { after: Uint8Array }).after);
+    expect(a.frames[4]?.image?.ssim).toBeLessThan(1);
+    const again = await ask(img);
+    expect(again.cached).toBe(true);
+    expect(again.frames[4]?.image?.rgba).toEqual(a.frames[4]?.image?.rgba);
+
+    const glyph = await ask({
+      packId: 'orrery-glyphs-tiny',
+      saeId: 'style-64',
+      feature: 1,
+      typical: 20,
+      text: 'Ab',
+    });
+    const g = glyph.frames[4]?.image;
+    expect(g && g.width > g.height).toBe(true);
+    expect(g?.rgba.length).toBe((g?.width ?? 0) * (g?.height ?? 0) * 4);
+
+    const text = await ask({
+      packId: 'orrery-text-tiny',
+      saeId: 'res1-64',
+      feature: 5,
+      typical: 10,
+      prompt: 'The Lord',
+      maxTokens: 8,
+    });
+    expect(text.frames.every((f) => f.text !== null && f.image === null)).toBe(true);
+    expect(text.frames[1]?.text?.changed.every((c) => !c)).toBe(true);
+    // at +4x (40, the dial the generate test turns) some words change
+    expect(text.frames[4]?.text?.changed.some(Boolean)).toBe(true);
+  });
 });
