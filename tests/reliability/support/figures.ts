@@ -8,7 +8,13 @@ import path from 'node:path';
 import { repoRoot } from '../../support/tmp';
 
 export const resultsDir = path.join(repoRoot, 'test-results', 'reliability');
-export const partsDir = path.join(resultsDir, 'parts');
+/**
+ * This run's parts: the reporter names the run (RELIABILITY_RUN, set before the test processes
+ * start), so two runs in one checkout do not mix their figures.
+ */
+export function partsDir(): string {
+  return path.join(resultsDir, 'parts', process.env.RELIABILITY_RUN ?? 'default');
+}
 
 export interface Figure {
   label: string;
@@ -31,9 +37,9 @@ export interface PartFigures {
 }
 
 export function recordPart(p: PartFigures): void {
-  mkdirSync(partsDir, { recursive: true });
+  mkdirSync(partsDir(), { recursive: true });
   writeFileSync(
-    path.join(partsDir, `${p.part.replace(/[^a-z0-9-]/gi, '_')}.json`),
+    path.join(partsDir(), `${p.part.replace(/[^a-z0-9-]/gi, '_')}.json`),
     JSON.stringify(p, null, 2),
   );
 }

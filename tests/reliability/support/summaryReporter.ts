@@ -3,15 +3,7 @@
  * test-results/reliability/summary.txt: the figures each part recorded (figures.ts), and the
  * tests of each file (passed / failed), so a part that failed before recording still shows.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Reporter, TestModule } from 'vitest/node';
 import { partsDir, resultsDir, type PartFigures } from './figures';
@@ -27,22 +19,20 @@ function table(header: string[], rows: string[][]): string {
 }
 
 export default class SummaryReporter implements Reporter {
-  private started = Date.now();
-
   onTestRunStart(): void {
-    this.started = Date.now();
-    rmSync(partsDir, { recursive: true, force: true });
+    rmSync(partsDir(), { recursive: true, force: true });
   }
 
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
-    const parts: PartFigures[] = existsSync(partsDir)
-      ? readdirSync(partsDir)
-          // Only what this run wrote (another run may share the folder).
+    // This run's folder (vitest.reliability.config.ts names the run), then it is removed.
+    const dir = partsDir();
+    const parts: PartFigures[] = existsSync(dir)
+      ? readdirSync(dir)
           .filter((f) => f.endsWith('.json'))
-          .filter((f) => statSync(path.join(partsDir, f)).mtimeMs >= this.started - 1000)
-          .map((f) => JSON.parse(readFileSync(path.join(partsDir, f), 'utf8')) as PartFigures)
+          .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as PartFigures)
           .sort((a, b) => a.order - b.order)
       : [];
+    rmSync(dir, { recursive: true, force: true });
     const rows: string[][] = [];
     for (const p of parts)
       for (const f of p.figures) rows.push([p.part, f.label, String(f.value), f.goal ?? '']);
