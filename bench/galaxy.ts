@@ -184,6 +184,8 @@ export async function benchColdStart(runs = 3): Promise<void> {
     const bare: number[] = [];
     const fresh: number[] = [];
     const warm: number[] = [];
+    const freshPhases: number[][] = [];
+    const warmPhases: number[][] = [];
     for (let r = 0; r < runs; r++) {
       // Bare.
       {
@@ -201,11 +203,30 @@ export async function benchColdStart(runs = 3): Promise<void> {
       }
       // The app, fresh home then the same home again.
       const home = mk(path.join(work, 'home-'));
-      for (const into of [fresh, warm]) {
+      for (const [into, phases] of [
+        [fresh, freshPhases],
+        [warm, warmPhases],
+      ] as const) {
         const t0 = performance.now();
         const srv = await startHeadless(['--home', home, '--models', models]);
+        const tServer = performance.now();
         const page = await browser.newPage();
         await page.goto(srv.url);
+        const tPage = performance.now();
+        await page.waitForSelector('body[data-orrery-ready="true"]', { timeout: 120_000 });
+        const tApp = performance.now();
+        await page.waitForFunction(
+          () =>
+            (
+              globalThis as unknown as { __orreryGalaxy?: { count(): number } }
+            ).__orreryGalaxy?.count() !== undefined &&
+            ((
+              globalThis as unknown as { __orreryGalaxy: { count(): number } }
+            ).__orreryGalaxy.count() ?? 0) > 0,
+          undefined,
+          { polling: 20, timeout: 120_000 },
+        );
+        const tMap = performance.now();
         await page.waitForFunction(
           () =>
             (
@@ -214,7 +235,9 @@ export async function benchColdStart(runs = 3): Promise<void> {
           undefined,
           { polling: 20, timeout: 120_000 },
         );
-        into.push(performance.now() - t0);
+        const tEnd = performance.now();
+        into.push(tEnd - t0);
+        phases.push([tServer - t0, tPage - tServer, tApp - tPage, tMap - tApp, tEnd - tMap]);
         await page.close();
         await srv.stop();
       }
@@ -223,6 +246,12 @@ export async function benchColdStart(runs = 3): Promise<void> {
     console.log(
       `  cold start to the text galaxy (load ${loadavg()[0]?.toFixed(2)}, median of ${runs}): bare server + page + WebGL frame ${(b / 1000).toFixed(2)} s · app warm ${(median(warm) / 1000).toFixed(2)} s (${(median(warm) / b).toFixed(2)}×) · fresh home ${(median(fresh) / 1000).toFixed(2)} s (${(median(fresh) / b).toFixed(2)}×); goal ≤ 1.5×`,
     );
+    const phase = (ps: number[][]): string =>
+      ['server up', 'page loaded', 'app ready', 'map in store', 'first frame']
+        .map((name, k) => `${name} +${(median(ps.map((p) => p[k] ?? NaN)) / 1000).toFixed(2)}`)
+        .join(', ');
+    console.log(`    warm: ${phase(warmPhases)} s`);
+    console.log(`    fresh: ${phase(freshPhases)} s`);
     const { readdirSync, statSync } = await import('node:fs');
     const assets = path.join(root, 'out', 'renderer', 'assets');
     const sizes = readdirSync(assets)
