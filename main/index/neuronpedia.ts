@@ -56,6 +56,7 @@ export async function importNeuronpedia(
   };
   const found = new Map<number, string>();
   let seen = 0;
+  let objects = 0;
   for await (const r of records(file, caps)) {
     if (++seen % 4096 === 0 && signal?.aborted) throw new BuildCancelled('label import');
     const n = r.where;
@@ -67,6 +68,7 @@ export async function importNeuronpedia(
       skip(n, 'not a JSON object');
       continue;
     }
+    objects++;
     const v = r.value as Record<string, unknown>;
     if (filter.modelId !== undefined && v.modelId !== filter.modelId) continue;
     if (filter.layer !== undefined && String(v.layer) !== filter.layer) continue;
@@ -83,6 +85,11 @@ export async function importNeuronpedia(
     found.set(index, description.slice(0, 1000));
   }
   if (signal?.aborted) throw new BuildCancelled('label import');
+  if (objects === 0 && seen > 0)
+    throw new OrreryError(
+      'bad_input',
+      `${file}: no Neuronpedia labels found (${report.problems[0] ?? 'no JSON objects'})`,
+    );
   const ins = db.prepare(
     `insert into imported_labels(sae_id, idx, source, description) values (?, ?, 'neuronpedia', ?)
      on conflict(sae_id, idx, source) do update set description = excluded.description`,
@@ -102,12 +109,24 @@ interface Parsed {
   value: unknown;
 }
 
-/** Counts bytes as they stream and fails past the limit (the decompressed size of an import). */
-function capBytes(file: string, max: number): Transform {
+/**
+ * Counts bytes as they stream and fails past the limit (the decompressed size of an import),
+ * or, for a gzip, once past labelRatioFloor bytes at more than labelRatio times what was read
+ * of the file (a bomb is refused after megabytes, not after parsing a gigabyte of lines).
+ */
+function capBytes(file: string, max: number, compressedRead?: () => number): Transform {
   let n = 0;
   return new Transform({
     transform(chunk: Buffer, _e: BufferEncoding, done: TransformCallback) {
       n += chunk.length;
+      const packed = compressedRead?.() ?? 0;
+      if (compressedRead && n > limits.labelRatioFloor && n > limits.labelRatio * packed)
+        return done(
+          new OrreryError(
+            'too_large',
+            `${file}: inflates more than ${limits.labelRatio}× (${n.toLocaleString('en-US')} bytes from ${packed.toLocaleString('en-US')}); the limit (labelRatio) is ${limits.labelRatio}×`,
+          ),
+        );
       if (n > max)
         return done(
           new OrreryError(
@@ -197,7 +216,9 @@ async function* records(file: string, caps: LabelCaps): AsyncGenerator<Parsed> {
     return;
   }
   const raw: Readable = createReadStream(file);
-  const cap = capBytes(file, caps.bytes);
+  let packed = 0;
+  raw.on('data', (c: Buffer) => (packed += c.length));
+  const cap = capBytes(file, caps.bytes, gzip ? () => packed : undefined);
   let input: Readable;
   if (gzip) {
     const gunzip = createGunzip();

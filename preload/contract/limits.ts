@@ -32,6 +32,9 @@ export const limits = {
   /** Label imports (Neuronpedia exports): one line, and the whole file once decompressed. */
   labelLineBytes: 1 * MiB,
   labelBytes: 1024 * MiB,
+  /** A gzipped label export may inflate at most this many times (checked past the floor). */
+  labelRatio: 50,
+  labelRatioFloor: 16 * MiB,
   /** Nesting depth of a recipe's JSON values (step inputs). */
   recipeDepth: 16,
 } as const;

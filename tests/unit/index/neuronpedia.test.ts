@@ -3,7 +3,7 @@
 // records that were skipped and why, the model / SAE filter, and cancel.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../main/db/connection';
 import {
@@ -159,6 +159,40 @@ describe('Neuronpedia label import', () => {
     );
     expect(big?.code).toBe('too_large');
     expect(big?.message).toContain('labelBytes');
+  });
+
+  it('refuses a gzip of valid label lines inflating 1 GiB early, by its ratio', async () => {
+    // 1 MiB of real label lines, deflated once and repeated 1024 times behind a full flush:
+    // about 3 MB that inflates to 1 GiB of lines a parser would otherwise read to the end.
+    const line = `${JSON.stringify({ modelId: 'm', layer: SAE, index: '1', description: 'x' })}\n`;
+    const chunk = Buffer.from(line.repeat(Math.floor(2 ** 20 / line.length)));
+    const block = deflateRawSync(chunk, { finishFlush: constants.Z_FULL_FLUSH });
+    const end = deflateRawSync(Buffer.alloc(0));
+    const file = join(tmp.dir, 'lines-bomb.jsonl.gz');
+    const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+    writeFileSync(
+      file,
+      Buffer.concat([header, ...new Array<Buffer>(1024).fill(block), end, Buffer.alloc(8)]),
+    );
+    const rss0 = process.memoryUsage().rss;
+    const e = await importNeuronpedia(db, SAE, file).then(
+      () => null,
+      (err: unknown) => err as OrreryError,
+    );
+    expect(e?.code).toBe('too_large');
+    expect(e?.message).toContain('labelRatio');
+    expect(process.memoryUsage().rss - rss0).toBeLessThan(100 * 1024 * 1024);
+  });
+
+  it('a file with no labels in it (a CSV) is a named bad_input', async () => {
+    const file = join(tmp.dir, 'labels.csv');
+    writeFileSync(file, 'index,description\n1,commas\n2,semicolons\n');
+    const e = await importNeuronpedia(db, SAE, file).then(
+      () => null,
+      (err: unknown) => err as OrreryError,
+    );
+    expect(e?.code).toBe('bad_input');
+    expect(e?.message).toMatch(/no Neuronpedia labels found \(line 1: not JSON\)/);
   });
 
   it('a damaged gzip is a named bad_input, not an internal error', async () => {
