@@ -91,6 +91,7 @@ async function dragOverTravel(feature: number, shot: string): Promise<number[]> 
     timeout: 60_000,
   });
   expect(await page.locator('[data-testid="effect-strip"] canvas').count()).toBe(5);
+  await page.locator('[data-testid="effect-strip"]').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(artefacts, shot) });
   await page.getByTestId('turn-it').click();
   const knob = page.locator(`[data-testid="dial-${feature}"] .knob`);
