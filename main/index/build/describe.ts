@@ -20,7 +20,7 @@ import {
 import { metaPhrase, type MetaPhrase, type PackKind } from './vocab';
 import { refreshLabels } from '../store';
 
-export const TITLES_VERSION = 1;
+export const TITLES_VERSION = 2;
 
 export function stageVersion(db: Db, saeId: string, stage: string): number {
   const r = db

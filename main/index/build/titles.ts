@@ -134,8 +134,13 @@ function joinAnd(parts: readonly string[]): string {
   return `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`;
 }
 
-/** Where the top examples mostly come from (share ≥ 0.6 of those with the key). */
-function placeOf(input: TitleInput): { value: string; share: number; n: number } | null {
+/**
+ * Where the top examples mostly come from: one value with share ≥ 0.6 of those with the key,
+ * else two that together hold ≥ 0.75 (each ≥ 0.2): "in Bible verses and fortune cookies".
+ */
+function placeOf(
+  input: TitleInput,
+): { value: string; share: number; n: number; also?: { value: string; share: number } } | null {
   if (!input.placeKey) return null;
   const c = new Map<string, number>();
   let n = 0;
@@ -145,12 +150,21 @@ function placeOf(input: TitleInput): { value: string; share: number; n: number }
     n++;
     c.set(String(v), (c.get(String(v)) ?? 0) + 1);
   }
-  let best: [string, number] | null = null;
-  for (const [v, k] of [...c.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    if (!best || k > best[1]) best = [v, k];
+  // most first, ties by value (stable across runs)
+  const ranked = [...c.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const best = ranked[0];
+  if (!best || n < 3) return null;
+  if (best[1] / n >= 0.6) return { value: best[0], share: best[1] / n, n };
+  const second = ranked[1];
+  if (second && (best[1] + second[1]) / n >= 0.75 && second[1] / n >= 0.2) {
+    return {
+      value: best[0],
+      share: best[1] / n,
+      n,
+      also: { value: second[0], share: second[1] / n },
+    };
   }
-  if (!best || n < 3 || best[1] / n < 0.6) return null;
-  return { value: best[0], share: best[1] / n, n };
+  return null;
 }
 
 function placeWords(kind: PackKind, key: string, value: string): string {
@@ -168,7 +182,11 @@ function tokenTitle(
   const first = words[0] as TokenWord;
   const shown = words.slice(0, 3);
   const place = placeOf(input);
-  const where = place ? placeWords(input.kind, input.placeKey ?? '', place.value) : null;
+  const where = place
+    ? place.also
+      ? `${placeWords(input.kind, input.placeKey ?? '', place.value)} and ${placeWords(input.kind, input.placeKey ?? '', place.also.value)}`
+      : placeWords(input.kind, input.placeKey ?? '', place.value)
+    : null;
   const cap1 = (x: string): string => x.charAt(0).toUpperCase() + x.slice(1);
   let head: string;
   if (shown.slice(0, 2).every((w) => w.named)) {
@@ -193,7 +211,7 @@ function tokenTitle(
   const description =
     fires +
     (place && where
-      ? ` — mostly in ${where} (${Math.round(place.share * place.n)} of its ${place.n} strongest examples)`
+      ? ` — mostly in ${where} (${Math.round((place.share + (place.also?.share ?? 0)) * place.n)} of its ${place.n} strongest examples)`
       : ' — across the corpus');
   const concept =
     place && input.placeKey
