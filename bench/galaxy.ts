@@ -227,14 +227,37 @@ export async function benchColdStart(runs = 3): Promise<void> {
           { polling: 20, timeout: 120_000 },
         );
         const tMap = performance.now();
-        await page.waitForFunction(
-          () =>
-            (
-              globalThis as unknown as { __orreryGalaxy?: { ready(): boolean } }
-            ).__orreryGalaxy?.ready() === true,
-          undefined,
-          { polling: 20, timeout: 120_000 },
-        );
+        await page
+          .waitForFunction(
+            () =>
+              (
+                globalThis as unknown as { __orreryGalaxy?: { ready(): boolean } }
+              ).__orreryGalaxy?.ready() === true,
+            undefined,
+            { polling: 20, timeout: 120_000 },
+          )
+          .catch(async (e: unknown) => {
+            const state = await page.evaluate(() => {
+              const g = (
+                globalThis as unknown as {
+                  __orreryGalaxy?: { frames(): number; count(): number };
+                }
+              ).__orreryGalaxy;
+              return {
+                frames: g?.frames(),
+                count: g?.count(),
+                canvas: (
+                  globalThis as unknown as {
+                    document: { querySelectorAll(s: string): { length: number } };
+                  }
+                ).document.querySelectorAll('canvas').length,
+                hidden: (globalThis as unknown as { document: { hidden: boolean } }).document
+                  .hidden,
+              };
+            });
+            console.error('  cold start: the galaxy never drew', state, srv.output().slice(-800));
+            throw e;
+          });
         const tEnd = performance.now();
         into.push(tEnd - t0);
         phases.push([tServer - t0, tPage - tServer, tApp - tPage, tMap - tApp, tEnd - tMap]);

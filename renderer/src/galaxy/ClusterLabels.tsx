@@ -25,7 +25,7 @@ export function ClusterLabels({
           key={c.id}
           type="button"
           className="galaxy-label"
-          style={{ display: 'none', maxWidth: estimateWidth(c.label) + 8 }}
+          style={{ display: 'none', maxWidth: estimateWidth(c.label) }}
           ref={(el) => {
             if (el) labelsRef.current.set(c.id, el);
             else labelsRef.current.delete(c.id);

@@ -71,9 +71,13 @@ export function labelBudget(base: number, resetDistance: number, distance: numbe
   return Math.max(1, Math.round(base * Math.min(3, zoom * zoom)));
 }
 
-/** A label's width estimate in CSS pixels (no DOM measuring; 7 px per character at 12 px). */
-export function estimateWidth(text: string, charPx = 6.6): number {
-  return Math.ceil(text.length * charPx) + 12;
+/**
+ * A label's width in CSS pixels, generous so the text fits (no DOM measuring): 7.4 px per
+ * character at 12 px (wide sans fonts included) plus padding and border. The button is
+ * capped at this width, so it never covers more than the box the placement reserved.
+ */
+export function estimateWidth(text: string, charPx = 7.4): number {
+  return Math.ceil(text.length * charPx) + 18;
 }
 
 /**
