@@ -225,3 +225,47 @@ describe.runIf(existsSync(path.join(glyphs, 'features.sqlite.br')))(
     }
   },
 );
+
+const textPack = path.join(repoRoot, 'models', 'text-fortunes');
+
+describe.runIf(existsSync(path.join(textPack, 'features.sqlite.br')))('a text card', () => {
+  beforeAll(async () => {
+    app = await openApp([textPack]);
+    ({ page } = app);
+    await page.setViewportSize({ width: 1280, height: 720 });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('shows a plain title, a changed-token range and the changed words of its strip', async () => {
+    await expect
+      .poll(() => galaxyHook<boolean>(page, 'ready'), { timeout: 60_000, interval: 250 })
+      .toBe(true);
+    const { hits } = await apiCall<{ hits: Hit[] }>(page, 'index.search', {
+      packId: 'orrery-text-fortunes',
+      saeId: 'res2-4k',
+      query: 'love',
+      limit: 10,
+    });
+    const f = hits[0]?.feature ?? 0;
+    await page.click('input[aria-label="Search features"]');
+    await page.keyboard.type('love');
+    await page.locator(`[data-testid="search-results"] li[data-feature="${f}"]`).click();
+    await page.waitForSelector(`[data-testid="feature-card"][data-feature="${f}"]`);
+    const card = await apiCall<FeatureCard>(page, 'index.feature', {
+      packId: 'orrery-text-fortunes',
+      saeId: 'res2-4k',
+      feature: f,
+    });
+    expect(card.calibration?.measure).toBe('changed-tokens');
+    expect(await page.textContent('[data-testid="card-range"]')).toContain('changes 50%');
+    await page.waitForSelector('[data-testid="effect-strip"][data-ready="true"]', {
+      timeout: 60_000,
+    });
+    expect(await page.locator('[data-testid="effect-strip"] .strip-texts li').count()).toBe(5);
+    await page.locator('[data-testid="effect-strip"]').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: path.join(artefacts, 'meaning-text-card.png') });
+    console.log(`text: #${f} ${card.label}`);
+  });
+});
