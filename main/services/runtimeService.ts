@@ -197,11 +197,21 @@ export class RuntimeService {
       return { ...hit, cached: true };
     }
     const lane = `strip`;
+    const extraAt =
+      input.limit !== undefined ? Number((input.limit / input.typical).toFixed(3)) : null;
+    // the limit frame at the limit itself, the others at their multiple of the typical
+    const valueOf = (m: number): number =>
+      m === extraAt && input.limit !== undefined ? input.limit : m * input.typical;
     const dials = (m: number): DialInput[] =>
       m === 0
         ? []
-        : [{ saeId: input.saeId, feature: input.feature, method: 'add', value: m * input.typical }];
-    const turned = STRIP_MULTIPLES.filter((m) => m !== 0);
+        : [{ saeId: input.saeId, feature: input.feature, method: 'add', value: valueOf(m) }];
+    // the calibrated limit as one more frame when it lies past +4× (where the strip's own
+    // multiples of the typical activation barely show anything, as on the typeface pack)
+    const extra =
+      input.limit !== undefined && input.limit / input.typical > 4.5 ? [extraAt ?? 0] : [];
+    const multiples = [...STRIP_MULTIPLES, ...extra];
+    const turned = multiples.filter((m) => m !== 0);
     const frames: z.output<typeof EffectStripOutput>['frames'] = [];
     if (kind === 'text-lm') {
       const prompt = input.prompt ?? DEFAULT_TEXT_PROMPT;
@@ -225,11 +235,11 @@ export class RuntimeService {
         after.set(m, out.after.tokens);
       }
       const b = base ?? [];
-      for (const m of STRIP_MULTIPLES) {
+      for (const m of multiples) {
         const tokens = m === 0 ? b : (after.get(m) ?? []);
         frames.push({
           multiple: m,
-          value: m * input.typical,
+          value: valueOf(m),
           image: null,
           text: { tokens, changed: tokens.map((t, i) => m !== 0 && b[i] !== t) },
         });
@@ -263,14 +273,14 @@ export class RuntimeService {
         before ??= { rgba: run.before, width: run.width, height: run.height };
         after.set(m, run);
       }
-      for (const m of STRIP_MULTIPLES) {
+      for (const m of multiples) {
         const run = after.get(m);
         const img = run
           ? { rgba: run.after, width: run.width, height: run.height, ssim: run.metrics.ssim }
           : before
             ? { ...before, ssim: 1 }
             : null;
-        frames.push({ multiple: m, value: m * input.typical, image: img, text: null });
+        frames.push({ multiple: m, value: valueOf(m), image: img, text: null });
       }
     }
     const strip = { frames, cached: false };

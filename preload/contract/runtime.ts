@@ -245,6 +245,8 @@ export const effectStripInput = z
     feature: z.number().int().nonnegative().max(10_000_000),
     /** the feature's typical activation (its card's calibration or mean activation): 1× */
     typical: z.number().finite().positive().max(1e6),
+    /** the calibrated limit (add strength), when known: one more frame at it, after +4× */
+    limit: z.number().finite().positive().max(1e6).optional(),
     /** image and typeface packs: the picture / face (default: example 0) */
     source: ImageSourceSchema.optional(),
     /** typeface packs: the specimen text (default "Orrery") */

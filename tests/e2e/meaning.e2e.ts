@@ -90,7 +90,10 @@ async function dragOverTravel(feature: number, shot: string): Promise<number[]> 
   await page.waitForSelector('[data-testid="effect-strip"][data-ready="true"]', {
     timeout: 60_000,
   });
-  expect(await page.locator('[data-testid="effect-strip"] canvas').count()).toBe(5);
+  // five frames, and one at the dial's limit when it lies past +4×
+  expect(await page.locator('[data-testid="effect-strip"] canvas').count()).toBeGreaterThanOrEqual(
+    5,
+  );
   await page.locator('[data-testid="effect-strip"]').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(artefacts, shot) });
   await page.getByTestId('turn-it').click();
@@ -263,7 +266,9 @@ describe.runIf(existsSync(path.join(textPack, 'features.sqlite.br')))('a text ca
     await page.waitForSelector('[data-testid="effect-strip"][data-ready="true"]', {
       timeout: 60_000,
     });
-    expect(await page.locator('[data-testid="effect-strip"] .strip-texts li').count()).toBe(5);
+    expect(
+      await page.locator('[data-testid="effect-strip"] .strip-texts li').count(),
+    ).toBeGreaterThanOrEqual(5);
     await page.locator('[data-testid="effect-strip"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(artefacts, 'meaning-text-card.png') });
     console.log(`text: #${f} ${card.label}`);

@@ -42,7 +42,8 @@ function getStrip(args: Record<string, unknown>): Promise<Result<Strip>> {
   return p;
 }
 
-const label = (m: number): string => (m === 0 ? '0' : `${m > 0 ? '+' : '−'}${Math.abs(m)}×`);
+const label = (m: number): string =>
+  m === 0 ? '0' : `${m > 0 ? '+' : '−'}${Number(Math.abs(m).toPrecision(3))}×`;
 
 function Frame({ frame }: { frame: Strip['frames'][number] }) {
   const ref = useRef<HTMLCanvasElement | null>(null);
@@ -68,6 +69,8 @@ export function EffectStrip(props: {
   saeId: string;
   feature: number;
   typical: number;
+  /** the calibrated limit, when known (one more frame at it) */
+  limit?: number;
 }) {
   const input = useSyncExternalStore(subscribeStripInput, stripInput);
   const args = {
@@ -75,6 +78,7 @@ export function EffectStrip(props: {
     saeId: props.saeId,
     feature: props.feature,
     typical: props.typical,
+    ...(props.limit && props.limit > 0 ? { limit: props.limit } : {}),
     ...inputPart(input),
   };
   const key = JSON.stringify(args);
@@ -99,7 +103,9 @@ export function EffectStrip(props: {
       data-testid="effect-strip"
       data-ready={loaded?.ok ? 'true' : 'false'}
     >
-      <div className="card-sub">effect at −2×, 0, +1×, +2×, +4× typical</div>
+      <div className="card-sub">
+        effect at −2×, 0, +1×, +2×, +4× typical{props.limit ? ' and the dial’s limit' : ''}
+      </div>
       {!loaded && <p className="muted">drawing…</p>}
       {loaded && !loaded.ok && <p className="muted">no strip: {loaded.error.message}</p>}
       {loaded?.ok && loaded.value.frames.some((f) => f.image) && (

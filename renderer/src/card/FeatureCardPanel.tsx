@@ -104,6 +104,7 @@ function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
           saeId={saeId}
           feature={card.feature}
           typical={card.calibration?.typical ?? card.meanActivation}
+          limit={card.calibration?.limit}
         />
       )}
       {card.evidence && (

@@ -179,8 +179,12 @@ describe('inference calls through the worker', () => {
       saeId: 'style-64',
       feature: 1,
       typical: 20,
+      limit: 200,
       text: 'Ab',
     });
+    // a calibrated limit past +4x is one more frame
+    expect(glyph.frames.map((f) => f.multiple)).toEqual([-2, 0, 1, 2, 4, 10]);
+    expect(glyph.frames[5]?.value).toBe(200);
     const g = glyph.frames[4]?.image;
     expect(g && g.width > g.height).toBe(true);
     expect(g?.rgba.length).toBe((g?.width ?? 0) * (g?.height ?? 0) * 4);
