@@ -272,5 +272,19 @@ describe.runIf(existsSync(path.join(textPack, 'features.sqlite.br')))('a text ca
     await page.locator('[data-testid="effect-strip"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(artefacts, 'meaning-text-card.png') });
     console.log(`text: #${f} ${card.label}`);
+    // a dial added by number (its card never shown) gets its calibrated range too
+    const other = f === 7 ? 8 : 7;
+    await page.fill('input[aria-label="Feature number"]', String(other));
+    await page.getByRole('button', { name: 'Add dial' }).click();
+    const otherCard = await apiCall<FeatureCard>(page, 'index.feature', {
+      packId: 'orrery-text-fortunes',
+      saeId: 'res2-4k',
+      feature: other,
+    });
+    await expect
+      .poll(() => page.locator(`[data-testid="dial-${other}"] .knob`).getAttribute('data-limit'), {
+        timeout: 15_000,
+      })
+      .toBe(String(otherCard.calibration?.limit));
   });
 });
