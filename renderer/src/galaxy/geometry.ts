@@ -67,11 +67,22 @@ export function makeStarGeometry(
   return g;
 }
 
-/** A second geometry over the same attributes with its own (dynamic) index. */
-export function makeEmphasisGeometry(stars: BufferGeometry, capacity: number): BufferGeometry {
+/**
+ * Another geometry over the same attributes: with its own (dynamic) index of `capacity`, or
+ * with none (every point in memory order).
+ */
+export function makeEmphasisGeometry(
+  stars: BufferGeometry,
+  capacity: number,
+  indexed = true,
+): BufferGeometry {
   const g = new BufferGeometry();
   for (const name of ['position', 'aLook', 'aState'])
     g.setAttribute(name, stars.getAttribute(name) as BufferAttribute);
+  if (!indexed) {
+    g.boundingSphere = stars.boundingSphere;
+    return g;
+  }
   const index = new BufferAttribute(new Uint32Array(Math.max(1, capacity)), 1);
   index.setUsage(DynamicDrawUsage);
   g.setIndex(index);

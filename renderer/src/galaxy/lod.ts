@@ -6,6 +6,9 @@
  * in draws more, up to all. Pure: no DOM, no three.
  */
 
+/** The smallest band of the sample sorted by index. */
+const BAND = 32_768;
+
 /** Share of the points (at most) that count as "brightest". */
 const BRIGHT_SHARE = 1 / 64;
 
@@ -58,6 +61,14 @@ export function importanceOrder(density: Float32Array, seed = 1): Uint32Array {
     order[j] = t;
   }
   order.subarray(rest).sort((a, b) => (density[a] ?? 0) - (density[b] ?? 0) || a - b);
+  // The sample in bands, doubling from the end (32k, 32k, 64k, …), each sorted by index: any
+  // tail is still a uniform sample, and memory is read in order within a band.
+  for (let end = rest, size = BAND, band = 0; end > 0; band++) {
+    const start = Math.max(0, end - size);
+    order.subarray(start, end).sort();
+    end = start;
+    if (band > 0) size *= 2;
+  }
   return order;
 }
 

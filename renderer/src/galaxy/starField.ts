@@ -30,6 +30,7 @@ export class StarField {
   readonly object = new Group();
   readonly points: Points;
   readonly emphasis: Points;
+  private readonly full: Points;
   private readonly material = makeStarMaterial();
   private readonly emphasisMaterial = makeStarMaterial(this.material.uniforms);
   private readonly picker = new CpuPicker();
@@ -59,10 +60,14 @@ export class StarField {
     const geometry = makeStarGeometry(map, state, look, order);
     this.points = new Points(geometry, this.material);
     this.points.frustumCulled = false;
+    // Every point, in index order (no index buffer): what pass 0 draws when all are shown.
+    this.full = new Points(makeEmphasisGeometry(geometry, 0, false), this.material);
+    this.full.frustumCulled = false;
+    this.full.visible = false;
     this.emphasis = new Points(makeEmphasisGeometry(geometry, this.n), this.emphasisMaterial);
     this.emphasis.frustumCulled = false;
     this.emphasis.renderOrder = 1;
-    this.object.add(this.points, this.emphasis);
+    this.object.add(this.points, this.full, this.emphasis);
     this.homeDistance = map.bounds.radius * 2.6;
     this.drawCount = this.n;
     const sizes = lookSizes(look, base);
@@ -138,6 +143,10 @@ export class StarField {
     const pixels = heightCss * heightCss * camera.aspect;
     this.drawCount = lodCount(this.n, distance, this.homeDistance, pixels, this.perPixel);
     this.points.geometry.setDrawRange(this.n - this.drawCount, this.drawCount);
+    // All of them: drawn in memory order, which reads faster than the shuffled index.
+    const all = this.drawCount >= this.n;
+    this.points.visible = !all;
+    this.full.visible = all;
   }
 
   /** The drawn star under (x, y) in CSS pixels of a width × height canvas, or null. */
@@ -159,6 +168,7 @@ export class StarField {
 
   dispose(): void {
     this.points.geometry.dispose();
+    this.full.geometry.dispose();
     this.emphasis.geometry.dispose();
     this.material.dispose();
     this.emphasisMaterial.dispose();
