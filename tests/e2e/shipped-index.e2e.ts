@@ -48,9 +48,9 @@ describe.runIf(existsSync(path.join(text, 'features.sqlite.br')))(
       await expect
         .poll(() => page.textContent('[data-testid="feature-card"]'), { timeout: 15_000 })
         .toContain('metadata');
-      // The card says why: the share of top examples, its chance and the AUC.
+      // The card says why, in words: the share of its strongest examples and the AUC.
       expect(await page.textContent('[data-testid="label-why"]')).toMatch(
-        /% of its top examples have book.*Genesis.*chance .*AUC/,
+        /% of its strongest examples are .*Genesis.*AUC/,
       );
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(artefacts, 'galaxy-text-shipped.png') });
@@ -96,9 +96,10 @@ describe.runIf(existsSync(path.join(text, 'features.sqlite.br')))(
         .poll(() => first.textContent(), { timeout: 15_000 })
         .toContain('tidal estuaries');
       await first.click();
+      // the card names the source in words ("imported")
       await expect
-        .poll(() => page.textContent('[data-testid="feature-card"]'), { timeout: 15_000 })
-        .toContain('neuronpedia');
+        .poll(() => page.textContent('[data-testid="label-source"]'), { timeout: 15_000 })
+        .toBe('imported');
       expect(await page.textContent('[data-testid="feature-card"]')).toContain('tidal estuaries');
     });
   },
