@@ -88,13 +88,16 @@ describe.runIf(existsSync(path.join(glyphs, 'features.sqlite.br')))(
       // Many features are named after italic faces; the ones the metadata earned come first.
       const texts = await items.allTextContents();
       expect(texts.length).toBeGreaterThan(5);
-      expect(texts.slice(0, 3).every((t) => /italic=(true|false)/.test(t))).toBe(true);
-      await items.filter({ hasText: 'italic=true' }).first().click();
+      // (named in words now: "Italic faces", "Upright (not italic) faces")
+      expect(
+        texts.slice(0, 2).every((t) => /Italic faces|Upright \(not italic\) faces/.test(t)),
+      ).toBe(true);
+      await items.filter({ hasText: 'Italic faces' }).first().click();
       await page.waitForSelector('[data-testid="feature-card"] .card-thumbs img', {
         timeout: 15_000,
       });
       expect(await page.textContent('[data-testid="label-why"]')).toMatch(
-        /of its top examples have italic=true/,
+        /of its strongest examples are italic faces/,
       );
       await page.keyboard.press('Escape');
       await page.waitForTimeout(500);
