@@ -122,7 +122,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     dispose: async () => {
       jobs.cancelAll();
       await worker.close();
-      index.close();
+      await index.close();
       await sessions.close();
     },
   };

@@ -18,7 +18,8 @@ export type ReaderRequest =
   | { type: 'map'; id: number; file: string; saeId: string }
   | { type: 'sheet'; id: number; file: string; tile: number }
   /** Close this reader's connection to `file` (it is about to be replaced or removed). */
-  | { type: 'release'; id: number; file: string };
+  /** Close the connection to `file`, or every connection when null (before the pool ends). */
+  | { type: 'release'; id: number; file: string | null };
 
 export type ReaderReply =
   | { id: number; ok: true; value: unknown }
@@ -68,8 +69,11 @@ export function serveReader(port: MessagePort): void {
             return;
           }
           case 'release':
-            dbs.get(m.file)?.close();
-            dbs.delete(m.file);
+            for (const [file, db] of dbs) {
+              if (m.file !== null && file !== m.file) continue;
+              db.close();
+              dbs.delete(file);
+            }
             ok(m.id, true);
             return;
         }

@@ -293,10 +293,11 @@ export class IndexService {
     return this.feature(input);
   }
 
-  close(): void {
+  /** Closes every connection; settles once the worker and the readers have let go of the files. */
+  async close(): Promise<void> {
+    // Readers first: the last connection to close folds the WAL back only if it can write.
+    await Promise.all([this.worker.close(), this.readers.close()]);
     this.thumbs.close();
     this.files.close();
-    void this.worker.close();
-    void this.readers.close();
   }
 }

@@ -94,7 +94,7 @@ export class ReaderPool {
   }
 
   /** Every live reader closes its connection to `file`. */
-  async release(file: string): Promise<void> {
+  async release(file: string | null): Promise<void> {
     await Promise.all(
       this.slots.map((s) =>
         s ? this.send(s, { type: 'release', file }).catch(() => undefined) : null,
@@ -102,10 +102,14 @@ export class ReaderPool {
     );
   }
 
+  /** Closes every reader's connections (so SQLite folds its WAL back), then ends the threads. */
   async close(): Promise<void> {
     this.closed = true;
     const live = this.slots.filter((s): s is Slot => s !== null);
     this.slots.fill(null);
+    await Promise.all(
+      live.map((s) => this.send(s, { type: 'release', file: null }).catch(() => undefined)),
+    );
     await Promise.all(live.map((s) => s.worker.terminate()));
   }
 }

@@ -121,12 +121,17 @@ describe('index build on the text fixture', () => {
 
   it('says where every label came from', () => {
     const rows = db
-      .prepare('select idx, label, label_source, auto_description from features where sae_id = ?')
+      .prepare(
+        `select idx, label, label_source, auto_description, evidence_label, evidence
+         from features where sae_id = ?`,
+      )
       .all(SAE) as {
       idx: number;
       label: string | null;
       label_source: string | null;
       auto_description: string | null;
+      evidence_label: string | null;
+      evidence: string | null;
     }[];
     const tested = labelCoverage(db, SAE).values;
     const assoc = db.prepare(
@@ -137,10 +142,12 @@ describe('index build on the text fixture', () => {
       if (r.label === null) expect(r.label_source).toBeNull();
       else expect(['metadata', 'top-tokens']).toContain(r.label_source);
       if (r.label_source === 'metadata') {
-        expect(r.label).toMatch(/^[a-z_]+=/);
-        expect(r.auto_description).toMatch(/% of its top examples have .* chance .*AUC/);
-        // The label's value passes the rule on the stored association.
-        const a = assoc.get(SAE, r.idx, r.label) as { auc: number; p: number; lp: number };
+        // A plain title for a person; the rule's finding (key=value) kept beside it as evidence.
+        expect(r.label).not.toMatch(/^[a-z_]+=/);
+        expect(r.evidence_label).toMatch(/^[a-z_]+=/);
+        expect(`${r.auto_description ?? ''} ${r.evidence ?? ''}`).toMatch(/AUC/);
+        // The evidence's value passes the rule on the stored association.
+        const a = assoc.get(SAE, r.idx, r.evidence_label) as { auc: number; p: number; lp: number };
         expect(a.auc).toBeGreaterThan(0.5);
         expect(a.p).toBeGreaterThanOrEqual(0.5);
         expect(a.lp).toBeLessThanOrEqual(Math.log10(0.01 / tested));
@@ -213,7 +220,8 @@ describe('index build on the text fixture', () => {
         "select idx, label from features where sae_id = ? and label_source = 'metadata' limit 1",
       )
       .get(SAE) as { idx: number; label: string };
-    const word = (labelled.label.split('=')[1] ?? '').split(/\s+/)[0] ?? '';
+    const word = labelled.label.split(/[\s·,]+/).find((w) => w.length >= 3) ?? '';
+    expect(word.length).toBeGreaterThanOrEqual(3);
     const hits = searchFeatures(db, { saeId: SAE, text: word.slice(0, 3) });
     expect(hits.map((h) => h.idx)).toContain(labelled.idx);
     expect(hits.every((h) => h.score !== null)).toBe(true);

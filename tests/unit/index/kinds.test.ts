@@ -49,7 +49,7 @@ describe('index builds on image and typeface packs', () => {
       .all() as {
       s: string;
     }[];
-    for (const { s } of sources) expect(['metadata', 'top-examples']).toContain(s);
+    for (const { s } of sources) expect(['metadata', 'top-examples', 'visual']).toContain(s);
     db.close();
   }, 60_000);
 

@@ -81,7 +81,7 @@ describe('Brotli-compressed pack index', () => {
       });
     const card = await service.feature({ packId: PACK_ID, saeId: 'latent-32', feature: 0 });
     expect(card.feature).toBe(0);
-    service.close();
+    await service.close();
     expect(readdirSync(indexDir).sort()).toEqual([`${PACK_ID}.seed.json`, `${PACK_ID}.sqlite`]);
     const copy = openIndex(join(indexDir, `${PACK_ID}.sqlite`), { readonly: true });
     expect(SAES.map((s) => dumpBuild(copy, s))).toEqual(expected);
@@ -105,7 +105,7 @@ describe('Brotli-compressed pack index', () => {
     const hoursAgo = new Date(Date.now() - 2 * 3_600_000);
     utimesSync(stale, hoursAgo, hoursAgo);
     await service.status({ packId: PACK_ID, saeId: 'latent-32' });
-    service.close();
+    await service.close();
     expect(readdirSync(indexDir).sort()).toEqual(
       [`${PACK_ID}.seed.json`, `${PACK_ID}.sqlite`, `${PACK_ID}.sqlite.0d0e0f.partial`].sort(),
     );
@@ -122,7 +122,7 @@ describe('Brotli-compressed pack index', () => {
       label: 'my name for it',
       notes: 'seen on flags',
     });
-    service.close();
+    await service.close();
     // The app is updated: the same pack version ships a rebuilt index (another label).
     const rebuilt = join(tmp.dir, `rebuilt-${n}.sqlite`);
     cpSync(built, rebuilt);
@@ -147,7 +147,7 @@ describe('Brotli-compressed pack index', () => {
     });
     const five = await again.feature({ packId: PACK_ID, saeId: 'latent-32', feature: 5 });
     expect(five.label).toBe('rebuilt');
-    again.close();
+    await again.close();
     const files = readdirSync(indexDir).filter((f) => f.endsWith('.sqlite'));
     expect(files).toHaveLength(2); // the new copy and the old one, kept
     // A new pack version (new SAEs, maybe): the old copy is kept, the edits are not carried.
@@ -157,12 +157,12 @@ describe('Brotli-compressed pack index', () => {
     const third = restart();
     const fresh = await third.feature({ packId: PACK_ID, saeId: 'latent-32', feature: 3 });
     expect(fresh.labelSource).not.toBe('user');
-    third.close();
+    await third.close();
     expect(readdirSync(indexDir).filter((f) => f.endsWith('.sqlite'))).toHaveLength(3);
     // Nothing changed since: the copy is kept as it is.
     const fourth = restart();
     await fourth.status({ packId: PACK_ID, saeId: 'latent-32' });
-    fourth.close();
+    await fourth.close();
     expect(readdirSync(indexDir).filter((f) => f.endsWith('.sqlite'))).toHaveLength(3);
   });
 
@@ -187,8 +187,8 @@ describe('Brotli-compressed pack index', () => {
       );
       expect(b.topExamples.every((e) => (e.thumbnailPng ?? '').length > 100)).toBe(true);
     }
-    withThumbs.service.close();
-    without.service.close();
+    await withThumbs.service.close();
+    await without.service.close();
   });
 
   it('still copies a plain .sqlite index', async () => {
@@ -196,7 +196,7 @@ describe('Brotli-compressed pack index', () => {
     expect(await service.status({ packId: PACK_ID, saeId: 'spatial-32' })).toMatchObject({
       built: true,
     });
-    service.close();
+    await service.close();
     expect(readdirSync(indexDir).sort()).toEqual([`${PACK_ID}.seed.json`, `${PACK_ID}.sqlite`]);
   });
 
@@ -213,7 +213,7 @@ describe('Brotli-compressed pack index', () => {
       /emoji-tiny[/\\]features\.sqlite\.br: .*corrupt or truncated/,
     );
     expect(readdirSync(indexDir)).toEqual([]);
-    service.close();
+    await service.close();
   });
 
   it('refuses a .br that is not an SQLite database', async () => {
