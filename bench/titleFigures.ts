@@ -32,7 +32,9 @@ async function main(): Promise<void> {
   const dirs = packs.length ? packs : ['models/emoji', 'models/glyphs', 'models/text-fortunes'];
   const tmp = mkdtempSync(path.join(tmpdir(), 'orrery-titles-'));
   const rows: string[] = [];
-  rows.push('| pack | SAE | live | plain (strict) | plain (stage) | by source | badge agree / named | differ |');
+  rows.push(
+    '| pack | SAE | live | plain (strict) | plain (stage) | by source | badge agree / named | differ |',
+  );
   rows.push('|---|---|---|---|---|---|---|---|');
   try {
     for (const dir of dirs) {
@@ -58,16 +60,21 @@ async function main(): Promise<void> {
         const strict = fs.filter((f) => strictlyPlain(f.label)).length;
         const loose = fs.filter((f) => isPlainPhrase(f.label)).length;
         const by = new Map<string, number>();
-        for (const f of fs) by.set(f.label_source ?? 'none', (by.get(f.label_source ?? 'none') ?? 0) + 1);
+        for (const f of fs)
+          by.set(f.label_source ?? 'none', (by.get(f.label_source ?? 'none') ?? 0) + 1);
         const st = db
           .prepare("select detail from index_stages where sae_id = ? and stage = 'titles'")
           .get(sae) as { detail: string } | undefined;
-        const d = st ? (JSON.parse(st.detail) as { agree: number; mixed: number; differ: number }) : null;
+        const d = st
+          ? (JSON.parse(st.detail) as { agree: number; mixed: number; differ: number })
+          : null;
         const pct = (a: number, b: number) => (b > 0 ? `${((100 * a) / b).toFixed(1)}%` : '—');
         rows.push(
           `| ${manifest.id} | ${sae} | ${n} | ${pct(strict, n)} | ${pct(loose, n)} | ${[...by]
             .map(([k, v]) => `${k} ${v}`)
-            .join(', ')} | ${d ? `${pct(d.agree, d.agree + d.differ)} (${d.agree}/${d.agree + d.differ}; ${d.mixed} in mixed clusters)` : 'no titles stage'} | ${d ? pct(d.differ, n) : '—'} |`,
+            .join(
+              ', ',
+            )} | ${d ? `${pct(d.agree, d.agree + d.differ)} (${d.agree}/${d.agree + d.differ}; ${d.mixed} in mixed clusters)` : 'no titles stage'} | ${d ? pct(d.differ, n) : '—'} |`,
         );
       }
       db.close();
