@@ -11,7 +11,7 @@ import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
 import { rawSocket } from '../support/page';
 import type { ServerHandle } from '../support/headless';
-import { fixturePacks } from '../support/tmp';
+import { fixturePacks, tmpDir } from '../support/tmp';
 
 const require = createRequire(import.meta.url);
 
@@ -76,7 +76,14 @@ describe('app shell (headless, chromium)', () => {
 
   it('imports a pack with progress and offers it in the pack picker', async () => {
     await page.getByRole('button', { name: 'Import pack…' }).click();
+    // A folder Orrery may not read is refused as such; one it may read but that holds no pack
+    // is named for what it lacks.
     await page.fill('input[aria-label="Pack folder"]', '/no/such/folder');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect
+      .poll(() => page.textContent('.dialog [role="alert"]'))
+      .toContain('is not in a folder Orrery may use');
+    await page.fill('input[aria-label="Pack folder"]', path.join(tmpDir(), 'no-such-folder'));
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await expect
       .poll(() => page.textContent('.dialog [role="alert"]'))
