@@ -5,19 +5,11 @@
  * missing and extra fields), broken envelopes, malformed and oversize binary frames.
  * Messages are JSON text built by hand where JSON.stringify cannot say it (1e999, __proto__).
  */
+import { mulberry32 } from '../../../main/index/build/rng';
 import { encodeMessage, limits } from '../../../preload/contract';
 
-/** mulberry32: a small seeded generator, enough to make the same messages every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the index build's own): a small seeded generator, the same messages every run. */
+export const rng = mulberry32;
 
 export type Rand = () => number;
 export const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;

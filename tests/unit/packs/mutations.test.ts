@@ -16,20 +16,12 @@ import { SafetensorsError, SafetensorsFile } from '../../../main/sae/safetensors
 import { OrreryError } from '../../../preload/contract';
 import { cleanupTmp, fixturePacks, tmpDir } from '../../support/tmp';
 import { deflated, writeZip } from '../../support/zipBomb';
+import { mulberry32 } from '../../../main/index/build/rng';
 
 afterAll(cleanupTmp);
 
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic generator (the index build's mulberry32). */
+const rng = mulberry32;
 
 function mutate(bytes: Buffer, r: () => number): Buffer {
   const out = Buffer.from(bytes);
