@@ -8,7 +8,11 @@ import { findAppRoot, resolveConfig } from '../app/config';
 import { newToken, parseServerArgs } from './args';
 import { startServer } from './server';
 
-export async function runHeadless(argv: readonly string[]): Promise<void> {
+/** `rendererDir`: the built renderer to serve (default out/renderer; tests may give another). */
+export async function runHeadless(
+  argv: readonly string[],
+  options: { rendererDir?: string } = {},
+): Promise<void> {
   const args = parseServerArgs(argv);
   for (const dir of args.allow) {
     if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory())
@@ -25,7 +29,7 @@ export async function runHeadless(argv: readonly string[]): Promise<void> {
     host: args.host,
     port: args.port,
     token: args.token ?? newToken(),
-    rendererDir: path.join(appRoot, 'out', 'renderer'),
+    rendererDir: options.rendererDir ?? path.join(appRoot, 'out', 'renderer'),
   });
   console.log(
     `Orrery ${config.version} (headless) serving packs from ${config.bundledPacks} and ${config.libraryDir}`,

@@ -1,16 +1,6 @@
 /** The bench's synthetic galaxy (the page and the node side of bench/galaxy.ts share it). */
+import { rng } from '../src/galaxy/lod';
 import { makeMap, type GalaxyMap } from '../src/galaxy/mapData';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** n points in 48 gaussian clusters, log-uniform densities. */
 export function synthetic(n: number): GalaxyMap {

@@ -12,7 +12,8 @@ const BAND = 32_768;
 /** Share of the points (at most) that count as "brightest". */
 const BRIGHT_SHARE = 1 / 64;
 
-function rng(seed: number): () => number {
+/** A small seeded generator (mulberry32): the same sample for the same seed. */
+export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s + 0x6d2b79f5) >>> 0;
