@@ -20,7 +20,7 @@
 import type { Gemm } from './gemm';
 import { knnCosine, normalizeRows, sphericalKmeans, type KnnGraph } from './knn';
 import { mulberry32 } from './rng';
-import { fuzzyGraph, optimizeLayout, pcaInit } from './umap';
+import { fuzzyGraph, optimizeLayout, pcaInit, smoothSigma } from './umap';
 
 export interface MapLayoutOptions {
   /** Exact UMAP up to this many features (default 65 536). */
@@ -148,25 +148,15 @@ function smoothWeights(sims: Float32Array, o: number, k: number, w: Float64Array
     mean += dist;
   }
   mean /= k;
-  let lo = 0;
-  let hi = Infinity;
-  let sigma = 1;
-  for (let it = 0; it < 32; it++) {
-    let psum = 0;
-    for (let t = 0; t < k; t++) {
-      const dd = Math.max(0, 1 - (sims[o + t] as number)) - rho;
-      psum += dd > 0 ? Math.exp(-dd / sigma) : 1;
-    }
-    if (Math.abs(psum - target) < 1e-3) break;
-    if (psum > target) {
-      hi = sigma;
-      sigma = (lo + hi) / 2;
-    } else {
-      lo = sigma;
-      sigma = hi === Infinity ? sigma * 2 : (lo + hi) / 2;
-    }
-  }
-  sigma = Math.max(sigma, 1e-3 * Math.max(mean, 1e-6));
+  const found = smoothSigma(
+    (t) => Math.max(0, 1 - (sims[o + t] as number)),
+    k,
+    rho,
+    target,
+    32,
+    1e-3,
+  );
+  const sigma = Math.max(found, 1e-3 * Math.max(mean, 1e-6));
   for (let t = 0; t < k; t++) {
     const dd = Math.max(0, 1 - (sims[o + t] as number)) - rho;
     w[t] = dd > 0 ? Math.exp(-dd / sigma) : 1;

@@ -29,6 +29,41 @@ export interface FuzzyGraph {
   weight: Float32Array;
 }
 
+/**
+ * UMAP's smooth-kNN bandwidth of one point: the sigma at which Σ exp(−(d_t − rho) / sigma) over
+ * its neighbours' distances reaches `target`, by bisection. `dist(t)` is null for an empty slot.
+ */
+export function smoothSigma(
+  dist: (t: number) => number | null,
+  k: number,
+  rho: number,
+  target: number,
+  iterations: number,
+  tolerance: number,
+): number {
+  let lo = 0;
+  let hi = Infinity;
+  let sigma = 1;
+  for (let it = 0; it < iterations; it++) {
+    let psum = 0;
+    for (let t = 0; t < k; t++) {
+      const d = dist(t);
+      if (d === null) continue;
+      const dd = d - rho;
+      psum += dd > 0 ? Math.exp(-dd / sigma) : 1;
+    }
+    if (Math.abs(psum - target) < tolerance) break;
+    if (psum > target) {
+      hi = sigma;
+      sigma = (lo + hi) / 2;
+    } else {
+      lo = sigma;
+      sigma = hi === Infinity ? sigma * 2 : (lo + hi) / 2;
+    }
+  }
+  return sigma;
+}
+
 /** The symmetric fuzzy graph (both directions of each edge) from a k-NN graph. */
 export function fuzzyGraph(g: KnnGraph): FuzzyGraph {
   const { n, k } = g;
@@ -58,25 +93,14 @@ export function fuzzyGraph(g: KnnGraph): FuzzyGraph {
     if (m === 0) continue;
     mean /= m;
     if (!Number.isFinite(rho)) rho = 0;
-    let lo = 0;
-    let hi = Infinity;
-    let sigma = 1;
-    for (let it = 0; it < 64; it++) {
-      let psum = 0;
-      for (let t = 0; t < k; t++) {
-        if ((g.indices[o + t] ?? -1) < 0) continue;
-        const dd = Math.max(0, 1 - (g.sims[o + t] ?? 0)) - rho;
-        psum += dd > 0 ? Math.exp(-dd / sigma) : 1;
-      }
-      if (Math.abs(psum - target) < 1e-5) break;
-      if (psum > target) {
-        hi = sigma;
-        sigma = (lo + hi) / 2;
-      } else {
-        lo = sigma;
-        sigma = hi === Infinity ? sigma * 2 : (lo + hi) / 2;
-      }
-    }
+    let sigma = smoothSigma(
+      (t) => ((g.indices[o + t] ?? -1) < 0 ? null : Math.max(0, 1 - (g.sims[o + t] ?? 0))),
+      k,
+      rho,
+      target,
+      64,
+      1e-5,
+    );
     const floor = 1e-3 * (rho > 0 ? mean : meanAll);
     if (sigma < floor) sigma = floor;
     for (let t = 0; t < k; t++) {
