@@ -45,10 +45,17 @@ async function settled(): Promise<void> {
     .toBe('false');
 }
 
-async function addDialAndDrag(feature: number, dx: number): Promise<void> {
+/**
+ * Adds a dial by number and drags its knob dx pixels. The dial's travel depends on whether the
+ * index's calibrated range has reached it, so the drag waits for that range (data-limit) when the
+ * pack's index has one: the value reached is then a known share of the calibrated limit.
+ */
+async function addDialAndDrag(feature: number, dx: number, calibrated = false): Promise<void> {
   await page.fill('input[aria-label="Feature number"]', String(feature));
   await page.getByRole('button', { name: 'Add dial' }).click();
   const knob = page.locator(`[data-testid="dial-${feature}"] .knob`);
+  if (calibrated)
+    await expect.poll(() => knob.getAttribute('data-limit'), { timeout: 60_000 }).not.toBeNull();
   const box = await knob.boundingBox();
   if (!box) throw new Error('no knob');
   const before = await runs();
@@ -73,9 +80,13 @@ describe('steering (headless, chromium)', () => {
     const plainAfter = await page.textContent('[data-testid="text-after"]');
     expect(plainAfter).toBe(plainBefore);
 
-    await addDialAndDrag(5, 160);
+    // a 200 px drag covers the calibrated travel: rest to the limit where generation changes
+    await addDialAndDrag(5, 200, true);
     const value = Number(await page.inputValue('input[aria-label="Value of feature 5"]'));
-    expect(value).toBeGreaterThan(1);
+    const limit = Number(await page.getAttribute('[data-testid="dial-5"] .knob', 'data-limit'));
+    expect(limit).toBeGreaterThan(0);
+    expect(value).toBeGreaterThan(0.9 * limit);
+    expect(value).toBeLessThan(1.1 * limit);
     await expect
       .poll(() => page.textContent('[data-testid="text-after"]'), { timeout: 60_000 })
       .not.toBe(plainAfter);

@@ -12,11 +12,13 @@ export function DialsPanel({ info }: { info: RuntimeInfo | null }) {
   const dials = useDials();
   const galaxyPack = useGalaxy((s) => s.packId);
   const packId = info?.packId ?? galaxyPack;
+  // once the index is built its map loads: dials added before then ask for their range again
+  const map = useGalaxy((s) => s.map);
   // a dial added by number, from a preset or a step gets its calibrated range too
   useEffect(() => {
     if (!packId) return;
     for (const d of dials) ensureRange(packId, d.saeId, d.feature);
-  }, [packId, dials]);
+  }, [packId, dials, map]);
   const [saeId, setSaeId] = useState('');
   const [feature, setFeature] = useState('');
   const sae = info?.saes.find((s) => s.id === saeId) ?? info?.saes[0] ?? null;
