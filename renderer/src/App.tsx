@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import type { Step } from '../../preload/contract';
 import { useCall } from './api/useCall';
 import { CompareStrip } from './components/CompareStrip';
 import { GalaxyArea } from './components/GalaxyArea';
@@ -16,14 +17,17 @@ import { dialStore } from './steer/store';
 import { useRuntimeInfo } from './steer/useRuntimeInfo';
 import { useSteerRun } from './steer/useSteerRun';
 import { registerAppActions } from './actions/appActions';
-import { galaxyStore } from './galaxy/store';
 import { handleShortcut } from './actions/registry';
 import { HistoryPanel } from './session/HistoryPanel';
 import { stepToInput } from './session/stepInput';
+import { registerSessionActions } from './session/sessionActions';
+import { sessionState } from './session/sessionState';
 import type { SessionDetail } from './session/sessionView';
 import { useSession } from './session/useSession';
 
 const PACK_KEY = 'orrery.selectedPack';
+/** A run's reply carries the step it was saved as: folded into the session shown. */
+const addStep = (step: Step | null): void => sessionState.addStep(step);
 
 export function App() {
   const health = useCall('app.health', {});
@@ -57,7 +61,7 @@ export function App() {
   useEffect(() => {
     dialStore.clear();
   }, [packId]);
-  const [notice, setNotice] = useState<string | null>(null);
+  const notice = useSyncExternalStore(sessionState.subscribe, sessionState.getNotice);
   const [restoredFor, setRestoredFor] = useState<string | null>(null);
   /** Puts a step's input and dials back in place (undo, redo, a chosen step, a reopened session). */
   const applyStep = useCallback(
@@ -73,44 +77,27 @@ export function App() {
     },
     [packId],
   );
-  // A reopened session continues where it stopped: its current step is restored before any run.
-  const session = useSession(packId, (d) => {
-    applyStep(d);
-    setRestoredFor(d.session.id);
-  });
-  const { setDetail } = session;
-  const applyDetail = useCallback(
-    (d: SessionDetail) => {
-      setDetail(d);
-      applyStep(d);
-      setRestoredFor(d.session.id);
-    },
-    [setDetail, applyStep],
+  // A reopened session continues where it stopped: its current step is restored before any
+  // run; undo, redo, a chosen step and an imported recipe restore theirs the same way.
+  useEffect(
+    () =>
+      sessionState.onApply((d) => {
+        applyStep(d);
+        setRestoredFor(d.session.id);
+      }),
+    [applyStep],
   );
+  const session = useSession(packId);
   useEffect(() => {
     window.addEventListener('keydown', handleShortcut);
     return () => window.removeEventListener('keydown', handleShortcut);
   }, []);
   useEffect(() => registerAppActions(() => ({ packId })), [packId]);
-  // The galaxy's "(dial added)" marks follow the dials panel: a removed dial is removed there too.
-  useEffect(
-    () =>
-      dialStore.subscribe(() => {
-        const live = new Set(dialStore.get().map((d) => d.key));
-        for (const d of galaxyStore.dials) {
-          if (!live.has(`${d.saeId}#${d.feature}`)) galaxyStore.removeDial(d.saeId, d.feature);
-        }
-      }),
-    [],
-  );
-  const openedId = session.detail?.session.id ?? null;
+  // undo, redo and the other session moves exist whether or not the history is shown
+  useEffect(() => registerSessionActions(), []);
+  const openedId = session?.session.id ?? null;
   const ready = runtime.info !== null && openedId !== null && restoredFor === openedId;
-  const run = useSteerRun(
-    ready ? packId : null,
-    ready ? currentInput : null,
-    openedId,
-    session.addStep,
-  );
+  const run = useSteerRun(ready ? packId : null, ready ? currentInput : null, openedId, addStep);
 
   useEffect(() => {
     if (health.result && packs.result) document.body.dataset.orreryReady = 'true';
@@ -123,21 +110,7 @@ export function App() {
     () => <GalaxyArea list={list} pack={pack} onImport={openImport} />,
     [list, pack, openImport],
   );
-  const card = useMemo(
-    () => (
-      <FeatureCardPanel
-        onTurn={(d) =>
-          dialStore.add({
-            saeId: d.saeId,
-            feature: d.feature,
-            label: d.label,
-            maxActivation: d.maxActivation,
-          })
-        }
-      />
-    ),
-    [],
-  );
+  const card = useMemo(() => <FeatureCardPanel />, []);
   const healthPanel = useMemo(
     () => <HealthPanel result={health.result} onRefresh={health.reload} />,
     [health.result, health.reload],
@@ -163,14 +136,7 @@ export function App() {
         health={healthPanel}
         dials={dials}
         history={
-          packId && runtime.info ? (
-            <HistoryPanel
-              packId={packId}
-              detail={session.detail}
-              onDetail={applyDetail}
-              onError={setNotice}
-            />
-          ) : undefined
+          packId && runtime.info ? <HistoryPanel packId={packId} detail={session} /> : undefined
         }
       />
       <CompareStrip
@@ -183,9 +149,13 @@ export function App() {
       />
       <NoticeBanner />
       {notice && (
-        <div className="toast" role="alert">
-          {notice}
-          <button type="button" aria-label="Dismiss" onClick={() => setNotice(null)}>
+        <div
+          className={`toast toast-${notice.tone}`}
+          role={notice.tone === 'error' ? 'alert' : 'status'}
+          data-testid="session-notice"
+        >
+          {notice.text}
+          <button type="button" aria-label="Dismiss" onClick={() => sessionState.dismiss()}>
             ×
           </button>
         </div>

@@ -1,8 +1,11 @@
 /**
  * The app's operations on features and dials as named actions, shared by the buttons, the
- * keyboard and the tests: select, add dial, turn, reset, save preset (undo, redo and export
- * are registered by the history panel, which owns the session).
+ * keyboard and the tests: select, add a dial, turn it (value, method, mute), remove it, clear
+ * the dials, save and apply a preset. The dial store (steer/store.ts) holds the one dial list;
+ * every change a person makes to it comes through here. (The session's moves are
+ * session/sessionActions.ts; the galaxy's keys galaxy/keys.ts.)
  */
+import type { DialInput } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { galaxyStore } from '../galaxy/store';
 import { dialStore, type DialState } from '../steer/store';
@@ -62,6 +65,20 @@ export function registerAppActions(context: () => { packId: string | null }): ()
       label: 'Remove a dial',
       perform: (p) => {
         if (isRef(p)) dialStore.remove(`${p.saeId}#${p.feature}`);
+      },
+    },
+    {
+      name: 'reset-dials',
+      label: 'Clear the dials',
+      shortcut: (e) => e.key === 'Escape' && e.shiftKey,
+      perform: () => dialStore.clear(),
+    },
+    {
+      name: 'apply-preset',
+      label: 'Apply a preset',
+      perform: (p) => {
+        const dials = (p as { dials?: unknown } | undefined)?.dials;
+        if (Array.isArray(dials)) dialStore.restore(dials as DialInput[]);
       },
     },
     {

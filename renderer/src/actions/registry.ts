@@ -58,4 +58,5 @@ declare global {
   }
 }
 
-window.__orreryActions = { run: runAction, names: () => [...actions.keys()] };
+if (typeof window !== 'undefined')
+  window.__orreryActions = { run: runAction, names: () => [...actions.keys()] };

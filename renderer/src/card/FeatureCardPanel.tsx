@@ -1,11 +1,13 @@
 /**
  * The feature card for the hovered star, or else the chosen one: label and its source,
  * stats, histogram, top examples, logit lens, nearest features (click: select and fly),
- * rename and notes, and "Turn it" (adds the feature to the dial list in the store).
+ * rename and notes, and "Turn it" (the add-dial action: the feature joins the dial list).
  */
 import { rememberRange } from '../steer/calibration';
+import { useDials } from '../steer/useDials';
 import type { FeatureCard } from '../../../preload/contract';
-import { galaxyStore, type DialEntry } from '../galaxy/store';
+import { runAction } from '../actions/registry';
+import { galaxyStore } from '../galaxy/store';
 import { useFeatureCard } from '../galaxy/useFeatureCard';
 import { useGalaxy } from '../galaxy/useGalaxy';
 import { EffectStrip } from './EffectStrip';
@@ -16,15 +18,11 @@ import { TopExamples } from './TopExamples';
 import './card.css';
 import { percent } from './percent';
 
-/** Called when "Turn it" adds a feature to the dial list (the app hands it to the dials). */
-export type OnTurn = (dial: DialEntry) => void;
-
 interface CardProps {
   card: FeatureCard;
   packId: string;
   saeId: string;
   pinned: boolean;
-  onTurn?: OnTurn;
 }
 
 /** Where a label came from, in words. */
@@ -38,12 +36,10 @@ const SOURCE_WORDS: Record<string, string> = {
   none: 'no label',
 };
 
-function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
+function Card({ card, packId, saeId, pinned }: CardProps) {
   const cluster = card.cluster;
   if (card.calibration) rememberRange(saeId, card.feature, card.calibration);
-  const dialled = useGalaxy((s) =>
-    s.dials.some((d) => d.saeId === saeId && d.feature === card.feature),
-  );
+  const dialled = useDials().some((d) => d.saeId === saeId && d.feature === card.feature);
   return (
     <div className="card" data-testid="feature-card" data-feature={card.feature}>
       <div className="card-head">
@@ -120,10 +116,14 @@ function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
         type="button"
         className="primary"
         title="Add a dial for this feature"
-        onClick={() => {
-          const d = galaxyStore.addDial(card.feature, card.label, card.maxActivation);
-          if (d) onTurn?.(d);
-        }}
+        onClick={() =>
+          void runAction('add-dial', {
+            saeId,
+            feature: card.feature,
+            label: card.label,
+            maxActivation: card.maxActivation,
+          })
+        }
         data-testid="turn-it"
       >
         {dialled ? 'Turn it (dial added)' : 'Turn it'}
@@ -206,7 +206,7 @@ function Card({ card, packId, saeId, pinned, onTurn }: CardProps) {
   );
 }
 
-export function FeatureCardPanel({ onTurn }: { onTurn?: OnTurn }) {
+export function FeatureCardPanel() {
   const hovered = useGalaxy((s) => s.hovered);
   const focused = useGalaxy((s) => s.focused);
   const packId = useGalaxy((s) => s.packId);
@@ -232,7 +232,6 @@ export function FeatureCardPanel({ onTurn }: { onTurn?: OnTurn }) {
       packId={packId}
       saeId={saeId}
       pinned={hovered === null || hovered === focused}
-      onTurn={onTurn}
     />
   );
 }

@@ -9,7 +9,8 @@ import { ClusterLabels, type LabelEls } from './ClusterLabels';
 import { Filters } from './Filters';
 import { HoverLabel } from './HoverLabel';
 import { Hud, type Tool } from './Hud';
-import { galaxyKey } from './keys';
+import { registerActions } from '../actions/registry';
+import { galaxyActions } from './keys';
 import { Lasso } from './Lasso';
 import { LassoResolver } from './lassoClient';
 import { setGridFor } from './pointGrid';
@@ -65,14 +66,14 @@ export function GalaxyView({ store = galaxyStore }: { store?: GalaxyStore }) {
     [store],
   );
 
-  useEffect(() => {
-    const onKey = (e: KeyboardEvent): void => {
-      if (galaxyKey(store, e, () => setTool((t) => (t === 'lasso' ? 'orbit' : 'lasso'))))
-        e.preventDefault();
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [store]);
+  // the galaxy's keys are actions of the one registry (its keyboard listener runs them)
+  useEffect(
+    () =>
+      registerActions(
+        galaxyActions(store, () => setTool((t) => (t === 'lasso' ? 'orbit' : 'lasso'))),
+      ),
+    [store],
+  );
 
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
 

@@ -1,30 +1,44 @@
-/** Galaxy shortcuts: F fly to the selection, R reset, Escape clear, L lasso. */
+/**
+ * The galaxy's keyboard operations as named actions (the one registry runs them, from the
+ * keyboard or by name): F fly to the selection (or the open card's star), R reset the view,
+ * Escape clear the selection, L switch the lasso on and off.
+ */
+import type { Action } from '../actions/registry';
 import type { GalaxyStore } from './store';
 
-import { isTyping } from '../dom/isTyping';
+/** A bare key (Shift allowed for letters): no Ctrl, Cmd or Alt. */
+const bare = (e: KeyboardEvent, key: string): boolean =>
+  !e.ctrlKey && !e.metaKey && !e.altKey && e.key.toLowerCase() === key;
 
-export { isTyping };
-
-export function galaxyKey(store: GalaxyStore, e: KeyboardEvent, toggleLasso: () => void): boolean {
-  if (e.ctrlKey || e.metaKey || isTyping(e.target)) return false;
-  switch (e.key) {
-    case 'f':
-    case 'F':
-      if (store.selectionCount > 0) store.flyToSelection();
-      else if (store.focused !== null) store.flyToFeature(store.focused);
-      return true;
-    case 'r':
-    case 'R':
-      store.reset();
-      return true;
-    case 'Escape':
-      store.clearSelection();
-      return true;
-    case 'l':
-    case 'L':
-      toggleLasso();
-      return true;
-    default:
-      return false;
-  }
+export function galaxyActions(store: GalaxyStore, toggleLasso: () => void): Action[] {
+  return [
+    {
+      name: 'fly-to-selection',
+      label: 'Fly to the selection',
+      shortcut: (e) => bare(e, 'f'),
+      perform: () => {
+        if (store.selectionCount > 0) store.flyToSelection();
+        else if (store.focused !== null) store.flyToFeature(store.focused);
+      },
+    },
+    {
+      name: 'reset-view',
+      label: 'Reset the view',
+      shortcut: (e) => bare(e, 'r'),
+      perform: () => store.reset(),
+    },
+    {
+      name: 'clear-selection',
+      label: 'Clear the selection',
+      // Shift+Escape clears the dials
+      shortcut: (e) => bare(e, 'escape') && !e.shiftKey,
+      perform: () => store.clearSelection(),
+    },
+    {
+      name: 'toggle-lasso',
+      label: 'Lasso on or off',
+      shortcut: (e) => bare(e, 'l'),
+      perform: toggleLasso,
+    },
+  ];
 }

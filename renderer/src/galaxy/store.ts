@@ -1,13 +1,13 @@
 /**
  * The galaxy's state, outside React (STYLE item 8): the map, per-point state bytes that the
  * shader reads (one RGBA byte quad per point, updated in place with a dirty range), the
- * selection, hover, filters, search highlights, "what is active", the dial list and camera
- * requests. Components read it with `subscribe` and fields (or `useGalaxy`), the scene reads
+ * selection, hover, filters, search highlights, "what is active" and camera requests (the
+ * dial list is the dial store's, steer/store.ts). Components read it with `subscribe` and fields (or `useGalaxy`), the scene reads
  * it in useFrame. Pure: no DOM, no three.
  *
  * Points and features: point i shows feature map.features[i] (dead features may have no
  * point). The state buffer and the lasso work in points; everything a person names (hover,
- * the card, search hits, active features, dials, `selectedFeatures`) is a feature index.
+ * the card, search hits, active features, `selectedFeatures`) is a feature index.
  */
 import type { GalaxyMap } from './mapData';
 import type { SelectMode } from './project';
@@ -29,15 +29,6 @@ export const NO_FILTER: Filter = {
   cluster: null,
   labelSourceKeep: null,
 };
-
-export interface DialEntry {
-  packId: string;
-  saeId: string;
-  feature: number;
-  label: string;
-  /** The feature's max activation from its card: the dial's scale. */
-  maxActivation: number | null;
-}
 
 export interface FlyRequest {
   seq: number;
@@ -72,7 +63,6 @@ export class GalaxyStore {
   filter: Filter = NO_FILTER;
   /** Search hits (features) whose stars are highlighted. */
   highlights: readonly number[] = [];
-  dials: readonly DialEntry[] = [];
   fly: FlyRequest | null = null;
   private listeners = new Set<Listener>();
   private flySeq = 0;
@@ -362,22 +352,6 @@ export class GalaxyStore {
 
   private requestFly(target: Vec3, distance: number, reset: boolean): void {
     this.fly = { seq: ++this.flySeq, target, distance, reset };
-    this.emit();
-  }
-
-  /** "Turn it": adds a feature to the dial list (once) and returns its entry. */
-  addDial(feature: number, label: string, maxActivation: number | null = null): DialEntry | null {
-    if (!this.packId || !this.saeId || this.pointOf(feature) < 0) return null;
-    const had = this.dials.find((d) => d.feature === feature && d.saeId === this.saeId);
-    if (had) return had;
-    const entry = { packId: this.packId, saeId: this.saeId, feature, label, maxActivation };
-    this.dials = [...this.dials, entry];
-    this.emit();
-    return entry;
-  }
-
-  removeDial(saeId: string, feature: number): void {
-    this.dials = this.dials.filter((d) => !(d.saeId === saeId && d.feature === feature));
     this.emit();
   }
 }

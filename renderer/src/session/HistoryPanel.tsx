@@ -1,20 +1,17 @@
 /**
  * The session's steps, newest first, with undo, redo, export (step as PNG or text, session
- * as a JSON recipe), import, and presets. Every button runs a named action.
+ * as a JSON recipe), import, and presets. Every button runs a named action (registered by the
+ * app: session/sessionActions.ts, actions/appActions.ts), so they work without this panel.
  */
 import { useEffect, useState } from 'react';
 import type { CallOutput, Step } from '../../../preload/contract';
-import { mod, registerActions, runAction } from '../actions/registry';
+import { runAction } from '../actions/registry';
 import { getClient } from '../api/client';
-import { dialStore } from '../steer/store';
-import { base64Bytes, download } from './download';
-import type { SessionDetail } from './sessionView';
+import { canRedo, canUndo, headOf, type SessionDetail } from './sessionView';
 
 interface Props {
   packId: string;
   detail: SessionDetail | null;
-  onDetail: (d: SessionDetail) => void;
-  onError: (message: string) => void;
 }
 
 function summary(step: Step): string {
@@ -31,11 +28,11 @@ function summary(step: Step): string {
   return `${what} · ${dials}`;
 }
 
-export function HistoryPanel({ packId, detail, onDetail, onError }: Props) {
+export function HistoryPanel({ packId, detail }: Props) {
   const [presets, setPresets] = useState<CallOutput<'presets.list'>>([]);
   const [presetName, setPresetName] = useState('');
   const sessionId = detail?.session.id ?? null;
-  const head = detail?.steps.find((s) => s.id === detail.session.headStepId) ?? null;
+  const head = headOf(detail);
 
   useEffect(() => {
     let live = true;
@@ -46,92 +43,6 @@ export function HistoryPanel({ packId, detail, onDetail, onError }: Props) {
       live = false;
     };
   }, [packId]);
-
-  useEffect(() => {
-    const move = (call: 'sessions.undo' | 'sessions.redo') => async () => {
-      if (!sessionId) return;
-      const r = await getClient().call(call, { sessionId });
-      if (r.ok) onDetail(r.value);
-      else onError(r.error.message);
-    };
-    return registerActions([
-      {
-        name: 'undo',
-        label: 'Undo',
-        shortcut: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 'z',
-        perform: move('sessions.undo'),
-      },
-      {
-        name: 'redo',
-        label: 'Redo',
-        shortcut: (e) =>
-          mod(e) && ((e.shiftKey && e.key.toLowerCase() === 'z') || e.key.toLowerCase() === 'y'),
-        perform: move('sessions.redo'),
-      },
-      {
-        name: 'reset-dials',
-        label: 'Reset dials',
-        shortcut: (e) => e.key === 'Escape' && e.shiftKey,
-        perform: () => dialStore.restore([]),
-      },
-      {
-        name: 'export-recipe',
-        label: 'Export recipe',
-        perform: async () => {
-          if (!sessionId) return;
-          const r = await getClient().call('sessions.exportRecipe', { sessionId });
-          if (r.ok)
-            download(
-              `${r.value.name.replace(/[^\w.-]+/g, '_')}.orrery.json`,
-              JSON.stringify(r.value, null, 2),
-              'application/json',
-            );
-          else onError(r.error.message);
-        },
-      },
-      {
-        name: 'export-step',
-        label: 'Export step',
-        enabled: () => head !== null,
-        perform: async () => {
-          if (!head) return;
-          const out = head.output as {
-            afterBlob?: string;
-            afterPng?: string;
-            after?: { text?: string };
-            before?: { text?: string };
-          };
-          if (typeof out.afterBlob === 'string') {
-            // the step keeps its PNG as a blob, by hash
-            const r = await getClient().call('blobs.get', { hash: out.afterBlob });
-            if (r.ok) download(`orrery-step-${head.id}.png`, r.value.bytes.slice(), 'image/png');
-            else onError(r.error.message);
-          } else if (typeof out.afterPng === 'string')
-            // a step saved before outputs were blobs
-            download(`orrery-step-${head.id}.png`, base64Bytes(out.afterPng), 'image/png');
-          else if (head.kind !== 'text') onError('this step has no saved image; run it again');
-          else {
-            const prompt = String((head.input as { prompt?: unknown }).prompt ?? '');
-            const text = `${prompt}${out.after?.text ?? ''}\n\n-- before --\n${prompt}${out.before?.text ?? ''}\n`;
-            download(`orrery-step-${head.id}.txt`, text, 'text/plain');
-          }
-        },
-      },
-    ]);
-  }, [sessionId, head, onDetail, onError]);
-
-  const importRecipe = async (file: File): Promise<void> => {
-    let recipe: unknown;
-    try {
-      recipe = JSON.parse(await file.text());
-    } catch {
-      onError(`${file.name} is not JSON`);
-      return;
-    }
-    const r = await getClient().call('sessions.importRecipe', { recipe });
-    if (r.ok) onDetail(r.value);
-    else onError(`${file.name}: ${r.error.message}`);
-  };
 
   const savePreset = async (): Promise<void> => {
     const name = presetName.trim();
@@ -149,12 +60,17 @@ export function HistoryPanel({ packId, detail, onDetail, onError }: Props) {
         <button
           type="button"
           onClick={() => void runAction('undo')}
-          disabled={!head}
+          disabled={!canUndo(detail)}
           title="Undo (Ctrl+Z)"
         >
           Undo
         </button>
-        <button type="button" onClick={() => void runAction('redo')} title="Redo (Ctrl+Shift+Z)">
+        <button
+          type="button"
+          onClick={() => void runAction('redo')}
+          disabled={!canRedo(detail)}
+          title="Redo (Ctrl+Shift+Z)"
+        >
           Redo
         </button>
         <button type="button" onClick={() => void runAction('export-step')} disabled={!head}>
@@ -169,7 +85,11 @@ export function HistoryPanel({ packId, detail, onDetail, onError }: Props) {
             type="file"
             accept=".json,application/json"
             aria-label="Import recipe"
-            onChange={(e) => e.target.files?.[0] && void importRecipe(e.target.files[0])}
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              if (file) void runAction('import-recipe', { file });
+              e.target.value = '';
+            }}
           />
         </label>
       </div>
@@ -179,11 +99,7 @@ export function HistoryPanel({ packId, detail, onDetail, onError }: Props) {
             <button
               type="button"
               className="link"
-              onClick={async () => {
-                if (!sessionId) return;
-                const r = await getClient().call('sessions.checkout', { sessionId, stepId: s.id });
-                if (r.ok) onDetail(r.value);
-              }}
+              onClick={() => void runAction('checkout-step', { stepId: s.id })}
             >
               <span className="mono">{s.id}</span> {summary(s)}
             </button>
@@ -207,7 +123,7 @@ export function HistoryPanel({ packId, detail, onDetail, onError }: Props) {
             key={p.name}
             type="button"
             className="chip"
-            onClick={() => dialStore.restore(p.dials)}
+            onClick={() => void runAction('apply-preset', { dials: p.dials })}
             title="Apply this preset"
           >
             {p.name}

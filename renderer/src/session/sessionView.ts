@@ -23,3 +23,20 @@ export function withStep(d: SessionDetail, step: Step): SessionDetail {
     steps,
   };
 }
+
+/** The current step, if any. */
+export function headOf(d: SessionDetail | null): Step | null {
+  return d?.steps.find((s) => s.id === d.session.headStepId) ?? null;
+}
+
+/** Undo goes back to the current step's parent; the first step (a root) has none. */
+export function canUndo(d: SessionDetail | null): boolean {
+  const head = headOf(d);
+  return head !== null && head.parentId !== null;
+}
+
+/** Redo goes forward to a child of the current step (the newest, as sessions.redo does). */
+export function canRedo(d: SessionDetail | null): boolean {
+  if (!d) return false;
+  return d.steps.some((s) => s.parentId === d.session.headStepId);
+}

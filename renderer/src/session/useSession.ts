@@ -1,36 +1,18 @@
 /**
- * The session of the open pack: the newest one is reopened (or a new one started). A run's
- * reply carries the step it was saved as; `addStep` folds it in (a drag's later ticks replace
- * their step), so the session is never read back after a run.
+ * The session of the open pack: the newest one is reopened (or a new one started) and handed
+ * to `sessionState.apply`, which puts its current step back in place before any run. The page
+ * reads the session from `sessionState`; a run's reply carries the step it was saved as and is
+ * folded in there (`addStep`), so the session is never read back after a run.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
-import type { Step } from '../../../preload/contract';
+import { useEffect, useSyncExternalStore } from 'react';
 import { getClient } from '../api/client';
-import { withStep, type SessionDetail } from './sessionView';
+import { sessionState } from './sessionState';
+import type { SessionDetail } from './sessionView';
 
-export function useSession(
-  packId: string | null,
-  onOpened?: (d: SessionDetail) => void,
-): {
-  detail: SessionDetail | null;
-  setDetail: (d: SessionDetail) => void;
-  addStep: (step: Step | null) => void;
-  error: string | null;
-} {
-  const [state, setState] = useState<{
-    packId: string | null;
-    detail: SessionDetail | null;
-    error: string | null;
-  }>({
-    packId: null,
-    detail: null,
-    error: null,
-  });
-  const openedRef = useRef(onOpened);
+/** Opens the pack's session; returns it once open (null before, and for another pack's). */
+export function useSession(packId: string | null): SessionDetail | null {
   useEffect(() => {
-    openedRef.current = onOpened;
-  });
-  useEffect(() => {
+    sessionState.set(null);
     if (!packId) return;
     let live = true;
     void (async () => {
@@ -39,27 +21,17 @@ export function useSession(
       const id = list.ok && list.value[0] ? list.value[0].id : null;
       const created = id ? null : await client.call('sessions.create', { packId });
       const sessionId = id ?? (created?.ok ? created.value.id : null);
-      if (!sessionId) {
-        if (live) setState({ packId, detail: null, error: 'cannot open a session for this pack' });
-        return;
-      }
+      if (!live) return;
+      if (!sessionId) return sessionState.say('cannot open a session for this pack', 'error');
       const d = await client.call('sessions.get', { sessionId });
-      if (live && d.ok) openedRef.current?.(d.value);
-      if (live)
-        setState({ packId, detail: d.ok ? d.value : null, error: d.ok ? null : d.error.message });
+      if (!live) return;
+      if (d.ok) sessionState.apply(d.value);
+      else sessionState.say(d.error.message, 'error');
     })();
     return () => {
       live = false;
     };
   }, [packId]);
-
-  const addStep = useCallback((step: Step | null) => {
-    if (!step) return;
-    setState((s) => (s.detail ? { ...s, detail: withStep(s.detail, step) } : s));
-  }, []);
-  const setDetail = useCallback((d: SessionDetail) => setState((s) => ({ ...s, detail: d })), []);
-
-  return state.packId === packId
-    ? { detail: state.detail, setDetail, addStep, error: state.error }
-    : { detail: null, setDetail, addStep, error: null };
+  const detail = useSyncExternalStore(sessionState.subscribe, sessionState.get);
+  return detail && detail.session.packId === packId ? detail : null;
 }

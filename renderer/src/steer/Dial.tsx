@@ -83,10 +83,11 @@ export function Dial({ dial }: { dial: DialState }) {
       ]
     : [];
 
+  const ref = { saeId: dial.saeId, feature: dial.feature };
   const set = (value: number): void => {
     if (!Number.isFinite(value)) return;
     const v = Math.max(-1e5, Math.min(1e5, value));
-    void runAction('turn-dial', { saeId: dial.saeId, feature: dial.feature, value: v });
+    void runAction('turn-dial', { ...ref, value: v });
   };
 
   const onPointerDown = (e: PointerEvent<HTMLDivElement>): void => {
@@ -190,7 +191,8 @@ export function Dial({ dial }: { dial: DialState }) {
             value={dial.method}
             onChange={(e) => {
               const method = e.target.value as DialState['method'];
-              dialStore.update(dial.key, {
+              void runAction('turn-dial', {
+                ...ref,
                 method,
                 value: switchValue(dial.method, method, dial.value, typical),
               });
@@ -203,14 +205,14 @@ export function Dial({ dial }: { dial: DialState }) {
           <button
             type="button"
             aria-pressed={dial.muted}
-            onClick={() => dialStore.update(dial.key, { muted: !dial.muted })}
+            onClick={() => void runAction('turn-dial', { ...ref, muted: !dial.muted })}
           >
             {dial.muted ? 'Unmute' : 'Mute'}
           </button>
           <button
             type="button"
             aria-label={`Remove dial ${dial.feature}`}
-            onClick={() => dialStore.remove(dial.key)}
+            onClick={() => void runAction('remove-dial', ref)}
           >
             ×
           </button>

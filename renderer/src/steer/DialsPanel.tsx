@@ -4,7 +4,6 @@ import { useGalaxy } from '../galaxy/useGalaxy';
 import { Dial } from './Dial';
 import { runAction } from '../actions/registry';
 import { ensureRange } from './calibration';
-import { dialStore } from './store';
 import { useDials } from './useDials';
 
 /** The dials of the side panel, with a way to add a feature by number. */
@@ -66,7 +65,7 @@ export function DialsPanel({ info }: { info: RuntimeInfo | null }) {
             Add dial
           </button>
           {dials.length > 0 && (
-            <button type="button" onClick={() => dialStore.clear()}>
+            <button type="button" onClick={() => void runAction('reset-dials')}>
               Clear
             </button>
           )}

@@ -112,7 +112,7 @@ describe('GalaxyStore', () => {
     expect(s.activeCount).toBe(0);
   });
 
-  it('highlights search hits, flies to features and clusters, keeps dials once', () => {
+  it('highlights search hits, flies to features and clusters', () => {
     const s = createGalaxyStore();
     s.load('p', 'sae', map());
     s.setHighlights([11, 13]);
@@ -129,13 +129,6 @@ describe('GalaxyStore', () => {
     expect(s.fly?.target).toEqual([0, 1, 1.5]);
     s.focus(3);
     expect(s.focused).toBe(12);
-    s.addDial(12, 'twelve', 3.5);
-    s.addDial(12, 'twelve');
-    expect(s.dials).toEqual([
-      { packId: 'p', saeId: 'sae', feature: 12, label: 'twelve', maxActivation: 3.5 },
-    ]);
-    s.removeDial('sae', 12);
-    expect(s.dials).toEqual([]);
   });
 
   it('hovers by point, names the feature, and notifies subscribers only on change', () => {
