@@ -16,6 +16,7 @@ import { SessionsClient } from '../sessions/client';
 import { HealthService } from '../services/healthService';
 import { IndexService } from '../services/indexService';
 import { RuntimeService } from '../services/runtimeService';
+import { ExportService } from '../exports/exportService';
 import type { AppConfig } from './config';
 import { EventHub } from './events';
 import { NoticeBoard } from './notices';
@@ -48,6 +49,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
   );
   const blobs = new BlobStore(path.join(config.dataDir, 'blobs'));
   const runtime = new RuntimeService(worker, packs, events, sessions, blobs);
+  const exporter = new ExportService(runtime);
   const index = new IndexService(
     packs,
     path.join(config.dataDir, 'index'),
@@ -81,6 +83,24 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'image.active': (input, job) => runtime.imageActive(input, job),
     'glyph.specimen': (input, job) => runtime.glyphSpecimen(input, job),
     'runtime.effectStrip': (input, job) => runtime.effectStrip(input, job),
+    'selection.activations': (input, job) => runtime.featureActivations(input, job),
+    'selection.separate': (input, job) => runtime.separateFeatures(input, job),
+    'selection.save': (input) =>
+      sessions.saveSelection({
+        packId: input.packId,
+        saeId: input.saeId,
+        name: input.name,
+        features: input.features,
+        members: input.members ?? null,
+        origin: input.origin,
+      }),
+    'selection.list': (input) => sessions.listSelections(input.packId),
+    'selection.remove': async (input) => ({
+      removed: await sessions.removeSelection(input.packId, input.name),
+    }),
+    'export.image': (input) => exporter.image(input),
+    'export.sweep': (input, job) => exporter.sweep(input, job),
+    'export.text': (input) => exporter.text(input),
     'index.corpora': (input) => index.corpora(input),
     'index.status': (input) => index.status(input),
     'index.build': (input, job) => index.build(input, job),

@@ -13,7 +13,9 @@ import type {
   runtimeInputs,
   TextGenerateOutput,
 } from '../../preload/contract';
+import type { SelectionInput } from '../../preload/contract/selections';
 import type { LoadedPack } from '../packs/packReader';
+import type { Sae } from '../sae';
 import type { ImageRun } from './image/imageMetrics';
 
 export type TextGenerateInput = z.output<typeof runtimeInputs.textGenerate>;
@@ -41,10 +43,25 @@ export async function readBlob(
   return readFile(ctx.blobFile(hash));
 }
 
+/** What an SAE reads for one input: its rows h [n, d_in]. */
+export interface SaeRows {
+  sae: Sae;
+  h: Float32Array;
+  n: number;
+}
+
 export interface PackEngine {
   readonly kind: RuntimeInfo['kind'];
   info(): RuntimeInfo;
   dispose(): Promise<void>;
+  /**
+   * The rows an SAE reads for one input (text: each token's hook activation, BOS left out;
+   * image: the latent or each spatial position; typeface: the style), unsteered. Leaves the
+   * engine's last-source caches alone.
+   */
+  saeRows(saeId: string, input: SelectionInput, ctx: EngineContext): Promise<SaeRows>;
+  /** `count` of the pack's own examples, evenly spread over them, as inputs (a corpus sample). */
+  corpusSample(count: number): Promise<SelectionInput[]>;
 }
 
 export interface TextEngineApi extends PackEngine {

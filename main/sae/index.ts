@@ -31,8 +31,10 @@ export {
   type TensorInfo,
   type TensorToWrite,
 } from './safetensors';
+export { compositeDirection, MAX_MEMBERS, membersProblem, type CompositeMember } from './composite';
 export {
   DIAL_METHODS,
+  dialDirection,
   isAtRest,
   MAX_ABS_VALUE,
   MAX_RELATIVE_VALUE,

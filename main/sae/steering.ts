@@ -18,9 +18,13 @@
  * "at rest" is no dial). With no dial off rest, h' is a copy of h, bit for bit, and the
  * delta is all zeros; rows no dial reaches are copied the same way.
  *
+ * A composite dial (`members`) is an add along the weighted sum of its members' decoder rows
+ * (./composite.ts); it never takes part in the pin/scale encode.
+ *
  * Shapes: h is [n, d_in] (n = batch × positions for text, H × W positions for a spatial
  * map, 1 for a latent); a mask is [n].
  */
+import { compositeDirection, membersProblem, type CompositeMember } from './composite';
 import type { Sae } from './sae';
 
 export type DialMethod = 'add' | 'pin' | 'scale';
@@ -39,6 +43,12 @@ export interface Dial {
    * add or pin value beyond MAX_RELATIVE_VALUE times it is rejected as absurd.
    */
   maxActivation?: number | null;
+  /**
+   * A composite dial (add only): its direction is the weighted sum of these features' decoder
+   * rows (./composite.ts) instead of `feature`'s own row; `feature` then names the selection
+   * (its heaviest member, say) and is checked like any feature.
+   */
+  members?: readonly CompositeMember[] | null;
 }
 
 /** |v| above this is rejected for every dial. */
@@ -103,6 +113,11 @@ export function validateDials(sae: Sae, dials: readonly Dial[], n: number): void
         );
       }
     }
+    if (d.members != null) {
+      if (d.method !== 'add') fail(`${what}: a composite dial can only add`);
+      const problem = membersProblem(sae, d.members);
+      if (problem !== null) fail(`${what}: ${problem}`);
+    }
     if (d.mask != null && d.mask.length !== n) {
       fail(`${what}: mask has ${d.mask.length} entries for ${n} rows`);
     }
@@ -140,7 +155,7 @@ export function steer(
 
   for (const d of active) {
     if (d.method !== 'add') continue;
-    const w = sae.decoderRow(d.feature);
+    const w = dialDirection(sae, d);
     for (let r = 0; r < n; r++) {
       if (!applies(d, r)) continue;
       axpy(acc, r * dIn, d.value, w, dIn);
@@ -179,6 +194,16 @@ export function steer(
     steered[i] = (h[i] ?? 0) + (delta[i] ?? 0);
   }
   return { steered, delta, changed: true };
+}
+
+/**
+ * The direction an add dial moves h along, [d_in]: the feature's decoder row, or a composite
+ * dial's weighted sum of its members' rows. Do not write to it (a row is a view).
+ */
+export function dialDirection(sae: Sae, dial: Pick<Dial, 'feature' | 'members'>): Float32Array {
+  return dial.members != null
+    ? compositeDirection(sae, dial.members)
+    : sae.decoderRow(dial.feature);
 }
 
 /** y[yo + c] += a · x[c] for c < len. */

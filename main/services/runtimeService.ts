@@ -20,6 +20,7 @@ import type {
   TextGenerateOutput,
   TextReplySchema,
 } from '../../preload/contract';
+import type { ActivationsOutput, SeparateOutput } from '../../preload/contract/selections';
 import type { JobContext } from '../api/jobs';
 import type { EventHub } from '../app/events';
 import type { PackService } from '../packs/packService';
@@ -32,6 +33,7 @@ import type {
 } from '../runtime/engine';
 import type { BlobStore } from '../blobs/blobStore';
 import type { ImageRun } from '../runtime/image/imageMetrics';
+import type { ActivationsInput, SeparateInput } from '../runtime/selections';
 import type { RuntimeWorker } from '../runtime/worker/client';
 import type { EngineOp } from '../runtime/worker/protocol';
 import type { SessionCalls } from '../sessions/client';
@@ -58,11 +60,20 @@ export class RuntimeService {
     private readonly blobs: BlobStore,
   ) {}
 
-  /** The uploaded file a call's source names, checked to be there: its hash → its path. */
+  /**
+   * The uploaded files a call's sources name (its `source`, a selection's `input.source`, the
+   * `like` and `away` examples), checked to be there: hash → path.
+   */
   private blobFiles(input: unknown): Record<string, string> | undefined {
-    const source = (input as { source?: { blob?: unknown } }).source;
-    if (typeof source?.blob !== 'string') return undefined;
-    return { [source.blob]: this.blobs.require(source.blob) };
+    type Named = { source?: { blob?: unknown } };
+    const i = input as Named & { input?: Named; like?: Named[]; away?: Named[] };
+    const named = [i, i.input, ...(i.like ?? []), ...(i.away ?? [])];
+    const out: Record<string, string> = {};
+    for (const x of named) {
+      const blob = x?.source?.blob;
+      if (typeof blob === 'string') out[blob] = this.blobs.require(blob);
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
   }
 
   private async run<T>(
@@ -175,6 +186,22 @@ export class RuntimeService {
   ): Promise<z.output<typeof ImageReplySchema>> {
     const run = await this.run<ImageRun>(input.packId, 'glyph.specimen', input, job);
     return this.imageReply('glyph', input, run);
+  }
+
+  /** A selection's features ranked by activation on one input (in the inference worker). */
+  featureActivations(
+    input: ActivationsInput,
+    job: JobContext,
+  ): Promise<z.output<typeof ActivationsOutput>> {
+    return this.run(input.packId, 'features.activations', input, job);
+  }
+
+  /** The features that separate chosen examples from others or from a corpus sample. */
+  separateFeatures(
+    input: SeparateInput,
+    job: JobContext,
+  ): Promise<z.output<typeof SeparateOutput>> {
+    return this.run(input.packId, 'features.separate', input, job);
   }
 
   /**

@@ -127,6 +127,9 @@ export class SessionsClient implements SessionCalls {
   savePreset: SessionCalls['savePreset'] = (...a) => this.call('savePreset', ...a);
   listPresets: SessionCalls['listPresets'] = (...a) => this.call('listPresets', ...a);
   removePreset: SessionCalls['removePreset'] = (...a) => this.call('removePreset', ...a);
+  saveSelection: SessionCalls['saveSelection'] = (...a) => this.call('saveSelection', ...a);
+  listSelections: SessionCalls['listSelections'] = (...a) => this.call('listSelections', ...a);
+  removeSelection: SessionCalls['removeSelection'] = (...a) => this.call('removeSelection', ...a);
 
   /** Waits for the calls sent before, closes the database, and ends the thread. */
   async close(): Promise<void> {

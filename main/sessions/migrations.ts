@@ -40,4 +40,21 @@ export const sessionMigrations: readonly Migration[] = [
     name: 'steps remember the gesture (a dial drag) they were made by',
     up: (db) => db.exec('alter table steps add column gesture_id text'),
   },
+  {
+    version: 3,
+    name: 'saved selections of features',
+    up: (db) =>
+      db.exec(`
+        create table selections (
+          pack_id text not null,
+          name text not null,
+          sae_id text not null,
+          features_json text not null,
+          members_json text,
+          origin text not null,
+          created_at text not null,
+          primary key (pack_id, name)
+        );
+      `),
+  },
 ];

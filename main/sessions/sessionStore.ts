@@ -17,6 +17,7 @@ import {
   RecipeSchema,
   type DialInput,
   type Recipe,
+  type SavedSelection,
   type Session,
   type Step,
 } from '../../preload/contract';
@@ -387,6 +388,60 @@ export class SessionStore {
   removePreset(packId: string, name: string): boolean {
     return (
       this.db.prepare('delete from presets where pack_id = ? and name = ?').run(packId, name)
+        .changes > 0
+    );
+  }
+
+  /** Saves a selection under its name in its pack (replacing one of that name). */
+  saveSelection(sel: Omit<SavedSelection, 'createdAt'>): SavedSelection {
+    const t = this.now();
+    this.db
+      .prepare(
+        `insert into selections (pack_id, name, sae_id, features_json, members_json, origin, created_at)
+         values (?, ?, ?, ?, ?, ?, ?)
+         on conflict (pack_id, name) do update set sae_id = excluded.sae_id,
+           features_json = excluded.features_json, members_json = excluded.members_json,
+           origin = excluded.origin, created_at = excluded.created_at`,
+      )
+      .run(
+        sel.packId,
+        sel.name,
+        sel.saeId,
+        JSON.stringify(sel.features),
+        sel.members === null ? null : JSON.stringify(sel.members),
+        sel.origin,
+        t,
+      );
+    return { ...sel, createdAt: t };
+  }
+
+  listSelections(packId: string): SavedSelection[] {
+    const rows = this.db
+      .prepare('select * from selections where pack_id = ? order by name')
+      .all(packId) as {
+      pack_id: string;
+      name: string;
+      sae_id: string;
+      features_json: string;
+      members_json: string | null;
+      origin: SavedSelection['origin'];
+      created_at: string;
+    }[];
+    return rows.map((r) => ({
+      packId: r.pack_id,
+      name: r.name,
+      saeId: r.sae_id,
+      features: JSON.parse(r.features_json) as number[],
+      members:
+        r.members_json === null ? null : (JSON.parse(r.members_json) as SavedSelection['members']),
+      origin: r.origin,
+      createdAt: r.created_at,
+    }));
+  }
+
+  removeSelection(packId: string, name: string): boolean {
+    return (
+      this.db.prepare('delete from selections where pack_id = ? and name = ?').run(packId, name)
         .changes > 0
     );
   }

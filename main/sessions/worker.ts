@@ -28,6 +28,9 @@ export type SessionMethods = Pick<
   | 'savePreset'
   | 'listPresets'
   | 'removePreset'
+  | 'saveSelection'
+  | 'listSelections'
+  | 'removeSelection'
 >;
 export type SessionMethod = keyof SessionMethods;
 

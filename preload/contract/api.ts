@@ -25,6 +25,13 @@ import {
   SearchHitSchema,
 } from './features';
 import { ChosenSchema, FileListingSchema, fileInputs } from './files';
+import { ExportFileSchema, exportInputs } from './exports';
+import {
+  ActivationsOutput,
+  SavedSelectionSchema,
+  selectionInputs,
+  SeparateOutput,
+} from './selections';
 import { bytesSchema } from './binary';
 import {
   BlobHashSchema,
@@ -131,6 +138,46 @@ export const calls = {
     effectStripInput,
     EffectStripOutput,
     'A feature’s effect strip: the current input at −2×, 0, +1×, +2×, +4× its typical activation (pictures as raw RGBA, text as the changed words); computed in the inference worker once and cached.',
+  ),
+  'selection.activations': call(
+    selectionInputs.activations,
+    ActivationsOutput,
+    'A selection’s features ranked by their activation on one input (strongest over its tokens or positions, then the mean); computed in the inference worker.',
+  ),
+  'selection.separate': call(
+    selectionInputs.separate,
+    SeparateOutput,
+    '“More like these”: the features whose mean activation is higher on the chosen examples than on the ones to move away from (or on a fixed sample of the pack’s examples); computed in the inference worker.',
+  ),
+  'selection.save': call(
+    selectionInputs.save,
+    SavedSelectionSchema,
+    'Save a selection of features (and its composite dial’s member weights) under a name; a name already used in the pack is replaced.',
+  ),
+  'selection.list': call(
+    selectionInputs.list,
+    z.array(SavedSelectionSchema),
+    'The saved selections of a pack, by name.',
+  ),
+  'selection.remove': call(
+    selectionInputs.remove,
+    z.object({ removed: z.boolean() }),
+    'Delete a saved selection.',
+  ),
+  'export.image': call(
+    exportInputs.image,
+    ExportFileSchema,
+    'A picture (raw RGBA) as a PNG scaled with the Lanczos-3 filter so its long side is the chosen size.',
+  ),
+  'export.sweep': longCall(
+    exportInputs.sweep,
+    ExportFileSchema,
+    'One dial swept from −2× to +4× its typical activation (and its calibrated limit): a strip of pictures (PNG), an animated WebP or GIF played there and back, or text with the changed words marked.',
+  ),
+  'export.text': call(
+    exportInputs.text,
+    ExportFileSchema,
+    'A text run as a file: the continuation with the words the dials added {+marked+} and removed [-marked-], then before and after.',
   ),
   'index.corpora': call(
     featureInputs.corpora,

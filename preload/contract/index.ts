@@ -11,3 +11,5 @@ export * from './files';
 export * from './sessions';
 export * from './binary';
 export * from './notices';
+export * from './selections';
+export * from './exports';

@@ -6,6 +6,15 @@ import { z } from 'zod';
 import { bytesSchema } from './binary';
 import { BlobHashSchema, IdSchema, JobIdSchema } from './schemas';
 
+/** One member of a composite dial: a feature and its weight in the mix. */
+export const CompositeMemberSchema = z
+  .object({
+    feature: z.number().int().nonnegative().max(10_000_000),
+    weight: z.number().finite().min(-1e6).max(1e6),
+  })
+  .strict();
+export type CompositeMember = z.infer<typeof CompositeMemberSchema>;
+
 export const DialSchema = z
   .object({
     /** The SAE (by its id in the pack manifest) the feature belongs to. */
@@ -16,6 +25,11 @@ export const DialSchema = z
     value: z.number().finite().min(-1e6).max(1e6),
     /** Optional feature scale (max activation from the index), used to reject absurd values. */
     maxActivation: z.number().finite().positive().nullable().optional(),
+    /**
+     * A composite dial (add only): it moves along the weighted sum of these features' decoder
+     * directions (main/sae/composite.ts) instead of `feature`'s own; `feature` names it.
+     */
+    members: z.array(CompositeMemberSchema).min(1).max(4096).optional(),
   })
   .strict();
 export type DialInput = z.infer<typeof DialSchema>;

@@ -12,13 +12,16 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { OrreryError, type RuntimeInfo } from '../../../preload/contract';
+import type { SelectionInput } from '../../../preload/contract/selections';
 import type { LoadedPack } from '../../packs/packReader';
 import {
   readBlob,
   type EngineContext,
   type GlyphEngineApi,
   type GlyphSpecimenInput,
+  type SaeRows,
 } from '../engine';
+import { spreadIndices } from '../selectionMath';
 import type { OnnxSession } from '../onnx';
 import {
   checkCancelled,
@@ -28,8 +31,10 @@ import {
   openGraphs,
   checkOnLoad,
   output,
+  packSae,
   readExampleMeta,
   saeInfo,
+  sourceOf,
   steerGroup,
   type PackSae,
 } from '../image/engineSupport';
@@ -138,6 +143,20 @@ export class GlyphEngine implements GlyphEngineApi {
     checkCancelled(ctx.signal);
     this.lastSource = { key, style };
     return style;
+  }
+
+  async saeRows(saeId: string, input: SelectionInput, ctx: EngineContext): Promise<SaeRows> {
+    const sae = packSae(this.saes, saeId);
+    // not through styleOf: the dials' cached source stays as it is
+    const glyphs = await this.sourceGlyphs(sourceOf(input, 'glyph-cvae'), ctx);
+    checkCancelled(ctx.signal);
+    return { sae: sae.sae, h: await this.encode(glyphs, 1), n: 1 };
+  }
+
+  corpusSample(count: number): Promise<SelectionInput[]> {
+    return Promise.resolve(
+      spreadIndices(this.examples.length, count).map((example) => ({ source: { example } })),
+    );
   }
 
   /** The encoder's input for a source: [1, len(encoder_chars), size, size], ink = 1. */

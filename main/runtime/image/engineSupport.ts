@@ -140,6 +140,7 @@ export function groupDials(
       method: d.method,
       value: d.value,
       maxActivation: d.maxActivation ?? null,
+      members: d.members ?? null,
       mask: maskFor(sae),
     });
     g.origin.push(k);
@@ -248,6 +249,24 @@ export function activeRows(
     .map(([feature, value]) => ({ feature, value }))
     .sort((a, b) => b.value - a.value || a.feature - b.feature);
   return { rows, strongest };
+}
+
+/** The pack's SAE by id; an unknown id is a bad input naming the ones there are. */
+export function packSae(saes: readonly PackSae[], saeId: string): PackSae {
+  const sae = saes.find((s) => s.id === saeId);
+  if (!sae) {
+    throw new OrreryError(
+      'bad_input',
+      `no SAE "${saeId}" in this pack (SAEs: ${saes.map((s) => s.id).join(', ') || 'none'})`,
+    );
+  }
+  return sae;
+}
+
+/** The picture or face a selection input names; a text is a bad input for these packs. */
+export function sourceOf<S>(input: { text: string } | { source: S }, kind: string): S {
+  if ('source' in input) return input.source;
+  throw new OrreryError('bad_input', `a ${kind} pack reads pictures or faces, not text`);
 }
 
 export function saeInfo(saes: readonly PackSae[]): RuntimeInfo['saes'] {

@@ -15,6 +15,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { OrreryError, type RuntimeInfo } from '../../../preload/contract';
+import type { SelectionInput } from '../../../preload/contract/selections';
 import type { LoadedPack } from '../../packs/packReader';
 import { nchwToRows, rowsToNchw } from '../../sae';
 import {
@@ -23,7 +24,9 @@ import {
   type ImageActiveInput,
   type ImageEngineApi,
   type ImageSteerInput,
+  type SaeRows,
 } from '../engine';
+import { spreadIndices } from '../selectionMath';
 import type { OnnxSession } from '../onnx';
 import {
   activeRows,
@@ -34,8 +37,10 @@ import {
   openGraphs,
   checkOnLoad,
   output,
+  packSae,
   readExampleMeta,
   saeInfo,
+  sourceOf,
   steerGroup,
   type PackSae,
 } from './engineSupport';
@@ -341,13 +346,7 @@ export class ImageEngine implements ImageEngineApi {
   }
 
   async active(input: ImageActiveInput, ctx: EngineContext) {
-    const sae = this.saes.find((s) => s.id === input.saeId);
-    if (!sae) {
-      throw new OrreryError(
-        'bad_input',
-        `no SAE "${input.saeId}" in this pack (SAEs: ${this.saes.map((s) => s.id).join(', ')})`,
-      );
-    }
+    const sae = packSae(this.saes, input.saeId);
     const mu = await this.latentOf(input.source, ctx);
     if (sae.hook === LATENT_HOOK) {
       return activeRows(sae.sae, mu, 1, input.topK, () => 'latent');
@@ -357,6 +356,25 @@ export class ImageEngine implements ImageEngineApi {
     checkCancelled(ctx.signal);
     const rows = nchwToRows(spatial, 1, C, H, W);
     return activeRows(sae.sae, rows, H * W, input.topK, (r) => `y${Math.floor(r / W)} x${r % W}`);
+  }
+
+  async saeRows(saeId: string, input: SelectionInput, ctx: EngineContext): Promise<SaeRows> {
+    const sae = packSae(this.saes, saeId);
+    // not through sourceEntry: the dials' cached source stays as it is
+    const image = await this.sourceImage(sourceOf(input, 'image-vae'), ctx);
+    checkCancelled(ctx.signal);
+    const mu = await this.encode(image, 1);
+    if (sae.hook === LATENT_HOOK) return { sae: sae.sae, h: mu, n: 1 };
+    const { channels: C, height: H, width: W } = this.geometry.spatial;
+    const spatial = await this.runHead(mu, 1);
+    checkCancelled(ctx.signal);
+    return { sae: sae.sae, h: nchwToRows(spatial, 1, C, H, W), n: H * W };
+  }
+
+  corpusSample(count: number): Promise<SelectionInput[]> {
+    return Promise.resolve(
+      spreadIndices(this.examples.length, count).map((example) => ({ source: { example } })),
+    );
   }
 
   private exampleSheet(): Promise<SpriteSheet> {

@@ -31,7 +31,7 @@
  * bad_input, never silently cut. Generation stops at EOS (not part of the output), at
  * maxTokens, or when the sequence fills the context.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
@@ -45,6 +45,7 @@ import {
 import { textHookLayer, type Manifest } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
 import {
+  dialDirection,
   isAtRest,
   loadSae,
   steer,
@@ -53,7 +54,15 @@ import {
   type Dial,
   type Sae,
 } from '../../sae';
-import type { EngineContext, TextActiveInput, TextEngineApi, TextGenerateInput } from '../engine';
+import type { SelectionInput } from '../../../preload/contract/selections';
+import type {
+  EngineContext,
+  SaeRows,
+  TextActiveInput,
+  TextEngineApi,
+  TextGenerateInput,
+} from '../engine';
+import { spreadIndices } from '../selectionMath';
 import { OnnxSession, type TensorLike } from '../onnx';
 import { topkGraph, topkOf } from '../saeTopk';
 import { Prng, sampleToken, type SamplingParams } from './sampling';
@@ -145,6 +154,8 @@ export class TextEngine implements TextEngineApi {
   private readonly model: TextModel;
   /** KV cache buffers of finished generations, for the next ones. */
   private readonly kvSpare: KvBuffers[] = [];
+  /** The example texts' lines, read when a selection first needs them. */
+  private lines: Promise<string[]> | null = null;
   /** TopK encoders by SAE id, made on first use by a pin/scale dial. */
   private readonly coders = new Map<string, Promise<OnnxSession | null>>();
 
@@ -431,6 +442,53 @@ export class TextEngine implements TextEngineApi {
     return { rows, strongest: top };
   }
 
+  /** Each token's hook activation for a text (BOS left out; cut at the context). */
+  async saeRows(saeId: string, input: SelectionInput, ctx: EngineContext): Promise<SaeRows> {
+    const { sae } = this.steerableSae(saeId, null);
+    const text = 'text' in input ? input.text : await this.exampleText(input.source);
+    const ids = this.promptIds(text).slice(0, this.model.context);
+    checkCancelled(ctx);
+    const d = this.model.d_model;
+    if (ids.length === 0) return { sae, h: new Float32Array(0), n: 0 };
+    const hook = await this.hookResid([ids]);
+    const bos = this.model.bos_token_id;
+    const skip = bos !== undefined && ids[0] === bos && ids.length > 1 ? 1 : 0;
+    return { sae, h: hook.subarray(skip * d), n: ids.length - skip };
+  }
+
+  /** `count` of the pack's example texts, evenly spread over the file. */
+  async corpusSample(count: number): Promise<SelectionInput[]> {
+    const total = (await this.exampleLines()).length;
+    return spreadIndices(total, count).map((example) => ({ source: { example } }));
+  }
+
+  /** The pack's example texts, one JSON line each (read once, when first asked). */
+  private exampleLines(): Promise<string[]> {
+    const ex = this.pack.manifest.kind === 'text-lm' ? this.pack.manifest.examples : undefined;
+    if (!ex) return Promise.resolve([]);
+    this.lines ??= fs
+      .readFile(path.join(this.pack.dir, ex.texts), 'utf8')
+      .then((t) => t.split('\n').filter((l) => l.trim() !== ''));
+    return this.lines;
+  }
+
+  /** A pack example's whole text (a person's uploaded text is not a source here). */
+  private async exampleText(source: { example: number } | { blob: string }): Promise<string> {
+    const lines = await this.exampleLines();
+    const i = 'example' in source ? source.example : -1;
+    const line = lines[i];
+    if (line === undefined) {
+      throw new OrreryError(
+        'bad_input',
+        'example' in source
+          ? `example ${i} is not in this pack (0…${lines.length - 1})`
+          : 'a text pack reads texts and its own examples, not uploaded files',
+      );
+    }
+    const { text } = JSON.parse(line) as { text?: unknown };
+    return typeof text === 'string' ? text : '';
+  }
+
   /**
    * One step outside generation (tests, tools): ids [batch][seq] at positions pos0 …
    * pos0+seq−1 after `past` (null = none), with steering [batch, seq, d_model]. Returns the
@@ -540,6 +598,7 @@ export class TextEngine implements TextEngineApi {
         method: input.method,
         value: input.value,
         maxActivation: input.maxActivation ?? null,
+        members: input.members ?? null,
       };
       try {
         validateDials(sae, [dial], 1);
@@ -815,7 +874,7 @@ export async function codedDelta(
   const acc = new Float64Array(n * dIn);
   for (const dial of g.dials) {
     if (dial.method !== 'add') continue;
-    const w = sae.decoderRow(dial.feature);
+    const w = dialDirection(sae, dial);
     for (let r = 0; r < n; r++) axpy(acc, r * dIn, dial.value, w, dIn);
   }
   const coded = g.dials.filter((x) => x.method !== 'add');

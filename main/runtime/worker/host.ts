@@ -9,6 +9,7 @@ import { readPack } from '../../packs/packReader';
 import type { AnyEngine, EngineContext } from '../engine';
 import { loadEngine } from '../engines';
 import '../registerEngines';
+import { featureActivations, separateFeatures } from '../selections';
 import type { WorkerRequest, WorkerResponse } from './protocol';
 
 const engines = new Map<string, Promise<AnyEngine>>();
@@ -56,6 +57,10 @@ async function perform(
       return engine.kind === 'image-vae' ? engine.active(input, ctx) : kindError(engine, req.op);
     case 'glyph.specimen':
       return engine.kind === 'glyph-cvae' ? engine.specimen(input, ctx) : kindError(engine, req.op);
+    case 'features.activations':
+      return featureActivations(engine, input, ctx);
+    case 'features.separate':
+      return separateFeatures(engine, input, ctx);
   }
 }
 

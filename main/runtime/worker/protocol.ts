@@ -6,7 +6,14 @@
 import type { ErrorCode } from '../../../preload/contract';
 
 export type EngineOp =
-  'open' | 'text.generate' | 'text.active' | 'image.steer' | 'image.active' | 'glyph.specimen';
+  | 'open'
+  | 'text.generate'
+  | 'text.active'
+  | 'image.steer'
+  | 'image.active'
+  | 'glyph.specimen'
+  | 'features.activations'
+  | 'features.separate';
 
 export type WorkerRequest =
   | {
