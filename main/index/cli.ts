@@ -3,6 +3,8 @@
  *   npx tsx main/index/cli.ts build <pack dir> [--sae id] [--out file] [--split auto|val|all]
  *                                    [--chunk n] [--threads n] [--corpus folder]
  *                                    [--thumbnails no]  (a shipped index: cut from the sheet)
+ *                                    [--stages-only yes]  (only the later stages whose version
+ *                                    is older, over SAEs already built: a shipped index)
  *   npx tsx main/index/cli.ts search <index file> <words…> [--sae id] [--limit n]
  *   npx tsx main/index/cli.ts stats <index file> [--sae id]
  *   npx tsx main/index/cli.ts import-neuronpedia <index file> <explanations.jsonl[.gz]|.json> --sae id
@@ -79,6 +81,7 @@ async function build(a: Args): Promise<number> {
       compact: true,
       corpusDir: a.flags.get('corpus'),
       thumbnails: a.flags.get('thumbnails') !== 'no',
+      stagesOnly: a.flags.get('stages-only') === 'yes',
       signal: controller.signal,
       onProgress: (p) => {
         const line = bar(p, started);

@@ -5,6 +5,7 @@
 import type { Db } from '../db/connection';
 import { HISTOGRAM_BINS, HISTOGRAM_LOW } from './migrations';
 import type { LabelSource } from './store';
+import type { BadgeRelation } from './build/titles';
 
 export interface TopExample {
   rank: number;
@@ -43,7 +44,10 @@ export interface FeatureCard {
   /** counts per bin; bin b covers [2^((b + low) / 4), 2^((b + 1 + low) / 4)) */
   histogram: { counts: number[]; low: number; perOctave: number };
   position: [number, number, number] | null;
-  cluster: { id: number; label: string } | null;
+  /** relation: whether the feature's title names what the cluster's badge names ('names'), the
+   * badge names something its evidence does not hold ('other': "not this one"), or the badge is
+   * mixed and claims nothing */
+  cluster: { id: number; label: string; relation: BadgeRelation } | null;
   topExamples: TopExample[];
   logitLens: {
     top: { token: string; logit: number }[];
@@ -82,6 +86,7 @@ interface FeatureRow {
   y: number | null;
   z: number | null;
   cluster: number | null;
+  concept: string | null;
   notes: string | null;
 }
 
@@ -155,12 +160,26 @@ export function getFeature(db: Db, saeId: string, idx: number): FeatureCard | nu
       nearest.push({ idx: j, cosine: cos[i] ?? 0, label: l?.label ?? null });
     });
   }
-  const cluster =
+  const c =
     f.cluster === null
-      ? null
-      : ((db
-          .prepare('select id, label from clusters where sae_id = ? and id = ?')
-          .get(saeId, f.cluster) as { id: number; label: string } | undefined) ?? null);
+      ? undefined
+      : (db
+          .prepare('select id, label, concept from clusters where sae_id = ? and id = ?')
+          .get(saeId, f.cluster) as
+          { id: number; label: string; concept: string | null } | undefined);
+  // the features' concept column lists what its title names with the broader concepts they
+  // sit inside, one a line (titles stage)
+  const cluster = c
+    ? {
+        id: c.id,
+        label: c.label,
+        relation: (c.concept === null
+          ? 'mixed'
+          : (f.concept ?? '').split('\n').includes(c.concept)
+            ? 'names'
+            : 'other') as BadgeRelation,
+      }
+    : null;
   const associations = (
     db
       .prepare(

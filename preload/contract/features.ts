@@ -175,7 +175,16 @@ export const FeatureCardSchema = z.object({
   /** Counts per log-spaced bin: bin b covers [2^((b + low) / perOctave), 2^((b + 1 + low) / perOctave)). */
   histogram: z.object({ counts: z.array(z.number()), low: z.number(), perOctave: z.number() }),
   topTokens: z.array(z.string()),
-  cluster: z.object({ id: z.number().int(), label: z.string() }).nullable(),
+  /** relation: the card's title names what the badge names ('names'), the badge names
+   * something this feature's evidence does not hold ('other': shown as the cluster's, "not
+   * this one"), or the badge is mixed and claims nothing ('mixed'). */
+  cluster: z
+    .object({
+      id: z.number().int(),
+      label: z.string(),
+      relation: z.enum(['names', 'other', 'mixed']).optional(),
+    })
+    .nullable(),
   topExamples: z.array(
     z.object({
       activation: z.number(),

@@ -101,6 +101,10 @@ export interface BuildOptions {
   commitSeconds?: number;
   /** Threads for ORT (model, SAE and products); default: the cores, at most 4. */
   threads?: number;
+  /** Only the later stages (effects, calibration, titles) whose recorded version is older, over
+   * an SAE already built, whatever its fingerprint says (a checkout gives the weights a new
+   * mtime); an SAE not yet built is an error. */
+  stagesOnly?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: BuildProgress) => void;
 }
@@ -263,7 +267,10 @@ async function buildOne(
 
   let state = db.prepare('select * from build_state where sae_id = ?').get(saeId) as
     StateRow | undefined;
-  if (state && state.fingerprint !== fp) {
+  if (o.stagesOnly && state?.stage !== 'done') {
+    throw new Error(`${saeId}: not built yet, so there are no stages to bring up to date`);
+  }
+  if (state && state.fingerprint !== fp && !o.stagesOnly) {
     clearBuild(db, saeId);
     state = undefined;
   }

@@ -9,18 +9,22 @@ import type { Db } from '../../db/connection';
 import type { Association } from './associations';
 import { peakTokens } from './labels';
 import {
-  badgeAgreement,
+  badgeRelation,
   clusterBadge,
+  conceptsWithParents,
   focusWord,
   isPlainPhrase,
   metaParents,
+  nameableConcepts,
   plainTitle,
   type EffectSummary,
+  type Title,
+  type TitleInput,
 } from './titles';
 import { metaPhrase, type MetaPhrase, type PackKind } from './vocab';
 import { refreshLabels } from '../store';
 
-export const TITLES_VERSION = 2;
+export const TITLES_VERSION = 3;
 
 export function stageVersion(db: Db, saeId: string, stage: string): number {
   const r = db
@@ -62,12 +66,15 @@ export interface TitleFigures {
   /** titles that are a plain phrase (not key=value, not a bare token list) */
   plain: number;
   bySource: Record<string, number>;
-  /** titled features whose concept is their cluster badge's (or inside it) */
+  /** titled features whose title names their cluster badge's concept (or one inside it) */
   agree: number;
   /** titled features under a mixed badge (which claims nothing) */
   mixed: number;
-  /** titled features whose badge names another concept */
-  differ: number;
+  /** titled features whose badge names a concept their own evidence does not hold: their card
+   * shows the badge as the cluster's, "not this one" */
+  other: number;
+  /** of `agree`, titles that name the badge's concept as a third measured adjective */
+  renamed: number;
 }
 
 /** The effect summary stored by the descriptors stage, if any. */
@@ -142,91 +149,74 @@ export function titleStage(
     `update features set auto_label = ?, auto_source = ?, auto_description = ?, concept = ?,
        evidence_label = ?, evidence_source = ?, evidence = ? where sae_id = ? and idx = ?`,
   );
-  const concepts = new Map<number, string | null>();
-  const titles = new Map<number, string | null>();
-  const sources: Record<string, number> = {};
-  let titled = 0;
-  let plain = 0;
-  db.transaction(() => {
-    for (const r of rows) {
-      // what the label rule found: kept as evidence (first run over an older index: the
-      // automatic label it stored is that evidence)
-      const evLabel = r.evidence_source ? r.evidence_label : r.auto_label;
-      const evSource = r.evidence_source ?? r.auto_source;
-      const evidence = r.evidence_source ? r.evidence : r.auto_description;
-      let chosen: Association | null = null;
-      if (evSource === 'metadata' && evLabel) {
-        const eq = evLabel.indexOf('=');
-        const a = assoc.get(saeId, r.idx, evLabel.slice(0, eq), evLabel.slice(eq + 1)) as
-          | {
-              key: string;
-              value: string;
-              auc: number;
-              precision_top: number;
-              log10_p: number;
-              n_positive: number;
-            }
-          | undefined;
-        if (a) {
-          chosen = {
-            key: a.key,
-            value: a.value,
-            auc: a.auc,
-            precisionTop: a.precision_top,
-            log10P: a.log10_p,
-            nPositive: a.n_positive,
-          };
-        }
-      }
-      const t = tops.get(r.idx) ?? [];
-      const windows = t.map((x) => JSON.parse(x.window) as { tokens?: string[]; focus?: number });
-      const peaks = t.map((x, i) => ({
-        activation: x.activation,
-        token: windows[i]?.tokens?.[windows[i]?.focus ?? 0] ?? null,
-      }));
-      const words = t.map((x, i) => {
-        const w = windows[i];
-        return {
-          activation: x.activation,
-          token: w?.tokens ? focusWord(w.tokens, w.focus ?? 0) : null,
+  interface Titled {
+    row: Row;
+    input: TitleInput | null;
+    title: Title | null;
+    evLabel: string | null;
+    evSource: string | null;
+    evidence: string | null;
+  }
+  const done: Titled[] = rows.map((r) => {
+    // what the label rule found: kept as evidence (first run over an older index: the
+    // automatic label it stored is that evidence)
+    const evLabel = r.evidence_source ? r.evidence_label : r.auto_label;
+    const evSource = r.evidence_source ?? r.auto_source;
+    const evidence = r.evidence_source ? r.evidence : r.auto_description;
+    let chosen: Association | null = null;
+    if (evSource === 'metadata' && evLabel) {
+      const eq = evLabel.indexOf('=');
+      const a = assoc.get(saeId, r.idx, evLabel.slice(0, eq), evLabel.slice(eq + 1)) as
+        | {
+            key: string;
+            value: string;
+            auc: number;
+            precision_top: number;
+            log10_p: number;
+            n_positive: number;
+          }
+        | undefined;
+      if (a) {
+        chosen = {
+          key: a.key,
+          value: a.value,
+          auc: a.auc,
+          precisionTop: a.precision_top,
+          log10P: a.log10_p,
+          nPositive: a.n_positive,
         };
-      });
-      const title =
-        r.n_active > 0
-          ? plainTitle({
-              kind,
-              chosen,
-              tokens: peakTokens(peaks),
-              words: peakTokens(words),
-              tops: t.map((x) => byId.get(x.example_id) ?? { name: '', meta: {} }),
-              effect: effectOf(r.descriptors),
-              placeKey,
-              parents,
-            })
-          : null;
-      update.run(
-        title?.title ?? null,
-        title?.source ?? null,
-        title?.description ?? (r.n_active === 0 ? 'Never fired on the corpus' : null),
-        title?.concept ?? null,
-        evLabel,
-        evSource,
-        evidence,
-        saeId,
-        r.idx,
-      );
-      concepts.set(r.idx, title?.concept ?? null);
-      titles.set(r.idx, title?.title ?? null);
-      if (title) {
-        titled++;
-        if (isPlainPhrase(title.title)) plain++;
-        sources[title.source] = (sources[title.source] ?? 0) + 1;
       }
     }
-    refreshLabels(db, saeId);
-  })();
+    if (r.n_active <= 0) return { row: r, input: null, title: null, evLabel, evSource, evidence };
+    const t = tops.get(r.idx) ?? [];
+    const windows = t.map((x) => JSON.parse(x.window) as { tokens?: string[]; focus?: number });
+    const peaks = t.map((x, i) => ({
+      activation: x.activation,
+      token: windows[i]?.tokens?.[windows[i]?.focus ?? 0] ?? null,
+    }));
+    const words = t.map((x, i) => {
+      const w = windows[i];
+      return {
+        activation: x.activation,
+        token: w?.tokens ? focusWord(w.tokens, w.focus ?? 0) : null,
+      };
+    });
+    const input: TitleInput = {
+      kind,
+      chosen,
+      tokens: peakTokens(peaks),
+      words: peakTokens(words),
+      tops: t.map((x) => byId.get(x.example_id) ?? { name: '', meta: {} }),
+      effect: effectOf(r.descriptors),
+      placeKey,
+      parents,
+    };
+    return { row: r, input, title: plainTitle(input), evLabel, evSource, evidence };
+  });
 
-  // cluster badges from the members' concepts, in the same words as the titles
+  // cluster badges from what the members' titles name or could name from their own evidence,
+  // in the same words as the titles; a member whose evidence holds the badge's concept gets a
+  // title that names it
   const phraseOf = (c: string): MetaPhrase | null => {
     if (c.startsWith('effect:')) {
       const adj = c.slice('effect:'.length);
@@ -248,37 +238,71 @@ export function titleStage(
   const clusterRows = db
     .prepare('select id from clusters where sae_id = ? order by id')
     .all(saeId) as { id: number }[];
-  const members = new Map<number, number[]>();
-  for (const r of rows) {
-    if (r.cluster === null) continue;
-    let l = members.get(r.cluster);
-    if (!l) members.set(r.cluster, (l = []));
-    l.push(r.idx);
+  const members = new Map<number, Titled[]>();
+  for (const d of done) {
+    if (d.row.cluster === null) continue;
+    let l = members.get(d.row.cluster);
+    if (!l) members.set(d.row.cluster, (l = []));
+    l.push(d);
   }
   let agree = 0;
   let mixed = 0;
-  let differ = 0;
+  let other = 0;
+  let renamed = 0;
+  const badges = new Map<number, { label: string; concept: string | null }>();
+  for (const c of clusterRows) {
+    const m = members.get(c.id) ?? [];
+    const badge = clusterBadge(
+      m.map((d) => ({ concepts: d.title && d.input ? nameableConcepts(d.input, d.title) : [] })),
+      c.id,
+      phraseOf,
+      parents,
+    );
+    badges.set(c.id, badge);
+    for (const d of m) {
+      if (!d.title || !d.input) continue;
+      if (badgeRelation(d.title.concepts, badge.concept, parents) === 'other') {
+        const again = plainTitle(d.input, badge.concept);
+        if (again && badgeRelation(again.concepts, badge.concept, parents) === 'names') {
+          d.title = again;
+          renamed++;
+        }
+      }
+      const rel = badgeRelation(d.title.concepts, badge.concept, parents);
+      if (rel === 'names') agree++;
+      else if (rel === 'mixed') mixed++;
+      else other++;
+    }
+  }
+
+  const sources: Record<string, number> = {};
+  let titled = 0;
+  let plain = 0;
   const setBadge = db.prepare(
     'update clusters set label = ?, concept = ? where sae_id = ? and id = ?',
   );
   db.transaction(() => {
-    for (const c of clusterRows) {
-      const m = members.get(c.id) ?? [];
-      const badge = clusterBadge(
-        m.map((i) => ({ concept: concepts.get(i) ?? null, title: titles.get(i) ?? null })),
-        c.id,
-        phraseOf,
-        parents,
+    for (const { row: r, title, evLabel, evSource, evidence } of done) {
+      update.run(
+        title?.title ?? null,
+        title?.source ?? null,
+        title?.description ?? (r.n_active === 0 ? 'Never fired on the corpus' : null),
+        // what the title names with the broader concepts they sit inside, one a line
+        title ? conceptsWithParents(title.concepts, parents).join('\n') : null,
+        evLabel,
+        evSource,
+        evidence,
+        saeId,
+        r.idx,
       );
-      setBadge.run(badge.label, badge.concept, saeId, c.id);
-      for (const i of m) {
-        if (!titles.get(i)) continue;
-        const a = badgeAgreement(concepts.get(i) ?? null, badge, parents);
-        if (a === 'agree') agree++;
-        else if (a === 'mixed') mixed++;
-        else differ++;
+      if (title) {
+        titled++;
+        if (isPlainPhrase(title.title)) plain++;
+        sources[title.source] = (sources[title.source] ?? 0) + 1;
       }
     }
+    refreshLabels(db, saeId);
+    for (const [id, badge] of badges) setBadge.run(badge.label, badge.concept, saeId, id);
   })();
   const figures: TitleFigures = {
     features: rows.length,
@@ -287,7 +311,8 @@ export function titleStage(
     bySource: sources,
     agree,
     mixed,
-    differ,
+    other,
+    renamed,
   };
   recordStage(db, saeId, 'titles', TITLES_VERSION, figures);
   return figures;

@@ -51,6 +51,9 @@ export interface Title {
   source: TitleSource;
   /** "subgroup=family", "effect:redder", "token:love", "examples:…": for cluster badges. */
   concept: string;
+  /** Every concept the title names, `concept` first ("Makes letters upright and heavier":
+   * effect:upright, effect:heavier). */
+  concepts: string[];
 }
 
 const pct = (x: number): string => `${Math.round(x * 100)}%`;
@@ -250,8 +253,17 @@ function examplesNoun(kind: PackKind): string {
   return kind === 'glyph-cvae' ? 'Faces' : kind === 'image-vae' ? 'Pictures' : 'Examples';
 }
 
-/** The plain title and description of one feature (null: it never fired). */
-export function plainTitle(input: TitleInput): Title | null {
+/** How many of a feature's measured adjectives (strongest first) a title may name: two of its
+ * own, a third only when it is what the feature's cluster badge names (titleNaming). */
+const TITLE_ADJECTIVES = 2;
+const NAMEABLE_ADJECTIVES = 3;
+
+/**
+ * The plain title and description of one feature (null: it never fired). `naming`: a concept
+ * the title should also name when the feature's own evidence holds it (its cluster badge's:
+ * a measured adjective just past the two a title names by itself).
+ */
+export function plainTitle(input: TitleInput, naming: string | null = null): Title | null {
   const chosen = input.chosen;
   const tokens = input.kind === 'text-lm' ? tokenTitle(input) : null;
   const effect = input.effect && input.effect.adjectives.length > 0 ? input.effect : null;
@@ -269,6 +281,7 @@ export function plainTitle(input: TitleInput): Title | null {
       description: `${m.description}${extra}`,
       source: 'metadata',
       concept: conceptOf(chosen),
+      concepts: [conceptOf(chosen)],
     };
   }
   const weak = chosen
@@ -281,17 +294,22 @@ export function plainTitle(input: TitleInput): Title | null {
       description: `${tokens.description}${same ? '' : weak}`,
       source: 'top-tokens',
       concept: tokens.concept,
+      concepts: [tokens.concept],
     };
   }
   if (effect) {
     const what = input.kind === 'glyph-cvae' ? 'letters' : 'the picture';
-    const adj = effect.adjectives.slice(0, 2);
+    const wanted = naming?.startsWith('effect:') ? naming.slice('effect:'.length) : null;
+    const reach = effect.adjectives.slice(0, NAMEABLE_ADJECTIVES);
+    const adj =
+      wanted && reach.includes(wanted) ? reach : effect.adjectives.slice(0, TITLE_ADJECTIVES);
     const fires = topNames.length ? `; fires most on ${topNames.join(', ')}` : '';
     return {
       title: `Makes ${what} ${joinAnd(adj)}`,
       description: `Turned up: ${effect.facts.slice(0, 3).join(', ')}${fires}${weak}`,
       source: 'visual',
       concept: `effect:${adj[0] ?? ''}`,
+      concepts: adj.map((a) => `effect:${a}`),
     };
   }
   if (chosen) {
@@ -301,6 +319,7 @@ export function plainTitle(input: TitleInput): Title | null {
       description: m.description,
       source: 'metadata',
       concept: conceptOf(chosen),
+      concepts: [conceptOf(chosen)],
     };
   }
   if (topNames.length > 0) {
@@ -310,9 +329,24 @@ export function plainTitle(input: TitleInput): Title | null {
       description: `Fires most on ${topNames.join(', ')}; no metadata or measured effect explains it yet`,
       source: 'top-examples',
       concept: `examples:${shown[0] ?? ''}`,
+      concepts: [`examples:${shown[0] ?? ''}`],
     };
   }
   return null;
+}
+
+/**
+ * The concepts a feature's title could name from its own evidence: those its title names, and
+ * a measured adjective it would name when its cluster asks (plainTitle's `naming`).
+ */
+export function nameableConcepts(input: TitleInput, title: Title): string[] {
+  const out = [...title.concepts];
+  if (title.source === 'visual' && input.effect) {
+    for (const a of input.effect.adjectives.slice(0, NAMEABLE_ADJECTIVES)) {
+      if (!out.includes(`effect:${a}`)) out.push(`effect:${a}`);
+    }
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ plain-phrase check
@@ -329,8 +363,9 @@ export function isPlainPhrase(title: string | null): boolean {
 // ------------------------------------------------------------------ cluster badges
 
 export interface BadgeMember {
-  concept: string | null;
-  title: string | null;
+  /** What its title names or could name from its own evidence (nameableConcepts); empty: no
+   * title. */
+  concepts: readonly string[];
 }
 
 export interface Badge {
@@ -338,6 +373,11 @@ export interface Badge {
   /** The concept the badge names (null: a mixed cluster). */
   concept: string | null;
 }
+
+/** How a feature stands to its cluster's badge: its title names the badge's concept (or one
+ * inside it), the badge names something else (the card says "not this one"), or the badge is
+ * mixed and claims nothing. */
+export type BadgeRelation = 'names' | 'other' | 'mixed';
 
 /** A concept and every broader one it sits inside. */
 export function conceptChain(concept: string, parents: ReadonlyMap<string, string>): string[] {
@@ -362,10 +402,21 @@ export function conceptChain(concept: string, parents: ReadonlyMap<string, strin
   return out;
 }
 
+/** Concepts with every broader one they sit inside, each once, in order (stored per feature as
+ * what its title names, so a card can tell whether its badge is about it). */
+export function conceptsWithParents(
+  concepts: readonly string[],
+  parents: ReadonlyMap<string, string>,
+): string[] {
+  return [...new Set(concepts.flatMap((c) => conceptChain(c, parents)))];
+}
+
 /**
- * A cluster's badge, in the titles' own words: the concept most of its titled members share
- * (or sit inside) with how many: "Country flags · 9 of 43 features"; when no concept covers
- * at least `majority` of them, "Mixed: country flags, family emoji …".
+ * A cluster's badge, in the titles' own words: the concept most of its titled members name or
+ * could name from their own evidence (or sit inside), with how many: "Country flags · 9 of 43
+ * features"; each of those members' titles is then made to name it (plainTitle's `naming`), so
+ * the count is of titles that say it. When no concept covers at least `majority` of them:
+ * "Mixed: country flags, family emoji … · 43 features".
  */
 export function clusterBadge(
   members: readonly BadgeMember[],
@@ -376,12 +427,17 @@ export function clusterBadge(
 ): Badge {
   const count = new Map<string, number>();
   const depth = new Map<string, number>();
-  const titled = members.filter((m) => m.concept);
+  const titled = members.filter((m) => m.concepts.length > 0);
   for (const m of titled) {
-    conceptChain(m.concept as string, parents).forEach((c, d) => {
-      count.set(c, (count.get(c) ?? 0) + 1);
-      depth.set(c, Math.min(depth.get(c) ?? d, d));
-    });
+    const seen = new Set<string>();
+    for (const concept of m.concepts) {
+      conceptChain(concept, parents).forEach((c, d) => {
+        depth.set(c, Math.min(depth.get(c) ?? d, d));
+        if (seen.has(c)) return;
+        seen.add(c);
+        count.set(c, (count.get(c) ?? 0) + 1);
+      });
+    }
   }
   const ranked = [...count.entries()]
     .filter(([c]) => phraseOf(c) !== null)
@@ -402,16 +458,14 @@ export function clusterBadge(
   return { label: `Mixed: ${names.join(', ')} … · ${n} features`, concept: null };
 }
 
-/** Whether a feature's title agrees with its cluster's badge: its concept is the badge's or
- * sits inside it. Mixed badges claim nothing ('mixed'). */
-export function badgeAgreement(
-  concept: string | null,
-  badge: Badge,
+/** How a title (the concepts it names) stands to its cluster's badge. */
+export function badgeRelation(
+  concepts: readonly string[],
+  badgeConcept: string | null,
   parents: ReadonlyMap<string, string>,
-): 'agree' | 'mixed' | 'differ' {
-  if (badge.concept === null) return 'mixed';
-  if (concept && conceptChain(concept, parents).includes(badge.concept)) return 'agree';
-  return 'differ';
+): BadgeRelation {
+  if (badgeConcept === null) return 'mixed';
+  return conceptsWithParents(concepts, parents).includes(badgeConcept) ? 'names' : 'other';
 }
 
 /**

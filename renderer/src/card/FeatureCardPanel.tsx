@@ -58,11 +58,16 @@ function Card({ card, packId, saeId, pinned }: CardProps) {
           <button
             type="button"
             className="link"
-            title="The cluster of nearby features on the map; fly there"
+            title={
+              cluster.relation === 'other'
+                ? 'The cluster of nearby features on the map, named for what most of them do; this feature’s own evidence does not show it. Fly there'
+                : 'The cluster of nearby features on the map; fly there'
+            }
             data-testid="cluster-badge"
+            data-relation={cluster.relation ?? 'mixed'}
             onClick={() => galaxyStore.flyToCluster(cluster.id)}
           >
-            {cluster.label}
+            {cluster.relation === 'other' ? `Near: ${cluster.label} (not this one)` : cluster.label}
           </button>
         )}
         {!pinned && <span className="muted">hovered</span>}

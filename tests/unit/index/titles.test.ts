@@ -16,11 +16,13 @@ import {
 } from '../../../main/index/build/descriptors';
 import { crossing } from '../../../main/index/build/effects';
 import {
-  badgeAgreement,
+  badgeRelation,
   clusterBadge,
+  conceptsWithParents,
   focusWord,
   isPlainPhrase,
   metaParents,
+  nameableConcepts,
   plainTitle,
 } from '../../../main/index/build/titles';
 import { metaPhrase } from '../../../main/index/build/vocab';
@@ -138,7 +140,7 @@ describe('plain titles', () => {
     expect(isPlainPhrase('Family emoji')).toBe(true);
   });
 
-  it('a badge names what most members are, or says mixed; agreement follows parents', () => {
+  it('a badge names what most members are, or says mixed; relation follows parents', () => {
     const parents = new Map([
       ['subgroup=family', 'group=People & Body'],
       ['subgroup=person-sport', 'group=People & Body'],
@@ -149,17 +151,57 @@ describe('plain titles', () => {
     };
     const badge = clusterBadge(
       [
-        { concept: 'subgroup=family', title: 'Family emoji' },
-        { concept: 'subgroup=person-sport', title: 'People doing sport' },
-        { concept: 'subgroup=family', title: 'Family emoji' },
+        { concepts: ['subgroup=family'] },
+        { concepts: ['subgroup=person-sport'] },
+        { concepts: ['subgroup=family'] },
       ],
       0,
       phrase,
       parents,
     );
     expect(badge.label).toBe('People and body emoji · 3 of 3 features');
-    expect(badgeAgreement('subgroup=person-sport', badge, parents)).toBe('agree');
-    expect(badgeAgreement('subgroup=heart', badge, parents)).toBe('differ');
+    expect(badgeRelation(['subgroup=person-sport'], badge.concept, parents)).toBe('names');
+    expect(badgeRelation(['subgroup=heart'], badge.concept, parents)).toBe('other');
+    expect(badgeRelation(['subgroup=heart'], null, parents)).toBe('mixed');
+    expect(conceptsWithParents(['subgroup=family', 'effect:bluer'], parents)).toEqual([
+      'subgroup=family',
+      'group=People & Body',
+      'effect:bluer',
+    ]);
+  });
+
+  it('a title names its cluster badge’s concept when its own measured effect holds it', () => {
+    const effect = {
+      adjectives: ['upright', 'wider', 'heavier', 'narrower'],
+      facts: ['more upright', 'wider', 'heavier strokes', 'narrower'],
+    };
+    const input = { ...base, kind: 'glyph-cvae' as const, chosen: null, effect };
+    const own = plainTitle(input);
+    if (!own) throw new Error('no title');
+    expect(own.title).toBe('Makes letters upright and wider');
+    expect(own.concepts).toEqual(['effect:upright', 'effect:wider']);
+    // a member whose third measured adjective is the badge's: counted, and then named
+    expect(nameableConcepts(input, own)).toContain('effect:heavier');
+    expect(nameableConcepts(input, own)).not.toContain('effect:narrower');
+    const members = [
+      { concepts: ['effect:heavier', 'effect:wider'] },
+      { concepts: ['effect:heavier'] },
+      { concepts: nameableConcepts(input, own) },
+      { concepts: ['effect:slanted', 'effect:lighter'] },
+    ];
+    const badge = clusterBadge(members, 1, (c) => ({ title: c, noun: c }), new Map());
+    expect(badge.concept).toBe('effect:heavier');
+    expect(badge.label).toBe('effect:heavier · 3 of 4 features');
+    const named = plainTitle(input, badge.concept);
+    expect(named?.title).toBe('Makes letters upright, wider and heavier');
+    expect(badgeRelation(named?.concepts ?? [], badge.concept, new Map())).toBe('names');
+    // evidence that does not hold it is not bent: the slanted member stays as measured
+    const slanted = plainTitle(
+      { ...input, effect: { adjectives: ['slanted', 'lighter'], facts: ['a', 'b'] } },
+      badge.concept,
+    );
+    expect(slanted?.title).toBe('Makes letters slanted and lighter');
+    expect(badgeRelation(slanted?.concepts ?? [], badge.concept, new Map())).toBe('other');
   });
 });
 
