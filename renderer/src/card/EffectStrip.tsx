@@ -20,7 +20,7 @@ const cache = new Map<string, Promise<Result<Strip>>>();
 /** Wait this long after a card appears before asking (hovering across stars asks nothing). */
 const SETTLE_MS = 250;
 
-function inputPart(input: RunInput | null): Record<string, unknown> {
+export function inputPart(input: RunInput | null): Record<string, unknown> {
   if (!input) return {};
   if (input.kind === 'text-lm') return input.prompt.trim() ? { prompt: input.prompt } : {};
   const source =

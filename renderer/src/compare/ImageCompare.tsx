@@ -3,10 +3,16 @@
  * numbers. Everything arrives as raw RGBA with the metrics computed in the inference worker;
  * each canvas is kept and only has new bytes put into it.
  */
-import { useLayoutEffect, useMemo, useRef, useState, type CanvasHTMLAttributes } from 'react';
+import {
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type CanvasHTMLAttributes,
+  type ReactNode,
+} from 'react';
 import type { CallOutput } from '../../../preload/contract';
-import { download } from '../session/download';
-import { drawRgba, markDrawn, rgbaToPngBlob, type RgbaImage } from './pixels';
+import { drawRgba, markDrawn, type RgbaImage } from './pixels';
 
 type Mode = 'side' | 'wipe' | 'heatmap';
 
@@ -26,7 +32,8 @@ function PixelCanvas({
   return <canvas ref={ref} {...rest} />;
 }
 
-export function ImageCompare({ output }: { output: ImageReply }) {
+/** `tools`: buttons shown at the end of the header (Export…). */
+export function ImageCompare({ output, tools }: { output: ImageReply; tools?: ReactNode }) {
   const { width, height, metrics } = output;
   // A specimen (a row of glyphs) is shown one above the other, lower; a square image larger.
   const shape = width > 2 * height ? ' wide' : '';
@@ -47,10 +54,6 @@ export function ImageCompare({ output }: { output: ImageReply }) {
   // children's layout effects (the canvas updates) have run: the next frame shows them
   useLayoutEffect(() => markDrawn(), [output]);
 
-  const savePng = async (): Promise<void> => {
-    download('orrery-after.png', await rgbaToPngBlob(after), 'image/png');
-  };
-
   return (
     <div className="compare-view">
       <div className="compare-head">
@@ -65,9 +68,7 @@ export function ImageCompare({ output }: { output: ImageReply }) {
           pixel Δ {metrics.meanAbs.toFixed(2)} · changed {(metrics.changedShare * 100).toFixed(1)}%
           · SSIM {metrics.ssim.toFixed(3)}
         </span>
-        <button type="button" onClick={() => void savePng()} title="Save the after-image as PNG">
-          Save PNG
-        </button>
+        {tools}
       </div>
       {mode === 'side' && (
         <div className={`image-pair${shape}`}>

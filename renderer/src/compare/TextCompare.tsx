@@ -3,7 +3,7 @@
  * While a run streams (`streaming`), before and after are the tokens so far and grow.
  */
 import { diffWords } from 'diff';
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 
 export function wordChanges(before: string, after: string) {
   const parts = diffWords(before, after);
@@ -18,11 +18,14 @@ export function TextCompare({
   before,
   after,
   streaming = false,
+  tools,
 }: {
   prompt: string;
   before: string;
   after: string;
   streaming?: boolean;
+  /** buttons shown at the end of the header (Export…) */
+  tools?: ReactNode;
 }) {
   const [mode, setMode] = useState<'inline' | 'side'>('inline');
   const diff = useMemo(() => wordChanges(before, after), [before, after]);
@@ -43,6 +46,7 @@ export function TextCompare({
             ? 'no words changed'
             : `${diff.added} words added, ${diff.removed} removed`}
         </span>
+        {tools}
       </div>
       {mode === 'inline' ? (
         <p className="text-out" data-testid="text-diff">

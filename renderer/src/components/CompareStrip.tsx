@@ -1,7 +1,10 @@
-/** The bottom strip: the input on the left, before beside after on the right. */
+/** The bottom strip: the input on the left, before beside after on the right, and Export…. */
+import { useEffect, useState } from 'react';
 import type { RuntimeInfo } from '../../../preload/contract';
+import { mod, registerActions, runAction } from '../actions/registry';
 import { ImageCompare } from '../compare/ImageCompare';
 import { TextCompare } from '../compare/TextCompare';
+import { ExportDialog } from '../export/ExportDialog';
 import type { RunInput } from '../steer/inputs';
 import { InputPanel } from '../steer/InputPanel';
 import type { RunState } from '../steer/useSteerRun';
@@ -16,6 +19,21 @@ interface Props {
 }
 
 export function CompareStrip({ info, infoError, input, onInput, run, spatial }: Props) {
+  const [exporting, setExporting] = useState(false);
+  const canExport = info !== null && input !== null;
+  useEffect(
+    () =>
+      registerActions([
+        {
+          name: 'open-export',
+          label: 'Export the output or a dial’s sweep',
+          shortcut: (e) => mod(e) && !e.shiftKey && e.key.toLowerCase() === 'e',
+          enabled: () => canExport,
+          perform: () => setExporting(true),
+        },
+      ]),
+    [canExport],
+  );
   if (!info || !input) {
     return (
       <footer className="compare" aria-label="Before and after">
@@ -35,6 +53,16 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
     );
   }
   const out = run.output;
+  const tools = (
+    <button
+      type="button"
+      className="compare-export"
+      onClick={() => void runAction('open-export')}
+      title="Export a PNG at a chosen size, a dial’s sweep, or the text with its diff (Ctrl+E)"
+    >
+      Export…
+    </button>
+  );
   return (
     <footer
       className="compare studio"
@@ -69,10 +97,19 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
             before={run.streamed?.before ?? (out?.kind === 'text' ? out.value.before.text : '')}
             after={run.streamed?.after ?? (out?.kind === 'text' ? out.value.after.text : '')}
             streaming={run.streamed !== null}
+            tools={tools}
           />
         )}
-        {out?.kind === 'image' && <ImageCompare output={out.value} />}
+        {out?.kind === 'image' && <ImageCompare output={out.value} tools={tools} />}
       </div>
+      {exporting && (
+        <ExportDialog
+          packId={info.packId}
+          input={input}
+          output={out}
+          onClose={() => setExporting(false)}
+        />
+      )}
     </footer>
   );
 }

@@ -82,12 +82,14 @@ export function useSteerRun(
   sessionId: string | null = null,
   onRun?: (step: Step | null) => void,
 ): RunState {
-  const [state, setState] = useState<RunState>({
+  // `packId`: the pack the output and error came from (another pack's are never shown)
+  const [state, setState] = useState<RunState & { packId: string | null }>({
     output: null,
     error: null,
     running: false,
     runs: 0,
     streamed: null,
+    packId: null,
   });
   const onRunRef = useRef(onRun);
   useEffect(() => {
@@ -151,10 +153,17 @@ export function useSteerRun(
             running: false,
             runs: s.runs + 1,
             streamed: null,
+            packId,
           }));
           onRunRef.current?.(r.out.value.step);
         } else if (r.error.code !== 'cancelled')
-          setState((s) => ({ ...s, error: r.error.message, running: false, streamed: null }));
+          setState((s) => ({
+            ...s,
+            error: r.error.message,
+            running: false,
+            streamed: null,
+            packId,
+          }));
         else setState((s) => ({ ...s, running: false, streamed: null }));
         if (dirty) kick();
       });
@@ -169,5 +178,6 @@ export function useSteerRun(
     };
   }, [packId, input, sessionId]);
 
-  return state;
+  // a pack switch clears the last pack's before and after at once, not when the next run ends
+  return state.packId === packId ? state : { ...state, output: null, error: null };
 }
