@@ -38,22 +38,23 @@ function Problems({ list }: { list: PackList }) {
   );
 }
 
+/** A pack shown without its map: what has no index (`lead`), the Build button, the pack's facts. */
 function PackWithoutMap({
   pack,
   list,
   note,
+  lead,
 }: {
   pack: PackSummary;
   list: PackList;
   note: ReactNode;
+  lead: string;
 }) {
   return (
     <div className="empty" data-testid="pack-without-map">
       <h2>{pack.name}</h2>
-      <p>
-        This pack has no feature index yet, so there is no map of its features to show. The galaxy
-        appears here once the index is built.
-      </p>
+      <p data-testid="no-map-lead">{lead}</p>
+      {note}
       <div className="pack-card">
         <dl className="facts">
           <dt>kind</dt>
@@ -73,7 +74,6 @@ function PackWithoutMap({
         </dl>
         <p className="empty-note">{pack.source}</p>
       </div>
-      {note}
       {list.problems.length > 0 && <Problems list={list} />}
     </div>
   );
@@ -98,7 +98,9 @@ export function GalaxyArea({
         <GalaxyPane
           key={pack.id}
           pack={pack}
-          fallback={(note) => <PackWithoutMap pack={pack} list={list} note={note} />}
+          fallback={(note, lead) => (
+            <PackWithoutMap pack={pack} list={list} note={note} lead={lead} />
+          )}
         />
       )}
     </main>

@@ -21,7 +21,8 @@ export function GalaxyPane({
   fallback,
 }: {
   pack: PackSummary;
-  fallback: (note: ReactNode) => ReactNode;
+  /** `lead`: what there is no map of, in words; `note`: the status or the Build button. */
+  fallback: (note: ReactNode, lead: string) => ReactNode;
 }) {
   const [chosenSae, setSaeId] = useState<string | null>(null);
   const saeId = pack.saes.find((s) => s.id === chosenSae)?.id ?? pack.saes[0]?.id ?? null;
@@ -111,6 +112,21 @@ export function GalaxyPane({
     );
   }
 
+  // what has no index: the folder's examples, an SAE of a pack with several, or the pack
+  const sae = pack.saes.find((s) => s.id === saeId);
+  const subject = corpus
+    ? `The folder ${corpus.split(/[\\/]/).filter(Boolean).pop() ?? corpus}`
+    : pack.saes.length > 1 && sae
+      ? `The SAE at ${sae.hook}`
+      : `${pack.name}`;
+  let lead = `${subject} has no feature index yet, so there is no map of its features to show. The galaxy appears here once the index is built.`;
+  if (!saeId) lead = 'This pack has no SAE, so there are no features to map.';
+  else if (!status.result || (status.result.ok && built))
+    lead = 'The galaxy appears here once its map is read.';
+  else if (!status.result.ok) lead = `${subject}: the feature index cannot be read.`;
+  else if (corpus)
+    lead = `${subject} has no feature index over it yet: build one to map ${sae?.hook ?? 'the SAE'}’s features by your own examples.`;
+
   let note: ReactNode = null;
   if (!saeId)
     note = <p className="empty-note">This pack has no SAE, so there are no features to map.</p>;
@@ -139,7 +155,7 @@ export function GalaxyPane({
 
   return (
     <>
-      {fallback(note)}
+      {fallback(note, lead)}
       {saePicker}
     </>
   );

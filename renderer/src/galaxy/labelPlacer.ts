@@ -15,7 +15,7 @@ import type { LabelEls } from './ClusterLabels';
 
 const vp = new Matrix4();
 /** DOM layers over the canvas that labels keep clear of. */
-const RESERVED = '.galaxy-hud, .galaxy-filters';
+const RESERVED = '.galaxy-hud > *, .galaxy-filters, .galaxy-sae';
 /** How often the reserved rectangles are measured (they move only with layout). */
 const MEASURE_MS = 500;
 
@@ -23,7 +23,7 @@ const MEASURE_MS = 500;
 class LabelPlacer {
   private readonly layout: LabelLayout;
   private readonly last = new Float64Array(19).fill(NaN);
-  private readonly reserved = new Float64Array(4 * 8);
+  private readonly reserved = new Float64Array(4 * 16);
   private reservedCount = 0;
   private measuredAt = -Infinity;
   /** Per cluster index: shown now, the last written position, placed this time. */
@@ -48,7 +48,8 @@ class LabelPlacer {
   /** The reserved rectangles relative to the labels layer (left, top, right, bottom). */
   private measure(layer: HTMLElement | null): void {
     this.reservedCount = 0;
-    const host = layer?.parentElement;
+    // the SAE picker lies over the galaxy beside the view, in the pane around it
+    const host = layer?.closest('.galaxy-pane') ?? layer?.parentElement;
     if (!layer || !host) return;
     const base = layer.getBoundingClientRect();
     for (const el of host.querySelectorAll(RESERVED)) {
