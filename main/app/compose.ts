@@ -116,6 +116,8 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'sessions.redo': (input) => sessions.redo(input.sessionId),
     'sessions.checkout': (input) => sessions.checkout(input.sessionId, input.stepId),
     'sessions.rename': (input) => sessions.rename(input.sessionId, input.name),
+    'sessions.renameStep': (input) =>
+      sessions.renameStep(input.sessionId, input.stepId, input.name),
     'sessions.remove': async (input) => ({ removed: await sessions.remove(input.sessionId) }),
     'sessions.exportRecipe': (input) => sessions.exportRecipe(input.sessionId),
     'sessions.importRecipe': async (input) =>

@@ -121,6 +121,7 @@ export class SessionsClient implements SessionCalls {
   redo: SessionCalls['redo'] = (...a) => this.call('redo', ...a);
   checkout: SessionCalls['checkout'] = (...a) => this.call('checkout', ...a);
   rename: SessionCalls['rename'] = (...a) => this.call('rename', ...a);
+  renameStep: SessionCalls['renameStep'] = (...a) => this.call('renameStep', ...a);
   remove: SessionCalls['remove'] = (...a) => this.call('remove', ...a);
   exportRecipe: SessionCalls['exportRecipe'] = (...a) => this.call('exportRecipe', ...a);
   importRecipe: SessionCalls['importRecipe'] = (...a) => this.call('importRecipe', ...a);

@@ -57,4 +57,9 @@ export const sessionMigrations: readonly Migration[] = [
         );
       `),
   },
+  {
+    version: 4,
+    name: 'steps can be named',
+    up: (db) => db.exec('alter table steps add column name text'),
+  },
 ];

@@ -1,9 +1,10 @@
 /**
  * Sessions in SQLite: each run is a step whose parent is the step that was current, so undo
  * and redo walk the tree and a run after an undo starts a branch. Runs of one gesture (the
- * page gives every run of a dial drag the same gesture id) are one step: the last run
- * replaces the step's dials and output. No clock decides that; the clock only stamps times
- * (and is injected in tests). Every write is one transaction on a WAL database: a crash
+ * page gives every run of a dial drag or a paint stroke the same gesture id) are one step: the
+ * last run replaces the step's input, dials and output. No clock decides that; the clock only
+ * stamps times (and is injected in tests). Steps can be named; every step carries a preview
+ * (its after-image's blob, or the start of its text) for the history. Every write is one transaction on a WAL database: a crash
  * never leaves half a step, and a method returns only after its transaction committed.
  *
  * The app runs this store in the sessions worker (./worker.ts, reached through ./client.ts),
@@ -44,7 +45,17 @@ interface StepRow {
   dials_json: string;
   output_json: string;
   gesture_id: string | null;
+  name: string | null;
+  preview_blob: string | null;
+  preview_text: string | null;
 }
+
+/** Characters of a text step's output its preview keeps. */
+export const PREVIEW_CHARS = 120;
+
+/** What a history shows of a step (its preview): selected with every step. */
+const PREVIEW = `json_extract(output_json, '$.afterBlob') as preview_blob,
+  substr(json_extract(output_json, '$.after.text'), 1, ${PREVIEW_CHARS}) as preview_text`;
 
 export interface SessionDetail {
   session: Session;
@@ -75,6 +86,11 @@ function toStep(r: StepRow): Step {
     input: JSON.parse(r.input_json) as Record<string, unknown>,
     dials: JSON.parse(r.dials_json) as DialInput[],
     output: JSON.parse(r.output_json) as Record<string, unknown>,
+    name: r.name,
+    preview: {
+      ...(typeof r.preview_blob === 'string' ? { afterBlob: r.preview_blob } : {}),
+      ...(typeof r.preview_text === 'string' ? { text: r.preview_text } : {}),
+    },
   };
 }
 
@@ -146,7 +162,7 @@ export class SessionStore {
     const steps = (
       this.db
         .prepare(
-          `select id, parent_id, kind, created_at, input_json, dials_json,
+          `select id, parent_id, kind, created_at, input_json, dials_json, name, ${PREVIEW},
                   case when id = ? then output_json else '{}' end as output_json
            from steps where session_id = ? order by id`,
         )
@@ -157,8 +173,9 @@ export class SessionStore {
 
   /**
    * Saves a finished run as a child of the current step and makes it current (committed
-   * before this returns). A run with the current step's gesture id, kind and input is the same
-   * gesture (a drag): it updates that step instead, also committed before this returns.
+   * before this returns). A run with the current step's gesture id and kind is the same
+   * gesture (a dial drag, a paint stroke): it updates that step's input, dials and output
+   * instead, also committed before this returns.
    */
   record(
     sessionId: string,
@@ -169,32 +186,35 @@ export class SessionStore {
     gestureId: string | null = null,
   ): Step {
     return this.db.transaction(() => {
-      const merged =
-        gestureId === null ? null : this.gestureStep(sessionId, kind, input, gestureId);
+      const merged = gestureId === null ? null : this.gestureStep(sessionId, kind, gestureId);
       if (merged) {
-        const step: Step = { ...merged, dials: [...dials], output, createdAt: this.now() };
         this.db
-          .prepare('update steps set dials_json = ?, output_json = ?, created_at = ? where id = ?')
-          .run(JSON.stringify(dials), JSON.stringify(output), step.createdAt, step.id);
-        return step;
+          .prepare(
+            `update steps set input_json = ?, dials_json = ?, output_json = ?, created_at = ?
+             where id = ?`,
+          )
+          .run(
+            JSON.stringify(input),
+            JSON.stringify(dials),
+            JSON.stringify(output),
+            this.now(),
+            merged.id,
+          );
+        return this.stepById(merged.id);
       }
       const s = this.row(sessionId);
       const inputJson = JSON.stringify(input);
       const dialsJson = JSON.stringify(dials);
       if (s.head_step !== null) {
         // Re-running the current step (after an undo, say) is not a new step.
-        const head = this.db
-          .prepare('select * from steps where id = ?')
-          .get(s.head_step) as StepRow;
+        const head = this.stepRow(s.head_step);
         if (head.kind === kind && head.input_json === inputJson && head.dials_json === dialsJson) {
           if (head.output_json === '{}') {
             this.db
               .prepare('update steps set output_json = ? where id = ?')
               .run(JSON.stringify(output), head.id);
           }
-          return toStep(
-            this.db.prepare('select * from steps where id = ?').get(head.id) as StepRow,
-          );
+          return this.stepById(head.id);
         }
       }
       const info = this.db
@@ -217,25 +237,24 @@ export class SessionStore {
       this.db
         .prepare('update sessions set head_step = ?, updated_at = ? where id = ?')
         .run(id, this.now(), sessionId);
-      return toStep(this.db.prepare('select * from steps where id = ?').get(id) as StepRow);
+      return this.stepById(id);
     })();
   }
 
-  /** The current step, when a run of `gestureId` on this input would update it. */
-  private gestureStep(
-    sessionId: string,
-    kind: Step['kind'],
-    input: Record<string, unknown>,
-    gestureId: string,
-  ): Step | null {
+  /** The current step, when a run of `gestureId` would update it. */
+  private gestureStep(sessionId: string, kind: Step['kind'], gestureId: string): Step | null {
     const s = this.row(sessionId);
     if (s.head_step === null) return null;
-    const head = this.db.prepare('select * from steps where id = ?').get(s.head_step) as StepRow;
-    const same =
-      head.gesture_id === gestureId &&
-      head.kind === kind &&
-      head.input_json === JSON.stringify(input);
-    return same ? toStep(head) : null;
+    const head = this.stepRow(s.head_step);
+    return head.gesture_id === gestureId && head.kind === kind ? toStep(head) : null;
+  }
+
+  private stepRow(id: number): StepRow {
+    return this.db.prepare(`select *, ${PREVIEW} from steps where id = ?`).get(id) as StepRow;
+  }
+
+  private stepById(id: number): Step {
+    return toStep(this.stepRow(id));
   }
 
   private setHead(sessionId: string, stepId: number | null): SessionDetail {
@@ -276,6 +295,19 @@ export class SessionStore {
     return this.setHead(sessionId, stepId);
   }
 
+  /** Names a step (an empty name takes its name away). */
+  renameStep(sessionId: string, stepId: number, name: string): Step {
+    const hit = this.db
+      .prepare('select id from steps where id = ? and session_id = ?')
+      .get(stepId, sessionId);
+    if (!hit) throw new OrreryError('not_found', `session "${sessionId}" has no step ${stepId}`);
+    this.db
+      .prepare('update steps set name = ? where id = ?')
+      .run(name.trim() === '' ? null : name.trim(), stepId);
+    this.db.prepare('update sessions set updated_at = ? where id = ?').run(this.now(), sessionId);
+    return this.stepById(stepId);
+  }
+
   rename(sessionId: string, name: string): Session {
     this.row(sessionId);
     this.db
@@ -301,6 +333,7 @@ export class SessionStore {
         kind: s.kind,
         input: s.input,
         dials: s.dials,
+        ...(s.name === null ? {} : { name: s.name }),
       })),
       head: session.headStepId,
     };
@@ -334,8 +367,9 @@ export class SessionStore {
       const session = this.create(recipe.packId, recipe.name);
       const ids = new Map<number, number>();
       const insert = this.db.prepare(
-        `insert into steps (session_id, parent_id, kind, created_at, input_json, dials_json, output_json)
-         values (?, ?, ?, ?, ?, ?, '{}')`,
+        `insert into steps (session_id, parent_id, kind, created_at, input_json, dials_json,
+                            output_json, name)
+         values (?, ?, ?, ?, ?, ?, '{}', ?)`,
       );
       for (const s of recipe.steps) {
         const info = insert.run(
@@ -345,6 +379,7 @@ export class SessionStore {
           this.now(),
           JSON.stringify(s.input),
           JSON.stringify(s.dials),
+          s.name ?? null,
         );
         ids.set(s.ref, Number(info.lastInsertRowid));
       }

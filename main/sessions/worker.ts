@@ -22,6 +22,7 @@ export type SessionMethods = Pick<
   | 'redo'
   | 'checkout'
   | 'rename'
+  | 'renameStep'
   | 'remove'
   | 'exportRecipe'
   | 'importRecipe'

@@ -12,6 +12,7 @@ import {
   RecipeSchema,
   SessionDetailSchema,
   SessionSchema,
+  StepSchema,
   TextReplySchema,
   sessionInputs,
 } from './sessions';
@@ -238,6 +239,11 @@ export const calls = {
     'Make any step current (a later run branches from it).',
   ),
   'sessions.rename': call(sessionInputs.rename, SessionSchema, 'Rename a session.'),
+  'sessions.renameStep': call(
+    sessionInputs.renameStep,
+    StepSchema,
+    'Name a step of a session (an empty name takes it away).',
+  ),
   'sessions.remove': call(
     sessionInputs.remove,
     z.object({ removed: z.boolean() }),

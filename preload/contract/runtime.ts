@@ -25,6 +25,8 @@ export const DialSchema = z
     value: z.number().finite().min(-1e6).max(1e6),
     /** Optional feature scale (max activation from the index), used to reject absurd values. */
     maxActivation: z.number().finite().positive().nullable().optional(),
+    /** The dial's name as the person saw it (the feature's label); kept with steps and presets. */
+    label: z.string().max(200).optional(),
     /**
      * A composite dial (add only): it moves along the weighted sum of these features' decoder
      * directions (main/sae/composite.ts) instead of `feature`'s own; `feature` names it.

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { DialsSchema, ImageOutput, TextGenerateOutput } from './runtime';
-import { IdSchema } from './schemas';
+import { BlobHashSchema, IdSchema } from './schemas';
 
 export const StepKindSchema = z.enum(['text', 'image', 'glyph']);
 
@@ -21,6 +21,13 @@ export const StepSchema = z.object({
    * changed, metrics and the PNGs as blobs by hash (beforeBlob, afterBlob; `blobs.get`).
    */
   output: z.record(z.string(), z.unknown()),
+  /** The name the person gave the step (null: none; the history shows what it did). */
+  name: z.string().nullable(),
+  /**
+   * What every step shows in the history, whether current or not: its after-image as a blob
+   * (image and typeface steps) or the start of its generated text.
+   */
+  preview: z.object({ afterBlob: BlobHashSchema.optional(), text: z.string().optional() }),
 });
 export type Step = z.infer<typeof StepSchema>;
 
@@ -56,6 +63,7 @@ export const RecipeSchema = z
             kind: StepKindSchema,
             input: z.record(z.string(), z.unknown()),
             dials: DialsSchema,
+            name: z.string().max(200).nullable().optional(),
           })
           .strict(),
       )
@@ -82,6 +90,14 @@ export const sessionInputs = {
   redo: SessionRef,
   checkout: z.object({ sessionId: IdSchema, stepId: z.number().int().nonnegative() }).strict(),
   rename: z.object({ sessionId: IdSchema, name: z.string().min(1).max(200) }).strict(),
+  /** An empty name takes the step's name away. */
+  renameStep: z
+    .object({
+      sessionId: IdSchema,
+      stepId: z.number().int().nonnegative(),
+      name: z.string().max(200),
+    })
+    .strict(),
   remove: SessionRef,
   exportRecipe: SessionRef,
   importRecipe: z.object({ recipe: z.unknown() }).strict(),

@@ -13,6 +13,7 @@ import { SidePanel } from './components/SidePanel';
 import { TopBar } from './components/TopBar';
 import { DialsPanel } from './steer/DialsPanel';
 import { defaultInput, type RunInput } from './steer/inputs';
+import { stampChange } from './steer/gesture';
 import { dialStore } from './steer/store';
 import { useRuntimeInfo } from './steer/useRuntimeInfo';
 import { useSteerRun } from './steer/useSteerRun';
@@ -46,7 +47,12 @@ export function App() {
   }, [pack]);
 
   const runtime = useRuntimeInfo(pack?.id ?? null);
-  const [input, setInput] = useState<{ packId: string; value: RunInput } | null>(null);
+  const [input, setInputState] = useState<{ packId: string; value: RunInput } | null>(null);
+  // a change of input belongs to the gesture in progress (a paint stroke), if any
+  const setInput = useCallback((v: { packId: string; value: RunInput }) => {
+    stampChange();
+    setInputState(v);
+  }, []);
   const packKind = pack?.kind ?? null;
   const packId = pack?.id ?? null;
   const currentInput = useMemo(
@@ -75,7 +81,7 @@ export function App() {
         dialStore.restore([]);
       }
     },
-    [packId],
+    [packId, setInput],
   );
   // A reopened session continues where it stopped: its current step is restored before any
   // run; undo, redo, a chosen step and an imported recipe restore theirs the same way.

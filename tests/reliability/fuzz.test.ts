@@ -130,6 +130,7 @@ function seeds(): Record<CallName, Record<string, unknown>> {
     'sessions.redo': { sessionId },
     'sessions.checkout': { sessionId, stepId: 1 },
     'sessions.rename': { sessionId, name: 'renamed' },
+    'sessions.renameStep': { sessionId, stepId: 1, name: 'first' },
     'sessions.remove': { sessionId: 'not-this-one' },
     'sessions.exportRecipe': { sessionId },
     'sessions.importRecipe': {

@@ -12,7 +12,8 @@
 import { useRef, useState, useSyncExternalStore, type PointerEvent, type WheelEvent } from 'react';
 import { runAction } from '../actions/registry';
 import { rangeOf, rangesVersion, subscribeRanges, type DialRange } from './calibration';
-import { dialStore, restValue, type DialState } from './store';
+import { beginGesture, endGesture, gestureActive } from './gesture';
+import { restValue, type DialState } from './store';
 
 const SWEEP = 270; // degrees of the knob's arc up to the calibrated limit, both ways
 const OVER = 40; // degrees more, approached but never reached, past the limit
@@ -94,7 +95,7 @@ export function Dial({ dial }: { dial: DialState }) {
     e.currentTarget.setPointerCapture(e.pointerId);
     drag.current = { x: e.clientX, y: e.clientY, value: dial.value };
     // the whole drag is one session step: its runs carry one gesture id
-    dialStore.beginGesture();
+    beginGesture();
   };
   const onPointerMove = (e: PointerEvent<HTMLDivElement>): void => {
     if (!drag.current) return;
@@ -103,11 +104,11 @@ export function Dial({ dial }: { dial: DialState }) {
   };
   const onPointerUp = (): void => {
     drag.current = null;
-    dialStore.endGesture();
+    endGesture();
   };
   const onWheel = (e: WheelEvent<HTMLDivElement>): void => {
     // wheel turns while the pointer stays on the knob are one step too
-    if (!dialStore.gestureActive()) dialStore.beginGesture();
+    if (!gestureActive()) beginGesture();
     set(dial.value - Math.sign(e.deltaY) * stepOf(dial, e.shiftKey) * 5);
   };
 
@@ -128,7 +129,7 @@ export function Dial({ dial }: { dial: DialState }) {
         onPointerUp={onPointerUp}
         onPointerCancel={onPointerUp}
         onPointerLeave={() => {
-          if (!drag.current) dialStore.endGesture();
+          if (!drag.current) endGesture();
         }}
         onWheel={onWheel}
         onDoubleClick={() => set(rest)}

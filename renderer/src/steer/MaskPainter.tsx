@@ -1,9 +1,11 @@
 /**
  * A brush over the decoder's spatial map: paint the cells where dials on the spatial hook
  * apply (drag to paint, Alt-drag or right-drag to erase). No cells painted = everywhere.
+ * A stroke (press to release) is one gesture: one session step however many cells it paints.
  */
 import { useEffect, useRef, useState } from 'react';
 import { rgbaToPngBlob, samePixels, type RgbaImage } from '../compare/pixels';
+import { beginGesture, endGesture } from './gesture';
 
 interface Props {
   height: number;
@@ -44,6 +46,11 @@ export function MaskPainter({ height, width, mask, image, onChange }: Props) {
     next[i] = painting.current;
     onChange(next.some((v) => v > 0) ? next : null);
   };
+  const stop = (): void => {
+    if (painting.current === null) return;
+    painting.current = null;
+    endGesture();
+  };
   return (
     <div className="mask-painter">
       <div
@@ -52,8 +59,8 @@ export function MaskPainter({ height, width, mask, image, onChange }: Props) {
           gridTemplateColumns: `repeat(${width}, 1fr)`,
           backgroundImage: imageUrl ? `url(${imageUrl})` : undefined,
         }}
-        onPointerUp={() => (painting.current = null)}
-        onPointerLeave={() => (painting.current = null)}
+        onPointerUp={stop}
+        onPointerLeave={stop}
         onContextMenu={(e) => e.preventDefault()}
         role="grid"
         aria-label="Paint where spatial dials apply"
@@ -68,6 +75,7 @@ export function MaskPainter({ height, width, mask, image, onChange }: Props) {
             onPointerDown={(e) => {
               e.currentTarget.parentElement?.releasePointerCapture?.(e.pointerId);
               painting.current = e.altKey || e.button === 2 ? 0 : 1;
+              beginGesture();
               paint(i);
             }}
             onPointerEnter={() => paint(i)}

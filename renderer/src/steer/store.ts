@@ -1,8 +1,11 @@
 /**
- * Dials and the current input, kept outside React (STYLE item 8): components subscribe and
- * read snapshots; a drag updates the store without re-rendering the whole app.
+ * The one dial list, kept outside React (STYLE item 8): components subscribe and read
+ * snapshots; a drag updates the store without re-rendering the whole app. People change it
+ * through the actions (actions/appActions.ts); a session move or a pack switch restores it.
+ * Each change is stamped with the gesture in progress (gesture.ts).
  */
 import type { DialInput } from '../../../preload/contract';
+import { stampChange } from './gesture';
 
 export interface DialState {
   key: string;
@@ -20,15 +23,9 @@ type Listener = () => void;
 
 export const restValue = (method: DialInput['method']): number => (method === 'scale' ? 1 : 0);
 
-let gestures = 0;
-
 class DialStore {
   private dials: readonly DialState[] = [];
   private readonly listeners = new Set<Listener>();
-  /** The gesture in progress (a dial drag), if any; changes made meanwhile belong to it. */
-  private active: string | null = null;
-  /** The gesture the current dial state came from: runs of it are one session step. */
-  private gesture: string | null = null;
 
   subscribe = (l: Listener): (() => void) => {
     this.listeners.add(l);
@@ -39,31 +36,8 @@ class DialStore {
 
   private set(next: readonly DialState[]): void {
     this.dials = next;
-    this.gesture = this.active;
+    stampChange();
     for (const l of this.listeners) l();
-  }
-
-  /** A drag (or a run of wheel turns) starts: every change until it ends is one step. */
-  beginGesture(): void {
-    gestures += 1;
-    this.active = `g-${Date.now().toString(36)}-${gestures}`;
-  }
-
-  /**
-   * The gesture ends (release). The state it left keeps its id, so a run still to come for
-   * it joins the same step; the next change starts a new one.
-   */
-  endGesture(): void {
-    this.active = null;
-  }
-
-  gestureActive(): boolean {
-    return this.active !== null;
-  }
-
-  /** The gesture id of the current dial state (null: a change of its own). */
-  gestureId(): string | null {
-    return this.gesture;
   }
 
   add(d: Pick<DialState, 'saeId' | 'feature' | 'label'> & { maxActivation?: number | null }): void {

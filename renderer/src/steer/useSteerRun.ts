@@ -11,6 +11,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { CallOutput, DialInput, Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import type { RunInput } from './inputs';
+import { gestureId } from './gesture';
 import { dialStore } from './store';
 
 export type RunOutput =
@@ -140,7 +141,7 @@ export function useSteerRun(
         input,
         dialStore.forApi(),
         sessionId ?? undefined,
-        dialStore.gestureId() ?? undefined,
+        gestureId() ?? undefined,
         jobId,
       ).then((r) => {
         busy = false;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Step } from '../../../preload/contract';
 import { withStep, type SessionDetail } from '../../../renderer/src/session/sessionView';
+import { beginGesture, endGesture, gestureId } from '../../../renderer/src/steer/gesture';
 import { dialStore } from '../../../renderer/src/steer/store';
 
 const step = (id: number, parentId: number | null, value: number): Step => ({
@@ -12,6 +13,8 @@ const step = (id: number, parentId: number | null, value: number): Step => ({
   input: { source: { example: 0 } },
   dials: [{ saeId: 's', feature: 1, method: 'add', value }],
   output: { afterBlob: 'a'.repeat(64) },
+  name: null,
+  preview: { afterBlob: 'a'.repeat(64) },
 });
 
 const detail: SessionDetail = {
@@ -51,21 +54,21 @@ describe('dial gestures', () => {
     dialStore.clear();
     dialStore.add({ saeId: 's', feature: 1, label: 'f' });
     dialStore.update('s#1', { value: 1 });
-    expect(dialStore.gestureId()).toBeNull();
-    dialStore.beginGesture();
+    expect(gestureId()).toBeNull();
+    beginGesture();
     dialStore.update('s#1', { value: 2 });
-    const g = dialStore.gestureId();
+    const g = gestureId();
     expect(g).not.toBeNull();
     dialStore.update('s#1', { value: 3 });
-    expect(dialStore.gestureId()).toBe(g);
-    dialStore.endGesture();
-    expect(dialStore.gestureId()).toBe(g); // a run still to come for this state joins the step
+    expect(gestureId()).toBe(g);
+    endGesture();
+    expect(gestureId()).toBe(g); // a run still to come for this state joins the step
     dialStore.update('s#1', { value: 4 });
-    expect(dialStore.gestureId()).toBeNull();
-    dialStore.beginGesture();
+    expect(gestureId()).toBeNull();
+    beginGesture();
     dialStore.update('s#1', { value: 5 });
-    expect(dialStore.gestureId()).not.toBe(g);
-    dialStore.endGesture();
+    expect(gestureId()).not.toBe(g);
+    endGesture();
     dialStore.clear();
   });
 });

@@ -9,7 +9,7 @@ import { composeApp, type OrreryApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
 import { PNG } from 'pngjs';
 import { openDatabase } from '../../../main/db/connection';
-import { SessionStore } from '../../../main/sessions/sessionStore';
+import { PREVIEW_CHARS, SessionStore } from '../../../main/sessions/sessionStore';
 import type { CallName, CallOutput } from '../../../preload/contract';
 import { cleanupTmp, fixturePacks, repoRoot, tmpDir } from '../../support/tmp';
 
@@ -332,9 +332,49 @@ describe('sessions: the store takes its clock', () => {
       expect(d2.createdAt).toBe('2030-01-01T01:00:00.000Z');
       // a drag's later tick is committed when record returns
       expect(store.get(s.id).steps.find((x) => x.id === d1.id)?.dials[0]?.value).toBe(5);
-      // a different input is a new step even within a gesture
+      // within a gesture the input may change too (a paint stroke's mask): still one step
       const e = store.record(s.id, 'text', { prompt: 'y' }, dial(5), {}, 'h');
-      expect(e.id).not.toBe(d2.id);
+      expect(e.id).toBe(d2.id);
+      expect(store.get(s.id).steps.find((x) => x.id === e.id)?.input).toEqual({ prompt: 'y' });
+      // another kind is a new step even within a gesture
+      const f = store.record(s.id, 'image', { prompt: 'y' }, dial(5), {}, 'h');
+      expect(f.id).not.toBe(e.id);
+    } finally {
+      store.close();
+    }
+  });
+
+  it('names steps, keeps the names in recipes, and gives every step a preview', () => {
+    const store = new SessionStore(path.join(tmpDir(), 's.sqlite'));
+    try {
+      const s = store.create('p');
+      const hash = 'c'.repeat(64);
+      const img = store.record(s.id, 'image', { source: { example: 1 } }, dial(1), {
+        afterBlob: hash,
+        beforeBlob: 'd'.repeat(64),
+      });
+      const long = 'x'.repeat(500);
+      const txt = store.record(s.id, 'text', { prompt: 'p' }, dial(2), {
+        after: { text: long, tokens: [], tokenIds: [] },
+      });
+      expect(txt.name).toBeNull();
+      expect(store.renameStep(s.id, img.id, '  red sky ').name).toBe('red sky');
+      // only the current step keeps its output; every step keeps its preview
+      const d = store.get(s.id);
+      const first = d.steps.find((x) => x.id === img.id);
+      expect(first?.output).toEqual({});
+      expect(first?.preview).toEqual({ afterBlob: hash });
+      expect(first?.name).toBe('red sky');
+      expect(d.steps.find((x) => x.id === txt.id)?.preview).toEqual({
+        text: long.slice(0, PREVIEW_CHARS),
+      });
+      const recipe = store.exportRecipe(s.id);
+      expect(recipe.steps.map((x) => x.name ?? null)).toEqual(['red sky', null]);
+      const copy = store.importRecipe(recipe);
+      expect(copy.steps.map((x) => x.name)).toEqual(['red sky', null]);
+      // an empty name takes it away; a step of another session is not found
+      expect(store.renameStep(s.id, img.id, '').name).toBeNull();
+      expect(() => store.renameStep(copy.session.id, img.id, 'x')).toThrow(/has no step/);
     } finally {
       store.close();
     }
