@@ -4,7 +4,7 @@
  */
 import type { Db } from '../db/connection';
 import type { LabelSource } from './store';
-import { ftsTokens, relatedWords } from './synonyms';
+import { ftsTokens, related, relatedWords, relationWords } from './synonyms';
 
 export interface SearchQuery {
   saeId: string;
@@ -41,7 +41,7 @@ const queryWords = (text: string): string[] =>
 
 /**
  * A safe FTS5 MATCH expression: each word quoted, as a prefix, all required; a word with
- * related words (synonyms.ts: "crimson" → red, redder…) matches any of them.
+ * related words (synonyms.ts, from WordNet: "crimson" → red, scarlet…) matches any of them.
  */
 export function ftsExpression(text: string, related = true): string | null {
   const words = queryWords(text);
@@ -72,7 +72,8 @@ const COLUMN_WORDS: [keyof MatchCols, string][] = [
   ['notes', 'your notes'],
 ];
 
-/** "‘redder’ in its measured effect (related to ‘crimson’)". */
+/** "‘red’ in its measured effect (related to ‘crimson’: WordNet lists ‘red’ as a synonym of
+ * ‘crimson’)". */
 export function whyMatched(text: string, cols: MatchCols): string {
   const parts: string[] = [];
   for (const q of queryWords(text)) {
@@ -89,7 +90,10 @@ export function whyMatched(text: string, cols: MatchCols): string {
       if (hit) {
         const token = tokens.find((t) => t.startsWith(hit)) ?? hit;
         const shown = hit === q ? token : hit.replace(/-/g, ' ');
-        found = `‘${shown}’ in ${where}${hit === q ? '' : ` (related to ‘${q}’)`}`;
+        const how = hit === q ? undefined : related(q).find((r) => r.word === hit);
+        found = `‘${shown}’ in ${where}${
+          hit === q ? '' : ` (related to ‘${q}’${how ? `: ${relationWords(how)}` : ''})`
+        }`;
         break;
       }
     }

@@ -26,8 +26,6 @@ import {
   plainTitle,
 } from '../../../main/index/build/titles';
 import { metaPhrase } from '../../../main/index/build/vocab';
-import { ftsExpression, whyMatched } from '../../../main/index/search';
-import { relatedWords } from '../../../main/index/synonyms';
 
 const fixtures = path.join(__dirname, '../../fixtures/packs');
 const lines = (p: string) =>
@@ -236,22 +234,5 @@ describe('visual descriptors', () => {
     const m = crossing({ multiple: 4, ssim: 0.7 }, { multiple: 8, ssim: 0.3 }, 0.5);
     expect(m).toBeGreaterThan(4);
     expect(m).toBeLessThan(4 * Math.SQRT2);
-  });
-});
-
-describe('search by concept', () => {
-  it('crimson, heavy and slanted reach red, bold and italic; results say why', () => {
-    expect(relatedWords('crimson')).toEqual(expect.arrayContaining(['red', 'redder']));
-    expect(relatedWords('heavy')).toEqual(expect.arrayContaining(['bolder', 'bold']));
-    expect(relatedWords('slanted')).toEqual(expect.arrayContaining(['italic']));
-    expect(ftsExpression('crimson')).toContain('"redder"');
-    const why = whyMatched('crimson', {
-      label: 'Makes the picture redder',
-      notes: '',
-      description: '',
-      top_tokens: '',
-      words: 'redder red colour',
-    });
-    expect(why).toBe('‘redder’ in its title (related to ‘crimson’)');
   });
 });
