@@ -5,6 +5,7 @@
  * in test-results/e2e/layout-*.png).
  */
 import { existsSync } from 'node:fs';
+import sharp from 'sharp';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,5 +136,71 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
       });
     }
     await page.evaluate('window.__orreryActions.run("reset-dials")');
+  });
+
+  it('a pack switch clears the last pack’s before and after at once', async () => {
+    // on the typeface pack (wide specimens) now; every frame until the emoji pack's first
+    // square output, note whether a wide picture is still shown under the emoji pack's name
+    await expect.poll(() => page.locator('[data-testid="image-before"]').count()).toBe(1);
+    await page.evaluate(`(() => {
+      const seen = (window.__staleFrames = []);
+      const look = () => {
+        const picker = document.querySelector('#pack-picker');
+        const c = document.querySelector('[data-testid="image-before"]');
+        const shape = c ? (c.width > 2 * c.height ? 'wide' : 'square') : 'none';
+        seen.push(picker.value + ':' + shape);
+        if (!(picker.value === 'orrery-emoji' && shape === 'square')) requestAnimationFrame(look);
+      };
+      look();
+    })()`);
+    await page.selectOption('#pack-picker', 'orrery-emoji');
+    await expect
+      .poll(() => page.evaluate('window.__staleFrames.at(-1)'), { timeout: 90_000 })
+      .toBe('orrery-emoji:square');
+    const frames = (await page.evaluate('window.__staleFrames')) as string[];
+    expect(frames[0]).toBe('orrery-glyphs:wide');
+    expect(frames).not.toContain('orrery-emoji:wide');
+  });
+
+  it('exports a 512 px PNG of the output and a dial’s sweep as a strip', async () => {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await settled();
+    await page.evaluate('window.__orreryActions.run("select-feature", { feature: 3 })');
+    await page.locator('[data-testid="turn-it"]').click();
+    await expect.poll(() => page.locator('.dial').count()).toBe(1);
+    await settled();
+    await page.getByRole('button', { name: 'Export…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Export' });
+    await dialog.getByLabel('Size (long side)', { exact: true }).selectOption('512');
+    const save = async (button: string, file: string): Promise<string> => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download', { timeout: 90_000 }),
+        dialog.getByRole('button', { name: button }).click(),
+      ]);
+      const where = path.join(artefacts, file);
+      await download.saveAs(where);
+      return where;
+    };
+    const png = await sharp(await save('Save PNG', 'export-emoji-512.png')).metadata();
+    expect([png.format, png.width, png.height]).toEqual(['png', 512, 512]);
+    await dialog.getByLabel('Frame size', { exact: true }).selectOption('256');
+    const strip = await sharp(await save('Save sweep', 'export-emoji-sweep-strip.png')).metadata();
+    // −2×, 0, +1×, +2×, +4× (and the calibrated limit when past +4×), 8 px apart
+    const frames = Math.round((strip.width ?? 0) / (256 + 8));
+    expect(frames).toBeGreaterThanOrEqual(5);
+    expect([strip.format, strip.width, strip.height]).toEqual([
+      'png',
+      frames * 256 + (frames - 1) * 8,
+      256,
+    ]);
+    await dialog.getByLabel('Sweep as', { exact: true }).selectOption('webp');
+    const webp = await sharp(await save('Save sweep', 'export-emoji-sweep.webp'), {
+      animated: true,
+    }).metadata();
+    // there and back: the ends once, the frames between twice
+    expect([webp.format, webp.pages, webp.width]).toEqual(['webp', 2 * frames - 2, 256]);
+    await expect.poll(() => page.textContent('[data-testid="export-status"]')).toContain('Saved');
+    await page.screenshot({ path: path.join(artefacts, 'layout-export-dialog.png') });
+    await dialog.getByRole('button', { name: 'Close' }).click();
   });
 });

@@ -58,7 +58,8 @@ export function ExportDialog({
   output: RunOutput | null;
   onClose: () => void;
 }) {
-  const dials = useDials();
+  // a composite dial (several features) has no one feature to sweep
+  const dials = useDials().filter((d) => !(d as { members?: unknown }).members);
   const text = input.kind === 'text-lm';
   const [size, setSize] = useState<number>(512);
   const [which, setWhich] = useState<'after' | 'before'>('after');
@@ -146,6 +147,7 @@ export function ExportDialog({
             <label>
               Picture
               <select
+                aria-label="Picture"
                 value={which}
                 onChange={(e) => setWhich(e.target.value as 'after' | 'before')}
               >
@@ -155,7 +157,11 @@ export function ExportDialog({
             </label>
             <label>
               Size (long side)
-              <select value={size} onChange={(e) => setSize(Number(e.target.value))}>
+              <select
+                aria-label="Size (long side)"
+                value={size}
+                onChange={(e) => setSize(Number(e.target.value))}
+              >
                 {EXPORT_SIZES.map((s) => (
                   <option key={s} value={s}>
                     {s} px
@@ -182,7 +188,11 @@ export function ExportDialog({
           <div className="export-row">
             <label>
               Dial
-              <select value={dial?.key ?? ''} onChange={(e) => setDialKey(e.target.value)}>
+              <select
+                aria-label="Dial"
+                value={dial?.key ?? ''}
+                onChange={(e) => setDialKey(e.target.value)}
+              >
                 {dials.map((d) => (
                   <option key={d.key} value={d.key}>
                     #{d.feature} {d.label}
@@ -192,7 +202,11 @@ export function ExportDialog({
             </label>
             <label>
               As
-              <select value={format} onChange={(e) => setFormat(e.target.value as SweepFormat)}>
+              <select
+                aria-label="Sweep as"
+                value={format}
+                onChange={(e) => setFormat(e.target.value as SweepFormat)}
+              >
                 {(text ? (['text'] as const) : (['strip', 'webp', 'gif'] as const)).map((f) => (
                   <option key={f} value={f}>
                     {formatNames[f]}
@@ -203,7 +217,11 @@ export function ExportDialog({
             {!text && (
               <label>
                 Frame size
-                <select value={frameSize} onChange={(e) => setFrameSize(Number(e.target.value))}>
+                <select
+                  aria-label="Frame size"
+                  value={frameSize}
+                  onChange={(e) => setFrameSize(Number(e.target.value))}
+                >
                   {SWEEP_SIZES.map((s) => (
                     <option key={s} value={s}>
                       {s} px
