@@ -45,7 +45,8 @@ export interface GraphSpec {
   opset?: number;
 }
 
-function valueInfo(v: ValueInfo): Uint8Array {
+/** A ValueInfoProto: the name, element type and shape of a graph input or output. */
+export function valueInfo(v: ValueInfo): Uint8Array {
   const dims = v.shape.map((d) =>
     message([typeof d === 'number' ? { n: 1, varint: d } : { n: 2, string: d }]),
   );

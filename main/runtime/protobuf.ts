@@ -1,7 +1,8 @@
 /**
- * A minimal protobuf writer: enough of the wire format to build small ONNX graphs in code
- * (the health check's model and the tests' fixture graphs). Messages are written as arrays
- * of fields; nested messages are encoded bytes.
+ * A minimal protobuf writer and reader: enough of the wire format to build small ONNX graphs
+ * in code (the health check's model and the tests' fixture graphs) and to read a model's
+ * nodes (main/runtime/onnxExpose). Messages are written as arrays of fields; nested messages
+ * are encoded bytes.
  */
 
 export type Field =
@@ -62,4 +63,43 @@ export function message(fields: Field[]): Uint8Array {
     }
   }
   return concat(parts);
+}
+
+/** One field as read: a varint's value, or a length-delimited field's bytes (a view). */
+export type ReadField = { n: number; varint: number } | { n: number; bytes: Uint8Array };
+
+/**
+ * The fields of one message, in order. Fixed 32/64-bit fields are skipped (ONNX's graph
+ * structure needs none); varints past 2^53 lose precision.
+ */
+export function* readFields(buf: Uint8Array): Generator<ReadField> {
+  let at = 0;
+  const next = (): number => {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      if (at >= buf.length) throw new Error('protobuf: truncated varint');
+      const byte = buf[at++] ?? 0;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) return value;
+      scale *= 128;
+    }
+  };
+  while (at < buf.length) {
+    const key = next();
+    const n = Math.floor(key / 8);
+    const wire = key % 8;
+    if (wire === WIRE_VARINT) {
+      yield { n, varint: next() };
+    } else if (wire === WIRE_LEN) {
+      const len = next();
+      if (at + len > buf.length) throw new Error('protobuf: field runs past the end');
+      yield { n, bytes: buf.subarray(at, at + len) };
+      at += len;
+    } else if (wire === 1 || wire === 5) {
+      at += wire === 1 ? 8 : 4;
+    } else {
+      throw new Error(`protobuf: unsupported wire type ${wire}`);
+    }
+  }
 }

@@ -20,11 +20,14 @@
  * dial off rest, before and after run as one batch of 2 (each row has its own PRNG with the
  * same seed; a row that reaches EOS leaves the batch); with none, one run serves both.
  *
- * The KV cache stays in place between steps (KvInPlace), one pair of buffers per layer: ORT
- * writes each step's present.{l} straight into buffers reused for the whole generation (and
- * the next ones), and the next step reads them as its past; each step after the prompt feeds
- * one token per row. No step copies the cache in JS (ORT's Concat copies each layer's past
- * into its present once).
+ * The KV cache lives in buffers reused for the whole generation (and the next ones), read as
+ * each step's past without a copy (kvCache.ts); each step after the prompt feeds one token
+ * per row, its ids and positions written into reused buffers. When the graphs make each
+ * present as Concat(past, new), as the recipe's export does, the new keys/values are exposed
+ * as outputs (onnxExpose) and a step fetches only those, appending them in place (KvAppend):
+ * onnxruntime-node returns every fetched output as a fresh copy, so fetching the presents
+ * would copy the whole cache out of ORT twice a step. Other graphs keep whole presents,
+ * written by ORT into the other of two buffers (KvInPlace).
  *
  * Prompts: BOS first when the manifest has bos_token_id (an empty prompt is BOS alone). A
  * prompt that leaves no room to generate within the model's context is rejected with
@@ -64,7 +67,9 @@ import type {
 } from '../engine';
 import { spreadIndices } from '../selectionMath';
 import { OnnxSession, type TensorLike } from '../onnx';
+import { exposeOutputs, graphNodes } from '../onnxExpose';
 import { topkGraph, topkOf } from '../saeTopk';
+import { KvAppend, KvBuffers, KvInPlace, kvName, newKvTensors, type StepCache } from './kvCache';
 import { Prng, sampleToken, type SamplingParams } from './sampling';
 import { TextTokenizer } from './tokenizer';
 
@@ -81,6 +86,12 @@ const EXAMPLE_NAME_CHARS = 60;
 export interface TextEngineOptions {
   /** ORT intra-op threads for the model sessions (default 1). */
   intraOpThreads?: number;
+  /**
+   * Keep the cache as whole presents (KvInPlace) even when the graphs make each present as
+   * Concat(past, new) and the new keys/values alone could grow it (KvAppend, the default).
+   * Tests compare the two.
+   */
+  wholePresents?: boolean;
 }
 
 /** How generate() runs; the defaults are what the app uses, the rest serve the benchmark. */
@@ -144,10 +155,9 @@ interface Graphs {
   upper: number[];
   /** Whether `above` reads position_ids (it has layers of its own). */
   abovePositions: boolean;
+  /** present.{l}.key/value → the exposed output with only the new positions (KvAppend). */
+  newKv: ReadonlyMap<string, string> | null;
 }
-
-const kvName = (io: 'past' | 'present', l: number, kv: 'key' | 'value'): string =>
-  `${io}.${l}.${kv}`;
 
 export class TextEngine implements TextEngineApi {
   readonly kind = 'text-lm' as const;
@@ -225,9 +235,28 @@ export class TextEngine implements TextEngineApi {
     const examples = manifest.examples ? await readExamples(file(manifest.examples.texts)) : [];
 
     const threads = options.intraOpThreads ?? 1;
-    const open = async (rel: string): Promise<OnnxSession> => {
+    const layers = (from: number, to: number): number[] =>
+      Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+    const lower = layers(0, hookLayer + 1);
+    const upper = layers(hookLayer + 1, model.n_layers);
+    // Each graph with its layers' new keys/values exposed as outputs when it makes every
+    // present as Concat(past, new): the cache then grows by those alone (KvAppend).
+    const open = async (
+      rel: string,
+      ls: number[],
+    ): Promise<{ session: OnnxSession; newKv: Map<string, string> | null }> => {
       try {
-        return await OnnxSession.create(file(rel), { intraOpThreads: threads });
+        const bytes = new Uint8Array(await fs.readFile(file(rel)));
+        const newKv = options.wholePresents ? null : newKvTensors(graphNodes(bytes), ls);
+        const exposed = [...(newKv?.values() ?? [])].map((name) => ({
+          name,
+          type: 'float32' as const,
+          shape: ['batch', model.n_heads, 'seq', model.d_head],
+        }));
+        const session = await OnnxSession.create(exposeOutputs(bytes, exposed), {
+          intraOpThreads: threads,
+        });
+        return { session, newKv };
       } catch (e) {
         throw new OrreryError(
           'bad_pack',
@@ -235,18 +264,17 @@ export class TextEngine implements TextEngineApi {
         );
       }
     };
-    const below = await open(model.onnx.below);
-    let above: OnnxSession;
+    const low = await open(model.onnx.below, lower);
+    const below = low.session;
+    let high: Awaited<ReturnType<typeof open>>;
     try {
-      above = await open(model.onnx.above);
+      high = await open(model.onnx.above, upper);
     } catch (e) {
       await below.release();
       throw e;
     }
-    const layers = (from: number, to: number): number[] =>
-      Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
-    const lower = layers(0, hookLayer + 1);
-    const upper = layers(hookLayer + 1, model.n_layers);
+    const above = high.session;
+    const newKv = low.newKv && high.newKv ? new Map([...low.newKv, ...high.newKv]) : null;
     const want = (g: OnnxSession, rel: string, ins: string[], outs: string[]): string[] => {
       const i = new Set(g.inputs.map((x) => x.name));
       const o = new Set(g.outputs.map((x) => x.name));
@@ -287,7 +315,7 @@ export class TextEngine implements TextEngineApi {
     const abovePositions = above.inputs.some((x) => x.name === 'position_ids');
     return new TextEngine(
       pack,
-      { below, above, lower, upper, abovePositions },
+      { below, above, lower, upper, abovePositions, newKv },
       tokenizer,
       saes,
       examples,
@@ -683,16 +711,22 @@ export class TextEngine implements TextEngineApi {
   ): Promise<void> {
     const V = this.model.vocab_size;
     const buffers = this.takeKvBuffers();
-    const kv = cache ? new KvInPlace(buffers, this.model, rows.length) : null;
+    const newKv = this.graphs.newKv;
+    const kv: StepCache | null = !cache
+      ? null
+      : newKv
+        ? new KvAppend(buffers, this.model, rows.length, newKv)
+        : new KvInPlace(buffers, this.model, rows.length);
+    // The ids fed this step, [live, seq]: the prompt first, then (cached) each row's last
+    // token; without a cache, the whole sequence, each row's new token written once.
+    const ids = buffers.ids;
     try {
       let live = rows;
-      // The ids fed this step, [live, seq]: the prompt first, then (cached) the last token.
       let seq = prompt.length;
-      let ids = new BigInt64Array(live.length * seq);
       live.forEach((_, b) => prompt.forEach((id, t) => (ids[b * seq + t] = BigInt(id))));
       for (;;) {
         checkCancelled(ctx);
-        const logits = await this.step(live, ids, seq, kv, buffers);
+        const logits = await this.step(live, ids.subarray(0, live.length * seq), seq, kv, buffers);
         const keep: number[] = [];
         live.forEach((r, b) => {
           const o = (b * seq + seq - 1) * V;
@@ -707,21 +741,22 @@ export class TextEngine implements TextEngineApi {
         });
         if (keep.length === 0) return;
         if (keep.length < live.length) {
-          kv?.keep(keep);
+          if (kv) kv.keep(keep);
+          else keep.forEach((b, k) => ids.copyWithin(k * seq, b * seq, (b + 1) * seq));
           live = keep.map((b) => live[b] as RowState);
         }
         if (kv) {
           seq = 1;
-          ids = new BigInt64Array(live.length);
-          live.forEach((r, b) => (ids[b] = BigInt(r.ids[r.ids.length - 1] ?? 0)));
+          live.forEach((r, b) => (ids[b] = BigInt(r.ids.at(-1) ?? 0)));
         } else {
-          seq = prompt.length + (live[0]?.ids.length ?? 0);
-          ids = new BigInt64Array(live.length * seq);
-          live.forEach((r, b) => {
-            const o = b * seq;
-            prompt.forEach((id, t) => (ids[o + t] = BigInt(id)));
-            r.ids.forEach((id, t) => (ids[o + prompt.length + t] = BigInt(id)));
-          });
+          // Rows are [seq] apart: each row's ids move to their place [seq + 1] apart (from
+          // the last row down; the first stays), its new token goes after them.
+          const next = seq + 1;
+          for (let b = live.length - 1; b >= 0; b--) {
+            if (b > 0) ids.copyWithin(b * next, b * seq, (b + 1) * seq);
+            ids[b * next + seq] = BigInt(live[b]?.ids.at(-1) ?? 0);
+          }
+          seq = next;
         }
       }
     } finally {
@@ -743,14 +778,14 @@ export class TextEngine implements TextEngineApi {
     rows: readonly RowState[],
     ids: BigInt64Array,
     seq: number,
-    kv: KvInPlace | null,
+    kv: StepCache | null,
     buf: KvBuffers,
   ): Promise<Float32Array> {
     const { d_model: d, vocab_size: V } = this.model;
     const g = this.graphs;
     const B = rows.length;
     const pos0 = kv ? kv.len : 0;
-    const positions = new BigInt64Array(B * seq);
+    const positions = buf.positions.subarray(0, B * seq);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < seq; t++) positions[b * seq + t] = BigInt(pos0 + t);
     }
@@ -758,10 +793,11 @@ export class TextEngine implements TextEngineApi {
     const posT = { dims: [B, seq], data: positions };
     const hookT = { dims: [B, seq, d], data: buf.hook.subarray(0, B * seq * d) };
     if (kv) {
-      await g.below.runInto(
+      const low = await g.below.runInto(
         { input_ids: idsT, position_ids: posT, ...kv.past(g.lower) },
-        { hook_resid: hookT, ...kv.next(g.lower, seq) },
+        { hook_resid: hookT, ...kv.outputs(g.lower, seq) },
       );
+      kv.store(g.lower, low, seq);
     } else {
       await g.below.runInto(
         { input_ids: idsT, position_ids: posT, ...this.emptyPast(g.lower, B) },
@@ -801,9 +837,10 @@ export class TextEngine implements TextEngineApi {
       { ...feeds, ...kv.past(g.upper) },
       {
         logits: seq === 1 ? { dims: [B, 1, V], data: buf.logits.subarray(0, B * V) } : null,
-        ...kv.next(g.upper, seq),
+        ...kv.outputs(g.upper, seq),
       },
     );
+    kv.store(g.upper, out, seq);
     kv.advance(seq);
     return this.f32(out, 'logits');
   }
@@ -830,7 +867,7 @@ export class TextEngine implements TextEngineApi {
 
   /** Cache buffers for a generation: a spare one from an earlier call, or new ones. */
   private takeKvBuffers(): KvBuffers {
-    return this.kvSpare.pop() ?? new KvBuffers(this.model);
+    return this.kvSpare.pop() ?? new KvBuffers(this.model, this.graphs.newKv ? 1 : 2);
   }
 
   private finish(r: RowState): TextRun {
@@ -853,9 +890,6 @@ function byValue(a: { feature: number; value: number }, b: { feature: number; va
 function stripDial(e: SteeringError): string {
   return e.message.replace(/^dial \d+: /, '');
 }
-
-/** The most rows one generation runs as a batch: before and after. */
-const MAX_BATCH = 2;
 
 /**
  * The delta [n, d_model] that one SAE's dials (pin/scale, and adds of the same SAE) give for
@@ -932,100 +966,6 @@ export async function codedDelta(
 /** y[yo + c] += a · x[c] for c < len. */
 function axpy(y: Float64Array, yo: number, a: number, x: Float32Array, len: number): void {
   for (let c = 0; c < len; c++) y[yo + c] = (y[yo + c] ?? 0) + a * (x[c] ?? 0);
-}
-
-/**
- * Room for one generation, reused from one to the next: per layer two pairs of keys/values
- * buffers, each big enough for [MAX_BATCH, n_heads, context, d_head]; hook_resid and
- * steering for [MAX_BATCH, context, d_model]; a logits row per batch row.
- */
-class KvBuffers {
-  /** [side][layer] */
-  readonly keys: [Float32Array[], Float32Array[]];
-  readonly values: [Float32Array[], Float32Array[]];
-  readonly hook: Float32Array;
-  readonly steering: Float32Array;
-  readonly logits: Float32Array;
-
-  constructor(m: TextModel) {
-    const n = MAX_BATCH * m.n_heads * m.context * m.d_head;
-    const side = (): Float32Array[] =>
-      Array.from({ length: m.n_layers }, () => new Float32Array(n));
-    this.keys = [side(), side()];
-    this.values = [side(), side()];
-    this.hook = new Float32Array(MAX_BATCH * m.context * m.d_model);
-    this.steering = new Float32Array(MAX_BATCH * m.context * m.d_model);
-    this.logits = new Float32Array(MAX_BATCH * m.vocab_size);
-  }
-}
-
-/**
- * The KV cache of one generation, kept in place: a step reads each layer's past [batch,
- * n_heads, len, d_head] from one side of its buffers and ORT writes the present (len + seq
- * positions) straight into the other side, which then becomes the past. No step allocates or
- * copies the cache in JS; only a row leaving the batch copies rows.
- */
-class KvInPlace {
-  len = 0;
-  private side: 0 | 1 = 0;
-
-  constructor(
-    private readonly buf: KvBuffers,
-    private readonly m: TextModel,
-    private batch: number,
-  ) {
-    if (batch > MAX_BATCH) throw new Error(`a batch of ${batch} is more than ${MAX_BATCH}`);
-  }
-
-  private views(side: 0 | 1, io: 'past' | 'present', layers: readonly number[], len: number) {
-    const dims = [this.batch, this.m.n_heads, len, this.m.d_head];
-    const n = this.batch * this.m.n_heads * len * this.m.d_head;
-    const out: Record<string, TensorLike> = {};
-    for (const l of layers) {
-      out[kvName(io, l, 'key')] = {
-        dims,
-        data: (this.buf.keys[side][l] as Float32Array).subarray(0, n),
-      };
-      out[kvName(io, l, 'value')] = {
-        dims,
-        data: (this.buf.values[side][l] as Float32Array).subarray(0, n),
-      };
-    }
-    return out;
-  }
-
-  /** past.{l}.key/value of these layers so far, as views (no copy). */
-  past(layers: readonly number[]): Record<string, TensorLike> {
-    return this.views(this.side, 'past', layers, this.len);
-  }
-
-  /** Where these layers' present (len + seq positions) goes this step, as views. */
-  next(layers: readonly number[], seq: number): Record<string, TensorLike> {
-    return this.views(this.side === 0 ? 1 : 0, 'present', layers, this.len + seq);
-  }
-
-  /** The presents written by next(·, seq) are now the cache. */
-  advance(seq: number): void {
-    this.side = this.side === 0 ? 1 : 0;
-    this.len += seq;
-  }
-
-  /** Keeps only the batch rows `rows` (in that order). */
-  keep(rows: readonly number[]): void {
-    const other = this.side === 0 ? 1 : 0;
-    const slot = this.m.n_heads * this.len * this.m.d_head;
-    for (let l = 0; l < this.m.n_layers; l++) {
-      for (const [from, to] of [
-        [this.buf.keys[this.side][l], this.buf.keys[other][l]],
-        [this.buf.values[this.side][l], this.buf.values[other][l]],
-      ] as const) {
-        if (!from || !to) continue;
-        rows.forEach((b, k) => to.set(from.subarray(b * slot, (b + 1) * slot), k * slot));
-      }
-    }
-    this.side = other;
-    this.batch = rows.length;
-  }
 }
 
 /** The first INFO_EXAMPLES lines of examples.jsonl as {index, name, meta}. */

@@ -306,6 +306,35 @@ describe('TextEngine on the text-tiny fixture', () => {
     expect(unequal).toBeGreaterThan(0);
   });
 
+  it('the cache grown by new keys/values alone gives the tokens of whole presents', async () => {
+    // The fixture's graphs make each present as Concat(past, new): by default the engine
+    // fetches only the new positions (KvAppend); wholePresents keeps whole presents.
+    const whole = await TextEngine.load(await readTextPack(fixtureDir), { wholePresents: true });
+    try {
+      const sampling = { maxTokens: 40, temperature: 1.3 };
+      let unequal = 0;
+      for (const [method, value] of [
+        ['pin', 3],
+        ['add', 2],
+      ] as const) {
+        for (const seed of [5, 13, 18, 22]) {
+          const dials = [{ saeId: SAE, feature: 23, method, value }];
+          const inp = input('And God said', dials, { ...sampling, seed });
+          const a = await engine.generateWith(inp, ctxOf(), {});
+          const b = await whole.generateWith(inp, ctxOf(), {});
+          expect(a.batched).toBe(true);
+          expect(b.before.tokenIds).toEqual(a.before.tokenIds);
+          expect(b.after.tokenIds).toEqual(a.after.tokenIds);
+          if (a.before.tokenIds.length !== a.after.tokenIds.length) unequal++;
+        }
+      }
+      // Some rows left the batch early (EOS), so keep() ran in both caches.
+      expect(unequal).toBeGreaterThan(0);
+    } finally {
+      await whole.dispose();
+    }
+  });
+
   it('a row that reaches EOS leaves the batch; the other goes on unchanged', async () => {
     const dials = [{ saeId: SAE, feature: 3, method: 'add', value: 2 }];
     const sampling = { maxTokens: 30, temperature: 1.3 };
