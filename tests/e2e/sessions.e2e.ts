@@ -1,6 +1,8 @@
 /**
- * Sessions in the browser: runs become steps, undo restores the previous step, a restarted
- * server reopens the same steps, and an exported recipe reproduces the output when imported.
+ * Sessions in the browser: runs become steps, undo restores the previous step (and is off at
+ * the first), a run after an undo leaves the old line in the history tree as a branch, a
+ * restarted server reopens the same steps with their names and the dials' names, and an
+ * exported recipe reproduces the output when imported (a notice says what it restored).
  */
 import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -38,7 +40,20 @@ async function settled(): Promise<void> {
     .toBeGreaterThan(0);
 }
 
-const steps = (): Promise<string[]> => page.locator('.steps li button').allTextContents();
+const steps = (): Promise<string[]> =>
+  page.locator('[data-testid="history-step"]').allTextContents();
+
+/** The history tree as `number:depth`, with `*` on the current step, top to bottom. */
+const tree = (): Promise<string[]> =>
+  page.$$eval('[data-testid="history-step"]', (els) =>
+    els.map(
+      (e) =>
+        `${e.getAttribute('data-number')}:${e.getAttribute('data-depth')}${e.hasAttribute('data-current') ? '*' : ''}`,
+    ),
+  );
+
+const disabled = (name: string) => (): Promise<boolean> =>
+  page.getByRole('button', { name, exact: true }).isDisabled();
 
 beforeAll(async () => {
   home = tmpDir();
@@ -57,6 +72,9 @@ afterAll(async () => {
 describe('sessions (headless, chromium)', () => {
   it('records runs as steps and undoes to the previous one', async () => {
     await expect.poll(steps).toHaveLength(1);
+    // the first step is the root: nothing to undo, nothing to redo
+    await expect.poll(disabled('Undo')).toBe(true);
+    expect(await disabled('Redo')()).toBe(true);
     await page.fill('input[aria-label="Feature number"]', '5');
     await page.getByRole('button', { name: 'Add dial' }).click();
     await page.fill('input[aria-label="Value of feature 5"]', '40');
@@ -72,6 +90,8 @@ describe('sessions (headless, chromium)', () => {
       .poll(() => page.textContent('[data-testid="changed-words"]'), { timeout: 60_000 })
       .toBe('no words changed');
     expect(await steps()).toHaveLength(2);
+    await expect.poll(disabled('Undo')).toBe(true);
+    expect(await disabled('Redo')()).toBe(false);
     await page.keyboard.press('Control+Shift+z');
     await expect
       .poll(() => page.inputValue('input[aria-label="Value of feature 5"]'))
@@ -106,13 +126,48 @@ describe('sessions (headless, chromium)', () => {
     await expect.poll(steps).toHaveLength(start + 2);
   });
 
-  it('reopens the same steps after the server restarts', async () => {
+  it('a run after an undo starts a new line; the undone one stays as a branch', async () => {
+    const n = (await steps()).length;
+    await page.locator('body').click({ position: { x: 5, y: 300 } });
+    await page.keyboard.press('Control+z');
+    await expect.poll(tree).toContain(`${n - 1}:0*`);
+    await settled();
+    await page.fill('input[aria-label="Value of feature 5"]', '12');
+    await page.keyboard.press('Enter');
+    // the undone step n hangs below step n-1 as a branch; the new step n+1 goes on the line
+    await expect
+      .poll(tree, { timeout: 60_000 })
+      .toEqual([...Array.from({ length: n - 1 }, (_, i) => `${i + 1}:0`), `${n}:1`, `${n + 1}:0*`]);
+    await settled();
+    expect(await disabled('Redo')()).toBe(true);
+    await page.screenshot({ path: path.join(artefacts, 'history-branch.png') });
+  });
+
+  it('reopens the same steps, their names and the dials’ names after the server restarts', async () => {
+    // a dial added as a card adds it, with the feature's label, turned so the step keeps it
+    await page.evaluate(
+      `window.__orreryActions.run('add-dial', { saeId: 'res1-64', feature: 7, label: 'verses of Psalms' })`,
+    );
+    await page.fill('input[aria-label="Value of feature 7"]', '9');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(steps, { timeout: 60_000 })
+      .toContainEqual(expect.stringContaining('verses of Psalms'));
+    await settled();
+    // name the first step
+    await page.getByRole('button', { name: 'Name step 1', exact: true }).click();
+    await page.fill('input[aria-label="Name of step 1"]', 'plain start');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await steps())[0]).toContain('plain start');
     const before = await steps();
     const text = await page.textContent('[data-testid="text-diff"]');
     await page.close();
     await server.stop();
     await open();
     await expect.poll(steps).toEqual(before);
+    await expect
+      .poll(() => page.textContent('[data-testid="dial-7"] .dial-title'))
+      .toContain('verses of Psalms');
     await expect
       .poll(() => page.textContent('[data-testid="text-diff"]'), { timeout: 60_000 })
       .toBe(text);
@@ -140,6 +195,13 @@ describe('sessions (headless, chromium)', () => {
     const text = await page.textContent('[data-testid="text-diff"]');
     await page.setInputFiles('input[aria-label="Import recipe"]', recipePath);
     await expect.poll(steps).toHaveLength(recipe.steps.length);
+    // the imported session numbers its own steps from 1, and says what it restored
+    expect((await tree()).map((r) => Number(r.split(':')[0])).sort((a, b) => a - b)).toEqual(
+      recipe.steps.map((_, i) => i + 1),
+    );
+    await expect
+      .poll(() => page.textContent('[data-testid="session-notice"]'))
+      .toContain(`${recipe.steps.length} steps`);
     await settled();
     await expect
       .poll(() => page.textContent('[data-testid="text-diff"]'), { timeout: 60_000 })

@@ -169,6 +169,9 @@ describe('steering (headless, chromium)', () => {
       .toBeGreaterThan(0);
     await settled();
     const everywhere = await distance();
+    const historySteps = (): Promise<number> =>
+      page.locator('[data-testid="history-step"]').count();
+    const stepsBefore = await historySteps();
     // Paint the top-left 2×2 cells of the 8×8 map.
     const grid = page.locator('[aria-label="Paint where spatial dials apply"]');
     const box = await grid.boundingBox();
@@ -188,6 +191,18 @@ describe('steering (headless, chromium)', () => {
     await expect
       .poll(async () => changedShare(await distance()), { timeout: 30_000 })
       .toBeLessThanOrEqual(changedShare(everywhere));
+    // The stroke is one step in the history (however many runs it made), current, with the
+    // painted cells in its words and its after-image as a thumbnail.
+    expect(await historySteps()).toBe(stepsBefore + 1);
+    const current = page.locator('[data-testid="history-step"][data-current]');
+    expect(await current.textContent()).toContain('painted 4 cells');
+    await expect
+      .poll(() =>
+        current
+          .locator('img.step-thumb')
+          .evaluate((i) => (i as { naturalWidth: number }).naturalWidth),
+      )
+      .toBeGreaterThan(0);
     await page.getByRole('button', { name: 'Difference' }).click();
     await page.screenshot({ path: path.join(artefacts, 'steer-paint.png') });
   });

@@ -2,14 +2,14 @@
  * The session's operations as named actions, registered by the app whether or not the history
  * panel is shown: undo and redo (enabled only when there is somewhere to go), go to a step,
  * export the current step or the session as a recipe, import a recipe (a notice says what it
- * restored). Each move hands the new session to `sessionState.apply`.
+ * restored), name a step. Each move hands the new session to `sessionState.apply`.
  */
 import type { CallName } from '../../../preload/contract';
 import { mod, registerActions } from '../actions/registry';
 import { getClient } from '../api/client';
 import { base64Bytes, download } from './download';
 import { sessionState } from './sessionState';
-import { canRedo, canUndo, headOf, type SessionDetail } from './sessionView';
+import { canRedo, canUndo, headOf, withName, type SessionDetail } from './sessionView';
 
 type Move = Extract<CallName, 'sessions.undo' | 'sessions.redo'>;
 
@@ -88,6 +88,23 @@ export function registerSessionActions(): () => void {
         });
         if (r.ok) sessionState.apply(r.value);
         else sessionState.say(r.error.message, 'error');
+      },
+    },
+    {
+      name: 'rename-step',
+      label: 'Name a step',
+      perform: async (p) => {
+        const d = sessionState.get();
+        const q = p as { stepId?: unknown; name?: unknown } | undefined;
+        if (!d || !Number.isInteger(q?.stepId) || typeof q?.name !== 'string') return;
+        const r = await getClient().call('sessions.renameStep', {
+          sessionId: d.session.id,
+          stepId: q.stepId as number,
+          name: q.name.slice(0, 200),
+        });
+        const now = sessionState.get();
+        if (!r.ok) sessionState.say(r.error.message, 'error');
+        else if (now?.session.id === d.session.id) sessionState.set(withName(now, r.value));
       },
     },
     {

@@ -21,6 +21,9 @@ export interface DialState {
 
 type Listener = () => void;
 
+/** The longest label a saved dial keeps (DialSchema). */
+const LABEL_MAX = 200;
+
 export const restValue = (method: DialInput['method']): number => (method === 'scale' ? 1 : 0);
 
 class DialStore {
@@ -70,7 +73,7 @@ class DialStore {
     this.set([]);
   }
 
-  /** Sets the dials from saved ones (a step or a preset), keeping known labels. */
+  /** Sets the dials from saved ones (a step or a preset), with their saved or known labels. */
   restore(dials: readonly DialInput[]): void {
     const labels = new Map(this.dials.map((d) => [d.key, d.label]));
     this.set(
@@ -80,7 +83,7 @@ class DialStore {
           key,
           saeId: d.saeId,
           feature: d.feature,
-          label: labels.get(key) ?? `feature ${d.feature}`,
+          label: d.label ?? labels.get(key) ?? `feature ${d.feature}`,
           method: d.method,
           value: d.value,
           muted: false,
@@ -100,6 +103,8 @@ class DialStore {
         method: d.method,
         value: d.value,
         maxActivation: d.maxActivation,
+        // the name travels with the step and the preset, so it comes back with them
+        label: d.label.slice(0, LABEL_MAX),
       }));
   }
 }
