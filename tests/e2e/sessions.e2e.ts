@@ -140,7 +140,18 @@ describe('sessions (headless, chromium)', () => {
       .toEqual([...Array.from({ length: n - 1 }, (_, i) => `${i + 1}:0`), `${n}:1`, `${n + 1}:0*`]);
     await settled();
     expect(await disabled('Redo')()).toBe(true);
-    await page.screenshot({ path: path.join(artefacts, 'history-branch.png') });
+    // the tree at the smallest and largest supported windows (looked at, not compared)
+    for (const [width, height] of [
+      [1280, 720],
+      [1920, 1080],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      await page.locator('[data-testid="history-step"][data-current]').scrollIntoViewIfNeeded();
+      await page.screenshot({
+        path: path.join(artefacts, `history-branch-${width}x${height}.png`),
+      });
+    }
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 
   it('reopens the same steps, their names and the dials’ names after the server restarts', async () => {
