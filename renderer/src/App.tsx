@@ -20,6 +20,8 @@ import { useSteerRun } from './steer/useSteerRun';
 import { registerAppActions } from './actions/appActions';
 import { handleShortcut } from './actions/registry';
 import { HistoryPanel } from './session/HistoryPanel';
+import { registerSelectionActions } from './selection/selectionActions';
+import { SelectionPanel } from './selection/SelectionPanel';
 import { stepToInput } from './session/stepInput';
 import { registerSessionActions } from './session/sessionActions';
 import { sessionState } from './session/sessionState';
@@ -99,6 +101,11 @@ export function App() {
     return () => window.removeEventListener('keydown', handleShortcut);
   }, []);
   useEffect(() => registerAppActions(() => ({ packId })), [packId]);
+  const firstSae = runtime.info?.saes[0]?.id ?? null;
+  useEffect(
+    () => registerSelectionActions(() => ({ packId, saeId: firstSae })),
+    [packId, firstSae],
+  );
   // undo, redo and the other session moves exist whether or not the history is shown
   useEffect(() => registerSessionActions(), []);
   const openedId = session?.session.id ?? null;
@@ -137,6 +144,7 @@ export function App() {
         }
       />
       {galaxy}
+      <SelectionPanel packId={packId} info={runtime.info} input={currentInput} />
       <SidePanel
         card={card}
         health={healthPanel}

@@ -5,7 +5,7 @@
  * every change a person makes to it comes through here. (The session's moves are
  * session/sessionActions.ts; the galaxy's keys galaxy/keys.ts.)
  */
-import type { DialInput } from '../../../preload/contract';
+import type { CompositeMember, DialInput } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { galaxyStore } from '../galaxy/store';
 import { dialStore, type DialState } from '../steer/store';
@@ -14,7 +14,11 @@ import { registerActions } from './registry';
 export interface DialRef {
   saeId: string;
   feature: number;
+  /** A composite dial's key (steer/store.ts dialKey); a plain dial is named by the two above. */
+  key?: string;
 }
+
+const keyOf = (r: DialRef): string => r.key ?? `${r.saeId}#${r.feature}`;
 
 const isRef = (p: unknown): p is DialRef =>
   typeof p === 'object' &&
@@ -37,12 +41,19 @@ export function registerAppActions(context: () => { packId: string | null }): ()
       label: 'Add a dial',
       perform: (p) => {
         if (!isRef(p)) return;
-        const q = p as DialRef & { label?: string; maxActivation?: number | null };
+        const q = p as DialRef & {
+          label?: string;
+          maxActivation?: number | null;
+          members?: CompositeMember[] | null;
+          value?: number;
+        };
         dialStore.add({
           saeId: q.saeId,
           feature: q.feature,
           label: q.label ?? `feature ${q.feature}`,
           maxActivation: q.maxActivation ?? null,
+          members: Array.isArray(q.members) && q.members.length > 0 ? q.members : null,
+          value: typeof q.value === 'number' && Number.isFinite(q.value) ? q.value : 0,
         });
       },
     },
@@ -51,9 +62,11 @@ export function registerAppActions(context: () => { packId: string | null }): ()
       label: 'Turn a dial',
       perform: (p) => {
         if (!isRef(p)) return;
-        const q = p as DialRef & Partial<Pick<DialState, 'value' | 'method' | 'muted'>>;
-        const key = `${q.saeId}#${q.feature}`;
+        const q = p as DialRef & Partial<Pick<DialState, 'value' | 'method' | 'muted' | 'members'>>;
+        const key = keyOf(q);
         const patch: Partial<DialState> = {};
+        // a composite dial's member weights (its key stays: the members are the same features)
+        if (Array.isArray(q.members) && q.members.length > 0) patch.members = q.members;
         if (typeof q.value === 'number' && Number.isFinite(q.value)) patch.value = q.value;
         if (q.method) patch.method = q.method;
         if (typeof q.muted === 'boolean') patch.muted = q.muted;
@@ -64,7 +77,7 @@ export function registerAppActions(context: () => { packId: string | null }): ()
       name: 'remove-dial',
       label: 'Remove a dial',
       perform: (p) => {
-        if (isRef(p)) dialStore.remove(`${p.saeId}#${p.feature}`);
+        if (isRef(p)) dialStore.remove(keyOf(p));
       },
     },
     {

@@ -1,8 +1,10 @@
 /**
- * Cluster labels: DOM buttons over the canvas (clickable, fly to the cluster), hidden until
+ * Cluster labels: DOM buttons over the canvas (clickable: fly to the cluster and open its
+ * features in the selection panel), hidden until
  * labelPlacer.ts (with the canvas) places them by zoom level. React renders the buttons once
  * per map. No three here, so the page can show this before the 3D code has loaded.
  */
+import { runAction } from '../actions/registry';
 import { estimateWidth } from './labels';
 import type { GalaxyMap } from './mapData';
 import type { GalaxyStore } from './store';
@@ -30,7 +32,15 @@ export function ClusterLabels({
             if (el) labelsRef.current.set(c.id, el);
             else labelsRef.current.delete(c.id);
           }}
-          onClick={() => store.flyToCluster(c.id)}
+          onClick={() => {
+            store.flyToCluster(c.id);
+            // its features open as a selection, ranked on the current input
+            void runAction('open-selection', {
+              features: store.clusterFeatures(c.id),
+              origin: 'cluster',
+              note: `Cluster “${c.label}”`,
+            });
+          }}
           title={`${c.label} · ${c.size} features`}
         >
           {c.label}

@@ -4,6 +4,7 @@
  * worker resolves the points inside and the store applies them: Shift adds, Alt subtracts.
  */
 import { useEffect, useRef } from 'react';
+import { runAction } from '../actions/registry';
 import type { LassoResolver } from './lassoClient';
 import { modeFromKeys } from './project';
 import type { SceneApiRef } from './sceneApi';
@@ -79,6 +80,12 @@ export function Lasso({ enabled, store, apiRef, resolverRef, onResolved }: Props
         void resolver.resolve(scene.viewProjection(), width, height, poly).then((r) => {
           store.select(r.hits, mode);
           onResolved?.(r.ms, r.hits.length);
+          // the lassoed features open in the selection panel (an emptied selection closes it)
+          const features = store.selectedFeatures();
+          void runAction(features.length > 0 ? 'open-selection' : 'close-selection', {
+            features,
+            origin: 'lasso',
+          });
         });
       }}
       onPointerCancel={() => {

@@ -3,6 +3,7 @@
  * a results list whose stars are highlighted in the galaxy; choosing one (click, or arrows
  * and Enter) selects it, flies to it and opens its card. Without a map it shows `hint`.
  */
+import { runAction } from '../actions/registry';
 import { useEffect, useRef, useState, type RefObject } from 'react';
 import type { CallOutput } from '../../../preload/contract';
 import { getClient } from '../api/client';
@@ -145,6 +146,24 @@ export function SearchBox({
               <span className="mono muted">#{h.feature}</span>
             </li>
           ))}
+          {list.length > 1 && (
+            <li className="search-all" onMouseDown={(e) => e.preventDefault()}>
+              <button
+                type="button"
+                className="link"
+                onClick={() => {
+                  void runAction('open-selection', {
+                    features: list.map((h) => h.feature),
+                    origin: 'search',
+                    note: `Search “${q}”`,
+                  });
+                  setOpen(false);
+                }}
+              >
+                All {list.length} results as a selection
+              </button>
+            </li>
+          )}
         </ul>
       )}
     </div>

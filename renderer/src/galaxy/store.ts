@@ -327,6 +327,15 @@ export class GalaxyStore {
     this.requestFly(c, Math.max(Math.sqrt(r2), minRadius) * 2.4, false);
   }
 
+  /** The features of a cluster, in point order. */
+  clusterFeatures(id: number): number[] {
+    const map = this.map;
+    if (!map) return [];
+    const out: number[] = [];
+    for (let p = 0; p < map.count; p++) if (map.cluster[p] === id) out.push(this.featureOf(p));
+    return out;
+  }
+
   flyToCluster(id: number): void {
     const map = this.map;
     if (!map) return;

@@ -69,7 +69,8 @@ export function Dial({ dial }: { dial: DialState }) {
   const [typed, setTyped] = useState<string | null>(null);
   // re-render when this (or any) feature's calibrated range arrives from the index
   useSyncExternalStore(subscribeRanges, rangesVersion);
-  const calibrated = rangeOf(dial.saeId, dial.feature);
+  // a composite dial's travel comes from its members' typical activation, not one feature's
+  const calibrated = dial.members ? null : rangeOf(dial.saeId, dial.feature);
   const range = scaleOf(dial, calibrated);
   const rest = restValue(dial.method);
   const angle = needleAngle(dial.value, rest, range);
@@ -84,7 +85,8 @@ export function Dial({ dial }: { dial: DialState }) {
       ]
     : [];
 
-  const ref = { saeId: dial.saeId, feature: dial.feature };
+  const ref = { saeId: dial.saeId, feature: dial.feature, key: dial.key };
+  const name = dial.members ? `composite dial ${dial.label}` : `feature ${dial.feature}`;
   const set = (value: number): void => {
     if (!Number.isFinite(value)) return;
     const v = Math.max(-1e5, Math.min(1e5, value));
@@ -113,12 +115,16 @@ export function Dial({ dial }: { dial: DialState }) {
   };
 
   return (
-    <div className={`dial ${dial.muted ? 'muted-dial' : ''}`} data-testid={`dial-${dial.feature}`}>
+    <div
+      className={`dial ${dial.muted ? 'muted-dial' : ''}`}
+      data-testid={dial.members ? 'composite-dial' : `dial-${dial.feature}`}
+      data-key={dial.key}
+    >
       <div
         className="knob"
         role="slider"
         tabIndex={0}
-        aria-label={`Dial for feature ${dial.feature}: ${dial.label}`}
+        aria-label={dial.members ? `Dial for ${name}` : `Dial for ${name}: ${dial.label}`}
         aria-valuenow={dial.value}
         aria-valuemin={rest - range}
         aria-valuemax={rest + range}
@@ -169,12 +175,15 @@ export function Dial({ dial }: { dial: DialState }) {
       </div>
       <div className="dial-body">
         <div className="dial-title" title={dial.label}>
-          <span className="mono">#{dial.feature}</span> {dial.label}
+          <span className="mono">
+            {dial.members ? `${dial.members.length}×` : `#${dial.feature}`}
+          </span>{' '}
+          {dial.label}
         </div>
         <div className="dial-controls">
           <input
             className="dial-value"
-            aria-label={`Value of feature ${dial.feature}`}
+            aria-label={`Value of ${name}`}
             value={typed ?? dial.value.toFixed(2)}
             onChange={(e) => setTyped(e.target.value)}
             onBlur={() => {
@@ -188,7 +197,8 @@ export function Dial({ dial }: { dial: DialState }) {
           />
           <span className="muted dial-rel">{relative(dial)}</span>
           <select
-            aria-label={`Method of feature ${dial.feature}`}
+            aria-label={`Method of ${name}`}
+            disabled={dial.members !== null}
             value={dial.method}
             onChange={(e) => {
               const method = e.target.value as DialState['method'];
@@ -212,7 +222,7 @@ export function Dial({ dial }: { dial: DialState }) {
           </button>
           <button
             type="button"
-            aria-label={`Remove dial ${dial.feature}`}
+            aria-label={dial.members ? `Remove ${name}` : `Remove dial ${dial.feature}`}
             onClick={() => void runAction('remove-dial', ref)}
           >
             ×

@@ -16,7 +16,7 @@ export function DialsPanel({ info }: { info: RuntimeInfo | null }) {
   // a dial added by number, from a preset or a step gets its calibrated range too
   useEffect(() => {
     if (!packId) return;
-    for (const d of dials) ensureRange(packId, d.saeId, d.feature);
+    for (const d of dials) if (!d.members) ensureRange(packId, d.saeId, d.feature);
   }, [packId, dials, map]);
   const [saeId, setSaeId] = useState('');
   const [feature, setFeature] = useState('');

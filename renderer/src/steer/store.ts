@@ -4,7 +4,7 @@
  * through the actions (actions/appActions.ts); a session move or a pack switch restores it.
  * Each change is stamped with the gesture in progress (gesture.ts).
  */
-import type { DialInput } from '../../../preload/contract';
+import type { CompositeMember, DialInput } from '../../../preload/contract';
 import { stampChange } from './gesture';
 
 export interface DialState {
@@ -17,6 +17,23 @@ export interface DialState {
   muted: boolean;
   /** The feature's max activation from the index, when known: the dial's scale. */
   maxActivation: number | null;
+  /**
+   * A composite dial (one dial from a selection): it adds along the weighted sum of these
+   * features' decoder directions; `feature` is its heaviest member. null: a plain dial.
+   */
+  members: CompositeMember[] | null;
+}
+
+/** A dial's key: its SAE and feature, and for a composite dial a digest of its members. */
+export function dialKey(
+  saeId: string,
+  feature: number,
+  members: readonly CompositeMember[] | null = null,
+): string {
+  if (!members) return `${saeId}#${feature}`;
+  let h = 0x811c9dc5;
+  for (const m of members) h = Math.imul(h ^ m.feature, 0x01000193) >>> 0;
+  return `${saeId}#${feature}+${members.length}.${h.toString(36)}`;
 }
 
 type Listener = () => void;
@@ -43,8 +60,15 @@ class DialStore {
     for (const l of this.listeners) l();
   }
 
-  add(d: Pick<DialState, 'saeId' | 'feature' | 'label'> & { maxActivation?: number | null }): void {
-    const key = `${d.saeId}#${d.feature}`;
+  add(
+    d: Pick<DialState, 'saeId' | 'feature' | 'label'> & {
+      maxActivation?: number | null;
+      members?: CompositeMember[] | null;
+      value?: number;
+    },
+  ): void {
+    const members = d.members ?? null;
+    const key = dialKey(d.saeId, d.feature, members);
     if (this.dials.some((x) => x.key === key)) return;
     this.set([
       ...this.dials,
@@ -54,9 +78,10 @@ class DialStore {
         feature: d.feature,
         label: d.label,
         method: 'add',
-        value: 0,
+        value: d.value ?? 0,
         muted: false,
         maxActivation: d.maxActivation ?? null,
+        members,
       },
     ]);
   }
@@ -78,16 +103,21 @@ class DialStore {
     const labels = new Map(this.dials.map((d) => [d.key, d.label]));
     this.set(
       dials.map((d) => {
-        const key = `${d.saeId}#${d.feature}`;
+        const members = d.members ?? null;
+        const key = dialKey(d.saeId, d.feature, members);
         return {
           key,
           saeId: d.saeId,
           feature: d.feature,
-          label: d.label ?? labels.get(key) ?? `feature ${d.feature}`,
+          label:
+            d.label ??
+            labels.get(key) ??
+            (members ? `${members.length} features as one` : `feature ${d.feature}`),
           method: d.method,
           value: d.value,
           muted: false,
           maxActivation: d.maxActivation ?? null,
+          members,
         };
       }),
     );
@@ -105,6 +135,7 @@ class DialStore {
         maxActivation: d.maxActivation,
         // the name travels with the step and the preset, so it comes back with them
         label: d.label.slice(0, LABEL_MAX),
+        ...(d.members ? { members: d.members } : {}),
       }));
   }
 }

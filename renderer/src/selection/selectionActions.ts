@@ -1,0 +1,234 @@
+/**
+ * Selections as named actions (STYLE item 7), shared by the selection panel, the galaxy's
+ * lasso, cluster labels and search, and the tests: open a selection, turn its top features
+ * into dials or into one composite dial, save, export, reopen a saved one, and "more like
+ * these" (the features that separate chosen examples become a selection and a dial).
+ */
+import type { CompositeMember, SavedSelection, SelectionInput } from '../../../preload/contract';
+import { runAction, registerActions } from '../actions/registry';
+import { getClient } from '../api/client';
+import { galaxyStore } from '../galaxy/store';
+import { download } from '../session/download';
+import { exportRows, fileStem, selectionCsv, selectionJson } from './exportSelection';
+import { selectionStore, type SelectionOrigin } from './selectionStore';
+
+const ORIGINS: readonly SelectionOrigin[] = ['lasso', 'cluster', 'search', 'like'];
+
+interface Context {
+  packId: string | null;
+  /** the SAE a selection without one belongs to: the galaxy's, else the pack's first */
+  saeId: string | null;
+}
+
+const obj = (p: unknown): Record<string, unknown> =>
+  typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : {};
+
+const titlesOf = (p: unknown): Map<number, string> => {
+  const t = obj(obj(p).titles);
+  return new Map(Object.entries(t).map(([k, v]) => [Number(k), String(v)]));
+};
+
+/** Adds a composite dial from members; its typical strength sets its travel (Dial.tsx). */
+function addComposite(
+  saeId: string,
+  members: CompositeMember[],
+  typical: number,
+  label: string,
+): Promise<boolean> {
+  const heaviest = members.reduce((a, b) => (Math.abs(b.weight) > Math.abs(a.weight) ? b : a));
+  return runAction('add-dial', {
+    saeId,
+    feature: heaviest.feature,
+    label,
+    members,
+    // the Dial reads half the max activation as 1× when nothing is calibrated
+    maxActivation: typical > 0 ? typical * 2 : null,
+  });
+}
+
+export function registerSelectionActions(context: () => Context): () => void {
+  return registerActions([
+    {
+      name: 'open-selection',
+      label: 'Show a selection of features',
+      perform: (p) => {
+        const q = obj(p);
+        const { packId, saeId } = context();
+        const sae = typeof q.saeId === 'string' ? q.saeId : (galaxyStore.saeId ?? saeId);
+        const features = Array.isArray(q.features)
+          ? q.features.filter((f): f is number => Number.isInteger(f))
+          : [];
+        const origin = ORIGINS.includes(q.origin as SelectionOrigin)
+          ? (q.origin as SelectionOrigin)
+          : 'lasso';
+        if (!packId || !sae || features.length === 0) return;
+        selectionStore.open({
+          packId,
+          saeId: sae,
+          features,
+          origin,
+          note: typeof q.note === 'string' ? q.note : '',
+        });
+      },
+    },
+    {
+      name: 'close-selection',
+      label: 'Close the selection',
+      perform: () => selectionStore.close(),
+    },
+    {
+      name: 'selection-to-dials',
+      label: 'Turn the top features into dials',
+      enabled: () => selectionStore.get() !== null,
+      perform: async (p) => {
+        const sel = selectionStore.get();
+        const n = Number(obj(p).n);
+        if (!sel || !Number.isInteger(n) || n < 1) return;
+        const titles = titlesOf(p);
+        for (const m of selectionStore.topMembers(n)) {
+          await runAction('add-dial', {
+            saeId: sel.saeId,
+            feature: m.feature,
+            label: titles.get(m.feature) || `feature ${m.feature}`,
+          });
+        }
+      },
+    },
+    {
+      name: 'selection-to-composite',
+      label: 'One dial from the selection',
+      enabled: () => selectionStore.get() !== null,
+      perform: async (p) => {
+        const sel = selectionStore.get();
+        const n = Number(obj(p).n);
+        if (!sel || !Number.isInteger(n) || n < 1) return;
+        const members = selectionStore.topMembers(n);
+        if (members.length === 0) return;
+        // typical strength: the origin's (more like these), else the members' mean strongest
+        // activation on the current input, else 1
+        const ranked = new Map(selectionStore.getRanked().map((r) => [r.feature, r.max]));
+        const active = members.map((m) => ranked.get(m.feature) ?? 0).filter((v) => v > 0);
+        const typical =
+          sel.typical ?? (active.length ? active.reduce((a, b) => a + b, 0) / active.length : 1);
+        const label = sel.name ?? `${members.length} ${sel.origin} features`;
+        await addComposite(sel.saeId, members, typical, label);
+      },
+    },
+    {
+      name: 'save-selection',
+      label: 'Save the selection',
+      enabled: () => selectionStore.get() !== null,
+      perform: async (p) => {
+        const sel = selectionStore.get();
+        const name = String(obj(p).name ?? '').trim();
+        if (!sel || !name) return;
+        const weighted = [...sel.weights.entries()].map(([feature, weight]) => ({
+          feature,
+          weight,
+        }));
+        const r = await getClient().call('selection.save', {
+          packId: sel.packId,
+          saeId: sel.saeId,
+          name,
+          features: sel.features,
+          ...(weighted.length > 0 ? { members: weighted } : {}),
+          origin: sel.origin,
+        });
+        if (!r.ok) throw new Error(r.error.message);
+        selectionStore.rename(name);
+        selectionStore.bumpSaved();
+      },
+    },
+    {
+      name: 'open-saved-selection',
+      label: 'Open a saved selection',
+      perform: (p) => {
+        const s = p as SavedSelection | undefined;
+        if (!s || !Array.isArray(s.features)) return;
+        selectionStore.open({
+          packId: s.packId,
+          saeId: s.saeId,
+          features: s.features,
+          origin: s.origin,
+          name: s.name,
+          weights: new Map((s.members ?? []).map((m) => [m.feature, m.weight])),
+        });
+      },
+    },
+    {
+      name: 'remove-saved-selection',
+      label: 'Delete a saved selection',
+      perform: async (p) => {
+        const { packId } = context();
+        const name = String(obj(p).name ?? '');
+        if (!packId || !name) return;
+        await getClient().call('selection.remove', { packId, name });
+        selectionStore.bumpSaved();
+      },
+    },
+    {
+      name: 'export-selection',
+      label: 'Export the selection',
+      enabled: () => selectionStore.get() !== null,
+      perform: (p) => {
+        const sel = selectionStore.get();
+        if (!sel) return;
+        const rows = exportRows(sel, selectionStore.getRanked(), titlesOf(p));
+        if (obj(p).format === 'csv') {
+          download(`${fileStem(sel)}.csv`, selectionCsv(rows), 'text/csv');
+        } else {
+          download(`${fileStem(sel)}.json`, selectionJson(sel, rows), 'application/json');
+        }
+      },
+    },
+    {
+      name: 'show-more-like',
+      label: 'More like these…',
+      perform: (p) => selectionStore.showLike(obj(p).on !== false),
+    },
+    {
+      name: 'more-like-these',
+      label: 'Find the features that separate chosen examples',
+      perform: async (p) => {
+        const q = obj(p);
+        const { packId, saeId: fallback } = context();
+        const saeId = typeof q.saeId === 'string' ? q.saeId : (galaxyStore.saeId ?? fallback);
+        const like = (Array.isArray(q.like) ? q.like : []) as SelectionInput[];
+        const away = (Array.isArray(q.away) ? q.away : []) as SelectionInput[];
+        if (!packId || !saeId || like.length === 0) return;
+        const r = await getClient().call('selection.separate', {
+          packId,
+          saeId,
+          like,
+          away,
+          top: typeof q.top === 'number' ? q.top : 12,
+        });
+        if (!r.ok) throw new Error(r.error.message);
+        const out = r.value;
+        if (out.features.length === 0) throw new Error('no feature is stronger on these examples');
+        const note =
+          `${like.length} liked, ` +
+          (out.baseline === 'away'
+            ? `${away.length} to move away from`
+            : `against ${out.baselineExamples} of the pack's examples`);
+        selectionStore.open({
+          packId,
+          saeId,
+          features: out.features.map((f) => f.feature),
+          origin: 'like',
+          weights: new Map(out.features.map((f) => [f.feature, Number(f.score.toFixed(4))])),
+          typical: out.typical,
+          note,
+        });
+        if (q.dial === true) {
+          const members = out.features.map((f) => ({
+            feature: f.feature,
+            weight: Number(f.score.toFixed(4)),
+          }));
+          const label = typeof q.label === 'string' && q.label ? q.label : 'More like these';
+          await addComposite(saeId, members, out.typical, label);
+        }
+      },
+    },
+  ]);
+}

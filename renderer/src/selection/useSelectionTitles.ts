@@ -1,0 +1,56 @@
+/**
+ * Titles and a mini effect (the colour it moves toward, or its first effect word) of the
+ * features a panel shows, from their cards in the feature index (none without an index).
+ */
+import { useEffect, useState } from 'react';
+import { getFeatureCard } from '../galaxy/featureCache';
+import { galaxyStore } from '../galaxy/store';
+
+export interface Title {
+  title: string;
+  /** a colour swatch the feature moves toward (image packs), if the index measured one */
+  swatch: { hex: string; name: string } | null;
+  /** what turning it up does, in a word or two ("" when the index did not measure it) */
+  effect: string;
+}
+
+const EMPTY: ReadonlyMap<number, Title> = new Map();
+
+export function useSelectionTitles(
+  packId: string,
+  saeId: string,
+  features: readonly number[],
+): ReadonlyMap<number, Title> {
+  const [reply, setReply] = useState<{ key: string; titles: ReadonlyMap<number, Title> } | null>(
+    null,
+  );
+  // cards only where the galaxy shows this pack's index (a pack without one has none)
+  const indexed =
+    galaxyStore.packId === packId && galaxyStore.saeId === saeId && galaxyStore.map !== null;
+  const key = `${packId}\u0000${saeId}\u0000${features.join(',')}`;
+  useEffect(() => {
+    let live = true;
+    if (!indexed) return;
+    const list = key.split('\u0000')[2]?.split(',').filter(Boolean).map(Number) ?? [];
+    // titles arrive as their cards do (many are cached from hovering already)
+    const got = new Map<number, Title>();
+    for (const f of list) {
+      void getFeatureCard(packId, saeId, f, galaxyStore.corpus).then((r) => {
+        if (!live || !r.ok) return;
+        got.set(f, {
+          title: r.value.label,
+          swatch: r.value.effect?.swatch ?? null,
+          effect: r.value.effect?.words.slice(0, 2).join(', ') ?? '',
+        });
+        setReply({ key, titles: new Map(got) });
+      });
+    }
+    return () => {
+      live = false;
+    };
+    // key stands for the pack, the SAE and the features
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [key, indexed]);
+  const titles = indexed && reply?.key === key ? reply.titles : EMPTY;
+  return titles;
+}
