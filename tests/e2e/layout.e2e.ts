@@ -31,7 +31,7 @@ let page: Page;
 /**
  * What is wrong with the layout, in words (read in the page): a control outside the viewport,
  * outside its panel or a box that clips it (a scrolling box clips only across its scroll), a
- * control whose text or placeholder is cut, galaxy overlays over each other or a cluster label.
+ * control whose text or placeholder is cut, a control over another (cluster labels included).
  */
 const LAYOUT_PROBLEMS = `(() => {
   const problems = [];
@@ -48,6 +48,7 @@ const LAYOUT_PROBLEMS = `(() => {
   const out = (r, p, axis) =>
     axis === 'x' ? r.left < p.left - 0.5 || r.right > p.right + 0.5 : r.top < p.top - 0.5 || r.bottom > p.bottom + 0.5;
   const ctx = document.createElement('canvas').getContext('2d');
+  const shown = [];
   const controls = document.querySelectorAll('button, input:not([type="file"]), select, textarea, .galaxy-count');
   for (const el of controls) {
     if (!visible(el)) continue;
@@ -68,6 +69,7 @@ const LAYOUT_PROBLEMS = `(() => {
       if (a.matches(panels)) break;
     }
     if (scrolledAway) continue;
+    shown.push({ el, r });
     if (r.left < -0.5 || r.right > vw + 0.5 || r.top < -0.5 || r.bottom > vh + 0.5)
       problems.push(name(el) + ' leaves the viewport');
     if (el instanceof HTMLInputElement && el.placeholder && !el.value) {
@@ -80,16 +82,14 @@ const LAYOUT_PROBLEMS = `(() => {
     if (el.matches('.galaxy-count, button') && el.scrollWidth > el.clientWidth + 1)
       problems.push(name(el) + ': its text is cut');
   }
-  // the galaxy's overlays: none over another, no cluster label over any of them
-  const boxes = (sel) => [...document.querySelectorAll(sel)].filter(visible).map((el) => ({ el, r: el.getBoundingClientRect() }));
-  const meets = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-  const bars = boxes('.galaxy-hud > *, .galaxy-sae > *, .galaxy-filters');
-  for (const label of boxes('.galaxy-label'))
-    for (const bar of bars)
-      if (meets(label.r, bar.r)) problems.push('cluster label ' + name(label.el) + ' lies under ' + name(bar.el));
-  for (let i = 0; i < bars.length; i++)
-    for (let j = i + 1; j < bars.length; j++)
-      if (meets(bars[i].r, bars[j].r)) problems.push(name(bars[i].el) + ' overlaps ' + name(bars[j].el));
+  // no control over another (cluster labels included: none under a toolbar or picker)
+  const meets = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  for (let i = 0; i < shown.length; i++)
+    for (let j = i + 1; j < shown.length; j++) {
+      const a = shown[i], b = shown[j];
+      if (a.el.contains(b.el) || b.el.contains(a.el)) continue;
+      if (meets(a.r, b.r)) problems.push(name(a.el) + ' overlaps ' + name(b.el));
+    }
   return problems;
 })()`;
 
@@ -135,6 +135,79 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
         path: path.join(artefacts, `layout-${pack.dir}-${size.width}x${size.height}.png`),
       });
     }
+    await page.evaluate('window.__orreryActions.run("reset-dials")');
+  });
+
+  it('every control has a name and is reached by Tab; stars are reached by arrow keys', async () => {
+    // on the typeface pack, with a card, two dials and history open (the test before)
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.evaluate('window.__orreryActions.run("select-feature", { feature: 1 })');
+    await page.locator('[data-testid="turn-it"]').click();
+    await expect.poll(() => page.locator('.dial').count()).toBe(1);
+    // names as the browser's accessibility tree computes them
+    const cdp = await page.context().newCDPSession(page);
+    type AxNode = {
+      ignored: boolean;
+      role?: { value: string };
+      name?: { value: string };
+      properties?: { name: string; value: { value: unknown } }[];
+      backendDOMNodeId?: number;
+    };
+    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: AxNode[] };
+    const unnamed = nodes.filter(
+      (n) =>
+        !n.ignored &&
+        n.properties?.some((p) => p.name === 'focusable' && p.value.value === true) &&
+        !['RootWebArea', 'generic', 'none'].includes(n.role?.value ?? '') &&
+        !(n.name?.value ?? '').trim(),
+    );
+    expect(unnamed.map((n) => n.role?.value)).toEqual([]);
+    // Tab from the top reaches every visible, enabled control (file inputs included)
+    const count = (await page.evaluate(`(() => {
+      const all = [...document.querySelectorAll('button, input, select, textarea, [tabindex="0"]')]
+        .filter((el) => !el.disabled && el.getClientRects().length > 0 &&
+          (el.type === 'file' || el.checkVisibility({ checkVisibilityCSS: true })));
+      all.forEach((el, i) => el.setAttribute('data-tab-mark', String(i)));
+      window.__tabbed = new Set();
+      document.addEventListener('focusin', (e) => {
+        const m = e.target.getAttribute && e.target.getAttribute('data-tab-mark');
+        if (m !== null) window.__tabbed.add(m);
+      });
+      document.activeElement?.blur();
+      return all.length;
+    })()`)) as number;
+    for (let i = 0; i < count + 8; i++) await page.keyboard.press('Tab');
+    const missed = (await page.evaluate(`[...document.querySelectorAll('[data-tab-mark]')]
+      .filter((el) => !window.__tabbed.has(el.getAttribute('data-tab-mark')))
+      .map((el) => el.outerHTML.slice(0, 120))`)) as string[];
+    expect(missed).toEqual([]);
+    // arrow keys move to the nearest star that way; Enter opens its card
+    await page.focus('[data-testid="galaxy-view"]');
+    const star = async () => {
+      const hover = page.locator('[data-testid="galaxy-hover"]');
+      const t = (await hover.getAttribute('style')) ?? '';
+      const at = /translate\(([-\d.]+)px, ([-\d.]+)px\)/.exec(t);
+      return {
+        feature: await hover.getAttribute('data-feature'),
+        x: Number(at?.[1] ?? NaN),
+        y: Number(at?.[2] ?? NaN),
+      };
+    };
+    await page.keyboard.press('ArrowRight');
+    const first = await star();
+    expect(first.feature).toMatch(/^\d+$/);
+    await page.keyboard.press('ArrowRight');
+    const right = await star();
+    expect(right.feature).not.toBe(first.feature);
+    expect(right.x).toBeGreaterThan(first.x);
+    await page.keyboard.press('ArrowDown');
+    const down = await star();
+    expect(down.y).toBeGreaterThan(right.y);
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.getAttribute('[data-testid="feature-card"]', 'data-feature'))
+      .toBe(down.feature);
+    await page.screenshot({ path: path.join(artefacts, 'layout-keyboard-star.png') });
     await page.evaluate('window.__orreryActions.run("reset-dials")');
   });
 

@@ -105,8 +105,7 @@ export function GalaxyPane({
   if (built && loadedFor === `${pack.id}/${saeId}/${corpus ?? ''}`) {
     return (
       <div className="galaxy-pane">
-        <GalaxyView />
-        {saePicker}
+        <GalaxyView tools={saePicker} />
         {skippedNote}
       </div>
     );

@@ -4,13 +4,14 @@
  * (a grid the lasso worker builds) once per animation frame at most, and only when the
  * pointer moved.
  */
-import { lazy, Suspense, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { ClusterLabels, type LabelEls } from './ClusterLabels';
 import { Filters } from './Filters';
 import { HoverLabel } from './HoverLabel';
 import { Hud, type Tool } from './Hud';
 import { registerActions } from '../actions/registry';
 import { galaxyActions } from './keys';
+import { starActions } from './starKeys';
 import { Lasso } from './Lasso';
 import { LassoResolver } from './lassoClient';
 import { setGridFor } from './pointGrid';
@@ -29,7 +30,14 @@ export function preloadGalaxyCanvas(): void {
   void loadCanvas();
 }
 
-export function GalaxyView({ store = galaxyStore }: { store?: GalaxyStore }) {
+/** `tools`: controls at the right end of the toolbar (the SAE and examples pickers). */
+export function GalaxyView({
+  store = galaxyStore,
+  tools,
+}: {
+  store?: GalaxyStore;
+  tools?: ReactNode;
+}) {
   const map = useGalaxy((s) => s.map, store);
   const apiRef = useRef<SceneApi | null>(null);
   const labelsRef: LabelEls = useRef(new Map<number, HTMLElement>());
@@ -75,6 +83,17 @@ export function GalaxyView({ store = galaxyStore }: { store?: GalaxyStore }) {
     [store],
   );
 
+  // arrow keys move between stars and Enter opens one's card, while the galaxy has focus
+  useEffect(
+    () =>
+      registerActions(
+        starActions(store, apiRef, (x, y) => {
+          if (hover.current) hover.current.style.transform = `translate(${x + 14}px, ${y + 10}px)`;
+        }),
+      ),
+    [store],
+  );
+
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
 
   if (!map) return null;
@@ -100,6 +119,9 @@ export function GalaxyView({ store = galaxyStore }: { store?: GalaxyStore }) {
       ref={host}
       className="galaxy-view"
       data-testid="galaxy-view"
+      tabIndex={0}
+      role="application"
+      aria-label="Feature galaxy: arrow keys move between stars, Enter opens a star’s card"
       onPointerMove={(e) => {
         const p = local(e);
         if (hover.current)
@@ -142,7 +164,7 @@ export function GalaxyView({ store = galaxyStore }: { store?: GalaxyStore }) {
         }}
       />
       <HoverLabel store={store} ref={hover} />
-      <Hud store={store} tool={tool} setTool={setTool} />
+      <Hud store={store} tool={tool} setTool={setTool} extra={tools} />
       <Filters store={store} />
     </div>
   );

@@ -1,4 +1,8 @@
-/** The galaxy's toolbar: orbit or lasso, reset, fly to the selection, and the counts. */
+/**
+ * The galaxy's toolbar: orbit or lasso, reset, fly to the selection, the counts, and at its
+ * right end `extra` (the SAE and examples pickers); it wraps rather than overlap.
+ */
+import type { ReactNode } from 'react';
 import type { GalaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
 
@@ -8,10 +12,12 @@ export function Hud({
   store,
   tool,
   setTool,
+  extra,
 }: {
   store: GalaxyStore;
   tool: Tool;
   setTool: (t: Tool) => void;
+  extra?: ReactNode;
 }) {
   const count = useGalaxy((s) => s.count, store);
   const selected = useGalaxy((s) => s.selectionCount, store);
@@ -66,6 +72,7 @@ export function Hud({
           </button>
         </span>
       )}
+      {extra}
     </div>
   );
 }

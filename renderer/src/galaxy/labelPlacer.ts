@@ -15,7 +15,7 @@ import type { LabelEls } from './ClusterLabels';
 
 const vp = new Matrix4();
 /** DOM layers over the canvas that labels keep clear of. */
-const RESERVED = '.galaxy-hud > *, .galaxy-filters, .galaxy-sae';
+const RESERVED = '.galaxy-hud > *, .galaxy-filters, .galaxy-sae, .selection-launch > *';
 /** How often the reserved rectangles are measured (they move only with layout). */
 const MEASURE_MS = 500;
 
@@ -48,8 +48,8 @@ class LabelPlacer {
   /** The reserved rectangles relative to the labels layer (left, top, right, bottom). */
   private measure(layer: HTMLElement | null): void {
     this.reservedCount = 0;
-    // the SAE picker lies over the galaxy beside the view, in the pane around it
-    const host = layer?.closest('.galaxy-pane') ?? layer?.parentElement;
+    // the selection's launcher lies over the galaxy from outside it, in the page's grid
+    const host = layer?.ownerDocument;
     if (!layer || !host) return;
     const base = layer.getBoundingClientRect();
     for (const el of host.querySelectorAll(RESERVED)) {

@@ -1,0 +1,151 @@
+/**
+ * Stars by keyboard, as actions of the one registry: with the galaxy focused, an arrow key
+ * moves the keyboard's star to the nearest star on screen in that direction (the first press
+ * picks the open card's star, or the one nearest the middle), shown as the hovered star with
+ * its label beside it; Enter opens its card. Points are projected with the camera of the
+ * moment (project.ts), so "left" is left on screen whatever the orbit.
+ */
+import type { Action } from '../actions/registry';
+import { projectPoint } from './project';
+import type { SceneApiRef } from './sceneApi';
+import type { GalaxyStore } from './store';
+
+export type Direction = 'left' | 'right' | 'up' | 'down';
+
+const arrows: Record<string, Direction> = {
+  ArrowLeft: 'left',
+  ArrowRight: 'right',
+  ArrowUp: 'up',
+  ArrowDown: 'down',
+};
+
+/**
+ * The point nearest (x, y) in a direction, among points on screen (xs, ys in CSS pixels; NaN
+ * = not on screen), other than `from`: within 60° either side of the direction, by distance
+ * with the sideways part counted twice; null when there is none.
+ */
+export function nearestInDirection(
+  xs: ArrayLike<number>,
+  ys: ArrayLike<number>,
+  from: number,
+  x: number,
+  y: number,
+  dir: Direction,
+): number | null {
+  let best: number | null = null;
+  let bestScore = Infinity;
+  const tan60 = Math.sqrt(3);
+  for (let p = 0; p < xs.length; p++) {
+    const px = xs[p] as number;
+    const py = ys[p] as number;
+    if (p === from || Number.isNaN(px)) continue;
+    const dx = px - x;
+    const dy = py - y;
+    const ahead = dir === 'left' ? -dx : dir === 'right' ? dx : dir === 'up' ? -dy : dy;
+    const aside = Math.abs(dir === 'left' || dir === 'right' ? dy : dx);
+    if (ahead <= 0.5 || aside > ahead * tan60) continue;
+    const score = ahead + 2 * aside;
+    if (score < bestScore) {
+      bestScore = score;
+      best = p;
+    }
+  }
+  return best;
+}
+
+/** Every point's place on screen now (NaN where it is behind the camera or off the canvas). */
+function projectAll(
+  store: GalaxyStore,
+  api: SceneApiRef['current'],
+): { xs: Float32Array; ys: Float32Array; width: number; height: number } | null {
+  const positions = store.map?.positions;
+  if (!api || !positions) return null;
+  const m = api.viewProjection();
+  const { width, height } = api.size();
+  const n = store.count;
+  const xs = new Float32Array(n);
+  const ys = new Float32Array(n);
+  const out: [number, number] = [0, 0];
+  for (let p = 0; p < n; p++) {
+    const on =
+      projectPoint(
+        m,
+        positions[p * 3] ?? 0,
+        positions[p * 3 + 1] ?? 0,
+        positions[p * 3 + 2] ?? 0,
+        width,
+        height,
+        out,
+      ) &&
+      out[0] >= 0 &&
+      out[0] <= width &&
+      out[1] >= 0 &&
+      out[1] <= height;
+    xs[p] = on ? out[0] : NaN;
+    ys[p] = on ? out[1] : NaN;
+  }
+  return { xs, ys, width, height };
+}
+
+/** Whether a key event is for the galaxy itself (focused), not a control over it. */
+const onGalaxy = (e: KeyboardEvent): boolean =>
+  !e.ctrlKey &&
+  !e.metaKey &&
+  !e.altKey &&
+  e.target instanceof HTMLElement &&
+  e.target.classList.contains('galaxy-view');
+
+export function starActions(
+  store: GalaxyStore,
+  apiRef: SceneApiRef,
+  /** Puts the hovered star's label beside the star (CSS pixels of the galaxy). */
+  placeLabel: (x: number, y: number) => void,
+): Action[] {
+  const move = (dir: Direction): void => {
+    const seen = projectAll(store, apiRef.current);
+    if (!seen) return;
+    const { xs, ys } = seen;
+    let from = store.hoveredPoint;
+    if (from < 0 || Number.isNaN(xs[from] ?? NaN)) {
+      // the first press: the open card's star if it is on screen, else the one nearest the middle
+      const open = store.focused !== null ? store.pointOf(store.focused) : -1;
+      from = open >= 0 && !Number.isNaN(xs[open] ?? NaN) ? open : -1;
+      if (from < 0) {
+        let best = Infinity;
+        for (let p = 0; p < xs.length; p++) {
+          const d = Math.hypot(
+            (xs[p] as number) - seen.width / 2,
+            (ys[p] as number) - seen.height / 2,
+          );
+          if (d < best) {
+            best = d;
+            from = p;
+          }
+        }
+      }
+      if (from < 0) return;
+      store.setHoveredPoint(from);
+      placeLabel(xs[from] as number, ys[from] as number);
+      return;
+    }
+    const next = nearestInDirection(xs, ys, from, xs[from] as number, ys[from] as number, dir);
+    if (next === null) return;
+    store.setHoveredPoint(next);
+    placeLabel(xs[next] as number, ys[next] as number);
+  };
+  return [
+    ...(Object.entries(arrows) as [string, Direction][]).map(([key, dir]): Action => ({
+      name: `star-${dir}`,
+      label: `Move to the nearest star ${dir === 'up' ? 'above' : dir === 'down' ? 'below' : `to the ${dir}`}`,
+      shortcut: (e) => onGalaxy(e) && e.key === key,
+      perform: () => move(dir),
+    })),
+    {
+      name: 'open-star',
+      label: 'Open the card of the keyboard’s star',
+      shortcut: (e) => onGalaxy(e) && e.key === 'Enter',
+      enabled: () => store.hoveredPoint >= 0,
+      perform: () => store.focus(store.featureOf(store.hoveredPoint), { select: true }),
+    },
+  ];
+}
