@@ -12,7 +12,9 @@ const sections: Section[] = [
   { name: 'feature index', file: 'index.ts', fn: 'benchIndex' },
   { name: 'layout at scale (1M)', file: 'scaleLayout.ts', fn: 'benchScaleLayout' },
   { name: 'galaxy', file: 'galaxy.ts', fn: 'benchGalaxy' },
+  { name: 'map positions to the galaxy (1M)', file: 'mapTransfer.ts', fn: 'benchMapTransfer' },
   { name: 'dial to image', file: 'dialLatency.ts', fn: 'benchDialLatency' },
+  { name: 'dial to text', file: 'textDialLatency.ts', fn: 'benchTextDialLatency' },
   { name: 'zip bomb', file: 'zipBomb.ts', fn: 'benchZipBomb' },
 ];
 

@@ -98,8 +98,10 @@ export class OnnxSession {
   /**
    * Runs the graph into outputs the caller owns: ORT writes each output given as a TensorLike
    * into its data (dims must be the output's exact shape), and allocates those given as null.
-   * Only the outputs named are computed. A caller keeps a large output (a KV cache) in buffers
-   * it reuses from run to run instead of receiving a fresh copy each time.
+   * Only the outputs named are fetched. onnxruntime-node (1.30) still returns every fetched
+   * output as a fresh copy, a preallocated one included: fetching a large output costs an
+   * allocation and a copy per run whatever its buffer (the text engine fetches only the new
+   * keys/values of its cache for that reason, main/runtime/text/kvCache).
    */
   async runInto(
     feeds: Record<string, TensorLike>,
