@@ -54,7 +54,7 @@ export function serveReader(port: MessagePort): void {
               ok(m.id, null);
               return;
             }
-            // loadPositions copied each blob into its own buffer: hand them over, not copies.
+            // Each blob sits in an ArrayBuffer of its own (loadPositions): hand them over, not copies.
             ok(m.id, { positions: p, clusters: listClusters(d, m.saeId) }, [
               p.idx.buffer as ArrayBuffer,
               p.xyz.buffer as ArrayBuffer,

@@ -272,7 +272,11 @@ export interface MapPositions {
 }
 
 function view<T>(b: Buffer, make: (buf: ArrayBuffer) => T): T {
-  // Copy into a fresh, aligned ArrayBuffer (transferable to a worker or over the wire).
+  // A blob of a few KiB or more comes back in an ArrayBuffer of its own (better-sqlite3 copies
+  // it out of SQLite's pages): use it as it is. A small one may share Node's pool: copy it into
+  // a fresh, aligned ArrayBuffer. Either way the result can be transferred to another thread.
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength)
+    return make(b.buffer as ArrayBuffer);
   return make(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
 }
 

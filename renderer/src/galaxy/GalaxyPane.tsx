@@ -7,12 +7,11 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import type { PackSummary } from '../../../preload/contract';
 import { useCall } from '../api/useCall';
-import { getClient } from '../api/client';
 import { BuildIndex } from './BuildIndex';
 import { CorpusPicker } from './CorpusPicker';
 import { clearFeatureCards, corpusRef } from './featureCache';
 import { GalaxyView, preloadGalaxyCanvas } from './GalaxyView';
-import { decodeMap } from './mapData';
+import { fetchMap } from './fetchMap';
 import { galaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
 
@@ -47,19 +46,17 @@ export function GalaxyPane({
   useEffect(() => {
     if (!built || !saeId) return;
     let live = true;
-    void getClient()
-      .call('index.map', { packId: pack.id, saeId, ...corpusRef(corpus) })
-      .then((r) => {
-        if (!live) return;
-        if (!r.ok) return setMapError(r.error.message);
-        try {
-          clearFeatureCards();
-          galaxyStore.load(pack.id, saeId, decodeMap(r.value), corpus);
-          setMapError(null);
-        } catch (e) {
-          setMapError(`the map could not be read: ${(e as Error).message}`);
-        }
-      });
+    void fetchMap(pack.id, saeId, corpus).then((r) => {
+      if (!live) return;
+      if (!r.ok) return setMapError(r.error.message);
+      try {
+        clearFeatureCards();
+        galaxyStore.load(pack.id, saeId, r.value, corpus);
+        setMapError(null);
+      } catch (e) {
+        setMapError(`the map could not be read: ${(e as Error).message}`);
+      }
+    });
     return () => {
       live = false;
       galaxyStore.unload();

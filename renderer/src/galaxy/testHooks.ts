@@ -1,8 +1,9 @@
 /**
- * Read-only hooks for end-to-end tests (a person never needs them): the camera's
+ * Read-only hooks for end-to-end tests and benchmarks (a person never needs them): the camera's
  * projection × view, the canvas rectangle, and what the store holds, so a test can compute
  * the expected lasso set itself from the same positions and camera.
  */
+import { fetchMap } from './fetchMap';
 import type { SceneApiRef } from './sceneApi';
 import { STATE, type GalaxyStore } from './store';
 
@@ -23,6 +24,11 @@ export interface GalaxyTestHooks {
   flying(): boolean;
   frames(): number;
   lassoMs(): number | null;
+  /**
+   * Asks index.map again for the map shown, through the galaxy's own fetch and decode (marks
+   * and all), without touching what is shown; resolves with the points decoded (bench).
+   */
+  refetchMap(): Promise<number>;
 }
 
 declare global {
@@ -61,6 +67,11 @@ export function installTestHooks(
     flying: () => api.current?.flying() ?? false,
     frames: () => api.current?.frames() ?? 0,
     lassoMs,
+    refetchMap: async () => {
+      if (!store.packId || !store.saeId) return 0;
+      const r = await fetchMap(store.packId, store.saeId, store.corpus);
+      return r.ok ? r.value.count : 0;
+    },
   });
   window.__orreryGalaxy = hooks;
   return () => {

@@ -1,0 +1,288 @@
+/**
+ * Issue 14's map figure: 1M map positions from the index file to the galaxy, against the
+ * SQLite read of the same positions, in one run.
+ *
+ * The index: a real index file (the app's migrations) for the tiny text fixture's SAE whose
+ * map holds 1,048,576 points (positions, feature numbers, density and cluster: the four blobs
+ * index.map sends, 24 MiB). The read: `loadPositions` on that file in this process (what the
+ * server's reader thread runs). The trip: the real headless server and Debian's chromium;
+ * each sample loads the page, whose galaxy asks index.map, and reads the page's own marks
+ * (renderer/src/galaxy/mapData.ts MAP_MARKS): request sent → reply in the page (reader thread,
+ * binary frame, WebSocket, frame decoded) → decodeMap done (the feature lookup and bounds the
+ * galaxy is given), once while the page loads (the app starting meanwhile) and once in an idle
+ * page with the galaxy drawn (its test hook runs the same fetch and decode again). The same call
+ * from a node client over the same socket splits the server's part from the browser's.
+ * Median of 7 with spread; load average printed.
+ *
+ *   npx tsx bench/mapTransfer.ts [--n 1048576] [--samples 7]
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { encodeMessage } from '../preload/contract';
+import { loadPositions, openIndex } from '../main/index';
+import { mulberry32 } from '../main/index/build/rng';
+import { Conn } from '../tests/reliability/support/server';
+import { launchChromium } from '../tests/support/browser';
+import { startHeadless } from '../tests/support/headless';
+import { fmt, line, median, percentile } from './stats';
+
+const root = path.resolve(__dirname, '..');
+const fixture = path.join(root, 'tests', 'fixtures', 'packs', 'text-tiny');
+const PACK_ID = 'orrery-text-tiny';
+const SAE_ID = 'res1-64';
+
+/** Writes `<home>/index/<pack>.sqlite`: a finished build of the fixture's SAE with an n-point map. */
+export function writeIndex(home: string, n: number): string {
+  const file = path.join(home, 'index', `${PACK_ID}.sqlite`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const db = openIndex(file);
+  try {
+    const rand = mulberry32(14);
+    const blob = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    const clusters = 64;
+    const centres = Float32Array.from({ length: clusters * 3 }, () => rand() * 20 - 10);
+    const xyz = new Float32Array(n * 3);
+    const cluster = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const c = i % clusters;
+      cluster[i] = c;
+      for (let a = 0; a < 3; a++) xyz[i * 3 + a] = (centres[c * 3 + a] as number) + rand() - 0.5;
+    }
+    db.transaction(() => {
+      db.prepare(
+        `insert into saes(sae_id, hook, kind, d_sae, d_in, architecture, n_examples, n_positions, built_at)
+         values (?, 'blocks.1.hook_resid_post', 'text-lm', ?, 16, 'topk', 1, 1, ?)`,
+      ).run(SAE_ID, n, new Date().toISOString());
+      const c = db.prepare(
+        'insert into clusters(sae_id, id, label, size, cx, cy, cz) values (?, ?, ?, ?, ?, ?, ?)',
+      );
+      for (let k = 0; k < clusters; k++)
+        c.run(
+          SAE_ID,
+          k,
+          `cluster ${k}`,
+          Math.ceil(n / clusters),
+          ...centres.subarray(k * 3, k * 3 + 3),
+        );
+      db.prepare(
+        'insert into map_blobs(sae_id, count, idx, xyz, cluster, density) values (?, ?, ?, ?, ?, ?)',
+      ).run(
+        SAE_ID,
+        n,
+        blob(Uint32Array.from({ length: n }, (_, i) => i)),
+        blob(xyz),
+        blob(cluster),
+        blob(Float32Array.from({ length: n }, () => 10 ** (-5 + 4 * rand()))),
+      );
+    })();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  return file;
+}
+
+interface PageSample {
+  /** request sent → reply decoded from its frame in the page */
+  reply: number;
+  /** reply → decodeMap done */
+  decode: number;
+  /** request sent → decodeMap done */
+  total: number;
+  count: number;
+}
+
+/** In the page: waits for the galaxy's decoded mark and reads the three marks. */
+const readMarks = `new Promise((resolve) => {
+  const look = () => {
+    const get = (n) => performance.getEntriesByName(n, 'mark').at(-1);
+    const req = get('orrery:map-request');
+    const rep = get('orrery:map-reply');
+    const dec = get('orrery:map-decoded');
+    if (req && rep && dec) {
+      resolve({ reply: rep.startTime - req.startTime, decode: dec.startTime - rep.startTime,
+        total: dec.startTime - req.startTime, count: dec.detail.count });
+    } else setTimeout(look, 50);
+  };
+  look();
+})`;
+
+function spread(xs: number[]): string {
+  return `p25–p75 ${fmt(percentile(xs, 25), 1)}–${fmt(percentile(xs, 75), 1)}, min ${fmt(Math.min(...xs), 1)}, max ${fmt(Math.max(...xs), 1)}`;
+}
+
+export async function benchMapTransfer(o: { n?: number; samples?: number } = {}): Promise<void> {
+  const n = o.n ?? 1 << 20;
+  const samples = o.samples ?? 7;
+  console.log(`\n== ${n.toLocaleString('en-US')} map positions to the galaxy (issue 14)`);
+  if (!existsSync(path.join(root, 'out', 'main', 'server.js'))) {
+    console.log('   skipped: run npm run build first (the bench drives the built app)');
+    return;
+  }
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'orrery-bench-map-'));
+  try {
+    const models = path.join(tmp, 'models');
+    const home = path.join(tmp, 'home');
+    cpSync(fixture, path.join(models, 'text-tiny'), { recursive: true });
+    const file = writeIndex(home, n);
+
+    // The SQLite read, as the reader thread does it (a warm read-only connection).
+    const db = openIndex(file, { readonly: true });
+    const reads: number[] = [];
+    const encodes: number[] = [];
+    let bytes = 0;
+    try {
+      for (let i = 0; i <= samples; i++) {
+        const t0 = performance.now();
+        const p = loadPositions(db, SAE_ID);
+        const t1 = performance.now();
+        if (p?.count !== n) throw new Error('the positions did not load');
+        // The server's part on the API thread: the reply as one binary frame.
+        const wire = encodeMessage({
+          type: 'reply',
+          id: 1,
+          result: {
+            ok: true,
+            value: {
+              count: n,
+              features: p.idx,
+              positions: p.xyz,
+              density: p.density,
+              cluster: p.cluster,
+            },
+          },
+        });
+        const t2 = performance.now();
+        if (i === 0) continue; // the first read warms the page cache and the statement
+        reads.push(t1 - t0);
+        encodes.push(t2 - t1);
+        bytes = typeof wire === 'string' ? wire.length : wire.byteLength;
+      }
+    } finally {
+      db.close();
+    }
+
+    const server = await startHeadless(['--home', home, '--models', models]);
+    const browser = await launchChromium();
+    const node: number[] = [];
+    const cold: PageSample[] = [];
+    const warm: PageSample[] = [];
+    const check = (s: PageSample): PageSample => {
+      if (s.count !== n) throw new Error(`the page decoded ${s.count} points, not ${n}`);
+      return s;
+    };
+    try {
+      // The same call from a node client over the same WebSocket (no browser): the server's part.
+      const url = new URL(server.url);
+      const conn = await Conn.authed(
+        Number(url.port),
+        new URLSearchParams(url.hash.slice(1)).get('token') ?? '',
+      );
+      for (let i = 0; i <= samples; i++) {
+        const t0 = performance.now();
+        const r = await conn.call('index.map', { packId: PACK_ID, saeId: SAE_ID });
+        if (!r.ok || (r.value as { count: number }).count !== n)
+          throw new Error('index.map failed');
+        if (i > 0) node.push(performance.now() - t0);
+      }
+      conn.close();
+      const tab = await browser.newPage();
+      await tab.setViewportSize({ width: 1280, height: 720 });
+      // Cold: the page loads and its galaxy asks for the map while the app starts.
+      await tab.goto(server.url);
+      for (let i = 0; i <= samples; i++) {
+        if (i > 0) await tab.reload();
+        const s = check((await tab.evaluate(readMarks)) as PageSample);
+        if (i > 0) cold.push(s); // the first load warms the server's reader and chromium
+      }
+      // Warm: the galaxy is drawn and the page idle; the galaxy's own fetch and decode again.
+      await tab.waitForFunction('window.__orreryGalaxy?.ready() === true', undefined, {
+        timeout: 600_000,
+        polling: 250,
+      });
+      for (let i = 0; i <= samples; i++) {
+        await tab.evaluate('performance.clearMarks()');
+        await tab.evaluate('window.__orreryGalaxy.refetchMap()');
+        const s = check((await tab.evaluate(readMarks)) as PageSample);
+        if (i > 0) warm.push(s);
+      }
+    } finally {
+      await browser.close();
+      await server.stop();
+    }
+
+    const read = median(reads);
+    line(
+      'load average (1, 5, 15 min)',
+      os
+        .loadavg()
+        .map((v) => v.toFixed(2))
+        .join(' '),
+      `${os.cpus().length} CPUs`,
+    );
+    line(
+      'SQLite read of the map (ms, median)',
+      fmt(read, 1),
+      `${spread(reads)}; n=${reads.length}`,
+    );
+    line(
+      'reply encoded as a binary frame (ms, median)',
+      fmt(median(encodes), 1),
+      `${(bytes / 2 ** 20).toFixed(1)} MiB frame`,
+    );
+    const show = (what: string, xs: PageSample[]): number => {
+      const part = (k: 'reply' | 'decode' | 'total'): number[] => xs.map((s) => s[k]);
+      line(
+        `${what}: request → reply in the page (ms)`,
+        fmt(median(part('reply')), 1),
+        spread(part('reply')),
+      );
+      line(
+        `${what}: reply → decodeMap done (ms)`,
+        fmt(median(part('decode')), 1),
+        spread(part('decode')),
+      );
+      line(
+        `${what}: request → positions decoded (ms)`,
+        fmt(median(part('total')), 1),
+        `${spread(part('total'))}; n=${xs.length}`,
+      );
+      return median(part('total'));
+    };
+    line(
+      'node client: request → reply decoded (ms)',
+      fmt(median(node), 1),
+      `${spread(node)}; same server and socket, no browser`,
+    );
+    const coldMs = show('page loading', cold);
+    const warmMs = show('page idle', warm);
+    line(
+      'page idle: in the galaxy vs SQLite read (median)',
+      `${fmt(warmMs / read, 2)}×`,
+      'goal ≤ 2×',
+    );
+    line(
+      'page loading: in the galaxy vs SQLite read (median)',
+      `${fmt(coldMs / read, 2)}×`,
+      'the app starting meanwhile',
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function arg(flag: string): number | undefined {
+  const i = process.argv.indexOf(flag);
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+}
+
+if (process.argv[1]?.replace(/\\/g, '/').endsWith('bench/mapTransfer.ts')) {
+  benchMapTransfer({ n: arg('--n'), samples: arg('--samples') }).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
