@@ -3,7 +3,7 @@
  * the start of its text, its name (or what its dials did) and what it ran on. Click to go to
  * it; the pencil names it (Enter or leaving the field saves, Escape cancels, empty clears).
  */
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import type { Step } from '../../../preload/contract';
 import { runAction } from '../actions/registry';
 import type { TreeRow } from './historyTree';
@@ -20,7 +20,7 @@ function Thumb({ step }: { step: Step }) {
   );
 }
 
-export function StepRow({ row }: { row: TreeRow<Step> }) {
+function StepLine({ row }: { row: TreeRow<Step> }) {
   const { step, number, depth, branch, current, onPath } = row;
   const [editing, setEditing] = useState<string | null>(null);
   const title = step.name ?? dialWords(step);
@@ -94,3 +94,18 @@ export function StepRow({ row }: { row: TreeRow<Step> }) {
     </li>
   );
 }
+
+/**
+ * A run re-renders the history with new rows, but the steps it did not touch keep their
+ * objects (sessionView.withStep): only changed lines render again, during a drag too.
+ */
+export const StepRow = memo(
+  StepLine,
+  ({ row: a }, { row: b }) =>
+    a.step === b.step &&
+    a.number === b.number &&
+    a.depth === b.depth &&
+    a.branch === b.branch &&
+    a.current === b.current &&
+    a.onPath === b.onPath,
+);
