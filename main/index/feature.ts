@@ -35,7 +35,7 @@ export interface FeatureCard {
     limit: number;
     level: number;
     reached: boolean;
-    measure?: 'ssim' | 'changed-tokens';
+    measure?: 'ssim' | 'ink-ssim' | 'changed-tokens';
   } | null;
   density: number;
   nActive: number;

@@ -162,9 +162,10 @@ export const FeatureCardSchema = z.object({
       limit: z.number(),
       level: z.number(),
       reached: z.boolean(),
-      /** what `level` measures: SSIM to before (pictures, the default) or the share of greedy
-       * tokens changed from the default prompt (text) */
-      measure: z.enum(['ssim', 'changed-tokens']).optional(),
+      /** what `level` measures: SSIM to before (pictures, the default), SSIM over the windows
+       * of a line of letters that hold ink (typeface packs), or the share of greedy tokens
+       * changed from the default prompt (text) */
+      measure: z.enum(['ssim', 'ink-ssim', 'changed-tokens']).optional(),
     })
     .nullable()
     .optional(),

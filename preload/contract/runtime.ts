@@ -103,8 +103,10 @@ export const ImageMetricsSchema = z.object({
   meanAbs: z.number(),
   /** Share of pixels pixelmatch (threshold 0.05) calls different, 0–1. */
   changedShare: z.number(),
-  /** Mean SSIM as ssim.js computes it by default; 1 = the same. */
+  /** Mean SSIM as ssim.js computes it by default; 1 = the same. Over the 11 × 11 windows
+   * that hold ink in either image when `ssimOver` is 'ink' (lines of letters). */
   ssim: z.number(),
+  ssimOver: z.enum(['image', 'ink']).optional(),
 });
 export type ImageMetrics = z.infer<typeof ImageMetricsSchema>;
 

@@ -3,8 +3,9 @@
  * and "bold", "heavy", "italic" on the typeface pack returns a feature whose measured effect
  * matches (hue toward red; stroke weight up; slant up). Its card shows an effect strip; turning
  * it into a dial and dragging the knob with the real mouse over its full travel never takes
- * the output's SSIM to before (the worker's metrics the page shows) below the calibrated level
- * until the last tick; switching method keeps a visible effect. Screenshots of each card at
+ * the output's SSIM to before (the worker's metrics the page shows: on the typeface pack over
+ * the windows holding ink, as the index calibrated it) below the calibrated level until the
+ * last tick; switching method keeps a visible effect. Screenshots of each card at
  * 1280×720 (and one at 1920×1080).
  */
 import { existsSync } from 'node:fs';
@@ -34,7 +35,7 @@ async function settled(): Promise<void> {
 
 async function ssimShown(): Promise<number> {
   const t = (await page.textContent('[data-testid="image-distance"]')) ?? '';
-  const m = /SSIM ([\d.]+)/.exec(t);
+  const m = /SSIM(?: over ink)? ([\d.]+)/.exec(t);
   if (!m) throw new Error(`no SSIM in "${t}"`);
   return Number(m[1]);
 }
@@ -94,6 +95,10 @@ async function dragOverTravel(feature: number, shot: string): Promise<number[]> 
   expect(await page.locator('[data-testid="effect-strip"] canvas').count()).toBeGreaterThanOrEqual(
     5,
   );
+  // the whole card (title, badge, range, strip) as the panel draws it at this viewport
+  await page
+    .locator(`[data-testid="feature-card"][data-feature="${feature}"]`)
+    .screenshot({ path: path.join(artefacts, shot.replace('.png', '-card.png')) });
   await page.locator('[data-testid="effect-strip"]').scrollIntoViewIfNeeded();
   await page.screenshot({ path: path.join(artefacts, shot) });
   await page.getByTestId('turn-it').click();
@@ -181,6 +186,14 @@ describe.runIf(existsSync(path.join(emoji, 'features.sqlite.br')))(
         (c.effect?.facts ?? []).some((f) => /redder/.test(f)),
       );
       expect(card.effect?.words).toContain('redder');
+      // a word the index never wrote reaches it through WordNet, and the hit says so
+      const { hits: crimson } = await apiCall<{ hits: Hit[] }>(page, 'index.search', {
+        packId: 'orrery-emoji',
+        saeId: 'latent-512',
+        query: 'crimson',
+        limit: 10,
+      });
+      expect(crimson[0]?.why).toContain('WordNet lists ‘red’ as a synonym of ‘crimson’');
       const seen = await dragOverTravel(hit.feature, 'meaning-emoji-red.png');
       checkTravel(seen, card.calibration?.level ?? 0.5);
       await switchKeepsEffect(hit.feature);
@@ -215,7 +228,12 @@ describe.runIf(existsSync(path.join(glyphs, 'features.sqlite.br')))(
         const { hit, card } = await searchFor('orrery-glyphs', 'style-512', c.query, (k) =>
           (k.effect?.facts ?? []).some((f) => c.fact.test(f)),
         );
+        // one definition: the index calibrated over the ink, and the compare view shows that
+        expect(card.calibration?.measure).toBe('ink-ssim');
         const seen = await dragOverTravel(hit.feature, `meaning-glyphs-${c.query}.png`);
+        expect(await page.getAttribute('[data-testid="image-distance"]', 'data-ssim-over')).toBe(
+          'ink',
+        );
         checkTravel(seen, card.calibration?.level ?? 0.5);
         await switchKeepsEffect(hit.feature);
         if (c.query === 'italic') {
@@ -269,6 +287,9 @@ describe.runIf(existsSync(path.join(textPack, 'features.sqlite.br')))('a text ca
     expect(
       await page.locator('[data-testid="effect-strip"] .strip-texts li').count(),
     ).toBeGreaterThanOrEqual(5);
+    await page
+      .locator(`[data-testid="feature-card"][data-feature="${f}"]`)
+      .screenshot({ path: path.join(artefacts, 'meaning-text-card-card.png') });
     await page.locator('[data-testid="effect-strip"]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(artefacts, 'meaning-text-card.png') });
     console.log(`text: #${f} ${card.label}`);

@@ -51,7 +51,7 @@ import {
 import { logitLens } from './logitLens';
 import { stageVersion, titleStage, TITLES_VERSION } from './describe';
 import { TEXT_CALIBRATION_VERSION, textCalibrationStage } from './textCalibration';
-import { effectsStage, EFFECTS_VERSION } from './effects';
+import { effectsStage, effectsVersion } from './effects';
 import { fuzzyGraph, optimizeLayout, pcaInit } from './umap';
 
 export { migrations };
@@ -377,7 +377,7 @@ async function buildOne(
 
   // Later stages, each run when the version it recorded is older (index_stages): measured
   // effects and calibrated ranges (image and typeface packs), then plain titles and badges.
-  if (kind !== 'text-lm' && stageVersion(db, saeId, 'effects') < EFFECTS_VERSION) {
+  if (kind !== 'text-lm' && stageVersion(db, saeId, 'effects') < effectsVersion(kind)) {
     check(o.signal);
     await effectsStage(db, pack, saeId, info.hook, sae, {
       signal: o.signal,

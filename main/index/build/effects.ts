@@ -28,7 +28,12 @@ import {
 } from './descriptors';
 import { recordStage } from './describe';
 
-export const EFFECTS_VERSION = 1;
+/** The effects stage's version per pack kind: typeface packs are at 2, their SSIM taken over
+ * the windows holding ink (imageMetrics.ts), image packs still at 1. */
+export const EFFECTS_VERSIONS = { 'image-vae': 1, 'glyph-cvae': 2 } as const;
+export function effectsVersion(kind: string): number {
+  return kind === 'glyph-cvae' ? EFFECTS_VERSIONS['glyph-cvae'] : EFFECTS_VERSIONS['image-vae'];
+}
 export const CALIBRATION_SSIM = 0.5;
 /** Multiples of the typical activation tried, in order (stopping once SSIM is under the level). */
 export const MULTIPLES = [1, 2, 4, 8, 16, 32, 64] as const;
@@ -43,6 +48,9 @@ export interface Calibration {
   /** add strength where SSIM to before reaches `level` on the first of `examples` to get there */
   limit: number;
   level: number;
+  /** what `level` is of: SSIM to before over the whole picture, or over the windows of a line
+   * of letters that hold ink (typeface packs) */
+  measure: 'ssim' | 'ink-ssim';
   /** false: even the largest multiple kept SSIM above the level (limit is that multiple) */
   reached: boolean;
   examples: number[];
@@ -145,7 +153,7 @@ async function glyphRenderer(pack: LoadedPack, sae: Sae, examples: number[]): Pr
       height: S,
     }));
   };
-  const refs = (await draw(styles)).map((r) => new Reference(r.data, W, S, true));
+  const refs = (await draw(styles)).map((r) => new Reference(r.data, W, S, true, 'ink'));
   return {
     refs,
     cell: S,
@@ -296,8 +304,9 @@ export async function effectsStage(
           idx: w.idx,
           desc,
           cal: {
-            version: EFFECTS_VERSION,
+            version: effectsVersion(kind),
             method: 'add',
+            measure: kind === 'glyph-cvae' ? 'ink-ssim' : 'ssim',
             typical: w.typical,
             limit: w.typical * Math.max(multiple, 0.25),
             level: CALIBRATION_SSIM,
@@ -323,7 +332,7 @@ export async function effectsStage(
   db.transaction(() => {
     clear.run(saeId);
     for (const x of out) upd.run(JSON.stringify(x.desc), JSON.stringify(x.cal), saeId, x.idx);
-    recordStage(db, saeId, 'effects', EFFECTS_VERSION, { ...figures, examples });
+    recordStage(db, saeId, 'effects', effectsVersion(kind), { ...figures, examples });
   })();
   return figures;
 }
@@ -337,7 +346,7 @@ function describe(
   point: { multiple: number; ssim: number },
 ): Descriptors {
   const base = {
-    version: EFFECTS_VERSION,
+    version: effectsVersion(kind),
     strength,
     multiple: point.multiple,
     examples,

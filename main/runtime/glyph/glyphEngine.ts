@@ -264,7 +264,7 @@ export class GlyphEngine implements GlyphEngineApi {
     // the unsteered strip is drawn once per source and text, then kept while dials turn
     let before = entry?.before?.text === input.text ? entry.before.reference : null;
     if (before === null) {
-      before = new Reference(await strip(style), width, S, true);
+      before = new Reference(await strip(style), width, S, true, 'ink');
       if (entry) entry.before = { text: input.text, reference: before };
     }
     return imageRun(before, changed ? await strip(after) : null, {

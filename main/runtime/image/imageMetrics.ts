@@ -7,6 +7,9 @@
  * - SSIM: what ssim.js's `ssim(a, b).mssim` gives with its defaults (integer grey, "weber"
  *   window sums, 11 × 11 windows, k1 0.01, k2 0.03), re-done here so that the "before"
  *   half (grey image, window sums and variances) is computed once per before-image;
+ *   for lines of letters ("ink" references: the typeface packs) the mean is taken over the
+ *   windows that hold ink in either image only, so the blank paper around the letters (most
+ *   of a specimen) does not keep SSIM high while the letters themselves are ruined;
  * - a difference heatmap (RGBA).
  * A Reference holds one before-image and what is derived from it; an engine keeps it with
  * its unsteered output, so a dial drag costs one pass over the after-image.
@@ -21,9 +24,19 @@ export interface ImageMetrics {
   meanAbs: number;
   /** Share of pixels pixelmatch (threshold 0.05) calls different, 0–1. */
   changedShare: number;
-  /** Mean SSIM (ssim.js defaults), 1 = the same. */
+  /** Mean SSIM (ssim.js defaults), 1 = the same; over the windows with ink when `ssimOver`
+   * is 'ink'. */
   ssim: number;
+  /** What the SSIM is the mean over: the whole image, or the windows holding ink in either
+   * image (lines of letters). */
+  ssimOver: SsimOver;
 }
+
+export type SsimOver = 'image' | 'ink';
+
+/** A pixel is ink when its grey differs from the paper's (the before-image's commonest grey)
+ * by more than this (of 255). */
+const INK_CONTRAST = 64;
 
 export interface Comparison {
   metrics: ImageMetrics;
@@ -163,11 +176,35 @@ function ssimHalf(rgba: Uint8Array, width: number, height: number): SsimHalf {
   return { grey, sums, variance: varianceOf(sums, sq) };
 }
 
-function ssimOf(a: SsimHalf, b: SsimHalf, width: number, height: number): number {
+/** The commonest grey of an image: the paper a line of letters is drawn on. */
+export function paperGrey(grey: Int32Array): number {
+  const counts = new Uint32Array(256);
+  for (const g of grey) counts[g] = (counts[g] ?? 0) + 1;
+  let best = 0;
+  for (let g = 1; g < 256; g++) if ((counts[g] ?? 0) > (counts[best] ?? 0)) best = g;
+  return best;
+}
+
+/** Per SSIM window, how many of its pixels are ink (differ from `paper` by > INK_CONTRAST). */
+function inkSums(grey: Int32Array, paper: number, width: number, height: number): Float64Array {
+  return windowSums(width, height, (p) => (Math.abs((grey[p] ?? 0) - paper) > INK_CONTRAST ? 1 : 0))
+    .sums;
+}
+
+/** Mean SSIM over the windows (all, or those `keep` marks); 1 when no window is kept. */
+function ssimOf(
+  a: SsimHalf,
+  b: SsimHalf,
+  width: number,
+  height: number,
+  keep: ((i: number) => boolean) | null = null,
+): number {
   const ws2 = WINDOW * WINDOW;
   const { sums: cross } = windowSums(width, height, (p) => (a.grey[p] ?? 0) * (b.grey[p] ?? 0));
-  let mssim = 0;
+  let mssim = 1;
+  let kept = 0;
   for (let i = 0; i < a.sums.length; i++) {
+    if (keep && !keep(i)) continue;
     const s1 = a.sums[i] ?? 0;
     const s2 = b.sums[i] ?? 0;
     // ssim.js keeps 1024 × the covariance as an integer (truncated), as for the variances
@@ -182,7 +219,8 @@ function ssimOf(a: SsimHalf, b: SsimHalf, width: number, height: number): number
     const da = meanx * meanx + meany * meany + C1;
     const db = varx + vary + C2;
     const s = (na * nb) / da / db;
-    mssim = i === 0 ? s : mssim + (s - mssim) / (i + 1);
+    kept++;
+    mssim = kept === 1 ? s : mssim + (s - mssim) / kept;
   }
   return mssim;
 }
@@ -232,6 +270,7 @@ export function differenceHeatmap(a: Uint8Array, b: Uint8Array, n: number): Uint
 /** One before-image and what every comparison with it reuses. */
 export class Reference {
   private half: SsimHalf | null = null;
+  private ink: { paper: number; sums: Float64Array } | null = null;
   private self: Comparison | null = null;
   private png: Uint8Array | null = null;
 
@@ -242,6 +281,8 @@ export class Reference {
     readonly height: number,
     /** A grey image (R = G = B): its PNG is written with one channel. */
     readonly grey = false,
+    /** 'ink': a line of letters, whose SSIM is over the windows with ink (see above). */
+    readonly ssimOver: SsimOver = 'image',
   ) {
     if (rgba.length !== width * height * 4) {
       throw new RangeError(`RGBA has ${rgba.length} bytes for ${width} × ${height}`);
@@ -271,6 +312,8 @@ export class Reference {
     }
     const changed = pixelmatch(this.rgba, after, undefined, w, h, { threshold: 0.05 });
     let ssim: number;
+    // where ssim.js does the work (very large or tiny images) it is over the whole image
+    const over: SsimOver = ssimJsOwnCase(w, h) ? 'image' : this.ssimOver;
     if (ssimJsOwnCase(w, h)) {
       try {
         ssim = ssimJs(
@@ -282,12 +325,27 @@ export class Reference {
         ssim = after === this.rgba ? 1 : 0;
       }
     } else {
-      this.half ??= ssimHalf(this.rgba, w, h);
-      const other = after === this.rgba ? this.half : ssimHalf(after, w, h);
-      ssim = ssimOf(this.half, other, w, h);
+      const half = (this.half ??= ssimHalf(this.rgba, w, h));
+      const other = after === this.rgba ? half : ssimHalf(after, w, h);
+      let keep: ((i: number) => boolean) | null = null;
+      if (this.ssimOver === 'ink') {
+        if (!this.ink) {
+          const paper = paperGrey(half.grey);
+          this.ink = { paper, sums: inkSums(half.grey, paper, w, h) };
+        }
+        const before = this.ink.sums;
+        const inAfter = after === this.rgba ? before : inkSums(other.grey, this.ink.paper, w, h);
+        keep = (i) => (before[i] ?? 0) + (inAfter[i] ?? 0) > 0;
+      }
+      ssim = ssimOf(half, other, w, h, keep);
     }
     const out: Comparison = {
-      metrics: { meanAbs: sum / (n * 3), changedShare: changed / n, ssim },
+      metrics: {
+        meanAbs: sum / (n * 3),
+        changedShare: changed / n,
+        ssim,
+        ssimOver: over,
+      },
       heatmap: differenceHeatmap(this.rgba, after, n),
     };
     if (after === this.rgba) this.self = out;

@@ -95,7 +95,9 @@ function Card({ card, packId, saeId, pinned }: CardProps) {
           {(card.calibration.limit / card.calibration.typical).toFixed(1)}× typical),{' '}
           {card.calibration.measure === 'changed-tokens'
             ? `before greedy text from the default prompt changes ${Math.round(card.calibration.level * 100)}% of its words`
-            : `where the picture keeps SSIM ≥ ${card.calibration.level}`}
+            : card.calibration.measure === 'ink-ssim'
+              ? `where the letters keep SSIM ≥ ${card.calibration.level} over their ink`
+              : `where the picture keeps SSIM ≥ ${card.calibration.level}`}
           {card.calibration.reached ? '' : ' (not reached: the largest strength tried)'}
         </p>
       )}

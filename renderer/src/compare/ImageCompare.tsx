@@ -64,9 +64,18 @@ export function ImageCompare({ output, tools }: { output: ImageReply; tools?: Re
             </button>
           ))}
         </div>
-        <span className="muted" data-testid="image-distance">
+        <span
+          className="muted"
+          data-testid="image-distance"
+          data-ssim-over={metrics.ssimOver ?? 'image'}
+          title={
+            metrics.ssimOver === 'ink'
+              ? 'SSIM over the 11 × 11 windows that hold ink in either line of letters (the blank paper around them left out)'
+              : undefined
+          }
+        >
           pixel Δ {metrics.meanAbs.toFixed(2)} · changed {(metrics.changedShare * 100).toFixed(1)}%
-          · SSIM {metrics.ssim.toFixed(3)}
+          · {metrics.ssimOver === 'ink' ? 'SSIM over ink' : 'SSIM'} {metrics.ssim.toFixed(3)}
         </span>
         {tools}
       </div>

@@ -35,7 +35,60 @@ function byPackages(a: Uint8Array, b: Uint8Array, width: number, height: number)
     meanAbs: sum / ((a.length / 4) * 3),
     changedShare: changed / (width * height),
     ssim: ssim({ data: ca, width, height }, { data: cb, width, height }).mssim,
+    ssimOver: 'image',
   };
+}
+
+/** The ink SSIM by the package and a plain loop: ssim.js's per-window map, averaged over the
+ * 11 × 11 windows where either image has a pixel whose grey (ssim.js's integer grey) differs
+ * from the before-image's commonest grey by more than 64. */
+function inkByPackages(a: Uint8Array, b: Uint8Array, width: number, height: number): number {
+  const map = ssim(
+    { data: new Uint8ClampedArray(a), width, height },
+    { data: new Uint8ClampedArray(b), width, height },
+  ).ssim_map;
+  const grey = (x: Uint8Array, p: number) =>
+    (77 * (x[p * 4] ?? 0) + 150 * (x[p * 4 + 1] ?? 0) + 29 * (x[p * 4 + 2] ?? 0) + 128) >> 8;
+  const counts = new Map<number, number>();
+  for (let p = 0; p < width * height; p++)
+    counts.set(grey(a, p), (counts.get(grey(a, p)) ?? 0) + 1);
+  const paper = [...counts].sort((u, v) => v[1] - u[1] || u[0] - v[0])[0]?.[0] ?? 255;
+  let sum = 0;
+  let n = 0;
+  for (let y = 0; y < map.height; y++) {
+    for (let x = 0; x < map.width; x++) {
+      let ink = false;
+      for (let dy = 0; dy < 11 && !ink; dy++) {
+        for (let dx = 0; dx < 11 && !ink; dx++) {
+          const p = (y + dy) * width + x + dx;
+          ink = Math.abs(grey(a, p) - paper) > 64 || Math.abs(grey(b, p) - paper) > 64;
+        }
+      }
+      if (ink) {
+        sum += map.data[y * map.width + x] ?? 0;
+        n++;
+      }
+    }
+  }
+  return n > 0 ? sum / n : 1;
+}
+
+/** A line of dark letter-like strokes on white paper: `cells` cells of S px, two bars each,
+ * shifted `shift` px (a ruined line moves its strokes off where they were). */
+function letters(cells: number, S: number, shift: number, thick: number): Uint8Array {
+  const W = cells * S;
+  const out = new Uint8Array(W * S * 4).fill(255);
+  for (let c = 0; c < cells; c++) {
+    for (let y = 12; y < S - 12; y++) {
+      for (const centre of [S * 0.3, S * 0.7]) {
+        for (let x = 0; x < thick; x++) {
+          const px = Math.round(c * S + centre + shift + x);
+          if (px >= 0 && px < W) out.fill(0, (y * W + px) * 4, (y * W + px) * 4 + 3);
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** A deterministic image: smooth gradients, a disc with soft edges, and some noise. */
@@ -115,6 +168,23 @@ describe('image metrics computed where the pixels are', () => {
     expect(ref.compare(a)).toBe(self); // kept
   });
 
+  it('ink SSIM: the mean over windows holding ink, which whole-image SSIM hides on a specimen', () => {
+    const S = 64;
+    const before = letters(6, S, 0, 4);
+    const ruined = letters(6, S, 7, 9); // strokes moved and fattened: the letters are gone
+    const ink = new Reference(before, 6 * S, S, true, 'ink');
+    const whole = new Reference(before, 6 * S, S, true);
+    const m = ink.compare(ruined).metrics;
+    expect(m.ssimOver).toBe('ink');
+    expect(m.ssim).toBeCloseTo(inkByPackages(before, ruined, 6 * S, S), 10);
+    // most of a specimen is paper: whole-image SSIM stays high while the ink SSIM falls
+    expect(whole.compare(ruined).metrics.ssim).toBeGreaterThan(m.ssim + 0.2);
+    expect(ink.compare(before).metrics.ssim).toBe(1);
+    // a blank line compares as equal (no window holds ink)
+    const blank = new Uint8Array(6 * S * S * 4).fill(255);
+    expect(new Reference(blank, 6 * S, S, true, 'ink').compare(blank).metrics.ssim).toBe(1);
+  });
+
   it('turns a planar tensor into RGBA as the PNG writer quantizes it', () => {
     const chw = new Float32Array([0, 0.5, 1, 2, -1, 0.25]); // [3, 1, 2], range 0…1
     expect([...chwToRgba(chw, 3, 1, 2)]).toEqual([0, 255, 0, 255, 128, 255, 64, 255]);
@@ -170,7 +240,7 @@ describe('engines answer raw pixels with the metrics', () => {
     expect(b.metrics.changedShare).toBe(wantB.changedShare);
   });
 
-  it('specimen: grey strips, metrics equal the packages', async () => {
+  it('specimen: grey strips, metrics equal the packages (SSIM over the ink)', async () => {
     const sae = glyph.saes[0];
     if (!sae) throw new Error('no SAE');
     const out = await glyph.specimen(
@@ -188,7 +258,11 @@ describe('engines answer raw pixels with the metrics', () => {
     expect(png.data.length).toBe(out.after.length);
     expect(new Uint8Array(png.data)).toEqual(out.after);
     const want = byPackages(out.before, out.after, out.width, out.height);
-    expect(out.metrics.ssim).toBe(want.ssim);
+    expect(out.metrics.ssimOver).toBe('ink');
+    expect(out.metrics.ssim).toBeCloseTo(
+      inkByPackages(out.before, out.after, out.width, out.height),
+      10,
+    );
     expect(out.metrics.changedShare).toBe(want.changedShare);
     expect(out.metrics.meanAbs).toBeCloseTo(want.meanAbs, 12);
   });
