@@ -4,15 +4,15 @@
  * no control's text is cut, and no cluster label lies under the galaxy's toolbar (screenshots
  * in test-results/e2e/layout-*.png).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
-import { galaxyHook } from '../support/page';
-import { repoRoot } from '../support/tmp';
+import { apiCall, galaxyHook } from '../support/page';
+import { fixturePacks, repoRoot } from '../support/tmp';
 
 const packs = [
   { dir: 'text-fortunes', id: 'orrery-text-fortunes' },
@@ -274,6 +274,37 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
     expect([webp.format, webp.pages, webp.width]).toEqual(['webp', 2 * frames - 2, 256]);
     await expect.poll(() => page.textContent('[data-testid="export-status"]')).toContain('Saved');
     await page.screenshot({ path: path.join(artefacts, 'layout-export-dialog.png') });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+  });
+
+  it('a fresh import names what has no index and shows Build without scrolling', async () => {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await apiCall(page, 'packs.import', { from: path.join(fixturePacks, 'text-tiny') });
+    await page.reload();
+    await page.waitForSelector('body[data-orrery-ready="true"]');
+    await page.selectOption('#pack-picker', 'orrery-text-tiny');
+    const build = page.getByRole('button', { name: 'Build the index' });
+    await build.waitFor({ timeout: 60_000 });
+    expect(await page.textContent('[data-testid="no-map-lead"]')).toMatch(
+      /^Tiny text fixture has no feature index yet/,
+    );
+    const box = await build.boundingBox();
+    expect(box && box.y + box.height).toBeLessThanOrEqual(720);
+    expect(await layoutProblems()).toEqual([]);
+    await page.screenshot({ path: path.join(artefacts, 'layout-fresh-import-1280x720.png') });
+    // its text run exported with the diff marked
+    await settled();
+    await page.getByRole('button', { name: 'Export…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Export' });
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      dialog.getByRole('button', { name: 'Save text' }).click(),
+    ]);
+    const where = path.join(artefacts, 'export-text-tiny.txt');
+    await download.saveAs(where);
+    const text = readFileSync(where, 'utf8');
+    expect(text).toMatch(/^# Orrery text export: 0 words added \{\+like this\+\}, 0 removed/);
+    expect(text).toContain('-- before (every dial at rest) --\nThe Lord said unto');
     await dialog.getByRole('button', { name: 'Close' }).click();
   });
 });
