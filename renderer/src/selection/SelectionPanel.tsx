@@ -145,6 +145,9 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
           {sel.name ?? ORIGIN_WORDS[sel.origin]}{' '}
           <span className="muted">· {sel.features.length.toLocaleString('en-US')} features</span>
         </h2>
+        <button type="button" className="link" onClick={() => act('show-more-like', { on: true })}>
+          More like these…
+        </button>
         <button
           type="button"
           aria-label="Close the selection"
@@ -214,7 +217,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
         </button>
       )}
       <div className="selection-actions">
-        <label>
+        <label className="muted">
           Top{' '}
           <input
             type="number"
@@ -274,9 +277,6 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
         </p>
       )}
       <SavedList packId={sel.packId} />
-      <button type="button" className="link" onClick={() => act('show-more-like', { on: true })}>
-        More like these…
-      </button>
     </section>
   );
 }

@@ -9,6 +9,7 @@ import { runAction, registerActions } from '../actions/registry';
 import { getClient } from '../api/client';
 import { galaxyStore } from '../galaxy/store';
 import { download } from '../session/download';
+import { dialStore, type DialState } from '../steer/store';
 import { exportRows, fileStem, selectionCsv, selectionJson } from './exportSelection';
 import { selectionStore, type SelectionOrigin } from './selectionStore';
 
@@ -28,13 +29,31 @@ const titlesOf = (p: unknown): Map<number, string> => {
   return new Map(Object.entries(t).map(([k, v]) => [Number(k), String(v)]));
 };
 
-/** Adds a composite dial from members; its typical strength sets its travel (Dial.tsx). */
+/**
+ * Adds a composite dial from members; its typical strength sets its travel (Dial.tsx). When
+ * a composite dial of the same features is there already, its member weights are updated
+ * instead (the weights were edited).
+ */
 function addComposite(
   saeId: string,
   members: CompositeMember[],
   typical: number,
   label: string,
 ): Promise<boolean> {
+  const same = (d: DialState): boolean =>
+    d.saeId === saeId &&
+    d.members !== null &&
+    d.members.length === members.length &&
+    d.members.every((m, i) => m.feature === members[i]?.feature);
+  const existing = dialStore.get().find(same);
+  if (existing) {
+    return runAction('turn-dial', {
+      saeId,
+      feature: existing.feature,
+      key: existing.key,
+      members,
+    });
+  }
   const heaviest = members.reduce((a, b) => (Math.abs(b.weight) > Math.abs(a.weight) ? b : a));
   return runAction('add-dial', {
     saeId,
@@ -216,14 +235,14 @@ export function registerSelectionActions(context: () => Context): () => void {
           saeId,
           features: out.features.map((f) => f.feature),
           origin: 'like',
-          weights: new Map(out.features.map((f) => [f.feature, Number(f.score.toFixed(4))])),
+          weights: new Map(out.features.map((f) => [f.feature, Number(f.score.toFixed(2))])),
           typical: out.typical,
           note,
         });
         if (q.dial === true) {
           const members = out.features.map((f) => ({
             feature: f.feature,
-            weight: Number(f.score.toFixed(4)),
+            weight: Number(f.score.toFixed(2)),
           }));
           const label = typeof q.label === 'string' && q.label ? q.label : 'More like these';
           await addComposite(saeId, members, out.typical, label);

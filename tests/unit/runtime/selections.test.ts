@@ -169,6 +169,34 @@ describe('selections through the API', () => {
     expect(spreadIndices(100, 4)).toEqual([12, 37, 62, 87]);
   });
 
+  it('ranks and separates on a typeface pack (its style)', async () => {
+    const call = caller(start(tmpDir()));
+    const ranked = await call('selection.activations', {
+      packId: 'orrery-glyphs-tiny',
+      saeId: 'style-64',
+      input: { source: { example: 1 } },
+      features: [0, 1, 2, 3, 4, 5, 6, 7],
+    });
+    expect(ranked.rows).toBe(1);
+    expect(ranked.total).toBe(8);
+    const sep = await call('selection.separate', {
+      packId: 'orrery-glyphs-tiny',
+      saeId: 'style-64',
+      like: [{ source: { example: 1 } }],
+      away: [{ source: { example: 2 } }],
+    });
+    expect(sep.baseline).toBe('away');
+    expect(sep.features.every((f) => f.score > 0)).toBe(true);
+    await expect(
+      call('selection.activations', {
+        packId: 'orrery-glyphs-tiny',
+        saeId: 'style-64',
+        input: { text: 'Ab' },
+        features: [1],
+      }),
+    ).rejects.toThrow(/bad_input: a glyph-cvae pack reads pictures or faces, not text/);
+  });
+
   it('steers with a composite dial on image and text packs', async () => {
     const call = caller(start(tmpDir()));
     const members = [
