@@ -97,6 +97,28 @@ function layoutProblems(): Promise<string[]> {
   return page.evaluate(LAYOUT_PROBLEMS) as Promise<string[]>;
 }
 
+/** Focusable nodes without a name, as the browser's accessibility tree computes names. */
+async function unnamedControls(): Promise<string[]> {
+  const cdp = await page.context().newCDPSession(page);
+  type AxNode = {
+    ignored: boolean;
+    role?: { value: string };
+    name?: { value: string };
+    properties?: { name: string; value: { value: unknown } }[];
+  };
+  const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: AxNode[] };
+  await cdp.detach();
+  return nodes
+    .filter(
+      (n) =>
+        !n.ignored &&
+        n.properties?.some((p) => p.name === 'focusable' && p.value.value === true) &&
+        !['RootWebArea', 'generic', 'none'].includes(n.role?.value ?? '') &&
+        !(n.name?.value ?? '').trim(),
+    )
+    .map((n) => n.role?.value ?? '?');
+}
+
 async function settled(): Promise<void> {
   await expect
     .poll(() => page.getAttribute('.compare.studio', 'data-running'), { timeout: 90_000 })
@@ -127,6 +149,7 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
     await page.getByRole('button', { name: 'Add dial' }).click();
     await expect.poll(() => page.locator('.dial').count()).toBe(2);
     await settled();
+    expect(await unnamedControls()).toEqual([]);
     for (const size of sizes) {
       await page.setViewportSize(size);
       // cluster labels are placed again after a resize: wait for a layout with no problem
@@ -144,24 +167,7 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
     await page.evaluate('window.__orreryActions.run("select-feature", { feature: 1 })');
     await page.locator('[data-testid="turn-it"]').click();
     await expect.poll(() => page.locator('.dial').count()).toBe(1);
-    // names as the browser's accessibility tree computes them
-    const cdp = await page.context().newCDPSession(page);
-    type AxNode = {
-      ignored: boolean;
-      role?: { value: string };
-      name?: { value: string };
-      properties?: { name: string; value: { value: unknown } }[];
-      backendDOMNodeId?: number;
-    };
-    const { nodes } = (await cdp.send('Accessibility.getFullAXTree')) as { nodes: AxNode[] };
-    const unnamed = nodes.filter(
-      (n) =>
-        !n.ignored &&
-        n.properties?.some((p) => p.name === 'focusable' && p.value.value === true) &&
-        !['RootWebArea', 'generic', 'none'].includes(n.role?.value ?? '') &&
-        !(n.name?.value ?? '').trim(),
-    );
-    expect(unnamed.map((n) => n.role?.value)).toEqual([]);
+    expect(await unnamedControls()).toEqual([]);
     // Tab from the top reaches every visible, enabled control (file inputs included)
     const count = (await page.evaluate(`(() => {
       const all = [...document.querySelectorAll('button, input, select, textarea, [tabindex="0"]')]
