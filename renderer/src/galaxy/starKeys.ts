@@ -6,11 +6,9 @@
  * moment (project.ts), so "left" is left on screen whatever the orbit.
  */
 import type { Action } from '../actions/registry';
-import { projectPoint } from './project';
+import { nearestInDirection, projectPoint, type Direction } from './project';
 import type { SceneApiRef } from './sceneApi';
 import type { GalaxyStore } from './store';
-
-export type Direction = 'left' | 'right' | 'up' | 'down';
 
 const arrows: Record<string, Direction> = {
   ArrowLeft: 'left',
@@ -18,40 +16,6 @@ const arrows: Record<string, Direction> = {
   ArrowUp: 'up',
   ArrowDown: 'down',
 };
-
-/**
- * The point nearest (x, y) in a direction, among points on screen (xs, ys in CSS pixels; NaN
- * = not on screen), other than `from`: within 60° either side of the direction, by distance
- * with the sideways part counted twice; null when there is none.
- */
-export function nearestInDirection(
-  xs: ArrayLike<number>,
-  ys: ArrayLike<number>,
-  from: number,
-  x: number,
-  y: number,
-  dir: Direction,
-): number | null {
-  let best: number | null = null;
-  let bestScore = Infinity;
-  const tan60 = Math.sqrt(3);
-  for (let p = 0; p < xs.length; p++) {
-    const px = xs[p] as number;
-    const py = ys[p] as number;
-    if (p === from || Number.isNaN(px)) continue;
-    const dx = px - x;
-    const dy = py - y;
-    const ahead = dir === 'left' ? -dx : dir === 'right' ? dx : dir === 'up' ? -dy : dy;
-    const aside = Math.abs(dir === 'left' || dir === 'right' ? dy : dx);
-    if (ahead <= 0.5 || aside > ahead * tan60) continue;
-    const score = ahead + 2 * aside;
-    if (score < bestScore) {
-      bestScore = score;
-      best = p;
-    }
-  }
-  return best;
-}
 
 /** Every point's place on screen now (NaN where it is behind the camera or off the canvas). */
 function projectAll(

@@ -1,6 +1,6 @@
 /** The keyboard's next star: the nearest on screen in the arrow's direction, never behind it. */
 import { describe, expect, it } from 'vitest';
-import { nearestInDirection } from '../../../renderer/src/galaxy/starKeys';
+import { nearestInDirection } from '../../../renderer/src/galaxy/project';
 
 //            0: middle  1: right  2: far right  3: up-right (steep)  4: left  5: off screen
 const xs = [100, 140, 300, 110, 40, NaN];
