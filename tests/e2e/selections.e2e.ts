@@ -209,7 +209,7 @@ describe.runIf(existsSync(path.join(EMOJI, 'features.sqlite.br')))(
       const panel = page.locator('[data-testid="selection-panel"]');
       const count = (await galaxyHook<number[]>(page, 'selection')).length;
       await panel.getByLabel('Selection name').fill('Lassoed middle');
-      await panel.getByRole('button', { name: 'Save', exact: true }).click();
+      await panel.getByRole('button', { name: 'Save selection' }).click();
       await expect
         .poll(() => panel.locator('[data-testid="selection-status"]').textContent())
         .toBe('Saved as “Lassoed middle”.');

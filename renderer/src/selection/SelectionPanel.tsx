@@ -256,7 +256,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
           onChange={(e) => setName(e.target.value)}
         />
         <button type="submit" disabled={!name.trim()}>
-          Save
+          Save selection
         </button>
         <button
           type="button"
