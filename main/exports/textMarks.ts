@@ -42,11 +42,13 @@ export function markedTokens(tokens: readonly string[], changed: readonly boolea
   return open ? `${out}+}` : out;
 }
 
+const words = (n: number): string => `${n} word${n === 1 ? '' : 's'}`;
+
 /** A step's text export: what the dials did, the marked continuation, then before and after. */
 export function textStepExport(prompt: string, before: string, after: string): string {
   const d = markedDiff(before, after);
   return [
-    `# Orrery text export: ${d.added} words added {+like this+}, ${d.removed} removed [-like this-]`,
+    `# Orrery text export: ${words(d.added)} added {+like this+}, ${d.removed} removed [-like this-]`,
     '',
     `${prompt}${d.text}`,
     '',
