@@ -131,8 +131,11 @@ export class RuntimeService {
     kind: 'image' | 'glyph',
     input: Recordable,
     run: ImageRun,
+    job: JobContext,
   ): Promise<z.output<typeof ImageReplySchema>> {
     const { png, ...out } = run;
+    // The pixels go to the page now; the reply (with the saved step) follows the session write.
+    if (job.jobId !== null) this.events.emit('image.frame', { ...out, jobId: job.jobId });
     if (!input.sessionId || !png) return this.recorded(kind, input, out);
     // the blobs are on disk before the step that names them is committed
     const before = this.blobs.put(png.before);
@@ -173,7 +176,7 @@ export class RuntimeService {
     job: JobContext,
   ): Promise<z.output<typeof ImageReplySchema>> {
     const run = await this.run<ImageRun>(input.packId, 'image.steer', input, job);
-    return this.imageReply('image', input, run);
+    return this.imageReply('image', input, run, job);
   }
 
   imageActive(input: ImageActiveInput, job: JobContext): Promise<z.output<typeof ActiveOutput>> {
@@ -185,7 +188,7 @@ export class RuntimeService {
     job: JobContext,
   ): Promise<z.output<typeof ImageReplySchema>> {
     const run = await this.run<ImageRun>(input.packId, 'glyph.specimen', input, job);
-    return this.imageReply('glyph', input, run);
+    return this.imageReply('glyph', input, run, job);
   }
 
   /** A selection's features ranked by activation on one input (in the inference worker). */

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { NoticeListSchema, NoticeSchema } from './notices';
-import { TextTokenEventSchema } from './runtime';
+import { ImageOutput, TextTokenEventSchema } from './runtime';
 import {
   ImageReplySchema,
   PresetSchema,
@@ -287,9 +287,18 @@ export const calls = {
   ),
 } as const;
 
+/**
+ * An image or specimen run's pixels the moment the inference worker has them, for the page
+ * that runs the job: its reply follows once the run's step is saved (issue 14: the new image
+ * is on screen without waiting for the session write).
+ */
+export const ImageFrameEventSchema = ImageOutput.extend({ jobId: JobIdSchema });
+export type ImageFrameEvent = z.infer<typeof ImageFrameEventSchema>;
+
 export const events = {
   'job.progress': ProgressSchema,
   'text.token': TextTokenEventSchema,
+  'image.frame': ImageFrameEventSchema,
   'app.notice': NoticeSchema,
 } as const;
 

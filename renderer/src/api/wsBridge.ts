@@ -35,11 +35,17 @@ export class WebSocketBridge implements OrreryBridge {
   private readonly listeners = new Set<EventListener>();
   private opened: Promise<void> | null = null;
   private retryMs = 250;
+  private welcomed = false;
 
   constructor(
     private readonly url: string,
     private readonly token: string,
   ) {}
+
+  /** The socket is open and the server has welcomed it. */
+  private isOpen(): boolean {
+    return this.welcomed && this.socket?.readyState === WebSocket.OPEN;
+  }
 
   private connect(): Promise<void> {
     if (this.opened) return this.opened;
@@ -47,12 +53,12 @@ export class WebSocketBridge implements OrreryBridge {
       const ws = new WebSocket(this.url);
       ws.binaryType = 'arraybuffer';
       this.socket = ws;
-      let welcomed = false;
+      this.welcomed = false;
       ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: this.token }));
       ws.onmessage = (e: MessageEvent<string | ArrayBuffer>) => {
-        if (!welcomed) {
-          welcomed = typeof e.data === 'string' && e.data.includes('"welcome"');
-          if (welcomed) {
+        if (!this.welcomed) {
+          this.welcomed = typeof e.data === 'string' && e.data.includes('"welcome"');
+          if (this.welcomed) {
             this.retryMs = 250;
             resolve();
           }
@@ -62,6 +68,7 @@ export class WebSocketBridge implements OrreryBridge {
       };
       ws.onclose = (e) => {
         this.socket = null;
+        this.welcomed = false;
         this.opened = null;
         for (const [id, settle] of this.pending) {
           this.pending.delete(id);
@@ -104,13 +111,17 @@ export class WebSocketBridge implements OrreryBridge {
     const limit = typeof wire === 'string' ? 'messageBytes' : 'frameBytes';
     if (size > limits[limit] && (typeof wire !== 'string' || new Blob([wire]).size > limits[limit]))
       return { ok: false, error: { code: 'too_large', message: overLimit(name, size, limit) } };
-    try {
-      await this.connect();
-    } catch {
-      return {
-        ok: false,
-        error: { code: 'unavailable', message: 'cannot reach the Orrery server' },
-      };
+    // On an open socket the call goes out now, in the caller's task (a dial's pointermove
+    // sends before React renders the move); otherwise once the socket is open.
+    if (!this.isOpen()) {
+      try {
+        await this.connect();
+      } catch {
+        return {
+          ok: false,
+          error: { code: 'unavailable', message: 'cannot reach the Orrery server' },
+        };
+      }
     }
     return new Promise((resolve) => {
       this.pending.set(id, resolve);

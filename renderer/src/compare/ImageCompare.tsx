@@ -4,6 +4,7 @@
  * each canvas is kept and only has new bytes put into it.
  */
 import {
+  useEffect,
   useLayoutEffect,
   useMemo,
   useRef,
@@ -12,23 +13,38 @@ import {
   type ReactNode,
 } from 'react';
 import type { CallOutput } from '../../../preload/contract';
+import { onFrame, pictureOf } from './liveFrames';
 import { drawRgba, markDrawn, type RgbaImage } from './pixels';
 
 type Mode = 'side' | 'wipe' | 'heatmap';
 
 export type ImageReply = CallOutput<'image.steer'>;
 
-/** A canvas that shows raw pixels; redrawn (bytes copied in) only when they change. */
+/**
+ * A canvas that shows raw pixels; redrawn (bytes copied in) only when they change. `live`:
+ * which picture of a live frame (liveFrames.ts) it draws as soon as one arrives.
+ */
 function PixelCanvas({
   image,
+  live,
   ...rest
-}: { image: RgbaImage } & CanvasHTMLAttributes<HTMLCanvasElement> & {
+}: {
+  image: RgbaImage;
+  live: 'before' | 'after' | 'heatmap';
+} & CanvasHTMLAttributes<HTMLCanvasElement> & {
     'data-testid'?: string;
   }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useLayoutEffect(() => {
     if (ref.current) drawRgba(ref.current, image);
   }, [image]);
+  useEffect(
+    () =>
+      onFrame((f) => {
+        if (ref.current) drawRgba(ref.current, pictureOf(f, live));
+      }),
+    [live],
+  );
   return <canvas ref={ref} {...rest} />;
 }
 
@@ -51,8 +67,21 @@ export function ImageCompare({ output, tools }: { output: ImageReply; tools?: Re
     () => ({ rgba: output.heatmap, width, height }),
     [output.heatmap, width, height],
   );
-  // children's layout effects (the canvas updates) have run: the next frame shows them
-  useLayoutEffect(() => markDrawn(), [output]);
+  // children's layout effects (the canvas updates) have run: the next frame shows them,
+  // unless a live frame put these very pixels there already (and marked them then)
+  const liveAfter = useRef<Uint8Array | null>(null);
+  useLayoutEffect(() => {
+    if (output.after !== liveAfter.current) markDrawn();
+  }, [output]);
+  // a live frame: the canvases (subscribed before this) have drawn it
+  useEffect(
+    () =>
+      onFrame((f) => {
+        liveAfter.current = f.after;
+        markDrawn();
+      }),
+    [],
+  );
 
   return (
     <div className="compare-view">
@@ -82,11 +111,23 @@ export function ImageCompare({ output, tools }: { output: ImageReply; tools?: Re
       {mode === 'side' && (
         <div className={`image-pair${shape}`}>
           <figure>
-            <PixelCanvas image={before} aria-label="before" role="img" data-testid="image-before" />
+            <PixelCanvas
+              image={before}
+              live="before"
+              aria-label="before"
+              role="img"
+              data-testid="image-before"
+            />
             <figcaption>Before</figcaption>
           </figure>
           <figure>
-            <PixelCanvas image={after} aria-label="after" role="img" data-testid="image-after" />
+            <PixelCanvas
+              image={after}
+              live="after"
+              aria-label="after"
+              role="img"
+              data-testid="image-after"
+            />
             <figcaption>After</figcaption>
           </figure>
         </div>
@@ -94,9 +135,10 @@ export function ImageCompare({ output, tools }: { output: ImageReply; tools?: Re
       {mode === 'wipe' && (
         <div className="image-wipe">
           <div className={`wipe-stack${shape}`}>
-            <PixelCanvas image={before} aria-label="before" role="img" />
+            <PixelCanvas image={before} live="before" aria-label="before" role="img" />
             <PixelCanvas
               image={after}
+              live="after"
               aria-label="after"
               role="img"
               className="wipe-top"
@@ -116,7 +158,12 @@ export function ImageCompare({ output, tools }: { output: ImageReply; tools?: Re
       {mode === 'heatmap' && (
         <div className={`image-pair${shape}`}>
           <figure>
-            <PixelCanvas image={heat} className="heatmap" aria-label="Difference heatmap" />
+            <PixelCanvas
+              image={heat}
+              live="heatmap"
+              className="heatmap"
+              aria-label="Difference heatmap"
+            />
             <figcaption>Where they differ</figcaption>
           </figure>
         </div>

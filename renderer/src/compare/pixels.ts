@@ -14,10 +14,17 @@ export interface RgbaImage {
 
 /** Per canvas, the ImageData it was last drawn with (reused while the size stays). */
 const frames = new WeakMap<HTMLCanvasElement, ImageData>();
+/** Per canvas, the bytes it shows (the same array drawn again is skipped). */
+const shown = new WeakMap<HTMLCanvasElement, Uint8Array>();
 
-/** Copies RGBA bytes into a canvas (resized only when the image size changes). */
-export function drawRgba(canvas: HTMLCanvasElement, img: RgbaImage): void {
-  if (img.rgba.length !== img.width * img.height * 4) return;
+/**
+ * Copies RGBA bytes into a canvas (resized only when the image size changes); false when the
+ * canvas already shows this very array (drawn from a live frame before React passed it on).
+ */
+export function drawRgba(canvas: HTMLCanvasElement, img: RgbaImage): boolean {
+  if (img.rgba.length !== img.width * img.height * 4) return false;
+  if (shown.get(canvas) === img.rgba && canvas.width === img.width) return false;
+  shown.set(canvas, img.rgba);
   let frame = frames.get(canvas);
   if (!frame || frame.width !== img.width || frame.height !== img.height) {
     canvas.width = img.width;
@@ -27,6 +34,7 @@ export function drawRgba(canvas: HTMLCanvasElement, img: RgbaImage): void {
   }
   frame.data.set(img.rgba);
   canvas.getContext('2d')?.putImageData(frame, 0, 0);
+  return true;
 }
 
 /** Same pixels? (Replies carry fresh arrays; "before" rarely changes during a drag.) */
@@ -48,13 +56,15 @@ export async function rgbaToPngBlob(img: RgbaImage): Promise<Blob> {
 }
 
 /**
- * The page's "new pixels are on screen" mark for benchmarks: after a canvas update, the
- * next animation frame is when they show. Listeners get `orrery:image-drawn` with its time.
+ * The page's "new pixels are on screen" mark for benchmarks, called right after a canvas
+ * update: listeners get `orrery:image-drawn` in the next animation frame (when they show) with
+ * `drawnAt`, the time the canvas had the pixels, and `at`, the time of that frame.
  */
 export function markDrawn(): void {
+  const drawnAt = performance.now();
   requestAnimationFrame(() =>
     window.dispatchEvent(
-      new CustomEvent('orrery:image-drawn', { detail: { at: performance.now() } }),
+      new CustomEvent('orrery:image-drawn', { detail: { at: performance.now(), drawnAt } }),
     ),
   );
 }

@@ -3,13 +3,15 @@
  * One request in flight at a time: changes made meanwhile are folded into one follow-up run
  * with the newest state, so a fast drag never queues runs (the server also drops stale ones).
  * A text run streams its tokens (text.token events of its job) into `streamed`, at most once
- * per frame, until its reply replaces them.
+ * per frame, until its reply replaces them. An image run's pixels are shown from its
+ * image.frame event, before its reply (which waits for the session write).
  * Each run carries the gesture id of the dial state it runs (a drag is one session step), and
  * its reply carries the step it was saved as, handed to `onRun` (no session reload).
  */
 import { useEffect, useRef, useState } from 'react';
 import type { CallOutput, DialInput, Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
+import { showFrame } from '../compare/liveFrames';
 import type { RunInput } from './inputs';
 import { gestureId } from './gesture';
 import { dialStore } from './store';
@@ -65,6 +67,7 @@ async function runOnce(
           mask: input.mask ?? null,
           sessionId,
           gestureId,
+          jobId,
         })
       : await client.call('glyph.specimen', {
           packId,
@@ -73,6 +76,7 @@ async function runOnce(
           dials,
           sessionId,
           gestureId,
+          jobId,
         });
   return r.ok ? { ok: true as const, out: { kind: 'image' as const, value: r.value } } : r;
 }
@@ -105,6 +109,8 @@ export function useSteerRun(
     let dirty = false;
     // The text run in flight: its job id and the tokens it has streamed, by row and index.
     let jobId = '';
+    // The image run whose pixels came early (its image.frame event): its reply keeps them.
+    let shown = '';
     let pieces: Record<'before' | 'after', string[]> = { before: [], after: [] };
     let frame = 0;
     const flush = (): void => {
@@ -120,7 +126,20 @@ export function useSteerRun(
             pieces[t.row][t.index] = t.text;
             frame ||= requestAnimationFrame(flush);
           })
-        : () => {};
+        : // an image run's pixels, shown as soon as the worker has them (the reply, after the
+          // session write, then brings the same pixels with the saved step)
+          getClient().on('image.frame', ({ jobId: of, ...image }) => {
+            if (of !== jobId || !live) return;
+            shown = of;
+            // into the canvases now, from the socket's message; React catches up after
+            showFrame(image);
+            setState((s) => ({
+              ...s,
+              output: { kind: 'image', value: { ...image, step: null } },
+              error: null,
+              packId,
+            }));
+          });
     const stopStream = (): void => {
       jobId = '';
       if (frame) cancelAnimationFrame(frame);
@@ -134,7 +153,7 @@ export function useSteerRun(
       busy = true;
       dirty = false;
       setState((s) => ({ ...s, running: true }));
-      jobId = `text-${Date.now().toString(36)}-${++jobCount}`;
+      jobId = `${input.kind === 'text-lm' ? 'text' : 'image'}-${Date.now().toString(36)}-${++jobCount}`;
       pieces = { before: [], after: [] };
       void runOnce(
         packId,
@@ -146,10 +165,12 @@ export function useSteerRun(
       ).then((r) => {
         busy = false;
         if (!live) return;
+        const early = shown !== '' && shown === jobId;
         stopStream();
         if (r.ok) {
           setState((s) => ({
-            output: r.out,
+            // the same pixels are on screen already: no second render of the canvases
+            output: early && s.output ? s.output : r.out,
             error: null,
             running: false,
             runs: s.runs + 1,

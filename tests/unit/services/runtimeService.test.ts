@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
-import type { TextTokenEvent } from '../../../preload/contract';
+import type { ImageFrameEvent, TextTokenEvent } from '../../../preload/contract';
 import { cleanupTmp, fixturePacks, repoRoot, tmpDir } from '../../support/tmp';
 
 let app: OrreryApp;
@@ -108,6 +108,38 @@ describe('inference calls through the worker', () => {
     expect(p.after).toEqual(p.before);
     expect(s.after).not.toEqual(s.before);
     expect(p.step).toBeNull(); // no session named: nothing saved
+  });
+
+  it('sends an image run’s pixels as an image.frame event of its job before the reply with its saved step', async () => {
+    const session = await app.dispatcher.dispatch('sessions.create', {
+      packId: 'orrery-emoji-tiny',
+    });
+    if (!session.ok) throw new Error(session.error.message);
+    const order: string[] = [];
+    let frame: ImageFrameEvent | null = null;
+    const off = app.events.subscribe((m) => {
+      if (m.event !== 'image.frame') return;
+      order.push(`frame ${m.payload.jobId}`);
+      frame = m.payload;
+    });
+    const r = await app.dispatcher
+      .dispatch('image.steer', {
+        packId: 'orrery-emoji-tiny',
+        source: { example: 0 },
+        dials: [{ saeId: 'latent-32', feature: 0, method: 'add', value: 8 }],
+        sessionId: (session.value as { id: string }).id,
+        jobId: 'img-1',
+      })
+      .finally(() => order.push('reply'));
+    off();
+    expect(order).toEqual(['frame img-1', 'reply']);
+    if (!r.ok) throw new Error(r.error.message);
+    const v = r.value as { after: Uint8Array; heatmap: Uint8Array; step: { id: number } | null };
+    expect(v.step).not.toBeNull(); // the reply still waits for the step to be saved
+    const f = frame as ImageFrameEvent | null;
+    expect(f?.after).toEqual(v.after);
+    expect(f?.heatmap).toEqual(v.heatmap);
+    expect(f).not.toHaveProperty('png');
   });
 
   it('renders a typeface specimen from a pack face, before and after a style dial', async () => {
