@@ -26,19 +26,33 @@ const NODE_OP = 4;
 const NODE_ATTRIBUTE = 5;
 const ATTR_NAME = 1;
 const ATTR_INT = 3;
+const VALUE_NAME = 1;
 
 const utf8 = new TextDecoder();
 
 /** The nodes of the model's main graph, in order (subgraphs are not read). */
 export function graphNodes(model: Uint8Array): GraphNode[] {
-  const nodes: GraphNode[] = [];
+  return graphFields(model, GRAPH_NODE).map(readNode);
+}
+
+/** The names of the main graph's outputs, in order. */
+export function graphOutputs(model: Uint8Array): string[] {
+  return graphFields(model, GRAPH_OUTPUT).map((bytes) => {
+    for (const f of readFields(bytes)) {
+      if (f.n === VALUE_NAME && 'bytes' in f) return utf8.decode(f.bytes);
+    }
+    return '';
+  });
+}
+
+/** The bytes of every field `n` of the main graph (every `graph` field, merged). */
+function graphFields(model: Uint8Array, n: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
   for (const f of readFields(model)) {
     if (f.n !== MODEL_GRAPH || !('bytes' in f)) continue;
-    for (const g of readFields(f.bytes)) {
-      if (g.n === GRAPH_NODE && 'bytes' in g) nodes.push(readNode(g.bytes));
-    }
+    for (const g of readFields(f.bytes)) if (g.n === n && 'bytes' in g) out.push(g.bytes);
   }
-  return nodes;
+  return out;
 }
 
 function readNode(bytes: Uint8Array): GraphNode {
@@ -61,10 +75,15 @@ function readNode(bytes: Uint8Array): GraphNode {
   return node;
 }
 
-/** The model with `outputs` (tensors computed inside the graph) added as graph outputs. */
+/**
+ * The model with `outputs` (tensors computed inside the graph) added as graph outputs; one
+ * that already is an output is left as it is.
+ */
 export function exposeOutputs(model: Uint8Array, outputs: readonly ValueInfo[]): Uint8Array {
-  if (outputs.length === 0) return model;
-  const graph = message(outputs.map((v) => ({ n: GRAPH_OUTPUT, bytes: valueInfo(v) })));
+  const have = new Set(graphOutputs(model));
+  const add = outputs.filter((v) => !have.has(v.name));
+  if (add.length === 0) return model;
+  const graph = message(add.map((v) => ({ n: GRAPH_OUTPUT, bytes: valueInfo(v) })));
   const extra = message([{ n: MODEL_GRAPH, bytes: graph }]);
   const out = new Uint8Array(model.length + extra.length);
   out.set(model);

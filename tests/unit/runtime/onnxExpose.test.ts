@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OnnxSession } from '../../../main/runtime/onnx';
-import { exposeOutputs, graphNodes } from '../../../main/runtime/onnxExpose';
+import { exposeOutputs, graphNodes, graphOutputs } from '../../../main/runtime/onnxExpose';
 import { buildModel } from '../../../main/runtime/onnxGraph';
 import { message, readFields } from '../../../main/runtime/protobuf';
 
@@ -47,8 +47,13 @@ describe('reading and exposing ONNX graph tensors', () => {
   });
 
   it('an exposed tensor is fetched alone, and the graph computes as before', async () => {
-    const exposed = exposeOutputs(model, [{ name: 'fresh', type: 'float32', shape: ['n', 1] }]);
+    const fresh = { name: 'fresh', type: 'float32' as const, shape: ['n', 1] };
+    const exposed = exposeOutputs(model, [fresh]);
     expect(graphNodes(exposed)).toEqual(graphNodes(model));
+    expect(graphOutputs(exposed)).toEqual(['present', 'fresh']);
+    // exposing an output again, or an existing one, changes nothing
+    expect(exposeOutputs(exposed, [fresh])).toBe(exposed);
+    expect(exposeOutputs(model, [{ ...fresh, name: 'present' }])).toBe(model);
     const s = await OnnxSession.create(exposed);
     try {
       expect(s.outputs.map((o) => o.name)).toEqual(['present', 'fresh']);
