@@ -42,6 +42,8 @@ export const sessionMigrations: readonly Migration[] = [
   },
   {
     version: 3,
+    // Here, not in a pack's feature index: a selection is the person's own work, like a preset;
+    // an index may be shipped read-only with a pack, replaced by a rebuild, or moved aside.
     name: 'saved selections of features',
     up: (db) =>
       db.exec(`

@@ -5,6 +5,7 @@
  * its definition; saved selections across a restart.
  */
 import path from 'node:path';
+import { PNG } from 'pngjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
@@ -167,6 +168,30 @@ describe('selections through the API', () => {
     expect(sep.features.length).toBeGreaterThan(0);
     expect(sep.typical).toBeGreaterThan(0);
     expect(spreadIndices(100, 4)).toEqual([12, 37, 62, 87]);
+  });
+
+  it('reads a person’s uploaded picture among the examples', async () => {
+    const call = caller(start(tmpDir()));
+    const png = new PNG({ width: 32, height: 32 });
+    for (let i = 0; i < 32 * 32; i++) png.data.set([230, 20, 30, 255], i * 4);
+    const { hash } = await call('blobs.put', { bytes: new Uint8Array(PNG.sync.write(png)) });
+    const sep = await call('selection.separate', {
+      packId: EMOJI,
+      saeId: 'latent-32',
+      like: [{ source: { blob: hash, name: 'red.png' } }],
+      away: [{ source: { example: 0 } }],
+      top: 32,
+    });
+    const own = await call('selection.activations', {
+      packId: EMOJI,
+      saeId: 'latent-32',
+      input: { source: { blob: hash } },
+      features: sep.features.map((f) => f.feature),
+      limit: 32,
+    });
+    // the latent is one row: its mean is its value, which is what `like` averaged
+    const byFeature = new Map(own.ranked.map((r) => [r.feature, r.mean]));
+    for (const f of sep.features) expect(f.like).toBeCloseTo(byFeature.get(f.feature) ?? -1, 5);
   });
 
   it('ranks and separates on a typeface pack (its style)', async () => {
