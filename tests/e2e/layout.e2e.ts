@@ -162,8 +162,12 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
   });
 
   it('every control has a name and is reached by Tab; stars are reached by arrow keys', async () => {
-    // on the typeface pack, with a card, two dials and history open (the test before)
+    // on the typeface pack, with a card, a dial and history open
     await page.setViewportSize({ width: 1280, height: 720 });
+    await page.selectOption('#pack-picker', 'orrery-glyphs');
+    await expect
+      .poll(() => galaxyHook<boolean>(page, 'ready'), { timeout: 90_000, interval: 250 })
+      .toBe(true);
     await page.evaluate('window.__orreryActions.run("select-feature", { feature: 1 })');
     await page.locator('[data-testid="turn-it"]').click();
     await expect.poll(() => page.locator('.dial').count()).toBe(1);
@@ -218,9 +222,19 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
   });
 
   it('a pack switch clears the last pack’s before and after at once', async () => {
-    // on the typeface pack (wide specimens) now; every frame until the emoji pack's first
-    // square output, note whether a wide picture is still shown under the emoji pack's name
-    await expect.poll(() => page.locator('[data-testid="image-before"]').count()).toBe(1);
+    // from the typeface pack (wide specimens): every frame until the emoji pack's first square
+    // output, note whether a wide picture is still shown under the emoji pack's name
+    await page.selectOption('#pack-picker', 'orrery-glyphs');
+    await expect
+      .poll(
+        () =>
+          page.evaluate(`(() => {
+            const c = document.querySelector('[data-testid="image-before"]');
+            return c !== null && c.width > 2 * c.height;
+          })()`),
+        { timeout: 90_000 },
+      )
+      .toBe(true);
     await page.evaluate(`(() => {
       const seen = (window.__staleFrames = []);
       const look = () => {
@@ -243,6 +257,10 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
 
   it('exports a 512 px PNG of the output and a dial’s sweep as a strip', async () => {
     await page.setViewportSize({ width: 1440, height: 900 });
+    await page.selectOption('#pack-picker', 'orrery-emoji');
+    await expect
+      .poll(() => galaxyHook<boolean>(page, 'ready'), { timeout: 90_000, interval: 250 })
+      .toBe(true);
     await settled();
     await page.evaluate('window.__orreryActions.run("select-feature", { feature: 3 })');
     await page.locator('[data-testid="turn-it"]').click();
@@ -250,6 +268,10 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
     await settled();
     await page.getByRole('button', { name: 'Export…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Export' });
+    // the keyboard starts in the dialog
+    await expect
+      .poll(() => page.evaluate('document.activeElement?.closest(".dialog") !== null'))
+      .toBe(true);
     await dialog.getByLabel('Size (long side)', { exact: true }).selectOption('512');
     const save = async (button: string, file: string): Promise<string> => {
       const [download] = await Promise.all([
@@ -280,7 +302,8 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
     expect([webp.format, webp.pages, webp.width]).toEqual(['webp', 2 * frames - 2, 256]);
     await expect.poll(() => page.textContent('[data-testid="export-status"]')).toContain('Saved');
     await page.screenshot({ path: path.join(artefacts, 'layout-export-dialog.png') });
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => dialog.count()).toBe(0);
   });
 
   it('a fresh import names what has no index and shows Build without scrolling', async () => {

@@ -70,7 +70,10 @@ export function ExportDialog({
   const [status, setStatus] = useState<{ error: boolean; message: string } | null>(null);
   const dial = dials.find((d) => d.key === dialKey) ?? dials[0] ?? null;
 
+  // while a file is made the buttons stay focusable (a disabled one would drop the focus out of
+  // the dialog, and Escape with it) but do nothing
   const save = async (what: string, make: () => Promise<Result<ExportFile>>): Promise<void> => {
+    if (busy !== null) return;
     setBusy(what);
     setStatus(null);
     try {
@@ -174,7 +177,10 @@ export function ExportDialog({
         <button
           type="button"
           className="primary"
-          disabled={busy !== null || !output}
+          // the keyboard starts in the dialog (Tab moves on, Escape closes it)
+          autoFocus
+          disabled={!output}
+          aria-disabled={busy !== null}
           onClick={() => void saveOutput()}
         >
           {text ? 'Save text' : 'Save PNG'}
@@ -234,7 +240,8 @@ export function ExportDialog({
         )}
         <button
           type="button"
-          disabled={busy !== null || dials.length === 0}
+          disabled={dials.length === 0}
+          aria-disabled={busy !== null}
           onClick={() => void saveSweep()}
         >
           Save sweep
