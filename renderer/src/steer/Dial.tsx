@@ -61,6 +61,8 @@ export function switchValue(
 function relative(d: DialState): string {
   if (d.method === 'scale') return `×${d.value.toFixed(2)}`;
   if (!d.maxActivation) return '';
+  // a composite dial's scale is twice its members' typical strength (selectionActions.ts)
+  if (d.members) return `${((2 * d.value) / d.maxActivation).toFixed(2)} × typical`;
   return `${(d.value / d.maxActivation).toFixed(2)} × max`;
 }
 
