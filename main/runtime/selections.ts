@@ -60,9 +60,11 @@ function corpusMean(engine: AnyEngine, saeId: string, dSae: number, ctx: EngineC
   }
   let mean = bySae.get(saeId);
   if (!mean) {
+    // computed to the end whoever asked first: a later request may be waiting on it too
+    const own: EngineContext = { ...ctx, signal: new AbortController().signal };
     mean = (async () => {
       const sample = await engine.corpusSample(CORPUS_SAMPLE);
-      const codes = await meanCodes(engine, saeId, sample, ctx);
+      const codes = await meanCodes(engine, saeId, sample, own);
       return Object.assign(meanOf(codes, dSae), { examples: codes.length });
     })();
     bySae.set(saeId, mean);
