@@ -1,9 +1,11 @@
 /**
  * An object URL for a stored blob (a step's after-image), fetched once per hash and kept for
- * the next time the history shows it; the least recently used are let go past KEEP.
+ * the next time the history shows it; the least recently used are let go past KEEP. Not
+ * fetched while a gesture is active (a drag's step changes its after-image every tick).
  */
 import { useEffect, useState } from 'react';
 import { getClient } from '../api/client';
+import { afterGesture } from '../steer/gesture';
 
 const KEEP = 256;
 const urls = new Map<string, Promise<string | null>>();
@@ -37,9 +39,13 @@ export function useBlobUrl(hash: string | undefined): string | null {
   useEffect(() => {
     if (!hash) return;
     let live = true;
-    void urlOf(hash).then((url) => live && setShown({ hash, url }));
+    // during a drag the step's after-image changes with every tick: ask for the one it ends with
+    const cancel = afterGesture(() => {
+      void urlOf(hash).then((url) => live && setShown({ hash, url }));
+    });
     return () => {
       live = false;
+      cancel();
     };
   }, [hash]);
   return hash && shown?.hash === hash ? shown.url : null;

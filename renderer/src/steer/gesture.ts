@@ -15,9 +15,29 @@ export function beginGesture(): void {
   active = `g-${Date.now().toString(36)}-${count}`;
 }
 
+const onEnd = new Set<() => void>();
+
 /** The gesture ends (release). */
 export function endGesture(): void {
   active = null;
+  for (const fn of [...onEnd]) fn();
+}
+
+/**
+ * Runs `fn` once no gesture is active: now, or when the active one ends (a drag's history
+ * thumbnail is fetched for the state it ends with, not for every tick). Returns a cancel.
+ */
+export function afterGesture(fn: () => void): () => void {
+  if (active === null) {
+    fn();
+    return () => undefined;
+  }
+  const once = (): void => {
+    onEnd.delete(once);
+    fn();
+  };
+  onEnd.add(once);
+  return () => onEnd.delete(once);
 }
 
 export function gestureActive(): boolean {

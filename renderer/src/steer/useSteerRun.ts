@@ -1,7 +1,8 @@
 /**
  * Runs the pack on the current input with the current dials, again whenever either changes.
- * One request in flight at a time: changes made meanwhile are folded into one follow-up run
+ * One run at a time in the worker: changes made meanwhile are folded into one follow-up run
  * with the newest state, so a fast drag never queues runs (the server also drops stale ones).
+ * An image run's follow-up starts when its pixels arrive, not when its step is saved.
  * A text run streams its tokens (text.token events of its job) into `streamed`, at most once
  * per frame, until its reply replaces them. An image run's pixels are shown from its
  * image.frame event, before its reply (which waits for the session write).
@@ -105,12 +106,18 @@ export function useSteerRun(
     if (!packId || !input) return;
     // Per input: a newer input starts its own loop; the older loop's answers are ignored.
     let live = true;
+    // `busy`: the newest run still needs the worker; changes meanwhile set `dirty` and are run
+    // as one follow-up with the newest dials. An image run frees the worker when its pixels
+    // arrive (image.frame), so the follow-up starts then, while its step is still being saved.
     let busy = false;
     let dirty = false;
+    let inFlight = 0;
+    let latest = 0;
+    /** The newest run whose output is shown (a late reply never shows older pixels). */
+    let shownRun = 0;
+    const imageRuns = new Map<string, number>();
     // The text run in flight: its job id and the tokens it has streamed, by row and index.
     let jobId = '';
-    // The image run whose pixels came early (its image.frame event): its reply keeps them.
-    let shown = '';
     let pieces: Record<'before' | 'after', string[]> = { before: [], after: [] };
     let frame = 0;
     const flush = (): void => {
@@ -129,16 +136,21 @@ export function useSteerRun(
         : // an image run's pixels, shown as soon as the worker has them (the reply, after the
           // session write, then brings the same pixels with the saved step)
           getClient().on('image.frame', ({ jobId: of, ...image }) => {
-            if (of !== jobId || !live) return;
-            shown = of;
-            // into the canvases now, from the socket's message; React catches up after
-            showFrame(image);
-            setState((s) => ({
-              ...s,
-              output: { kind: 'image', value: { ...image, step: null } },
-              error: null,
-              packId,
-            }));
+            const run = imageRuns.get(of);
+            if (run === undefined || !live) return;
+            if (run === latest) busy = false;
+            if (run > shownRun) {
+              shownRun = run;
+              // into the canvases now, from the socket's message; React catches up after
+              showFrame(image);
+              setState((s) => ({
+                ...s,
+                output: { kind: 'image', value: { ...image, step: null } },
+                error: null,
+                packId,
+              }));
+            }
+            if (dirty && !busy) kick();
           });
     const stopStream = (): void => {
       jobId = '';
@@ -152,8 +164,12 @@ export function useSteerRun(
       }
       busy = true;
       dirty = false;
+      const run = ++latest;
+      inFlight += 1;
       setState((s) => ({ ...s, running: true }));
-      jobId = `${input.kind === 'text-lm' ? 'text' : 'image'}-${Date.now().toString(36)}-${++jobCount}`;
+      const job = `${input.kind === 'text-lm' ? 'text' : 'image'}-${Date.now().toString(36)}-${++jobCount}`;
+      jobId = job;
+      if (input.kind !== 'text-lm') imageRuns.set(job, run);
       pieces = { before: [], after: [] };
       void runOnce(
         packId,
@@ -161,18 +177,22 @@ export function useSteerRun(
         dialStore.forApi(),
         sessionId ?? undefined,
         gestureId() ?? undefined,
-        jobId,
+        job,
       ).then((r) => {
-        busy = false;
+        inFlight -= 1;
+        imageRuns.delete(job);
+        if (run === latest) busy = false;
         if (!live) return;
-        const early = shown !== '' && shown === jobId;
-        stopStream();
+        if (run === latest) stopStream();
+        const running = inFlight > 0;
         if (r.ok) {
+          // its pixels (or a newer run's) are on screen already: no second render of them
+          const keep = shownRun >= run;
+          shownRun = Math.max(shownRun, run);
           setState((s) => ({
-            // the same pixels are on screen already: no second render of the canvases
-            output: early && s.output ? s.output : r.out,
+            output: keep && s.output ? s.output : r.out,
             error: null,
-            running: false,
+            running,
             runs: s.runs + 1,
             streamed: null,
             packId,
@@ -182,12 +202,12 @@ export function useSteerRun(
           setState((s) => ({
             ...s,
             error: r.error.message,
-            running: false,
+            running,
             streamed: null,
             packId,
           }));
-        else setState((s) => ({ ...s, running: false, streamed: null }));
-        if (dirty) kick();
+        else setState((s) => ({ ...s, running, streamed: null }));
+        if (dirty && !busy) kick();
       });
     };
     kick();
