@@ -119,6 +119,20 @@ async function unnamedControls(): Promise<string[]> {
     .map((n) => n.role?.value ?? '?');
 }
 
+/** Chooses a pack and waits for its galaxy to draw. */
+async function openPack(id: string): Promise<void> {
+  await page.selectOption('#pack-picker', id);
+  await expect
+    .poll(() => galaxyHook<boolean>(page, 'ready'), { timeout: 90_000, interval: 250 })
+    .toBe(true);
+}
+
+/** Opens a feature's card from the galaxy and turns it into a dial. */
+async function turnCard(feature: number): Promise<void> {
+  await page.evaluate(`window.__orreryActions.run("select-feature", { feature: ${feature} })`);
+  await page.locator('[data-testid="turn-it"]').click();
+}
+
 async function settled(): Promise<void> {
   await expect
     .poll(() => page.getAttribute('.compare.studio', 'data-running'), { timeout: 90_000 })
@@ -137,14 +151,10 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
 
   it.each(packs)('$dir: a card, two dials and compare fit at every size', async (pack) => {
     await page.setViewportSize({ width: 1280, height: 720 });
-    await page.selectOption('#pack-picker', pack.id);
-    await expect
-      .poll(() => galaxyHook<boolean>(page, 'ready'), { timeout: 90_000, interval: 250 })
-      .toBe(true);
+    await openPack(pack.id);
     await settled();
     // a card from the galaxy, turned into a dial, and a second dial by number
-    await page.evaluate('window.__orreryActions.run("select-feature", { feature: 1 })');
-    await page.locator('[data-testid="turn-it"]').click();
+    await turnCard(1);
     await page.fill('input[aria-label="Feature number"]', '2');
     await page.getByRole('button', { name: 'Add dial' }).click();
     await expect.poll(() => page.locator('.dial').count()).toBe(2);
@@ -164,12 +174,8 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
   it('every control has a name and is reached by Tab; stars are reached by arrow keys', async () => {
     // on the typeface pack, with a card, a dial and history open
     await page.setViewportSize({ width: 1280, height: 720 });
-    await page.selectOption('#pack-picker', 'orrery-glyphs');
-    await expect
-      .poll(() => galaxyHook<boolean>(page, 'ready'), { timeout: 90_000, interval: 250 })
-      .toBe(true);
-    await page.evaluate('window.__orreryActions.run("select-feature", { feature: 1 })');
-    await page.locator('[data-testid="turn-it"]').click();
+    await openPack('orrery-glyphs');
+    await turnCard(1);
     await expect.poll(() => page.locator('.dial').count()).toBe(1);
     expect(await unnamedControls()).toEqual([]);
     // Tab from the top reaches every visible, enabled control (file inputs included)
@@ -257,13 +263,9 @@ describe.runIf(packs.every((p) => existsSync(p.path)))('layout of the default pa
 
   it('exports a 512 px PNG of the output and a dial’s sweep as a strip', async () => {
     await page.setViewportSize({ width: 1440, height: 900 });
-    await page.selectOption('#pack-picker', 'orrery-emoji');
-    await expect
-      .poll(() => galaxyHook<boolean>(page, 'ready'), { timeout: 90_000, interval: 250 })
-      .toBe(true);
+    await openPack('orrery-emoji');
     await settled();
-    await page.evaluate('window.__orreryActions.run("select-feature", { feature: 3 })');
-    await page.locator('[data-testid="turn-it"]').click();
+    await turnCard(3);
     await expect.poll(() => page.locator('.dial').count()).toBe(1);
     await settled();
     await page.getByRole('button', { name: 'Export…' }).click();

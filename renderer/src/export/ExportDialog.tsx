@@ -47,6 +47,32 @@ async function rangeFor(
   return limit && limit > 0 ? { typical, limit } : { typical };
 }
 
+/** A size in pixels, from those offered, named by its label. */
+function SizeSelect({
+  label,
+  sizes,
+  value,
+  onChange,
+}: {
+  label: string;
+  sizes: readonly number[];
+  value: number;
+  onChange: (size: number) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <select aria-label={label} value={value} onChange={(e) => onChange(Number(e.target.value))}>
+        {sizes.map((s) => (
+          <option key={s} value={s}>
+            {s} px
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function ExportDialog({
   packId,
   input,
@@ -158,20 +184,12 @@ export function ExportDialog({
                 <option value="before">before (dials at rest)</option>
               </select>
             </label>
-            <label>
-              Size (long side)
-              <select
-                aria-label="Size (long side)"
-                value={size}
-                onChange={(e) => setSize(Number(e.target.value))}
-              >
-                {EXPORT_SIZES.map((s) => (
-                  <option key={s} value={s}>
-                    {s} px
-                  </option>
-                ))}
-              </select>
-            </label>
+            <SizeSelect
+              label="Size (long side)"
+              sizes={EXPORT_SIZES}
+              value={size}
+              onChange={setSize}
+            />
           </div>
         )}
         <button
@@ -221,20 +239,12 @@ export function ExportDialog({
               </select>
             </label>
             {!text && (
-              <label>
-                Frame size
-                <select
-                  aria-label="Frame size"
-                  value={frameSize}
-                  onChange={(e) => setFrameSize(Number(e.target.value))}
-                >
-                  {SWEEP_SIZES.map((s) => (
-                    <option key={s} value={s}>
-                      {s} px
-                    </option>
-                  ))}
-                </select>
-              </label>
+              <SizeSelect
+                label="Frame size"
+                sizes={SWEEP_SIZES}
+                value={frameSize}
+                onChange={setFrameSize}
+              />
             )}
           </div>
         )}
