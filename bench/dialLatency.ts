@@ -3,9 +3,9 @@
  * gets pointer events as from a hand) to the new image on screen, measured in the page: the
  * pointermove's event timeStamp, the time the canvas was given the new pixels (`drawnAt` of
  * the page's `orrery:image-drawn` mark: putImageData done) and the animation frame after it
- * (`at`: on screen; the goal's figure). Median of 25 moves with spread and
- * p95, against the bare decode (head + tail in onnxruntime-node) timed in the same run; and
- * the longest task the page ran during a continuous 5 s drag (PerformanceObserver
+ * (`at`: on screen; the goal's figure), with where the time went (bench/dialProbe.ts).
+ * Median of 25 moves with spread and p95, against the bare decode (head + tail in
+ * onnxruntime-node) timed in the same run; and the longest task the page ran during a continuous 5 s drag (PerformanceObserver
  * 'longtask'). Through the real headless server and Debian's chromium.
  */
 import { cpSync, existsSync, mkdtempSync } from 'node:fs';
@@ -15,28 +15,10 @@ import { readPack } from '../main/packs/packReader';
 import { ImageEngine } from '../main/runtime/image/imageEngine';
 import { launchChromium } from '../tests/support/browser';
 import { startHeadless } from '../tests/support/headless';
+import { armTick, tickProbe, type Tick } from './dialProbe';
 import { fmt, line, median, percentile, timeIt } from './stats';
 
 const root = path.resolve(__dirname, '..');
-
-/**
- * In the page, before a move: resolves with ms from the next pointermove (its event timeStamp)
- * to the canvas holding the new image (`drawn`) and to the animation frame after it
- * (`presented`, when it shows).
- */
-const armOne = `(() => {
-  window.__dialSample = new Promise((resolve) => {
-    let t0 = null;
-    addEventListener('pointermove', (e) => { t0 = e.timeStamp; }, { capture: true, once: true });
-    const drawn = (e) => {
-      if (t0 === null || e.detail.drawnAt < t0) return;
-      removeEventListener('orrery:image-drawn', drawn);
-      resolve({ drawn: e.detail.drawnAt - t0, presented: e.detail.at - t0 });
-    };
-    addEventListener('orrery:image-drawn', drawn);
-    setTimeout(() => resolve({ drawn: NaN, presented: NaN }), 20000);
-  });
-})()`;
 
 /** In the page: long tasks and drawn images from now until `__dragStop()` is called. */
 const armDrag = `(() => {
@@ -82,6 +64,7 @@ export async function benchDialLatency(): Promise<void> {
   try {
     const page = await browser.newPage();
     await page.setViewportSize({ width: 1280, height: 720 });
+    await page.addInitScript(tickProbe);
     await page.goto(server.url);
     await page.waitForSelector('body[data-orrery-ready="true"]');
     await page.waitForSelector('.compare.studio[data-running="false"]:not([data-runs="0"])', {
@@ -99,19 +82,15 @@ export async function benchDialLatency(): Promise<void> {
     // one long drag; each sample is one move, timed from its pointermove to its pixels
     await page.mouse.move(x0, y0);
     await page.mouse.down();
-    const samples: number[] = [];
-    const drawnSamples: number[] = [];
+    const ticks: Tick[] = [];
     for (let i = 1; i <= 25; i++) {
       await settled();
-      await page.evaluate(armOne);
+      await page.evaluate(armTick);
       await page.mouse.move(x0 + 2 * i, y0);
-      const s = (await page.evaluate('window.__dialSample')) as {
-        drawn: number;
-        presented: number;
-      };
-      samples.push(s.presented);
-      drawnSamples.push(s.drawn);
+      ticks.push((await page.evaluate('window.__dialSample')) as Tick);
     }
+    const samples = ticks.map((t) => t.presented);
+    const drawnSamples = ticks.map((t) => t.drawn);
     await page.mouse.up();
     await settled();
 
@@ -173,6 +152,31 @@ export async function benchDialLatency(): Promise<void> {
       'goal ≤ 3× (on screen = the animation frame after the canvas was drawn)',
     );
     line('p95 vs median', `${fmt(percentile(ok, 95) / med, 2)}×`, 'goal ≤ 2×');
+    const part = (k: keyof Tick): string => {
+      const xs = ticks.map((t) => t[k]).filter(Number.isFinite);
+      return `${fmt(median(xs), 1)} (${fmt(percentile(xs, 25), 1)}–${fmt(percentile(xs, 75), 1)})`;
+    };
+    line(
+      '  move → call sent (ms, median, p25–p75)',
+      part('send'),
+      'page: handler, dial store, encode',
+    );
+    line(
+      '  sent → image.frame event in the page',
+      part('frame'),
+      'server, inference worker, both socket hops',
+    );
+    line(
+      '    of which the run in the worker',
+      part('worker'),
+      'decode, metrics, PNG (worker clock)',
+    );
+    line('  event → canvas drawn', part('draw'), 'page: putImageData from the socket handler');
+    line(
+      '  canvas drawn → on screen',
+      `${fmt(median(ticks.map((t) => t.presented - t.drawn).filter(Number.isFinite)), 1)}`,
+      'waiting for the next animation frame',
+    );
     line(
       'long tasks during a 5 s drag (count, longest ms)',
       `${drag.tasks.length}, ${fmt(Math.max(0, ...drag.tasks), 0)}`,
