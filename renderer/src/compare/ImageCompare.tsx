@@ -13,7 +13,7 @@ import {
   type ReactNode,
 } from 'react';
 import type { CallOutput } from '../../../preload/contract';
-import { onFrame, pictureOf } from './liveFrames';
+import { onFrame, pictureOf, shownLive } from './liveFrames';
 import { drawRgba, markDrawn, type RgbaImage } from './pixels';
 
 type Mode = 'side' | 'wipe' | 'heatmap';
@@ -69,19 +69,9 @@ export function ImageCompare({ output, tools }: { output: ImageReply; tools?: Re
   );
   // children's layout effects (the canvas updates) have run: the next frame shows them,
   // unless a live frame put these very pixels there already (and marked them then)
-  const liveAfter = useRef<Uint8Array | null>(null);
   useLayoutEffect(() => {
-    if (output.after !== liveAfter.current) markDrawn();
+    if (!shownLive(output.after)) markDrawn();
   }, [output]);
-  // a live frame: the canvases (subscribed before this) have drawn it
-  useEffect(
-    () =>
-      onFrame((f) => {
-        liveAfter.current = f.after;
-        markDrawn();
-      }),
-    [],
-  );
 
   return (
     <div className="compare-view">

@@ -4,7 +4,7 @@
  * canvas of the compare view puts its bytes in at once (the React state that follows brings
  * the same arrays, which the canvases then skip).
  */
-import type { RgbaImage } from './pixels';
+import { markDrawn, type RgbaImage } from './pixels';
 
 export interface LiveFrame {
   before: Uint8Array;
@@ -18,9 +18,19 @@ type Listener = (frame: LiveFrame) => void;
 
 const listeners = new Set<Listener>();
 
-/** Draws a frame on every canvas that shows one (listeners run in the order they came). */
+let lastAfter: Uint8Array | null = null;
+
+/** Draws a frame on every canvas that shows one, then marks the pixels drawn (markDrawn). */
 export function showFrame(frame: LiveFrame): void {
+  if (listeners.size === 0) return;
   for (const l of listeners) l(frame);
+  lastAfter = frame.after;
+  markDrawn();
+}
+
+/** Whether these after-pixels were drawn from a live frame already (and marked then). */
+export function shownLive(after: Uint8Array): boolean {
+  return after === lastAfter;
 }
 
 export function onFrame(listener: Listener): () => void {
