@@ -231,6 +231,10 @@ describe.runIf(existsSync(path.join(EMOJI, 'features.sqlite.br')))(
       await page.close();
       await server.stop();
       await open();
+      // the pack is open again (a run has shown its output) before its saved selections are asked
+      await page.waitForSelector('.compare.studio[data-running="false"]:not([data-runs="0"])', {
+        timeout: 120_000,
+      });
       const picker = page.getByLabel('Open a saved selection');
       await picker.waitFor({ timeout: 60_000 });
       await picker.selectOption('Lassoed middle');
@@ -240,7 +244,7 @@ describe.runIf(existsSync(path.join(EMOJI, 'features.sqlite.br')))(
         .toBe('ready');
       expect(await reopened.locator('h2').textContent()).toContain('Lassoed middle');
       expect(await reopened.locator('h2').textContent()).toContain(`${count} features`);
-    });
+    }, 300_000);
 
     it('"more like these" with three red emoji makes a dial that reddens a cloud', async () => {
       const info = await apiCall<{ examples: { index: number; name: string }[] }>(
@@ -261,6 +265,10 @@ describe.runIf(existsSync(path.join(EMOJI, 'features.sqlite.br')))(
         await like.getByRole('button', { name: `Like ${name}`, exact: true }).click();
       }
       expect(await like.locator('[data-testid="chosen-like"] .chip').count()).toBe(3);
+      await like.getByLabel('Find pack examples').fill('red');
+      await page.setViewportSize({ width: 1280, height: 720 });
+      await page.screenshot({ path: path.join(artefacts, 'selection-more-like-1280x720.png') });
+      await page.setViewportSize({ width: 1440, height: 900 });
       await like.getByRole('button', { name: 'Make a dial' }).click();
       const dial = await composite('More like red heart');
       const cloud = index('cloud');

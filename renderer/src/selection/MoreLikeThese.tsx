@@ -120,9 +120,9 @@ export function MoreLikeThese({ info }: { info: RuntimeInfo }) {
           ×
         </button>
       </header>
-      <p className="muted selection-note">
-        Pick a few examples to move toward, and some to move away from if you like; the features
-        that separate them become one dial.
+      <p className="muted selection-note selection-help">
+        Pick examples to move toward (and away from, if you like): the features that separate them
+        become one dial.
       </p>
       <input
         type="search"
