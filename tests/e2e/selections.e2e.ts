@@ -334,9 +334,15 @@ describe.runIf(existsSync(path.join(TEXT, 'features.sqlite.br')))(
       await page.getByRole('button', { name: 'More like these…' }).click();
       const like = page.locator('[data-testid="more-like-panel"]');
       await like.getByLabel('Find pack examples').fill('bible');
-      const buttons = like.locator('.like-matches li button', { hasText: 'Like' });
-      await buttons.first().waitFor();
-      for (let k = 0; k < 3; k++) await buttons.nth(k).click();
+      // examples whose metadata says source=bible (a fortune that names the Bible does not)
+      const verses = like.locator('.like-matches li').filter({ hasText: /· bible ·/ });
+      await verses.first().waitFor();
+      for (let k = 0; k < 3; k++) {
+        await verses
+          .nth(k)
+          .getByRole('button', { name: /^Like / })
+          .click();
+      }
       expect(await like.locator('[data-testid="chosen-like"] .chip').count()).toBe(3);
       await like.getByRole('button', { name: 'Make a dial' }).click();
       const dial = await composite('More like');
