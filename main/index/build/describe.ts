@@ -24,7 +24,7 @@ import {
 import { metaPhrase, type MetaPhrase, type PackKind } from './vocab';
 import { refreshLabels } from '../store';
 
-export const TITLES_VERSION = 3;
+export const TITLES_VERSION = 5;
 
 export function stageVersion(db: Db, saeId: string, stage: string): number {
   const r = db

@@ -269,6 +269,8 @@ export function plainTitle(input: TitleInput, naming: string | null = null): Tit
   const effect = input.effect && input.effect.adjectives.length > 0 ? input.effect : null;
   const clear = chosen !== null && chosen.auc >= CLEAR_AUC;
   const topNames = [...new Set(input.tops.map((t) => t.name).filter(Boolean))].slice(0, 3);
+  const what = input.kind === 'glyph-cvae' ? 'letters' : 'the picture';
+  const wanted = naming?.startsWith('effect:') ? naming.slice('effect:'.length) : null;
   if (chosen && clear) {
     const m = metadataWords(input, chosen);
     const extra = tokens
@@ -276,12 +278,16 @@ export function plainTitle(input: TitleInput, naming: string | null = null): Tit
       : effect
         ? `. Turned up: ${effect.facts.slice(0, 2).join(', ')}`
         : '';
+    // its measured effect, named too when its cluster's badge names it ("Italic faces — makes
+    // letters slanted")
+    const also =
+      wanted && effect?.adjectives.slice(0, NAMEABLE_ADJECTIVES).includes(wanted) ? wanted : null;
     return {
-      title: m.title,
+      title: also ? `${m.title} — makes ${what} ${also}` : m.title,
       description: `${m.description}${extra}`,
       source: 'metadata',
       concept: conceptOf(chosen),
-      concepts: [conceptOf(chosen)],
+      concepts: also ? [conceptOf(chosen), `effect:${also}`] : [conceptOf(chosen)],
     };
   }
   const weak = chosen
@@ -298,8 +304,6 @@ export function plainTitle(input: TitleInput, naming: string | null = null): Tit
     };
   }
   if (effect) {
-    const what = input.kind === 'glyph-cvae' ? 'letters' : 'the picture';
-    const wanted = naming?.startsWith('effect:') ? naming.slice('effect:'.length) : null;
     const reach = effect.adjectives.slice(0, NAMEABLE_ADJECTIVES);
     const adj =
       wanted && reach.includes(wanted) ? reach : effect.adjectives.slice(0, TITLE_ADJECTIVES);
@@ -337,11 +341,13 @@ export function plainTitle(input: TitleInput, naming: string | null = null): Tit
 
 /**
  * The concepts a feature's title could name from its own evidence: those its title names, and
- * a measured adjective it would name when its cluster asks (plainTitle's `naming`).
+ * a measured adjective (of its three strongest) it would name when its cluster asks
+ * (plainTitle's `naming`), for a title from its effect or from clear metadata.
  */
 export function nameableConcepts(input: TitleInput, title: Title): string[] {
   const out = [...title.concepts];
-  if (title.source === 'visual' && input.effect) {
+  const clearMetadata = title.source === 'metadata' && (input.chosen?.auc ?? 0) >= CLEAR_AUC;
+  if ((title.source === 'visual' || clearMetadata) && input.effect) {
     for (const a of input.effect.adjectives.slice(0, NAMEABLE_ADJECTIVES)) {
       if (!out.includes(`effect:${a}`)) out.push(`effect:${a}`);
     }
@@ -412,18 +418,19 @@ export function conceptsWithParents(
 }
 
 /**
- * A cluster's badge, in the titles' own words: the concept most of its titled members name or
- * could name from their own evidence (or sit inside), with how many: "Country flags · 9 of 43
- * features"; each of those members' titles is then made to name it (plainTitle's `naming`), so
- * the count is of titles that say it. When no concept covers at least `majority` of them:
- * "Mixed: country flags, family emoji … · 43 features".
+ * A cluster's badge, in the titles' own words: the concept most of its live (titled) members
+ * name or could name from their own evidence (or sit inside), with how many: "Country flags ·
+ * 9 of 12 live features"; each of those members' titles is then made to name it (plainTitle's
+ * `naming`), so the count is of titles that say it. When no concept covers at least `majority`
+ * of them (a clear majority: a badge for half its members would be "not this one" on the other
+ * half's cards): "Mixed: country flags, family emoji … · 43 features".
  */
 export function clusterBadge(
   members: readonly BadgeMember[],
   id: number,
   phraseOf: (concept: string) => { title: string; noun: string } | null,
   parents: ReadonlyMap<string, string>,
-  majority = 0.5,
+  majority = 0.6,
 ): Badge {
   const count = new Map<string, number>();
   const depth = new Map<string, number>();
@@ -449,7 +456,7 @@ export function clusterBadge(
   const best = ranked[0];
   if (best && best[1] >= 2 && best[1] >= majority * titled.length) {
     return {
-      label: `${phraseOf(best[0])?.title ?? best[0]} · ${best[1]} of ${n} features`,
+      label: `${phraseOf(best[0])?.title ?? best[0]} · ${best[1]} of ${titled.length} live features`,
       concept: best[0],
     };
   }

@@ -157,7 +157,7 @@ describe('plain titles', () => {
       phrase,
       parents,
     );
-    expect(badge.label).toBe('People and body emoji · 3 of 3 features');
+    expect(badge.label).toBe('People and body emoji · 3 of 3 live features');
     expect(badgeRelation(['subgroup=person-sport'], badge.concept, parents)).toBe('names');
     expect(badgeRelation(['subgroup=heart'], badge.concept, parents)).toBe('other');
     expect(badgeRelation(['subgroup=heart'], null, parents)).toBe('mixed');
@@ -186,10 +186,11 @@ describe('plain titles', () => {
       { concepts: ['effect:heavier'] },
       { concepts: nameableConcepts(input, own) },
       { concepts: ['effect:slanted', 'effect:lighter'] },
+      { concepts: [] }, // never fired: not counted
     ];
     const badge = clusterBadge(members, 1, (c) => ({ title: c, noun: c }), new Map());
     expect(badge.concept).toBe('effect:heavier');
-    expect(badge.label).toBe('effect:heavier · 3 of 4 features');
+    expect(badge.label).toBe('effect:heavier · 3 of 4 live features');
     const named = plainTitle(input, badge.concept);
     expect(named?.title).toBe('Makes letters upright, wider and heavier');
     expect(badgeRelation(named?.concepts ?? [], badge.concept, new Map())).toBe('names');
@@ -200,6 +201,22 @@ describe('plain titles', () => {
     );
     expect(slanted?.title).toBe('Makes letters slanted and lighter');
     expect(badgeRelation(slanted?.concepts ?? [], badge.concept, new Map())).toBe('other');
+    // a feature titled by clear metadata names the badge's effect when it measured it
+    const italic = {
+      ...input,
+      chosen: { ...assoc(0.93), value: 'true', key: 'italic' },
+      effect: { adjectives: ['slanted', 'lighter'], facts: ['slanted (+9°)', 'lighter'] },
+    };
+    const plain = plainTitle(italic);
+    if (!plain) throw new Error('no title');
+    expect(nameableConcepts(italic, plain)).toEqual([
+      'italic=true',
+      'effect:slanted',
+      'effect:lighter',
+    ]);
+    const both = plainTitle(italic, 'effect:slanted');
+    expect(both?.title).toBe(`${plain.title} — makes letters slanted`);
+    expect(both?.concepts).toEqual(['italic=true', 'effect:slanted']);
   });
 });
 
