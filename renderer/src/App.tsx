@@ -18,7 +18,7 @@ import { dialStore } from './steer/store';
 import { useRuntimeInfo } from './steer/useRuntimeInfo';
 import { useSteerRun } from './steer/useSteerRun';
 import { registerAppActions } from './actions/appActions';
-import { handleShortcut } from './actions/registry';
+import { handleShortcut } from './actions/keyboard';
 import { HistoryPanel } from './session/HistoryPanel';
 import { registerSelectionActions } from './selection/selectionActions';
 import { SelectionPanel } from './selection/SelectionPanel';

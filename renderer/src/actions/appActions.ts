@@ -9,7 +9,7 @@ import type { CompositeMember, DialInput } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { galaxyStore } from '../galaxy/store';
 import { dialStore, type DialState } from '../steer/store';
-import { registerActions } from './registry';
+import { type NoPayload, registerActions } from './registry';
 
 export interface DialRef {
   saeId: string;
@@ -18,67 +18,71 @@ export interface DialRef {
   key?: string;
 }
 
-const keyOf = (r: DialRef): string => r.key ?? `${r.saeId}#${r.feature}`;
+/** A new dial: the feature (or a composite's heaviest member) and how it starts. */
+export interface NewDial extends DialRef {
+  label?: string;
+  maxActivation?: number | null;
+  /** A composite dial's members (one dial from a selection). */
+  members?: CompositeMember[] | null;
+  value?: number;
+}
 
-const isRef = (p: unknown): p is DialRef =>
-  typeof p === 'object' &&
-  p !== null &&
-  typeof (p as DialRef).saeId === 'string' &&
-  Number.isInteger((p as DialRef).feature);
+/** A turn of a dial: any of its value, method, mute and (a composite's) member weights. */
+export type DialTurn = DialRef & Partial<Pick<DialState, 'value' | 'method' | 'muted' | 'members'>>;
+
+declare module './registry' {
+  interface ActionPayloads {
+    /** Open a feature's card and select its star; `fly` (default true) flies there. */
+    'select-feature': { feature: number; fly?: boolean };
+    'add-dial': NewDial;
+    'turn-dial': DialTurn;
+    'remove-dial': DialRef;
+    'reset-dials': NoPayload;
+    'apply-preset': { dials: readonly DialInput[] };
+    'save-preset': { name: string };
+  }
+}
+
+const keyOf = (r: DialRef): string => r.key ?? `${r.saeId}#${r.feature}`;
 
 export function registerAppActions(context: () => { packId: string | null }): () => void {
   return registerActions([
     {
       name: 'select-feature',
       label: 'Select a feature',
-      perform: (p) => {
-        const f = (p as { feature?: unknown } | undefined)?.feature;
-        if (Number.isInteger(f)) galaxyStore.focus(f as number, { fly: true, select: true });
-      },
+      perform: ({ feature, fly = true }) => galaxyStore.focus(feature, { fly, select: true }),
     },
     {
       name: 'add-dial',
       label: 'Add a dial',
-      perform: (p) => {
-        if (!isRef(p)) return;
-        const q = p as DialRef & {
-          label?: string;
-          maxActivation?: number | null;
-          members?: CompositeMember[] | null;
-          value?: number;
-        };
+      perform: (d) =>
         dialStore.add({
-          saeId: q.saeId,
-          feature: q.feature,
-          label: q.label ?? `feature ${q.feature}`,
-          maxActivation: q.maxActivation ?? null,
-          members: Array.isArray(q.members) && q.members.length > 0 ? q.members : null,
-          value: typeof q.value === 'number' && Number.isFinite(q.value) ? q.value : 0,
-        });
-      },
+          saeId: d.saeId,
+          feature: d.feature,
+          label: d.label ?? `feature ${d.feature}`,
+          maxActivation: d.maxActivation ?? null,
+          members: d.members && d.members.length > 0 ? d.members : null,
+          value: d.value !== undefined && Number.isFinite(d.value) ? d.value : 0,
+        }),
     },
     {
       name: 'turn-dial',
       label: 'Turn a dial',
-      perform: (p) => {
-        if (!isRef(p)) return;
-        const q = p as DialRef & Partial<Pick<DialState, 'value' | 'method' | 'muted' | 'members'>>;
-        const key = keyOf(q);
+      perform: (t) => {
         const patch: Partial<DialState> = {};
         // a composite dial's member weights (its key stays: the members are the same features)
-        if (Array.isArray(q.members) && q.members.length > 0) patch.members = q.members;
-        if (typeof q.value === 'number' && Number.isFinite(q.value)) patch.value = q.value;
-        if (q.method) patch.method = q.method;
-        if (typeof q.muted === 'boolean') patch.muted = q.muted;
-        dialStore.update(key, patch);
+        if (t.members && t.members.length > 0) patch.members = t.members;
+        // a value from a slider or a typed number: a NaN or infinity is not a turn
+        if (t.value !== undefined && Number.isFinite(t.value)) patch.value = t.value;
+        if (t.method) patch.method = t.method;
+        if (t.muted !== undefined) patch.muted = t.muted;
+        dialStore.update(keyOf(t), patch);
       },
     },
     {
       name: 'remove-dial',
       label: 'Remove a dial',
-      perform: (p) => {
-        if (isRef(p)) dialStore.remove(keyOf(p));
-      },
+      perform: (r) => dialStore.remove(keyOf(r)),
     },
     {
       name: 'reset-dials',
@@ -89,18 +93,14 @@ export function registerAppActions(context: () => { packId: string | null }): ()
     {
       name: 'apply-preset',
       label: 'Apply a preset',
-      perform: (p) => {
-        const dials = (p as { dials?: unknown } | undefined)?.dials;
-        if (Array.isArray(dials)) dialStore.restore(dials as DialInput[]);
-      },
+      perform: ({ dials }) => dialStore.restore(dials),
     },
     {
       name: 'save-preset',
       label: 'Save the dials as a preset',
-      perform: async (p) => {
-        const name = (p as { name?: unknown } | undefined)?.name;
+      perform: async ({ name }) => {
         const { packId } = context();
-        if (typeof name !== 'string' || !name.trim() || !packId) return;
+        if (!name.trim() || !packId) return;
         await getClient().call('presets.save', {
           packId,
           name: name.trim(),

@@ -1,13 +1,13 @@
 /**
  * The feature card for the hovered star, or else the chosen one: label and its source,
  * stats, histogram, top examples, logit lens, nearest features (click: select and fly),
- * rename and notes, and "Turn it" (the add-dial action: the feature joins the dial list).
+ * rename and notes, and "Turn it" (the add-dial action: the feature joins the dial list). Its
+ * links run actions too: a nearest feature select-feature, the cluster badge fly-to-cluster.
  */
 import { rememberRange } from '../steer/calibration';
 import { useDials } from '../steer/useDials';
 import type { FeatureCard } from '../../../preload/contract';
 import { runAction } from '../actions/registry';
-import { galaxyStore } from '../galaxy/store';
 import { useFeatureCard } from '../galaxy/useFeatureCard';
 import { useGalaxy } from '../galaxy/useGalaxy';
 import { EffectStrip } from './EffectStrip';
@@ -65,7 +65,7 @@ function Card({ card, packId, saeId, pinned }: CardProps) {
             }
             data-testid="cluster-badge"
             data-relation={cluster.relation ?? 'mixed'}
-            onClick={() => galaxyStore.flyToCluster(cluster.id)}
+            onClick={() => void runAction('fly-to-cluster', { cluster: cluster.id })}
           >
             {cluster.relation === 'other' ? `Near: ${cluster.label} (not this one)` : cluster.label}
           </button>
@@ -191,7 +191,7 @@ function Card({ card, packId, saeId, pinned }: CardProps) {
                 <button
                   type="button"
                   className="link"
-                  onClick={() => galaxyStore.focus(n.feature, { select: true, fly: true })}
+                  onClick={() => void runAction('select-feature', { feature: n.feature })}
                 >
                   {n.label || `feature ${n.feature}`}
                 </button>

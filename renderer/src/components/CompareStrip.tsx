@@ -1,7 +1,7 @@
 /** The bottom strip: the input on the left, before beside after on the right, and Export…. */
 import { useEffect, useState } from 'react';
 import type { RuntimeInfo } from '../../../preload/contract';
-import { mod, registerActions, runAction } from '../actions/registry';
+import { type NoPayload, mod, registerActions, runAction } from '../actions/registry';
 import { ImageCompare } from '../compare/ImageCompare';
 import { TextCompare } from '../compare/TextCompare';
 import { ExportDialog } from '../export/ExportDialog';
@@ -16,6 +16,12 @@ interface Props {
   onInput: (input: RunInput) => void;
   run: RunState;
   spatial?: { height: number; width: number } | null;
+}
+
+declare module '../actions/registry' {
+  interface ActionPayloads {
+    'open-export': NoPayload;
+  }
 }
 
 export function CompareStrip({ info, infoError, input, onInput, run, spatial }: Props) {

@@ -33,7 +33,7 @@ export function ClusterLabels({
             else labelsRef.current.delete(c.id);
           }}
           onClick={() => {
-            store.flyToCluster(c.id);
+            void runAction('fly-to-cluster', { cluster: c.id });
             // its features open as a selection, ranked on the current input
             void runAction('open-selection', {
               features: store.clusterFeatures(c.id),

@@ -8,9 +8,9 @@ import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'rea
 import { ClusterLabels, type LabelEls } from './ClusterLabels';
 import { Filters } from './Filters';
 import { HoverLabel } from './HoverLabel';
-import { Hud, type Tool } from './Hud';
-import { registerActions } from '../actions/registry';
-import { galaxyActions } from './keys';
+import { Hud } from './Hud';
+import { registerActions, runAction } from '../actions/registry';
+import { galaxyActions, type Tool } from './keys';
 import { starActions } from './starKeys';
 import { Lasso } from './Lasso';
 import { LassoResolver } from './lassoClient';
@@ -74,14 +74,8 @@ export function GalaxyView({
     [store],
   );
 
-  // the galaxy's keys are actions of the one registry (its keyboard listener runs them)
-  useEffect(
-    () =>
-      registerActions(
-        galaxyActions(store, () => setTool((t) => (t === 'lasso' ? 'orbit' : 'lasso'))),
-      ),
-    [store],
-  );
+  // the galaxy's keys and buttons run actions of the one registry
+  useEffect(() => registerActions(galaxyActions(store, setTool)), [store]);
 
   // arrow keys move between stars and Enter opens one's card, while the galaxy has focus
   useEffect(
@@ -145,9 +139,8 @@ export function GalaxyView({
         if (Math.hypot(p.x - start.x, p.y - start.y) > 4) return;
         const hit = apiRef.current?.pick(p.x, p.y) ?? null;
         if (hit === null) return;
-        if (e.shiftKey) store.select([hit], 'add');
-        else if (e.altKey) store.select([hit], 'subtract');
-        else store.focus(store.featureOf(hit), { select: true });
+        const mode = e.shiftKey ? 'add' : e.altKey ? 'subtract' : 'replace';
+        void runAction('pick-star', { point: hit, mode });
       }}
     >
       <Suspense fallback={null}>
@@ -164,7 +157,7 @@ export function GalaxyView({
         }}
       />
       <HoverLabel store={store} ref={hover} />
-      <Hud store={store} tool={tool} setTool={setTool} extra={tools} />
+      <Hud store={store} tool={tool} extra={tools} />
       <Filters store={store} />
     </div>
   );

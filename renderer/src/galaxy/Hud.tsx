@@ -1,24 +1,15 @@
 /**
  * The galaxy's toolbar: orbit or lasso, reset, fly to the selection, the counts, and at its
- * right end `extra` (the SAE and examples pickers); it wraps rather than overlap.
+ * right end `extra` (the SAE and examples pickers); it wraps rather than overlap. Its buttons
+ * run the galaxy's actions (keys.ts).
  */
 import type { ReactNode } from 'react';
+import { runAction } from '../actions/registry';
+import type { Tool } from './keys';
 import type { GalaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
 
-export type Tool = 'orbit' | 'lasso';
-
-export function Hud({
-  store,
-  tool,
-  setTool,
-  extra,
-}: {
-  store: GalaxyStore;
-  tool: Tool;
-  setTool: (t: Tool) => void;
-  extra?: ReactNode;
-}) {
+export function Hud({ store, tool, extra }: { store: GalaxyStore; tool: Tool; extra?: ReactNode }) {
   const count = useGalaxy((s) => s.count, store);
   const selected = useGalaxy((s) => s.selectionCount, store);
   const active = useGalaxy((s) => s.activeCount, store);
@@ -27,7 +18,7 @@ export function Hud({
       <button
         type="button"
         aria-pressed={tool === 'orbit'}
-        onClick={() => setTool('orbit')}
+        onClick={() => void runAction('set-galaxy-tool', { tool: 'orbit' })}
         title="Orbit, zoom and pan"
       >
         Orbit
@@ -35,18 +26,18 @@ export function Hud({
       <button
         type="button"
         aria-pressed={tool === 'lasso'}
-        onClick={() => setTool('lasso')}
+        onClick={() => void runAction('set-galaxy-tool', { tool: 'lasso' })}
         title="Lasso (L): Shift adds, Alt subtracts"
       >
         Lasso
       </button>
-      <button type="button" onClick={() => store.reset()} title="Reset the view (R)">
+      <button type="button" onClick={() => void runAction('reset-view')} title="Reset the view (R)">
         Reset
       </button>
       <button
         type="button"
         disabled={selected === 0}
-        onClick={() => store.flyToSelection()}
+        onClick={() => void runAction('fly-to-selection')}
         title="Fly to the selection (F)"
       >
         Fly to selection
@@ -58,7 +49,7 @@ export function Hud({
       {selected > 0 && (
         <button
           type="button"
-          onClick={() => store.clearSelection()}
+          onClick={() => void runAction('clear-selection')}
           title="Clear the selection (Escape)"
         >
           Clear
@@ -67,7 +58,7 @@ export function Hud({
       {active > 0 && (
         <span className="galaxy-count" data-testid="active-count">
           · {active} active
-          <button type="button" className="link" onClick={() => store.setActive([])}>
+          <button type="button" className="link" onClick={() => void runAction('clear-active')}>
             clear
           </button>
         </span>

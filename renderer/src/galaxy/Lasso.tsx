@@ -82,10 +82,8 @@ export function Lasso({ enabled, store, apiRef, resolverRef, onResolved }: Props
           onResolved?.(r.ms, r.hits.length);
           // the lassoed features open in the selection panel (an emptied selection closes it)
           const features = store.selectedFeatures();
-          void runAction(features.length > 0 ? 'open-selection' : 'close-selection', {
-            features,
-            origin: 'lasso',
-          });
+          if (features.length > 0) void runAction('open-selection', { features, origin: 'lasso' });
+          else void runAction('close-selection');
         });
       }}
       onPointerCancel={() => {

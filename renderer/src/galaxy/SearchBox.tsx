@@ -68,7 +68,7 @@ export function SearchBox({
   }, [q, packId, saeId, corpus, filter]);
 
   const choose = (h: Hit): void => {
-    galaxyStore.focus(h.feature, { select: true, fly: true });
+    void runAction('select-feature', { feature: h.feature });
     setOpen(false);
     inputRef.current?.blur();
   };

@@ -5,10 +5,20 @@
  * its label beside it; Enter opens its card. Points are projected with the camera of the
  * moment (project.ts), so "left" is left on screen whatever the orbit.
  */
-import type { Action } from '../actions/registry';
+import type { Action, KeyPress, NoPayload } from '../actions/registry';
 import { nearestInDirection, projectPoint, type Direction } from './project';
 import type { SceneApiRef } from './sceneApi';
 import type { GalaxyStore } from './store';
+
+declare module '../actions/registry' {
+  interface ActionPayloads {
+    'star-left': NoPayload;
+    'star-right': NoPayload;
+    'star-up': NoPayload;
+    'star-down': NoPayload;
+    'open-star': NoPayload;
+  }
+}
 
 const arrows: Record<string, Direction> = {
   ArrowLeft: 'left',
@@ -52,7 +62,7 @@ function projectAll(
 }
 
 /** Whether a key event is for the galaxy itself (focused), not a control over it. */
-const onGalaxy = (e: KeyboardEvent): boolean =>
+const onGalaxy = (e: KeyPress): boolean =>
   !e.ctrlKey &&
   !e.metaKey &&
   !e.altKey &&
@@ -99,7 +109,7 @@ export function starActions(
   };
   return [
     ...(Object.entries(arrows) as [string, Direction][]).map(([key, dir]): Action => ({
-      name: `star-${dir}`,
+      name: `star-${dir}` as const,
       label: `Move to the nearest star ${dir === 'up' ? 'above' : dir === 'down' ? 'below' : `to the ${dir}`}`,
       shortcut: (e) => onGalaxy(e) && e.key === key,
       perform: () => move(dir),

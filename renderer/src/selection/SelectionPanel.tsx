@@ -124,9 +124,10 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
   const titleRecord = Object.fromEntries([...titles].map(([f, t]) => [f, t.title]));
   const n = Math.max(1, Math.min(4096, Math.floor(Number(topN)) || 1));
   const strongest = rows[0]?.max ?? 0;
-  const act = (name: string, payload?: unknown, done?: string): void => {
+  /** Runs an action (`run` names it and its payload), then says `done` or what went wrong. */
+  const act = (run: () => Promise<boolean>, done?: string): void => {
     setStatus(null);
-    runAction(name, payload).then(
+    run().then(
       () => done && setStatus(done),
       (e: unknown) => setStatus(e instanceof Error ? e.message : String(e)),
     );
@@ -145,13 +146,17 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
           {sel.name ?? ORIGIN_WORDS[sel.origin]}{' '}
           <span className="muted">· {sel.features.length.toLocaleString('en-US')} features</span>
         </h2>
-        <button type="button" className="link" onClick={() => act('show-more-like', { on: true })}>
+        <button
+          type="button"
+          className="link"
+          onClick={() => act(() => runAction('show-more-like', { on: true }))}
+        >
           More like these…
         </button>
         <button
           type="button"
           aria-label="Close the selection"
-          onClick={() => act('close-selection')}
+          onClick={() => act(() => runAction('close-selection'))}
         >
           ×
         </button>
@@ -178,7 +183,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
                 type="button"
                 className="link selection-title"
                 title={t?.title ?? `feature ${r.feature}`}
-                onClick={() => act('select-feature', { feature: r.feature })}
+                onClick={() => act(() => runAction('select-feature', { feature: r.feature }))}
               >
                 <span className="mono">#{r.feature}</span> {t?.title ?? ''}
               </button>
@@ -230,13 +235,23 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
         </label>
         <button
           type="button"
-          onClick={() => act('selection-to-dials', { n, titles: titleRecord }, `${n} dials added.`)}
+          onClick={() =>
+            act(
+              () => runAction('selection-to-dials', { n, titles: titleRecord }),
+              `${n} dials added.`,
+            )
+          }
         >
           Turn into dials
         </button>
         <button
           type="button"
-          onClick={() => act('selection-to-composite', { n }, 'One dial added from the selection.')}
+          onClick={() =>
+            act(
+              () => runAction('selection-to-composite', { n }),
+              'One dial added from the selection.',
+            )
+          }
         >
           One dial from the selection
         </button>
@@ -245,7 +260,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
         className="selection-actions"
         onSubmit={(e) => {
           e.preventDefault();
-          act('save-selection', { name }, `Saved as “${name.trim()}”.`);
+          act(() => runAction('save-selection', { name }), `Saved as “${name.trim()}”.`);
         }}
       >
         <input
@@ -260,13 +275,17 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
         </button>
         <button
           type="button"
-          onClick={() => act('export-selection', { format: 'json', titles: titleRecord })}
+          onClick={() =>
+            act(() => runAction('export-selection', { format: 'json', titles: titleRecord }))
+          }
         >
           JSON
         </button>
         <button
           type="button"
-          onClick={() => act('export-selection', { format: 'csv', titles: titleRecord })}
+          onClick={() =>
+            act(() => runAction('export-selection', { format: 'csv', titles: titleRecord }))
+          }
         >
           CSV
         </button>

@@ -5,13 +5,43 @@
  * these" (the features that separate chosen examples become a selection and a dial).
  */
 import type { CompositeMember, SavedSelection, SelectionInput } from '../../../preload/contract';
-import { runAction, registerActions } from '../actions/registry';
+import { type NoPayload, runAction, registerActions } from '../actions/registry';
 import { getClient } from '../api/client';
 import { galaxyStore } from '../galaxy/store';
 import { download } from '../session/download';
 import { dialStore, type DialState } from '../steer/store';
 import { exportRows, fileStem, selectionCsv, selectionJson } from './exportSelection';
 import { selectionStore, type SelectionOrigin } from './selectionStore';
+
+declare module '../actions/registry' {
+  interface ActionPayloads {
+    /** Features to show; the SAE defaults to the galaxy's, the origin to a lasso. */
+    'open-selection': {
+      features: readonly number[];
+      origin?: SelectionOrigin;
+      note?: string;
+      saeId?: string;
+    };
+    'close-selection': NoPayload;
+    /** `titles`: the features' titles as the panel shows them (dial names). */
+    'selection-to-dials': { n: number; titles?: Record<number, string> };
+    'selection-to-composite': { n: number };
+    'save-selection': { name: string };
+    'open-saved-selection': SavedSelection;
+    'remove-saved-selection': { name: string };
+    'export-selection': { format: 'json' | 'csv'; titles?: Record<number, string> };
+    'show-more-like': { on: boolean };
+    /** Examples to like (and to move away from); `dial` also makes the composite dial. */
+    'more-like-these': {
+      like: readonly SelectionInput[];
+      away?: readonly SelectionInput[];
+      dial?: boolean;
+      label?: string;
+      top?: number;
+      saeId?: string;
+    };
+  }
+}
 
 const ORIGINS: readonly SelectionOrigin[] = ['lasso', 'cluster', 'search', 'like'];
 

@@ -5,13 +5,25 @@
  * restored), name a step. Each move hands the new session to `sessionState.apply`.
  */
 import type { CallName } from '../../../preload/contract';
-import { mod, registerActions } from '../actions/registry';
+import { type NoPayload, mod, registerActions } from '../actions/registry';
 import { getClient } from '../api/client';
 import { base64Bytes, download } from './download';
 import { sessionState } from './sessionState';
 import { canRedo, canUndo, headOf, withName, type SessionDetail } from './sessionView';
 
 type Move = Extract<CallName, 'sessions.undo' | 'sessions.redo'>;
+
+declare module '../actions/registry' {
+  interface ActionPayloads {
+    undo: NoPayload;
+    redo: NoPayload;
+    'checkout-step': { stepId: number };
+    'rename-step': { stepId: number; name: string };
+    'export-recipe': NoPayload;
+    'export-step': NoPayload;
+    'import-recipe': { file: File };
+  }
+}
 
 async function move(call: Move): Promise<void> {
   const d = sessionState.get();
@@ -78,14 +90,10 @@ export function registerSessionActions(): () => void {
     {
       name: 'checkout-step',
       label: 'Go to a step',
-      perform: async (p) => {
+      perform: async ({ stepId }) => {
         const d = sessionState.get();
-        const stepId = (p as { stepId?: unknown } | undefined)?.stepId;
-        if (!d || !Number.isInteger(stepId)) return;
-        const r = await getClient().call('sessions.checkout', {
-          sessionId: d.session.id,
-          stepId: stepId as number,
-        });
+        if (!d) return;
+        const r = await getClient().call('sessions.checkout', { sessionId: d.session.id, stepId });
         if (r.ok) sessionState.apply(r.value);
         else sessionState.say(r.error.message, 'error');
       },
@@ -93,14 +101,13 @@ export function registerSessionActions(): () => void {
     {
       name: 'rename-step',
       label: 'Name a step',
-      perform: async (p) => {
+      perform: async ({ stepId, name }) => {
         const d = sessionState.get();
-        const q = p as { stepId?: unknown; name?: unknown } | undefined;
-        if (!d || !Number.isInteger(q?.stepId) || typeof q?.name !== 'string') return;
+        if (!d) return;
         const r = await getClient().call('sessions.renameStep', {
           sessionId: d.session.id,
-          stepId: q.stepId as number,
-          name: q.name.slice(0, 200),
+          stepId,
+          name: name.slice(0, 200),
         });
         const now = sessionState.get();
         if (!r.ok) sessionState.say(r.error.message, 'error');
@@ -133,9 +140,7 @@ export function registerSessionActions(): () => void {
     {
       name: 'import-recipe',
       label: 'Import a recipe',
-      perform: async (p) => {
-        const file = (p as { file?: unknown } | undefined)?.file;
-        if (!(file instanceof File)) return;
+      perform: async ({ file }) => {
         let recipe: unknown;
         try {
           recipe = JSON.parse(await file.text());
