@@ -118,6 +118,9 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'sessions.rename': (input) => sessions.rename(input.sessionId, input.name),
     'sessions.renameStep': (input) =>
       sessions.renameStep(input.sessionId, input.stepId, input.name),
+    'sessions.setDials': async (input) => ({
+      saved: await sessions.setDials(input.sessionId, input.dials),
+    }),
     'sessions.remove': async (input) => ({ removed: await sessions.remove(input.sessionId) }),
     'sessions.exportRecipe': (input) => sessions.exportRecipe(input.sessionId),
     'sessions.importRecipe': async (input) =>

@@ -122,6 +122,7 @@ export class SessionsClient implements SessionCalls {
   checkout: SessionCalls['checkout'] = (...a) => this.call('checkout', ...a);
   rename: SessionCalls['rename'] = (...a) => this.call('rename', ...a);
   renameStep: SessionCalls['renameStep'] = (...a) => this.call('renameStep', ...a);
+  setDials: SessionCalls['setDials'] = (...a) => this.call('setDials', ...a);
   remove: SessionCalls['remove'] = (...a) => this.call('remove', ...a);
   exportRecipe: SessionCalls['exportRecipe'] = (...a) => this.call('exportRecipe', ...a);
   importRecipe: SessionCalls['importRecipe'] = (...a) => this.call('importRecipe', ...a);

@@ -64,4 +64,11 @@ export const sessionMigrations: readonly Migration[] = [
     name: 'steps can be named',
     up: (db) => db.exec('alter table steps add column name text'),
   },
+  {
+    version: 5,
+    // A step keeps only the dials that ran (turned and not muted): a dial added and not yet
+    // moved is in no step, so the session keeps its list of dials as the page last had it.
+    name: 'sessions keep their list of dials',
+    up: (db) => db.exec('alter table sessions add column dials_json text'),
+  },
 ];

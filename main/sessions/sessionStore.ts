@@ -34,6 +34,7 @@ interface SessionRow {
   updated_at: string;
   head_step: number | null;
   steps: number;
+  dials_json: string | null;
 }
 
 interface StepRow {
@@ -60,6 +61,8 @@ const PREVIEW = `json_extract(output_json, '$.afterBlob') as preview_blob,
 export interface SessionDetail {
   session: Session;
   steps: Step[];
+  /** The page's list of dials (setDials), null before any was saved. */
+  dials?: DialInput[] | null;
 }
 
 /** Times of sessions and steps; tests pass their own. */
@@ -157,7 +160,8 @@ export class SessionStore {
   }
 
   get(id: string): SessionDetail {
-    const session = toSession(this.row(id));
+    const row = this.row(id);
+    const session = toSession(row);
     // Outputs (images as PNG) travel for the current step only; the others are re-run when chosen.
     const steps = (
       this.db
@@ -168,7 +172,8 @@ export class SessionStore {
         )
         .all(session.headStepId ?? -1, id) as StepRow[]
     ).map(toStep);
-    return { session, steps };
+    const dials = row.dials_json === null ? null : (JSON.parse(row.dials_json) as DialInput[]);
+    return { session, steps, dials };
   }
 
   /**
@@ -314,6 +319,20 @@ export class SessionStore {
       .prepare('update sessions set name = ?, updated_at = ? where id = ?')
       .run(name, this.now(), sessionId);
     return toSession(this.row(sessionId));
+  }
+
+  /**
+   * Keeps the page's list of dials with the session (each at rest: the values are the steps'),
+   * so dials added and not yet moved, which are in no step, come back when it is reopened.
+   * Not a step, and the session's time stays as it is.
+   */
+  setDials(sessionId: string, dials: readonly DialInput[]): boolean {
+    this.row(sessionId);
+    return (
+      this.db
+        .prepare('update sessions set dials_json = ? where id = ?')
+        .run(JSON.stringify(dials), sessionId).changes > 0
+    );
   }
 
   remove(sessionId: string): boolean {

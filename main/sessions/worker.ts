@@ -23,6 +23,7 @@ export type SessionMethods = Pick<
   | 'checkout'
   | 'rename'
   | 'renameStep'
+  | 'setDials'
   | 'remove'
   | 'exportRecipe'
   | 'importRecipe'

@@ -244,6 +244,11 @@ export const calls = {
     StepSchema,
     'Name a step of a session (an empty name takes it away).',
   ),
+  'sessions.setDials': call(
+    sessionInputs.setDials,
+    z.object({ saved: z.boolean() }),
+    'Keep the page’s list of dials with a session (added dials not yet moved included).',
+  ),
   'sessions.remove': call(
     sessionInputs.remove,
     z.object({ removed: z.boolean() }),

@@ -46,7 +46,16 @@ export const SessionSchema = z.object({
 });
 export type Session = z.infer<typeof SessionSchema>;
 
-export const SessionDetailSchema = z.object({ session: SessionSchema, steps: z.array(StepSchema) });
+export const SessionDetailSchema = z.object({
+  session: SessionSchema,
+  steps: z.array(StepSchema),
+  /**
+   * The session's list of dials as the page last had it (sessions.setDials), added dials that
+   * were never moved included, each at rest; null before any was saved. Steps keep only the
+   * dials that ran, so a reopened session takes its names and its unmoved dials from here.
+   */
+  dials: DialsSchema.nullable().optional(),
+});
 
 export const RecipeSchema = z
   .object({
@@ -98,6 +107,8 @@ export const sessionInputs = {
       name: z.string().max(200),
     })
     .strict(),
+  /** The page's list of dials, each at rest (values are the steps'). */
+  setDials: z.object({ sessionId: IdSchema, dials: DialsSchema }).strict(),
   remove: SessionRef,
   exportRecipe: SessionRef,
   importRecipe: z.object({ recipe: z.unknown() }).strict(),

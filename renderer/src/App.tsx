@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { Step } from '../../preload/contract';
 import { useCall } from './api/useCall';
 import { CompareStrip } from './components/CompareStrip';
@@ -14,6 +14,7 @@ import { TopBar } from './components/TopBar';
 import { DialsPanel } from './steer/DialsPanel';
 import { defaultInput, type RunInput } from './steer/inputs';
 import { stampChange } from './steer/gesture';
+import { reopenDials } from './steer/dialList';
 import { dialStore } from './steer/store';
 import { useRuntimeInfo } from './steer/useRuntimeInfo';
 import { useSteerRun } from './steer/useSteerRun';
@@ -23,6 +24,7 @@ import { HistoryPanel } from './session/HistoryPanel';
 import { registerSelectionActions } from './selection/selectionActions';
 import { SelectionPanel } from './selection/SelectionPanel';
 import { stepToInput } from './session/stepInput';
+import { keepDialList } from './session/keepDialList';
 import { registerSessionActions } from './session/sessionActions';
 import { sessionState } from './session/sessionState';
 import type { SessionDetail } from './session/sessionView';
@@ -71,16 +73,26 @@ export function App() {
   }, [packId]);
   const notice = useSyncExternalStore(sessionState.subscribe, sessionState.getNotice);
   const [restoredFor, setRestoredFor] = useState<string | null>(null);
-  /** Puts a step's input and dials back in place (undo, redo, a chosen step, a reopened session). */
+  /** The session whose step was put in place last: another one is being (re)opened. */
+  const appliedFor = useRef<string | null>(null);
+  /**
+   * Puts a step's input and dials back in place (undo, redo, a chosen step, a reopened
+   * session). A reopened session also brings back its list of dials (keepDialList): dials
+   * added and never moved, at rest, and every dial's name.
+   */
   const applyStep = useCallback(
     (d: SessionDetail) => {
+      const reopened = appliedFor.current !== d.session.id;
+      appliedFor.current = d.session.id;
       const head = d.steps.find((s) => s.id === d.session.headStepId);
       const restored = head ? stepToInput(head) : null;
+      const dials = (step: Parameters<typeof reopenDials>[1]) =>
+        reopened ? reopenDials(d.dials, step) : step;
       if (head && restored && packId) {
         setInput({ packId, value: restored });
-        dialStore.restore(head.dials);
+        dialStore.restore(dials(head.dials));
       } else if (!head) {
-        dialStore.restore([]);
+        dialStore.restore(dials([]));
       }
     },
     [packId, setInput],
@@ -109,6 +121,9 @@ export function App() {
   // undo, redo and the other session moves exist whether or not the history is shown
   useEffect(() => registerSessionActions(), []);
   const openedId = session?.session.id ?? null;
+  // the session keeps its list of dials, from once its step is in place (after the pack
+  // switch's clear above: the session of another pack is never open here)
+  useEffect(() => (openedId ? keepDialList(openedId) : undefined), [openedId]);
   const ready = runtime.info !== null && openedId !== null && restoredFor === openedId;
   const run = useSteerRun(ready ? packId : null, ready ? currentInput : null, openedId, addStep);
 

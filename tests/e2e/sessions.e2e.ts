@@ -1,7 +1,8 @@
 /**
  * Sessions in the browser: runs become steps, undo restores the previous step (and is off at
  * the first), a run after an undo leaves the old line in the history tree as a branch, a
- * restarted server reopens the same steps with their names and the dials' names, and an
+ * restarted server reopens the same steps with their names and the dials' names (and a dial
+ * added but never moved, with no new step), and an
  * exported recipe reproduces the output when imported (a notice says what it restored).
  */
 import { cpSync, readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { artefacts, launchChromium } from '../support/browser';
+import { apiCall } from '../support/page';
 import { startHeadless, type ServerHandle } from '../support/headless';
 import { cleanupTmp, fixturePacks, tmpDir } from '../support/tmp';
 
@@ -170,6 +172,23 @@ describe('sessions (headless, chromium)', () => {
     await page.fill('input[aria-label="Name of step 1"]', 'plain start');
     await page.keyboard.press('Enter');
     await expect.poll(async () => (await steps())[0]).toContain('plain start');
+    // a dial added and never moved is in no step: the session keeps the list of dials
+    await page.evaluate(
+      `window.__orreryActions.run('add-dial', { saeId: 'res1-64', feature: 9, label: 'never moved' })`,
+    );
+    const [session] = await apiCall<{ id: string }[]>(page, 'sessions.list', {
+      packId: 'orrery-text-tiny',
+    });
+    const sessionId = session?.id;
+    await expect
+      .poll(async () =>
+        (
+          await apiCall<{ dials?: { label?: string }[] | null }>(page, 'sessions.get', {
+            sessionId,
+          })
+        ).dials?.map((d) => d.label),
+      )
+      .toEqual(expect.arrayContaining(['verses of Psalms', 'never moved']));
     const before = await steps();
     const text = await page.textContent('[data-testid="text-diff"]');
     await page.close();
@@ -180,8 +199,14 @@ describe('sessions (headless, chromium)', () => {
       .poll(() => page.textContent('[data-testid="dial-7"] .dial-title'))
       .toContain('verses of Psalms');
     await expect
+      .poll(() => page.textContent('[data-testid="dial-9"] .dial-title'))
+      .toContain('never moved');
+    await expect
       .poll(() => page.textContent('[data-testid="text-diff"]'), { timeout: 60_000 })
       .toBe(text);
+    // the reopened run (the unmoved dial at rest) is the current step again, not a new one
+    await settled();
+    expect(await steps()).toEqual(before);
   });
 
   it('exports a recipe and a step, and the imported recipe reproduces the output', async () => {

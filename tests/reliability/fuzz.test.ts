@@ -131,6 +131,7 @@ function seeds(): Record<CallName, Record<string, unknown>> {
     'sessions.checkout': { sessionId, stepId: 1 },
     'sessions.rename': { sessionId, name: 'renamed' },
     'sessions.renameStep': { sessionId, stepId: 1, name: 'first' },
+    'sessions.setDials': { sessionId, dials: [dial] },
     'sessions.remove': { sessionId: 'not-this-one' },
     'sessions.exportRecipe': { sessionId },
     'sessions.importRecipe': {

@@ -39,7 +39,7 @@ export function dialKey(
 type Listener = () => void;
 
 /** The longest label a saved dial keeps (DialSchema). */
-const LABEL_MAX = 200;
+export const LABEL_MAX = 200;
 
 export const restValue = (method: DialInput['method']): number => (method === 'scale' ? 1 : 0);
 

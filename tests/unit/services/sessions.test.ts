@@ -381,6 +381,47 @@ describe('sessions: the store takes its clock', () => {
   });
 });
 
+describe('sessions: the list of dials', () => {
+  it('keeps the page’s dials (one never moved included) with the session, not as a step, across a reopen', () => {
+    const file = path.join(tmpDir(), 's.sqlite');
+    const at = (feature: number, value: number, label: string) => ({
+      saeId: 'sae',
+      feature,
+      method: 'add' as const,
+      value,
+      label,
+    });
+    let store = new SessionStore(file, undefined, () => new Date(1000));
+    let id = '';
+    try {
+      const s = store.create('p');
+      id = s.id;
+      expect(store.get(id).dials).toBeNull();
+      store.record(id, 'text', { prompt: 'x' }, [at(1, 2, 'rivers')], {});
+      // the page's list: the turned dial and one added but never moved, both at rest
+      expect(store.setDials(id, [at(1, 0, 'rivers'), at(9, 0, 'mountains')])).toBe(true);
+      expect(() => store.setDials('ses-none', [])).toThrow(/no session/);
+    } finally {
+      store.close();
+    }
+    store = new SessionStore(file, undefined, () => new Date(5000));
+    try {
+      const d = store.get(id);
+      expect(d.dials?.map((x) => [x.feature, x.value, x.label])).toEqual([
+        [1, 0, 'rivers'],
+        [9, 0, 'mountains'],
+      ]);
+      // no step was made and the session's time stands (setDials is not an edit of the history)
+      expect(d.steps).toHaveLength(1);
+      expect(d.session.updatedAt).toBe(new Date(1000).toISOString());
+      // the moves answer with the list too (the page reads it only when a session is reopened)
+      expect(store.undo(id).dials).toHaveLength(2);
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('sessions: image steps keep PNGs as blobs', () => {
   it('the reply carries raw pixels and the step; the step names PNG blobs by hash', async () => {
     const { home, models } = setup();

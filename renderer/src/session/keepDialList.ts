@@ -1,0 +1,24 @@
+/**
+ * Keeps the open session's list of dials on the server (sessions.setDials) whenever a dial
+ * is added, removed or renamed or its method changes (a turn or a mute changes nothing
+ * here: values live in the steps). Started for one session once its current step is in
+ * place, so neither that restore nor a pack switch's clearing is saved over another list.
+ */
+import { getClient } from '../api/client';
+import { dialList, sameList } from '../steer/dialList';
+import { dialStore } from '../steer/store';
+import { sessionState } from './sessionState';
+
+export function keepDialList(sessionId: string): () => void {
+  let sent = dialList(dialStore.get());
+  return dialStore.subscribe(() => {
+    const list = dialList(dialStore.get());
+    if (sameList(list, sent)) return;
+    sent = list;
+    void getClient()
+      .call('sessions.setDials', { sessionId, dials: list })
+      .then((r) => {
+        if (!r.ok) sessionState.say(`the dials were not saved: ${r.error.message}`, 'error');
+      });
+  });
+}
