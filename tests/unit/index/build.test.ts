@@ -23,6 +23,7 @@ import {
   type BuildSummary,
 } from '../../../main/index';
 import { aucByPairs } from '../../../main/index/build/associations';
+import { stageVersion, TITLES_VERSION } from '../../../main/index/build/describe';
 import { TextModel } from '../../../main/index/build/activations';
 import { loadPackCorpus } from '../../../main/index/corpus';
 import { readPack } from '../../../main/packs/packReader';
@@ -253,6 +254,18 @@ describe('index build on the text fixture', () => {
     renameFeature(db, SAE, 3, null);
     expect(getFeature(db, SAE, 3)?.labelSource).not.toBe('user');
     expect(searchFeatures(db, { saeId: SAE, text: 'zeb' })).toHaveLength(0);
+  }, 60_000);
+
+  it('with stagesOnly, runs only the later stages whose version is older, whatever the fingerprint', async () => {
+    const before = dumpBuild(db, SAE);
+    db.prepare("update index_stages set version = 0 where sae_id = ? and stage = 'titles'").run(
+      SAE,
+    );
+    // a different option changes the fingerprint, which would start over; stagesOnly does not
+    const [s] = await buildIndex(db, TEXT, { chunkExamples: 5, stagesOnly: true });
+    expect(s?.activationSeconds).toBe(0);
+    expect(stageVersion(db, SAE, 'titles')).toBe(TITLES_VERSION);
+    expect(dumpBuild(db, SAE)).toEqual(before);
   }, 60_000);
 
   it('imports Neuronpedia explanations as labels that say so (a rename still wins)', async () => {
