@@ -124,7 +124,7 @@ describe('ImageEngine on the emoji fixture', () => {
     const none = await engine.steer(steerInput({ source: { example: 3 } }), ctx);
     expect(none.changed).toBe(false);
     expect(none.after).toEqual(none.before);
-    expect(none.metrics).toEqual({ meanAbs: 0, changedShare: 0, ssim: 1 });
+    expect(none.metrics).toEqual({ meanAbs: 0, changedShare: 0, ssim: 1, ssimOver: 'image' });
     expect([none.width, none.height]).toEqual([64, 64]);
     const mu = await engine.encode(await engine.sourceImage({ example: 3 }), 1);
     const plain = rgbaChw(none.before);
