@@ -4,7 +4,8 @@
  * renders (screenshot, stars on screen), a lasso drawn with mouse events selects exactly the
  * features whose projected positions lie inside the polygon (computed here, independently,
  * from index.map and the page's camera), Shift adds and Alt subtracts, hover shows the right
- * card, and search finds a feature by its label and flies to it.
+ * card, search finds a feature by its label and flies to it, and the card's links (a nearest
+ * feature, the cluster badge) and the toolbar's Lasso run the galaxy's actions.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -188,7 +189,13 @@ describe('galaxy (headless, chromium)', () => {
   });
 
   it('selects exactly the features inside a lasso; Shift adds, Alt subtracts', async () => {
-    await page.keyboard.press('l');
+    // the toolbar's Lasso (set-galaxy-tool); the L key switches it back at the end
+    const lasso = page.getByRole('toolbar', { name: 'Galaxy tools' }).getByRole('button', {
+      name: 'Lasso',
+      exact: true,
+    });
+    await lasso.click();
+    await expect.poll(() => lasso.getAttribute('aria-pressed')).toBe('true');
     const v = await view();
     const w = v.rect.width;
     const h = v.rect.height;
@@ -219,6 +226,7 @@ describe('galaxy (headless, chromium)', () => {
     await page.keyboard.press('Escape');
     await selectionIs(new Set());
     await page.keyboard.press('l');
+    await expect.poll(() => lasso.getAttribute('aria-pressed')).toBe('false');
   });
 
   it('hover shows the feature under the pointer and its card', async () => {
@@ -329,6 +337,40 @@ describe('galaxy (headless, chromium)', () => {
     expect(Math.abs(p[0] - v.rect.width / 2)).toBeLessThan(1);
     expect(Math.abs(p[1] - v.rect.height / 2)).toBeLessThan(1);
     await page.screenshot({ path: path.join(artefacts, 'galaxy-search.png') });
+
+    // The card's links run the galaxy's actions: a nearest feature is selected and its card
+    // opens (select-feature); the cluster badge flies to the middle of its cluster's stars.
+    const card = await call<{ nearest: { feature: number }[] }>('index.feature', {
+      packId: PACK,
+      saeId: SAE,
+      feature,
+    });
+    const near = at(card.nearest, 0).feature;
+    await page.locator('.card-nearest button').first().click();
+    await expect.poll(() => hooks<number[]>('selection')).toEqual([near]);
+    await expect
+      .poll(() => page.getAttribute('[data-testid="feature-card"]', 'data-feature'))
+      .toBe(String(near));
+    const { cluster } = await call<{ cluster: { id: number } | null }>('index.feature', {
+      packId: PACK,
+      saeId: SAE,
+      feature: near,
+    });
+    if (!cluster) throw new Error(`feature ${near} has no cluster`);
+    const clusters = await call<{ cluster: Int32Array }>('index.map', { packId: PACK, saeId: SAE });
+    const members = Array.from(clusters.cluster.keys()).filter(
+      (p) => clusters.cluster[p] === cluster.id,
+    );
+    const middle = [0, 1, 2].map(
+      (k) => members.reduce((sum, p) => sum + at(map.positions, p * 3 + k), 0) / members.length,
+    );
+    await page.getByTestId('cluster-badge').click();
+    await expect
+      .poll(async () => {
+        const t = await hooks<number[]>('target');
+        return Math.max(...t.map((c, k) => Math.abs(c - at(middle, k))));
+      })
+      .toBeLessThan(1e-4);
   });
 
   it('indexes a folder of the person’s own texts beside the pack’s own examples', async () => {
