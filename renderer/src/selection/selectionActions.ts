@@ -43,21 +43,14 @@ declare module '../actions/registry' {
   }
 }
 
-const ORIGINS: readonly SelectionOrigin[] = ['lasso', 'cluster', 'search', 'like'];
-
 interface Context {
   packId: string | null;
   /** the SAE a selection without one belongs to: the galaxy's, else the pack's first */
   saeId: string | null;
 }
 
-const obj = (p: unknown): Record<string, unknown> =>
-  typeof p === 'object' && p !== null ? (p as Record<string, unknown>) : {};
-
-const titlesOf = (p: unknown): Map<number, string> => {
-  const t = obj(obj(p).titles);
-  return new Map(Object.entries(t).map(([k, v]) => [Number(k), String(v)]));
-};
+const titlesOf = (titles: Record<number, string> = {}): Map<number, string> =>
+  new Map(Object.entries(titles).map(([k, v]) => [Number(k), v]));
 
 /**
  * Adds a composite dial from members; its typical strength sets its travel (Dial.tsx). When
@@ -100,23 +93,16 @@ export function registerSelectionActions(context: () => Context): () => void {
     {
       name: 'open-selection',
       label: 'Show a selection of features',
-      perform: (p) => {
-        const q = obj(p);
+      perform: (q) => {
         const { packId, saeId } = context();
-        const sae = typeof q.saeId === 'string' ? q.saeId : (galaxyStore.saeId ?? saeId);
-        const features = Array.isArray(q.features)
-          ? q.features.filter((f): f is number => Number.isInteger(f))
-          : [];
-        const origin = ORIGINS.includes(q.origin as SelectionOrigin)
-          ? (q.origin as SelectionOrigin)
-          : 'lasso';
-        if (!packId || !sae || features.length === 0) return;
+        const sae = q.saeId ?? galaxyStore.saeId ?? saeId;
+        if (!packId || !sae || q.features.length === 0) return;
         selectionStore.open({
           packId,
           saeId: sae,
-          features,
-          origin,
-          note: typeof q.note === 'string' ? q.note : '',
+          features: [...q.features],
+          origin: q.origin ?? 'lasso',
+          note: q.note ?? '',
         });
       },
     },
@@ -129,11 +115,10 @@ export function registerSelectionActions(context: () => Context): () => void {
       name: 'selection-to-dials',
       label: 'Turn the top features into dials',
       enabled: () => selectionStore.get() !== null,
-      perform: async (p) => {
+      perform: async ({ n, titles: named }) => {
         const sel = selectionStore.get();
-        const n = Number(obj(p).n);
         if (!sel || !Number.isInteger(n) || n < 1) return;
-        const titles = titlesOf(p);
+        const titles = titlesOf(named);
         for (const m of selectionStore.topMembers(n)) {
           await runAction('add-dial', {
             saeId: sel.saeId,
@@ -147,9 +132,8 @@ export function registerSelectionActions(context: () => Context): () => void {
       name: 'selection-to-composite',
       label: 'One dial from the selection',
       enabled: () => selectionStore.get() !== null,
-      perform: async (p) => {
+      perform: async ({ n }) => {
         const sel = selectionStore.get();
-        const n = Number(obj(p).n);
         if (!sel || !Number.isInteger(n) || n < 1) return;
         const members = selectionStore.topMembers(n);
         if (members.length === 0) return;
@@ -169,7 +153,7 @@ export function registerSelectionActions(context: () => Context): () => void {
       enabled: () => selectionStore.get() !== null,
       perform: async (p) => {
         const sel = selectionStore.get();
-        const name = String(obj(p).name ?? '').trim();
+        const name = p.name.trim();
         if (!sel || !name) return;
         const weighted = [...sel.weights.entries()].map(([feature, weight]) => ({
           feature,
@@ -191,9 +175,7 @@ export function registerSelectionActions(context: () => Context): () => void {
     {
       name: 'open-saved-selection',
       label: 'Open a saved selection',
-      perform: (p) => {
-        const s = p as SavedSelection | undefined;
-        if (!s || !Array.isArray(s.features)) return;
+      perform: (s) => {
         selectionStore.open({
           packId: s.packId,
           saeId: s.saeId,
@@ -207,9 +189,8 @@ export function registerSelectionActions(context: () => Context): () => void {
     {
       name: 'remove-saved-selection',
       label: 'Delete a saved selection',
-      perform: async (p) => {
+      perform: async ({ name }) => {
         const { packId } = context();
-        const name = String(obj(p).name ?? '');
         if (!packId || !name) return;
         await getClient().call('selection.remove', { packId, name });
         selectionStore.bumpSaved();
@@ -219,11 +200,11 @@ export function registerSelectionActions(context: () => Context): () => void {
       name: 'export-selection',
       label: 'Export the selection',
       enabled: () => selectionStore.get() !== null,
-      perform: (p) => {
+      perform: ({ format, titles }) => {
         const sel = selectionStore.get();
         if (!sel) return;
-        const rows = exportRows(sel, selectionStore.getRanked(), titlesOf(p));
-        if (obj(p).format === 'csv') {
+        const rows = exportRows(sel, selectionStore.getRanked(), titlesOf(titles));
+        if (format === 'csv') {
           download(`${fileStem(sel)}.csv`, selectionCsv(rows), 'text/csv');
         } else {
           download(`${fileStem(sel)}.json`, selectionJson(sel, rows), 'application/json');
@@ -233,24 +214,23 @@ export function registerSelectionActions(context: () => Context): () => void {
     {
       name: 'show-more-like',
       label: 'More like these…',
-      perform: (p) => selectionStore.showLike(obj(p).on !== false),
+      perform: ({ on }) => selectionStore.showLike(on),
     },
     {
       name: 'more-like-these',
       label: 'Find the features that separate chosen examples',
-      perform: async (p) => {
-        const q = obj(p);
+      perform: async (q) => {
         const { packId, saeId: fallback } = context();
-        const saeId = typeof q.saeId === 'string' ? q.saeId : (galaxyStore.saeId ?? fallback);
-        const like = (Array.isArray(q.like) ? q.like : []) as SelectionInput[];
-        const away = (Array.isArray(q.away) ? q.away : []) as SelectionInput[];
+        const saeId = q.saeId ?? galaxyStore.saeId ?? fallback;
+        const like = [...q.like];
+        const away = [...(q.away ?? [])];
         if (!packId || !saeId || like.length === 0) return;
         const r = await getClient().call('selection.separate', {
           packId,
           saeId,
           like,
           away,
-          top: typeof q.top === 'number' ? q.top : 12,
+          top: q.top ?? 12,
         });
         if (!r.ok) throw new Error(r.error.message);
         const out = r.value;
@@ -269,12 +249,12 @@ export function registerSelectionActions(context: () => Context): () => void {
           typical: out.typical,
           note,
         });
-        if (q.dial === true) {
+        if (q.dial) {
           const members = out.features.map((f) => ({
             feature: f.feature,
             weight: Number(f.score.toFixed(2)),
           }));
-          const label = typeof q.label === 'string' && q.label ? q.label : 'More like these';
+          const label = q.label || 'More like these';
           await addComposite(saeId, members, out.typical, label);
         }
       },
