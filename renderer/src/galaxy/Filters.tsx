@@ -2,9 +2,10 @@
  * Filters that dim the rest of the galaxy: a density range, one cluster, a label source.
  * The map has no label sources, so that filter asks index.search for the features that
  * carry the chosen source (up to the search limit, 500). Labels from Neuronpedia are imported
- * from here too.
+ * from here too. Each change runs the set-galaxy-filter action.
  */
 import { useState } from 'react';
+import { runAction } from '../actions/registry';
 import { getClient } from '../api/client';
 import { corpusRef } from './featureCache';
 import { ImportLabelsDialog } from './ImportLabels';
@@ -25,7 +26,10 @@ export function Filters({ store }: { store: GalaxyStore }) {
   const chooseSource = async (value: Source | ''): Promise<void> => {
     setSource(value);
     setNote(null);
-    if (!value || !store.packId || !store.saeId) return store.setFilter({ labelSourceKeep: null });
+    if (!value || !store.packId || !store.saeId) {
+      void runAction('set-galaxy-filter', { labelSourceKeep: null });
+      return;
+    }
     const r = await getClient().call('index.search', {
       packId: store.packId,
       saeId: store.saeId,
@@ -35,7 +39,9 @@ export function Filters({ store }: { store: GalaxyStore }) {
       labelSource: value,
     });
     if (!r.ok) return setNote(r.error.message);
-    store.setFilter({ labelSourceKeep: new Set(r.value.hits.map((h) => h.feature)) });
+    void runAction('set-galaxy-filter', {
+      labelSourceKeep: new Set(r.value.hits.map((h) => h.feature)),
+    });
     if (r.value.hits.length === 500) setNote('showing the first 500 features with this source');
   };
 
@@ -56,7 +62,9 @@ export function Filters({ store }: { store: GalaxyStore }) {
           max={1}
           step={0.001}
           value={filter.minDensity}
-          onChange={(e) => store.setFilter({ minDensity: Number(e.target.value) || 0 })}
+          onChange={(e) =>
+            void runAction('set-galaxy-filter', { minDensity: Number(e.target.value) || 0 })
+          }
         />
       </label>
       <label>
@@ -69,7 +77,9 @@ export function Filters({ store }: { store: GalaxyStore }) {
           step={0.001}
           value={filter.maxDensity}
           onChange={(e) =>
-            store.setFilter({ maxDensity: e.target.value === '' ? 1 : Number(e.target.value) })
+            void runAction('set-galaxy-filter', {
+              maxDensity: e.target.value === '' ? 1 : Number(e.target.value),
+            })
           }
         />
       </label>
@@ -79,7 +89,9 @@ export function Filters({ store }: { store: GalaxyStore }) {
           aria-label="Cluster filter"
           value={filter.cluster ?? ''}
           onChange={(e) =>
-            store.setFilter({ cluster: e.target.value === '' ? null : Number(e.target.value) })
+            void runAction('set-galaxy-filter', {
+              cluster: e.target.value === '' ? null : Number(e.target.value),
+            })
           }
         >
           <option value="">all</option>
@@ -110,7 +122,12 @@ export function Filters({ store }: { store: GalaxyStore }) {
         type="button"
         onClick={() => {
           setSource('');
-          store.setFilter({ minDensity: 0, maxDensity: 1, cluster: null, labelSourceKeep: null });
+          void runAction('set-galaxy-filter', {
+            minDensity: 0,
+            maxDensity: 1,
+            cluster: null,
+            labelSourceKeep: null,
+          });
         }}
       >
         Clear filters

@@ -78,7 +78,8 @@ export function Lasso({ enabled, store, apiRef, resolverRef, onResolved }: Props
         const mode = modeFromKeys(e);
         const { width, height } = scene.size();
         void resolver.resolve(scene.viewProjection(), width, height, poly).then((r) => {
-          store.select(r.hits, mode);
+          // run at once (the hits are the resolver's buffer, reused by its next lasso)
+          void runAction('select-stars', { points: r.hits, mode });
           onResolved?.(r.ms, r.hits.length);
           // the lassoed features open in the selection panel (an emptied selection closes it)
           const features = store.selectedFeatures();

@@ -2,12 +2,13 @@
  * The galaxy's operations as named actions (the one registry runs them, from the keyboard,
  * the toolbar, the card or by name): F fly to the selection (or the open card's star), R
  * reset the view, Escape clear the selection, L switch the lasso on and off; the toolbar's
- * Orbit and Lasso, a click on a star (Shift adds it, Alt takes it away), fly to a cluster
- * (a cluster label, the card's cluster badge), and clear the input's lit stars.
+ * Orbit and Lasso, a click on a star (Shift adds it, Alt takes it away), a lasso's stars, the
+ * Filters, fly to a cluster (a cluster label, the card's cluster badge), and clear the input's
+ * lit stars.
  */
 import type { Action, KeyPress, NoPayload } from '../actions/registry';
 import type { SelectMode } from './project';
-import type { GalaxyStore } from './store';
+import type { Filter, GalaxyStore } from './store';
 
 /** What a drag on the galaxy does: orbit the camera or draw a lasso. */
 export type Tool = 'orbit' | 'lasso';
@@ -21,6 +22,10 @@ declare module '../actions/registry' {
     'set-galaxy-tool': { tool: Tool };
     /** A star clicked: `replace` opens its card and selects it; add and subtract edit the selection. */
     'pick-star': { point: number; mode: SelectMode };
+    /** A lasso's stars (points, not features) replace, join or leave the selection. */
+    'select-stars': { points: ArrayLike<number>; mode: SelectMode };
+    /** The Filters' density range, cluster and label source (what is not given stays). */
+    'set-galaxy-filter': Partial<Filter>;
     'fly-to-cluster': { cluster: number };
     'clear-active': NoPayload;
   }
@@ -76,6 +81,16 @@ export function galaxyActions(
         if (mode === 'replace') store.focus(store.featureOf(point), { select: true });
         else store.select([point], mode);
       },
+    },
+    {
+      name: 'select-stars',
+      label: 'Select stars',
+      perform: ({ points, mode }) => store.select(points, mode),
+    },
+    {
+      name: 'set-galaxy-filter',
+      label: 'Filter the galaxy',
+      perform: (patch) => store.setFilter(patch),
     },
     {
       name: 'fly-to-cluster',

@@ -111,7 +111,7 @@ describe('galaxy actions', () => {
     return { store, tool: () => tool, off };
   };
 
-  it('picks stars (open, add, take away), clears the selection, and flies to a cluster', async () => {
+  it('picks stars (open, add, take away), lassoes, clears, filters and flies to a cluster', async () => {
     const g = galaxy();
     try {
       await runAction('pick-star', { point: 2, mode: 'replace' });
@@ -121,8 +121,13 @@ describe('galaxy actions', () => {
       expect(g.store.selectedFeatures()).toEqual([12, 14]);
       await runAction('pick-star', { point: 2, mode: 'subtract' });
       expect(g.store.selectedFeatures()).toEqual([14]);
+      await runAction('select-stars', { points: new Uint32Array([0, 1, 3]), mode: 'add' });
+      expect(g.store.selectedFeatures()).toEqual([10, 11, 13, 14]);
       await runAction('clear-selection');
       expect(g.store.selectionCount).toBe(0);
+      await runAction('set-galaxy-filter', { cluster: 1 });
+      await runAction('set-galaxy-filter', { minDensity: 0.1 });
+      expect(g.store.filter).toMatchObject({ cluster: 1, minDensity: 0.1, maxDensity: 1 });
       const before = g.store.fly?.seq ?? 0;
       await runAction('fly-to-cluster', { cluster: 0 });
       expect(g.store.fly?.seq).toBeGreaterThan(before);
