@@ -9,6 +9,7 @@ import { FileService, type Chooser } from '../files/fileService';
 import { guardPaths } from '../files/guard';
 import { PathPolicy } from '../files/pathPolicy';
 import { BlobStore } from '../blobs/blobStore';
+import { BlobCollector } from '../blobs/collect';
 import { PackService } from '../packs/packService';
 import { RuntimeWorker } from '../runtime/worker/client';
 import { checkRecipe } from '../sessions/recipeCheck';
@@ -27,6 +28,9 @@ export interface OrreryApp {
   events: EventHub;
   dispose(): Promise<void>;
 }
+
+/** Start-up's blob collection waits this long, so it never competes with the first calls. */
+const BLOB_COLLECT_DELAY_MS = 30_000;
 
 /** What only one entry can give: the desktop's system file dialog. */
 export interface ComposeOptions {
@@ -48,6 +52,13 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     (r) => notices.databaseRecovered(r, 'The sessions database'),
   );
   const blobs = new BlobStore(path.join(config.dataDir, 'blobs'));
+  // Blobs no step names and not used for a day go: soon after start, off every call's path.
+  const collector = new BlobCollector(blobs, () => sessions.blobHashes());
+  collector.startLater(BLOB_COLLECT_DELAY_MS, (r) => {
+    if (r instanceof Error) console.warn('[orrery] collecting unused blobs failed:', r.message);
+    else if (r.removed > 0)
+      console.info(`[orrery] freed ${r.freedBytes} bytes: ${r.removed} unused blobs removed`);
+  });
   const runtime = new RuntimeService(worker, packs, events, sessions, blobs);
   const exporter = new ExportService(runtime);
   const index = new IndexService(
@@ -76,6 +87,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'packs.remove': async (input) => ({ removed: await packs.remove(input.id) }),
     'blobs.put': (input) => blobs.put(input.bytes),
     'blobs.get': (input) => ({ bytes: blobs.read(input.hash) }),
+    'blobs.collect': () => collector.collect(),
     'runtime.open': (input) => runtime.open(input.packId),
     'text.generate': (input, job) => runtime.textGenerate(input, job),
     'text.active': (input, job) => runtime.textActive(input, job),
@@ -146,6 +158,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     events,
     dispose: async () => {
       jobs.cancelAll();
+      await collector.dispose();
       await worker.close();
       await index.close();
       await sessions.close();

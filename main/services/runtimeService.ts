@@ -49,6 +49,17 @@ type Recordable = {
 /** Effect strips kept (each is five small pictures or five short texts). */
 const STRIP_CACHE = 64;
 
+/**
+ * The uploaded files a call's sources name (its `source`, a selection's `input.source`, the
+ * `like` and `away` examples), by hash.
+ */
+function namedBlobs(input: unknown): string[] {
+  type Named = { source?: { blob?: unknown } };
+  const i = input as Named & { input?: Named; like?: Named[]; away?: Named[] };
+  const named = [i, i.input, ...(i.like ?? []), ...(i.away ?? [])];
+  return named.map((x) => x?.source?.blob).filter((b): b is string => typeof b === 'string');
+}
+
 export class RuntimeService {
   private readonly strips = new Map<string, z.output<typeof EffectStripOutput>>();
 
@@ -60,19 +71,10 @@ export class RuntimeService {
     private readonly blobs: BlobStore,
   ) {}
 
-  /**
-   * The uploaded files a call's sources name (its `source`, a selection's `input.source`, the
-   * `like` and `away` examples), checked to be there: hash → path.
-   */
+  /** The uploaded files a call names (namedBlobs), checked to be there and stamped used. */
   private blobFiles(input: unknown): Record<string, string> | undefined {
-    type Named = { source?: { blob?: unknown } };
-    const i = input as Named & { input?: Named; like?: Named[]; away?: Named[] };
-    const named = [i, i.input, ...(i.like ?? []), ...(i.away ?? [])];
     const out: Record<string, string> = {};
-    for (const x of named) {
-      const blob = x?.source?.blob;
-      if (typeof blob === 'string') out[blob] = this.blobs.require(blob);
-    }
+    for (const blob of namedBlobs(input)) out[blob] = this.blobs.require(blob);
     return Object.keys(out).length > 0 ? out : undefined;
   }
 
@@ -87,22 +89,29 @@ export class RuntimeService {
     const lane = op === 'open' ? undefined : laneName;
     const { pack } = await this.packs.find(packId);
     const jobId = job?.jobId ?? null;
-    return (await this.worker.request(pack.dir, op, input, {
-      signal: job?.signal,
-      lane: lane === undefined ? undefined : `${lane}:${packId}`,
-      blobs: this.blobFiles(input),
-      onToken: (t) => {
-        if (jobId === null || laneName !== op) return;
-        this.events.emit('text.token', {
-          jobId,
-          row: t.row,
-          index: t.index,
-          tokenId: t.tokenId,
-          text: t.text,
-        });
-      },
-      onProgress: (p) => job?.progress(p.stage, p.done, p.total),
-    })) as T;
+    // the files it reads stay (not collected) while it runs
+    const blobs = this.blobFiles(input);
+    const release = this.blobs.pin(Object.keys(blobs ?? {}));
+    try {
+      return (await this.worker.request(pack.dir, op, input, {
+        signal: job?.signal,
+        lane: lane === undefined ? undefined : `${lane}:${packId}`,
+        blobs,
+        onToken: (t) => {
+          if (jobId === null || laneName !== op) return;
+          this.events.emit('text.token', {
+            jobId,
+            row: t.row,
+            index: t.index,
+            tokenId: t.tokenId,
+            text: t.text,
+          });
+        },
+        onProgress: (p) => job?.progress(p.stage, p.done, p.total),
+      })) as T;
+    } finally {
+      release();
+    }
   }
 
   /**
@@ -127,7 +136,7 @@ export class RuntimeService {
    * An image or specimen run: the reply carries raw pixels; a saved step keeps the PNGs
    * (written once, in the worker) as blobs, by hash.
    */
-  private imageReply(
+  private async imageReply(
     kind: 'image' | 'glyph',
     input: Recordable,
     run: ImageRun,
@@ -140,14 +149,20 @@ export class RuntimeService {
     // the blobs are on disk before the step that names them is committed
     const before = this.blobs.put(png.before);
     const after = this.blobs.put(png.after);
-    return this.recorded(kind, input, out, {
-      width: out.width,
-      height: out.height,
-      changed: out.changed,
-      metrics: out.metrics,
-      beforeBlob: before.hash,
-      afterBlob: after.hash,
-    });
+    // and none the step names is collected before the step is committed
+    const release = this.blobs.pin([before.hash, after.hash, ...namedBlobs(input)]);
+    try {
+      return await this.recorded(kind, input, out, {
+        width: out.width,
+        height: out.height,
+        changed: out.changed,
+        metrics: out.metrics,
+        beforeBlob: before.hash,
+        afterBlob: after.hash,
+      });
+    } finally {
+      release();
+    }
   }
 
   open(packId: string): Promise<RuntimeInfo> {

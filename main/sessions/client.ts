@@ -132,6 +132,7 @@ export class SessionsClient implements SessionCalls {
   saveSelection: SessionCalls['saveSelection'] = (...a) => this.call('saveSelection', ...a);
   listSelections: SessionCalls['listSelections'] = (...a) => this.call('listSelections', ...a);
   removeSelection: SessionCalls['removeSelection'] = (...a) => this.call('removeSelection', ...a);
+  blobHashes: SessionCalls['blobHashes'] = (...a) => this.call('blobHashes', ...a);
 
   /** Waits for the calls sent before, closes the database, and ends the thread. */
   async close(): Promise<void> {

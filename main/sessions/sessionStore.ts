@@ -24,6 +24,7 @@ import {
 } from '../../preload/contract';
 import { type Db } from '../db/connection';
 import { openRecovering, type Recovery } from '../db/recover';
+import { blobHashes } from './blobRefs';
 import { sessionMigrations } from './migrations';
 
 interface SessionRow {
@@ -125,6 +126,11 @@ export class SessionStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Every blob hash the database names (steps of all branches), for the blob collector. */
+  blobHashes(): string[] {
+    return blobHashes(this.db);
   }
 
   private row(id: string): SessionRow {

@@ -33,6 +33,7 @@ export type SessionMethods = Pick<
   | 'saveSelection'
   | 'listSelections'
   | 'removeSelection'
+  | 'blobHashes'
 >;
 export type SessionMethod = keyof SessionMethods;
 

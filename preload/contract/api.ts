@@ -105,6 +105,16 @@ export const calls = {
     z.object({ bytes: bytesSchema }),
     'The bytes of a kept file or output, by hash.',
   ),
+  'blobs.collect': call(
+    EmptySchema,
+    z.object({
+      kept: z.number().int(),
+      keptBytes: z.number().int(),
+      removed: z.number().int(),
+      freedBytes: z.number().int(),
+    }),
+    'Delete kept files and outputs that no session step names and that were not used in the last day (also run once shortly after start); what stayed and what was freed.',
+  ),
   'runtime.open': call(
     runtimeInputs.open,
     RuntimeInfoSchema,

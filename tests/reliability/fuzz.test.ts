@@ -73,6 +73,7 @@ function seeds(): Record<CallName, Record<string, unknown>> {
     'packs.remove': { id: 'orrery-text-tiny-copy' },
     'blobs.put': { bytes: [1, 2, 3], name: 'x.png' },
     'blobs.get': { hash: 'a'.repeat(64) },
+    'blobs.collect': {},
     'runtime.open': { packId: TEXT },
     'runtime.effectStrip': { packId: EMOJI, saeId: 'latent-32', feature: 3, typical: 2 },
     'text.generate': {
