@@ -6,6 +6,7 @@ import type { Db } from '../db/connection';
 import { HISTOGRAM_BINS, HISTOGRAM_LOW } from './migrations';
 import type { LabelSource } from './store';
 import type { BadgeRelation } from './build/titles';
+import { ASSOCIATION_COLUMNS, associationOf, type AssociationRow } from './build/associations';
 
 export interface TopExample {
   rank: number;
@@ -183,25 +184,11 @@ export function getFeature(db: Db, saeId: string, idx: number): FeatureCard | nu
   const associations = (
     db
       .prepare(
-        `select key, value, auc, precision_top, log10_p, n_positive from associations
+        `select ${ASSOCIATION_COLUMNS} from associations
          where sae_id = ? and idx = ? order by log10_p, auc desc, key, value`,
       )
-      .all(saeId, idx) as {
-      key: string;
-      value: string;
-      auc: number;
-      precision_top: number;
-      log10_p: number;
-      n_positive: number;
-    }[]
-  ).map((a) => ({
-    key: a.key,
-    value: a.value,
-    auc: a.auc,
-    precisionTop: a.precision_top,
-    log10P: a.log10_p,
-    nPositive: a.n_positive,
-  }));
+      .all(saeId, idx) as AssociationRow[]
+  ).map(associationOf);
   return {
     saeId,
     idx,

@@ -29,6 +29,28 @@ export interface Association {
   nPositive: number;
 }
 
+/** The associations table's columns for an Association, in the order of AssociationRow. */
+export const ASSOCIATION_COLUMNS = 'key, value, auc, precision_top, log10_p, n_positive';
+
+/** A row of the associations table, as `select ${ASSOCIATION_COLUMNS}` reads it. */
+export interface AssociationRow {
+  key: string;
+  value: string;
+  auc: number;
+  precision_top: number;
+  log10_p: number;
+  n_positive: number;
+}
+
+export const associationOf = (a: AssociationRow): Association => ({
+  key: a.key,
+  value: a.value,
+  auc: a.auc,
+  precisionTop: a.precision_top,
+  log10P: a.log10_p,
+  nPositive: a.n_positive,
+});
+
 export interface MetaIndex {
   values: MetaValueSet[];
   /** corpus position of each example id */

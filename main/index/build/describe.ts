@@ -6,7 +6,12 @@
  * version in index_stages (provenance), and a build runs a stage whose version is older.
  */
 import type { Db } from '../../db/connection';
-import type { Association } from './associations';
+import {
+  ASSOCIATION_COLUMNS,
+  associationOf,
+  type Association,
+  type AssociationRow,
+} from './associations';
 import { peakTokens } from './labels';
 import {
   badgeRelation,
@@ -142,7 +147,7 @@ export function titleStage(
     l.push(t);
   }
   const assoc = db.prepare(
-    `select key, value, auc, precision_top, log10_p, n_positive from associations
+    `select ${ASSOCIATION_COLUMNS} from associations
      where sae_id = ? and idx = ? and key = ? and value = ?`,
   );
   const update = db.prepare(
@@ -167,25 +172,8 @@ export function titleStage(
     if (evSource === 'metadata' && evLabel) {
       const eq = evLabel.indexOf('=');
       const a = assoc.get(saeId, r.idx, evLabel.slice(0, eq), evLabel.slice(eq + 1)) as
-        | {
-            key: string;
-            value: string;
-            auc: number;
-            precision_top: number;
-            log10_p: number;
-            n_positive: number;
-          }
-        | undefined;
-      if (a) {
-        chosen = {
-          key: a.key,
-          value: a.value,
-          auc: a.auc,
-          precisionTop: a.precision_top,
-          log10P: a.log10_p,
-          nPositive: a.n_positive,
-        };
-      }
+        AssociationRow | undefined;
+      if (a) chosen = associationOf(a);
     }
     if (r.n_active <= 0) return { row: r, input: null, title: null, evLabel, evSource, evidence };
     const t = tops.get(r.idx) ?? [];
