@@ -8,13 +8,11 @@
  * onnxruntime-node) timed in the same run; and the longest task the page ran during a continuous 5 s drag (PerformanceObserver
  * 'longtask'). Through the real headless server and Debian's chromium.
  */
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readPack } from '../main/packs/packReader';
 import { ImageEngine } from '../main/runtime/image/imageEngine';
 import { launchChromium } from '../tests/support/browser';
-import { startHeadless } from '../tests/support/headless';
+import { appBuilt, serveBenchPack } from './benchApp';
 import { armTick, tickProbe, type Tick } from './dialProbe';
 import { fmt, line, median, percentile, timeIt } from './stats';
 
@@ -40,27 +38,10 @@ const armDrag = `(() => {
 
 export async function benchDialLatency(): Promise<void> {
   console.log('\n== dial drag to image on screen (issue 14)');
-  if (!existsSync(path.join(root, 'out', 'main', 'server.js'))) {
-    console.log('   skipped: run npm run build first (the bench drives the built app)');
-    return;
-  }
-  const bundled = path.join(root, 'models', 'emoji');
-  const packDir = existsSync(path.join(bundled, 'manifest.json'))
-    ? bundled
-    : path.join(root, 'tests', 'fixtures', 'packs', 'emoji-tiny');
-  const r = await readPack(packDir);
-  if (!r.ok) throw new Error(r.problem.message);
-
-  const models = mkdtempSync(path.join(os.tmpdir(), 'orrery-bench-models-'));
-  cpSync(packDir, path.join(models, path.basename(packDir)), { recursive: true });
-  const server = await startHeadless([
-    '--home',
-    mkdtempSync(path.join(os.tmpdir(), 'orrery-bench-home-')),
-    '--models',
-    models,
-  ]);
+  if (!appBuilt()) return;
+  const { pack, packDir, server } = await serveBenchPack('emoji', 'emoji-tiny');
   const browser = await launchChromium();
-  const engine = await ImageEngine.load(r.pack);
+  const engine = await ImageEngine.load(pack);
   try {
     const page = await browser.newPage();
     await page.setViewportSize({ width: 1280, height: 720 });

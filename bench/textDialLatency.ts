@@ -8,14 +8,12 @@
  * (ctx.token). Moves alternate between two dial positions, so each one changes the text.
  * Through the real headless server and Debian's chromium, like bench/dialLatency.ts.
  */
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readPack } from '../main/packs/packReader';
 import type { TextGenerateInput } from '../main/runtime/engine';
 import { TextEngine } from '../main/runtime/text/textEngine';
 import { launchChromium } from '../tests/support/browser';
-import { startHeadless } from '../tests/support/headless';
+import { appBuilt, serveBenchPack } from './benchApp';
 import { fmt, line, median, percentile } from './stats';
 
 const root = path.resolve(__dirname, '..');
@@ -59,30 +57,14 @@ const armOne = `(() => {
 
 export async function benchTextDialLatency(): Promise<void> {
   console.log('\n== dial change to first changed token on screen (issue 14, text)');
-  if (!existsSync(path.join(root, 'out', 'main', 'server.js'))) {
-    console.log('   skipped: run npm run build first (the bench drives the built app)');
-    return;
-  }
-  const bundled = path.join(root, 'models', 'text-fortunes');
-  const packDir = existsSync(path.join(bundled, 'manifest.json'))
-    ? bundled
-    : path.join(root, 'tests', 'fixtures', 'packs', 'text-tiny');
-  const r = await readPack(packDir);
-  if (!r.ok) throw new Error(r.problem.message);
-  const manifest = r.pack.manifest;
+  if (!appBuilt()) return;
+  const { pack, packDir, server } = await serveBenchPack('text-fortunes', 'text-tiny');
+  const manifest = pack.manifest;
   const sae = manifest.saes[0];
   if (manifest.kind !== 'text-lm' || !sae) throw new Error(`${packDir}: no text pack with an SAE`);
 
-  const models = mkdtempSync(path.join(os.tmpdir(), 'orrery-bench-models-'));
-  cpSync(packDir, path.join(models, path.basename(packDir)), { recursive: true });
-  const server = await startHeadless([
-    '--home',
-    mkdtempSync(path.join(os.tmpdir(), 'orrery-bench-home-')),
-    '--models',
-    models,
-  ]);
   const browser = await launchChromium();
-  const engine = await TextEngine.load(r.pack);
+  const engine = await TextEngine.load(pack);
   const ctx = { signal: new AbortController().signal };
   try {
     const page = await browser.newPage();
