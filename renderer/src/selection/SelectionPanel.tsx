@@ -359,11 +359,22 @@ function useSaved(packId: string): SavedSelection[] {
   const [saved, setSaved] = useState<SavedSelection[]>([]);
   useEffect(() => {
     let live = true;
-    void getClient()
-      .call('selection.list', { packId })
-      .then((r) => live && r.ok && setSaved(r.value));
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    // a list asked while the server is still starting its sessions database may fail: ask again
+    // a few times rather than hide the person's saved selections until the next save
+    const ask = (tries: number): void => {
+      void getClient()
+        .call('selection.list', { packId })
+        .then((r) => {
+          if (!live) return;
+          if (r.ok) setSaved(r.value);
+          else if (tries > 0) retry = setTimeout(() => ask(tries - 1), 1000);
+        });
+    };
+    ask(5);
     return () => {
       live = false;
+      clearTimeout(retry);
     };
   }, [packId, version]);
   return saved;
