@@ -17,6 +17,7 @@ import {
   OrreryError,
   RecipeSchema,
   type DialInput,
+  type ListedDial,
   type Recipe,
   type SavedSelection,
   type Session,
@@ -63,7 +64,7 @@ export interface SessionDetail {
   session: Session;
   steps: Step[];
   /** The page's list of dials (setDials), null before any was saved. */
-  dials?: DialInput[] | null;
+  dials?: ListedDial[] | null;
 }
 
 /** Times of sessions and steps; tests pass their own. */
@@ -178,7 +179,7 @@ export class SessionStore {
         )
         .all(session.headStepId ?? -1, id) as StepRow[]
     ).map(toStep);
-    const dials = row.dials_json === null ? null : (JSON.parse(row.dials_json) as DialInput[]);
+    const dials = row.dials_json === null ? null : (JSON.parse(row.dials_json) as ListedDial[]);
     return { session, steps, dials };
   }
 
@@ -332,7 +333,7 @@ export class SessionStore {
    * so dials added and not yet moved, which are in no step, come back when it is reopened.
    * Not a step, and the session's time stays as it is.
    */
-  setDials(sessionId: string, dials: readonly DialInput[]): boolean {
+  setDials(sessionId: string, dials: readonly ListedDial[]): boolean {
     this.row(sessionId);
     return (
       this.db

@@ -3,8 +3,17 @@
  * undo and redo, branches, reopen, export as a JSON recipe and import; presets of dials.
  */
 import { z } from 'zod';
-import { DialsSchema, ImageOutput, TextGenerateOutput } from './runtime';
+import { DialSchema, DialsSchema, ImageOutput, TextGenerateOutput } from './runtime';
 import { BlobHashSchema, IdSchema } from './schemas';
+
+/**
+ * A dial of the page's list (sessions.setDials): a steering dial and whether the person muted
+ * it. A muted dial keeps the value it will come back to; an unmuted one is kept at rest (its
+ * values are the steps'). Never a steering input: the runtime takes DialSchema, without mute.
+ */
+export const ListedDialSchema = DialSchema.extend({ muted: z.boolean().optional() }).strict();
+export type ListedDial = z.infer<typeof ListedDialSchema>;
+export const ListedDialsSchema = z.array(ListedDialSchema).max(256);
 
 export const StepKindSchema = z.enum(['text', 'image', 'glyph']);
 
@@ -54,7 +63,7 @@ export const SessionDetailSchema = z.object({
    * were never moved included, each at rest; null before any was saved. Steps keep only the
    * dials that ran, so a reopened session takes its names and its unmoved dials from here.
    */
-  dials: DialsSchema.nullable().optional(),
+  dials: ListedDialsSchema.nullable().optional(),
 });
 
 export const RecipeSchema = z
@@ -107,8 +116,8 @@ export const sessionInputs = {
       name: z.string().max(200),
     })
     .strict(),
-  /** The page's list of dials, each at rest (values are the steps'). */
-  setDials: z.object({ sessionId: IdSchema, dials: DialsSchema }).strict(),
+  /** The page's list of dials, each at rest (values are the steps') unless muted. */
+  setDials: z.object({ sessionId: IdSchema, dials: ListedDialsSchema }).strict(),
   remove: SessionRef,
   exportRecipe: SessionRef,
   importRecipe: z.object({ recipe: z.unknown() }).strict(),

@@ -176,19 +176,40 @@ describe('sessions (headless, chromium)', () => {
     await page.evaluate(
       `window.__orreryActions.run('add-dial', { saeId: 'res1-64', feature: 9, label: 'never moved' })`,
     );
+    // a dial turned and then muted is in no step either: the list keeps its value and its mute
+    await page.evaluate(
+      `window.__orreryActions.run('add-dial', { saeId: 'res1-64', feature: 11, label: 'held back' })`,
+    );
+    const stepsBeforeTurn = (await steps()).length;
+    await page.fill('input[aria-label="Value of feature 11"]', '4');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(async () => (await steps()).length, { timeout: 60_000 })
+      .toBeGreaterThan(stepsBeforeTurn);
+    await settled();
+    await page.locator('[data-testid="dial-11"]').getByRole('button', { name: 'Mute' }).click();
+    await expect
+      .poll(() => page.getAttribute('[data-testid="dial-11"] button[aria-pressed]', 'aria-pressed'))
+      .toBe('true');
+    await settled();
     const [session] = await apiCall<{ id: string }[]>(page, 'sessions.list', {
       packId: 'orrery-text-tiny',
     });
     const sessionId = session?.id;
+    const listed = async () =>
+      (
+        await apiCall<{ dials?: { label?: string; value: number; muted?: boolean }[] | null }>(
+          page,
+          'sessions.get',
+          { sessionId },
+        )
+      ).dials ?? [];
     await expect
-      .poll(async () =>
-        (
-          await apiCall<{ dials?: { label?: string }[] | null }>(page, 'sessions.get', {
-            sessionId,
-          })
-        ).dials?.map((d) => d.label),
-      )
-      .toEqual(expect.arrayContaining(['verses of Psalms', 'never moved']));
+      .poll(async () => (await listed()).map((d) => d.label))
+      .toEqual(expect.arrayContaining(['verses of Psalms', 'never moved', 'held back']));
+    await expect
+      .poll(async () => (await listed()).find((d) => d.label === 'held back'))
+      .toMatchObject({ value: 4, muted: true });
     const before = await steps();
     const text = await page.textContent('[data-testid="text-diff"]');
     await page.close();
@@ -201,6 +222,10 @@ describe('sessions (headless, chromium)', () => {
     await expect
       .poll(() => page.textContent('[data-testid="dial-9"] .dial-title'))
       .toContain('never moved');
+    await expect
+      .poll(() => page.getAttribute('[data-testid="dial-11"] button[aria-pressed]', 'aria-pressed'))
+      .toBe('true');
+    expect(await page.inputValue('input[aria-label="Value of feature 11"]')).toBe('4.00');
     await expect
       .poll(() => page.textContent('[data-testid="text-diff"]'), { timeout: 60_000 })
       .toBe(text);

@@ -1,8 +1,9 @@
 /**
  * Keeps the open session's list of dials on the server (sessions.setDials) whenever a dial
- * is added, removed or renamed or its method changes (a turn or a mute changes nothing
- * here: values live in the steps). Started for one session once its current step is in
- * place, so neither that restore nor a pack switch's clearing is saved over another list.
+ * is added, removed, renamed, muted or unmuted or its method changes (a turn changes nothing
+ * here, values live in the steps, unless the dial is muted: then the list holds its value).
+ * Started for one session once its current step is in place, so neither that restore nor a
+ * pack switch's clearing is saved over another list.
  */
 import { getClient } from '../api/client';
 import { dialList, sameList } from '../steer/dialList';

@@ -1,24 +1,27 @@
 /**
  * The session's list of dials (sessions.setDials): every dial the page shows, in its order,
- * each at rest, with its name; and the dials a reopened session starts with. A step keeps
- * only the dials that ran (turned and not muted), so a dial added and never moved would be
- * lost on reload; the list brings it back, at rest, without changing what runs.
+ * with its name, each at rest unless muted (a muted dial keeps the value it comes back to);
+ * and the dials a reopened session starts with. A step keeps only the dials that ran (turned
+ * and not muted), so a dial added and never moved, or muted, would be lost on reload; the
+ * list brings it back without changing what runs.
  */
-import type { DialInput } from '../../../preload/contract';
+import type { DialInput, ListedDial } from '../../../preload/contract';
 import { dialKey, LABEL_MAX, restValue, type DialState } from './store';
 
 const keyOfInput = (d: DialInput): string => dialKey(d.saeId, d.feature, d.members ?? null);
 
-/** The dials as the session keeps their list: each at rest (the steps hold the values). */
-export function dialList(dials: readonly DialState[]): DialInput[] {
+/** The dials as the session keeps their list: each at rest (the steps hold the values),
+ * except a muted dial, which keeps its value (no step holds it). */
+export function dialList(dials: readonly DialState[]): ListedDial[] {
   return dials.map((d) => ({
     saeId: d.saeId,
     feature: d.feature,
     method: d.method,
-    value: restValue(d.method),
+    value: d.muted ? d.value : restValue(d.method),
     maxActivation: d.maxActivation,
     label: d.label.slice(0, LABEL_MAX),
     ...(d.members ? { members: d.members } : {}),
+    ...(d.muted ? { muted: true } : {}),
   }));
 }
 
@@ -29,24 +32,25 @@ export function dialList(dials: readonly DialState[]): DialInput[] {
  * is the current step again, not a new one.
  */
 export function reopenDials(
-  saved: readonly DialInput[] | null | undefined,
+  saved: readonly ListedDial[] | null | undefined,
   step: readonly DialInput[],
-): DialInput[] {
+): ListedDial[] {
   if (!saved) return [...step];
   const ran = new Map(step.map((d) => [keyOfInput(d), d]));
-  const out: DialInput[] = [];
+  const out: ListedDial[] = [];
   const seen = new Set<string>();
   for (const s of saved) {
     const key = keyOfInput(s);
     if (seen.has(key)) continue;
     seen.add(key);
     const d = ran.get(key);
-    out.push(d ? { ...d, label: d.label ?? s.label } : { ...s, value: restValue(s.method) });
+    if (d) out.push({ ...d, label: d.label ?? s.label });
+    else out.push(s.muted ? { ...s } : { ...s, value: restValue(s.method) });
   }
   for (const d of step) if (!seen.has(keyOfInput(d))) out.push(d);
   return out;
 }
 
 /** Whether two lists are the same dials in the same order (what setDials would save). */
-export const sameList = (a: readonly DialInput[], b: readonly DialInput[]): boolean =>
+export const sameList = (a: readonly ListedDial[], b: readonly ListedDial[]): boolean =>
   JSON.stringify(a) === JSON.stringify(b);

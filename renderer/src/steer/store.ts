@@ -4,7 +4,7 @@
  * through the actions (actions/appActions.ts); a session move or a pack switch restores it.
  * Each change is stamped with the gesture in progress (gesture.ts).
  */
-import type { CompositeMember, DialInput } from '../../../preload/contract';
+import type { CompositeMember, DialInput, ListedDial } from '../../../preload/contract';
 import { stampChange } from './gesture';
 
 export interface DialState {
@@ -98,8 +98,9 @@ class DialStore {
     this.set([]);
   }
 
-  /** Sets the dials from saved ones (a step or a preset), with their saved or known labels. */
-  restore(dials: readonly DialInput[]): void {
+  /** Sets the dials from saved ones (a step, a preset or the session's list, which alone
+   * marks muted dials), with their saved or known labels. */
+  restore(dials: readonly ListedDial[]): void {
     const labels = new Map(this.dials.map((d) => [d.key, d.label]));
     this.set(
       dials.map((d) => {
@@ -115,7 +116,7 @@ class DialStore {
             (members ? `${members.length} features as one` : `feature ${d.feature}`),
           method: d.method,
           value: d.value,
-          muted: false,
+          muted: d.muted ?? false,
           maxActivation: d.maxActivation ?? null,
           members,
         };

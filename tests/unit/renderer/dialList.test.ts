@@ -37,6 +37,43 @@ describe('dialList', () => {
   });
 });
 
+describe('a muted dial', () => {
+  it('keeps its value and its mute in the list, and comes back muted with that value', () => {
+    dialStore.clear();
+    dialStore.add({ saeId: 'sae', feature: 1, label: 'rivers', value: 3 });
+    dialStore.add({ saeId: 'sae', feature: 2, label: 'loud', value: 5 });
+    const loud = dialStore.get()[1]?.key ?? '';
+    const before = dialList(dialStore.get());
+    dialStore.update(loud, { muted: true });
+    const list = dialList(dialStore.get());
+    // muting changes the list (so it is saved), and the muted dial's value is in it
+    expect(JSON.stringify(list)).not.toBe(JSON.stringify(before));
+    expect(list.map((d) => [d.feature, d.value, d.muted ?? false])).toEqual([
+      [1, 0, false],
+      [2, 5, true],
+    ]);
+    // the step that ran holds only the unmuted dial
+    const step = dialStore.forApi();
+    expect(step.map((d) => d.feature)).toEqual([1]);
+    dialStore.clear();
+
+    const out = reopenDials(list, step);
+    dialStore.restore(out);
+    expect(dialStore.get().map((d) => [d.feature, d.value, d.muted])).toEqual([
+      [1, 3, false],
+      [2, 5, true],
+    ]);
+    // still muted: what runs is the step again
+    expect(dialStore.forApi()).toEqual(step);
+    dialStore.update(dialStore.get()[1]?.key ?? '', { muted: false });
+    expect(dialStore.forApi().map((d) => [d.feature, d.value])).toEqual([
+      [1, 3],
+      [2, 5],
+    ]);
+    dialStore.clear();
+  });
+});
+
 describe('reopenDials', () => {
   it('brings back unmoved dials at rest, in the list’s order, and runs exactly the step’s dials', () => {
     const saved = [dial(2, 0, 'never moved'), dial(1, 0, 'rivers'), dial(3, 0, 'muted one')];
