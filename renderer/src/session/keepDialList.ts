@@ -6,16 +6,18 @@
  * pack switch's clearing is saved over another list.
  */
 import { getClient } from '../api/client';
-import { dialList, sameList } from '../steer/dialList';
+import { dialList } from '../steer/dialList';
 import { dialStore } from '../steer/store';
 import { sessionState } from './sessionState';
 
 export function keepDialList(sessionId: string): () => void {
-  let sent = dialList(dialStore.get());
+  // each drag tick reaches here: one serialisation of the list a tick, compared as text
+  let sent = JSON.stringify(dialList(dialStore.get()));
   return dialStore.subscribe(() => {
     const list = dialList(dialStore.get());
-    if (sameList(list, sent)) return;
-    sent = list;
+    const json = JSON.stringify(list);
+    if (json === sent) return;
+    sent = json;
     void getClient()
       .call('sessions.setDials', { sessionId, dials: list })
       .then((r) => {

@@ -50,7 +50,3 @@ export function reopenDials(
   for (const d of step) if (!seen.has(keyOfInput(d))) out.push(d);
   return out;
 }
-
-/** Whether two lists are the same dials in the same order (what setDials would save). */
-export const sameList = (a: readonly ListedDial[], b: readonly ListedDial[]): boolean =>
-  JSON.stringify(a) === JSON.stringify(b);
