@@ -16,7 +16,7 @@
  * imported labels are never touched by a build.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Db } from '../../db/connection';
@@ -102,8 +102,8 @@ export interface BuildOptions {
   /** Threads for ORT (model, SAE and products); default: the cores, at most 4. */
   threads?: number;
   /** Only the later stages (effects, calibration, titles) whose recorded version is older, over
-   * an SAE already built, whatever its fingerprint says (a checkout gives the weights a new
-   * mtime); an SAE not yet built is an error. */
+   * an SAE already built, whatever its fingerprint says (other options, another corpus split);
+   * an SAE not yet built is an error. */
   stagesOnly?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: BuildProgress) => void;
@@ -147,7 +147,13 @@ async function fingerprint(
   corpus: Corpus,
   o: object,
 ): Promise<string> {
-  const weights = await fs.stat(path.join(pack.dir, sae.dir, 'sae_weights.safetensors'));
+  // by content, not size and mtime: a checkout or a copy gives the same weights a new mtime,
+  // and a build over them should resume, not start over
+  const weights = createHash('sha256');
+  for await (const chunk of createReadStream(
+    path.join(pack.dir, sae.dir, 'sae_weights.safetensors'),
+  ))
+    weights.update(chunk as Buffer);
   const h = createHash('sha256');
   h.update(
     JSON.stringify({
@@ -155,7 +161,7 @@ async function fingerprint(
       version: pack.manifest.version,
       sae: sae.id,
       hook: sae.hook,
-      weights: [weights.size, weights.mtimeMs],
+      weights: weights.digest('hex'),
       examples: corpus.examples.length,
       split: corpus.split,
       o,

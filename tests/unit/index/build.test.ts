@@ -2,7 +2,7 @@
 // files): stats against a direct recomputation, labels, search, user edits across rebuilds,
 // cancel + resume, and a kill -9 in the middle of a build.
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { cpSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../main/db/connection';
@@ -237,6 +237,22 @@ describe('index build on the text fixture', () => {
     // Query syntax is never passed through to FTS5.
     expect(() => searchFeatures(db, { saeId: SAE, text: 'NEAR( "" * OR -' })).not.toThrow();
   });
+
+  it('keeps its fingerprint for the same weights at a new mtime (a checkout): nothing starts over', async () => {
+    const before = dumpBuild(db, SAE);
+    const copy = join(tmp.dir, 'text-tiny-checkout');
+    cpSync(TEXT, copy, { recursive: true });
+    const later = new Date(Date.now() + 3_600_000);
+    utimesSync(
+      join(copy, 'sae', 'blocks.1.hook_resid_post', 'sae_weights.safetensors'),
+      later,
+      later,
+    );
+    const [again] = await buildIndex(db, copy, { chunkExamples: CHUNK });
+    expect(again?.resumedFromChunk).toBe(8);
+    expect(again?.activationSeconds).toBe(0);
+    expect(dumpBuild(db, SAE)).toEqual(before);
+  }, 60_000);
 
   it('keeps a rename and notes across a full rebuild, and finds them', async () => {
     renameFeature(db, SAE, 3, 'Zebra crossing');
