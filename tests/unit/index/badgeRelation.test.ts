@@ -4,9 +4,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../main/db/connection';
-import { openIndex, refreshLabels } from '../../../main/index';
+import { refreshLabels } from '../../../main/index';
 import { readCard } from '../../../main/index/card';
-import { tempDir } from './helpers';
+import { indexWithSae, tempDir } from './helpers';
 
 const SAE = 'style';
 
@@ -15,11 +15,14 @@ describe('card badge relation', () => {
   let db: Db;
 
   beforeAll(() => {
-    db = openIndex(join(tmp.dir, 'badges.sqlite'));
-    db.prepare(
-      `insert into saes (sae_id, hook, kind, d_sae, d_in, architecture)
-       values (?, 'style', 'glyph-cvae', 4, 4, 'topk')`,
-    ).run(SAE);
+    db = indexWithSae(join(tmp.dir, 'badges.sqlite'), {
+      saeId: SAE,
+      hook: 'style',
+      kind: 'glyph-cvae',
+      dSae: 4,
+      dIn: 4,
+      architecture: 'topk',
+    });
     const cluster = db.prepare(
       `insert into clusters (sae_id, id, label, size, cx, cy, cz, concept)
        values (?, ?, ?, 2, 0, 0, 0, ?)`,

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Db } from '../../../main/db/connection';
+import { openIndex } from '../../../main/index';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const fixture = (name: string): string => join(repoRoot, 'tests/fixtures/packs', name);
@@ -10,6 +11,25 @@ export const fixture = (name: string): string => join(repoRoot, 'tests/fixtures/
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'orrery-index-'));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A fresh index file at `file` with one SAE row, for tests that write their own features. */
+export function indexWithSae(
+  file: string,
+  sae: {
+    saeId: string;
+    hook: string;
+    kind: string;
+    dSae: number;
+    dIn: number;
+    architecture: string;
+  },
+): Db {
+  const db = openIndex(file);
+  db.prepare(
+    `insert into saes (sae_id, hook, kind, d_sae, d_in, architecture) values (?, ?, ?, ?, ?, ?)`,
+  ).run(sae.saeId, sae.hook, sae.kind, sae.dSae, sae.dIn, sae.architecture);
+  return db;
 }
 
 /** Everything a build derives for one SAE, in a stable order, for equality checks. */

@@ -6,16 +6,10 @@ import { join } from 'node:path';
 import { constants, deflateRawSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../main/db/connection';
-import {
-  BuildCancelled,
-  getFeature,
-  importNeuronpedia,
-  openIndex,
-  refreshLabels,
-} from '../../../main/index';
+import { BuildCancelled, getFeature, importNeuronpedia, refreshLabels } from '../../../main/index';
 import { OrreryError } from '../../../preload/contract';
 import { zeroBomb } from '../../support/zipBomb';
-import { tempDir } from './helpers';
+import { indexWithSae, tempDir } from './helpers';
 
 const SAE = '6-res-jb';
 
@@ -36,11 +30,14 @@ describe('Neuronpedia label import', () => {
   };
 
   beforeAll(() => {
-    db = openIndex(join(tmp.dir, 'np.sqlite'));
-    db.prepare(
-      `insert into saes (sae_id, hook, kind, d_sae, d_in, architecture)
-       values (?, 'blocks.6.hook_resid_pre', 'text-lm', 8, 4, 'relu')`,
-    ).run(SAE);
+    db = indexWithSae(join(tmp.dir, 'np.sqlite'), {
+      saeId: SAE,
+      hook: 'blocks.6.hook_resid_pre',
+      kind: 'text-lm',
+      dSae: 8,
+      dIn: 4,
+      architecture: 'relu',
+    });
     const add = db.prepare(
       `insert into features (sae_id, idx, auto_label, auto_source) values (?, ?, ?, 'top-tokens')`,
     );

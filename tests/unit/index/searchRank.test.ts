@@ -3,8 +3,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../main/db/connection';
-import { openIndex, refreshLabels, renameFeature, searchFeatures } from '../../../main/index';
-import { tempDir } from './helpers';
+import { refreshLabels, renameFeature, searchFeatures } from '../../../main/index';
+import { indexWithSae, tempDir } from './helpers';
 
 const SAE = 'style';
 
@@ -13,11 +13,14 @@ describe('search ranking', () => {
   let db: Db;
 
   beforeAll(() => {
-    db = openIndex(join(tmp.dir, 'rank.sqlite'));
-    db.prepare(
-      `insert into saes (sae_id, hook, kind, d_sae, d_in, architecture)
-       values (?, 'style', 'glyph-cvae', 8, 4, 'topk')`,
-    ).run(SAE);
+    db = indexWithSae(join(tmp.dir, 'rank.sqlite'), {
+      saeId: SAE,
+      hook: 'style',
+      kind: 'glyph-cvae',
+      dSae: 8,
+      dIn: 4,
+      architecture: 'topk',
+    });
     const add = db.prepare(
       `insert into features (sae_id, idx, auto_label, auto_source, auto_description, max_act)
        values (?, ?, ?, ?, ?, ?)`,

@@ -4,11 +4,11 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../main/db/connection';
-import { openIndex, refreshLabels, searchFeatures } from '../../../main/index';
+import { refreshLabels, searchFeatures } from '../../../main/index';
 import { ftsExpression, whyMatched } from '../../../main/index/search';
 import { related, relatedWords, relationWords } from '../../../main/index/synonyms';
 import { wordNet } from '../../../main/index/wordnet';
-import { tempDir } from './helpers';
+import { indexWithSae, tempDir } from './helpers';
 
 const find = (query: string, word: string) => related(query).find((r) => r.word === word);
 
@@ -50,11 +50,14 @@ describe('search by concept on a real index', () => {
   let db: Db;
 
   beforeAll(() => {
-    db = openIndex(join(tmp.dir, 'concept.sqlite'));
-    db.prepare(
-      `insert into saes (sae_id, hook, kind, d_sae, d_in, architecture)
-       values (?, 'style', 'image-vae', 4, 4, 'topk')`,
-    ).run(SAE);
+    db = indexWithSae(join(tmp.dir, 'concept.sqlite'), {
+      saeId: SAE,
+      hook: 'style',
+      kind: 'image-vae',
+      dSae: 4,
+      dIn: 4,
+      architecture: 'topk',
+    });
     const add = db.prepare(
       `insert into features (sae_id, idx, auto_label, auto_source, auto_description, descriptors,
          max_act) values (?, ?, ?, 'visual', ?, ?, 1)`,
