@@ -20,7 +20,28 @@ const Id = z
 
 const Hook = z.string().min(1).max(128);
 
-const SaeRef = z.object({ id: z.string().min(1).max(64), hook: Hook, dir: RelPath });
+/**
+ * An absolute path. Only a library entry made by "Open model…" (a text-lm manifest whose model
+ * is a Hugging Face folder referenced in place, `format: 'hf'`) may name one; a pack that is
+ * imported or bundled may not (validatePack refuses it).
+ */
+const AbsPath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => /^(\/|[A-Za-z]:[\\/])/.test(p) && !p.includes('\0'), {
+    message: 'must be an absolute path',
+  });
+
+/** A path in a manifest: inside the pack, or (library entries only) absolute. */
+const PackPath = z.union([RelPath, AbsPath]);
+
+const SaeRef = z.object({ id: z.string().min(1).max(64), hook: Hook, dir: PackPath });
+
+/** True when a manifest path leaves the pack folder (an absolute path). */
+export function isAbsolutePackPath(p: string): boolean {
+  return /^(\/|[A-Za-z]:[\\/])/.test(p);
+}
 
 /**
  * text-lm graphs: the model split at the hook, `below` (tokens → hook_resid) and `above`
@@ -37,10 +58,8 @@ export function textHookLayer(hook: string, nLayers: number): number | null {
   return Number.isInteger(layer) && layer >= 0 && layer < nLayers ? layer : null;
 }
 
-const TextModel = z.object({
-  onnx: z.union([TextGraphs, RelPath]),
-  tokenizer: RelPath,
-  hook: Hook,
+/** What every text model tells the engine, whatever its graphs. */
+const TextShape = {
   d_model: z.number().int().positive(),
   n_layers: z.number().int().positive(),
   n_heads: z.number().int().positive(),
@@ -49,7 +68,36 @@ const TextModel = z.object({
   vocab_size: z.number().int().positive(),
   bos_token_id: z.number().int().nonnegative().optional(),
   eos_token_id: z.number().int().nonnegative().optional(),
+};
+
+/**
+ * A Hugging Face decoder-only export referenced in place (never copied): `dir` holds
+ * config.json, the tokenizer and the ONNX graph (`graph`, relative to `dir`, e.g.
+ * onnx/decoder_model.onnx, with any external data beside it). The shape fields are read from
+ * config.json when the entry is made. The engine rewires the graph at load (main/onnx): hooks
+ * blocks.N.hook_resid_pre/mid/post as outputs and a steering input at each SAE's hook.
+ */
+export const HfTextModel = z.object({
+  format: z.literal('hf'),
+  dir: AbsPath,
+  graph: RelPath,
+  tokenizer: RelPath,
+  config: RelPath,
+  /** config.json's model_type (gpt2, llama, …). */
+  architecture: z.string().min(1).max(64),
+  /** Key/value heads (grouped-query attention); n_heads when absent. */
+  n_kv_heads: z.number().int().positive().optional(),
+  ...TextShape,
 });
+export type HfTextModel = z.infer<typeof HfTextModel>;
+
+const TextModel = z.object({
+  onnx: z.union([TextGraphs, RelPath]),
+  tokenizer: RelPath,
+  hook: Hook,
+  ...TextShape,
+});
+export type SplitTextModel = z.infer<typeof TextModel>;
 
 const ImageModel = z.object({
   onnx: z.object({ encoder: RelPath, decoder_head: RelPath, decoder_tail: RelPath }),
@@ -89,7 +137,7 @@ const IndexHints = {
    * has at least 256 examples, else all). */
   index_split: z.enum(['val', 'all']).optional(),
 };
-const TextExamples = z.object({ texts: RelPath, ...IndexHints });
+const TextExamples = z.object({ texts: PackPath, ...IndexHints });
 const SheetExamples = z.object({
   sheet: RelPath,
   tile: z.number().int().positive(),
@@ -112,8 +160,13 @@ export const ManifestSchema = z.discriminatedUnion('kind', [
   z.object({
     ...common,
     kind: z.literal('text-lm'),
-    model: TextModel,
+    model: z.union([HfTextModel, TextModel]),
     examples: TextExamples.optional(),
+    /** Neuronpedia exports whose dashboards fill this model's index (library entries). */
+    neuronpedia: z
+      .array(z.object({ sae: z.string().min(1).max(64), dir: PackPath }))
+      .max(64)
+      .optional(),
   }),
   z.object({
     ...common,
@@ -130,13 +183,39 @@ export const ManifestSchema = z.discriminatedUnion('kind', [
 ]);
 
 export type Manifest = z.infer<typeof ManifestSchema>;
+export type TextManifest = Extract<Manifest, { kind: 'text-lm' }>;
 
-/** Every file the manifest names, relative to the pack folder (SAE folders get their cfg and weights). */
+/** A text model that is a Hugging Face folder referenced in place. */
+export function isHfModel(model: TextManifest['model']): model is HfTextModel {
+  return 'format' in model && model.format === 'hf';
+}
+
+/** Every absolute path a manifest names (a bundled or imported pack must name none). */
+export function absolutePaths(m: Manifest): string[] {
+  const paths: string[] = m.saes.map((s) => s.dir);
+  if (m.kind === 'text-lm') {
+    if (isHfModel(m.model)) paths.push(m.model.dir);
+    if (m.examples) paths.push(m.examples.texts);
+    for (const n of m.neuronpedia ?? []) paths.push(n.dir);
+  }
+  return paths.filter(isAbsolutePackPath);
+}
+
+/**
+ * Every file the manifest names, relative to the pack folder or absolute (library entries; SAE
+ * folders get their cfg and weights). Resolve each with packFile.
+ */
 export function namedFiles(m: Manifest): string[] {
   const files: string[] = [];
   if (m.kind === 'text-lm') {
-    const g = m.model.onnx;
-    files.push(...(typeof g === 'string' ? [g] : [g.below, g.above]), m.model.tokenizer);
+    const t = m.model;
+    if (isHfModel(t)) {
+      const inDir = (rel: string): string => `${t.dir.replace(/[\\/]+$/, '')}/${rel}`;
+      files.push(inDir(t.graph), inDir(t.tokenizer), inDir(t.config));
+    } else {
+      const g = t.onnx;
+      files.push(...(typeof g === 'string' ? [g] : [g.below, g.above]), t.tokenizer);
+    }
     if (m.examples) files.push(m.examples.texts);
   } else if (m.kind === 'image-vae') {
     files.push(m.model.onnx.encoder, m.model.onnx.decoder_head, m.model.onnx.decoder_tail);
@@ -157,4 +236,9 @@ export function describeZodError(error: z.ZodError): string {
     .slice(0, 3)
     .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
     .join('; ');
+}
+
+/** A path a manifest names, as a file path: relative ones inside the pack folder. */
+export function packFile(packDir: string, p: string): string {
+  return isAbsolutePackPath(p) ? p : `${packDir.replace(/[\\/]+$/, '')}/${p}`;
 }

@@ -4,7 +4,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { describeZodError, ManifestSchema, namedFiles, type Manifest } from './manifest';
+import { describeZodError, ManifestSchema, namedFiles, packFile, type Manifest } from './manifest';
 
 export interface PackProblem {
   dir: string;
@@ -50,7 +50,7 @@ async function readSaeConfig(
   dir: string,
   rel: string,
 ): Promise<{ dSae: number | null; architecture: string | null }> {
-  const text = await fs.readFile(path.join(dir, rel), 'utf8');
+  const text = await fs.readFile(packFile(dir, rel), 'utf8');
   const cfg = JSON.parse(text) as Record<string, unknown>;
   const dSae = typeof cfg.d_sae === 'number' ? cfg.d_sae : null;
   const arch =
@@ -82,7 +82,7 @@ export async function readPack(dir: string): Promise<ReadResult> {
 
   let sizeBytes = size;
   for (const rel of namedFiles(manifest)) {
-    const s = await fileSize(path.join(dir, rel));
+    const s = await fileSize(packFile(dir, rel));
     if (s === null) return problem(dir, rel, 'named in manifest.json but missing (or not a file)');
     if (s === 0) return problem(dir, rel, 'named in manifest.json but empty');
     sizeBytes += s;

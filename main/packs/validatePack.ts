@@ -23,7 +23,7 @@ import { openDatabase } from '../db/connection';
 import { parseSaeConfig, type SaeConfig } from '../sae/config';
 import { MAX_HEADER_BYTES, parseSafetensorsHeader, type TensorInfo } from '../sae/safetensors';
 import { TextTokenizer } from '../runtime/text/tokenizer';
-import { textHookLayer, type Manifest } from './manifest';
+import { absolutePaths, isHfModel, textHookLayer, type Manifest } from './manifest';
 import type { LoadedPack, PackProblem } from './packReader';
 import { readOnnxInfo, type OnnxElemType, type OnnxInfo } from './onnxInfo';
 
@@ -52,6 +52,8 @@ function graphsOf(m: Manifest): GraphWant[] {
   const f32 = 'float32' as const;
   if (m.kind === 'text-lm') {
     const t = m.model;
+    // A Hugging Face folder is checked when the engine rewires it (main/onnx), not here.
+    if (isHfModel(t)) return [];
     const onnx = t.onnx;
     const ids: Want[] = [
       ['input_ids', 'int64', [null, null]],
@@ -396,6 +398,16 @@ async function checkTokenizer(dir: string, m: Manifest): Promise<void> {
 /** Reads every file of `pack` as what it claims to be; the first problem, or null. */
 export async function validatePack(pack: LoadedPack): Promise<PackProblem | null> {
   const m = pack.manifest;
+  const outside = absolutePaths(m);
+  if (outside.length > 0) {
+    return {
+      dir: pack.dir,
+      file: 'manifest.json',
+      message:
+        `names files outside the pack (${outside[0]}); a pack holds its own files. ` +
+        'To use a Hugging Face folder in place, open it with "Open model…"',
+    };
+  }
   try {
     for (const g of graphsOf(m)) await checkGraph(pack.dir, g);
     for (const sae of m.saes) await checkSae(pack.dir, m, sae);

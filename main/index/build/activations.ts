@@ -11,6 +11,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { isHfModel } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
 import { OnnxSession, type TensorLike } from '../../runtime/onnx';
 import { nchwToRows } from '../../sae/layout';
@@ -76,6 +77,8 @@ export class TextModel {
   static async open(pack: LoadedPack, threads = 1): Promise<TextModel> {
     const m = pack.manifest;
     if (m.kind !== 'text-lm') throw new Error(`pack ${m.id} is not a text-lm pack`);
+    if (isHfModel(m.model))
+      throw new Error(`pack ${m.id} is a Hugging Face export, not a split pack`);
     const json = JSON.parse(
       await fs.readFile(path.join(pack.dir, m.model.tokenizer), 'utf8'),
     ) as object;
@@ -378,8 +381,11 @@ export async function openActivationSource(
 ): Promise<ActivationSource> {
   const m = pack.manifest;
   if (m.kind === 'text-lm') {
-    if (hook !== m.model.hook) {
-      throw new Error(`the text model exposes ${m.model.hook}, not ${hook}`);
+    const model = m.model;
+    if (isHfModel(model))
+      throw new Error(`pack ${m.id} is a Hugging Face export, not a split pack`);
+    if (hook !== model.hook) {
+      throw new Error(`the text model exposes ${model.hook}, not ${hook}`);
     }
     return new TextSource(await TextModel.open(pack, threads));
   }

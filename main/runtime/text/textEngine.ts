@@ -45,7 +45,7 @@ import {
   type RuntimeInfo,
   type TextGenerateOutput,
 } from '../../../preload/contract';
-import { textHookLayer, type Manifest } from '../../packs/manifest';
+import { isHfModel, textHookLayer, type SplitTextModel } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
 import {
   dialDirection,
@@ -73,7 +73,7 @@ import { KvAppend, KvBuffers, KvInPlace, kvName, newKvTensors, type StepCache } 
 import { Prng, sampleToken, type SamplingParams } from './sampling';
 import { TextTokenizer } from './tokenizer';
 
-type TextModel = Extract<Manifest, { kind: 'text-lm' }>['model'];
+type TextModel = SplitTextModel;
 type Row = 'before' | 'after';
 type GenerateOutput = z.output<typeof TextGenerateOutput>;
 type ActiveResult = z.output<typeof ActiveOutput>;
@@ -178,8 +178,10 @@ export class TextEngine implements TextEngineApi {
     private readonly loadMs: number,
     private readonly threads: number,
   ) {
-    if (pack.manifest.kind !== 'text-lm') throw new Error('unreachable: not a text pack');
-    this.model = pack.manifest.model;
+    const m = pack.manifest;
+    if (m.kind !== 'text-lm' || isHfModel(m.model))
+      throw new Error('unreachable: not a split pack');
+    this.model = m.model;
   }
 
   /**
@@ -194,6 +196,12 @@ export class TextEngine implements TextEngineApi {
       throw new OrreryError('bad_pack', `pack ${manifest.id} is ${manifest.kind}, not text-lm`);
     }
     const model = manifest.model;
+    if (isHfModel(model)) {
+      throw new OrreryError(
+        'bad_pack',
+        `pack ${manifest.id} is a Hugging Face export; it runs in the Hugging Face engine`,
+      );
+    }
     const file = (rel: string): string => path.join(pack.dir, rel);
     if (typeof model.onnx === 'string') {
       throw new OrreryError(

@@ -113,6 +113,19 @@ interface Variant {
 
 const variants: Variant[] = [
   {
+    name: 'an SAE folder outside the pack (absolute path)',
+    kind: 'text-tiny',
+    break: (d) => {
+      const outside = path.join(tmpDir(), 'outside-sae');
+      cpSync(path.join(d, textSae), outside, { recursive: true });
+      editJson(path.join(d, 'manifest.json'), (j) => {
+        j.saes = (j.saes as { dir: string }[]).map((sae) => ({ ...sae, dir: outside }));
+      });
+    },
+    file: 'manifest.json',
+    message: /names files outside the pack .*Open model/,
+  },
+  {
     name: 'truncated ONNX',
     kind: 'text-tiny',
     break: (d) => truncateSync(path.join(d, 'below.onnx'), 40_000),
