@@ -30,6 +30,12 @@
  * - map_quality: how the map was laid out (exact UMAP or landmarks) and its recall@10 (the
  *   share of each sampled feature's 10 nearest decoder directions among its 10 nearest on the
  *   map).
+ * - (6) Neuronpedia dashboards imported as they were exported (main/index/dashboards): np_sources
+ *   (which Neuronpedia model and source an SAE is, for round trips), np_features (density, max
+ *   activation, the frequency histogram's bars, logit lens with values, nearest by cosine, UMAP),
+ *   np_activations (top activation records: tokens and per-token values) and np_explanations
+ *   (every explanation with its explainer model). Never written by a build, so they survive
+ *   rebuilds, like imported_labels.
  */
 import type { Migration } from '../db/connection';
 
@@ -290,6 +296,62 @@ export const migrations: readonly Migration[] = [
           select rowid, label, notes, description, top_tokens, '' from feature_fts;
         drop table feature_fts;
         alter table feature_fts_w rename to feature_fts;
+      `);
+    },
+  },
+  {
+    version: 6,
+    name: 'Neuronpedia dashboards',
+    up: (db) => {
+      db.exec(`
+        create table np_sources (
+          sae_id text primary key,
+          model_id text not null,
+          source_id text not null,
+          hook_name text,
+          info text
+        );
+        create table np_features (
+          sae_id text not null,
+          idx integer not null,
+          density real,
+          max_act real,
+          mean_act real,
+          bar_values blob,
+          bar_heights blob,
+          pos text,
+          neg text,
+          near_idx blob,
+          near_cos blob,
+          umap_x real,
+          umap_y real,
+          umap_cluster integer,
+          primary key (sae_id, idx)
+        ) without rowid;
+        create table np_activations (
+          sae_id text not null,
+          idx integer not null,
+          rank integer not null,
+          activation real not null,
+          max_token integer not null,
+          tokens text not null,
+          acts blob not null,
+          data_source text,
+          bin_min real,
+          bin_max real,
+          bin_contains real,
+          primary key (sae_id, idx, rank)
+        ) without rowid;
+        create table np_explanations (
+          sae_id text not null,
+          idx integer not null,
+          rank integer not null,
+          description text not null,
+          model_name text,
+          type_name text,
+          author text,
+          primary key (sae_id, idx, rank)
+        ) without rowid;
       `);
     },
   },
