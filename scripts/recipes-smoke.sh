@@ -10,7 +10,7 @@ if ! "$py" -c 'import torch' 2>/dev/null; then
 fi
 passed=0
 failed=0
-for recipe in text emoji glyphs; do
+for recipe in text emoji glyphs hf; do
   script="models/recipes/$recipe/recipe.py"
   [ -f "$script" ] || { echo "recipes smoke: $script is missing" >&2; failed=$((failed + 1)); continue; }
   echo "-- $recipe --smoke"
