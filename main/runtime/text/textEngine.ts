@@ -69,15 +69,21 @@ import { spreadIndices } from '../selectionMath';
 import { OnnxSession, type TensorLike } from '../onnx';
 import { exposeOutputs, graphNodes } from '../onnxExpose';
 import { topkGraph, topkOf } from '../saeTopk';
+import {
+  checkCancelled,
+  finishRow,
+  generateRows,
+  type DecodeCache,
+  type RowState as GenRow,
+  type Stepper,
+} from './generation';
 import { KvAppend, KvBuffers, KvInPlace, kvName, newKvTensors, type StepCache } from './kvCache';
-import { Prng, sampleToken, type SamplingParams } from './sampling';
+import type { SamplingParams } from './sampling';
 import { TextTokenizer } from './tokenizer';
 
 type TextModel = SplitTextModel;
-type Row = 'before' | 'after';
 type GenerateOutput = z.output<typeof TextGenerateOutput>;
 type ActiveResult = z.output<typeof ActiveOutput>;
-type TextRun = GenerateOutput['before'];
 
 /** How many examples info() lists. */
 export const INFO_EXAMPLES = 200;
@@ -137,14 +143,7 @@ interface StepResult {
   kv: KvCache;
 }
 
-interface RowState {
-  row: Row;
-  steering: RowSteering | null;
-  rng: Prng;
-  ids: number[];
-  pieces: string[];
-  stream: ReturnType<TextTokenizer['stream']>;
-}
+type RowState = GenRow<RowSteering>;
 
 /** The two graphs and which layers' caches each holds. */
 interface Graphs {
@@ -159,7 +158,7 @@ interface Graphs {
   newKv: ReadonlyMap<string, string> | null;
 }
 
-export class TextEngine implements TextEngineApi {
+export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   readonly kind = 'text-lm' as const;
   private readonly model: TextModel;
   /** KV cache buffers of finished generations, for the next ones. */
@@ -395,39 +394,18 @@ export class TextEngine implements TextEngineApi {
     const params: SamplingParams = { temperature, topK, topP };
     const limit = Math.min(maxTokens, context - prompt.length);
     const eos = mode.ignoreEos ? undefined : this.model.eos_token_id;
-    const newRow = (row: Row, s: RowSteering | null): RowState => ({
-      row,
-      steering: s,
-      rng: new Prng(seed),
-      ids: [],
-      pieces: [],
-      stream: this.tokenizer.stream(),
-    });
-
-    let before: RowState;
-    let after: RowState;
-    let usedBatch = false;
-    if (steering === null) {
-      before = newRow('before', null);
-      await this.decode([before], prompt, params, limit, eos, cache, ctx, ['before', 'after']);
-      after = before;
-    } else if (batched) {
-      before = newRow('before', null);
-      after = newRow('after', steering);
-      await this.decode([before, after], prompt, params, limit, eos, cache, ctx);
-      usedBatch = true;
-    } else {
-      before = newRow('before', null);
-      after = newRow('after', steering);
-      await this.decode([before], prompt, params, limit, eos, cache, ctx);
-      await this.decode([after], prompt, params, limit, eos, cache, ctx);
-    }
+    const run = await generateRows(
+      this,
+      this.tokenizer,
+      { prompt, steering, params, seed, limit, eos, cache, batched },
+      ctx,
+    );
     return {
-      before: this.finish(before),
-      after: this.finish(after),
+      before: finishRow(this.tokenizer, run.before),
+      after: finishRow(this.tokenizer, run.after),
       promptTokens: prompt.map((id) => this.tokenizer.tokenText(id)),
       ms: performance.now() - t0,
-      batched: usedBatch,
+      batched: run.batched,
     };
   }
 
@@ -699,77 +677,20 @@ export class TextEngine implements TextEngineApi {
     return entry;
   }
 
-  /**
-   * Generates for each row in lockstep from the same prompt, as one batch. A row is done at
-   * EOS, at `limit` tokens, or when the sequence fills the context; done rows leave the
-   * batch. `streamAs` names the rows a token is reported for (default: the row's own).
-   *
-   * With the cache, the prompt runs once and each later step feeds one token per row; the
-   * cache stays in place (KvInPlace). Without it, every step runs the whole sequence.
-   */
-  private async decode(
-    rows: RowState[],
-    prompt: readonly number[],
-    params: SamplingParams,
-    limit: number,
-    eos: number | undefined,
-    cache: boolean,
-    ctx: EngineContext,
-    streamAs?: Row[],
-  ): Promise<void> {
-    const V = this.model.vocab_size;
+  get vocab(): number {
+    return this.model.vocab_size;
+  }
+
+  /** Cache buffers for a generation (a spare one from an earlier call, or new ones). */
+  openCache(rows: number, cache: boolean): DecodeCache {
     const buffers = this.takeKvBuffers();
     const newKv = this.graphs.newKv;
     const kv: StepCache | null = !cache
       ? null
       : newKv
-        ? new KvAppend(buffers, this.model, rows.length, newKv)
-        : new KvInPlace(buffers, this.model, rows.length);
-    // The ids fed this step, [live, seq]: the prompt first, then (cached) each row's last
-    // token; without a cache, the whole sequence, each row's new token written once.
-    const ids = buffers.ids;
-    try {
-      let live = rows;
-      let seq = prompt.length;
-      live.forEach((_, b) => prompt.forEach((id, t) => (ids[b * seq + t] = BigInt(id))));
-      for (;;) {
-        checkCancelled(ctx);
-        const logits = await this.step(live, ids.subarray(0, live.length * seq), seq, kv, buffers);
-        const keep: number[] = [];
-        live.forEach((r, b) => {
-          const o = (b * seq + seq - 1) * V;
-          const token = sampleToken(logits.subarray(o, o + V), params, r.rng);
-          if (token === eos) return; // done; EOS is not part of the text
-          const index = r.ids.length;
-          r.ids.push(token);
-          const text = r.stream.push(token);
-          r.pieces.push(text);
-          for (const as of streamAs ?? [r.row]) ctx.token?.(as, index, token, text);
-          if (r.ids.length < limit) keep.push(b);
-        });
-        if (keep.length === 0) return;
-        if (keep.length < live.length) {
-          if (kv) kv.keep(keep);
-          else keep.forEach((b, k) => ids.copyWithin(k * seq, b * seq, (b + 1) * seq));
-          live = keep.map((b) => live[b] as RowState);
-        }
-        if (kv) {
-          seq = 1;
-          live.forEach((r, b) => (ids[b] = BigInt(r.ids.at(-1) ?? 0)));
-        } else {
-          // Rows are [seq] apart: each row's ids move to their place [seq + 1] apart (from
-          // the last row down; the first stays), its new token goes after them.
-          const next = seq + 1;
-          for (let b = live.length - 1; b >= 0; b--) {
-            if (b > 0) ids.copyWithin(b * next, b * seq, (b + 1) * seq);
-            ids[b * next + seq] = BigInt(live[b]?.ids.at(-1) ?? 0);
-          }
-          seq = next;
-        }
-      }
-    } finally {
-      this.kvSpare.push(buffers);
-    }
+        ? new KvAppend(buffers, this.model, rows, newKv)
+        : new KvInPlace(buffers, this.model, rows);
+    return { kv, buffers, close: () => this.kvSpare.push(buffers) };
   }
 
   /**
@@ -782,7 +703,7 @@ export class TextEngine implements TextEngineApi {
    * straight into the cache's other buffers, and hook_resid and one-token logits into
    * buffers reused from step to step.
    */
-  private async step(
+  async step(
     rows: readonly RowState[],
     ids: BigInt64Array,
     seq: number,
@@ -877,17 +798,6 @@ export class TextEngine implements TextEngineApi {
   private takeKvBuffers(): KvBuffers {
     return this.kvSpare.pop() ?? new KvBuffers(this.model, this.graphs.newKv ? 1 : 2);
   }
-
-  private finish(r: RowState): TextRun {
-    const tokens = [...r.pieces];
-    const rest = r.stream.flush();
-    if (rest && tokens.length > 0) tokens[tokens.length - 1] += rest;
-    return { text: this.tokenizer.decode(r.ids), tokens, tokenIds: [...r.ids] };
-  }
-}
-
-function checkCancelled(ctx: EngineContext): void {
-  if (ctx.signal.aborted) throw new OrreryError('cancelled', 'text generation was cancelled');
 }
 
 function byValue(a: { feature: number; value: number }, b: { feature: number; value: number }) {
