@@ -8,9 +8,14 @@ import { message, type Field } from './protobuf';
 const FLOAT = 1;
 const INT32 = 6;
 const INT64 = 7;
-export type ElemType = 'float32' | 'int64' | 'int32';
+export type ElemType = 'float32' | 'int64' | 'int32' | 'float16';
 /** TensorProto.DataType codes, also the `to` of a Cast node. */
-export const elemCode: Record<ElemType, number> = { float32: FLOAT, int64: INT64, int32: INT32 };
+export const elemCode: Record<ElemType, number> = {
+  float32: FLOAT,
+  int64: INT64,
+  int32: INT32,
+  float16: 10,
+};
 
 export interface ValueInfo {
   name: string;
