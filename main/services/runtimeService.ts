@@ -142,9 +142,13 @@ export class RuntimeService {
     run: ImageRun,
     job: JobContext,
   ): Promise<z.output<typeof ImageReplySchema>> {
-    const { png, ...out } = run;
-    // The pixels go to the page now; the reply (with the saved step) follows the session write.
-    if (job.jobId !== null) this.events.emit('image.frame', { ...out, jobId: job.jobId });
+    const { png, ...pixels } = run;
+    const { before: _b, after: _a, heatmap: _h, ...facts } = pixels;
+    // The pixels go to the page now, once; the reply (with the saved step) follows the session
+    // write. A call without a job has no event to see, so its reply carries them.
+    const framed = job.jobId !== null;
+    if (framed) this.events.emit('image.frame', { ...pixels, jobId: job.jobId });
+    const out = framed ? { ...facts, framed: true as const } : pixels;
     if (!input.sessionId || !png) return this.recorded(kind, input, out);
     // the blobs are on disk before the step that names them is committed
     const before = this.blobs.put(png.before);
@@ -153,10 +157,10 @@ export class RuntimeService {
     const release = this.blobs.pin([before.hash, after.hash, ...namedBlobs(input)]);
     try {
       return await this.recorded(kind, input, out, {
-        width: out.width,
-        height: out.height,
-        changed: out.changed,
-        metrics: out.metrics,
+        width: facts.width,
+        height: facts.height,
+        changed: facts.changed,
+        metrics: facts.metrics,
         beforeBlob: before.hash,
         afterBlob: after.hash,
       });

@@ -40,8 +40,19 @@ export const StepSchema = z.object({
 });
 export type Step = z.infer<typeof StepSchema>;
 
-/** A run's reply carries the step it was saved as (null when the call named no session). */
-export const ImageReplySchema = ImageOutput.extend({ step: StepSchema.nullable() });
+/**
+ * A run's reply carries the step it was saved as (null when the call named no session). An
+ * image run called with a jobId has sent its pixels in that job's image.frame event as soon as
+ * the worker had them, so its reply leaves them out (`framed`): a tick's pixels cross once.
+ */
+export const ImageShownSchema = ImageOutput.extend({ step: StepSchema.nullable() });
+export type ImageShown = z.infer<typeof ImageShownSchema>;
+export const ImageFramedReplySchema = ImageOutput.omit({
+  before: true,
+  after: true,
+  heatmap: true,
+}).extend({ step: StepSchema.nullable(), framed: z.literal(true) });
+export const ImageReplySchema = z.union([ImageShownSchema, ImageFramedReplySchema]);
 export const TextReplySchema = TextGenerateOutput.extend({ step: StepSchema.nullable() });
 
 export const SessionSchema = z.object({

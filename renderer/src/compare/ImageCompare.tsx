@@ -12,13 +12,14 @@ import {
   type CanvasHTMLAttributes,
   type ReactNode,
 } from 'react';
-import type { CallOutput } from '../../../preload/contract';
+import type { ImageShown } from '../../../preload/contract';
 import { onFrame, pictureOf, shownLive } from './liveFrames';
 import { drawRgba, markDrawn, type RgbaImage } from './pixels';
 
 type Mode = 'side' | 'wipe' | 'heatmap';
 
-export type ImageReply = CallOutput<'image.steer'>;
+/** The pictures on show: a run's pixels (from its image.frame event or a reply that has them). */
+export type ImageReply = ImageShown;
 
 /**
  * A canvas that shows raw pixels; redrawn (bytes copied in) only when they change. `live`:

@@ -8,8 +8,8 @@ import { useState } from 'react';
 import {
   EXPORT_SIZES,
   SWEEP_MAX_SIZE,
-  type CallOutput,
   type ExportFile,
+  type ImageShown,
   type Result,
   type SweepFormat,
 } from '../../../preload/contract';
@@ -129,7 +129,7 @@ export function ExportDialog({
           ok: false,
           error: { code: 'bad_input', message: 'nothing to export yet: the run has not finished' },
         };
-      const v: CallOutput<'image.steer'> = output.value;
+      const v: ImageShown = output.value;
       return getClient().call('export.image', {
         rgba: which === 'after' ? v.after : v.before,
         width: v.width,

@@ -10,7 +10,7 @@
  * its reply carries the step it was saved as, handed to `onRun` (no session reload).
  */
 import { useEffect, useRef, useState } from 'react';
-import type { CallOutput, DialInput, Step } from '../../../preload/contract';
+import type { CallOutput, DialInput, ImageShown, Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { showFrame } from '../compare/liveFrames';
 import type { RunInput } from './inputs';
@@ -18,8 +18,7 @@ import { gestureId } from './gesture';
 import { dialStore } from './store';
 
 export type RunOutput =
-  | { kind: 'text'; value: CallOutput<'text.generate'> }
-  | { kind: 'image'; value: CallOutput<'image.steer'> };
+  { kind: 'text'; value: CallOutput<'text.generate'> } | { kind: 'image'; value: ImageShown };
 
 export interface RunState {
   output: RunOutput | null;
@@ -57,7 +56,9 @@ async function runOnce(
       gestureId,
       jobId,
     });
-    return r.ok ? { ok: true as const, out: { kind: 'text' as const, value: r.value } } : r;
+    return r.ok
+      ? { ok: true as const, out: { kind: 'text' as const, value: r.value }, step: r.value.step }
+      : r;
   }
   const r =
     input.kind === 'image-vae'
@@ -79,7 +80,11 @@ async function runOnce(
           gestureId,
           jobId,
         });
-  return r.ok ? { ok: true as const, out: { kind: 'image' as const, value: r.value } } : r;
+  if (!r.ok) return r;
+  // with a job id the pixels came in its image.frame event (already on show): the reply has the step
+  return 'framed' in r.value
+    ? { ok: true as const, out: null, step: r.value.step }
+    : { ok: true as const, out: { kind: 'image' as const, value: r.value }, step: r.value.step };
 }
 
 export function useSteerRun(
@@ -187,17 +192,18 @@ export function useSteerRun(
         const running = inFlight > 0;
         if (r.ok) {
           // its pixels (or a newer run's) are on screen already: no second render of them
-          const keep = shownRun >= run;
+          const keep = shownRun >= run || r.out === null;
           shownRun = Math.max(shownRun, run);
+          const out = r.out;
           setState((s) => ({
-            output: keep && s.output ? s.output : r.out,
+            output: (keep && s.output) || out === null ? s.output : out,
             error: null,
             running,
             runs: s.runs + 1,
             streamed: null,
             packId,
           }));
-          onRunRef.current?.(r.out.value.step);
+          onRunRef.current?.(r.step);
         } else if (r.error.code !== 'cancelled')
           setState((s) => ({
             ...s,

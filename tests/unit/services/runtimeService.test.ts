@@ -110,7 +110,7 @@ describe('inference calls through the worker', () => {
     expect(p.step).toBeNull(); // no session named: nothing saved
   });
 
-  it('sends an image run’s pixels as an image.frame event of its job before the reply with its saved step', async () => {
+  it('sends an image run’s pixels once, as an image.frame event of its job, before the reply with its saved step', async () => {
     const session = await app.dispatcher.dispatch('sessions.create', {
       packId: 'orrery-emoji-tiny',
     });
@@ -134,12 +134,17 @@ describe('inference calls through the worker', () => {
     off();
     expect(order).toEqual(['frame img-1', 'reply']);
     if (!r.ok) throw new Error(r.error.message);
-    const v = r.value as { after: Uint8Array; heatmap: Uint8Array; step: { id: number } | null };
+    const v = r.value as { metrics: unknown; width: number; step: { id: number } | null };
     expect(v.step).not.toBeNull(); // the reply still waits for the step to be saved
     const f = frame as ImageFrameEvent | null;
-    expect(f?.after).toEqual(v.after);
-    expect(f?.heatmap).toEqual(v.heatmap);
+    // the pixels cross once, in the frame; the reply has the rest
+    expect(f?.after.length).toBe((f?.width ?? 0) * (f?.height ?? 0) * 4);
+    expect(f?.heatmap.length).toBe(f?.after.length);
     expect(f).not.toHaveProperty('png');
+    expect(v).toMatchObject({ framed: true, metrics: f?.metrics, width: f?.width });
+    expect(v).not.toHaveProperty('after');
+    expect(v).not.toHaveProperty('before');
+    expect(v).not.toHaveProperty('heatmap');
   });
 
   it('renders a typeface specimen from a pack face, before and after a style dial', async () => {

@@ -440,6 +440,7 @@ describe('sessions: image steps keep PNGs as blobs', () => {
       });
     await run(2);
     const r = await run(4);
+    if ('framed' in r) throw new Error('a call without a job id gets its pixels in the reply');
     expect(r.before).toBeInstanceOf(Uint8Array);
     expect(r.after.length).toBe(r.width * r.height * 4);
     expect(r).not.toHaveProperty('png');
