@@ -3,12 +3,15 @@
  *   npm run orrery -- index build models/text-fortunes [--sae id] [--out file]
  *   npm run orrery -- index search <index file> <words…>
  *   npm run orrery -- index import-neuronpedia <index file> <export> --sae id [--model-id m] [--layer l]
+ *   npm run orrery -- bridge build <side A> <side B> [--corpus folder]   (main/bridge/cli.ts)
+ *   npm run orrery -- bridge export <bridge file> <out.csv|out.json>
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 const areas: Record<string, string> = {
   index: path.join(__dirname, '..', 'index', 'cli.ts'),
+  bridge: path.join(__dirname, '..', 'bridge', 'cli.ts'),
 };
 
 const [area, ...rest] = process.argv.slice(2);
