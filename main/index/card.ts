@@ -3,10 +3,18 @@
  * the index in one place — the reader worker runs it — so the service passes it on as is.
  * Thumbnails stored in the index are filled in; an example whose thumbnail has to be cut from
  * the pack's sheet is named in `needThumbs` (by its position in topExamples and example id).
+ * A feature with an imported Neuronpedia dashboard shows the dashboard's stats, histogram,
+ * logit lens, activation records and explanations (computed over a far bigger corpus than a
+ * local build), and its Neuronpedia id.
  */
 import type { FeatureCard } from '../../preload/contract';
 import type { Db } from '../db/connection';
+import { readDashboard, type Dashboard } from './dashboards/read';
+import { rebin } from './dashboards/stage';
 import { getExampleThumb, getFeature } from './feature';
+
+/** Activation records a card shows. */
+const CARD_RECORDS = 20;
 
 export interface CardRead {
   card: FeatureCard;
@@ -84,7 +92,49 @@ export function readCard(db: Db, saeId: string, idx: number): CardRead | null {
       log10Chance: a.log10P,
     })),
   };
-  return { card, needThumbs };
+  const dash = readDashboard(db, saeId, idx, CARD_RECORDS);
+  return { card: dash ? withDashboard(db, saeId, card, dash) : card, needThumbs };
+}
+
+/** The card with what the imported dashboard holds in place of the local build's. */
+function withDashboard(db: Db, saeId: string, card: FeatureCard, d: Dashboard): FeatureCard {
+  const out: FeatureCard = {
+    ...card,
+    neuronpedia: { modelId: d.modelId, sourceId: d.sourceId, index: d.idx },
+    explanations: d.explanations.map((e) => ({
+      description: e.description,
+      explainer: e.modelName,
+      method: e.typeName,
+    })),
+    histogramBars: d.bars,
+  };
+  if (d.density !== null) out.density = d.density;
+  if (d.maxAct !== null) out.maxActivation = d.maxAct;
+  if (d.meanAct !== null) out.meanActivation = d.meanAct;
+  if (d.bars) {
+    const b = rebin(d.bars.values, d.bars.heights);
+    out.histogram = {
+      ...card.histogram,
+      counts: Array.from(new Uint32Array(b.buffer, b.byteOffset, b.byteLength / 4)),
+    };
+  }
+  if (d.pos || d.neg) out.logitLens = { top: d.pos ?? [], bottom: d.neg ?? [] };
+  if (d.records.length > 0)
+    out.topExamples = d.records.map((r, i) => ({
+      activation: r.activation,
+      name: r.dataSource ?? `Neuronpedia record ${i + 1}`,
+      tokens: r.tokens,
+      activations: r.values,
+    }));
+  if (card.nearest.length === 0 && d.near) {
+    const label = db.prepare('select label from features where sae_id = ? and idx = ?').pluck();
+    out.nearest = d.near.idx.slice(0, 10).map((j, i) => ({
+      feature: j,
+      label: (label.get(saeId, j) as string | null | undefined) ?? `feature ${j}`,
+      cosine: d.near?.cos[i] ?? 0,
+    }));
+  }
+  return out;
 }
 
 /** The card's effect facts from the stored descriptors (descriptors.ts). */

@@ -33,6 +33,13 @@ export {
 export { getFeature, getExampleThumb, type FeatureCard, type TopExample } from './feature';
 export { renameFeature, setFeatureNotes, refreshLabels, type LabelSource } from './store';
 export { importNeuronpedia, type ImportReport, type NeuronpediaFilter } from './neuronpedia';
+export {
+  importNeuronpediaExport,
+  type DashboardImportOptions,
+  type DashboardImportReport,
+  type DashboardProgress,
+} from './dashboards/import';
+export { exportNeuronpedia, exportMapCsv, type NeuronpediaExportReport } from './dashboards/export';
 export { labelCoverage, mapAgreement, type LabelCoverage, type MapAgreement } from './quality';
 export { CorpusError, type SplitChoice } from './corpus';
 

@@ -22,6 +22,8 @@ interface LabelRow {
   notes: string | null;
   imported: string | null;
   imported_source: string | null;
+  /** Imported explanations other than the label (Neuronpedia dashboards), space-separated. */
+  explained: string | null;
 }
 
 /** Recomputes label, label_source and description (and the FTS rows) for some or all features. */
@@ -37,7 +39,9 @@ export function refreshLabels(
            (select i.description from imported_labels i
              where i.sae_id = f.sae_id and i.idx = f.idx order by i.source limit 1) as imported,
            (select i.source from imported_labels i
-             where i.sae_id = f.sae_id and i.idx = f.idx order by i.source limit 1) as imported_source
+             where i.sae_id = f.sae_id and i.idx = f.idx order by i.source limit 1) as imported_source,
+           (select group_concat(e.description, ' ') from np_explanations e
+             where e.sae_id = f.sae_id and e.idx = f.idx and e.rank > 1) as explained
     from features f left join user_edits u on u.sae_id = f.sae_id and u.idx = f.idx
     where f.sae_id = ?`;
   const one = db.prepare(`${base} and f.idx = ?`);
@@ -76,7 +80,8 @@ export function refreshLabels(
   return rows.length;
 }
 
-/** The measured effect's words ("redder red crimson…") and the evidence label's words. */
+/** The measured effect's words ("redder red crimson…"), the evidence label's words and the
+ * imported explanations beyond the first (which is the label). */
 function searchWords(r: LabelRow): string {
   const out: string[] = [];
   if (r.descriptors) {
@@ -88,6 +93,7 @@ function searchWords(r: LabelRow): string {
     }
   }
   if (r.evidence_label) out.push(r.evidence_label.replace(/[=|_-]+/g, ' '));
+  if (r.explained) out.push(r.explained);
   return out.join(' ');
 }
 

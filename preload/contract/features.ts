@@ -175,6 +175,28 @@ export const FeatureCardSchema = z.object({
   meanActivation: z.number(),
   /** Counts per log-spaced bin: bin b covers [2^((b + low) / perOctave), 2^((b + 1 + low) / perOctave)). */
   histogram: z.object({ counts: z.array(z.number()), low: z.number(), perOctave: z.number() }),
+  /** An imported Neuronpedia histogram as it was exported: bar centres (activation values) and
+   * how many tokens fell in each bar (histogram above holds the same counts re-binned). */
+  histogramBars: z
+    .object({ values: z.array(z.number()), heights: z.array(z.number()) })
+    .nullable()
+    .optional(),
+  /** Explanations imported from Neuronpedia, first (the label) first, each with the model that
+   * wrote it ("gpt-4o-mini") and its method ("oai_token-act-pair"). */
+  explanations: z
+    .array(
+      z.object({
+        description: z.string(),
+        explainer: z.string().nullable(),
+        method: z.string().nullable(),
+      }),
+    )
+    .optional(),
+  /** The feature's Neuronpedia id (modelId/sourceId/index) when its dashboard was imported. */
+  neuronpedia: z
+    .object({ modelId: z.string(), sourceId: z.string(), index: z.number().int() })
+    .nullable()
+    .optional(),
   topTokens: z.array(z.string()),
   /** relation: the card's title names what the badge names ('names'), the badge names
    * something this feature's evidence does not hold ('other': shown as the cluster's, "not
