@@ -3,6 +3,7 @@
  * Both entries (Electron and headless) call composeApp and attach a transport.
  */
 import path from 'node:path';
+import { OrreryError } from '../../preload/contract';
 import { Dispatcher, type Handlers } from '../api/dispatcher';
 import { JobRegistry } from '../api/jobs';
 import { FileService, type Chooser } from '../files/fileService';
@@ -10,6 +11,7 @@ import { guardPaths } from '../files/guard';
 import { PathPolicy } from '../files/pathPolicy';
 import { BlobStore } from '../blobs/blobStore';
 import { BlobCollector } from '../blobs/collect';
+import { ModelService } from '../library/modelService';
 import { PackService } from '../packs/packService';
 import { RuntimeWorker } from '../runtime/worker/client';
 import { checkRecipe } from '../sessions/recipeCheck';
@@ -75,6 +77,18 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
   });
   const files = new FileService(policy, options.chooser ?? null);
 
+  const models = new ModelService(
+    packs,
+    {
+      build: async (packId, saeId, job) => (await index.build({ packId, saeId }, job)).features,
+      importDashboards: () =>
+        Promise.reject(
+          new OrreryError('unavailable', 'importing Neuronpedia dashboards is not wired yet'),
+        ),
+    },
+    config.libraryDir,
+  );
+
   const handlers: Handlers = {
     'app.health': () => health.health(),
     // after the sessions worker has opened (and, if need be, recovered) its database
@@ -85,6 +99,8 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'packs.list': () => packs.list(),
     'packs.import': (input, job) => packs.import(input.from, job),
     'packs.remove': async (input) => ({ removed: await packs.remove(input.id) }),
+    'models.inspect': (input) => models.inspect(input),
+    'models.open': (input, job) => models.open(input, job),
     'blobs.put': (input) => blobs.put(input.bytes),
     'blobs.get': (input) => ({ bytes: blobs.read(input.hash) }),
     'blobs.collect': () => collector.collect(),

@@ -13,12 +13,17 @@ const FILTERS: Record<ChooseRequest['use'], OpenDialogOptions['filters']> = {
     { name: 'Neuronpedia explanations', extensions: ['jsonl', 'json', 'gz'] },
     { name: 'All files', extensions: ['*'] },
   ],
+  model: [
+    { name: 'Texts (JSON lines)', extensions: ['jsonl'] },
+    { name: 'All files', extensions: ['*'] },
+  ],
 };
 
 const TITLES: Record<ChooseRequest['use'], string> = {
   pack: 'Choose a model pack',
   corpus: 'Choose a folder of examples',
   labels: 'Choose a Neuronpedia explanations export',
+  model: 'Choose a Hugging Face model folder',
 };
 
 export function dialogOptions(request: ChooseRequest): OpenDialogOptions {

@@ -1,7 +1,8 @@
 /**
  * Every path a call carries goes through the path policy before its handler runs: this table
- * names, per call, the fields that hold a path and what each is for. A test walks the contract
- * and fails when a call gains a PathSchema field that is not here, so no path slips past.
+ * names, per call, the fields that hold a path (or a list of paths) and what each is for. A test
+ * walks the contract and fails when a call gains a PathSchema field that is not here, so no path
+ * slips past.
  */
 import type { CallName, PathUse } from '../../preload/contract';
 import type { Handler, Handlers } from '../api/dispatcher';
@@ -10,6 +11,7 @@ import type { PathPolicy } from './pathPolicy';
 type Use = PathUse | 'browse';
 
 const CORPUS = { corpus: 'corpus' } as const;
+const MODEL = { dir: 'model', saes: 'model', neuronpedia: 'model', examples: 'model' } as const;
 
 export const pathFields = {
   'packs.import': { from: 'pack' },
@@ -20,6 +22,8 @@ export const pathFields = {
   'index.feature': CORPUS,
   'index.rename': CORPUS,
   'index.importLabels': { ...CORPUS, from: 'labels' },
+  'models.inspect': MODEL,
+  'models.open': MODEL,
   'files.list': { dir: 'browse' },
 } as const satisfies Partial<Record<CallName, Record<string, Use>>>;
 
@@ -32,7 +36,9 @@ export function guardPaths(handlers: Handlers, policy: PathPolicy): Handlers {
       const checked: Record<string, unknown> = { ...(input as Record<string, unknown>) };
       for (const [field, use] of Object.entries(fields as Record<string, Use>)) {
         const p = checked[field];
-        if (p !== undefined) checked[field] = policy.check(p as string, use);
+        if (Array.isArray(p))
+          checked[field] = p.map((one: unknown) => policy.check(one as string, use));
+        else if (p !== undefined) checked[field] = policy.check(p as string, use);
       }
       return inner(checked as never, job);
     };

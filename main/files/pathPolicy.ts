@@ -25,7 +25,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
-import { OrreryError, type PathUse } from '../../preload/contract';
+import { OrreryError, PathUseSchema, type PathUse } from '../../preload/contract';
 
 export interface PathPolicyOptions {
   /** Folders below which every path may be used. Missing ones are left out. */
@@ -158,7 +158,7 @@ function readGrants(file: string): Grant[] {
         g !== null &&
         typeof (g as Grant).path === 'string' &&
         path.isAbsolute((g as Grant).path) &&
-        ['pack', 'corpus', 'labels'].includes((g as Grant).use),
+        PathUseSchema.options.includes((g as Grant).use),
     );
   } catch {
     // No file yet, or a damaged one: no grants (the person picks again).

@@ -27,6 +27,7 @@ import {
 } from './features';
 import { ChosenSchema, FileListingSchema, fileInputs } from './files';
 import { ExportFileSchema, exportInputs } from './exports';
+import { ModelInspectionSchema, modelInputs, OpenedModelSchema } from './models';
 import {
   ActivationsOutput,
   SavedSelectionSchema,
@@ -94,6 +95,16 @@ export const calls = {
     z.object({ id: IdSchema }).strict(),
     z.object({ removed: z.boolean() }),
     'Remove an imported pack from the library (bundled packs cannot be removed).',
+  ),
+  'models.inspect': call(
+    modelInputs.inspect,
+    ModelInspectionSchema,
+    'What a Hugging Face model folder holds (architecture, layers, tokenizer, graph, size, the hooks it exposes), each SAE folder’s hook and sizes with any mismatch, and a Neuronpedia export’s features.',
+  ),
+  'models.open': longCall(
+    modelInputs.open,
+    OpenedModelSchema,
+    'Open a Hugging Face model folder with its SAEs as a library entry that names the folders in place (nothing copied), then fill its index from a Neuronpedia export or build it; reports progress; cancellable.',
   ),
   'blobs.put': call(
     z.object({ bytes: bytesSchema, name: z.string().max(512).optional() }).strict(),

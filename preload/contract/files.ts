@@ -7,8 +7,9 @@
 import { z } from 'zod';
 import { PathSchema } from './schemas';
 
-/** What a path is for; a desktop grant holds for its use only. */
-export const PathUseSchema = z.enum(['pack', 'corpus', 'labels']);
+/** What a path is for; a desktop grant holds for its use only ('model': the folders "Open
+ * model…" names: a model, SAEs, a Neuronpedia export, texts). */
+export const PathUseSchema = z.enum(['pack', 'corpus', 'labels', 'model']);
 export type PathUse = z.infer<typeof PathUseSchema>;
 
 export const FileEntrySchema = z.object({

@@ -13,3 +13,4 @@ export * from './binary';
 export * from './notices';
 export * from './selections';
 export * from './exports';
+export * from './models';

@@ -71,6 +71,12 @@ function seeds(): Record<CallName, Record<string, unknown>> {
     'packs.list': {},
     'packs.import': { from: path.join(work, 'pack') },
     'packs.remove': { id: 'orrery-text-tiny-copy' },
+    'models.inspect': { dir: path.join(work, 'pack'), saes: [path.join(work, 'pack', 'sae')] },
+    'models.open': {
+      dir: path.join(work, 'pack'),
+      saes: [path.join(work, 'pack', 'sae')],
+      jobId: 'fuzz-open',
+    },
     'blobs.put': { bytes: [1, 2, 3], name: 'x.png' },
     'blobs.get': { hash: 'a'.repeat(64) },
     'blobs.collect': {},

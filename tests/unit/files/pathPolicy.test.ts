@@ -120,6 +120,20 @@ const callsWithPaths: { call: CallName; field: string; input: (p: string) => obj
     field: 'from',
     input: (p) => ({ packId: 'no-pack', saeId: 'sae', from: p }),
   },
+  ...(['models.inspect', 'models.open'] as const).flatMap((call) => [
+    { call, field: 'dir', input: (p: string) => ({ dir: p }) },
+    { call, field: 'saes', input: (p: string) => ({ dir: path.join(root, 'texts'), saes: [p] }) },
+    {
+      call,
+      field: 'neuronpedia',
+      input: (p: string) => ({ dir: path.join(root, 'texts'), neuronpedia: p }),
+    },
+    {
+      call,
+      field: 'examples',
+      input: (p: string) => ({ dir: path.join(root, 'texts'), examples: p }),
+    },
+  ]),
   { call: 'files.list', field: 'dir', input: (p) => ({ dir: p }) },
 ];
 
