@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { PNG } from 'pngjs';
+import { packFile } from '../packs/manifest';
 import type { LoadedPack } from '../packs/packReader';
 import { imageSize, SHEET_MAX_PIXELS } from '../runtime/image/imageIo';
 
@@ -122,7 +123,7 @@ export async function loadPackCorpus(
   const m = pack.manifest;
   if (!m.examples) throw new CorpusError(path.join(pack.dir, 'manifest.json'), 'names no examples');
   const metaFile = m.kind === 'text-lm' ? m.examples.texts : m.examples.meta;
-  const rows = await readJsonl(path.join(pack.dir, metaFile));
+  const rows = await readJsonl(packFile(pack.dir, metaFile));
   const all: CorpusExample[] = rows.map((r, id) => {
     const body = m.kind === 'text-lm' ? (typeof r.text === 'string' ? r.text : '') : null;
     const name =
@@ -139,7 +140,7 @@ export async function loadPackCorpus(
   const choice = split === 'auto' ? (m.examples.index_split ?? 'auto') : split;
   const useVal = choice === 'val' || (choice === 'auto' && val.length >= AUTO_VAL_MIN);
   const examples = useVal ? val : all;
-  if (examples.length === 0) throw new CorpusError(path.join(pack.dir, metaFile), 'no examples');
+  if (examples.length === 0) throw new CorpusError(packFile(pack.dir, metaFile), 'no examples');
   let sheet: Sheet | null = null;
   if (m.kind !== 'text-lm') {
     sheet = await readSheet(path.join(pack.dir, m.examples.sheet), m.examples.tile);
