@@ -1,0 +1,171 @@
+// Bridges built for real on the fixture packs (real ONNX sessions, real SQLite): one text SAE
+// against itself by correlation over token spans matches every live feature to itself; a
+// build cancelled in the middle of its corpus resumes to what an uninterrupted build writes;
+// the emoji pack's latent SAE against its spatial SAE, by example; an SAE folder at another
+// layer of the text model, read through the exposed residual stream; the character alignment
+// of two tokenizations; and the CLI's export.
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { alignEnds, maxPool, tokenEnds } from '../../../main/bridge/align';
+import { buildBridge } from '../../../main/bridge/build';
+import { BridgeCancelled, bridgeState, openBridge } from '../../../main/bridge/meta';
+import { exportBridge, featureMatches } from '../../../main/bridge/read';
+import { residTensor } from '../../../main/bridge/textHooks';
+import type { Db } from '../../../main/db/connection';
+import { graphNodes } from '../../../main/runtime/onnxExpose';
+import { fixture, tempDir } from '../index/helpers';
+
+const TEXT = fixture('text-tiny');
+const EMOJI = fixture('emoji-tiny');
+
+function dump(db: Db): unknown {
+  return {
+    matches: db.prepare('select * from bridge_matches order by side, idx, rank').all(),
+    features: db.prepare('select * from bridge_features order by side, idx').all(),
+    state: db
+      .prepare('select stage, chunks_done, chunks_total, samples, blocks_done from bridge')
+      .get(),
+    codes: db.prepare('select count(*) as n from bridge_codes').get(),
+  };
+}
+
+describe('character alignment', () => {
+  it('cuts two tokenizations of one text into shared atoms', () => {
+    // "héllo": é is two bytes; A has one token per byte, B tokens of "hé", "ll", "o"
+    const bytes = new TextEncoder().encode('héllo');
+    const decode = (ids: number[]): string =>
+      new TextDecoder().decode(Uint8Array.from(ids, (i) => bytes[i] as number));
+    const a = tokenEnds([0, 1, 2, 3, 4, 5], decode);
+    expect([...a]).toEqual([1, 1, 2, 3, 4, 5]); // the first byte of é covers nothing
+    const bDecode = (ids: number[]): string => ids.map((i) => ['hé', 'll', 'o'][i]).join('');
+    const b = tokenEnds([0, 1, 2], bDecode);
+    expect([...b]).toEqual([2, 4, 5]);
+    const atoms = alignEnds(a, b);
+    // atoms h, é, l, l, o: A's tokens 0, 2, 3, 4, 5; B's 0, 0, 1, 1, 2
+    expect([...atoms.a]).toEqual([0, 2, 3, 4, 5]);
+    expect([...atoms.b]).toEqual([0, 0, 1, 1, 2]);
+  });
+
+  it('pools rows by example, an example without rows giving an empty row', () => {
+    const codes = {
+      rows: 3,
+      start: Int32Array.from([0, 2, 3, 4]),
+      feature: Int32Array.from([1, 4, 1, 2]),
+      value: Float32Array.from([0.5, 1, 2, 3]),
+    };
+    const pooled = maxPool(codes, Int32Array.from([7, 7, 9]), [7, 8, 9]);
+    expect([...pooled.start]).toEqual([0, 2, 2, 3]);
+    expect([...pooled.feature]).toEqual([1, 4, 2]);
+    expect([...pooled.value]).toEqual([2, 1, 3]);
+  });
+});
+
+describe('bridges on the fixture packs', () => {
+  const tmp = tempDir();
+  afterAll(() => tmp.cleanup());
+
+  it('matches every live text feature to itself by correlation over token spans', async () => {
+    const db = openBridge(join(tmp.dir, 'self.sqlite'));
+    const s = await buildBridge(db, TEXT, TEXT, { method: 'correlation', chunkExamples: 8 });
+    expect(s.method).toBe('correlation');
+    const state = bridgeState(db);
+    expect(state).toMatchObject({ stage: 'done', unit: 'token span', chunksTotal: 8 });
+    // one atom per token: the same tokenizer cuts alike
+    expect(state?.samples).toBeGreaterThan(1000);
+    const live = db
+      .prepare("select idx from bridge_features where side = 'a' and n_active > 0")
+      .all() as { idx: number }[];
+    expect(live.length).toBeGreaterThan(32);
+    for (const { idx } of live) {
+      const m = featureMatches(db, 'a', idx);
+      expect(m.matches[0]?.score).toBeGreaterThan(0.999);
+      // a feature firing on exactly the same samples as another could tie; none does here
+      expect(m.matches[0]?.feature).toBe(idx);
+    }
+    expect(db.prepare('select count(*) as n from bridge_codes').get()).toEqual({ n: 0 });
+    db.close();
+  }, 60_000);
+
+  it('resumes a build cancelled in the corpus to what an uninterrupted one writes', async () => {
+    const full = openBridge(join(tmp.dir, 'self.sqlite'));
+    const db = openBridge(join(tmp.dir, 'cancelled.sqlite'));
+    const stop = new AbortController();
+    const o = { method: 'correlation' as const, chunkExamples: 8, commitSeconds: 0 };
+    await expect(
+      buildBridge(db, TEXT, TEXT, {
+        ...o,
+        signal: stop.signal,
+        onProgress: (p) => {
+          if (p.stage === 'codes' && p.done === 3) stop.abort();
+        },
+      }),
+    ).rejects.toBeInstanceOf(BridgeCancelled);
+    expect(bridgeState(db)).toMatchObject({ stage: 'codes', chunksDone: 3 });
+    const s = await buildBridge(db, TEXT, TEXT, o);
+    expect(s.resumedFrom.chunks).toBe(3);
+    expect(dump(db)).toEqual(dump(full));
+    db.close();
+    full.close();
+  }, 60_000);
+
+  it('bridges the emoji latent SAE to the spatial SAE by example', async () => {
+    const db = openBridge(join(tmp.dir, 'emoji.sqlite'));
+    const s = await buildBridge(db, `${EMOJI}#latent-32`, `${EMOJI}#spatial-32`);
+    expect(s).toMatchObject({ method: 'correlation', samples: 24, featuresA: 32, featuresB: 32 });
+    expect(bridgeState(db)?.unit).toBe('example');
+    const rows = db.prepare('select score from bridge_matches').all() as { score: number }[];
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(Math.abs(r.score)).toBeLessThanOrEqual(1 + 1e-5);
+    // every spatial feature that fired on some emoji has matches; one that never did is silent
+    const silent = db
+      .prepare("select idx from bridge_features where side = 'b' and n_active = 0")
+      .all() as { idx: number }[];
+    for (const { idx } of silent) expect(featureMatches(db, 'b', idx).status).toBe('silent');
+    const out = join(tmp.dir, 'emoji.csv');
+    const r = await exportBridge(db, out);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(r.rows + 1);
+    expect(lines[0]).toBe('side,sae,feature,rank,other_sae,other_feature,score,shared');
+    db.close();
+  }, 60_000);
+
+  it('reads an SAE at an earlier layer of the text model through its exposed residual', async () => {
+    const below = new Uint8Array(await fs.readFile(join(TEXT, 'below.onnx')));
+    const nodes = graphNodes(below);
+    expect(residTensor(nodes, 1, 1)).toBe('hook_resid');
+    const l0 = residTensor(nodes, 0, 1);
+    expect(l0).not.toBe('hook_resid');
+    // blocks.0.hook_resid_post feeds both of block 1's residual Adds' chain
+    const users = nodes.filter((n) => n.inputs.includes(l0)).map((n) => n.op);
+    expect(users).toContain('Add');
+    expect(() => residTensor(nodes, 2, 1)).toThrow(/layers 0 … 1/);
+    // the fixture's SAE weights, said to read blocks.0: a second layer to bridge to
+    const folder = join(tmp.dir, 'res0');
+    cpSync(join(TEXT, 'sae/blocks.1.hook_resid_post'), folder, { recursive: true });
+    const cfg = JSON.parse(readFileSync(join(folder, 'cfg.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    writeFileSync(
+      join(folder, 'cfg.json'),
+      JSON.stringify({ ...cfg, hook_name: 'blocks.0.hook_resid_post', metadata: null }),
+    );
+    const db = openBridge(join(tmp.dir, 'layers.sqlite'));
+    const s = await buildBridge(db, `${TEXT}#res1-64`, `${TEXT}#${folder}`);
+    expect(s.method).toBe('correlation');
+    expect(bridgeState(db)?.b).toMatchObject({ sae: 'res0', hook: 'blocks.0.hook_resid_post' });
+    const self = db.prepare('select bridge.samples as n from bridge').get() as { n: number };
+    const same = openBridge(join(tmp.dir, 'self.sqlite'));
+    // the same tokens, so as many samples as the one-layer bridge
+    expect(self.n).toBe(bridgeState(same)?.samples ?? 0);
+    // other activations: the same weights no longer match themselves perfectly everywhere
+    const selfScores = db
+      .prepare("select score from bridge_matches where side = 'a' and rank = 0")
+      .all() as { score: number }[];
+    expect(selfScores.some((r) => r.score < 0.99)).toBe(true);
+    same.close();
+    db.close();
+  }, 60_000);
+});
