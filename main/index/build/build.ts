@@ -20,6 +20,7 @@ import { createReadStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { Db } from '../../db/connection';
+import { packFile } from '../../packs/manifest';
 import { readPack, type LoadedPack, type SaeInfo } from '../../packs/packReader';
 import { loadSae, type Sae } from '../../sae';
 import { exampleThumb, loadPackCorpus, type Corpus, type SplitChoice } from '../corpus';
@@ -151,7 +152,7 @@ async function fingerprint(
   // and a build over them should resume, not start over
   const weights = createHash('sha256');
   for await (const chunk of createReadStream(
-    path.join(pack.dir, sae.dir, 'sae_weights.safetensors'),
+    path.join(packFile(pack.dir, sae.dir), 'sae_weights.safetensors'),
   ))
     weights.update(chunk as Buffer);
   const h = createHash('sha256');
@@ -258,7 +259,7 @@ async function buildOne(
   const chunkExamples = o.chunkExamples ?? (kind === 'text-lm' ? 16 : 64);
   const topK = o.topK ?? 16;
   const seed = o.seed ?? 42;
-  const sae = await loadSae(path.join(pack.dir, info.dir));
+  const sae = await loadSae(packFile(pack.dir, info.dir));
   const saeId = info.id;
   const progress = (stage: BuildStage, done: number, total: number): void =>
     o.onProgress?.({ saeId, stage, done, total });
