@@ -11,6 +11,7 @@ import path from 'node:path';
 
 const areas: Record<string, string> = {
   index: path.join(__dirname, '..', 'index', 'cli.ts'),
+  open: path.join(__dirname, '..', 'library', 'cli.ts'),
   bridge: path.join(__dirname, '..', 'bridge', 'cli.ts'),
 };
 
