@@ -7,20 +7,30 @@
  *                                    is older, over SAEs already built: a shipped index)
  *   npx tsx main/index/cli.ts search <index file> <words…> [--sae id] [--limit n]
  *   npx tsx main/index/cli.ts stats <index file> [--sae id]
+ *   npx tsx main/index/cli.ts import-neuronpedia <index file> <export folder|feature.json> [--sae id]
+ *                                    [--model-id m] [--layer l]  (Neuronpedia dashboards: the
+ *                                    folder with features/ activations/ explanations/ batches,
+ *                                    or one feature's API JSON; an SAE the index lacks is made)
  *   npx tsx main/index/cli.ts import-neuronpedia <index file> <explanations.jsonl[.gz]|.json> --sae id
- *                                    [--model-id m] [--layer l]
+ *                                    [--model-id m] [--layer l]  (labels only)
+ *   npx tsx main/index/cli.ts export-neuronpedia <index file> <out folder> [--sae id]
+ *                                    [--features 1,2,3] [--model-id m] [--source-id s]
+ *   npx tsx main/index/cli.ts export-map <index file> <out.csv> [--sae id]
  * A build can be interrupted (Ctrl-C) and resumed by running the same command again.
  * An --out ending in .br (e.g. features.sqlite.br) builds into <out>.building.sqlite next to
  * it (kept until the build finishes, so a re-run resumes), then writes the Brotli-compressed
  * copy and deletes the .sqlite; an existing <out> is unpacked first, so a re-run adds to it.
  */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { readPack } from '../packs/packReader';
 import {
   buildIndex,
   BuildCancelled,
+  exportMapCsv,
+  exportNeuronpedia,
   importNeuronpedia,
+  importNeuronpediaExport,
   labelCoverage,
   listIndexedSaes,
   mapAgreement,
@@ -176,19 +186,91 @@ function stats(a: Args): number {
   }
 }
 
+/** One feature's API JSON (an object with an index), as opposed to JSON lines or an array. */
+async function isFeatureJson(file: string): Promise<boolean> {
+  if (statSync(file).size > 64 * 2 ** 20) return false;
+  try {
+    const v = JSON.parse(await fs.readFile(file, 'utf8')) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) && 'index' in v;
+  } catch {
+    return false;
+  }
+}
+
 async function neuronpedia(a: Args): Promise<number> {
-  const [, file, jsonl] = a.positional;
+  const [, file, from] = a.positional;
   const sae = a.flags.get('sae');
-  if (!file || !jsonl || !sae)
-    throw new Error('usage: import-neuronpedia <index> <jsonl> --sae id');
-  await fs.access(jsonl);
+  if (!file || !from)
+    throw new Error(
+      'usage: import-neuronpedia <index> <export folder|feature.json|jsonl> [--sae id]',
+    );
+  await fs.access(from);
+  const dashboards = statSync(from).isDirectory() || (await isFeatureJson(from));
+  if (!dashboards && !sae) throw new Error('a labels file needs --sae id');
+  const db = openIndex(file);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  try {
+    const filter = { modelId: a.flags.get('model-id'), layer: a.flags.get('layer') };
+    const r = dashboards
+      ? await importNeuronpediaExport(
+          db,
+          from,
+          { saeId: sae, modelId: filter.modelId, sourceId: filter.layer },
+          (p) => process.stderr.write(`\r${p.stage.padEnd(12)} ${p.done}/${p.total} files `),
+          controller.signal,
+        )
+      : await importNeuronpedia(db, sae as string, from, filter, controller.signal);
+    if (dashboards) process.stderr.write('\n');
+    console.log(JSON.stringify(r, null, 1));
+    return 0;
+  } catch (e) {
+    if (e instanceof BuildCancelled) {
+      process.stderr.write('\ncancelled; nothing was written\n');
+      return 130;
+    }
+    throw e;
+  } finally {
+    db.close();
+  }
+}
+
+function saeOf(a: Args, db: ReturnType<typeof openIndex>): string {
+  const sae = a.flags.get('sae') ?? listIndexedSaes(db)[0]?.saeId;
+  if (!sae) throw new Error('the index has no SAE');
+  return sae;
+}
+
+async function exportNp(a: Args): Promise<number> {
+  const [, file, out] = a.positional;
+  if (!file || !out)
+    throw new Error('usage: export-neuronpedia <index> <out folder> [--features 1,2,3]');
   const db = openIndex(file);
   try {
-    const r = await importNeuronpedia(db, sae, jsonl, {
-      modelId: a.flags.get('model-id'),
-      layer: a.flags.get('layer'),
+    const list = a.flags.get('features');
+    const features = list?.split(',').map((x) => {
+      const n = Number(x.trim());
+      if (!Number.isInteger(n) || n < 0) throw new Error(`--features: ${x} is not a feature index`);
+      return n;
     });
-    console.log(JSON.stringify(r, null, 1));
+    const r = await exportNeuronpedia(db, saeOf(a, db), out, {
+      features,
+      modelId: a.flags.get('model-id'),
+      sourceId: a.flags.get('source-id'),
+    });
+    console.log(JSON.stringify({ ...r, files: r.files.length }, null, 1));
+    return 0;
+  } finally {
+    db.close();
+  }
+}
+
+function exportMap(a: Args): number {
+  const [, file, out] = a.positional;
+  if (!file || !out) throw new Error('usage: export-map <index> <out.csv> [--sae id]');
+  const db = openIndex(file, { readonly: true });
+  try {
+    console.log(JSON.stringify({ out, ...exportMapCsv(db, saeOf(a, db), out) }));
     return 0;
   } finally {
     db.close();
@@ -206,9 +288,13 @@ async function main(): Promise<number> {
       return stats(a);
     case 'import-neuronpedia':
       return neuronpedia(a);
+    case 'export-neuronpedia':
+      return exportNp(a);
+    case 'export-map':
+      return exportMap(a);
     default:
       console.error(
-        'usage: cli.ts build|search|stats|import-neuronpedia … (see the header of main/index/cli.ts)',
+        'usage: cli.ts build|search|stats|import-neuronpedia|export-neuronpedia|export-map … (see the header of main/index/cli.ts)',
       );
       return 2;
   }

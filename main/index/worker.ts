@@ -1,5 +1,5 @@
 /**
- * The index's long work off the API thread (builds, label imports, and decoding a pack's
+ * The index's long work off the API thread (builds, label and dashboard imports, and decoding a pack's
  * example sheet for thumbnails): a worker_threads entry behind a typed message union.
  * The main process starts `new Worker(<this file, built>)`, posts IndexWorkerRequest
  * messages and receives IndexWorkerReply messages; the worker owns its own Db handle
@@ -13,9 +13,13 @@ import {
   buildIndex,
   BuildCancelled,
   importNeuronpedia,
+  importNeuronpediaExport,
   openIndex,
   type BuildProgress,
   type BuildSummary,
+  type DashboardImportOptions,
+  type DashboardImportReport,
+  type DashboardProgress,
   type ImportReport,
   type NeuronpediaFilter,
   type SplitChoice,
@@ -46,6 +50,14 @@ export type IndexWorkerRequest =
       filter: NeuronpediaFilter;
     }
   | {
+      /** Neuronpedia dashboards (an export folder or one feature's JSON) into an index. */
+      type: 'import-dashboards';
+      id: string;
+      dbFile: string;
+      source: string;
+      options: Omit<DashboardImportOptions, 'caps'>;
+    }
+  | {
       /** Decode a pack's sprite sheet (PNG); the pixels come back transferred, not copied. */
       type: 'read-sheet';
       id: string;
@@ -55,9 +67,10 @@ export type IndexWorkerRequest =
   | { type: 'cancel'; id: string };
 
 export type IndexWorkerReply =
-  | { type: 'progress'; id: string; progress: BuildProgress }
+  | { type: 'progress'; id: string; progress: BuildProgress | DashboardProgress }
   | { type: 'done'; id: string; summaries: BuildSummary[] }
   | { type: 'imported'; id: string; report: ImportReport }
+  | { type: 'imported-dashboards'; id: string; report: DashboardImportReport }
   | { type: 'sheet'; id: string; sheet: Sheet }
   | { type: 'error'; id: string; cancelled: boolean; message: string; code?: ErrorCode };
 
@@ -97,6 +110,17 @@ export function serveIndexWorker(port: MessagePort): void {
             controller.signal,
           );
           post({ type: 'imported', id: msg.id, report });
+          return;
+        }
+        if (msg.type === 'import-dashboards') {
+          const report = await importNeuronpediaExport(
+            db,
+            msg.source,
+            msg.options,
+            (progress) => post({ type: 'progress', id: msg.id, progress }),
+            controller.signal,
+          );
+          post({ type: 'imported-dashboards', id: msg.id, report });
           return;
         }
         const summaries = await buildIndex(db, msg.packDir, {

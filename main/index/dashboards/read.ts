@@ -61,8 +61,13 @@ interface FeatureRow {
   umap_cluster: number | null;
 }
 
-/** The SAE's Neuronpedia ids, when an import set them. */
+/** The SAE's Neuronpedia ids, when an import set them (none in an index older than migration 6
+ * opened read-only). */
 export function npSource(db: Db, saeId: string): { modelId: string; sourceId: string } | null {
+  const has = db
+    .prepare("select 1 from sqlite_master where type = 'table' and name = 'np_sources'")
+    .get();
+  if (!has) return null;
   const r = db.prepare('select model_id, source_id from np_sources where sae_id = ?').get(saeId) as
     { model_id: string; source_id: string } | undefined;
   return r ? { modelId: r.model_id, sourceId: r.source_id } : null;

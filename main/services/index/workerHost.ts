@@ -13,7 +13,10 @@ import type { WorkerEntry } from '../../app/workerEntry';
 import type { IndexWorkerReply, IndexWorkerRequest } from '../../index/worker';
 
 /** A worker's last word on a request that succeeded. */
-export type Final = Extract<IndexWorkerReply, { type: 'done' | 'imported' | 'sheet' }>;
+export type Final = Extract<
+  IndexWorkerReply,
+  { type: 'done' | 'imported' | 'imported-dashboards' | 'sheet' }
+>;
 type Pending = {
   job: JobContext | null;
   what: string;
