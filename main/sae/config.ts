@@ -42,6 +42,17 @@ export interface SaeConfig {
   applyBDecToInput: boolean;
   normalizeActivations: ActivationNorm;
   /**
+   * TransformerLens's center_writing_weights (`model_from_pretrained_kwargs`, top level or in
+   * `metadata`): the SAE was trained on a residual stream whose every token has mean 0 over
+   * d_model, which a Hugging Face model's activations lack; encoding subtracts each row's mean
+   * first (Sae.prepareInput).
+   */
+  centerInput: boolean;
+  /** SAELens prepend_bos (default true): the texts it read began with BOS. */
+  prependBos: boolean;
+  /** SAELens context_size: the longest windows it read, or null when the cfg does not say. */
+  contextSize: number | null;
+  /**
    * Which naming the cfg used: 'legacy' when it has no `architecture` or uses a pre-6 field
    * (`hook_point`, boolean `normalize_activations`). Informational.
    */
@@ -72,6 +83,20 @@ const NORM_NAMES = [
 
 const Size = z.number().int().positive();
 
+const Kwargs = z
+  .object({ center_writing_weights: z.boolean().optional().nullable() })
+  .passthrough()
+  .optional()
+  .nullable();
+
+/** Fields SAELens ≥ 6 keeps under `metadata` and older versions at the top level. */
+const Provenance = {
+  hook_name: z.string().optional().nullable(),
+  prepend_bos: z.boolean().optional().nullable(),
+  context_size: Size.optional().nullable(),
+  model_from_pretrained_kwargs: Kwargs,
+};
+
 const RawConfig = z.object({
   architecture: z.string().optional(),
   d_in: Size.max(MAX_D_IN),
@@ -80,10 +105,10 @@ const RawConfig = z.object({
   activation_fn_str: z.string().optional().nullable(),
   activation_fn: z.string().optional().nullable(),
   activation_fn_kwargs: z.object({ k: Size.optional() }).optional().nullable(),
-  hook_name: z.string().optional().nullable(),
+  ...Provenance,
   hook_point: z.string().optional().nullable(),
-  metadata: z.object({ hook_name: z.string().optional().nullable() }).optional().nullable(),
-  meta: z.object({ hook_name: z.string().optional().nullable() }).optional().nullable(),
+  metadata: z.object(Provenance).optional().nullable(),
+  meta: z.object(Provenance).optional().nullable(),
   apply_b_dec_to_input: z.boolean().optional().nullable(),
   normalize_activations: z
     .union([z.enum(NORM_NAMES), z.boolean()])
@@ -162,6 +187,13 @@ export function parseSaeConfig(raw: unknown, file: string): SaeConfig {
   const hookName =
     c.hook_name ?? c.metadata?.hook_name ?? c.meta?.hook_name ?? c.hook_point ?? null;
 
+  const kwargs =
+    c.model_from_pretrained_kwargs ??
+    c.metadata?.model_from_pretrained_kwargs ??
+    c.meta?.model_from_pretrained_kwargs;
+  const prependBos = c.prepend_bos ?? c.metadata?.prepend_bos ?? c.meta?.prepend_bos ?? true;
+  const contextSize = c.context_size ?? c.metadata?.context_size ?? c.meta?.context_size ?? null;
+
   return {
     architecture,
     dIn: c.d_in,
@@ -170,6 +202,9 @@ export function parseSaeConfig(raw: unknown, file: string): SaeConfig {
     hookName,
     applyBDecToInput: c.apply_b_dec_to_input ?? true,
     normalizeActivations,
+    centerInput: kwargs?.center_writing_weights === true,
+    prependBos,
+    contextSize,
     format:
       c.architecture === undefined ||
       c.hook_point != null ||

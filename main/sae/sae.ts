@@ -141,6 +141,17 @@ export class Sae {
     this.logDensity = logDensity;
   }
 
+  /**
+   * How many jumprelu thresholds are negative (0 for other architectures): there a feature
+   * can be active with a negative value, which SAELens's JumpReLU (pre > θ and pre > 0)
+   * would not give.
+   */
+  negativeThresholds(): number {
+    let n = 0;
+    for (const t of this.threshold ?? []) if (t < 0) n++;
+    return n;
+  }
+
   get architecture(): SaeConfig['architecture'] {
     return this.config.architecture;
   }
@@ -509,7 +520,8 @@ export class Sae {
   }
 
   /**
-   * x [n, d_in] → x' [n, d_in] (normalised, b_dec subtracted when the cfg says so) and the
+   * x [n, d_in] → x' [n, d_in] (each row's mean over d_in subtracted first when the cfg has
+   * center_writing_weights, normalised, b_dec subtracted when the cfg says so) and the
    * per-row norm that decode needs. Throws on a wrong size or a non-finite value.
    */
   prepareInput(x: Float32Array, n: number): { xp: Float32Array; norm: InputNorm | null } {
@@ -524,7 +536,8 @@ export class Sae {
         );
       }
     }
-    const norm = this.rowNorm(x, n);
+    const xs = this.config.centerInput ? centerRows(x, n, dIn) : x;
+    const norm = this.rowNorm(xs, n);
     const xp = new Float32Array(n * dIn);
     const sub = this.config.applyBDecToInput;
     for (let r = 0; r < n; r++) {
@@ -532,7 +545,7 @@ export class Sae {
       const sh = norm ? (norm.shift[r] ?? 0) : 0;
       const o = r * dIn;
       for (let c = 0; c < dIn; c++) {
-        const v = ((x[o + c] ?? 0) - sh) * s;
+        const v = ((xs[o + c] ?? 0) - sh) * s;
         xp[o + c] = sub ? v - (this.bDec[c] ?? 0) : v;
       }
     }
@@ -572,6 +585,19 @@ export class Sae {
     }
     return norm;
   }
+}
+
+/** Each row of x [n, d] minus its mean (summed in float64), as a new array. */
+function centerRows(x: Float32Array, n: number, d: number): Float32Array {
+  const out = new Float32Array(n * d);
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    let sum = 0;
+    for (let c = 0; c < d; c++) sum += x[o + c] ?? 0;
+    const mean = sum / d;
+    for (let c = 0; c < d; c++) out[o + c] = (x[o + c] ?? 0) - mean;
+  }
+  return out;
 }
 
 /**

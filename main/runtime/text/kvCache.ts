@@ -12,11 +12,22 @@
  * - KvInPlace (any graph): ORT writes each layer's present into the other of two buffers,
  *   which then becomes the past (the binding still returns a copy of it).
  */
-import type { Manifest } from '../../packs/manifest';
 import type { TensorLike } from '../onnx';
 import type { GraphNode } from '../onnxExpose';
 
-type TextModel = Extract<Manifest, { kind: 'text-lm' }>['model'];
+/**
+ * The sizes a cache needs. `n_heads` is the heads the cache holds: the key/value heads of a
+ * grouped-query model; `context` the most positions one generation reaches.
+ */
+export interface KvShape {
+  n_layers: number;
+  n_heads: number;
+  d_head: number;
+  d_model: number;
+  context: number;
+  vocab_size: number;
+}
+type TextModel = KvShape;
 
 /** The most rows one generation runs as a batch: before and after. */
 export const MAX_BATCH = 2;

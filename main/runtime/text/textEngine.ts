@@ -34,9 +34,8 @@
  * bad_input, never silently cut. Generation stops at EOS (not part of the output), at
  * maxTokens, or when the sequence fills the context.
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { z } from 'zod';
 import {
   OrreryError,
@@ -47,16 +46,7 @@ import {
 } from '../../../preload/contract';
 import { isHfModel, textHookLayer, type SplitTextModel } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
-import {
-  dialDirection,
-  isAtRest,
-  loadSae,
-  steer,
-  SteeringError,
-  validateDials,
-  type Dial,
-  type Sae,
-} from '../../sae';
+import { loadSae, type Sae } from '../../sae';
 import type { SelectionInput } from '../../../preload/contract/selections';
 import type {
   EngineContext,
@@ -65,10 +55,11 @@ import type {
   TextEngineApi,
   TextGenerateInput,
 } from '../engine';
-import { spreadIndices } from '../selectionMath';
 import { OnnxSession, type TensorLike } from '../onnx';
 import { exposeOutputs, graphNodes } from '../onnxExpose';
-import { topkGraph, topkOf } from '../saeTopk';
+import { checkSaeHookName } from '../saeFit';
+import { activeRows } from './activeRows';
+import { ExampleTexts } from './exampleTexts';
 import {
   checkCancelled,
   finishRow,
@@ -79,15 +70,16 @@ import {
 } from './generation';
 import { KvAppend, KvBuffers, KvInPlace, kvName, newKvTensors, type StepCache } from './kvCache';
 import type { SamplingParams } from './sampling';
+import { codedDelta, planSteering, SaeCoders, type HookSteering } from './steerPlan';
+import { checkPromptFits, firstReadRow, withBos } from './textRule';
 import { TextTokenizer } from './tokenizer';
+
+export { codedDelta } from './steerPlan';
+export { INFO_EXAMPLES } from './exampleTexts';
 
 type TextModel = SplitTextModel;
 type GenerateOutput = z.output<typeof TextGenerateOutput>;
 type ActiveResult = z.output<typeof ActiveOutput>;
-
-/** How many examples info() lists. */
-export const INFO_EXAMPLES = 200;
-const EXAMPLE_NAME_CHARS = 60;
 
 export interface TextEngineOptions {
   /** ORT intra-op threads for the model sessions (default 1). */
@@ -110,24 +102,6 @@ export interface GenerateMode {
   ignoreEos?: boolean;
 }
 
-/** The dials of one SAE for one row, as main/sae takes them. */
-interface SaeDials {
-  saeId: string;
-  sae: Sae;
-  /** Off rest, at least one of them pin or scale: steering needs hook_resid. */
-  dials: Dial[];
-  /** The SAE's TopK encoder in ORT (null: steer() encodes in JS). */
-  coder: OnnxSession | null;
-}
-
-/** What steers one row: a delta that is the same at every position, plus h-dependent parts. */
-interface RowSteering {
-  /** [d_model] Σ of add-only SAE deltas, or null. */
-  constant: Float32Array | null;
-  /** SAEs with pin/scale dials, turned into a delta from each step's hook_resid. */
-  coded: SaeDials[];
-}
-
 /** A KV cache outside the engine's buffers (forward()): past.{l}.key/value by name. */
 export interface KvCache {
   past: Record<string, TensorLike>;
@@ -143,6 +117,8 @@ interface StepResult {
   kv: KvCache;
 }
 
+/** What steers the after row: the one hook's steering. */
+type RowSteering = HookSteering;
 type RowState = GenRow<RowSteering>;
 
 /** The two graphs and which layers' caches each holds. */
@@ -163,17 +139,16 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   private readonly model: TextModel;
   /** KV cache buffers of finished generations, for the next ones. */
   private readonly kvSpare: KvBuffers[] = [];
-  /** The example texts' lines, read when a selection first needs them. */
-  private lines: Promise<string[]> | null = null;
   /** TopK encoders by SAE id, made on first use by a pin/scale dial. */
-  private readonly coders = new Map<string, Promise<OnnxSession | null>>();
+  private readonly coders: SaeCoders;
 
   private constructor(
     private readonly pack: LoadedPack,
     private readonly graphs: Graphs,
     readonly tokenizer: TextTokenizer,
     private readonly saes: ReadonlyMap<string, { sae: Sae; hook: string }>,
-    private readonly examples: RuntimeInfo['examples'],
+    private readonly examples: ExampleTexts,
+    private readonly listed: RuntimeInfo['examples'],
     private readonly loadMs: number,
     private readonly threads: number,
   ) {
@@ -181,6 +156,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     if (m.kind !== 'text-lm' || isHfModel(m.model))
       throw new Error('unreachable: not a split pack');
     this.model = m.model;
+    this.coders = new SaeCoders(threads);
   }
 
   /**
@@ -227,19 +203,20 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
 
     const saes = new Map<string, { sae: Sae; hook: string }>();
     for (const ref of manifest.saes) {
+      let sae: Sae;
       try {
-        saes.set(ref.id, {
-          sae: await loadSae(file(ref.dir), { dIn: model.d_model }),
-          hook: ref.hook,
-        });
+        sae = await loadSae(file(ref.dir), { dIn: model.d_model });
       } catch (e) {
         throw new OrreryError(
           'bad_pack',
           `pack ${manifest.id}, SAE "${ref.id}": ${(e as Error).message}`,
         );
       }
+      checkSaeHookName(ref, sae);
+      saes.set(ref.id, { sae, hook: ref.hook });
     }
-    const examples = manifest.examples ? await readExamples(file(manifest.examples.texts)) : [];
+    const examples = new ExampleTexts(manifest.examples ? file(manifest.examples.texts) : null);
+    const listed = await examples.listed();
 
     const threads = options.intraOpThreads ?? 1;
     const layers = (from: number, to: number): number[] =>
@@ -326,6 +303,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
       tokenizer,
       saes,
       examples,
+      listed,
       performance.now() - t0,
       threads,
     );
@@ -342,7 +320,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
         dSae: sae.dSae,
         architecture: sae.architecture,
       })),
-      examples: this.examples,
+      examples: this.listed,
       charset: null,
       loadMs: this.loadMs,
     };
@@ -351,15 +329,12 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   async dispose(): Promise<void> {
     await this.graphs.below.release();
     await this.graphs.above.release();
-    for (const c of this.coders.values()) await (await c)?.release();
-    this.coders.clear();
+    await this.coders.dispose();
   }
 
   /** The prompt as the model reads it: BOS (when the model has one), then the text's ids. */
   promptIds(prompt: string): number[] {
-    const ids = this.tokenizer.encode(prompt);
-    const bos = this.model.bos_token_id;
-    return bos === undefined ? ids : [bos, ...ids];
+    return withBos(this.tokenizer.encode(prompt), this.model.bos_token_id);
   }
 
   generate(input: TextGenerateInput, ctx: EngineContext): Promise<GenerateOutput> {
@@ -376,19 +351,10 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     const cache = mode.cache ?? true;
     const batched = mode.batched ?? true;
     const steering = this.planSteering(input.dials);
-    if (steering) await this.prepareCoders(steering);
+    if (steering) await this.coders.prepare(steering.coded);
     const prompt = this.promptIds(input.prompt);
     const context = this.model.context;
-    if (prompt.length === 0) {
-      throw new OrreryError('bad_input', 'the prompt is empty and this model has no BOS token');
-    }
-    if (prompt.length >= context) {
-      throw new OrreryError(
-        'bad_input',
-        `the prompt is ${prompt.length} tokens; this model's context is ${context} tokens, ` +
-          `so a prompt may have at most ${context - 1} (shorten it)`,
-      );
-    }
+    checkPromptFits(prompt.length, context, 1);
     checkCancelled(ctx);
     const { maxTokens, temperature, topK, topP, seed } = input.sampling;
     const params: SamplingParams = { temperature, topK, topP };
@@ -413,94 +379,36 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   async active(input: TextActiveInput, ctx: EngineContext): Promise<ActiveResult> {
     const { sae } = this.steerableSae(input.saeId, null);
     const prompt = this.promptIds(input.prompt);
-    if (prompt.length > this.model.context) {
-      throw new OrreryError(
-        'bad_input',
-        `the prompt is ${prompt.length} tokens; this model's context is ${this.model.context} tokens`,
-      );
-    }
     if (prompt.length === 0) return { rows: [], strongest: [] };
+    checkPromptFits(prompt.length, this.model.context, 0);
     checkCancelled(ctx);
-    const n = prompt.length;
-    const hook = await this.hookResid([prompt]);
-    const f = sae.encode(hook, n);
-    const dSae = sae.dSae;
-    const rows: ActiveResult['rows'] = [];
-    const strongest = new Float32Array(dSae);
-    const bos = this.model.bos_token_id;
-    // The BOS position is a row like any other but does not count towards `strongest`
-    // (its activations are the same for every prompt), unless it is the whole prompt.
-    const firstCounted = bos !== undefined && prompt[0] === bos && n > 1 ? 1 : 0;
-    for (let r = 0; r < n; r++) {
-      const row = f.subarray(r * dSae, (r + 1) * dSae);
-      const feats: { feature: number; value: number }[] = [];
-      for (let j = 0; j < dSae; j++) {
-        const v = row[j] ?? 0;
-        if (v > 0) {
-          feats.push({ feature: j, value: v });
-          if (r >= firstCounted && v > (strongest[j] ?? 0)) strongest[j] = v;
-        }
-      }
-      feats.sort(byValue);
-      rows.push({
-        label: this.tokenizer.tokenText(prompt[r] ?? 0),
-        features: feats.slice(0, input.topK),
-      });
-    }
-    const top: ActiveResult['strongest'] = [];
-    for (let j = 0; j < dSae; j++) {
-      const v = strongest[j] ?? 0;
-      if (v > 0) top.push({ feature: j, value: v });
-    }
-    top.sort(byValue);
-    return { rows, strongest: top };
+    const f = sae.encode(await this.hookResid([prompt]), prompt.length);
+    return activeRows(
+      f,
+      sae.dSae,
+      prompt,
+      this.model.bos_token_id,
+      (id) => this.tokenizer.tokenText(id),
+      input.topK,
+    );
   }
 
   /** Each token's hook activation for a text (BOS left out; cut at the context). */
   async saeRows(saeId: string, input: SelectionInput, ctx: EngineContext): Promise<SaeRows> {
     const { sae } = this.steerableSae(saeId, null);
-    const text = 'text' in input ? input.text : await this.exampleText(input.source);
+    const text = 'text' in input ? input.text : await this.examples.text(input.source);
     const ids = this.promptIds(text).slice(0, this.model.context);
     checkCancelled(ctx);
     const d = this.model.d_model;
-    if (ids.length === 0) return { sae, h: new Float32Array(0), n: 0 };
+    const skip = firstReadRow(ids, this.model.bos_token_id);
+    if (ids.length <= skip) return { sae, h: new Float32Array(0), n: 0 };
     const hook = await this.hookResid([ids]);
-    const bos = this.model.bos_token_id;
-    const skip = bos !== undefined && ids[0] === bos && ids.length > 1 ? 1 : 0;
     return { sae, h: hook.subarray(skip * d), n: ids.length - skip };
   }
 
   /** `count` of the pack's example texts, evenly spread over the file. */
-  async corpusSample(count: number): Promise<SelectionInput[]> {
-    const total = (await this.exampleLines()).length;
-    return spreadIndices(total, count).map((example) => ({ source: { example } }));
-  }
-
-  /** The pack's example texts, one JSON line each (read once, when first asked). */
-  private exampleLines(): Promise<string[]> {
-    const ex = this.pack.manifest.kind === 'text-lm' ? this.pack.manifest.examples : undefined;
-    if (!ex) return Promise.resolve([]);
-    this.lines ??= fs
-      .readFile(path.join(this.pack.dir, ex.texts), 'utf8')
-      .then((t) => t.split('\n').filter((l) => l.trim() !== ''));
-    return this.lines;
-  }
-
-  /** A pack example's whole text (a person's uploaded text is not a source here). */
-  private async exampleText(source: { example: number } | { blob: string }): Promise<string> {
-    const lines = await this.exampleLines();
-    const i = 'example' in source ? source.example : -1;
-    const line = lines[i];
-    if (line === undefined) {
-      throw new OrreryError(
-        'bad_input',
-        'example' in source
-          ? `example ${i} is not in this pack (0…${lines.length - 1})`
-          : 'a text pack reads texts and its own examples, not uploaded files',
-      );
-    }
-    const { text } = JSON.parse(line) as { text?: unknown };
-    return typeof text === 'string' ? text : '';
+  corpusSample(count: number): Promise<SelectionInput[]> {
+    return this.examples.sample(count);
   }
 
   /**
@@ -586,75 +494,10 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     return { inputIds, positions };
   }
 
-  /** The TopK encoder of each pin/scale SAE the steering names (made once per SAE). */
-  private async prepareCoders(steering: RowSteering): Promise<void> {
-    for (const g of steering.coded) {
-      let c = this.coders.get(g.saeId);
-      if (!c) {
-        const k = topkOf(g.sae);
-        c =
-          k === null
-            ? Promise.resolve(null)
-            : OnnxSession.create(topkGraph(g.sae, k), { intraOpThreads: this.threads });
-        this.coders.set(g.saeId, c);
-      }
-      g.coder = await c;
-    }
-  }
-
-  /** Dials → per-SAE sae dials for the "after" row; null when every dial is at rest. */
+  /** Dials → the after row's steering at the hook; null when every dial is at rest. */
   private planSteering(dials: readonly DialInput[]): RowSteering | null {
-    const groups = new Map<string, { sae: Sae; dials: Dial[]; index: number[] }>();
-    dials.forEach((input, k) => {
-      const { sae } = this.steerableSae(input.saeId, k);
-      const dial: Dial = {
-        feature: input.feature,
-        method: input.method,
-        value: input.value,
-        maxActivation: input.maxActivation ?? null,
-        members: input.members ?? null,
-      };
-      try {
-        validateDials(sae, [dial], 1);
-      } catch (e) {
-        if (e instanceof SteeringError) {
-          throw new OrreryError('bad_input', `dial ${k} (SAE "${input.saeId}"): ${stripDial(e)}`);
-        }
-        throw e;
-      }
-      let g = groups.get(input.saeId);
-      if (!g) {
-        g = { sae, dials: [], index: [] };
-        groups.set(input.saeId, g);
-      }
-      g.dials.push(dial);
-      g.index.push(k);
-    });
-    const d = this.model.d_model;
-    let constant: Float32Array | null = null;
-    const coded: SaeDials[] = [];
-    for (const [saeId, g] of groups) {
-      try {
-        validateDials(g.sae, g.dials, 1);
-      } catch (e) {
-        if (e instanceof SteeringError) {
-          const at = e.dialIndex === null ? '' : `dial ${g.index[e.dialIndex] ?? '?'} `;
-          throw new OrreryError('bad_input', `${at}(SAE "${saeId}"): ${stripDial(e)}`);
-        }
-        throw e;
-      }
-      const live = g.dials.filter((x) => !isAtRest(x));
-      if (live.length === 0) continue;
-      if (live.some((x) => x.method !== 'add')) {
-        coded.push({ saeId, sae: g.sae, dials: live, coder: null });
-      } else {
-        // add only: the delta does not depend on h; one row of zeros gives it.
-        const { delta } = steer(g.sae, new Float32Array(d), 1, live);
-        constant ??= new Float32Array(d);
-        for (let c = 0; c < d; c++) constant[c] = (constant[c] ?? 0) + (delta[c] ?? 0);
-      }
-    }
-    return constant === null && coded.length === 0 ? null : { constant, coded };
+    const plan = planSteering(dials, (saeId, k) => this.steerableSae(saeId, k), this.model.d_model);
+    return plan?.get(this.model.hook) ?? null;
   }
 
   /** The SAE a dial or an active() call names; it must read the hook the graph exposes. */
@@ -798,126 +641,4 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   private takeKvBuffers(): KvBuffers {
     return this.kvSpare.pop() ?? new KvBuffers(this.model, this.graphs.newKv ? 1 : 2);
   }
-}
-
-function byValue(a: { feature: number; value: number }, b: { feature: number; value: number }) {
-  return b.value - a.value || a.feature - b.feature;
-}
-
-/** A SteeringError's message without its "dial k: " prefix (k counts one SAE's dials). */
-function stripDial(e: SteeringError): string {
-  return e.message.replace(/^dial \d+: /, '');
-}
-
-/**
- * The delta [n, d_model] that one SAE's dials (pin/scale, and adds of the same SAE) give for
- * the rows h [n, d_model], exactly as steer() computes it (float64 sums, f' rounded to
- * float32, error term kept): with a TopK encoder in ORT, only the k largest codes per row come
- * back and the dialled features are read from them; otherwise steer() encodes in JS.
- */
-export async function codedDelta(
-  g: Pick<SaeDials, 'sae' | 'dials' | 'coder'>,
-  h: Float32Array,
-  n: number,
-): Promise<Float32Array> {
-  if (!g.coder) return steer(g.sae, h, n, g.dials).delta;
-  const sae = g.sae;
-  const dIn = sae.dIn;
-  const acc = new Float64Array(n * dIn);
-  for (const dial of g.dials) {
-    if (dial.method !== 'add') continue;
-    const w = dialDirection(sae, dial);
-    for (let r = 0; r < n; r++) axpy(acc, r * dIn, dial.value, w, dIn);
-  }
-  const coded = g.dials.filter((x) => x.method !== 'add');
-  const { xp, norm } = sae.prepareInput(h, n);
-  // A TopK code is 0 wherever the feature's pre-activation is ≤ 0, whatever the rest of the
-  // row: that takes 1 dot product per dialled feature. Only rows where a dialled feature is
-  // positive need the whole row ranked (the encoder in ORT: d_in × d_sae weights).
-  const wEncT = sae.encoderTransposed;
-  const bias = sae.encoderBias;
-  const rank: number[] = [];
-  for (let r = 0; r < n; r++) {
-    const positive = coded.some((dial) => {
-      let pre = bias[dial.feature] ?? 0;
-      const w = dial.feature * dIn;
-      for (let c = 0; c < dIn; c++) pre += (xp[r * dIn + c] ?? 0) * (wEncT[w + c] ?? 0);
-      return pre > 0;
-    });
-    if (positive) rank.push(r);
-  }
-  let values: Float32Array = new Float32Array(0);
-  let indices: Int32Array = new Int32Array(0);
-  if (rank.length > 0) {
-    const sub = rank.length === n ? xp : new Float32Array(rank.length * dIn);
-    if (sub !== xp) rank.forEach((r, i) => sub.set(xp.subarray(r * dIn, (r + 1) * dIn), i * dIn));
-    const out = await g.coder.run({ x: { dims: [rank.length, dIn], data: sub } });
-    if (!(out.values?.data instanceof Float32Array) || !(out.indices?.data instanceof Int32Array)) {
-      throw new OrreryError('internal', 'the SAE encoder gave no values or indices');
-    }
-    values = out.values.data;
-    indices = out.indices.data;
-  }
-  const k = rank.length > 0 ? values.length / rank.length : 0;
-  let ranked = 0;
-  for (let r = 0; r < n; r++) {
-    const slot = rank[ranked] === r ? ranked++ : -1;
-    const outScale = norm ? (norm.outScale[r] ?? 1) : 1;
-    for (const dial of coded) {
-      let before = 0;
-      for (let s = 0; slot >= 0 && s < k; s++) {
-        if (indices[slot * k + s] === dial.feature) {
-          const v = values[slot * k + s] ?? 0;
-          before = v > 0 ? v : 0;
-          break;
-        }
-      }
-      // f' is stored as float32, as a decode of it would read it.
-      const after = Math.fround(dial.method === 'pin' ? dial.value : dial.value * before);
-      const diff = after - before;
-      if (diff !== 0) axpy(acc, r * dIn, diff * outScale, sae.decoderRow(dial.feature), dIn);
-    }
-  }
-  return Float32Array.from(acc);
-}
-
-/** y[yo + c] += a · x[c] for c < len. */
-function axpy(y: Float64Array, yo: number, a: number, x: Float32Array, len: number): void {
-  for (let c = 0; c < len; c++) y[yo + c] = (y[yo + c] ?? 0) + a * (x[c] ?? 0);
-}
-
-/** The first INFO_EXAMPLES lines of examples.jsonl as {index, name, meta}. */
-async function readExamples(file: string): Promise<RuntimeInfo['examples']> {
-  const out: RuntimeInfo['examples'] = [];
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  try {
-    for await (const line of lines) {
-      if (out.length >= INFO_EXAMPLES) break;
-      const index = out.length;
-      let row: unknown;
-      try {
-        row = JSON.parse(line);
-      } catch (e) {
-        throw new OrreryError(
-          'bad_pack',
-          `${file}, line ${index + 1}: not JSON (${(e as Error).message})`,
-        );
-      }
-      const { text, meta } = (row ?? {}) as { text?: unknown; meta?: unknown };
-      if (typeof text !== 'string') {
-        throw new OrreryError('bad_pack', `${file}, line ${index + 1}: no "text" string`);
-      }
-      out.push({
-        index,
-        name: [...text].slice(0, EXAMPLE_NAME_CHARS).join(''),
-        meta:
-          meta !== null && typeof meta === 'object' && !Array.isArray(meta)
-            ? (meta as Record<string, unknown>)
-            : {},
-      });
-    }
-  } finally {
-    lines.close();
-  }
-  return out;
 }

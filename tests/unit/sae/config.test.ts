@@ -25,8 +25,40 @@ describe('parseSaeConfig', () => {
       hookName: 'blocks.2.hook_resid_post',
       applyBDecToInput: false,
       normalizeActivations: 'layer_norm',
+      centerInput: false,
+      prependBos: true,
+      contextSize: null,
       format: 'current',
     });
+  });
+
+  it('reads center_writing_weights, prepend_bos and context_size at the top level or in metadata', () => {
+    const top = parseSaeConfig(
+      {
+        ...base,
+        model_from_pretrained_kwargs: { center_writing_weights: true, fold_ln: true },
+        prepend_bos: false,
+        context_size: 128,
+      },
+      'cfg.json',
+    );
+    expect(top).toMatchObject({ centerInput: true, prependBos: false, contextSize: 128 });
+    const v6 = parseSaeConfig(
+      {
+        ...base,
+        architecture: 'standard',
+        metadata: {
+          hook_name: 'blocks.1.hook_resid_post',
+          model_from_pretrained_kwargs: { center_writing_weights: true },
+          context_size: 64,
+        },
+      },
+      'cfg.json',
+    );
+    expect(v6).toMatchObject({ centerInput: true, prependBos: true, contextSize: 64 });
+    expect(
+      parseSaeConfig({ ...base, model_from_pretrained_kwargs: {} }, 'cfg.json').centerInput,
+    ).toBe(false);
   });
 
   it('takes the hook from metadata and k from activation_fn_kwargs', () => {

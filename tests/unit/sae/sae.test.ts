@@ -177,6 +177,36 @@ describe('Sae', () => {
     expect(() => sae.encodeSparse(new Float32Array(4), 1, 0)).toThrow(/k = 0/);
   });
 
+  it('centres each row over d_in before encoding when the cfg has center_writing_weights', () => {
+    const centred = make('standard', {
+      model_from_pretrained_kwargs: { center_writing_weights: true },
+    });
+    const plain = make('standard');
+    const x = Float32Array.from([1, 2, 3, 6, -1, 0, 4, 1]);
+    const shifted = x.map((v, i) => v - (i < 4 ? 3 : 1)); // each row minus its mean
+    // the centred SAE reads x as the plain one reads x − mean …
+    expect(Array.from(centred.encode(x, 2))).toEqual(Array.from(plain.encode(shifted, 2)));
+    // … which is not what the plain one reads from x
+    expect(Array.from(plain.encode(x, 2))).not.toEqual(Array.from(plain.encode(shifted, 2)));
+    // a constant added to a row changes nothing for the centred SAE
+    expect(
+      Array.from(
+        centred.encode(
+          x.map((v) => v + 5),
+          2,
+        ),
+      ),
+    ).toEqual(Array.from(centred.encode(x, 2)));
+  });
+
+  it('counts negative jumprelu thresholds', () => {
+    const jump = make('jumprelu');
+    const thresholds = randomTensors('jumprelu').threshold?.data as Float32Array;
+    expect(jump.negativeThresholds()).toBe(thresholds.filter((t) => t < 0).length);
+    expect(jump.negativeThresholds()).toBeGreaterThan(0);
+    expect(make('standard').negativeThresholds()).toBe(0);
+  });
+
   it('encodes block edges (d_sae 6, n 5) like a plain loop, whatever the batch', () => {
     const tensors = randomTensors('standard');
     const sae = new Sae(

@@ -1,0 +1,214 @@
+/**
+ * Dials → what steers a text row, shared by the text engines (DESIGN.md §3). Each dial is
+ * checked against its SAE (validateDials; errors name the dial and the SAE), dials are grouped
+ * by SAE, and each SAE's live dials go to the hook the SAE reads:
+ * - add only: a delta that is the same at every position (computed once, from a row of zeros);
+ * - with pin or scale: the SAE's dials, turned into a delta from each step's activation at the
+ *   hook (codedDelta; TopK SAEs encode in ORT, SaeCoders).
+ * A row's steering is one HookSteering per hook; the split-graph engine has a single hook.
+ */
+import { OrreryError, type DialInput } from '../../../preload/contract';
+import {
+  dialDirection,
+  isAtRest,
+  steer,
+  SteeringError,
+  validateDials,
+  type Dial,
+  type Sae,
+} from '../../sae';
+import { OnnxSession } from '../onnx';
+import { topkGraph, topkOf } from '../saeTopk';
+
+/** The dials of one SAE for one row, as main/sae takes them. */
+export interface SaeDials {
+  saeId: string;
+  sae: Sae;
+  /** Off rest, at least one of them pin or scale: steering needs the hook's activation. */
+  dials: Dial[];
+  /** The SAE's TopK encoder in ORT (null: steer() encodes in JS). */
+  coder: OnnxSession | null;
+}
+
+/** What steers one row at one hook: a delta the same at every position, plus h-dependent parts. */
+export interface HookSteering {
+  /** [d_model] Σ of add-only SAE deltas, or null. */
+  constant: Float32Array | null;
+  /** SAEs with pin/scale dials, turned into a delta from each step's activation. */
+  coded: SaeDials[];
+}
+
+/**
+ * Dials → steering by hook for the "after" row; null when every dial is at rest. `find`
+ * returns a dial's SAE and the hook it reads (or throws naming the problem); `d` is d_model.
+ */
+export function planSteering(
+  dials: readonly DialInput[],
+  find: (saeId: string, dialIndex: number) => { sae: Sae; hook: string },
+  d: number,
+): Map<string, HookSteering> | null {
+  const groups = new Map<string, { sae: Sae; hook: string; dials: Dial[]; index: number[] }>();
+  dials.forEach((input, k) => {
+    const { sae, hook } = find(input.saeId, k);
+    const dial: Dial = {
+      feature: input.feature,
+      method: input.method,
+      value: input.value,
+      maxActivation: input.maxActivation ?? null,
+      members: input.members ?? null,
+    };
+    try {
+      validateDials(sae, [dial], 1);
+    } catch (e) {
+      if (e instanceof SteeringError) {
+        throw new OrreryError('bad_input', `dial ${k} (SAE "${input.saeId}"): ${stripDial(e)}`);
+      }
+      throw e;
+    }
+    let g = groups.get(input.saeId);
+    if (!g) {
+      g = { sae, hook, dials: [], index: [] };
+      groups.set(input.saeId, g);
+    }
+    g.dials.push(dial);
+    g.index.push(k);
+  });
+  const out = new Map<string, HookSteering>();
+  for (const [saeId, g] of groups) {
+    try {
+      validateDials(g.sae, g.dials, 1);
+    } catch (e) {
+      if (e instanceof SteeringError) {
+        const at = e.dialIndex === null ? '' : `dial ${g.index[e.dialIndex] ?? '?'} `;
+        throw new OrreryError('bad_input', `${at}(SAE "${saeId}"): ${stripDial(e)}`);
+      }
+      throw e;
+    }
+    const live = g.dials.filter((x) => !isAtRest(x));
+    if (live.length === 0) continue;
+    let at = out.get(g.hook);
+    if (!at) {
+      at = { constant: null, coded: [] };
+      out.set(g.hook, at);
+    }
+    if (live.some((x) => x.method !== 'add')) {
+      at.coded.push({ saeId, sae: g.sae, dials: live, coder: null });
+    } else {
+      // add only: the delta does not depend on h; one row of zeros gives it.
+      const { delta } = steer(g.sae, new Float32Array(d), 1, live);
+      const constant = (at.constant ??= new Float32Array(d));
+      for (let c = 0; c < d; c++) constant[c] = (constant[c] ?? 0) + (delta[c] ?? 0);
+    }
+  }
+  return out.size === 0 ? null : out;
+}
+
+/** A SteeringError's message without its "dial k: " prefix (k counts one SAE's dials). */
+function stripDial(e: SteeringError): string {
+  return e.message.replace(/^dial \d+: /, '');
+}
+
+/** The TopK encoders of pin/scale SAEs, made once per SAE on first use. */
+export class SaeCoders {
+  private readonly coders = new Map<string, Promise<OnnxSession | null>>();
+
+  constructor(private readonly threads: number) {}
+
+  /** Sets each group's coder (null for SAEs that are not TopK). */
+  async prepare(groups: readonly SaeDials[]): Promise<void> {
+    for (const g of groups) {
+      let c = this.coders.get(g.saeId);
+      if (!c) {
+        const k = topkOf(g.sae);
+        c =
+          k === null
+            ? Promise.resolve(null)
+            : OnnxSession.create(topkGraph(g.sae, k), { intraOpThreads: this.threads });
+        this.coders.set(g.saeId, c);
+      }
+      g.coder = await c;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    for (const c of this.coders.values()) await (await c)?.release();
+    this.coders.clear();
+  }
+}
+
+/**
+ * The delta [n, d_model] that one SAE's dials (pin/scale, and adds of the same SAE) give for
+ * the rows h [n, d_model], exactly as steer() computes it (float64 sums, f' rounded to
+ * float32, error term kept): with a TopK encoder in ORT, only the k largest codes per row come
+ * back and the dialled features are read from them; otherwise steer() encodes in JS.
+ */
+export async function codedDelta(
+  g: Pick<SaeDials, 'sae' | 'dials' | 'coder'>,
+  h: Float32Array,
+  n: number,
+): Promise<Float32Array> {
+  if (!g.coder) return steer(g.sae, h, n, g.dials).delta;
+  const sae = g.sae;
+  const dIn = sae.dIn;
+  const acc = new Float64Array(n * dIn);
+  for (const dial of g.dials) {
+    if (dial.method !== 'add') continue;
+    const w = dialDirection(sae, dial);
+    for (let r = 0; r < n; r++) axpy(acc, r * dIn, dial.value, w, dIn);
+  }
+  const coded = g.dials.filter((x) => x.method !== 'add');
+  const { xp, norm } = sae.prepareInput(h, n);
+  // A TopK code is 0 wherever the feature's pre-activation is ≤ 0, whatever the rest of the
+  // row: that takes 1 dot product per dialled feature. Only rows where a dialled feature is
+  // positive need the whole row ranked (the encoder in ORT: d_in × d_sae weights).
+  const wEncT = sae.encoderTransposed;
+  const bias = sae.encoderBias;
+  const rank: number[] = [];
+  for (let r = 0; r < n; r++) {
+    const positive = coded.some((dial) => {
+      let pre = bias[dial.feature] ?? 0;
+      const w = dial.feature * dIn;
+      for (let c = 0; c < dIn; c++) pre += (xp[r * dIn + c] ?? 0) * (wEncT[w + c] ?? 0);
+      return pre > 0;
+    });
+    if (positive) rank.push(r);
+  }
+  let values: Float32Array = new Float32Array(0);
+  let indices: Int32Array = new Int32Array(0);
+  if (rank.length > 0) {
+    const sub = rank.length === n ? xp : new Float32Array(rank.length * dIn);
+    if (sub !== xp) rank.forEach((r, i) => sub.set(xp.subarray(r * dIn, (r + 1) * dIn), i * dIn));
+    const out = await g.coder.run({ x: { dims: [rank.length, dIn], data: sub } });
+    if (!(out.values?.data instanceof Float32Array) || !(out.indices?.data instanceof Int32Array)) {
+      throw new OrreryError('internal', 'the SAE encoder gave no values or indices');
+    }
+    values = out.values.data;
+    indices = out.indices.data;
+  }
+  const k = rank.length > 0 ? values.length / rank.length : 0;
+  let ranked = 0;
+  for (let r = 0; r < n; r++) {
+    const slot = rank[ranked] === r ? ranked++ : -1;
+    const outScale = norm ? (norm.outScale[r] ?? 1) : 1;
+    for (const dial of coded) {
+      let before = 0;
+      for (let s = 0; slot >= 0 && s < k; s++) {
+        if (indices[slot * k + s] === dial.feature) {
+          const v = values[slot * k + s] ?? 0;
+          before = v > 0 ? v : 0;
+          break;
+        }
+      }
+      // f' is stored as float32, as a decode of it would read it.
+      const after = Math.fround(dial.method === 'pin' ? dial.value : dial.value * before);
+      const diff = after - before;
+      if (diff !== 0) axpy(acc, r * dIn, diff * outScale, sae.decoderRow(dial.feature), dIn);
+    }
+  }
+  return Float32Array.from(acc);
+}
+
+/** y[yo + c] += a · x[c] for c < len. */
+function axpy(y: Float64Array, yo: number, a: number, x: Float32Array, len: number): void {
+  for (let c = 0; c < len; c++) y[yo + c] = (y[yo + c] ?? 0) + a * (x[c] ?? 0);
+}
