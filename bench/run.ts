@@ -16,6 +16,8 @@ const sections: Section[] = [
   { name: 'dial to image', file: 'dialLatency.ts', fn: 'benchDialLatency' },
   { name: 'dial to text', file: 'textDialLatency.ts', fn: 'benchTextDialLatency' },
   { name: 'zip bomb', file: 'zipBomb.ts', fn: 'benchZipBomb' },
+  { name: 'bridge build', file: 'bridge.ts', fn: 'benchBridge' },
+  { name: 'graph surgery', file: 'surgery.ts', fn: 'benchSurgery' },
 ];
 
 async function main(): Promise<void> {

@@ -1,6 +1,9 @@
 /**
  * Rewired models on disk, cached by content: `<cacheDir>/graphs/<sha256 of the model's bytes
- * and the options>/model.onnx` beside hooks.json (the residual map). The external data files
+ * and the options (and where its external data is)>/model.onnx` beside hooks.json (the residual map and the external files).
+ * Hashing a 650 MB model takes seconds, so `graphs/by-stat/<hash of the file's path, size,
+ * mtime, inode and the options>` remembers which entry a file, as it is on disk, maps to: a
+ * reopen of an unchanged file reads nothing but that note. The external data files
  * the model names are hard-linked beside it (copied when a link cannot be made, e.g. across
  * file systems) so onnxruntime finds them; the user's files are only read. A cache entry is
  * built in a temporary folder and renamed into place, so a crash leaves no half entry; a
@@ -20,20 +23,42 @@ const SURGERY_VERSION = 1;
 const MODEL = 'model.onnx';
 const HOOKS = 'hooks.json';
 
-interface StoredMap {
+interface Stored {
   nLayers: number;
   dModel: number | null;
   hooks: [string, string][];
+  /** The external data files, relative to the model's folder. */
+  external: string[];
 }
 
-function cacheKey(bytes: Uint8Array, options: RewireOptions): string {
+function optionsKey(options: RewireOptions): string {
   const norm = (list: string[]): string[] => [...new Set(list)].sort();
-  const opts = JSON.stringify({
+  return JSON.stringify({
     v: SURGERY_VERSION,
     expose: norm(options.expose),
     steer: norm(options.steer),
   });
-  return createHash('sha256').update(bytes).update('\0').update(opts).digest('hex');
+}
+
+/**
+ * The entry's name: the model's bytes and the options, and for a model with external data the
+ * absolute paths of its data files (two exports can share a graph's bytes and differ only in
+ * their weights, which live in those files; an entry links one set of them).
+ */
+function contentKey(bytes: Uint8Array, options: RewireOptions, externalAt: string[]): string {
+  return createHash('sha256')
+    .update(bytes)
+    .update('\0')
+    .update(optionsKey(options))
+    .update(JSON.stringify(externalAt))
+    .digest('hex');
+}
+
+/** The by-stat note's name for the file as it is now. */
+async function statKey(modelFile: string, options: RewireOptions): Promise<string> {
+  const s = await fs.stat(modelFile);
+  const what = [path.resolve(modelFile), s.size, s.mtimeMs, s.ino, s.dev, optionsKey(options)];
+  return createHash('sha256').update(JSON.stringify(what)).digest('hex');
 }
 
 /** The external data files the model names, relative to its folder (never outside it). */
@@ -94,13 +119,33 @@ async function writeChunks(file: string, chunks: Chunks): Promise<void> {
   }
 }
 
-async function readMap(file: string): Promise<ResidualMap | null> {
+/** A complete entry's stored map, or null when the entry is missing or incomplete. */
+async function readEntry(dir: string): Promise<Stored | null> {
   try {
-    const stored = JSON.parse(await fs.readFile(file, 'utf8')) as StoredMap;
-    return { nLayers: stored.nLayers, dModel: stored.dModel, hooks: new Map(stored.hooks) };
+    await fs.access(path.join(dir, MODEL));
+    return JSON.parse(await fs.readFile(path.join(dir, HOOKS), 'utf8')) as Stored;
   } catch {
     return null;
   }
+}
+
+/** The entry, its external files placed from the model's folder. */
+async function hit(
+  dir: string,
+  stored: Stored,
+  modelFile: string,
+): Promise<{ file: string; hooks: ResidualMap; cached: boolean }> {
+  const from = path.dirname(modelFile);
+  for (const rel of stored.external) await place(path.join(from, rel), path.join(dir, rel));
+  const hooks = { nLayers: stored.nLayers, dModel: stored.dModel, hooks: new Map(stored.hooks) };
+  return { file: path.join(dir, MODEL), hooks, cached: true };
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(tmp, text);
+  await fs.rename(tmp, file);
 }
 
 /**
@@ -112,25 +157,34 @@ export async function rewiredModelFile(
   options: RewireOptions,
   cacheDir: string,
 ): Promise<{ file: string; hooks: ResidualMap; cached: boolean }> {
+  const graphs = path.join(cacheDir, 'graphs');
+  const note = path.join(graphs, 'by-stat', await statKey(modelFile, options));
+  const noted = await fs.readFile(note, 'utf8').catch(() => '');
+  if (/^[0-9a-f]{64}$/.test(noted)) {
+    const stored = await readEntry(path.join(graphs, noted));
+    if (stored) return hit(path.join(graphs, noted), stored, modelFile);
+  }
   const bytes = await fs.readFile(modelFile);
-  const dir = path.join(cacheDir, 'graphs', cacheKey(bytes, options));
-  const file = path.join(dir, MODEL);
   const from = path.dirname(modelFile);
-  const hit =
-    (await fs.stat(file).catch(() => null)) !== null ? await readMap(path.join(dir, HOOKS)) : null;
-  if (hit) {
-    for (const rel of externalFiles(bytes, modelFile))
-      await place(path.join(from, rel), path.join(dir, rel));
-    return { file, hooks: hit, cached: true };
+  const external = externalFiles(bytes, modelFile);
+  const key = contentKey(
+    bytes,
+    options,
+    external.map((rel) => path.resolve(from, rel)),
+  );
+  const dir = path.join(graphs, key);
+  const existing = await readEntry(dir);
+  if (existing) {
+    await writeAtomic(note, key);
+    return hit(dir, existing, modelFile);
   }
   const { chunks, chain } = rewireChunks(bytes, options);
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   await fs.mkdir(tmp, { recursive: true });
   try {
     await writeChunks(path.join(tmp, MODEL), chunks);
-    for (const rel of externalFiles(bytes, modelFile))
-      await place(path.join(from, rel), path.join(tmp, rel));
-    const stored: StoredMap = { ...chain.map, hooks: [...chain.map.hooks] };
+    for (const rel of external) await place(path.join(from, rel), path.join(tmp, rel));
+    const stored: Stored = { ...chain.map, hooks: [...chain.map.hooks], external };
     await fs.writeFile(path.join(tmp, HOOKS), JSON.stringify(stored));
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rename(tmp, dir);
@@ -138,5 +192,6 @@ export async function rewiredModelFile(
     await fs.rm(tmp, { recursive: true, force: true });
     throw e;
   }
-  return { file, hooks: chain.map, cached: false };
+  await writeAtomic(note, key);
+  return { file: path.join(dir, MODEL), hooks: chain.map, cached: false };
 }

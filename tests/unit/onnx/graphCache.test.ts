@@ -55,6 +55,13 @@ describe('the rewired model cache', () => {
     );
     expect(again).toMatchObject({ file: first.file, cached: true });
     expect([...again.hooks.hooks]).toEqual([...first.hooks.hooks]);
+    // The same graph bytes elsewhere with their own external data: an entry linking that data.
+    const copy = await userModel();
+    const copied = await rewiredModelFile(copy.model, options, cache);
+    expect(copied.cached).toBe(false);
+    expect(statSync(path.join(path.dirname(copied.file), 'model.onnx_data')).ino).toBe(
+      statSync(copy.data).ino,
+    );
     // Other options: another entry.
     const other = await rewiredModelFile(user.model, { expose: [], steer: [] }, cache);
     expect(other.cached).toBe(false);
@@ -71,6 +78,21 @@ describe('the rewired model cache', () => {
       data: sha(user.data),
       mtime: statSync(user.model).mtimeMs,
     }).toEqual(before);
+  });
+
+  it('finds a copy of a model with inline weights by its content', async () => {
+    const spec = { style: 'llama', layers: 2, dModel: 8, vocab: 11, context: 16 } as const;
+    const [a, b] = [tmpDir('orrery-hf-'), tmpDir('orrery-hf-')].map((d) =>
+      path.join(d, 'model.onnx'),
+    );
+    for (const f of [a, b]) await writeFile(f as string, concat(decoderChunks(spec).model));
+    const cache = tmpDir('orrery-cache-');
+    const options = { expose: ['blocks.1.hook_resid_mid'], steer: ['blocks.0.hook_resid_pre'] };
+    const first = await rewiredModelFile(a as string, options, cache);
+    expect(await rewiredModelFile(b as string, options, cache)).toMatchObject({
+      file: first.file,
+      cached: true,
+    });
   });
 
   it('re-links an external data file that was replaced since', async () => {

@@ -1,0 +1,232 @@
+/**
+ * Graph surgery figures (issue 16). (1) Surgery time and peak memory on a synthetic
+ * 124M-parameter GPT-2-shaped graph with random weights (12 layers, d 768, vocab 50257,
+ * context 1024, plus the untied copy of the head that optimum's export stores: ~650 MB),
+ * generated here into a temp folder and removed after, weights inline and as external data:
+ * each run of rewiredModelFile (every hook exposed and steered) in a fresh child process,
+ * which reports its time and its peak RSS (process.resourceUsage().maxRSS) over its RSS
+ * before, then the cache hit's time. (2) ORT tokens/s of the gpt2-tiny fixture through the
+ * rewired graph vs the original: 128 tokens greedily with the KV cache from the BOS token, one
+ * thread, runs interleaved, median and spread of 15. Prints the load average.
+ * `npx tsx bench/surgery.ts` runs it alone; `npx tsx bench/run.ts surgery` within the bench.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { decoderFeeds, nextPast, type PastCache } from '../main/onnx/decoderFeeds';
+import { rewiredModelFile } from '../main/onnx/graphCache';
+import { allHooks } from '../main/onnx/hookNames';
+import { OnnxSession } from '../main/runtime/onnx';
+import type { Chunks } from '../main/runtime/protobuf';
+import { decoderChunks } from '../tests/support/decoderGraph';
+import { hfFixture } from '../tests/support/hfReference';
+import { fmt, line, median } from './stats';
+
+const GPT2_SMALL = { style: 'gpt2', layers: 12, dModel: 768, vocab: 50257, context: 1024 } as const;
+const RUNS = 15;
+const TOKENS = 128;
+
+interface ChildFigures {
+  coldMs: number;
+  hitMs: number;
+  rssBeforeMb: number;
+  peakMb: number;
+}
+
+/**
+ * This process's peak RSS in MiB: VmHWM (Linux), which starts afresh at exec, unlike
+ * resourceUsage().maxRSS, which a child inherits from the (large) parent it was forked from.
+ */
+function peakRssMb(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+/** In the child: one cold surgery and one cache hit, with memory. */
+async function child(file: string, cacheDir: string): Promise<void> {
+  const rssBefore = process.memoryUsage().rss / 2 ** 20;
+  const hooks = allHooks(GPT2_SMALL.layers);
+  const t0 = performance.now();
+  await rewiredModelFile(file, { expose: hooks, steer: hooks }, cacheDir);
+  const coldMs = performance.now() - t0;
+  const peakMb = peakRssMb();
+  const t1 = performance.now();
+  const hit = await rewiredModelFile(file, { expose: hooks, steer: hooks }, cacheDir);
+  const hitMs = performance.now() - t1;
+  if (!hit.cached) throw new Error('the second call was not a cache hit');
+  const out: ChildFigures = { coldMs, hitMs, rssBeforeMb: rssBefore, peakMb };
+  console.log(JSON.stringify(out));
+}
+
+async function writeChunks(file: string, chunks: Chunks): Promise<void> {
+  const fh = await open(file, 'w');
+  try {
+    for (let i = 0; i < chunks.length; i += 256) await fh.writev(chunks.slice(i, i + 256));
+  } finally {
+    await fh.close();
+  }
+}
+
+async function surgeryFigures(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'orrery-bench-surgery-'));
+  try {
+    for (const external of [false, true]) {
+      const label = external ? 'external data' : 'inline weights';
+      const folder = path.join(dir, label.replace(' ', '-'));
+      mkdirSync(folder);
+      const model = path.join(folder, 'decoder_model.onnx');
+      const t0 = performance.now();
+      {
+        const spec = { ...GPT2_SMALL, external: external ? 'decoder_model.onnx_data' : undefined };
+        const { model: chunks, data } = decoderChunks(spec);
+        await writeChunks(model, chunks);
+        if (data) await writeChunks(path.join(folder, 'decoder_model.onnx_data'), data);
+      }
+      const size =
+        statSync(model).size +
+        (external ? statSync(path.join(folder, 'decoder_model.onnx_data')).size : 0);
+      line(
+        `generated (${label})`,
+        `${fmt(size / 1e6, 0)} MB`,
+        `${fmt((performance.now() - t0) / 1000)} s`,
+      );
+      const runs: ChildFigures[] = [];
+      for (let i = 0; i < 3; i++) {
+        const cache = path.join(dir, `cache-${label.replace(' ', '-')}-${i}`);
+        const stdout = execFileSync(
+          process.execPath,
+          [...process.execArgv, __filename, 'child', model, cache],
+          {
+            encoding: 'utf8',
+            maxBuffer: 1 << 20,
+          },
+        );
+        runs.push(JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as ChildFigures);
+        rmSync(cache, { recursive: true, force: true });
+      }
+      const cold = runs.map((r) => r.coldMs);
+      const delta = runs.map((r) => r.peakMb - r.rssBeforeMb);
+      line(
+        `surgery, all 36 hooks exposed + steered (${label})`,
+        `${fmt(median(cold), 0)} ms`,
+        `spread ${fmt(Math.min(...cold), 0)}–${fmt(Math.max(...cold), 0)} ms over ${runs.length} cold runs (read, hash, rewire, write)`,
+      );
+      line(
+        `  peak RSS over the child's start (${label})`,
+        `+${fmt(median(delta), 0)} MB`,
+        `spread ${fmt(Math.min(...delta), 0)}–${fmt(Math.max(...delta), 0)}; model ${fmt(size / 2 ** 20, 0)} MiB`,
+      );
+      line(
+        `  cache hit (${label})`,
+        `${fmt(median(runs.map((r) => r.hitMs)), 0)} ms`,
+        '(stat note: nothing read)',
+      );
+      rmSync(folder, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Greedy decoding of TOKENS tokens from BOS with the cache; returns ms and the tokens. */
+async function generate(
+  session: OnnxSession,
+  bos: number,
+): Promise<{ ms: number; tokens: number[] }> {
+  const t0 = performance.now();
+  const tokens: number[] = [];
+  let past: PastCache | null = null;
+  let next = bos;
+  for (let i = 0; i < TOKENS; i++) {
+    const out = await session.run(decoderFeeds(session.inputs, [next], past));
+    const logits = out.logits?.data as Float32Array;
+    let best = 0;
+    for (let v = 1; v < logits.length; v++) if ((logits[v] ?? 0) > (logits[best] ?? 0)) best = v;
+    past = nextPast(out, past, 1);
+    next = best;
+    tokens.push(best);
+  }
+  return { ms: performance.now() - t0, tokens };
+}
+
+async function tokensPerSecond(): Promise<void> {
+  const file = path.join(hfFixture('gpt2-tiny'), 'onnx', 'decoder_model.onnx');
+  const bos = (
+    JSON.parse(readFileSync(path.join(hfFixture('gpt2-tiny'), 'config.json'), 'utf8')) as {
+      bos_token_id: number;
+    }
+  ).bos_token_id;
+  const cache = mkdtempSync(path.join(os.tmpdir(), 'orrery-bench-rewired-'));
+  try {
+    const hooks = allHooks(3);
+    const rewired = await rewiredModelFile(file, { expose: hooks, steer: hooks }, cache);
+    const sessions = {
+      original: await OnnxSession.create(file),
+      rewired: await OnnxSession.create(rewired.file),
+    };
+    const ms: Record<keyof typeof sessions, number[]> = { original: [], rewired: [] };
+    const seen: Record<string, string> = {};
+    for (let i = 0; i < RUNS + 1; i++) {
+      for (const k of ['original', 'rewired'] as const) {
+        const r = await generate(sessions[k], bos);
+        if (i > 0) ms[k].push(r.ms);
+        seen[k] = r.tokens.join(',');
+      }
+    }
+    for (const s of Object.values(sessions)) await s.release();
+    const tps = (k: keyof typeof sessions): number[] => ms[k].map((m) => (TOKENS * 1000) / m);
+    for (const k of ['original', 'rewired'] as const) {
+      const v = tps(k);
+      line(
+        `gpt2-tiny greedy ${TOKENS} tokens, KV cache (${k})`,
+        `${fmt(median(v), 0)} tok/s`,
+        `spread ${fmt(Math.min(...v), 0)}–${fmt(Math.max(...v), 0)} over ${RUNS}`,
+      );
+    }
+    const ratios = ms.rewired.map((m, i) => m / (ms.original[i] ?? Number.NaN));
+    line(
+      '  rewired / original time (9 hooks exposed + steered, all fetched)',
+      `${fmt(median(ratios), 3)}×`,
+      `spread ${fmt(Math.min(...ratios), 3)}–${fmt(Math.max(...ratios), 3)}; goal ≤ 1.1×; same tokens: ${seen.original === seen.rewired}`,
+    );
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
+}
+
+export async function benchSurgery(): Promise<void> {
+  console.log('\n== graph surgery (HF decoder exports)');
+  line(
+    'load average (1, 5, 15 min)',
+    os
+      .loadavg()
+      .map((l) => fmt(l, 2))
+      .join(' '),
+    `${os.cpus().length} cores`,
+  );
+  await tokensPerSecond();
+  await surgeryFigures();
+  line(
+    'load average after',
+    os
+      .loadavg()
+      .map((l) => fmt(l, 2))
+      .join(' '),
+  );
+}
+
+if (require.main === module) {
+  const [mode, file, cacheDir] = process.argv.slice(2);
+  const run = mode === 'child' && file && cacheDir ? child(file, cacheDir) : benchSurgery();
+  run.catch((e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
