@@ -16,6 +16,7 @@ const sections: Section[] = [
   { name: 'dial to image', file: 'dialLatency.ts', fn: 'benchDialLatency' },
   { name: 'dial to text', file: 'textDialLatency.ts', fn: 'benchTextDialLatency' },
   { name: 'zip bomb', file: 'zipBomb.ts', fn: 'benchZipBomb' },
+  { name: 'neuronpedia import', file: 'neuronpedia.ts', fn: 'benchNeuronpedia' },
   { name: 'bridge build', file: 'bridge.ts', fn: 'benchBridge' },
   { name: 'graph surgery', file: 'surgery.ts', fn: 'benchSurgery' },
 ];
