@@ -31,6 +31,9 @@ check() {
 check models/recipes/text/check_parity.mjs tests/fixtures/packs/text-tiny tests/fixtures/packs/text-tiny/reference.json
 # The fixture's split graphs give what its single graph (before the split, same weights) gave.
 check models/recipes/text/check_relayout.mjs tests/fixtures/text-legacy/model.onnx tests/fixtures/packs/text-tiny
+# The HF-layout fixtures' decoders (optimum I/O, external data) and tokenizers match their torch references.
+check models/recipes/hf/check_parity.mjs tests/fixtures/hf/gpt2-tiny
+check models/recipes/hf/check_parity.mjs tests/fixtures/hf/llama-tiny
 [ -f models/emoji/manifest.json ] && check models/recipes/emoji/parity.mjs models/emoji models/recipes/emoji/parity_reference.json
 echo "recipes: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

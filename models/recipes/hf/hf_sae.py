@@ -188,6 +188,11 @@ def train_for(style: str, model, stream: np.ndarray, bos_id: int, s: dict, seed:
     figures = {"fve_held_out": round(fve(sae, xh), 4), "l0_held_out": round(l0(sae, xh), 2)}
     if center:
         figures["fve_held_out_without_centring"] = round(fve(sae, held), 4)
+        with torch.no_grad():
+            f_ok, f_raw = sae.encode(xh), sae.encode(held)
+        figures["feature_rel_error_without_centring"] = round(float((f_raw - f_ok).norm() / f_ok.norm()), 4)
+        figures["mean_abs_token_mean_over_norm"] = round(float((held.mean(-1).abs() * held.shape[1] ** 0.5 /
+                                                               held.norm(dim=-1)).mean()), 4)
     log(f"sae {style}: {figures}")
     return sae, hook, center, k, figures
 

@@ -34,11 +34,11 @@ REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, HERE)
 sys.path.insert(1, os.path.join(HERE, "..", "text"))  # corpus.py, bpe.py, st_io.py, sae.py
 
-PROMPT = "In the beginning God created the heaven"
+PROMPT = "And God said, Let"  # 8 tokens with BOS at vocab 512
 
 PRESETS = {
     "fixture": dict(docs=3000, vocab=512, lm_steps=500, batch=16, ctx=128, lr=3e-3, sae_tokens=60_000,
-                    sae_ctx=64, sae_steps=3000, d_sae=256, k=8, l1=0.6),
+                    sae_ctx=64, sae_steps=3000, d_sae=256, k=8, l1=0.3),
     "smoke": dict(docs=300, vocab=320, lm_steps=20, batch=8, ctx=64, lr=3e-3, sae_tokens=4096, sae_ctx=32,
                   sae_steps=60, d_sae=256, k=8, l1=0.6),
 }
@@ -138,6 +138,8 @@ def main(argv=None) -> int:
         hook_vals = _t.tensor(ref["no_cache"]["hooks"][hook])
         ref["sae"] = {"dir": f"../{name}-sae/{hook}", "hook": hook, "centred_before_encoding": center,
                       "top_features": hf_sae.prompt_features(sae, hook_vals, center)}
+        if center:  # what an engine that forgets to centre would get: must differ
+            ref["sae"]["top_features_without_centring"] = hf_sae.prompt_features(sae, hook_vals, False)
         if ref["steering"]["no_cache"]["logits_last"] == ref["no_cache"]["logits_last"]:
             raise AssertionError(f"{name}: steering left the logits unchanged")
         with open(os.path.join(folder, "reference.json"), "w") as f:
