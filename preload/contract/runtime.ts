@@ -190,6 +190,8 @@ export const RuntimeInfoSchema = z.object({
     .max(10_000),
   charset: z.string().nullable(),
   loadMs: z.number(),
+  /** What a person should know about this model once (a jumprelu SAE with negative thresholds). */
+  warnings: z.array(z.string().max(1000)).max(64).optional(),
 });
 export type RuntimeInfo = z.infer<typeof RuntimeInfoSchema>;
 
