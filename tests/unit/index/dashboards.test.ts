@@ -22,7 +22,7 @@ import {
 } from '../../../main/index';
 import { readCard } from '../../../main/index/card';
 import { writeSyntheticExport, wordOf } from '../../support/neuronpediaExport';
-import { indexWithSae, tempDir } from './helpers';
+import { indexWithSae, repoRoot, tempDir } from './helpers';
 
 const SOURCE = '6-res-jb';
 const N = 10;
@@ -311,6 +311,48 @@ describe('Neuronpedia dashboards import and export', () => {
     await expect(
       exportNeuronpedia(db, SOURCE, join(tmp.dir, 'none'), { features: [99] }),
     ).rejects.toThrow(/no feature 99/);
+  });
+
+  it('imports the gpt2-tiny fixture export (real dashboards of its SAE)', async () => {
+    const fx = join(repoRoot, 'tests/fixtures/hf/gpt2-tiny-neuronpedia');
+    const real = openIndex(join(tmp.dir, 'fixture.sqlite'));
+    try {
+      const r = await importNeuronpediaExport(real, fx, { saeId: 'blocks.1.hook_resid_pre' });
+      expect(r).toMatchObject({
+        modelId: 'gpt2-tiny',
+        sourceId: '1-res-tiny',
+        features: 256,
+        activations: 2560,
+        explanations: 256,
+        umap: false,
+        skipped: 0,
+      });
+      const c = card(real, 0, 'blocks.1.hook_resid_pre');
+      expect(c?.explanations?.[0]?.explainer).toBe('orrery-fixture-top-tokens');
+      expect(c?.topExamples).toHaveLength(10);
+      // The strongest record's peak is the feature's max activation.
+      expect(Math.max(...(c?.topExamples[0]?.activations ?? []))).toBeCloseTo(
+        c?.maxActivation ?? -1,
+        4,
+      );
+      expect(c?.logitLens?.top).toHaveLength(10);
+      expect(c?.histogramBars?.heights.reduce((s, h) => s + h, 0)).toBeGreaterThan(0);
+      // An explanation's word finds its feature.
+      const withWord = [...Array(256).keys()]
+        .map((i) => ({
+          i,
+          w: /“ ?([A-Za-z]{4,})/.exec(card(real, i, 'blocks.1.hook_resid_pre')?.label ?? '')?.[1],
+        }))
+        .find((x) => x.w);
+      expect(withWord).toBeDefined();
+      const hits = searchFeatures(real, {
+        saeId: 'blocks.1.hook_resid_pre',
+        text: withWord?.w ?? '',
+      });
+      expect(hits.map((h) => h.idx)).toContain(withWord?.i);
+    } finally {
+      real.close();
+    }
   });
 
   it('exports the map as CSV with titles quoted', () => {
