@@ -3,7 +3,6 @@
  * Both entries (Electron and headless) call composeApp and attach a transport.
  */
 import path from 'node:path';
-import { OrreryError } from '../../preload/contract';
 import { Dispatcher, type Handlers } from '../api/dispatcher';
 import { JobRegistry } from '../api/jobs';
 import { FileService, type Chooser } from '../files/fileService';
@@ -81,10 +80,8 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     packs,
     {
       build: async (packId, saeId, job) => (await index.build({ packId, saeId }, job)).features,
-      importDashboards: () =>
-        Promise.reject(
-          new OrreryError('unavailable', 'importing Neuronpedia dashboards is not wired yet'),
-        ),
+      importDashboards: async (packId, saeId, dir, job) =>
+        (await index.indexFromDashboards(packId, saeId, dir, job)).features,
     },
     config.libraryDir,
   );

@@ -24,6 +24,9 @@ import {
   type NeuronpediaFilter,
   type SplitChoice,
 } from './index';
+import { indexFromDashboards } from './build/dashboards';
+import { runBridgeRequest, type BridgeBuildRequest, type BridgeBuiltReply } from '../bridge/job';
+import { BridgeCancelled, type BridgeProgress } from '../bridge/meta';
 import { readSheet, type Sheet } from './corpus';
 import { serveReader } from './reader';
 
@@ -58,20 +61,32 @@ export type IndexWorkerRequest =
       options: Omit<DashboardImportOptions, 'caps'>;
     }
   | {
+      /** A pack SAE's index from a Neuronpedia export, mapped from its decoder when the export
+       * has no UMAP (build/dashboards.ts): "Open model…" with dashboards. */
+      type: 'index-from-dashboards';
+      id: string;
+      dbFile: string;
+      packDir: string;
+      saeId: string;
+      source: string;
+    }
+  | {
       /** Decode a pack's sprite sheet (PNG); the pixels come back transferred, not copied. */
       type: 'read-sheet';
       id: string;
       file: string;
       tile: number;
     }
+  | BridgeBuildRequest
   | { type: 'cancel'; id: string };
 
 export type IndexWorkerReply =
-  | { type: 'progress'; id: string; progress: BuildProgress | DashboardProgress }
+  | { type: 'progress'; id: string; progress: BuildProgress | DashboardProgress | BridgeProgress }
   | { type: 'done'; id: string; summaries: BuildSummary[] }
   | { type: 'imported'; id: string; report: ImportReport }
   | { type: 'imported-dashboards'; id: string; report: DashboardImportReport }
   | { type: 'sheet'; id: string; sheet: Sheet }
+  | BridgeBuiltReply
   | { type: 'error'; id: string; cancelled: boolean; message: string; code?: ErrorCode };
 
 /**
@@ -100,6 +115,14 @@ export function serveIndexWorker(port: MessagePort): void {
           ]);
           return;
         }
+        if (msg.type === 'bridge-build') {
+          post(
+            await runBridgeRequest(msg, controller.signal, (progress) =>
+              post({ type: 'progress', id: msg.id, progress }),
+            ),
+          );
+          return;
+        }
         db = openIndex(msg.dbFile);
         if (msg.type === 'import-neuronpedia') {
           const report = await importNeuronpedia(
@@ -123,6 +146,18 @@ export function serveIndexWorker(port: MessagePort): void {
           post({ type: 'imported-dashboards', id: msg.id, report });
           return;
         }
+        if (msg.type === 'index-from-dashboards') {
+          const report = await indexFromDashboards(
+            db,
+            msg.packDir,
+            msg.saeId,
+            msg.source,
+            (progress) => post({ type: 'progress', id: msg.id, progress }),
+            controller.signal,
+          );
+          post({ type: 'imported-dashboards', id: msg.id, report });
+          return;
+        }
         const summaries = await buildIndex(db, msg.packDir, {
           saeId: msg.saeId,
           split: msg.split,
@@ -136,7 +171,7 @@ export function serveIndexWorker(port: MessagePort): void {
         post({
           type: 'error',
           id: msg.id,
-          cancelled: e instanceof BuildCancelled,
+          cancelled: e instanceof BuildCancelled || e instanceof BridgeCancelled,
           message: (e as Error).message,
           // A named error (too_large, not_found …) keeps its name across the thread.
           ...(e instanceof OrreryError ? { code: e.code } : {}),

@@ -34,6 +34,7 @@ import {
   renameFeature,
   setFeatureNotes,
   type ClusterInfo,
+  type DashboardImportReport,
   type ImportReport,
   type MapPositions,
   type SearchHit,
@@ -199,6 +200,39 @@ export class IndexService {
     job.progress('import', 1, 1);
     if (reply.type !== 'imported') throw new OrreryError('internal', 'the worker did not import');
     return reply.report;
+  }
+
+  /**
+   * A pack SAE's index from a Neuronpedia export (no pass over a corpus): its dashboards, and
+   * the galaxy from the SAE's decoder when the export has no UMAP; written by the index worker.
+   */
+  async indexFromDashboards(
+    packId: string,
+    saeId: string,
+    source: string,
+    job: JobContext,
+  ): Promise<DashboardImportReport> {
+    const { file, packDir } = await this.files.place(packId);
+    const key = `${file}#${saeId}`;
+    if (this.files.building.has(key))
+      throw new OrreryError(
+        'bad_input',
+        `the index of ${packId} / ${saeId} is already being built`,
+      );
+    this.files.building.add(key);
+    try {
+      const reply = await this.worker.run(
+        { type: 'index-from-dashboards', id: key, dbFile: file, packDir, saeId, source },
+        job,
+        'dashboard import',
+        'bad_input',
+      );
+      if (reply.type !== 'imported-dashboards')
+        throw new OrreryError('internal', 'the worker did not import the dashboards');
+      return reply.report;
+    } finally {
+      this.files.building.delete(key);
+    }
   }
 
   async map(input: z.output<typeof featureInputs.map>): Promise<FeatureMap> {

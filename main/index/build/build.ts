@@ -787,7 +787,8 @@ async function lensStage(
   }
 }
 
-async function mapStage(
+/** The map of an SAE from its decoder (also run after a dashboard import: dashboards.ts). */
+export async function mapStage(
   db: Db,
   saeId: string,
   sae: Sae,
