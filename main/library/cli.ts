@@ -7,10 +7,14 @@
  * ORRERY_HOME) with a progress bar. Ctrl-C cancels; nothing is left half-made.
  */
 import path from 'node:path';
-import type { ModelInspection, OpenedModel, Progress } from '../../preload/contract';
+import {
+  describeHooks,
+  type ModelInspection,
+  type OpenedModel,
+  type Progress,
+} from '../../preload/contract';
 import { composeApp } from '../app/compose';
 import { findAppRoot, resolveConfig } from '../app/config';
-import { describeHooks } from './saeFolders';
 
 interface Args {
   dir: string;

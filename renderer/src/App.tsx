@@ -5,6 +5,8 @@ import { CompareStrip } from './components/CompareStrip';
 import { GalaxyArea } from './components/GalaxyArea';
 import { HealthPanel } from './components/HealthPanel';
 import { ImportDialog } from './components/ImportDialog';
+import { OpenModelDialog } from './components/OpenModelDialog';
+import { registerDialogActions } from './actions/dialogActions';
 import { NoticeBanner } from './components/NoticeBanner';
 import { FeatureCardPanel } from './card/FeatureCardPanel';
 import { setStripInput } from './card/stripInput';
@@ -39,6 +41,7 @@ export function App() {
   const packs = useCall('packs.list', {});
   const [selectedId, setSelectedId] = useState<string | null>(() => localStorage.getItem(PACK_KEY));
   const [importing, setImporting] = useState(false);
+  const [openingModel, setOpeningModel] = useState(false);
 
   const list = packs.result?.ok ? packs.result.value : null;
   const pack = useMemo(() => {
@@ -113,6 +116,14 @@ export function App() {
     return () => window.removeEventListener('keydown', handleShortcut);
   }, []);
   useEffect(() => registerAppActions(() => ({ packId })), [packId]);
+  useEffect(
+    () =>
+      registerDialogActions({
+        openModel: () => setOpeningModel(true),
+        importPack: () => setImporting(true),
+      }),
+    [],
+  );
   const firstSae = runtime.info?.saes[0]?.id ?? null;
   useEffect(
     () => registerSelectionActions(() => ({ packId, saeId: firstSae })),
@@ -193,6 +204,16 @@ export function App() {
         <p className="error-text" role="alert">
           {packs.result.error.message}
         </p>
+      )}
+      {openingModel && (
+        <OpenModelDialog
+          onClose={() => setOpeningModel(false)}
+          onOpened={(opened) => {
+            setOpeningModel(false);
+            setSelectedId(opened.id);
+            packs.reload();
+          }}
+        />
       )}
       {importing && (
         <ImportDialog

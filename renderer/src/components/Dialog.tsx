@@ -14,10 +14,13 @@ export function Dialog({
   title,
   onEscape,
   children,
+  wide = false,
 }: {
   title: string;
   onEscape: () => void;
   children: ReactNode;
+  /** Room for a table (the model inspection). */
+  wide?: boolean;
 }) {
   const id = useId();
   return createPortal(
@@ -34,7 +37,12 @@ export function Dialog({
       onPointerUp={stop}
       onPointerMove={stop}
     >
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby={id}>
+      <div
+        className={wide ? 'dialog dialog-wide' : 'dialog'}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={id}
+      >
         <h2 id={id}>{title}</h2>
         {children}
       </div>
@@ -44,8 +52,9 @@ export function Dialog({
 }
 
 /**
- * The path a dialog asks for: focused when the dialog opens, Enter submits; Browse… beside it
- * picks one (the served picker, or the desktop's system dialog, which grants the pick).
+ * The path a dialog asks for: focused when the dialog opens (the first of several: `focus`),
+ * Enter submits; Browse… beside it picks one (the served picker, or the desktop's system
+ * dialog, which grants the pick).
  */
 export function PathField({
   label,
@@ -55,6 +64,7 @@ export function PathField({
   onEnter,
   browse,
   disabled = false,
+  focus = true,
 }: {
   label: string;
   placeholder: string;
@@ -63,9 +73,12 @@ export function PathField({
   onEnter: () => void;
   browse: BrowseSpec;
   disabled?: boolean;
+  focus?: boolean;
 }) {
   const ref = useRef<HTMLInputElement>(null);
-  useEffect(() => ref.current?.focus(), []);
+  useEffect(() => {
+    if (focus) ref.current?.focus();
+  }, [focus]);
   return (
     <div className="path-field">
       <input

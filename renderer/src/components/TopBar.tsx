@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { PackSummary } from '../../../preload/contract';
+import { runAction } from '../actions/registry';
 import { SearchBox } from '../galaxy/SearchBox';
 import { OrbitMark } from './OrbitMark';
 
@@ -50,6 +51,9 @@ export function TopBar({ packs, selectedId, onSelect, onImport, searchHint }: Pr
       </select>
       <SearchBox inputRef={searchRef} hint={searchHint} />
       <div className="spacer" />
+      <button type="button" onClick={() => void runAction('open-model')}>
+        Open model…
+      </button>
       <button type="button" onClick={onImport}>
         Import pack…
       </button>
