@@ -2,7 +2,8 @@
 // (external data included) against the torch reference.json written by models/recipes/hf/recipe.py.
 // The unmodified graph exposes no hooks, so this compares what it does expose: the last position's
 // logits without the cache (all tokens at once) and with it (the prefix, then the last token with
-// the prefix's present.N.key/value as past_key_values.N.key/value), and the present shapes.
+// the prefix's present.N.key/value as past_key_values.N.key/value), the present shapes, and a
+// batch of two with right and left padding masked by attention_mask (reference.padded).
 // Also: the fixture's tokenizer.json, loaded in @huggingface/tokenizers (what the app uses), gives the
 // reference's input_ids for its prompt (the post-processor's BOS for Llama; GPT-2's added by hand).
 // Prints one JSON line of maximum absolute errors last; exits non-zero on any mismatch.
@@ -86,6 +87,27 @@ const errors = {
   logits_no_cache: maxAbs(lastLogits(full), ref.no_cache.logits_last),
   logits_with_cache: maxAbs(lastLogits(tail), ref.with_cache.logits_last),
 };
+if (ref.padded) {
+  const p = ref.padded;
+  const [B, T] = [p.input_ids.length, p.input_ids[0].length];
+  const feeds = {
+    input_ids: int64(p.input_ids.flat(), [B, T]),
+    attention_mask: int64(p.attention_mask.flat(), [B, T]),
+    position_ids: int64(p.position_ids.flat(), [B, T]),
+  };
+  for (let l = 0; l < nLayers; l++) {
+    for (const kv of ['key', 'value']) {
+      feeds[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [B, nKv, 0, dHead]);
+    }
+  }
+  const logits = (await session.run(feeds)).logits;
+  const V = logits.dims[2];
+  errors.logits_padded = Math.max(
+    ...p.last_real_position.map((pos, b) =>
+      maxAbs(logits.data.subarray((b * T + pos) * V, (b * T + pos + 1) * V), p.logits_at_last_real_position[b]),
+    ),
+  );
+}
 let failed = !tokenizerOk;
 for (const [name, err] of Object.entries(errors)) {
   const ok = err <= tol;

@@ -140,6 +140,15 @@ class GPT2Model(nn.Module):
         nn.init.normal_(self.wte.weight, std=0.02)
         nn.init.normal_(self.wpe.weight, std=0.01)
 
+    def forward(self, input_ids, attention_mask, position_ids, past):
+        bias = attention_bias(attention_mask, input_ids.shape[1], past[0].shape[2])
+        hidden = self.wte(input_ids) + self.wpe(position_ids)
+        present = []
+        for i, block in enumerate(self.h):
+            hidden, k, v = block(hidden, bias, past[2 * i], past[2 * i + 1])
+            present += [k, v]
+        return self.ln_f(hidden), present
+
 
 class GPT2LMHeadModel(nn.Module):
     def __init__(self, c: dict):
@@ -161,15 +170,8 @@ class GPT2LMHeadModel(nn.Module):
         return self.config["n_embd"] // self.config["n_head"]
 
     def forward(self, input_ids, attention_mask, position_ids, *past):
-        t = self.transformer
-        S = input_ids.shape[1]
-        bias = attention_bias(attention_mask, S, past[0].shape[2])
-        hidden = t.wte(input_ids) + t.wpe(position_ids)
-        present = []
-        for i, block in enumerate(t.h):
-            hidden, k, v = block(hidden, bias, past[2 * i], past[2 * i + 1])
-            present += [k, v]
-        return (self.lm_head(t.ln_f(hidden)), *present)
+        hidden, present = self.transformer(input_ids, attention_mask, position_ids, past)
+        return (self.lm_head(hidden), *present)
 
 
 def gpt2_config(vocab_size: int, eot_id: int, **over) -> dict:
@@ -313,6 +315,16 @@ class LlamaModel(nn.Module):
         self.rotary_emb = LlamaRotaryEmbedding(c["hidden_size"] // c["num_attention_heads"], c["rope_theta"])
         nn.init.normal_(self.embed_tokens.weight, std=0.02)
 
+    def forward(self, input_ids, attention_mask, position_ids, past):
+        bias = attention_bias(attention_mask, input_ids.shape[1], past[0].shape[2])
+        cos, sin = self.rotary_emb(position_ids)
+        hidden = self.embed_tokens(input_ids)
+        present = []
+        for i, layer in enumerate(self.layers):
+            hidden, k, v = layer(hidden, cos, sin, bias, past[2 * i], past[2 * i + 1])
+            present += [k, v]
+        return self.norm(hidden), present
+
 
 class LlamaForCausalLM(nn.Module):
     def __init__(self, c: dict):
@@ -336,16 +348,8 @@ class LlamaForCausalLM(nn.Module):
         return self.config["hidden_size"] // self.config["num_attention_heads"]
 
     def forward(self, input_ids, attention_mask, position_ids, *past):
-        m = self.model
-        S = input_ids.shape[1]
-        bias = attention_bias(attention_mask, S, past[0].shape[2])
-        cos, sin = m.rotary_emb(position_ids)
-        hidden = m.embed_tokens(input_ids)
-        present = []
-        for i, layer in enumerate(m.layers):
-            hidden, k, v = layer(hidden, cos, sin, bias, past[2 * i], past[2 * i + 1])
-            present += [k, v]
-        return (self.lm_head(m.norm(hidden)), *present)
+        hidden, present = self.model(input_ids, attention_mask, position_ids, past)
+        return (self.lm_head(hidden), *present)
 
 
 def llama_config(vocab_size: int, bos_id: int, eos_id: int, **over) -> dict:

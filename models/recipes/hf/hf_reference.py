@@ -88,6 +88,21 @@ def steering_vector(model, ids: list[int], seed: int) -> torch.Tensor:
     return v / v.norm() * norm
 
 
+@torch.no_grad()
+def left_padded(model, ids: list[int], pad: int, pad_id: int) -> dict:
+    """Batch of two, both masked where padded: the prompt right-padded, and the prompt left-padded by
+    `pad` tokens (position_ids 0 on the first real token). The logits at each row's last real token
+    equal no_cache.logits_last."""
+    S = len(ids)
+    x = [ids + [pad_id] * pad, [pad_id] * pad + ids]  # row 0 right-padded to the same length
+    mask = [[1] * S + [0] * pad, [0] * pad + [1] * S]
+    pos = [list(range(S)) + [0] * pad, [0] * pad + list(range(S))]
+    logits = model(torch.tensor(x), torch.tensor(mask), torch.tensor(pos), *empty_past(model, 2))[0]
+    return {"input_ids": x, "attention_mask": mask, "position_ids": pos,
+            "last_real_position": [S - 1, S + pad - 1],
+            "logits_at_last_real_position": [rounded(logits[0, S - 1]), rounded(logits[1, S + pad - 1])]}
+
+
 def reference(model, name: str, prompt: str, ids: list[int], seed: int, sae: dict | None) -> dict:
     v = steering_vector(model, ids, seed)
     ref = {
@@ -101,6 +116,7 @@ def reference(model, name: str, prompt: str, ids: list[int], seed: int, sae: dic
         "hooks": list(hook_modules(model)),
         "no_cache": case(model, ids, None, False),
         "with_cache": dict(case(model, ids, None, True), prefix_length=len(ids) - 1, position=len(ids) - 1),
+        "padded": left_padded(model, ids, 3, model.config["eos_token_id"]),
         "steering": {
             "hook": STEER_HOOK,
             "seed": seed,

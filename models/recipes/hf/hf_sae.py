@@ -18,7 +18,7 @@ import torch
 
 import st_io
 from hf_models import hook_modules
-from sae import TopKSAE, train_sae as train_topk
+from sae import train_sae as train_topk
 
 
 def centre(x: torch.Tensor) -> torch.Tensor:
@@ -196,5 +196,3 @@ def train_for(style: str, model, stream: np.ndarray, bos_id: int, s: dict, seed:
     log(f"sae {style}: {figures}")
     return sae, hook, center, k, figures
 
-
-__all__ = ["TopKSAE", "train_for", "save", "cfg", "prompt_features", "centre"]

@@ -134,8 +134,7 @@ def main(argv=None) -> int:
 
         ids = tok.encode_with_bos(PROMPT)
         ref = reference(model, name, PROMPT, ids, args.seed + 3, None)
-        import torch as _t
-        hook_vals = _t.tensor(ref["no_cache"]["hooks"][hook])
+        hook_vals = torch.tensor(ref["no_cache"]["hooks"][hook])
         ref["sae"] = {"dir": f"../{name}-sae/{hook}", "hook": hook, "centred_before_encoding": center,
                       "top_features": hf_sae.prompt_features(sae, hook_vals, center)}
         if center:  # what an engine that forgets to centre would get: must differ
