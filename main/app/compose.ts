@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { Dispatcher, type Handlers } from '../api/dispatcher';
+import { BridgeService } from '../services/bridgeService';
 import { JobRegistry } from '../api/jobs';
 import { FileService, type Chooser } from '../files/fileService';
 import { guardPaths } from '../files/guard';
@@ -69,6 +70,12 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     (r) => notices.databaseRecovered(r, `The feature index ${path.basename(r.file)}`),
   );
 
+  const bridges = new BridgeService(
+    packs,
+    path.join(config.dataDir, 'index'),
+    config.workers.index,
+  );
+
   // The page names paths only below these roots or a path the person picked (a grant).
   const policy = new PathPolicy({
     roots: [...config.allow, config.bundledPacks, config.libraryDir],
@@ -129,6 +136,9 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'index.corpora': (input) => index.corpora(input),
     'index.status': (input) => index.status(input),
     'index.build': (input, job) => index.build(input, job),
+    'bridge.status': (input) => bridges.status(input),
+    'bridge.build': (input, job) => bridges.build(input, job),
+    'bridge.matches': (input) => bridges.matches(input),
     'index.map': (input) => index.map(input),
     'index.search': (input) => index.search(input),
     'index.feature': (input) => index.feature(input),
@@ -174,6 +184,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
       await collector.dispose();
       await worker.close();
       await index.close();
+      await bridges.close();
       await sessions.close();
     },
   };

@@ -28,6 +28,7 @@ import {
 import { ChosenSchema, FileListingSchema, fileInputs } from './files';
 import { ExportFileSchema, exportInputs } from './exports';
 import { ModelInspectionSchema, modelInputs, OpenedModelSchema } from './models';
+import { BridgeMatchesSchema, BridgeStatusSchema, bridgeInputs } from './bridges';
 import {
   ActivationsOutput,
   SavedSelectionSchema,
@@ -215,6 +216,21 @@ export const calls = {
     featureInputs.build,
     IndexStatusSchema,
     'Build (or resume building) the feature index of an SAE over the pack’s own examples; reports progress; cancellable.',
+  ),
+  'bridge.status': call(
+    bridgeInputs.status,
+    BridgeStatusSchema,
+    'Whether the bridge between two SAEs is built, how it scores, and the share of shared features on each side.',
+  ),
+  'bridge.build': longCall(
+    bridgeInputs.build,
+    BridgeStatusSchema,
+    'Build (or resume) the bridge between two SAEs: each feature’s best matches on the other side, by decoder cosine or by correlation over the first pack’s examples; reports progress; cancellable.',
+  ),
+  'bridge.matches': call(
+    bridgeInputs.matches,
+    BridgeMatchesSchema,
+    'One feature’s best matches on the other side of a built bridge, with scores, and whether it is shared or specific.',
   ),
   'index.map': call(
     featureInputs.map,

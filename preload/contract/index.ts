@@ -14,3 +14,4 @@ export * from './notices';
 export * from './selections';
 export * from './exports';
 export * from './models';
+export * from './bridges';

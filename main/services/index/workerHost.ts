@@ -15,7 +15,7 @@ import type { IndexWorkerReply, IndexWorkerRequest } from '../../index/worker';
 /** A worker's last word on a request that succeeded. */
 export type Final = Extract<
   IndexWorkerReply,
-  { type: 'done' | 'imported' | 'imported-dashboards' | 'sheet' }
+  { type: 'done' | 'imported' | 'imported-dashboards' | 'sheet' | 'bridged' }
 >;
 type Pending = {
   job: JobContext | null;

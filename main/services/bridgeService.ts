@@ -1,0 +1,142 @@
+/**
+ * Bridges between two SAEs for the API (main/bridge): build one in an index worker thread of
+ * its own (a job with progress and cancel; a cancelled build resumes), its status, and one
+ * feature's matches. Bridge files live beside the indexes, in <index folder>/bridges/.
+ * This class only checks inputs and routes calls.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import {
+  OrreryError,
+  type BridgeMatchesSchema,
+  type BridgeStatusSchema,
+  type bridgeInputs,
+} from '../../preload/contract';
+import type { JobContext } from '../api/jobs';
+import type { WorkerEntry } from '../app/workerEntry';
+import { sharedShares } from '../bridge/build';
+import { bridgeFileName, bridgesDir } from '../bridge/files';
+import { bridgeState, openBridge } from '../bridge/meta';
+import { featureMatches } from '../bridge/read';
+import type { PackService } from '../packs/packService';
+import { IndexWorkerHost } from './index/workerHost';
+
+type Status = z.output<typeof BridgeStatusSchema>;
+type Matches = z.output<typeof BridgeMatchesSchema>;
+type Ref = z.output<typeof bridgeInputs.status>;
+
+export class BridgeService {
+  private readonly worker: IndexWorkerHost;
+  private readonly building = new Set<string>();
+
+  constructor(
+    private readonly packs: PackService,
+    private readonly indexDir: string,
+    workerEntry: WorkerEntry,
+  ) {
+    this.worker = new IndexWorkerHost(workerEntry);
+  }
+
+  private file(ref: Ref): string {
+    return path.join(
+      bridgesDir(this.indexDir),
+      bridgeFileName(ref.a.packId, ref.a.saeId, ref.b.packId, ref.b.saeId),
+    );
+  }
+
+  /** `<pack folder>#<sae id>`, checked against the pack's manifest. */
+  private async side(ref: Ref['a']): Promise<string> {
+    const { pack } = await this.packs.find(ref.packId);
+    if (!pack.saes.some((s) => s.id === ref.saeId))
+      throw new OrreryError('not_found', `pack ${ref.packId} has no SAE ${ref.saeId}`);
+    return `${pack.dir}#${ref.saeId}`;
+  }
+
+  status(input: Ref): Status {
+    const file = this.file(input);
+    const empty: Status = {
+      built: false,
+      file,
+      method: null,
+      unit: '',
+      samples: 0,
+      featuresA: 0,
+      featuresB: 0,
+      sharedA: 0,
+      sharedB: 0,
+      sharedAt: 0,
+    };
+    if (!existsSync(file) || this.building.has(file)) return empty;
+    const db = openBridge(file, { readonly: true });
+    try {
+      const s = bridgeState(db);
+      if (!s) return empty;
+      const shares = s.stage === 'done' ? sharedShares(db, s.sharedAt) : { a: 0, b: 0 };
+      return {
+        built: s.stage === 'done',
+        file,
+        method: s.method,
+        unit: s.unit,
+        samples: s.samples,
+        featuresA: s.a.dSae,
+        featuresB: s.b.dSae,
+        sharedA: shares.a,
+        sharedB: shares.b,
+        sharedAt: s.sharedAt,
+      };
+    } finally {
+      db.close();
+    }
+  }
+
+  async build(input: z.output<typeof bridgeInputs.build>, job: JobContext): Promise<Status> {
+    const [a, b] = [await this.side(input.a), await this.side(input.b)];
+    const file = this.file(input);
+    if (this.building.has(file))
+      throw new OrreryError('bad_input', 'this bridge is already being built');
+    this.building.add(file);
+    try {
+      await this.worker.run(
+        { type: 'bridge-build', id: file, dbFile: file, a, b, method: input.method },
+        job,
+        'bridge build',
+        'bad_input',
+      );
+    } finally {
+      this.building.delete(file);
+    }
+    return this.status(input);
+  }
+
+  matches(input: z.output<typeof bridgeInputs.matches>): Matches {
+    const file = this.file(input);
+    if (!existsSync(file) || this.building.has(file))
+      throw new OrreryError('not_found', 'the bridge is not built yet: build it first');
+    const db = openBridge(file, { readonly: true });
+    try {
+      const s = bridgeState(db);
+      if (s?.stage !== 'done')
+        throw new OrreryError('not_found', 'the bridge is not built yet: build it first');
+      const d = input.side === 'a' ? s.a.dSae : s.b.dSae;
+      if (input.feature >= d)
+        throw new OrreryError('not_found', `side ${input.side} has no feature ${input.feature}`);
+      const m = featureMatches(db, input.side, input.feature);
+      return {
+        side: m.side,
+        feature: m.feature,
+        status: m.status,
+        sharedAt: s.sharedAt,
+        method: s.method,
+        other: input.side === 'a' ? input.b : input.a,
+        matches: m.matches,
+      };
+    } finally {
+      db.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.worker.close();
+  }
+}
