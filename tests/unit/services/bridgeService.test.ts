@@ -1,0 +1,122 @@
+/**
+ * Bridges through the API: bridge.build as a job in an index worker thread with progress, then
+ * bridge.status and bridge.matches on the emoji fixture's latent and spatial SAEs (by example),
+ * and a text SAE against itself (decoder cosine: every feature its own best match); reading an
+ * unbuilt bridge is not_found, an unknown SAE too.
+ */
+import { cpSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeApp, type OrreryApp } from '../../../main/app/compose';
+import { resolveConfig } from '../../../main/app/config';
+import type { CallOutput, Progress } from '../../../preload/contract';
+import { cleanupTmp, fixturePacks, repoRoot, testAllow, tmpDir } from '../../support/tmp';
+
+let app: OrreryApp;
+const latent = { packId: 'orrery-emoji-tiny', saeId: 'latent-32' };
+const spatial = { packId: 'orrery-emoji-tiny', saeId: 'spatial-32' };
+const text = { packId: 'orrery-text-tiny', saeId: 'res1-64' };
+
+beforeAll(() => {
+  const models = tmpDir();
+  for (const p of ['emoji-tiny', 'text-tiny'])
+    cpSync(path.join(fixturePacks, p), path.join(models, p), { recursive: true });
+  app = composeApp(
+    resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }),
+  );
+});
+
+afterAll(async () => {
+  await app.dispose();
+  cleanupTmp();
+});
+
+async function call<T>(
+  name: Parameters<OrreryApp['dispatcher']['dispatch']>[0],
+  input: unknown,
+): Promise<T> {
+  const r = await app.dispatcher.dispatch(name, input);
+  if (!r.ok) throw new Error(`${String(name)}: ${r.error.code} ${r.error.message}`);
+  return r.value as T;
+}
+
+describe('bridges through the API', () => {
+  it('says an unbuilt bridge is not built and refuses its matches', async () => {
+    expect(await call('bridge.status', { a: latent, b: spatial })).toMatchObject({
+      built: false,
+      method: null,
+    });
+    const r = await app.dispatcher.dispatch('bridge.matches', {
+      a: latent,
+      b: spatial,
+      side: 'a',
+      feature: 0,
+    });
+    expect(r).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    const bad = await app.dispatcher.dispatch('bridge.build', {
+      a: latent,
+      b: { ...spatial, saeId: 'nope' },
+    });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+
+  it('builds a bridge as a job with progress, then reads a feature’s matches', async () => {
+    const progress: Progress[] = [];
+    app.events.subscribe((m) => {
+      if (m.event === 'job.progress') progress.push(m.payload);
+    });
+    const status = await call<CallOutput<'bridge.build'>>('bridge.build', {
+      a: latent,
+      b: spatial,
+      jobId: 'bridge-1',
+    });
+    expect(status).toMatchObject({
+      built: true,
+      method: 'correlation',
+      unit: 'example',
+      samples: 24,
+      featuresA: 32,
+      featuresB: 32,
+    });
+    expect(path.dirname(status.file)).toMatch(/index[/\\]bridges$/);
+    const stages = new Set(progress.filter((p) => p.jobId === 'bridge-1').map((p) => p.stage));
+    expect(stages).toEqual(new Set(['codes', 'match']));
+    // a feature of B with matches: its best is the first, scores descending
+    let seen = 0;
+    for (let f = 0; f < 32; f++) {
+      const m = await call<CallOutput<'bridge.matches'>>('bridge.matches', {
+        a: latent,
+        b: spatial,
+        side: 'b',
+        feature: f,
+      });
+      expect(m.other).toEqual(latent);
+      if (m.status === 'silent') continue;
+      seen++;
+      const scores = m.matches.map((x) => x.score);
+      expect(scores).toEqual([...scores].sort((x, y) => y - x));
+      expect(m.status).toBe((scores[0] ?? -1) >= m.sharedAt ? 'shared' : 'specific');
+    }
+    expect(seen).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('matches each text feature to itself by decoder cosine', async () => {
+    const status = await call<CallOutput<'bridge.build'>>('bridge.build', { a: text, b: text });
+    expect(status).toMatchObject({ built: true, method: 'decoder', sharedA: 1, sharedB: 1 });
+    const m = await call<CallOutput<'bridge.matches'>>('bridge.matches', {
+      a: text,
+      b: text,
+      side: 'a',
+      feature: 5,
+    });
+    expect(m.matches[0]?.feature).toBe(5);
+    expect(m.matches[0]?.score).toBeCloseTo(1, 5);
+    const out = await app.dispatcher.dispatch('bridge.matches', {
+      a: text,
+      b: text,
+      side: 'a',
+      feature: 64,
+    });
+    expect(out).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  }, 60_000);
+});
