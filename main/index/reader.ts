@@ -1,6 +1,6 @@
 /**
  * A reader thread of the index (main/services/index/readers.ts keeps a pool of them): search,
- * cards, map positions and sheet decoding, each on read-only connections kept per file, so
+ * cards, map positions, sheet decoding and exports (Neuronpedia zip, map CSV), each on read-only connections kept per file, so
  * no index read runs on the thread that serves dial calls. Started as the index worker's entry
  * with workerData { role: 'reader' } (worker.ts), so no second bundle is needed.
  */
@@ -9,6 +9,7 @@ import { OrreryError, type ErrorCode } from '../../preload/contract';
 import type { Db } from '../db/connection';
 import { readCard } from './card';
 import { readSheet } from './corpus';
+import { mapCsv, neuronpediaZip, type NeuronpediaExportOptions } from './dashboards/export';
 import { openIndex } from './index';
 import { listClusters, loadPositions, searchFeatures, type SearchQuery } from './search';
 
@@ -17,6 +18,15 @@ export type ReaderRequest =
   | { type: 'card'; id: number; file: string; saeId: string; idx: number }
   | { type: 'map'; id: number; file: string; saeId: string }
   | { type: 'sheet'; id: number; file: string; tile: number }
+  /** The SAE's features as a zipped Neuronpedia export, or its map as CSV: a file's bytes. */
+  | {
+      type: 'export';
+      id: number;
+      file: string;
+      saeId: string;
+      what: 'neuronpedia' | 'map';
+      options?: NeuronpediaExportOptions;
+    }
   /** Close this reader's connection to `file` (it is about to be replaced or removed). */
   /** Close the connection to `file`, or every connection when null (before the pool ends). */
   | { type: 'release'; id: number; file: string | null };
@@ -66,6 +76,19 @@ export function serveReader(port: MessagePort): void {
           case 'sheet': {
             const sheet = await readSheet(m.file, m.tile);
             ok(m.id, sheet, [sheet.rgba.buffer as ArrayBuffer]);
+            return;
+          }
+          case 'export': {
+            const d = db(m.file);
+            if (m.what === 'map') {
+              const { csv } = mapCsv(d, m.saeId);
+              ok(m.id, { name: `${m.saeId}-map.csv`, mime: 'text/csv', bytes: Buffer.from(csv) });
+              return;
+            }
+            const z = await neuronpediaZip(d, m.saeId, m.options);
+            ok(m.id, { name: z.name, mime: 'application/zip', bytes: z.bytes }, [
+              z.bytes.buffer as ArrayBuffer,
+            ]);
             return;
           }
           case 'release':

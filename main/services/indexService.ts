@@ -16,6 +16,7 @@ import type { z } from 'zod';
 import {
   OrreryError,
   type CorporaSchema,
+  type ExportFile,
   type FeatureCard,
   type FeatureMapSchema,
   type featureInputs,
@@ -233,6 +234,74 @@ export class IndexService {
     } finally {
       this.files.building.delete(key);
     }
+  }
+
+  /**
+   * Neuronpedia dashboards (an export folder or one feature's JSON) into the index, written by the
+   * index worker with progress and cancel; an SAE the index lacks is made from the export.
+   */
+  async importDashboards(
+    input: z.output<typeof featureInputs.importDashboards>,
+    job: JobContext,
+  ): Promise<DashboardImportReport> {
+    const { file } = await this.files.place(input.packId, input.corpus);
+    if (this.files.isBuilding(file))
+      throw new OrreryError(
+        'bad_input',
+        `the index of ${input.packId} is being built; import dashboards when the build is done`,
+      );
+    const from = path.resolve(input.from);
+    try {
+      statSync(from);
+    } catch {
+      throw new OrreryError('bad_input', `${from} is not a file or folder that can be read`);
+    }
+    job.progress('import', 0, 1);
+    const reply = await this.worker.run(
+      {
+        type: 'import-dashboards',
+        id: `${file}#dashboards#${input.saeId}`,
+        dbFile: file,
+        source: from,
+        options: { saeId: input.saeId, modelId: input.modelId, sourceId: input.sourceId },
+      },
+      job,
+      'dashboard import',
+      'bad_input',
+    );
+    if (reply.type !== 'imported-dashboards')
+      throw new OrreryError('internal', 'the worker did not import the dashboards');
+    return reply.report;
+  }
+
+  /** A selection of features (or all) as a zipped Neuronpedia export, made in a reader. */
+  async exportNeuronpedia(
+    input: z.output<typeof featureInputs.exportNeuronpedia>,
+    job: JobContext,
+  ): Promise<ExportFile> {
+    const { file } = await this.ready(input.packId, input.saeId, input.corpus);
+    job.progress('export', 0, 1);
+    const r = await this.readers.run<{ name: string; mime: string; bytes: Uint8Array }>({
+      type: 'export',
+      file,
+      saeId: input.saeId,
+      what: 'neuronpedia',
+      options: { features: input.features, modelId: input.modelId, sourceId: input.sourceId },
+    });
+    job.progress('export', 1, 1);
+    return { ...r, width: null, height: null, frames: 0 };
+  }
+
+  /** The galaxy as CSV (x, y, z, index, title, cluster, density), made in a reader. */
+  async exportMap(input: z.output<typeof featureInputs.exportMap>): Promise<ExportFile> {
+    const { file } = await this.ready(input.packId, input.saeId, input.corpus);
+    const r = await this.readers.run<{ name: string; mime: string; bytes: Uint8Array }>({
+      type: 'export',
+      file,
+      saeId: input.saeId,
+      what: 'map',
+    });
+    return { ...r, width: null, height: null, frames: 0 };
   }
 
   async map(input: z.output<typeof featureInputs.map>): Promise<FeatureMap> {

@@ -22,6 +22,7 @@ import {
   FeatureMapSchema,
   featureInputs,
   ImportLabelsReportSchema,
+  DashboardImportReportSchema,
   IndexStatusSchema,
   SearchHitSchema,
 } from './features';
@@ -256,6 +257,21 @@ export const calls = {
     featureInputs.importLabels,
     ImportLabelsReportSchema,
     'Import feature labels from a Neuronpedia explanations export (a file path); a rename still wins; kept across rebuilds.',
+  ),
+  'index.importDashboards': longCall(
+    featureInputs.importDashboards,
+    DashboardImportReportSchema,
+    'Import Neuronpedia dashboards (an export folder or one feature’s JSON): density, max activation, histogram, logit lens, top activation records, explanations with their explainer, and the export’s UMAP as the galaxy when it has one; reports progress; cancellable; a rename still wins.',
+  ),
+  'index.exportNeuronpedia': longCall(
+    featureInputs.exportNeuronpedia,
+    ExportFileSchema,
+    'A selection of features (or all) as a Neuronpedia export folder (features/, activations/, explanations/batch-N.jsonl.gz, source.jsonl), zipped.',
+  ),
+  'index.exportMap': call(
+    featureInputs.exportMap,
+    ExportFileSchema,
+    'The galaxy as CSV: x, y, z, index, title, cluster, density (Latent Scope / embedding-atlas).',
   ),
   'sessions.create': call(sessionInputs.create, SessionSchema, 'Start a session for a pack.'),
   'sessions.list': call(sessionInputs.list, z.array(SessionSchema), 'Sessions, newest first.'),

@@ -64,7 +64,47 @@ export const featureInputs = {
       jobId: JobIdSchema.optional(),
     })
     .strict(),
+  /** Neuronpedia dashboards into the index of an SAE (an SAE the index lacks is made). */
+  importDashboards: z
+    .object({
+      ...FeatureRef,
+      /** An export folder (features/, activations/, explanations/batch-N.jsonl.gz) or one
+       * feature's JSON as Neuronpedia's API returns it. */
+      from: PathSchema,
+      /** Keep only rows of this Neuronpedia model / source ("gpt2-small", "6-res-jb"). */
+      modelId: z.string().trim().min(1).max(200).optional(),
+      sourceId: z.string().trim().min(1).max(200).optional(),
+      jobId: JobIdSchema.optional(),
+    })
+    .strict(),
+  /** Features (a selection, or all) as a Neuronpedia export folder, zipped. */
+  exportNeuronpedia: z
+    .object({
+      ...FeatureRef,
+      features: z.array(z.number().int().nonnegative()).min(1).max(1_000_000).optional(),
+      /** Ids to write (default: the imported ones, else "orrery" and the SAE id). */
+      modelId: z.string().trim().min(1).max(200).optional(),
+      sourceId: z.string().trim().min(1).max(200).optional(),
+      jobId: JobIdSchema.optional(),
+    })
+    .strict(),
+  /** The galaxy as CSV (x, y, z, index, title, cluster, density). */
+  exportMap: z.object(FeatureRef).strict(),
 };
+
+export const DashboardImportReportSchema = z.object({
+  saeId: z.string(),
+  modelId: z.string(),
+  sourceId: z.string(),
+  features: z.number().int(),
+  activations: z.number().int(),
+  explanations: z.number().int(),
+  /** Whether the galaxy now shows the export's UMAP (else the map stays the build's). */
+  umap: z.boolean(),
+  skipped: z.number().int(),
+  /** The first few problems, "features/batch-0.jsonl.gz line 7: not JSON". */
+  problems: z.array(z.string()),
+});
 
 export const ImportLabelsReportSchema = z.object({
   imported: z.number().int(),

@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { zipSync } from 'fflate';
 import { OrreryError } from '../../../preload/contract';
 import type { Db } from '../../db/connection';
 import { BuildCancelled } from '../build/build';
@@ -163,14 +164,14 @@ function featureRows(
 
 const jsonl = (rows: readonly Row[]): string => rows.map((r) => `${JSON.stringify(r)}\n`).join('');
 
-export async function exportNeuronpedia(
+/** The export's files in memory (path inside the folder → bytes), in the order written. */
+export async function neuronpediaFiles(
   db: Db,
   saeId: string,
-  outDir: string,
   options: NeuronpediaExportOptions = {},
   progress?: (done: number, total: number) => void,
   signal?: AbortSignal,
-): Promise<NeuronpediaExportReport> {
+): Promise<{ report: Omit<NeuronpediaExportReport, 'dir'>; files: Map<string, Buffer> }> {
   const sae = db.prepare('select hook, n_positions from saes where sae_id = ?').get(saeId) as
     { hook: string; n_positions: number } | undefined;
   if (!sae) throw new OrreryError('not_found', `SAE ${saeId} is not in this index`);
@@ -194,21 +195,13 @@ export async function exportNeuronpedia(
   }
   const info = db.prepare('select info from np_sources where sae_id = ?').pluck().get(saeId) as
     string | null | undefined;
-  const source: Row = {
-    ...(info ? (JSON.parse(info) as Row) : {}),
-    id: sourceId,
-    modelId,
-  };
-  mkdirSync(outDir, { recursive: true });
-  const files: string[] = [];
-  const put = (rel: string, data: string | Buffer): void => {
-    const file = path.join(outDir, rel);
-    mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, data);
-    files.push(rel);
-  };
-  put('model.jsonl', jsonl([{ id: modelId, displayName: modelId, displayNameShort: modelId }]));
-  put('source.jsonl', jsonl([source]));
+  const source: Row = { ...(info ? (JSON.parse(info) as Row) : {}), id: sourceId, modelId };
+  const files = new Map<string, Buffer>();
+  files.set(
+    'model.jsonl',
+    Buffer.from(jsonl([{ id: modelId, displayName: modelId, displayNameShort: modelId }])),
+  );
+  files.set('source.jsonl', Buffer.from(jsonl([source])));
   const counts = { features: 0, activations: 0, explanations: 0 };
   const batches = Math.ceil(idxs.length / EXPORT_BATCH);
   for (let b = 0; b < batches; b++) {
@@ -228,12 +221,47 @@ export async function exportNeuronpedia(
     counts.activations += a.length;
     counts.explanations += e.length;
     const [fz, az, ez] = await Promise.all([f, a, e].map((rows) => gz(jsonl(rows), { level: 5 })));
-    put(`features/batch-${b}.jsonl.gz`, fz as Buffer);
-    put(`activations/batch-${b}.jsonl.gz`, az as Buffer);
-    put(`explanations/batch-${b}.jsonl.gz`, ez as Buffer);
+    files.set(`features/batch-${b}.jsonl.gz`, fz as Buffer);
+    files.set(`activations/batch-${b}.jsonl.gz`, az as Buffer);
+    files.set(`explanations/batch-${b}.jsonl.gz`, ez as Buffer);
   }
   progress?.(batches, batches);
-  return { dir: outDir, modelId, sourceId, ...counts, files };
+  return { report: { modelId, sourceId, ...counts, files: [...files.keys()] }, files };
+}
+
+/** The export written as a folder at `outDir`. */
+export async function exportNeuronpedia(
+  db: Db,
+  saeId: string,
+  outDir: string,
+  options: NeuronpediaExportOptions = {},
+  progress?: (done: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<NeuronpediaExportReport> {
+  const { report, files } = await neuronpediaFiles(db, saeId, options, progress, signal);
+  for (const [rel, data] of files) {
+    const file = path.join(outDir, rel);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, data);
+  }
+  return { dir: outDir, ...report };
+}
+
+/** The export as one zip (the folder inside, named by the source id), for a download. */
+export async function neuronpediaZip(
+  db: Db,
+  saeId: string,
+  options: NeuronpediaExportOptions = {},
+): Promise<{ name: string; bytes: Uint8Array; report: Omit<NeuronpediaExportReport, 'dir'> }> {
+  const { report, files } = await neuronpediaFiles(db, saeId, options);
+  const tree: Record<string, [Uint8Array, { level: 0 }]> = {};
+  // Stored, not deflated: the batches are gzipped already.
+  for (const [rel, data] of files) tree[`${report.sourceId}/${rel}`] = [data, { level: 0 }];
+  return {
+    name: `${report.modelId}-${report.sourceId}-neuronpedia.zip`,
+    bytes: zipSync(tree),
+    report,
+  };
 }
 
 const csvCell = (v: string | number | null): string => {
@@ -243,7 +271,7 @@ const csvCell = (v: string | number | null): string => {
 };
 
 /** The galaxy as CSV: x, y, z, index, title, cluster (−1 for none), density. */
-export function exportMapCsv(db: Db, saeId: string, file: string): { rows: number } {
+export function mapCsv(db: Db, saeId: string): { csv: string; rows: number } {
   const p = loadPositions(db, saeId);
   if (!p) throw new OrreryError('not_found', `the index has no map for SAE ${saeId}`);
   const labels = new Map(
@@ -270,7 +298,12 @@ export function exportMapCsv(db: Db, saeId: string, file: string): { rows: numbe
       ].join(','),
     );
   }
+  return { csv: `${lines.join('\n')}\n`, rows: p.count };
+}
+
+export function exportMapCsv(db: Db, saeId: string, file: string): { rows: number } {
+  const { csv, rows } = mapCsv(db, saeId);
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  return { rows: p.count };
+  writeFileSync(file, csv);
+  return { rows };
 }

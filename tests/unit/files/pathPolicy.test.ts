@@ -120,6 +120,21 @@ const callsWithPaths: { call: CallName; field: string; input: (p: string) => obj
     field: 'from',
     input: (p) => ({ packId: 'no-pack', saeId: 'sae', from: p }),
   },
+  {
+    call: 'index.importDashboards',
+    field: 'corpus',
+    input: (p) => ({ packId: 'no-pack', saeId: 'sae', corpus: p, from: path.join(root, 'x') }),
+  },
+  {
+    call: 'index.importDashboards',
+    field: 'from',
+    input: (p) => ({ packId: 'no-pack', saeId: 'sae', from: p }),
+  },
+  ...(['index.exportNeuronpedia', 'index.exportMap'] as const).map((call) => ({
+    call,
+    field: 'corpus',
+    input: (p: string) => ({ packId: 'no-pack', saeId: 'sae', corpus: p }),
+  })),
   ...(['models.inspect', 'models.open'] as const).flatMap((call) => [
     { call, field: 'dir', input: (p: string) => ({ dir: p }) },
     { call, field: 'saes', input: (p: string) => ({ dir: path.join(root, 'texts'), saes: [p] }) },

@@ -1,14 +1,17 @@
 /**
  * The feature index through the API: a build in its own worker thread with progress, then
- * the map as typed arrays, search, a feature card, a rename that sticks, and labels imported
- * from a Neuronpedia export.
+ * the map as typed arrays, search, a feature card, a rename that sticks, labels imported
+ * from a Neuronpedia export, its dashboards imported as a job and exported back (zip, map CSV).
  */
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
 import type { CallOutput, Progress } from '../../../preload/contract';
+import { writeSyntheticExport, wordOf } from '../../support/neuronpediaExport';
 import { cleanupTmp, fixturePacks, repoRoot, testAllow, tmpDir } from '../../support/tmp';
 
 let app: OrreryApp;
@@ -126,6 +129,71 @@ describe('feature index through the API', () => {
     });
     expect(missing).toMatchObject({ ok: false, error: { code: 'bad_input' } });
     expect(!missing.ok && missing.error.message).toContain('nope.jsonl');
+  });
+
+  it('imports Neuronpedia dashboards as a job, then exports them and the map as files', async () => {
+    const dir = tmpDir();
+    writeSyntheticExport(path.join(dir, 'np'), {
+      sourceId: 'res1-np',
+      features: 64,
+      perBatch: 32,
+      records: 2,
+      tokens: 8,
+    });
+    // An SAE the pack's index lacks: the import makes it (the labels above stay as they are).
+    const np = { packId: ref.packId, saeId: 'res1-np' };
+    const progress: Progress[] = [];
+    app.events.subscribe((m) => {
+      if (m.event === 'job.progress' && m.payload.jobId === 'np-1') progress.push(m.payload);
+    });
+    const report = await call<CallOutput<'index.importDashboards'>>('index.importDashboards', {
+      ...np,
+      from: path.join(dir, 'np'),
+      jobId: 'np-1',
+    });
+    expect(report).toMatchObject({
+      saeId: 'res1-np',
+      sourceId: 'res1-np',
+      features: 64,
+      activations: 128,
+      explanations: 64,
+      umap: true,
+      skipped: 0,
+    });
+    expect(progress.length).toBeGreaterThan(2);
+    const card = await call<CallOutput<'index.feature'>>('index.feature', { ...np, feature: 9 });
+    expect(card.explanations?.[0]).toMatchObject({ explainer: 'gpt-4o-mini' });
+    expect(card.neuronpedia).toEqual({ modelId: 'gpt2-small', sourceId: 'res1-np', index: 9 });
+    expect(card.topExamples[0]?.tokens).toHaveLength(8);
+    const hits = await call<CallOutput<'index.search'>>('index.search', {
+      ...np,
+      query: wordOf(9),
+    });
+    expect(hits.hits[0]?.feature).toBe(9);
+
+    const map = await call<CallOutput<'index.exportMap'>>('index.exportMap', np);
+    expect(map.mime).toBe('text/csv');
+    const lines = Buffer.from(map.bytes).toString('utf8').trim().split('\n');
+    expect(lines[0]).toBe('x,y,z,index,title,cluster,density');
+    expect(lines).toHaveLength(65);
+
+    const zip = await call<CallOutput<'index.exportNeuronpedia'>>('index.exportNeuronpedia', {
+      ...np,
+      features: [9, 3],
+      jobId: 'np-export',
+    });
+    expect(zip).toMatchObject({
+      mime: 'application/zip',
+      name: 'gpt2-small-res1-np-neuronpedia.zip',
+    });
+    const files = unzipSync(zip.bytes);
+    const rows = gunzipSync(files['res1-np/features/batch-0.jsonl.gz'] as Uint8Array)
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: string; frac_nonzero: number });
+    expect(rows.map((r) => r.index)).toEqual(['3', '9']);
+    expect(rows[1]?.frac_nonzero).toBe(card.density);
   });
 
   it('builds over a folder of the person’s own texts into an index of its own', async () => {
