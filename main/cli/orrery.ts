@@ -2,7 +2,9 @@
  * `npm run orrery -- <area> …`: Orrery's command line, usable without the app.
  *   npm run orrery -- index build models/text-fortunes [--sae id] [--out file]
  *   npm run orrery -- index search <index file> <words…>
- *   npm run orrery -- index import-neuronpedia <index file> <export> --sae id [--model-id m] [--layer l]
+ *   npm run orrery -- index import-neuronpedia <index file> <export folder|feature.json|labels> [--sae id]
+ *   npm run orrery -- index export-neuronpedia <index file> <out folder> [--features 1,2,3]
+ *   npm run orrery -- index export-map <index file> <out.csv>
  *   npm run orrery -- bridge build <side A> <side B> [--corpus folder]   (main/bridge/cli.ts)
  *   npm run orrery -- bridge export <bridge file> <out.csv|out.json>
  */
