@@ -1,8 +1,10 @@
 /**
  * Model activations at an SAE's hook for chunks of the corpus, per pack kind:
- * - text-lm: below.onnx over [BOS] + tokens, past empty; hook_resid per token (above.onnx,
- *   steering zero, only when logits are asked for)
- *   (the BOS position is skipped: it is the same for every example);
+ * - text-lm: through the runtime's own model adapter and text rule (runtime/text/textRule):
+ *   a split pack's below.onnx (above.onnx, steering zero, only when logits are asked for), or
+ *   a Hugging Face export through HfDecoder at any hook it exposes; ids as the SAE reads them
+ *   (BOS first when the model has one and the SAE's prepend_bos says so, cut to the window
+ *   min(context, context_size)); the BOS row is left out (the same for every example);
  * - image-vae: encoder → mu (hook `latent`), or decoder_head(mu) → spatial, one row per
  *   H×W position (hook `decoder.hook_spatial`);
  * - glyph-cvae: encoder over the face's encoder_chars → style.
@@ -11,9 +13,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { isHfModel } from '../../packs/manifest';
+import { allHooks } from '../../onnx/hookNames';
+import { isHfModel, type HfTextModel } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
+import { f32, HfDecoder } from '../../runtime/hf/hfDecoder';
 import { OnnxSession, type TensorLike } from '../../runtime/onnx';
+import { corpusWindow, firstReadRow, readWindow, withBos } from '../../runtime/text/textRule';
+import { TextTokenizer } from '../../runtime/text/tokenizer';
 import { nchwToRows } from '../../sae/layout';
 import { sheetGlyph, sheetTile, type Corpus, type CorpusExample } from '../corpus';
 
@@ -60,24 +66,198 @@ export interface TextModelInfo {
   dHead: number;
   context: number;
   vocab: number;
-  bos: number;
+  /** The model's BOS and EOS ids, undefined when it has none. */
+  bos: number | undefined;
+  eos: number | undefined;
+}
+
+/** How the SAE read its texts (SAELens prepend_bos, context_size). */
+export interface SaeReading {
+  prependBos: boolean;
+  contextSize: number | null;
 }
 
 /** The text model with its tokenizer: forward passes for the index build and logit lens. */
-export class TextModel {
-  private readonly tokenTexts = new Map<number, string>();
+export interface TextModel {
+  readonly info: TextModelInfo;
+  /** A text's ids as the SAE reads them (the text rule): BOS first when due, cut to the window. */
+  encode(text: string): number[];
+  /** The display string of one token. */
+  tokenText(id: number): string;
+  /**
+   * One forward pass, no cache: ids [batch, seq] (right-padded with 0; causal attention keeps
+   * padding out of earlier positions) and steering [batch, seq, d_model] at the hook (zeros
+   * when null) → logits [batch, seq, vocab] and the hook's rows [batch, seq, d_model].
+   */
+  forward(
+    ids: number[][],
+    steering?: Float32Array | null,
+  ): Promise<{ logits: Float32Array; resid: Float32Array; seq: number }>;
+  /** The hook's rows only [batch, seq, d_model]. */
+  resid(ids: number[][]): Promise<{ resid: Float32Array; seq: number }>;
+  dispose(): Promise<void>;
+}
+
+export interface TextModelOptions {
+  /** The hook to read (default: a split pack's own hook; an HF model needs one). */
+  hook?: string;
+  threads?: number;
+  read?: SaeReading;
+  /** Where an HF model's rewired graph is cached (default `<pack dir>/cache`, as the engine). */
+  cacheDir?: string;
+}
+
+/** Opens a text pack's model: split graphs, or a Hugging Face export at `hook`. */
+async function openTextModel(pack: LoadedPack, o: TextModelOptions = {}): Promise<TextModel> {
+  const m = pack.manifest;
+  if (m.kind !== 'text-lm') throw new Error(`pack ${m.id} is not a text-lm pack`);
+  const read = o.read ?? { prependBos: true, contextSize: null };
+  if (isHfModel(m.model)) {
+    return HfModel.open(pack.dir, m.model, o.hook, o.threads ?? 1, read, o.cacheDir);
+  }
+  if (o.hook !== undefined && o.hook !== m.model.hook) {
+    throw new Error(`the text model exposes ${m.model.hook}, not ${o.hook}`);
+  }
+  return SplitModel.open(pack, o.threads ?? 1, read);
+}
+
+export const TextModel = { open: openTextModel };
+
+/** Per-token display strings, cached (the corpus repeats a few thousand ids). */
+class TokenTexts {
+  private readonly texts = new Map<number, string>();
+  constructor(private readonly decode: (id: number) => string) {}
+  get(id: number): string {
+    let t = this.texts.get(id);
+    if (t === undefined) {
+      t = this.decode(id);
+      this.texts.set(id, t);
+    }
+    return t;
+  }
+}
+
+/** Ids [batch][≤ seq] right-padded with 0 into int64 [batch, seq]. */
+function padded(ids: number[][]): { flat: BigInt64Array; seq: number } {
+  const seq = Math.max(1, ...ids.map((r) => r.length));
+  const flat = new BigInt64Array(ids.length * seq);
+  ids.forEach((row, b) => row.forEach((id, t) => (flat[b * seq + t] = BigInt(id))));
+  return { flat, seq };
+}
+
+/** A Hugging Face export through the runtime's adapter, exposing and steering one hook. */
+class HfModel implements TextModel {
+  private readonly texts: TokenTexts;
+
+  private constructor(
+    readonly info: TextModelInfo,
+    private readonly decoder: HfDecoder,
+    private readonly hook: string,
+    private readonly tokenizer: TextTokenizer,
+    private readonly window: number,
+    private readonly prependBos: boolean,
+  ) {
+    this.texts = new TokenTexts((id) => tokenizer.tokenText(id));
+  }
+
+  static async open(
+    packDir: string,
+    model: HfTextModel,
+    hook: string | undefined,
+    threads: number,
+    read: SaeReading,
+    cacheDir: string | undefined,
+  ): Promise<HfModel> {
+    const hooks = allHooks(model.n_layers);
+    if (hook === undefined || !hooks.includes(hook)) {
+      throw new Error(
+        `the ${model.architecture} model has no hook ${hook ?? '(none given)'} ` +
+          `(blocks.0.hook_resid_pre … blocks.${model.n_layers - 1}.hook_resid_post)`,
+      );
+    }
+    const tokenizer = await TextTokenizer.load(
+      path.join(model.dir, model.tokenizer),
+      model.vocab_size,
+    );
+    const decoder = await HfDecoder.open(model, {
+      cacheDir: cacheDir ?? path.join(packDir, 'cache'),
+      expose: [hook],
+      steer: [hook],
+      threads,
+    });
+    const info: TextModelInfo = {
+      dModel: model.d_model,
+      nLayers: model.n_layers,
+      nHeads: model.n_kv_heads ?? model.n_heads,
+      dHead: model.d_head,
+      context: model.context,
+      vocab: model.vocab_size,
+      bos: model.bos_token_id,
+      eos: model.eos_token_id,
+    };
+    const window = readWindow({ bos: info.bos, context: info.context }, read.contextSize);
+    return new HfModel(info, decoder, hook, tokenizer, window, read.prependBos);
+  }
+
+  encode(text: string): number[] {
+    return corpusWindow(
+      withBos(this.tokenizer.encode(text), this.info.bos, this.prependBos),
+      this.window,
+    ).ids;
+  }
+
+  tokenText(id: number): string {
+    return this.texts.get(id);
+  }
+
+  async forward(
+    ids: number[][],
+    steering: Float32Array | null = null,
+  ): Promise<{ logits: Float32Array; resid: Float32Array; seq: number }> {
+    const { flat, seq } = padded(ids);
+    const batch = ids.length;
+    const steer = steering
+      ? new Map([[this.hook, { dims: [batch, seq, this.info.dModel], data: steering }]])
+      : undefined;
+    const out = await this.decoder.run(
+      { ids: flat, batch, seq, pos0: 0, past: null, ...(steer ? { steer } : {}) },
+      { logits: null, [this.hook]: null },
+    );
+    return { logits: f32(out, 'logits'), resid: f32(out, this.hook), seq };
+  }
+
+  async resid(ids: number[][]): Promise<{ resid: Float32Array; seq: number }> {
+    const { flat, seq } = padded(ids);
+    const out = await this.decoder.run(
+      { ids: flat, batch: ids.length, seq, pos0: 0, past: null },
+      { [this.hook]: null },
+    );
+    return { resid: f32(out, this.hook), seq };
+  }
+
+  async dispose(): Promise<void> {
+    await this.decoder.release();
+  }
+}
+
+/** A split text pack: below.onnx (tokens → hook_resid) and above.onnx (hook_resid → logits). */
+class SplitModel implements TextModel {
+  private readonly texts: TokenTexts;
 
   private constructor(
     readonly info: TextModelInfo,
     private readonly below: OnnxSession,
     private readonly above: OnnxSession,
     readonly tokenizer: Tokenizer,
-  ) {}
+    private readonly window: number,
+    private readonly prependBos: boolean,
+  ) {
+    this.texts = new TokenTexts((id) => tokenizer.decode([id], { skip_special_tokens: false }));
+  }
 
-  static async open(pack: LoadedPack, threads = 1): Promise<TextModel> {
+  static async open(pack: LoadedPack, threads: number, read: SaeReading): Promise<SplitModel> {
     const m = pack.manifest;
-    if (m.kind !== 'text-lm') throw new Error(`pack ${m.id} is not a text-lm pack`);
-    if (isHfModel(m.model))
+    if (m.kind !== 'text-lm' || isHfModel(m.model))
       throw new Error(`pack ${m.id} is a Hugging Face export, not a split pack`);
     const json = JSON.parse(
       await fs.readFile(path.join(pack.dir, m.model.tokenizer), 'utf8'),
@@ -92,43 +272,29 @@ export class TextModel {
     }
     const below = await session(pack, graphs.below, threads);
     const above = await session(pack, graphs.above, threads);
-    return new TextModel(
-      {
-        dModel: m.model.d_model,
-        nLayers: m.model.n_layers,
-        nHeads: m.model.n_heads,
-        dHead: m.model.d_head,
-        context: m.model.context,
-        vocab: m.model.vocab_size,
-        bos: m.model.bos_token_id ?? 1,
-      },
-      below,
-      above,
-      tokenizer,
-    );
+    const info: TextModelInfo = {
+      dModel: m.model.d_model,
+      nLayers: m.model.n_layers,
+      nHeads: m.model.n_heads,
+      dHead: m.model.d_head,
+      context: m.model.context,
+      vocab: m.model.vocab_size,
+      bos: m.model.bos_token_id,
+      eos: m.model.eos_token_id,
+    };
+    const window = readWindow({ bos: info.bos, context: info.context }, read.contextSize);
+    return new SplitModel(info, below, above, tokenizer, window, read.prependBos);
   }
 
-  /** Token ids of a text, BOS first, cut to the context. */
   encode(text: string): number[] {
     const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
-    return [this.info.bos, ...ids.slice(0, this.info.context - 1)];
+    return corpusWindow(withBos(ids, this.info.bos, this.prependBos), this.window).ids;
   }
 
-  /** The display string of one token (cached: the corpus repeats a few thousand ids). */
   tokenText(id: number): string {
-    let t = this.tokenTexts.get(id);
-    if (t === undefined) {
-      t = this.tokenizer.decode([id], { skip_special_tokens: false });
-      this.tokenTexts.set(id, t);
-    }
-    return t;
+    return this.texts.get(id);
   }
 
-  /**
-   * One forward pass, no cache: ids [batch, seq] (right-padded with 0; causal attention
-   * keeps padding out of earlier positions) and steering [batch, seq, d_model] (zeros when
-   * null) → logits [batch, seq, vocab] and hook_resid [batch, seq, d_model].
-   */
   async forward(
     ids: number[][],
     steering: Float32Array | null = null,
@@ -202,29 +368,36 @@ class TextSource implements ActivationSource {
 
   async run(examples: readonly CorpusExample[]): Promise<ActivationChunk> {
     const d = this.dIn;
+    const bos = this.model.info.bos;
     const ids = examples.map((e) => this.model.encode(e.body ?? ''));
-    const rows = ids.reduce((s, r) => s + r.length - 1, 0);
+    // The rows an SAE reads of each example: all but the BOS position.
+    const skip = ids.map((row) => firstReadRow(row, bos));
+    const counts = ids.map((row, b) => row.length - (skip[b] ?? 0));
+    const rows = counts.reduce((s, c) => s + c, 0);
     const x = new Float32Array(rows * d);
     const example = new Int32Array(rows);
     const position = new Int32Array(rows);
     const tokens = new Map<number, string[]>();
     // Rows keep the examples' order; where each example's rows start:
     const rowStart: number[] = [];
-    ids.reduce((r, row) => (rowStart.push(r), r + row.length - 1), 0);
-    for (const group of lengthBatches(ids)) {
+    counts.reduce((r, c) => (rowStart.push(r), r + c), 0);
+    const read = ids.map((row, b) => (row.length > (skip[b] ?? 0) ? b : -1)).filter((b) => b >= 0);
+    for (const batch of lengthBatches(read.map((b) => ids[b] as number[]))) {
+      const group = batch.map((i) => read[i] as number);
       const { resid, seq } = await this.model.resid(group.map((b) => ids[b] as number[]));
       group.forEach((b, g) => {
         const row = ids[b] as number[];
+        const from = skip[b] ?? 0;
         const ex = examples[b] as CorpusExample;
         tokens.set(
           ex.id,
-          row.slice(1).map((t) => this.model.tokenText(t)),
+          row.slice(from).map((t) => this.model.tokenText(t)),
         );
         let r = rowStart[b] ?? 0;
-        for (let s = 1; s < row.length; s++) {
+        for (let s = from; s < row.length; s++) {
           x.set(resid.subarray((g * seq + s) * d, (g * seq + s + 1) * d), r * d);
           example[r] = ex.id;
-          position[r] = s - 1;
+          position[r] = s - from;
           r++;
         }
       });
@@ -378,16 +551,11 @@ export async function openActivationSource(
   corpus: Corpus,
   hook: string,
   threads = 1,
+  read?: SaeReading,
 ): Promise<ActivationSource> {
   const m = pack.manifest;
   if (m.kind === 'text-lm') {
-    const model = m.model;
-    if (isHfModel(model))
-      throw new Error(`pack ${m.id} is a Hugging Face export, not a split pack`);
-    if (hook !== model.hook) {
-      throw new Error(`the text model exposes ${model.hook}, not ${hook}`);
-    }
-    return new TextSource(await TextModel.open(pack, threads));
+    return new TextSource(await openTextModel(pack, { hook, threads, ...(read ? { read } : {}) }));
   }
   if (m.kind === 'image-vae') {
     const p = pack as LoadedPack & { manifest: { kind: 'image-vae' } };

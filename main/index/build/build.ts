@@ -360,7 +360,7 @@ async function buildOne(
   // logit lens
   if (stageAt(state.stage) <= stageAt('logit-lens')) {
     check(o.signal);
-    if (kind === 'text-lm') await lensStage(db, pack, saeId, sae, o, progress);
+    if (kind === 'text-lm') await lensStage(db, pack, saeId, info.hook, sae, o, progress);
     setStage('map');
     state.stage = 'map';
   }
@@ -497,7 +497,13 @@ async function runActivations(
   const { saeId, chunkExamples, topK, total, progress } = plan;
   const dSae = sae.dSae;
   const acc = loadAccumulators(db, saeId, dSae, topK);
-  const source: ActivationSource = await openActivationSource(pack, corpus, info.hook, o.threads);
+  const source: ActivationSource = await openActivationSource(
+    pack,
+    corpus,
+    info.hook,
+    o.threads,
+    sae.config,
+  );
   if (source.dIn !== sae.dIn) {
     await source.dispose();
     throw new Error(
@@ -756,6 +762,7 @@ async function lensStage(
   db: Db,
   pack: LoadedPack,
   saeId: string,
+  hook: string,
   sae: Sae,
   o: BuildOptions,
   progress: (stage: BuildStage, done: number, total: number) => void,
@@ -768,7 +775,7 @@ async function lensStage(
     maxAct[r.idx] = r.max_act;
   }
   const alive = Array.from({ length: sae.dSae }, (_, i) => i).filter((i) => (maxAct[i] ?? 0) > 0);
-  const model = await TextModel.open(pack);
+  const model = await TextModel.open(pack, { hook, read: sae.config });
   try {
     const lens = await logitLens(model, (i) => sae.decoderRow(i), maxAct, alive, {
       signal: o.signal,

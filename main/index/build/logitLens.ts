@@ -2,8 +2,12 @@
  * The logit lens of a text feature, measured through the model rather than read off W_U:
  * the change in next-token logits when the feature's decoder direction, scaled to its max
  * activation, is added at the hook on a BOS-only context (the graph's steering input).
- * Top = most promoted tokens, bottom = most suppressed.
+ * Top = most promoted tokens, bottom = most suppressed. The context is the text rule's
+ * (lensContext: BOS, or EOS for a model without BOS); a model with neither gets no lens. The
+ * same for split packs and Hugging Face exports (steering at the SAE's hook of the rewired
+ * graph): exact through the model, with no W_U or final norm read off the graph.
  */
+import { lensContext } from '../../runtime/text/textRule';
 import type { TextModel } from './activations';
 
 export interface LensToken {
@@ -28,10 +32,12 @@ export async function logitLens(
     onBatch?: (done: number) => void;
   } = {},
 ): Promise<Map<number, Lens>> {
-  const { dModel, vocab, bos } = model.info;
+  const { dModel, vocab, bos, eos } = model.info;
+  const context = lensContext(bos, eos);
+  if (context === null) return new Map();
   const batch = options.batch ?? 64;
   const nShow = options.n ?? 10;
-  const base = (await model.forward([[bos]])).logits;
+  const base = (await model.forward([context])).logits;
   const out = new Map<number, Lens>();
   const names = new Map<number, string>();
   const name = (t: number): string => {
@@ -49,7 +55,7 @@ export async function logitLens(
       for (let c = 0; c < dModel; c++) steering[b * dModel + c] = (dir[c] ?? 0) * scale;
     });
     const { logits } = await model.forward(
-      group.map(() => [bos]),
+      group.map(() => context),
       steering,
     );
     group.forEach((f, b) => {

@@ -10,6 +10,8 @@
 import { DEFAULT_TEXT_PROMPT, runtimeInputs } from '../../../preload/contract';
 import type { Db } from '../../db/connection';
 import type { LoadedPack } from '../../packs/packReader';
+import { isHfModel } from '../../packs/manifest';
+import { HfTextEngine } from '../../runtime/hf/hfTextEngine';
 import { TextEngine } from '../../runtime/text/textEngine';
 import { recordStage } from './describe';
 import { crossing } from './effects';
@@ -74,7 +76,9 @@ export async function textCalibrationStage(
 ): Promise<{ features: number; reached: number; generations: number; seconds: number } | null> {
   if (pack.manifest.kind !== 'text-lm') return null;
   const t0 = performance.now();
-  const engine = await TextEngine.load(pack);
+  const engine = isHfModel(pack.manifest.model)
+    ? await HfTextEngine.load(pack)
+    : await TextEngine.load(pack);
   const ctx = { signal: o.signal ?? new AbortController().signal };
   const features = db
     .prepare(
