@@ -2,6 +2,9 @@
  * The cross-layer bridge figure: the text pack's shipped SAE (blocks.2) against an SAE trained
  * at another layer (train_sae.py), by correlation over every token of the pack's examples.
  *   npx tsx bench/bridgeLayer/figures.ts <pack dir> <SAE folder> [--examples n]
+ * or any two sides of one pack (main/bridge/sides.ts), e.g. the emoji pack's latent SAE against
+ * its spatial SAE by example (top examples' names instead of top tokens):
+ *   npx tsx bench/bridgeLayer/figures.ts models/emoji#latent-512 models/emoji#spatial-2048
  * Prints, as JSON and markdown:
  * - the share of live layer-2 features whose best match on the other layer has r ≥ 0.5 (and
  *   ≥ 0.3, 0.7), and the same share against a null: B's samples shifted by half the corpus,
@@ -92,18 +95,23 @@ async function main(): Promise<void> {
   const limit = args.includes('--examples') ? Number(args[args.indexOf('--examples') + 1]) : 0;
   const t0 = performance.now();
   const a = await openSide(packDir);
-  const b = await openSide(`${packDir}#${saeFolder}`);
+  const b = await openSide(saeFolder.includes('#') ? saeFolder : `${packDir}#${saeFolder}`);
   const m = a.pack.manifest;
-  if (m.kind !== 'text-lm' || isHfModel(m.model)) throw new Error('a split text pack is needed');
+  const isText = m.kind === 'text-lm';
+  if (isText && isHfModel(m.model)) throw new Error('a split text pack is needed');
   const full = await loadPackCorpus(a.pack, 'auto');
   const corpus = limit > 0 ? { ...full, examples: full.examples.slice(0, limit) } : full;
   const gemm = await Gemm.create(1);
   const readA = await openSideReader(a, corpus, gemm);
   const readB = await openSideReader(b, corpus, gemm);
-  const tokenizer = new Tokenizer(
-    JSON.parse(await fs.readFile(path.join(a.pack.dir, m.model.tokenizer), 'utf8')) as object,
-    { clean_up_tokenization_spaces: false },
-  );
+  const tokenizer =
+    m.kind === 'text-lm' && !isHfModel(m.model)
+      ? new Tokenizer(
+          JSON.parse(await fs.readFile(path.join(a.pack.dir, m.model.tokenizer), 'utf8')) as object,
+          { clean_up_tokenization_spaces: false },
+        )
+      : null;
+  const context = m.kind === 'text-lm' ? m.model.context : 0;
   const parts: SampleCodes[] = [];
   const tokens: string[] = [];
   const chunk = 32;
@@ -116,10 +124,14 @@ async function main(): Promise<void> {
     );
     parts.push(s);
     for (const e of ex) {
+      if (!tokenizer) {
+        tokens.push(e.name); // one sample per example
+        continue;
+      }
       // the atoms alignChunk made (one tokenizer: its non-empty token spans), as text
       const ids = tokenizer
         .encode(e.body ?? '', { add_special_tokens: false })
-        .ids.slice(0, m.model.context - 1);
+        .ids.slice(0, context - 1);
       const decode = (t: number[]): string => tokenizer.decode(t, { skip_special_tokens: false });
       const text = decode(ids);
       const ends = tokenEnds(ids, decode);
@@ -147,7 +159,7 @@ async function main(): Promise<void> {
       b: { pack: m.id, sae: b.saeId, hook: b.hook, dSae: b.sae.dSae },
       topK: 10,
       sharedAt: 0.5,
-      unit: 'token span',
+      unit: isText ? 'token span' : 'example',
       fingerprint: 'figures',
     },
     'match',
@@ -189,7 +201,7 @@ async function main(): Promise<void> {
   };
   console.log(JSON.stringify(figures, null, 1));
 
-  // titles of layer-2 features from the shipped index
+  // titles of A's features from the shipped index
   const idxFile = path.join(dir, 'index.sqlite');
   const shipped = a.pack.hasIndex && m.index ? m.index : null;
   if (shipped) await unpackIndex(path.join(a.pack.dir, shipped), idxFile);
@@ -207,7 +219,7 @@ async function main(): Promise<void> {
     if (!picks.includes(j)) picks.push(j);
   }
   console.log(
-    `\n| layer-2 feature | title (shipped index) | top tokens at layer 2 | best match at ${b.hook} | r | its top tokens |`,
+    `\n| ${a.hook} feature | title (shipped index) | top ${isText ? 'tokens' : 'examples'} | best match at ${b.hook} | r | its top ${isText ? 'tokens' : 'examples'} |`,
   );
   console.log('|---|---|---|---|---|---|');
   for (const j of picks) {
