@@ -131,4 +131,30 @@ describe('models.open with a Neuronpedia export', () => {
     const after = await call<PackList>('packs.list', {});
     expect(after.packs.map((p) => p.id)).toEqual(before.packs.map((p) => p.id));
   });
+
+  it('cancelled while its index builds: the open fails as cancelled and the entry is gone', async () => {
+    const before = await call<PackList>('packs.list', {});
+    let cancelled = false;
+    const off = app.events.subscribe((m) => {
+      if (m.event !== 'job.progress' || m.payload.jobId !== 'open-llama' || cancelled) return;
+      if (/: (examples|activations)$/.test(m.payload.stage)) {
+        cancelled = true;
+        void app.dispatcher.dispatch('jobs.cancel', { jobId: 'open-llama' });
+      }
+    });
+    const r = await app.dispatcher.dispatch('models.open', {
+      dir: path.join(HF, 'llama-tiny'),
+      saes: [path.join(HF, 'llama-tiny-sae')],
+      examples: path.join(repoRoot, 'tests', 'fixtures', 'packs', 'text-tiny', 'examples.jsonl'),
+      jobId: 'open-llama',
+    });
+    off();
+    expect(cancelled).toBe(true);
+    expect(r).toMatchObject({ ok: false, error: { code: 'cancelled' } });
+    const after = await call<PackList>('packs.list', {});
+    expect(after.packs.map((p) => p.id)).toEqual(before.packs.map((p) => p.id));
+    expect(readdirSync(after.folders.library).filter((n) => !n.startsWith('.'))).toEqual(
+      before.packs.filter((p) => p.location === 'library').map((p) => p.id),
+    );
+  });
 });
