@@ -299,6 +299,7 @@ export async function buildBridge(
     hook: s.hook,
     dSae: s.sae.dSae,
   });
+  const unit = method === 'decoder' ? 'decoder direction' : text ? 'token span' : 'example';
   let state = beginBridge(
     db,
     {
@@ -306,8 +307,8 @@ export async function buildBridge(
       a: side(a),
       b: side(b),
       topK,
-      sharedAt: o.sharedAt ?? SHARED_AT,
-      unit: method === 'decoder' ? 'decoder direction' : text ? 'token span' : 'example',
+      sharedAt: o.sharedAt ?? SHARED_AT[unit] ?? 0.5,
+      unit,
       fingerprint,
     },
     method === 'decoder' ? 'match' : 'codes',

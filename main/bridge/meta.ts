@@ -24,14 +24,22 @@ export class BridgeCancelled extends Error {
 }
 
 /**
- * Default score from which a feature's best match counts as shared. Picked by measurement on the
- * text pack's layer-2 SAE against an SAE at layer 0 (bench/bridgeLayer/figures.ts, 201k token
- * spans): with B's samples shifted by half the corpus (no token paired with its own), the best
- * correlation of each of the 4094 live features had median 0.033, 99th percentile 0.10 and
- * maximum 0.40; 0.5 is the first round score above every one of them, so a match at 0.5 or more
- * is not chance pairing (12.8% of the real features reach it).
+ * Default score from which a feature's best match counts as shared, by what a sample is. Picked
+ * by measurement (bench/bridgeLayer/figures.ts, /work/notes/bridge-figures.md): each live
+ * feature's best score against the other side with its samples shifted by half the corpus (so no
+ * sample meets its own pair) is chance; the default is the first round score above the largest.
+ * - token spans (text layer 2 vs layer 0, 201k spans): chance median 0.033, p99 0.10, max 0.40
+ *   → 0.5 (12.8% of layer-2 features reach it);
+ * - examples (emoji latent vs spatial, 3664 images: few samples, so more chance): median 0.17,
+ *   p99 0.42, max 0.68 → 0.7 (12.9% of latent features reach it);
+ * - decoder directions: two random directions of width d have cosine ~ N(0, 1/d); the largest of
+ *   4096 at d = 192 is about 0.3 → 0.5.
  */
-export const SHARED_AT = 0.5;
+export const SHARED_AT: Record<string, number> = {
+  'token span': 0.5,
+  example: 0.7,
+  'decoder direction': 0.5,
+};
 
 export interface BridgeSideInfo {
   pack: string;
