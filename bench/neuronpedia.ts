@@ -78,6 +78,11 @@ export async function benchNeuronpedia(): Promise<void> {
         .join(' ')}; ${os.cpus().length} cores`,
     );
     line(
+      'per CPU second of this process (median)',
+      `${fmt(median(cpuRates), 0)} feat/s`,
+      `spread ${fmt(Math.min(...cpuRates), 0)}–${fmt(Math.max(...cpuRates), 0)}; less sensitive to load`,
+    );
+    line(
       'index size after import',
       `${fmt(dbBytes / 1e6)} MB`,
       `peak RSS ${fmt(peakRssMb(), 0)} MB`,
