@@ -3,7 +3,7 @@
 // the export's UMAP, a malformed line is named and skipped, a re-import changes nothing, a
 // cancel writes nothing), one feature's API JSON into a built SAE, and the export round trip
 // (export, import into a fresh index: the same cards).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -352,6 +352,36 @@ describe('Neuronpedia dashboards import and export', () => {
       expect(hits.map((h) => h.idx)).toContain(withWord?.i);
     } finally {
       real.close();
+    }
+  });
+
+  it('an explanations-only folder with numeric indices (SAEDashboard style) labels its features', async () => {
+    const dir = join(tmp.dir, 'only-expl');
+    const rows = [0, 2, 2].map((index, i) => ({
+      modelId: 'm',
+      layer: 'L',
+      index,
+      description: ['zero', 'two', 'also two'][i],
+      explanationModelName: 'claude',
+    }));
+    mkdirSync(join(dir, 'explanations'), { recursive: true });
+    writeFileSync(
+      join(dir, 'explanations/batch-0.jsonl'),
+      rows.map((r) => JSON.stringify(r)).join('\n'),
+    );
+    const only = openIndex(join(tmp.dir, 'only.sqlite'));
+    try {
+      const r = await importNeuronpediaExport(only, dir);
+      expect(r).toMatchObject({ saeId: 'L', features: 0, activations: 0, explanations: 3 });
+      expect(card(only, 2, 'L')?.explanations?.map((e) => e.description)).toEqual([
+        'two',
+        'also two',
+      ]);
+      expect(card(only, 0, 'L')).toMatchObject({ label: 'zero', labelSource: 'neuronpedia' });
+      expect(card(only, 1, 'L')).toBeUndefined();
+      expect(loadPositions(only, 'L')).toBeNull();
+    } finally {
+      only.close();
     }
   });
 
