@@ -242,7 +242,12 @@ async function tokensPerSecond(): Promise<void> {
     const cpu = new Map<string, number[]>();
     const seen = new Set<string>();
     for (let i = 0; i < RUNS + 1; i++) {
-      for (const [name, session] of sessions) {
+      // Rotate which graph runs first, so none always follows the same one.
+      const order = [...sessions];
+      for (const [name, session] of [
+        ...order.slice(i % order.length),
+        ...order.slice(0, i % order.length),
+      ]) {
         const r = await generate(session, config.bos_token_id);
         seen.add(r.tokens.join(','));
         if (i === 0) continue; // warm-up

@@ -1,6 +1,6 @@
 /**
- * Reads an ONNX model's structure for graph surgery: the main graph's nodes (with each node's
- * bytes), the initializers' names, types, dims and external files (their data is not read),
+ * Reads an ONNX model's structure (for graph surgery, and for main/runtime/onnxExpose): the
+ * main graph's nodes (op, inputs, outputs, integer attributes), the initializers' names, types, dims and external files (their data is not read),
  * the inputs, outputs and value_info (name, element type, shape). Everything is a view of the
  * model's bytes, so a model with inline weights costs no copy. A model whose graph is split
  * over several `graph` fields (protobuf merges them; main/runtime/onnxExpose writes such
@@ -18,7 +18,10 @@ export const NODE_INPUT = 1;
 const NODE_OUTPUT = 2;
 const NODE_NAME = 3;
 const NODE_OP = 4;
+const NODE_ATTRIBUTE = 5;
 const NODE_DOMAIN = 7;
+const ATTR_NAME = 1;
+const ATTR_INT = 3;
 
 export interface OnnxNode {
   /** Position among the graph's nodes. */
@@ -28,6 +31,8 @@ export interface OnnxNode {
   domain: string;
   inputs: string[];
   outputs: string[];
+  /** Integer attributes (axis …) by name. */
+  ints: Record<string, number>;
 }
 
 export interface OnnxTensorMeta {
@@ -63,13 +68,22 @@ const utf8 = new TextDecoder();
 const str = (f: FieldSpan): string => (f.value ? utf8.decode(f.value) : '');
 
 function readNode(bytes: Uint8Array, index: number): OnnxNode {
-  const node: OnnxNode = { index, name: '', op: '', domain: '', inputs: [], outputs: [] };
+  const node: OnnxNode = { index, name: '', op: '', domain: '', inputs: [], outputs: [], ints: {} };
   for (const f of scanFields(bytes)) {
     if (f.n === NODE_INPUT) node.inputs.push(str(f));
     else if (f.n === NODE_OUTPUT) node.outputs.push(str(f));
     else if (f.n === NODE_NAME) node.name = str(f);
     else if (f.n === NODE_OP) node.op = str(f);
     else if (f.n === NODE_DOMAIN) node.domain = str(f);
+    else if (f.n === NODE_ATTRIBUTE && f.value) {
+      let name = '';
+      let value: number | null = null;
+      for (const a of scanFields(f.value)) {
+        if (a.n === ATTR_NAME) name = str(a);
+        else if (a.n === ATTR_INT && a.varint !== undefined) value = a.varint;
+      }
+      if (value !== null) node.ints[name] = value;
+    }
   }
   return node;
 }

@@ -6,73 +6,25 @@
  * nodes and the existing outputs stay byte for byte as they were.
  */
 import { valueInfo, type ValueInfo } from './onnxGraph';
-import { message, readFields } from './protobuf';
+import { GRAPH_OUTPUT, MODEL_GRAPH, readGraph, type OnnxNode } from '../onnx/graph';
+import { message } from './protobuf';
 
-export interface GraphNode {
-  op: string;
-  inputs: string[];
-  outputs: string[];
-  /** Integer attributes (axis …) by name. */
-  ints: Record<string, number>;
-}
-
-// onnx.proto field numbers.
-const MODEL_GRAPH = 7;
-const GRAPH_NODE = 1;
-const GRAPH_OUTPUT = 12;
-const NODE_INPUT = 1;
-const NODE_OUTPUT = 2;
-const NODE_OP = 4;
-const NODE_ATTRIBUTE = 5;
-const ATTR_NAME = 1;
-const ATTR_INT = 3;
-const VALUE_NAME = 1;
-
-const utf8 = new TextDecoder();
+/** A node of the main graph: op, inputs, outputs and integer attributes (main/onnx/graph). */
+export type GraphNode = Pick<OnnxNode, 'op' | 'inputs' | 'outputs' | 'ints'>;
 
 /** The nodes of the model's main graph, in order (subgraphs are not read). */
 export function graphNodes(model: Uint8Array): GraphNode[] {
-  return graphFields(model, GRAPH_NODE).map(readNode);
+  return readGraph(model).nodes.map(({ op, inputs, outputs, ints }) => ({
+    op,
+    inputs,
+    outputs,
+    ints,
+  }));
 }
 
 /** The names of the main graph's outputs, in order. */
 export function graphOutputs(model: Uint8Array): string[] {
-  return graphFields(model, GRAPH_OUTPUT).map((bytes) => {
-    for (const f of readFields(bytes)) {
-      if (f.n === VALUE_NAME && 'bytes' in f) return utf8.decode(f.bytes);
-    }
-    return '';
-  });
-}
-
-/** The bytes of every field `n` of the main graph (every `graph` field, merged). */
-function graphFields(model: Uint8Array, n: number): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const f of readFields(model)) {
-    if (f.n !== MODEL_GRAPH || !('bytes' in f)) continue;
-    for (const g of readFields(f.bytes)) if (g.n === n && 'bytes' in g) out.push(g.bytes);
-  }
-  return out;
-}
-
-function readNode(bytes: Uint8Array): GraphNode {
-  const node: GraphNode = { op: '', inputs: [], outputs: [], ints: {} };
-  for (const f of readFields(bytes)) {
-    if (!('bytes' in f)) continue;
-    if (f.n === NODE_INPUT) node.inputs.push(utf8.decode(f.bytes));
-    else if (f.n === NODE_OUTPUT) node.outputs.push(utf8.decode(f.bytes));
-    else if (f.n === NODE_OP) node.op = utf8.decode(f.bytes);
-    else if (f.n === NODE_ATTRIBUTE) {
-      let name = '';
-      let value: number | null = null;
-      for (const a of readFields(f.bytes)) {
-        if (a.n === ATTR_NAME && 'bytes' in a) name = utf8.decode(a.bytes);
-        else if (a.n === ATTR_INT && 'varint' in a) value = a.varint;
-      }
-      if (value !== null) node.ints[name] = value;
-    }
-  }
-  return node;
+  return readGraph(model).outputs.map((o) => o.name);
 }
 
 /**
