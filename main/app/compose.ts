@@ -61,7 +61,9 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     else if (r.removed > 0)
       console.info(`[orrery] freed ${r.freedBytes} bytes: ${r.removed} unused blobs removed`);
   });
-  const runtime = new RuntimeService(worker, packs, events, sessions, blobs);
+  const runtime = new RuntimeService(worker, packs, events, sessions, blobs, (id, text) =>
+    notices.modelWarning(id, text),
+  );
   const exporter = new ExportService(runtime);
   const index = new IndexService(
     packs,

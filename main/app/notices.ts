@@ -9,6 +9,7 @@ import type { Recovery } from '../db/recover';
 export class NoticeBoard {
   private readonly items: Notice[] = [];
   private readonly listeners = new Set<(n: Notice) => void>();
+  private readonly warned = new Set<string>();
 
   list(): Notice[] {
     return [...this.items];
@@ -25,6 +26,24 @@ export class NoticeBoard {
     console.warn(`[orrery] ${n.title} ${n.message}${n.movedTo ? ` Old file: ${n.movedTo}` : ''}`);
     for (const l of this.listeners) l(n);
     return n;
+  }
+
+  /**
+   * Something a loaded model says a person should know (RuntimeInfo.warnings), once per text
+   * for this run of the app.
+   */
+  modelWarning(packId: string, text: string): Notice | null {
+    const key = `${packId}\0${text}`;
+    if (this.warned.has(key)) return null;
+    this.warned.add(key);
+    return this.add({
+      kind: 'model_warning',
+      title: `Model ${packId}:`,
+      message: text,
+      file: null,
+      movedTo: null,
+      at: new Date().toISOString(),
+    });
   }
 
   /** A database that was moved aside and started afresh; `what` names it for a person. */

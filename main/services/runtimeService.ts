@@ -69,6 +69,8 @@ export class RuntimeService {
     private readonly events: EventHub,
     private readonly sessions: Pick<SessionCalls, 'record'>,
     private readonly blobs: BlobStore,
+    /** Told each warning a loaded model gives (RuntimeInfo.warnings), to show it once. */
+    private readonly warn: (packId: string, text: string) => void = () => undefined,
   ) {}
 
   /** The uploaded files a call names (namedBlobs), checked to be there and stamped used. */
@@ -169,8 +171,10 @@ export class RuntimeService {
     }
   }
 
-  open(packId: string): Promise<RuntimeInfo> {
-    return this.run(packId, 'open', {}, null);
+  async open(packId: string): Promise<RuntimeInfo> {
+    const info = await this.run<RuntimeInfo>(packId, 'open', {}, null);
+    for (const w of info.warnings ?? []) this.warn(packId, w);
+    return info;
   }
 
   async textGenerate(

@@ -9,7 +9,7 @@ import { z } from 'zod';
 export const NoticeSchema = z.object({
   /** Unique within one run of the app. */
   id: z.string(),
-  kind: z.enum(['database_recovered']),
+  kind: z.enum(['database_recovered', 'model_warning']),
   /** One line: what happened. */
   title: z.string(),
   /** Why, and what the person can do. */
