@@ -24,6 +24,8 @@ export interface DecoderSpec {
   seed?: number;
   /** File name of the external data; weights inline when absent. */
   external?: string;
+  /** 'gpt2' only: LayerNorm as torch's opset-14 export writes it (ReduceMean, Sub, Pow …). */
+  decomposedNorm?: boolean;
 }
 
 interface Tensor {
@@ -188,6 +190,25 @@ function layerNorm(b: Builder, x: string, name: string, d: number): string {
   ]);
 }
 
+/** LayerNorm in primitive ops: (x − mean) / sqrt(var + eps) · w + b. */
+function decomposedLayerNorm(b: Builder, x: string, name: string, d: number): string {
+  const axes = b.ints(`${name}.axes`, [2]);
+  const centred = b.op('Sub', [x, b.op('ReduceMean', [x, axes], { ints: { keepdims: 1 } })]);
+  const variance = b.op(
+    'ReduceMean',
+    [b.op('Pow', [centred, b.constant(`${name}.two`, [2])]), axes],
+    {
+      ints: { keepdims: 1 },
+    },
+  );
+  const std = b.op('Sqrt', [b.op('Add', [variance, b.constant(`${name}.eps`, [1e-5])])]);
+  const scaled = b.op('Mul', [
+    b.op('Div', [centred, std]),
+    b.weight(`${name}.weight`, [d], 0.1, 1),
+  ]);
+  return b.op('Add', [scaled, b.weight(`${name}.bias`, [d], 0.02)]);
+}
+
 function rmsNorm(b: Builder, x: string, name: string, d: number): string {
   const axes = b.ints(`${name}.axes`, [2]);
   const ms = b.op('ReduceMean', [b.op('Pow', [x, b.constant(`${name}.two`, [2])]), axes], {
@@ -208,8 +229,10 @@ function build(spec: DecoderSpec): Builder {
     const wpe = b.weight('wpe.weight', [spec.context, d], 0.05);
     r = b.op('Add', [r, b.op('Gather', [wpe, 'position_ids'])]);
   }
-  const norm = (x: string, name: string): string =>
-    gpt2 ? layerNorm(b, x, name, d) : rmsNorm(b, x, name, d);
+  const norm = (x: string, name: string): string => {
+    if (!gpt2) return rmsNorm(b, x, name, d);
+    return spec.decomposedNorm ? decomposedLayerNorm(b, x, name, d) : layerNorm(b, x, name, d);
+  };
   const std = 1 / Math.sqrt(d);
   const mask = causalMask(b);
   for (let l = 0; l < spec.layers; l++) {

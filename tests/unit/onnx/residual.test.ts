@@ -59,6 +59,21 @@ describe('finding the residual stream by structure', () => {
     expect(map.hooks.get('blocks.0.hook_resid_pre')).toMatch(style === 'gpt2' ? /Add/ : /Gather/);
   });
 
+  it('maps a GPT-2 whose LayerNorms are decomposed into ReduceMean/Sub/Pow/Sqrt/Div', () => {
+    const spec = {
+      style: 'gpt2',
+      layers: 2,
+      dModel: 8,
+      vocab: 11,
+      context: 16,
+      decomposedNorm: true,
+    } as const;
+    const map = findResidualStream(decoderModel(spec));
+    expect(map.nLayers).toBe(2);
+    expect(map.dModel).toBe(8);
+    expect(new Set(map.hooks.values()).size).toBe(5);
+  });
+
   it('refuses a merged decoder and says which file to open instead', () => {
     expect(() => findResidualStream(mergedDecoder())).toThrow(
       expect.objectContaining({

@@ -26,8 +26,19 @@ const f32 = (t: TensorLike | undefined): Float32Array => {
 const maxDiff = (a: Float32Array, b: Float32Array): number =>
   a.reduce((m, v, i) => Math.max(m, Math.abs(v - (b[i] ?? Number.NaN))), 0);
 
-describe.each(['gpt2', 'llama'] as const)('rewiring a %s-shaped decoder', (style) => {
-  const model = decoderModel({ style, layers: 3, dModel: 8, vocab: 11, context: 16 });
+describe.each([
+  ['gpt2', false],
+  ['gpt2', true],
+  ['llama', false],
+] as const)('rewiring a %s-shaped decoder (decomposed LayerNorm: %s)', (style, decomposedNorm) => {
+  const model = decoderModel({
+    style,
+    layers: 3,
+    dModel: 8,
+    vocab: 11,
+    context: 16,
+    decomposedNorm,
+  });
   const map = findResidualStream(model);
   const hooks = allHooks(map.nLayers);
 
