@@ -19,6 +19,7 @@ const sections: Section[] = [
   { name: 'neuronpedia import', file: 'neuronpedia.ts', fn: 'benchNeuronpedia' },
   { name: 'bridge build', file: 'bridge.ts', fn: 'benchBridge' },
   { name: 'graph surgery', file: 'surgery.ts', fn: 'benchSurgery' },
+  { name: 'hf engine', file: 'hfEngine.ts', fn: 'benchHfEngine' },
 ];
 
 async function main(): Promise<void> {
