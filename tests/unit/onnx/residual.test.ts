@@ -97,6 +97,28 @@ describe('finding the residual stream by structure', () => {
     );
   });
 
+  it('names the norm it stopped at when nothing adds a tensor back to its own branch', () => {
+    const ones = [1, 1, 1, 1];
+    const noResidual = buildModel({
+      name: 'norms without residuals',
+      inputs: [{ name: 'x', type: 'float32', shape: ['n', 4] }],
+      outputs: [{ name: 'logits', type: 'float32', shape: ['n', 4] }],
+      initializers: [
+        { name: 'g', dims: [4], values: ones },
+        { name: 'w', dims: [4, 4], values: [...ones, ...ones, ...ones, ...ones] },
+      ],
+      nodes: [
+        { op: 'LayerNormalization', inputs: ['x', 'g'], outputs: ['n1'], name: 'ln_1' },
+        { op: 'MatMul', inputs: ['n1', 'w'], outputs: ['h'], name: 'fc' },
+        { op: 'Add', inputs: ['h', 'x'], outputs: ['sum'], name: 'not_normed_after' },
+        { op: 'MatMul', inputs: ['sum', 'w'], outputs: ['logits'], name: 'head' },
+      ],
+    });
+    expect(() => findResidualStream(noResidual)).toThrow(
+      /Stopped at node 'ln_1' \(LayerNormalization\): its input 'x' feeds a normalisation, but no Add/,
+    );
+  });
+
   it('refuses an unknown hook, naming it and the hooks the model has', () => {
     expect(() =>
       rewireDecoder(tiny('gpt2'), { expose: ['blocks.3.hook_resid_pre'], steer: [] }),
