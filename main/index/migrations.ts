@@ -36,6 +36,9 @@
  *   np_activations (top activation records: tokens and per-token values) and np_explanations
  *   (every explanation with its explainer model). Never written by a build, so they survive
  *   rebuilds, like imported_labels.
+ * - (7) np_tokens: each SAE's imported token strings once, by id; np_activations keeps token ids
+ *   (u32) instead of a JSON list of strings (a 24,576-feature export's records took 547 MB).
+ *   Records imported under version 6 are dropped (import the export again).
  */
 import type { Migration } from '../db/connection';
 
@@ -350,6 +353,35 @@ export const migrations: readonly Migration[] = [
           model_name text,
           type_name text,
           author text,
+          primary key (sae_id, idx, rank)
+        ) without rowid;
+      `);
+    },
+  },
+  {
+    version: 7,
+    name: 'imported activation records keep token ids',
+    up: (db) => {
+      db.exec(`
+        create table np_tokens (
+          sae_id text not null,
+          id integer not null,
+          text text not null,
+          primary key (sae_id, id)
+        ) without rowid;
+        drop table np_activations;
+        create table np_activations (
+          sae_id text not null,
+          idx integer not null,
+          rank integer not null,
+          activation real not null,
+          max_token integer not null,
+          token_ids blob not null,
+          acts blob not null,
+          data_source text,
+          bin_min real,
+          bin_max real,
+          bin_contains real,
           primary key (sae_id, idx, rank)
         ) without rowid;
       `);

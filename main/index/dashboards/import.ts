@@ -226,7 +226,8 @@ export async function importNeuronpediaExport(
         stage.feature(r.row);
       } else if (kind === 'activations') {
         const r = readActivation(value);
-        if (ok(r, where) && belongs(where, r.row)) stage.activation(r.row);
+        if (ok(r, where) && belongs(where, r.row))
+          stage.activation(r.row, options.saeId ?? sourceId ?? '');
       } else {
         const r = readExplanation(value);
         if (ok(r, where) && belongs(where, r.row)) stage.explanation(r.row);

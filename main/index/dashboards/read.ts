@@ -43,8 +43,23 @@ function floats(b: Buffer | null, bytes: 4 | 8): number[] {
   const copy = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
   return Array.from(bytes === 8 ? new Float64Array(copy) : new Float32Array(copy));
 }
-const ints = (b: Buffer | null): number[] =>
-  b ? Array.from(new Int32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength))) : [];
+const ints = (b: Buffer | null, kind: 'i32' | 'u32' = 'i32'): number[] => {
+  if (!b) return [];
+  const copy = b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  return Array.from(kind === 'u32' ? new Uint32Array(copy) : new Int32Array(copy));
+};
+
+/** The strings of some token ids of an SAE's imported dictionary (np_tokens). */
+function tokenTexts(db: Db, saeId: string, ids: Iterable<number>): Map<number, string> {
+  const list = [...new Set(ids)];
+  if (list.length === 0) return new Map();
+  const rows = db
+    .prepare(
+      'select id, text from np_tokens where sae_id = ? and id in (select value from json_each(?))',
+    )
+    .all(saeId, JSON.stringify(list)) as { id: number; text: string }[];
+  return new Map(rows.map((r) => [r.id, r.text]));
+}
 
 interface FeatureRow {
   density: number | null;
@@ -89,16 +104,16 @@ export function readDashboard(
        from np_features where sae_id = ? and idx = ?`,
     )
     .get(saeId, idx) as FeatureRow | undefined;
-  const records = (
+  const rows = (
     db
       .prepare(
-        `select activation, max_token, tokens, acts, data_source, bin_min, bin_max, bin_contains
+        `select activation, max_token, token_ids, acts, data_source, bin_min, bin_max, bin_contains
          from np_activations where sae_id = ? and idx = ? and rank <= ? order by rank`,
       )
       .all(saeId, idx, Number.isFinite(maxRecords) ? maxRecords : 1e9) as {
       activation: number;
       max_token: number;
-      tokens: string;
+      token_ids: Buffer;
       acts: Buffer;
       data_source: string | null;
       bin_min: number | null;
@@ -108,12 +123,21 @@ export function readDashboard(
   ).map((r) => ({
     activation: r.activation,
     maxToken: r.max_token,
-    tokens: JSON.parse(r.tokens) as string[],
+    ids: ints(r.token_ids, 'u32'),
     values: floats(r.acts, 4),
     dataSource: r.data_source,
     binMin: r.bin_min,
     binMax: r.bin_max,
     binContains: r.bin_contains,
+  }));
+  const text = tokenTexts(
+    db,
+    saeId,
+    rows.flatMap((r) => r.ids),
+  );
+  const records: DashboardRecord[] = rows.map(({ ids, ...r }) => ({
+    ...r,
+    tokens: ids.map((i) => text.get(i) ?? ''),
   }));
   const explanations = (
     db

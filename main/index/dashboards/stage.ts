@@ -6,6 +6,7 @@
  * tokens), the 'neuronpedia' label (the first explanation) and, when the export has UMAP
  * positions, the map. A cancelled import drops the temporary tables: the index is untouched.
  */
+import { OrreryError } from '../../../preload/contract';
 import type { Db } from '../../db/connection';
 import { histogramBin } from '../build/accumulate';
 import { HISTOGRAM_BINS } from '../migrations';
@@ -59,6 +60,9 @@ export class Stage {
   private open = false;
   /** Rows staged so far, of every kind. */
   rows = 0;
+  /** The SAE's token strings by id (those already in np_tokens, then this import's new ones). */
+  private tokens: { saeId: string; ids: Map<string, number>; fresh: [number, string][] } | null =
+    null;
 
   constructor(private readonly db: Db) {
     this.drop();
@@ -69,8 +73,8 @@ export class Stage {
         near_cos blob, umap_x real, umap_y real, umap_cluster integer);
       create temp table np_stage_acts (
         seq integer primary key, idx integer not null, activation real not null,
-        max_token integer not null, tokens text not null, acts blob not null, data_source text,
-        bin_min real, bin_max real, bin_contains real);
+        max_token integer not null, token_ids blob not null, acts blob not null, data_source text,
+        bin_min real, bin_max real, bin_contains real, peak text not null);
       create index temp.np_stage_acts_idx on np_stage_acts(idx, activation);
       create temp table np_stage_expl (
         seq integer primary key, idx integer not null, description text not null,
@@ -83,7 +87,7 @@ export class Stage {
        (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insAct = db.prepare(
-      'insert into temp.np_stage_acts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'insert into temp.np_stage_acts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.insExpl = db.prepare('insert into temp.np_stage_expl values (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   }
@@ -92,6 +96,7 @@ export class Stage {
   drop(): void {
     if (this.open) this.db.exec('commit');
     this.open = false;
+    this.tokens = null;
     for (const t of ['np_stage_features', 'np_stage_acts', 'np_stage_expl'])
       this.db.exec(`drop table if exists temp.${t}`);
   }
@@ -146,19 +151,49 @@ export class Stage {
     );
   }
 
-  activation(a: NpActivation): void {
+  /** Token ids of `saeId`'s dictionary: the same string keeps its id across imports. */
+  private tokenIds(saeId: string, tokens: readonly string[]): Buffer {
+    if (!this.tokens) {
+      const ids = new Map<string, number>();
+      for (const r of this.db
+        .prepare('select id, text from np_tokens where sae_id = ?')
+        .all(saeId) as { id: number; text: string }[])
+        ids.set(r.text, r.id);
+      this.tokens = { saeId, ids, fresh: [] };
+    } else if (this.tokens.saeId !== saeId) {
+      throw new OrreryError(
+        'bad_input',
+        `activation rows name two sources (${this.tokens.saeId}, ${saeId}); import one at a time`,
+      );
+    }
+    const t = this.tokens;
+    const out = new Uint32Array(tokens.length);
+    tokens.forEach((s, i) => {
+      let id = t.ids.get(s);
+      if (id === undefined) {
+        id = t.ids.size;
+        t.ids.set(s, id);
+        t.fresh.push([id, s]);
+      }
+      out[i] = id;
+    });
+    return Buffer.from(out.buffer);
+  }
+
+  activation(a: NpActivation, saeId: string): void {
     this.tick();
     this.insAct.run(
       ++this.seq,
       a.idx,
       a.maxValue,
       a.maxToken,
-      JSON.stringify(a.tokens),
+      this.tokenIds(saeId, a.tokens),
       f32(a.values),
       a.dataSource,
       a.binMin,
       a.binMax,
       a.binContains,
+      (a.tokens[a.maxToken] ?? '').trim(),
     );
   }
 
@@ -182,6 +217,11 @@ export class Stage {
     this.flush();
     const db = this.db;
     const sae = src.saeId;
+    if (this.tokens && this.tokens.saeId !== sae)
+      throw new OrreryError(
+        'bad_input',
+        `activation rows came before their source was known (${this.tokens.saeId}, then ${sae})`,
+      );
     const touched = (
       db
         .prepare(
@@ -232,26 +272,29 @@ export class Stage {
       db.prepare(
         'delete from np_activations where sae_id = ? and idx in (select idx from temp.np_stage_acts)',
       ).run(sae);
+      const insToken = db.prepare('insert into np_tokens(sae_id, id, text) values (?, ?, ?)');
+      for (const [id, text] of this.tokens?.fresh ?? []) insToken.run(sae, id, text);
       const acts = db
         .prepare(
-          `insert into np_activations(sae_id, idx, rank, activation, max_token, tokens, acts,
+          `insert into np_activations(sae_id, idx, rank, activation, max_token, token_ids, acts,
              data_source, bin_min, bin_max, bin_contains)
-           select ?, idx, rank, activation, max_token, tokens, acts, data_source, bin_min, bin_max,
-             bin_contains
+           select ?, idx, rank, activation, max_token, token_ids, acts, data_source, bin_min,
+             bin_max, bin_contains
            from (select *, row_number() over (partition by idx order by activation desc, seq) as rank
                  from temp.np_stage_acts) where rank <= ${MAX_RECORDS}`,
         )
         .run(sae).changes;
+      // Top tokens: where the strongest 10 records peak, in order, each once.
       db.prepare(
         `update features set top_tokens = t.tokens from (
-           select idx, json_group_array(tok) as tokens from (
-             select idx, trim(json_extract(tokens, '$[' || max_token || ']')) as tok, min(rank) as r
-             from np_activations where sae_id = ? and rank <= 10
-               and idx in (select idx from temp.np_stage_acts)
-             group by idx, tok having tok <> '' order by idx, r)
+           select idx, json_group_array(peak) as tokens from (
+             select idx, peak, min(rank) as r from (
+               select idx, peak, row_number() over (partition by idx order by activation desc, seq) as rank
+               from temp.np_stage_acts)
+             where rank <= 10 and peak <> '' group by idx, peak order by idx, r)
            group by idx) t
          where features.sae_id = ? and features.idx = t.idx`,
-      ).run(sae, sae);
+      ).run(sae);
       // For features with no max activation in the export nor from the records' update above.
       db.prepare(
         `update features set max_act = m.v from (
