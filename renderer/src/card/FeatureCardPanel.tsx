@@ -11,6 +11,7 @@ import { runAction } from '../actions/registry';
 import { useFeatureCard } from '../galaxy/useFeatureCard';
 import { useGalaxy } from '../galaxy/useGalaxy';
 import { EffectStrip } from './EffectStrip';
+import { Explanations } from './Explanations';
 import { Histogram } from './Histogram';
 import { LogitLens } from './LogitLens';
 import { RenameForm } from './RenameForm';
@@ -77,6 +78,7 @@ function Card({ card, packId, saeId, pinned }: CardProps) {
           {card.labelWhy}
         </p>
       )}
+      <Explanations card={card} />
       {card.effect && card.effect.facts.length > 0 && (
         <p className="card-effect" data-testid="card-effect">
           {card.effect.swatch && (
