@@ -2,7 +2,8 @@
  * The feature card for the hovered star, or else the chosen one: label and its source,
  * stats, histogram, top examples, logit lens, nearest features (click: select and fly),
  * rename and notes, and "Turn it" (the add-dial action: the feature joins the dial list). Its
- * links run actions too: a nearest feature select-feature, the cluster badge fly-to-cluster.
+ * links run actions too: a nearest feature select-feature, the cluster badge fly-to-cluster,
+ * a bridge's match (BridgeMatches) open-in-sae.
  */
 import { rememberRange } from '../steer/calibration';
 import { useDials } from '../steer/useDials';
@@ -10,6 +11,7 @@ import type { FeatureCard } from '../../../preload/contract';
 import { runAction } from '../actions/registry';
 import { useFeatureCard } from '../galaxy/useFeatureCard';
 import { useGalaxy } from '../galaxy/useGalaxy';
+import { BridgeMatches } from './BridgeMatches';
 import { EffectStrip } from './EffectStrip';
 import { Explanations } from './Explanations';
 import { Histogram } from './Histogram';
@@ -203,6 +205,7 @@ function Card({ card, packId, saeId, pinned }: CardProps) {
           </ul>
         </>
       )}
+      <BridgeMatches packId={packId} saeId={saeId} feature={card.feature} />
       {pinned && (
         <RenameForm
           key={`${card.feature}/${card.label}/${card.notes}`}

@@ -2,10 +2,12 @@
  * The galaxy area for one pack: picks the SAE and the examples (the pack's own or a folder of
  * the person's), asks index.status, offers to build the index when there is none, and
  * otherwise loads index.map into the store and shows the galaxy. `fallback` (the pack's
- * facts, with a status note) shows while there is no map.
+ * facts, with a status note) shows while there is no map. The open-in-sae action (a bridge's
+ * match on a feature card) switches to another SAE of the pack and selects a feature there.
  */
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { PackSummary } from '../../../preload/contract';
+import { registerActions } from '../actions/registry';
 import { useCall } from '../api/useCall';
 import { BuildIndex } from './BuildIndex';
 import { CorpusPicker } from './CorpusPicker';
@@ -14,6 +16,13 @@ import { GalaxyView, preloadGalaxyCanvas } from './GalaxyView';
 import { fetchMap } from './fetchMap';
 import { galaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
+
+declare module '../actions/registry' {
+  interface ActionPayloads {
+    /** Show another SAE of this pack in the galaxy, then select a feature there and fly to it. */
+    'open-in-sae': { saeId: string; feature: number };
+  }
+}
 
 export function GalaxyPane({
   pack,
@@ -25,6 +34,27 @@ export function GalaxyPane({
 }) {
   const [chosenSae, setSaeId] = useState<string | null>(null);
   const saeId = pack.saes.find((s) => s.id === chosenSae)?.id ?? pack.saes[0]?.id ?? null;
+  // a feature to select once the map of its SAE is loaded
+  const pendingFocus = useRef<{ saeId: string; feature: number } | null>(null);
+  useEffect(
+    () =>
+      registerActions([
+        {
+          name: 'open-in-sae',
+          label: 'Open a feature of another SAE',
+          perform: ({ saeId: target, feature }) => {
+            if (!pack.saes.some((s) => s.id === target)) return;
+            if (galaxyStore.packId === pack.id && galaxyStore.saeId === target) {
+              galaxyStore.focus(feature, { fly: true, select: true });
+              return;
+            }
+            pendingFocus.current = { saeId: target, feature };
+            setSaeId(target);
+          },
+        },
+      ]),
+    [pack],
+  );
   const [chosenCorpus, setCorpus] = useState<{ packId: string; corpus: string | null }>({
     packId: pack.id,
     corpus: null,
@@ -52,6 +82,11 @@ export function GalaxyPane({
       try {
         clearFeatureCards();
         galaxyStore.load(pack.id, saeId, r.value, corpus);
+        const p = pendingFocus.current;
+        if (p?.saeId === saeId) {
+          pendingFocus.current = null;
+          galaxyStore.focus(p.feature, { fly: true, select: true });
+        }
         setMapError(null);
       } catch (e) {
         setMapError(`the map could not be read: ${(e as Error).message}`);
