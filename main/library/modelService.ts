@@ -89,7 +89,9 @@ export class ModelService {
     job.throwIfCancelled();
     job.progress('writing the library entry', 1, steps);
     const { packs } = await this.packs.scan();
-    const id = packIdFor(found.dir, new Set(packs.map((p) => p.pack.manifest.id)));
+    // Taken: every pack's id and every folder already in the library (a broken entry too).
+    const folders = await fs.readdir(this.library).catch(() => [] as string[]);
+    const id = packIdFor(found.dir, new Set([...packs.map((p) => p.pack.manifest.id), ...folders]));
     const dir = await writeEntry(this.library, entryManifest(found, id, input.name));
     try {
       const { pack } = await this.packs.find(id);
