@@ -97,6 +97,16 @@ describe.each([
     }
   });
 
+  it('checks a steered hook that is not exposed by its effect on the logits', async () => {
+    const rewired = await open(
+      rewireDecoder(model, { expose: [], steer: ['blocks.2.hook_resid_pre'] }),
+    );
+    const report = await verifyRewired(rewired, map);
+    expect(report.checks).toEqual([
+      expect.stringMatching(/^blocks\.2\.hook_resid_pre: steering moves the logits/),
+    ]);
+  });
+
   it('fails its self-check, naming the hook, when a steering is not on the stream', async () => {
     // A wrong chain: block 1's resid_mid placed on the attention branch that its Add adds in.
     const g = readGraph(model);
