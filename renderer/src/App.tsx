@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { Step } from '../../preload/contract';
+import type { PackSummary, Step } from '../../preload/contract';
 import { useCall } from './api/useCall';
 import { CompareStrip } from './components/CompareStrip';
 import { GalaxyArea } from './components/GalaxyArea';
@@ -44,10 +44,14 @@ export function App() {
   const [openingModel, setOpeningModel] = useState(false);
 
   const list = packs.result?.ok ? packs.result.value : null;
+  // A model just opened is shown at once, before the pack list has been read again (else the
+  // first pack would flash in while the list reloads).
+  const [justOpened, setJustOpened] = useState<PackSummary | null>(null);
   const pack = useMemo(() => {
-    if (!list || list.packs.length === 0) return null;
-    return list.packs.find((p) => p.id === selectedId) ?? list.packs[0] ?? null;
-  }, [list, selectedId]);
+    const opened = justOpened && justOpened.id === selectedId ? justOpened : null;
+    if (!list || list.packs.length === 0) return opened;
+    return list.packs.find((p) => p.id === selectedId) ?? opened ?? list.packs[0] ?? null;
+  }, [list, selectedId, justOpened]);
 
   useEffect(() => {
     if (pack) localStorage.setItem(PACK_KEY, pack.id);
@@ -159,7 +163,11 @@ export function App() {
   return (
     <div className="app">
       <TopBar
-        packs={list?.packs ?? []}
+        packs={
+          pack && list && !list.packs.some((p) => p.id === pack.id)
+            ? [...list.packs, pack]
+            : (list?.packs ?? [])
+        }
         selectedId={pack?.id ?? null}
         onSelect={setSelectedId}
         onImport={() => setImporting(true)}
@@ -210,6 +218,7 @@ export function App() {
           onClose={() => setOpeningModel(false)}
           onOpened={(opened) => {
             setOpeningModel(false);
+            setJustOpened(opened);
             setSelectedId(opened.id);
             packs.reload();
           }}

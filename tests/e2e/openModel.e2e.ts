@@ -41,8 +41,22 @@ async function settled(): Promise<void> {
 }
 
 /** Fills the dialog and inspects; the inspection table's text. */
-async function inspect(model: string, sae: string, neuronpedia?: string): Promise<string> {
-  await page.getByRole('button', { name: 'Open model…' }).click();
+async function inspect(
+  model: string,
+  sae: string,
+  neuronpedia?: string,
+  via: 'button' | 'keys' = 'button',
+): Promise<string> {
+  if (via === 'button') await page.getByRole('button', { name: 'Open model…' }).click();
+  else {
+    // Ctrl+O (the open-model action) opens it, Escape closes it, Ctrl+O again.
+    await page.evaluate('document.activeElement && document.activeElement.blur()');
+    await page.keyboard.press('Control+o');
+    await page.locator('[role="dialog"]').waitFor();
+    await page.keyboard.press('Escape');
+    await page.locator('[role="dialog"]').waitFor({ state: 'detached' });
+    await page.keyboard.press('Control+o');
+  }
   await page.fill('input[aria-label="Model folder"]', model);
   await page.fill('input[aria-label="SAE folder 1"]', sae);
   if (neuronpedia) await page.fill('input[aria-label="Neuronpedia export"]', neuronpedia);
@@ -81,7 +95,7 @@ describe('Open model… (headless, chromium)', () => {
     await page.setViewportSize({ width: 1440, height: 900 });
     await open();
 
-    expect(await page.inputValue('#pack-picker')).toBe('gpt2-tiny');
+    await expect.poll(() => page.inputValue('#pack-picker')).toBe('gpt2-tiny');
     await expect.poll(() => hook<boolean>('ready'), { timeout: 90_000, interval: 250 }).toBe(true);
     const ref = { packId: 'gpt2-tiny', saeId: 'blocks.1.hook_resid_pre' };
     expect(await hook<number>('count')).toBe(256);
@@ -112,15 +126,8 @@ describe('Open model… (headless, chromium)', () => {
     expect(await page.textContent('[data-testid="text-after"]')).toBe(plainBefore);
     const max = await call<{ maxActivation: number }>('index.feature', { ...ref, feature });
     const before = await runs();
-    await page.evaluate(
-      ({ saeId, feature: f, value }) =>
-        (
-          window as unknown as {
-            __orreryActions: { run: (n: string, p: unknown) => Promise<boolean> };
-          }
-        ).__orreryActions.run('add-dial', { saeId, feature: f, value }),
-      { saeId: ref.saeId, feature, value: 8 * Math.max(1, max.maxActivation) },
-    );
+    const dialed = { saeId: ref.saeId, feature, value: 8 * Math.max(1, max.maxActivation) };
+    await page.evaluate(`window.__orreryActions.run('add-dial', ${JSON.stringify(dialed)})`);
     await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(before);
     await settled();
     await expect
@@ -149,12 +156,17 @@ describe('Open model… (headless, chromium)', () => {
   });
 
   it('Llama-style model + SAE, no export → index built here → galaxy', async () => {
-    const found = await inspect(path.join(HF, 'llama-tiny'), path.join(HF, 'llama-tiny-sae'));
+    const found = await inspect(
+      path.join(HF, 'llama-tiny'),
+      path.join(HF, 'llama-tiny-sae'),
+      undefined,
+      'keys',
+    );
     expect(found).toMatch(/^Modelllama · /);
     expect(found).toMatch(/1 data file/);
     expect(found).toMatch(/built here over .*examples\.jsonl/);
     await open();
-    expect(await page.inputValue('#pack-picker')).toBe('llama-tiny');
+    await expect.poll(() => page.inputValue('#pack-picker')).toBe('llama-tiny');
     await expect.poll(() => hook<boolean>('ready'), { timeout: 90_000, interval: 250 }).toBe(true);
     const status = await call<{ built: boolean; features: number; examples: number }>(
       'index.status',
