@@ -4,7 +4,8 @@
  * to a temp folder and removed after), every hook exposed, a 64-token prompt, one thread;
  * fetching only blocks.0.hook_resid_pre, only blocks.5.hook_resid_post, or the logits, runs
  * interleaved, median of 15 each: a hook-only run costing a fraction of the full one means
- * ORT prunes the nodes the fetch does not need (the pin/scale pre-run relies on it).
+ * ORT prunes the nodes the fetch does not need; and the same through a session on the graph
+ * cut after the hook (runtime/hf/prefixGraph), which the pin/scale pre-run uses.
  * (2) The HF engine on the gpt2-tiny fixture with its SAE: 64 tokens (EOS ignored, KV cache,
  * before and after batched) with no dial, an add dial and a pin dial; ms per generated token,
  * median of 7, and the ratio to no dial. Prints the load average.
@@ -20,6 +21,7 @@ import { allHooks } from '../main/onnx/hookNames';
 import { readPack } from '../main/packs/packReader';
 import { readHfConfig } from '../main/runtime/hf/config';
 import { HfTextEngine } from '../main/runtime/hf/hfTextEngine';
+import { prefixModelFile } from '../main/runtime/hf/prefixGraph';
 import { OnnxSession } from '../main/runtime/onnx';
 import { decoderModel } from '../tests/support/decoderGraph';
 import { hfFixture } from '../tests/support/hfReference';
@@ -51,15 +53,33 @@ async function pruning(tmp: string): Promise<void> {
       if (r >= 2) ms.get(name)?.push(performance.now() - t0);
     }
   }
+  // The graph cut after a hook (what the engine's pin/scale pre-run uses).
+  const cut = new Map<string, OnnxSession>();
+  for (const [name] of fetches.slice(0, 2)) {
+    cut.set(name, await OnnxSession.create(await prefixModelFile(rewired.file, name)));
+    ms.set(`upto ${name}`, []);
+  }
+  for (let r = 0; r < RUNS + 2; r++) {
+    for (const [name, s] of cut) {
+      const own: typeof feeds = {};
+      for (const i of s.inputs) {
+        const t = feeds[i.name];
+        if (t) own[i.name] = t;
+      }
+      const t0 = performance.now();
+      await s.run(own, [name]);
+      if (r >= 2) ms.get(`upto ${name}`)?.push(performance.now() - t0);
+    }
+  }
   await session.release();
+  for (const s of cut.values()) await s.release();
   const full = median(ms.get('logits') ?? []);
-  for (const [name] of fetches) {
-    const m = median(ms.get(name) ?? []);
-    line(
-      `  fetch ${name} only (64 tokens)`,
-      `${fmt(m, 2)} ms`,
-      `${fmt(m / full, 2)}x the logits run`,
-    );
+  for (const [name, runs] of ms) {
+    const m = median(runs);
+    const what = name.startsWith('upto ')
+      ? `graph cut after ${name.slice(5)}`
+      : `fetch ${name} only`;
+    line(`  ${what} (64 tokens)`, `${fmt(m, 2)} ms`, `${fmt(m / full, 2)}x the logits run`);
   }
 }
 

@@ -11,8 +11,9 @@
  * d_head] per layer (named past.{l}.key/value as the text KV cache names them; null = none),
  * the steering per hook ([batch or 1, seq or 1, d_model]; hooks not given are zeros), into the
  * outputs asked for (logits, present.{l}.key/value, hook names). Rows of one batch have equal
- * length (no padding): attention_mask is all ones. onnxruntime computes only what the fetched
- * outputs need (bench/hfDecoder measures a hook-only run against a full one).
+ * length (no padding): attention_mask is all ones. onnxruntime runs the whole graph whatever
+ * is fetched (bench/hfEngine), so runUpTo() reads a hook through a second session on the graph
+ * cut after it (prefixGraph), opened on first use.
  */
 import path from 'node:path';
 import { OrreryError } from '../../../preload/contract/result';
@@ -22,6 +23,7 @@ import { allHooks, steerInputName } from '../../onnx/hookNames';
 import { verifyRewired } from '../../onnx/verify';
 import { OnnxSession, type TensorLike } from '../onnx';
 import { kvName } from '../text/kvCache';
+import { prefixModelFile } from './prefixGraph';
 
 export interface HfDecoderOptions {
   /** Where rewired graphs are cached (by content hash). */
@@ -78,9 +80,13 @@ export class HfDecoder {
   private readonly feedsPositions: boolean;
   private ones = new BigInt64Array(0);
   private readonly zeros: TensorLike;
+  /** Sessions of the graph up to a hook (runUpTo), by hook. */
+  private readonly prefixes = new Map<string, Promise<OnnxSession>>();
 
   private constructor(
     private readonly session: OnnxSession,
+    private readonly file: string,
+    private readonly threads: number,
     readonly shape: HfShape,
     exposed: readonly string[],
     steered: readonly string[],
@@ -162,7 +168,15 @@ export class HfDecoder {
     try {
       const checks =
         options.verify === false ? [] : (await verifyRewired(session, rewired.hooks)).checks;
-      return new HfDecoder(session, shape, expose, steer, checks);
+      return new HfDecoder(
+        session,
+        rewired.file,
+        options.threads ?? 1,
+        shape,
+        expose,
+        steer,
+        checks,
+      );
     } catch (e) {
       await session.release();
       throw e;
@@ -186,6 +200,42 @@ export class HfDecoder {
     r: DecoderRun,
     outputs: Record<string, TensorLike | null>,
   ): Promise<Record<string, TensorLike>> {
+    for (const name of Object.keys(outputs)) {
+      if (this.hooks.includes(name) && !this.exposed.has(name)) {
+        throw new OrreryError('internal', `hook ${name} is not exposed by this decoder`);
+      }
+    }
+    return this.session.runInto(this.feeds(r), outputs);
+  }
+
+  /**
+   * The exposed hook's value [batch, seq, d_model] for a run, computing only the blocks up to
+   * it (the value before that hook's steering; steering at shallower hooks applies).
+   */
+  async runUpTo(hook: string, r: DecoderRun): Promise<Float32Array> {
+    if (!this.exposed.has(hook)) {
+      throw new OrreryError('internal', `hook ${hook} is not exposed by this decoder`);
+    }
+    let p = this.prefixes.get(hook);
+    if (!p) {
+      p = prefixModelFile(this.file, hook).then((file) =>
+        OnnxSession.create(file, { intraOpThreads: this.threads }),
+      );
+      this.prefixes.set(hook, p);
+      p.catch(() => this.prefixes.delete(hook));
+    }
+    const session = await p;
+    const all = this.feeds(r);
+    const feeds: Record<string, TensorLike> = {};
+    for (const i of session.inputs) {
+      const t = all[i.name];
+      if (t) feeds[i.name] = t;
+    }
+    return f32(await session.runInto(feeds, { [hook]: null }), hook);
+  }
+
+  /** The graph's feeds for a run. */
+  private feeds(r: DecoderRun): Record<string, TensorLike> {
     const { batch: B, seq, pos0 } = r;
     const { nKvHeads: H, dHead: Dh } = this.shape;
     const feeds: Record<string, TensorLike> = {
@@ -212,12 +262,7 @@ export class HfDecoder {
     for (const hook of this.steered) {
       feeds[steerInputName(hook)] = r.steer?.get(hook) ?? this.zeros;
     }
-    for (const name of Object.keys(outputs)) {
-      if (this.hooks.includes(name) && !this.exposed.has(name)) {
-        throw new OrreryError('internal', `hook ${name} is not exposed by this decoder`);
-      }
-    }
-    return this.session.runInto(feeds, outputs);
+    return feeds;
   }
 
   /** A hook's rows [batch, seq, d_model] for ids from position 0 (no past, no steering). */
@@ -232,6 +277,8 @@ export class HfDecoder {
 
   async release(): Promise<void> {
     await this.session.release();
+    for (const p of this.prefixes.values()) await (await p.catch(() => null))?.release();
+    this.prefixes.clear();
   }
 }
 

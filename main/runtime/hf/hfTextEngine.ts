@@ -8,8 +8,8 @@
  * Steering (DESIGN.md §3), at every position, the prompt (BOS included) and each generated
  * token: add dials are a constant delta at their SAE's hook. pin and scale need the hook's
  * unsteered value at the current positions: for each steered row, hooks shallowest first, the
- * graph runs for that row alone fetching only the hook (with the steering found so far at
- * shallower hooks), the SAE turns it into a delta; then one run for the whole batch with every
+ * graph up to the hook runs for that row alone (HfDecoder.runUpTo, with the steering found so
+ * far at shallower hooks), the SAE turns it into a delta; then one run for the whole batch with every
  * delta gives the logits and the cache. The unsteered "before" row only takes part in that last
  * run, with zero steering, so "before" equals a plain run of the original graph.
  *
@@ -415,19 +415,15 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
         const rowSteer = new Map<string, TensorLike>();
         for (const [h, t] of out) rowSteer.set(h, rowOf(t, b));
         const past = kv ? rowPast(kv.past(layers), b) : null;
-        const got = await this.decoder.run(
-          {
-            ids: ids.subarray(b * seq, (b + 1) * seq),
-            batch: 1,
-            seq,
-            pos0: kv ? kv.len : 0,
-            positions: positions.subarray(b * seq, (b + 1) * seq),
-            past,
-            steer: rowSteer,
-          },
-          { [hook]: null },
-        );
-        const h = f32(got, hook);
+        const h = await this.decoder.runUpTo(hook, {
+          ids: ids.subarray(b * seq, (b + 1) * seq),
+          batch: 1,
+          seq,
+          pos0: kv ? kv.len : 0,
+          positions: positions.subarray(b * seq, (b + 1) * seq),
+          past,
+          steer: rowSteer,
+        });
         const target = out.get(hook)?.data as Float32Array;
         for (const g of coded) {
           const delta = await codedDelta(g, h, seq);

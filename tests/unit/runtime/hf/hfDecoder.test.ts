@@ -57,6 +57,22 @@ describe.each<HfFixture>(['gpt2-tiny', 'llama-tiny'])('HfDecoder on %s', (name) 
       expect(diff, h).toBeLessThanOrEqual(ref.tolerance);
   });
 
+  it('reads a hook through the graph cut after it (runUpTo), steering at shallower hooks applied', async () => {
+    const v = Float32Array.from(ref.steering.vector);
+    const steer = new Map([[STEER, { dims: [1, 1, d()], data: v }]]);
+    const run = { ids: idsOf(ids), batch: 1, seq: n, pos0: 0, past: null, steer };
+    const after = 'blocks.2.hook_resid_pre';
+    expect(
+      maxDiff(await decoder.runUpTo(after, run), ref.steering.no_cache.hooks[after]?.flat() ?? []),
+    ).toBeLessThanOrEqual(ref.tolerance);
+    expect(
+      maxDiff(
+        await decoder.runUpTo(STEER, run),
+        ref.steering.no_cache.at_hook_before_steering.flat(),
+      ),
+    ).toBeLessThanOrEqual(ref.tolerance);
+  });
+
   it('matches torch with the KV cache: the prefix, then the last token', async () => {
     const presents = Object.fromEntries(decoder.presentNames().map((p) => [p, null]));
     const first = await decoder.run(
