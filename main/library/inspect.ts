@@ -10,8 +10,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OrreryError, type ModelInspection, type ModelProblem } from '../../preload/contract';
-import { readGraph } from '../onnx/graph';
-import { findResidualStream } from '../onnx/residual';
+import { readGraph, type OnnxGraph } from '../onnx/graph';
+import { mapResidual, type ResidualMap } from '../onnx/residual';
 import { readHfConfig } from '../runtime/hf/config';
 import { summariseExport } from './exportSummary';
 import { externalData, locateHfFiles, ModelFolderError } from './hfFolder';
@@ -32,10 +32,10 @@ export interface InspectOptions {
   onStage?: (stage: string) => void;
 }
 
-/** The graph's residual stream, its problems said as ModelFolderErrors. */
-function residual(graphRel: string, bytes: Uint8Array): ReturnType<typeof findResidualStream> {
+/** The graph's residual stream (main/onnx), its problems said as ModelFolderErrors. */
+function residual(graphRel: string, g: OnnxGraph): ResidualMap {
   try {
-    return findResidualStream(bytes);
+    return mapResidual(g).map;
   } catch (e) {
     if (!(e instanceof OrreryError)) throw e;
     const merged = /merged decoder|\bIf\b node/.test(e.message);
@@ -56,10 +56,11 @@ export async function inspectModelFolder(
   stage('reading config.json');
   const cfg = await readHfConfig(dir);
   stage(`reading ${files.graph}`);
-  const bytes = await readFile(path.join(dir, files.graph));
-  const { externalFiles, sizeBytes } = externalData(files, readGraph(bytes));
+  // One read of the graph's structure: its weights stay bytes, never objects.
+  const graph = readGraph(await readFile(path.join(dir, files.graph)));
+  const { externalFiles, sizeBytes } = externalData(files, graph);
   stage('finding the residual stream');
-  const stream = residual(files.graph, bytes);
+  const stream = residual(files.graph, graph);
   if (stream.nLayers !== cfg.n_layers)
     throw new ModelFolderError(
       'layers-differ',

@@ -182,4 +182,35 @@ describe('inspecting a Hugging Face model folder', () => {
     const noTexts = await inspectModelFolder({ dir: MODEL, saes: [SAE] });
     expect(noTexts.problems.map((p) => p.code)).toEqual(['no-examples']);
   });
+
+  it('reads a Neuronpedia export and gives it to the SAE at its hook, or says none matches', async () => {
+    const EXPORT = path.join(HF, 'gpt2-tiny-neuronpedia');
+    const found = await inspect({ dir: MODEL, saes: [SAE], neuronpedia: EXPORT });
+    expect(found.ready).toBe(true);
+    expect(found.neuronpedia).toEqual({
+      dir: EXPORT,
+      modelId: 'gpt2-tiny',
+      sourceId: '1-res-tiny',
+      hook: 'blocks.1.hook_resid_pre',
+      features: 256,
+      saeId: 'blocks.1.hook_resid_pre',
+      problem: null,
+    });
+    // No texts needed: the one SAE's index comes from the export.
+    expect((await inspectModelFolder({ dir: MODEL, saes: [SAE], neuronpedia: EXPORT })).ready).toBe(
+      true,
+    );
+    const elsewhere = bentSae((c) => {
+      c.hook_name = 'blocks.2.hook_resid_pre';
+      delete c.metadata;
+    });
+    const other = await inspect({ dir: MODEL, saes: [elsewhere], neuronpedia: EXPORT });
+    expect(other.ready).toBe(false);
+    expect(other.saes[0]?.problem).toBeNull();
+    expect(other.neuronpedia?.problem).toEqual({
+      code: 'export-unmatched',
+      message:
+        "the export's dashboards were computed at blocks.1.hook_resid_pre, and no SAE added here reads that hook",
+    });
+  });
 });
