@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { listIndexedSaes, openIndex, searchFeatures } from '../../../main/index';
 import { readSheet } from '../../../main/index/corpus';
 import type { IndexWorkerReply, IndexWorkerRequest } from '../../../main/index/worker';
+import { writeSyntheticExport, wordOf } from '../../support/neuronpediaExport';
 import { fixture, repoRoot, tempDir } from './helpers';
 
 function startWorker(): Worker {
@@ -125,4 +126,54 @@ describe('index worker', () => {
       await w.terminate();
     }
   }, 30_000);
+
+  it('imports Neuronpedia dashboards with progress; a cancel sent with the request writes nothing', async () => {
+    const dir = join(tmp.dir, 'np');
+    writeSyntheticExport(dir, { features: 48, perBatch: 8, records: 4, tokens: 16 });
+    const dbFile = join(tmp.dir, 'np.sqlite');
+    const w = startWorker();
+    try {
+      const seen: IndexWorkerReply[] = [];
+      const req = (id: string): IndexWorkerRequest => ({
+        type: 'import-dashboards',
+        id,
+        dbFile,
+        source: dir,
+        options: {},
+      });
+      // The cancel is queued behind the request: the import sees it at its first wait.
+      const cancelled = until(w, (r) => r.id === 'd1' && r.type !== 'progress', seen);
+      w.postMessage(req('d1'));
+      w.postMessage({ type: 'cancel', id: 'd1' } satisfies IndexWorkerRequest);
+      expect(await cancelled).toMatchObject({ type: 'error', cancelled: true });
+      const db = openIndex(dbFile);
+      try {
+        expect(db.prepare('select count(*) from np_features').pluck().get()).toBe(0);
+        expect(listIndexedSaes(db)).toEqual([]);
+      } finally {
+        db.close();
+      }
+
+      const done = until(w, (r) => r.id === 'd2' && r.type !== 'progress', seen);
+      w.postMessage(req('d2'));
+      expect(await done).toMatchObject({
+        type: 'imported-dashboards',
+        report: { saeId: '6-res-jb', features: 48, activations: 192, explanations: 48 },
+      });
+      const stages = seen.flatMap((r) =>
+        r.id === 'd2' && r.type === 'progress' ? [r.progress.stage] : [],
+      );
+      expect(new Set(stages)).toEqual(
+        new Set(['features', 'activations', 'explanations', 'commit']),
+      );
+      const after = openIndex(dbFile);
+      try {
+        expect(searchFeatures(after, { saeId: '6-res-jb', text: wordOf(5) })[0]?.idx).toBe(5);
+      } finally {
+        after.close();
+      }
+    } finally {
+      await w.terminate();
+    }
+  }, 60_000);
 });
