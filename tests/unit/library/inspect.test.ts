@@ -109,6 +109,18 @@ describe('inspecting a Hugging Face model folder', () => {
     expect((await reasonOf({ dir: noGraph, saes: [SAE] })).reason).toBe('no-graph');
   });
 
+  it('counts the external data of a Llama-style export and names it when it is missing', async () => {
+    const llama = path.join(HF, 'llama-tiny');
+    const found = await inspect({ dir: llama, saes: [path.join(HF, 'llama-tiny-sae')] });
+    expect(found).toMatchObject({ architecture: 'llama', externalFiles: 1, ready: true });
+    const dir = path.join(tmpDir(), 'llama');
+    cpSync(llama, dir, { recursive: true });
+    rmSync(path.join(dir, 'onnx', 'decoder_model.onnx_data'));
+    const r = await reasonOf({ dir, saes: [path.join(HF, 'llama-tiny-sae')] });
+    expect(r.reason).toBe('missing-external-data');
+    expect(r.message).toMatch(/keeps weights in decoder_model\.onnx_data, which is not beside it/);
+  });
+
   it('refuses a merged decoder alone and says which file to use instead', async () => {
     const merged = bentModel((d) =>
       renameSync(
