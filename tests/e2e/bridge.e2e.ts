@@ -2,7 +2,7 @@
  * A bridge on the feature card, in a real browser against the real headless server: the emoji
  * fixture's latent and spatial SAEs get their indexes and a bridge (bridge.build); a latent
  * feature's card lists its matches at the spatial hook with scores, the same as
- * bridge.matches; clicking the best one switches the galaxy to the spatial SAE and selects that
+ * bridge.matches, the best with its title; clicking the best one switches the galaxy to the spatial SAE and selects that
  * feature, whose card then lists its way back.
  */
 import path from 'node:path';
@@ -68,6 +68,10 @@ describe('bridge on the feature card (headless, chromium)', () => {
       .poll(() => links.count(), { timeout: 15_000 })
       .toBe(Math.min(5, want.matches.length));
     expect(await links.first().getAttribute('data-feature')).toBe(String(best));
+    // the best match carries its title from the spatial SAE's index
+    const title = (await call<{ label: string }>('index.feature', { ...spatial, feature: best }))
+      .label;
+    await expect.poll(() => links.first().textContent()).toContain(title);
     expect(await page.textContent('[data-testid="bridge-matches"]')).toContain(
       (want.matches[0]?.score ?? 0).toFixed(2),
     );

@@ -1,8 +1,9 @@
 /**
  * "Across SAEs" on a feature card: for each other SAE of the same pack with a built bridge to
  * this one (bridge.status, either order), the feature's best matches there with their scores and
- * whether it is shared or specific (bridge.matches). A match opens that feature in the other
- * SAE's galaxy (the open-in-sae action). Shows nothing while no bridge is built.
+ * whether it is shared or specific (bridge.matches), the best one with its title there. A match
+ * opens that feature in the other SAE's galaxy (the open-in-sae action). Shows nothing while no
+ * bridge is built.
  */
 import { useEffect, useMemo, useState } from 'react';
 import type { CallOutput } from '../../../preload/contract';
@@ -16,7 +17,8 @@ interface Found {
   other: { saeId: string; hook: string };
 }
 
-type Matches = CallOutput<'bridge.matches'>;
+/** A feature's matches, and the title of the best one (from the other SAE's index). */
+type Matches = CallOutput<'bridge.matches'> & { bestTitle: string | null };
 
 const SHOWN = 5;
 
@@ -76,7 +78,17 @@ export function BridgeMatches({
     void Promise.all(
       bridges.map(async (f) => {
         const r = await getClient().call('bridge.matches', { ...f.ref, side: f.side, feature });
-        return r.ok ? r.value : null;
+        if (!r.ok) return null;
+        const best = r.value.matches[0]?.feature;
+        const card =
+          best === undefined
+            ? null
+            : await getClient().call('index.feature', {
+                packId,
+                saeId: f.other.saeId,
+                feature: best,
+              });
+        return { ...r.value, bestTitle: card?.ok ? card.value.label : null };
       }),
     ).then((list) => {
       if (live) setMatches({ key: `${packId}/${saeId}#${feature}`, list });
@@ -111,7 +123,7 @@ export function BridgeMatches({
               </span>
             </p>
             <ul className="card-nearest">
-              {m.matches.slice(0, SHOWN).map((x) => (
+              {m.matches.slice(0, SHOWN).map((x, rank) => (
                 <li key={x.feature}>
                   <button
                     type="button"
@@ -124,6 +136,7 @@ export function BridgeMatches({
                     }
                   >
                     feature {x.feature}
+                    {rank === 0 && m.bestTitle ? ` · ${m.bestTitle}` : ''}
                   </button>
                   <span className="mono muted">{x.score.toFixed(2)}</span>
                 </li>
