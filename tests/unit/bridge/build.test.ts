@@ -4,7 +4,7 @@
 // the emoji pack's latent SAE against its spatial SAE, by example; an SAE folder at another
 // layer of the text model, read through the exposed residual stream; the character alignment
 // of two tokenizations; and the CLI's export.
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ import { exportBridge, featureMatches } from '../../../main/bridge/read';
 import { residTensor } from '../../../main/bridge/textHooks';
 import type { Db } from '../../../main/db/connection';
 import { graphNodes } from '../../../main/runtime/onnxExpose';
-import { fixture, tempDir } from '../index/helpers';
+import { fixture, repoRoot, tempDir } from '../index/helpers';
 
 const TEXT = fixture('text-tiny');
 const EMOJI = fixture('emoji-tiny');
@@ -108,6 +108,45 @@ describe('bridges on the fixture packs', () => {
     expect(dump(db)).toEqual(dump(full));
     db.close();
     full.close();
+  }, 60_000);
+
+  it('aligns two tokenizers by character spans (the tiny text model against the default one)', async () => {
+    const db = openBridge(join(tmp.dir, 'two-models.sqlite'));
+    const s = await buildBridge(db, TEXT, join(repoRoot, 'models/text-fortunes'), {
+      chunkExamples: 30,
+    });
+    expect(s).toMatchObject({ method: 'correlation', featuresA: 64, featuresB: 4096 });
+    const self = openBridge(join(tmp.dir, 'self.sqlite'));
+    // every non-empty token span of the tiny model is cut at least once more where the other
+    // vocabulary (4096 pieces against 300) cuts elsewhere: never fewer samples than its tokens
+    const tiny = bridgeState(self)?.samples ?? 0;
+    expect(s.samples).toBeGreaterThanOrEqual(tiny);
+    expect(s.samples).toBeLessThan(4 * tiny);
+    self.close();
+    const live = db
+      .prepare("select count(*) as n from bridge_matches where side = 'a' and rank = 0")
+      .get() as { n: number };
+    expect(live.n).toBeGreaterThan(32);
+    db.close();
+  }, 120_000);
+
+  it('correlates over a folder of texts instead of the pack’s examples', async () => {
+    const folder = join(tmp.dir, 'texts');
+    mkdirSync(folder);
+    writeFileSync(
+      join(folder, 'one.txt'),
+      'In the beginning God created the heaven and the earth.',
+    );
+    writeFileSync(join(folder, 'two.txt'), 'A fortune cookie: you will write many tests today.');
+    const db = openBridge(join(tmp.dir, 'folder.sqlite'));
+    const s = await buildBridge(db, TEXT, TEXT, { method: 'correlation', corpusDir: folder });
+    expect(s.samples).toBeGreaterThan(20);
+    expect(s.samples).toBeLessThan(200);
+    for (const r of db
+      .prepare("select idx, other, score from bridge_matches where side = 'a' and rank = 0")
+      .all() as { idx: number; other: number; score: number }[])
+      expect(r.score).toBeGreaterThan(0.999);
+    db.close();
   }, 60_000);
 
   it('bridges the emoji latent SAE to the spatial SAE by example', async () => {
