@@ -18,7 +18,7 @@ import { isHfModel, type HfTextModel } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
 import { f32, HfDecoder } from '../../runtime/hf/hfDecoder';
 import { OnnxSession, type TensorLike } from '../../runtime/onnx';
-import { corpusWindow, firstReadRow, readWindow, withBos } from '../../runtime/text/textRule';
+import { corpusIds, firstReadRow, type SaeReading } from '../../runtime/text/textRule';
 import { TextTokenizer } from '../../runtime/text/tokenizer';
 import { nchwToRows } from '../../sae/layout';
 import { sheetGlyph, sheetTile, type Corpus, type CorpusExample } from '../corpus';
@@ -71,11 +71,7 @@ export interface TextModelInfo {
   eos: number | undefined;
 }
 
-/** How the SAE read its texts (SAELens prepend_bos, context_size). */
-export interface SaeReading {
-  prependBos: boolean;
-  contextSize: number | null;
-}
+export type { SaeReading } from '../../runtime/text/textRule';
 
 /** The text model with its tokenizer: forward passes for the index build and logit lens. */
 export interface TextModel {
@@ -154,8 +150,7 @@ class HfModel implements TextModel {
     private readonly decoder: HfDecoder,
     private readonly hook: string,
     private readonly tokenizer: TextTokenizer,
-    private readonly window: number,
-    private readonly prependBos: boolean,
+    private readonly read: SaeReading,
   ) {
     this.texts = new TokenTexts((id) => tokenizer.tokenText(id));
   }
@@ -195,15 +190,11 @@ class HfModel implements TextModel {
       bos: model.bos_token_id,
       eos: model.eos_token_id,
     };
-    const window = readWindow({ bos: info.bos, context: info.context }, read.contextSize);
-    return new HfModel(info, decoder, hook, tokenizer, window, read.prependBos);
+    return new HfModel(info, decoder, hook, tokenizer, read);
   }
 
   encode(text: string): number[] {
-    return corpusWindow(
-      withBos(this.tokenizer.encode(text), this.info.bos, this.prependBos),
-      this.window,
-    ).ids;
+    return corpusIds(this.tokenizer.encode(text), this.info, this.read).ids;
   }
 
   tokenText(id: number): string {
@@ -249,8 +240,7 @@ class SplitModel implements TextModel {
     private readonly below: OnnxSession,
     private readonly above: OnnxSession,
     readonly tokenizer: Tokenizer,
-    private readonly window: number,
-    private readonly prependBos: boolean,
+    private readonly read: SaeReading,
   ) {
     this.texts = new TokenTexts((id) => tokenizer.decode([id], { skip_special_tokens: false }));
   }
@@ -282,13 +272,12 @@ class SplitModel implements TextModel {
       bos: m.model.bos_token_id,
       eos: m.model.eos_token_id,
     };
-    const window = readWindow({ bos: info.bos, context: info.context }, read.contextSize);
-    return new SplitModel(info, below, above, tokenizer, window, read.prependBos);
+    return new SplitModel(info, below, above, tokenizer, read);
   }
 
   encode(text: string): number[] {
     const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
-    return corpusWindow(withBos(ids, this.info.bos, this.prependBos), this.window).ids;
+    return corpusIds(ids, this.info, this.read).ids;
   }
 
   tokenText(id: number): string {

@@ -54,7 +54,7 @@ import {
 } from '../text/generation';
 import { KvBuffers, KvInPlace, MAX_BATCH, type KvShape, type StepCache } from '../text/kvCache';
 import { codedDelta, planSteering, SaeCoders, type HookSteering } from '../text/steerPlan';
-import { checkPromptFits, corpusWindow, firstReadRow, readWindow, withBos } from '../text/textRule';
+import { checkPromptFits, corpusIds, firstReadRow, withBos } from '../text/textRule';
 import { TextTokenizer } from '../text/tokenizer';
 import { f32, HfDecoder } from './hfDecoder';
 
@@ -273,11 +273,8 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
   async saeRows(saeId: string, input: SelectionInput, ctx: EngineContext): Promise<SaeRows> {
     const { sae, hook } = this.saeOf(saeId, null);
     const text = 'text' in input ? input.text : await this.examples.text(input.source);
-    const window = readWindow(
-      { bos: this.model.bos_token_id, context: this.model.context },
-      sae.config.contextSize,
-    );
-    const { ids } = corpusWindow(this.idsFor(sae, text), window);
+    const rule = { bos: this.model.bos_token_id, context: this.model.context };
+    const { ids } = corpusIds(this.tokenizer.encode(text), rule, sae.config);
     checkCancelled(ctx);
     const skip = firstReadRow(ids, this.model.bos_token_id);
     if (ids.length <= skip) return { sae, h: new Float32Array(0), n: 0 };

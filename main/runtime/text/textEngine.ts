@@ -71,7 +71,7 @@ import {
 import { KvAppend, KvBuffers, KvInPlace, kvName, newKvTensors, type StepCache } from './kvCache';
 import type { SamplingParams } from './sampling';
 import { codedDelta, planSteering, SaeCoders, type HookSteering } from './steerPlan';
-import { checkPromptFits, firstReadRow, withBos } from './textRule';
+import { checkPromptFits, corpusIds, firstReadRow, withBos } from './textRule';
 import { TextTokenizer } from './tokenizer';
 
 export { codedDelta } from './steerPlan';
@@ -393,11 +393,12 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     );
   }
 
-  /** Each token's hook activation for a text (BOS left out; cut at the context). */
+  /** Each token's hook activation for a text (BOS left out; the SAE's window, textRule). */
   async saeRows(saeId: string, input: SelectionInput, ctx: EngineContext): Promise<SaeRows> {
     const { sae } = this.steerableSae(saeId, null);
     const text = 'text' in input ? input.text : await this.examples.text(input.source);
-    const ids = this.promptIds(text).slice(0, this.model.context);
+    const rule = { bos: this.model.bos_token_id, context: this.model.context };
+    const { ids } = corpusIds(this.tokenizer.encode(text), rule, sae.config);
     checkCancelled(ctx);
     const d = this.model.d_model;
     const skip = firstReadRow(ids, this.model.bos_token_id);

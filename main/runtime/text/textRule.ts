@@ -64,6 +64,24 @@ export function corpusWindow(
     : { ids: ids.slice(0, window), cut: ids.length - window };
 }
 
+/** How an SAE read its texts (SAELens prepend_bos, context_size; Sae.config has both). */
+export interface SaeReading {
+  prependBos: boolean;
+  contextSize: number | null;
+}
+
+/** A corpus text's ids (`textIds`, no BOS) as an SAE reads them: BOS when due, its window. */
+export function corpusIds(
+  textIds: readonly number[],
+  rule: TextRule,
+  read: SaeReading,
+): { ids: number[]; cut: number } {
+  return corpusWindow(
+    withBos(textIds, rule.bos, read.prependBos),
+    readWindow(rule, read.contextSize),
+  );
+}
+
 /**
  * The one-token context the logit lens adds a direction on: BOS, or EOS (GPT-2's
  * <|endoftext|> serves as both) for a model without BOS; null when the model has neither.
