@@ -345,6 +345,11 @@ export async function buildBridge(
         signal: o.signal,
         onProgress: o.onProgress,
       });
+      if (method === 'correlation') {
+        // the corpus's codes are gone: give their pages back (a text bridge drops from ~100 MB)
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        db.exec('VACUUM');
+      }
       state = bridgeState(db) as BridgeState;
     }
   } finally {

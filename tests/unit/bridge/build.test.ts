@@ -85,6 +85,8 @@ describe('bridges on the fixture packs', () => {
       expect(m.matches[0]?.feature).toBe(idx);
     }
     expect(db.prepare('select count(*) as n from bridge_codes').get()).toEqual({ n: 0 });
+    // and their pages went back (VACUUM)
+    expect(db.pragma('freelist_count', { simple: true })).toBe(0);
     db.close();
   }, 60_000);
 
