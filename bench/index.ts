@@ -1,7 +1,7 @@
 /**
  * Index benchmarks (DESIGN.md §6): build examples/s on the packs at hand, the map (k-NN +
- * UMAP) for 16k and 65k synthetic decoder matrices against umap-js on the same input, FTS
- * search p95 over 1M labels, and loading 100k positions as typed arrays.
+ * UMAP) for 16k and 65k synthetic decoder matrices against umap-js on the same input, and
+ * loading 100k positions as typed arrays. FTS over 1M labels is its own section (bench/fts.ts).
  * Figures are printed with wall and CPU seconds: the machine may be shared.
  *
  *   npx tsx bench/index.ts [--quick] [--umapjs 2048,16384] [--sizes 16384,65536]
@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UMAP } from 'umap-js';
-import { buildIndex, loadPositions, openIndex, searchFeatures } from '../main/index';
+import { buildIndex, loadPositions, openIndex } from '../main/index';
 import { Gemm } from '../main/index/build/gemm';
 import { knnCosine, normalizeRows } from '../main/index/build/knn';
 import { mulberry32 } from '../main/index/build/rng';
@@ -22,7 +22,6 @@ export interface IndexBenchOptions {
   sizes?: number[];
   /** sizes at which umap-js runs on the same input (slow: minutes past ~16k) */
   umapJsSizes?: number[];
-  ftsRows?: number;
   positions?: number;
   packs?: string[];
 }
@@ -118,13 +117,6 @@ function themeAgreement(xyz: Float32Array, n: number, sample = 2000): number {
   return hit / total;
 }
 
-const WORDS = (
-  'bible verse psalm king fortune cookie science work love computer hacker jargon noun verb ' +
-  'dictionary webster emoji face smiling heart hand animal food travel symbol flag serif sans ' +
-  'bold italic mono weight slant width cursive script gothic roman grotesque display text ' +
-  'number punctuation vowel consonant plural past present future question exclamation colour'
-).split(' ');
-
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0;
@@ -204,106 +196,10 @@ export async function benchIndex(o: IndexBenchOptions = {}): Promise<Record<stri
     }
     await gemm.dispose();
 
-    // 3. FTS over 1M labels
-    const rows = o.ftsRows ?? (o.quick ? 100_000 : 1_000_000);
-    const db = openIndex(join(tmp, 'fts.sqlite'));
+    // 3. FTS over 1M labels: its own section, bench/fts.ts
+    // 4. positions
+    const db = openIndex(join(tmp, 'positions.sqlite'));
     try {
-      const rand = mulberry32(5);
-      // Labels like the build writes ("key=value", top tokens): 12 metadata keys, 20k
-      // pseudo-word values (syllables), so a typed prefix matches a realistic share of rows.
-      const syl = [
-        'ba',
-        'ke',
-        'lo',
-        'mi',
-        'nu',
-        'ra',
-        'se',
-        'ti',
-        'vo',
-        'za',
-        'qu',
-        'ex',
-        'or',
-        'an',
-        'il',
-        'th',
-      ];
-      const vocab = Array.from({ length: 20_000 }, (_, i) => {
-        let w = '';
-        let v = i + 300;
-        while (v > 0) {
-          w += syl[v % syl.length] as string;
-          v = Math.floor(v / syl.length);
-        }
-        return w;
-      });
-      const keys = WORDS.slice(0, 12);
-      const word = (): string => vocab[Math.floor(rand() * vocab.length)] as string;
-      const common = (): string => WORDS[Math.floor(rand() * WORDS.length)] as string;
-      const fill = await timed(() => {
-        db.prepare(
-          "insert into saes(sae_id, hook, kind, d_sae, d_in, architecture) values ('s', 'h', 'text-lm', ?, 1, 'topk')",
-        ).run(rows);
-        const f = db.prepare(
-          "insert into features(id, sae_id, idx, label, label_source, density, max_act) values (?, 's', ?, ?, 'metadata', ?, ?)",
-        );
-        const t = db.prepare(
-          'insert into feature_fts(rowid, label, notes, description, top_tokens) values (?, ?, ?, ?, ?)',
-        );
-        db.transaction(() => {
-          for (let i = 0; i < rows; i++) {
-            const label = `${keys[i % keys.length] as string}=${word()}`;
-            f.run(i + 1, i, label, rand() * 0.1, rand() * 10);
-            t.run(i + 1, label, '', `AUC 0.9 for ${label}`, `${common()} ${word()}`);
-          }
-        })();
-      });
-      // Per-query wall time, and CPU time: on a shared machine the CPU time is the figure
-      // that says what the query costs.
-      const run = (
-        make: () => string,
-        extra: object = {},
-      ): { times: number[]; cpu: number[]; hits: number } => {
-        const times: number[] = [];
-        const cpu: number[] = [];
-        let hits = 0;
-        for (let q = 0; q < 200; q++) {
-          const text = make();
-          const c0 = process.cpuUsage();
-          const t0 = performance.now();
-          hits += searchFeatures(db, { saeId: 's', text, limit: 50, ...extra }).length;
-          times.push(performance.now() - t0);
-          const c = process.cpuUsage(c0);
-          cpu.push((c.user + c.system) / 1000);
-        }
-        return { times, cpu, hits };
-      };
-      const typical = run(() => word().slice(0, 3 + Math.floor(rand() * 3)));
-      const twoWords = run(
-        () => `${keys[Math.floor(rand() * keys.length)] as string} ${word().slice(0, 4)}`,
-      );
-      const broad = run(() => common().slice(0, 3));
-      const filtered = run(() => word().slice(0, 4), { densityMin: 0.05 });
-      const p = (r: { times: number[]; cpu: number[] }, q: number): string =>
-        `${percentile(r.times, q).toFixed(1)} (cpu ${percentile(r.cpu, q).toFixed(1)})`;
-      log(
-        `FTS over ${rows} labels (filled in ${fmt(fill)}), 200 queries each, top 50 by bm25: ` +
-          `a prefix of a value p50 ${p(typical, 0.5)} ms p95 ${p(typical, 0.95)} ms; ` +
-          `key + prefix p95 ${p(twoWords, 0.95)} ms; with a density filter p95 ${p(filtered, 0.95)} ms; ` +
-          `a very common prefix (matching ~2% of rows) p95 ${p(broad, 0.95)} ms`,
-      );
-      const times = typical.times;
-      figures.fts = {
-        rows,
-        p50: percentile(times, 0.5),
-        p95: percentile(times, 0.95),
-        cpuP95: percentile(typical.cpu, 0.95),
-        broadP95: percentile(broad.times, 0.95),
-        filteredP95: percentile(filtered.times, 0.95),
-      };
-
-      // 4. positions
       const n = o.positions ?? 100_000;
       const rand2 = mulberry32(9);
       const blob = (a: ArrayBufferView): Buffer =>

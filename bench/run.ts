@@ -11,6 +11,7 @@ type Section = { name: string; file: string; fn: string };
 const sections: Section[] = [
   { name: 'feature index', file: 'index.ts', fn: 'benchIndex' },
   { name: 'layout at scale (1M)', file: 'scaleLayout.ts', fn: 'benchScaleLayout' },
+  { name: 'search at scale (1M)', file: 'fts.ts', fn: 'benchFts' },
   { name: 'galaxy', file: 'galaxy.ts', fn: 'benchGalaxy' },
   { name: 'map positions to the galaxy (1M)', file: 'mapTransfer.ts', fn: 'benchMapTransfer' },
   { name: 'dial to image', file: 'dialLatency.ts', fn: 'benchDialLatency' },

@@ -75,31 +75,44 @@ const COLUMN_WORDS: [keyof MatchCols, string][] = [
 /** "‘red’ in its measured effect (related to ‘crimson’: WordNet lists ‘red’ as a synonym of
  * ‘crimson’)". */
 export function whyMatched(text: string, cols: MatchCols): string {
-  const parts: string[] = [];
-  for (const q of queryWords(text)) {
-    const candidates = relatedWords(q);
-    let found: string | null = null;
-    for (const [col, where] of COLUMN_WORDS) {
-      const low = (cols[col] ?? '').toLowerCase();
-      const tokens = low.match(/[\p{L}\p{N}_]+/gu) ?? [];
-      const hit = candidates.find((c, i) => {
-        const ts = ftsTokens(c);
-        if (ts.length > 1) return low.includes(ts.join(' '));
-        return tokens.some((t) => (i === 0 ? t.startsWith(c) : t === c));
-      });
-      if (hit) {
-        const token = tokens.find((t) => t.startsWith(hit)) ?? hit;
-        const shown = hit === q ? token : hit.replace(/-/g, ' ');
-        const how = hit === q ? undefined : related(q).find((r) => r.word === hit);
-        found = `‘${shown}’ in ${where}${
-          hit === q ? '' : ` (related to ‘${q}’${how ? `: ${relationWords(how)}` : ''})`
-        }`;
-        break;
+  return whyMatcher(text)(cols);
+}
+
+/** whyMatched for one query, its words' related words looked up once for every row. */
+export function whyMatcher(text: string): (cols: MatchCols) => string {
+  const words = queryWords(text).map((q) => ({
+    q,
+    candidates: relatedWords(q).map((c) => ({ c, tokens: ftsTokens(c) })),
+  }));
+  return (cols) => {
+    const parts: string[] = [];
+    for (const { q, candidates } of words) {
+      let found: string | null = null;
+      for (const [col, where] of COLUMN_WORDS) {
+        const low = (cols[col] ?? '').toLowerCase();
+        let tokens: string[] | null = null;
+        const hit = candidates.find(({ c, tokens: ts }, i) => {
+          if (ts.length > 1) return low.includes(ts.join(' '));
+          // a word found only where its text occurs: tokenise the column only then
+          if (!low.includes(c)) return false;
+          tokens ??= low.match(/[\p{L}\p{N}_]+/gu) ?? [];
+          return tokens.some((t) => (i === 0 ? t.startsWith(c) : t === c));
+        })?.c;
+        if (hit) {
+          tokens ??= low.match(/[\p{L}\p{N}_]+/gu) ?? [];
+          const token = tokens.find((t) => t.startsWith(hit)) ?? hit;
+          const shown = hit === q ? token : hit.replace(/-/g, ' ');
+          const how = hit === q ? undefined : related(q).find((r) => r.word === hit);
+          found = `‘${shown}’ in ${where}${
+            hit === q ? '' : ` (related to ‘${q}’${how ? `: ${relationWords(how)}` : ''})`
+          }`;
+          break;
+        }
       }
+      if (found) parts.push(found);
     }
-    if (found) parts.push(found);
-  }
-  return parts.join('; ');
+    return parts.join('; ');
+  };
 }
 
 /**
@@ -114,6 +127,8 @@ const SOURCE_WEIGHT = `case f.label_source
   when 'visual' then 1.5 else 1.0 end`;
 
 interface HitRow {
+  /** the feature's row id (its FTS row id) */
+  id: number;
   idx: number;
   label: string | null;
   label_source: LabelSource | null;
@@ -144,9 +159,17 @@ export function cached(db: Db, sql: string): Statement {
  * features, filtered and ranked by bm25 × source weight. When the first pass kept every match
  * the result is exactly the full ranking; when it was cut and filters left fewer hits than
  * asked, the full query runs instead. A match whose raw bm25 is outside the first pass is not
- * ranked even if its source weight would lift it (a common prefix matching 10k+ rows).
+ * ranked even if its source weight would lift it.
  */
 export const FIRST_PASS_MIN = 256;
+
+/**
+ * Up to this many matches every match is scored (bm25 costs a few µs a row: 8k matches of a
+ * 3-letter prefix at 1M labels took 15 ms of CPU, 2k matches 8 ms). A broader expression (a common word or prefix) is
+ * ranked over a sample of this many matches spread evenly over the features (every s-th
+ * matching feature id), so its page holds the best of the sample, not of every match.
+ */
+export const RANK_ALL_MAX = 512;
 
 const BM25 = 'bm25(feature_fts, 10.0, 5.0, 2.0, 4.0)';
 
@@ -177,7 +200,7 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
   params.limit = Math.max(1, Math.min(q.limit ?? 50, 1000));
   params.offset = Math.max(0, q.offset ?? 0);
   const expr = q.text ? ftsExpression(q.text) : null;
-  const cols = `f.idx, f.label, f.label_source, f.density, f.max_act, f.cluster`;
+  const cols = `f.id, f.idx, f.label, f.label_source, f.density, f.max_act, f.cluster`;
   let rows: HitRow[];
   if (expr) {
     const limit = params.limit as number;
@@ -185,33 +208,53 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
     /** One page of an FTS expression's matches, ranked (top `first` by bm25, then weighted). */
     const page = (match: string, count: number, skip: number): HitRow[] => {
       const p = { ...params, expr: match, limit: count, offset: skip };
+      const seen = (n: number): number =>
+        (
+          cached(
+            db,
+            'select count(*) as c from (select 1 from feature_fts where feature_fts match @expr limit @n)',
+          ).get({ expr: match, n }) as { c: number }
+        ).c;
+      // counting reads only the doclist (≈0.1 µs a match), far less than scoring
+      const matches = seen(Number.MAX_SAFE_INTEGER);
+      if (matches > RANK_ALL_MAX) return sampled(p, matches);
       const first = Math.max(FIRST_PASS_MIN, 8 * (count + skip));
+      if (matches <= first) return fullRanking(p);
       const ranked = `select ${cols}, hits.b * ${SOURCE_WEIGHT} as score
          from (select rowid as id, ${BM25} as b from feature_fts
                where feature_fts match @expr order by b limit @first) hits
          cross join features f on f.id = hits.id
          where ${where.join(' and ')}
          order by score, f.max_act desc, f.idx limit @limit offset @offset`;
-      let found = cached(db, ranked).all({ ...p, first: first + 1 }) as HitRow[];
-      if (found.length < count) {
-        // The first pass may have been cut: count what it saw before trusting a short page.
-        const seen = (
-          cached(
-            db,
-            'select count(*) as c from (select 1 from feature_fts where feature_fts match @expr limit @first)',
-          ).get({ expr: match, first: first + 1 }) as { c: number }
-        ).c;
-        if (seen > first) {
-          found = cached(
-            db,
-            `select ${cols}, ${BM25} * ${SOURCE_WEIGHT} as score
-             from feature_fts cross join features f on f.id = feature_fts.rowid
-             where feature_fts match @expr and ${where.join(' and ')}
-             order by score, f.max_act desc, f.idx limit @limit offset @offset`,
-          ).all(p) as HitRow[];
-        }
-      }
-      return found;
+      const found = cached(db, ranked).all({ ...p, first }) as HitRow[];
+      // The first pass was cut: a short page may be the filters' doing, so rank every match.
+      return found.length < count ? fullRanking(p) : found;
+    };
+    /** Every match scored, filtered and ranked. */
+    const fullRanking = (p: Record<string, unknown>): HitRow[] =>
+      cached(
+        db,
+        `select ${cols}, ${BM25} * ${SOURCE_WEIGHT} as score
+         from feature_fts cross join features f on f.id = feature_fts.rowid
+         where feature_fts match @expr and ${where.join(' and ')}
+         order by score, f.max_act desc, f.idx limit @limit offset @offset`,
+      ).all(p) as HitRow[];
+    /** RANK_ALL_MAX (or a page's worth) of `total` matches that pass the filters, every s-th
+     * feature id, ranked; the first in id order when the filters leave the spread sample short. */
+    const sampled = (p: Record<string, unknown>, total: number): HitRow[] => {
+      const sql = `select * from (
+           select ${cols}, ${BM25} * ${SOURCE_WEIGHT} as score
+           from feature_fts cross join features f on f.id = feature_fts.rowid
+           where feature_fts match @expr and feature_fts.rowid % @stride = 0
+             and ${where.join(' and ')}
+           limit @cap)
+         order by score, max_act desc, idx limit @limit offset @offset`;
+      const need = (p.limit as number) + (p.offset as number);
+      const cap = Math.max(RANK_ALL_MAX, need);
+      const stride = Math.max(1, Math.ceil(total / cap));
+      const found = cached(db, sql).all({ ...p, stride, cap }) as HitRow[];
+      if (found.length >= need || stride === 1) return found;
+      return cached(db, sql).all({ ...p, stride: 1, cap }) as HitRow[];
     };
     // The words themselves first; features found only through a related word come after.
     const direct = ftsExpression(q.text ?? '', false) ?? expr;
@@ -230,12 +273,18 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
     ).all(params) as HitRow[];
   }
   const text = expr ? (q.text ?? '') : '';
-  const matchRow = text
-    ? db.prepare(
-        `select label, notes, description, top_tokens, words from feature_fts
-         where rowid = (select id from features where sae_id = ? and idx = ?)`,
-      )
-    : null;
+  const why = text ? whyMatcher(text) : null;
+  // The matched rows' columns in one read of FTS5's content table (id, c0… in the order
+  // feature_fts declares label, notes, description, top_tokens, words).
+  const matched = new Map<number, MatchCols>();
+  if (why && rows.length > 0) {
+    for (const c of cached(
+      db,
+      `select id, c0 as label, c1 as notes, c2 as description, c3 as top_tokens, c4 as words
+       from feature_fts_content where id in (select value from json_each(?))`,
+    ).all(JSON.stringify(rows.map((r) => r.id))) as (MatchCols & { id: number })[])
+      matched.set(c.id, c);
+  }
   return rows.map((r) => ({
     idx: r.idx,
     label: r.label,
@@ -244,11 +293,10 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
     maxAct: r.max_act,
     cluster: r.cluster,
     score: r.score,
-    ...(matchRow
+    ...(why
       ? {
-          why: whyMatched(
-            text,
-            (matchRow.get(q.saeId, r.idx) as MatchCols | undefined) ?? {
+          why: why(
+            matched.get(r.id) ?? {
               label: '',
               notes: '',
               description: '',

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../main/db/connection';
 import { openIndex, refreshLabels, searchFeatures } from '../../../main/index';
 import { mulberry32 } from '../../../main/index/build/rng';
-import { FIRST_PASS_MIN } from '../../../main/index/search';
+import { FIRST_PASS_MIN, RANK_ALL_MAX } from '../../../main/index/search';
 import { pseudoWords } from '../../support/synthetic1m';
 import { tempDir } from './helpers';
 
@@ -113,5 +113,62 @@ describe('search at scale', () => {
       limit: 1000,
     }).map((h) => h.idx);
     expect(got.sort((a, b) => a - b)).toEqual(want);
+  });
+});
+
+describe('search over more matches than it scores', () => {
+  // its own index: 1,500 features, every one about "alpha", density alternating, no clusters
+  const M = 1500;
+  const mine = tempDir();
+  let big: Db;
+  beforeAll(() => {
+    big = openIndex(join(mine.dir, 'broad.sqlite'));
+    big
+      .prepare(
+        `insert into saes (sae_id, hook, kind, d_sae, d_in, architecture)
+         values (?, 'h', 'text-lm', ?, 4, 'topk')`,
+      )
+      .run(SAE, M);
+    const add = big.prepare(
+      `insert into features (sae_id, idx, auto_label, auto_source, density, max_act)
+       values (?, ?, ?, 'top-tokens', ?, ?)`,
+    );
+    const vocab = pseudoWords(400);
+    big.transaction(() => {
+      for (let i = 0; i < M; i++) {
+        // some labels longer than others, so bm25 tells them apart
+        const extra = i % 3 === 0 ? ` ${vocab[(i * 13) % 400] as string}` : '';
+        add.run(SAE, i, `alpha ${vocab[i % 400] as string}${extra}`, i % 2 ? 0.2 : 0.01, i / M);
+      }
+    })();
+    refreshLabels(big, SAE);
+  });
+  afterAll(() => {
+    big.close();
+    mine.cleanup();
+  });
+
+  it('ranks a sample spread over every matching feature, each hit a match, in score order', () => {
+    expect(M).toBeGreaterThan(RANK_ALL_MAX);
+    const got = searchFeatures(big, { saeId: SAE, text: 'alp', limit: 200 });
+    expect(got.length).toBe(200);
+    const scores = got.map((h) => h.score ?? 0);
+    expect(scores).toEqual([...scores].sort((a, b) => a - b));
+    // the best scores are the short labels (no third word), as ranking every match would say
+    for (const h of got) expect(h.idx % 3).not.toBe(0);
+    // the sample reaches the last features, not only the first RANK_ALL_MAX in id order
+    expect(got.some((h) => h.idx >= RANK_ALL_MAX)).toBe(true);
+    expect(got.some((h) => h.idx >= M - 100)).toBe(true);
+    // each hit says why, from its own columns
+    for (const h of got.slice(0, 5)) expect(h.why).toBe('‘alpha’ in its title');
+    // a filter holds
+    const dense = searchFeatures(big, { saeId: SAE, text: 'alpha', densityMin: 0.1, limit: 50 });
+    expect(dense.length).toBe(50);
+    for (const h of dense) expect(h.idx % 2).toBe(1);
+    // a filter the spread sample misses falls back to every match in id order
+    const one = searchFeatures(big, { saeId: SAE, text: 'alpha', densityMin: 0.1, limit: 700 });
+    expect(one.length).toBe(700);
+    for (const h of one) expect(h.idx % 2).toBe(1);
+    expect(searchFeatures(big, { saeId: SAE, text: 'alpha', cluster: 5 })).toEqual([]);
   });
 });
