@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { OrreryError, type DialInput, type RuntimeInfo } from '../../../preload/contract';
+import { packFile } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
 import { loadSae, type Sae, SaeLoadError, steer, SteeringError, type Dial } from '../../sae';
 import { OnnxSession, type IoMeta } from '../onnx';
@@ -43,7 +44,7 @@ export async function loadPackSaes(
       out.push({
         id: ref.id,
         hook: ref.hook,
-        sae: await loadSae(path.join(pack.dir, ref.dir), { dIn }),
+        sae: await loadSae(packFile(pack.dir, ref.dir), { dIn }),
       });
     } catch (e) {
       if (e instanceof SaeLoadError) {
