@@ -15,6 +15,7 @@ import type { Corpus, CorpusExample } from '../index/corpus';
 import { lengthBatches, openActivationSource } from '../index/build/activations';
 import type { Gemm } from '../index/build/gemm';
 import { createSaeCoder, type SaeCoder, type SparseCodes } from '../index/build/saeCodes';
+import { packFile } from '../packs/manifest';
 import { readPack, type LoadedPack } from '../packs/packReader';
 import { OnnxSession, type TensorLike } from '../runtime/onnx';
 import { loadSae, type Sae } from '../sae';
@@ -40,7 +41,7 @@ export async function openSide(spec: string): Promise<Side> {
   const pack = read.pack;
   const own = which === '' ? pack.saes[0] : pack.saes.find((s) => s.id === which);
   if (own) {
-    const saeDir = path.join(pack.dir, own.dir);
+    const saeDir = packFile(pack.dir, own.dir);
     return { pack, saeId: own.id, saeDir, hook: own.hook, sae: await loadSae(saeDir) };
   }
   const folder = path.resolve(which);
