@@ -3,7 +3,8 @@
  * UMAP on a 16k subsample of the same features, by recall@10 of decoder neighbours on the map,
  * with wall and CPU seconds and the load average.
  *
- *   npx tsx bench/scaleLayout.ts [--n 1048576] [--landmarks 50000] [--sub 16384]
+ *   npx tsx bench/scaleLayout.ts [--n 1048576] [--landmarks 50000] [--sub 16384] [--refine 30]
+ *     [--refine-probe 2] [--refine-negatives 2] [--place 10] [--kernel]
  */
 import { loadavg } from 'node:os';
 import { Gemm } from '../main/index/build/gemm';
@@ -19,6 +20,9 @@ export interface ScaleLayoutOptions {
   threads?: number;
   weights?: 'barycentric' | 'kernel';
   place?: number;
+  refine?: number;
+  refineProbe?: number;
+  refineNegatives?: number;
   log?: (s: string) => void;
 }
 
@@ -54,9 +58,14 @@ export async function benchScaleLayout(
       landmarks: o.landmarks,
       weights: o.weights,
       place: o.place,
+      refine: o.refine,
+      refineProbe: o.refineProbe,
+      refineNegatives: o.refineNegatives,
       qualitySample: 1000,
       onProgress: (stage, done, total) => {
-        if (stage !== 'umap' && stage !== 'place') log(`  ${stage} ${done}/${total}`);
+        // each stage's start with the CPU seconds spent so far
+        if (done === 0 || (stage === 'refine' && done === 1))
+          log(`  ${stage} ${done}/${total} at ${cpuOf(process.cpuUsage(c0)).toFixed(1)} s cpu`);
       },
     });
     const bigCpu = cpuOf(process.cpuUsage(c0));
@@ -93,6 +102,9 @@ if (process.argv[1]?.replace(/\\/g, '/').endsWith('bench/scaleLayout.ts')) {
     landmarks: arg('--landmarks'),
     sub: arg('--sub'),
     place: arg('--place'),
+    refine: arg('--refine'),
+    refineProbe: arg('--refine-probe'),
+    refineNegatives: arg('--refine-negatives'),
     weights: process.argv.includes('--kernel') ? 'kernel' : undefined,
   }).then(
     () => process.exit(0),

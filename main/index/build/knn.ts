@@ -129,19 +129,42 @@ export async function knnCosine(
     Math.round(Math.sqrt(n)),
     options.seed ?? 1,
   );
-  const nl = lists.centroids.length / d;
-  const cc = await gemm.abt(lists.centroids, nl, lists.centroids, nl, d);
-  const nprobe = Math.min(nl, options.nprobe ?? 12);
+  return knnInLists(gemm, unit, d, lists.centroids, lists.members, kk, options.nprobe ?? 12, {
+    signal: options.signal,
+  });
+}
+
+/**
+ * The k nearest of every row among the members of the `nprobe` lists whose centroids are
+ * nearest its own list's (IVF over lists made elsewhere). members[c]: the rows of list c; every
+ * row is in exactly one list.
+ */
+export async function knnInLists(
+  gemm: Gemm,
+  unit: Float32Array,
+  d: number,
+  centroids: Float32Array,
+  members: readonly (readonly number[])[],
+  k: number,
+  nprobe: number,
+  options: { signal?: AbortSignal; onList?: (done: number, total: number) => void } = {},
+): Promise<KnnGraph> {
+  const n = unit.length / d;
+  const g = emptyGraph(n, Math.max(1, Math.min(k, n - 1)));
+  const nl = centroids.length / d;
+  const cc = await gemm.abt(centroids, nl, centroids, nl, d);
+  const probe = Math.min(nl, nprobe);
   for (let c = 0; c < nl; c++) {
     options.signal?.throwIfAborted();
-    const members = lists.members[c] as number[];
-    if (members.length === 0) continue;
+    const own = members[c] as readonly number[];
+    if (own.length === 0) continue;
     const near = Array.from({ length: nl }, (_, i) => i)
       .sort((a, b) => (cc[c * nl + b] ?? 0) - (cc[c * nl + a] ?? 0))
-      .slice(0, nprobe);
+      .slice(0, probe);
     const cands: number[] = [];
-    for (const l of near) for (const m of lists.members[l] as number[]) cands.push(m);
-    await searchBlock(gemm, unit, d, members, cands, g);
+    for (const l of near) for (const m of members[l] as readonly number[]) cands.push(m);
+    await searchBlock(gemm, unit, d, own, cands, g);
+    options.onList?.(c + 1, nl);
   }
   return g;
 }

@@ -109,38 +109,72 @@ export function fuzzyGraph(g: KnnGraph): FuzzyGraph {
       w[o + t] = dd > 0 ? Math.exp(-dd / sigma) : 1;
     }
   }
-  // Fuzzy union: w_ij + w_ji − w_ij·w_ji, over the edges of both directions.
-  const edges = new Map<number, number>();
+  // Fuzzy union: w_ij + w_ji − w_ij·w_ji, over the edges of both directions. Each edge goes to
+  // the bucket of its smaller end (counting sort), each bucket is sorted by the other end, and
+  // a pair seen from both sides is folded: the edges come out ordered by (min, max) end. A pair
+  // seen once had w_ji = 0 in the other direction: the union is just w_ij.
+  const start = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const j = g.indices[i * k + t] ?? -1;
+      if (j >= 0) start[Math.min(i, j) + 1] = (start[Math.min(i, j) + 1] ?? 0) + 1;
+    }
+  }
+  for (let i = 0; i < n; i++) start[i + 1] = (start[i + 1] ?? 0) + (start[i] ?? 0);
+  const fill = start.slice(0, n);
+  const other = new Int32Array(start[n] ?? 0);
+  const val = new Float32Array(start[n] ?? 0);
   for (let i = 0; i < n; i++) {
     for (let t = 0; t < k; t++) {
       const j = g.indices[i * k + t] ?? -1;
       if (j < 0) continue;
-      const v = w[i * k + t] ?? 0;
       const a = Math.min(i, j);
-      const b = Math.max(i, j);
-      const key = a * n + b;
-      const prev = edges.get(key);
-      if (prev === undefined) edges.set(key, v);
-      else edges.set(key, prev + v - prev * v);
+      const at = fill[a] ?? 0;
+      fill[a] = at + 1;
+      other[at] = Math.max(i, j);
+      val[at] = w[i * k + t] ?? 0;
     }
   }
-  // A pair seen once had w_ji = 0 in the other direction: the union is just w_ij.
-  const m = edges.size;
+  let m = 0;
+  for (let a = 0; a < n; a++) {
+    const s = start[a] ?? 0;
+    const e = start[a + 1] ?? 0;
+    // insertion sort by the other end (stable: a pair's first direction is folded first)
+    for (let x = s + 1; x < e; x++) {
+      const b = other[x] ?? 0;
+      const v = val[x] ?? 0;
+      let y = x - 1;
+      while (y >= s && (other[y] ?? 0) > b) {
+        other[y + 1] = other[y] ?? 0;
+        val[y + 1] = val[y] ?? 0;
+        y--;
+      }
+      other[y + 1] = b;
+      val[y + 1] = v;
+    }
+    for (let x = s; x < e; x++) if (x === s || other[x] !== other[x - 1]) m++;
+  }
   const head = new Int32Array(2 * m);
   const tail = new Int32Array(2 * m);
   const weight = new Float32Array(2 * m);
   let e = 0;
-  const keys = [...edges.keys()].sort((x, y) => x - y);
-  for (const key of keys) {
-    const a = Math.floor(key / n);
-    const b = key - a * n;
-    const v = edges.get(key) ?? 0;
-    head[e] = a;
-    tail[e] = b;
-    weight[e++] = v;
-    head[e] = b;
-    tail[e] = a;
-    weight[e++] = v;
+  for (let a = 0; a < n; a++) {
+    const s = start[a] ?? 0;
+    const end = start[a + 1] ?? 0;
+    for (let x = s; x < end;) {
+      const b = other[x] ?? 0;
+      let v = val[x] ?? 0;
+      for (x++; x < end && other[x] === b; x++) {
+        const u = val[x] ?? 0;
+        v = v + u - v * u;
+      }
+      head[e] = a;
+      tail[e] = b;
+      weight[e++] = v;
+      head[e] = b;
+      tail[e] = a;
+      weight[e++] = v;
+    }
   }
   return { head, tail, weight };
 }
