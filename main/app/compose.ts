@@ -93,6 +93,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
         (await index.indexFromDashboards(packId, saeId, dir, job)).features,
     },
     config.libraryDir,
+    (packDir) => worker.unload(packDir),
   );
 
   const handlers: Handlers = {
@@ -107,6 +108,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'packs.remove': async (input) => ({ removed: await packs.remove(input.id) }),
     'models.inspect': (input) => models.inspect(input),
     'models.open': (input, job) => models.open(input, job),
+    'models.addSae': (input, job) => models.addSae(input, job),
     'blobs.put': (input) => blobs.put(input.bytes),
     'blobs.get': (input) => ({ bytes: blobs.read(input.hash) }),
     'blobs.collect': () => collector.collect(),

@@ -27,6 +27,7 @@ export const pathFields = {
   'index.exportMap': CORPUS,
   'models.inspect': MODEL,
   'models.open': MODEL,
+  'models.addSae': { saes: 'model' },
   'files.list': { dir: 'browse' },
 } as const satisfies Partial<Record<CallName, Record<string, Use>>>;
 

@@ -4,12 +4,14 @@
  * fills the entry's feature index: with a Neuronpedia export, its dashboards are imported and
  * the galaxy is mapped from the SAE decoder (no pass over a corpus); without, the index is built
  * over the texts as any pack's is. A failed or cancelled open removes the entry (an index
- * build already under way resumes when the same folders are opened again).
+ * build already under way resumes when the same folders are opened again). `models.addSae`
+ * attaches more SAE folders to such an entry (addSae.ts).
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import {
   OrreryError,
+  type AddedSaes,
   type ModelInspection,
   type OpenedModel,
   type modelInputs,
@@ -17,6 +19,7 @@ import {
 import type { z } from 'zod';
 import type { JobContext } from '../api/jobs';
 import type { PackService } from '../packs/packService';
+import { addSaes } from './addSae';
 import { inspectModelFolder } from './inspect';
 import { entryManifest, packIdFor, writeEntry } from './libraryEntry';
 
@@ -55,6 +58,8 @@ export class ModelService {
     private readonly packs: PackService,
     private readonly index: ModelIndex,
     private readonly library: string,
+    /** Drops the runtime's engine for a pack folder (its manifest changed). */
+    private readonly unload: (packDir: string) => Promise<unknown>,
   ) {}
 
   /** The texts of the first bundled text pack that has some: the default to index over. */
@@ -76,6 +81,20 @@ export class ModelService {
       defaultExamples: await this.defaultExamples(),
       onStage,
     });
+  }
+
+  /** "Add SAE…" (addSae.ts). */
+  addSae(input: z.output<typeof modelInputs.addSae>, job: JobContext): Promise<AddedSaes> {
+    return addSaes(
+      {
+        packs: this.packs,
+        build: (packId, saeId, j) => this.index.build(packId, saeId, j),
+        unload: this.unload,
+        defaultExamples: () => this.defaultExamples(),
+      },
+      input,
+      job,
+    );
   }
 
   async open(input: z.output<typeof modelInputs.open>, job: JobContext): Promise<OpenedModel> {

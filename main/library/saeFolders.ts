@@ -53,9 +53,14 @@ export interface ModelSide {
   dModel: number;
 }
 
-/** Reads and checks every SAE folder (each named folder expanded by saeDirs). */
-export function inspectSaes(given: readonly string[], model: ModelSide): InspectedSae[] {
-  const taken = new Set<string>();
+/** Reads and checks every SAE folder (each named folder expanded by saeDirs); ids avoid
+ * `takenIds` (the SAEs an entry already has, when more are added). */
+export function inspectSaes(
+  given: readonly string[],
+  model: ModelSide,
+  takenIds: Iterable<string> = [],
+): InspectedSae[] {
+  const taken = new Set<string>(takenIds);
   const out: InspectedSae[] = [];
   const seen = new Set<string>();
   for (const dir of given.map((g) => path.resolve(g)).flatMap(saeDirs)) {

@@ -28,7 +28,7 @@ import {
 } from './features';
 import { ChosenSchema, FileListingSchema, fileInputs } from './files';
 import { ExportFileSchema, exportInputs } from './exports';
-import { ModelInspectionSchema, modelInputs, OpenedModelSchema } from './models';
+import { AddedSaesSchema, ModelInspectionSchema, modelInputs, OpenedModelSchema } from './models';
 import { BridgeMatchesSchema, BridgeStatusSchema, bridgeInputs } from './bridges';
 import {
   ActivationsOutput,
@@ -107,6 +107,11 @@ export const calls = {
     modelInputs.open,
     OpenedModelSchema,
     'Open a Hugging Face model folder with its SAEs as a library entry that names the folders in place (nothing copied), then fill its index from a Neuronpedia export or build it; reports progress; cancellable.',
+  ),
+  'models.addSae': longCall(
+    modelInputs.addSae,
+    AddedSaesSchema,
+    'Attach more SAELens SAE folders to a model opened in place (each checked: a hook the model exposes, d_in its width), then build each new SAE’s index; a failure leaves the entry as it was; reports progress; cancellable.',
   ),
   'blobs.put': call(
     z.object({ bytes: bytesSchema, name: z.string().max(512).optional() }).strict(),

@@ -3,10 +3,10 @@
  * an ONNX graph) with SAELens SAE folders and, optionally, a Neuronpedia export of their
  * dashboards. `models.inspect` says what the folders hold and what is wrong with them;
  * `models.open` (a job) writes a library entry that names the folders in place and fills its
- * feature index. Pure: zod only.
+ * feature index; `models.addSae` (a job) attaches more SAE folders to such an entry. Pure: zod only.
  */
 import { z } from 'zod';
-import { JobIdSchema, PathSchema, PackSummarySchema } from './schemas';
+import { IdSchema, JobIdSchema, PathSchema, PackSummarySchema } from './schemas';
 
 /** The most SAE folders one model is opened with. */
 export const MAX_OPEN_SAES = 64;
@@ -30,6 +30,14 @@ export const modelInputs = {
       ...folders,
       /** The name the library entry shows (default: the model folder's name). */
       name: z.string().trim().min(1).max(200).optional(),
+      jobId: JobIdSchema.optional(),
+    })
+    .strict(),
+  /** More SAE folders for a model already opened ("Add SAE…"). */
+  addSae: z
+    .object({
+      packId: IdSchema,
+      saes: z.array(PathSchema).min(1).max(MAX_OPEN_SAES),
       jobId: JobIdSchema.optional(),
     })
     .strict(),
@@ -115,6 +123,15 @@ export const OpenedModelSchema = z.object({
   features: z.number().int(),
 });
 export type OpenedModel = z.infer<typeof OpenedModelSchema>;
+
+export const AddedSaesSchema = z.object({
+  pack: PackSummarySchema,
+  /** The SAEs added, as the entry now names them. */
+  added: z.array(InspectedSaeSchema),
+  /** Features indexed over all the added SAEs. */
+  features: z.number().int(),
+});
+export type AddedSaes = z.infer<typeof AddedSaesSchema>;
 
 /** "blocks.0–11.hook_resid_pre/mid/post" rather than 36 names. */
 export function describeHooks(hooks: readonly string[]): string {

@@ -77,6 +77,11 @@ function seeds(): Record<CallName, Record<string, unknown>> {
       saes: [path.join(work, 'pack', 'sae')],
       jobId: 'fuzz-open',
     },
+    'models.addSae': {
+      packId: TEXT,
+      saes: [path.join(work, 'pack', 'sae')],
+      jobId: 'fuzz-add-sae',
+    },
     'blobs.put': { bytes: [1, 2, 3], name: 'x.png' },
     'blobs.get': { hash: 'a'.repeat(64) },
     'blobs.collect': {},

@@ -149,6 +149,7 @@ const callsWithPaths: { call: CallName; field: string; input: (p: string) => obj
       input: (p: string) => ({ dir: path.join(root, 'texts'), examples: p }),
     },
   ]),
+  { call: 'models.addSae', field: 'saes', input: (p) => ({ packId: 'no-pack', saes: [p] }) },
   { call: 'files.list', field: 'dir', input: (p) => ({ dir: p }) },
 ];
 
