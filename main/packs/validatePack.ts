@@ -23,6 +23,7 @@ import { openDatabase } from '../db/connection';
 import { parseSaeConfig, type SaeConfig } from '../sae/config';
 import { MAX_HEADER_BYTES, parseSafetensorsHeader, type TensorInfo } from '../sae/safetensors';
 import { TextTokenizer } from '../runtime/text/tokenizer';
+import { glyphHookWidths, imageHookWidths } from './kindHooks';
 import { absolutePaths, isHfModel, textHookLayer, type Manifest } from './manifest';
 import type { LoadedPack, PackProblem } from './packReader';
 import { readOnnxInfo, type OnnxElemType, type OnnxInfo } from './onnxInfo';
@@ -188,12 +189,8 @@ async function checkGraph(dir: string, g: GraphWant): Promise<void> {
 /** The width of the activation at each hook this pack has (an SAE's d_in must match). */
 function hookWidths(m: Manifest): Map<string, number> {
   if (m.kind === 'text-lm') return new Map(m.saes.map((s) => [s.hook, m.model.d_model]));
-  if (m.kind === 'image-vae') {
-    const w = new Map([['latent', m.model.latent_dim]]); // imageEngine's LATENT_HOOK
-    if (m.model.spatial) w.set(m.model.spatial.hook, m.model.spatial.channels);
-    return w;
-  }
-  return new Map([['style', m.model.style_dim]]); // glyphEngine's STYLE_HOOK
+  if (m.kind === 'image-vae') return imageHookWidths(m.model);
+  return glyphHookWidths(m.model);
 }
 
 async function readHeader(file: string, rel: string): Promise<Map<string, TensorInfo>> {

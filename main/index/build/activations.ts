@@ -5,22 +5,26 @@
  *   a Hugging Face export through HfDecoder at any hook it exposes; ids as the SAE reads them
  *   (BOS first when the model has one and the SAE's prepend_bos says so, cut to the window
  *   min(context, context_size)); the BOS row is left out (the same for every example);
- * - image-vae: encoder → mu (hook `latent`), or decoder_head(mu) → spatial, one row per
- *   H×W position (hook `decoder.hook_spatial`);
- * - glyph-cvae: encoder over the face's encoder_chars → style.
+ * - image-vae: through the image engine's hook reader (runtime/image/imageHooks): encoder →
+ *   mu (hook `latent`), or decoder_head(mu) → spatial, one row per H×W position (the
+ *   manifest's spatial hook, e.g. `decoder.hook_spatial`);
+ * - glyph-cvae: through the typeface engine's reader (runtime/glyph/glyphHooks): encoder
+ *   over the face's encoder_chars → style.
  * Rows come with the example and the position they belong to.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { allHooks } from '../../onnx/hookNames';
+import { imageHookWidths, LATENT_HOOK, STYLE_HOOK } from '../../packs/kindHooks';
 import { isHfModel, type HfTextModel } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
+import { GlyphHooks } from '../../runtime/glyph/glyphHooks';
 import { f32, HfDecoder } from '../../runtime/hf/hfDecoder';
+import { ImageHooks } from '../../runtime/image/imageHooks';
 import { OnnxSession, type TensorLike } from '../../runtime/onnx';
 import { corpusIds, firstReadRow, type SaeReading } from '../../runtime/text/textRule';
 import { TextTokenizer } from '../../runtime/text/tokenizer';
-import { nchwToRows } from '../../sae/layout';
 import { sheetGlyph, sheetTile, type Corpus, type CorpusExample } from '../corpus';
 
 export interface ActivationChunk {
@@ -423,23 +427,23 @@ export function lengthBatches(ids: readonly (readonly unknown[])[], maxBatch = 1
   return out;
 }
 
+/** An image pack's rows through the engine's own reader (runtime/image/imageHooks). */
 class ImageSource implements ActivationSource {
   readonly unit: string;
   readonly grid: [number, number] | null;
+  readonly dIn: number;
+  private readonly spatial: boolean;
   constructor(
     private readonly pack: LoadedPack & { manifest: { kind: 'image-vae' } },
     private readonly corpus: Corpus,
-    private readonly encoder: OnnxSession,
-    private readonly head: OnnxSession | null,
+    private readonly hooks: ImageHooks,
+    private readonly hook: string,
   ) {
     const sp = pack.manifest.model.spatial;
-    this.grid = head && sp ? [sp.height, sp.width] : null;
-    this.unit = head ? 'spatial cell' : 'image';
-  }
-
-  get dIn(): number {
-    const m = this.pack.manifest.model;
-    return this.head ? (m.spatial?.channels ?? 0) : m.latent_dim;
+    this.spatial = hook !== LATENT_HOOK;
+    this.grid = this.spatial && sp ? [sp.height, sp.width] : null;
+    this.unit = this.spatial ? 'spatial cell' : 'image';
+    this.dIn = hooks.widths.get(hook) ?? 0;
   }
 
   async run(examples: readonly CorpusExample[]): Promise<ActivationChunk> {
@@ -453,46 +457,31 @@ class ImageSource implements ActivationSource {
     examples.forEach((e, b) => {
       sheetTile(sheet, e.id, channels, range, m.image.background, image, b * per);
     });
-    const enc = await this.encoder.run({
-      image: { dims: [batch, channels, size, size], data: image },
-    });
-    const mu = output(enc, 'mu');
-    const tokens = new Map<number, string[]>();
-    if (!this.head || !m.spatial) {
-      return {
-        x: mu,
-        rows: batch,
-        example: Int32Array.from(examples, (e) => e.id),
-        position: new Int32Array(batch),
-        tokens,
-      };
-    }
-    const { channels: c, height: h, width: w } = m.spatial;
-    const out = await this.head.run({ latent: { dims: [batch, m.latent_dim], data: mu } });
-    const x = nchwToRows(output(out, 'spatial'), batch, c, h, w);
-    const rows = batch * h * w;
+    const { h: x, rows } = await this.hooks.rows(this.hook, image, batch);
+    // rows of one example are consecutive: one (latent) or one per spatial cell
+    const per1 = rows / Math.max(1, batch);
     const example = new Int32Array(rows);
     const position = new Int32Array(rows);
     for (let r = 0; r < rows; r++) {
-      example[r] = (examples[Math.floor(r / (h * w))] as CorpusExample).id;
-      position[r] = r % (h * w);
+      example[r] = (examples[Math.floor(r / per1)] as CorpusExample).id;
+      position[r] = r % per1;
     }
-    return { x, rows, example, position, tokens };
+    return { x, rows, example, position, tokens: new Map() };
   }
 
   async dispose(): Promise<void> {
-    await this.encoder.release();
-    await this.head?.release();
+    await this.hooks.dispose();
   }
 }
 
+/** A typeface pack's style rows through the engine's own reader (runtime/glyph/glyphHooks). */
 class GlyphSource implements ActivationSource {
   readonly unit = 'face';
   readonly grid = null;
   constructor(
     private readonly pack: LoadedPack & { manifest: { kind: 'glyph-cvae' } },
     private readonly corpus: Corpus,
-    private readonly encoder: OnnxSession,
+    private readonly hooks: GlyphHooks,
   ) {}
 
   get dIn(): number {
@@ -517,11 +506,8 @@ class GlyphSource implements ActivationSource {
         sheetGlyph(sheet, e.id, ci, m.glyph.range, glyphs, b * per + k * size * size),
       );
     });
-    const out = await this.encoder.run({
-      glyphs: { dims: [batch, chars.length, size, size], data: glyphs },
-    });
     return {
-      x: output(out, 'style'),
+      x: await this.hooks.styleRows(glyphs, batch),
       rows: batch,
       example: Int32Array.from(examples, (e) => e.id),
       position: new Int32Array(batch),
@@ -530,7 +516,7 @@ class GlyphSource implements ActivationSource {
   }
 
   async dispose(): Promise<void> {
-    await this.encoder.release();
+    await this.hooks.dispose();
   }
 }
 
@@ -548,22 +534,15 @@ export async function openActivationSource(
   }
   if (m.kind === 'image-vae') {
     const p = pack as LoadedPack & { manifest: { kind: 'image-vae' } };
-    const enc = await session(pack, m.model.onnx.encoder, threads);
-    if (hook === 'latent') return new ImageSource(p, corpus, enc, null);
-    if (m.model.spatial && hook === m.model.spatial.hook) {
-      return new ImageSource(
-        p,
-        corpus,
-        enc,
-        await session(pack, m.model.onnx.decoder_head, threads),
+    const widths = imageHookWidths(m.model);
+    if (!widths.has(hook)) {
+      throw new Error(
+        `the image model has no hook ${hook} (latent or ${m.model.spatial?.hook ?? '—'})`,
       );
     }
-    await enc.release();
-    throw new Error(
-      `the image model has no hook ${hook} (latent or ${m.model.spatial?.hook ?? '—'})`,
-    );
+    return new ImageSource(p, corpus, await ImageHooks.open(pack, threads), hook);
   }
-  if (hook !== 'style') throw new Error(`the glyph model has no hook ${hook} (style)`);
+  if (hook !== STYLE_HOOK) throw new Error(`the glyph model has no hook ${hook} (style)`);
   const p = pack as LoadedPack & { manifest: { kind: 'glyph-cvae' } };
-  return new GlyphSource(p, corpus, await session(pack, m.model.onnx.encoder, threads));
+  return new GlyphSource(p, corpus, await GlyphHooks.open(pack, threads));
 }

@@ -9,6 +9,7 @@
  * Decodes are batched; the steering is the app's `add` (value × decoder row, everywhere).
  */
 import type { Db } from '../../db/connection';
+import { LATENT_HOOK } from '../../packs/kindHooks';
 import type { LoadedPack } from '../../packs/packReader';
 import { GlyphEngine } from '../../runtime/glyph/glyphEngine';
 import { ImageEngine } from '../../runtime/image/imageEngine';
@@ -80,7 +81,7 @@ async function imageRenderer(
   const range = m.model.image.range;
   const mus = await Promise.all(examples.map((e) => engine.latentOf({ example: e }, ctx)));
   const D = sae.dIn;
-  const latent = hook === 'latent';
+  const latent = hook === LATENT_HOOK;
   const spatials = await Promise.all(mus.map((mu) => engine.runHead(mu, 1)));
   const sp = (
     pack.manifest as { model: { spatial?: { channels: number; height: number; width: number } } }
@@ -221,7 +222,7 @@ export async function effectsStage(
   const nEx = (db.prepare('select count(*) as n from examples').get() as { n: number }).n;
   const examples = measureExamples(
     nEx,
-    o.examples ?? (hook === 'latent' || kind === 'glyph-cvae' ? 2 : 1),
+    o.examples ?? (hook === LATENT_HOOK || kind === 'glyph-cvae' ? 2 : 1),
   );
   const r =
     kind === 'image-vae'

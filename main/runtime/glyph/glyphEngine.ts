@@ -13,6 +13,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { OrreryError, type RuntimeInfo } from '../../../preload/contract';
 import type { SelectionInput } from '../../../preload/contract/selections';
+import { glyphHookWidths } from '../../packs/kindHooks';
 import type { LoadedPack } from '../../packs/packReader';
 import {
   readBlob,
@@ -41,10 +42,9 @@ import {
 import { SpriteSheet } from '../image/imageIo';
 import { chwToRgba, imageRun, Reference, type ImageRun } from '../image/imageMetrics';
 import { FontFace } from './fontReader';
+import { glyphHookGraph, GlyphHooks } from './glyphHooks';
 
 type GlyphManifest = Extract<LoadedPack['manifest'], { kind: 'glyph-cvae' }>;
-
-export const STYLE_HOOK = 'style';
 
 export class GlyphEngine implements GlyphEngineApi {
   readonly kind = 'glyph-cvae' as const;
@@ -67,7 +67,8 @@ export class GlyphEngine implements GlyphEngineApi {
   private constructor(
     private readonly pack: LoadedPack,
     private readonly manifest: GlyphManifest,
-    private readonly encoder: OnnxSession,
+    /** the encoder: the hook's reader, shared with the index build */
+    private readonly hooks: GlyphHooks,
     private readonly decoder: OnnxSession,
     readonly saes: readonly PackSae[],
     private readonly examples: RuntimeInfo['examples'],
@@ -97,14 +98,15 @@ export class GlyphEngine implements GlyphEngineApi {
         `manifest.json: encoder_chars ${stray.join('')} are not in the charset`,
       );
     }
-    const saes = await loadPackSaes(pack, new Map([[STYLE_HOOK, m.model.style_dim]]));
+    const saes = await loadPackSaes(pack, glyphHookWidths(m.model));
     const examples = m.examples ? await readExampleMeta(pack, m.examples.meta) : [];
     const sessions = await openGraphs(pack, [
-      { rel: m.model.onnx.encoder, inputs: ['glyphs'], outputs: ['style'] },
+      glyphHookGraph(m.model),
       { rel: m.model.onnx.decoder, inputs: ['style', 'char_ids'], outputs: ['glyph'] },
     ]);
     const [encoder, decoder] = sessions as [OnnxSession, OnnxSession];
-    const engine = new GlyphEngine(pack, m, encoder, decoder, saes, examples);
+    const hooks = new GlyphHooks(m.model, encoder);
+    const engine = new GlyphEngine(pack, m, hooks, decoder, saes, examples);
     // one glyph from a zero style checks the decoder against the manifest's shapes
     await checkOnLoad(pack, engine, 'decoding a zero style', () =>
       engine.decode(new Float32Array(engine.styleDim), [0]),
@@ -125,7 +127,7 @@ export class GlyphEngine implements GlyphEngineApi {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.encoder.release(), this.decoder.release()]);
+    await Promise.all([this.hooks.dispose(), this.decoder.release()]);
   }
 
   // ---------------------------------------------------------------- tensors
@@ -193,12 +195,8 @@ export class GlyphEngine implements GlyphEngineApi {
   }
 
   /** glyphs [n, len(encoder_chars), S, S] → style [n, style_dim]. */
-  async encode(glyphs: Float32Array, n: number): Promise<Float32Array> {
-    const S = this.size;
-    const out = await this.encoder.run({
-      glyphs: { dims: [n, this.encoderChars.length, S, S], data: glyphs },
-    });
-    return output(out, 'style', n * this.styleDim, 'encoder.onnx');
+  encode(glyphs: Float32Array, n: number): Promise<Float32Array> {
+    return this.hooks.styleRows(glyphs, n);
   }
 
   /**

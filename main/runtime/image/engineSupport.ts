@@ -62,11 +62,12 @@ export async function openGraph(
   rel: string,
   inputs: readonly string[],
   outputs: readonly string[],
+  threads = 1,
 ): Promise<OnnxSession> {
   const file = path.join(pack.dir, rel);
   let session: OnnxSession;
   try {
-    session = await OnnxSession.create(file);
+    session = await OnnxSession.create(file, { intraOpThreads: threads });
   } catch (e) {
     throw new OrreryError(
       'bad_pack',
@@ -286,14 +287,20 @@ export interface GraphSpec {
   outputs: readonly string[];
 }
 
-/** Opens several graphs of a pack; if one fails, the ones already open are released. */
+/**
+ * Opens several graphs of a pack (each with `threads` intra-op threads); if one fails, the
+ * ones already open are released.
+ */
 export async function openGraphs(
   pack: LoadedPack,
   specs: readonly GraphSpec[],
+  threads = 1,
 ): Promise<OnnxSession[]> {
   const sessions: OnnxSession[] = [];
   try {
-    for (const g of specs) sessions.push(await openGraph(pack, g.rel, g.inputs, g.outputs));
+    for (const g of specs) {
+      sessions.push(await openGraph(pack, g.rel, g.inputs, g.outputs, threads));
+    }
     return sessions;
   } catch (e) {
     await Promise.all(sessions.map((s) => s.release()));

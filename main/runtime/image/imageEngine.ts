@@ -17,6 +17,7 @@ import path from 'node:path';
 import { OrreryError, type RuntimeInfo } from '../../../preload/contract';
 import type { SelectionInput } from '../../../preload/contract/selections';
 import type { LoadedPack } from '../../packs/packReader';
+import { imageHookWidths, LATENT_HOOK } from '../../packs/kindHooks';
 import { nchwToRows, rowsToNchw } from '../../sae';
 import {
   readBlob,
@@ -44,12 +45,11 @@ import {
   steerGroup,
   type PackSae,
 } from './engineSupport';
+import { imageHookGraphs, ImageHooks } from './imageHooks';
 import { decodeImage, rgbaToTensor, SpriteSheet } from './imageIo';
 import { chwToRgba, imageRun, Reference, type ImageRun } from './imageMetrics';
 
 type ImageManifest = Extract<LoadedPack['manifest'], { kind: 'image-vae' }>;
-
-export const LATENT_HOOK = 'latent';
 
 export interface ImageGeometry {
   size: number;
@@ -98,8 +98,8 @@ export class ImageEngine implements ImageEngineApi {
     private readonly pack: LoadedPack,
     private readonly manifest: ImageManifest,
     readonly geometry: ImageGeometry,
-    private readonly encoder: OnnxSession,
-    private readonly head: OnnxSession,
+    /** encoder and decoder head: the hooks' reader, shared with the index build */
+    private readonly hooks: ImageHooks,
     private readonly tail: OnnxSession,
     readonly saes: readonly PackSae[],
     private readonly examples: RuntimeInfo['examples'],
@@ -137,19 +137,15 @@ export class ImageEngine implements ImageEngineApi {
       latentDim,
       spatial: { ...spatial },
     };
-    const widths = new Map([
-      [LATENT_HOOK, latentDim],
-      [spatial.hook, spatial.channels],
-    ]);
-    const saes = await loadPackSaes(pack, widths);
+    const saes = await loadPackSaes(pack, imageHookWidths(m.model));
     const examples = m.examples ? await readExampleMeta(pack, m.examples.meta) : [];
     const sessions = await openGraphs(pack, [
-      { rel: m.model.onnx.encoder, inputs: ['image'], outputs: ['mu'] },
-      { rel: m.model.onnx.decoder_head, inputs: ['latent'], outputs: ['spatial'] },
+      ...imageHookGraphs(m.model),
       { rel: m.model.onnx.decoder_tail, inputs: ['spatial'], outputs: ['image'] },
     ]);
     const [encoder, head, tail] = sessions as [OnnxSession, OnnxSession, OnnxSession];
-    const engine = new ImageEngine(pack, m, geometry, encoder, head, tail, saes, examples);
+    const hooks = new ImageHooks(m.model, encoder, head);
+    const engine = new ImageEngine(pack, m, geometry, hooks, tail, saes, examples);
     // One tiny run checks the graphs agree with the manifest's shapes before the pack is offered.
     await checkOnLoad(pack, engine, 'decoding a zero latent', () =>
       engine.decode(new Float32Array(latentDim), 1),
@@ -170,7 +166,7 @@ export class ImageEngine implements ImageEngineApi {
   }
 
   async dispose(): Promise<void> {
-    await Promise.all([this.encoder.release(), this.head.release(), this.tail.release()]);
+    await Promise.all([this.hooks.dispose(), this.tail.release()]);
   }
 
   // ---------------------------------------------------------------- tensors (shapes in names)
@@ -222,17 +218,13 @@ export class ImageEngine implements ImageEngineApi {
   }
 
   /** images [n, 3, S, S] → mu [n, latent_dim]. */
-  async encode(images: Float32Array, n: number): Promise<Float32Array> {
-    const { size, latentDim } = this.geometry;
-    const out = await this.encoder.run({ image: { dims: [n, 3, size, size], data: images } });
-    return output(out, 'mu', n * latentDim, 'encoder.onnx');
+  encode(images: Float32Array, n: number): Promise<Float32Array> {
+    return this.hooks.latentRows(images, n);
   }
 
   /** z [n, latent_dim] → spatial [n, C, H, W]. */
-  async runHead(z: Float32Array, n: number): Promise<Float32Array> {
-    const { latentDim, spatial: s } = this.geometry;
-    const out = await this.head.run({ latent: { dims: [n, latentDim], data: z } });
-    return output(out, 'spatial', n * s.channels * s.height * s.width, 'decoder_head.onnx');
+  runHead(z: Float32Array, n: number): Promise<Float32Array> {
+    return this.hooks.spatialMap(z, n);
   }
 
   /** spatial [n, C, H, W] → images [n, 3, S, S]. */
@@ -351,10 +343,9 @@ export class ImageEngine implements ImageEngineApi {
     if (sae.hook === LATENT_HOOK) {
       return activeRows(sae.sae, mu, 1, input.topK, () => 'latent');
     }
-    const { channels: C, height: H, width: W } = this.geometry.spatial;
-    const spatial = await this.runHead(mu, 1);
+    const { height: H, width: W } = this.geometry.spatial;
+    const rows = await this.hooks.spatialRows(mu, 1);
     checkCancelled(ctx.signal);
-    const rows = nchwToRows(spatial, 1, C, H, W);
     return activeRows(sae.sae, rows, H * W, input.topK, (r) => `y${Math.floor(r / W)} x${r % W}`);
   }
 
@@ -363,12 +354,10 @@ export class ImageEngine implements ImageEngineApi {
     // not through sourceEntry: the dials' cached source stays as it is
     const image = await this.sourceImage(sourceOf(input, 'image-vae'), ctx);
     checkCancelled(ctx.signal);
-    const mu = await this.encode(image, 1);
-    if (sae.hook === LATENT_HOOK) return { sae: sae.sae, h: mu, n: 1 };
-    const { channels: C, height: H, width: W } = this.geometry.spatial;
-    const spatial = await this.runHead(mu, 1);
+    // the same reader as the index build's, so a selection scores the rows the index holds
+    const { h, rows } = await this.hooks.rows(sae.hook, image, 1);
     checkCancelled(ctx.signal);
-    return { sae: sae.sae, h: nchwToRows(spatial, 1, C, H, W), n: H * W };
+    return { sae: sae.sae, h, n: rows };
   }
 
   corpusSample(count: number): Promise<SelectionInput[]> {
