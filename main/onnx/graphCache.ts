@@ -27,6 +27,9 @@ interface Stored {
   nLayers: number;
   dModel: number | null;
   hooks: [string, string][];
+  /** hook_z tensors and each hook's width (absent in entries written before hook_z). */
+  z?: [string, string][];
+  widths?: [string, number][];
   /** The external data files, relative to the model's folder. */
   external: string[];
 }
@@ -137,7 +140,13 @@ async function hit(
 ): Promise<{ file: string; hooks: ResidualMap; cached: boolean }> {
   const from = path.dirname(modelFile);
   for (const rel of stored.external) await place(path.join(from, rel), path.join(dir, rel));
-  const hooks = { nLayers: stored.nLayers, dModel: stored.dModel, hooks: new Map(stored.hooks) };
+  const hooks = {
+    nLayers: stored.nLayers,
+    dModel: stored.dModel,
+    hooks: new Map(stored.hooks),
+    z: new Map(stored.z ?? []),
+    widths: new Map(stored.widths ?? []),
+  };
   return { file: path.join(dir, MODEL), hooks, cached: true };
 }
 
@@ -184,7 +193,13 @@ export async function rewiredModelFile(
   try {
     await writeChunks(path.join(tmp, MODEL), chunks);
     for (const rel of external) await place(path.join(from, rel), path.join(tmp, rel));
-    const stored: Stored = { ...chain.map, hooks: [...chain.map.hooks], external };
+    const stored: Stored = {
+      ...chain.map,
+      hooks: [...chain.map.hooks],
+      z: [...chain.map.z],
+      widths: [...chain.map.widths],
+      external,
+    };
     await fs.writeFile(path.join(tmp, HOOKS), JSON.stringify(stored));
     await fs.rm(dir, { recursive: true, force: true });
     await fs.rename(tmp, dir);

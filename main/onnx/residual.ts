@@ -5,20 +5,41 @@
  * Add(r_i, f(norm(r_i))): r_i feeds a normalisation and an Add whose other input is computed
  * from r_i, and that Add's output feeds the next normalisation; the last r feeds the final
  * norm only. Two Adds per block (attention, then MLP) give the TransformerLens hooks
- * (main/onnx/hookNames). A graph it cannot map throws OrreryError('bad_input') naming the
+ * (main/onnx/hookNames). Block N's attn.hook_z is found from the attention's Add: the input of
+ * the MatMul (or Gemm) with a 2-D weight initializer whose output, through a bias Add and
+ * Reshapes, is the operand that Add adds to resid_pre; a block where that search fails simply
+ * has no hook_z. A graph it cannot map throws OrreryError('bad_input') naming the
  * node where the search stopped and why.
  */
 import { OrreryError } from '../../preload/contract/result';
 import { describeNode, readGraph, type OnnxGraph, type OnnxNode } from './graph';
-import { hooksAt } from './hookNames';
+import { hooksAt, zHookName } from './hookNames';
 import { normOf } from './norms';
 
 export interface ResidualMap {
   nLayers: number;
   /** From shapes or initializers when known. */
   dModel: number | null;
-  /** TransformerLens hook name → the tensor in the graph that carries it. */
+  /** TransformerLens hook name → the tensor in the graph that carries it (the residual stream). */
   hooks: Map<string, string>;
+  /** blocks.N.attn.hook_z → the tensor carrying it, for each block where it was found. */
+  z: Map<string, string>;
+  /** Each hook's last dimension where known (d_model on the stream, n_heads·d_head at hook_z). */
+  widths: Map<string, number>;
+}
+
+/** Where block N's attn.hook_z is and the projection that turns it into the attention's output. */
+export interface ZSite {
+  hook: string;
+  /** The tensor read by the output projection (after the heads are merged). */
+  tensor: string;
+  /** n_heads·d_head, from the weight's shape. */
+  width: number;
+  /** The projection's weight initializer, [width, d_model] (or [d_model, width] when transposed). */
+  weight: string;
+  transposed: boolean;
+  /** The bias initializer added after it, when there is one. */
+  bias: string | null;
 }
 
 /** The map plus what surgery needs: the chain of tensors and the stream's element type. */
@@ -28,6 +49,8 @@ export interface ResidualChain {
   tensors: string[];
   /** TensorProto.DataType of the stream (1 float32, 10 float16). */
   elemType: number;
+  /** hook_z of each block where found, block order. */
+  z: ZSite[];
 }
 
 const bad = (detail: string): OrreryError => new OrreryError('bad_input', detail);
@@ -114,6 +137,60 @@ function elemTypeOf(g: OnnxGraph, tensors: string[]): number {
   return embeddingOf(g, tensors[0] ?? '')?.dataType || 1;
 }
 
+const PASS_THROUGH = new Set(['Reshape', 'Identity', 'Cast', 'Squeeze', 'Unsqueeze']);
+
+/**
+ * Block N's hook_z: from `added` (the operand the attention Add adds to resid_pre), back
+ * through Reshapes and a bias Add with an initializer, to a MatMul/Gemm with a 2-D weight.
+ */
+function zSiteOf(g: OnnxGraph, block: number, added: string): ZSite | null {
+  let t = added;
+  let bias: string | null = null;
+  for (let step = 0; step < 8; step++) {
+    const node = g.producer.get(t);
+    if (!node) return null;
+    if (PASS_THROUGH.has(node.op)) {
+      t = node.inputs[0] ?? '';
+      continue;
+    }
+    if (node.op === 'Add' && bias === null) {
+      const k = node.inputs.findIndex((i) => g.initializers.has(i));
+      if (k < 0) return null;
+      bias = node.inputs[k] as string;
+      t = node.inputs[1 - k] ?? '';
+      continue;
+    }
+    if (node.op !== 'MatMul' && node.op !== 'Gemm') return null;
+    const weight = g.initializers.get(node.inputs[1] ?? '');
+    if (weight?.dims?.length !== 2) return null;
+    const transposed = node.op === 'Gemm' && node.ints.transB === 1;
+    const width = weight.dims[transposed ? 1 : 0] ?? 0;
+    if (node.op === 'Gemm' && node.inputs[2] && g.initializers.has(node.inputs[2])) {
+      bias = node.inputs[2];
+    }
+    let tensor = node.inputs[0] ?? '';
+    // Gemm reads a 2-D view: the hook is the [batch, seq, width] tensor before that Reshape.
+    const flat = g.producer.get(tensor);
+    if (node.op === 'Gemm' && flat?.op === 'Reshape') tensor = flat.inputs[0] ?? tensor;
+    if (!tensor || width <= 0) return null;
+    return { hook: zHookName(block), tensor, width, weight: weight.name, transposed, bias };
+  }
+  return null;
+}
+
+/** hook_z of every block whose attention output projection is found. */
+function zSites(g: OnnxGraph, chain: string[], nLayers: number): ZSite[] {
+  const out: ZSite[] = [];
+  for (let block = 0; block < nLayers; block++) {
+    const add = g.producer.get(chain[2 * block + 1] ?? '');
+    const pre = chain[2 * block];
+    const added = add?.inputs[0] === pre ? add?.inputs[1] : add?.inputs[0];
+    const site = added ? zSiteOf(g, block, added) : null;
+    if (site) out.push(site);
+  }
+  return out;
+}
+
 /** The residual chain of an already-read graph. */
 export function mapResidual(g: OnnxGraph): ResidualChain {
   refuseMerged(g);
@@ -195,13 +272,21 @@ export function mapResidual(g: OnnxGraph): ResidualChain {
     );
   }
   const hooks = new Map<string, string>();
+  const widths = new Map<string, number>();
+  const dModel = dModelOf(g, chain);
   chain.forEach((t, k) => {
-    for (const h of hooksAt(k, nLayers)) hooks.set(h, t);
+    for (const h of hooksAt(k, nLayers)) {
+      hooks.set(h, t);
+      if (dModel !== null) widths.set(h, dModel);
+    }
   });
+  const z = zSites(g, chain, nLayers);
+  for (const site of z) widths.set(site.hook, site.width);
   return {
-    map: { nLayers, dModel: dModelOf(g, chain), hooks },
+    map: { nLayers, dModel, hooks, z: new Map(z.map((s) => [s.hook, s.tensor])), widths },
     tensors: chain,
     elemType: elemTypeOf(g, chain),
+    z,
   };
 }
 

@@ -6,7 +6,8 @@
  * the stream right there: the new Add sits after the node that computes the tensor and every
  * reader of the tensor reads the sum instead. Hooks on one tensor (block N's resid_post and
  * block N+1's resid_pre) run in TransformerLens order, so a steering at the first shows in the
- * second. Every other byte stays as it was: initializers and untouched nodes are copied as
+ * second. Block N's attn.hook_z (when found) is exposed and steered the same way at the input of
+ * the attention's output projection, with [batch, seq, n_heads·d_head] tensors. Every other byte stays as it was: initializers and untouched nodes are copied as
  * views of the input, and only the nodes that read a steered tensor are re-encoded.
  */
 import { OrreryError } from '../../preload/contract/result';
@@ -21,7 +22,7 @@ import {
   readGraph,
   type OnnxGraph,
 } from './graph';
-import { allHooks, hooksAt, steerInputName } from './hookNames';
+import { hooksAt, steerInputName } from './hookNames';
 import { mapResidual, type ResidualChain } from './residual';
 
 export interface RewireOptions {
@@ -34,15 +35,15 @@ export interface RewireOptions {
 const ELEM_NAMES: Record<number, ElemType> = { 1: 'float32', 10: 'float16' };
 
 function checkHooks(chain: ResidualChain, options: RewireOptions): void {
-  const known = new Set(allHooks(chain.map.nLayers));
   for (const h of [...options.expose, ...options.steer]) {
-    if (!known.has(h)) {
+    if (!chain.map.hooks.has(h) && !chain.map.z.has(h)) {
       const last = chain.map.nLayers - 1;
+      const z = chain.z.length > 0 ? ', and attn.hook_z' : '';
       throw new OrreryError(
         'bad_input',
         `Unknown hook '${h}': this model has ${chain.map.nLayers} blocks, so its hooks are ` +
           `blocks.0.hook_resid_pre … blocks.${last}.hook_resid_post (hook_resid_pre, hook_resid_mid ` +
-          'and hook_resid_post of each block).',
+          `and hook_resid_post of each block${z}).`,
       );
     }
   }
@@ -81,17 +82,28 @@ interface Plan {
   outputs: Uint8Array[];
 }
 
+/** Each tensor carrying hooks, its hooks in TransformerLens order and its width. */
+function sites(chain: ResidualChain): { tensor: string; hooks: string[]; width: number | null }[] {
+  const stream = chain.tensors.map((tensor, k) => ({
+    tensor,
+    hooks: hooksAt(k, chain.map.nLayers),
+    width: chain.map.dModel,
+  }));
+  const z = chain.z.map((site) => ({ tensor: site.tensor, hooks: [site.hook], width: site.width }));
+  return [...stream, ...z];
+}
+
 function plan(g: OnnxGraph, chain: ResidualChain, options: RewireOptions): Plan {
   const expose = new Set(options.expose);
   const steer = new Set(options.steer);
   const type = ELEM_NAMES[chain.elemType] ?? 'float32';
-  const shape = ['batch_size', 'sequence_length', chain.map.dModel ?? 'd_model'];
   const taken = new Set([...g.producer.keys(), ...g.inputs.map((i) => i.name)]);
   const p: Plan = { after: new Map(), rename: new Map(), inputs: [], outputs: [] };
-  chain.tensors.forEach((tensor, k) => {
+  for (const { tensor, hooks, width } of sites(chain)) {
+    const shape = ['batch_size', 'sequence_length', width ?? 'd_model'];
     const nodes: Uint8Array[] = [];
     let current = tensor;
-    for (const hook of hooksAt(k, chain.map.nLayers)) {
+    for (const hook of hooks) {
       if (expose.has(hook)) {
         if (taken.has(hook)) {
           throw new OrreryError('bad_input', `The graph already has a tensor named '${hook}'.`);
@@ -107,11 +119,11 @@ function plan(g: OnnxGraph, chain: ResidualChain, options: RewireOptions): Plan 
         current = sum;
       }
     }
-    if (nodes.length === 0) return;
+    if (nodes.length === 0) continue;
     const at = g.producer.has(tensor) ? tensor : '';
     p.after.set(at, [...(p.after.get(at) ?? []), ...nodes]);
     if (current !== tensor) p.rename.set(tensor, current);
-  });
+  }
   return p;
 }
 

@@ -6,13 +6,17 @@
  * (b) for each steered hook that is also exposed: run token B with steering r_A − r_B at the
  *     hook (activation patching): the logits and every exposed hook after it must equal token
  *     A's, and every exposed hook up to it (the value before its steering) must stay B's;
- * (c) a steered hook that is not exposed must at least move the logits.
+ * (c) a steered hook that is not exposed must at least move the logits;
+ * (d) a steered attn.hook_z (patching does not apply: resid_mid also carries resid_pre) must
+ *     move the logits, leave its own exposed value as it was, and, when its block's resid_mid
+ *     is exposed, move it linearly (steering 2d moves it twice as far as d: the steering
+ *     enters only through the linear output projection).
  * A mismatch throws OrreryError('bad_pack') naming the hook and the size of the difference.
  */
 import { OrreryError } from '../../preload/contract/result';
 import type { OnnxSession, TensorLike } from '../runtime/onnx';
 import { decoderFeeds } from './decoderFeeds';
-import { allHooks, steerInputName } from './hookNames';
+import { allHooks, hookName, steerInputName } from './hookNames';
 import type { ResidualMap } from './residual';
 
 export interface VerifyOptions {
@@ -60,6 +64,9 @@ export async function verifyRewired(
   const exposed = new Set(rewired.outputs.map((o) => o.name));
   const order = allHooks(map.nLayers);
   const steered = order.filter((h) => inputs.some((i) => i.name === steerInputName(h)));
+  const zSteered = inputs
+    .map((i) => /^steer\.(blocks\.(\d+)\.attn\.hook_z)$/.exec(i.name))
+    .filter((m): m is RegExpExecArray => m !== null);
   const checks: string[] = [];
   const fail = (hook: string, what: string, diff: number): never => {
     throw new OrreryError(
@@ -118,6 +125,38 @@ export async function verifyRewired(
     }
     checks.push(
       `${hook}: patching gives the patched token's logits and downstream hooks (${worst.toExponential(1)})`,
+    );
+  }
+  for (const [, hook = '', block = '0'] of zSteered) {
+    const meta = inputs.find((i) => i.name === steerInputName(hook));
+    const last = meta?.shape[meta.shape.length - 1];
+    const width = typeof last === 'number' && last > 0 ? last : (map.widths.get(hook) ?? 0);
+    const push = (scale: number): Record<string, TensorLike> => ({
+      [steerInputName(hook)]: {
+        dims: [1, 1, width],
+        data: Float32Array.from({ length: width }, (_, i) => (i % 3 === 0 ? scale : -scale / 2)),
+      },
+    });
+    const once = await run(b, push(1));
+    let diff = relDiff(floats(once.logits, 'logits'), logitsB);
+    if (!(diff > 0)) fail(hook, 'a steering there does not change the logits', diff);
+    let worst = 0;
+    if (exposed.has(hook)) {
+      worst = relDiff(floats(runB[hook], hook), floats(once[hook], hook));
+      if (worst > tol) fail(hook, 'its exposed value changes with its own steering', worst);
+    }
+    const mid = hookName(Number(block), 'hook_resid_mid');
+    if (exposed.has(mid)) {
+      const twice = await run(b, push(2));
+      const base = floats(runB[mid], mid);
+      const d1 = floats(once[mid], mid).map((v, i) => 2 * (v - (base[i] ?? 0)));
+      const d2 = floats(twice[mid], mid).map((v, i) => v - (base[i] ?? 0));
+      diff = relDiff(d2, d1);
+      if (diff > tol) fail(hook, `steering moves '${mid}' non-linearly`, diff);
+      worst = Math.max(worst, diff);
+    }
+    checks.push(
+      `${hook}: steering moves the logits, linearly at resid_mid (${worst.toExponential(1)})`,
     );
   }
   return { checks };

@@ -1,7 +1,8 @@
 /**
  * Whether an SAE can read a model: the hook its cfg.json names (SAELens hook_name, v5
  * hook_point, v6 metadata.hook_name) must be the hook the manifest attaches it at and one the
- * model exposes, and its d_in the width there. Checked when a text engine loads (own packs and
+ * model exposes, and its d_in the width there (d_model on the residual stream, n_heads·d_head at
+ * blocks.N.attn.hook_z, the attention's heads flattened as SAELens does). Checked when a text engine loads (own packs and
  * Hugging Face models alike) and by the index build; the error names both sides. Also the
  * warnings an SAE deserves once, visibly (RuntimeInfo.warnings).
  */
@@ -18,7 +19,7 @@ export interface SaeSite {
 /**
  * The hook the SAE reads; throws OrreryError('bad_pack') when the cfg's hook differs from the
  * manifest's, the model does not expose it (`hooks`: every hook it can read), or d_in is not
- * `width`.
+ * `width` (the activation's width at that hook).
  */
 export function checkSaeFits(
   site: SaeSite,

@@ -9,7 +9,8 @@
  *
  * One call, run(): ids [batch, seq] at positions pos0 … after a past [batch, kv_heads, pos0,
  * d_head] per layer (named past.{l}.key/value as the text KV cache names them; null = none),
- * the steering per hook ([batch or 1, seq or 1, d_model]; hooks not given are zeros), into the
+ * the steering per hook ([batch or 1, seq or 1, width]: d_model on the residual stream,
+ * n_heads·d_head at attn.hook_z; hooks not given are zeros), into the
  * outputs asked for (logits, present.{l}.key/value, hook names). Rows of one batch have equal
  * length (no padding): attention_mask is all ones. onnxruntime runs the whole graph whatever
  * is fetched (bench/hfEngine), so runUpTo() reads a hook through a second session on the graph
@@ -19,7 +20,7 @@ import path from 'node:path';
 import { OrreryError } from '../../../preload/contract/result';
 import type { HfTextModel } from '../../packs/manifest';
 import { rewiredModelFile } from '../../onnx/graphCache';
-import { allHooks, steerInputName } from '../../onnx/hookNames';
+import { allHooksWithZ, steerInputName } from '../../onnx/hookNames';
 import { verifyRewired } from '../../onnx/verify';
 import { OnnxSession, type TensorLike } from '../onnx';
 import { kvName } from '../text/kvCache';
@@ -57,6 +58,8 @@ export interface DecoderRun {
 export interface HfShape {
   nLayers: number;
   dModel: number;
+  /** Width of attn.hook_z: n_heads·d_head. */
+  zWidth: number;
   nKvHeads: number;
   dHead: number;
   vocab: number;
@@ -69,7 +72,7 @@ export function hfGraphFile(model: HfTextModel): string {
 }
 
 export class HfDecoder {
-  /** Every hook a graph of this many blocks has (pre, mid, post of each block). */
+  /** Every hook a graph of this many blocks has (pre, attn.hook_z, mid, post of each block). */
   readonly hooks: readonly string[];
   readonly exposed: ReadonlySet<string>;
   readonly steered: ReadonlySet<string>;
@@ -80,6 +83,7 @@ export class HfDecoder {
   private readonly feedsPositions: boolean;
   private ones = new BigInt64Array(0);
   private readonly zeros: TensorLike;
+  private readonly zZeros: TensorLike;
   /** Sessions of the graph up to a hook (runUpTo), by hook. */
   private readonly prefixes = new Map<string, Promise<OnnxSession>>();
 
@@ -92,7 +96,7 @@ export class HfDecoder {
     steered: readonly string[],
     checks: readonly string[],
   ) {
-    this.hooks = allHooks(shape.nLayers);
+    this.hooks = allHooksWithZ(shape.nLayers);
     this.exposed = new Set(exposed);
     this.steered = new Set(steered);
     this.checks = checks;
@@ -122,6 +126,12 @@ export class HfDecoder {
       );
     }
     this.zeros = { dims: [1, 1, shape.dModel], data: new Float32Array(shape.dModel) };
+    this.zZeros = { dims: [1, 1, shape.zWidth], data: new Float32Array(shape.zWidth) };
+  }
+
+  /** A hook's last dimension: n_heads·d_head at attn.hook_z, d_model elsewhere. */
+  widthOf(hook: string): number {
+    return isZHook(hook) ? this.shape.zWidth : this.shape.dModel;
   }
 
   /**
@@ -134,6 +144,7 @@ export class HfDecoder {
     const shape: HfShape = {
       nLayers: model.n_layers,
       dModel: model.d_model,
+      zWidth: model.n_heads * model.d_head,
       nKvHeads: model.n_kv_heads ?? model.n_heads,
       dHead: model.d_head,
       vocab: model.vocab_size,
@@ -155,6 +166,16 @@ export class HfDecoder {
         `${model.graph}'s residual stream has width ${rewired.hooks.dModel}, but config.json ` +
           `says ${shape.dModel}`,
       );
+    }
+    for (const hook of [...expose, ...steer].filter(isZHook)) {
+      const width = rewired.hooks.widths.get(hook);
+      if (width !== undefined && width !== shape.zWidth) {
+        throw new OrreryError(
+          'bad_pack',
+          `${model.graph}'s ${hook} has width ${width}, but config.json says ` +
+            `${model.n_heads} heads × ${model.d_head} = ${shape.zWidth}`,
+        );
+      }
     }
     let session: OnnxSession;
     try {
@@ -260,12 +281,13 @@ export class HfDecoder {
     const empty = { dims: [B, H, 0, Dh], data: new Float32Array(0) };
     for (const [ours, theirs] of this.pastNames) feeds[theirs] = r.past?.[ours] ?? empty;
     for (const hook of this.steered) {
-      feeds[steerInputName(hook)] = r.steer?.get(hook) ?? this.zeros;
+      feeds[steerInputName(hook)] =
+        r.steer?.get(hook) ?? (isZHook(hook) ? this.zZeros : this.zeros);
     }
     return feeds;
   }
 
-  /** A hook's rows [batch, seq, d_model] for ids from position 0 (no past, no steering). */
+  /** A hook's rows [batch, seq, width] for ids from position 0 (no past, no steering). */
   async hookRows(hook: string, ids: readonly (readonly number[])[]): Promise<Float32Array> {
     const batch = ids.length;
     const seq = ids[0]?.length ?? 0;
@@ -280,6 +302,11 @@ export class HfDecoder {
     for (const p of this.prefixes.values()) await (await p.catch(() => null))?.release();
     this.prefixes.clear();
   }
+}
+
+/** Whether a hook is an attention's hook_z (blocks.N.attn.hook_z). */
+export function isZHook(hook: string): boolean {
+  return /^blocks\.\d+\.attn\.hook_z$/.test(hook);
 }
 
 /** A float32 output by name. */

@@ -29,7 +29,7 @@ import {
   type TextGenerateOutput,
 } from '../../../preload/contract';
 import type { SelectionInput } from '../../../preload/contract/selections';
-import { allHooks } from '../../onnx/hookNames';
+import { allHooksWithZ } from '../../onnx/hookNames';
 import { isHfModel, packFile, type HfTextModel } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
 import { loadSae, type Sae } from '../../sae';
@@ -56,7 +56,7 @@ import { KvBuffers, KvInPlace, MAX_BATCH, type KvShape, type StepCache } from '.
 import { codedDelta, planSteering, SaeCoders, type HookSteering } from '../text/steerPlan';
 import { checkPromptFits, corpusIds, firstReadRow, withBos } from '../text/textRule';
 import { TextTokenizer } from '../text/tokenizer';
-import { f32, HfDecoder } from './hfDecoder';
+import { f32, HfDecoder, isZHook } from './hfDecoder';
 
 type GenerateOutput = z.output<typeof TextGenerateOutput>;
 type ActiveResult = z.output<typeof ActiveOutput>;
@@ -130,7 +130,8 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
     } catch (e) {
       throw new OrreryError('bad_pack', `pack ${m.id}: ${(e as Error).message}`);
     }
-    const hooks = allHooks(model.n_layers);
+    const hooks = allHooksWithZ(model.n_layers);
+    const zWidth = model.n_heads * model.d_head;
     const saes = new Map<string, LoadedSae>();
     const warnings: string[] = [];
     for (const ref of m.saes) {
@@ -143,7 +144,7 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
       const hook = checkSaeFits(ref, sae, {
         name: `${model.architecture} model ${m.id}`,
         hooks,
-        width: model.d_model,
+        width: isZHook(ref.hook) ? zWidth : model.d_model,
       });
       saes.set(ref.id, { sae, hook });
       warnings.push(...saeWarnings(ref, sae));
@@ -279,7 +280,7 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
     const skip = firstReadRow(ids, this.model.bos_token_id);
     if (ids.length <= skip) return { sae, h: new Float32Array(0), n: 0 };
     const h = await this.decoder.hookRows(hook, [ids]);
-    return { sae, h: h.subarray(skip * this.model.d_model), n: ids.length - skip };
+    return { sae, h: h.subarray(skip * this.decoder.widthOf(hook)), n: ids.length - skip };
   }
 
   corpusSample(count: number): Promise<SelectionInput[]> {
@@ -389,10 +390,10 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
     positions: BigInt64Array,
     kv: StepCache | null,
   ): Promise<Map<string, TensorLike>> {
-    const d = this.model.d_model;
     const B = rows.length;
     const out = new Map<string, TensorLike>();
     for (const hook of this.steerOrder) {
+      const d = this.decoder.widthOf(hook);
       const at = rows.map((r) => r.steering?.get(hook) ?? null);
       if (at.every((s) => s === null)) continue;
       const width = at.some((s) => s !== null && s.coded.length > 0) ? seq : 1;
@@ -405,6 +406,7 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
     }
     const layers = Array.from({ length: this.model.n_layers }, (_, l) => l);
     for (const hook of this.steerOrder) {
+      const d = this.decoder.widthOf(hook);
       for (let b = 0; b < B; b++) {
         const coded = rows[b]?.steering?.get(hook)?.coded ?? [];
         if (coded.length === 0) continue;
