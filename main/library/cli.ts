@@ -7,14 +7,10 @@
  * ORRERY_HOME) with a progress bar. Ctrl-C cancels; nothing is left half-made.
  */
 import path from 'node:path';
-import {
-  describeHooks,
-  type ModelInspection,
-  type OpenedModel,
-  type Progress,
-} from '../../preload/contract';
+import { describeHooks, type ModelInspection, type OpenedModel } from '../../preload/contract';
 import { composeApp } from '../app/compose';
 import { findAppRoot, resolveConfig } from '../app/config';
+import { bar } from './progressBar';
 
 interface Args {
   dir: string;
@@ -72,15 +68,6 @@ export function describeInspection(f: ModelInspection): string {
   else if (f.examples) lines.push(`index over  ${f.examples}`);
   for (const p of f.problems) lines.push(`✗ ${p.message}`);
   return lines.join('\n');
-}
-
-function bar(p: Progress, started: number): string {
-  const width = 28;
-  const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
-  const full = Math.round(frac * width);
-  const secs = (performance.now() - started) / 1000;
-  const stage = p.stage.length > 44 ? `${p.stage.slice(0, 43)}…` : p.stage.padEnd(44);
-  return `\r${stage} [${'#'.repeat(full)}${'-'.repeat(width - full)}] ${p.done}/${p.total} ${secs.toFixed(1)}s `;
 }
 
 async function main(): Promise<number> {

@@ -102,7 +102,10 @@ export class RuntimeWorker {
     });
   }
 
+  /** Drops the engine loaded for a pack folder (its manifest changed); none loaded when the
+   * worker has not started, and it is not started for this. */
   unload(packDir: string): Promise<unknown> {
+    if (!this.worker) return Promise.resolve(null);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, options: {}, lane: undefined });
