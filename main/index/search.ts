@@ -167,7 +167,8 @@ export const FIRST_PASS_MIN = 256;
  * Up to this many matches every match is scored (bm25 costs a few µs a row: 8k matches of a
  * 3-letter prefix at 1M labels took 15 ms of CPU, 2k matches 8 ms). A broader expression (a common word or prefix) is
  * ranked over a sample of this many matches spread evenly over the features (every s-th
- * matching feature id), so its page holds the best of the sample, not of every match.
+ * matching feature id), so its page holds the best of the sample, not of every match; the
+ * features a person named that match always join the sample.
  */
 export const RANK_ALL_MAX = 512;
 
@@ -248,13 +249,26 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
            where feature_fts match @expr and feature_fts.rowid % @stride = 0
              and ${where.join(' and ')}
            limit @cap)
-         order by score, max_act desc, idx limit @limit offset @offset`;
+         order by score, max_act desc, idx limit @need`;
       const need = (p.limit as number) + (p.offset as number);
       const cap = Math.max(RANK_ALL_MAX, need);
       const stride = Math.max(1, Math.ceil(total / cap));
-      const found = cached(db, sql).all({ ...p, stride, cap }) as HitRow[];
-      if (found.length >= need || stride === 1) return found;
-      return cached(db, sql).all({ ...p, stride: 1, cap }) as HitRow[];
+      let found = cached(db, sql).all({ ...p, stride, cap, need }) as HitRow[];
+      if (found.length < need && stride > 1)
+        found = cached(db, sql).all({ ...p, stride: 1, cap, need }) as HitRow[];
+      // A person's own names are never left to the sample: they are few, and they rank first.
+      const own = cached(
+        db,
+        `select ${cols}, ${BM25} * ${SOURCE_WEIGHT} as score
+         from feature_fts cross join features f on f.id = feature_fts.rowid
+         where feature_fts match @expr and f.label_source = 'user' and ${where.join(' and ')}
+         limit @cap`,
+      ).all({ ...p, cap }) as HitRow[];
+      if (own.length === 0) return found.slice(p.offset as number);
+      const have = new Set(found.map((r) => r.id));
+      const all = found.concat(own.filter((r) => !have.has(r.id)));
+      all.sort((a, b) => (a.score ?? 0) - (b.score ?? 0) || b.max_act - a.max_act || a.idx - b.idx);
+      return all.slice(p.offset as number, need);
     };
     // The words themselves first; features found only through a related word come after.
     const direct = ftsExpression(q.text ?? '', false) ?? expr;

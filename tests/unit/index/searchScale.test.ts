@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../main/db/connection';
-import { openIndex, refreshLabels, searchFeatures } from '../../../main/index';
+import { openIndex, refreshLabels, renameFeature, searchFeatures } from '../../../main/index';
 import { mulberry32 } from '../../../main/index/build/rng';
 import { FIRST_PASS_MIN, RANK_ALL_MAX } from '../../../main/index/search';
 import { pseudoWords } from '../../support/synthetic1m';
@@ -170,5 +170,25 @@ describe('search over more matches than it scores', () => {
     expect(one.length).toBe(700);
     for (const h of one) expect(h.idx % 2).toBe(1);
     expect(searchFeatures(big, { saeId: SAE, text: 'alpha', cluster: 5 })).toEqual([]);
+  });
+
+  it('never leaves a feature a person named to the sample: it joins it and ranks first', () => {
+    const stride = Math.ceil(M / RANK_ALL_MAX);
+    // a feature the spread sample skips (its row id is not a multiple of the stride)
+    const named = Array.from({ length: M }, (_, i) => i).find(
+      (i) => (i + 1) % stride !== 0 && i % stride !== 0 && i % 3 !== 0,
+    ) as number;
+    renameFeature(big, SAE, named, 'alpha of mine');
+    try {
+      const page = searchFeatures(big, { saeId: SAE, text: 'alpha', limit: 10 });
+      expect(page[0]?.idx).toBe(named);
+      expect(page[0]?.labelSource).toBe('user');
+      // a later page does not show it again
+      const next = searchFeatures(big, { saeId: SAE, text: 'alpha', limit: 10, offset: 10 });
+      expect(next.map((h) => h.idx)).not.toContain(named);
+      expect(next.length).toBe(10);
+    } finally {
+      renameFeature(big, SAE, named, null);
+    }
   });
 });
