@@ -40,12 +40,12 @@ export interface HookSteering {
 
 /**
  * Dials → steering by hook for the "after" row; null when every dial is at rest. `find`
- * returns a dial's SAE and the hook it reads (or throws naming the problem); `d` is d_model.
+ * returns a dial's SAE and the hook it reads (or throws naming the problem). Each hook's
+ * constant has its SAE's width (d_in: the fit to the hook was checked when it was attached).
  */
 export function planSteering(
   dials: readonly DialInput[],
   find: (saeId: string, dialIndex: number) => { sae: Sae; hook: string },
-  d: number,
 ): Map<string, HookSteering> | null {
   const groups = new Map<string, { sae: Sae; hook: string; dials: Dial[]; index: number[] }>();
   dials.forEach((input, k) => {
@@ -94,10 +94,12 @@ export function planSteering(
     if (live.some((x) => x.method !== 'add')) {
       at.coded.push({ saeId, sae: g.sae, dials: live, coder: null });
     } else {
-      // add only: the delta does not depend on h; one row of zeros gives it.
-      const { delta } = steer(g.sae, new Float32Array(d), 1, live);
-      const constant = (at.constant ??= new Float32Array(d));
-      for (let c = 0; c < d; c++) constant[c] = (constant[c] ?? 0) + (delta[c] ?? 0);
+      // add only: the delta does not depend on h; one row of zeros gives it. Its width is the
+      // hook's (the SAE's d_in): d_model on the residual stream, n_heads·d_head at hook_z.
+      const w = g.sae.dIn;
+      const { delta } = steer(g.sae, new Float32Array(w), 1, live);
+      const constant = (at.constant ??= new Float32Array(w));
+      for (let c = 0; c < w; c++) constant[c] = (constant[c] ?? 0) + (delta[c] ?? 0);
     }
   }
   return out.size === 0 ? null : out;

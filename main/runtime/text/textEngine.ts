@@ -497,7 +497,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
 
   /** Dials → the after row's steering at the hook; null when every dial is at rest. */
   private planSteering(dials: readonly DialInput[]): RowSteering | null {
-    const plan = planSteering(dials, (saeId, k) => this.steerableSae(saeId, k), this.model.d_model);
+    const plan = planSteering(dials, (saeId, k) => this.steerableSae(saeId, k));
     return plan?.get(this.model.hook) ?? null;
   }
 
