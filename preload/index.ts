@@ -1,8 +1,9 @@
 /**
  * The sandboxed preload: exposes `window.orrery` (the OrreryBridge) and nothing else. It
- * only forwards: main validates every payload against the contract.
+ * only forwards: main validates every payload against the contract. `pathForFile` gives a
+ * dropped file's path (Electron's webUtils), which the page cannot read itself.
  */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { OrreryBridge } from './contract/bridge';
 import { ipcChannels } from './contract/channels';
 
@@ -16,6 +17,8 @@ const bridge: OrreryBridge = {
       ipcRenderer.removeListener(ipcChannels.event, handler);
     };
   },
+  // A dropped folder's path ("Open model…", "Add SAE…"): the page sees only File objects.
+  pathForFile: (file) => webUtils.getPathForFile(file),
 };
 
 contextBridge.exposeInMainWorld('orrery', bridge);

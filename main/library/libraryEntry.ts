@@ -7,7 +7,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { OrreryError, type ModelInspection } from '../../preload/contract';
+import { OPENED_MODEL_SOURCE, OrreryError, type ModelInspection } from '../../preload/contract';
 import { ManifestSchema, describeZodError, type Manifest } from '../packs/manifest';
 
 /** A pack id from a folder name: lower-case letters, digits and -, at most 64. */
@@ -32,7 +32,7 @@ export function entryManifest(found: ModelInspection, id: string, name?: string)
     name: name ?? `${path.basename(found.dir)} (${found.architecture})`,
     version: '0.0.0',
     license: `As the model folder says (${found.dir}); Orrery copies nothing of it.`,
-    source: `A Hugging Face ${found.architecture} export opened in place from ${found.dir}: ${found.layers} layers, d_model ${found.dModel}, ${found.heads} heads, vocabulary ${found.vocab}; ${found.saes.length} SAE${found.saes.length === 1 ? '' : 's'}${found.neuronpedia ? ', dashboards from a Neuronpedia export' : ''}.`,
+    source: `${OPENED_MODEL_SOURCE} ${found.architecture} export opened in place from ${found.dir}: ${found.layers} layers, d_model ${found.dModel}, ${found.heads} heads, vocabulary ${found.vocab}; ${found.saes.length} SAE${found.saes.length === 1 ? '' : 's'}${found.neuronpedia ? ', dashboards from a Neuronpedia export' : ''}.`,
     kind: 'text-lm',
     model: {
       format: 'hf',

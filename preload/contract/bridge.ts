@@ -8,4 +8,7 @@ import type { ServerMessage } from './wire';
 export interface OrreryBridge {
   call(name: string, input: unknown): Promise<Result<unknown>>;
   onEvent(listener: (message: Extract<ServerMessage, { type: 'event' }>) => void): () => void;
+  /** The file-system path of a file dropped on the page (desktop only: a browser gives none,
+   * so the headless client leaves this out). */
+  pathForFile?(file: File): string;
 }

@@ -8,6 +8,14 @@
 import { z } from 'zod';
 import { IdSchema, JobIdSchema, PathSchema, PackSummarySchema } from './schemas';
 
+/** How the `source` of an "Open model…" library entry begins (the page offers "Add SAE…"
+ * on such entries only). */
+export const OPENED_MODEL_SOURCE = 'A Hugging Face';
+
+/** Whether a pack is an "Open model…" entry (models.addSae takes it). */
+export const isOpenedModel = (p: { location: string; kind: string; source: string }): boolean =>
+  p.location === 'library' && p.kind === 'text-lm' && p.source.startsWith(OPENED_MODEL_SOURCE);
+
 /** The most SAE folders one model is opened with. */
 export const MAX_OPEN_SAES = 64;
 

@@ -150,8 +150,10 @@ export function App() {
   // and the health panel are kept as the same elements, so React skips them on a dial tick.
   const openImport = useCallback(() => setImporting(true), []);
   const galaxy = useMemo(
-    () => <GalaxyArea list={list} pack={pack} onImport={openImport} />,
-    [list, pack, openImport],
+    () => (
+      <GalaxyArea list={list} pack={pack} onImport={openImport} onPacksChanged={packs.reload} />
+    ),
+    [list, pack, openImport, packs.reload],
   );
   const card = useMemo(() => <FeatureCardPanel />, []);
   const healthPanel = useMemo(

@@ -83,10 +83,13 @@ export function GalaxyArea({
   list,
   pack,
   onImport,
+  onPacksChanged,
 }: {
   list: PackList | null;
   pack: PackSummary | null;
   onImport: () => void;
+  /** The pack list changed in the galaxy ("Add SAE…"). */
+  onPacksChanged?: () => void;
 }) {
   return (
     <main className="galaxy" aria-label="Feature galaxy">
@@ -98,6 +101,7 @@ export function GalaxyArea({
         <GalaxyPane
           key={pack.id}
           pack={pack}
+          onPacksChanged={onPacksChanged}
           fallback={(note, lead) => (
             <PackWithoutMap pack={pack} list={list} note={note} lead={lead} />
           )}

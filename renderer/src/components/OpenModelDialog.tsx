@@ -3,7 +3,7 @@
  * Neuronpedia export of their dashboards. Inspect (models.inspect) shows what the folders hold
  * in a compact table, with every problem in words; Open (models.open, a job with a progress bar)
  * makes the library entry — the folders named in place, nothing copied — fills its index and
- * switches to it. Enter inspects (then opens what was inspected); Escape cancels or closes.
+ * switches to it. Folders dropped on it fill the fields (desktop app). Enter inspects (then opens what was inspected); Escape cancels or closes.
  */
 import { useState } from 'react';
 import {
@@ -16,6 +16,7 @@ import { getClient } from '../api/client';
 import { useJob } from '../api/useJob';
 import { Dialog, PathField } from './Dialog';
 import { ProgressBar } from './ProgressBar';
+import { useFolderDrop } from './useFolderDrop';
 
 interface Props {
   onClose: () => void;
@@ -119,6 +120,16 @@ export function OpenModelDialog({ onClose, onOpened }: Props) {
   const current = found && found.for === key ? found.value : null;
 
   const set = (patch: Partial<Folders>): void => setFolders((f) => ({ ...f, ...patch }));
+  // Dropped folders: the first is the model folder while that is empty, the rest are SAEs.
+  const drop = useFolderDrop((paths) =>
+    setFolders((f) => {
+      const [first, ...rest] = paths;
+      const dir = f.dir.trim() || first || '';
+      const saes = f.dir.trim() ? paths : rest;
+      const all = [...f.saes.filter((x) => x.trim()), ...saes].slice(0, 64);
+      return { ...f, dir, saes: all.length > 0 ? all : [''] };
+    }),
+  );
   const setSae = (i: number, v: string): void =>
     setFolders((f) => ({ ...f, saes: f.saes.map((s, j) => (j === i ? v : s)) }));
 
@@ -162,95 +173,102 @@ export function OpenModelDialog({ onClose, onOpened }: Props) {
   const browse = (title: string) => ({ use: 'model' as const, kind: 'dir' as const, title });
   return (
     <Dialog title="Open a model" onEscape={cancel} wide>
-      <p className="muted">
-        A Hugging Face export (<span className="path">config.json</span>,{' '}
-        <span className="path">tokenizer.json</span>,{' '}
-        <span className="path">onnx/decoder_model.onnx</span>) with SAELens SAE folders. The files
-        stay where they are: the library only names them.
-      </p>
-      <div className="field-label">Model folder</div>
-      <PathField
-        label="Model folder"
-        placeholder="/path/to/gpt2 (config.json, tokenizer.json, onnx/)"
-        value={folders.dir}
-        disabled={busy}
-        onChange={(v) => set({ dir: v })}
-        browse={browse('Choose a Hugging Face model folder')}
-        onEnter={enter}
-      />
-      <div className="field-label">SAE folders</div>
-      {folders.saes.map((s, i) => (
-        <div className="sae-field" key={i}>
-          <PathField
-            label={`SAE folder ${i + 1}`}
-            placeholder="/path/to/sae (cfg.json, sae_weights.safetensors)"
-            value={s}
-            disabled={busy}
-            focus={i > 0}
-            onChange={(v) => setSae(i, v)}
-            browse={browse('Choose an SAE folder')}
-            onEnter={enter}
-          />
-          {folders.saes.length > 1 && (
-            <button
-              type="button"
-              aria-label={`Remove SAE folder ${i + 1}`}
-              disabled={busy}
-              onClick={() => set({ saes: folders.saes.filter((_, j) => j !== i) })}
-            >
-              ×
-            </button>
-          )}
-        </div>
-      ))}
-      <div>
-        <button
-          type="button"
-          disabled={busy || folders.saes.length >= 64}
-          onClick={() => set({ saes: [...folders.saes, ''] })}
-        >
-          Add SAE folder
-        </button>
-      </div>
-      <div className="field-label">Neuronpedia export (optional)</div>
-      <PathField
-        label="Neuronpedia export"
-        placeholder="/path/to/export (features/, activations/, explanations/)"
-        value={folders.neuronpedia}
-        disabled={busy}
-        focus={false}
-        onChange={(v) => set({ neuronpedia: v })}
-        browse={browse('Choose a Neuronpedia export folder')}
-        onEnter={enter}
-      />
-      {current && <Inspection found={current} />}
-      {current &&
-        current.problems.map((p) => (
-          <p key={p.code} className="error-text" role="alert">
-            {p.message}
-          </p>
-        ))}
-      {job.jobId && <ProgressBar progress={job.progress} />}
-      {error && (
-        <p className="error-text" role="alert">
-          {error}
+      <div className="drop-zone" data-testid="open-model-drop" {...drop.handlers}>
+        <p className="muted">
+          A Hugging Face export (<span className="path">config.json</span>,{' '}
+          <span className="path">tokenizer.json</span>,{' '}
+          <span className="path">onnx/decoder_model.onnx</span>) with SAELens SAE folders. The files
+          stay where they are: the library only names them. Drop folders here to fill the fields.
         </p>
-      )}
-      <div className="row">
-        <button type="button" onClick={cancel}>
-          {job.jobId ? 'Cancel' : 'Close'}
-        </button>
-        <button type="button" disabled={!folders.dir.trim() || busy} onClick={() => void inspect()}>
-          {inspecting ? 'Inspecting…' : 'Inspect'}
-        </button>
-        <button
-          type="button"
-          className="primary"
-          disabled={!current?.ready || busy}
-          onClick={() => void open()}
-        >
-          Open
-        </button>
+        <div className="field-label">Model folder</div>
+        <PathField
+          label="Model folder"
+          placeholder="/path/to/gpt2 (config.json, tokenizer.json, onnx/)"
+          value={folders.dir}
+          disabled={busy}
+          onChange={(v) => set({ dir: v })}
+          browse={browse('Choose a Hugging Face model folder')}
+          onEnter={enter}
+        />
+        <div className="field-label">SAE folders</div>
+        {folders.saes.map((s, i) => (
+          <div className="sae-field" key={i}>
+            <PathField
+              label={`SAE folder ${i + 1}`}
+              placeholder="/path/to/sae (cfg.json, sae_weights.safetensors)"
+              value={s}
+              disabled={busy}
+              focus={i > 0}
+              onChange={(v) => setSae(i, v)}
+              browse={browse('Choose an SAE folder')}
+              onEnter={enter}
+            />
+            {folders.saes.length > 1 && (
+              <button
+                type="button"
+                aria-label={`Remove SAE folder ${i + 1}`}
+                disabled={busy}
+                onClick={() => set({ saes: folders.saes.filter((_, j) => j !== i) })}
+              >
+                ×
+              </button>
+            )}
+          </div>
+        ))}
+        <div>
+          <button
+            type="button"
+            disabled={busy || folders.saes.length >= 64}
+            onClick={() => set({ saes: [...folders.saes, ''] })}
+          >
+            Add SAE folder
+          </button>
+        </div>
+        <div className="field-label">Neuronpedia export (optional)</div>
+        <PathField
+          label="Neuronpedia export"
+          placeholder="/path/to/export (features/, activations/, explanations/)"
+          value={folders.neuronpedia}
+          disabled={busy}
+          focus={false}
+          onChange={(v) => set({ neuronpedia: v })}
+          browse={browse('Choose a Neuronpedia export folder')}
+          onEnter={enter}
+        />
+        {current && <Inspection found={current} />}
+        {current &&
+          current.problems.map((p) => (
+            <p key={p.code} className="error-text" role="alert">
+              {p.message}
+            </p>
+          ))}
+        {drop.note && <p className="muted">{drop.note}</p>}
+        {job.jobId && <ProgressBar progress={job.progress} />}
+        {error && (
+          <p className="error-text" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="row">
+          <button type="button" onClick={cancel}>
+            {job.jobId ? 'Cancel' : 'Close'}
+          </button>
+          <button
+            type="button"
+            disabled={!folders.dir.trim() || busy}
+            onClick={() => void inspect()}
+          >
+            {inspecting ? 'Inspecting…' : 'Inspect'}
+          </button>
+          <button
+            type="button"
+            className="primary"
+            disabled={!current?.ready || busy}
+            onClick={() => void open()}
+          >
+            Open
+          </button>
+        </div>
       </div>
     </Dialog>
   );

@@ -6,9 +6,10 @@
  * match on a feature card) switches to another SAE of the pack and selects a feature there.
  */
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import type { PackSummary } from '../../../preload/contract';
+import { isOpenedModel, type PackSummary } from '../../../preload/contract';
 import { registerActions } from '../actions/registry';
 import { useCall } from '../api/useCall';
+import { AddSaeDialog } from '../components/AddSaeDialog';
 import { BuildIndex } from './BuildIndex';
 import { CorpusPicker } from './CorpusPicker';
 import { clearFeatureCards, corpusRef } from './featureCache';
@@ -27,8 +28,11 @@ declare module '../actions/registry' {
 export function GalaxyPane({
   pack,
   fallback,
+  onPacksChanged,
 }: {
   pack: PackSummary;
+  /** The pack list changed here ("Add SAE…"): read it again. */
+  onPacksChanged?: () => void;
   /** `lead`: what there is no map of, in words; `note`: the status or the Build button. */
   fallback: (note: ReactNode, lead: string) => ReactNode;
 }) {
@@ -98,8 +102,25 @@ export function GalaxyPane({
     };
   }, [built, pack.id, saeId, corpus]);
 
+  const [addingSae, setAddingSae] = useState(false);
   const saePicker = (
     <div className="galaxy-sae">
+      {isOpenedModel(pack) && (
+        <button type="button" onClick={() => setAddingSae(true)}>
+          Add SAE…
+        </button>
+      )}
+      {addingSae && (
+        <AddSaeDialog
+          pack={pack}
+          onClose={() => setAddingSae(false)}
+          onAdded={(grown) => {
+            setAddingSae(false);
+            setSaeId(grown.saes[grown.saes.length - 1]?.id ?? null);
+            onPacksChanged?.();
+          }}
+        />
+      )}
       {pack.saes.length > 1 && (
         <select aria-label="SAE" value={saeId ?? ''} onChange={(e) => setSaeId(e.target.value)}>
           {pack.saes.map((s) => (

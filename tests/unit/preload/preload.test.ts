@@ -9,6 +9,7 @@ const h = vi.hoisted(() => ({
 
 vi.mock('electron', () => ({
   contextBridge: { exposeInMainWorld: (key: string, value: unknown) => h.exposed.set(key, value) },
+  webUtils: { getPathForFile: (file: { name: string }) => `/dropped/${file.name}` },
   ipcRenderer: {
     invoke: (...args: unknown[]) => {
       h.invoked.push(args);
@@ -20,11 +21,12 @@ vi.mock('electron', () => ({
 }));
 
 describe('preload', () => {
-  it('exposes window.orrery with call and onEvent only', async () => {
+  it('exposes window.orrery with call, onEvent and pathForFile only', async () => {
     await import('../../../preload/index');
     expect([...h.exposed.keys()]).toEqual(['orrery']);
     const bridge = h.exposed.get('orrery') as Record<string, (...a: unknown[]) => unknown>;
-    expect(Object.keys(bridge).sort()).toEqual(['call', 'onEvent']);
+    expect(Object.keys(bridge).sort()).toEqual(['call', 'onEvent', 'pathForFile']);
+    expect(bridge.pathForFile?.({ name: 'sae-folder' })).toBe('/dropped/sae-folder');
     expect(await bridge.call?.('app.health', {})).toEqual({ ok: true, value: 'pong' });
     expect(h.invoked).toEqual([['orrery:call', 'app.health', {}]]);
     const got: unknown[] = [];
