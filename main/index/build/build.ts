@@ -40,7 +40,8 @@ import {
 } from './associations';
 import { clusterCount, clusterLabel, kmeans3 } from './clusters';
 import { Gemm } from './gemm';
-import { knnCosine, normalizeRows } from './knn';
+import { normalizeRows } from './knn';
+import { layoutMap, type MapLayout } from './landmarks';
 import {
   assignMetadataLabels,
   autoLabel,
@@ -53,7 +54,6 @@ import { logitLens } from './logitLens';
 import { stageVersion, titleStage, TITLES_VERSION } from './describe';
 import { TEXT_CALIBRATION_VERSION, textCalibrationStage } from './textCalibration';
 import { effectsStage, effectsVersion } from './effects';
-import { fuzzyGraph, optimizeLayout, pcaInit } from './umap';
 
 export { migrations };
 
@@ -795,6 +795,9 @@ async function lensStage(
 }
 
 /** The map of an SAE from its decoder (also run after a dashboard import: dashboards.ts). */
+/** Up to this many features the map is exact UMAP; beyond, landmarks (main/index/build/landmarks). */
+export const EXACT_LAYOUT_MAX = 65_536;
+
 export async function mapStage(
   db: Db,
   saeId: string,
@@ -810,22 +813,26 @@ export async function mapStage(
   for (let i = 0; i < n; i++) dec.set(sae.decoderRow(i), i * d);
   const unit = normalizeRows(dec, n, d);
   progress('map', 0, 3);
-  let graph;
-  let xyz: Float32Array;
+  let layout: MapLayout;
   try {
-    graph = await knnCosine(gemm, unit, n, d, o.neighbours ?? 15, { seed, signal: o.signal });
-    progress('map', 1, 3);
-    const init = await pcaInit(gemm, unit, n, d, 3, seed);
-    xyz = optimizeLayout(fuzzyGraph(graph), init, n, {
+    // exact UMAP up to EXACT_LAYOUT_MAX features, landmarks beyond (with recall@10 measured)
+    layout = await layoutMap(gemm, unit, n, d, {
       seed,
+      neighbours: o.neighbours ?? 15,
       epochs: o.umapEpochs,
       signal: o.signal,
+      exactUpTo: EXACT_LAYOUT_MAX,
+      qualitySample: n > EXACT_LAYOUT_MAX ? 1000 : 0,
+      onProgress: (stage) => {
+        if (stage !== 'knn') progress('map', 1, 3);
+      },
     });
   } catch (e) {
     if (o.signal?.aborted) throw new BuildCancelled();
     throw e;
   }
   progress('map', 2, 3);
+  const { xyz, neighbours: graph } = layout;
   const clusters = kmeans3(xyz, n, clusterCount(n), seed);
   const labels = db
     .prepare('select idx, label, label_source from features where sae_id = ? order by idx')
@@ -864,6 +871,18 @@ export async function mapStage(
     for (const t of ['nearest', 'clusters', 'map_blobs']) {
       db.prepare(`delete from ${t} where sae_id = ?`).run(saeId);
     }
+    db.prepare(
+      `insert or replace into map_quality(sae_id, method, n, landmarks, recall10, sample, seconds)
+       values (?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      saeId,
+      layout.method,
+      n,
+      layout.landmarks.length,
+      Number.isFinite(layout.recall10) ? layout.recall10 : null,
+      layout.qualitySample,
+      layout.seconds,
+    );
     for (let i = 0; i < n; i++) {
       upd.run(
         xyz[i * 3] ?? 0,

@@ -58,6 +58,10 @@ describe('index build on the text fixture', () => {
     expect(sae).toMatchObject({ saeId: SAE, stage: 'done', chunksDone: 8, dSae: 64 });
     expect(String(db.pragma('integrity_check', { simple: true }))).toBe('ok');
     expect(db.prepare('select count(*) as n from build_peaks').get()).toEqual({ n: 0 });
+    // the map says how it was laid out: exact UMAP at this size, no landmarks
+    expect(
+      db.prepare('select method, n, landmarks from map_quality where sae_id = ?').get(SAE),
+    ).toEqual({ method: 'exact', n: 64, landmarks: 0 });
   });
 
   it('has stats that match a direct recomputation (model + SAE, one text at a time)', async () => {
