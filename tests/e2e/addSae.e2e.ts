@@ -53,11 +53,10 @@ describe('Add SAE… (headless, chromium)', () => {
     await dialog.waitFor();
     // A drop in the browser carries no path: one line says so.
     await page.dispatchEvent('[data-testid="add-sae-drop"]', 'drop', {
-      dataTransfer: await page.evaluateHandle(() => {
-        const dt = new DataTransfer();
-        dt.items.add(new File(['x'], 'sae-folder'));
-        return dt;
-      }),
+      // (run in the page: a DataTransfer holding one File, as a drop from the desktop makes)
+      dataTransfer: await page.evaluateHandle(
+        '(() => { const dt = new DataTransfer(); dt.items.add(new File(["x"], "sae-folder")); return dt; })()',
+      ),
     });
     await expect.poll(() => dialog.textContent()).toContain('works in the desktop app');
     await page.fill('input[aria-label="SAE folder 1"]', sae);
