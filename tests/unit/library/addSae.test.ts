@@ -26,6 +26,7 @@ const EXAMPLES = path.join(repoRoot, 'tests', 'fixtures', 'packs', 'text-tiny', 
 const NEW_HOOK = 'blocks.2.hook_resid_post';
 
 let app: OrreryApp;
+const libraryDir = (): string => app.config.libraryDir;
 
 beforeAll(() => {
   const models = tmpDir();
@@ -123,6 +124,30 @@ describe('models.addSae', () => {
       built: true,
       features: added.features,
     });
+  });
+
+  it('cancelled while the new index builds: the manifest is put back as it was', async () => {
+    const manifestFile = path.join(libraryDir(), 'gpt2-tiny', 'manifest.json');
+    const before = readFileSync(manifestFile, 'utf8');
+    let cancelled = false;
+    const off = app.events.subscribe((m) => {
+      if (m.event !== 'job.progress' || m.payload.jobId !== 'add-cancel' || cancelled) return;
+      if (/: (examples|activations)$/.test(m.payload.stage)) {
+        cancelled = true;
+        void app.dispatcher.dispatch('jobs.cancel', { jobId: 'add-cancel' });
+      }
+    });
+    const r = await app.dispatcher.dispatch('models.addSae', {
+      packId: 'gpt2-tiny',
+      saes: [saeCopy(atHook('blocks.0.hook_resid_mid'))],
+      jobId: 'add-cancel',
+    });
+    off();
+    expect(cancelled).toBe(true);
+    expect(r).toMatchObject({ ok: false, error: { code: 'cancelled' } });
+    expect(readFileSync(manifestFile, 'utf8')).toBe(before);
+    const list = await call<PackList>('packs.list', {});
+    expect(list.packs.find((p) => p.id === 'gpt2-tiny')?.saes).toHaveLength(2);
   });
 
   it('refuses a pack that was not opened with "Open model…"', async () => {
