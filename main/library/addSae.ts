@@ -57,7 +57,7 @@ export async function addSaes(
   job.throwIfCancelled();
   const found = inspectSaes(
     input.saes,
-    { hooks: model.hooks, dModel: model.dModel },
+    { hooks: model.hooks, hookWidths: model.hookWidths },
     m.saes.map((s) => s.id),
   );
   const attached = new Set(m.saes.map((s) => path.resolve(pack.dir, s.dir)));

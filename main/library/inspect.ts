@@ -69,7 +69,10 @@ export async function inspectModelFolder(
   const hooks = [...stream.hooks.keys()];
   const dModel = stream.dModel ?? cfg.d_model;
   stage('reading the SAEs');
-  const saes = inspectSaes(request.saes ?? [], { hooks, dModel });
+  const hookWidths: Record<string, number> = {};
+  for (const h of hooks) hookWidths[h] = dModel;
+  for (const [h, w] of stream.widths) hookWidths[h] = w;
+  const saes = inspectSaes(request.saes ?? [], { hooks, hookWidths });
   const problems: ModelProblem[] = [];
   if (saes.length === 0)
     problems.push({
@@ -138,6 +141,7 @@ export async function inspectModelFolder(
     externalFiles: externalFiles.length,
     sizeBytes,
     hooks,
+    hookWidths,
     saes,
     neuronpedia,
     examples,

@@ -47,10 +47,11 @@ function uniqueId(wanted: string, taken: Set<string>): string {
   return id;
 }
 
-/** What the model offers an SAE: the hooks it exposes and the residual stream's width. */
+/** What the model offers an SAE: its residual hooks (for messages) and every hook an SAE
+ * may read with its width (residual stream and attention hook_z). */
 export interface ModelSide {
   hooks: readonly string[];
-  dModel: number;
+  hookWidths: Readonly<Record<string, number>>;
 }
 
 /** Reads and checks every SAE folder (each named folder expanded by saeDirs); ids avoid
@@ -114,21 +115,34 @@ function inspectOne(dir: string, model: ModelSide, taken: Set<string>): Inspecte
         message: `${cfgFile} names no hook (hook_name, hook_point or metadata.hook_name)`,
       },
     };
-  if (!model.hooks.includes(hook))
+  const width = model.hookWidths[hook];
+  if (width === undefined)
     return {
       ...base,
       problem: {
         code: 'hook-not-exposed',
-        message: `this SAE reads ${hook}, which the model does not expose (it has ${describeHooks(model.hooks)})`,
+        message: `this SAE reads ${hook}, which the model does not expose (it has ${describeHooks(model.hooks)}${zHooks(model)})`,
       },
     };
-  if (cfg.dIn !== model.dModel)
+  if (cfg.dIn !== width)
     return {
       ...base,
       problem: {
         code: 'd-in-mismatch',
-        message: `this SAE reads vectors of width ${cfg.dIn} (d_in), but the model's residual stream at ${hook} has width ${model.dModel}`,
+        message: `this SAE reads vectors of width ${cfg.dIn} (d_in), but the model's ${hook.endsWith('hook_z') ? 'attention output' : 'residual stream'} at ${hook} has width ${width}`,
       },
     };
   return { ...base, problem: null };
+}
+
+/** " and blocks.0–11.attn.hook_z" when the model has attention hooks, else "". */
+function zHooks(model: ModelSide): string {
+  const blocks = Object.keys(model.hookWidths)
+    .map((h) => /^blocks\.(\d+)\.attn\.hook_z$/.exec(h)?.[1])
+    .filter((b): b is string => b !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+  if (blocks.length === 0) return '';
+  const last = blocks[blocks.length - 1] as number;
+  return ` and blocks.${blocks[0] === last ? last : `${blocks[0]}–${last}`}.attn.hook_z`;
 }

@@ -102,6 +102,9 @@ export const ModelInspectionSchema = z.object({
   sizeBytes: z.number().int(),
   /** TransformerLens hook names the graph exposes after rewiring (blocks.N.hook_resid_*). */
   hooks: z.array(z.string()),
+  /** Every hook an SAE may read, with its width: the residual stream's (d_model) and each
+   * block's attention output before its projection (blocks.N.attn.hook_z, n_heads·d_head). */
+  hookWidths: z.record(z.string(), z.number().int()),
   saes: z.array(InspectedSaeSchema),
   neuronpedia: z
     .object({

@@ -15,7 +15,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { allHooks } from '../../onnx/hookNames';
+import { allHooksWithZ } from '../../onnx/hookNames';
 import { imageHookWidths, LATENT_HOOK, STYLE_HOOK } from '../../packs/kindHooks';
 import { isHfModel, type HfTextModel } from '../../packs/manifest';
 import type { LoadedPack } from '../../packs/packReader';
@@ -64,6 +64,8 @@ function output(out: Record<string, TensorLike>, name: string): Float32Array {
 }
 
 export interface TextModelInfo {
+  /** The width of the rows this reader gives: d_model on the residual stream (n_heads·d_head
+   * when an HF reader reads attn.hook_z). */
   dModel: number;
   nLayers: number;
   nHeads: number;
@@ -167,11 +169,11 @@ class HfModel implements TextModel {
     read: SaeReading,
     cacheDir: string | undefined,
   ): Promise<HfModel> {
-    const hooks = allHooks(model.n_layers);
+    const hooks = allHooksWithZ(model.n_layers);
     if (hook === undefined || !hooks.includes(hook)) {
       throw new Error(
         `the ${model.architecture} model has no hook ${hook ?? '(none given)'} ` +
-          `(blocks.0.hook_resid_pre … blocks.${model.n_layers - 1}.hook_resid_post)`,
+          `(blocks.0.hook_resid_pre … blocks.${model.n_layers - 1}.hook_resid_post, blocks.N.attn.hook_z)`,
       );
     }
     const tokenizer = await TextTokenizer.load(
@@ -185,7 +187,8 @@ class HfModel implements TextModel {
       threads,
     });
     const info: TextModelInfo = {
-      dModel: model.d_model,
+      // the width at the hook this reader reads and steers (n_heads·d_head at attn.hook_z)
+      dModel: decoder.widthOf(hook),
       nLayers: model.n_layers,
       nHeads: model.n_kv_heads ?? model.n_heads,
       dHead: model.d_head,

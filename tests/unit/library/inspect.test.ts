@@ -171,7 +171,7 @@ describe('inspecting a Hugging Face model folder', () => {
       ['blocks.1.hook_resid_pre', null],
     ]);
     expect(found.saes[0]?.problem?.message).toMatch(
-      /reads blocks\.7\.hook_resid_pre, which the model does not expose \(it has blocks\.0–2\.hook_resid_pre\/mid\/post\)/,
+      /reads blocks\.7\.hook_resid_pre, which the model does not expose \(it has blocks\.0–2\.hook_resid_pre\/mid\/post and blocks\.0–2\.attn\.hook_z\)/,
     );
   });
 
@@ -184,6 +184,27 @@ describe('inspecting a Hugging Face model folder', () => {
     expect(found.saes[0]?.problem).toEqual({
       code: 'd-in-mismatch',
       message: expect.stringMatching(/width 128 \(d_in\).*has width 64/) as string,
+    });
+  });
+
+  it('takes an SAE at an attention hook_z of its width (n_heads·d_head) and names a wrong d_in', async () => {
+    const atZ = bentSae((c) => {
+      c.hook_name = 'blocks.1.attn.hook_z';
+    });
+    const found = await inspect({ dir: MODEL, saes: [atZ] });
+    expect(found.hookWidths['blocks.1.attn.hook_z']).toBe(64);
+    expect(found.hookWidths['blocks.2.hook_resid_post']).toBe(64);
+    expect(found.saes[0]).toMatchObject({ hook: 'blocks.1.attn.hook_z', problem: null });
+    const narrow = bentSae((c) => {
+      c.hook_name = 'blocks.1.attn.hook_z';
+      c.d_in = 63;
+    });
+    const bad = await inspect({ dir: MODEL, saes: [narrow] });
+    expect(bad.saes[0]?.problem).toEqual({
+      code: 'd-in-mismatch',
+      message: expect.stringMatching(
+        /width 63 \(d_in\).*attention output .*has width 64/,
+      ) as string,
     });
   });
 
