@@ -16,31 +16,10 @@ import { bridgeFileName, bridgesDir } from './files';
 import { BridgeCancelled, openBridge, type BridgeMethod, type BridgeProgress } from './meta';
 import { exportBridge, featureMatches } from './read';
 import { openSide } from './sides';
-
-interface Args {
-  positional: string[];
-  flags: Map<string, string>;
-}
-
-function parseArgs(argv: string[]): Args {
-  const positional: string[] = [];
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a.startsWith('--')) {
-      flags.set(a.slice(2), argv[i + 1] ?? '');
-      i++;
-    } else positional.push(a);
-  }
-  return { positional, flags };
-}
+import { parseArgs, progressLine, type Args } from '../cli/terminal';
 
 function bar(p: BridgeProgress, started: number): string {
-  const width = 28;
-  const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 1;
-  const full = Math.round(frac * width);
-  const secs = (performance.now() - started) / 1000;
-  return `\r${p.stage.padEnd(6)} [${'#'.repeat(full)}${'-'.repeat(width - full)}] ${p.done}/${p.total} ${secs.toFixed(1)}s `;
+  return progressLine(p.stage.padEnd(6), p.done, p.total, started);
 }
 
 const num = (a: Args, name: string): number | undefined =>

@@ -40,31 +40,10 @@ import {
   type SplitChoice,
 } from './index';
 import { isPackedIndex, packIndex, unpackIndex } from './packedIndex';
-
-interface Args {
-  positional: string[];
-  flags: Map<string, string>;
-}
-
-function parseArgs(argv: string[]): Args {
-  const positional: string[] = [];
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a.startsWith('--')) {
-      flags.set(a.slice(2), argv[i + 1] ?? '');
-      i++;
-    } else positional.push(a);
-  }
-  return { positional, flags };
-}
+import { parseArgs, progressLine, type Args } from '../cli/terminal';
 
 function bar(p: BuildProgress, started: number): string {
-  const width = 28;
-  const frac = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
-  const full = Math.round(frac * width);
-  const secs = (performance.now() - started) / 1000;
-  return `\r${p.saeId} ${p.stage.padEnd(11)} [${'#'.repeat(full)}${'-'.repeat(width - full)}] ${p.done}/${p.total} ${secs.toFixed(1)}s `;
+  return progressLine(`${p.saeId} ${p.stage.padEnd(11)}`, p.done, p.total, started);
 }
 
 async function build(a: Args): Promise<number> {
