@@ -18,7 +18,8 @@ const bridge: OrreryBridge = {
     };
   },
   // A dropped folder's path ("Open model…", "Add SAE…"): the page sees only File objects.
-  pathForFile: (file) => webUtils.getPathForFile(file),
+  // (what crosses contextBridge from the page is the page's File)
+  pathForFile: (file) => webUtils.getPathForFile(file as File),
 };
 
 contextBridge.exposeInMainWorld('orrery', bridge);
