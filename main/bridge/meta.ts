@@ -25,7 +25,7 @@ export class BridgeCancelled extends Error {
 
 /**
  * Default score from which a feature's best match counts as shared, by what a sample is. Picked
- * by measurement (bench/bridgeLayer/figures.ts, /work/notes/bridge-figures.md): each live
+ * by measurement (bench/bridgeLayer/figures.ts, bench/bridgeLayer/FIGURES.md): each live
  * feature's best score against the other side with its samples shifted by half the corpus (so no
  * sample meets its own pair) is chance; the default is the first round score above the largest.
  * - token spans (text layer 2 vs layer 0, 201k spans): chance median 0.033, p99 0.10, max 0.40

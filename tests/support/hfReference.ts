@@ -1,6 +1,6 @@
 /**
  * The Hugging Face fixtures' torch references (tests/fixtures/hf/<model>/reference.json,
- * written by the fixture recipe from torch forward hooks; schema in /work/notes/hf-fixtures.md)
+ * written by the fixture recipe from torch forward hooks; schema in tests/fixtures/hf/README.md)
  * and a parity table against them: for each hook, the largest |ours − torch| per condition.
  * Used by the graph-surgery parity test and reusable by the HF engine's tests.
  */

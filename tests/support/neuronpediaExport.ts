@@ -1,6 +1,6 @@
 /**
  * Writes a synthetic Neuronpedia export folder in their layout (features/, activations/,
- * explanations/batch-N.jsonl.gz, source.jsonl, model.jsonl; see /work/notes/neuronpedia-format.md)
+ * explanations/batch-N.jsonl.gz, source.jsonl, model.jsonl; see main/index/dashboards/FORMAT.md)
  * with deterministic content: for the unit tests (a few features) and the import bench
  * (24,576 features of ~20 records of 64 tokens). Row fields and types as the database dump
  * writes them (index as a string).

@@ -1,7 +1,7 @@
 /**
  * The index the other way: features (a selection or all) as a Neuronpedia export folder, in the
  * layout their importer reads (hijohnnylin/neuronpedia apps/webapp/app/api/admin/import/route.ts
- * and utils/neuronpedia-utils/neuronpedia_utils/export-data.py; /work/notes/neuronpedia-format.md):
+ * and utils/neuronpedia-utils/neuronpedia_utils/export-data.py; main/index/dashboards/FORMAT.md):
  * `source.jsonl`, `model.jsonl`, `features/batch-N.jsonl.gz`, `activations/batch-N.jsonl.gz`,
  * `explanations/batch-N.jsonl.gz`, 1024 features per batch. A feature with an imported dashboard
  * is written as imported; one built here from what the build measured (the log-binned histogram

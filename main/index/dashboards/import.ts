@@ -2,7 +2,7 @@
  * Neuronpedia dashboards into a feature index: an export folder (`features/batch-N.jsonl.gz`,
  * `activations/batch-N.jsonl.gz`, `explanations/batch-N.jsonl.gz`, `source.jsonl`; the layout of
  * hijohnnylin/neuronpedia utils/neuronpedia-utils/neuronpedia_utils/export-data.py, described in
- * /work/notes/neuronpedia-format.md) or one feature's JSON as their API returns it
+ * main/index/dashboards/FORMAT.md) or one feature's JSON as their API returns it
  * (`GET /api/feature/{modelId}/{layer}/{index}`: a feature row with its `activations` and
  * `explanations`). Files stream line by line (gunzipped as they stream, bounded as label
  * imports are); rows are checked one by one (a bad one is skipped and named by file and line),

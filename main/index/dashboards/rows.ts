@@ -1,7 +1,7 @@
 /**
  * One Neuronpedia export row (a feature, an activation record or an explanation) checked and
  * read into plain typed values, or the reason it cannot be. Field names are Neuronpedia's own:
- * see /work/notes/neuronpedia-format.md, and in hijohnnylin/neuronpedia
+ * see main/index/dashboards/FORMAT.md, and in hijohnnylin/neuronpedia
  * utils/neuronpedia-utils/neuronpedia_utils/db_models/{feature,activation,explanation}.py and
  * utils/neuronpedia-utils/neuronpedia_utils/export-data.py (the columns each batch file holds).
  */

@@ -1,7 +1,7 @@
 """A Neuronpedia-format export of real dashboards for the gpt2-tiny fixture's SAE, computed here over a
 slice of the text corpus. Writes tests/fixtures/hf/gpt2-tiny-neuronpedia/ in the layout of Neuronpedia's
 own database dump (hijohnnylin/neuronpedia utils/neuronpedia-utils/neuronpedia_utils/export-data.py;
-field by field in /work/notes/neuronpedia-format.md and the Orrery importer main/index/dashboards/):
+field by field in main/index/dashboards/FORMAT.md and the Orrery importer main/index/dashboards/):
 
   model.jsonl, source.jsonl                 one row each (plain JSON lines)
   features/batch-0.jsonl.gz                 one row per feature ("Neuron"): maxActApprox, frac_nonzero,
