@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { AddedSaes } from '../../preload/contract';
 import { composeApp } from '../app/compose';
 import { findAppRoot, resolveConfig } from '../app/config';
-import { bar } from './progressBar';
+import { dispatchJob } from './progressBar';
 
 const USAGE = 'usage: npm run orrery -- add-sae <pack id> <sae dir> [<sae dir> …] [--home <dir>]';
 
@@ -38,22 +38,12 @@ async function main(): Promise<number> {
     resolveConfig('headless', findAppRoot(__dirname), { home: args.home, allow: args.saes }),
   );
   try {
-    const jobId = `cli-add-sae-${process.pid}`;
-    const started = performance.now();
-    const off = app.events.subscribe((m) => {
-      if (m.event === 'job.progress' && m.payload.jobId === jobId)
-        process.stdout.write(bar(m.payload, started));
-    });
-    process.once('SIGINT', () => {
-      void app.dispatcher.dispatch('jobs.cancel', { jobId });
-    });
-    const r = await app.dispatcher.dispatch('models.addSae', {
-      packId: args.packId,
-      saes: args.saes,
-      jobId,
-    });
-    off();
-    process.stdout.write('\n');
+    const r = await dispatchJob(
+      app,
+      'models.addSae',
+      { packId: args.packId, saes: args.saes },
+      `cli-add-sae-${process.pid}`,
+    );
     if (!r.ok) {
       console.error(`✗ ${r.error.message}`);
       return 1;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describeHooks, type ModelInspection, type OpenedModel } from '../../preload/contract';
 import { composeApp } from '../app/compose';
 import { findAppRoot, resolveConfig } from '../app/config';
-import { bar } from './progressBar';
+import { dispatchJob } from './progressBar';
 
 interface Args {
   dir: string;
@@ -93,22 +93,12 @@ async function main(): Promise<number> {
     const inspection = found.value as ModelInspection;
     console.log(describeInspection(inspection));
     if (!inspection.ready) return 1;
-    const jobId = `cli-open-${process.pid}`;
-    const started = performance.now();
-    const off = app.events.subscribe((m) => {
-      if (m.event === 'job.progress' && m.payload.jobId === jobId)
-        process.stdout.write(bar(m.payload, started));
-    });
-    process.once('SIGINT', () => {
-      void app.dispatcher.dispatch('jobs.cancel', { jobId });
-    });
-    const r = await app.dispatcher.dispatch('models.open', {
-      ...request,
-      ...(args.name ? { name: args.name } : {}),
-      jobId,
-    });
-    off();
-    process.stdout.write('\n');
+    const r = await dispatchJob(
+      app,
+      'models.open',
+      { ...request, ...(args.name ? { name: args.name } : {}) },
+      `cli-open-${process.pid}`,
+    );
     if (!r.ok) {
       console.error(`✗ ${r.error.message}`);
       return 1;
