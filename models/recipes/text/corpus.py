@@ -20,6 +20,16 @@ from dataclasses import dataclass, field
 
 FORTUNE_DIR = "/usr/share/games/fortunes"
 FORTUNES_MIN_FILES = {"fortunes", "literature", "riddles"}
+# the categories that the fortunes and fortunes-min packages install: other fortune packages
+# (fortunes-bofh-excuses, fortunes-debian-hints, …) put files in the same folder, and the corpus
+# must not change with what else is installed (corpus_plus.py reads those by name)
+FORTUNES_FILES = {
+    "art", "ascii-art", "computers", "cookie", "debian", "definitions", "disclaimer", "drugs", "education",
+    "ethnic", "food", "fortunes", "goedel", "humorists", "kids", "knghtbrd", "law", "linux", "linuxcookie",
+    "literature", "love", "magic", "medicine", "men-women", "miscellaneous", "news", "paradoxum", "people",
+    "perl", "pets", "platitudes", "politics", "pratchett", "riddles", "science", "songs-poems", "sports",
+    "startrek", "tao", "translate-me", "wisdom", "work", "zippy",
+}
 GCIDE_INDEX = "/usr/share/dictd/gcide.index"
 GCIDE_DICT = "/usr/share/dictd/gcide.dict.dz"
 JARGON_TXT = "/usr/share/doc/jargon-text/jargon.txt.gz"
@@ -48,7 +58,7 @@ def read_fortunes() -> list[Document]:
     docs = []
     names = sorted(
         n for n in os.listdir(FORTUNE_DIR)
-        if not n.endswith((".dat", ".u8")) and os.path.isfile(os.path.join(FORTUNE_DIR, n))
+        if n in FORTUNES_FILES and os.path.isfile(os.path.join(FORTUNE_DIR, n))
     )
     for name in names:
         with open(os.path.join(FORTUNE_DIR, name), "rb") as f:
