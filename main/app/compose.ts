@@ -143,6 +143,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'bridge.status': (input) => bridges.status(input),
     'bridge.build': (input, job) => bridges.build(input, job),
     'bridge.matches': (input) => bridges.matches(input),
+    'bridge.best': (input) => bridges.best(input),
     'index.map': (input) => index.map(input),
     'index.search': (input) => index.search(input),
     'index.feature': (input) => index.feature(input),

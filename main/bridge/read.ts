@@ -3,6 +3,7 @@
  * match counts as shared), and every match as rows for an export (CSV or JSON).
  */
 import { promises as fs } from 'node:fs';
+import { BRIDGE_BEST_STATUS } from '../../preload/contract';
 import type { Db } from '../db/connection';
 import { bridgeState, type BridgeState } from './meta';
 
@@ -42,6 +43,44 @@ export function featureMatches(db: Db, side: BridgeSide, feature: number): Featu
     status,
     matches: rows.map((r) => ({ feature: r.other, score: r.score })),
   };
+}
+
+/**
+ * Every feature of one side at once, for a view that colours or filters a whole galaxy: its best
+ * match on the other side (−1 for none), that match's score (NaN for none) and its status
+ * (the contract's BRIDGE_BEST_STATUS codes), by the same rule as featureMatches.
+ */
+export interface SideBest {
+  /** [dSae] the best match on the other side, −1 when the feature has none. */
+  best: Int32Array;
+  /** [dSae] its score, NaN when the feature has none. */
+  score: Float32Array;
+  /** [dSae] BRIDGE_BEST_STATUS code of each feature. */
+  status: Uint8Array;
+}
+
+export function sideBest(db: Db, side: BridgeSide): SideBest {
+  const state = bridgeState(db);
+  if (state?.stage !== 'done') throw new Error('the bridge is not built yet');
+  const d = side === 'a' ? state.a.dSae : state.b.dSae;
+  const best = new Int32Array(d).fill(-1);
+  const score = new Float32Array(d).fill(NaN);
+  const status = new Uint8Array(d).fill(BRIDGE_BEST_STATUS.silent);
+  const rows = db
+    .prepare('select idx, other, score from bridge_matches where side = ? and rank = 0')
+    .iterate(side) as Iterable<{ idx: number; other: number; score: number }>;
+  for (const r of rows) {
+    if (r.idx < 0 || r.idx >= d) continue;
+    best[r.idx] = r.other;
+    score[r.idx] = r.score;
+    status[r.idx] =
+      r.score >= state.sharedAt ? BRIDGE_BEST_STATUS.shared : BRIDGE_BEST_STATUS.specific;
+  }
+  const silent = db
+    .prepare('select idx from bridge_features where side = ? and n_active = 0')
+    .iterate(side) as Iterable<{ idx: number }>;
+  for (const r of silent) if (r.idx >= 0 && r.idx < d) status[r.idx] = BRIDGE_BEST_STATUS.silent;
+  return { best, score, status };
 }
 
 export interface MatchRow {

@@ -1,7 +1,7 @@
 /**
  * Bridges between two SAEs for the API (main/bridge): build one in an index worker thread of
- * its own (a job with progress and cancel; a cancelled build resumes), its status, and one
- * feature's matches. Bridge files live beside the indexes, in <index folder>/bridges/.
+ * its own (a job with progress and cancel; a cancelled build resumes), its status, one
+ * feature's matches, and every feature's best match on one side at once. Bridge files live beside the indexes, in <index folder>/bridges/.
  * This class only checks inputs and routes calls.
  */
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import {
   OrreryError,
+  type BridgeBestSchema,
   type BridgeMatchesSchema,
   type BridgeStatusSchema,
   type bridgeInputs,
@@ -18,12 +19,13 @@ import type { WorkerEntry } from '../app/workerEntry';
 import { sharedShares } from '../bridge/build';
 import { bridgeFileName, bridgesDir } from '../bridge/files';
 import { bridgeState, openBridge } from '../bridge/meta';
-import { featureMatches } from '../bridge/read';
+import { featureMatches, sideBest } from '../bridge/read';
 import type { PackService } from '../packs/packService';
 import { IndexWorkerHost } from './index/workerHost';
 
 type Status = z.output<typeof BridgeStatusSchema>;
 type Matches = z.output<typeof BridgeMatchesSchema>;
+type Best = z.output<typeof BridgeBestSchema>;
 type Ref = z.output<typeof bridgeInputs.status>;
 
 export class BridgeService {
@@ -130,6 +132,27 @@ export class BridgeService {
         method: s.method,
         other: input.side === 'a' ? input.b : input.a,
         matches: m.matches,
+      };
+    } finally {
+      db.close();
+    }
+  }
+
+  best(input: z.output<typeof bridgeInputs.best>): Best {
+    const file = this.file(input);
+    if (!existsSync(file) || this.building.has(file))
+      throw new OrreryError('not_found', 'the bridge is not built yet: build it first');
+    const db = openBridge(file, { readonly: true });
+    try {
+      const s = bridgeState(db);
+      if (s?.stage !== 'done')
+        throw new OrreryError('not_found', 'the bridge is not built yet: build it first');
+      return {
+        side: input.side,
+        sharedAt: s.sharedAt,
+        method: s.method,
+        other: input.side === 'a' ? input.b : input.a,
+        ...sideBest(db, input.side),
       };
     } finally {
       db.close();

@@ -29,7 +29,7 @@ import {
 import { ChosenSchema, FileListingSchema, fileInputs } from './files';
 import { ExportFileSchema, exportInputs } from './exports';
 import { AddedSaesSchema, ModelInspectionSchema, modelInputs, OpenedModelSchema } from './models';
-import { BridgeMatchesSchema, BridgeStatusSchema, bridgeInputs } from './bridges';
+import { BridgeBestSchema, BridgeMatchesSchema, BridgeStatusSchema, bridgeInputs } from './bridges';
 import {
   ActivationsOutput,
   SavedSelectionSchema,
@@ -237,6 +237,11 @@ export const calls = {
     bridgeInputs.matches,
     BridgeMatchesSchema,
     'One feature’s best matches on the other side of a built bridge, with scores, and whether it is shared or specific.',
+  ),
+  'bridge.best': call(
+    bridgeInputs.best,
+    BridgeBestSchema,
+    'Every feature of one side of a built bridge at once: its best match on the other side, the score and whether it is shared, specific or silent (typed arrays).',
   ),
   'index.map': call(
     featureInputs.map,

@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { IdSchema, JobIdSchema } from './schemas';
 
+const typedArray = <T>(ctor: abstract new (...args: never[]) => unknown, name: string) =>
+  z.custom<T>((v) => v instanceof ctor, `must be a ${name}`);
+
 const SaeRef = z.object({ packId: IdSchema, saeId: IdSchema }).strict();
 
 const BridgeRef = { a: SaeRef, b: SaeRef };
@@ -28,6 +31,13 @@ export const bridgeInputs = {
       /** Which side the feature is on; its matches are on the other. */
       side: z.enum(['a', 'b']),
       feature: z.number().int().nonnegative(),
+    })
+    .strict(),
+  best: z
+    .object({
+      ...BridgeRef,
+      /** Whose features: their best matches are on the other side. */
+      side: z.enum(['a', 'b']),
     })
     .strict(),
 };
@@ -57,4 +67,21 @@ export const BridgeMatchesSchema = z.object({
   /** The other side's pack and SAE, where the matches are. */
   other: SaeRef,
   matches: z.array(z.object({ feature: z.number().int().nonnegative(), score: z.number() })),
+});
+
+/** Status codes of bridge.best's `status` array. */
+export const BRIDGE_BEST_STATUS = { specific: 0, shared: 1, silent: 2 } as const;
+
+/** Every feature of one side at once, as typed arrays (binary frames on the wire). */
+export const BridgeBestSchema = z.object({
+  side: z.enum(['a', 'b']),
+  sharedAt: z.number(),
+  method: BridgeMethodSchema,
+  other: SaeRef,
+  /** [dSae of this side]: each feature's best match on the other side, −1 for none. */
+  best: typedArray<Int32Array<ArrayBufferLike>>(Int32Array, 'Int32Array'),
+  /** [dSae]: that match's score, NaN for none. */
+  score: typedArray<Float32Array<ArrayBufferLike>>(Float32Array, 'Float32Array'),
+  /** [dSae]: BRIDGE_BEST_STATUS code (specific, shared, silent: never fired on the corpus). */
+  status: typedArray<Uint8Array<ArrayBufferLike>>(Uint8Array, 'Uint8Array'),
 });

@@ -141,6 +141,7 @@ function seeds(): Record<CallName, Record<string, unknown>> {
     'bridge.status': { a: ref, b: ref },
     'bridge.build': { a: ref, b: ref, method: 'decoder', jobId: 'fuzz-bridge' },
     'bridge.matches': { a: ref, b: ref, side: 'a', feature: 3 },
+    'bridge.best': { a: ref, b: ref, side: 'b' },
     'sessions.create': { packId: TEXT, name: 'a session' },
     'sessions.list': { packId: TEXT },
     'sessions.get': { sessionId },

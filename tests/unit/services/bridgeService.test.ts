@@ -1,6 +1,6 @@
 /**
  * Bridges through the API: bridge.build as a job in an index worker thread with progress, then
- * bridge.status and bridge.matches on the emoji fixture's latent and spatial SAEs (by example),
+ * bridge.status, bridge.matches and bridge.best on the emoji fixture's latent and spatial SAEs (by example),
  * and a text SAE against itself (decoder cosine: every feature its own best match); reading an
  * unbuilt bridge is not_found, an unknown SAE too.
  */
@@ -98,6 +98,38 @@ describe('bridges through the API', () => {
       expect(m.status).toBe((scores[0] ?? -1) >= m.sharedAt ? 'shared' : 'specific');
     }
     expect(seen).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('gives every feature of a side its best match at once, as bridge.matches does one by one', async () => {
+    for (const side of ['a', 'b'] as const) {
+      const all = await call<CallOutput<'bridge.best'>>('bridge.best', {
+        a: latent,
+        b: spatial,
+        side,
+      });
+      expect(all.other).toEqual(side === 'a' ? spatial : latent);
+      expect(all.best).toBeInstanceOf(Int32Array);
+      expect(all.best.length).toBe(32);
+      const code = { specific: 0, shared: 1, silent: 2 } as const;
+      const seen = new Set<number>();
+      for (let f = 0; f < 32; f++) {
+        const m = await call<CallOutput<'bridge.matches'>>('bridge.matches', {
+          a: latent,
+          b: spatial,
+          side,
+          feature: f,
+        });
+        expect(all.status[f]).toBe(code[m.status]);
+        seen.add(code[m.status]);
+        const top = m.matches[0];
+        expect(all.best[f]).toBe(top ? top.feature : -1);
+        if (top) expect(all.score[f]).toBeCloseTo(top.score, 5);
+        else expect(all.score[f]).toBeNaN();
+      }
+      expect(seen.size).toBeGreaterThan(1);
+    }
+    const none = await app.dispatcher.dispatch('bridge.best', { a: latent, b: text, side: 'a' });
+    expect(none).toMatchObject({ ok: false, error: { code: 'not_found' } });
   }, 60_000);
 
   it('matches each text feature to itself by decoder cosine', async () => {
