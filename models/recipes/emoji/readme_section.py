@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
+
+from common import readme  # noqa: E402
 PACK = os.path.join(REPO, "models", "emoji")
 README = os.path.join(REPO, "models", "README.md")
 
@@ -135,12 +137,7 @@ def main() -> None:
     if "--print" in sys.argv:
         print(text)
         return
-    old = open(README, encoding="utf-8").read() if os.path.exists(README) else "# Default model packs\n\n"
-    pattern = re.compile(r"^## Emoji pack\n.*?(?=^## |\Z)", re.S | re.M)
-    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
-    with open(README, "w", encoding="utf-8") as fh:
-        fh.write(new)
-    print(f"wrote the Emoji pack section of {README}")
+    readme.write_section(text, heading="## Emoji pack", readme=README)
 
 
 if __name__ == "__main__":

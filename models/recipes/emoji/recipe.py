@@ -5,11 +5,13 @@
     /usr/bin/python3 models/recipes/emoji/recipe.py --smoke    # every stage on a tiny slice, temp dir
     /usr/bin/python3 models/recipes/emoji/recipe.py --fixture  # tests/fixtures/packs/emoji-tiny/
 
-Stages: data (render + split) -> vae (train) -> export (fp16 ONNX, parity vs onnxruntime-node)
--> saes (latent, decoder.hook_spatial) -> evaluate (PSNR/SSIM, FVE, dead, L0, metadata AUC)
--> figures (feature turned before/after) -> pack (manifest, examples sheet, metrics.json).
-Uses Debian's python3-torch on one CPU thread; everything is seeded. The trained VAE is kept in
-the work folder, so `--reuse-vae` reruns the later stages without training again.
+Stages (models/recipes/common/stages.py; each skipped when up to date, see `--stages`/`--force`):
+data (render + split, cached in the work folder) -> vae (train; checkpointed after each epoch, a
+killed run resumes there) -> pack (fp16 ONNX + parity vs onnxruntime-node, TopK SAEs on latent and
+decoder.hook_spatial, PSNR/SSIM, FVE, dead, L0, metadata AUC, figures, manifest, examples sheet,
+metrics.json with provenance) -> index (features.sqlite.br by the app's index build).
+Uses Debian's python3-torch on one CPU thread; everything is seeded. `--reuse-vae` runs the later
+stages on the work folder's vae.pt as it is.
 """
 from __future__ import annotations
 
@@ -20,7 +22,6 @@ import json
 import math
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,9 +33,13 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
 
-from emoji_data import BACKGROUND, example_meta, load_dataset  # noqa: E402
-from emoji_sae import SaeConfig, evaluate_sae, load_saelens, save_saelens, train_sae  # noqa: E402
+from common import index as pack_index, parity, saelens  # noqa: E402
+from common.auc import auc_from_ranks, average_ranks  # noqa: E402
+from common.stages import Checkpoint, Stage, StageRunner  # noqa: E402
+from common.topk_sae import TopKTrain, evaluate, train_topk  # noqa: E402
+from emoji_data import BACKGROUND, EMOJI_TEST_CANDIDATES, FONT_CANDIDATES, example_meta, find_file, load_dataset  # noqa: E402
 from emoji_vae import EmojiVae, VaeShape, vae_loss  # noqa: E402
 
 PARITY_TOL = 1e-3
@@ -51,24 +56,24 @@ class Preset:
     lr: float
     beta: float  # KL weight against the per-image sum of squared errors
     posterior_samples: int  # extra z ~ q(z|x) per training image for the SAEs
-    sae_latent: SaeConfig
-    sae_spatial: SaeConfig
+    sae_latent: TopKTrain
+    sae_spatial: TopKTrain
     figures: bool
 
 
 TINY = VaeShape(latent_dim=8, spatial_channels=8, enc=(4, 8, 8, 8), head=8, tail=(8, 4, 4))
 PRESETS = {
     "full": Preset("full", None, VaeShape(), epochs=16, batch=64, lr=2e-3, beta=0.05, posterior_samples=15,
-                   sae_latent=SaeConfig(d_sae=512, k=16, steps=3000, batch=512),
-                   sae_spatial=SaeConfig(d_sae=2048, k=16, steps=2500, batch=1024, dead_after=200_000),
+                   sae_latent=TopKTrain(d_sae=512, k=16, steps=3000, batch=512, lr=2e-3),
+                   sae_spatial=TopKTrain(d_sae=2048, k=16, steps=2500, batch=1024, lr=2e-3, dead_after=200_000),
                    figures=True),
     "smoke": Preset("smoke", 40, TINY, epochs=2, batch=16, lr=3e-3, beta=0.05, posterior_samples=2,
-                    sae_latent=SaeConfig(d_sae=32, k=4, steps=40, batch=64, dead_after=1000),
-                    sae_spatial=SaeConfig(d_sae=32, k=4, steps=40, batch=128, dead_after=5000),
+                    sae_latent=TopKTrain(d_sae=32, k=4, steps=40, batch=64, lr=2e-3, dead_after=1000),
+                    sae_spatial=TopKTrain(d_sae=32, k=4, steps=40, batch=128, lr=2e-3, dead_after=5000),
                     figures=True),
     "fixture": Preset("fixture", 24, TINY, epochs=4, batch=8, lr=3e-3, beta=0.05, posterior_samples=2,
-                      sae_latent=SaeConfig(d_sae=32, k=4, steps=60, batch=64, dead_after=1000),
-                      sae_spatial=SaeConfig(d_sae=32, k=4, steps=60, batch=128, dead_after=5000),
+                      sae_latent=TopKTrain(d_sae=32, k=4, steps=60, batch=64, lr=2e-3, dead_after=1000),
+                      sae_spatial=TopKTrain(d_sae=32, k=4, steps=60, batch=128, lr=2e-3, dead_after=5000),
                       figures=False),
 }
 
@@ -86,7 +91,11 @@ def seed_all(seed: int) -> None:
 
 
 # ---------------------------------------------------------------------------------------- vae
-def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, ckpt: str) -> tuple[EmojiVae, list]:
+def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, out: str,
+              ckpt: Checkpoint | None = None) -> tuple[EmojiVae, list]:
+    """Trains and writes the VAE to `out`. With a stage checkpoint, the state after each epoch
+    is saved (model, optimiser, both RNGs, history) and a killed run resumes after its last
+    finished epoch with the same result as an uninterrupted one."""
     seed_all(seed)
     model = EmojiVae(p.shape)
     opt = torch.optim.Adam(model.parameters(), lr=p.lr)
@@ -95,8 +104,16 @@ def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, 
     total = p.epochs * steps_per_epoch
     warm = max(1, min(200, total // 20))
     g = torch.Generator().manual_seed(seed)
-    history, step = [], 0
-    for epoch in range(p.epochs):
+    history, step, first_epoch = [], 0, 0
+    state = ckpt.load() if ckpt else None
+    if state:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        g.set_state(state["gen"])
+        torch.set_rng_state(state["torch_rng"])
+        history, step, first_epoch = state["history"], state["step"], state["epochs_done"]
+        log(f"vae: resumed after epoch {first_epoch}")
+    for epoch in range(first_epoch, p.epochs):
         model.train()
         perm = torch.randperm(n, generator=g)
         # KL weight ramps up over the first quarter so the decoder learns to draw first.
@@ -123,8 +140,12 @@ def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, 
         history.append(rec)
         log(f"vae epoch {epoch + 1}/{p.epochs} se {rec['train_se']:.1f} kl {rec['train_kl']:.1f} "
             f"val_mse {val_mse:.5f} ({rec['seconds']:.0f}s)")
-        torch.save({"state": model.state_dict(), "shape": dataclasses.asdict(p.shape), "history": history,
-                    "epochs_done": epoch + 1, "preset": p.name, "seed": seed}, ckpt)
+        if ckpt:
+            ckpt.save({"model": model.state_dict(), "opt": opt.state_dict(), "gen": g.get_state(),
+                       "torch_rng": torch.get_rng_state(), "history": history, "step": step,
+                       "epochs_done": epoch + 1})
+    torch.save({"state": model.state_dict(), "shape": dataclasses.asdict(p.shape), "history": history,
+                "epochs_done": p.epochs, "preset": p.name, "seed": seed}, out)
     return model, history
 
 
@@ -219,39 +240,7 @@ def export_onnx(model: EmojiVae, pack: str, ref_images: torch.Tensor, ref_path: 
     return {f: os.path.getsize(os.path.join(pack, f)) for f, *_ in specs}
 
 
-def check_parity(pack: str, ref_path: str) -> str:
-    proc = subprocess.run(["node", os.path.join(HERE, "parity.mjs"), pack, ref_path],
-                          capture_output=True, text=True)
-    out = (proc.stdout + proc.stderr).strip()
-    for line in out.splitlines():
-        log("parity:", line)
-    if proc.returncode != 0:
-        raise SystemExit(f"ONNX parity check failed (node parity.mjs exited {proc.returncode})")
-    return out
-
-
 # ---------------------------------------------------------------------------------- analysis
-def average_ranks(a: np.ndarray) -> np.ndarray:
-    """Column-wise ranks (1-based) with ties averaged; a: [N, F]."""
-    n, f = a.shape
-    order = np.argsort(a, axis=0, kind="mergesort")
-    ranks = np.empty_like(a, dtype=np.float64)
-    positions = np.arange(1, n + 1, dtype=np.float64)
-    for j in range(f):
-        col = a[order[:, j], j]
-        tie_group = np.cumsum(np.r_[True, col[1:] != col[:-1]]) - 1
-        mean_rank = np.bincount(tie_group, positions) / np.bincount(tie_group)
-        ranks[order[:, j], j] = mean_rank[tie_group]
-    return ranks
-
-
-def auc_all(ranks: np.ndarray, pos: np.ndarray) -> np.ndarray:
-    """AUC of every feature (column) for the boolean labels pos (Mann-Whitney U)."""
-    n_pos = pos.sum()
-    n_neg = len(pos) - n_pos
-    return (ranks[pos].sum(0) - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg)
-
-
 def metadata_aucs(f_train: np.ndarray, f_val: np.ndarray, meta_train: list[dict], meta_val: list[dict],
                   min_train: int = 3, min_val: int = 2) -> dict:
     """For each metadata value: the best feature chosen on train, and its AUC on held-out emoji."""
@@ -265,9 +254,9 @@ def metadata_aucs(f_train: np.ndarray, f_val: np.ndarray, meta_train: list[dict]
             pv = np.array([m[field] == v for m in meta_val])
             if pt.sum() < min_train or pv.sum() < min_val or pt.all() or pv.all():
                 continue
-            auc_t = auc_all(r_train, pt)
+            auc_t = auc_from_ranks(r_train, pt)
             best = int(np.argmax(auc_t))
-            auc_v = float(auc_all(r_val, pv)[best])
+            auc_v = float(auc_from_ranks(r_val, pv)[best])
             rows.append({"value": v, "feature": best, "train_auc": float(auc_t[best]), "val_auc": auc_v,
                          "train_n": int(pt.sum()), "val_n": int(pv.sum())})
         out[field] = {
@@ -406,6 +395,9 @@ def colour_scores(x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 # -------------------------------------------------------------------------------------- main
+STAGES = ["data", "vae", "pack", "index"]
+
+
 def figures_only(preset: Preset, pack: str, work: str, args) -> None:
     data = load_dataset(os.path.join(work, "emoji64.npz"), args.val_fraction, args.seed, preset.limit)
     images = torch.from_numpy(data["images"]).permute(0, 3, 1, 2).float() / 255.0
@@ -416,7 +408,7 @@ def figures_only(preset: Preset, pack: str, work: str, args) -> None:
     model.freeze_half()
     with open(os.path.join(pack, "metrics.json"), encoding="utf-8") as fh:
         metrics = json.load(fh)
-    saes = {h: load_saelens(os.path.join(pack, metrics["saes"][h]["dir"])) for h in (LATENT_HOOK, SPATIAL_HOOK)}
+    saes = {h: saelens.load(os.path.join(pack, metrics["saes"][h]["dir"])) for h in (LATENT_HOOK, SPATIAL_HOOK)}
     mu_all, _ = encode_all(model, images)
     with torch.no_grad():
         f_lat = saes[LATENT_HOOK].encode(mu_all).numpy()
@@ -432,6 +424,15 @@ def figures_only(preset: Preset, pack: str, work: str, args) -> None:
     log(f"figures: {len(metrics['figures'])} written to {fig_dir}")
 
 
+PACKAGES = ["fonts-noto-color-emoji", "unicode-data", "python3-pil", "libraqm0"]
+
+
+def sources() -> dict[str, str]:
+    """The data the pack is made from (its hashes and Debian packages go into metrics.json)."""
+    return {"emoji_font": find_file(FONT_CANDIDATES, "NotoColorEmoji.ttf"),
+            "emoji_test": find_file(EMOJI_TEST_CANDIDATES, "emoji-test.txt")}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = ap.add_mutually_exclusive_group()
@@ -441,7 +442,11 @@ def main() -> None:
     ap.add_argument("--work", help="work folder for caches, checkpoints, parity references")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--epochs", type=int, help="override the preset's VAE epochs")
-    ap.add_argument("--reuse-vae", action="store_true", help="use the VAE checkpoint in the work folder")
+    ap.add_argument("--stages", help=f"run only these stages (comma-separated: {', '.join(STAGES)}); "
+                                     "the others are left as they are in the work folder")
+    ap.add_argument("--force", default="", help="re-run these stages even when up to date")
+    ap.add_argument("--reuse-vae", action="store_true",
+                    help="use the work folder's vae.pt as it is (the vae stage does not run)")
     ap.add_argument("--figures-only", action="store_true",
                     help="redraw figures from the built pack and the work folder's VAE checkpoint")
     ap.add_argument("--sae-steps", type=int, help="override both SAEs' training steps (quick checks)")
@@ -464,184 +469,215 @@ def main() -> None:
     if args.figures_only:
         figures_only(preset, pack, work, args)
         return
-    if os.path.isdir(pack):
-        shutil.rmtree(pack)
-    os.makedirs(pack)
-    timings: dict[str, float] = {}
-    t_all = time.time()
-
-    # data ------------------------------------------------------------------------------------
-    t = time.time()
-    data = load_dataset(os.path.join(work, "emoji64.npz") if not args.smoke else "", args.val_fraction,
-                        args.seed, preset.limit)
-    images = torch.from_numpy(data["images"]).permute(0, 3, 1, 2).float() / 255.0
-    split = np.array(data["split"])
-    tr, va = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
-    x_train, x_val = images[tr], images[va]
-    meta = [{"group": e.group, "subgroup": e.subgroup} for e in data["emojis"]]
-    timings["data_s"] = time.time() - t
-    log(f"data: {len(images)} emoji ({len(tr)} train, {len(va)} val), {len(data['dropped'])} not drawable")
-
-    # vae ---------------------------------------------------------------------------------------
-    t = time.time()
-    ckpt = os.path.join(work, "vae.pt")
-    if args.reuse_vae:
-        model, state = load_vae(ckpt)
-        history = state["history"]
-        log(f"vae: reusing {ckpt} ({state['epochs_done']} epochs)")
-        vae_seconds = sum(h["seconds"] for h in history)
-    else:
-        model, history = train_vae(preset, x_train, x_val, args.seed, ckpt)
-        vae_seconds = time.time() - t
-    timings["vae_train_s"] = vae_seconds
-    model.eval()
-    model.freeze_half()  # from here on every number comes from the fp16 weights the ONNX files hold
-
-    # evaluate reconstruction --------------------------------------------------------------------
-    recon_val, recon_train = reconstruct(model, x_val), reconstruct(model, x_train)
-    recon = {"val": recon_metrics(x_val, recon_val), "train": recon_metrics(x_train, recon_train)}
-    log(f"recon val: PSNR {recon['val']['psnr_db']:.2f} dB SSIM {recon['val']['ssim']:.4f}")
-
-    # export + parity -----------------------------------------------------------------------------
-    t = time.time()
+    npz, vae_pt = os.path.join(work, "emoji64.npz"), os.path.join(work, "vae.pt")
     # The full pack's torch references are kept beside the recipe, so the shipped ONNX files can be
     # checked on a clean checkout: node models/recipes/emoji/parity.mjs models/emoji <this file>.
     ref_path = os.path.join(HERE, "parity_reference.json") if preset.name == "full" else \
         os.path.join(work, "parity_reference.json")
-    sizes = export_onnx(model, pack, x_val[:3], ref_path)
-    parity_log = check_parity(pack, ref_path)
-    timings["export_s"] = time.time() - t
+    timings: dict[str, float] = {}
 
-    # SAEs ------------------------------------------------------------------------------------------
-    t = time.time()
-    mu_all, logvar_all = encode_all(model, images)
-    g = torch.Generator().manual_seed(args.seed + 1)
-    mu_tr, lv_tr = mu_all[tr], logvar_all[tr]
-    z_extra = [mu_tr + torch.randn(mu_tr.shape, generator=g) * torch.exp(0.5 * lv_tr)
-               for _ in range(preset.posterior_samples)]
-    z_train = torch.cat([mu_tr] + z_extra)
-    with torch.no_grad():
-        def spatial_vectors(z):  # [N, C, 8, 8] -> [N*64, C]
-            return torch.cat([model.decoder_head(c) for c in z.split(512)]).permute(0, 2, 3, 1).reshape(-1, preset.shape.spatial_channels)
-        s_train = spatial_vectors(torch.cat([mu_tr] + z_extra[:3]))
-        s_val = spatial_vectors(mu_all[va])
-    saes, sae_metrics = {}, {}
-    for hook, cfg, x_fit, x_eval, x_every, d in (
-        (LATENT_HOOK, preset.sae_latent, z_train, mu_all[va], mu_all, f"sae/{LATENT_HOOK}"),
-        (SPATIAL_HOOK, preset.sae_spatial, s_train, s_val, None, f"sae/{SPATIAL_HOOK}"),
-    ):
-        log(f"sae {hook}: {x_fit.shape[0]} samples x {x_fit.shape[1]}, d_sae {cfg.d_sae}, k {cfg.k}")
-        t_s = time.time()
-        sae, train_info = train_sae(x_fit, cfg, args.seed + (1 if hook == LATENT_HOOK else 2), log=log)
-        sae.eval()
-        on_train = evaluate_sae(sae, x_fit[:262_144])  # density for sparsity.safetensors; a slice is plenty
-        save_saelens(sae, os.path.join(pack, d), hook, on_train["density"], "orrery-emoji-vae",
-                     "fonts-noto-color-emoji + unicode-data emoji-test.txt",
-                     context_size=1 if hook == LATENT_HOOK else 64)
-        sae = load_saelens(os.path.join(pack, d))  # evaluate what was written
-        on_val = evaluate_sae(sae, x_eval)
-        # Every emoji (train + val, z = mu): the set the app indexes; dead = never fires on it.
-        on_all = evaluate_sae(sae, x_every if x_every is not None else spatial_vectors(mu_all))
-        saes[hook] = sae
-        sae_metrics[hook] = {
-            "id": f"{'latent' if hook == LATENT_HOOK else 'spatial'}-{cfg.d_sae}",
-            "dir": d, "d_in": sae.d_in, "d_sae": cfg.d_sae, "k": cfg.k, "steps": cfg.steps,
-            "train_samples": int(x_fit.shape[0]), "seconds": time.time() - t_s,
-            "val": {k: v for k, v in on_val.items() if k != "density"},
-            "all_emoji": {k: v for k, v in on_all.items() if k != "density"},
-            "train_fve": on_train["fve"], **train_info,
+    def load_data():
+        d = load_dataset(npz, args.val_fraction, args.seed, preset.limit)
+        images = torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float() / 255.0
+        split = np.array(d["split"])
+        return d, images, split, np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
+
+    def stage_data(ctx):
+        t = time.time()
+        d, images, _, tr, va = load_data()
+        timings["data_s"] = time.time() - t
+        log(f"data: {len(images)} emoji ({len(tr)} train, {len(va)} val), {len(d['dropped'])} not drawable")
+
+    def stage_vae(ctx):
+        _, images, _, tr, va = load_data()
+        t = time.time()
+        train_vae(preset, images[tr], images[va], args.seed, vae_pt, ctx.checkpoint)
+        timings["vae_train_s"] = time.time() - t
+
+    def stage_pack(ctx):
+        t_all = time.time()
+        if os.path.isdir(pack):
+            shutil.rmtree(pack)
+        os.makedirs(pack)
+        data, images, split, tr, va = load_data()
+        x_train, x_val = images[tr], images[va]
+        meta = [{"group": e.group, "subgroup": e.subgroup} for e in data["emojis"]]
+        model, state = load_vae(vae_pt)
+        history = state["history"]
+        timings.setdefault("vae_train_s", sum(h["seconds"] for h in history))
+        model.eval()
+        model.freeze_half()  # from here on every number comes from the fp16 weights the ONNX files hold
+
+        # evaluate reconstruction --------------------------------------------------------------------
+        recon_val, recon_train = reconstruct(model, x_val), reconstruct(model, x_train)
+        recon = {"val": recon_metrics(x_val, recon_val), "train": recon_metrics(x_train, recon_train)}
+        log(f"recon val: PSNR {recon['val']['psnr_db']:.2f} dB SSIM {recon['val']['ssim']:.4f}")
+
+        # export + parity -----------------------------------------------------------------------------
+        t = time.time()
+        sizes = export_onnx(model, pack, x_val[:3], ref_path)
+        parity_lines = parity.run(os.path.join(HERE, "parity.mjs"), pack, ref_path, log)
+        timings["export_s"] = time.time() - t
+
+        # SAEs ------------------------------------------------------------------------------------------
+        t = time.time()
+        mu_all, logvar_all = encode_all(model, images)
+        g = torch.Generator().manual_seed(args.seed + 1)
+        mu_tr, lv_tr = mu_all[tr], logvar_all[tr]
+        z_extra = [mu_tr + torch.randn(mu_tr.shape, generator=g) * torch.exp(0.5 * lv_tr)
+                   for _ in range(preset.posterior_samples)]
+        z_train = torch.cat([mu_tr] + z_extra)
+        with torch.no_grad():
+            def spatial_vectors(z):  # [N, C, 8, 8] -> [N*64, C]
+                return torch.cat([model.decoder_head(c) for c in z.split(512)]).permute(0, 2, 3, 1).reshape(-1, preset.shape.spatial_channels)
+            s_train = spatial_vectors(torch.cat([mu_tr] + z_extra[:3]))
+            s_val = spatial_vectors(mu_all[va])
+        saes, sae_metrics = {}, {}
+        for hook, cfg, x_fit, x_eval, x_every, d in (
+            (LATENT_HOOK, preset.sae_latent, z_train, mu_all[va], mu_all, f"sae/{LATENT_HOOK}"),
+            (SPATIAL_HOOK, preset.sae_spatial, s_train, s_val, None, f"sae/{SPATIAL_HOOK}"),
+        ):
+            log(f"sae {hook}: {x_fit.shape[0]} samples x {x_fit.shape[1]}, d_sae {cfg.d_sae}, k {cfg.k}")
+            t_s = time.time()
+            sae, train_info = train_topk(x_fit, cfg, args.seed + (1 if hook == LATENT_HOOK else 2), log=log)
+            on_train = evaluate(sae, x_fit[:262_144])  # density for sparsity.safetensors; a slice is plenty
+            saelens.write(os.path.join(pack, d), sae, saelens.topk_cfg(
+                d_in=sae.d_in, d_sae=cfg.d_sae, k=cfg.k, hook=hook, model_name="orrery-emoji-vae",
+                dataset="fonts-noto-color-emoji + unicode-data emoji-test.txt",
+                context_size=1 if hook == LATENT_HOOK else 64, trained_by="models/recipes/emoji/recipe.py"),
+                on_train["density"])
+            sae = saelens.load(os.path.join(pack, d))  # evaluate what was written
+            on_val = evaluate(sae, x_eval)
+            # Every emoji (train + val, z = mu): the set the app indexes; dead = never fires on it.
+            on_all = evaluate(sae, x_every if x_every is not None else spatial_vectors(mu_all))
+            saes[hook] = sae
+            sae_metrics[hook] = {
+                "id": f"{'latent' if hook == LATENT_HOOK else 'spatial'}-{cfg.d_sae}",
+                "dir": d, "d_in": sae.d_in, "d_sae": cfg.d_sae, "k": cfg.k, "steps": cfg.steps,
+                "train_samples": int(x_fit.shape[0]), "seconds": time.time() - t_s,
+                "val": {k: v for k, v in on_val.items() if k != "density"},
+                "all_emoji": {k: v for k, v in on_all.items() if k != "density"},
+                "train_fve": on_train["fve"], **train_info,
+            }
+            log(f"sae {hook}: val FVE {on_val['fve']:.3f} dead(val) {on_val['dead_fraction']:.3f} "
+                f"dead(all emoji) {on_all['dead_fraction']:.3f} FVE(all emoji) {on_all['fve']:.3f} L0 {on_val['mean_l0']:.1f}")
+        timings["saes_s"] = time.time() - t
+
+        # features vs metadata ------------------------------------------------------------------------
+        t = time.time()
+        with torch.no_grad():
+            f_lat = saes[LATENT_HOOK].encode(mu_all).numpy()
+        f_sp = spatial_codes_max(model, saes[SPATIAL_HOOK], mu_all)
+        meta_tr, meta_va = [meta[i] for i in tr], [meta[i] for i in va]
+        aucs = {LATENT_HOOK: metadata_aucs(f_lat[tr], f_lat[va], meta_tr, meta_va),
+                SPATIAL_HOOK + " (max over positions)": metadata_aucs(f_sp[tr], f_sp[va], meta_tr, meta_va)}
+        for hook, res in aucs.items():
+            for field, r in res.items():
+                log(f"auc {hook} {field}: {r['values_with_val_auc_ge_0.85']}/{r['values_evaluated']} values "
+                    f"with held-out AUC >= 0.85 (mean {r['mean_val_auc']})")
+        timings["analysis_s"] = time.time() - t
+
+        # figures ------------------------------------------------------------------------------------------
+        figures = []
+        if preset.figures:
+            figures = make_figures(model, saes, {h: m["id"] for h, m in sae_metrics.items()}, images, tr, va,
+                                   f_lat, f_sp, aucs, os.path.join(pack, "figures"), args.seed)
+
+        # pack -----------------------------------------------------------------------------------------------
+        sheet_cols = 64 if len(images) > 256 else 8
+        write_sheet(data["images"], os.path.join(pack, "examples.png"), sheet_cols)
+        with open(os.path.join(pack, "examples.jsonl"), "w", encoding="utf-8") as fh:
+            for e, s in zip(data["emojis"], data["split"]):
+                fh.write(json.dumps({"name": e.name, "meta": example_meta(e), "split": s},
+                                    ensure_ascii=False) + "\n")
+        s = preset.shape
+        tiny = preset.name != "full"
+        manifest = {
+            "format": 1,
+            "id": "orrery-emoji-tiny" if tiny else "orrery-emoji",
+            "name": "Emoji (tiny test fixture)" if tiny else "Noto Color Emoji (image VAE)",
+            "kind": "image-vae",
+            "version": "1.0.0",
+            "license": "Weights: MIT (Orrery). Data: Noto Color Emoji images, SIL Open Font License 1.1 "
+                       "(Debian fonts-noto-color-emoji); emoji names, groups and subgroups from Unicode's "
+                       "emoji-test.txt, Unicode License Agreement - Data Files and Software (Debian unicode-data).",
+            "source": (f"Convolutional VAE (latent {s.latent_dim}, spatial hook {s.spatial_channels}x8x8, KL weight "
+                       f"{preset.beta}) trained by models/recipes/emoji/recipe.py (preset '{preset.name}', seed "
+                       f"{args.seed}, {preset.epochs} epochs, Debian python3-torch on one CPU thread) on "
+                       f"{len(tr)} of {len(images)} Noto Color Emoji glyphs rendered at 64x64 on a grey ground "
+                       f"({len(va)} held out, split by emoji family so skin-tone variants stay together). "
+                       f"TopK SAEs (AuxK) on the latent and on each position of the decoder's 8x8 spatial map."
+                       + (" Tiny test fixture: few emoji, tiny channels, a few training steps." if tiny else "")),
+            "model": {
+                "onnx": {"encoder": "encoder.onnx", "decoder_head": "decoder_head.onnx",
+                         "decoder_tail": "decoder_tail.onnx"},
+                "image": {"size": 64, "channels": 3, "range": [0, 1], "background": list(BACKGROUND)},
+                "latent_dim": s.latent_dim,
+                "spatial": {"hook": SPATIAL_HOOK, "channels": s.spatial_channels, "height": 8, "width": 8},
+            },
+            "saes": [{"id": sae_metrics[h]["id"], "hook": h, "dir": sae_metrics[h]["dir"]} for h in (LATENT_HOOK, SPATIAL_HOOK)],
+            # The index tests these keys for labels, over every example (the held-out split alone
+            # leaves most subgroups with two or three emoji).
+            "examples": {"sheet": "examples.png", "tile": 64, "meta": "examples.jsonl",
+                         "label_keys": ["group", "subgroup", "skin_tone"], "index_split": "all"},
         }
-        log(f"sae {hook}: val FVE {on_val['fve']:.3f} dead(val) {on_val['dead_fraction']:.3f} "
-            f"dead(all emoji) {on_all['dead_fraction']:.3f} FVE(all emoji) {on_all['fve']:.3f} L0 {on_val['mean_l0']:.1f}")
-    timings["saes_s"] = time.time() - t
+        with open(os.path.join(pack, "manifest.json"), "w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+        latent_stats = {"mu_mean_abs": float(mu_all.abs().mean()), "mu_std": float(mu_all.std()),
+                        "sigma_mean": float(torch.exp(0.5 * logvar_all).mean()),
+                        "spatial_min": float(s_val.min()), "spatial_max": float(s_val.max())}
+        metrics = {
+            "preset": preset.name, "seed": args.seed, "torch": torch.__version__, "threads": 1,
+            "data": {"emoji": len(images), "train": len(tr), "val": len(va), "not_drawable": data["dropped"],
+                     "font_sha256": data["font_sha256"], "emoji_test": data["emoji_test"],
+                     "background": list(BACKGROUND)},
+            "vae": {"shape": dataclasses.asdict(s), "epochs": len(history), "beta": preset.beta,
+                    "batch": preset.batch, "lr": preset.lr,
+                    "params": sum(p.numel() for n, p in model.named_parameters()),
+                    "weights": "fp16 in ONNX (metrics computed with the same fp16-rounded weights)",
+                    "history": history, "latent": latent_stats},
+            "reconstruction": recon,
+            "onnx": {"opset": OPSET, "bytes": sizes, "parity_tolerance": PARITY_TOL, "parity": parity_lines},
+            "saes": sae_metrics,
+            "metadata_auc": aucs,
+            "figures": figures,
+            "timings_s": timings,
+            "provenance": runner.provenance(sources(), PACKAGES),
+        }
+        # wall clock of this pack stage plus the data and VAE stages (as recorded when they ran)
+        timings["total_s"] = time.time() - t_all + timings.get("data_s", 0) + timings["vae_train_s"]
+        with open(os.path.join(pack, "metrics.json"), "w", encoding="utf-8") as fh:
+            json.dump(metrics, fh, indent=1, ensure_ascii=False)
+            fh.write("\n")
+        log(f"pack written to {pack} ({sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(pack) for f in fs) / 1e6:.2f} MB)")
 
-    # features vs metadata ------------------------------------------------------------------------
-    t = time.time()
-    with torch.no_grad():
-        f_lat = saes[LATENT_HOOK].encode(mu_all).numpy()
-    f_sp = spatial_codes_max(model, saes[SPATIAL_HOOK], mu_all)
-    meta_tr, meta_va = [meta[i] for i in tr], [meta[i] for i in va]
-    aucs = {LATENT_HOOK: metadata_aucs(f_lat[tr], f_lat[va], meta_tr, meta_va),
-            SPATIAL_HOOK + " (max over positions)": metadata_aucs(f_sp[tr], f_sp[va], meta_tr, meta_va)}
-    for hook, res in aucs.items():
-        for field, r in res.items():
-            log(f"auc {hook} {field}: {r['values_with_val_auc_ge_0.85']}/{r['values_evaluated']} values "
-                f"with held-out AUC >= 0.85 (mean {r['mean_val_auc']})")
-    timings["analysis_s"] = time.time() - t
+    def stage_index(ctx):
+        pack_index.build(pack, log, thumbnails=False)  # the app cuts thumbnails from examples.png
 
-    # figures ------------------------------------------------------------------------------------------
-    figures = []
-    if preset.figures:
-        figures = make_figures(model, saes, {h: m["id"] for h, m in sae_metrics.items()}, images, tr, va,
-                               f_lat, f_sp, aucs, os.path.join(pack, "figures"), args.seed)
-
-    # pack -----------------------------------------------------------------------------------------------
-    sheet_cols = 64 if len(images) > 256 else 8
-    write_sheet(data["images"], os.path.join(pack, "examples.png"), sheet_cols)
-    with open(os.path.join(pack, "examples.jsonl"), "w", encoding="utf-8") as fh:
-        for e, s in zip(data["emojis"], data["split"]):
-            fh.write(json.dumps({"name": e.name, "meta": example_meta(e), "split": s},
-                                ensure_ascii=False) + "\n")
-    s = preset.shape
-    tiny = preset.name != "full"
-    manifest = {
-        "format": 1,
-        "id": "orrery-emoji-tiny" if tiny else "orrery-emoji",
-        "name": "Emoji (tiny test fixture)" if tiny else "Noto Color Emoji (image VAE)",
-        "kind": "image-vae",
-        "version": "1.0.0",
-        "license": "Weights: MIT (Orrery). Data: Noto Color Emoji images, SIL Open Font License 1.1 "
-                   "(Debian fonts-noto-color-emoji); emoji names, groups and subgroups from Unicode's "
-                   "emoji-test.txt, Unicode License Agreement - Data Files and Software (Debian unicode-data).",
-        "source": (f"Convolutional VAE (latent {s.latent_dim}, spatial hook {s.spatial_channels}x8x8, KL weight "
-                   f"{preset.beta}) trained by models/recipes/emoji/recipe.py (preset '{preset.name}', seed "
-                   f"{args.seed}, {preset.epochs} epochs, Debian python3-torch on one CPU thread) on "
-                   f"{len(tr)} of {len(images)} Noto Color Emoji glyphs rendered at 64x64 on a grey ground "
-                   f"({len(va)} held out, split by emoji family so skin-tone variants stay together). "
-                   f"TopK SAEs (AuxK) on the latent and on each position of the decoder's 8x8 spatial map."
-                   + (" Tiny test fixture: few emoji, tiny channels, a few training steps." if tiny else "")),
-        "model": {
-            "onnx": {"encoder": "encoder.onnx", "decoder_head": "decoder_head.onnx",
-                     "decoder_tail": "decoder_tail.onnx"},
-            "image": {"size": 64, "channels": 3, "range": [0, 1], "background": list(BACKGROUND)},
-            "latent_dim": s.latent_dim,
-            "spatial": {"hook": SPATIAL_HOOK, "channels": s.spatial_channels, "height": 8, "width": 8},
-        },
-        "saes": [{"id": sae_metrics[h]["id"], "hook": h, "dir": sae_metrics[h]["dir"]} for h in (LATENT_HOOK, SPATIAL_HOOK)],
-        # The index tests these keys for labels, over every example (the held-out split alone
-        # leaves most subgroups with two or three emoji).
-        "examples": {"sheet": "examples.png", "tile": 64, "meta": "examples.jsonl",
-                     "label_keys": ["group", "subgroup", "skin_tone"], "index_split": "all"},
-    }
-    with open(os.path.join(pack, "manifest.json"), "w", encoding="utf-8") as fh:
-        json.dump(manifest, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    timings["total_s"] = time.time() - t_all
-    latent_stats = {"mu_mean_abs": float(mu_all.abs().mean()), "mu_std": float(mu_all.std()),
-                    "sigma_mean": float(torch.exp(0.5 * logvar_all).mean()),
-                    "spatial_min": float(s_val.min()), "spatial_max": float(s_val.max())}
-    metrics = {
-        "preset": preset.name, "seed": args.seed, "torch": torch.__version__, "threads": 1,
-        "data": {"emoji": len(images), "train": len(tr), "val": len(va), "not_drawable": data["dropped"],
-                 "font_sha256": data["font_sha256"], "emoji_test": data["emoji_test"],
-                 "background": list(BACKGROUND)},
-        "vae": {"shape": dataclasses.asdict(s), "epochs": len(history), "beta": preset.beta,
-                "batch": preset.batch, "lr": preset.lr,
-                "params": sum(p.numel() for n, p in model.named_parameters()),
-                "weights": "fp16 in ONNX (metrics computed with the same fp16-rounded weights)",
-                "history": history, "latent": latent_stats},
-        "reconstruction": recon,
-        "onnx": {"opset": OPSET, "bytes": sizes, "parity_tolerance": PARITY_TOL, "parity": parity_log.splitlines()},
-        "saes": sae_metrics,
-        "metadata_auc": aucs,
-        "figures": figures,
-        "timings_s": timings,
-    }
-    with open(os.path.join(pack, "metrics.json"), "w", encoding="utf-8") as fh:
-        json.dump(metrics, fh, indent=1, ensure_ascii=False)
-        fh.write("\n")
-    log(f"pack written to {pack} ({sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(pack) for f in fs) / 1e6:.2f} MB)"
-        f" in {timings['total_s']:.0f}s")
+    settings = {"preset": dataclasses.asdict(preset), "seed": args.seed, "val_fraction": args.val_fraction}
+    pack_files = [os.path.join(pack, f) for f in ("manifest.json", "metrics.json")]
+    stages = [
+        Stage("data", stage_data, inputs=list(sources().values()), outputs=[npz],
+              params={"limit": preset.limit, "seed": args.seed, "val_fraction": args.val_fraction}),
+        Stage("vae", stage_vae, inputs=[npz], outputs=[vae_pt],
+              params={k: v for k, v in settings["preset"].items() if k not in ("sae_latent", "sae_spatial", "figures")}
+              | {"seed": args.seed, "val_fraction": args.val_fraction}),
+        Stage("pack", stage_pack, inputs=[npz, vae_pt, *[os.path.join(HERE, f) for f in ("recipe.py", "parity.mjs")]],
+              outputs=pack_files + ([ref_path] if preset.name == "full" else []), params=settings),
+        Stage("index", stage_index, inputs=[os.path.join(pack, "metrics.json")],
+              outputs=[os.path.join(pack, pack_index.INDEX_FILE), os.path.join(pack, "manifest.json")]),
+    ]
+    runner = StageRunner(work, stages, log=log, root=REPO)
+    only = [s for s in (args.stages or "").split(",") if s] or None
+    if args.reuse_vae:
+        if not os.path.exists(vae_pt):
+            raise SystemExit(f"--reuse-vae: {vae_pt} is missing")
+        only = [s for s in (only or STAGES) if s != "vae"]
+    t0 = time.time()
+    runner.run(only=only, force=[s for s in args.force.split(",") if s])
+    log(f"stages run: {', '.join(runner.ran) or 'none'}; up to date: {', '.join(runner.skipped) or 'none'} "
+        f"({time.time() - t0:.0f}s)")
     if tmp:
         shutil.rmtree(tmp)
         log("smoke: ok (temp dir removed)")
