@@ -58,14 +58,36 @@ interface Stored {
   perform: (payload?: unknown) => void | Promise<void>;
 }
 
-const actions = new Map<string, Stored>();
+/**
+ * Per name, every registration still in force, the one that runs last: two views may register
+ * the same operations (two galaxies side by side), the last registered or raised one runs them,
+ * and when it goes the other's are in force again.
+ */
+const actions = new Map<string, Stored[]>();
 
+/** The action that runs for a name: the top of its stack. */
+const current = (name: string): Stored | undefined => actions.get(name)?.at(-1);
+
+/**
+ * Registers actions, or raises them over others of the same names if they are registered
+ * already (a view the person turned to); returns what unregisters them.
+ */
 export function registerActions(list: readonly Action[]): () => void {
   const stored = list as unknown as readonly Stored[];
-  for (const a of stored) actions.set(a.name, a);
-  return () => {
-    for (const a of stored) if (actions.get(a.name) === a) actions.delete(a.name);
-  };
+  for (const a of stored) {
+    const stack = (actions.get(a.name) ?? []).filter((x) => x !== a);
+    stack.push(a);
+    actions.set(a.name, stack);
+  }
+  return () => unregisterActions(list);
+}
+
+export function unregisterActions(list: readonly Action[]): void {
+  for (const a of list as unknown as readonly Stored[]) {
+    const stack = actions.get(a.name)?.filter((x) => x !== a) ?? [];
+    if (stack.length > 0) actions.set(a.name, stack);
+    else actions.delete(a.name);
+  }
 }
 
 /** Runs a named action with its payload when it is registered and enabled. */
@@ -77,7 +99,7 @@ export function runAction<N extends ActionName>(
 }
 
 async function runStored(name: string, payload: unknown): Promise<boolean> {
-  const a = actions.get(name);
+  const a = current(name);
   if (!a || (a.enabled && !a.enabled())) return false;
   await a.perform(payload);
   return true;
@@ -88,8 +110,9 @@ async function runStored(name: string, payload: unknown): Promise<boolean> {
  * only actions without a payload have shortcuts, so it is run with none.
  */
 export function shortcutFor(e: KeyPress): { perform: () => void | Promise<void> } | null {
-  for (const a of actions.values()) {
-    if (a.shortcut?.(e) && (!a.enabled || a.enabled())) return { perform: () => a.perform() };
+  for (const name of actions.keys()) {
+    const a = current(name);
+    if (a?.shortcut?.(e) && (!a.enabled || a.enabled())) return { perform: () => a.perform() };
   }
   return null;
 }

@@ -83,6 +83,35 @@ describe('action registry', () => {
     };
     expect(typeof typeChecks).toBe('function');
   });
+
+  it('runs the last registered or raised of two views’ same actions; the other’s return when it goes', async () => {
+    const hits: string[] = [];
+    const view = (name: string) =>
+      [
+        { name: 'test-count', label: 'Count', perform: () => void hits.push(name) },
+        {
+          name: 'test-ping',
+          label: 'Ping',
+          shortcut: (e: KeyPress) => e.key === 'p',
+          perform: () => void hits.push(`${name} key`),
+        },
+      ] as const;
+    const left = view('left');
+    const right = view('right');
+    const offLeft = registerActions(left);
+    const offRight = registerActions(right);
+    await runAction('test-count', { by: 1 });
+    await shortcutFor(key('p'))?.perform();
+    registerActions(left); // the person turned to the left view
+    await runAction('test-count', { by: 1 });
+    await shortcutFor(key('p'))?.perform();
+    offLeft();
+    await runAction('test-count', { by: 1 });
+    offRight();
+    expect(await runAction('test-count', { by: 1 })).toBe(false);
+    expect(hits).toEqual(['right', 'right key', 'left', 'left key', 'right']);
+    expect(actionNames()).not.toContain('test-ping');
+  });
 });
 
 describe('galaxy actions', () => {
