@@ -4,76 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
+from common import parity
+from common.fp16 import halfify
 from model import GlyphCVAE
-
-
-class _H(nn.Module):
-    """Holds a weight (and bias) as fp16 buffers; forward casts them to float32 (ONNX: Cast)."""
-
-    def __init__(self, mod: nn.Module, half: bool):
-        super().__init__()
-        dt = torch.float16 if half else torch.float32
-        self.register_buffer("weight", mod.weight.detach().to(dt).clone())
-        b = getattr(mod, "bias", None)
-        self.register_buffer("bias", None if b is None else b.detach().float().clone())
-        for a in ("stride", "padding", "output_padding"):
-            if hasattr(mod, a):
-                setattr(self, a, getattr(mod, a))
-
-    def w(self):
-        return self.weight.float()
-
-
-class HLinear(_H):
-    def forward(self, x):
-        return F.linear(x, self.w(), self.bias)
-
-
-class HConv(_H):
-    def forward(self, x):
-        return F.conv2d(x, self.w(), self.bias, self.stride, self.padding)
-
-
-class HConvT(_H):
-    def forward(self, x):
-        return F.conv_transpose2d(x, self.w(), self.bias, self.stride, self.padding, self.output_padding)
-
-
-class HEmb(_H):
-    def forward(self, ids):
-        return F.embedding(ids, self.w())
-
-
-def halfify(module: nn.Module, half: bool = True) -> nn.Module:
-    """Copy of module whose Linear/Conv/ConvT/Embedding weights are stored fp16 (if half)."""
-    import copy
-
-    m = copy.deepcopy(module).eval()
-
-    def rec(parent):
-        for name, ch in list(parent.named_children()):
-            if isinstance(ch, nn.Linear):
-                h = HLinear(ch, half)
-            elif isinstance(ch, nn.ConvTranspose2d):
-                h = HConvT(ch, half)
-            elif isinstance(ch, nn.Conv2d):
-                h = HConv(ch, half)
-            elif isinstance(ch, nn.Embedding):
-                h = HEmb(ch, half)
-            else:
-                rec(ch)
-                continue
-            setattr(parent, name, h)
-
-    rec(m)
-    return m
 
 
 class EncoderExport(nn.Module):
@@ -154,10 +92,6 @@ def export_onnx(model: GlyphCVAE, out_dir: str, ref_dir: str, enc_glyphs: np.nda
 
 
 def run_parity(pack_dir: str, ref_dir: str, log=print) -> dict:
-    here = os.path.dirname(os.path.abspath(__file__))
-    script = os.path.join(here, "parity.mjs")
-    r = subprocess.run(["node", script, pack_dir, ref_dir], capture_output=True, text=True)
-    log(r.stdout.strip())
-    if r.returncode != 0:
-        raise RuntimeError(f"ONNX parity failed (exit {r.returncode}): {r.stdout}\n{r.stderr}")
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    """parity.mjs's report (its last output line, JSON); raises when a graph differs from torch."""
+    lines = parity.run(os.path.join(os.path.dirname(os.path.abspath(__file__)), "parity.mjs"), pack_dir, ref_dir, log)
+    return json.loads(next(line for line in reversed(lines) if line.startswith("{")))

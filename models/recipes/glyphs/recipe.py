@@ -1,14 +1,17 @@
 #!/usr/bin/python3
 """Orrery typeface pack recipe (kind glyph-cvae).
 
-Stages: data (Debian fonts-* faces -> 64x64 glyphs + fontTools metadata) -> train the
-character-conditioned VAE (seeded, checkpointed, EMA weights) -> finish: held-out metrics
-(PSNR, glyph-classifier accuracy on decoded glyphs), ONNX export (fp16 weights) + onnxruntime
-parity (parity.mjs), TopK SAE on the style, feature/metadata AUCs, steering figures, pack.
+Stages (models/recipes/common/stages.py; each skipped when up to date, `--force` re-runs):
+data (Debian fonts-* faces -> 64x64 glyphs + fontTools metadata, cached) -> train (the
+character-conditioned VAE; seeded, checkpointed in cvae.pt, EMA weights; a killed run resumes from
+its last checkpoint) -> pack: held-out metrics (PSNR, glyph-classifier accuracy on decoded glyphs),
+ONNX export (fp16 weights) + onnxruntime parity (parity.mjs), TopK SAE on the style,
+feature/metadata AUCs, steering figures, metrics.json with provenance -> index
+(features.sqlite.br by the app's index build).
 
   /usr/bin/python3 models/recipes/glyphs/recipe.py                 # full run -> models/glyphs
   /usr/bin/python3 models/recipes/glyphs/recipe.py --stage train   # only train (background)
-  /usr/bin/python3 models/recipes/glyphs/recipe.py --stage finish  # pack from the checkpoint
+  /usr/bin/python3 models/recipes/glyphs/recipe.py --stage finish  # pack + index from the checkpoint
   /usr/bin/python3 models/recipes/glyphs/recipe.py --smoke         # all stages, tiny, temp dir
   /usr/bin/python3 models/recipes/glyphs/recipe.py --fixture       # tests/fixtures/packs/glyphs-tiny
 
@@ -66,12 +69,17 @@ from PIL import Image, ImageDraw
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
 
 import fontdata  # noqa: E402
 from fontdata import CHARSET, ENCODER_CHARS, SIZE  # noqa: E402
 from model import GlyphCVAE, GlyphClassifier  # noqa: E402
-import sae as saelib  # noqa: E402
 import export as exp  # noqa: E402
+from common import index as pack_index, safetensors, saelens  # noqa: E402
+from common.auc import auc, auc_columns  # noqa: E402
+from common.fp16 import round_half  # noqa: E402
+from common.stages import Stage, StageRunner  # noqa: E402
+from common.topk_sae import TopKTrain, evaluate, train_topk  # noqa: E402
 
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
@@ -89,6 +97,7 @@ PRESETS = {
                   style_subsets=8, sheet_faces=8, half=True),
 }
 PRESETS["fixture"] = dict(PRESETS["smoke"], steps=0, clf_steps=5, sae_steps=30)
+PACKAGES = ["python3-fonttools", "python3-pil", "libraqm0"]  # plus the fonts-* packages owning the fonts read
 
 SPECIMEN = "Hamburgefonstiv"
 ENC_IDX = [CHARSET.index(c) for c in ENCODER_CHARS]
@@ -313,26 +322,6 @@ def classify_acc(clf, glyphs):
 
 # ----------------------------------------------------------------------------- metadata AUC
 
-def auc(scores, labels):
-    """Mann-Whitney AUC with ties averaged; labels bool."""
-    scores = np.asarray(scores, np.float64)
-    labels = np.asarray(labels, bool)
-    npos, nneg = labels.sum(), (~labels).sum()
-    if npos == 0 or nneg == 0:
-        return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    ranks = np.empty(len(scores))
-    s = scores[order]
-    i = 0
-    while i < len(s):
-        j = i
-        while j + 1 < len(s) and s[j + 1] == s[i]:
-            j += 1
-        ranks[order[i:j + 1]] = (i + j) / 2.0 + 1
-        i = j + 1
-    return float((ranks[labels].sum() - npos * (npos + 1) / 2) / (npos * nneg))
-
-
 def metadata_values(faces):
     vals = []
     for wc in fontdata.WEIGHT_NAMES.values():
@@ -355,10 +344,11 @@ def feature_aucs(acts, faces, min_count=3):
         if lab.sum() < min_count or (~lab).sum() < min_count:
             continue
         best, bf = -1.0, -1
+        aucs = auc_columns(acts, lab)
         for j in range(acts.shape[1]):
             if acts[:, j].max() <= 0:
                 continue
-            a = auc(acts[:, j], lab)
+            a = float(aucs[j])
             if a > best:
                 best, bf = a, j
         out.append({"key": key, "value": val, "n_pos": int(lab.sum()), "n_neg": int((~lab).sum()),
@@ -448,14 +438,16 @@ def recalibrate_style_norm(model, g, idx):
     model.eval()
 
 
-def round_half(model):
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(p.half().float())
-    return model
+def sae_train_config(cfg) -> TopKTrain:
+    """The style SAE's training: decoder rows from centred samples, inputs scaled to norm
+    sqrt(d), cosine schedule, AuxK with coefficient 1/8, and a one-sided firing-rate balance so
+    no feature stays dead while broad features keep their rate."""
+    return TopKTrain(d_sae=cfg["sae_d"], k=cfg["sae_k"], steps=cfg["sae_steps"], batch=512, lr=1e-3,
+                     aux_k=min(cfg["sae_d"] // 2, 4 * cfg["style_dim"]), aux_coef=1 / 8, dead_after=10_000,
+                     init="data", b_dec_init="mean", schedule="cosine", scale_inputs=True, balance=0.01)
 
 
-def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False):
+def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False, provenance=None):
     st = torch.load(os.path.join(work, "cvae.pt"))
     # the EMA and the raw weights both get their style statistics recomputed over the training
     # faces (BatchNorm running stats follow the raw weights); the better on 32 training faces ships
@@ -523,18 +515,19 @@ def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False):
         style_tr = encode_faces(model, g, train_idx)
     np.savez(os.path.join(work, "style_samples.npz"), X_tr=X_tr, X_val=X_val,
              style_tr=style_tr.numpy(), style_val=style_val.numpy(), train_idx=train_idx, val_idx=val_idx)
-    sae = saelib.train_sae(X_tr, cfg["sae_d"], cfg["sae_k"], cfg["sae_steps"], cfg["seed"] + 5,
-                           resample_every=0, balance=0.01, log=log)
-    m_tr = saelib.sae_metrics(sae, X_tr)
-    m_val = saelib.sae_metrics(sae, X_val)
+    sae, _ = train_topk(X_tr, sae_train_config(cfg), cfg["seed"] + 5, log=log)
+    m_tr = evaluate(sae, X_tr)
+    m_val = evaluate(sae, X_val)
     metrics["sae"] = {"d_in": cfg["style_dim"], "d_sae": cfg["sae_d"], "k": cfg["sae_k"],
                       "steps": cfg["sae_steps"], "balance": 0.01,
                       "fve_heldout": round(m_val["fve"], 4), "fve_train": round(m_tr["fve"], 4),
                       "dead_fraction": round(m_tr["dead_fraction"], 4),
-                      "mean_l0": round(m_val["mean_l0"], 3), "train_samples": m_tr["n_samples"]}
+                      "mean_l0": round(m_val["mean_l0"], 3), "train_samples": m_tr["samples"]}
     sae_dir = os.path.join(out, "sae", "style")
-    saelib.write_saelens(sae_dir, sae, "style", m_tr["density"],
-                         dataset="Debian fonts-* glyphs (see models/README.md)")
+    saelens.write(sae_dir, sae, saelens.topk_cfg(
+        d_in=sae.d_in, d_sae=sae.d_sae, k=sae.k, hook="style", model_name="orrery-glyph-cvae",
+        dataset="Debian fonts-* glyphs (see models/README.md)", context_size=1,
+        trained_by="models/recipes/glyphs/recipe.py"), m_tr["density"])
     log(f"sae: {metrics['sae']}")
 
     # features vs metadata on held-out faces (and on train faces for reference)
@@ -630,6 +623,8 @@ def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False):
     }
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
+    if provenance is not None:
+        metrics["provenance"] = provenance()
     with open(os.path.join(out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1, default=lambda o: o.item() if hasattr(o, "item") else str(o))
     check_pack(out)
@@ -657,7 +652,7 @@ def check_pack(out):
     for s in man["saes"]:
         with open(os.path.join(out, s["dir"], "cfg.json")) as f:
             c = json.load(f)
-        w = saelib.load_safetensors(os.path.join(out, s["dir"], "sae_weights.safetensors"))
+        w = safetensors.load_file(os.path.join(out, s["dir"], "sae_weights.safetensors"))
         assert w["W_enc"].shape == (c["d_in"], c["d_sae"]) and w["W_dec"].shape == (c["d_sae"], c["d_in"])
         assert c["d_in"] == man["model"]["style_dim"] and c["hook_name"] == s["hook"] == "style"
 
@@ -727,6 +722,7 @@ def main():
     ap.add_argument("--sae-steps", type=int, default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--skip-parity", action="store_true")
+    ap.add_argument("--force", default="", help="re-run these stages (data,train,pack,index) even when up to date")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     preset = "smoke" if args.smoke else "fixture" if args.fixture else "full"
@@ -751,16 +747,48 @@ def main():
     log = Log(os.path.join(work, "recipe.log"))
     log(f"glyphs recipe: preset {preset}, stage {args.stage}, work {work}, out {out}")
     t0 = time.time()
+    roots = [r for r in (cfg["roots"] or fontdata.FONT_ROOTS) if os.path.isdir(r)]
+    cache, ckpt = os.path.join(work, "cache"), os.path.join(work, "cvae.pt")
+    loaded = {}
+
+    def data():
+        if "faces" not in loaded:
+            loaded["faces"] = load_data(cfg, work, log)
+        return loaded["faces"]
+
+    def stage_train(ctx):  # resumes from cvae.pt by itself (also across a longer --steps)
+        faces, g, tr, va = data()
+        train(cfg, g, tr, va, work, log)
+
+    def stage_pack(ctx):
+        faces, g, tr, va = data()
+        m = finish(cfg, faces, g, tr, va, out, work, log, fixture=args.fixture,
+                   provenance=lambda: runner.provenance({f"fonts:{r}": r for r in roots}, PACKAGES))
+        log("metrics: " + json.dumps({k: v for k, v in m.items()
+                                      if not k.startswith("feature_auc") and k != "provenance"})[:1500])
+
+    train_keys = ("style_dim", "enc_width", "dec_width", "hidden", "steps", "batch_faces", "chars_per_face", "lr",
+                  "beta", "vae", "l2", "ema", "ckpt_every", "val_frac", "seed", "stop_at")
+    stages = [
+        Stage("data", lambda ctx: data(), inputs=roots, outputs=[cache],
+              params={k: cfg[k] for k in ("per_family_cap", "per_package_cap", "limit_files", "seed")}),
+        Stage("train", stage_train, inputs=[cache], outputs=[ckpt], params={k: cfg[k] for k in train_keys}),
+        Stage("pack", stage_pack, inputs=[cache, ckpt] + [os.path.join(HERE, f) for f in ("recipe.py", "export.py", "parity.mjs")],
+              outputs=[os.path.join(out, "manifest.json"), os.path.join(out, "metrics.json")],
+              params={k: v for k, v in cfg.items() if k not in ("stop_at",)} | {"fixture": args.fixture}),
+        Stage("index", lambda ctx: pack_index.build(out, log, thumbnails=False),  # cut from faces.png
+              inputs=[os.path.join(out, "metrics.json")],
+              outputs=[os.path.join(out, pack_index.INDEX_FILE), os.path.join(out, "manifest.json")]),
+    ]
+    runner = StageRunner(work, stages, log=log, root=REPO)
+    only = {"all": None, "train": ["data", "train"], "finish": ["data", "pack", "index"]}.get(args.stage)
     try:
-        faces, g, tr, va = load_data(cfg, work, log)
-        if args.stage in ("all", "train"):
-            train(cfg, g, tr, va, work, log)
         if args.stage == "classifier":
+            faces, g, tr, va = data()
             train_classifier(cfg, g, tr, va, work, log)
-        if args.stage in ("all", "finish"):
-            m = finish(cfg, faces, g, tr, va, out, work, log, fixture=args.fixture)
-            m["recipe_seconds_this_run"] = round(time.time() - t0, 1)
-            log("metrics: " + json.dumps({k: v for k, v in m.items() if not k.startswith("feature_auc")})[:1500])
+        else:
+            runner.run(only=only, force=[s for s in args.force.split(",") if s])
+            log(f"stages run: {', '.join(runner.ran) or 'none'}; up to date: {', '.join(runner.skipped) or 'none'}")
         log(f"done in {time.time() - t0:.1f}s")
     finally:
         if tmp and not args.work:
