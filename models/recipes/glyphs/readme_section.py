@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
+
+from common import readme  # noqa: E402
 BEGIN, END = "<!-- glyphs:begin -->", "<!-- glyphs:end -->"
 
 
@@ -124,20 +128,7 @@ def main():
     ap.add_argument("--readme", default=os.path.join(REPO, "models", "README.md"))
     ap.add_argument("--train-minutes", default="?")
     a = ap.parse_args()
-    body = BEGIN + "\n" + section(a.pack, a.train_minutes) + END
-    text = ""
-    if os.path.exists(a.readme):
-        with open(a.readme) as f:
-            text = f.read()
-    if BEGIN in text and END in text:
-        pre, rest = text.split(BEGIN, 1)
-        post = rest.split(END, 1)[1]
-        text = pre + body + post
-    else:
-        text = (text.rstrip() + "\n\n" if text.strip() else "# Orrery model packs\n\n") + body + "\n"
-    with open(a.readme, "w") as f:
-        f.write(text)
-    print(f"wrote the typeface section of {a.readme}")
+    readme.write_section(section(a.pack, a.train_minutes), markers=(BEGIN, END), readme=a.readme)
 
 
 if __name__ == "__main__":
