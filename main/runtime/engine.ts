@@ -9,6 +9,9 @@ import type { z } from 'zod';
 import { OrreryError } from '../../preload/contract';
 import type {
   ActiveOutput,
+  ImageSweepEvent,
+  ImageSweepInput,
+  ImageSweepOutput,
   RuntimeInfo,
   runtimeInputs,
   TextGenerateOutput,
@@ -23,6 +26,8 @@ export type TextActiveInput = z.output<typeof runtimeInputs.textActive>;
 export type ImageSteerInput = z.output<typeof runtimeInputs.imageSteer>;
 export type ImageActiveInput = z.output<typeof runtimeInputs.imageActive>;
 export type GlyphSpecimenInput = z.output<typeof runtimeInputs.glyphSpecimen>;
+/** One batch of a drag sweep's frames, as the image.sweep event carries it (less its job id). */
+export type SweepBatch = Omit<ImageSweepEvent, 'jobId'>;
 
 export interface EngineContext {
   /** Aborted when the caller cancels or a newer request makes this one stale. */
@@ -30,6 +35,8 @@ export interface EngineContext {
   /** Streams generated tokens (text engines). */
   token?(row: 'before' | 'after', index: number, tokenId: number, text: string): void;
   progress?(stage: string, done: number, total: number): void;
+  /** Streams a drag sweep's frames (image engines). */
+  frames?(batch: SweepBatch): void;
   /** Where an uploaded file's bytes are, by hash (set by the service; the bytes never travel). */
   blobFile?(hash: string): string;
 }
@@ -76,6 +83,8 @@ export interface TextEngineApi extends PackEngine {
 export interface ImageEngineApi extends PackEngine {
   readonly kind: 'image-vae';
   steer(input: ImageSteerInput, ctx: EngineContext): Promise<ImageRun>;
+  /** A drag sweep: one dial at each value, frames streamed through ctx.frames in batches. */
+  sweep(input: ImageSweepInput, ctx: EngineContext): Promise<z.output<typeof ImageSweepOutput>>;
   active(input: ImageActiveInput, ctx: EngineContext): Promise<z.output<typeof ActiveOutput>>;
 }
 

@@ -12,6 +12,8 @@ import {
   type DialInput,
   type EffectStripOutput,
   type effectStripInput,
+  type ImageSweepInput,
+  type ImageSweepOutput,
 } from '../../preload/contract';
 import type {
   ImageReplySchema,
@@ -110,6 +112,9 @@ export class RuntimeService {
           });
         },
         onProgress: (p) => job?.progress(p.stage, p.done, p.total),
+        onFrames: (f) => {
+          if (jobId !== null) this.events.emit('image.sweep', { ...f.batch, jobId });
+        },
       })) as T;
     } finally {
       release();
@@ -200,6 +205,15 @@ export class RuntimeService {
   ): Promise<z.output<typeof ImageReplySchema>> {
     const run = await this.run<ImageRun>(input.packId, 'image.steer', input, job);
     return this.imageReply('image', input, run, job);
+  }
+
+  /**
+   * A drag sweep's frames, sent to the page as image.sweep events of the call's job as the
+   * worker makes them; on a lane of its own (a newer sweep supersedes it; the person's runs
+   * do not), nothing saved.
+   */
+  imageSweep(input: ImageSweepInput, job: JobContext): Promise<z.output<typeof ImageSweepOutput>> {
+    return this.run(input.packId, 'image.sweep', input, job);
   }
 
   imageActive(input: ImageActiveInput, job: JobContext): Promise<z.output<typeof ActiveOutput>> {

@@ -11,10 +11,21 @@
  * while dials turn, so a dial change costs at most one head and one tail run and one pass
  * of the metrics over the new pixels. With no dial off rest, after is before. Outputs are
  * RGBA bytes; PNGs are written only for a run that is saved as a session step.
+ * sweep: one dial at many values (a drag's reachable values), the same steps per value with
+ * the head and tail run in batches, frames streamed with their metrics as they are made.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { OrreryError, type RuntimeInfo } from '../../../preload/contract';
+import type { z } from 'zod';
+import {
+  OrreryError,
+  SWEEP_BYTES,
+  sweepDials,
+  sweepFrameBytes,
+  type ImageSweepInput,
+  type ImageSweepOutput,
+  type RuntimeInfo,
+} from '../../../preload/contract';
 import type { SelectionInput } from '../../../preload/contract/selections';
 import type { LoadedPack } from '../../packs/packReader';
 import { imageHookWidths, LATENT_HOOK } from '../../packs/kindHooks';
@@ -43,13 +54,28 @@ import {
   saeInfo,
   sourceOf,
   steerGroup,
+  type DialGroup,
   type PackSae,
 } from './engineSupport';
 import { imageHookGraphs, ImageHooks } from './imageHooks';
 import { decodeImage, rgbaToTensor, SpriteSheet } from './imageIo';
-import { chwToRgba, imageRun, Reference, type ImageRun } from './imageMetrics';
+import { chwToRgba, imageRun, Reference, type ImageMetrics, type ImageRun } from './imageMetrics';
 
 type ImageManifest = Extract<LoadedPack['manifest'], { kind: 'image-vae' }>;
+
+/** Where spatial dials apply (H × W), null: everywhere. */
+type Mask = readonly number[] | null;
+
+/** Values of a drag sweep decoded in one head and one tail run. */
+export const SWEEP_BATCH = 16;
+
+/** Equal-length tensors one after another (a batch). */
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const each = parts[0]?.length ?? 0;
+  const out = new Float32Array(parts.length * each);
+  parts.forEach((p, k) => out.set(p, k * each));
+  return out;
+}
 
 export interface ImageGeometry {
   size: number;
@@ -248,46 +274,153 @@ export class ImageEngine implements ImageEngineApi {
     const g = this.geometry;
     const S = g.size;
     const r = await this.steerTensors(input, ctx);
-    const entry = r.entry;
-    entry.reference ??= new Reference(chwToRgba(r.before, 3, S, S, g.range), S, S);
-    return imageRun(entry.reference, r.changed ? chwToRgba(r.after, 3, S, S, g.range) : null, {
-      png: input.sessionId !== undefined,
-      t0,
-    });
+    return imageRun(
+      this.referenceOf(r.entry),
+      r.changed ? chwToRgba(r.after, 3, S, S, g.range) : null,
+      { png: input.sessionId !== undefined, t0 },
+    );
   }
 
   /**
-   * steer() before the PNGs: every tensor on the way, for tests and benchmarks.
-   * mu, z [latent_dim]; spatialBefore, spatialAfter [C, H, W]; before, after [3, S, S].
+   * A drag sweep (contract sweep.ts): the run of each value's dials, as steer() would make
+   * it, in batches of SWEEP_BATCH (one head and one tail run per batch), each batch sent
+   * through ctx.frames with its metrics against the cached "before"; the worker yields between
+   * batches, so a live run is never held up by more than one batch.
    */
-  async steerTensors(input: ImageSteerInput, ctx: EngineContext): Promise<SteerTensors> {
+  async sweep(
+    input: ImageSweepInput,
+    ctx: EngineContext,
+  ): Promise<z.output<typeof ImageSweepOutput>> {
+    const t0 = performance.now();
     const g = this.geometry;
+    const S = g.size;
     const { channels: C, height: H, width: W } = g.spatial;
+    const frameBytes = S * S * 4;
+    if (input.values.length * sweepFrameBytes(S, S) > SWEEP_BYTES) {
+      throw new OrreryError(
+        'too_large',
+        `${input.values.length} frames of ${S} × ${S} are more than the sweep's ${SWEEP_BYTES} bytes`,
+      );
+    }
+    const mask = this.checkMask(input.mask ?? null);
+    const entry = await this.sourceEntry(input.source, ctx);
+    const { spatial: spatialBefore } = await this.unsteered(entry);
+    const reference = this.referenceOf(entry);
+    let sent = 0;
+    for (let start = 0; start < input.values.length; start += SWEEP_BATCH) {
+      checkCancelled(ctx.signal);
+      const values = input.values.slice(start, start + SWEEP_BATCH);
+      const plans = values.map((v) => this.plan(sweepDials(input.swept, v), mask));
+      const latents = plans.map((p) => this.steerLatent(p.latent, entry.mu));
+      // one head run for the values whose latent moved; the others keep head(mu)
+      const moved = latents.filter((l) => l.changed);
+      const heads =
+        moved.length > 0 ? await this.runHead(concat(moved.map((l) => l.z)), moved.length) : null;
+      const chw = C * H * W;
+      let m = 0;
+      const spatials = latents.map((l, k) => {
+        let own: Float32Array | null = null;
+        if (l.changed && heads) {
+          own = heads.subarray(m * chw, (m + 1) * chw);
+          m += 1;
+        }
+        const r = this.steerSpatial(plans[k]?.spatial ?? [], own ?? spatialBefore, mask);
+        return { spatial: r.spatial, changed: l.changed || r.changed };
+      });
+      // one tail run for the values that changed anything; the others are "before"
+      const turned = spatials.filter((x) => x.changed);
+      const tails =
+        turned.length > 0
+          ? await this.runTail(concat(turned.map((x) => x.spatial)), turned.length)
+          : null;
+      checkCancelled(ctx.signal);
+      const n = values.length;
+      const after = new Uint8Array(n * frameBytes);
+      const heatmap = new Uint8Array(n * frameBytes);
+      const metrics: ImageMetrics[] = [];
+      const changed: boolean[] = [];
+      let t = 0;
+      const plane = 3 * S * S;
+      spatials.forEach((x, k) => {
+        let rgba = reference.rgba;
+        if (x.changed && tails) {
+          const img = tails.subarray(t * plane, (t + 1) * plane);
+          t += 1;
+          checkFinite(img, 'the image');
+          rgba = chwToRgba(img, 3, S, S, g.range);
+        }
+        const c = reference.compare(rgba);
+        after.set(rgba, k * frameBytes);
+        heatmap.set(c.heatmap, k * frameBytes);
+        metrics.push(c.metrics);
+        changed.push(x.changed);
+      });
+      ctx.frames?.({
+        width: S,
+        height: S,
+        index: values.map((_, k) => start + k),
+        after,
+        heatmap,
+        metrics,
+        changed,
+      });
+      sent += n;
+      // let a live run (or a cancel) in before the next batch
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { frames: sent, ms: performance.now() - t0 };
+  }
+
+  /** "before" of a source as RGBA, with what every comparison against it reuses (once). */
+  private referenceOf(entry: SourceEntry): Reference {
+    const g = this.geometry;
+    const S = g.size;
+    if (!entry.image) throw new Error('the source has no unsteered decode yet');
+    entry.reference ??= new Reference(chwToRgba(entry.image, 3, S, S, g.range), S, S);
+    return entry.reference;
+  }
+
+  /** A source's unsteered decode, computed once: head(mu) [C, H, W] and the image [3, S, S]. */
+  private async unsteered(
+    entry: SourceEntry,
+  ): Promise<{ spatial: Float32Array; image: Float32Array }> {
+    entry.spatial ??= await this.runHead(entry.mu, 1);
+    entry.image ??= await this.runTail(entry.spatial, 1);
+    return { spatial: entry.spatial, image: entry.image };
+  }
+
+  private checkMask(mask: Mask): Mask {
+    const { height: H, width: W } = this.geometry.spatial;
     const hw = H * W;
-    const mask = input.mask ?? null;
     if (mask && mask.length !== hw) {
       throw new OrreryError(
         'bad_input',
         `mask has ${mask.length} entries; this pack's spatial map is ${H} × ${W} = ${hw}`,
       );
     }
-    const groups = groupDials(input.dials, this.saes, (s) =>
-      s.hook === g.spatial.hook ? mask : null,
-    );
-    const latentGroups = [...groups.values()].filter((x) => x.sae.hook === LATENT_HOOK);
-    const spatialGroups = [...groups.values()].filter((x) => x.sae.hook === g.spatial.hook);
+    return mask;
+  }
 
-    const entry = await this.sourceEntry(input.source, ctx);
-    const mu = entry.mu;
-    entry.spatial ??= await this.runHead(mu, 1);
-    entry.image ??= await this.runTail(entry.spatial, 1);
-    const before = entry.image;
-    checkCancelled(ctx.signal);
+  /** The dials by SAE, split into those on the latent and those on the spatial map. */
+  private plan(dials: ImageSteerInput['dials'], mask: Mask) {
+    const hook = this.geometry.spatial.hook;
+    const groups = [
+      ...groupDials(dials, this.saes, (s) => (s.hook === hook ? mask : null)).values(),
+    ];
+    return {
+      latent: groups.filter((x) => x.sae.hook === LATENT_HOOK),
+      spatial: groups.filter((x) => x.sae.hook === hook),
+    };
+  }
 
-    // latent dials: each SAE reads the unsteered mu; their deltas add
+  /** Latent dials: each SAE reads the unsteered mu [latent_dim]; their deltas add. */
+  private steerLatent(
+    groups: DialGroup[],
+    mu: Float32Array,
+  ): { z: Float32Array; changed: boolean } {
     let z = mu;
     let changed = false;
-    for (const grp of latentGroups) {
+    for (const grp of groups) {
       const r = steerGroup(grp, mu, 1);
       if (!r.changed) continue;
       if (z === mu) z = mu.slice();
@@ -295,42 +428,67 @@ export class ImageEngine implements ImageEngineApi {
       changed = true;
     }
     checkFinite(z, 'the latent');
-    let spatialAfter = changed ? await this.runHead(z, 1) : entry.spatial;
-    checkCancelled(ctx.signal);
+    return { z, changed };
+  }
 
-    if (spatialGroups.length > 0) {
-      // [C, H, W] → H·W rows of C
-      const rows = nchwToRows(spatialAfter, 1, C, H, W);
-      let steered = rows;
-      for (const grp of spatialGroups) {
-        const r = steerGroup(grp, rows, hw);
-        if (!r.changed) continue;
-        if (steered === rows) steered = rows.slice();
-        // a soft mask (a brush edge) weights the change of each position by its value
-        for (let p = 0; p < hw; p++) {
-          const w = mask ? (mask[p] ?? 0) : 1;
-          if (w === 0) continue;
-          for (let c = 0; c < C; c++) {
-            const i = p * C + c;
-            steered[i] = (steered[i] ?? 0) + w * (r.delta[i] ?? 0);
-          }
+  /**
+   * Spatial dials on one map [C, H, W]: each position's C-vector, only where the mask is
+   * non-zero (a fractional mask value, e.g. a soft brush edge, scales that position's change).
+   */
+  private steerSpatial(
+    groups: DialGroup[],
+    spatial: Float32Array,
+    mask: Mask,
+  ): { spatial: Float32Array; changed: boolean } {
+    if (groups.length === 0) return { spatial, changed: false };
+    const { channels: C, height: H, width: W } = this.geometry.spatial;
+    const hw = H * W;
+    // [C, H, W] → H·W rows of C
+    const rows = nchwToRows(spatial, 1, C, H, W);
+    let steered = rows;
+    for (const grp of groups) {
+      const r = steerGroup(grp, rows, hw);
+      if (!r.changed) continue;
+      if (steered === rows) steered = rows.slice();
+      for (let p = 0; p < hw; p++) {
+        const w = mask ? (mask[p] ?? 0) : 1;
+        if (w === 0) continue;
+        for (let c = 0; c < C; c++) {
+          const i = p * C + c;
+          steered[i] = (steered[i] ?? 0) + w * (r.delta[i] ?? 0);
         }
-        changed = true;
-      }
-      if (steered !== rows) {
-        checkFinite(steered, 'the spatial map');
-        spatialAfter = rowsToNchw(steered, 1, C, H, W);
       }
     }
-    const after = changed ? await this.runTail(spatialAfter, 1) : before;
+    if (steered === rows) return { spatial, changed: false };
+    checkFinite(steered, 'the spatial map');
+    return { spatial: rowsToNchw(steered, 1, C, H, W), changed: true };
+  }
+
+  /**
+   * steer() before the PNGs: every tensor on the way, for tests and benchmarks.
+   * mu, z [latent_dim]; spatialBefore, spatialAfter [C, H, W]; before, after [3, S, S].
+   */
+  async steerTensors(input: ImageSteerInput, ctx: EngineContext): Promise<SteerTensors> {
+    const mask = this.checkMask(input.mask ?? null);
+    const plan = this.plan(input.dials, mask);
+    const entry = await this.sourceEntry(input.source, ctx);
+    const mu = entry.mu;
+    const { spatial: spatialBefore, image: before } = await this.unsteered(entry);
+    checkCancelled(ctx.signal);
+    const latent = this.steerLatent(plan.latent, mu);
+    const head = latent.changed ? await this.runHead(latent.z, 1) : spatialBefore;
+    checkCancelled(ctx.signal);
+    const spatial = this.steerSpatial(plan.spatial, head, mask);
+    const changed = latent.changed || spatial.changed;
+    const after = changed ? await this.runTail(spatial.spatial, 1) : before;
     checkCancelled(ctx.signal);
     if (changed) checkFinite(after, 'the image');
     return {
       changed,
       mu,
-      z,
-      spatialBefore: entry.spatial,
-      spatialAfter,
+      z: latent.z,
+      spatialBefore,
+      spatialAfter: spatial.spatial,
       before,
       after,
       entry,

@@ -16,6 +16,8 @@ export interface RequestOptions {
   lane?: string;
   onToken?: (t: Extract<WorkerResponse, { type: 'token' }>) => void;
   onProgress?: (p: Extract<WorkerResponse, { type: 'progress' }>) => void;
+  /** A drag sweep's frames, batch by batch. */
+  onFrames?: (f: Extract<WorkerResponse, { type: 'frames' }>) => void;
   /** Uploaded files the input names, by hash: where their bytes are. */
   blobs?: Record<string, string>;
 }
@@ -68,6 +70,7 @@ export class RuntimeWorker {
     if (!p) return;
     if (m.type === 'token') return p.options.onToken?.(m);
     if (m.type === 'progress') return p.options.onProgress?.(m);
+    if (m.type === 'frames') return p.options.onFrames?.(m);
     this.pending.delete(m.id);
     if (p.lane !== undefined && this.lanes.get(p.lane) === m.id) this.lanes.delete(p.lane);
     if (m.type === 'done') p.resolve(m.value);

@@ -53,6 +53,8 @@ async function perform(
       return engine.kind === 'text-lm' ? engine.active(input, ctx) : kindError(engine, req.op);
     case 'image.steer':
       return engine.kind === 'image-vae' ? engine.steer(input, ctx) : kindError(engine, req.op);
+    case 'image.sweep':
+      return engine.kind === 'image-vae' ? engine.sweep(input, ctx) : kindError(engine, req.op);
     case 'image.active':
       return engine.kind === 'image-vae' ? engine.active(input, ctx) : kindError(engine, req.op);
     case 'glyph.specimen':
@@ -95,6 +97,7 @@ parentPort?.on('message', (req: WorkerRequest) => {
     token: (row, index, tokenId, text) =>
       send({ type: 'token', id: req.id, row, index, tokenId, text }),
     progress: (stage, done, total) => send({ type: 'progress', id: req.id, stage, done, total }),
+    frames: (batch) => send({ type: 'frames', id: req.id, batch }),
     blobFile: (hash) => {
       const file = req.blobs?.[hash];
       if (file === undefined)

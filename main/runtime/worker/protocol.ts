@@ -1,15 +1,17 @@
 /**
  * The typed request union between main and the inference worker. Every request has an id;
- * the worker answers each with exactly one `done` or `error`, and may stream `token` and
- * `progress` messages before it.
+ * the worker answers each with exactly one `done` or `error`, and may stream `token`,
+ * `progress` and `frames` (a drag sweep's images) messages before it.
  */
 import type { ErrorCode } from '../../../preload/contract';
+import type { SweepBatch } from '../engine';
 
 export type EngineOp =
   | 'open'
   | 'text.generate'
   | 'text.active'
   | 'image.steer'
+  | 'image.sweep'
   | 'image.active'
   | 'glyph.specimen'
   | 'features.activations'
@@ -39,4 +41,5 @@ export type WorkerResponse =
       tokenId: number;
       text: string;
     }
-  | { type: 'progress'; id: number; stage: string; done: number; total: number };
+  | { type: 'progress'; id: number; stage: string; done: number; total: number }
+  | { type: 'frames'; id: number; batch: SweepBatch };
