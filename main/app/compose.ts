@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { Dispatcher, type Handlers } from '../api/dispatcher';
 import { BridgeService } from '../services/bridgeService';
+import { CarryService } from '../services/carryService';
 import { JobRegistry } from '../api/jobs';
 import { FileService, type Chooser } from '../files/fileService';
 import { guardPaths } from '../files/guard';
@@ -77,6 +78,14 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     path.join(config.dataDir, 'index'),
     config.workers.index,
   );
+  const carry = new CarryService(path.join(config.dataDir, 'index'), async (p, s, feature) => {
+    const card = await index.feature({ packId: p, saeId: s, feature });
+    return {
+      maxAct: card.maxActivation,
+      typical: card.calibration?.typical ?? null,
+      label: card.label,
+    };
+  });
 
   // The page names paths only below these roots or a path the person picked (a grant).
   const policy = new PathPolicy({
@@ -116,7 +125,6 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'text.generate': (input, job) => runtime.textGenerate(input, job),
     'text.active': (input, job) => runtime.textActive(input, job),
     'image.steer': (input, job) => runtime.imageSteer(input, job),
-    'image.sweep': (input, job) => runtime.imageSweep(input, job),
     'image.active': (input, job) => runtime.imageActive(input, job),
     'glyph.specimen': (input, job) => runtime.glyphSpecimen(input, job),
     'runtime.effectStrip': (input, job) => runtime.effectStrip(input, job),
@@ -144,6 +152,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'bridge.status': (input) => bridges.status(input),
     'bridge.build': (input, job) => bridges.build(input, job),
     'bridge.matches': (input) => bridges.matches(input),
+    'bridge.carry': (input) => carry.carry(input),
     'bridge.best': (input) => bridges.best(input),
     'index.map': (input) => index.map(input),
     'index.search': (input) => index.search(input),

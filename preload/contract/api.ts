@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { NoticeListSchema, NoticeSchema } from './notices';
 import { ImageOutput, TextTokenEventSchema } from './runtime';
-import { ImageSweepEventSchema, imageSweepInput, ImageSweepOutput } from './sweep';
 import {
   ImageReplySchema,
   PresetSchema,
@@ -30,6 +29,7 @@ import {
 import { ChosenSchema, FileListingSchema, fileInputs } from './files';
 import { ExportFileSchema, exportInputs } from './exports';
 import { AddedSaesSchema, ModelInspectionSchema, modelInputs, OpenedModelSchema } from './models';
+import { CarryDraftSchema, carryInput } from './carryDraft';
 import { BridgeBestSchema, BridgeMatchesSchema, BridgeStatusSchema, bridgeInputs } from './bridges';
 import {
   ActivationsOutput,
@@ -154,11 +154,6 @@ export const calls = {
     ImageReplySchema,
     'Encode an image (a pack example or a PNG/JPEG/WebP), steer its latent or spatial map with dials, decode before and after.',
   ),
-  'image.sweep': longCall(
-    imageSweepInput,
-    ImageSweepOutput,
-    'A dial drag’s frames: the image with one dial at each of the given values (the other dials fixed), streamed as image.sweep events of raw RGBA with their metrics, in the order given; nothing is saved.',
-  ),
   'image.active': call(
     runtimeInputs.imageActive,
     ActiveOutput,
@@ -243,6 +238,11 @@ export const calls = {
     bridgeInputs.matches,
     BridgeMatchesSchema,
     'One feature’s best matches on the other side of a built bridge, with scores, and whether it is shared or specific.',
+  ),
+  'bridge.carry': call(
+    carryInput,
+    CarryDraftSchema,
+    'Carry dials (a preset’s or the current ones) across a built bridge: each to its best match on the other side, its strength rescaled by the two features’ calibrated or max activations; a draft to edit and run there with `carried`.',
   ),
   'bridge.best': call(
     bridgeInputs.best,
@@ -373,7 +373,6 @@ export const events = {
   'job.progress': ProgressSchema,
   'text.token': TextTokenEventSchema,
   'image.frame': ImageFrameEventSchema,
-  'image.sweep': ImageSweepEventSchema,
   'app.notice': NoticeSchema,
 } as const;
 

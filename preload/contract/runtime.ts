@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { bytesSchema } from './binary';
+import { CarriedSchema } from './carry';
 import { BlobHashSchema, IdSchema, JobIdSchema } from './schemas';
 
 /** One member of a composite dial: a feature and its weight in the mix. */
@@ -213,6 +214,8 @@ export const runtimeInputs = {
       sessionId: IdSchema.optional(),
       /** Runs of one gesture (a dial drag) carry its id: the session keeps them as one step. */
       gestureId: IdSchema.optional(),
+      /** Dials carried across a bridge (bridge.carry): the step keeps the mapping and scores. */
+      carried: CarriedSchema.optional(),
     })
     .strict(),
   textActive: z
@@ -234,6 +237,8 @@ export const runtimeInputs = {
       sessionId: IdSchema.optional(),
       /** Runs of one gesture (a dial drag) carry its id: the session keeps them as one step. */
       gestureId: IdSchema.optional(),
+      /** Dials carried across a bridge (bridge.carry): the step keeps the mapping and scores. */
+      carried: CarriedSchema.optional(),
     })
     .strict(),
   imageActive: z
@@ -254,6 +259,8 @@ export const runtimeInputs = {
       sessionId: IdSchema.optional(),
       /** Runs of one gesture (a dial drag) carry its id: the session keeps them as one step. */
       gestureId: IdSchema.optional(),
+      /** Dials carried across a bridge (bridge.carry): the step keeps the mapping and scores. */
+      carried: CarriedSchema.optional(),
     })
     .strict(),
 };

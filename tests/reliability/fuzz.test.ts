@@ -100,13 +100,6 @@ function seeds(): Record<CallName, Record<string, unknown>> {
       source: { example: 0 },
       dials: [{ ...dial, saeId: 'latent-32' }],
     },
-    'image.sweep': {
-      packId: EMOJI,
-      source: { example: 0 },
-      swept: { others: [], at: 0, dial: { ...dial, saeId: 'latent-32' } },
-      values: [1, 2, 3],
-      jobId: 'fuzz-sweep',
-    },
     'image.active': { packId: EMOJI, saeId: 'spatial-32', source: { example: 1 }, topK: 4 },
     'glyph.specimen': {
       packId: GLYPH,
@@ -149,6 +142,12 @@ function seeds(): Record<CallName, Record<string, unknown>> {
     'bridge.build': { a: ref, b: ref, method: 'decoder', jobId: 'fuzz-bridge' },
     'bridge.matches': { a: ref, b: ref, side: 'a', feature: 3 },
     'bridge.best': { a: ref, b: ref, side: 'b' },
+    'bridge.carry': {
+      a: ref,
+      b: ref,
+      from: 'a',
+      dials: [{ saeId: ref.saeId, feature: 3, method: 'add', value: 2 }],
+    },
     'sessions.create': { packId: TEXT, name: 'a session' },
     'sessions.list': { packId: TEXT },
     'sessions.get': { sessionId },
