@@ -125,6 +125,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'text.generate': (input, job) => runtime.textGenerate(input, job),
     'text.active': (input, job) => runtime.textActive(input, job),
     'image.steer': (input, job) => runtime.imageSteer(input, job),
+    'image.sweep': (input, job) => runtime.imageSweep(input, job),
     'image.active': (input, job) => runtime.imageActive(input, job),
     'glyph.specimen': (input, job) => runtime.glyphSpecimen(input, job),
     'runtime.effectStrip': (input, job) => runtime.effectStrip(input, job),

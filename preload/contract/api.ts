@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { NoticeListSchema, NoticeSchema } from './notices';
 import { ImageOutput, TextTokenEventSchema } from './runtime';
+import { ImageSweepEventSchema, imageSweepInput, ImageSweepOutput } from './sweep';
 import {
   ImageReplySchema,
   PresetSchema,
@@ -153,6 +154,11 @@ export const calls = {
     runtimeInputs.imageSteer,
     ImageReplySchema,
     'Encode an image (a pack example or a PNG/JPEG/WebP), steer its latent or spatial map with dials, decode before and after.',
+  ),
+  'image.sweep': longCall(
+    imageSweepInput,
+    ImageSweepOutput,
+    'A dial drag’s frames: the image with one dial at each of the given values (the other dials fixed), streamed as image.sweep events of raw RGBA with their metrics, in the order given; nothing is saved.',
   ),
   'image.active': call(
     runtimeInputs.imageActive,
@@ -373,6 +379,7 @@ export const events = {
   'job.progress': ProgressSchema,
   'text.token': TextTokenEventSchema,
   'image.frame': ImageFrameEventSchema,
+  'image.sweep': ImageSweepEventSchema,
   'app.notice': NoticeSchema,
 } as const;
 

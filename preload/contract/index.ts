@@ -6,6 +6,7 @@ export * from './wire';
 export * from './bridge';
 export * from './channels';
 export * from './runtime';
+export * from './sweep';
 export * from './features';
 export * from './files';
 export * from './sessions';

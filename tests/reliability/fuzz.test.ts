@@ -100,6 +100,13 @@ function seeds(): Record<CallName, Record<string, unknown>> {
       source: { example: 0 },
       dials: [{ ...dial, saeId: 'latent-32' }],
     },
+    'image.sweep': {
+      packId: EMOJI,
+      source: { example: 0 },
+      swept: { others: [], at: 0, dial: { ...dial, saeId: 'latent-32' } },
+      values: [1, 2, 3],
+      jobId: 'fuzz-sweep',
+    },
     'image.active': { packId: EMOJI, saeId: 'spatial-32', source: { example: 1 }, topK: 4 },
     'glyph.specimen': {
       packId: GLYPH,
