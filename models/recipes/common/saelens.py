@@ -43,12 +43,12 @@ def topk_cfg(*, d_in: int, d_sae: int, k: int, hook: str, model_name: str, datas
     }
 
 
-def write(folder: str, sae: TopKSAE, cfg: dict, density: np.ndarray | None = None) -> None:
-    """Writes the SAE's weights in cfg['dtype'] (float32 or float16), cfg.json and, when given,
-    sparsity.safetensors (log10 of each feature's firing density)."""
+def write(folder: str, sae: TopKSAE, cfg: dict, density: np.ndarray | None = None, weights_dtype=np.float32) -> None:
+    """Writes the SAE's weights (float32, or float16 to halve the file; cfg's `dtype` is what
+    SAELens computes in, float32), cfg.json and, when given, sparsity.safetensors (log10 of
+    each feature's firing density)."""
     os.makedirs(folder, exist_ok=True)
-    dt = np.float16 if cfg["dtype"] == "float16" else np.float32
-    safetensors.save_file(sae.weights(dt), os.path.join(folder, "sae_weights.safetensors"), {"format": "pt"})
+    safetensors.save_file(sae.weights(weights_dtype), os.path.join(folder, "sae_weights.safetensors"), {"format": "pt"})
     if density is not None:
         write_sparsity(folder, density)
     with open(os.path.join(folder, "cfg.json"), "w") as fh:
