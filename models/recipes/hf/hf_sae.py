@@ -16,7 +16,7 @@ import time
 import numpy as np
 import torch
 
-import st_io
+from common import safetensors
 from hf_models import hook_modules
 from sae import train_sae as train_topk
 
@@ -148,7 +148,7 @@ def cfg(*, architecture: str, d_in: int, d_sae: int, hook: str, model_name: str,
 
 def save(sae, folder: str, config: dict) -> None:
     os.makedirs(folder, exist_ok=True)
-    st_io.save_file(weights(sae), os.path.join(folder, "sae_weights.safetensors"))
+    safetensors.save_file(weights(sae), os.path.join(folder, "sae_weights.safetensors"))
     with open(os.path.join(folder, "cfg.json"), "w") as f:
         json.dump(config, f, indent=2)
         f.write("\n")

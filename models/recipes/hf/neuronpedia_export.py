@@ -45,11 +45,12 @@ from onnx import numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, HERE)
-sys.path.insert(1, os.path.join(HERE, "..", "text"))  # corpus.py, bpe.py, st_io.py
+sys.path.insert(1, os.path.join(HERE, "..", "text"))  # corpus.py, bpe.py
+sys.path.insert(2, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
 
 import corpus  # noqa: E402
 import hf_tokenizer  # noqa: E402
-import st_io  # noqa: E402
+from common import safetensors  # noqa: E402
 from hf_models import build, empty_past, hook_modules  # noqa: E402
 
 MODEL_DIR = os.path.join(ROOT, "tests", "fixtures", "hf", "gpt2-tiny")
@@ -134,7 +135,7 @@ def main(argv=None) -> int:
     if cfg["architecture"] != "standard":
         raise SystemExit(f"expected a standard SAE, got {cfg['architecture']}")
     w = {k: torch.from_numpy(np.asarray(v, dtype=np.float32)) for k, v in
-         st_io.load_file(os.path.join(SAE_DIR, "sae_weights.safetensors")).items()}
+         safetensors.load_file(os.path.join(SAE_DIR, "sae_weights.safetensors")).items()}
     W_enc, b_enc, W_dec, b_dec = w["W_enc"], w["b_enc"], w["W_dec"], w["b_dec"]
     d_sae = W_enc.shape[1]
     config, model = load_model()

@@ -32,7 +32,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, HERE)
-sys.path.insert(1, os.path.join(HERE, "..", "text"))  # corpus.py, bpe.py, st_io.py, sae.py
+sys.path.insert(1, os.path.join(HERE, "..", "text"))  # corpus.py, bpe.py, sae.py
+sys.path.insert(2, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
 
 PROMPT = "And God said, Let"  # 8 tokens with BOS at vocab 512
 

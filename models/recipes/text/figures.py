@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-import st_io
+from common import safetensors
 from bpe import BOS_ID, EOS_ID, ByteBPE
 from lm_train import eval_windows, load_lm
 from sae import load_shipped, sae_dir
@@ -137,7 +137,7 @@ def stage(c):
         "fve": 1 - sse / sst, "mean_l0": l0 / len(acts), "dead_fraction": float((fires == 0).float().mean()),
         "dead_features": int((fires == 0).sum()), "val_tokens": len(acts),
     })
-    st_io.save_file({"sparsity": np.log10(density.numpy() + 1e-10).astype(np.float32)},
+    safetensors.save_file({"sparsity": np.log10(density.numpy() + 1e-10).astype(np.float32)},
                     os.path.join(d, "sparsity.safetensors"))
 
     # CE loss recovered: clean vs SAE reconstruction vs zero ablation at the hook

@@ -105,6 +105,7 @@ def stage(c):
                            if os.path.exists(c.w("parity_result.json")) else False),
         "lm": fig["lm"], "sae": fig["sae"], "steering": fig["steering"],
         "files_bytes": sizes, "total_bytes": sum(sizes.values()),
+        "provenance": c.provenance(),
     }
     json.dump(metrics, open(c.o("metrics.json"), "w"), indent=1, ensure_ascii=False)
     c.log(f"pack: {c.out} ({sum(sizes.values())/1e6:.1f} MB, {len(examples)} examples)")

@@ -6,6 +6,12 @@
   /usr/bin/python3 models/recipes/text/recipe.py --fixture       # tests/fixtures/packs/text-tiny/
   … --device cuda  (a GPU can train a larger model: --d-model 384 --lm-steps 20000 …)
   … --stages lm,sae  (run some stages; each resumes from the work dir)
+  … --force figures  (re-run a stage that is up to date)
+
+Stages run through models/recipes/common/stages.py: each is skipped when its settings, its
+inputs' and its outputs' hashes are those of its last finished run; the LM stage resumes from
+its checkpoint (lm_ckpt.pt); the pack's metrics.json records provenance (Debian package
+versions, source file hashes); the last stage builds features.sqlite.br with the app's index build.
 
 Everything is seeded (--seed). Intermediate files live in --work (default
 models/recipes/text/work/, git-ignored); the pack folder gets only what the manifest names.
@@ -23,8 +29,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
 
-STAGES = ["corpus", "tokenizer", "lm", "sae", "figures", "export", "pack"]
+STAGES = ["corpus", "tokenizer", "lm", "sae", "figures", "export", "pack", "index"]
+PACKAGES = ["fortune-mod", "fortunes", "fortunes-min", "bible-kjv", "bible-kjv-text", "dict-gcide", "jargon-text"]
 
 PRESETS = {
     # one niced CPU thread on a shared 2-core machine: ~70 min of LM training (3.3M tokens),
@@ -52,6 +60,7 @@ def parse_args(argv=None):
     mode.add_argument("--smoke", action="store_true", help="tiny slice, a few steps, all stages, temp dir")
     mode.add_argument("--fixture", action="store_true", help="write the tiny test pack")
     p.add_argument("--stages", default=",".join(STAGES))
+    p.add_argument("--force", default="", help="re-run these stages even when up to date")
     p.add_argument("--out", help="pack folder")
     p.add_argument("--work", help="work folder for intermediate files")
     p.add_argument("--device", default="cpu")
@@ -76,6 +85,7 @@ class Ctx:
                 self.s[k] = v
         self.seed, self.device = args.seed, args.device
         self.tmp = None
+        self.provenance = lambda: None  # main() sets the stage runner's provenance
         if self.mode == "smoke" and not (args.out and args.work):
             self.tmp = tempfile.mkdtemp(prefix="orrery-text-smoke-")
         self.out = args.out or self.s["out"] or os.path.join(self.tmp, "pack")
@@ -191,22 +201,67 @@ def stage_pack(c: Ctx):
     pack.stage(c)
 
 
+def stage_index(c: Ctx):
+    from common import index
+    index.build(c.out, c.log)
+
+
+def sources() -> dict[str, str]:
+    """The Debian data files the corpus reads (corpus.py), for the provenance in metrics.json."""
+    import corpus
+    fortunes = {f"fortunes/{n}": os.path.join(corpus.FORTUNE_DIR, n) for n in sorted(corpus.FORTUNES_FILES)
+                if os.path.isfile(os.path.join(corpus.FORTUNE_DIR, n))}
+    return {**fortunes, "bible": "/usr/lib/bible.data", "gcide_index": corpus.GCIDE_INDEX,
+            "gcide_dict": corpus.GCIDE_DICT, "jargon": corpus.JARGON_TXT}
+
+
+def stage_list(c: Ctx) -> list:
+    """The stages with what each reads and writes (the runner's keys) and the settings it uses."""
+    from common.index import INDEX_FILE
+    from common.stages import Stage
+    from sae import sae_dir
+    s, here = c.s, lambda *f: [os.path.join(HERE, x) for x in f]
+    sd = sae_dir(c)
+    corpus_out = [c.w("corpus.jsonl"), c.w("corpus_stats.json")]
+    tokens = [c.w("tokens_train.npy"), c.w("tokens_val.npy")]
+    lm_keys = ("vocab", "d_model", "n_layers", "n_heads", "context", "lm_steps", "batch", "lr")
+    sae_files = [os.path.join(sd, "cfg.json"), os.path.join(sd, "sae_weights.safetensors")]
+    onnx = [c.o("below.onnx"), c.o("above.onnx")]
+    meta = [c.o("manifest.json"), c.o("metrics.json")]
+    spec = [
+        ("corpus", [p for p in sources().values() if os.path.exists(p)] + here("corpus.py"), corpus_out,
+         ("gcide_chars",)),
+        ("tokenizer", corpus_out[:1] + here("bpe.py"), [c.o("tokenizer.json"), c.o("tokenizer_check.json")] + tokens,
+         ("vocab",)),
+        ("lm", tokens + here("model.py", "lm_train.py"), [c.w("lm.pt")], lm_keys),
+        ("sae", [c.w("lm.pt"), tokens[0]] + here("sae.py"), sae_files + [c.w("sae_fp32.pt")],
+         ("d_sae", "k", "sae_tokens", "sae_passes", "sae_batch", "sae_lr", "pack_id")),
+        ("figures", [c.w("lm.pt"), *tokens, *corpus_out[:1], *sae_files] + here("figures.py"),
+         [c.w("figures.json"), os.path.join(sd, "sparsity.safetensors")],
+         ("steer_features", "steer_prompts", "steer_samples", "gen_tokens")),
+        ("export", [c.w("lm.pt"), tokens[1]] + here("export.py", "model.py", "check_parity.mjs"),
+         onnx + [c.w("parity_result.json")], ("parity_batch", "parity_seq")),
+        ("pack", [*corpus_out, c.w("figures.json"), c.w("parity_result.json"), c.o("tokenizer.json"), *onnx,
+                  *sae_files] + here("pack.py"), [c.o("examples.jsonl")] + meta, ("n_examples", "pack_id", "name")),
+        ("index", [c.o("metrics.json"), c.o("examples.jsonl")], [c.o(INDEX_FILE), c.o("manifest.json")], ()),
+    ]
+    return [Stage(name, lambda ctx, n=name: globals()["stage_" + n](c), inputs=ins, outputs=outs,
+                  params={"mode": c.mode, "seed": c.seed, **{k: s[k] for k in keys}})
+            for name, ins, outs, keys in spec]
+
+
 def main(argv=None):
     args = parse_args(argv)
     c = Ctx(args)
     import torch
+    from common.stages import StageRunner
     torch.set_num_threads(args.threads)
     c.log(f"mode {c.mode}, seed {c.seed}, device {c.device}, out {c.out}, work {c.work}")
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
-    for s in stages:
-        if s not in STAGES:
-            raise SystemExit(f"unknown stage {s!r}; stages: {', '.join(STAGES)}")
-    for s in STAGES:
-        if s in stages:
-            t = time.time()
-            c.log(f"== {s}")
-            globals()["stage_" + s](c)
-            c.log(f"== {s} done in {time.time()-t:.1f}s")
+    runner = StageRunner(c.work, stage_list(c), log=c.log, root=REPO)
+    c.provenance = lambda: runner.provenance(sources(), PACKAGES)
+    runner.run(only=stages, force=[s for s in args.force.split(",") if s])
+    c.log(f"stages run: {', '.join(runner.ran) or 'none'}; up to date: {', '.join(runner.skipped) or 'none'}")
     if c.mode == "smoke" and c.tmp:
         if args.keep:
             c.log(f"smoke: pack in {c.out}")
