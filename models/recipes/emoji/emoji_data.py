@@ -161,8 +161,8 @@ def file_sha256(path: str) -> str:
     return h.hexdigest()
 
 
-def load_dataset(cache: str, val_fraction: float, seed: int, limit: int | None = None) -> dict:
-    """Renders (or reads the cached) dataset. `limit` takes a seeded, group-balanced slice."""
+def load_dataset(cache: str, val_fraction: float, seed: int, limit: int | None = None, size: int = 64) -> dict:
+    """Renders (or reads the cached) dataset at size x size. `limit` takes a seeded, group-balanced slice."""
     test_path = find_file(EMOJI_TEST_CANDIDATES, "emoji-test.txt")
     font_path = find_file(FONT_CANDIDATES, "NotoColorEmoji.ttf")
     emojis = parse_emoji_test(test_path)
@@ -179,22 +179,23 @@ def load_dataset(cache: str, val_fraction: float, seed: int, limit: int | None =
                 if pool and len(picked) < limit:
                     picked.append(rng.choice(pool))
         emojis = [emojis[i] for i in sorted(picked)]
-    key = hashlib.sha256(("|".join(e.text for e in emojis) + file_sha256(font_path)).encode()).hexdigest()[:16]
+    key = hashlib.sha256(("|".join(e.text for e in emojis) + file_sha256(font_path)
+                          + ("" if size == 64 else f"|{size}")).encode()).hexdigest()[:16]
     if cache and os.path.exists(cache):
         z = np.load(cache, allow_pickle=False)
         if str(z["key"]) == key:
             images, kept = z["images"], z["kept"].tolist()
         else:
-            images, kept = render(emojis, font_path)
+            images, kept = render(emojis, font_path, size)
     else:
-        images, kept = render(emojis, font_path)
+        images, kept = render(emojis, font_path, size)
     if cache:
         np.savez_compressed(cache, images=images, kept=np.array(kept), key=np.array(key))
     dropped = [emojis[i].name for i in range(len(emojis)) if i not in set(kept)]
     emojis = [emojis[i] for i in kept]
     split = family_split(emojis, val_fraction, seed)
     return {
-        "images": images,  # uint8 [N, 64, 64, 3]
+        "images": images,  # uint8 [N, size, size, 3]
         "emojis": emojis,
         "split": split,
         "dropped": dropped,

@@ -1,4 +1,4 @@
-"""Convolutional VAE for 64x64 RGB emoji, split into the three graphs of PACK_FORMAT image-vae.
+"""Convolutional VAE for 64x64 (or 128x128) RGB emoji, split into the three graphs of PACK_FORMAT image-vae.
 
 encoder:      image [B,3,64,64] -> mu, logvar [B,latent_dim]
 decoder_head: latent [B,latent_dim] -> spatial [B,C,8,8]   (hook decoder.hook_spatial, post-SiLU)
@@ -25,6 +25,8 @@ class VaeShape:
     enc: tuple[int, int, int, int] = (32, 64, 128, 128)  # 32x32, 16x16, 8x8, 4x4
     head: int = 128  # channels of the 4x4 map behind the head's linear layer
     tail: tuple[int, int, int] = (64, 48, 24)  # 16x16, 32x32, 64x64
+    size: int = 64  # 128: one more stride-2 conv in front of the encoder and one more x2 up at the end
+    outer: int = 16  # channels at 64x64 of that extra stage (size 128 only)
 
 
 class _HalfFreezable(nn.Module):
@@ -81,9 +83,10 @@ class Encoder(nn.Module):
     def __init__(self, s: VaeShape):
         super().__init__()
         c1, c2, c3, c4 = s.enc
-        self.convs = nn.ModuleList([
-            Conv(3, c1, 4, 2, 1), Conv(c1, c2, 4, 2, 1), Conv(c2, c3, 4, 2, 1), Conv(c3, c4, 4, 2, 1),
-        ])
+        if s.size not in (64, 128):
+            raise ValueError(f"image size {s.size}: 64 or 128")
+        front = [Conv(3, s.outer, 4, 2, 1), Conv(s.outer, c1, 4, 2, 1)] if s.size == 128 else [Conv(3, c1, 4, 2, 1)]
+        self.convs = nn.ModuleList(front + [Conv(c1, c2, 4, 2, 1), Conv(c2, c3, 4, 2, 1), Conv(c3, c4, 4, 2, 1)])
         self.fc = Linear(c4 * 16, 2 * s.latent_dim)
         self.latent_dim = s.latent_dim
 
@@ -113,10 +116,10 @@ class DecoderTail(nn.Module):
         super().__init__()
         t1, t2, t3 = s.tail
         self.ups = nn.ModuleList([
-            Up(s.spatial_channels, t1), Up(t1, t2), Up(t2, t3),
+            Up(s.spatial_channels, t1), Up(t1, t2), Up(t2, t3), *([Up(t3, s.outer)] if s.size == 128 else []),
         ])
         self.refine = Conv(t1, t1, 3, 1, 1)  # a residual 3x3 at 16x16: cheap, sharpens
-        self.out = Conv(t3, 3, 3, 1, 1)
+        self.out = Conv(s.outer if s.size == 128 else t3, 3, 3, 1, 1)
 
     def forward(self, spatial):
         h = F.silu(self.ups[0](spatial))

@@ -4,6 +4,8 @@
     /usr/bin/python3 models/recipes/emoji/recipe.py            # full pack into models/emoji/
     /usr/bin/python3 models/recipes/emoji/recipe.py --smoke    # every stage on a tiny slice, temp dir
     /usr/bin/python3 models/recipes/emoji/recipe.py --fixture  # tests/fixtures/packs/emoji-tiny/
+    python3 models/recipes/emoji/recipe.py --preset gpu128 --device cuda --out DIR --work DIR  # 128 px on a GPU
+    (--size 128 with --smoke runs the 128-px graphs on the tiny slice)
 
 Stages (models/recipes/common/stages.py; each skipped when up to date, see `--stages`/`--force`):
 data (render + split, cached in the work folder) -> vae (train; checkpointed after each epoch, a
@@ -71,6 +73,12 @@ PRESETS = {
                     sae_latent=TopKTrain(d_sae=32, k=4, steps=40, batch=64, lr=2e-3, dead_after=1000),
                     sae_spatial=TopKTrain(d_sae=32, k=4, steps=40, batch=128, lr=2e-3, dead_after=5000),
                     figures=True),
+    # for a CUDA GPU (models/recipes/gpu): 128 px, wider layers, many more epochs
+    "gpu128": Preset("gpu128", None, VaeShape(size=128, enc=(48, 96, 192, 192), head=192, tail=(128, 96, 64), outer=32),
+                     epochs=150, batch=64, lr=2e-3, beta=0.05, posterior_samples=15,
+                     sae_latent=TopKTrain(d_sae=512, k=16, steps=3000, batch=512, lr=2e-3),
+                     sae_spatial=TopKTrain(d_sae=2048, k=16, steps=2500, batch=1024, lr=2e-3, dead_after=200_000),
+                     figures=True),
     "fixture": Preset("fixture", 24, TINY, epochs=4, batch=8, lr=3e-3, beta=0.05, posterior_samples=2,
                       sae_latent=TopKTrain(d_sae=32, k=4, steps=60, batch=64, lr=2e-3, dead_after=1000),
                       sae_spatial=TopKTrain(d_sae=32, k=4, steps=60, batch=128, lr=2e-3, dead_after=5000),
@@ -92,12 +100,13 @@ def seed_all(seed: int) -> None:
 
 # ---------------------------------------------------------------------------------------- vae
 def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, out: str,
-              ckpt: Checkpoint | None = None) -> tuple[EmojiVae, list]:
+              ckpt: Checkpoint | None = None, device: str = "cpu") -> tuple[EmojiVae, list]:
     """Trains and writes the VAE to `out`. With a stage checkpoint, the state after each epoch
     is saved (model, optimiser, both RNGs, history) and a killed run resumes after its last
     finished epoch with the same result as an uninterrupted one."""
     seed_all(seed)
-    model = EmojiVae(p.shape)
+    model = EmojiVae(p.shape).to(device)
+    x_train, x_val = x_train.to(device), x_val.to(device)
     opt = torch.optim.Adam(model.parameters(), lr=p.lr)
     n = x_train.shape[0]
     steps_per_epoch = math.ceil(n / p.batch)
@@ -123,7 +132,7 @@ def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, 
             lr = p.lr * min(1.0, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / total)))
             for group in opt.param_groups:
                 group["lr"] = lr
-            batch = x_train[perm[b * p.batch:(b + 1) * p.batch]]
+            batch = x_train[perm[b * p.batch:(b + 1) * p.batch].to(device)]
             recon, mu, logvar = model(batch)
             loss, se, kl = vae_loss(recon, batch, mu, logvar, beta)
             opt.zero_grad(set_to_none=True)
@@ -144,6 +153,7 @@ def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, 
             ckpt.save({"model": model.state_dict(), "opt": opt.state_dict(), "gen": g.get_state(),
                        "torch_rng": torch.get_rng_state(), "history": history, "step": step,
                        "epochs_done": epoch + 1})
+    model.cpu()
     torch.save({"state": model.state_dict(), "shape": dataclasses.asdict(p.shape), "history": history,
                 "epochs_done": p.epochs, "preset": p.name, "seed": seed}, out)
     return model, history
@@ -216,7 +226,7 @@ def export_onnx(model: EmojiVae, pack: str, ref_images: torch.Tensor, ref_path: 
     model.eval()
     s = model.shape
     specs = [
-        ("encoder.onnx", model.encoder, torch.zeros(2, 3, 64, 64), ["image"], ["mu", "logvar"]),
+        ("encoder.onnx", model.encoder, torch.zeros(2, 3, s.size, s.size), ["image"], ["mu", "logvar"]),
         ("decoder_head.onnx", model.decoder_head, torch.zeros(2, s.latent_dim), ["latent"], ["spatial"]),
         ("decoder_tail.onnx", model.decoder_tail, torch.zeros(2, s.spatial_channels, 8, 8), ["spatial"], ["image"]),
     ]
@@ -399,7 +409,8 @@ STAGES = ["data", "vae", "pack", "index"]
 
 
 def figures_only(preset: Preset, pack: str, work: str, args) -> None:
-    data = load_dataset(os.path.join(work, "emoji64.npz"), args.val_fraction, args.seed, preset.limit)
+    data = load_dataset(os.path.join(work, f"emoji{preset.shape.size}.npz"), args.val_fraction, args.seed, preset.limit,
+                        preset.shape.size)
     images = torch.from_numpy(data["images"]).permute(0, 3, 1, 2).float() / 255.0
     split = np.array(data["split"])
     tr, va = np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
@@ -451,10 +462,15 @@ def main() -> None:
                     help="redraw figures from the built pack and the work folder's VAE checkpoint")
     ap.add_argument("--sae-steps", type=int, help="override both SAEs' training steps (quick checks)")
     ap.add_argument("--val-fraction", type=float, default=0.1)
+    ap.add_argument("--preset", choices=["full", "gpu128"], help="without --smoke/--fixture: full (default) or gpu128")
+    ap.add_argument("--size", type=int, choices=[64, 128], help="override the preset's image size")
+    ap.add_argument("--device", default="cpu", help="where the VAE trains (cuda on a GPU)")
     args = ap.parse_args()
 
     torch.set_num_threads(1)
-    preset = PRESETS["smoke" if args.smoke else "fixture" if args.fixture else "full"]
+    preset = PRESETS["smoke" if args.smoke else "fixture" if args.fixture else args.preset or "full"]
+    if args.size:
+        preset = dataclasses.replace(preset, shape=dataclasses.replace(preset.shape, size=args.size))
     if args.epochs:
         preset = dataclasses.replace(preset, epochs=args.epochs)
     if args.sae_steps:
@@ -469,7 +485,7 @@ def main() -> None:
     if args.figures_only:
         figures_only(preset, pack, work, args)
         return
-    npz, vae_pt = os.path.join(work, "emoji64.npz"), os.path.join(work, "vae.pt")
+    npz, vae_pt = os.path.join(work, f"emoji{preset.shape.size}.npz"), os.path.join(work, "vae.pt")
     # The full pack's torch references are kept beside the recipe, so the shipped ONNX files can be
     # checked on a clean checkout: node models/recipes/emoji/parity.mjs models/emoji <this file>.
     ref_path = os.path.join(HERE, "parity_reference.json") if preset.name == "full" else \
@@ -477,7 +493,7 @@ def main() -> None:
     timings: dict[str, float] = {}
 
     def load_data():
-        d = load_dataset(npz, args.val_fraction, args.seed, preset.limit)
+        d = load_dataset(npz, args.val_fraction, args.seed, preset.limit, preset.shape.size)
         images = torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float() / 255.0
         split = np.array(d["split"])
         return d, images, split, np.flatnonzero(split == "train"), np.flatnonzero(split == "val")
@@ -491,7 +507,7 @@ def main() -> None:
     def stage_vae(ctx):
         _, images, _, tr, va = load_data()
         t = time.time()
-        train_vae(preset, images[tr], images[va], args.seed, vae_pt, ctx.checkpoint)
+        train_vae(preset, images[tr], images[va], args.seed, vae_pt, ctx.checkpoint, args.device)
         timings["vae_train_s"] = time.time() - t
 
     def stage_pack(ctx):
@@ -591,7 +607,7 @@ def main() -> None:
                 fh.write(json.dumps({"name": e.name, "meta": example_meta(e), "split": s},
                                     ensure_ascii=False) + "\n")
         s = preset.shape
-        tiny = preset.name != "full"
+        tiny = preset.name in ("smoke", "fixture")
         manifest = {
             "format": 1,
             "id": "orrery-emoji-tiny" if tiny else "orrery-emoji",
@@ -603,22 +619,23 @@ def main() -> None:
                        "emoji-test.txt, Unicode License Agreement - Data Files and Software (Debian unicode-data).",
             "source": (f"Convolutional VAE (latent {s.latent_dim}, spatial hook {s.spatial_channels}x8x8, KL weight "
                        f"{preset.beta}) trained by models/recipes/emoji/recipe.py (preset '{preset.name}', seed "
-                       f"{args.seed}, {preset.epochs} epochs, Debian python3-torch on one CPU thread) on "
-                       f"{len(tr)} of {len(images)} Noto Color Emoji glyphs rendered at 64x64 on a grey ground "
+                       f"{args.seed}, {preset.epochs} epochs, "
+                       + ("Debian python3-torch on one CPU thread" if args.device == "cpu" else f"torch on {args.device}")
+                       + f") on {len(tr)} of {len(images)} Noto Color Emoji glyphs rendered at {s.size}x{s.size} on a grey ground "
                        f"({len(va)} held out, split by emoji family so skin-tone variants stay together). "
                        f"TopK SAEs (AuxK) on the latent and on each position of the decoder's 8x8 spatial map."
                        + (" Tiny test fixture: few emoji, tiny channels, a few training steps." if tiny else "")),
             "model": {
                 "onnx": {"encoder": "encoder.onnx", "decoder_head": "decoder_head.onnx",
                          "decoder_tail": "decoder_tail.onnx"},
-                "image": {"size": 64, "channels": 3, "range": [0, 1], "background": list(BACKGROUND)},
+                "image": {"size": s.size, "channels": 3, "range": [0, 1], "background": list(BACKGROUND)},
                 "latent_dim": s.latent_dim,
                 "spatial": {"hook": SPATIAL_HOOK, "channels": s.spatial_channels, "height": 8, "width": 8},
             },
             "saes": [{"id": sae_metrics[h]["id"], "hook": h, "dir": sae_metrics[h]["dir"]} for h in (LATENT_HOOK, SPATIAL_HOOK)],
             # The index tests these keys for labels, over every example (the held-out split alone
             # leaves most subgroups with two or three emoji).
-            "examples": {"sheet": "examples.png", "tile": 64, "meta": "examples.jsonl",
+            "examples": {"sheet": "examples.png", "tile": s.size, "meta": "examples.jsonl",
                          "label_keys": ["group", "subgroup", "skin_tone"], "index_split": "all"},
         }
         with open(os.path.join(pack, "manifest.json"), "w", encoding="utf-8") as fh:
