@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every model recipe's --smoke mode (all stages on a tiny slice, in a temp dir) so the
-# recipes cannot rot. Needs Debian's python3-torch (see .ci/run for the packages).
+# Runs the recipe toolkit's unit tests and every model recipe's --smoke mode (all stages on a
+# tiny slice, in a temp dir, the feature index build included) so the recipes cannot rot.
+# Needs Debian's python3-torch (see .ci/run for the packages).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=/usr/bin/python3
@@ -10,12 +11,21 @@ if ! "$py" -c 'import torch' 2>/dev/null; then
 fi
 passed=0
 failed=0
+# The shared toolkit's unit tests (stage runner: skip, re-run on change, checkpoint resume,
+# provenance; safetensors, AUC, TopK SAE + SAELens, README sections).
+echo "-- common: unit tests"
+if PYTHONDONTWRITEBYTECODE=1 "$py" -m unittest discover -s models/recipes/common -t models/recipes; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "-- common unit tests FAILED" >&2
+fi
 for recipe in text emoji glyphs hf; do
   script="models/recipes/$recipe/recipe.py"
   [ -f "$script" ] || { echo "recipes smoke: $script is missing" >&2; failed=$((failed + 1)); continue; }
   echo "-- $recipe --smoke"
   start=$(date +%s)
-  if "$py" "$script" --smoke; then
+  if PYTHONDONTWRITEBYTECODE=1 "$py" "$script" --smoke; then
     passed=$((passed + 1))
     echo "-- $recipe smoke passed in $(( $(date +%s) - start ))s"
   else
