@@ -12,7 +12,8 @@ README = os.path.join(REPO, "models", "README.md")
 def replace_section(text: str, section: str, heading: str | None = None,
                     markers: tuple[str, str] | None = None) -> str:
     """text with the section put in place: between markers (kept) when given, else from the
-    line `heading` to the next `## ` heading; appended at the end when absent."""
+    line `heading` to the next `## ` heading or marker comment (`<!-- `, which opens another
+    section); appended at the end when absent."""
     section = section.rstrip("\n") + "\n"
     if markers:
         begin, end = markers
@@ -21,7 +22,7 @@ def replace_section(text: str, section: str, heading: str | None = None,
             pre, rest = text.split(begin, 1)
             return pre + body + rest.split(end, 1)[1]
         return (text.rstrip() + "\n\n" if text.strip() else "# Model packs\n\n") + body + "\n"
-    pat = re.compile(r"^" + re.escape(heading) + r"\n.*?(?=^## |\Z)", re.S | re.M)
+    pat = re.compile(r"^" + re.escape(heading) + r"\n.*?(?=^## |^<!-- |\Z)", re.S | re.M)
     if pat.search(text):
         return pat.sub(lambda _: section + "\n", text).rstrip("\n") + "\n"
     return ((text.rstrip("\n") + "\n\n") if text.strip() else "# Model packs\n\n") + section

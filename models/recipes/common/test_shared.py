@@ -81,6 +81,9 @@ class SharedPiecesTest(unittest.TestCase):
         text = "# Packs\n\n## Text pack\nold\n\n## Emoji pack\nkeep\n"
         out = readme.replace_section(text, "## Text pack\nnew", heading="## Text pack")
         self.assertEqual(out, "# Packs\n\n## Text pack\nnew\n\n## Emoji pack\nkeep\n")
+        text = "## Text pack\nold\n\n<!-- x:begin -->\n## X\nkept\n<!-- x:end -->\n"
+        out = readme.replace_section(text, "## Text pack\nnew", heading="## Text pack")
+        self.assertEqual(out, "## Text pack\nnew\n\n<!-- x:begin -->\n## X\nkept\n<!-- x:end -->\n")
         marked = "a\n<!-- x:begin -->\nold\n<!-- x:end -->\nb\n"
         out = readme.replace_section(marked, "new", markers=("<!-- x:begin -->", "<!-- x:end -->"))
         self.assertEqual(out, "a\n<!-- x:begin -->\nnew\n<!-- x:end -->\nb\n")

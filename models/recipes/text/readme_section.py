@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
+
+from common import readme  # noqa: E402
 README = os.path.join(REPO, "models", "README.md")
 
 
@@ -111,15 +113,7 @@ def render(pack: str) -> str:
 
 def main():
     pack = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "models", "text-fortunes")
-    section = render(pack)
-    text = open(README).read() if os.path.exists(README) else "# Model packs\n\n"
-    pat = re.compile(r"^## Text pack\n.*?(?=^## |\Z)", re.S | re.M)
-    if pat.search(text):
-        text = pat.sub(lambda _: section + "\n", text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    open(README, "w").write(text.rstrip("\n") + "\n")
-    print(f"wrote the Text pack section of {README}")
+    readme.write_section(render(pack), heading="## Text pack", readme=README)
 
 
 if __name__ == "__main__":
