@@ -75,6 +75,7 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
       aria-label="Before and after"
       data-running={run.running ? 'true' : 'false'}
       data-runs={run.runs}
+      data-swept={run.swept}
     >
       <div>
         <InputPanel

@@ -1,7 +1,9 @@
 /**
  * One dial: drag up/right to turn (Shift for fine steps), mouse wheel, type a value,
  * double-click to reset; method switch, mute and remove. The value is shown against the
- * feature's max activation when the index knows it.
+ * feature's max activation when the index knows it. A drag moves the value in whole pixels of
+ * travel from where it started (dialDrag.ts), so an image pack can fetch every value the drag
+ * reaches at once (a drag sweep) and draw each move from it.
  *
  * Calibrated travel: when the index measured the feature's useful range (calibration.ts), a
  * 200 px drag covers it (rest to the calibrated limit), ticks mark 1×, 2× its typical
@@ -12,6 +14,7 @@
 import { useRef, useState, useSyncExternalStore, type PointerEvent, type WheelEvent } from 'react';
 import { runAction } from '../actions/registry';
 import { rangeOf, rangesVersion, subscribeRanges, type DialRange } from './calibration';
+import { beginDialDrag, clampDialValue, dragValue, endDialDrag } from './dialDrag';
 import { beginGesture, endGesture, gestureActive } from './gesture';
 import { restValue, type DialState } from './store';
 
@@ -91,8 +94,7 @@ export function Dial({ dial }: { dial: DialState }) {
   const name = dial.members ? `composite dial ${dial.label}` : `feature ${dial.feature}`;
   const set = (value: number): void => {
     if (!Number.isFinite(value)) return;
-    const v = Math.max(-1e5, Math.min(1e5, value));
-    void runAction('turn-dial', { ...ref, value: v });
+    void runAction('turn-dial', { ...ref, value: clampDialValue(value) });
   };
 
   const onPointerDown = (e: PointerEvent<HTMLDivElement>): void => {
@@ -100,15 +102,19 @@ export function Dial({ dial }: { dial: DialState }) {
     drag.current = { x: e.clientX, y: e.clientY, value: dial.value };
     // the whole drag is one session step: its runs carry one gesture id
     beginGesture();
+    // the image loop may fetch the frames of every value this drag reaches (dialDrag.ts)
+    beginDialDrag({ key: dial.key, start: dial.value, step: stepOf(dial, false) });
   };
   const onPointerMove = (e: PointerEvent<HTMLDivElement>): void => {
     if (!drag.current) return;
-    const moved = e.clientX - drag.current.x - (e.clientY - drag.current.y);
-    set(drag.current.value + moved * stepOf(dial, e.shiftKey));
+    // whole pixels of travel from the start: the values a drag sweep has frames for
+    const px = Math.round(e.clientX - drag.current.x - (e.clientY - drag.current.y));
+    set(dragValue({ start: drag.current.value, step: stepOf(dial, e.shiftKey) }, px));
   };
   const onPointerUp = (): void => {
     drag.current = null;
     endGesture();
+    endDialDrag();
   };
   const onWheel = (e: WheelEvent<HTMLDivElement>): void => {
     // wheel turns while the pointer stays on the knob are one step too

@@ -4,7 +4,13 @@
  * through the actions (actions/appActions.ts); a session move or a pack switch restores it.
  * Each change is stamped with the gesture in progress (gesture.ts).
  */
-import type { CompositeMember, DialInput, ListedDial } from '../../../preload/contract';
+import {
+  dialRest,
+  type CompositeMember,
+  type DialInput,
+  type ListedDial,
+  type SweptDial,
+} from '../../../preload/contract';
 import { stampChange } from './gesture';
 
 export interface DialState {
@@ -41,7 +47,24 @@ type Listener = () => void;
 /** The longest label a saved dial keeps (DialSchema). */
 export const LABEL_MAX = 200;
 
-export const restValue = (method: DialInput['method']): number => (method === 'scale' ? 1 : 0);
+export const restValue = dialRest;
+
+/** Whether a dial goes into a run: muted and at-rest dials are left out. */
+const runs = (d: DialState): boolean => !d.muted && d.value !== restValue(d.method);
+
+/** A dial as the API takes it. */
+function apiDial(d: DialState): DialInput {
+  return {
+    saeId: d.saeId,
+    feature: d.feature,
+    method: d.method,
+    value: d.value,
+    maxActivation: d.maxActivation,
+    // the name travels with the step and the preset, so it comes back with them
+    label: d.label.slice(0, LABEL_MAX),
+    ...(d.members ? { members: d.members } : {}),
+  };
+}
 
 class DialStore {
   private dials: readonly DialState[] = [];
@@ -126,18 +149,23 @@ class DialStore {
 
   /** The dials as the API takes them: muted and at-rest dials left out. */
   forApi(): DialInput[] {
-    return this.dials
-      .filter((d) => !d.muted && d.value !== restValue(d.method))
-      .map((d) => ({
-        saeId: d.saeId,
-        feature: d.feature,
-        method: d.method,
-        value: d.value,
-        maxActivation: d.maxActivation,
-        // the name travels with the step and the preset, so it comes back with them
-        label: d.label.slice(0, LABEL_MAX),
-        ...(d.members ? { members: d.members } : {}),
-      }));
+    return this.dials.filter(runs).map(apiDial);
+  }
+
+  /**
+   * A drag sweep's dials (contract sweep.ts): the others as forApi gives them and where this
+   * dial goes among them at any value; null for a muted dial (its turns change nothing).
+   */
+  sweptOf(key: string): SweptDial | null {
+    const i = this.dials.findIndex((d) => d.key === key);
+    const d = this.dials[i];
+    if (!d || d.muted) return null;
+    const before = this.dials.slice(0, i).filter(runs).map(apiDial);
+    const after = this.dials
+      .slice(i + 1)
+      .filter(runs)
+      .map(apiDial);
+    return { others: [...before, ...after], at: before.length, dial: apiDial(d) };
   }
 }
 

@@ -8,11 +8,18 @@
  * image.frame event, before its reply (which waits for the session write).
  * Each run carries the gesture id of the dial state it runs (a drag is one session step), and
  * its reply carries the step it was saved as, handed to `onRun` (no session reload).
+ * A pointer drag on an image dial starts a drag sweep (compare/sweepFrames.ts): a dial change
+ * whose frame has come is drawn from it in the handler of the move, without a run, and the
+ * runs in flight then are older (their pixels are not shown); on release, the dials on show
+ * are run once the normal way, so the drag's step is recorded with its final value.
  */
 import { useEffect, useRef, useState } from 'react';
 import type { CallOutput, DialInput, ImageShown, Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { showFrame } from '../compare/liveFrames';
+import type { RgbaImage } from '../compare/pixels';
+import { SweepFrames } from '../compare/sweepFrames';
+import { onDialDrag } from './dialDrag';
 import type { RunInput } from './inputs';
 import { gestureId } from './gesture';
 import { dialStore } from './store';
@@ -27,6 +34,8 @@ export interface RunState {
   runs: number;
   /** The text the run in flight has streamed so far; null before its first token and after its reply. */
   streamed: { before: string; after: string } | null;
+  /** Dial changes drawn from a drag sweep's frames (no run of their own). */
+  swept: number;
 }
 
 let jobCount = 0;
@@ -100,6 +109,7 @@ export function useSteerRun(
     running: false,
     runs: 0,
     streamed: null,
+    swept: 0,
     packId: null,
   });
   const onRunRef = useRef(onRun);
@@ -121,6 +131,8 @@ export function useSteerRun(
     /** The newest run whose output is shown (a late reply never shows older pixels). */
     let shownRun = 0;
     const imageRuns = new Map<string, number>();
+    /** The before-image on show: a drag sweep's frames are drawn against it. */
+    let shownBefore: RgbaImage | null = null;
     // The text run in flight: its job id and the tokens it has streamed, by row and index.
     let jobId = '';
     let pieces: Record<'before' | 'after', string[]> = { before: [], after: [] };
@@ -146,6 +158,7 @@ export function useSteerRun(
             if (run === latest) busy = false;
             if (run > shownRun) {
               shownRun = run;
+              shownBefore = { rgba: image.before, width: image.width, height: image.height };
               // into the canvases now, from the socket's message; React catches up after
               showFrame(image);
               setState((s) => ({
@@ -195,7 +208,14 @@ export function useSteerRun(
           const keep = shownRun >= run || r.out === null;
           shownRun = Math.max(shownRun, run);
           const out = r.out;
+          if (out?.kind === 'image' && !keep)
+            shownBefore = {
+              rgba: out.value.before,
+              width: out.value.width,
+              height: out.value.height,
+            };
           setState((s) => ({
+            ...s,
             output: (keep && s.output) || out === null ? s.output : out,
             error: null,
             running,
@@ -216,13 +236,63 @@ export function useSteerRun(
         if (dirty && !busy) kick();
       });
     };
+    // A drag on an image dial: the frames of every value it reaches, fetched once.
+    const imageInput = input.kind === 'image-vae' ? input : null;
+    let sweep: SweepFrames | null = null;
+    /** The dials on show were drawn from the sweep, not run: release runs them (the step). */
+    let sweptPending = false;
+    const dropSweep = (): void => {
+      sweep?.cancel();
+      sweep = null;
+    };
+    const offDrag = imageInput
+      ? onDialDrag((drag) => {
+          dropSweep();
+          if (drag && shownBefore)
+            sweep = SweepFrames.start(
+              packId,
+              imageInput,
+              drag,
+              dialStore.sweptOf(drag.key),
+              shownBefore,
+            );
+          if (!drag && sweptPending) {
+            sweptPending = false;
+            kick();
+          }
+        })
+      : () => undefined;
+    const onChange = (): void => {
+      const found = sweep?.lookup(dialStore.forApi());
+      if (found?.kind === 'hit') {
+        // drawn now, in the handler of the move; every run in flight is for older dials
+        shownRun = latest;
+        sweptPending = true;
+        const { frame, metrics, changed } = found.hit;
+        showFrame(frame);
+        setState((s) => ({
+          ...s,
+          output: { kind: 'image', value: { ...frame, metrics, changed, ms: 0, step: null } },
+          error: null,
+          swept: s.swept + 1,
+          packId,
+        }));
+        return;
+      }
+      if (found?.kind === 'stale') dropSweep();
+      sweptPending = false;
+      kick();
+    };
+
     kick();
-    const off = dialStore.subscribe(kick);
+    const off = dialStore.subscribe(onChange);
     return () => {
       live = false;
       stopStream();
       offTokens();
       off();
+      offDrag();
+      dropSweep();
     };
   }, [packId, input, sessionId]);
 

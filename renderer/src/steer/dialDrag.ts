@@ -1,0 +1,52 @@
+/**
+ * A pointer drag on a dial, told to whoever prefetches its frames (the image loop's drag
+ * sweep, useSteerRun.ts): which dial, its value when the drag started and the value of one
+ * pixel of travel. The dial's value under the pointer is `dragValue` of the whole pixels moved
+ * since the start (the finest step a hand controls), so the sweep asks for exactly the values
+ * a drag can reach. Wheel, keyboard and typed values are no drag.
+ */
+export interface DialDrag {
+  /** The dial's key (store.ts). */
+  key: string;
+  /** Its value when the drag started. */
+  start: number;
+  /** The value of one pixel of travel. */
+  step: number;
+}
+
+/** The most a dial's value may be turned to, either way. */
+export const DIAL_VALUE_MAX = 1e5;
+
+/** A value kept within ±DIAL_VALUE_MAX. */
+export function clampDialValue(value: number): number {
+  return Math.max(-DIAL_VALUE_MAX, Math.min(DIAL_VALUE_MAX, value));
+}
+
+/** The dial's value `px` whole pixels of travel from the drag's start. */
+export function dragValue(drag: Pick<DialDrag, 'start' | 'step'>, px: number): number {
+  return clampDialValue(drag.start + px * drag.step);
+}
+
+type Listener = (drag: DialDrag | null) => void;
+
+const listeners = new Set<Listener>();
+let current: DialDrag | null = null;
+
+/** A drag on a dial starts. */
+export function beginDialDrag(drag: DialDrag): void {
+  current = drag;
+  for (const l of [...listeners]) l(drag);
+}
+
+/** The drag ends (release or cancel); listeners hear null. */
+export function endDialDrag(): void {
+  if (current === null) return;
+  current = null;
+  for (const l of [...listeners]) l(null);
+}
+
+/** Told each drag's start and end; returns an unsubscribe. */
+export function onDialDrag(listener: Listener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}

@@ -1,0 +1,124 @@
+/**
+ * A drag sweep in a real browser (issue 14) against the real headless server and real ONNX
+ * sessions on the emoji fixture: a pointer drag on an image dial draws frames the page already
+ * has (the compare view counts them in data-swept, no run of their own), the frame drawn for
+ * the last move is the very image the live run at that value gives, and the release records
+ * the drag as exactly one history step with its final value. Screenshots of the compare view
+ * mid-drag at 1280×720 and 1920×1080.
+ */
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApp, type OpenApp } from '../support/app';
+import { artefacts } from '../support/browser';
+import { fixturePacks } from '../support/tmp';
+
+let app: OpenApp;
+let page: Page;
+
+beforeAll(async () => {
+  app = await openApp([path.join(fixturePacks, 'emoji-tiny')]);
+  ({ page } = app);
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+const attr = async (name: string): Promise<number> =>
+  Number(await page.getAttribute('.compare.studio', name));
+
+async function settled(): Promise<void> {
+  await expect
+    .poll(async () => page.getAttribute('.compare.studio', 'data-running'), { timeout: 60_000 })
+    .toBe('false');
+}
+
+/** The after canvas's pixels as a short fingerprint (read by the test, never by the app). */
+function afterPixels(): Promise<string> {
+  return page.evaluate(`(() => {
+    const c = document.querySelector('[data-testid="image-after"]');
+    if (!(c instanceof HTMLCanvasElement) || c.width === 0) return '';
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let h = 2166136261;
+    for (let i = 0; i < d.length; i++) h = Math.imul(h ^ d[i], 16777619);
+    return c.width + 'x' + c.height + ':' + (h >>> 0).toString(16);
+  })()`);
+}
+
+const distance = (): Promise<string | null> => page.textContent('[data-testid="image-distance"]');
+const steps = (): Promise<number> => page.locator('[data-testid="history-step"]').count();
+
+describe('drag sweep (headless, chromium)', () => {
+  it('draws a drag from prefetched frames and records one step on release', async () => {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.selectOption('#pack-picker', 'orrery-emoji-tiny');
+    await page.waitForSelector('[data-testid="image-before"]', { timeout: 60_000 });
+    await settled();
+    await page.fill('input[aria-label="Feature number"]', '3');
+    await page.getByRole('button', { name: 'Add dial' }).click();
+    await settled();
+    const knob = page.locator('[data-testid="dial-3"] .knob');
+    const box = await knob.boundingBox();
+    if (!box) throw new Error('no knob');
+    const x0 = Math.round(box.x + box.width / 2);
+    const y0 = Math.round(box.y + box.height / 2);
+    const stepsBefore = await steps();
+    const runsBefore = await attr('data-runs');
+    const swept0 = await attr('data-swept');
+
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    // move on, a pixel at a time, until moves are drawn from the sweep's frames
+    let px = 0;
+    await expect
+      .poll(
+        async () => {
+          px = (px % 60) + 1;
+          await page.mouse.move(x0 + px, y0);
+          return (await attr('data-swept')) - swept0;
+        },
+        { timeout: 60_000, intervals: [50] },
+      )
+      .toBeGreaterThan(5);
+    await settled();
+    // then far enough for the picture to change: once the sweep's frames for 100 px (or 101)
+    // have come, a move there is drawn from them, without a run
+    let k = 0;
+    await expect
+      .poll(
+        async () => {
+          const before = await attr('data-swept');
+          k ^= 1;
+          await page.mouse.move(x0 + 100 + k, y0);
+          const running = await page.getAttribute('.compare.studio', 'data-running');
+          if (running !== 'false') await settled();
+          return running === 'false' && (await attr('data-swept')) === before + 1;
+        },
+        { timeout: 60_000, intervals: [100] },
+      )
+      .toBe(true);
+    const runsMid = await attr('data-runs');
+    const swept = { pixels: await afterPixels(), distance: await distance() };
+    expect(swept.distance).not.toContain('pixel Δ 0.00');
+    const value = Number(await knob.getAttribute('aria-valuenow'));
+    expect(value).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(artefacts, 'drag-sweep-1280.png') });
+    await page.setViewportSize({ width: 1920, height: 1080 });
+    await page.screenshot({ path: path.join(artefacts, 'drag-sweep-1920.png') });
+
+    // release: the dials on show run once, the normal way, and that run is the step
+    await page.mouse.up();
+    await expect.poll(() => attr('data-runs'), { timeout: 60_000 }).toBeGreaterThan(runsMid);
+    await settled();
+    // the live run at the final value draws the same image and numbers as the sweep's frame
+    expect(await afterPixels()).toBe(swept.pixels);
+    expect(await distance()).toBe(swept.distance);
+    await expect.poll(steps, { timeout: 30_000 }).toBe(stepsBefore + 1);
+    const current = page.locator('[data-testid="history-step"][data-current]');
+    await expect
+      .poll(() => current.locator('.step-title').textContent())
+      .toContain(value.toFixed(1));
+    expect(await attr('data-runs')).toBeGreaterThan(runsBefore);
+  });
+});
