@@ -258,7 +258,10 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     c.log(f"mode {c.mode}, seed {c.seed}, device {c.device}, out {c.out}, work {c.work}")
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
-    runner = StageRunner(c.work, stage_list(c), log=c.log, root=REPO)
+    if c.mode == "fixture":  # a test fixture ships no index: the tests build theirs from it
+        stages = [s for s in stages if s != "index"]
+    runner = StageRunner(c.work, [s for s in stage_list(c) if c.mode != "fixture" or s.name != "index"],
+                         log=c.log, root=REPO)
     c.provenance = lambda: runner.provenance(sources(), PACKAGES)
     runner.run(only=stages, force=[s for s in args.force.split(",") if s])
     c.log(f"stages run: {', '.join(runner.ran) or 'none'}; up to date: {', '.join(runner.skipped) or 'none'}")
