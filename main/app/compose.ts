@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Dispatcher, type Handlers } from '../api/dispatcher';
 import { BridgeService } from '../services/bridgeService';
 import { CarryService } from '../services/carryService';
+import { ChainService } from '../services/chainService';
 import { JobRegistry } from '../api/jobs';
 import { FileService, type Chooser } from '../files/fileService';
 import { guardPaths } from '../files/guard';
@@ -86,6 +87,11 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
       label: card.label,
     };
   });
+  const chain = new ChainService(
+    packs,
+    path.join(config.dataDir, 'index'),
+    async (p, s, feature) => (await index.feature({ packId: p, saeId: s, feature })).label,
+  );
 
   // The page names paths only below these roots or a path the person picked (a grant).
   const policy = new PathPolicy({
@@ -154,6 +160,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'bridge.build': (input, job) => bridges.build(input, job),
     'bridge.matches': (input) => bridges.matches(input),
     'bridge.carry': (input) => carry.carry(input),
+    'bridge.chain': (input) => chain.chain(input),
     'bridge.best': (input) => bridges.best(input),
     'index.map': (input) => index.map(input),
     'index.search': (input) => index.search(input),

@@ -31,6 +31,7 @@ import { ChosenSchema, FileListingSchema, fileInputs } from './files';
 import { ExportFileSchema, exportInputs } from './exports';
 import { AddedSaesSchema, ModelInspectionSchema, modelInputs, OpenedModelSchema } from './models';
 import { CarryDraftSchema, carryInput } from './carryDraft';
+import { ChainSchema, chainInput } from './chain';
 import { BridgeBestSchema, BridgeMatchesSchema, BridgeStatusSchema, bridgeInputs } from './bridges';
 import {
   ActivationsOutput,
@@ -244,6 +245,11 @@ export const calls = {
     bridgeInputs.matches,
     BridgeMatchesSchema,
     'One feature’s best matches on the other side of a built bridge, with scores, and whether it is shared or specific.',
+  ),
+  'bridge.chain': call(
+    chainInput,
+    ChainSchema,
+    'A feature followed through the layers: from its SAE, its best match in the next deeper SAE of the pack, that one’s in the next, and back towards the input, through the bridges built between consecutive SAEs; with each link’s score and title, and where the walk stopped.',
   ),
   'bridge.carry': call(
     carryInput,

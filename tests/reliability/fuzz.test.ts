@@ -149,6 +149,7 @@ function seeds(): Record<CallName, Record<string, unknown>> {
     'bridge.build': { a: ref, b: ref, method: 'decoder', jobId: 'fuzz-bridge' },
     'bridge.matches': { a: ref, b: ref, side: 'a', feature: 3 },
     'bridge.best': { a: ref, b: ref, side: 'b' },
+    'bridge.chain': { ...ref, feature: 3 },
     'bridge.carry': {
       a: ref,
       b: ref,
