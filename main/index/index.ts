@@ -44,6 +44,14 @@ export { labelCoverage, mapAgreement, type LabelCoverage, type MapAgreement } fr
 export { CorpusError, type SplitChoice } from './corpus';
 
 /**
+ * Bytes of an index file read through a memory map rather than read() calls. A search at 1M
+ * labels touches a few hundred scattered pages of the FTS and features tables: through the
+ * page cache's read() each costs a system call (a 3-letter prefix: 5.2 ms CPU median, 2.6 ms
+ * mapped). Address space only; pages stay the OS's file cache.
+ */
+export const INDEX_MMAP_BYTES = 1 << 30;
+
+/**
  * Opens (creating and migrating if needed) a feature index database. With `onRecovered`, a
  * file that is not a usable database is checked (PRAGMA quick_check), moved aside and replaced
  * by a fresh one, and reported (see main/db/recover.ts).
@@ -52,7 +60,11 @@ export function openIndex(
   file: string,
   options: { readonly?: boolean; onRecovered?: (r: Recovery) => void } = {},
 ): Db {
-  if (options.readonly) return openDatabase(file, { readonly: true });
-  if (options.onRecovered) return openRecovering(file, { migrations }, options.onRecovered);
-  return openDatabase(file, { migrations });
+  const db = options.readonly
+    ? openDatabase(file, { readonly: true })
+    : options.onRecovered
+      ? openRecovering(file, { migrations }, options.onRecovered)
+      : openDatabase(file, { migrations });
+  db.pragma(`mmap_size = ${INDEX_MMAP_BYTES}`);
+  return db;
 }

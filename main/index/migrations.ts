@@ -39,6 +39,8 @@
  * - (7) np_tokens: each SAE's imported token strings once, by id; np_activations keeps token ids
  *   (u32) instead of a JSON list of strings (a 24,576-feature export's records took 547 MB).
  *   Records imported under version 6 are dropped (import the export again).
+ * - (8) features_user: a partial index of the features a person named (label_source 'user'), so
+ *   a broad search finds them without joining every match to its feature.
  */
 import type { Migration } from '../db/connection';
 
@@ -385,6 +387,13 @@ export const migrations: readonly Migration[] = [
           primary key (sae_id, idx, rank)
         ) without rowid;
       `);
+    },
+  },
+  {
+    version: 8,
+    name: 'an index of the features a person named',
+    up: (db) => {
+      db.exec(`create index features_user on features(sae_id, id) where label_source = 'user';`);
     },
   },
 ];

@@ -187,6 +187,31 @@ describe('search over more matches than it scores', () => {
       const next = searchFeatures(big, { saeId: SAE, text: 'alpha', limit: 10, offset: 10 });
       expect(next.map((h) => h.idx)).not.toContain(named);
       expect(next.length).toBe(10);
+      // the filters hold for it too: a density range it is outside leaves it out
+      const dense = named % 2 === 1;
+      const inside = searchFeatures(big, {
+        saeId: SAE,
+        text: 'alpha',
+        limit: 10,
+        ...(dense ? { densityMin: 0.1 } : { densityMax: 0.1 }),
+      });
+      expect(inside[0]?.idx).toBe(named);
+      const outside = searchFeatures(big, {
+        saeId: SAE,
+        text: 'alpha',
+        limit: 10,
+        ...(dense ? { densityMax: 0.1 } : { densityMin: 0.1 }),
+      });
+      expect(outside.map((h) => h.idx)).not.toContain(named);
+      // they are found through their own partial index, not by joining every match
+      const plan = (
+        big
+          .prepare(
+            "explain query plan select id from features where sae_id = ? and label_source = 'user'",
+          )
+          .all(SAE) as { detail: string }[]
+      ).map((r) => r.detail);
+      expect(plan.join(' ')).toContain('features_user');
     } finally {
       renameFeature(big, SAE, named, null);
     }
