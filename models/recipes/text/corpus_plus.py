@@ -42,7 +42,7 @@ INFO_MANUALS = {
 LICENSES = {
     "fortunes": "fortunes, fortunes-min: BSD fortune(6) collections, under the BSD copyright (Debian main)",
     "bible": "bible-kjv-text: the King James Version, public domain",
-    "dictionary": "dict-gcide: GCIDE (Webster's 1913 + additions), GNU GPL",
+    "dictionary": "dict-gcide: GCIDE (Webster's 1913 + additions), GPL-2.0-or-later",
     "jargon": "jargon-text: the Jargon File 4.4.7, public domain",
     "wordnet": "wordnet-base: WordNet 3.0 licence (Princeton, permissive, BSD-like)",
     "devil": "dict-devil: The Devil's Dictionary (1911), public domain",

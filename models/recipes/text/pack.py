@@ -53,6 +53,9 @@ def build_examples(c) -> list[dict]:
     return picked
 
 
+OLD_SOURCES = {"fortunes", "bible", "dictionary", "jargon"}  # corpus.py's; corpus_plus.py adds more
+
+
 def stage(c):
     from export import GRAPHS
     from sae import sae_dir
@@ -66,20 +69,22 @@ def stage(c):
     timings = json.load(open(c.w("timings.json"))) if os.path.exists(c.w("timings.json")) else {}
     sae_id = f"res{cfg.hook_layer}-{c.s['d_sae'] // 1024}k" if c.s["d_sae"] >= 1024 else f"res{cfg.hook_layer}-{c.s['d_sae']}"
     rel_sae = os.path.relpath(sae_dir(c), c.out).replace(os.sep, "/")
+    extra = sorted(set(stats) - OLD_SOURCES)  # the expanded corpus's sources (models/recipes/gpu)
     manifest = {
         "format": 1,
         "id": c.s["pack_id"],
         "name": c.s["name"],
         "kind": "text-lm",
         "version": "1.0.0",
-        "license": LICENSE,
+        "license": LICENSE + "".join(f" {stats[s]['license']}." for s in extra if stats[s].get("license")),
         "source": (f"A {fig['lm']['parameters']/1e6:.1f}M-parameter decoder-only transformer "
                    f"({cfg.n_layers} layers, d_model {cfg.d_model}, {cfg.n_heads} heads, context {cfg.context}, "
                    f"byte-level BPE vocab {cfg.vocab_size}) trained from scratch by models/recipes/text "
                    f"(seed {c.seed}) on {sum(s['documents'] for s in stats.values())} deduplicated documents "
                    "from Debian packages: fortune cookies by category, the King James Bible, Webster's 1913 / "
-                   "GCIDE dictionary entries and the Jargon File. A TopK SAE "
-                   f"(k={c.s['k']}, {c.s['d_sae']} features) reads {cfg.hook_name}."),
+                   "GCIDE dictionary entries and the Jargon File"
+                   + (f", plus {', '.join(extra)} (corpus_plus.py)" if extra else "")
+                   + f". A TopK SAE (k={c.s['k']}, {c.s['d_sae']} features) reads {cfg.hook_name}."),
         "model": {
             "onnx": dict(GRAPHS),  # below.onnx / above.onnx, split at the hook (export.py)
             "tokenizer": "tokenizer.json",
