@@ -11,14 +11,15 @@ if ! "$py" -c 'import torch' 2>/dev/null; then
 fi
 passed=0
 failed=0
-# The shared toolkit's unit tests (stage runner: skip, re-run on change, checkpoint resume,
-# provenance; safetensors, AUC, TopK SAE + SAELens, README sections).
-echo "-- common: unit tests"
-if PYTHONDONTWRITEBYTECODE=1 "$py" -m unittest discover -s models/recipes/common -t models/recipes; then
+# Unit tests: the shared toolkit (stage runner: skip, re-run on change, checkpoint resume,
+# provenance; safetensors, AUC, TopK SAE + SAELens, README sections) and the emoji VAE's resume.
+echo "-- unit tests: models/recipes/common, models/recipes/emoji"
+if PYTHONDONTWRITEBYTECODE=1 "$py" -m unittest discover -s models/recipes/common -t models/recipes &&
+  PYTHONDONTWRITEBYTECODE=1 "$py" -m unittest discover -s models/recipes/emoji -t models/recipes/emoji; then
   passed=$((passed + 1))
 else
   failed=$((failed + 1))
-  echo "-- common unit tests FAILED" >&2
+  echo "-- recipe unit tests FAILED" >&2
 fi
 for recipe in text emoji glyphs hf; do
   script="models/recipes/$recipe/recipe.py"
