@@ -34,6 +34,20 @@ for recipe in text emoji glyphs hf; do
     echo "-- $recipe smoke FAILED" >&2
   fi
 done
+# The expanded text corpus and the long LM run: train_big.py on a slice, killed-and-restarted
+# (a second run with more steps resumes from the checkpoint), then eval_big.py on that checkpoint.
+big=$(mktemp -d)
+tiny=(--smoke --d-model 32 --n-layers 2 --n-heads 2 --context 64 --batch 4 --log-every 5 --eval-windows 4)
+echo "-- text train_big.py --smoke, resumed, eval_big.py"
+if "$py" models/recipes/text/train_big.py --work "$big" "${tiny[@]}" --steps 10 >/dev/null &&
+  "$py" models/recipes/text/train_big.py --work "$big" "${tiny[@]}" --steps 20 | grep "resumed at step 10" &&
+  "$py" models/recipes/text/eval_big.py --work "$big" --max-windows 8; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "-- text train_big/eval_big FAILED" >&2
+fi
+rm -rf "$big"
 # The shipped ONNX graphs still match the torch outputs their recipes recorded.
 check() {
   echo "-- parity: $*"

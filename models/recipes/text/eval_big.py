@@ -23,6 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
 
 TARGET = 0.15  # CE at least this fraction below the bigram's
 
@@ -38,7 +39,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--work", required=True)
     p.add_argument("--ckpt")
-    p.add_argument("--max-windows", type=int, default=400, help="windows per split, spread over it")
+    p.add_argument("--max-windows", type=int, default=192, help="windows per split, spread over it")
     p.add_argument("--threads", type=int, default=1)
     a = p.parse_args(argv)
     import numpy as np

@@ -32,6 +32,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
 
 SHIPPED_TOKENIZER = os.path.join(REPO, "models", "text-fortunes", "tokenizer.json")
 
