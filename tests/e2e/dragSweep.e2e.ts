@@ -78,7 +78,7 @@ describe('drag sweep (headless, chromium)', () => {
           await page.mouse.move(x0 + px, y0);
           return (await attr('data-swept')) - swept0;
         },
-        { timeout: 60_000, intervals: [50] },
+        { timeout: 60_000, interval: 50 },
       )
       .toBeGreaterThan(5);
     await settled();
@@ -95,7 +95,7 @@ describe('drag sweep (headless, chromium)', () => {
           if (running !== 'false') await settled();
           return running === 'false' && (await attr('data-swept')) === before + 1;
         },
-        { timeout: 60_000, intervals: [100] },
+        { timeout: 60_000, interval: 100 },
       )
       .toBe(true);
     const runsMid = await attr('data-runs');
