@@ -5,8 +5,12 @@
  * arrives, with the worker's own time for the run (`ms`: steer, metrics and PNG, timed in the
  * inference worker); then the app's `orrery:image-drawn` mark: the canvas drawn (putImageData
  * done) and the animation frame after it (on screen). All in the page's clock.
+ * A tick drawn from a drag sweep's frames (already in the page) sends no call and waits for
+ * no event: its send, frame and worker times are absent (NaN) and its source is 'sweep'.
  */
 export interface Tick {
+  /** 'live': the tick's own image.steer run drew it; 'sweep': a drag sweep's frame did */
+  source: 'live' | 'sweep';
   /** pointermove → image.steer sent */
   send: number;
   /** sent → image.frame event received (server, worker and both socket hops) */
@@ -64,16 +68,19 @@ export const armTick = `(() => {
     const drawn = (e) => {
       if (t.move === null || e.detail.drawnAt < t.move) return;
       removeEventListener('orrery:image-drawn', drawn);
+      // no call sent for this tick: drawn from a drag sweep's frame, in the move's handler
+      const live = t.send !== null;
       resolve({
-        send: t.send - t.move,
-        frame: t.frame - t.send,
-        worker: t.worker,
-        draw: e.detail.drawnAt - t.frame,
+        source: live ? 'live' : 'sweep',
+        send: live ? t.send - t.move : NaN,
+        frame: live ? t.frame - t.send : NaN,
+        worker: live ? t.worker : NaN,
+        draw: live ? e.detail.drawnAt - t.frame : NaN,
         drawn: e.detail.drawnAt - t.move,
         presented: e.detail.at - t.move,
       });
     };
     addEventListener('orrery:image-drawn', drawn);
-    setTimeout(() => resolve({ send: NaN, frame: NaN, worker: NaN, draw: NaN, drawn: NaN, presented: NaN }), 20000);
+    setTimeout(() => resolve({ source: 'live', send: NaN, frame: NaN, worker: NaN, draw: NaN, drawn: NaN, presented: NaN }), 20000);
   });
 })()`;
