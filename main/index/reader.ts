@@ -5,13 +5,24 @@
  * with workerData { role: 'reader' } (worker.ts), so no second bundle is needed.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { OrreryError, type ErrorCode } from '../../preload/contract';
+import {
+  encodeMapArrays,
+  OrreryError,
+  type ErrorCode,
+  type MapWireArrays,
+} from '../../preload/contract';
 import type { Db } from '../db/connection';
 import { readCard } from './card';
 import { readSheet } from './corpus';
 import { mapCsv, neuronpediaZip, type NeuronpediaExportOptions } from './dashboards/export';
 import { openIndex } from './index';
-import { listClusters, loadPositions, searchFeatures, type SearchQuery } from './search';
+import {
+  listClusters,
+  loadPositions,
+  searchFeatures,
+  type ClusterInfo,
+  type SearchQuery,
+} from './search';
 
 export type ReaderRequest =
   | { type: 'search'; id: number; file: string; query: SearchQuery }
@@ -30,6 +41,12 @@ export type ReaderRequest =
   /** Close this reader's connection to `file` (it is about to be replaced or removed). */
   /** Close the connection to `file`, or every connection when null (before the pool ends). */
   | { type: 'release'; id: number; file: string | null };
+
+/** A map read: its arrays as index.map sends them, and the cluster labels. */
+export interface MapRead {
+  map: MapWireArrays;
+  clusters: ClusterInfo[];
+}
 
 export type ReaderReply =
   | { id: number; ok: true; value: unknown }
@@ -64,12 +81,21 @@ export function serveReader(port: MessagePort): void {
               ok(m.id, null);
               return;
             }
-            // Each blob sits in an ArrayBuffer of its own (loadPositions): hand them over, not copies.
-            ok(m.id, { positions: p, clusters: listClusters(d, m.saeId) }, [
-              p.idx.buffer as ArrayBuffer,
-              p.xyz.buffer as ArrayBuffer,
-              p.cluster.buffer as ArrayBuffer,
-              p.density.buffer as ArrayBuffer,
+            // Made compact here, off the API thread (mapWire.ts); its arrays are handed over, not copied.
+            const wire = encodeMapArrays({
+              count: p.count,
+              features: p.idx,
+              positions: p.xyz,
+              density: p.density,
+              cluster: p.cluster,
+            });
+            const buffers = new Set<ArrayBuffer>(
+              [wire.features, wire.positions, wire.density, wire.cluster].flatMap((a) =>
+                a ? [a.buffer as ArrayBuffer] : [],
+              ),
+            );
+            ok(m.id, { map: wire, clusters: listClusters(d, m.saeId) } satisfies MapRead, [
+              ...buffers,
             ]);
             return;
           }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { encodeMessage, fail, limits, type Reply } from '../../preload/contract';
+import { encodeMessageParts, fail, limits, type Reply } from '../../preload/contract';
 import type { OrreryApp } from '../app/compose';
 import { allowedHosts, hostAllowed, originAllowed, parseHello } from './gate';
 import { securityHeaders, tokenMatches } from './security';
@@ -35,10 +35,17 @@ function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/** A frame at least this big goes out as fragments of its own pieces, never joined (no copy). */
+const FRAGMENT_BYTES = 1 << 20;
+
 function send(ws: WebSocket, message: unknown): void {
   if (ws.readyState !== ws.OPEN) return;
-  const wire = encodeMessage(message);
-  ws.send(wire, { binary: typeof wire !== 'string' });
+  const wire = encodeMessageParts(message);
+  if (typeof wire === 'string') return ws.send(wire, { binary: false });
+  const size = wire.reduce((n, p) => n + p.byteLength, 0);
+  if (size < FRAGMENT_BYTES) return ws.send(Buffer.concat(wire, size), { binary: true });
+  // One WebSocket message in fragments, written back to back: nothing else can come between.
+  wire.forEach((part, i) => ws.send(part, { binary: true, fin: i === wire.length - 1 }));
 }
 
 function asBytes(data: RawData): Uint8Array {

@@ -28,16 +28,15 @@ import type { WorkerEntry } from '../app/workerEntry';
 import type { Db } from '../db/connection';
 import type { Recovery } from '../db/recover';
 import type { CardRead } from '../index/card';
+import type { MapRead } from '../index/reader';
 import type { Sheet } from '../index/corpus';
 import {
   getFeature,
   listIndexedSaes,
   renameFeature,
   setFeatureNotes,
-  type ClusterInfo,
   type DashboardImportReport,
   type ImportReport,
-  type MapPositions,
   type SearchHit,
 } from '../index/index';
 import { PackThumbs } from '../index/packThumbs';
@@ -306,21 +305,14 @@ export class IndexService {
 
   async map(input: z.output<typeof featureInputs.map>): Promise<FeatureMap> {
     const { file } = await this.ready(input.packId, input.saeId, input.corpus);
-    const r = await this.readers.run<{ positions: MapPositions; clusters: ClusterInfo[] } | null>({
+    const r = await this.readers.run<MapRead | null>({
       type: 'map',
       file,
       saeId: input.saeId,
     });
     if (!r) throw new OrreryError('not_found', `the index has no map for SAE ${input.saeId}`);
-    const p = r.positions;
-    // Stored as u32 with 0xffffffff for none: the same bytes read as i32 say −1.
-    const cluster = new Int32Array(p.cluster.buffer, p.cluster.byteOffset, p.count);
     return {
-      count: p.count,
-      features: p.idx,
-      positions: p.xyz,
-      density: p.density,
-      cluster,
+      ...r.map,
       clusters: r.clusters.map((c) => ({
         id: c.id,
         label: c.label,

@@ -54,8 +54,12 @@ export class FrameError extends Error {
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
-/** A message as it goes on the wire: JSON text, or one binary frame when it carries typed arrays. */
-export function encodeMessage(message: unknown): string | Uint8Array {
+/**
+ * A message as it goes on the wire, in pieces: JSON text, or a binary frame as the pieces it is
+ * made of, in order (the header, then each buffer as a view of its own bytes and its padding),
+ * so a sender can write them one after another without joining them (no copy of the arrays).
+ */
+export function encodeMessageParts(message: unknown): string | Uint8Array[] {
   const buffers: BinaryArray[] = [];
   // `this[key]` is the value before toJSON: a Node Buffer's toJSON would hide its bytes
   const json = JSON.stringify(message, function (this: Record<string, unknown>, key, value) {
@@ -68,19 +72,29 @@ export function encodeMessage(message: unknown): string | Uint8Array {
   if (buffers.length === 0) return json;
   const table = buffers.map((b) => [kindOf(b), b.byteLength]);
   const header = new TextEncoder().encode(`{"m":${json},"b":${JSON.stringify(table)}}`);
-  let size = align8(HEAD + header.byteLength);
-  const offsets = buffers.map((b) => {
-    const at = size;
-    size = align8(size + b.byteLength);
-    return at;
-  });
-  const frame = new Uint8Array(size);
-  frame.set(MAGIC, 0);
-  new DataView(frame.buffer).setUint32(4, header.byteLength, true);
-  frame.set(header, HEAD);
-  buffers.forEach((b, i) =>
-    frame.set(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), offsets[i]),
-  );
+  const head = new Uint8Array(align8(HEAD + header.byteLength));
+  head.set(MAGIC, 0);
+  new DataView(head.buffer).setUint32(4, header.byteLength, true);
+  head.set(header, HEAD);
+  const parts = [head];
+  for (const b of buffers) {
+    if (b.byteLength > 0) parts.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+    const pad = align8(b.byteLength) - b.byteLength;
+    if (pad > 0) parts.push(new Uint8Array(pad));
+  }
+  return parts;
+}
+
+/** A message as it goes on the wire: JSON text, or one binary frame when it carries typed arrays. */
+export function encodeMessage(message: unknown): string | Uint8Array {
+  const parts = encodeMessageParts(message);
+  if (typeof parts === 'string') return parts;
+  const frame = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    frame.set(p, at);
+    at += p.byteLength;
+  }
   return frame;
 }
 

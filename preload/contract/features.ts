@@ -136,17 +136,27 @@ export const CorporaSchema = z.object({
 const typedArray = <T>(ctor: abstract new (...args: never[]) => unknown, name: string) =>
   z.custom<T>((v) => v instanceof ctor, `must be a ${name}`);
 
-/** The galaxy's points as typed arrays: bytes on the wire (binary frames), never base64. */
+/**
+ * The galaxy's points as typed arrays: bytes on the wire (binary frames), never base64, and
+ * compact (mapWire.ts: decodeMapArrays gives the float positions the galaxy uses).
+ */
 export const FeatureMapSchema = z.object({
   count: z.number().int(),
-  /** [count]: the feature index of each point (dead features may be left out). */
-  features: typedArray<Uint32Array<ArrayBufferLike>>(Uint32Array, 'Uint32Array'),
-  /** [count × 3] xyz. */
-  positions: typedArray<Float32Array<ArrayBufferLike>>(Float32Array, 'Float32Array'),
+  /** [count]: the feature index of each point (dead features may be left out); null when point i is feature i. */
+  features: typedArray<Uint32Array<ArrayBufferLike>>(Uint32Array, 'Uint32Array').nullable(),
+  /** [count × 3] xyz quantised to 16 bits per axis against `box` (mapWire.ts). */
+  positions: typedArray<Uint16Array<ArrayBufferLike>>(Uint16Array, 'Uint16Array'),
+  box: z.object({
+    min: z.tuple([z.number(), z.number(), z.number()]),
+    step: z.tuple([z.number(), z.number(), z.number()]),
+  }),
   /** [count]: fraction of examples (tokens, images) on which the feature fires. */
   density: typedArray<Float32Array<ArrayBufferLike>>(Float32Array, 'Float32Array'),
-  /** [count]: cluster id, −1 for none. */
-  cluster: typedArray<Int32Array<ArrayBufferLike>>(Int32Array, 'Int32Array'),
+  /** [count]: cluster id; 16 bits with 0xffff for none when every id fits, else i32 with −1 for none. */
+  cluster: z.union([
+    typedArray<Uint16Array<ArrayBufferLike>>(Uint16Array, 'Uint16Array'),
+    typedArray<Int32Array<ArrayBufferLike>>(Int32Array, 'Int32Array'),
+  ]),
   clusters: z.array(
     z.object({
       id: z.number().int(),

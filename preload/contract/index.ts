@@ -11,6 +11,7 @@ export * from './features';
 export * from './files';
 export * from './sessions';
 export * from './binary';
+export * from './mapWire';
 export * from './notices';
 export * from './selections';
 export * from './exports';

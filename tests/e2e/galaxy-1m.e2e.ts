@@ -4,7 +4,8 @@
  * the map opens and draws, a search for the probe feature's label flies to its star
  * and opens its card, and a lasso drawn with the mouse selects exactly the features whose
  * projected positions lie inside the polygon, computed here from the index file itself
- * (map_blobs read with SQLite, projected and tested with a winding number, not the app's code).
+ * (map_blobs read with SQLite, put through index.map's 16-bit quantisation, which is what the
+ * page has, then projected and tested with a winding number, not the app's code).
  *
  * Opt-in (minutes to build the synthetic SAE the first time, and a 1M map in SwiftShader):
  *   ORRERY_E2E_1M=1 npx vitest run --config vitest.e2e.config.ts tests/e2e/galaxy-1m.e2e.ts
@@ -12,6 +13,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dequantisePositions, quantisePositions } from '../../preload/contract';
 import { openIndex } from '../../main/index';
 import { launchChromium, artefacts } from '../support/browser';
 import { startHeadless, type ServerHandle } from '../support/headless';
@@ -26,7 +28,7 @@ describe.runIf(on)('galaxy at 1M features (synthetic)', () => {
   let server: ServerHandle;
   let close: () => Promise<void>;
   let page: Page;
-  /** The map as stored: point → feature, xyz. */
+  /** The map as stored (point → feature) and its xyz as the page has them (quantised). */
   let features: Uint32Array;
   let xyz: Float32Array;
   const timings: string[] = [];
@@ -45,7 +47,9 @@ describe.runIf(on)('galaxy at 1M features (synthetic)', () => {
     const copy = (b: Buffer): ArrayBuffer =>
       b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
     features = new Uint32Array(copy(row.idx));
-    xyz = new Float32Array(copy(row.xyz));
+    // The positions the page has: the stored ones through index.map's 16-bit quantisation.
+    const q = quantisePositions(new Float32Array(copy(row.xyz)), row.count);
+    xyz = dequantisePositions(q.positions, q.box);
     expect(features.length).toBe(row.count);
     const t0 = performance.now();
     server = await startHeadless(['--home', home, '--models', s.modelsDir, '--allow', s.dir]);

@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { Vector4 } from 'three';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeMapArrays, type CallOutput } from '../../preload/contract';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
 import { apiCall, galaxyHook } from '../support/page';
@@ -140,12 +141,10 @@ describe('galaxy (headless, chromium)', () => {
     await page.waitForSelector('[data-testid="pack-without-map"]');
     await page.waitForSelector('[data-testid="build-index"] [role="progressbar"]');
     await expect.poll(() => hooks<boolean | null>('ready'), { timeout: 90_000 }).toBe(true);
-    const reply = await call<{
-      count: number;
-      features: Uint32Array;
-      positions: Float32Array;
-    }>('index.map', { packId: PACK, saeId: SAE });
-    map = { count: reply.count, features: reply.features, positions: reply.positions };
+    // The positions the page has: the 16-bit ones off the wire, decoded as the galaxy decodes them.
+    map = decodeMapArrays(
+      await call<CallOutput<'index.map'>>('index.map', { packId: PACK, saeId: SAE }),
+    );
     expect(map.count).toBeGreaterThan(10);
     expect(await hooks<number>('count')).toBe(map.count);
 
@@ -357,7 +356,9 @@ describe('galaxy (headless, chromium)', () => {
       feature: near,
     });
     if (!cluster) throw new Error(`feature ${near} has no cluster`);
-    const clusters = await call<{ cluster: Int32Array }>('index.map', { packId: PACK, saeId: SAE });
+    const clusters = decodeMapArrays(
+      await call<CallOutput<'index.map'>>('index.map', { packId: PACK, saeId: SAE }),
+    );
     const members = Array.from(clusters.cluster.keys()).filter(
       (p) => clusters.cluster[p] === cluster.id,
     );
@@ -410,11 +411,9 @@ describe('galaxy (headless, chromium)', () => {
       corpora: [{ path: dir, built: [SAE] }],
     });
     // A card of this galaxy reads the folder's paragraphs.
-    const { features } = await call<{ features: Uint32Array }>('index.map', {
-      packId: PACK,
-      saeId: SAE,
-      corpus: dir,
-    });
+    const { features } = decodeMapArrays(
+      await call<CallOutput<'index.map'>>('index.map', { packId: PACK, saeId: SAE, corpus: dir }),
+    );
     const card = await call<{ topExamples: { tokens?: string[] }[] }>('index.feature', {
       packId: PACK,
       saeId: SAE,

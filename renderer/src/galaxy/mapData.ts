@@ -1,8 +1,8 @@
 /**
- * The galaxy's data: the index.map reply (typed arrays, as they came off the wire), and the
- * bounds the camera frames. Pure: no DOM, no three.
+ * The galaxy's data: the index.map reply (compact typed arrays off the wire, decoded once), and
+ * the bounds the camera frames. Pure: no DOM, no three.
  */
-import type { CallOutput } from '../../../preload/contract';
+import { decodeMapArrays, type CallOutput } from '../../../preload/contract';
 
 export type FeatureMapReply = CallOutput<'index.map'>;
 
@@ -36,12 +36,6 @@ export interface Bounds {
   center: [number, number, number];
   /** Radius of the sphere around center that holds every point. */
   radius: number;
-}
-
-/** Checks a typed array from the reply holds `n` elements. */
-function sized<T extends { length: number }>(a: T, n: number, what: string): T {
-  if (a.length !== n) throw new Error(`${what}: expected ${n} values, got ${a.length}`);
-  return a;
 }
 
 export function computeBounds(positions: Float32Array, count: number): Bounds {
@@ -100,11 +94,9 @@ export const MAP_MARKS = {
 } as const;
 
 export function decodeMap(reply: FeatureMapReply): GalaxyMap {
-  const n = reply.count;
-  const features = sized(reply.features, n, 'features');
-  const positions = sized(reply.positions, n * 3, 'positions');
-  const density = sized(reply.density, n, 'density');
-  const cluster = sized(reply.cluster, n, 'cluster');
+  // The 16-bit positions as floats (within the quantisation step of the stored ones; mapWire.ts):
+  // what the galaxy draws, picks and lassos.
+  const { count: n, features, positions, density, cluster } = decodeMapArrays(reply);
   return {
     count: n,
     features,

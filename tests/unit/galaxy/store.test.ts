@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFrame, encodeMessage } from '../../../preload/contract';
+import { decodeFrame, encodeMapArrays, encodeMessage } from '../../../preload/contract';
 import { decodeMap, makeMap } from '../../../renderer/src/galaxy/mapData';
 import { pointColors, pointSizes } from '../../../renderer/src/galaxy/palette';
 import { createGalaxyStore, STATE } from '../../../renderer/src/galaxy/store';
@@ -23,25 +23,28 @@ function map() {
 }
 
 describe('decodeMap', () => {
-  it('takes the typed arrays of a reply (through a binary frame), indexes features and checks lengths', () => {
+  it('takes the compact arrays of a reply (through a binary frame), indexes features and checks lengths', () => {
     const m = map();
     const sent = {
-      count: 5,
-      features: m.features,
-      positions: m.positions,
-      density: m.density,
-      cluster: m.cluster,
+      ...encodeMapArrays({
+        count: 5,
+        features: m.features,
+        positions: m.positions,
+        density: m.density,
+        cluster: m.cluster,
+      }),
       clusters: m.clusters,
     };
     const reply = decodeFrame(encodeMessage(sent) as Uint8Array) as typeof sent;
     const d = decodeMap(reply);
-    expect(Array.from(d.positions)).toEqual(Array.from(m.positions));
+    // Each axis spans at most 7 units here: within 7 / 65535 / 2 of what was stored.
+    d.positions.forEach((v, i) => expect(Math.abs(v - (m.positions[i] ?? NaN))).toBeLessThan(6e-5));
     expect(Array.from(d.cluster)).toEqual([0, 0, 1, 1, -1]);
     expect(Array.from(d.features)).toEqual([10, 11, 12, 13, 14]);
     expect(d.pointOf[12]).toBe(2);
     expect(d.pointOf[3]).toBe(-1);
     expect(d.density[4]).toBeCloseTo(0.9, 6);
-    expect(d.bounds.center).toEqual([-1.5, 1, 1.5]);
+    d.bounds.center.forEach((c, k) => expect(c).toBeCloseTo([-1.5, 1, 1.5][k] ?? NaN, 4));
     expect(() => decodeMap({ ...reply, count: 6 })).toThrow(/expected 6 values/);
   });
 });

@@ -10,13 +10,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
-import type {
-  FeatureCard,
-  ModelInspection,
-  OpenedModel,
-  PackList,
-  Progress,
-  Result,
+import {
+  decodeMapArrays,
+  type CallOutput,
+  type FeatureCard,
+  type ModelInspection,
+  type OpenedModel,
+  type PackList,
+  type Progress,
+  type Result,
 } from '../../../preload/contract';
 import { cleanupTmp, repoRoot, testAllow, tmpDir } from '../../support/tmp';
 
@@ -111,7 +113,7 @@ describe('models.open with a Neuronpedia export', () => {
       explainer: 'orrery-fixture-top-tokens',
     });
     // The galaxy: every feature placed (from the decoder when the export has no UMAP).
-    const map = await call<{ count: number; positions: Float32Array }>('index.map', ref);
+    const map = decodeMapArrays(await call<CallOutput<'index.map'>>('index.map', ref));
     expect(map.count).toBe(256);
     expect(new Set(Array.from(map.positions.slice(0, 30)).map((v) => v.toFixed(3))).size).toBe(30);
   });

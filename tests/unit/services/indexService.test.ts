@@ -10,7 +10,8 @@ import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp, type OrreryApp } from '../../../main/app/compose';
 import { resolveConfig } from '../../../main/app/config';
-import type { CallOutput, Progress } from '../../../preload/contract';
+import { loadPositions, openIndex } from '../../../main/index';
+import { decodeMapArrays, type CallOutput, type Progress } from '../../../preload/contract';
 import { writeSyntheticExport, wordOf } from '../../support/neuronpediaExport';
 import { cleanupTmp, fixturePacks, repoRoot, testAllow, tmpDir } from '../../support/tmp';
 
@@ -60,11 +61,24 @@ describe('feature index through the API', () => {
     expect(new Set(progress.map((p) => p.jobId))).toEqual(new Set(['build-1']));
 
     const map = await call<CallOutput<'index.map'>>('index.map', ref);
-    const { positions: xyz, features } = map;
-    expect(xyz).toBeInstanceOf(Float32Array);
+    expect(map.positions).toBeInstanceOf(Uint16Array);
+    const { positions: xyz, features } = decodeMapArrays(map);
     expect(xyz.length).toBe(map.count * 3);
     expect(features.length).toBe(map.count);
     expect(xyz.every(Number.isFinite)).toBe(true);
+    // The positions the galaxy gets are the stored ones within half a quantisation step per axis.
+    const db = openIndex(status.file, { readonly: true });
+    try {
+      const stored = loadPositions(db, ref.saeId);
+      expect(stored?.count).toBe(map.count);
+      expect(Array.from(features)).toEqual(Array.from(stored?.idx ?? []));
+      xyz.forEach((v, i) => {
+        const step = map.box.step[i % 3] ?? 0;
+        expect(Math.abs(v - (stored?.xyz[i] ?? NaN))).toBeLessThanOrEqual(step / 2 + 1e-6);
+      });
+    } finally {
+      db.close();
+    }
 
     const first = features[0] ?? 0;
     const card = await call<CallOutput<'index.feature'>>('index.feature', {
@@ -228,7 +242,7 @@ describe('feature index through the API', () => {
     });
 
     // The cards read the folder's paragraphs; the pack's own index is untouched.
-    const { features } = await call<CallOutput<'index.map'>>('index.map', own);
+    const { features } = decodeMapArrays(await call<CallOutput<'index.map'>>('index.map', own));
     const card = await call<CallOutput<'index.feature'>>('index.feature', {
       ...own,
       feature: features[0] ?? 0,
