@@ -16,6 +16,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { CallOutput, DialInput, ImageShown, Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
+import { carriedFor } from '../carry/carried';
 import { showFrame } from '../compare/liveFrames';
 import type { RgbaImage } from '../compare/pixels';
 import { SweepFrames } from '../compare/sweepFrames';
@@ -49,11 +50,14 @@ async function runOnce(
   jobId: string,
 ) {
   const client = getClient();
+  const carried = carriedFor(packId, dials);
+  const carry = carried ? { carried } : {};
   if (input.kind === 'text-lm') {
     const r = await client.call('text.generate', {
       packId,
       prompt: input.prompt,
       dials,
+      ...carry,
       sampling: {
         maxTokens: input.maxTokens,
         temperature: input.temperature,
@@ -75,6 +79,7 @@ async function runOnce(
           packId,
           source: input.source,
           dials,
+          ...carry,
           mask: input.mask ?? null,
           sessionId,
           gestureId,
@@ -85,6 +90,7 @@ async function runOnce(
           source: input.source,
           text: input.text,
           dials,
+          ...carry,
           sessionId,
           gestureId,
           jobId,
