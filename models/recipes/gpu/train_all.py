@@ -115,7 +115,7 @@ def main(argv=None):
             shutil.copy(os.path.join(SHIPPED_TEXT, f), os.path.join(text_pack, f))
         shape = {k: lm_shape[k] for k in ("d_model", "n_layers", "n_heads", "context")}
         cmd = [py, os.path.join(TEXT, "recipe.py"), "--work", text_work, "--out", text_pack,
-               "--device", "cpu" if a.smoke else device, "--threads", str(a.threads),
+               "--device", device if device != "cuda" or cuda_available() else "cpu", "--threads", str(a.threads),
                "--stages", "sae,figures,export,pack,index", "--vocab", "4096", *flags(shape),
                *flags(SAE_SMOKE if a.smoke else SAE_GPU)]
         timings["text_pack"] = run(cmd, log)
@@ -140,6 +140,11 @@ def main(argv=None):
     if tmp and not a.keep:
         shutil.rmtree(tmp)
         log("smoke: ok (temp dir removed)")
+
+
+def cuda_available() -> bool:
+    import torch
+    return torch.cuda.is_available()
 
 
 def summary(name: str, m: dict) -> dict:
