@@ -9,13 +9,13 @@ import { ClusterLabels, type LabelEls } from './ClusterLabels';
 import { Filters } from './Filters';
 import { HoverLabel } from './HoverLabel';
 import { Hud } from './Hud';
-import { registerActions, runAction } from '../actions/registry';
+import { registerActions, runAction, unregisterActions, type Action } from '../actions/registry';
 import { galaxyActions, type Tool } from './keys';
 import { starActions } from './starKeys';
 import { Lasso } from './Lasso';
 import { LassoResolver } from './lassoClient';
 import { setGridFor } from './pointGrid';
-import type { SceneApi } from './sceneApi';
+import type { SceneApi, SceneApiRef } from './sceneApi';
 import { galaxyStore, type GalaxyStore } from './store';
 import { installTestHooks } from './testHooks';
 import { useGalaxy } from './useGalaxy';
@@ -30,16 +30,27 @@ export function preloadGalaxyCanvas(): void {
   void loadCanvas();
 }
 
-/** `tools`: controls at the right end of the toolbar (the SAE and examples pickers). */
+/**
+ * `tools`: controls at the right end of the toolbar (the SAE and examples pickers).
+ * `sceneRef`: where the scene's API is kept, for a layer over two galaxies (the bridge's links).
+ * `secondary`: a second galaxy beside the first (the bridge view): its keys and buttons run its
+ * own actions once the person turns to it (pointer or focus; turning back raises the first's),
+ * its lasso does not open the selection panel, and its test hooks are __orreryBridgeGalaxy.
+ */
 export function GalaxyView({
   store = galaxyStore,
   tools,
+  sceneRef,
+  secondary = false,
 }: {
   store?: GalaxyStore;
   tools?: ReactNode;
+  sceneRef?: SceneApiRef;
+  secondary?: boolean;
 }) {
   const map = useGalaxy((s) => s.map, store);
-  const apiRef = useRef<SceneApi | null>(null);
+  const ownRef = useRef<SceneApi | null>(null);
+  const apiRef = sceneRef ?? ownRef;
   const labelsRef: LabelEls = useRef(new Map<number, HTMLElement>());
   const host = useRef<HTMLDivElement>(null);
   const hover = useRef<HTMLDivElement>(null);
@@ -70,23 +81,32 @@ export function GalaxyView({
         apiRef,
         () => host.current?.querySelector('canvas') ?? null,
         () => lassoMs.current,
+        secondary ? '__orreryBridgeGalaxy' : '__orreryGalaxy',
       ),
-    [store],
+    [store, apiRef, secondary],
   );
 
-  // the galaxy's keys and buttons run actions of the one registry
-  useEffect(() => registerActions(galaxyActions(store, setTool)), [store]);
-
-  // arrow keys move between stars and Enter opens one's card, while the galaxy has focus
-  useEffect(
-    () =>
-      registerActions(
-        starActions(store, apiRef, (x, y) => {
-          if (hover.current) hover.current.style.transform = `translate(${x + 14}px, ${y + 10}px)`;
-        }),
-      ),
-    [store],
-  );
+  // the galaxy's keys and buttons run actions of the one registry; arrow keys move between
+  // stars and Enter opens one's card, while the galaxy has focus
+  const actionsRef = useRef<Action[] | null>(null);
+  useEffect(() => {
+    const list = [
+      ...galaxyActions(store, setTool),
+      ...starActions(store, apiRef, (x, y) => {
+        if (hover.current) hover.current.style.transform = `translate(${x + 14}px, ${y + 10}px)`;
+      }),
+    ];
+    actionsRef.current = list;
+    if (!secondary) registerActions(list);
+    return () => {
+      unregisterActions(list);
+      if (actionsRef.current === list) actionsRef.current = null;
+    };
+  }, [store, apiRef, secondary]);
+  /** The person turned to this galaxy: its actions run the keys and buttons (over another's). */
+  const turnTo = (): void => {
+    if (actionsRef.current) registerActions(actionsRef.current);
+  };
 
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
 
@@ -112,10 +132,16 @@ export function GalaxyView({
     <div
       ref={host}
       className="galaxy-view"
-      data-testid="galaxy-view"
+      data-testid={secondary ? 'bridge-galaxy-view' : 'galaxy-view'}
       tabIndex={0}
       role="application"
-      aria-label="Feature galaxy: arrow keys move between stars, Enter opens a star’s card"
+      aria-label={
+        secondary
+          ? 'The bridge’s other galaxy: arrow keys move between stars, Enter opens a star’s card'
+          : 'Feature galaxy: arrow keys move between stars, Enter opens a star’s card'
+      }
+      onPointerEnter={turnTo}
+      onFocus={turnTo}
       onPointerMove={(e) => {
         const p = local(e);
         if (hover.current)
@@ -152,6 +178,7 @@ export function GalaxyView({
         store={store}
         apiRef={apiRef}
         resolverRef={resolverRef}
+        openSelection={!secondary}
         onResolved={(ms) => {
           lassoMs.current = ms;
         }}

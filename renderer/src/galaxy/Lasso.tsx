@@ -15,10 +15,19 @@ interface Props {
   store: GalaxyStore;
   apiRef: SceneApiRef;
   resolverRef: { current: LassoResolver | null };
+  /** The lassoed features open in the selection panel (not on a second galaxy). */
+  openSelection?: boolean;
   onResolved?: (ms: number, hits: number) => void;
 }
 
-export function Lasso({ enabled, store, apiRef, resolverRef, onResolved }: Props) {
+export function Lasso({
+  enabled,
+  store,
+  apiRef,
+  resolverRef,
+  openSelection = true,
+  onResolved,
+}: Props) {
   const svg = useRef<SVGSVGElement>(null);
   const path = useRef<SVGPathElement>(null);
   const points = useRef<number[] | null>(null);
@@ -82,6 +91,7 @@ export function Lasso({ enabled, store, apiRef, resolverRef, onResolved }: Props
           void runAction('select-stars', { points: r.hits, mode });
           onResolved?.(r.ms, r.hits.length);
           // the lassoed features open in the selection panel (an emptied selection closes it)
+          if (!openSelection) return;
           const features = store.selectedFeatures();
           if (features.length > 0) void runAction('open-selection', { features, origin: 'lasso' });
           else void runAction('close-selection');

@@ -85,7 +85,7 @@ export function galaxyActions(
     {
       name: 'select-stars',
       label: 'Select stars',
-      perform: ({ points, mode }) => store.select(points, mode),
+      perform: ({ points, mode }) => store.selectLassoed(points, mode),
     },
     {
       name: 'set-galaxy-filter',

@@ -21,6 +21,8 @@ export interface Filter {
   cluster: number | null;
   /** Features that pass a label-source filter (from index.search), or null for no filter. */
   labelSourceKeep: ReadonlySet<number> | null;
+  /** Features another view keeps (the bridge's shared/specific/score filter), or null. */
+  viewKeep: ReadonlySet<number> | null;
 }
 
 export const NO_FILTER: Filter = {
@@ -28,6 +30,7 @@ export const NO_FILTER: Filter = {
   maxDensity: 1,
   cluster: null,
   labelSourceKeep: null,
+  viewKeep: null,
 };
 
 export interface FlyRequest {
@@ -64,6 +67,8 @@ export class GalaxyStore {
   /** Search hits (features) whose stars are highlighted. */
   highlights: readonly number[] = [];
   fly: FlyRequest | null = null;
+  /** Counts lassos applied to the selection (another view follows the lasso, not every change). */
+  lassoSeq = 0;
   private listeners = new Set<Listener>();
   private flySeq = 0;
 
@@ -188,6 +193,12 @@ export class GalaxyStore {
     this.emit();
   }
 
+  /** A lasso's points applied to the selection (select, and counted in lassoSeq). */
+  selectLassoed(points: ArrayLike<number>, mode: SelectMode): void {
+    this.lassoSeq++;
+    this.select(points, mode);
+  }
+
   selectFeatures(features: readonly number[], mode: SelectMode = 'replace'): void {
     this.select(
       features.map((f) => this.pointOf(f)),
@@ -234,7 +245,8 @@ export class GalaxyStore {
         d >= f.minDensity &&
         d <= f.maxDensity &&
         (f.cluster === null || map.cluster[p] === f.cluster) &&
-        (f.labelSourceKeep === null || f.labelSourceKeep.has(map.features[p] ?? -1));
+        (f.labelSourceKeep === null || f.labelSourceKeep.has(map.features[p] ?? -1)) &&
+        (f.viewKeep === null || f.viewKeep.has(map.features[p] ?? -1));
       const v = keep ? 0 : 255;
       if (s[p * 4 + STATE.dimmed] !== v) {
         s[p * 4 + STATE.dimmed] = v;
@@ -246,7 +258,13 @@ export class GalaxyStore {
 
   isFiltered(): boolean {
     const f = this.filter;
-    return f.minDensity > 0 || f.maxDensity < 1 || f.cluster !== null || f.labelSourceKeep !== null;
+    return (
+      f.minDensity > 0 ||
+      f.maxDensity < 1 ||
+      f.cluster !== null ||
+      f.labelSourceKeep !== null ||
+      f.viewKeep !== null
+    );
   }
 
   /** Search results (features): their stars are highlighted. */

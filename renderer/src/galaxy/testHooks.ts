@@ -18,7 +18,11 @@ export interface GalaxyTestHooks {
   selectedPoints(): number[];
   /** Lit features ("what is active") with their brightness 0–255. */
   active(): { feature: number; brightness: number }[];
+  /** The points shown, as the store holds them: each point's feature and xyz (3 per point). */
+  points(): { count: number; features: number[]; positions: number[] };
   hovered(): number | null;
+  /** Highlighted features (search hits, or a bridge's matches of the other side's star). */
+  highlights(): number[];
   focused(): number | null;
   target(): [number, number, number] | null;
   flying(): boolean;
@@ -31,9 +35,13 @@ export interface GalaxyTestHooks {
   refetchMap(): Promise<number>;
 }
 
+/** Where the hooks are installed: the galaxy, and the bridge view's second galaxy. */
+export type GalaxyHooksName = '__orreryGalaxy' | '__orreryBridgeGalaxy';
+
 declare global {
   interface Window {
     __orreryGalaxy?: GalaxyTestHooks;
+    __orreryBridgeGalaxy?: GalaxyTestHooks;
   }
 }
 
@@ -42,6 +50,7 @@ export function installTestHooks(
   api: SceneApiRef,
   canvasHost: () => HTMLElement | null,
   lassoMs: () => number | null,
+  name: GalaxyHooksName = '__orreryGalaxy',
 ): () => void {
   const hooks: GalaxyTestHooks = Object.freeze({
     ready: () => store.map !== null && api.current !== null && api.current.frames() > 0,
@@ -61,7 +70,13 @@ export function installTestHooks(
       }
       return out.sort((a, b) => a.feature - b.feature);
     },
+    points: () => ({
+      count: store.count,
+      features: Array.from(store.map?.features ?? []),
+      positions: Array.from(store.map?.positions ?? []),
+    }),
     hovered: () => store.hovered,
+    highlights: () => [...store.highlights].sort((a, b) => a - b),
     focused: () => store.focused,
     target: () => api.current?.target() ?? null,
     flying: () => api.current?.flying() ?? false,
@@ -73,8 +88,10 @@ export function installTestHooks(
       return r.ok ? r.value.count : 0;
     },
   });
-  window.__orreryGalaxy = hooks;
+  window[name] = hooks;
   return () => {
-    if (window.__orreryGalaxy === hooks) delete window.__orreryGalaxy;
+    if (window[name] !== hooks) return;
+    if (name === '__orreryGalaxy') delete window.__orreryGalaxy;
+    else delete window.__orreryBridgeGalaxy;
   };
 }
