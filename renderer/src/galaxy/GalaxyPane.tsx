@@ -5,10 +5,16 @@
  * facts, with a status note) shows while there is no map. The open-in-sae action (a bridge's
  * match on a feature card) switches to another SAE of the pack and selects a feature there.
  */
-import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { isOpenedModel, type PackSummary } from '../../../preload/contract';
-import { registerActions } from '../actions/registry';
+import { registerActions, runAction } from '../actions/registry';
 import { useCall } from '../api/useCall';
+import { bridgeActions } from '../bridge/bridgeActions';
+import { BridgeCard } from '../bridge/BridgeCard';
+import { BridgeLinks } from '../bridge/BridgeLinks';
+import { BridgePane } from '../bridge/BridgePane';
+import { bridgeView } from '../bridge/bridgeView';
+import { installBridgeHooks } from '../bridge/testHooks';
 import { AddSaeDialog } from '../components/AddSaeDialog';
 import { BuildIndex } from './BuildIndex';
 import { CorpusPicker } from './CorpusPicker';
@@ -102,9 +108,23 @@ export function GalaxyPane({
     };
   }, [built, pack.id, saeId, corpus]);
 
+  // the bridge view: a second galaxy beside this one (B, or the Bridge button)
+  const bridgeOpen = useSyncExternalStore(bridgeView.subscribe, () => bridgeView.open);
+  useEffect(() => registerActions(bridgeActions(bridgeView, () => galaxyStore.map !== null)), []);
+  useEffect(() => installBridgeHooks(bridgeView), []);
+
   const [addingSae, setAddingSae] = useState(false);
   const saePicker = (
     <div className="galaxy-sae">
+      <button
+        type="button"
+        aria-pressed={bridgeOpen}
+        title="Bridge to another SAE, side by side (B)"
+        data-testid="bridge-toggle"
+        onClick={() => void runAction('toggle-bridge')}
+      >
+        Bridge
+      </button>
       {isOpenedModel(pack) && (
         <button type="button" onClick={() => setAddingSae(true)}>
           Add SAE…
@@ -157,8 +177,13 @@ export function GalaxyPane({
 
   if (built && loadedFor === `${pack.id}/${saeId}/${corpus ?? ''}`) {
     return (
-      <div className="galaxy-pane">
-        <GalaxyView tools={saePicker} />
+      <div className={bridgeOpen ? 'galaxy-pane bridged' : 'galaxy-pane'}>
+        <div className="galaxy-split">
+          <GalaxyView tools={saePicker} sceneRef={bridgeView.scenes.main} />
+          {bridgeOpen && saeId && <BridgePane main={{ packId: pack.id, saeId }} />}
+        </div>
+        {bridgeOpen && <BridgeLinks />}
+        {bridgeOpen && <BridgeCard />}
         {skippedNote}
       </div>
     );

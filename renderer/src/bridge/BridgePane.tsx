@@ -1,0 +1,258 @@
+/**
+ * The bridge view's second pane, beside the galaxy: a header (the other SAE — this pack's
+ * other SAEs and every other pack's — the bridge's filters and figures, close), then the other
+ * SAE's galaxy (the same GalaxyView on a store of its own). What is missing is offered in
+ * place: the other SAE's index (BuildIndex), then the bridge (BuildBridge). A bridge built in
+ * either order is used; a new one is built with the main SAE as side a. Escape in the header
+ * closes the view.
+ */
+import { useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { BRIDGE_BEST_STATUS, type PackSummary } from '../../../preload/contract';
+import { runAction } from '../actions/registry';
+import { getClient } from '../api/client';
+import { useCall } from '../api/useCall';
+import { BuildIndex } from '../galaxy/BuildIndex';
+import { fetchMap } from '../galaxy/fetchMap';
+import { GalaxyView } from '../galaxy/GalaxyView';
+import { useGalaxy } from '../galaxy/useGalaxy';
+import { BridgeFilters } from './BridgeFilters';
+import { BuildBridge } from './BuildBridge';
+import { bridgeView, type BridgeRef, type SaeRef } from './bridgeView';
+import './bridge.css';
+
+interface Choice {
+  ref: SaeRef;
+  pack: PackSummary;
+  hook: string;
+  dSae: number | null;
+}
+
+const same = (x: SaeRef | null, y: SaeRef | null): boolean =>
+  x !== null && y !== null && x.packId === y.packId && x.saeId === y.saeId;
+
+const keyOf = (r: SaeRef): string => `${r.packId}#${r.saeId}`;
+
+/** Reads the view's fields in a component; re-renders when they change. */
+function useBridgeView<T>(read: () => T): T {
+  return useSyncExternalStore(bridgeView.subscribe, read);
+}
+
+/** The built bridge between two SAEs, in either order, and the first one's side of it. */
+async function findBridge(
+  main: SaeRef,
+  other: SaeRef,
+): Promise<{ ref: BridgeRef; side: 'a' | 'b' } | null> {
+  for (const [ref, side] of [
+    [{ a: main, b: other }, 'a'],
+    [{ a: other, b: main }, 'b'],
+  ] as const) {
+    const s = await getClient().call('bridge.status', ref);
+    if (s.ok && s.value.built) return { ref, side };
+  }
+  return null;
+}
+
+export function BridgePane({ main }: { main: SaeRef }) {
+  const packs = useCall('packs.list', {});
+  const chosen = useBridgeView(() => bridgeView.other);
+  const filter = useBridgeView(() => bridgeView.filter);
+  const attached = useBridgeView(() => bridgeView.ref);
+  const method = useBridgeView(() => bridgeView.method);
+  const sharedAt = useBridgeView(() => bridgeView.sharedAt);
+
+  const choices = useMemo<Choice[]>(() => {
+    const list = packs.result?.ok ? packs.result.value.packs : [];
+    // this pack's other SAEs first, then every other pack's
+    const ordered = [
+      ...list.filter((p) => p.id === main.packId),
+      ...list.filter((p) => p.id !== main.packId),
+    ];
+    return ordered.flatMap((pack) =>
+      pack.saes
+        .map((s) => ({
+          ref: { packId: pack.id, saeId: s.id },
+          pack,
+          hook: s.hook,
+          dSae: s.dSae ?? null,
+        }))
+        .filter((c) => !same(c.ref, main)),
+    );
+  }, [packs.result, main]);
+  const other = choices.find((c) => same(c.ref, chosen)) ?? null;
+
+  // nothing chosen yet (or the choice is gone): this pack's next SAE, else the first other
+  useEffect(() => {
+    if (!packs.result?.ok || other) return;
+    void runAction('choose-bridge-sae', { other: choices[0]?.ref ?? null });
+  }, [packs.result, other, choices]);
+
+  // the other SAE's index, then its map in the view's second store
+  const otherRef = other?.ref ?? null;
+  const status = useCall('index.status', otherRef ?? { packId: '-', saeId: '-' });
+  const indexBuilt = otherRef !== null && status.result?.ok === true && status.result.value.built;
+  const [mapError, setMapError] = useState<string | null>(null);
+  const loadedFor = useGalaxy(
+    (s) => (s.map && s.packId && s.saeId ? keyOf({ packId: s.packId, saeId: s.saeId }) : null),
+    bridgeView.otherStore,
+  );
+  useEffect(() => {
+    if (!indexBuilt || !otherRef) return;
+    let live = true;
+    void fetchMap(otherRef.packId, otherRef.saeId, null).then((r) => {
+      if (!live) return;
+      if (!r.ok) return setMapError(r.error.message);
+      setMapError(null);
+      bridgeView.otherStore.load(otherRef.packId, otherRef.saeId, r.value);
+    });
+    return () => {
+      live = false;
+      bridgeView.otherStore.unload();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the ref's value
+  }, [indexBuilt, otherRef && keyOf(otherRef)]);
+
+  // the bridge between the two, in either order
+  const [bridge, setBridge] = useState<{ key: string; built: boolean; error: string | null }>();
+  const [generation, setGeneration] = useState(0);
+  const pairKey = otherRef ? `${keyOf(main)}|${keyOf(otherRef)}` : '';
+  useEffect(() => {
+    if (!otherRef) return;
+    let live = true;
+    void findBridge(main, otherRef).then(async (found) => {
+      if (!live) return;
+      if (!found) return setBridge({ key: pairKey, built: false, error: null });
+      const error = await bridgeView.attach(found.ref, found.side);
+      if (live) setBridge({ key: pairKey, built: true, error });
+    });
+    return () => {
+      live = false;
+      bridgeView.detach();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the pair's value
+  }, [pairKey, generation]);
+  const bridgeState = bridge?.key === pairKey ? bridge : null;
+
+  const describe = (c: Choice): string =>
+    `${c.pack.id === main.packId ? '' : `${c.pack.name} · `}${c.hook} · ${c.dSae ?? '?'} features`;
+  const mainSae = packs.result?.ok
+    ? packs.result.value.packs
+        .find((p) => p.id === main.packId)
+        ?.saes.find((s) => s.id === main.saeId)
+    : undefined;
+  const what = other ? `${mainSae?.hook ?? main.saeId} and ${describe(other)}` : '';
+  const shares = attached && bridgeView.bestMain ? sharedShare() : null;
+
+  let body: ReactNode = null;
+  if (!packs.result) body = <p className="empty-note">Looking for SAEs…</p>;
+  else if (!other)
+    body = (
+      <p className="empty-note">
+        There is no other SAE to bridge to: open another model or add an SAE.
+      </p>
+    );
+  else if (!status.result) body = <p className="empty-note">Looking for its feature index…</p>;
+  else if (!status.result.ok)
+    body = (
+      <p className="error-text">Its feature index cannot be read: {status.result.error.message}</p>
+    );
+  else if (!indexBuilt)
+    body = (
+      <div className="bridge-build">
+        <p>The SAE at {other.hook} has no feature index yet: build it to see its galaxy.</p>
+        <BuildIndex
+          packId={other.ref.packId}
+          saeId={other.ref.saeId}
+          onBuilt={() => status.reload()}
+        />
+      </div>
+    );
+  else if (mapError) body = <p className="error-text">The map cannot be loaded: {mapError}</p>;
+  else if (loadedFor !== keyOf(other.ref)) body = <p className="empty-note">Loading the map…</p>;
+
+  return (
+    <section
+      className="bridge-pane"
+      aria-label="Bridge: the other SAE’s galaxy"
+      data-testid="bridge-pane"
+      data-bridge={attached ? 'built' : bridgeState ? 'none' : 'looking'}
+    >
+      <div
+        className="bridge-head"
+        onKeyDown={(e) => {
+          if (e.key !== 'Escape') return;
+          e.stopPropagation();
+          void runAction('close-bridge');
+        }}
+      >
+        <select
+          aria-label="Bridge to SAE"
+          value={other ? keyOf(other.ref) : ''}
+          onChange={(e) => {
+            const c = choices.find((x) => keyOf(x.ref) === e.target.value);
+            void runAction('choose-bridge-sae', { other: c?.ref ?? null });
+          }}
+        >
+          {choices.map((c) => (
+            <option key={keyOf(c.ref)} value={keyOf(c.ref)}>
+              {describe(c)}
+            </option>
+          ))}
+        </select>
+        {attached && (
+          <BridgeFilters filter={filter} score={method === 'decoder' ? 'cosine' : 'r'} />
+        )}
+        {shares && (
+          <span
+            className="bridge-figures"
+            data-testid="bridge-figures"
+            title={`shared: best match ${method === 'decoder' ? 'cosine' : 'r'} ≥ ${sharedAt}`}
+          >
+            <span className="bridge-key shared" /> shared {shares.main} here, {shares.other} there
+          </span>
+        )}
+        <button
+          type="button"
+          className="bridge-close"
+          aria-label="Close the bridge view"
+          title="Close the bridge view (B, or Escape here)"
+          onClick={() => void runAction('close-bridge')}
+        >
+          ×
+        </button>
+      </div>
+      <div className="bridge-body">
+        {body ?? (
+          <GalaxyView store={bridgeView.otherStore} sceneRef={bridgeView.scenes.other} secondary />
+        )}
+        {other && indexBuilt && bridgeState && !bridgeState.built && (
+          <BuildBridge
+            key={pairKey}
+            main={main}
+            other={other.ref}
+            what={what}
+            onBuilt={() => setGeneration((g) => g + 1)}
+          />
+        )}
+        {bridgeState?.error && (
+          <p className="error-text" role="alert">
+            The bridge cannot be read: {bridgeState.error}
+          </p>
+        )}
+      </div>
+    </section>
+  );
+}
+
+/** Shares of each side's features whose best match is shared, in percent words. */
+function sharedShare(): { main: string; other: string } | null {
+  const m = bridgeView.bestMain;
+  const o = bridgeView.bestOther;
+  if (!m || !o) return null;
+  const pct = (s: typeof m): string => {
+    let shared = 0;
+    for (let f = 0; f < s.status.length; f++)
+      if (s.status[f] === BRIDGE_BEST_STATUS.shared) shared++;
+    return `${Math.round((100 * shared) / Math.max(1, s.status.length))}%`;
+  };
+  return { main: pct(m), other: pct(o) };
+}
