@@ -55,12 +55,24 @@ export function rawSocket(page: Page, messages: string[]): Promise<unknown[]> {
   }, messages);
 }
 
-/** Calls one of the page's read-only galaxy test hooks (window.__orreryGalaxy); null if absent. */
-export function galaxyHook<T>(page: Page, fn: string): Promise<T> {
-  return page.evaluate((f) => {
-    const w = globalThis as unknown as {
-      __orreryGalaxy?: Record<string, (() => unknown) | undefined>;
-    };
-    return w.__orreryGalaxy?.[f]?.() ?? null;
-  }, fn) as Promise<T>;
+/**
+ * Calls one of the page's read-only galaxy test hooks (window.__orreryGalaxy, or the bridge
+ * view's second galaxy: __orreryBridgeGalaxy; the bridge view's own: __orreryBridge); null if
+ * absent.
+ */
+export function galaxyHook<T>(
+  page: Page,
+  fn: string,
+  hooks: '__orreryGalaxy' | '__orreryBridgeGalaxy' | '__orreryBridge' = '__orreryGalaxy',
+): Promise<T> {
+  return page.evaluate(
+    ({ f, h }) => {
+      const w = globalThis as unknown as Record<
+        string,
+        Record<string, (() => unknown) | undefined> | undefined
+      >;
+      return w[h]?.[f]?.() ?? null;
+    },
+    { f: fn, h: hooks },
+  ) as Promise<T>;
 }
