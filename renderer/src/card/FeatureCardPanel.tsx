@@ -3,7 +3,8 @@
  * stats, histogram, top examples, logit lens, nearest features (click: select and fly),
  * rename and notes, and "Turn it" (the add-dial action: the feature joins the dial list). Its
  * links run actions too: a nearest feature select-feature, the cluster badge fly-to-cluster,
- * a bridge's match (BridgeMatches) open-in-sae.
+ * a bridge's match (BridgeMatches) and a link of its chain through the layers (LayerChain)
+ * open-in-sae.
  */
 import { rememberRange } from '../steer/calibration';
 import { useDials } from '../steer/useDials';
@@ -12,6 +13,7 @@ import { runAction } from '../actions/registry';
 import { useFeatureCard } from '../galaxy/useFeatureCard';
 import { useGalaxy } from '../galaxy/useGalaxy';
 import { BridgeMatches } from './BridgeMatches';
+import { LayerChain } from './LayerChain';
 import { EffectStrip } from './EffectStrip';
 import { Explanations } from './Explanations';
 import { Histogram } from './Histogram';
@@ -206,6 +208,7 @@ function Card({ card, packId, saeId, pinned }: CardProps) {
         </>
       )}
       <BridgeMatches packId={packId} saeId={saeId} feature={card.feature} />
+      <LayerChain packId={packId} saeId={saeId} feature={card.feature} />
       {pinned && (
         <RenameForm
           key={`${card.feature}/${card.label}/${card.notes}`}
