@@ -37,6 +37,8 @@ export interface EngineContext {
   progress?(stage: string, done: number, total: number): void;
   /** Streams a drag sweep's frames (image engines). */
   frames?(batch: SweepBatch): void;
+  /** Resolves when no other call is running in the worker (a drag sweep waits for live runs). */
+  othersDone?(): Promise<void>;
   /** Where an uploaded file's bytes are, by hash (set by the service; the bytes never travel). */
   blobFile?(hash: string): string;
 }

@@ -284,8 +284,8 @@ export class ImageEngine implements ImageEngineApi {
   /**
    * A drag sweep (contract sweep.ts): the run of each value's dials, as steer() would make
    * it, in batches of SWEEP_BATCH (one head and one tail run per batch), each batch sent
-   * through ctx.frames with its metrics against the cached "before"; the worker yields between
-   * batches, so a live run is never held up by more than one batch.
+   * through ctx.frames with its metrics against the cached "before". Between batches it waits
+   * while any other call runs in the worker, so a live run is held up by one batch at most.
    */
   async sweep(
     input: ImageSweepInput,
@@ -365,8 +365,9 @@ export class ImageEngine implements ImageEngineApi {
         changed,
       });
       sent += n;
-      // let a live run (or a cancel) in before the next batch
+      // let a live run (or a cancel) in before the next batch, and wait while one runs
       await new Promise((resolve) => setImmediate(resolve));
+      await ctx.othersDone?.();
     }
     return { frames: sent, ms: performance.now() - t0 };
   }

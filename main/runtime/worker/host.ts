@@ -15,6 +15,13 @@ import type { WorkerRequest, WorkerResponse } from './protocol';
 const engines = new Map<string, Promise<AnyEngine>>();
 const running = new Map<number, AbortController>();
 
+/** Calls running other than drag sweeps, and the sweeps waiting for them to finish. */
+let others = 0;
+const waiting: (() => void)[] = [];
+function othersDone(): Promise<void> {
+  return others === 0 ? Promise.resolve() : new Promise((resolve) => waiting.push(resolve));
+}
+
 function send(message: WorkerResponse): void {
   parentPort?.postMessage(message);
 }
@@ -92,12 +99,15 @@ parentPort?.on('message', (req: WorkerRequest) => {
   }
   const controller = new AbortController();
   running.set(req.id, controller);
+  const other = req.op !== 'image.sweep';
+  if (other) others += 1;
   const ctx: EngineContext = {
     signal: controller.signal,
     token: (row, index, tokenId, text) =>
       send({ type: 'token', id: req.id, row, index, tokenId, text }),
     progress: (stage, done, total) => send({ type: 'progress', id: req.id, stage, done, total }),
     frames: (batch) => send({ type: 'frames', id: req.id, batch }),
+    othersDone,
     blobFile: (hash) => {
       const file = req.blobs?.[hash];
       if (file === undefined)
@@ -108,5 +118,10 @@ parentPort?.on('message', (req: WorkerRequest) => {
   perform(req, ctx)
     .then((value) => send({ type: 'done', id: req.id, value }))
     .catch((e: unknown) => send(toError(req.id, e)))
-    .finally(() => running.delete(req.id));
+    .finally(() => {
+      running.delete(req.id);
+      if (!other) return;
+      others -= 1;
+      if (others === 0) for (const go of waiting.splice(0)) go();
+    });
 });
