@@ -83,12 +83,14 @@ async function loadCorpus(a: Side, b: Side, o: BridgeOptions): Promise<[Corpus, 
     o.corpusDir ? loadFolderCorpus(s.pack, o.corpusDir) : loadPackCorpus(s.pack, o.split ?? 'auto');
   const cut = (c: Corpus): Corpus =>
     o.maxExamples ? { ...c, examples: c.examples.slice(0, o.maxExamples) } : c;
-  const ca = cut(await load(a));
   const text = (s: Side): boolean => s.pack.manifest.kind === 'text-lm';
-  if (text(a) !== text(b))
-    throw new Error(
-      'a bridge across media needs paired inputs, which this build does not read yet',
-    );
+  // across media: the examples of the side that is not text (emoji, faces), paired with their
+  // names, which the text side reads (sides.ts); one sample per example
+  if (text(a) !== text(b)) {
+    const media = cut(await load(text(a) ? b : a));
+    return [media, media];
+  }
+  const ca = cut(await load(a));
   // text reads only the bodies: side A's corpus serves both
   if (a.pack.dir === b.pack.dir || (text(a) && !o.corpusDir)) return [ca, ca];
   const cb = cut(await load(b));
@@ -262,7 +264,8 @@ export async function buildBridge(
   const method = chooseMethod(a, b, o.method);
   const topK = o.topK ?? 10;
   const corpora = method === 'correlation' ? await loadCorpus(a, b, o) : null;
-  const text = a.pack.manifest.kind === 'text-lm';
+  // token spans only when both sides read text; across media a sample is an example
+  const text = a.pack.manifest.kind === 'text-lm' && b.pack.manifest.kind === 'text-lm';
   const chunk = o.chunkExamples ?? (text ? 32 : 64);
   const fingerprint = createHash('sha256')
     .update(

@@ -5,7 +5,8 @@
  * `<pack folder>#<SAE folder>` (an SAE outside the pack's manifest, e.g. one trained at
  * another layer of a text model: its cfg.json names the hook).
  * Text sides read any blocks.L.hook_resid_post their below.onnx computes (textHooks.ts) and
- * give one row per token with the token's character end; other sides read the index's
+ * give one row per token with the token's character end (of the example's body, or of its name
+ * for an image or face example: across media); other sides read the index's
  * activation sources (main/index/build/activations.ts), one row per image, cell or face.
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
@@ -116,10 +117,11 @@ class TextReader implements SideReader {
     if (m.kind !== 'text-lm') throw new Error('not a text pack');
     const { d_model: d, n_heads: nHeads, d_head: dHead, context } = m.model;
     const bos = m.model.bos_token_id ?? 1;
+    // an example without a body (an emoji's, a face's) is read by its name: the paired text
     const ids = examples.map((e) => [
       bos,
       ...this.tokenizer
-        .encode(e.body ?? '', { add_special_tokens: false })
+        .encode(e.body ?? e.name, { add_special_tokens: false })
         .ids.slice(0, context - 1),
     ]);
     const rowStart: number[] = [];
