@@ -39,6 +39,8 @@ const BLOB_COLLECT_DELAY_MS = 30_000;
 /** What only one entry can give: the desktop's system file dialog. */
 export interface ComposeOptions {
   chooser?: Chooser;
+  /** Start an index reader thread now (the app's entries: the first view reads the map). */
+  warmReaders?: boolean;
 }
 
 export function composeApp(config: AppConfig, options: ComposeOptions = {}): OrreryApp {
@@ -73,6 +75,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     config.workers.index,
     (r) => notices.databaseRecovered(r, `The feature index ${path.basename(r.file)}`),
   );
+  if (options.warmReaders) index.readers.warm();
 
   const bridges = new BridgeService(
     packs,

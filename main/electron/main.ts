@@ -41,6 +41,7 @@ export function startDesktop(): void {
     // Paths come from the system file dialog, granted for their use (main/files).
     const orrery = composeApp(config, {
       chooser: systemChooser(dialog, () => BrowserWindow.getFocusedWindow()),
+      warmReaders: true,
     });
     lockDownSession(session.defaultSession);
     const unregister = registerIpc(ipcMain, orrery, rendererUrl(appRoot));

@@ -24,7 +24,7 @@ export async function runHeadless(
     models: args.models,
     ...(args.allow.length > 0 ? { allow: args.allow } : {}),
   });
-  const app = composeApp(config);
+  const app = composeApp(config, { warmReaders: true });
   const server = await startServer(app, {
     host: args.host,
     port: args.port,

@@ -1,6 +1,6 @@
 /**
  * A pool of index reader threads (main/index/reader.ts): searches, cards, map positions and
- * sheet decoding leave the API thread. Threads start on first use and stay; a request goes
+ * sheet decoding leave the API thread. Threads start on first use (or one at once: warm) and stay; a request goes
  * to the thread with the fewest in flight. A thread that dies fails its own requests and is
  * replaced on the next one.
  */
@@ -85,6 +85,14 @@ export class ReaderPool {
     }).finally(() => {
       if (slot.pending.size === 0) slot.worker.unref();
     });
+  }
+
+  /**
+   * Starts one reader now, if none is running: a thread takes a second or more to load its
+   * bundle on a busy machine, so the app's first map read need not wait for it (cold start).
+   */
+  warm(): void {
+    if (!this.closed && this.started === 0) this.spawn(0);
   }
 
   run<T>(call: ReaderCall): Promise<T> {
