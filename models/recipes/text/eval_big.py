@@ -41,6 +41,10 @@ def main(argv=None):
     p.add_argument("--ckpt")
     p.add_argument("--max-windows", type=int, default=192, help="windows per split, spread over it")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--samples", type=int, default=5, help="samples to print (figures.PROMPTS, KV cache)")
+    p.add_argument("--temperature", type=float, default=0.7)
+    p.add_argument("--sample-tokens", type=int, default=48)
+    p.add_argument("--tokenizer", help="default: the shipped pack's, which train_big.py uses")
     a = p.parse_args(argv)
     import numpy as np
     import torch
@@ -76,8 +80,22 @@ def main(argv=None):
         row["meets_target"] = all(row[k] >= TARGET for k in row if k.startswith("reduction"))
         out[split] = row
     out["seconds"] = round(time.time() - t, 1)
-    line = json.dumps(out)
+    if a.samples:
+        from bpe import BOS_ID, EOS_ID, ByteBPE
+        from figures import PROMPTS, sample
+        from train_big import SHIPPED_TOKENIZER
+        tok = ByteBPE.load(a.tokenizer or SHIPPED_TOKENIZER)
+        out["samples"] = {"temperature": a.temperature, "tokens": a.sample_tokens, "texts": []}
+        for i, prompt in enumerate((PROMPTS * a.samples)[:a.samples]):
+            ids = [BOS_ID] + tok.encode(prompt)
+            gen = sample(model, ids, a.sample_tokens, torch.zeros(cfg.d_model), torch.Generator().manual_seed(i),
+                         temperature=a.temperature)
+            gen = gen[:gen.index(EOS_ID)] if EOS_ID in gen else gen  # the document ended
+            out["samples"]["texts"].append(prompt + tok.decode(gen))
+    line = json.dumps(out, ensure_ascii=False)
     print(line)
+    for text in out.get("samples", {}).get("texts", []):
+        print("---\n" + text)
     with open(os.path.join(a.work, "evals.jsonl"), "a") as f:
         f.write(line + "\n")
 
