@@ -71,12 +71,24 @@ export class KvBuffers {
 export interface StepCache {
   /** Positions cached so far. */
   readonly len: number;
-  /** past.{l}.key/value of these layers so far, as views (no copy). */
-  past(layers: readonly number[]): Record<string, TensorLike>;
-  /** The outputs to fetch for these layers this step (null: ORT allocates it). */
-  outputs(layers: readonly number[], seq: number): Record<string, TensorLike | null>;
-  /** Takes these layers' new keys/values from a run's results. */
-  store(layers: readonly number[], results: Record<string, TensorLike>, seq: number): void;
+  /**
+   * past.{l}.key/value of these layers so far, as views (no copy); of the first `rows` batch
+   * rows (default all).
+   */
+  past(layers: readonly number[], rows?: number): Record<string, TensorLike>;
+  /** The outputs to fetch for these layers this step (null: ORT allocates it), for `rows` rows. */
+  outputs(layers: readonly number[], seq: number, rows?: number): Record<string, TensorLike | null>;
+  /**
+   * Takes these layers' new keys/values from a run's results. With `rows` 1 (of a larger
+   * batch), the run was of the first row alone, for rows that are the same so far: its keys
+   * and values go to every row.
+   */
+  store(
+    layers: readonly number[],
+    results: Record<string, TensorLike>,
+    seq: number,
+    rows?: number,
+  ): void;
   /** Every layer is stored: the cache now holds len + seq positions. */
   advance(seq: number): void;
   /** Keeps only the batch rows `rows` (in that order). */
@@ -95,9 +107,15 @@ abstract class KvBase {
     if (batch > MAX_BATCH) throw new Error(`a batch of ${batch} is more than ${MAX_BATCH}`);
   }
 
-  protected views(side: number, io: 'past' | 'present', layers: readonly number[], len: number) {
-    const dims = [this.batch, this.m.n_heads, len, this.m.d_head];
-    const n = this.batch * this.m.n_heads * len * this.m.d_head;
+  protected views(
+    side: number,
+    io: 'past' | 'present',
+    layers: readonly number[],
+    len: number,
+    rows = this.batch,
+  ) {
+    const dims = [rows, this.m.n_heads, len, this.m.d_head];
+    const n = rows * this.m.n_heads * len * this.m.d_head;
     const out: Record<string, TensorLike> = {};
     for (const l of layers) {
       out[kvName(io, l, 'key')] = { dims, data: this.buffer(side, l, 'key').subarray(0, n) };
@@ -112,8 +130,8 @@ abstract class KvBase {
     return b;
   }
 
-  past(layers: readonly number[]): Record<string, TensorLike> {
-    return this.views(this.side, 'past', layers, this.len);
+  past(layers: readonly number[], rows = this.batch): Record<string, TensorLike> {
+    return this.views(this.side, 'past', layers, this.len, rows);
   }
 
   /** Copies batch rows `rows` of every layer from side `from` to side `to` (may be equal). */
@@ -160,21 +178,29 @@ export class KvAppend extends KvBase implements StepCache {
     return out;
   }
 
-  store(layers: readonly number[], results: Record<string, TensorLike>, seq: number): void {
+  store(
+    layers: readonly number[],
+    results: Record<string, TensorLike>,
+    seq: number,
+    rows = this.batch,
+  ): void {
     const Dh = this.m.d_head;
     const blocks = this.batch * this.m.n_heads;
+    // A run of the first row alone has one row's blocks; every row takes them.
+    const given = rows * this.m.n_heads;
     const len = this.len;
     for (const l of layers) {
       for (const kv of ['key', 'value'] as const) {
         const fresh = results[this.newName(l, kv)]?.data;
-        if (!(fresh instanceof Float32Array) || fresh.length !== blocks * seq * Dh) {
+        if (!(fresh instanceof Float32Array) || fresh.length !== given * seq * Dh) {
           throw new Error(`text graph: ${this.newName(l, kv)} is not [batch, heads, seq, d_head]`);
         }
         const buf = this.buffer(0, l, kv);
         for (let k = blocks - 1; k >= 0; k--) {
           const to = k * (len + seq) * Dh;
+          const from = k % given;
           if (k > 0 && len > 0) buf.copyWithin(to, k * len * Dh, (k + 1) * len * Dh);
-          buf.set(fresh.subarray(k * seq * Dh, (k + 1) * seq * Dh), to + len * Dh);
+          buf.set(fresh.subarray(from * seq * Dh, (from + 1) * seq * Dh), to + len * Dh);
         }
       }
     }
@@ -201,12 +227,31 @@ export class KvAppend extends KvBase implements StepCache {
  * which then becomes the past.
  */
 export class KvInPlace extends KvBase implements StepCache {
-  outputs(layers: readonly number[], seq: number): Record<string, TensorLike | null> {
-    return this.views(this.side === 0 ? 1 : 0, 'present', layers, this.len + seq);
+  outputs(
+    layers: readonly number[],
+    seq: number,
+    rows = this.batch,
+  ): Record<string, TensorLike | null> {
+    return this.views(this.side === 0 ? 1 : 0, 'present', layers, this.len + seq, rows);
   }
 
-  store(): void {
-    // ORT wrote the presents into the buffers given by outputs().
+  store(
+    layers: readonly number[],
+    _results: Record<string, TensorLike>,
+    seq: number,
+    rows = this.batch,
+  ): void {
+    // ORT wrote the presents into the buffers given by outputs(); a run of the first row
+    // alone wrote that row's, which every other row takes.
+    if (rows === this.batch) return;
+    const slot = this.m.n_heads * (this.len + seq) * this.m.d_head;
+    const to = this.side === 0 ? 1 : 0;
+    for (const l of layers) {
+      for (const kv of ['key', 'value'] as const) {
+        const b = this.buffer(to, l, kv);
+        for (let r = rows; r < this.batch; r++) b.copyWithin(r * slot, 0, slot);
+      }
+    }
   }
 
   advance(seq: number): void {

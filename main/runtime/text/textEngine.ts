@@ -14,7 +14,10 @@
  * `below` once for the whole batch, encodes the steered row's h (TopK SAEs in ORT, a graph
  * built from the SAE's weights, main/runtime/saeTopk; others in JS) to turn its dials into a
  * delta, and runs `above` once for the whole batch with the deltas. The unsteered "before"
- * row shares both calls and never touches the SAE; nothing is computed twice.
+ * row shares both calls and never touches the SAE; nothing is computed twice. While the rows
+ * have the same tokens (the prompt, and the tokens before a dial first changes one), their
+ * cache and hook_resid below the hook are the same: `below` then runs for one row and every
+ * row takes its outputs.
  *
  * "Before" is the same prompt with every dial at rest, the same seed and sampling. With a
  * dial off rest, before and after run as one batch of 2 (each row has its own PRNG with the
@@ -565,7 +568,25 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     const idsT = { dims: [B, seq], data: ids };
     const posT = { dims: [B, seq], data: positions };
     const hookT = { dims: [B, seq, d], data: buf.hook.subarray(0, B * seq * d) };
-    if (kv) {
+    if (kv && B > 1 && sameSoFar(rows)) {
+      // Rows with the same tokens so far (the prompt, and after it until a dial changes a
+      // token) have the same cache and hook_resid below the hook: `below` runs for the
+      // first row alone, and every row takes its keys, values and hook_resid.
+      const n = seq * d;
+      const low = await g.below.runInto(
+        {
+          input_ids: { dims: [1, seq], data: ids.subarray(0, seq) },
+          position_ids: { dims: [1, seq], data: positions.subarray(0, seq) },
+          ...kv.past(g.lower, 1),
+        },
+        {
+          hook_resid: { dims: [1, seq, d], data: hookT.data.subarray(0, n) },
+          ...kv.outputs(g.lower, seq, 1),
+        },
+      );
+      kv.store(g.lower, low, seq, 1);
+      for (let b = 1; b < B; b++) hookT.data.copyWithin(b * n, 0, n);
+    } else if (kv) {
       const low = await g.below.runInto(
         { input_ids: idsT, position_ids: posT, ...kv.past(g.lower) },
         { hook_resid: hookT, ...kv.outputs(g.lower, seq) },
@@ -642,4 +663,10 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   private takeKvBuffers(): KvBuffers {
     return this.kvSpare.pop() ?? new KvBuffers(this.model, this.graphs.newKv ? 1 : 2);
   }
+}
+
+/** Whether every row has generated the same tokens so far (so each is fed the same ids). */
+function sameSoFar(rows: readonly RowState[]): boolean {
+  const first = rows[0]?.ids ?? [];
+  return rows.every((r) => r.ids.length === first.length && r.ids.every((t, i) => t === first[i]));
 }
