@@ -248,23 +248,24 @@ describe('bridge view (headless, chromium)', () => {
     // only shared: the links drawn are the selections' shared best matches, as bridge.best says
     await page.mouse.move(5, 5);
     await page.selectOption('select[aria-label="Which matches"]', 'shared');
-    const sharedOf = (features: number[], side: Best): number =>
-      features.filter(
-        (f) =>
-          at(side.status, f) !== SILENT &&
-          at(side.best, f) >= 0 &&
-          at(side.score, f) >= side.sharedAt,
-      ).length;
-    const selA = await hook<number[]>('selection');
-    const selB = await hook<number[]>('selection', '__orreryBridgeGalaxy');
-    await expect
-      .poll(async () => (await bridgeHook<unknown[]>('links')).length)
-      .toBe(sharedOf(selA, bestA) + sharedOf(selB, bestB));
+    // each selected feature's shared best match, one line per pair (main feature > other)
+    const sharedPairs = new Set<string>();
+    const addShared = (features: number[], side: Best, fromMain: boolean): void => {
+      for (const f of features) {
+        const m = at(side.best, f);
+        if (at(side.status, f) === SILENT || m < 0 || at(side.score, f) < side.sharedAt) continue;
+        sharedPairs.add(fromMain ? `${f}>${m}` : `${m}>${f}`);
+      }
+    };
+    addShared(await hook<number[]>('selection'), bestA, true);
+    addShared(await hook<number[]>('selection', '__orreryBridgeGalaxy'), bestB, false);
     await expect
       .poll(async () =>
-        (await bridgeHook<{ kind: string }[]>('links')).every((l) => l.kind === 'shared'),
+        (await bridgeHook<{ main: number; other: number }[]>('links'))
+          .map((l) => `${l.main}>${l.other}`)
+          .sort(),
       )
-      .toBe(true);
+      .toEqual([...sharedPairs].sort());
     await expect
       .poll(() => page.locator('[data-testid="bridge-links"] line.specific').count())
       .toBe(0);

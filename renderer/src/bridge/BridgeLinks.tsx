@@ -2,9 +2,9 @@
  * The links between the two galaxies: an SVG over both panes with a line from each linked
  * feature's star on the main galaxy to its match's star on the other, green where the match is
  * shared and blue, dashed, where it is specific, stronger matches more opaque; the hovered
- * star's links drawn thicker. Lines are written straight to the SVG (no React state per frame)
- * once per animation frame, and only when a camera moved, a pane was resized or the links
- * changed. A line whose end is off its canvas is left out.
+ * star's links drawn thicker. Lines are written straight to the SVG (no React state per frame):
+ * at once when the links change, and in an animation frame when a camera moved or a pane was
+ * resized. A line whose end is off its canvas is left out.
  */
 import { useEffect, useRef } from 'react';
 import { projectPoint } from '../galaxy/project';
@@ -38,9 +38,10 @@ export function BridgeLinks() {
   useEffect(() => {
     let frame = 0;
     let seen = '';
+    let queued = false;
     const out: [number, number] = [0, 0];
-    const tick = (): void => {
-      frame = requestAnimationFrame(tick);
+    /** Redraws when a camera moved or a pane was resized, or always (`force`: the links changed). */
+    const draw = (force: boolean): void => {
       const el = svg.current;
       const host = el?.parentElement;
       if (!el || !host) return;
@@ -49,9 +50,6 @@ export function BridgeLinks() {
       const mainRect = views[0]?.getBoundingClientRect();
       const otherRect = views[1]?.getBoundingClientRect();
       const hostRect = host.getBoundingClientRect();
-      const links = bridgeView.links;
-      const hovered = bridgeView.hover;
-      // redraw only when something that moves a line changed
       const key = [
         main.current?.frames() ?? -1,
         other.current?.frames() ?? -1,
@@ -62,11 +60,10 @@ export function BridgeLinks() {
         hostRect.width,
         hostRect.height,
       ].join(',');
-      if (key === seen && el.dataset.links === String(links.length) && el.dataset.fresh === '1')
-        return;
+      if (key === seen && !force) return;
       seen = key;
-      el.dataset.fresh = '1';
-      el.dataset.links = String(links.length);
+      const links = bridgeView.links;
+      const hovered = bridgeView.hover;
       el.setAttribute('viewBox', `0 0 ${hostRect.width} ${hostRect.height}`);
       const lines: SVGLineElement[] = [];
       for (const l of links) {
@@ -83,7 +80,8 @@ export function BridgeLinks() {
           hovered !== null &&
           (hovered.from === 'main' ? l.main === hovered.feature : l.other === hovered.feature);
         line.setAttribute('class', `bridge-link ${l.kind}${fromHover ? ' hovered' : ''}`);
-        line.style.opacity = (0.35 + 0.65 * Math.min(1, Math.max(0, Math.abs(l.score)))).toFixed(2);
+        const strength = Math.min(1, Math.max(0, Math.abs(l.score)));
+        line.style.opacity = (0.35 + 0.65 * strength).toFixed(2);
         line.dataset.main = String(l.main);
         line.dataset.other = String(l.other);
         line.dataset.score = l.score.toFixed(4);
@@ -91,10 +89,20 @@ export function BridgeLinks() {
       }
       el.replaceChildren(...lines);
     };
-    // the links' list changed: draw at the next frame even if no camera moved
+    const tick = (): void => {
+      frame = requestAnimationFrame(tick);
+      draw(false);
+    };
+    // the links changed: draw them now (once per burst of changes), not at the next frame
     const off = bridgeView.subscribe(() => {
-      if (svg.current) svg.current.dataset.fresh = '0';
+      if (queued) return;
+      queued = true;
+      queueMicrotask(() => {
+        queued = false;
+        draw(true);
+      });
     });
+    draw(true);
     frame = requestAnimationFrame(tick);
     return () => {
       off();

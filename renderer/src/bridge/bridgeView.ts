@@ -360,14 +360,22 @@ export class BridgeView {
         ),
       );
     }
+    // a pair selected on both sides is one line
+    const seen = new Set<string>();
+    const unique = out.filter((l) => {
+      const k = `${l.main}>${l.other}`;
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
     const same =
-      out.length === this.links.length &&
-      out.every((l, i) => {
+      unique.length === this.links.length &&
+      unique.every((l, i) => {
         const o = this.links[i];
         return o && o.main === l.main && o.other === l.other && o.score === l.score;
       });
     if (same) return;
-    this.links = out;
+    this.links = unique;
     this.emit();
   }
 }
