@@ -21,6 +21,7 @@ const sections: Section[] = [
   { name: 'bridge build', file: 'bridge.ts', fn: 'benchBridge' },
   { name: 'graph surgery', file: 'surgery.ts', fn: 'benchSurgery' },
   { name: 'hf engine', file: 'hfEngine.ts', fn: 'benchHfEngine' },
+  { name: 'map structure', file: 'mapStructure.ts', fn: 'benchMapStructure' },
 ];
 
 async function main(): Promise<void> {

@@ -40,7 +40,8 @@ import {
 } from './associations';
 import { clusterCount, clusterLabel, kmeans3 } from './clusters';
 import { Gemm } from './gemm';
-import { normalizeRows } from './knn';
+import { mixedKnn, mixedLayout, topExampleRows } from './coactivation';
+import { knnCosine, normalizeRows, type KnnGraph } from './knn';
 import { layoutMap, type MapLayout } from './landmarks';
 import {
   assignMetadataLabels,
@@ -91,6 +92,10 @@ export interface BuildOptions {
   seed?: number;
   labelAuc?: number;
   umapEpochs?: number;
+  /** Weight of co-activation in the map's similarity (coactivation.ts): (1 − w) · decoder
+   * cosine + w · cosine of the features' top-example vectors. 0 = decoder cosine only (the map
+   * before co-activation); default DEFAULT_MAP_COACTIVATION. */
+  mapCoactivation?: number;
   /** VACUUM when done (the per-example peaks are deleted after the features stage): for an
    * index that ships with a pack. */
   compact?: boolean;
@@ -271,6 +276,9 @@ async function buildOne(
     neighbours: o.neighbours ?? 15,
     labelAuc: o.labelAuc ?? LABEL_AUC_THRESHOLD,
     umapEpochs: o.umapEpochs ?? null,
+    ...(o.mapCoactivation !== undefined && o.mapCoactivation !== DEFAULT_MAP_COACTIVATION
+      ? { mapCoactivation: o.mapCoactivation }
+      : {}),
     ...(o.thumbnails === false ? { thumbnails: false } : {}),
   });
   const chunksTotal = Math.ceil(corpus.examples.length / chunkExamples);
@@ -797,6 +805,8 @@ async function lensStage(
 /** The map of an SAE from its decoder (also run after a dashboard import: dashboards.ts). */
 /** Up to this many features the map is exact UMAP; beyond, landmarks (main/index/build/landmarks). */
 export const EXACT_LAYOUT_MAX = 65_536;
+/** The map's co-activation weight when a build names none (measured: bench/mapStructure.ts). */
+export const DEFAULT_MAP_COACTIVATION = 0;
 
 export async function mapStage(
   db: Db,
@@ -814,25 +824,46 @@ export async function mapStage(
   const unit = normalizeRows(dec, n, d);
   progress('map', 0, 3);
   let layout: MapLayout;
+  // decoder cosine mixed with co-activation: on the exact path, when top examples are stored
+  const w = Math.min(1, Math.max(0, o.mapCoactivation ?? DEFAULT_MAP_COACTIVATION));
+  let mixed: KnnGraph | undefined;
   try {
-    // exact UMAP up to EXACT_LAYOUT_MAX features, landmarks beyond (with recall@10 measured)
-    layout = await layoutMap(gemm, unit, n, d, {
-      seed,
-      neighbours: o.neighbours ?? 15,
-      epochs: o.umapEpochs,
-      signal: o.signal,
-      exactUpTo: EXACT_LAYOUT_MAX,
-      qualitySample: n > EXACT_LAYOUT_MAX ? 1000 : 0,
-      onProgress: (stage) => {
-        if (stage !== 'knn') progress('map', 1, 3);
-      },
-    });
+    if (w > 0 && n <= EXACT_LAYOUT_MAX) {
+      const rows = topExampleRows(db, saeId, n);
+      if (rows.col.length > 0)
+        mixed = await mixedKnn(gemm, unit, n, d, rows, w, o.neighbours ?? 15, o.signal);
+    }
+    if (mixed) {
+      progress('map', 1, 3);
+      layout = await mixedLayout(gemm, unit, n, d, mixed, {
+        seed,
+        epochs: o.umapEpochs,
+        signal: o.signal,
+      });
+    } else {
+      // exact UMAP up to EXACT_LAYOUT_MAX features, landmarks beyond (with recall@10 measured)
+      layout = await layoutMap(gemm, unit, n, d, {
+        seed,
+        neighbours: o.neighbours ?? 15,
+        epochs: o.umapEpochs,
+        signal: o.signal,
+        exactUpTo: EXACT_LAYOUT_MAX,
+        qualitySample: n > EXACT_LAYOUT_MAX ? 1000 : 0,
+        onProgress: (stage) => {
+          if (stage !== 'knn') progress('map', 1, 3);
+        },
+      });
+    }
   } catch (e) {
     if (o.signal?.aborted) throw new BuildCancelled();
     throw e;
   }
   progress('map', 2, 3);
-  const { xyz, neighbours: graph } = layout;
+  const { xyz } = layout;
+  // a card's nearest features stay the nearest by decoder cosine
+  const graph = mixed
+    ? await knnCosine(gemm, unit, n, d, Math.min(10, o.neighbours ?? 15), { seed })
+    : layout.neighbours;
   const clusters = kmeans3(xyz, n, clusterCount(n), seed);
   const labels = db
     .prepare('select idx, label, label_source from features where sae_id = ? order by idx')

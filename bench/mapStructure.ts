@@ -1,0 +1,110 @@
+/**
+ * Map structure (issue 17's "map agreement ≥ 2× the shuffled baseline"): for each SAE of the
+ * default packs, the share of features with a metadata label whose nearest labelled feature on
+ * the 3-D map has the same label (quality.ts mapAgreement), against the mean over 50 label
+ * shuffles — first on the positions the shipped index stores, then on maps rebuilt in a temp
+ * copy of the index by the map stage with decoder cosine mixed with co-activation at several
+ * weights (coactivation.ts; w = 0 is decoder cosine alone), each over two UMAP seeds.
+ *   npx tsx bench/mapStructure.ts [pack dir…] [--w 0,0.25,0.5] [--seeds 42,7]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { openIndex } from '../main/index';
+import { mapStage } from '../main/index/build/build';
+import { Gemm } from '../main/index/build/gemm';
+import { unpackIndex } from '../main/index/packedIndex';
+import { mapAgreement } from '../main/index/quality';
+import { packFile } from '../main/packs/manifest';
+import { readPack } from '../main/packs/packReader';
+import { loadSae } from '../main/sae';
+
+const PACKS = ['models/text-fortunes', 'models/emoji', 'models/glyphs'];
+const SHUFFLES = 50;
+
+const fmt = (a: { agreement: number; shuffled: number }): string =>
+  `${a.agreement.toFixed(3)} / ${a.shuffled.toFixed(3)} (${(a.agreement / Math.max(a.shuffled, 1e-9)).toFixed(2)}×)`;
+
+export async function benchMapStructure(
+  dirs: readonly string[] = PACKS,
+  weights: readonly number[] = [0, 0.25, 0.5, 0.75, 0.9],
+  seeds: readonly number[] = [42, 7],
+): Promise<void> {
+  console.log(
+    `\n== map structure (load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
+  console.log('agreement / shuffled mean of 50 (ratio); rebuilt maps: median over seeds');
+  const head = `| pack | SAE | labelled | shipped map | ${weights.map((w) => `w=${w}`).join(' | ')} |`;
+  const rows = [head, `|${'---|'.repeat(4 + weights.length)}`];
+  const tmp = mkdtempSync(path.join(tmpdir(), 'orrery-mapstruct-'));
+  const gemm = await Gemm.create(1);
+  try {
+    for (const dir of dirs) {
+      const read = await readPack(dir);
+      if (!read.ok) throw new Error(`${read.problem.file}: ${read.problem.message}`);
+      const pack = read.pack;
+      const src = packFile(dir, pack.manifest.index ?? 'features.sqlite');
+      const file = path.join(tmp, `${pack.manifest.id}.sqlite`);
+      await unpackIndex(src, file);
+      const db = openIndex(file);
+      try {
+        for (const info of pack.saes) {
+          const shipped = mapAgreement(db, info.id, SHUFFLES);
+          if (shipped.n === 0) continue;
+          const sae = await loadSae(packFile(dir, info.dir));
+          const cells: string[] = [];
+          for (const w of weights) {
+            const runs: { agreement: number; shuffled: number }[] = [];
+            for (const seed of seeds) {
+              const t0 = performance.now();
+              await mapStage(db, info.id, sae, gemm, seed, { mapCoactivation: w }, () => {});
+              const a = mapAgreement(db, info.id, SHUFFLES);
+              runs.push(a);
+              console.log(
+                `  ${pack.manifest.id} ${info.id} w=${w} seed=${seed}: ${fmt(a)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+              );
+            }
+            const ratio = (r: { agreement: number; shuffled: number }): number =>
+              r.agreement / Math.max(r.shuffled, 1e-9);
+            const sorted = [...runs].sort((a, b) => ratio(a) - ratio(b));
+            const mid = sorted[Math.floor((sorted.length - 1) / 2)] as (typeof runs)[number];
+            const lo = ratio(sorted[0] as (typeof runs)[number]);
+            const hi = ratio(sorted[sorted.length - 1] as (typeof runs)[number]);
+            cells.push(`${fmt(mid)} [${lo.toFixed(2)}–${hi.toFixed(2)}]`);
+          }
+          rows.push(
+            `| ${pack.manifest.id} | ${info.id} | ${shipped.n} | ${fmt(shipped)} | ${cells.join(' | ')} |`,
+          );
+        }
+      } finally {
+        db.close();
+      }
+    }
+  } finally {
+    await gemm.dispose();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  console.log(rows.join('\n'));
+  console.log(
+    `(load after: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')})`,
+  );
+}
+
+function listArg(args: string[], name: string): number[] | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = (args[i + 1] ?? '').split(',').map(Number);
+  args.splice(i, 2);
+  return v;
+}
+
+if (require.main === module) {
+  const args = process.argv.slice(2);
+  const w = listArg(args, '--w');
+  const seeds = listArg(args, '--seeds');
+  void benchMapStructure(args.length ? args : PACKS, w, seeds);
+}
