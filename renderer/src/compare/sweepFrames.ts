@@ -17,7 +17,7 @@ import {
   type SweptDial,
 } from '../../../preload/contract';
 import { getClient } from '../api/client';
-import { dragValue, type DialDrag } from '../steer/dialDrag';
+import { dragValue, sweepOffsets, type DialDrag } from '../steer/dialDrag';
 import type { RunInput } from '../steer/inputs';
 import type { LiveFrame } from './liveFrames';
 import type { RgbaImage } from './pixels';
@@ -39,13 +39,6 @@ export type SweepLookup = { kind: 'hit'; hit: SweepHit } | { kind: 'miss' } | { 
 type ImageInput = Extract<RunInput, { kind: 'image-vae' }>;
 
 let count = 0;
-
-/** The whole-pixel offsets of a sweep, nearest first: 0, 1, −1, 2, −2, … ±reach. */
-export function sweepOffsets(reach: number): number[] {
-  const out = [0];
-  for (let px = 1; px <= reach; px++) out.push(px, -px);
-  return out;
-}
 
 /** The key of a dial list: equal lists, equal keys (forApi and sweepDials build the same). */
 const keyOf = (dials: readonly DialInput[]): string => JSON.stringify(dials);

@@ -27,6 +27,13 @@ export function dragValue(drag: Pick<DialDrag, 'start' | 'step'>, px: number): n
   return clampDialValue(drag.start + px * drag.step);
 }
 
+/** Whole pixels of travel from a drag's start, nearest first: 0, 1, −1, 2, −2, … ±reach. */
+export function sweepOffsets(reach: number): number[] {
+  const out = [0];
+  for (let px = 1; px <= reach; px++) out.push(px, -px);
+  return out;
+}
+
 type Listener = (drag: DialDrag | null) => void;
 
 const listeners = new Set<Listener>();

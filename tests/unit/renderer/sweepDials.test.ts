@@ -1,13 +1,12 @@
 /**
- * A drag sweep's dial lists (contract sweep.ts, steer/store.ts sweptOf, compare/sweepFrames.ts):
+ * A drag sweep's dial lists (contract sweep.ts, steer/store.ts sweptOf, steer/dialDrag.ts):
  * for every value a drag reaches, the list the worker runs is the one the page sends when the
  * dial is at that value, so a frame is looked up by the very list forApi gives.
  */
 import { describe, expect, it } from 'vitest';
 import { sweepDials } from '../../../preload/contract';
-import { dragValue } from '../../../renderer/src/steer/dialDrag';
+import { dragValue, sweepOffsets } from '../../../renderer/src/steer/dialDrag';
 import { dialStore } from '../../../renderer/src/steer/store';
-import { sweepOffsets } from '../../../renderer/src/compare/sweepFrames';
 
 describe('drag sweep dial lists', () => {
   it('equal forApi at every swept value, at rest too, with muted and resting dials around', () => {
