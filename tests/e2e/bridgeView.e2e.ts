@@ -221,6 +221,24 @@ describe('bridge view (headless, chromium)', () => {
       .not.toBe('…');
     await page.screenshot({ path: path.join(artefacts, 'bridge-view-hover-1280x720.png') });
 
+    // a click pins the pair: it stays when the pointer leaves; Escape on the card closes it
+    await page.mouse.click(target.at[0], target.at[1]);
+    await page.mouse.move(5, 5);
+    await expect.poll(() => hook<number | null>('hovered')).toBeNull();
+    await expect
+      .poll(() => bridgeHook<{ pinned: boolean } | null>('pair'))
+      .toMatchObject({
+        main: target.feature,
+        other: top[0],
+        pinned: true,
+      });
+    expect(await card.getAttribute('data-main')).toBe(String(target.feature));
+    await card.getByRole('button', { name: 'Close the bridge card' }).focus();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => card.getAttribute('data-main')).toBeNull();
+    // the click also selected the star (Escape on the card left the selection as it was)
+    expect(await hook<number[]>('selection')).toEqual([target.feature]);
+
     // a lasso on the latent side selects the best matches on the spatial side
     await page.mouse.move(5, 5);
     const mainView = page.locator('[data-testid="galaxy-view"]');
