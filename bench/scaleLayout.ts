@@ -3,8 +3,8 @@
  * UMAP on a 16k subsample of the same features, by recall@10 of decoder neighbours on the map,
  * with wall and CPU seconds and the load average.
  *
- *   npx tsx bench/scaleLayout.ts [--n 1048576] [--landmarks 50000] [--sub 16384] [--refine 30]
- *     [--refine-probe 2] [--refine-negatives 2] [--place 10] [--kernel]
+ *   npx tsx bench/scaleLayout.ts [--n 1048576] [--landmarks 50000] [--sub 16384] [--refine 45]
+ *     [--refine-probe 2] [--refine-negatives 1] [--refine-neighbours 10] [--place 10] [--kernel]
  */
 import { loadavg } from 'node:os';
 import { Gemm } from '../main/index/build/gemm';
@@ -23,6 +23,7 @@ export interface ScaleLayoutOptions {
   refine?: number;
   refineProbe?: number;
   refineNegatives?: number;
+  refineNeighbours?: number;
   log?: (s: string) => void;
 }
 
@@ -61,6 +62,7 @@ export async function benchScaleLayout(
       refine: o.refine,
       refineProbe: o.refineProbe,
       refineNegatives: o.refineNegatives,
+      refineNeighbours: o.refineNeighbours,
       qualitySample: 1000,
       onProgress: (stage, done, total) => {
         // each stage's start with the CPU seconds spent so far
@@ -105,6 +107,7 @@ if (process.argv[1]?.replace(/\\/g, '/').endsWith('bench/scaleLayout.ts')) {
     refine: arg('--refine'),
     refineProbe: arg('--refine-probe'),
     refineNegatives: arg('--refine-negatives'),
+    refineNeighbours: arg('--refine-neighbours'),
     weights: process.argv.includes('--kernel') ? 'kernel' : undefined,
   }).then(
     () => process.exit(0),
