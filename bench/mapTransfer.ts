@@ -14,11 +14,12 @@
  * lookup and bounds the galaxy is given), once while the page loads (the app starting meanwhile) and once in an idle
  * page with the galaxy drawn (its test hook runs the same fetch and decode again). The same call
  * from a node client over the same socket splits the server's part from the browser's.
- * Median of 7 with spread; load average printed.
+ * Median of 7 with spread; load average printed; the server's peak RSS (VmHWM) and the page's
+ * JS heap after the runs.
  *
  *   npx tsx bench/mapTransfer.ts [--n 1048576] [--samples 7]
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeMapArrays, encodeMessageParts } from '../preload/contract';
@@ -110,6 +111,17 @@ const readMarks = `new Promise((resolve) => {
   look();
 })`;
 
+/** A process's peak resident set (Linux /proc VmHWM), in bytes; null where it cannot be read. */
+function peakRss(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
 function spread(xs: number[]): string {
   return `p25–p75 ${fmt(percentile(xs, 25), 1)}–${fmt(percentile(xs, 75), 1)}, min ${fmt(Math.min(...xs), 1)}, max ${fmt(Math.max(...xs), 1)}`;
 }
@@ -171,6 +183,8 @@ export async function benchMapTransfer(o: { n?: number; samples?: number } = {})
     const server = await startHeadless(['--home', home, '--models', models]);
     const browser = await launchChromium();
     const node: number[] = [];
+    let serverPeak: number | null = null;
+    let pageHeap: number | null = null;
     const cold: PageSample[] = [];
     const warm: PageSample[] = [];
     const check = (s: PageSample): PageSample => {
@@ -212,6 +226,11 @@ export async function benchMapTransfer(o: { n?: number; samples?: number } = {})
         const s = check((await tab.evaluate(readMarks)) as PageSample);
         if (i > 0) warm.push(s);
       }
+      // Memory after the runs: the server's peak RSS (Linux VmHWM) and the page's JS heap.
+      serverPeak = peakRss(server.pid);
+      pageHeap = (await tab.evaluate(
+        '(performance.memory && performance.memory.usedJSHeapSize) || null',
+      )) as number | null;
     } finally {
       await browser.close();
       await server.stop();
@@ -267,6 +286,12 @@ export async function benchMapTransfer(o: { n?: number; samples?: number } = {})
     );
     const coldMs = show('page loading', cold);
     const warmMs = show('page idle', warm);
+    const mib = (b: number | null): string => (b === null ? 'n/a' : (b / 2 ** 20).toFixed(0));
+    line(
+      'memory (MiB): server peak RSS · page JS heap',
+      `${mib(serverPeak)} · ${mib(pageHeap)}`,
+      "VmHWM of the server process; the page's usedJSHeapSize after the runs",
+    );
     line(
       'page idle: in the galaxy vs SQLite read (median)',
       `${fmt(warmMs / read, 2)}×`,

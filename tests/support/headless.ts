@@ -7,6 +7,8 @@ export interface ServerHandle {
   url: string;
   origin: string;
   output: () => string;
+  /** The server process's id (benches read its memory). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export function startHeadless(args: string[]): Promise<ServerHandle> {
         url,
         origin: new URL(url).origin,
         output: () => output,
+        pid: child.pid,
         stop: () =>
           new Promise<void>((done) => {
             if (child.exitCode !== null) return done();
