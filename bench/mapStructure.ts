@@ -4,7 +4,8 @@
  * the 3-D map has the same label (quality.ts mapAgreement), against the mean over 50 label
  * shuffles — first on the positions the shipped index stores, then on maps rebuilt in a temp
  * copy of the index by the map stage with decoder cosine mixed with co-activation at several
- * weights (coactivation.ts; w = 0 is decoder cosine alone), each over two UMAP seeds.
+ * weights (coactivation.ts; w = 0 is decoder cosine alone), each over two UMAP seeds, with
+ * each map's recall@10 of decoder-cosine neighbours (how much of the decoder map it keeps).
  *   npx tsx bench/mapStructure.ts [pack dir…] [--w 0,0.25,0.5] [--seeds 42,7]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,8 @@ import path from 'node:path';
 import { openIndex } from '../main/index';
 import { mapStage } from '../main/index/build/build';
 import { Gemm } from '../main/index/build/gemm';
+import { normalizeRows } from '../main/index/build/knn';
+import { recallAt10 } from '../main/index/build/landmarks';
 import { unpackIndex } from '../main/index/packedIndex';
 import { mapAgreement } from '../main/index/quality';
 import { packFile } from '../main/packs/manifest';
@@ -35,7 +38,9 @@ export async function benchMapStructure(
       .map((l) => l.toFixed(1))
       .join(' ')})`,
   );
-  console.log('agreement / shuffled mean of 50 (ratio); rebuilt maps: median over seeds');
+  console.log(
+    'agreement / shuffled mean of 50 (ratio); rebuilt maps: the seed with the median ratio (the lower when even) [ratio range], r10 = recall@10 of decoder neighbours',
+  );
   const head = `| pack | SAE | labelled | shipped map | ${weights.map((w) => `w=${w}`).join(' | ')} |`;
   const rows = [head, `|${'---|'.repeat(4 + weights.length)}`];
   const tmp = mkdtempSync(path.join(tmpdir(), 'orrery-mapstruct-'));
@@ -54,16 +59,30 @@ export async function benchMapStructure(
           const shipped = mapAgreement(db, info.id, SHUFFLES);
           if (shipped.n === 0) continue;
           const sae = await loadSae(packFile(dir, info.dir));
+          const n = sae.dSae;
+          const dec = new Float32Array(n * sae.dIn);
+          for (let i = 0; i < n; i++) dec.set(sae.decoderRow(i), i * sae.dIn);
+          const unit = normalizeRows(dec, n, sae.dIn);
+          const xyzOf = (): Float32Array => {
+            const xyz = new Float32Array(n * 3);
+            for (const r of db
+              .prepare('select idx, x, y, z from features where sae_id = ?')
+              .all(info.id) as { idx: number; x: number; y: number; z: number }[])
+              xyz.set([r.x, r.y, r.z], r.idx * 3);
+            return xyz;
+          };
           const cells: string[] = [];
           for (const w of weights) {
-            const runs: { agreement: number; shuffled: number }[] = [];
+            const runs: { agreement: number; shuffled: number; r10: number }[] = [];
             for (const seed of seeds) {
               const t0 = performance.now();
               await mapStage(db, info.id, sae, gemm, seed, { mapCoactivation: w }, () => {});
+              const s = (performance.now() - t0) / 1000;
               const a = mapAgreement(db, info.id, SHUFFLES);
-              runs.push(a);
+              const r10 = await recallAt10(gemm, unit, n, sae.dIn, xyzOf(), Math.min(n, 1000));
+              runs.push({ ...a, r10 });
               console.log(
-                `  ${pack.manifest.id} ${info.id} w=${w} seed=${seed}: ${fmt(a)} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+                `  ${pack.manifest.id} ${info.id} w=${w} seed=${seed}: ${fmt(a)} r10 ${r10.toFixed(3)} in ${s.toFixed(1)} s`,
               );
             }
             const ratio = (r: { agreement: number; shuffled: number }): number =>
@@ -72,7 +91,7 @@ export async function benchMapStructure(
             const mid = sorted[Math.floor((sorted.length - 1) / 2)] as (typeof runs)[number];
             const lo = ratio(sorted[0] as (typeof runs)[number]);
             const hi = ratio(sorted[sorted.length - 1] as (typeof runs)[number]);
-            cells.push(`${fmt(mid)} [${lo.toFixed(2)}–${hi.toFixed(2)}]`);
+            cells.push(`${fmt(mid)} [${lo.toFixed(2)}–${hi.toFixed(2)}] r10 ${mid.r10.toFixed(2)}`);
           }
           rows.push(
             `| ${pack.manifest.id} | ${info.id} | ${shipped.n} | ${fmt(shipped)} | ${cells.join(' | ')} |`,

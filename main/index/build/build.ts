@@ -10,7 +10,8 @@
  *                in build_state, so a crash or cancel resumes from the last committed chunk
  *   features     stats, metadata associations (exact AUC), automatic labels, FTS rows
  *   logit-lens   text SAEs only
- *   map          k-NN of decoder directions (nearest features), 3D UMAP, clusters
+ *   map          k-NN of decoder directions (nearest features); 3D UMAP of decoder cosine mixed
+ *                with co-activation over the top examples (coactivation.ts); clusters
  * A fingerprint of the inputs (pack, SAE weights, corpus, options) guards resume: when it
  * differs, this SAE's build data is cleared and the build starts over. User edits and
  * imported labels are never touched by a build.
@@ -806,7 +807,7 @@ async function lensStage(
 /** Up to this many features the map is exact UMAP; beyond, landmarks (main/index/build/landmarks). */
 export const EXACT_LAYOUT_MAX = 65_536;
 /** The map's co-activation weight when a build names none (measured: bench/mapStructure.ts). */
-export const DEFAULT_MAP_COACTIVATION = 0;
+export const DEFAULT_MAP_COACTIVATION = 0.75;
 
 export async function mapStage(
   db: Db,
