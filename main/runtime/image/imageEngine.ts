@@ -66,8 +66,11 @@ type ImageManifest = Extract<LoadedPack['manifest'], { kind: 'image-vae' }>;
 /** Where spatial dials apply (H × W), null: everywhere. */
 type Mask = readonly number[] | null;
 
-/** Values of a drag sweep decoded in one head and one tail run. */
+/** Values of a drag sweep decoded in one head and one tail run, at most. */
 export const SWEEP_BATCH = 16;
+/** The first batch's size: batches double up to SWEEP_BATCH, so the frames nearest the pointer
+ * come soonest and a live run waits for a small batch at the start of a drag. */
+const SWEEP_FIRST_BATCH = 4;
 
 /** Equal-length tensors one after another (a batch). */
 function concat(parts: readonly Float32Array[]): Float32Array {
@@ -283,7 +286,7 @@ export class ImageEngine implements ImageEngineApi {
 
   /**
    * A drag sweep (contract sweep.ts): the run of each value's dials, as steer() would make
-   * it, in batches of SWEEP_BATCH (one head and one tail run per batch), each batch sent
+   * it, in batches of 4, 8, then SWEEP_BATCH (one head and one tail run per batch), each batch sent
    * through ctx.frames with its metrics against the cached "before". Between batches it waits
    * while any other call runs in the worker, so a live run is held up by one batch at most.
    */
@@ -307,9 +310,11 @@ export class ImageEngine implements ImageEngineApi {
     const { spatial: spatialBefore } = await this.unsteered(entry);
     const reference = this.referenceOf(entry);
     let sent = 0;
-    for (let start = 0; start < input.values.length; start += SWEEP_BATCH) {
+    let size = SWEEP_FIRST_BATCH;
+    let start = 0;
+    while (start < input.values.length) {
       checkCancelled(ctx.signal);
-      const values = input.values.slice(start, start + SWEEP_BATCH);
+      const values = input.values.slice(start, start + size);
       const plans = values.map((v) => this.plan(sweepDials(input.swept, v), mask));
       const latents = plans.map((p) => this.steerLatent(p.latent, entry.mu));
       // one head run for the values whose latent moved; the others keep head(mu)
@@ -365,6 +370,8 @@ export class ImageEngine implements ImageEngineApi {
         changed,
       });
       sent += n;
+      start += n;
+      size = Math.min(2 * size, SWEEP_BATCH);
       // let a live run (or a cancel) in before the next batch, and wait while one runs
       await new Promise((resolve) => setImmediate(resolve));
       await ctx.othersDone?.();
