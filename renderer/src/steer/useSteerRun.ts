@@ -13,7 +13,7 @@
  * runs in flight then are older (their pixels are not shown); on release, the dials on show
  * are run once the normal way, so the drag's step is recorded with its final value.
  */
-import { useEffect, useRef, useState } from 'react';
+import { startTransition, useEffect, useRef, useState } from 'react';
 import type { CallOutput, DialInput, ImageShown, Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { carriedFor } from '../carry/carried';
@@ -276,13 +276,17 @@ export function useSteerRun(
         sweptPending = true;
         const { frame, metrics, changed } = found.hit;
         showFrame(frame);
-        setState((s) => ({
-          ...s,
-          output: { kind: 'image', value: { ...frame, metrics, changed, ms: 0, step: null } },
-          error: null,
-          swept: s.swept + 1,
-          packId,
-        }));
+        // the canvases have the pixels now; the numbers (React) follow without holding up the
+        // frame that shows them
+        startTransition(() =>
+          setState((s) => ({
+            ...s,
+            output: { kind: 'image', value: { ...frame, metrics, changed, ms: 0, step: null } },
+            error: null,
+            swept: s.swept + 1,
+            packId,
+          })),
+        );
         return;
       }
       if (found?.kind === 'stale') dropSweep();
