@@ -6,16 +6,22 @@
  * copy of the index by the map stage with decoder cosine mixed with co-activation at several
  * weights (coactivation.ts; w = 0 is decoder cosine alone), each over two UMAP seeds, with
  * each map's recall@10 of decoder-cosine neighbours (how much of the decoder map it keeps).
+ * Last, a control at the default weight: every stored top example swapped for a random example
+ * with the same metadata (which examples features share is lost, what metadata their top
+ * examples carry is kept) — agreement that survives it comes from the top examples' metadata,
+ * the evidence the labels are chosen from, rather than from features firing together.
  *   npx tsx bench/mapStructure.ts [pack dir…] [--w 0,0.25,0.5] [--seeds 42,7]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Db } from '../main/db/connection';
 import { openIndex } from '../main/index';
-import { mapStage } from '../main/index/build/build';
+import { DEFAULT_MAP_COACTIVATION, mapStage } from '../main/index/build/build';
 import { Gemm } from '../main/index/build/gemm';
 import { normalizeRows } from '../main/index/build/knn';
 import { recallAt10 } from '../main/index/build/landmarks';
+import { mulberry32 } from '../main/index/build/rng';
 import { unpackIndex } from '../main/index/packedIndex';
 import { mapAgreement } from '../main/index/quality';
 import { packFile } from '../main/packs/manifest';
@@ -24,6 +30,32 @@ import { loadSae } from '../main/sae';
 
 const PACKS = ['models/text-fortunes', 'models/emoji', 'models/glyphs'];
 const SHUFFLES = 50;
+
+/** In the (temp) index: each top example of `saeId` replaced by a random one of equal metadata. */
+function shuffleWithinMetadata(db: Db, saeId: string, seed: number): void {
+  const groups = new Map<string, number[]>();
+  const metaOf = new Map<number, string>();
+  for (const e of db.prepare('select id, meta from examples').all() as {
+    id: number;
+    meta: string;
+  }[]) {
+    metaOf.set(e.id, e.meta);
+    const g = groups.get(e.meta) ?? [];
+    g.push(e.id);
+    groups.set(e.meta, g);
+  }
+  const rand = mulberry32(seed);
+  const rows = db
+    .prepare('select rowid as r, example_id as e from top_examples where sae_id = ?')
+    .all(saeId) as { r: number; e: number }[];
+  const upd = db.prepare('update top_examples set example_id = ? where rowid = ?');
+  db.transaction(() => {
+    for (const { r, e } of rows) {
+      const g = groups.get(metaOf.get(e) ?? '') ?? [e];
+      upd.run(g[Math.floor(rand() * g.length)] ?? e, r);
+    }
+  })();
+}
 
 const fmt = (a: { agreement: number; shuffled: number }): string =>
   `${a.agreement.toFixed(3)} / ${a.shuffled.toFixed(3)} (${(a.agreement / Math.max(a.shuffled, 1e-9)).toFixed(2)}×)`;
@@ -41,8 +73,9 @@ export async function benchMapStructure(
   console.log(
     'agreement / shuffled mean of 50 (ratio); rebuilt maps: the seed with the median ratio (the lower when even) [ratio range], r10 = recall@10 of decoder neighbours',
   );
-  const head = `| pack | SAE | labelled | shipped map | ${weights.map((w) => `w=${w}`).join(' | ')} |`;
-  const rows = [head, `|${'---|'.repeat(4 + weights.length)}`];
+  const control = `w=${DEFAULT_MAP_COACTIVATION}, top examples shuffled within metadata`;
+  const head = `| pack | SAE | labelled | shipped map | ${[...weights.map((w) => `w=${w}`), control].join(' | ')} |`;
+  const rows = [head, `|${'---|'.repeat(5 + weights.length)}`];
   const tmp = mkdtempSync(path.join(tmpdir(), 'orrery-mapstruct-'));
   const gemm = await Gemm.create(1);
   try {
@@ -72,17 +105,19 @@ export async function benchMapStructure(
             return xyz;
           };
           const cells: string[] = [];
-          for (const w of weights) {
+          for (const w of [...weights, -1]) {
+            if (w < 0) shuffleWithinMetadata(db, info.id, 5);
+            const weight = w < 0 ? DEFAULT_MAP_COACTIVATION : w;
             const runs: { agreement: number; shuffled: number; r10: number }[] = [];
             for (const seed of seeds) {
               const t0 = performance.now();
-              await mapStage(db, info.id, sae, gemm, seed, { mapCoactivation: w }, () => {});
+              await mapStage(db, info.id, sae, gemm, seed, { mapCoactivation: weight }, () => {});
               const s = (performance.now() - t0) / 1000;
               const a = mapAgreement(db, info.id, SHUFFLES);
               const r10 = await recallAt10(gemm, unit, n, sae.dIn, xyzOf(), Math.min(n, 1000));
               runs.push({ ...a, r10 });
               console.log(
-                `  ${pack.manifest.id} ${info.id} w=${w} seed=${seed}: ${fmt(a)} r10 ${r10.toFixed(3)} in ${s.toFixed(1)} s`,
+                `  ${pack.manifest.id} ${info.id} w=${weight}${w < 0 ? ' (shuffled within metadata)' : ''} seed=${seed}: ${fmt(a)} r10 ${r10.toFixed(3)} in ${s.toFixed(1)} s`,
               );
             }
             const ratio = (r: { agreement: number; shuffled: number }): number =>
