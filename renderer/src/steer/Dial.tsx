@@ -14,7 +14,7 @@
 import { useRef, useState, useSyncExternalStore, type PointerEvent, type WheelEvent } from 'react';
 import { runAction } from '../actions/registry';
 import { rangeOf, rangesVersion, subscribeRanges, type DialRange } from './calibration';
-import { beginDialDrag, clampDialValue, dragValue, endDialDrag } from './dialDrag';
+import { beginDialDrag, clampDialValue, dragValue, endDialDrag, hoverDial } from './dialDrag';
 import { beginGesture, endGesture, gestureActive } from './gesture';
 import { restValue, type DialState } from './store';
 
@@ -106,7 +106,12 @@ export function Dial({ dial }: { dial: DialState }) {
     beginDialDrag({ key: dial.key, start: dial.value, step: stepOf(dial, false) });
   };
   const onPointerMove = (e: PointerEvent<HTMLDivElement>): void => {
-    if (!drag.current) return;
+    if (!drag.current) {
+      // resting on the knob: the frames a drag from here reaches are fetched before the press
+      if (e.pointerType === 'mouse' && e.buttons === 0)
+        hoverDial({ key: dial.key, start: dial.value, step: stepOf(dial, false) });
+      return;
+    }
     // whole pixels of travel from the start: the values a drag sweep has frames for
     const px = Math.round(e.clientX - drag.current.x - (e.clientY - drag.current.y));
     set(dragValue({ start: drag.current.value, step: stepOf(dial, e.shiftKey) }, px));
@@ -143,7 +148,9 @@ export function Dial({ dial }: { dial: DialState }) {
         onPointerUp={onPointerUp}
         onPointerCancel={onPointerUp}
         onPointerLeave={() => {
-          if (!drag.current) endGesture();
+          if (drag.current) return;
+          endGesture();
+          hoverDial(null);
         }}
         onWheel={onWheel}
         onDoubleClick={() => set(rest)}

@@ -3,7 +3,10 @@
  * sweep, useSteerRun.ts): which dial, its value when the drag started and the value of one
  * pixel of travel. The dial's value under the pointer is `dragValue` of the whole pixels moved
  * since the start (the finest step a hand controls), so the sweep asks for exactly the values
- * a drag can reach. Wheel, keyboard and typed values are no drag.
+ * a drag can reach. Wheel, keyboard and typed values are no drag. A pointer resting on a knob
+ * (`hoverDial`) is told the same way, so the frames of its drag are on their way before the
+ * press and a drag's first moves are drawn from them too; the drag that follows from the same
+ * value and step keeps them.
  */
 export interface DialDrag {
   /** The dial's key (store.ts). */
@@ -39,17 +42,41 @@ type Listener = (drag: DialDrag | null) => void;
 const listeners = new Set<Listener>();
 let current: DialDrag | null = null;
 
+let hovered: DialDrag | null = null;
+
+const tell = (drag: DialDrag | null): void => {
+  for (const l of [...listeners]) l(drag);
+};
+
+/** Whether two drags reach the same values (the same dial, start and step). */
+export function sameDialDrag(a: DialDrag | null, b: DialDrag | null): boolean {
+  return a !== null && b !== null && a.key === b.key && a.start === b.start && a.step === b.step;
+}
+
 /** A drag on a dial starts. */
 export function beginDialDrag(drag: DialDrag): void {
+  hovered = null;
   current = drag;
-  for (const l of [...listeners]) l(drag);
+  tell(drag);
 }
 
 /** The drag ends (release or cancel); listeners hear null. */
 export function endDialDrag(): void {
   if (current === null) return;
   current = null;
-  for (const l of [...listeners]) l(null);
+  tell(null);
+}
+
+/**
+ * The pointer rests on a dial's knob (a drag from there would reach these values), or left it
+ * (null). Nothing is told during a drag, and a hover the listeners already heard is not
+ * repeated.
+ */
+export function hoverDial(drag: DialDrag | null): void {
+  if (current !== null || sameDialDrag(hovered, drag) || (hovered === null && drag === null))
+    return;
+  hovered = drag;
+  tell(drag);
 }
 
 /** Told each drag's start and end; returns an unsubscribe. */

@@ -20,7 +20,7 @@ import { carriedFor } from '../carry/carried';
 import { showFrame } from '../compare/liveFrames';
 import type { RgbaImage } from '../compare/pixels';
 import { SweepFrames } from '../compare/sweepFrames';
-import { onDialDrag } from './dialDrag';
+import { onDialDrag, sameDialDrag, type DialDrag } from './dialDrag';
 import type { RunInput } from './inputs';
 import { gestureId } from './gesture';
 import { dialStore } from './store';
@@ -251,9 +251,13 @@ export function useSteerRun(
       sweep?.cancel();
       sweep = null;
     };
+    /** What the sweep on hand was started for: a drag from the same value keeps it. */
+    let sweptFor: DialDrag | null = null;
     const offDrag = imageInput
       ? onDialDrag((drag) => {
+          if (sweep && sameDialDrag(sweptFor, drag)) return;
           dropSweep();
+          sweptFor = drag;
           if (drag && shownBefore)
             sweep = SweepFrames.start(
               packId,
