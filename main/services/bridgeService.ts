@@ -16,9 +16,10 @@ import {
 } from '../../preload/contract';
 import type { JobContext } from '../api/jobs';
 import type { WorkerEntry } from '../app/workerEntry';
+import type { Db } from '../db/connection';
 import { sharedShares } from '../bridge/build';
 import { bridgeFileName, bridgesDir } from '../bridge/files';
-import { bridgeState, openBridge } from '../bridge/meta';
+import { bridgeState, openBridge, type BridgeState } from '../bridge/meta';
 import { featureMatches, sideBest } from '../bridge/read';
 import type { PackService } from '../packs/packService';
 import { IndexWorkerHost } from './index/workerHost';
@@ -111,15 +112,24 @@ export class BridgeService {
     return this.status(input);
   }
 
-  matches(input: z.output<typeof bridgeInputs.matches>): Matches {
+  /** Reads a built bridge (not_found while it is missing, building or unfinished). */
+  private readDone<T>(input: Ref, read: (db: Db, s: BridgeState) => T): T {
     const file = this.file(input);
-    if (!existsSync(file) || this.building.has(file))
-      throw new OrreryError('not_found', 'the bridge is not built yet: build it first');
+    const notBuilt = (): OrreryError =>
+      new OrreryError('not_found', 'the bridge is not built yet: build it first');
+    if (!existsSync(file) || this.building.has(file)) throw notBuilt();
     const db = openBridge(file, { readonly: true });
     try {
       const s = bridgeState(db);
-      if (s?.stage !== 'done')
-        throw new OrreryError('not_found', 'the bridge is not built yet: build it first');
+      if (s?.stage !== 'done') throw notBuilt();
+      return read(db, s);
+    } finally {
+      db.close();
+    }
+  }
+
+  matches(input: z.output<typeof bridgeInputs.matches>): Matches {
+    return this.readDone(input, (db, s) => {
       const d = input.side === 'a' ? s.a.dSae : s.b.dSae;
       if (input.feature >= d)
         throw new OrreryError('not_found', `side ${input.side} has no feature ${input.feature}`);
@@ -133,30 +143,17 @@ export class BridgeService {
         other: input.side === 'a' ? input.b : input.a,
         matches: m.matches,
       };
-    } finally {
-      db.close();
-    }
+    });
   }
 
   best(input: z.output<typeof bridgeInputs.best>): Best {
-    const file = this.file(input);
-    if (!existsSync(file) || this.building.has(file))
-      throw new OrreryError('not_found', 'the bridge is not built yet: build it first');
-    const db = openBridge(file, { readonly: true });
-    try {
-      const s = bridgeState(db);
-      if (s?.stage !== 'done')
-        throw new OrreryError('not_found', 'the bridge is not built yet: build it first');
-      return {
-        side: input.side,
-        sharedAt: s.sharedAt,
-        method: s.method,
-        other: input.side === 'a' ? input.b : input.a,
-        ...sideBest(db, input.side),
-      };
-    } finally {
-      db.close();
-    }
+    return this.readDone(input, (db, s) => ({
+      side: input.side,
+      sharedAt: s.sharedAt,
+      method: s.method,
+      other: input.side === 'a' ? input.b : input.a,
+      ...sideBest(db, input.side),
+    }));
   }
 
   async close(): Promise<void> {

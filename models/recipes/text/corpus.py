@@ -165,6 +165,20 @@ def read_gcide(max_chars: int, seed: int) -> list[Document]:
     return docs
 
 
+def paragraphs(lines: list[str]) -> list[str]:
+    """Paragraphs of a block of lines: runs of non-blank lines, each joined by spaces."""
+    paras, cur = [], []
+    for l in (l.strip() for l in lines):
+        if l:
+            cur.append(l)
+        elif cur:
+            paras.append(" ".join(cur))
+            cur = []
+    if cur:
+        paras.append(" ".join(cur))
+    return paras
+
+
 def read_jargon() -> list[Document]:
     with gzip.open(JARGON_TXT) as f:
         raw = f.read().decode("utf-8", errors="replace")
@@ -172,16 +186,7 @@ def read_jargon() -> list[Document]:
     starts = [i for i, l in enumerate(lines) if re.match(r"^   :[^:]+:", l)]
     docs = []
     for a, b in zip(starts, starts[1:] + [len(lines)]):
-        block = [l.strip() for l in lines[a:b]]
-        paras, cur = [], []
-        for l in block:
-            if l:
-                cur.append(l)
-            elif cur:
-                paras.append(" ".join(cur))
-                cur = []
-        if cur:
-            paras.append(" ".join(cur))
+        paras = paragraphs(lines[a:b])
         # stop at the appendices that follow the last glossary entry
         if paras and re.match(r"^(Appendix|Bibliography)", paras[-1]):
             paras = paras[:-1]

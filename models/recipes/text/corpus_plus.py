@@ -119,16 +119,7 @@ def read_devil(limit: int | None = None) -> list[Document]:
 def read_foldoc(limit: int | None = None) -> list[Document]:
     docs = []
     for raw in _dictd_entries("foldoc", limit):
-        lines = [l.strip() for l in raw.split("\n")]
-        paras, cur = [], []
-        for l in lines:
-            if l:
-                cur.append(l)
-            elif cur:
-                paras.append(" ".join(cur))
-                cur = []
-        if cur:
-            paras.append(" ".join(cur))
+        paras = corpus.paragraphs(raw.split("\n"))
         if len(paras) < 2:
             continue
         body = "\n\n".join(paras[1:])
