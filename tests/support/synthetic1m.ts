@@ -45,7 +45,8 @@ import { mulberry32 } from '../../main/index/build/rng';
 import { migrations } from '../../main/index/migrations';
 import { floatToHalfBits } from '../../main/sae/safetensors';
 
-export const SYNTHETIC_VERSION = 1;
+/** Bumped when what a cached synthetic holds changes (2: the landmark refine's new defaults). */
+export const SYNTHETIC_VERSION = 2;
 
 export interface SyntheticOptions {
   /** default os.tmpdir()/orrery-synthetic-<n>-<layout>-v<version> */
