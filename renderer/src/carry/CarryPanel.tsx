@@ -77,7 +77,8 @@ export function CarryPanel({ packId, presets }: { packId: string; presets: Prese
     });
     if (!r.ok) return setNote(r.error.message);
     setDraft(r.value);
-    setValues(r.value.rows.map((x) => x.dial.value));
+    // four significant digits: what a person reads and edits (the scores carry the precision)
+    setValues(r.value.rows.map((x) => Number(x.dial.value.toPrecision(4))));
     setRemoved(new Set());
     const other = dials.length - own.length;
     setNote(other > 0 ? `${other} dial(s) on other SAEs than ${from} are not carried.` : '');
