@@ -5,10 +5,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FeatureCardSchema } from '../../../preload/contract';
-import { openIndex, refreshLabels, type MapPositions, type SearchHit } from '../../../main/index';
+import { decodeMapArrays, FeatureCardSchema } from '../../../preload/contract';
+import { openIndex, refreshLabels, type SearchHit } from '../../../main/index';
 import type { CardRead } from '../../../main/index/card';
-import type { ClusterInfo } from '../../../main/index/search';
+import type { MapRead } from '../../../main/index/reader';
 import { ReaderPool } from '../../../main/services/index/readers';
 import { repoRoot, tempDir } from './helpers';
 
@@ -80,16 +80,16 @@ describe('index reader pool', () => {
     expect(card?.needThumbs).toEqual([]);
     expect(await pool.run({ type: 'card', file, saeId: SAE, idx: N + 1 })).toBeNull();
 
-    const map = await pool.run<{ positions: MapPositions; clusters: ClusterInfo[] }>({
-      type: 'map',
-      file,
-      saeId: SAE,
-    });
-    expect(map.positions.count).toBe(N);
-    expect(map.positions.xyz).toBeInstanceOf(Float32Array);
-    expect(map.positions.xyz[299]).toBeCloseTo(299 / 3, 5);
-    expect(map.positions.idx).toBeInstanceOf(Uint32Array);
-    expect(map.clusters).toEqual([{ id: 0, label: 'all', size: N, centroid: [1, 2, 3] }]);
+    // the reader sends the map compact (mapWire.ts): quantised positions, no ids when point i is i
+    const read = await pool.run<MapRead>({ type: 'map', file, saeId: SAE });
+    expect(read.map.count).toBe(N);
+    expect(read.map.features).toBeNull();
+    const map = decodeMapArrays(read.map);
+    const halfStep = Math.max(...read.map.box.step) / 2;
+    for (const i of [0, 299, N * 3 - 1])
+      expect(Math.abs((map.positions[i] ?? NaN) - i / 3)).toBeLessThanOrEqual(halfStep * 1.0001);
+    expect(map.features[7]).toBe(7);
+    expect(read.clusters).toEqual([{ id: 0, label: 'all', size: N, centroid: [1, 2, 3] }]);
   });
 
   it('spreads concurrent reads over its threads', async () => {
