@@ -16,7 +16,7 @@ import { bridgeFileName, bridgesDir } from './files';
 import { BridgeCancelled, openBridge, type BridgeMethod, type BridgeProgress } from './meta';
 import { exportBridge, featureMatches } from './read';
 import { openSide } from './sides';
-import { parseArgs, progressLine, type Args } from '../cli/terminal';
+import { parseArgs, progressLine, type Args, runCli } from '../cli/terminal';
 
 function bar(p: BridgeProgress, started: number): string {
   return progressLine(p.stage.padEnd(6), p.done, p.total, started);
@@ -117,10 +117,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(`orrery bridge: ${(e as Error).message}`);
-    process.exit(1);
-  },
-);
+runCli(main, 1, 'orrery bridge: ');

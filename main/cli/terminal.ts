@@ -1,6 +1,6 @@
 /**
  * What every `npm run orrery` subcommand shares: its arguments split into positionals and
- * `--flag value` pairs, and one progress line redrawn in place.
+ * `--flag value` pairs, one progress line redrawn in place, and how its process ends.
  */
 
 export interface Args {
@@ -28,4 +28,18 @@ export function progressLine(label: string, done: number, total: number, started
   const full = Math.round(frac * width);
   const secs = (performance.now() - started) / 1000;
   return `\r${label} [${'#'.repeat(full)}${'-'.repeat(width - full)}] ${done}/${total} ${secs.toFixed(1)}s `;
+}
+
+/**
+ * Runs a subcommand's main and exits with its code; an error it throws is printed as one line
+ * (after `prefix`, when given) and exits with `failCode`.
+ */
+export function runCli(main: () => Promise<number>, failCode: number, prefix = ''): void {
+  main().then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(`${prefix}${(e as Error).message}`);
+      process.exit(failCode);
+    },
+  );
 }

@@ -40,7 +40,7 @@ import {
   type SplitChoice,
 } from './index';
 import { isPackedIndex, packIndex, unpackIndex } from './packedIndex';
-import { parseArgs, progressLine, type Args } from '../cli/terminal';
+import { parseArgs, progressLine, type Args, runCli } from '../cli/terminal';
 
 function bar(p: BuildProgress, started: number): string {
   return progressLine(`${p.saeId} ${p.stage.padEnd(11)}`, p.done, p.total, started);
@@ -279,10 +279,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(`orrery index: ${(e as Error).message}`);
-    process.exit(1);
-  },
-);
+runCli(main, 1, 'orrery index: ');

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { AddedSaes } from '../../preload/contract';
 import { composeApp } from '../app/compose';
 import { findAppRoot, resolveConfig } from '../app/config';
+import { runCli } from '../cli/terminal';
 import { dispatchJob } from './progressBar';
 
 const USAGE = 'usage: npm run orrery -- add-sae <pack id> <sae dir> [<sae dir> …] [--home <dir>]';
@@ -62,10 +63,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error((e as Error).message);
-    process.exit(2);
-  },
-);
+runCli(main, 2);
