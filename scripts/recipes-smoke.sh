@@ -47,6 +47,20 @@ else
   failed=$((failed + 1))
   echo "-- text train_big/eval_big FAILED" >&2
 fi
+# A pack from one of that run's snapshots (pack_snapshot.py: lm.pt from ckpt-<step>.pt, then the
+# recipe's sae, figures, export, pack and index stages), the weights carried over unchanged.
+echo "-- text pack_snapshot.py on the step-20 snapshot"
+same='import sys, torch; a = torch.load(sys.argv[1]); b = torch.load(sys.argv[2])
+sys.exit(0 if a["snapshot"]["step"] == 20 and all(torch.equal(a["model"][k], v.float()) for k, v in b["model"].items()) else 1)'
+if "$py" models/recipes/text/pack_snapshot.py --snapshot "$big/ckpt-00000020.pt" --work "$big/pack-work" \
+  --out "$big/pack" --pack-id orrery-text-snapshot-smoke --smoke >/dev/null &&
+  "$py" -c "$same" "$big/pack-work/lm.pt" "$big/ckpt-00000020.pt" &&
+  grep -q '"id": "orrery-text-snapshot-smoke"' "$big/pack/manifest.json" && [ -f "$big/pack/features.sqlite.br" ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "-- text pack_snapshot FAILED" >&2
+fi
 rm -rf "$big"
 # The shipped ONNX graphs still match the torch outputs their recipes recorded.
 check() {

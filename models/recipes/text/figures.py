@@ -31,6 +31,15 @@ def source_ids(c, tok: ByteBPE) -> tuple[np.ndarray, list[str]]:
     return np.asarray(out, dtype=np.int8), names
 
 
+def window_indices(n_tokens: int, ctx: int, max_windows: int) -> list[int]:
+    """Which of the validation stream's non-overlapping windows the figures read: all of them up
+    to max_windows, else max_windows spread evenly (a stream ordered by source keeps every source)."""
+    total = (n_tokens - 1) // ctx
+    if total <= max_windows:
+        return list(range(total))
+    return sorted({int(i) for i in np.linspace(0, total - 1, max_windows)})
+
+
 def baselines(tr: np.ndarray, prev: np.ndarray, nxt: np.ndarray, V: int) -> dict:
     uni = np.bincount(tr, minlength=V).astype(np.float64) + 1.0
     p_uni = uni / uni.sum()
@@ -79,7 +88,8 @@ def stage(c):
     tr, va = np.load(c.w("tokens_train.npy")), np.load(c.w("tokens_val.npy"))
     src, src_names = source_ids(c, tok)
     assert len(src) == len(va), "validation stream and documents disagree"
-    windows = eval_windows(va, cfg.context, 10_000)
+    picked = window_indices(len(va), cfg.context, c.s.get("figures_windows", 10_000))
+    windows = eval_windows(va, cfg.context, picked[-1] + 1)[picked]
     n_tok = windows.shape[0] * cfg.context
     fig: dict = {"lm": {}, "sae": {}, "steering": {}}
 
@@ -92,7 +102,7 @@ def stage(c):
         tot += F.cross_entropy(logits.reshape(-1, V), x[:, 1:].reshape(-1), reduction="sum").item()
         hooks.append(h.reshape(-1, cfg.d_model))
     acts = torch.cat(hooks)
-    win_src = torch.from_numpy(np.stack([src[i * cfg.context:(i + 1) * cfg.context] for i in range(len(windows))]).reshape(-1).astype(np.int64))
+    win_src = torch.from_numpy(np.stack([src[i * cfg.context:(i + 1) * cfg.context] for i in picked]).reshape(-1).astype(np.int64))
     fig["lm"]["val_loss"] = tot / n_tok
     fig["lm"].update(baselines(tr, windows[:, :-1].reshape(-1).numpy(), windows[:, 1:].reshape(-1).numpy(), V))
     fig["lm"]["val_tokens"] = n_tok

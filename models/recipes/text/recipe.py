@@ -39,17 +39,17 @@ PRESETS = {
     # ~10 min for the SAE (0.5M activations, one pass)
     "full": dict(vocab=4096, d_model=192, n_layers=4, n_heads=4, context=256, lm_steps=800, batch=16,
                  lr=2e-3, gcide_chars=4_000_000, d_sae=4096, k=32, sae_tokens=500_000, sae_passes=1, sae_batch=1024,
-                 sae_lr=1e-3, n_examples=3000, steer_features=6, steer_prompts=8, steer_samples=3, gen_tokens=32,
+                 sae_lr=1e-3, n_examples=3000, figures_windows=10_000, steer_features=6, steer_prompts=8, steer_samples=3, gen_tokens=32,
                  parity_batch=2, parity_seq=32, out=os.path.join(REPO, "models", "text-fortunes"),
                  pack_id="orrery-text-fortunes", name="Fortunes & Scripture (text)"),
     "smoke": dict(vocab=320, d_model=32, n_layers=2, n_heads=2, context=64, lm_steps=6, batch=4,
                   lr=3e-3, gcide_chars=200_000, d_sae=64, k=4, sae_tokens=4096, sae_passes=2, sae_batch=256,
-                  sae_lr=1e-3, n_examples=40, steer_features=2, steer_prompts=2, steer_samples=1, gen_tokens=8,
-                  parity_batch=2, parity_seq=8, out=None, pack_id="orrery-text-smoke", name="Text smoke test"),
+                  sae_lr=1e-3, n_examples=40, figures_windows=10_000, steer_features=2, steer_prompts=2,
+                  steer_samples=1, gen_tokens=8, parity_batch=2, parity_seq=8, out=None, pack_id="orrery-text-smoke", name="Text smoke test"),
     "fixture": dict(vocab=300, d_model=16, n_layers=2, n_heads=2, context=64, lm_steps=40, batch=8,
                     lr=3e-3, gcide_chars=200_000, d_sae=64, k=4, sae_tokens=8192, sae_passes=2, sae_batch=256,
-                    sae_lr=1e-3, n_examples=60, steer_features=2, steer_prompts=2, steer_samples=1, gen_tokens=8,
-                    parity_batch=2, parity_seq=8, out=os.path.join(REPO, "tests", "fixtures", "packs", "text-tiny"),
+                    sae_lr=1e-3, n_examples=60, figures_windows=10_000, steer_features=2, steer_prompts=2,
+                    steer_samples=1, gen_tokens=8, parity_batch=2, parity_seq=8, out=os.path.join(REPO, "tests", "fixtures", "packs", "text-tiny"),
                     pack_id="orrery-text-tiny", name="Tiny text fixture"),
 }
 
@@ -67,6 +67,8 @@ def parse_args(argv=None):
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch (cores are shared)")
     p.add_argument("--seed", type=int, default=1913)
     p.add_argument("--keep", action="store_true", help="--smoke: keep the temp dir")
+    p.add_argument("--pack-id", help="the manifest's id (default orrery-text-fortunes)")
+    p.add_argument("--name", help="the manifest's name")
     for k, v in PRESETS["full"].items():
         if isinstance(v, (int, float)) and k not in ("out",):
             p.add_argument("--" + k.replace("_", "-"), type=type(v), default=None)
@@ -238,7 +240,7 @@ def stage_list(c: Ctx) -> list:
          ("d_sae", "k", "sae_tokens", "sae_passes", "sae_batch", "sae_lr", "pack_id")),
         ("figures", [c.w("lm.pt"), *tokens, *corpus_out[:1], *sae_files] + here("figures.py"),
          [c.w("figures.json"), os.path.join(sd, "sparsity.safetensors")],
-         ("steer_features", "steer_prompts", "steer_samples", "gen_tokens")),
+         ("figures_windows", "steer_features", "steer_prompts", "steer_samples", "gen_tokens")),
         ("export", [c.w("lm.pt"), tokens[1]] + here("export.py", "model.py", "check_parity.mjs"),
          onnx + [c.w("parity_result.json")], ("parity_batch", "parity_seq")),
         ("pack", [*corpus_out, c.w("figures.json"), c.w("parity_result.json"), c.o("tokenizer.json"), *onnx,
