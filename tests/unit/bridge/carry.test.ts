@@ -6,14 +6,12 @@
  * feature cards' ranges give; the carried dials steer the spatial side (after ≠ before), and the
  * session step keeps the mapping and its scores.
  */
-import { cpSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeApp, type OrreryApp } from '../../../main/app/compose';
-import { resolveConfig } from '../../../main/app/config';
+import { type OrreryApp } from '../../../main/app/compose';
 import { rescale } from '../../../main/bridge/carry';
 import type { CallOutput, DialInput } from '../../../preload/contract';
-import { cleanupTmp, fixturePacks, repoRoot, testAllow, tmpDir } from '../../support/tmp';
+import { cleanupTmp } from '../../support/tmp';
+import { callOk, composeTestApp, modelsWith } from '../../support/composed';
 
 describe('rescale', () => {
   const a = { maxAct: 10, typical: 2, label: null };
@@ -44,13 +42,7 @@ const latent = { packId: 'orrery-emoji-tiny', saeId: 'latent-32' };
 const spatial = { packId: 'orrery-emoji-tiny', saeId: 'spatial-32' };
 
 beforeAll(() => {
-  const models = tmpDir();
-  cpSync(path.join(fixturePacks, 'emoji-tiny'), path.join(models, 'emoji-tiny'), {
-    recursive: true,
-  });
-  app = composeApp(
-    resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }),
-  );
+  app = composeTestApp(modelsWith(['emoji-tiny']));
 });
 
 afterAll(async () => {
@@ -58,14 +50,7 @@ afterAll(async () => {
   cleanupTmp();
 });
 
-async function call<T>(
-  name: Parameters<OrreryApp['dispatcher']['dispatch']>[0],
-  input: unknown,
-): Promise<T> {
-  const r = await app.dispatcher.dispatch(name, input);
-  if (!r.ok) throw new Error(`${String(name)}: ${r.error.code} ${r.error.message}`);
-  return r.value as T;
-}
+const call = <T>(name: string, input: unknown): Promise<T> => callOk<T>(app, name, input);
 
 describe('bridge.carry through the API (emoji fixture, latent → spatial)', () => {
   it('is not_found before the bridge is built', async () => {

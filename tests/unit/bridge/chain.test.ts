@@ -10,11 +10,11 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeApp, type OrreryApp } from '../../../main/app/compose';
-import { resolveConfig } from '../../../main/app/config';
+import { type OrreryApp } from '../../../main/app/compose';
 import { hookDepth, layeredSaes } from '../../../main/bridge/chain';
 import type { CallOutput } from '../../../preload/contract';
-import { cleanupTmp, fixturePacks, repoRoot, testAllow, tmpDir } from '../../support/tmp';
+import { cleanupTmp, fixturePacks, tmpDir } from '../../support/tmp';
+import { callOk, composeTestApp } from '../../support/composed';
 
 describe('hook depth', () => {
   it('orders hooks through the blocks and leaves out hooks in no block', () => {
@@ -71,9 +71,7 @@ beforeAll(() => {
     { id: 'res0-64', hook: 'blocks.0.hook_resid_post', dir: 'sae/blocks.0.hook_resid_post' },
   );
   writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-  app = composeApp(
-    resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }),
-  );
+  app = composeTestApp(models);
 });
 
 afterAll(async () => {
@@ -81,14 +79,7 @@ afterAll(async () => {
   cleanupTmp();
 });
 
-async function call<T>(
-  name: Parameters<OrreryApp['dispatcher']['dispatch']>[0],
-  input: unknown,
-): Promise<T> {
-  const r = await app.dispatcher.dispatch(name, input);
-  if (!r.ok) throw new Error(`${String(name)}: ${r.error.code} ${r.error.message}`);
-  return r.value as T;
-}
+const call = <T>(name: string, input: unknown): Promise<T> => callOk<T>(app, name, input);
 
 type Chain = CallOutput<'bridge.chain'>;
 type Matches = CallOutput<'bridge.matches'>;

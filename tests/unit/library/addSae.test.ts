@@ -8,16 +8,10 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeApp, type OrreryApp } from '../../../main/app/compose';
-import { resolveConfig } from '../../../main/app/config';
-import type {
-  AddedSaes,
-  OpenedModel,
-  PackList,
-  Result,
-  RuntimeInfo,
-} from '../../../preload/contract';
-import { cleanupTmp, repoRoot, testAllow, tmpDir } from '../../support/tmp';
+import { type OrreryApp } from '../../../main/app/compose';
+import type { AddedSaes, OpenedModel, PackList, RuntimeInfo } from '../../../preload/contract';
+import { cleanupTmp, repoRoot, tmpDir } from '../../support/tmp';
+import { callOk, composeTestApp } from '../../support/composed';
 
 const HF = path.join(repoRoot, 'tests', 'fixtures', 'hf');
 const MODEL = path.join(HF, 'gpt2-tiny');
@@ -37,9 +31,7 @@ beforeAll(() => {
       recursive: true,
     },
   );
-  app = composeApp(
-    resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }),
-  );
+  app = composeTestApp(models);
 });
 
 afterAll(async () => {
@@ -47,11 +39,7 @@ afterAll(async () => {
   cleanupTmp();
 });
 
-async function call<T>(name: string, input: unknown): Promise<T> {
-  const r = (await app.dispatcher.dispatch(name, input)) as Result<T>;
-  if (!r.ok) throw new Error(`${name}: ${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
+const call = <T>(name: string, input: unknown): Promise<T> => callOk<T>(app, name, input);
 
 /** A copy of the fixture SAE with its cfg.json changed by `edit`. */
 function saeCopy(edit: (cfg: Record<string, unknown>) => Record<string, unknown>): string {
@@ -124,7 +112,7 @@ describe('models.addSae', () => {
       built: true,
       features: added.features,
     });
-  });
+  }, 120_000);
 
   it('cancelled while the new index builds: the manifest is put back as it was', async () => {
     const manifestFile = path.join(libraryDir(), 'gpt2-tiny', 'manifest.json');

@@ -8,8 +8,7 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeApp, type OrreryApp } from '../../../main/app/compose';
-import { resolveConfig } from '../../../main/app/config';
+import { type OrreryApp } from '../../../main/app/compose';
 import {
   decodeMapArrays,
   type CallOutput,
@@ -18,9 +17,9 @@ import {
   type OpenedModel,
   type PackList,
   type Progress,
-  type Result,
 } from '../../../preload/contract';
-import { cleanupTmp, repoRoot, testAllow, tmpDir } from '../../support/tmp';
+import { cleanupTmp, repoRoot, tmpDir } from '../../support/tmp';
+import { callOk, composeTestApp } from '../../support/composed';
 
 const HF = path.join(repoRoot, 'tests', 'fixtures', 'hf');
 const MODEL = path.join(HF, 'gpt2-tiny');
@@ -31,9 +30,7 @@ const SAE_ID = 'blocks.1.hook_resid_pre';
 let app: OrreryApp;
 
 beforeAll(() => {
-  app = composeApp(
-    resolveConfig('headless', repoRoot, { home: tmpDir(), models: tmpDir(), allow: testAllow }),
-  );
+  app = composeTestApp();
 });
 
 afterAll(async () => {
@@ -41,11 +38,7 @@ afterAll(async () => {
   cleanupTmp();
 });
 
-async function call<T>(name: string, input: unknown): Promise<T> {
-  const r = (await app.dispatcher.dispatch(name, input)) as Result<T>;
-  if (!r.ok) throw new Error(`${name}: ${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
+const call = <T>(name: string, input: unknown): Promise<T> => callOk<T>(app, name, input);
 
 describe('models.open with a Neuronpedia export', () => {
   it('makes a library entry naming the folders in place and fills its index from the export', async () => {

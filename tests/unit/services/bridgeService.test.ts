@@ -4,13 +4,12 @@
  * and a text SAE against itself (decoder cosine: every feature its own best match); reading an
  * unbuilt bridge is not_found, an unknown SAE too.
  */
-import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeApp, type OrreryApp } from '../../../main/app/compose';
-import { resolveConfig } from '../../../main/app/config';
+import { type OrreryApp } from '../../../main/app/compose';
 import type { CallOutput, Progress } from '../../../preload/contract';
-import { cleanupTmp, fixturePacks, repoRoot, testAllow, tmpDir } from '../../support/tmp';
+import { cleanupTmp } from '../../support/tmp';
+import { callOk, composeTestApp, modelsWith } from '../../support/composed';
 
 let app: OrreryApp;
 const latent = { packId: 'orrery-emoji-tiny', saeId: 'latent-32' };
@@ -18,12 +17,7 @@ const spatial = { packId: 'orrery-emoji-tiny', saeId: 'spatial-32' };
 const text = { packId: 'orrery-text-tiny', saeId: 'res1-64' };
 
 beforeAll(() => {
-  const models = tmpDir();
-  for (const p of ['emoji-tiny', 'text-tiny'])
-    cpSync(path.join(fixturePacks, p), path.join(models, p), { recursive: true });
-  app = composeApp(
-    resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }),
-  );
+  app = composeTestApp(modelsWith(['emoji-tiny', 'text-tiny']));
 });
 
 afterAll(async () => {
@@ -31,14 +25,7 @@ afterAll(async () => {
   cleanupTmp();
 });
 
-async function call<T>(
-  name: Parameters<OrreryApp['dispatcher']['dispatch']>[0],
-  input: unknown,
-): Promise<T> {
-  const r = await app.dispatcher.dispatch(name, input);
-  if (!r.ok) throw new Error(`${String(name)}: ${r.error.code} ${r.error.message}`);
-  return r.value as T;
-}
+const call = <T>(name: string, input: unknown): Promise<T> => callOk<T>(app, name, input);
 
 describe('bridges through the API', () => {
   it('says an unbuilt bridge is not built and refuses its matches', async () => {

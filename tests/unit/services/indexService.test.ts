@@ -14,16 +14,13 @@ import { loadPositions, openIndex } from '../../../main/index';
 import { decodeMapArrays, type CallOutput, type Progress } from '../../../preload/contract';
 import { writeSyntheticExport, wordOf } from '../../support/neuronpediaExport';
 import { cleanupTmp, fixturePacks, repoRoot, testAllow, tmpDir } from '../../support/tmp';
+import { callOk, composeTestApp, modelsWith } from '../../support/composed';
 
 let app: OrreryApp;
 const ref = { packId: 'orrery-text-tiny', saeId: 'res1-64' };
 
 beforeAll(() => {
-  const models = tmpDir();
-  cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'text-tiny'), { recursive: true });
-  app = composeApp(
-    resolveConfig('headless', repoRoot, { home: tmpDir(), models, allow: testAllow }),
-  );
+  app = composeTestApp(modelsWith(['text-tiny']));
 });
 
 afterAll(async () => {
@@ -31,14 +28,7 @@ afterAll(async () => {
   cleanupTmp();
 });
 
-async function call<T>(
-  name: Parameters<OrreryApp['dispatcher']['dispatch']>[0],
-  input: unknown,
-): Promise<T> {
-  const r = await app.dispatcher.dispatch(name, input);
-  if (!r.ok) throw new Error(`${String(name)}: ${r.error.code} ${r.error.message}`);
-  return r.value as T;
-}
+const call = <T>(name: string, input: unknown): Promise<T> => callOk<T>(app, name, input);
 
 describe('feature index through the API', () => {
   it('says an unbuilt index is not built, and refuses to read it', async () => {
