@@ -6,7 +6,7 @@
  * map holds 1,048,576 points (positions, feature numbers, density and cluster: the four blobs
  * index.map reads, 24 MiB). The read: `loadPositions` on that file in this process (what the
  * server's reader thread runs). index.map sends them compact (preload/contract/mapWire.ts:
- * 16-bit positions, no ids when point i is feature i, 16-bit clusters; ~12 MiB) in a frame
+ * 16-bit positions, 16-bit log densities, no ids when point i is feature i, 8-bit clusters; ~9 MiB) in a frame
  * written in pieces. The trip: the real headless server and Debian's chromium;
  * each sample loads the page, whose galaxy asks index.map, and reads the page's own marks
  * (renderer/src/galaxy/mapData.ts MAP_MARKS): request sent → reply in the page (reader thread,

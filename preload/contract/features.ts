@@ -150,10 +150,12 @@ export const FeatureMapSchema = z.object({
     min: z.tuple([z.number(), z.number(), z.number()]),
     step: z.tuple([z.number(), z.number(), z.number()]),
   }),
-  /** [count]: fraction of examples (tokens, images) on which the feature fires. */
-  density: typedArray<Float32Array<ArrayBufferLike>>(Float32Array, 'Float32Array'),
-  /** [count]: cluster id; 16 bits with 0xffff for none when every id fits, else i32 with −1 for none. */
+  /** [count]: fraction of examples (tokens, images) on which the feature fires, 16-bit log₂ levels of `densityScale` (mapWire.ts). */
+  density: typedArray<Uint16Array<ArrayBufferLike>>(Uint16Array, 'Uint16Array'),
+  densityScale: z.object({ min: z.number(), step: z.number() }),
+  /** [count]: cluster id; 8 or 16 bits with all ones for none when every id fits, else i32 with −1 for none. */
   cluster: z.union([
+    typedArray<Uint8Array<ArrayBufferLike>>(Uint8Array, 'Uint8Array'),
     typedArray<Uint16Array<ArrayBufferLike>>(Uint16Array, 'Uint16Array'),
     typedArray<Int32Array<ArrayBufferLike>>(Int32Array, 'Int32Array'),
   ]),

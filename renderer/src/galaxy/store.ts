@@ -239,11 +239,14 @@ export class GalaxyStore {
     if (!map) return this.emit();
     const f = this.filter;
     const s = this.state;
+    // The bounds on the map's density levels (mapData.ts: a density equal to a bound stays in).
+    const lo = map.snapDensity(f.minDensity);
+    const hi = map.snapDensity(f.maxDensity);
     for (let p = 0; p < map.count; p++) {
       const d = map.density[p] ?? 0;
       const keep =
-        d >= f.minDensity &&
-        d <= f.maxDensity &&
+        d >= lo &&
+        d <= hi &&
         (f.cluster === null || map.cluster[p] === f.cluster) &&
         (f.labelSourceKeep === null || f.labelSourceKeep.has(map.features[p] ?? -1)) &&
         (f.viewKeep === null || f.viewKeep.has(map.features[p] ?? -1));

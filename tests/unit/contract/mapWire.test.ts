@@ -1,7 +1,8 @@
 /**
  * index.map's compact arrays (preload/contract/mapWire.ts): positions round-trip within half a
- * quantisation step per axis, feature ids and clusters exactly, through a real binary frame;
- * a frame sent in pieces is byte for byte the frame sent whole.
+ * quantisation step per axis, densities within half a log₂ level (a filter bound snapped to the
+ * levels keeps exactly the densities at or past it), feature ids and clusters exactly, through
+ * a real binary frame; a frame sent in pieces is byte for byte the frame sent whole.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,7 +11,9 @@ import {
   encodeMapArrays,
   encodeMessage,
   encodeMessageParts,
+  DENSITY_LEVELS,
   POSITION_LEVELS,
+  snapDensity,
   type MapWireArrays,
 } from '../../../preload/contract';
 import { mulberry32 } from '../../../main/index/build/rng';
@@ -44,7 +47,8 @@ describe('map wire arrays', () => {
     const w = encodeMapArrays(s);
     expect(w.features).toBeNull(); // point i is feature i
     expect(w.positions).toBeInstanceOf(Uint16Array);
-    expect(w.cluster).toBeInstanceOf(Uint16Array);
+    expect(w.density).toBeInstanceOf(Uint16Array);
+    expect(w.cluster).toBeInstanceOf(Uint8Array); // 40 clusters fit in a byte
     const d = decodeMapArrays(throughFrame(w));
     let worst = 0;
     for (let i = 0; i < s.count * 3; i++) {
@@ -65,7 +69,16 @@ describe('map wire arrays', () => {
       expect(w.box.step[a]).toBeCloseTo((hi - lo) / POSITION_LEVELS, 12);
     }
     expect(Array.from(d.features)).toEqual(Array.from(s.features));
-    expect(Array.from(d.density)).toEqual(Array.from(s.density));
+    // Densities 1e-5…0.1: 13.3 octaves in 65534 levels, within 2^(step/2) − 1 ≈ 7e-5 relative.
+    const bound = 2 ** (w.densityScale.step / 2) - 1;
+    expect(bound).toBeLessThan(1e-4);
+    let worstD = 0;
+    for (let i = 0; i < s.count; i++) {
+      const rel = Math.abs((d.density[i] as number) / (s.density[i] as number) - 1);
+      worstD = Math.max(worstD, rel);
+    }
+    expect(worstD).toBeLessThanOrEqual(bound + 1e-7); // + float32 rounding of the result
+    expect(worstD).toBeGreaterThan(bound / 2); // quantised, not sent as they were
     expect(Array.from(d.cluster)).toEqual(
       Array.from(s.cluster, (c) => (c === 0xffffffff ? -1 : c)),
     );
@@ -84,6 +97,50 @@ describe('map wire arrays', () => {
     expect(d.cluster[0]).toBe(-1);
     expect(w.box.step[2]).toBe(0);
     for (let i = 0; i < 1000; i++) expect(d.positions[i * 3 + 2]).toBe(4.25);
+  });
+
+  it('a density filter on the snapped bound keeps exactly the densities at or past it, except within a level of it', () => {
+    const s = stored(20_000, 5);
+    s.density[3] = 0; // a dead feature stays exactly 0
+    s.density[4] = 0.0010000000474974513; // float32(0.001), what a count over 1000 examples stores
+    const w = encodeMapArrays(s);
+    const d = decodeMapArrays(throughFrame(w));
+    expect(d.density[3]).toBe(0);
+    const rel = 2 ** w.densityScale.step - 1; // one level, relative
+    for (const bound of [0.001, 3.3e-4, 0.0123, 1e-5, 0.1]) {
+      const lo = snapDensity(d.densityScale, bound);
+      let wrong = 0;
+      for (let i = 0; i < s.count; i++) {
+        const exact = (s.density[i] as number) >= bound;
+        if (exact === (d.density[i] as number) >= lo) continue;
+        // Only a density within one level of the bound may land on the other side.
+        expect(Math.abs((s.density[i] as number) / bound - 1)).toBeLessThan(rel);
+        wrong++;
+      }
+      expect(wrong).toBeLessThanOrEqual(2);
+    }
+    // The bound itself (as stored) is inside both ends of a range on it.
+    const at = s.density[4] as number;
+    expect(d.density[4]).toBeGreaterThanOrEqual(snapDensity(d.densityScale, 0.001));
+    expect(d.density[4]).toBeLessThanOrEqual(snapDensity(d.densityScale, at));
+    // Outside the map's range a bound is kept as typed; the ends come back as they were.
+    expect(snapDensity(d.densityScale, 1e-9)).toBe(1e-9);
+    expect(snapDensity(d.densityScale, 0.5)).toBe(0.5);
+    let min = Infinity;
+    for (const v of s.density) if (v > 0) min = Math.min(min, v);
+    expect(d.density[s.density.indexOf(min)]).toBe(min);
+    expect(Math.max(...w.density)).toBe(DENSITY_LEVELS);
+  });
+
+  it('clusters in 16 bits when an id does not fit a byte', () => {
+    const s = stored(1000);
+    s.cluster[5] = 300;
+    const w = encodeMapArrays(s);
+    expect(w.cluster).toBeInstanceOf(Uint16Array);
+    const d = decodeMapArrays(throughFrame(w));
+    expect(d.cluster[5]).toBe(300);
+    expect(d.cluster[0]).toBe(-1);
+    expect(d.cluster[1]).toBe(1);
   });
 
   it('refuses arrays of the wrong length', () => {

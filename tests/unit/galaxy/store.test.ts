@@ -43,7 +43,7 @@ describe('decodeMap', () => {
     expect(Array.from(d.features)).toEqual([10, 11, 12, 13, 14]);
     expect(d.pointOf[12]).toBe(2);
     expect(d.pointOf[3]).toBe(-1);
-    expect(d.density[4]).toBeCloseTo(0.9, 6);
+    expect(Math.abs((d.density[4] ?? NaN) / 0.9 - 1)).toBeLessThan(1e-4); // 16-bit log levels
     d.bounds.center.forEach((c, k) => expect(c).toBeCloseTo([-1.5, 1, 1.5][k] ?? NaN, 4));
     expect(() => decodeMap({ ...reply, count: 6 })).toThrow(/expected 6 values/);
   });
@@ -95,6 +95,26 @@ describe('GalaxyStore', () => {
     s.setFilter({ minDensity: 0, cluster: null, labelSourceKeep: new Set([14]) });
     expect(kept()).toEqual([4]);
     expect(s.isFiltered()).toBe(true);
+  });
+
+  it('filters a map off the wire on its density levels: a bound equal to a density keeps it', () => {
+    const m = map();
+    const sent = {
+      ...encodeMapArrays({ ...m, cluster: m.cluster }),
+      clusters: m.clusters,
+    };
+    const s = createGalaxyStore();
+    s.load('p', 'sae', decodeMap(decodeFrame(encodeMessage(sent) as Uint8Array) as typeof sent));
+    const kept = (): number[] => [0, 1, 2, 3, 4].filter((p) => s.state[p * 4 + STATE.dimmed] === 0);
+    // Typed as a person would (doubles), each equal to a stored float32 density up to its rounding.
+    s.setFilter({ minDensity: 0.01, maxDensity: 0.5 });
+    expect(kept()).toEqual([0, 1, 2]);
+    s.setFilter({ minDensity: 0.001, maxDensity: 0.01 });
+    expect(kept()).toEqual([1, 3]);
+    s.setFilter({ minDensity: 0.2, maxDensity: 0.9 });
+    expect(kept()).toEqual([0, 2, 4]);
+    s.setFilter({ minDensity: 0.0011, maxDensity: 0.0099 });
+    expect(kept()).toEqual([]);
   });
 
   it('lights active features, brightest for the strongest, and clears them', () => {
