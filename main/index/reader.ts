@@ -23,6 +23,7 @@ import {
   type ClusterInfo,
   type SearchQuery,
 } from './search';
+import { warmInBackground } from './warm';
 
 export type ReaderRequest =
   | { type: 'search'; id: number; file: string; query: SearchQuery }
@@ -59,6 +60,9 @@ export function serveReader(port: MessagePort): void {
     if (!d) {
       d = openIndex(file, { readonly: true });
       dbs.set(file, d);
+      // the search pages mapped while the reader is idle (warm.ts): a first search then
+      // meets no page faults
+      warmInBackground(d);
     }
     return d;
   };
