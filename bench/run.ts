@@ -19,6 +19,7 @@ const sections: Section[] = [
   { name: 'zip bomb', file: 'zipBomb.ts', fn: 'benchZipBomb' },
   { name: 'neuronpedia import', file: 'neuronpedia.ts', fn: 'benchNeuronpedia' },
   { name: 'bridge build', file: 'bridge.ts', fn: 'benchBridge' },
+  { name: 'carry across models', file: 'bridgeLayer/carryModels.ts', fn: 'benchCarryModels' },
   { name: 'graph surgery', file: 'surgery.ts', fn: 'benchSurgery' },
   { name: 'hf engine', file: 'hfEngine.ts', fn: 'benchHfEngine' },
   { name: 'map structure', file: 'mapStructure.ts', fn: 'benchMapStructure' },
