@@ -66,6 +66,8 @@ export interface MapArrays {
   densityScale: DensityScale;
   /** −1 for none. */
   cluster: Int32Array;
+  /** The sphere around the positions' box centre that holds every point (radius ≥ 1e-3). */
+  bounds: { center: [number, number, number]; radius: number };
 }
 
 /** The same arrays as read from the index: clusters as stored (u32, 0xffffffff for none). */
@@ -158,17 +160,6 @@ function packClusters(
   return out;
 }
 
-function unpackClusters(cluster: Uint8Array | Uint16Array | Int32Array): Int32Array {
-  if (cluster instanceof Int32Array) return cluster;
-  const none = cluster instanceof Uint8Array ? NO_CLUSTER_U8 : NO_CLUSTER_U16;
-  const out = new Int32Array(cluster.length);
-  for (let i = 0; i < cluster.length; i++) {
-    const c = cluster[i] as number;
-    out[i] = c === none ? -1 : c;
-  }
-  return out;
-}
-
 /** The level of a positive density d (as float32) on `scale` (one rule for the wire and the filters). */
 function densityLevel(d: number, min: number, perStep: number): number {
   // Truncating v + 0.5 rounds (v ≥ 0 inside the range); level 1 is the smallest density.
@@ -220,14 +211,6 @@ export function snapDensity(scale: DensityScale, d: number): number {
   return Math.fround(2 ** (scale.min + (q - 1) * scale.step));
 }
 
-/** Float densities back from 16-bit levels. */
-export function dequantiseDensity(q: Uint16Array, scale: DensityScale): Float32Array {
-  const table = densityLevels(scale);
-  const out = new Float32Array(q.length);
-  for (let i = 0; i < q.length; i++) out[i] = table[q[i] as number] as number;
-  return out;
-}
-
 /** The index's arrays as index.map sends them. */
 export function encodeMapArrays(m: StoredMapArrays): MapWireArrays {
   const { positions, box } = quantisePositions(m.positions, m.count);
@@ -241,21 +224,61 @@ export function encodeMapArrays(m: StoredMapArrays): MapWireArrays {
   };
 }
 
-/** index.map's arrays as the galaxy uses them; throws when an array has the wrong length. */
+/**
+ * index.map's arrays as the galaxy uses them, with the positions' bounds; throws when an array
+ * has the wrong length. One loop over the points does every array (in a page each loop runs
+ * interpreted until V8 compiles it, which takes long on a busy machine: one loop waits once).
+ */
 export function decodeMapArrays(w: MapWireArrays): MapArrays {
   const n = w.count;
   const sized = <T extends { length: number }>(a: T, want: number, what: string): T => {
     if (a.length !== want) throw new Error(`${what}: expected ${want} values, got ${a.length}`);
     return a;
   };
+  const identity = w.features === null;
   const features = w.features ? sized(w.features, n, 'features') : new Uint32Array(n);
-  if (!w.features) for (let i = 0; i < n; i++) features[i] = i;
+  const q = sized(w.positions, n * 3, 'positions');
+  const dq = sized(w.density, n, 'density');
+  const cq = sized(w.cluster, n, 'cluster');
+  const positions = new Float32Array(n * 3);
+  const density = new Float32Array(n);
+  const wide = cq instanceof Int32Array;
+  const cluster = wide ? cq : new Int32Array(n);
+  const none = cq instanceof Uint8Array ? NO_CLUSTER_U8 : NO_CLUSTER_U16;
+  const table = densityLevels(w.densityScale);
+  const [x0, y0, z0] = w.box.min;
+  const [sx, sy, sz] = w.box.step;
+  // The box's ends are points' coordinates (the extremes land on levels 0 and 65535).
+  const cx = x0 + (sx * POSITION_LEVELS) / 2;
+  const cy = y0 + (sy * POSITION_LEVELS) / 2;
+  const cz = z0 + (sz * POSITION_LEVELS) / 2;
+  let r2 = 0;
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    const x = (positions[j] = x0 + (q[j] as number) * sx);
+    const y = (positions[j + 1] = y0 + (q[j + 1] as number) * sy);
+    const z = (positions[j + 2] = z0 + (q[j + 2] as number) * sz);
+    const dx = x - cx;
+    const dy = y - cy;
+    const dz = z - cz;
+    const d2 = dx * dx + dy * dy + dz * dz;
+    if (d2 > r2) r2 = d2;
+    density[i] = table[dq[i] as number] as number;
+    if (!wide) {
+      const c = cq[i] as number;
+      cluster[i] = c === none ? -1 : c;
+    }
+    if (identity) features[i] = i;
+  }
   return {
     count: n,
     features,
-    positions: dequantisePositions(sized(w.positions, n * 3, 'positions'), w.box),
-    density: dequantiseDensity(sized(w.density, n, 'density'), w.densityScale),
+    positions,
+    density,
     densityScale: w.densityScale,
-    cluster: unpackClusters(sized(w.cluster, n, 'cluster')),
+    cluster,
+    bounds:
+      n === 0
+        ? { center: [0, 0, 0], radius: 1 }
+        : { center: [cx, cy, cz], radius: Math.max(Math.sqrt(r2), 1e-3) },
   };
 }

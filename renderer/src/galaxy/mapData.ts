@@ -7,7 +7,6 @@ import {
   snapDensity,
   type CallOutput,
   type DensityScale,
-  type MapBox,
 } from '../../../preload/contract';
 
 export type FeatureMapReply = CallOutput<'index.map'>;
@@ -97,27 +96,6 @@ export function pointIndex(features: Uint32Array): Int32Array {
   return out;
 }
 
-/**
- * Bounds of positions that came through mapWire's quantisation: the box's ends are points'
- * coordinates (the smallest and largest of each axis land on levels 0 and 65535), so only the
- * radius needs a pass.
- */
-export function boundsInBox(positions: Float32Array, count: number, box: MapBox): Bounds {
-  if (count === 0) return { center: [0, 0, 0], radius: 1 };
-  const [cx, cy, cz] = [0, 1, 2].map(
-    (a) => (box.min[a] as number) + ((box.step[a] as number) * 65535) / 2,
-  ) as [number, number, number];
-  let r2 = 0;
-  for (let i = 0; i < count * 3; i += 3) {
-    const dx = (positions[i] as number) - cx;
-    const dy = (positions[i + 1] as number) - cy;
-    const dz = (positions[i + 2] as number) - cz;
-    const d2 = dx * dx + dy * dy + dz * dz;
-    if (d2 > r2) r2 = d2;
-  }
-  return { center: [cx, cy, cz], radius: Math.max(Math.sqrt(r2), 1e-3) };
-}
-
 /** performance.mark names around the page's index.map call (read by bench/mapTransfer.ts). */
 export const MAP_MARKS = {
   request: 'orrery:map-request',
@@ -128,18 +106,27 @@ export const MAP_MARKS = {
 export function decodeMap(reply: FeatureMapReply): GalaxyMap {
   // The 16-bit positions as floats (within the quantisation step of the stored ones; mapWire.ts):
   // what the galaxy draws, picks and lassos.
-  const { count: n, features, positions, density, densityScale, cluster } = decodeMapArrays(reply);
+  const {
+    count: n,
+    features,
+    positions,
+    density,
+    densityScale,
+    cluster,
+    bounds,
+  } = decodeMapArrays(reply);
   const scale: DensityScale = densityScale;
   return {
     count: n,
     features,
-    pointOf: pointIndex(features),
+    // Point i is feature i when the reply left the ids out: the lookup is a native copy.
+    pointOf: reply.features === null ? new Int32Array(features) : pointIndex(features),
     positions,
     density,
     snapDensity: (d) => snapDensity(scale, d),
     cluster,
     clusters: reply.clusters.map((c) => ({ ...c })),
-    bounds: boundsInBox(positions, n, reply.box),
+    bounds,
   };
 }
 

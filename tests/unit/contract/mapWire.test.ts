@@ -69,6 +69,25 @@ describe('map wire arrays', () => {
       expect(w.box.step[a]).toBeCloseTo((hi - lo) / POSITION_LEVELS, 12);
     }
     expect(Array.from(d.features)).toEqual(Array.from(s.features));
+    // The bounds: a sphere around the box's centre that holds every decoded point, touching one.
+    let far = 0;
+    for (let i = 0; i < s.count; i++) {
+      const r = Math.hypot(
+        ...[0, 1, 2].map((a) => (d.positions[i * 3 + a] as number) - (d.bounds.center[a] ?? NaN)),
+      );
+      far = Math.max(far, r);
+    }
+    expect(d.bounds.radius).toBeGreaterThanOrEqual(far - 1e-5);
+    expect(d.bounds.radius).toBeLessThan(far + 1e-5);
+    for (let a = 0; a < 3; a++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let i = a; i < s.count * 3; i += 3) {
+        lo = Math.min(lo, d.positions[i] as number);
+        hi = Math.max(hi, d.positions[i] as number);
+      }
+      expect(Math.abs((d.bounds.center[a] as number) - (lo + hi) / 2)).toBeLessThan(1e-5);
+    }
     // Densities 1e-5…0.1: 13.3 octaves in 65534 levels, within 2^(step/2) − 1 ≈ 7e-5 relative.
     const bound = 2 ** (w.densityScale.step / 2) - 1;
     expect(bound).toBeLessThan(1e-4);
