@@ -4,7 +4,9 @@
  * has (the compare view counts them in data-swept, no run of their own), the frame drawn for
  * the last move is the very image the live run at that value gives, and the release records
  * the drag as exactly one history step with its final value. Screenshots of the compare view
- * mid-drag at 1280×720 and 1920×1080.
+ * mid-drag at 1280×720 and 1920×1080. A fast one-way drag that outruns the sweep runs nothing
+ * live: the page asks the sweep again from the pointer, frames ahead of it first, and each move
+ * waits for its frame.
  */
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -120,5 +122,53 @@ describe('drag sweep (headless, chromium)', () => {
       .poll(() => current.locator('.step-title').textContent())
       .toContain(value.toFixed(1));
     expect(await attr('data-runs')).toBeGreaterThan(runsBefore);
+  });
+
+  it('a fast drag one way is followed by the sweep, with no live run until release', async () => {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await settled();
+    const knob = page.locator('[data-testid="dial-3"] .knob');
+    const box = await knob.boundingBox();
+    if (!box) throw new Error('no knob');
+    const x0 = Math.round(box.x + box.width / 2);
+    const y0 = Math.round(box.y + box.height / 2);
+    // the values of each image.sweep call the page sends from now on, in its order
+    await page.evaluate(`(() => {
+      window.__sweepCalls = [];
+      const send = WebSocket.prototype.send;
+      WebSocket.prototype.send = function (d) {
+        if (typeof d === 'string' && d.includes('"call":"image.sweep"'))
+          window.__sweepCalls.push(JSON.parse(d).input.values);
+        return send.call(this, d);
+      };
+    })()`);
+    const stepsBefore = await steps();
+    const v0 = Number(await knob.getAttribute('aria-valuenow'));
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    const runs0 = await attr('data-runs');
+    // 150 px in ten moves, as fast as they go: far past what a sweep computed both ways from
+    // the start has by then
+    for (let i = 1; i <= 10; i++) await page.mouse.move(x0 + 15 * i, y0);
+    await expect.poll(() => knob.getAttribute('aria-valuenow')).not.toBe(String(v0));
+    const v1 = Number(await knob.getAttribute('aria-valuenow'));
+    const step = (v1 - v0) / 150;
+    expect(step).toBeGreaterThan(0);
+    // the last move's frame comes from the sweep and is drawn: nothing waits any more
+    await expect
+      .poll(() => page.getAttribute('.compare.studio', 'data-waiting'), { timeout: 60_000 })
+      .toBe('false');
+    const calls = (await page.evaluate('window.__sweepCalls')) as number[][];
+    // the hover's call from the start, then at least one from the pointer, frames ahead first
+    expect(calls.length).toBeGreaterThanOrEqual(2);
+    const last = calls.at(-1) ?? [];
+    expect(last[0]).toBeGreaterThan(v0 + 14 * step);
+    expect(last[1]).toBeGreaterThan(last[0] ?? Infinity);
+    expect(last[2]).toBeGreaterThan(last[1] ?? Infinity);
+    // no move ran live: every one was drawn from (or waited for) the sweep's frames
+    expect(await attr('data-runs')).toBe(runs0);
+    await page.mouse.up();
+    await expect.poll(() => attr('data-runs'), { timeout: 60_000 }).toBe(runs0 + 1);
+    await expect.poll(steps, { timeout: 30_000 }).toBe(stepsBefore + 1);
   });
 });

@@ -66,11 +66,16 @@ type ImageManifest = Extract<LoadedPack['manifest'], { kind: 'image-vae' }>;
 /** Where spatial dials apply (H × W), null: everywhere. */
 type Mask = readonly number[] | null;
 
-/** Values of a drag sweep decoded in one head and one tail run, at most. */
-export const SWEEP_BATCH = 16;
-/** The first batch's size: batches double up to SWEEP_BATCH, so the frames nearest the pointer
- * come soonest and a live run waits for a small batch at the start of a drag. */
-const SWEEP_FIRST_BATCH = 4;
+/**
+ * Values of a drag sweep decoded in one head and one tail run, at most. Small: batching did
+ * not make a frame cheaper here (models/emoji, 64 x 64: 7-14 ms a frame at batch 1-16 alike
+ * at load ~15 on 2 cores), while each batch is a wait for a live run and for the frame a
+ * pointer wants next (the page may ask again from the pointer between batches).
+ */
+export const SWEEP_BATCH = 4;
+/** The first batch's size: batches double up to SWEEP_BATCH, so the frame the pointer is at
+ * (the first value asked) comes alone and soonest. */
+const SWEEP_FIRST_BATCH = 1;
 
 /** Equal-length tensors one after another (a batch). */
 function concat(parts: readonly Float32Array[]): Float32Array {
@@ -286,7 +291,7 @@ export class ImageEngine implements ImageEngineApi {
 
   /**
    * A drag sweep (contract sweep.ts): the run of each value's dials, as steer() would make
-   * it, in batches of 4, 8, then SWEEP_BATCH (one head and one tail run per batch), each batch sent
+   * it, in batches of 1, 2, then SWEEP_BATCH (one head and one tail run per batch), each batch sent
    * through ctx.frames with its metrics against the cached "before". Between batches it waits
    * while any other call runs in the worker, so a live run is held up by one batch at most.
    */

@@ -76,6 +76,7 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
       data-running={run.running ? 'true' : 'false'}
       data-runs={run.runs}
       data-swept={run.swept}
+      data-waiting={run.waiting ? 'true' : 'false'}
     >
       <div>
         <InputPanel

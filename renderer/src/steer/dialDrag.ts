@@ -6,7 +6,8 @@
  * a drag can reach. Wheel, keyboard and typed values are no drag. A pointer resting on a knob
  * (`hoverDial`) is told the same way, so the frames of its drag are on their way before the
  * press and a drag's first moves are drawn from them too; the drag that follows from the same
- * value and step keeps them.
+ * value and step keeps them. While the pointer moves, the frames ahead of it come first
+ * (`sweepOrder`, `followPointer`).
  */
 export interface DialDrag {
   /** The dial's key (store.ts). */
@@ -32,9 +33,66 @@ export function dragValue(drag: Pick<DialDrag, 'start' | 'step'>, px: number): n
 
 /** Whole pixels of travel from a drag's start, nearest first: 0, 1, −1, 2, −2, … ±reach. */
 export function sweepOffsets(reach: number): number[] {
-  const out = [0];
-  for (let px = 1; px <= reach; px++) out.push(px, -px);
+  return sweepOrder(reach, 0, 0);
+}
+
+/** Offsets ahead of a moving pointer taken for each one behind it (sweepOrder). */
+export const SWEEP_AHEAD = 3;
+
+/**
+ * The order a drag sweep should compute the offsets within ±reach that it does not have yet,
+ * for a pointer at `at` moving in direction `dir` (+1, −1; 0: not moving yet): `at` itself,
+ * then SWEEP_AHEAD offsets ahead of the pointer for each one behind it, nearest first on
+ * both sides; without a direction, one each way (nearest first: 0, 1, −1, 2, −2, …).
+ */
+export function sweepOrder(
+  reach: number,
+  at: number,
+  dir: number,
+  has: (px: number) => boolean = () => false,
+): number[] {
+  const out: number[] = [];
+  const within = (px: number): boolean => px >= -reach && px <= reach;
+  const take = (px: number): void => {
+    if (within(px) && !has(px)) out.push(px);
+  };
+  const d = dir < 0 ? -1 : 1;
+  const ahead = dir === 0 ? 1 : SWEEP_AHEAD;
+  // a pointer past the reach: from the end of it
+  const from = Math.max(-reach, Math.min(reach, at));
+  take(from);
+  let front = from + d;
+  let back = from - d;
+  while (within(front) || within(back)) {
+    for (let k = 0; k < ahead && within(front); k++, front += d) take(front);
+    if (within(back)) take(back);
+    back -= d;
+  }
   return out;
+}
+
+/**
+ * How many of the frames a sweep's call will send next are looked at when the pointer moves:
+ * the call is kept while the next few frames the pointer wants are among them.
+ */
+const SWEEP_SOON = 8;
+/** How many of the frames the pointer wants next must be coming soon to keep the call. */
+const SWEEP_WANT = 3;
+
+/**
+ * Whether a call should give way to one from the pointer: it has sent a batch (each call
+ * makes some progress) and the next frames the pointer wants are not all among the ones it
+ * sends next. `want`: the missing offsets in sweepOrder from the pointer; `next`: the call's
+ * missing offsets in its own order, from the next it sends.
+ */
+export function followPointer(
+  call: { sent: number },
+  want: readonly number[],
+  next: readonly number[],
+): boolean {
+  if (call.sent === 0 || want.length === 0) return false;
+  const soon = new Set(next.slice(0, SWEEP_SOON));
+  return !want.slice(0, SWEEP_WANT).every((px) => soon.has(px));
 }
 
 type Listener = (drag: DialDrag | null) => void;

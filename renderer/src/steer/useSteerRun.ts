@@ -9,11 +9,14 @@
  * Each run carries the gesture id of the dial state it runs (a drag is one session step), and
  * its reply carries the step it was saved as, handed to `onRun` (no session reload).
  * A pointer drag on an image dial starts a drag sweep (compare/sweepFrames.ts): a dial change
- * whose frame has come is drawn from it in the handler of the move, without a run, and the
- * runs in flight then are older (their pixels are not shown); on release, the dials on show
- * are run once the normal way, so the drag's step is recorded with its final value.
+ * whose frame has come is drawn from it in the handler of the move, without a run; one whose
+ * frame is on its way waits for it (drawn when it comes; the sweep computes the frames from
+ * the pointer next) rather than running live; the runs in flight then are older (their pixels
+ * are not shown). On release, the dials on show are run once the normal way, so the drag's
+ * step is recorded with its final value.
  */
 import { startTransition, useEffect, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import type { CallOutput, DialInput, ImageShown, Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { carriedFor } from '../carry/carried';
@@ -37,6 +40,8 @@ export interface RunState {
   streamed: { before: string; after: string } | null;
   /** Dial changes drawn from a drag sweep's frames (no run of their own). */
   swept: number;
+  /** The dials on show wait for their drag sweep frame (nothing newer is drawn meanwhile). */
+  waiting: boolean;
 }
 
 let jobCount = 0;
@@ -116,6 +121,7 @@ export function useSteerRun(
     runs: 0,
     streamed: null,
     swept: 0,
+    waiting: false,
     packId: null,
   });
   const onRunRef = useRef(onRun);
@@ -253,55 +259,82 @@ export function useSteerRun(
     };
     /** What the sweep on hand was started for: a drag from the same value keeps it. */
     let sweptFor: DialDrag | null = null;
+    /** The dials on show wait for the sweep's frame (drawn when it comes, see `show`). */
+    let waiting = false;
     const offDrag = imageInput
       ? onDialDrag((drag) => {
           if (sweep && sameDialDrag(sweptFor, drag)) return;
           dropSweep();
           sweptFor = drag;
-          if (drag && shownBefore)
-            sweep = SweepFrames.start(
+          if (drag && shownBefore) {
+            const started = SweepFrames.start(
               packId,
               imageInput,
               drag,
               dialStore.sweptOf(drag.key),
               shownBefore,
             );
+            // a frame that comes for the dials on show is drawn then
+            started?.onArrival(() => {
+              if (waiting && sweep === started) show();
+            });
+            sweep = started;
+          }
           if (!drag && sweptPending) {
             sweptPending = false;
+            if (waiting) setState((s) => ({ ...s, waiting: false }));
+            waiting = false;
             kick();
           }
         })
       : () => undefined;
-    const onChange = (): void => {
+    /**
+     * Shows the dials on show: from the sweep's frame when it has come (drawn now, in the
+     * handler of the move or of the frame's arrival), waiting for it when it is on its way (no
+     * live run: the sweep computes it next, from the pointer), else by a live run.
+     */
+    const show = (): void => {
       const found = sweep?.lookup(dialStore.forApi());
-      if (found?.kind === 'hit') {
-        // drawn now, in the handler of the move; every run in flight is for older dials
+      if (found?.kind === 'hit' || found?.kind === 'pending') {
+        // every run in flight is for older dials: none of their pixels is shown now
         shownRun = latest;
         sweptPending = true;
-        const { frame, metrics, changed } = found.hit;
-        showFrame(frame);
-        // the canvases have the pixels now; the numbers (React) follow without holding up the
-        // frame that shows them
-        startTransition(() =>
-          setState((s) => ({
-            ...s,
-            output: { kind: 'image', value: { ...frame, metrics, changed, ms: 0, step: null } },
-            error: null,
-            swept: s.swept + 1,
-            packId,
-          })),
-        );
+        // a move that waits draws nothing now: the flag is rendered at once (a test polls it)
+        if (found.kind === 'pending' && !waiting)
+          flushSync(() => setState((s) => ({ ...s, waiting: true })));
+        waiting = found.kind === 'pending';
+        if (found.kind === 'hit') {
+          const { frame, metrics, changed } = found.hit;
+          showFrame(frame);
+          // the canvases have the pixels now; the numbers (React) follow without holding up
+          // the frame that shows them
+          startTransition(() =>
+            setState((s) => ({
+              ...s,
+              output: { kind: 'image', value: { ...frame, metrics, changed, ms: 0, step: null } },
+              error: null,
+              swept: s.swept + 1,
+              waiting: false,
+              packId,
+            })),
+          );
+        }
+        // then the sweep's next frames are the ones ahead of the pointer
+        sweep?.follow(found.px);
         return;
       }
+      if (waiting) startTransition(() => setState((s) => ({ ...s, waiting: false })));
+      waiting = false;
       if (found?.kind === 'stale') dropSweep();
       sweptPending = false;
       kick();
     };
 
     kick();
-    const off = dialStore.subscribe(onChange);
+    const off = dialStore.subscribe(show);
     return () => {
       live = false;
+      if (waiting) setState((s) => ({ ...s, waiting: false }));
       stopStream();
       offTokens();
       off();

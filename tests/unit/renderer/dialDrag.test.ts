@@ -1,15 +1,21 @@
 /**
  * What the image loop hears of dial drags and hovers (renderer/src/steer/dialDrag.ts): a hover
  * on a knob is told once, a drag from the same value and step is recognised as the same sweep,
- * nothing is told about hovers during a drag, and the drag's end is told once.
+ * nothing is told about hovers during a drag, and the drag's end is told once. And the order a
+ * drag sweep computes its frames in once the pointer moves (sweepOrder), and when a sweep's
+ * call gives way to one from the pointer (followPointer).
  */
 import { describe, expect, it } from 'vitest';
 import {
   beginDialDrag,
   endDialDrag,
+  followPointer,
   hoverDial,
   onDialDrag,
   sameDialDrag,
+  SWEEP_AHEAD,
+  sweepOffsets,
+  sweepOrder,
   type DialDrag,
 } from '../../../renderer/src/steer/dialDrag';
 
@@ -43,5 +49,54 @@ describe('dial drags and hovers', () => {
     expect(sameDialDrag(a, { ...a, start: 0.5 })).toBe(false);
     expect(sameDialDrag(a, { ...a, key: 'sae:4' })).toBe(false);
     expect(sameDialDrag(a, null)).toBe(false);
+  });
+});
+
+describe('drag sweep order', () => {
+  it('without a direction: nearest first, one each way', () => {
+    expect(sweepOrder(3, 0, 0)).toEqual([0, 1, -1, 2, -2, 3, -3]);
+    expect(sweepOffsets(2)).toEqual([0, 1, -1, 2, -2]);
+  });
+
+  it('a moving pointer: where it is, then three ahead for each one behind, frames had left out', () => {
+    expect(SWEEP_AHEAD).toBe(3);
+    const had = new Set([1, 2]);
+    expect(sweepOrder(5, 1, 1, (px) => had.has(px))).toEqual([3, 4, 0, 5, -1, -2, -3, -4, -5]);
+    expect(sweepOrder(5, -2, -1)).toEqual([-2, -3, -4, -5, -1, 0, 1, 2, 3, 4, 5]);
+  });
+
+  it('a pointer past the reach starts from its end', () => {
+    expect(sweepOrder(2, 5, 1)).toEqual([2, 1, 0, -1, -2]);
+    expect(sweepOrder(2, -9, 1)).toEqual([-2, -1, 0, 1, 2]);
+  });
+
+  it('asks for every missing offset exactly once, wherever the pointer is', () => {
+    const reach = 40;
+    const had = (px: number): boolean => px % 7 === 0;
+    const missing = Array.from({ length: 2 * reach + 1 }, (_, k) => k - reach).filter(
+      (px) => !had(px),
+    );
+    for (const at of [-45, -40, -13, 0, 1, 22, 40, 60])
+      for (const dir of [-1, 0, 1]) {
+        const order = sweepOrder(reach, at, dir, had);
+        expect([...order].sort((a, b) => a - b)).toEqual(missing);
+      }
+  });
+
+  it('a call gives way when the frames ahead of the pointer are not among its next ones', () => {
+    // a both-ways call (…, 11, −11, 12, −12, …) and a pointer at 10 moving up
+    const bothWays = sweepOrder(40, 0, 0).filter((px) => Math.abs(px) > 10);
+    const want = sweepOrder(40, 10, 1, (px) => Math.abs(px) <= 10);
+    expect(want.slice(0, 3)).toEqual([11, 12, 13]);
+    // 11, 12 and 13 are among its next eight (11, −11, 12, −12, 13, …): kept
+    expect(followPointer({ sent: 3 }, want, bothWays)).toBe(false);
+    // the pointer ran on to 30: 31, 32, 33 are far down the both-ways call's list
+    const ahead = sweepOrder(40, 30, 1, (px) => Math.abs(px) <= 10);
+    expect(followPointer({ sent: 3 }, ahead, bothWays)).toBe(true);
+    // a call that has sent nothing yet is left to send its first batch; nothing wanted, kept
+    expect(followPointer({ sent: 0 }, ahead, bothWays)).toBe(false);
+    expect(followPointer({ sent: 3 }, [], bothWays)).toBe(false);
+    // a call that has sent everything it had gives way to one for what is still missing
+    expect(followPointer({ sent: 81 }, [5], [])).toBe(true);
   });
 });
