@@ -16,7 +16,7 @@ import { runAction } from '../actions/registry';
 import { rangeOf, rangesVersion, subscribeRanges, type DialRange } from './calibration';
 import { beginDialDrag, clampDialValue, dragValue, endDialDrag, hoverDial } from './dialDrag';
 import { beginGesture, endGesture, gestureActive } from './gesture';
-import { restValue, type DialState } from './store';
+import { dialStore, restValue, type DialState } from './store';
 
 const SWEEP = 270; // degrees of the knob's arc up to the calibrated limit, both ways
 const OVER = 40; // degrees more, approached but never reached, past the limit
@@ -91,6 +91,9 @@ export function Dial({ dial }: { dial: DialState }) {
     : [];
 
   const ref = { saeId: dial.saeId, feature: dial.feature, key: dial.key };
+  // handlers read the dial as the store has it now: this view re-renders a task after a change
+  // (useDials), and a wheel tick, key or press may come before that
+  const now = (): DialState => dialStore.get().find((d) => d.key === dial.key) ?? dial;
   const name = dial.members ? `composite dial ${dial.label}` : `feature ${dial.feature}`;
   const set = (value: number): void => {
     if (!Number.isFinite(value)) return;
@@ -99,22 +102,25 @@ export function Dial({ dial }: { dial: DialState }) {
 
   const onPointerDown = (e: PointerEvent<HTMLDivElement>): void => {
     e.currentTarget.setPointerCapture(e.pointerId);
-    drag.current = { x: e.clientX, y: e.clientY, value: dial.value };
+    const d = now();
+    drag.current = { x: e.clientX, y: e.clientY, value: d.value };
     // the whole drag is one session step: its runs carry one gesture id
     beginGesture();
     // the image loop may fetch the frames of every value this drag reaches (dialDrag.ts)
-    beginDialDrag({ key: dial.key, start: dial.value, step: stepOf(dial, false) });
+    beginDialDrag({ key: d.key, start: d.value, step: stepOf(d, false) });
   };
   const onPointerMove = (e: PointerEvent<HTMLDivElement>): void => {
     if (!drag.current) {
       // resting on the knob: the frames a drag from here reaches are fetched before the press
-      if (e.pointerType === 'mouse' && e.buttons === 0)
-        hoverDial({ key: dial.key, start: dial.value, step: stepOf(dial, false) });
+      if (e.pointerType === 'mouse' && e.buttons === 0) {
+        const d = now();
+        hoverDial({ key: d.key, start: d.value, step: stepOf(d, false) });
+      }
       return;
     }
     // whole pixels of travel from the start: the values a drag sweep has frames for
     const px = Math.round(e.clientX - drag.current.x - (e.clientY - drag.current.y));
-    set(dragValue({ start: drag.current.value, step: stepOf(dial, e.shiftKey) }, px));
+    set(dragValue({ start: drag.current.value, step: stepOf(now(), e.shiftKey) }, px));
   };
   const onPointerUp = (): void => {
     drag.current = null;
@@ -124,7 +130,8 @@ export function Dial({ dial }: { dial: DialState }) {
   const onWheel = (e: WheelEvent<HTMLDivElement>): void => {
     // wheel turns while the pointer stays on the knob are one step too
     if (!gestureActive()) beginGesture();
-    set(dial.value - Math.sign(e.deltaY) * stepOf(dial, e.shiftKey) * 5);
+    const d = now();
+    set(d.value - Math.sign(e.deltaY) * stepOf(d, e.shiftKey) * 5);
   };
 
   return (
@@ -155,10 +162,11 @@ export function Dial({ dial }: { dial: DialState }) {
         onWheel={onWheel}
         onDoubleClick={() => set(rest)}
         onKeyDown={(e) => {
+          const d = now();
           if (e.key === 'ArrowUp' || e.key === 'ArrowRight')
-            set(dial.value + stepOf(dial, e.shiftKey) * 5);
+            set(d.value + stepOf(d, e.shiftKey) * 5);
           if (e.key === 'ArrowDown' || e.key === 'ArrowLeft')
-            set(dial.value - stepOf(dial, e.shiftKey) * 5);
+            set(d.value - stepOf(d, e.shiftKey) * 5);
           if (e.key === 'Home' || e.key === '0') set(rest);
         }}
       >
