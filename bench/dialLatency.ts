@@ -8,9 +8,11 @@
  * onnxruntime-node) timed in the same run; and the longest task the page ran during a continuous 5 s drag (PerformanceObserver
  * 'longtask'). Through the real headless server and Debian's chromium.
  * The drag starts a drag sweep (renderer/src/compare/sweepFrames.ts): a move whose frame has
- * come is drawn from it in the move's handler, the others by their own live run; the sample
- * holds both kinds as they come (how many of each is printed, with each kind's median), and
- * `presented` is the same for both: pointermove timeStamp → the animation frame after the draw.
+ * come is drawn from it in the move's handler, one whose frame is on its way waits for it (the
+ * sweep follows the pointer), the others (off the sweep's grid) by their own live run; the
+ * sample holds every kind as they come (how many of each is printed, with each kind's median,
+ * and the moves in order), and `presented` is the same for all: pointermove timeStamp → the
+ * animation frame after the draw.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -121,12 +123,19 @@ export async function benchDialLatency(): Promise<void> {
         .map((t) => t[k])
         .filter(Number.isFinite);
     const fromSweep = kind('sweep');
+    const fromWait = kind('waited');
     const fromLive = kind('live');
     const medOf = (xs: number[]): string => (xs.length > 0 ? fmt(median(xs), 1) : '–');
     line(
-      'moves drawn from the drag sweep / by a live run',
-      `${fromSweep.length} / ${fromLive.length}`,
-      `of ${ticks.length}; median on screen ${medOf(fromSweep)} / ${medOf(fromLive)} ms, canvas drawn ${medOf(kind('sweep', 'drawn'))} / ${medOf(kind('live', 'drawn'))} ms`,
+      'moves drawn from the sweep / waited for it / live',
+      `${fromSweep.length} / ${fromWait.length} / ${fromLive.length}`,
+      `of ${ticks.length}; median on screen ${medOf(fromSweep)} / ${medOf(fromWait)} / ${medOf(fromLive)} ms, canvas drawn ${medOf(kind('sweep', 'drawn'))} / ${medOf(kind('waited', 'drawn'))} / ${medOf(kind('live', 'drawn'))} ms`,
+    );
+    const letter = { sweep: 's', waited: 'w', live: 'L' } as const;
+    console.log(
+      `   moves in order (s: from the sweep, w: waited for its frame, L: live; ms on screen): ${ticks
+        .map((t) => `${letter[t.source]}${fmt(t.presented, 0)}`)
+        .join(' ')}`,
     );
     line(
       'pointer move to canvas drawn (ms, median)',
@@ -188,7 +197,7 @@ export async function benchDialLatency(): Promise<void> {
     line(
       'long tasks during a 5 s drag (count, longest ms)',
       `${drag.tasks.length}, ${fmt(Math.max(0, ...drag.tasks), 0)}`,
-      `goal: none > 50 ms; ${drag.frames} images drawn in ${fmt(drag.ms / 1000, 1)} s, ${dragSwept} from the sweep`,
+      `goal: none > 50 ms; ${k} moves, ${drag.frames} images drawn in ${fmt(drag.ms / 1000, 1)} s, ${dragSwept} from the sweep`,
     );
   } finally {
     await engine.dispose();

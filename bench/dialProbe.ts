@@ -5,12 +5,16 @@
  * arrives, with the worker's own time for the run (`ms`: steer, metrics and PNG, timed in the
  * inference worker); then the app's `orrery:image-drawn` mark: the canvas drawn (putImageData
  * done) and the animation frame after it (on screen). All in the page's clock.
- * A tick drawn from a drag sweep's frames (already in the page) sends no call and waits for
- * no event: its send, frame and worker times are absent (NaN) and its source is 'sweep'.
+ * A tick drawn from a drag sweep's frames sends no call: its send, frame and worker times are
+ * absent (NaN) and its source is 'sweep' when the frame was in the page already (drawn in the
+ * move's own handler), 'waited' when the move waited for the sweep to send it.
  */
 export interface Tick {
-  /** 'live': the tick's own image.steer run drew it; 'sweep': a drag sweep's frame did */
-  source: 'live' | 'sweep';
+  /**
+   * 'live': the tick's own image.steer run drew it; 'sweep': a drag sweep's frame already in
+   * the page did, in the move's handler; 'waited': a sweep frame that came after the move did
+   */
+  source: 'live' | 'sweep' | 'waited';
   /** pointermove → image.steer sent */
   send: number;
   /** sent → image.frame event received (server, worker and both socket hops) */
@@ -27,10 +31,12 @@ export interface Tick {
 
 /** addInitScript: records the times of the current tick in window.__tick. */
 export const tickProbe = `(() => {
-  const t = (window.__tick = { move: null, send: null, frame: null, worker: null });
+  const t = (window.__tick = { move: null, handled: null, send: null, frame: null, worker: null });
   addEventListener('pointermove', (e) => {
-    Object.assign(t, { move: e.timeStamp, send: null, frame: null, worker: null });
+    Object.assign(t, { move: e.timeStamp, handled: null, send: null, frame: null, worker: null });
   }, { capture: true });
+  // the window's bubble listener runs after the app's handlers: the move has been handled
+  addEventListener('pointermove', () => { t.handled = performance.now(); });
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (d) {
     if (t.move !== null && t.send === null && typeof d === 'string' && d.includes('"call":"image.steer"'))
@@ -68,10 +74,12 @@ export const armTick = `(() => {
     const drawn = (e) => {
       if (t.move === null || e.detail.drawnAt < t.move) return;
       removeEventListener('orrery:image-drawn', drawn);
-      // no call sent for this tick: drawn from a drag sweep's frame, in the move's handler
+      // no call sent for this tick: drawn from a drag sweep's frame, in the move's handler or
+      // when the frame came
       const live = t.send !== null;
+      const inMove = t.handled === null || e.detail.drawnAt <= t.handled;
       resolve({
-        source: live ? 'live' : 'sweep',
+        source: live ? 'live' : inMove ? 'sweep' : 'waited',
         send: live ? t.send - t.move : NaN,
         frame: live ? t.frame - t.send : NaN,
         worker: live ? t.worker : NaN,
