@@ -15,12 +15,13 @@
  * Strength: the source dial is `strength` × the source feature's calibrated 1× (the index's
  * dial calibration; max activation when it has none); carried by the app's mapping
  * (main/bridge/carry.ts: relative to each side's calibrated 1× when both have one, else max
- * activation), and, with --mappings typical,max, also relative to max activations.
+ * activation), and, with --mappings, also relative to max activations (max) or to each side's
+ * calibrated limit, the strength that changes half of the generated tokens (limit).
  * Top tokens: topTokens.ts (distinct tokens of the 20 strongest activations) over the first
  * `examples` examples of the source pack.
  *
  *   npx tsx bench/bridgeLayer/carryModels.ts <source side> <target side> <bridge file>
- *        [--presets 10] [--strength 8] [--examples 1000] [--mappings typical,max]
+ *        [--presets 10] [--strength 8] [--examples 1000] [--mappings typical,max,limit]
  * In `npm run bench` (section 'carry across models'): source models/text-fortunes, target the
  * pack folder in ORRERY_BENCH_TEXT_B (skipped when unset); the bridge is ORRERY_BENCH_BRIDGE or
  * the CLI's default file for the two sides, built here (first 1500 examples) when missing.
@@ -51,11 +52,15 @@ const SAMPLING = { maxTokens: 48, temperature: 0.8, topK: 0, topP: 1 };
 const WORD = /[A-Za-z]{3}/;
 const SHIPPED = path.join(__dirname, '..', '..', 'models', 'text-fortunes');
 
+/** typical: the app's (carry.ts); max: by max activations; limit: by the calibrated strength
+ * at which each feature changes half of the generated tokens (the app's when either lacks one) */
+type Mapping = 'typical' | 'max' | 'limit';
+
 export interface CarryModelsOptions {
   presets?: number;
   strength?: number;
   examples?: number;
-  mappings?: ('typical' | 'max')[];
+  mappings?: Mapping[];
 }
 
 interface PresetRow {
@@ -76,6 +81,8 @@ interface Opened {
   side: Side;
   index: Db;
   range(j: number): FeatureRange;
+  /** the calibration's limit (activation units), null when not measured */
+  limit(j: number): number | null;
   lens(j: number): string[];
 }
 
@@ -96,6 +103,10 @@ async function openWithIndex(spec: string, dir: string): Promise<Opened> {
         typical: c?.calibration?.typical ?? null,
         label: c?.label ?? null,
       };
+    },
+    limit: (j) => {
+      const l = getFeature(index, side.saeId, j)?.calibration?.limit;
+      return typeof l === 'number' && Number.isFinite(l) && l > 0 ? l : null;
     },
     lens: (j) =>
       (getFeature(index, side.saeId, j)?.logitLens?.top ?? []).slice(0, 10).map((t) => t.token),
@@ -203,15 +214,18 @@ export async function carryModels(
       const own = await sampleShare(engines.source, src.side.pack.manifest.id, [dial], set);
       const carried: Record<string, { value: number; before: number; after: number }> = {};
       for (const mapping of mappings) {
+        const limits = [src.limit(j), tgt.limit(row.feature)] as const;
         const value =
-          mapping === 'typical'
-            ? row.dial.value
-            : rescale(
+          mapping === 'max'
+            ? rescale(
                 dial,
                 { ...sr, typical: null },
                 { ...tgt.range(row.feature), typical: null },
                 row.score,
-              ).value;
+              ).value
+            : mapping === 'limit' && limits[0] !== null && limits[1] !== null
+              ? (dial.value / limits[0]) * limits[1] * (row.score < 0 ? -1 : 1)
+              : row.dial.value;
         const s = await sampleShare(
           engines.target,
           tgt.side.pack.manifest.id,
@@ -347,7 +361,7 @@ if (require.main === module) {
     presets: num('presets'),
     strength: num('strength'),
     examples: num('examples'),
-    mappings: flag(args, 'mappings')?.split(',') as ('typical' | 'max')[] | undefined,
+    mappings: flag(args, 'mappings')?.split(',') as Mapping[] | undefined,
   }).catch((e: unknown) => {
     console.error(e);
     process.exit(1);
