@@ -12,7 +12,12 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NoticeBoard } from '../../../main/app/notices';
 import { openDatabase, type Migration } from '../../../main/db/connection';
-import { openRecovering, stampNow, type Recovery } from '../../../main/db/recover';
+import {
+  openRecovering,
+  stampNow,
+  WHOLE_CHECK_BYTES,
+  type Recovery,
+} from '../../../main/db/recover';
 import { openIndex } from '../../../main/index/index';
 import { SessionStore } from '../../../main/sessions/sessionStore';
 import { cleanupTmp, tmpDir } from '../../support/tmp';
@@ -110,6 +115,41 @@ describe('database recovery', () => {
     expect(r.recoveries).toHaveLength(1);
     expect(r.recoveries[0]?.reason).toContain('damaged');
     expectMovedAside(file, r.recoveries[0], bytes);
+  });
+
+  it('above the whole-check size: a truncated file is still moved aside, damage inside shows when read', () => {
+    const openBig = (
+      file: string,
+    ): { recoveries: Recovery[]; db: ReturnType<typeof openDatabase> } => {
+      const recoveries: Recovery[] = [];
+      // Every file counts as large here (the app's threshold is WHOLE_CHECK_BYTES, 256 MiB).
+      const db = openRecovering(file, { migrations }, (r) => recoveries.push(r), 0);
+      return { recoveries, db };
+    };
+    const cut = path.join(tmpDir(), 'sessions.sqlite');
+    makeDb(cut);
+    truncateSync(cut, Math.floor(statSync(cut).size / 2));
+    const before = readFileSync(cut);
+    const t = openBig(cut);
+    expect(t.recoveries).toHaveLength(1);
+    expect(t.recoveries[0]?.reason).toMatch(/damaged/);
+    expectMovedAside(cut, t.recoveries[0], before);
+    t.db.close();
+
+    const hurt = path.join(tmpDir(), 'sessions.sqlite');
+    makeDb(hurt);
+    const bytes = readFileSync(hurt);
+    randomBytes(4096 * 8).copy(bytes, 4096 * 4);
+    writeFileSync(hurt, bytes);
+    const h = openBig(hurt);
+    // Opened without reading every page: the damage is not seen at open…
+    expect(h.recoveries).toHaveLength(0);
+    // …but as SQLite's own corruption error when the damaged pages are read.
+    expect(() => h.db.prepare('select count(*), sum(length(body)) from notes').get()).toThrow(
+      expect.objectContaining({ code: expect.stringMatching(/^SQLITE_CORRUPT/) }),
+    );
+    h.db.close();
+    expect(WHOLE_CHECK_BYTES).toBe(256 * 2 ** 20);
   });
 
   it('moves aside a folder in the place of the database, with what is inside it', () => {
