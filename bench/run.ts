@@ -14,6 +14,7 @@ const sections: Section[] = [
   { name: 'search at scale (1M)', file: 'fts.ts', fn: 'benchFts' },
   { name: 'galaxy', file: 'galaxy.ts', fn: 'benchGalaxy' },
   { name: 'map positions to the galaxy (1M)', file: 'mapTransfer.ts', fn: 'benchMapTransfer' },
+  { name: 'open 1M SAE to the galaxy (1M)', file: 'open1m.ts', fn: 'benchOpen1m' },
   { name: 'dial to image', file: 'dialLatency.ts', fn: 'benchDialLatency' },
   { name: 'dial to text', file: 'textDialLatency.ts', fn: 'benchTextDialLatency' },
   { name: 'zip bomb', file: 'zipBomb.ts', fn: 'benchZipBomb' },
