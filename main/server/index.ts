@@ -1,9 +1,10 @@
 /**
- * Headless entry: `npm run serve -- --port N`. Prints the URL on a line of its own.
+ * Headless entry: `npm run serve -- --port N`. Prints the URL on a line of its own as soon as
+ * the server listens; the app (services, worker threads) is composed just after, while the
+ * page loads its files.
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { composeApp } from '../app/compose';
 import { findAppRoot, resolveConfig } from '../app/config';
 import { newToken, parseServerArgs } from './args';
 import { startServer } from './server';
@@ -24,8 +25,9 @@ export async function runHeadless(
     models: args.models,
     ...(args.allow.length > 0 ? { allow: args.allow } : {}),
   });
-  const app = composeApp(config, { warmReaders: true });
-  const server = await startServer(app, {
+  const compose = async () =>
+    (await import('../app/compose')).composeApp(config, { warmReaders: true });
+  const server = await startServer(compose, {
     host: args.host,
     port: args.port,
     token: args.token ?? newToken(),
@@ -35,6 +37,10 @@ export async function runHeadless(
     `Orrery ${config.version} (headless) serving packs from ${config.bundledPacks} and ${config.libraryDir}`,
   );
   console.log(server.url);
+  server.app.catch((e: unknown) => {
+    console.error(`orrery: ${(e as Error).message}`);
+    process.exit(1);
+  });
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
   };

@@ -7,11 +7,9 @@
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { encodeMessageParts, fail, limits, type Reply } from '../../preload/contract';
 import type { OrreryApp } from '../app/compose';
-import { allowedHosts, hostAllowed, originAllowed, parseHello } from './gate';
-import { securityHeaders, tokenMatches } from './security';
+import { allowedHosts, hostAllowed, originAllowed } from './gate';
+import { securityHeaders } from './security';
 import { serveStatic } from './staticFiles';
 
 export interface ServerOptions {
@@ -25,35 +23,32 @@ export interface ServerOptions {
 export interface RunningServer {
   url: string;
   port: number;
+  /** The app, once composed (at once when given composed; else after the server listens). */
+  app: Promise<OrreryApp>;
   close(): Promise<void>;
 }
-
-/** How long a socket may stay open without saying the token. */
-const HELLO_MS = 10_000;
 
 function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** A frame at least this big goes out as fragments of its own pieces, never joined (no copy). */
-const FRAGMENT_BYTES = 1 << 20;
+/** The next turn of the event loop: what is waiting (a page's request) goes first. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function send(ws: WebSocket, message: unknown): void {
-  if (ws.readyState !== ws.OPEN) return;
-  const wire = encodeMessageParts(message);
-  if (typeof wire === 'string') return ws.send(wire, { binary: false });
-  const size = wire.reduce((n, p) => n + p.byteLength, 0);
-  if (size < FRAGMENT_BYTES) return ws.send(Buffer.concat(wire, size), { binary: true });
-  // One WebSocket message in fragments, written back to back: nothing else can come between.
-  wire.forEach((part, i) => ws.send(part, { binary: true, fin: i === wire.length - 1 }));
-}
+/** A loader app starts once the server has had no request for this long (if nothing else). */
+const IDLE_MS = 1_000;
 
-function asBytes(data: RawData): Uint8Array {
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-}
-
-export async function startServer(app: OrreryApp, options: ServerOptions): Promise<RunningServer> {
+/**
+ * Listens at once and serves the page's files. `app` may be a loader: loading holds the main
+ * thread for a second or more, so it starts (with the socket's code) once a page's script has
+ * been sent, a socket asks for the API, or the server has had no request for IDLE_MS since it
+ * listened, whichever comes first; the page runs its scripts while the app loads. A socket
+ * waits for both.
+ */
+export async function startServer(
+  app: OrreryApp | (() => Promise<OrreryApp>),
+  options: ServerOptions,
+): Promise<RunningServer> {
   if (!existsSync(options.rendererDir)) {
     throw new Error(
       `the renderer is not built (${options.rendererDir} is missing): run npm run build`,
@@ -62,6 +57,20 @@ export async function startServer(app: OrreryApp, options: ServerOptions): Promi
   if (!/^\S{16,}$/.test(options.token))
     throw new Error('the token must be at least 16 characters without spaces');
   let hosts = new Set<string>();
+  // When a loader app starts (see above): `go` once; `quiet` (re)arms the idle timer.
+  let go: () => void = () => undefined;
+  const started = new Promise<void>((resolve) => (go = resolve));
+  let idle: NodeJS.Timeout | null = null;
+  let waiting = typeof app === 'function';
+  const goNow = (): void => {
+    if (idle) clearTimeout(idle);
+    waiting = false;
+    go();
+  };
+  const quiet = (): void => {
+    if (idle) clearTimeout(idle);
+    if (waiting) idle = setTimeout(goNow, IDLE_MS);
+  };
   const httpServer = http.createServer((req, res) => {
     if (!hostAllowed(hosts, req.headers.host)) {
       res.writeHead(403, securityHeaders).end('Host not allowed');
@@ -71,14 +80,35 @@ export async function startServer(app: OrreryApp, options: ServerOptions): Promi
       res.writeHead(405, securityHeaders).end();
       return;
     }
-    void serveStatic(options.rendererDir, req.url ?? '/', res);
+    const path = req.url ?? '/';
+    if (idle) clearTimeout(idle);
+    void serveStatic(options.rendererDir, path, res).then(() =>
+      /\.js(\?|$)/.test(path) ? goNow() : quiet(),
+    );
   });
   httpServer.on('clientError', (_e, socket) => socket.destroy());
-  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.frameBytes });
-  wss.on('error', () => undefined);
-  const sockets = new Set<WebSocket>();
+
+  const listening = new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host, () => resolve());
+  });
+  // The socket's code (ws, the contract's schemas) loads, then on the next turn the app (if it
+  // is a loader): a page's requests in between are served.
+  let setApp: (a: OrreryApp | Promise<OrreryApp>) => void = () => undefined;
+  const composed = new Promise<OrreryApp>((resolve) => (setApp = resolve));
+  if (waiting) void listening.then(quiet);
+  else goNow();
+  const api = Promise.all([listening, started])
+    .then(nextTurn)
+    .then(async () => (await import('./apiSocket')).apiSocket(composed, options.token));
+  if (typeof app === 'function') void api.then(nextTurn, nextTurn).then(() => setApp(app()));
+  else setApp(app);
+  // Failing to listen is thrown below; the app's own failure is the caller's (RunningServer.app).
+  composed.catch(() => undefined);
+  api.catch(() => undefined);
 
   httpServer.on('upgrade', (req, socket, head) => {
+    goNow();
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (
@@ -90,57 +120,20 @@ export async function startServer(app: OrreryApp, options: ServerOptions): Promi
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws));
+    void api.then((a) => a.upgrade(req, socket, head));
   });
 
-  wss.on('connection', (ws: WebSocket) => {
-    sockets.add(ws);
-    let unsubscribe: (() => void) | null = null;
-    const refuse = (message: string): void => {
-      const reply: Reply = { type: 'reply', id: null, result: fail('forbidden', message) };
-      send(ws, reply);
-      ws.close(1008, 'token required');
-    };
-    const helloTimer = setTimeout(() => refuse('no token was sent'), HELLO_MS);
-    // ws has already begun closing with the frame's status (1009 too big, 1007 not UTF-8);
-    // terminating here would reset the socket mid-send and the client would see 1006.
-    ws.on('error', () => undefined);
-    ws.on('message', (data, isBinary) => {
-      if (unsubscribe === null) {
-        clearTimeout(helloTimer);
-        const token = isBinary ? null : parseHello(asBytes(data));
-        if (!tokenMatches(options.token, token)) return refuse('the token is missing or wrong');
-        unsubscribe = app.events.subscribe((m) => send(ws, m));
-        send(ws, { type: 'welcome' });
-        return;
-      }
-      const bytes = asBytes(data);
-      const message = isBinary
-        ? bytes
-        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-      void app.dispatcher.handleMessage(message).then((reply) => send(ws, reply));
-    });
-    ws.on('close', () => {
-      clearTimeout(helloTimer);
-      unsubscribe?.();
-      sockets.delete(ws);
-    });
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host, () => resolve());
-  });
+  await listening;
   const port = (httpServer.address() as AddressInfo).port;
   hosts = allowedHosts(options.host, port);
   return {
     url: `http://${formatHost(options.host)}:${port}/#token=${encodeURIComponent(options.token)}`,
     port,
+    app: composed,
     close: async () => {
-      for (const ws of sockets) ws.terminate();
-      wss.close();
+      (await api.catch(() => null))?.close();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-      await app.dispose();
+      await (await composed.catch(() => null))?.dispose();
     },
   };
 }

@@ -91,6 +91,50 @@ describe('headless server', () => {
     expect((await fetch(`${base}/`, { method: 'POST' })).status).toBe(405);
   });
 
+  it('with an app still loading, serves the page and holds a socket until the app is composed', async () => {
+    const rendererDir = tmpDir();
+    writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Orrery</title>');
+    let compose: () => void = () => undefined;
+    const loading = new Promise<void>((resolve) => (compose = resolve));
+    let composedAt = -1;
+    let step = 0;
+    const s = await startServer(
+      async () => {
+        await loading;
+        composedAt = ++step;
+        return composeApp(
+          resolveConfig('headless', repoRoot, { home: tmpDir(), models: tmpDir() }),
+        );
+      },
+      { host: '127.0.0.1', port: 0, token: TOKEN, rendererDir },
+    );
+    running.push(s);
+    // The page's files come while the app has not been composed.
+    const page = await fetch(`http://127.0.0.1:${s.port}/`);
+    expect(await page.text()).toContain('<title>Orrery</title>');
+    expect(composedAt).toBe(-1);
+    // A socket's hello and a call sent at once are answered in order, once the app is there.
+    const ws = await socket(`ws://127.0.0.1:${s.port}/api`);
+    const seen: unknown[] = [];
+    const two = new Promise<void>((resolve) =>
+      ws.on('message', (data: WebSocket.RawData) => {
+        seen.push({ at: ++step, ...(JSON.parse(data.toString()) as object) });
+        if (seen.length === 2) resolve();
+      }),
+    );
+    ws.send(JSON.stringify({ type: 'hello', token: TOKEN }));
+    ws.send(JSON.stringify({ type: 'call', id: 1, call: 'packs.list', input: {} }));
+    compose();
+    await two;
+    expect(composedAt).toBe(1);
+    expect(seen).toMatchObject([
+      { at: 2, type: 'welcome' },
+      { at: 3, type: 'reply', id: 1, result: { ok: true } },
+    ]);
+    expect(await s.app).toBeDefined();
+    ws.close();
+  });
+
   it('answers calls over the WebSocket; a malformed message gets ok:false and the next call works', async () => {
     const s = await serve();
     const ws = await authed(s.port);
