@@ -39,7 +39,10 @@ const BLOB_COLLECT_DELAY_MS = 30_000;
 /** What only one entry can give: the desktop's system file dialog. */
 export interface ComposeOptions {
   chooser?: Chooser;
-  /** Start an index reader thread now (the app's entries: the first view reads the map). */
+  /**
+   * Ready the first view's index now (the app's entries): a reader thread started, the index
+   * the galaxy will most likely open seeded and checked (IndexService.warmFirstView).
+   */
   warmReaders?: boolean;
 }
 
@@ -75,7 +78,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     config.workers.index,
     (r) => notices.databaseRecovered(r, `The feature index ${path.basename(r.file)}`),
   );
-  if (options.warmReaders) index.readers.warm();
+  if (options.warmReaders) void index.warmFirstView();
 
   const bridges = new BridgeService(
     packs,

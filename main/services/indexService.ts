@@ -10,7 +10,7 @@
  * This class only checks inputs and routes calls.
  */
 import { availableParallelism } from 'node:os';
-import { statSync, writeFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import {
@@ -72,6 +72,48 @@ export class IndexService {
     this.files = new IndexFiles(packs, indexDir, onRecovered, (file) => {
       void this.readers.release(file);
     });
+  }
+
+  /** Where the pack whose map was read last is remembered (warmFirstView opens it). */
+  private get lastMapFile(): string {
+    return path.join(this.files.indexDir, 'last-map.json');
+  }
+
+  private lastMap: string | null = null;
+
+  /**
+   * Readies the index the first view will most likely read, before it asks (cold start): the
+   * pack whose map was read last, else the first pack listed (the page's default). Its copy
+   * is seeded (a shipped `.br` unpacked on first use) and checked now, with a reader thread.
+   * Failures are left for the view's own calls to report.
+   */
+  async warmFirstView(): Promise<void> {
+    this.readers.warm();
+    let packId: string | null = null;
+    try {
+      const r = JSON.parse(readFileSync(this.lastMapFile, 'utf8')) as { packId?: unknown };
+      if (typeof r.packId === 'string') packId = r.packId;
+    } catch {
+      // none yet: the first pack listed
+    }
+    try {
+      if (!packId) {
+        const first = (await this.packs.scan()).packs[0]?.pack;
+        if (first?.hasIndex) packId = first.manifest.id;
+      }
+      if (!packId) return;
+      const { file } = await this.files.place(packId);
+      if (existsSync(file)) this.files.db(file);
+    } catch {
+      // the view's status call says what is wrong
+    }
+  }
+
+  /** Remembers the pack whose map was read (for warmFirstView at the next start). */
+  private rememberMap(packId: string): void {
+    if (this.lastMap === packId) return;
+    this.lastMap = packId;
+    void fs.writeFile(this.lastMapFile, JSON.stringify({ packId })).catch(() => undefined);
   }
 
   /** The folders of the person's own examples that this pack has an index over. */
@@ -311,6 +353,7 @@ export class IndexService {
       saeId: input.saeId,
     });
     if (!r) throw new OrreryError('not_found', `the index has no map for SAE ${input.saeId}`);
+    if (input.corpus === undefined) this.rememberMap(input.packId);
     return {
       ...r.map,
       clusters: r.clusters.map((c) => ({
