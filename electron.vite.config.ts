@@ -1,8 +1,41 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
 import { resolve } from 'node:path';
+import type { Plugin } from 'vite';
 
 const root = __dirname;
+
+/**
+ * The galaxy's 3D chunk (GalaxyView's lazy canvas) named in index.html as a modulepreload, so
+ * the browser fetches and compiles it beside the page's own script instead of after the first
+ * API calls (cold start); it still runs only when a galaxy opens.
+ */
+function preloadGalaxyChunk(): Plugin {
+  let base = '/';
+  return {
+    name: 'orrery-preload-galaxy-chunk',
+    apply: 'build',
+    configResolved: (c) => {
+      base = c.base;
+    },
+    transformIndexHtml: {
+      order: 'post',
+      handler: (_html, ctx) => {
+        const chunk = Object.values(ctx.bundle ?? {}).find(
+          (c) => c.type === 'chunk' && c.facadeModuleId?.endsWith('/galaxy/GalaxyCanvas.tsx'),
+        );
+        if (!chunk) throw new Error('the build has no GalaxyCanvas chunk to preload');
+        return [
+          {
+            tag: 'link',
+            attrs: { rel: 'modulepreload', crossorigin: true, href: `${base}${chunk.fileName}` },
+            injectTo: 'head',
+          },
+        ];
+      },
+    },
+  };
+}
 
 export default defineConfig({
   main: {
@@ -27,12 +60,12 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(root, 'renderer'),
-    plugins: [react()],
+    plugins: [react(), preloadGalaxyChunk()],
     build: {
       outDir: resolve(root, 'out/renderer'),
       emptyOutDir: true,
       // Minified, and split: the galaxy's 3D layer (three, react-three-fiber, drei) is a
-      // separate chunk the page fetches when a galaxy opens (GalaxyView's lazy canvas).
+      // separate chunk (GalaxyView's lazy canvas), preloaded beside the page's script.
       minify: true,
       sourcemap: false,
       rollupOptions: { input: resolve(root, 'renderer/index.html') },
