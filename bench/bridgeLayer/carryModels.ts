@@ -22,6 +22,8 @@
  *
  *   npx tsx bench/bridgeLayer/carryModels.ts <source side> <target side> <bridge file>
  *        [--presets 10] [--strength 8] [--examples 1000] [--mappings typical,max,limit]
+ * A target pack without an index is carried by max activations measured over the same examples
+ * (the app's mapping when a side has no calibration), with no titles.
  * In `npm run bench` (section 'carry across models'): source models/text-fortunes, target the
  * pack folder in ORRERY_BENCH_TEXT_B (skipped when unset); the bridge is ORRERY_BENCH_BRIDGE or
  * the CLI's default file for the two sides, built here (first 1500 examples) when missing.
@@ -79,7 +81,9 @@ interface PresetRow {
 
 interface Opened {
   side: Side;
-  index: Db;
+  /** null: the pack ships no index; ranges are then max activations measured here */
+  index: Db | null;
+  measuredMax: Float32Array | null;
   range(j: number): FeatureRange;
   /** the calibration's limit (activation units), null when not measured */
   limit(j: number): number | null;
@@ -89,13 +93,24 @@ interface Opened {
 async function openWithIndex(spec: string, dir: string): Promise<Opened> {
   const side = await openSide(spec);
   const m = side.pack.manifest;
-  if (!m.index) throw new Error(`${m.id} ships no index (calibration and logit lens come from it)`);
+  if (!m.index) {
+    const opened: Opened = {
+      side,
+      index: null,
+      measuredMax: null,
+      range: (j) => ({ maxAct: opened.measuredMax?.[j] ?? 0, typical: null, label: null }),
+      limit: () => null,
+      lens: () => [],
+    };
+    return opened;
+  }
   const file = path.join(dir, `${m.id}.sqlite`);
   await unpackIndex(path.join(side.pack.dir, m.index), file);
   const index = openIndex(file, { readonly: true });
   return {
     side,
     index,
+    measuredMax: null,
     range: (j) => {
       const c = getFeature(index, side.saeId, j);
       return {
@@ -149,6 +164,7 @@ export async function carryModels(
   const t0 = performance.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'orrery-carry-models-'));
   const src = await openWithIndex(sourceSpec, dir);
+  if (!src.index) throw new Error(`${sourceSpec} ships no index (the rule reads its logit lens)`);
   const tgt = await openWithIndex(targetSpec, dir);
   const bridge = openBridge(bridgeFile, { readonly: true });
   try {
@@ -169,6 +185,8 @@ export async function carryModels(
     const examples = corpus.examples.slice(0, o.examples ?? 1000);
     const gemm = await Gemm.create(1);
     const tokens = await sideTopTokens(src.side, { ...corpus, examples }, gemm);
+    if (!tgt.index)
+      tgt.measuredMax = (await sideTopTokens(tgt.side, { ...corpus, examples }, gemm)).maxAct;
     await gemm.dispose();
 
     // the rule, then a seeded pick
@@ -305,8 +323,8 @@ export async function carryModels(
     return summary;
   } finally {
     bridge.close();
-    src.index.close();
-    tgt.index.close();
+    src.index?.close();
+    tgt.index?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
