@@ -161,9 +161,15 @@ s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().por
  * (the page's test hook ready: map loaded, first frame drawn), fresh (a new home: the shipped
  * index is unpacked) and warm (the same home again), against the bare baseline: a node
  * server + a page + its first WebGL frame. The browser is started beforehand for both; the
- * renderer is the built one (npm run build first).
+ * renderer is the built one (npm run build first). Its own section of bench/run.ts
+ * (`npm run bench -- "cold start"`), or `npx tsx bench/galaxy.ts --cold-only`.
  */
-export async function benchColdStart(runs = 3): Promise<void> {
+export async function benchColdStart(runs = 5): Promise<void> {
+  console.log(
+    `\n== galaxy cold start (load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')})`,
+  );
   const { startHeadless } = await import('../tests/support/headless');
   const server = path.join(root, 'out', 'main', 'server.js');
   const pack = path.join(root, 'models', 'text-fortunes');
@@ -266,8 +272,16 @@ export async function benchColdStart(runs = 3): Promise<void> {
       }
     }
     const b = median(bare);
+    const secs = (ms: number): string => (ms / 1000).toFixed(2);
+    const spread = (a: number[]): string => `${secs(Math.min(...a))}–${secs(Math.max(...a))}`;
+    // Each run's ratio to that run's bare start, so a load swing between runs cancels out.
+    const ratios = (a: number[]): number[] => a.map((t, i) => t / (bare[i] ?? NaN));
+    const ratio = (a: number[]): string => {
+      const r = ratios(a);
+      return `${median(r).toFixed(2)}× (runs ${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
+    };
     console.log(
-      `  cold start to the text galaxy (load ${loadavg()[0]?.toFixed(2)}, median of ${runs}): bare server + page + WebGL frame ${(b / 1000).toFixed(2)} s · app warm ${(median(warm) / 1000).toFixed(2)} s (${(median(warm) / b).toFixed(2)}×) · fresh home ${(median(fresh) / 1000).toFixed(2)} s (${(median(fresh) / b).toFixed(2)}×); goal ≤ 1.5×`,
+      `  cold start to the text galaxy (load ${loadavg()[0]?.toFixed(2)}, median of ${runs}): bare server + page + WebGL frame ${secs(b)} s (${spread(bare)}) · app warm ${secs(median(warm))} s (${spread(warm)}), ${ratio(warm)} · fresh home ${secs(median(fresh))} s (${spread(fresh)}), ${ratio(fresh)}; goal ≤ 1.5×`,
     );
     const phase = (ps: number[][]): string =>
       ['server up', 'page loaded', 'app ready', 'map in store', 'first frame']
@@ -346,7 +360,6 @@ export async function benchGalaxy(opts: { sizes?: number[]; frames?: number } = 
   }
   if (results.length !== sizes.length) throw new Error('the galaxy bench did not finish');
   for (const n of sizes) await cpuFigures(n);
-  await benchColdStart();
 }
 
 if (require.main === module && process.argv.includes('--cold-only')) {
