@@ -83,10 +83,27 @@ export function GalaxyPane({
   // The 3D code downloads while the index status and the map are read.
   useEffect(preloadGalaxyCanvas, []);
 
+  // The map is asked for with the status, not after it (one round trip less at start-up); the
+  // reply is used once the status says the index is built, else it is asked for again then.
+  const early = useRef<{ key: string; reply: ReturnType<typeof fetchMap> } | null>(null);
+  useEffect(() => {
+    if (saeId)
+      early.current = {
+        key: `${pack.id}/${saeId}/${corpus ?? ''}`,
+        reply: fetchMap(pack.id, saeId, corpus),
+      };
+  }, [pack.id, saeId, corpus]);
+
   useEffect(() => {
     if (!built || !saeId) return;
     let live = true;
-    void fetchMap(pack.id, saeId, corpus).then((r) => {
+    const asked = early.current;
+    early.current = null;
+    const reply =
+      asked?.key === `${pack.id}/${saeId}/${corpus ?? ''}`
+        ? asked.reply.then((r) => (r.ok ? r : fetchMap(pack.id, saeId, corpus)))
+        : fetchMap(pack.id, saeId, corpus);
+    void reply.then((r) => {
       if (!live) return;
       if (!r.ok) return setMapError(r.error.message);
       try {
