@@ -5,6 +5,7 @@
  *
  *   npx tsx bench/scaleLayout.ts [--n 1048576] [--landmarks 50000] [--sub 16384] [--refine 45]
  *     [--refine-probe 2] [--refine-negatives 1] [--refine-neighbours 10] [--place 10] [--kernel]
+ *     [--landmark-epochs 200] [--landmark-negatives 5]
  */
 import { loadavg } from 'node:os';
 import { Gemm } from '../main/index/build/gemm';
@@ -24,6 +25,8 @@ export interface ScaleLayoutOptions {
   refineProbe?: number;
   refineNegatives?: number;
   refineNeighbours?: number;
+  landmarkEpochs?: number;
+  landmarkNegatives?: number;
   log?: (s: string) => void;
 }
 
@@ -55,6 +58,7 @@ export async function benchScaleLayout(
       `exact UMAP on a ${subN} subsample: ${exact.seconds.toFixed(1)} s wall, ${exactCpu.toFixed(1)} s cpu, recall@10 ${exact.recall10.toFixed(3)}`,
     );
     c0 = process.cpuUsage();
+    let last = '';
     const big = await layoutMap(gemm, unit, n, d, {
       landmarks: o.landmarks,
       weights: o.weights,
@@ -63,11 +67,15 @@ export async function benchScaleLayout(
       refineProbe: o.refineProbe,
       refineNegatives: o.refineNegatives,
       refineNeighbours: o.refineNeighbours,
+      landmarkEpochs: o.landmarkEpochs,
+      landmarkNegatives: o.landmarkNegatives,
       qualitySample: 1000,
       onProgress: (stage, done, total) => {
-        // each stage's start with the CPU seconds spent so far
-        if (done === 0 || (stage === 'refine' && done === 1))
+        // each stage's start (and the refinement's SGD after its k-NN graph) with the CPU
+        // seconds spent so far
+        if (stage !== last || (stage === 'refine' && done === 1))
           log(`  ${stage} ${done}/${total} at ${cpuOf(process.cpuUsage(c0)).toFixed(1)} s cpu`);
+        last = stage;
       },
     });
     const bigCpu = cpuOf(process.cpuUsage(c0));
@@ -108,6 +116,8 @@ if (process.argv[1]?.replace(/\\/g, '/').endsWith('bench/scaleLayout.ts')) {
     refineProbe: arg('--refine-probe'),
     refineNegatives: arg('--refine-negatives'),
     refineNeighbours: arg('--refine-neighbours'),
+    landmarkEpochs: arg('--landmark-epochs'),
+    landmarkNegatives: arg('--landmark-negatives'),
     weights: process.argv.includes('--kernel') ? 'kernel' : undefined,
   }).then(
     () => process.exit(0),

@@ -45,8 +45,9 @@ import { mulberry32 } from '../../main/index/build/rng';
 import { migrations } from '../../main/index/migrations';
 import { floatToHalfBits } from '../../main/sae/safetensors';
 
-/** Bumped when what a cached synthetic holds changes (2: the landmark refine's new defaults). */
-export const SYNTHETIC_VERSION = 2;
+/** Bumped when what a cached synthetic holds changes (2: the landmark refine's new defaults; 3:
+ * 70 refine epochs, 100 landmark epochs). */
+export const SYNTHETIC_VERSION = 3;
 
 export interface SyntheticOptions {
   /** default os.tmpdir()/orrery-synthetic-<n>-<layout>-v<version> */

@@ -6,6 +6,14 @@
 import { OnnxSession } from '../../runtime/onnx';
 import { buildModel } from '../../runtime/onnxGraph';
 
+/**
+ * Output floats per product the layout's blocked searches aim for (2 MiB). Measured on the
+ * index build's shapes (rows × 1024 centroids × 256 dims, one thread, load ~15): 15,625-row
+ * blocks (64 MB out) 13-19 GFLOP/s of CPU, 2,048 rows 33-70, 512 rows 75-111 — a large output
+ * costs more in fresh memory than its product.
+ */
+export const GEMM_OUT_FLOATS = 1 << 19;
+
 export class Gemm {
   private constructor(private readonly onnx: OnnxSession) {}
 

@@ -5,7 +5,7 @@
  * - IVF (larger n): spherical k-means into ~√n lists; each list searches the members of the
  *   `nprobe` lists whose centroids are nearest its own. The bench reports its recall.
  */
-import type { Gemm } from './gemm';
+import { GEMM_OUT_FLOATS, type Gemm } from './gemm';
 import { mulberry32 } from './rng';
 
 export interface KnnGraph {
@@ -68,18 +68,23 @@ async function searchBlock(
   cands: ArrayLike<number>,
   g: KnnGraph,
 ): Promise<void> {
-  const qa = gather(v, d, queries);
   const ca = gather(v, d, cands);
-  const sims = await gemm.abt(qa, queries.length, ca, cands.length, d);
   const m = cands.length;
-  for (let qi = 0; qi < queries.length; qi++) {
-    const q = queries[qi] ?? 0;
-    const base = q * g.k;
-    const row = qi * m;
-    for (let ci = 0; ci < m; ci++) {
-      const c = cands[ci] ?? 0;
-      if (c === q) continue;
-      offerRow(g.indices, g.sims, base, g.k, sims[row + ci] ?? 0, c);
+  // queries in chunks, so each product stays about GEMM_OUT_FLOATS
+  const chunk = Math.max(16, Math.floor(GEMM_OUT_FLOATS / Math.max(1, m)));
+  for (let q0 = 0; q0 < queries.length; q0 += chunk) {
+    const q1 = Math.min(queries.length, q0 + chunk);
+    const qs = Array.prototype.slice.call(queries, q0, q1) as number[];
+    const sims = await gemm.abt(gather(v, d, qs), q1 - q0, ca, m, d);
+    for (let qi = 0; qi < q1 - q0; qi++) {
+      const q = qs[qi] ?? 0;
+      const base = q * g.k;
+      const row = qi * m;
+      for (let ci = 0; ci < m; ci++) {
+        const c = cands[ci] ?? 0;
+        if (c === q) continue;
+        offerRow(g.indices, g.sims, base, g.k, sims[row + ci] ?? 0, c);
+      }
     }
   }
 }
@@ -114,7 +119,7 @@ export async function knnCosine(
   if (n < 2) return g;
   const all = Int32Array.from({ length: n }, (_, i) => i);
   if (n <= (options.exactBelow ?? 12_000)) {
-    const block = Math.max(64, Math.floor(8_000_000 / n));
+    const block = Math.max(64, Math.floor(GEMM_OUT_FLOATS / n));
     for (let s = 0; s < n; s += block) {
       options.signal?.throwIfAborted();
       await searchBlock(gemm, unit, d, all.subarray(s, Math.min(n, s + block)), all, g);
@@ -185,7 +190,7 @@ export async function sphericalKmeans(
   let centroids = gather(unit, d, [...pick]);
   const k = pick.size;
   let members: number[][] = [];
-  const block = Math.max(64, Math.floor(8_000_000 / k));
+  const block = Math.max(64, Math.floor(GEMM_OUT_FLOATS / k));
   for (let it = 0; it < iterations; it++) {
     members = Array.from({ length: k }, () => []);
     const sums = new Float64Array(k * d);

@@ -21,7 +21,7 @@
  * the share of their 10 nearest features by decoder cosine (exact, over all features) that are
  * also among their 10 nearest on the 3D map.
  */
-import type { Gemm } from './gemm';
+import { GEMM_OUT_FLOATS, type Gemm } from './gemm';
 import { knnCosine, knnInLists, normalizeRows, sphericalKmeans, type KnnGraph } from './knn';
 import { mulberry32 } from './rng';
 import { fuzzyGraph, optimizeLayout, pcaInit, smoothSigma } from './umap';
@@ -44,11 +44,14 @@ export interface MapLayoutOptions {
    * default) or barycentric (LLE reconstruction weights; measured worse on the synthetic
    * 200k set: recall@10 0.200 against 0.242). */
   weights?: 'barycentric' | 'kernel';
-  /** Epochs of UMAP on every feature's k-NN graph after placement (default 45; 0 = none).
+  /** Epochs of UMAP on every feature's k-NN graph after placement (default 70; 0 = none).
    * Refinement defaults measured on the synthetic 262,144 × 256 set (13,220 landmarks, the
    * refinement alone, load 17-24): k 15, 2 negatives, 30 epochs: recall@10 0.416, 31 s CPU of
    * SGD; k 10, 2 negatives, 30 epochs: 0.429, 30 s; k 10, 1 negative, 45 epochs: 0.449 (0.80×
-   * exact UMAP on a 16k subsample), 27 s, and its k-NN graph 7 s instead of 10. */
+   * exact UMAP on a 16k subsample), 27 s, and its k-NN graph 7 s instead of 10. Then (same
+   * saved placement, load 14-19): 45 epochs 0.450; 60 epochs 0.473 (0.84×); 60 epochs at half
+   * a negative 0.457; min_dist 0.001 0.414, min_dist 0.2 (b ≈ 1) 0.440 — epochs are what
+   * buys recall, so the Gemm and landmark savings went into them. */
   refine?: number;
   /** Lists searched for that k-NN graph (default 2). */
   refineProbe?: number;
@@ -57,6 +60,11 @@ export interface MapLayoutOptions {
   /** Negative samples per positive one in the refinement (default 1; the landmarks' UMAP
    * already spread the map, so fewer than UMAP's 5 are needed). */
   refineNegatives?: number;
+  /** Epochs of the landmarks' own UMAP (default 100: it sets the large scale only; the
+   * refinement's epochs decide recall@10) … */
+  landmarkEpochs?: number;
+  /** … and its negative samples per positive one (default UMAP's 5). */
+  landmarkNegatives?: number;
   /** Project the decoder rows first when d_in is above this (default 512) … */
   projectAbove?: number;
   /** … to this many dimensions (default 256). */
@@ -105,7 +113,7 @@ export async function randomProjection(
   // rT [p, d] so that unit · rTᵀ = [n, p]
   const rT = Float32Array.from({ length: p * d }, gauss);
   const out = new Float32Array(n * p);
-  const block = Math.max(1024, Math.floor(16_000_000 / p));
+  const block = Math.max(64, Math.floor(GEMM_OUT_FLOATS / p));
   for (let s = 0; s < n; s += block) {
     const e = Math.min(n, s + block);
     out.set(await gemm.abt(unit.subarray(s * d, e * d), e - s, rT, p, d), s * p);
@@ -133,7 +141,7 @@ async function assignLists(
   signal?: AbortSignal,
 ): Promise<Int32Array> {
   const assign = new Int32Array(n);
-  const block = Math.max(256, Math.floor(16_000_000 / c));
+  const block = Math.max(64, Math.floor(GEMM_OUT_FLOATS / c));
   for (let s = 0; s < n; s += block) {
     signal?.throwIfAborted();
     const e = Math.min(n, s + block);
@@ -272,7 +280,7 @@ export async function recallAt10(
   const qa = gather(unit, d, q);
   const hiIdx = new Int32Array(s * k).fill(-1);
   const hiSim = new Float32Array(s * k).fill(-Infinity);
-  const block = Math.max(1024, Math.floor(16_000_000 / s));
+  const block = Math.max(64, Math.floor(GEMM_OUT_FLOATS / s));
   for (let b0 = 0; b0 < n; b0 += block) {
     const b1 = Math.min(n, b0 + block);
     const sims = await gemm.abt(qa, s, unit.subarray(b0 * d, b1 * d), b1 - b0, d);
@@ -287,24 +295,46 @@ export async function recallAt10(
       }
     }
   }
+  // The map side exactly too, without scanning every point per sample: points sorted by x,
+  // each sample's scan walks outward from its own place and stops once the x gap alone is
+  // farther than its 10th nearest so far (a 1M-point map: a few thousand points a sample).
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => (xyz[a * 3] as number) - (xyz[b * 3] as number),
+  );
+  const rank = new Int32Array(n);
+  const xs = new Float32Array(n);
+  const ys = new Float32Array(n);
+  const zs = new Float32Array(n);
+  for (let r = 0; r < n; r++) {
+    const j = order[r] as number;
+    rank[j] = r;
+    xs[r] = xyz[j * 3] as number;
+    ys[r] = xyz[j * 3 + 1] as number;
+    zs[r] = xyz[j * 3 + 2] as number;
+  }
   let hits = 0;
   const loIdx = new Int32Array(k);
   const loNeg = new Float32Array(k);
   for (let i = 0; i < s; i++) {
     const self = q[i] as number;
-    const x = xyz[self * 3] as number;
-    const y = xyz[self * 3 + 1] as number;
-    const z = xyz[self * 3 + 2] as number;
+    const at = rank[self] as number;
+    const x = xs[at] as number;
+    const y = ys[at] as number;
+    const z = zs[at] as number;
     loIdx.fill(-1);
     loNeg.fill(-Infinity);
-    for (let j = 0; j < n; j++) {
-      if (j === self) continue;
-      const dx = x - (xyz[j * 3] as number);
-      const dy = y - (xyz[j * 3 + 1] as number);
-      const dz = z - (xyz[j * 3 + 2] as number);
-      const neg = -(dx * dx + dy * dy + dz * dz);
-      if (neg > (loNeg[k - 1] as number)) offer(loIdx, loNeg, 0, k, neg, j);
-    }
+    const visit = (r: number): boolean => {
+      const dx = x - (xs[r] as number);
+      const far = -(dx * dx);
+      if (!(far > (loNeg[k - 1] as number))) return false;
+      const dy = y - (ys[r] as number);
+      const dz = z - (zs[r] as number);
+      const neg = far - (dy * dy + dz * dz);
+      if (neg > (loNeg[k - 1] as number)) offer(loIdx, loNeg, 0, k, neg, order[r] as number);
+      return true;
+    };
+    for (let r = at + 1; r < n && visit(r); r++);
+    for (let r = at - 1; r >= 0 && visit(r); r--);
     const near = new Set(loIdx);
     for (let t = 0; t < k; t++) if (near.has(hiIdx[i * k + t] as number)) hits++;
   }
@@ -318,6 +348,7 @@ async function exactLayout(
   d: number,
   o: MapLayoutOptions,
   seed: number,
+  sgd: { epochs?: number; negatives?: number } = { epochs: o.epochs },
 ): Promise<{ xyz: Float32Array; graph: KnnGraph }> {
   o.onProgress?.('knn', 0, 1);
   const graph = await knnCosine(gemm, unit, n, d, o.neighbours ?? 15, { seed, signal: o.signal });
@@ -325,7 +356,8 @@ async function exactLayout(
   const init = await pcaInit(gemm, unit, n, d, 3, seed);
   const xyz = optimizeLayout(fuzzyGraph(graph), init, n, {
     seed,
-    epochs: o.epochs,
+    epochs: sgd.epochs,
+    negativeSampleRate: sgd.negatives,
     signal: o.signal,
     onEpoch: (e, t) => o.onProgress?.('umap', e, t),
   });
@@ -410,7 +442,10 @@ export async function layoutMap(
 
   // 4. exact path on the landmarks
   const lUnit = gather(work, p, landmarks);
-  const { xyz: lXyz, graph: lGraph } = await exactLayout(gemm, lUnit, count, p, o, seed);
+  const { xyz: lXyz, graph: lGraph } = await exactLayout(gemm, lUnit, count, p, o, seed, {
+    epochs: o.landmarkEpochs ?? 100,
+    negatives: o.landmarkNegatives,
+  });
 
   // 5. place the rest from their nearest landmarks
   const k = Math.max(1, Math.min(o.place ?? 10, count));
@@ -507,7 +542,7 @@ export async function layoutMap(
   }
 
   // 6. local refinement on every feature's k-NN graph
-  const refine = o.refine ?? 45;
+  const refine = o.refine ?? 70;
   let graph = neighbours;
   if (refine > 0) {
     o.onProgress?.('refine', 0, refine + 1);

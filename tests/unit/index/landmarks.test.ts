@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gemm } from '../../../main/index/build/gemm';
 import { normalizeRows } from '../../../main/index/build/knn';
 import { layoutMap, recallAt10 } from '../../../main/index/build/landmarks';
+import { mulberry32 } from '../../../main/index/build/rng';
 import { clusteredDecoder } from '../../support/synthetic1m';
 
 const N = 6000;
@@ -117,6 +118,26 @@ describe('landmark layout', () => {
       if (!isLandmark.has(refined.neighbours.indices[i * refined.neighbours.k] ?? -1))
         notLandmark++;
     expect(notLandmark / N).toBeGreaterThan(0.5);
+  }, 120_000);
+
+  it('measures recall@10 exactly: the same figure as brute force over the same seeded sample', async () => {
+    const m = await layoutMap(gemm, unit, N, D, {
+      exactUpTo: 1000,
+      landmarks: 300,
+      lists: 32,
+      epochs: 50,
+      refine: 10,
+      qualitySample: 0,
+      seed: 2,
+    });
+    // recallAt10's sample: distinct seeded draws, ascending
+    const rand = mulberry32(9);
+    const pick = new Set<number>();
+    while (pick.size < 60) pick.add(Math.floor(rand() * N));
+    const sample = [...pick].sort((a, b) => a - b);
+    const fast = await recallAt10(gemm, unit, N, D, m.xyz, 60, 9);
+    expect(fast).toBeCloseTo(bruteRecall(m.xyz, sample), 10);
+    expect(fast).toBeGreaterThan(0.1);
   }, 120_000);
 
   it('lays out small sets exactly, with the same quality figure', async () => {
