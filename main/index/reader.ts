@@ -11,7 +11,7 @@ import {
   type ErrorCode,
   type MapWireArrays,
 } from '../../preload/contract';
-import type { Db } from '../db/connection';
+import { openDatabase, type Db } from '../db/connection';
 import { readCard } from './card';
 import { readSheet } from './corpus';
 import { mapCsv, neuronpediaZip, type NeuronpediaExportOptions } from './dashboards/export';
@@ -30,6 +30,8 @@ export type ReaderRequest =
   | { type: 'card'; id: number; file: string; saeId: string; idx: number }
   | { type: 'map'; id: number; file: string; saeId: string }
   | { type: 'sheet'; id: number; file: string; tile: number }
+  /** PRAGMA quick_check of `file` on a connection of its own (closed after): true when ok. */
+  | { type: 'check'; id: number; file: string }
   /** The SAE's features as a zipped Neuronpedia export, or its map as CSV: a file's bytes. */
   | {
       type: 'export';
@@ -101,6 +103,22 @@ export function serveReader(port: MessagePort): void {
             ok(m.id, { map: wire, clusters: listClusters(d, m.saeId) } satisfies MapRead, [
               ...buffers,
             ]);
+            return;
+          }
+          case 'check': {
+            let good = false;
+            try {
+              const d = openDatabase(m.file, { readonly: true });
+              try {
+                const rows = d.pragma('quick_check') as { quick_check: string }[];
+                good = rows.length > 0 && rows.every((r) => r.quick_check === 'ok');
+              } finally {
+                d.close();
+              }
+            } catch {
+              // not a database, or damaged: the API thread opens it with recovery
+            }
+            ok(m.id, good);
             return;
           }
           case 'sheet': {

@@ -69,9 +69,13 @@ export class IndexService {
   ) {
     this.readers = new ReaderPool(workerEntry, readers);
     this.worker = new IndexWorkerHost(workerEntry);
-    this.files = new IndexFiles(packs, indexDir, onRecovered, (file) => {
-      void this.readers.release(file);
-    });
+    this.files = new IndexFiles(
+      packs,
+      indexDir,
+      onRecovered,
+      (file) => void this.readers.release(file),
+      (file) => this.readers.run<boolean>({ type: 'check', file }),
+    );
   }
 
   /** Where the pack whose map was read last is remembered (warmFirstView opens it). */
@@ -84,7 +88,7 @@ export class IndexService {
   /**
    * Readies the index the first view will most likely read, before it asks (cold start): the
    * pack whose map was read last, else the first pack listed (the page's default). Its copy
-   * is seeded (a shipped `.br` unpacked on first use) and checked now, with a reader thread.
+   * is seeded (a shipped `.br` unpacked on first use) and checked now, in a reader thread.
    * Failures are left for the view's own calls to report.
    */
   async warmFirstView(): Promise<void> {
@@ -103,7 +107,7 @@ export class IndexService {
       }
       if (!packId) return;
       const { file } = await this.files.place(packId);
-      if (existsSync(file)) this.files.db(file);
+      if (existsSync(file)) await this.files.checkFirst(file);
     } catch {
       // the view's status call says what is wrong
     }

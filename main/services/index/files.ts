@@ -39,6 +39,11 @@ export class IndexFiles {
     private readonly onRecovered: (r: Recovery) => void,
     /** Told before a file is replaced or removed (readers close their connections). */
     private readonly onRelease: (file: string) => void = () => undefined,
+    /**
+     * A file's PRAGMA quick_check off this thread (a reader's): true when it passed. Without
+     * it, or when it did not pass, the check runs here, with recovery.
+     */
+    private readonly checkElsewhere: ((file: string) => Promise<boolean>) | null = null,
   ) {}
 
   isBuilding(file: string): boolean {
@@ -67,7 +72,7 @@ export class IndexFiles {
     if (existsSync(file) && !building && !this.connections.has(file)) {
       // First use in this run: check the file. A damaged copy of a shipped index is moved
       // aside (with its seed record) and seeded again below, instead of starting empty.
-      const recovered = this.check(file);
+      const recovered = await this.checkFirst(file);
       if (recovered && shipped && pack.hasIndex) {
         this.release(file);
         for (const ext of ['', '-wal', '-shm']) rmSync(`${file}${ext}`, { force: true });
@@ -132,6 +137,22 @@ export class IndexFiles {
       this.connections.set(file, db);
     }
     return db;
+  }
+
+  /**
+   * Opens `file` on first use, checked: by checkElsewhere when there is one (the connection
+   * here then opens without a second check), else (or when that check fails) here with
+   * recovery. Returns the recovery when there was one.
+   */
+  async checkFirst(file: string): Promise<Recovery | null> {
+    if (this.connections.has(file)) return null;
+    const good = this.checkElsewhere ? await this.checkElsewhere(file).catch(() => false) : false;
+    if (this.connections.has(file)) return null; // opened while the check ran
+    if (good) {
+      this.connections.set(file, openIndex(file));
+      return null;
+    }
+    return this.check(file);
   }
 
   /** Opens `file` (checked, recovered if damaged); returns the recovery when there was one. */

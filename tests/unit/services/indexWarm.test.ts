@@ -1,14 +1,16 @@
 /**
  * Cold start: the index the first view will read is readied before it asks
  * (IndexService.warmFirstView): the first pack listed when nothing was opened yet, else the
- * pack whose map was read last; its shipped index unpacked into the data folder and a reader
- * thread started. Real packs (the shipped typeface pack's features.sqlite.br), real SQLite.
+ * pack whose map was read last; its shipped index unpacked into the data folder and checked
+ * (quick_check) in a reader thread. Real packs (the shipped typeface pack's
+ * features.sqlite.br), real SQLite.
  */
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../main/app/config';
 import { PackService } from '../../../main/packs/packService';
+import { ReaderPool } from '../../../main/services/index/readers';
 import { IndexService } from '../../../main/services/indexService';
 import { cleanupTmp, fixturePacks, repoRoot, tmpDir } from '../../support/tmp';
 
@@ -66,5 +68,27 @@ describe.skipIf(!existsSync(path.join(glyphs, 'features.sqlite.br')))('index war
     const c = service(models, dir3);
     await c.warmFirstView();
     expect(existsSync(path.join(dir3, 'orrery-glyphs.sqlite'))).toBe(true);
+  });
+
+  it('checks a file in a reader thread: an unpacked index passes, damaged bytes do not', async () => {
+    const models = tmpDir();
+    cpSync(glyphs, path.join(models, 'glyphs'), { recursive: true });
+    const dir = tmpDir();
+    await service(models, dir).warmFirstView();
+    const file = path.join(dir, 'orrery-glyphs.sqlite');
+    const config = resolveConfig('headless', repoRoot, { home: tmpDir(), models });
+    const pool = new ReaderPool(config.workers.index, 1);
+    try {
+      expect(await pool.run<boolean>({ type: 'check', file })).toBe(true);
+      const bad = path.join(tmpDir(), 'bad.sqlite');
+      const bytes = readFileSync(file);
+      bytes.fill(0x5a, 4096, 4096 * 8); // pages 2-8 overwritten
+      writeFileSync(bad, bytes);
+      expect(await pool.run<boolean>({ type: 'check', file: bad })).toBe(false);
+      writeFileSync(bad, 'not a database');
+      expect(await pool.run<boolean>({ type: 'check', file: bad })).toBe(false);
+    } finally {
+      await pool.close();
+    }
   });
 });
