@@ -216,10 +216,15 @@ export async function benchMapTransfer(o: { n?: number; samples?: number } = {})
         if (i > 0) cold.push(s); // the first load warms the server's reader and chromium
       }
       // Warm: the galaxy is drawn and the page idle; the galaxy's own fetch and decode again.
-      await tab.waitForFunction('window.__orreryGalaxy?.ready() === true', undefined, {
-        timeout: 600_000,
-        polling: 250,
-      });
+      // A function, not a string: the page's CSP refuses eval.
+      await tab.waitForFunction(
+        () =>
+          (
+            globalThis as unknown as { __orreryGalaxy?: { ready(): boolean } }
+          ).__orreryGalaxy?.ready() === true,
+        undefined,
+        { timeout: 600_000, polling: 250 },
+      );
       for (let i = 0; i <= samples; i++) {
         await tab.evaluate('performance.clearMarks()');
         await tab.evaluate('window.__orreryGalaxy.refetchMap()');
