@@ -236,7 +236,7 @@ export class SweepFrames {
     this.at = px;
     const want = sweepOrder(this.reach, px, this.dir, this.has);
     const next = this.call.order.slice(this.call.sent).filter((p) => !this.has(p));
-    if (!followPointer(this.call, want, next)) return;
+    if (!followPointer(this.call, want, next, !this.has(px))) return;
     this.call = this.ask(want);
   }
 

@@ -78,21 +78,28 @@ export function sweepOrder(
 const SWEEP_SOON = 8;
 /** How many of the frames the pointer wants next must be coming soon to keep the call. */
 const SWEEP_WANT = 3;
+/**
+ * When the pointer's own frame is missing (a move waits for it), it must be among this many of
+ * the call's next frames (about its next batch) to keep the call.
+ */
+const SWEEP_NOW = 2;
 
 /**
  * Whether a call should give way to one from the pointer: it has sent a batch (each call
  * makes some progress) and the next frames the pointer wants are not all among the ones it
- * sends next. `want`: the missing offsets in sweepOrder from the pointer; `next`: the call's
- * missing offsets in its own order, from the next it sends.
+ * sends next; when the pointer's own frame is missing (`want[0]` is where it is), that frame
+ * must be about the next one the call sends. `want`: the missing offsets in sweepOrder from
+ * the pointer; `next`: the call's missing offsets in its own order, from the next it sends.
  */
 export function followPointer(
   call: { sent: number },
   want: readonly number[],
   next: readonly number[],
+  waiting = false,
 ): boolean {
   if (call.sent === 0 || want.length === 0) return false;
-  const soon = new Set(next.slice(0, SWEEP_SOON));
-  return !want.slice(0, SWEEP_WANT).every((px) => soon.has(px));
+  const soon = new Set(next.slice(0, waiting ? SWEEP_NOW : SWEEP_SOON));
+  return !want.slice(0, waiting ? 1 : SWEEP_WANT).every((px) => soon.has(px));
 }
 
 type Listener = (drag: DialDrag | null) => void;

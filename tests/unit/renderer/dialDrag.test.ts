@@ -98,5 +98,12 @@ describe('drag sweep order', () => {
     expect(followPointer({ sent: 3 }, [], bothWays)).toBe(false);
     // a call that has sent everything it had gives way to one for what is still missing
     expect(followPointer({ sent: 81 }, [5], [])).toBe(true);
+    // a move that waits for its own frame (12, say): kept only if that frame is about the
+    // next one the call sends
+    const waitAt12 = sweepOrder(40, 12, 1, (px) => Math.abs(px) <= 10);
+    expect(waitAt12[0]).toBe(12);
+    expect(followPointer({ sent: 3 }, waitAt12, bothWays, true)).toBe(true);
+    expect(followPointer({ sent: 3 }, waitAt12, [-11, 12, -12, 13], true)).toBe(false);
+    expect(followPointer({ sent: 0 }, waitAt12, bothWays, true)).toBe(false);
   });
 });
