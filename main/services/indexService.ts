@@ -140,6 +140,7 @@ export class IndexService {
       exists = false;
     }
     if (!exists) throw new OrreryError('not_found', `${which} is not built yet: build it first`);
+    await this.files.checkFirst(file);
     const db = this.files.db(file);
     const sae = listIndexedSaes(db).find((s) => s.saeId === saeId);
     if (!sae?.builtAt)
@@ -156,6 +157,7 @@ export class IndexService {
       exists = false;
     }
     if (!exists) return { built: false, features: 0, examples: 0, file };
+    await this.files.checkFirst(file);
     const sae = listIndexedSaes(this.files.db(file)).find((s) => s.saeId === input.saeId);
     return {
       built: Boolean(sae?.builtAt),

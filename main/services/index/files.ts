@@ -31,6 +31,8 @@ export class IndexFiles {
   readonly building = new Set<string>();
   /** Seeds in progress by index file, so concurrent first calls share one copy. */
   private readonly seeding = new Map<string, Promise<void>>();
+  /** First-use checks in progress by index file (checkFirst). */
+  private readonly checking = new Map<string, Promise<Recovery | null>>();
 
   constructor(
     private readonly packs: PackService,
@@ -144,8 +146,18 @@ export class IndexFiles {
    * here then opens without a second check), else (or when that check fails) here with
    * recovery. Returns the recovery when there was one.
    */
-  async checkFirst(file: string): Promise<Recovery | null> {
-    if (this.connections.has(file)) return null;
+  checkFirst(file: string): Promise<Recovery | null> {
+    if (this.connections.has(file)) return Promise.resolve(null);
+    // Concurrent first calls share one check (and one reader request).
+    let checking = this.checking.get(file);
+    if (!checking) {
+      checking = this.openChecked(file).finally(() => this.checking.delete(file));
+      this.checking.set(file, checking);
+    }
+    return checking;
+  }
+
+  private async openChecked(file: string): Promise<Recovery | null> {
     const good = this.checkElsewhere ? await this.checkElsewhere(file).catch(() => false) : false;
     if (this.connections.has(file)) return null; // opened while the check ran
     if (good) {
