@@ -21,7 +21,7 @@
  * `examples` examples of the source pack.
  *
  *   npx tsx bench/bridgeLayer/carryModels.ts <source side> <target side> <bridge file>
- *        [--presets 10] [--strength 8] [--examples 1000] [--mappings typical,max,limit]
+ *        [--presets 10] [--strength 8] [--examples 1000] [--mappings typical,max,limit] [--seeds 3]
  * A target pack without an index is carried by max activations measured over the same examples
  * (the app's mapping when a side has no calibration), with no titles.
  * In `npm run bench` (section 'carry across models'): source models/text-fortunes, target the
@@ -49,7 +49,8 @@ import type { DialInput } from '../../preload/contract';
 import { sideTopTokens } from './topTokens';
 
 const PROMPTS = ['The Lord said unto', 'A computer is', 'He who laughs', 'The meaning of'];
-const SEEDS = [1, 2, 3];
+/** Seeds per prompt by default: 1, 2, 3 (--seeds n: 1 … n). */
+const SEEDS = 3;
 const SAMPLING = { maxTokens: 48, temperature: 0.8, topK: 0, topP: 1 };
 const WORD = /[A-Za-z]{3}/;
 const SHIPPED = path.join(__dirname, '..', '..', 'models', 'text-fortunes');
@@ -63,6 +64,8 @@ export interface CarryModelsOptions {
   strength?: number;
   examples?: number;
   mappings?: Mapping[];
+  /** seeds per prompt (1 … n) */
+  seeds?: number;
 }
 
 interface PresetRow {
@@ -134,12 +137,13 @@ async function sampleShare(
   packId: string,
   dials: DialInput[],
   set: Set<string>,
+  seeds: number,
 ): Promise<{ before: number; after: number }> {
   const ctx = { signal: new AbortController().signal };
   const before: string[] = [];
   const after: string[] = [];
   for (const prompt of PROMPTS)
-    for (const seed of SEEDS) {
+    for (let seed = 1; seed <= seeds; seed++) {
       const out = await engine.generate(
         { packId, prompt, dials, sampling: { ...SAMPLING, seed } },
         ctx,
@@ -161,6 +165,7 @@ export async function carryModels(
   const nPresets = o.presets ?? 10;
   const strength = o.strength ?? 8;
   const mappings = o.mappings ?? ['typical'];
+  const seeds = o.seeds ?? SEEDS;
   const t0 = performance.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'orrery-carry-models-'));
   const src = await openWithIndex(sourceSpec, dir);
@@ -229,7 +234,7 @@ export async function carryModels(
       });
       const row = draft.rows[0];
       if (!row) continue;
-      const own = await sampleShare(engines.source, src.side.pack.manifest.id, [dial], set);
+      const own = await sampleShare(engines.source, src.side.pack.manifest.id, [dial], set, seeds);
       const carried: Record<string, { value: number; before: number; after: number }> = {};
       for (const mapping of mappings) {
         const limits = [src.limit(j), tgt.limit(row.feature)] as const;
@@ -249,6 +254,7 @@ export async function carryModels(
           tgt.side.pack.manifest.id,
           [{ ...row.dial, value }],
           set,
+          seeds,
         );
         carried[mapping] = { value, ...s };
       }
@@ -265,6 +271,7 @@ export async function carryModels(
           },
         ],
         set,
+        seeds,
       );
       const r: PresetRow = {
         source: j,
@@ -293,7 +300,7 @@ export async function carryModels(
       candidates: candidates.length,
       presets: rows.length,
       strength: `${strength} × source calibrated 1× (max activation when uncalibrated)`,
-      sampling: { ...SAMPLING, prompts: PROMPTS.length, seeds: SEEDS },
+      sampling: { ...SAMPLING, prompts: PROMPTS.length, seeds },
       raised: Object.fromEntries(mappings.map((m) => [m, raised(m)])),
       controlRaised: rows.filter((r) => r.control > (r.carried[first]?.before ?? 0)).length,
       ownModelRaised: rows.filter((r) => r.own.after > r.own.before).length,
@@ -380,6 +387,7 @@ if (require.main === module) {
     strength: num('strength'),
     examples: num('examples'),
     mappings: flag(args, 'mappings')?.split(',') as Mapping[] | undefined,
+    seeds: num('seeds'),
   }).catch((e: unknown) => {
     console.error(e);
     process.exit(1);
