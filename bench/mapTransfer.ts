@@ -19,7 +19,7 @@
  *
  *   npx tsx bench/mapTransfer.ts [--n 1048576] [--samples 7]
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeMapArrays, encodeMessageParts } from '../preload/contract';
@@ -28,7 +28,7 @@ import { mulberry32 } from '../main/index/build/rng';
 import { Conn } from '../tests/reliability/support/server';
 import { launchChromium } from '../tests/support/browser';
 import { startHeadless } from '../tests/support/headless';
-import { fmt, line, median, percentile } from './stats';
+import { fmt, line, median, peakRss, percentile } from './stats';
 
 const root = path.resolve(__dirname, '..');
 const fixture = path.join(root, 'tests', 'fixtures', 'packs', 'text-tiny');
@@ -110,17 +110,6 @@ const readMarks = `new Promise((resolve) => {
   };
   look();
 })`;
-
-/** A process's peak resident set (Linux /proc VmHWM), in bytes; null where it cannot be read. */
-function peakRss(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
 
 function spread(xs: number[]): string {
   return `p25–p75 ${fmt(percentile(xs, 25), 1)}–${fmt(percentile(xs, 75), 1)}, min ${fmt(Math.min(...xs), 1)}, max ${fmt(Math.max(...xs), 1)}`;

@@ -13,13 +13,13 @@
  *
  *   npx tsx bench/open1m.ts [--samples 3]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { launchChromium } from '../tests/support/browser';
 import { startHeadless } from '../tests/support/headless';
 import { installIndex, synthetic1m } from '../tests/support/synthetic1m';
-import { fmt, line, median, percentile } from './stats';
+import { fmt, line, median, peakRss, percentile } from './stats';
 
 interface OpenSample {
   /** node: goto → the hook says ready */
@@ -40,16 +40,6 @@ const readMarks = `(() => {
     decoded: get('orrery:map-decoded'), ready: performance.now(),
     count: window.__orreryGalaxy.count() };
 })()`;
-
-function peakRss(pid: number | undefined): number | null {
-  if (pid === undefined) return null;
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : null;
-  } catch {
-    return null;
-  }
-}
 
 function spread(xs: number[]): string {
   return `p25–p75 ${fmt(percentile(xs, 25), 0)}–${fmt(percentile(xs, 75), 0)}, min ${fmt(Math.min(...xs), 0)}, max ${fmt(Math.max(...xs), 0)}; n=${xs.length}`;

@@ -1,4 +1,6 @@
 /** Small helpers for benchmark figures: timing, medians, percentiles, a table line. */
+import { readFileSync } from 'node:fs';
+
 export async function timeIt<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
   const value = await fn();
@@ -25,4 +27,15 @@ export function fmt(n: number, digits = 1): string {
 /** Peak resident memory of this process so far, in MB. */
 export function peakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/** A process's peak resident set (Linux /proc VmHWM), in bytes; null where it cannot be read. */
+export function peakRss(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
 }
