@@ -25,7 +25,7 @@ import { prefixModelFile } from '../main/runtime/hf/prefixGraph';
 import { OnnxSession } from '../main/runtime/onnx';
 import { decoderModel } from '../tests/support/decoderGraph';
 import { hfFixture } from '../tests/support/hfReference';
-import { fmt, line, median } from './stats';
+import { fmt, line, loadAverage, median } from './stats';
 
 const RUNS = 15;
 const GEN_RUNS = 7;
@@ -141,12 +141,7 @@ async function engine(tmp: string): Promise<void> {
 }
 
 export async function benchHfEngine(): Promise<void> {
-  console.log(
-    `\n== HF engine (load average ${os
-      .loadavg()
-      .map((l) => fmt(l, 2))
-      .join(' ')})`,
-  );
+  console.log(`\n== HF engine (load average ${loadAverage()})`);
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'orrery-bench-hf-'));
   try {
     await pruning(tmp);

@@ -28,7 +28,7 @@ import { mulberry32 } from '../main/index/build/rng';
 import { Conn } from '../tests/reliability/support/server';
 import { launchChromium } from '../tests/support/browser';
 import { startHeadless } from '../tests/support/headless';
-import { fmt, line, median, peakRss, percentile } from './stats';
+import { fmt, line, loadLine, median, peakRss, percentile } from './stats';
 
 const root = path.resolve(__dirname, '..');
 const fixture = path.join(root, 'tests', 'fixtures', 'packs', 'text-tiny');
@@ -231,14 +231,7 @@ export async function benchMapTransfer(o: { n?: number; samples?: number } = {})
     }
 
     const read = median(reads);
-    line(
-      'load average (1, 5, 15 min)',
-      os
-        .loadavg()
-        .map((v) => v.toFixed(2))
-        .join(' '),
-      `${os.cpus().length} CPUs`,
-    );
+    loadLine();
     line(
       'SQLite read of the map (ms, median)',
       fmt(read, 1),

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { importNeuronpediaExport, openIndex } from '../main/index';
 import { writeSyntheticExport } from '../tests/support/neuronpediaExport';
-import { fmt, line, median, peakRssMb } from './stats';
+import { fmt, line, loadAverage, median, peakRssMb } from './stats';
 
 const FEATURES = Number(process.env.NP_BENCH_FEATURES ?? 24_576);
 const RUNS = Math.max(3, Number(process.env.NP_BENCH_RUNS ?? 3));
@@ -72,10 +72,7 @@ export async function benchNeuronpedia(): Promise<void> {
     line(
       'import throughput (median)',
       `${fmt(median(rates), 0)} feat/s`,
-      `spread ${fmt(lo, 0)}–${fmt(hi, 0)} over ${RUNS} runs; load ${os
-        .loadavg()
-        .map((l) => fmt(l, 2))
-        .join(' ')}; ${os.cpus().length} cores`,
+      `spread ${fmt(lo, 0)}–${fmt(hi, 0)} over ${RUNS} runs; load ${loadAverage()}; ${os.cpus().length} cores`,
     );
     line(
       'per CPU second of this process (median)',

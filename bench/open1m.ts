@@ -19,7 +19,7 @@ import path from 'node:path';
 import { launchChromium } from '../tests/support/browser';
 import { startHeadless } from '../tests/support/headless';
 import { installIndex, synthetic1m } from '../tests/support/synthetic1m';
-import { fmt, line, median, peakRss, percentile } from './stats';
+import { fmt, line, loadLine, median, peakRss, percentile } from './stats';
 
 interface OpenSample {
   /** node: goto → the hook says ready */
@@ -88,14 +88,7 @@ export async function benchOpen1m(o: { samples?: number } = {}): Promise<void> {
     await server.stop();
     rmSync(home, { recursive: true, force: true });
   }
-  line(
-    'load average (1, 5, 15 min)',
-    os
-      .loadavg()
-      .map((v) => v.toFixed(2))
-      .join(' '),
-    `${os.cpus().length} CPUs`,
-  );
+  loadLine();
   line(
     'synthetic SAE ready (s)',
     fmt(built, 1),

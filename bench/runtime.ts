@@ -3,13 +3,12 @@
  * per token by length), the image steer round trip against the bare decode, and peak memory. Uses the default packs when present, else the tiny fixture packs.
  */
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { readPack } from '../main/packs/packReader';
 import type { EngineContext, TextGenerateInput } from '../main/runtime/engine';
 import { ImageEngine } from '../main/runtime/image/imageEngine';
 import { TextEngine, type GenerateMode } from '../main/runtime/text/textEngine';
-import { fmt, line, median, peakRssMb, percentile, timeIt } from './stats';
+import { fmt, line, loadAverage, median, peakRssMb, percentile, timeIt } from './stats';
 
 const root = path.resolve(__dirname, '..');
 
@@ -66,12 +65,6 @@ function ratioLine(name: string, num: Cost[], den: Cost[], note: string): void {
 
 const fmtMs = (c: Cost[]): string => fmt(median(c.map((x) => x.wall)));
 
-const loadLine = (): string =>
-  os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ');
-
 /**
  * Text generation (issue 14), greedy, EOS ignored so that every run generates the whole
  * budget: KV cache against none at 128 tokens; before+after as one batch against two separate
@@ -116,7 +109,7 @@ async function benchText(): Promise<void> {
   };
   console.log(
     `\ntext: ${manifest.name} (${path.relative(root, dir)}), greedy, EOS ignored, ` +
-      `${REPEATS} pairs per ratio; load average ${loadLine()}`,
+      `${REPEATS} pairs per ratio; load average ${loadAverage()}`,
   );
 
   const none = input([]);
@@ -193,7 +186,7 @@ async function benchText(): Promise<void> {
       k === 2 ? 'goal ≤ 1.3×' : '',
     );
   }
-  console.log(`load average after text: ${loadLine()}`);
+  console.log(`load average after text: ${loadAverage()}`);
   await engine.dispose();
 }
 

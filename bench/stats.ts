@@ -1,5 +1,6 @@
 /** Small helpers for benchmark figures: timing, medians, percentiles, a table line. */
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 
 export async function timeIt<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
   const t0 = performance.now();
@@ -38,4 +39,17 @@ export function peakRss(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/** The 1, 5 and 15 minute load averages, two decimals each. */
+export function loadAverage(): string {
+  return os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
+}
+
+/** The table line every section prints first: the load averages and the CPU count. */
+export function loadLine(): void {
+  line('load average (1, 5, 15 min)', loadAverage(), `${os.cpus().length} CPUs`);
 }
