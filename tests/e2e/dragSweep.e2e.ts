@@ -52,6 +52,15 @@ const distance = (): Promise<string | null> => page.textContent('[data-testid="i
 const steps = (): Promise<number> => page.locator('[data-testid="history-step"]').count();
 
 describe('drag sweep (headless, chromium)', () => {
+  const knob = (): ReturnType<typeof page.locator> => page.locator('[data-testid="dial-3"] .knob');
+
+  /** The centre of dial 3's knob, in whole CSS pixels (where a drag presses). */
+  async function knobCentre(): Promise<{ x0: number; y0: number }> {
+    const box = await knob().boundingBox();
+    if (!box) throw new Error('no knob');
+    return { x0: Math.round(box.x + box.width / 2), y0: Math.round(box.y + box.height / 2) };
+  }
+
   it('draws a drag from prefetched frames and records one step on release', async () => {
     await page.setViewportSize({ width: 1280, height: 720 });
     await page.selectOption('#pack-picker', 'orrery-emoji-tiny');
@@ -60,11 +69,7 @@ describe('drag sweep (headless, chromium)', () => {
     await page.fill('input[aria-label="Feature number"]', '3');
     await page.getByRole('button', { name: 'Add dial' }).click();
     await settled();
-    const knob = page.locator('[data-testid="dial-3"] .knob');
-    const box = await knob.boundingBox();
-    if (!box) throw new Error('no knob');
-    const x0 = Math.round(box.x + box.width / 2);
-    const y0 = Math.round(box.y + box.height / 2);
+    const { x0, y0 } = await knobCentre();
     const stepsBefore = await steps();
     const runsBefore = await attr('data-runs');
     const swept0 = await attr('data-swept');
@@ -103,7 +108,7 @@ describe('drag sweep (headless, chromium)', () => {
     const runsMid = await attr('data-runs');
     const swept = { pixels: await afterPixels(), distance: await distance() };
     expect(swept.distance).not.toContain('pixel Δ 0.00');
-    const value = Number(await knob.getAttribute('aria-valuenow'));
+    const value = Number(await knob().getAttribute('aria-valuenow'));
     expect(value).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(artefacts, 'drag-sweep-1280.png') });
     await page.setViewportSize({ width: 1920, height: 1080 });
@@ -127,11 +132,7 @@ describe('drag sweep (headless, chromium)', () => {
   it('a fast drag one way is followed by the sweep, with no live run until release', async () => {
     await page.setViewportSize({ width: 1280, height: 720 });
     await settled();
-    const knob = page.locator('[data-testid="dial-3"] .knob');
-    const box = await knob.boundingBox();
-    if (!box) throw new Error('no knob');
-    const x0 = Math.round(box.x + box.width / 2);
-    const y0 = Math.round(box.y + box.height / 2);
+    const { x0, y0 } = await knobCentre();
     // the values of each image.sweep call the page sends from now on, in its order
     await page.evaluate(`(() => {
       window.__sweepCalls = [];
@@ -143,14 +144,14 @@ describe('drag sweep (headless, chromium)', () => {
       };
     })()`);
     const stepsBefore = await steps();
-    const v0 = Number(await knob.getAttribute('aria-valuenow'));
+    const v0 = Number(await knob().getAttribute('aria-valuenow'));
     await page.mouse.move(x0, y0);
     await page.mouse.down();
     const runs0 = await attr('data-runs');
     // 150 px in ten moves, as fast as they go
     for (let i = 1; i <= 10; i++) await page.mouse.move(x0 + 15 * i, y0);
-    await expect.poll(() => knob.getAttribute('aria-valuenow')).not.toBe(String(v0));
-    const v1 = Number(await knob.getAttribute('aria-valuenow'));
+    await expect.poll(() => knob().getAttribute('aria-valuenow')).not.toBe(String(v0));
+    const v1 = Number(await knob().getAttribute('aria-valuenow'));
     const step = (v1 - v0) / 150;
     expect(step).toBeGreaterThan(0);
     // the last move's frame comes from the sweep and is drawn: nothing waits any more
