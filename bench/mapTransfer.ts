@@ -19,72 +19,23 @@
  *
  *   npx tsx bench/mapTransfer.ts [--n 1048576] [--samples 7]
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { encodeMapArrays, encodeMessageParts } from '../preload/contract';
 import { loadPositions, openIndex } from '../main/index';
-import { mulberry32 } from '../main/index/build/rng';
 import { Conn } from '../tests/reliability/support/server';
 import { launchChromium } from '../tests/support/browser';
 import { startHeadless } from '../tests/support/headless';
+import {
+  MAP_PACK_ID as PACK_ID,
+  MAP_SAE_ID as SAE_ID,
+  writeMapIndex,
+} from '../tests/support/mapIndex';
 import { fmt, line, loadLine, median, peakRss, percentile } from './stats';
 
 const root = path.resolve(__dirname, '..');
 const fixture = path.join(root, 'tests', 'fixtures', 'packs', 'text-tiny');
-const PACK_ID = 'orrery-text-tiny';
-const SAE_ID = 'res1-64';
-
-/** Writes `<home>/index/<pack>.sqlite`: a finished build of the fixture's SAE with an n-point map. */
-export function writeIndex(home: string, n: number): string {
-  const file = path.join(home, 'index', `${PACK_ID}.sqlite`);
-  mkdirSync(path.dirname(file), { recursive: true });
-  const db = openIndex(file);
-  try {
-    const rand = mulberry32(14);
-    const blob = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    const clusters = 64;
-    const centres = Float32Array.from({ length: clusters * 3 }, () => rand() * 20 - 10);
-    const xyz = new Float32Array(n * 3);
-    const cluster = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      const c = i % clusters;
-      cluster[i] = c;
-      for (let a = 0; a < 3; a++) xyz[i * 3 + a] = (centres[c * 3 + a] as number) + rand() - 0.5;
-    }
-    db.transaction(() => {
-      db.prepare(
-        `insert into saes(sae_id, hook, kind, d_sae, d_in, architecture, n_examples, n_positions, built_at)
-         values (?, 'blocks.1.hook_resid_post', 'text-lm', ?, 16, 'topk', 1, 1, ?)`,
-      ).run(SAE_ID, n, new Date().toISOString());
-      const c = db.prepare(
-        'insert into clusters(sae_id, id, label, size, cx, cy, cz) values (?, ?, ?, ?, ?, ?, ?)',
-      );
-      for (let k = 0; k < clusters; k++)
-        c.run(
-          SAE_ID,
-          k,
-          `cluster ${k}`,
-          Math.ceil(n / clusters),
-          ...centres.subarray(k * 3, k * 3 + 3),
-        );
-      db.prepare(
-        'insert into map_blobs(sae_id, count, idx, xyz, cluster, density) values (?, ?, ?, ?, ?, ?)',
-      ).run(
-        SAE_ID,
-        n,
-        blob(Uint32Array.from({ length: n }, (_, i) => i)),
-        blob(xyz),
-        blob(cluster),
-        blob(Float32Array.from({ length: n }, () => 10 ** (-5 + 4 * rand()))),
-      );
-    })();
-    db.pragma('wal_checkpoint(TRUNCATE)');
-  } finally {
-    db.close();
-  }
-  return file;
-}
 
 interface PageSample {
   /** request sent → reply decoded from its frame in the page */
@@ -128,7 +79,7 @@ export async function benchMapTransfer(o: { n?: number; samples?: number } = {})
     const models = path.join(tmp, 'models');
     const home = path.join(tmp, 'home');
     cpSync(fixture, path.join(models, 'text-tiny'), { recursive: true });
-    const file = writeIndex(home, n);
+    const file = writeMapIndex(home, n);
 
     // The SQLite read, as the reader thread does it (a warm read-only connection).
     const db = openIndex(file, { readonly: true });

@@ -3,11 +3,14 @@
  * on 127.0.0.1 by default. As Jupyter does it: a token always (the printed URL carries it in
  * its fragment, the page sends it in its first message), a Host allowlist against DNS
  * rebinding, and sockets only from an allowed Origin. A bad socket never takes the server down.
+ * Calls with bulk replies (the map) may come as HTTP requests at /api/call, behind the same
+ * gates (httpCall.ts).
  */
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { OrreryApp } from '../app/compose';
+import { HTTP_CALL_PATH } from '../../preload/contract/httpCalls';
 import { allowedHosts, hostAllowed, originAllowed } from './gate';
 import { securityHeaders } from './security';
 import { serveStatic } from './staticFiles';
@@ -76,11 +79,23 @@ export async function startServer(
       res.writeHead(403, securityHeaders).end('Host not allowed');
       return;
     }
+    const path = req.url ?? '/';
+    if (path.split('?')[0] === HTTP_CALL_PATH) {
+      // A bulk reply over HTTP (httpCall.ts): it needs the app, so the app starts now.
+      goNow();
+      void api
+        .then(() => import('./httpCall'))
+        .then((door) => door.serveCall(req, res, { app: composed, token: options.token, hosts }))
+        .catch(() => {
+          if (!res.headersSent) res.writeHead(500, securityHeaders);
+          res.end();
+        });
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, securityHeaders).end();
       return;
     }
-    const path = req.url ?? '/';
     if (idle) clearTimeout(idle);
     void serveStatic(options.rendererDir, path, res).then(() =>
       /\.js(\?|$)/.test(path) ? goNow() : quiet(),

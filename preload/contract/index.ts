@@ -19,3 +19,4 @@ export * from './models';
 export * from './bridges';
 export * from './carry';
 export * from './carryDraft';
+export * from './httpCalls';

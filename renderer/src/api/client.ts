@@ -46,7 +46,12 @@ let client: OrreryClient | null = null;
 export function getClient(): OrreryClient {
   if (!client) {
     const bridge =
-      window.orrery ?? new WebSocketBridge(apiUrl(window.location), tokenOf(window.location));
+      window.orrery ??
+      new WebSocketBridge(
+        apiUrl(window.location),
+        tokenOf(window.location),
+        window.location.origin,
+      );
     client = createClient(bridge, window.orrery ? 'ipc' : 'websocket');
     window.__orreryCall = (name, input) => bridge.call(name, input);
   }

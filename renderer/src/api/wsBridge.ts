@@ -1,13 +1,16 @@
 /**
  * The headless transport: an OrreryBridge over the server's WebSocket. The first message says
  * the token the page's URL carries in its fragment (never in a URL the server logs). Calls and
- * replies that carry bytes go as binary frames (preload/contract/binary.ts). Calls made while
+ * replies that carry bytes go as binary frames (preload/contract/binary.ts); calls whose replies
+ * are bulk bytes go as HTTP requests (./httpCall.ts). Calls made while
  * the socket is down wait for it; a lost socket reconnects with backoff and fails the calls in
  * flight with code "unavailable".
  */
+import { httpCall } from './httpCall';
 import {
   decodeFrame,
   encodeMessage,
+  httpCalls,
   limits,
   overLimit,
   wireSize,
@@ -37,9 +40,14 @@ export class WebSocketBridge implements OrreryBridge {
   private retryMs = 250;
   private welcomed = false;
 
+  /**
+   * `origin`: where calls with bulk replies go over HTTP (httpCall.ts), or null to send every
+   * call on the socket.
+   */
   constructor(
     private readonly url: string,
     private readonly token: string,
+    private readonly origin: string | null = null,
   ) {}
 
   /** The socket is open and the server has welcomed it. */
@@ -106,6 +114,9 @@ export class WebSocketBridge implements OrreryBridge {
 
   async call(name: string, input: unknown): Promise<Result<unknown>> {
     const id = this.nextId++;
+    // A bulk reply (the map) comes faster as a response body, and needs no open socket.
+    if (this.origin !== null && httpCalls.has(name))
+      return httpCall(this.origin, this.token, id, name, input);
     const wire = encodeMessage({ type: 'call', id, call: name, input });
     const size = wireSize(wire);
     const limit = typeof wire === 'string' ? 'messageBytes' : 'frameBytes';
