@@ -1,7 +1,8 @@
 /**
  * Images before and after: side by side, as a wipe, and as a difference heatmap, with the
  * numbers. Everything arrives as raw RGBA with the metrics computed in the inference worker;
- * each canvas is kept and only has new bytes put into it.
+ * each canvas is kept and only has new bytes put into it. During a drag the canvases show the
+ * sweep's frames (liveFrames.ts) and the numbers come from sweptShown.ts, not from `output`.
  */
 import {
   useEffect,
@@ -9,12 +10,14 @@ import {
   useMemo,
   useRef,
   useState,
+  useSyncExternalStore,
   type CanvasHTMLAttributes,
   type ReactNode,
 } from 'react';
 import type { ImageShown } from '../../../preload/contract';
 import { onFrame, pictureOf, shownLive } from './liveFrames';
 import { drawRgba, markDrawn, type RgbaImage } from './pixels';
+import { onSweptShown, sweptShown } from './sweptShown';
 
 type Mode = 'side' | 'wipe' | 'heatmap';
 
@@ -49,9 +52,25 @@ function PixelCanvas({
   return <canvas ref={ref} {...rest} />;
 }
 
+/**
+ * The metrics on show: those of a drag sweep's frame drawn after `output` was given (the
+ * canvases show it), else the output's own.
+ */
+function useShownMetrics(output: ImageReply): ImageReply['metrics'] {
+  const swept = useSyncExternalStore(onSweptShown, sweptShown);
+  // the sweep frames counted when this output came are older than it
+  const [base, setBase] = useState({ output, count: swept.count });
+  if (base.output !== output) {
+    setBase({ output, count: swept.count });
+    return output.metrics;
+  }
+  return swept.count > base.count && swept.metrics ? swept.metrics : output.metrics;
+}
+
 /** `tools`: buttons shown at the end of the header (Export…). */
 export function ImageCompare({ output, tools }: { output: ImageReply; tools?: ReactNode }) {
-  const { width, height, metrics } = output;
+  const { width, height } = output;
+  const metrics = useShownMetrics(output);
   // A specimen (a row of glyphs) is shown one above the other, lower; a square image larger.
   const shape = width > 2 * height ? ' wide' : '';
   const [mode, setMode] = useState<Mode>('side');

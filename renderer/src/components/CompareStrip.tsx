@@ -1,12 +1,13 @@
 /** The bottom strip: the input on the left, before beside after on the right, and Export…. */
-import { useEffect, useState } from 'react';
+import { memo, useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { RuntimeInfo } from '../../../preload/contract';
 import { type NoPayload, mod, registerActions, runAction } from '../actions/registry';
 import { ImageCompare } from '../compare/ImageCompare';
+import { onSweptShown, sweptShown } from '../compare/sweptShown';
 import { TextCompare } from '../compare/TextCompare';
 import { ExportDialog } from '../export/ExportDialog';
 import type { RunInput } from '../steer/inputs';
-import { InputPanel } from '../steer/InputPanel';
+import { InputPanel as InputPanelView } from '../steer/InputPanel';
 import type { RunState } from '../steer/useSteerRun';
 
 interface Props {
@@ -18,6 +19,9 @@ interface Props {
   spatial?: { height: number; width: number } | null;
 }
 
+/** Skipped when a drag sweep's frame re-renders the strip (its props stay the same then). */
+const InputPanel = memo(InputPanelView);
+
 declare module '../actions/registry' {
   interface ActionPayloads {
     'open-export': NoPayload;
@@ -27,6 +31,16 @@ declare module '../actions/registry' {
 export function CompareStrip({ info, infoError, input, onInput, run, spatial }: Props) {
   const [exporting, setExporting] = useState(false);
   const canExport = info !== null && input !== null;
+  // frames drawn from drag sweeps: counted outside the app's state (sweptShown.ts)
+  const swept = useSyncExternalStore(onSweptShown, sweptShown).count;
+  const out = run.output;
+  const before = useMemo(
+    () =>
+      out?.kind === 'image'
+        ? { rgba: out.value.before, width: out.value.width, height: out.value.height }
+        : null,
+    [out],
+  );
   useEffect(
     () =>
       registerActions([
@@ -58,7 +72,6 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
       </footer>
     );
   }
-  const out = run.output;
   const tools = (
     <button
       type="button"
@@ -75,7 +88,7 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
       aria-label="Before and after"
       data-running={run.running ? 'true' : 'false'}
       data-runs={run.runs}
-      data-swept={run.swept}
+      data-swept={swept}
       data-waiting={run.waiting ? 'true' : 'false'}
     >
       <div>
@@ -84,11 +97,7 @@ export function CompareStrip({ info, infoError, input, onInput, run, spatial }: 
           input={input}
           onChange={onInput}
           spatial={spatial ?? null}
-          before={
-            out?.kind === 'image'
-              ? { rgba: out.value.before, width: out.value.width, height: out.value.height }
-              : null
-          }
+          before={before}
         />
       </div>
       <div>

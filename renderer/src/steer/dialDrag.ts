@@ -85,11 +85,15 @@ const SWEEP_WANT = 3;
 const SWEEP_NOW = 2;
 
 /**
- * Whether a call should give way to one from the pointer: it has sent a batch (each call
- * makes some progress) and the next frames the pointer wants are not all among the ones it
- * sends next; when the pointer's own frame is missing (`want[0]` is where it is), that frame
- * must be about the next one the call sends. `want`: the missing offsets in sweepOrder from
- * the pointer; `next`: the call's missing offsets in its own order, from the next it sends.
+ * Whether a call should give way to one from the pointer: the next frames the pointer wants
+ * are not all among the ones it sends next, and it has sent a batch (each call makes some
+ * progress). When the pointer's own frame is missing (`waiting`: a move waits for it;
+ * `want[0]` is where it is), that frame must be about the next one the call sends, whether or
+ * not the call has sent anything: the new call starts with that very frame, so the worker's
+ * next batch after its current one is the frame the move waits for (a drag's first move,
+ * pressed a moment after the hover that started the sweep, would otherwise wait for the
+ * frames both ways nearer the start). `want`: the missing offsets in sweepOrder from the
+ * pointer; `next`: the call's missing offsets in its own order, from the next it sends.
  */
 export function followPointer(
   call: { sent: number },
@@ -97,7 +101,7 @@ export function followPointer(
   next: readonly number[],
   waiting = false,
 ): boolean {
-  if (call.sent === 0 || want.length === 0) return false;
+  if (want.length === 0 || (call.sent === 0 && !waiting)) return false;
   const soon = new Set(next.slice(0, waiting ? SWEEP_NOW : SWEEP_SOON));
   return !want.slice(0, waiting ? 1 : SWEEP_WANT).every((px) => soon.has(px));
 }

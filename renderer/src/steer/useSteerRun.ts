@@ -12,17 +12,20 @@
  * whose frame has come is drawn from it in the handler of the move, without a run; one whose
  * frame is on its way waits for it (drawn when it comes; the sweep computes the frames from
  * the pointer next) rather than running live; the runs in flight then are older (their pixels
- * are not shown). On release, the dials on show are run once the normal way, so the drag's
- * step is recorded with its final value.
+ * are not shown). A frame drawn from the sweep sets no state here (the app would re-render for
+ * each): its numbers go to compare/sweptShown.ts, read by the compare view alone, and the
+ * last one becomes the output when the drag ends. On release, the dials on show are run once
+ * the normal way, so the drag's step is recorded with its final value.
  */
-import { startTransition, useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
 import type { CallOutput, DialInput, ImageShown, Step } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { carriedFor } from '../carry/carried';
 import { showFrame } from '../compare/liveFrames';
 import type { RgbaImage } from '../compare/pixels';
-import { SweepFrames } from '../compare/sweepFrames';
+import { SweepFrames, type SweepHit } from '../compare/sweepFrames';
+import { showSwept } from '../compare/sweptShown';
 import { onDialDrag, sameDialDrag, type DialDrag } from './dialDrag';
 import type { RunInput } from './inputs';
 import { gestureId } from './gesture';
@@ -38,8 +41,6 @@ export interface RunState {
   runs: number;
   /** The text the run in flight has streamed so far; null before its first token and after its reply. */
   streamed: { before: string; after: string } | null;
-  /** Dial changes drawn from a drag sweep's frames (no run of their own). */
-  swept: number;
   /** The dials on show wait for their drag sweep frame (nothing newer is drawn meanwhile). */
   waiting: boolean;
 }
@@ -120,7 +121,6 @@ export function useSteerRun(
     running: false,
     runs: 0,
     streamed: null,
-    swept: 0,
     waiting: false,
     packId: null,
   });
@@ -261,6 +261,25 @@ export function useSteerRun(
     let sweptFor: DialDrag | null = null;
     /** The dials on show wait for the sweep's frame (drawn when it comes, see `show`). */
     let waiting = false;
+    /** The sweep's frame on show (not yet the output in state: the drag's end makes it so). */
+    let sweptShownHit: SweepHit | null = null;
+    const setWaiting = (to: boolean): void => {
+      if (waiting !== to) setState((s) => ({ ...s, waiting: to }));
+      waiting = to;
+    };
+    /** The sweep's frame on show becomes the output (once a drag, when it ends). */
+    const keepSwept = (): void => {
+      const hit = sweptShownHit;
+      sweptShownHit = null;
+      if (!hit) return;
+      const { frame, metrics, changed } = hit;
+      setState((s) => ({
+        ...s,
+        output: { kind: 'image', value: { ...frame, metrics, changed, ms: 0, step: null } },
+        error: null,
+        packId,
+      }));
+    };
     const offDrag = imageInput
       ? onDialDrag((drag) => {
           if (sweep && sameDialDrag(sweptFor, drag)) return;
@@ -282,8 +301,8 @@ export function useSteerRun(
           }
           if (!drag && sweptPending) {
             sweptPending = false;
-            if (waiting) setState((s) => ({ ...s, waiting: false }));
-            waiting = false;
+            setWaiting(false);
+            keepSwept();
             kick();
           }
         })
@@ -299,33 +318,24 @@ export function useSteerRun(
         // every run in flight is for older dials: none of their pixels is shown now
         shownRun = latest;
         sweptPending = true;
-        // a move that waits draws nothing now: the flag is rendered at once (a test polls it)
-        if (found.kind === 'pending' && !waiting)
-          flushSync(() => setState((s) => ({ ...s, waiting: true })));
-        waiting = found.kind === 'pending';
         if (found.kind === 'hit') {
-          const { frame, metrics, changed } = found.hit;
-          showFrame(frame);
-          // the canvases have the pixels now; the numbers (React) follow without holding up
-          // the frame that shows them
-          startTransition(() =>
-            setState((s) => ({
-              ...s,
-              output: { kind: 'image', value: { ...frame, metrics, changed, ms: 0, step: null } },
-              error: null,
-              swept: s.swept + 1,
-              waiting: false,
-              packId,
-            })),
-          );
+          sweptShownHit = found.hit;
+          // into the canvases now; the numbers follow in the compare view alone, a task later
+          showFrame(found.hit.frame);
+          showSwept(found.hit.metrics);
         }
-        // then the sweep's next frames are the ones ahead of the pointer
+        // then the sweep's next frames are the ones ahead of the pointer (a move that waits:
+        // asked for before anything is rendered)
         sweep?.follow(found.px);
+        // a move that waits draws nothing now: the flag is rendered at once (a test polls it)
+        if (found.kind === 'pending' && !waiting) flushSync(() => setWaiting(true));
+        else setWaiting(found.kind === 'pending');
         return;
       }
-      if (waiting) startTransition(() => setState((s) => ({ ...s, waiting: false })));
-      waiting = false;
+      setWaiting(false);
       if (found?.kind === 'stale') dropSweep();
+      // a live run replaces what the sweep showed; until its pixels come that stays the output
+      keepSwept();
       sweptPending = false;
       kick();
     };
@@ -334,7 +344,7 @@ export function useSteerRun(
     const off = dialStore.subscribe(show);
     return () => {
       live = false;
-      if (waiting) setState((s) => ({ ...s, waiting: false }));
+      setWaiting(false);
       stopStream();
       offTokens();
       off();

@@ -104,6 +104,9 @@ describe('drag sweep order', () => {
     expect(waitAt12[0]).toBe(12);
     expect(followPointer({ sent: 3 }, waitAt12, bothWays, true)).toBe(true);
     expect(followPointer({ sent: 3 }, waitAt12, [-11, 12, -12, 13], true)).toBe(false);
-    expect(followPointer({ sent: 0 }, waitAt12, bothWays, true)).toBe(false);
+    // also before the call has sent anything (a first move right after the hover's call):
+    // the pointer's frame is asked for first rather than after the frames nearer the start
+    expect(followPointer({ sent: 0 }, waitAt12, bothWays, true)).toBe(true);
+    expect(followPointer({ sent: 0 }, waitAt12, [12, 13, 14], true)).toBe(false);
   });
 });

@@ -1,0 +1,41 @@
+/**
+ * The numbers of the drag sweep's frames on show (issue 14), outside React's state: a frame
+ * drawn from a sweep in a move's handler (liveFrames.showFrame) sets no state of the app; its
+ * metrics and the count of frames drawn this way are kept here, and the views that show them
+ * (the compare strip and its header) hear of a change once per task after the moves
+ * (afterTask): a drag re-renders those views, not the app, and only after the animation frame
+ * that shows the pixels. The steer loop hands the last frame to the app's state when the drag
+ * ends.
+ */
+import type { ImageMetrics } from '../../../preload/contract';
+import { afterTask } from '../steer/useDials';
+
+export interface SweptShown {
+  /** Frames drawn from drag sweeps so far (the compare strip's data-swept). */
+  count: number;
+  /** The metrics of the last of them (null before the first). */
+  metrics: ImageMetrics | null;
+}
+
+let shown: SweptShown = { count: 0, metrics: null };
+const listeners = new Set<() => void>();
+let queued = false;
+
+/** A sweep's frame with these metrics is on show now (its pixels drawn by showFrame). */
+export function showSwept(metrics: ImageMetrics): void {
+  shown = { count: shown.count + 1, metrics };
+  if (queued) return;
+  queued = true;
+  afterTask(() => {
+    queued = false;
+    for (const l of [...listeners]) l();
+  });
+}
+
+/** useSyncExternalStore's pair: told once per task after sweep frames were shown. */
+export function onSweptShown(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export const sweptShown = (): SweptShown => shown;
