@@ -6,7 +6,9 @@
  *   match   blockwise scores of A's features against all of B, top-k both ways (match.ts).
  * Method: 'decoder' (decoder cosine) needs the same stream width and is the default for two
  * SAEs on the same hook of the same model; otherwise 'correlation' over the corpus (the
- * pack's own examples of side A, or a folder given as corpusDir).
+ * pack's own examples of side A, or a folder given as corpusDir). 'effect' (only when asked:
+ * two text models with one tokenizer) matches features by what they make the model say, the
+ * cosine of their effects on the logits over a few contexts of that corpus (effectStage.ts).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -27,7 +29,15 @@ import {
   type BridgeProgress,
   type BridgeState,
 } from './meta';
-import { concatCodes, CorrelationScorer, DecoderScorer, type SampleCodes } from './scorers';
+import { checkEffectSides, effectScorer } from './effectStage';
+import { EFFECT_CONTEXTS, EFFECT_STEP, EFFECT_TOKENS } from './effect';
+import {
+  concatCodes,
+  CorrelationScorer,
+  DecoderScorer,
+  type BlockScorer,
+  type SampleCodes,
+} from './scorers';
 import { openSide, openSideReader, type Side, type SideChunk } from './sides';
 
 export interface BridgeOptions {
@@ -262,8 +272,9 @@ export async function buildBridge(
   const a = await openSide(specA);
   const b = await openSide(specB);
   const method = chooseMethod(a, b, o.method);
+  if (method === 'effect') await checkEffectSides(a, b);
   const topK = o.topK ?? 10;
-  const corpora = method === 'correlation' ? await loadCorpus(a, b, o) : null;
+  const corpora = method === 'decoder' ? null : await loadCorpus(a, b, o);
   // token spans only when both sides read text; across media a sample is an example
   const text = a.pack.manifest.kind === 'text-lm' && b.pack.manifest.kind === 'text-lm';
   const chunk = o.chunkExamples ?? (text ? 32 : 64);
@@ -292,6 +303,10 @@ export async function buildBridge(
               chunk,
             }
           : null,
+        effect:
+          method === 'effect'
+            ? { contexts: EFFECT_CONTEXTS, tokens: EFFECT_TOKENS, step: EFFECT_STEP }
+            : null,
       }),
     )
     .digest('hex')
@@ -302,7 +317,14 @@ export async function buildBridge(
     hook: s.hook,
     dSae: s.sae.dSae,
   });
-  const unit = method === 'decoder' ? 'decoder direction' : text ? 'token span' : 'example';
+  const unit =
+    method === 'decoder'
+      ? 'decoder direction'
+      : method === 'effect'
+        ? 'output effect'
+        : text
+          ? 'token span'
+          : 'example';
   let state = beginBridge(
     db,
     {
@@ -314,7 +336,7 @@ export async function buildBridge(
       unit,
       fingerprint,
     },
-    method === 'decoder' ? 'match' : 'codes',
+    method === 'correlation' ? 'codes' : 'match',
   );
   const resumedFrom = { chunks: state.chunksDone, blocks: state.blocksDone };
   const gemm = await Gemm.create(o.threads ?? 1);
@@ -324,8 +346,10 @@ export async function buildBridge(
       state = bridgeState(db) as BridgeState;
     }
     if (state.stage !== 'done') {
-      let scorer;
-      if (method === 'decoder') {
+      let scorer: BlockScorer;
+      if (method === 'effect' && corpora) {
+        scorer = await effectScorer(db, a, b, corpora[0].examples, gemm, o);
+      } else if (method === 'decoder') {
         const dec = (s: Side): Float32Array => {
           const out = new Float32Array(s.sae.dSae * s.sae.dIn);
           for (let j = 0; j < s.sae.dSae; j++) out.set(s.sae.decoderRow(j), j * s.sae.dIn);

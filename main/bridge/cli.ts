@@ -1,6 +1,6 @@
 /**
  * Bridges from a shell, without the app:
- *   npm run orrery -- bridge build <side A> <side B> [--method decoder|correlation]
+ *   npm run orrery -- bridge build <side A> <side B> [--method decoder|correlation|effect]
  *        [--corpus folder] [--examples n] [--top n] [--shared 0.5] [--out file] [--threads n]
  *   npm run orrery -- bridge export <bridge file> <out.csv|out.json>
  *   npm run orrery -- bridge show <bridge file> <a|b> <feature>
@@ -29,8 +29,8 @@ async function build(a: Args): Promise<number> {
   const [, specA, specB] = a.positional;
   if (!specA || !specB) throw new Error('usage: bridge build <side A> <side B> [--out file]');
   const method = a.flags.get('method') as BridgeMethod | undefined;
-  if (method && method !== 'decoder' && method !== 'correlation')
-    throw new Error(`--method is decoder or correlation, not ${method}`);
+  if (method && method !== 'decoder' && method !== 'correlation' && method !== 'effect')
+    throw new Error(`--method is decoder, correlation or effect, not ${method}`);
   let out = a.flags.get('out');
   if (!out) {
     const [sa, sb] = [await openSide(specA), await openSide(specB)];

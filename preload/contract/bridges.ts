@@ -1,7 +1,8 @@
 /**
  * Schemas of the bridge calls: a bridge between two SAEs (main/bridge) matches each feature of
- * one to its best features on the other, by decoder cosine (same stream) or by correlation of
- * activations over the first pack's examples; built by a job, read one feature at a time.
+ * one to its best features on the other, by decoder cosine (same stream), by correlation of
+ * activations over the first pack's examples, or (two text models with one tokenizer, when
+ * asked) by the cosine of their effects on the logits; built by a job, read one feature at a time.
  */
 import { z } from 'zod';
 import { IdSchema, JobIdSchema } from './schemas';
@@ -13,14 +14,15 @@ const SaeRef = z.object({ packId: IdSchema, saeId: IdSchema }).strict();
 
 const BridgeRef = { a: SaeRef, b: SaeRef };
 
-export const BridgeMethodSchema = z.enum(['decoder', 'correlation']);
+export const BridgeMethodSchema = z.enum(['decoder', 'correlation', 'effect']);
 
 export const bridgeInputs = {
   status: z.object(BridgeRef).strict(),
   build: z
     .object({
       ...BridgeRef,
-      /** Default: decoder cosine for two SAEs on one hook of one model, else correlation. */
+      /** Default: decoder cosine for two SAEs on one hook of one model, else correlation;
+       * 'effect' only when asked. */
       method: BridgeMethodSchema.optional(),
       jobId: JobIdSchema.optional(),
     })

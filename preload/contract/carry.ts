@@ -10,7 +10,7 @@ import { IdSchema } from './schemas';
 export const SaeRefSchema = z.object({ packId: IdSchema, saeId: IdSchema }).strict();
 
 /** How the bridge scored the pairs (as bridges.ts's BridgeMethodSchema). */
-export const CarriedMethodSchema = z.enum(['decoder', 'correlation']);
+export const CarriedMethodSchema = z.enum(['decoder', 'correlation', 'effect']);
 
 export const CarriedRowSchema = z
   .object({
@@ -19,7 +19,7 @@ export const CarriedRowSchema = z
     sourceLabel: z.string().max(200).nullable(),
     feature: z.number().int().nonnegative(),
     label: z.string().max(200).nullable(),
-    /** the bridge's score of the pair (decoder cosine or Pearson r) */
+    /** the bridge's score of the pair (decoder or effect cosine, or Pearson r) */
     score: z.number().finite().min(-1).max(1),
     /** the strength the carried dial ran at (the person may have edited the draft's) */
     value: z.number().finite(),

@@ -14,6 +14,7 @@ import { useGalaxy } from '../galaxy/useGalaxy';
 import type { GalaxyStore } from '../galaxy/store';
 import { bridgeView } from './bridgeView';
 import { kindOf } from './links';
+import { scoreName } from './scoreName';
 
 /** Examples shown per side: the card is a comparison, the full card is in the side panel. */
 const EXAMPLES = 6;
@@ -81,7 +82,7 @@ export function BridgeCard() {
       <Side store={bridgeView.main} feature={pair.main} role="main" />
       <div className={`bridge-score ${kind}`} data-testid="bridge-card-score">
         <span className="mono">
-          {method === 'decoder' ? 'cos' : 'r'} {pair.score.toFixed(2)}
+          {scoreName(method, true)} {pair.score.toFixed(2)}
         </span>
         <span>{kind}</span>
         {pair.pinned && (

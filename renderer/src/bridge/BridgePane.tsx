@@ -19,6 +19,7 @@ import { BridgeFilters } from './BridgeFilters';
 import { BuildBridge } from './BuildBridge';
 import { bridgeView, type BridgeRef, type SaeRef } from './bridgeView';
 import './bridge.css';
+import { scoreName } from './scoreName';
 
 interface Choice {
   ref: SaeRef;
@@ -198,14 +199,12 @@ export function BridgePane({ main }: { main: SaeRef }) {
             </option>
           ))}
         </select>
-        {attached && (
-          <BridgeFilters filter={filter} score={method === 'decoder' ? 'cosine' : 'r'} />
-        )}
+        {attached && <BridgeFilters filter={filter} score={scoreName(method)} />}
         {shares && (
           <span
             className="bridge-figures"
             data-testid="bridge-figures"
-            title={`shared: best match ${method === 'decoder' ? 'cosine' : 'r'} ≥ ${sharedAt}`}
+            title={`shared: best match ${scoreName(method)} ≥ ${sharedAt}`}
           >
             <span className="bridge-key shared" /> shared {shares.main} here, {shares.other} there
           </span>

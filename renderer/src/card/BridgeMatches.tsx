@@ -9,6 +9,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { CallOutput } from '../../../preload/contract';
 import { runAction } from '../actions/registry';
 import { getClient } from '../api/client';
+import { methodTitle, scoreName } from '../bridge/scoreName';
 
 interface Found {
   ref: { a: { packId: string; saeId: string }; b: { packId: string; saeId: string } };
@@ -116,10 +117,8 @@ export function BridgeMatches({
                     ? 'specific to this SAE'
                     : 'never fired on the corpus'}
               </strong>{' '}
-              <span
-                title={`${m.method === 'decoder' ? 'decoder cosine' : 'correlation'}; shared from ${m.sharedAt}`}
-              >
-                ({m.method === 'decoder' ? 'cosine' : 'r'} ≥ {m.sharedAt} is shared)
+              <span title={`${methodTitle(m.method)}; shared from ${m.sharedAt}`}>
+                ({scoreName(m.method)} ≥ {m.sharedAt} is shared)
               </span>
             </p>
             <ul className="card-nearest">

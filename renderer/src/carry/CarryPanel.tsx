@@ -10,6 +10,7 @@ import { getClient } from '../api/client';
 import { dialStore } from '../steer/store';
 import { setCarried } from './carried';
 import './carry.css';
+import { scoreName } from '../bridge/scoreName';
 
 type Draft = CallOutput<'bridge.carry'>;
 type Presets = CallOutput<'presets.list'>;
@@ -158,7 +159,7 @@ export function CarryPanel({ packId, presets }: { packId: string; presets: Prese
               <tr>
                 <th>{draft.from.saeId}</th>
                 <th>→ {draft.to.saeId}</th>
-                <th>{draft.method === 'decoder' ? 'cosine' : 'r'}</th>
+                <th>{scoreName(draft.method)}</th>
                 <th>strength</th>
                 <th />
               </tr>
