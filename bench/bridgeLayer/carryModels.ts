@@ -16,12 +16,19 @@
  * dial calibration; max activation when it has none); carried by the app's mapping
  * (main/bridge/carry.ts: relative to each side's calibrated 1× when both have one, else max
  * activation), and, with --mappings, also relative to max activations (max) or to each side's
- * calibrated limit, the strength that changes half of the generated tokens (limit).
+ * calibrated limit, the strength that changes half of the generated tokens (limit), or by what
+ * the features write (effect, gain, effect-typical: see Mapping), with effect vectors measured
+ * here for both sides over the first `examples` examples (as an effect bridge measures them).
+ * The effect run is fixed before it is made: the same rule and presets (the correlation
+ * bridge's shared test), --seeds 9 --mappings typical,effect,gain,effect-typical, then the same
+ * with --first-seed 10 (seeds 10 … 18: a second, disjoint sample); the issue's figure is met by
+ * a mapping only if it raises ≥ 7 of 10 in both samples, read against both controls.
  * Top tokens: topTokens.ts (distinct tokens of the 20 strongest activations) over the first
  * `examples` examples of the source pack.
  *
  *   npx tsx bench/bridgeLayer/carryModels.ts <source side> <target side> <bridge file>
  *        [--presets 10] [--strength 8] [--examples 1000] [--mappings typical,max,limit] [--seeds 3]
+ *        [--first-seed 1]
  * A target pack without an index is carried by max activations measured over the same examples
  * (the app's mapping when a side has no calibration), with no titles.
  * In `npm run bench` (section 'carry across models'): source models/text-fortunes, target the
@@ -35,6 +42,7 @@ import { buildBridge } from '../../main/bridge/build';
 import { carryDials, rescale, type FeatureRange } from '../../main/bridge/carry';
 import { bridgeFileName, bridgesDir } from '../../main/bridge/files';
 import { bridgeState, openBridge } from '../../main/bridge/meta';
+import { effectCosine, featureEffects, type FeatureEffects } from '../../main/bridge/effect';
 import { featureMatches, type BridgeSide } from '../../main/bridge/read';
 import { openSide, type Side } from '../../main/bridge/sides';
 import type { Db } from '../../main/db/connection';
@@ -56,16 +64,22 @@ const WORD = /[A-Za-z]{3}/;
 const SHIPPED = path.join(__dirname, '..', '..', 'models', 'text-fortunes');
 
 /** typical: the app's (carry.ts); max: by max activations; limit: by the calibrated strength
- * at which each feature changes half of the generated tokens (the app's when either lacks one) */
-type Mapping = 'typical' | 'max' | 'limit';
+ * at which each feature changes half of the generated tokens (the app's when either lacks one);
+ * effect: to the target feature whose effect on the logits is closest (cosine of effect
+ * vectors, main/bridge/effect.ts: an effect bridge's best match) at the strength that moves the
+ * target's logits as much as the source's (value × source gain / target gain); gain: the
+ * bridge's match at that strength; effect-typical: the effect match at the app's strength */
+type Mapping = 'typical' | 'max' | 'limit' | 'effect' | 'gain' | 'effect-typical';
+const EFFECT_MAPPINGS: readonly Mapping[] = ['effect', 'gain', 'effect-typical'];
 
 export interface CarryModelsOptions {
   presets?: number;
   strength?: number;
   examples?: number;
   mappings?: Mapping[];
-  /** seeds per prompt (1 … n) */
+  /** seeds per prompt (firstSeed … firstSeed + seeds − 1) */
   seeds?: number;
+  firstSeed?: number;
 }
 
 interface PresetRow {
@@ -78,8 +92,12 @@ interface PresetRow {
   scaledBy: string;
   sourceValue: number;
   own: { before: number; after: number };
-  carried: Record<string, { value: number; before: number; after: number }>;
+  carried: Record<string, { target: number; value: number; before: number; after: number }>;
   control: number;
+  /** the same random target at the effect-gain strength (when effects were measured) */
+  controlGain: number | null;
+  /** the effect match: its feature, effect cosine, title; and the bridge match's effect cosine */
+  effect: { target: number; cosine: number; label: string | null; bridgeCosine: number } | null;
 }
 
 interface Opened {
@@ -137,13 +155,13 @@ async function sampleShare(
   packId: string,
   dials: DialInput[],
   set: Set<string>,
-  seeds: number,
+  seeds: { first: number; n: number },
 ): Promise<{ before: number; after: number }> {
   const ctx = { signal: new AbortController().signal };
   const before: string[] = [];
   const after: string[] = [];
   for (const prompt of PROMPTS)
-    for (let seed = 1; seed <= seeds; seed++) {
+    for (let seed = seeds.first; seed < seeds.first + seeds.n; seed++) {
       const out = await engine.generate(
         { packId, prompt, dials, sampling: { ...SAMPLING, seed } },
         ctx,
@@ -165,7 +183,7 @@ export async function carryModels(
   const nPresets = o.presets ?? 10;
   const strength = o.strength ?? 8;
   const mappings = o.mappings ?? ['typical'];
-  const seeds = o.seeds ?? SEEDS;
+  const seeds = { first: o.firstSeed ?? 1, n: o.seeds ?? SEEDS };
   const t0 = performance.now();
   const dir = mkdtempSync(path.join(tmpdir(), 'orrery-carry-models-'));
   const src = await openWithIndex(sourceSpec, dir);
@@ -209,6 +227,16 @@ export async function carryModels(
     while (picks.length < nPresets && pool.length > 0)
       picks.push(...pool.splice(Math.floor(rand() * pool.length), 1));
 
+    // effect vectors of both sides over the same contexts (source corpus), when a mapping uses them
+    let effects: { s: FeatureEffects; t: FeatureEffects } | null = null;
+    if (mappings.some((m) => EFFECT_MAPPINGS.includes(m))) {
+      const t1 = performance.now();
+      effects = {
+        s: await featureEffects(src.side, examples),
+        t: await featureEffects(tgt.side, examples),
+      };
+      console.error(`effects of both sides in ${((performance.now() - t1) / 1000).toFixed(0)} s`);
+    }
     const engines = {
       target: await TextEngine.load(tgt.side.pack, { intraOpThreads: 1 }),
       source: await TextEngine.load(src.side.pack, { intraOpThreads: 1 }),
@@ -235,28 +263,60 @@ export async function carryModels(
       const row = draft.rows[0];
       if (!row) continue;
       const own = await sampleShare(engines.source, src.side.pack.manifest.id, [dial], set, seeds);
-      const carried: Record<string, { value: number; before: number; after: number }> = {};
+      let effect: PresetRow['effect'] = null;
+      if (effects) {
+        const e = effects;
+        let best = -1;
+        let cos = -Infinity;
+        // as an effect bridge matches (main/bridge/effectStage.ts): every feature with a direction
+        for (let k = 0; k < e.t.dSae; k++) {
+          if (!((e.t.gain[k] as number) > 0)) continue;
+          const c = effectCosine(e.s, j, e.t, k);
+          if (c > cos) [best, cos] = [k, c];
+        }
+        effect = {
+          target: best,
+          cosine: cos,
+          label: tgt.range(best).label,
+          bridgeCosine: effectCosine(e.s, j, e.t, row.feature),
+        };
+      }
+      const byGain = (k: number): number =>
+        effects
+          ? (dial.value * (effects.s.gain[j] as number)) / (effects.t.gain[k] as number)
+          : NaN;
+      const carried: PresetRow['carried'] = {};
       for (const mapping of mappings) {
         const limits = [src.limit(j), tgt.limit(row.feature)] as const;
+        const target =
+          (mapping === 'effect' || mapping === 'effect-typical') && effect
+            ? effect.target
+            : row.feature;
         const value =
-          mapping === 'max'
-            ? rescale(
-                dial,
-                { ...sr, typical: null },
-                { ...tgt.range(row.feature), typical: null },
-                row.score,
-              ).value
-            : mapping === 'limit' && limits[0] !== null && limits[1] !== null
-              ? (dial.value / limits[0]) * limits[1] * (row.score < 0 ? -1 : 1)
-              : row.dial.value;
+          mapping === 'effect'
+            ? byGain(target)
+            : mapping === 'gain'
+              ? byGain(target) * (row.score < 0 ? -1 : 1)
+              : mapping === 'effect-typical'
+                ? rescale(dial, sr, tgt.range(target), 1).value
+                : mapping === 'max'
+                  ? rescale(
+                      dial,
+                      { ...sr, typical: null },
+                      { ...tgt.range(row.feature), typical: null },
+                      row.score,
+                    ).value
+                  : mapping === 'limit' && limits[0] !== null && limits[1] !== null
+                    ? (dial.value / limits[0]) * limits[1] * (row.score < 0 ? -1 : 1)
+                    : row.dial.value;
         const s = await sampleShare(
           engines.target,
           tgt.side.pack.manifest.id,
-          [{ ...row.dial, value }],
+          [{ saeId: row.dial.saeId, method: row.dial.method, feature: target, value }],
           set,
           seeds,
         );
-        carried[mapping] = { value, ...s };
+        carried[mapping] = { target, value, ...s };
       }
       // control: a random live target feature at the app mapping's strength relative to its range
       const other = live[Math.floor(randTarget() * live.length)] as number;
@@ -285,6 +345,18 @@ export async function carryModels(
         own,
         carried,
         control: control.after,
+        controlGain: effects
+          ? (
+              await sampleShare(
+                engines.target,
+                tgt.side.pack.manifest.id,
+                [{ saeId: row.dial.saeId, method: 'add', feature: other, value: byGain(other) }],
+                set,
+                seeds,
+              )
+            ).after
+          : null,
+        effect,
       };
       console.error(JSON.stringify(r));
       rows.push(r);
@@ -300,19 +372,28 @@ export async function carryModels(
       candidates: candidates.length,
       presets: rows.length,
       strength: `${strength} × source calibrated 1× (max activation when uncalibrated)`,
-      sampling: { ...SAMPLING, prompts: PROMPTS.length, seeds },
+      sampling: { ...SAMPLING, prompts: PROMPTS.length, seeds: seeds.n, firstSeed: seeds.first },
       raised: Object.fromEntries(mappings.map((m) => [m, raised(m)])),
       controlRaised: rows.filter((r) => r.control > (r.carried[first]?.before ?? 0)).length,
+      controlGainRaised: effects
+        ? rows.filter((r) => (r.controlGain ?? 0) > (r.carried[first]?.before ?? 0)).length
+        : null,
       ownModelRaised: rows.filter((r) => r.own.after > r.own.before).length,
       seconds: (performance.now() - t0) / 1000,
       loadAverage: loadavg().map((v) => Number(v.toFixed(2))),
     };
     console.log(JSON.stringify(summary, null, 1));
     const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+    const cell = (r: PresetRow, m: string): string => {
+      const c = r.carried[m];
+      if (!c) return '—';
+      const to = c.target === r.target ? '' : `→${c.target} `;
+      return `${to}${pct(c.before)} → ${pct(c.after)} (${c.value.toFixed(2)})`;
+    };
     console.log(
-      `\n| source feature | its top tokens | lens hits | on its own model | carried to | title | r | ${mappings.map((m) => `${m}: before → after`).join(' | ')} | control |`,
+      `\n| source feature | its top tokens | lens hits | on its own model | carried to | title | r | effect match (cosine; bridge match's) | ${mappings.map((m) => `${m}: before → after`).join(' | ')} | control | control at gain |`,
     );
-    console.log(`|---|---|---|---|---|---|---|${mappings.map(() => '---|').join('')}---|`);
+    console.log(`|---|---|---|---|---|---|---|---|${mappings.map(() => '---|').join('')}---|---|`);
     for (const r of rows)
       console.log(
         `| ${r.source} | ${r.top
@@ -320,12 +401,13 @@ export async function carryModels(
           .map((t) => JSON.stringify(t))
           .join(
             ' ',
-          )} | ${r.lensHits.map((t) => JSON.stringify(t)).join(' ')} | ${pct(r.own.before)} → ${pct(r.own.after)} | ${r.target} | ${r.label ?? '—'} | ${r.r.toFixed(3)} | ${mappings
-          .map((m) => {
-            const c = r.carried[m];
-            return c ? `${pct(c.before)} → ${pct(c.after)} (${c.value.toFixed(2)})` : '—';
-          })
-          .join(' | ')} | ${pct(r.control)} |`,
+          )} | ${r.lensHits.map((t) => JSON.stringify(t)).join(' ')} | ${pct(r.own.before)} → ${pct(r.own.after)} | ${r.target} | ${r.label ?? '—'} | ${r.r.toFixed(3)} | ${
+          r.effect
+            ? `${r.effect.target} ${r.effect.label ?? ''} (${r.effect.cosine.toFixed(3)}; ${r.effect.bridgeCosine.toFixed(3)})`
+            : '—'
+        } | ${mappings.map((m) => cell(r, m)).join(' | ')} | ${pct(r.control)} | ${
+          r.controlGain === null ? '—' : pct(r.controlGain)
+        } |`,
       );
     return summary;
   } finally {
@@ -388,6 +470,7 @@ if (require.main === module) {
     examples: num('examples'),
     mappings: flag(args, 'mappings')?.split(',') as Mapping[] | undefined,
     seeds: num('seeds'),
+    firstSeed: num('first-seed'),
   }).catch((e: unknown) => {
     console.error(e);
     process.exit(1);
