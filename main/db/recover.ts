@@ -107,24 +107,33 @@ function corrupt(message: string): Error {
   return e;
 }
 
+/**
+ * Checks an open connection to `file`: whole (PRAGMA quick_check) up to `wholeCheckBytes`,
+ * else by its structure (schema read, every page its header counts present in the file and
+ * its -wal). Throws an error with code SQLITE_CORRUPT (or SQLite's own) when it is not usable.
+ */
+export function checkDatabase(db: Db, file: string, wholeCheckBytes = WHOLE_CHECK_BYTES): void {
+  const bytes = existsSync(file) ? statSync(file).size : 0;
+  if (bytes <= wholeCheckBytes) {
+    const rows = db.pragma('quick_check') as { quick_check: string }[];
+    const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
+    if (problems.length > 0)
+      throw corrupt(`the integrity check failed: ${problems.slice(0, 3).join('; ')}`);
+    return;
+  }
+  db.prepare('select count(*) from sqlite_schema').get();
+  const pages = Number(db.pragma('page_count', { simple: true }));
+  const pageSize = Number(db.pragma('page_size', { simple: true }));
+  const wal = existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0;
+  if (pages * pageSize > bytes + wal)
+    throw corrupt(`the file holds ${bytes} bytes of its ${pages} pages of ${pageSize}`);
+}
+
 /** Opens, checks (whole, or by structure above `wholeCheckBytes`) and migrates; throws on anything wrong. */
 function openChecked(file: string, options: OpenOptions, wholeCheckBytes: number): Db {
   const db = openDatabase(file, { ...options, migrations: undefined });
   try {
-    const bytes = existsSync(file) ? statSync(file).size : 0;
-    if (bytes <= wholeCheckBytes) {
-      const rows = db.pragma('quick_check') as { quick_check: string }[];
-      const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
-      if (problems.length > 0)
-        throw corrupt(`the integrity check failed: ${problems.slice(0, 3).join('; ')}`);
-    } else {
-      db.prepare('select count(*) from sqlite_schema').get();
-      const pages = Number(db.pragma('page_count', { simple: true }));
-      const pageSize = Number(db.pragma('page_size', { simple: true }));
-      const wal = existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0;
-      if (pages * pageSize > bytes + wal)
-        throw corrupt(`the file holds ${bytes} bytes of its ${pages} pages of ${pageSize}`);
-    }
+    checkDatabase(db, file, wholeCheckBytes);
     if (options.migrations) migrate(db, options.migrations);
     return db;
   } catch (e) {

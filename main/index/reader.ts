@@ -12,6 +12,7 @@ import {
   type MapWireArrays,
 } from '../../preload/contract';
 import { openDatabase, type Db } from '../db/connection';
+import { checkDatabase } from '../db/recover';
 import { readCard } from './card';
 import { readSheet } from './corpus';
 import { mapCsv, neuronpediaZip, type NeuronpediaExportOptions } from './dashboards/export';
@@ -30,8 +31,12 @@ export type ReaderRequest =
   | { type: 'card'; id: number; file: string; saeId: string; idx: number }
   | { type: 'map'; id: number; file: string; saeId: string }
   | { type: 'sheet'; id: number; file: string; tile: number }
-  /** PRAGMA quick_check of `file` on a connection of its own (closed after): true when ok. */
-  | { type: 'check'; id: number; file: string }
+  /**
+   * The first-use check of `file` on a connection of its own (closed after): true when ok.
+   * Whole (quick_check) up to `wholeCheckBytes` (default WHOLE_CHECK_BYTES), by structure
+   * above it, as when the API thread opens a file with recovery (main/db/recover.ts).
+   */
+  | { type: 'check'; id: number; file: string; wholeCheckBytes?: number }
   /** The SAE's features as a zipped Neuronpedia export, or its map as CSV: a file's bytes. */
   | {
       type: 'export';
@@ -110,8 +115,8 @@ export function serveReader(port: MessagePort): void {
             try {
               const d = openDatabase(m.file, { readonly: true });
               try {
-                const rows = d.pragma('quick_check') as { quick_check: string }[];
-                good = rows.length > 0 && rows.every((r) => r.quick_check === 'ok');
+                checkDatabase(d, m.file, m.wholeCheckBytes);
+                good = true;
               } finally {
                 d.close();
               }

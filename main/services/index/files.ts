@@ -42,7 +42,8 @@ export class IndexFiles {
     /** Told before a file is replaced or removed (readers close their connections). */
     private readonly onRelease: (file: string) => void = () => undefined,
     /**
-     * A file's PRAGMA quick_check off this thread (a reader's): true when it passed. Without
+     * A file's first-use check off this thread (a reader's; whole or by structure, as
+     * main/db/recover.ts checks it): true when it passed. Without
      * it, or when it did not pass, the check runs here, with recovery.
      */
     private readonly checkElsewhere: ((file: string) => Promise<boolean>) | null = null,
