@@ -21,15 +21,11 @@
  */
 import type { Migration } from '../db/connection';
 
-export const bridgeMigrations: readonly Migration[] = [
-  {
-    version: 1,
-    name: 'bridge between two SAEs',
-    up: (db) => {
-      db.exec(`
-        create table bridge (
+/** The description table (its method check changed in version 2: SQLite cannot alter a check). */
+const bridgeTable = (name: string, methods: string): string => `
+        create table ${name} (
           id integer primary key check (id = 1),
-          method text not null check (method in ('decoder', 'correlation')),
+          method text not null check (method in (${methods})),
           a_pack text not null, a_sae text not null, a_hook text not null, a_d_sae integer not null,
           b_pack text not null, b_sae text not null, b_hook text not null, b_d_sae integer not null,
           top_k integer not null,
@@ -45,6 +41,15 @@ export const bridgeMigrations: readonly Migration[] = [
           started_at text not null,
           finished_at text
         );
+`;
+
+export const bridgeMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'bridge between two SAEs',
+    up: (db) => {
+      db.exec(`
+        ${bridgeTable('bridge', "'decoder', 'correlation'")}
         create table bridge_codes (
           chunk integer primary key,
           samples integer not null,
@@ -78,26 +83,9 @@ export const bridgeMigrations: readonly Migration[] = [
     version: 2,
     name: "effect bridges: method 'effect' and each feature's gain",
     up: (db) => {
-      // SQLite cannot change a check: the description table is copied into a new one
+      // the description table is copied into one with the new check
       db.exec(`
-        create table bridge_v2 (
-          id integer primary key check (id = 1),
-          method text not null check (method in ('decoder', 'correlation', 'effect')),
-          a_pack text not null, a_sae text not null, a_hook text not null, a_d_sae integer not null,
-          b_pack text not null, b_sae text not null, b_hook text not null, b_d_sae integer not null,
-          top_k integer not null,
-          shared_at real not null,
-          unit text not null,
-          fingerprint text not null,
-          stage text not null check (stage in ('codes', 'match', 'done')),
-          chunks_done integer not null default 0,
-          chunks_total integer not null default 0,
-          samples integer not null default 0,
-          blocks_done integer not null default 0,
-          blocks_total integer not null default 0,
-          started_at text not null,
-          finished_at text
-        );
+        ${bridgeTable('bridge_v2', "'decoder', 'correlation', 'effect'")}
         insert into bridge_v2 select * from bridge;
         drop table bridge;
         alter table bridge_v2 rename to bridge;
