@@ -1,8 +1,21 @@
 /**
  * The one door to onnxruntime-node: sessions, threads, tensors. No other file imports it
  * (lint enforces this). Callers see plain typed arrays with dims, never ort's classes.
+ *
+ * onnxruntime-node is loaded on first use, not with this module: loading its native library
+ * holds a thread ~0.3-0.5 s (more under load), and the threads that load this module with
+ * the engines' code (the API thread, the index reader) mostly never run a model; a cold start
+ * had it on its critical path twice.
  */
-import * as ort from 'onnxruntime-node';
+import { createRequire } from 'node:module';
+import type * as Ort from 'onnxruntime-node';
+
+let loaded: typeof Ort | null = null;
+
+function ort(): typeof Ort {
+  loaded ??= createRequire(__filename)('onnxruntime-node') as typeof Ort;
+  return loaded;
+}
 
 export type TensorData = Float32Array | BigInt64Array | Int32Array | Uint8Array;
 
@@ -24,10 +37,19 @@ export interface IoMeta {
   shape: (number | string)[];
 }
 
-export const onnxVersion: string = ort.env.versions.node ?? ort.env.versions.common ?? 'unknown';
+/** onnxruntime-node's version (loads it); 'unknown' where it cannot be loaded. */
+export function onnxVersion(): string {
+  try {
+    return ort().env.versions.node ?? ort().env.versions.common ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 export function onnxBackends(): string[] {
-  return ort.listSupportedBackends().map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`);
+  return ort()
+    .listSupportedBackends()
+    .map((b) => `${b.name}${b.bundled ? '' : ' (not bundled)'}`);
 }
 
 function typeOf(data: TensorData): 'float32' | 'int64' | 'int32' | 'uint8' {
@@ -37,7 +59,7 @@ function typeOf(data: TensorData): 'float32' | 'int64' | 'int32' | 'uint8' {
   return 'uint8';
 }
 
-function ioMeta(meta: readonly ort.InferenceSession.ValueMetadata[]): IoMeta[] {
+function ioMeta(meta: readonly Ort.InferenceSession.ValueMetadata[]): IoMeta[] {
   return meta.map((m) =>
     m.isTensor
       ? { name: m.name, type: m.type, shape: m.shape.map((d) => (typeof d === 'number' ? d : d)) }
@@ -46,13 +68,13 @@ function ioMeta(meta: readonly ort.InferenceSession.ValueMetadata[]): IoMeta[] {
 }
 
 export class OnnxSession {
-  private constructor(private readonly session: ort.InferenceSession) {}
+  private constructor(private readonly session: Ort.InferenceSession) {}
 
   static async create(
     model: string | Uint8Array,
     options: SessionOptions = {},
   ): Promise<OnnxSession> {
-    const opts: ort.InferenceSession.SessionOptions = {
+    const opts: Ort.InferenceSession.SessionOptions = {
       executionProviders: ['cpu'],
       intraOpNumThreads: options.intraOpThreads ?? 1,
       interOpNumThreads: 1,
@@ -60,8 +82,8 @@ export class OnnxSession {
     };
     const session =
       typeof model === 'string'
-        ? await ort.InferenceSession.create(model, opts)
-        : await ort.InferenceSession.create(model, opts);
+        ? await ort().InferenceSession.create(model, opts)
+        : await ort().InferenceSession.create(model, opts);
     return new OnnxSession(session);
   }
 
@@ -81,9 +103,9 @@ export class OnnxSession {
     feeds: Record<string, TensorLike>,
     fetches?: readonly string[],
   ): Promise<Record<string, TensorLike>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
+    const ortFeeds: Record<string, Ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
-      ortFeeds[name] = new ort.Tensor(typeOf(t.data), t.data, t.dims);
+      ortFeeds[name] = new (ort().Tensor)(typeOf(t.data), t.data, t.dims);
     }
     const results = fetches
       ? await this.session.run(ortFeeds, [...fetches])
@@ -107,13 +129,13 @@ export class OnnxSession {
     feeds: Record<string, TensorLike>,
     outputs: Record<string, TensorLike | null>,
   ): Promise<Record<string, TensorLike>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
+    const ortFeeds: Record<string, Ort.Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
-      ortFeeds[name] = new ort.Tensor(typeOf(t.data), t.data, t.dims);
+      ortFeeds[name] = new (ort().Tensor)(typeOf(t.data), t.data, t.dims);
     }
-    const fetches: Record<string, ort.Tensor | null> = {};
+    const fetches: Record<string, Ort.Tensor | null> = {};
     for (const [name, t] of Object.entries(outputs)) {
-      fetches[name] = t ? new ort.Tensor(typeOf(t.data), t.data, t.dims) : null;
+      fetches[name] = t ? new (ort().Tensor)(typeOf(t.data), t.data, t.dims) : null;
     }
     const results = await this.session.run(ortFeeds, fetches);
     const out: Record<string, TensorLike> = {};

@@ -57,7 +57,7 @@ export class HealthService {
         got.length === want.length && got.every((g, i) => Math.abs(g - (want[i] ?? NaN)) < 1e-5);
       return {
         ok: okValues,
-        version: onnxVersion,
+        version: onnxVersion(),
         backends: onnxBackends(),
         check: { got, want, ms: performance.now() - t0 },
         error: okValues ? null : 'the tiny model gave a different answer than expected',
@@ -65,7 +65,7 @@ export class HealthService {
     } catch (e) {
       return {
         ok: false,
-        version: onnxVersion,
+        version: onnxVersion(),
         backends: [],
         check: { got: [], want, ms: performance.now() - t0 },
         error: (e as Error).message,
