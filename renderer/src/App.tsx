@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { PackSummary, Step } from '../../preload/contract';
+import { firstViewSettled, useSettleFirstView } from './api/firstView';
 import { useCall } from './api/useCall';
 import { CompareStrip } from './components/CompareStrip';
 import { GalaxyArea } from './components/GalaxyArea';
@@ -37,8 +38,11 @@ const PACK_KEY = 'orrery.selectedPack';
 const addStep = (step: Step | null): void => sessionState.addStep(step);
 
 export function App() {
-  const health = useCall('app.health', {});
+  // the health check runs a tiny ONNX model: after the first view (api/firstView)
+  const health = useCall('app.health', {}, firstViewSettled);
   const packs = useCall('packs.list', {});
+  // a pack list that cannot be read leaves no galaxy to wait for
+  useSettleFirstView(packs.result?.ok === false);
   const [selectedId, setSelectedId] = useState<string | null>(() => localStorage.getItem(PACK_KEY));
   const [importing, setImporting] = useState(false);
   const [openingModel, setOpeningModel] = useState(false);

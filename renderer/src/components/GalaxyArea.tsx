@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import type { PackList, PackSummary } from '../../../preload/contract';
+import { useSettleFirstView } from '../api/firstView';
 import { GalaxyPane } from '../galaxy/GalaxyPane';
 
 function megabytes(bytes: number): string {
@@ -91,6 +92,7 @@ export function GalaxyArea({
   /** The pack list changed in the galaxy ("Add SAE…"). */
   onPacksChanged?: () => void;
 }) {
+  useSettleFirstView(list !== null && pack === null);
   return (
     <main className="galaxy" aria-label="Feature galaxy">
       {list === null ? (

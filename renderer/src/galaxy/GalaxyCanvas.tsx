@@ -6,6 +6,7 @@ import { Canvas, useFrame, useThree } from '@react-three/fiber';
 import { useEffect, useRef } from 'react';
 import { Matrix4, type PerspectiveCamera } from 'three';
 import type { OrbitControls as OrbitControlsImpl } from 'three-stdlib';
+import { settleFirstView } from '../api/firstView';
 import { CameraRig } from './CameraRig';
 import type { LabelEls } from './ClusterLabels';
 import { useLabelPlacer } from './labelPlacer';
@@ -30,6 +31,8 @@ function Scene({ store, map, apiRef, labelsRef }: Props) {
   const framesRef = useRef(0);
   useFrame(() => {
     framesRef.current++;
+    // after this frame is drawn: the calls the first view held back may start
+    if (framesRef.current === 1) setTimeout(settleFirstView, 0);
   });
   useLabelPlacer(map, labelsRef);
 

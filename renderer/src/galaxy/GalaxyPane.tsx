@@ -8,6 +8,7 @@
 import { useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { isOpenedModel, type PackSummary } from '../../../preload/contract';
 import { registerActions, runAction } from '../actions/registry';
+import { useSettleFirstView } from '../api/firstView';
 import { useCall } from '../api/useCall';
 import { bridgeActions } from '../bridge/bridgeActions';
 import { BridgeCard } from '../bridge/BridgeCard';
@@ -80,6 +81,8 @@ export function GalaxyPane({
   const [skipped, setSkipped] = useState<string[]>([]);
   const loadedFor = useGalaxy((s) => (s.map ? `${s.packId}/${s.saeId}/${s.corpus ?? ''}` : null));
   const built = status.result?.ok === true && status.result.value.built;
+  // no galaxy will draw here (no SAE, no index, an error): the first view is what shows instead
+  useSettleFirstView(!saeId || (status.result !== null && !built) || mapError !== null);
   // The 3D code downloads while the index status and the map are read.
   useEffect(preloadGalaxyCanvas, []);
 

@@ -5,6 +5,7 @@
  */
 import { useEffect } from 'react';
 import { getClient } from '../api/client';
+import { firstViewSettled } from '../api/firstView';
 import { galaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
 
@@ -21,7 +22,10 @@ export function useActiveFeatures(packId: string | null, input: ActiveInput | nu
     if (!packId || !saeId || mapPack !== packId || !key) return;
     const parsed = JSON.parse(key) as ActiveInput;
     let live = true;
-    const timer = setTimeout(() => {
+    // after the first view (api/firstView): the call loads the pack's model
+    const ask = async (): Promise<void> => {
+      await firstViewSettled();
+      if (!live) return;
       const client = getClient();
       const call =
         parsed.kind === 'text-lm'
@@ -36,7 +40,8 @@ export function useActiveFeatures(packId: string | null, input: ActiveInput | nu
         if (!live || galaxyStore.packId !== packId || galaxyStore.saeId !== saeId) return;
         galaxyStore.setActive(r.ok ? r.value.strongest : []);
       });
-    }, 300);
+    };
+    const timer = setTimeout(() => void ask(), 300);
     return () => {
       live = false;
       clearTimeout(timer);

@@ -1,8 +1,12 @@
 import { useEffect, useState } from 'react';
 import type { RuntimeInfo } from '../../../preload/contract';
 import { getClient } from '../api/client';
+import { firstViewSettled } from '../api/firstView';
 
-/** Loads a pack into the inference worker and returns what it can do (or why it cannot). */
+/**
+ * Loads a pack into the inference worker and returns what it can do (or why it cannot), once
+ * the first view has settled (loading a model competes with the galaxy's first frame).
+ */
 export function useRuntimeInfo(packId: string | null): {
   info: RuntimeInfo | null;
   error: string | null;
@@ -19,9 +23,10 @@ export function useRuntimeInfo(packId: string | null): {
   useEffect(() => {
     if (!packId) return;
     let live = true;
-    void getClient()
-      .call('runtime.open', { packId })
+    void firstViewSettled()
+      .then(() => (live ? getClient().call('runtime.open', { packId }) : null))
       .then((r) => {
+        if (!r) return;
         if (live)
           setState({
             id: packId,
