@@ -6,14 +6,18 @@
  * map holds 1,048,576 points (positions, feature numbers, density and cluster: the four blobs
  * index.map reads, 24 MiB). The read: `loadPositions` on that file in this process (what the
  * server's reader thread runs). index.map sends them compact (preload/contract/mapWire.ts:
- * 16-bit positions, 16-bit log densities, no ids when point i is feature i, 8-bit clusters; ~9 MiB) in a frame
- * written in pieces. The trip: the real headless server and Debian's chromium;
+ * 16-bit positions, 16-bit log densities, no ids when point i is feature i, 8-bit clusters; ~9 MiB)
+ * in a frame written in pieces. The trip: the real headless server and Debian's chromium;
  * each sample loads the page, whose galaxy asks index.map, and reads the page's own marks
  * (renderer/src/galaxy/mapData.ts MAP_MARKS): request sent → reply in the page (reader thread,
- * binary frame, WebSocket, frame decoded) → decodeMap done (float positions, the feature
- * lookup and bounds the galaxy is given), once while the page loads (the app starting meanwhile) and once in an idle
- * page with the galaxy drawn (its test hook runs the same fetch and decode again). The same call
- * from a node client over the same socket splits the server's part from the browser's.
+ * binary frame, HTTP response body: preload/contract/httpCalls.ts, frame read) → decodeMap done
+ * (what the galaxy's star buffers are made from: the 16-bit positions as they came, which the
+ * GPU scales by the box, densities, clusters, the feature lookup and bounds; the float positions
+ * for picking and the lasso are decoded later, in the lasso worker), once while the page loads
+ * (the app starting meanwhile) and once in an idle page with the galaxy drawn (its test hook
+ * runs the same fetch and decode again), there alternating with the same call over the API
+ * socket (the transport the HTTP door replaced). The same call from a node client over the
+ * socket splits the server's part from the browser's.
  * Median of 7 with spread; load average printed; the server's peak RSS (VmHWM) and the page's
  * JS heap after the runs.
  *
@@ -61,6 +65,45 @@ const readMarks = `new Promise((resolve) => {
   };
   look();
 })`;
+
+/**
+ * In the page: the same index.map call over the API socket (what the page used before the HTTP
+ * door), request sent → the reply's bytes in the page (not decoded). A function, not a string
+ * (the page's CSP refuses eval).
+ */
+function overSocket(a: { token: string; input: unknown }): Promise<number> {
+  // (in the page: the bench's own types know no DOM)
+  interface PageSocket {
+    binaryType: string;
+    onopen: () => void;
+    onerror: () => void;
+    onmessage: (e: { data: unknown }) => void;
+    send(data: string): void;
+    close(): void;
+  }
+  const page = globalThis as unknown as {
+    location: { host: string };
+    WebSocket: new (url: string) => PageSocket;
+  };
+  return new Promise((resolve, reject) => {
+    const ws = new page.WebSocket(`ws://${page.location.host}/api`);
+    ws.binaryType = 'arraybuffer';
+    let t0 = 0;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: a.token }));
+    ws.onerror = () => reject(new Error('socket error'));
+    ws.onmessage = (e) => {
+      if (typeof e.data === 'string' && e.data.includes('"welcome"')) {
+        t0 = performance.now();
+        ws.send(JSON.stringify({ type: 'call', id: 1, call: 'index.map', input: a.input }));
+        return;
+      }
+      if (typeof e.data === 'string') return reject(new Error(e.data.slice(0, 200)));
+      const ms = performance.now() - t0;
+      ws.close();
+      resolve(ms);
+    };
+  });
+}
 
 function spread(xs: number[]): string {
   return `p25–p75 ${fmt(percentile(xs, 25), 1)}–${fmt(percentile(xs, 75), 1)}, min ${fmt(Math.min(...xs), 1)}, max ${fmt(Math.max(...xs), 1)}`;
@@ -127,6 +170,7 @@ export async function benchMapTransfer(o: { n?: number; samples?: number } = {})
     let pageHeap: number | null = null;
     const cold: PageSample[] = [];
     const warm: PageSample[] = [];
+    const socketMs: number[] = [];
     const check = (s: PageSample): PageSample => {
       if (s.count !== n) throw new Error(`the page decoded ${s.count} points, not ${n}`);
       return s;
@@ -170,6 +214,12 @@ export async function benchMapTransfer(o: { n?: number; samples?: number } = {})
         await tab.evaluate('window.__orreryGalaxy.refetchMap()');
         const s = check((await tab.evaluate(readMarks)) as PageSample);
         if (i > 0) warm.push(s);
+        // Alternating, the same reply over the API socket (the transport it replaced).
+        const sock = await tab.evaluate(overSocket, {
+          token: new URLSearchParams(new URL(server.url).hash.slice(1)).get('token') ?? '',
+          input: { packId: PACK_ID, saeId: SAE_ID },
+        });
+        if (i > 0) socketMs.push(sock);
       }
       // Memory after the runs: the server's peak RSS (Linux VmHWM) and the page's JS heap.
       serverPeak = peakRss(server.pid);
@@ -224,6 +274,11 @@ export async function benchMapTransfer(o: { n?: number; samples?: number } = {})
     );
     const coldMs = show('page loading', cold);
     const warmMs = show('page idle', warm);
+    line(
+      'page idle: the same reply over the API socket (ms)',
+      fmt(median(socketMs), 1),
+      `${spread(socketMs)}; request → bytes in the page, not decoded; alternating with the above`,
+    );
     const mib = (b: number | null): string => (b === null ? 'n/a' : (b / 2 ** 20).toFixed(0));
     line(
       'memory (MiB): server peak RSS · page JS heap',

@@ -150,6 +150,8 @@ export const FeatureMapSchema = z.object({
     min: z.tuple([z.number(), z.number(), z.number()]),
     step: z.tuple([z.number(), z.number(), z.number()]),
   }),
+  /** Radius of the sphere around the box's centre that holds every (quantised) point (mapWire.ts). */
+  radius: z.number(),
   /** [count]: fraction of examples (tokens, images) on which the feature fires, 16-bit log₂ levels of `densityScale` (mapWire.ts). */
   density: typedArray<Uint16Array<ArrayBufferLike>>(Uint16Array, 'Uint16Array'),
   densityScale: z.object({ min: z.number(), step: z.number() }),

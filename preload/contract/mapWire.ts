@@ -49,6 +49,12 @@ export interface MapWireArrays {
   /** [count × 3] positions quantised against `box`. */
   positions: Uint16Array;
   box: MapBox;
+  /**
+   * The radius of the sphere around the box's centre that holds every quantised point (≥ 1e-3):
+   * measured where the positions are quantised, so the page frames the map without a pass
+   * over them.
+   */
+  radius: number;
   /** [count] fraction of examples on which the feature fires, in levels of `densityScale`. */
   density: Uint16Array;
   densityScale: DensityScale;
@@ -88,7 +94,7 @@ function isIdentity(features: Uint32Array, count: number): boolean {
 export function quantisePositions(
   xyz: Float32Array,
   count: number,
-): { positions: Uint16Array; box: MapBox } {
+): { positions: Uint16Array; box: MapBox; radius: number } {
   // One pass, the six bounds in locals (indexing small arrays in the loop was 3× slower).
   let x0 = Infinity;
   let y0 = Infinity;
@@ -117,13 +123,34 @@ export function quantisePositions(
   const az = axis(z0, z1);
   const out = new Uint16Array(count * 3);
   const [mx, my, mz, sx, sy, sz] = [ax.min, ay.min, az.min, ax.scale, ay.scale, az.scale];
-  // Storing v + 0.5 truncates: rounds to the nearest level (v ≥ 0 here; NaN stores as 0).
+  const box: MapBox = { min: [mx, my, mz], step: [ax.step, ay.step, az.step] };
+  const [cx, cy, cz] = boxCentre(box);
+  const [qx, qy, qz] = box.step;
+  let r2 = 0;
+  // Storing v + 0.5 truncates: rounds to the nearest level (v ≥ 0 here; NaN stores as 0). The
+  // radius is measured on the decoded values (as the page will have them, in float32).
   for (let i = 0; i < count * 3; i += 3) {
     out[i] = ((xyz[i] as number) - mx) * sx + 0.5;
     out[i + 1] = ((xyz[i + 1] as number) - my) * sy + 0.5;
     out[i + 2] = ((xyz[i + 2] as number) - mz) * sz + 0.5;
+    const dx = Math.fround(mx + (out[i] as number) * qx) - cx;
+    const dy = Math.fround(my + (out[i + 1] as number) * qy) - cy;
+    const dz = Math.fround(mz + (out[i + 2] as number) * qz) - cz;
+    const d2 = dx * dx + dy * dy + dz * dz;
+    if (d2 > r2) r2 = d2;
   }
-  return { positions: out, box: { min: [mx, my, mz], step: [ax.step, ay.step, az.step] } };
+  return { positions: out, box, radius: Math.max(Math.sqrt(r2), 1e-3) };
+}
+
+/** The centre of the positions' box (its ends are points' coordinates: levels 0 and 65535). */
+export function boxCentre(box: MapBox): [number, number, number] {
+  const [x0, y0, z0] = box.min;
+  const [sx, sy, sz] = box.step;
+  return [
+    x0 + (sx * POSITION_LEVELS) / 2,
+    y0 + (sy * POSITION_LEVELS) / 2,
+    z0 + (sz * POSITION_LEVELS) / 2,
+  ];
 }
 
 /** Float positions back from 16-bit ones (what the galaxy draws, picks and lassos). */
@@ -213,23 +240,30 @@ export function snapDensity(scale: DensityScale, d: number): number {
 
 /** The index's arrays as index.map sends them. */
 export function encodeMapArrays(m: StoredMapArrays): MapWireArrays {
-  const { positions, box } = quantisePositions(m.positions, m.count);
+  const { positions, box, radius } = quantisePositions(m.positions, m.count);
   return {
     count: m.count,
     features: isIdentity(m.features, m.count) ? null : m.features.subarray(0, m.count),
     positions,
     box,
+    radius,
     ...quantiseDensity(m.density, m.count),
     cluster: packClusters(m.cluster, m.count),
   };
 }
 
+/** The map's arrays as the galaxy draws them: all but the float positions (MapArrays). */
+export type MapAttributes = Omit<MapArrays, 'positions'>;
+
 /**
- * index.map's arrays as the galaxy uses them, with the positions' bounds; throws when an array
- * has the wrong length. One loop over the points does every array (in a page each loop runs
- * interpreted until V8 compiles it, which takes long on a busy machine: one loop waits once).
+ * index.map's arrays but the positions, as the galaxy uses them, with the positions' bounds
+ * (the box's centre and the wire's radius); throws when an array has the wrong length. The
+ * positions stay 16-bit: the galaxy draws them as they are (the GPU scales them by the box) and
+ * decodes floats (dequantisePositions) only where the CPU needs them. One loop over the points
+ * does every array (in a page each loop runs interpreted until V8 compiles it, which takes long
+ * on a busy machine: one loop waits once).
  */
-export function decodeMapArrays(w: MapWireArrays): MapArrays {
+export function decodeMapAttributes(w: MapWireArrays): MapAttributes {
   const n = w.count;
   const sized = <T extends { length: number }>(a: T, want: number, what: string): T => {
     if (a.length !== want) throw new Error(`${what}: expected ${want} values, got ${a.length}`);
@@ -237,31 +271,15 @@ export function decodeMapArrays(w: MapWireArrays): MapArrays {
   };
   const identity = w.features === null;
   const features = w.features ? sized(w.features, n, 'features') : new Uint32Array(n);
-  const q = sized(w.positions, n * 3, 'positions');
+  sized(w.positions, n * 3, 'positions');
   const dq = sized(w.density, n, 'density');
   const cq = sized(w.cluster, n, 'cluster');
-  const positions = new Float32Array(n * 3);
   const density = new Float32Array(n);
   const wide = cq instanceof Int32Array;
   const cluster = wide ? cq : new Int32Array(n);
   const none = cq instanceof Uint8Array ? NO_CLUSTER_U8 : NO_CLUSTER_U16;
   const table = densityLevels(w.densityScale);
-  const [x0, y0, z0] = w.box.min;
-  const [sx, sy, sz] = w.box.step;
-  // The box's ends are points' coordinates (the extremes land on levels 0 and 65535).
-  const cx = x0 + (sx * POSITION_LEVELS) / 2;
-  const cy = y0 + (sy * POSITION_LEVELS) / 2;
-  const cz = z0 + (sz * POSITION_LEVELS) / 2;
-  let r2 = 0;
-  for (let i = 0, j = 0; i < n; i++, j += 3) {
-    const x = (positions[j] = x0 + (q[j] as number) * sx);
-    const y = (positions[j + 1] = y0 + (q[j + 1] as number) * sy);
-    const z = (positions[j + 2] = z0 + (q[j + 2] as number) * sz);
-    const dx = x - cx;
-    const dy = y - cy;
-    const dz = z - cz;
-    const d2 = dx * dx + dy * dy + dz * dz;
-    if (d2 > r2) r2 = d2;
+  for (let i = 0; i < n; i++) {
     density[i] = table[dq[i] as number] as number;
     if (!wide) {
       const c = cq[i] as number;
@@ -272,13 +290,17 @@ export function decodeMapArrays(w: MapWireArrays): MapArrays {
   return {
     count: n,
     features,
-    positions,
     density,
     densityScale: w.densityScale,
     cluster,
     bounds:
       n === 0
         ? { center: [0, 0, 0], radius: 1 }
-        : { center: [cx, cy, cz], radius: Math.max(Math.sqrt(r2), 1e-3) },
+        : { center: boxCentre(w.box), radius: Math.max(w.radius, 1e-3) },
   };
+}
+
+/** index.map's arrays as floats, positions too (tests, exports; the galaxy decodes lazily). */
+export function decodeMapArrays(w: MapWireArrays): MapArrays {
+  return { ...decodeMapAttributes(w), positions: dequantisePositions(w.positions, w.box) };
 }

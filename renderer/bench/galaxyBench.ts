@@ -126,7 +126,7 @@ window.runGalaxyBench = async (n: number, frames: number): Promise<GalaxyBenchRe
   const g0 = performance.now();
   const grid = await new Promise<PointGrid>((resolve) => {
     resolver.onGrid = resolve;
-    resolver.setPositions(map.positions);
+    resolver.setPositions(map);
   });
   const gridMs = performance.now() - g0;
   setGridFor(map, grid);

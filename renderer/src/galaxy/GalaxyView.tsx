@@ -64,9 +64,13 @@ export function GalaxyView({
   useEffect(() => {
     if (!map) return;
     const r = new LassoResolver();
-    // The worker's grid over the positions also serves hover picking on this side.
-    r.onGrid = (grid) => setGridFor(map, grid);
-    r.setPositions(map.positions);
+    // The worker's grid over the positions also serves hover picking on this side, and the
+    // floats it decoded from the map's 16-bit positions serve the page's CPU work.
+    r.onGrid = (grid, positions) => {
+      if (positions) map.quantised?.adopt(positions);
+      setGridFor(map, grid);
+    };
+    r.setPositions(map);
     resolverRef.current = r;
     return () => {
       r.dispose();

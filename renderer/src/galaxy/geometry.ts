@@ -1,5 +1,6 @@
 /**
- * The star buffers: static attributes (position; colour and size packed in four bytes) and
+ * The star buffers: static attributes (position, as floats or as the wire's 16 bits; colour and
+ * size packed in four bytes) and
  * the per-point state bytes shared with the store (the same Uint8Array, so updates are in
  * place), drawn through an index in level-of-detail order. Pure three, no React.
  */
@@ -8,8 +9,12 @@ import {
   BufferGeometry,
   DynamicDrawUsage,
   Float32BufferAttribute,
+  Sphere,
   Uint8BufferAttribute,
+  Vector3,
+  type Object3D,
 } from 'three';
+import { POSITION_LEVELS } from '../../../preload/contract';
 import type { GalaxyMap } from './mapData';
 import { clusterColor } from './palette';
 
@@ -48,6 +53,21 @@ export function lookSizes(look: Uint8Array, base: number): Float32Array {
   return out;
 }
 
+/**
+ * Puts the object holding the star geometry where its positions are: for 16-bit positions the
+ * box (x = min + level · step, with the attribute's 0…1 being level / POSITION_LEVELS), else
+ * nowhere special. World coordinates are then the decoded positions (up to float32 rounding).
+ */
+export function placeQuantised(object: Object3D, map: GalaxyMap): void {
+  const q = map.quantised;
+  if (!q) return;
+  const [x0, y0, z0] = q.box.min;
+  const [sx, sy, sz] = q.box.step;
+  object.position.set(x0, y0, z0);
+  object.scale.set(sx * POSITION_LEVELS, sy * POSITION_LEVELS, sz * POSITION_LEVELS);
+  object.updateMatrix();
+}
+
 /** The star geometry: shared attributes, drawn through `order` (an index). */
 export function makeStarGeometry(
   map: GalaxyMap,
@@ -56,14 +76,23 @@ export function makeStarGeometry(
   order: Uint32Array,
 ): BufferGeometry {
   const g = new BufferGeometry();
-  g.setAttribute('position', new Float32BufferAttribute(map.positions, 3));
+  const q = map.quantised;
+  // 16-bit positions go up as they came off the wire, read as 0…1 (normalised): the object's
+  // matrix (placeQuantised) scales them by the box, so no pass over them runs in the page.
+  // (BufferAttribute keeps the array; Uint16BufferAttribute would copy it.)
+  g.setAttribute(
+    'position',
+    q ? new BufferAttribute(q.levels, 3, true) : new Float32BufferAttribute(map.positions, 3),
+  );
   g.setAttribute('aLook', new Uint8BufferAttribute(look, 4, true));
   const s = new BufferAttribute(state, 4, true);
   s.setUsage(DynamicDrawUsage);
   g.setAttribute('aState', s);
   g.setIndex(new BufferAttribute(order, 1));
   g.boundingSphere = null;
-  g.computeBoundingSphere();
+  // The 16-bit positions' sphere is the unit box's (no pass over a million points to find it).
+  if (q) g.boundingSphere = new Sphere(new Vector3(0.5, 0.5, 0.5), Math.sqrt(3) / 2);
+  else g.computeBoundingSphere();
   return g;
 }
 

@@ -4,6 +4,7 @@
  * allocates no result array.
  */
 import type { LassoReply, LassoRequest } from './lassoProtocol';
+import type { GalaxyMap } from './mapData';
 import { PointGrid } from './pointGrid';
 
 export interface LassoResult {
@@ -26,13 +27,16 @@ export class LassoResolver {
   /** Hit buffers not at the worker. */
   private readonly free: Uint32Array[] = [];
 
-  /** Called once the worker has built its grid over the positions. */
-  onGrid: ((grid: PointGrid) => void) | null = null;
+  /**
+   * Called once the worker has built its grid over the positions, with the floats it decoded
+   * when it was sent 16-bit ones.
+   */
+  onGrid: ((grid: PointGrid, positions: Float32Array | null) => void) | null = null;
 
   constructor() {
     this.worker.onmessage = (e: MessageEvent<LassoReply>) => {
       if (e.data.type === 'grid') {
-        this.onGrid?.(new PointGrid(e.data.parts));
+        this.onGrid?.(new PointGrid(e.data.parts), e.data.positions);
         return;
       }
       const { id, hits, count, ms } = e.data;
@@ -47,11 +51,20 @@ export class LassoResolver {
     this.worker.postMessage(m, transfer);
   }
 
-  /** Sends a copy of the positions (transferred, so the page keeps its own). */
-  setPositions(positions: Float32Array): void {
-    const copy = positions.slice();
-    this.count = copy.length / 3;
+  /**
+   * Sends a copy of the map's positions (transferred, so the page keeps its own): the 16-bit
+   * ones when the map has them (the worker decodes them), else the floats.
+   */
+  setPositions(map: GalaxyMap): void {
+    this.count = map.count;
     this.free.length = 0;
+    const q = map.quantised;
+    if (q) {
+      const levels = q.levels.slice();
+      this.post({ type: 'quantised', levels, box: q.box }, [levels.buffer]);
+      return;
+    }
+    const copy = map.positions.slice();
     this.post({ type: 'positions', positions: copy }, [copy.buffer]);
   }
 

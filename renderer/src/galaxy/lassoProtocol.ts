@@ -5,6 +5,8 @@
  */
 export type LassoRequest =
   | { type: 'positions'; positions: Float32Array }
+  /** 16-bit positions and their box (mapWire.ts): the worker decodes the floats itself. */
+  | { type: 'quantised'; levels: Uint16Array; box: MapBox }
   | {
       type: 'resolve';
       id: number;
@@ -16,12 +18,16 @@ export type LassoRequest =
       hits: Uint32Array;
     };
 
+import type { MapBox } from '../../../preload/contract';
 import type { PointGridParts } from './pointGrid';
 
 export type LassoReply =
   | LassoResolved
-  /** The worker's grid over the positions, once per map (the page picks with it). */
-  | { type: 'grid'; parts: PointGridParts };
+  /**
+   * The worker's grid over the positions, once per map (the page picks with it), and the float
+   * positions when the worker decoded them from 16 bits (a copy for the page).
+   */
+  | { type: 'grid'; parts: PointGridParts; positions: Float32Array | null };
 
 export type LassoResolved = {
   type: 'resolved';

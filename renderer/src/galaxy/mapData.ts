@@ -1,12 +1,15 @@
 /**
- * The galaxy's data: the index.map reply (compact typed arrays off the wire, decoded once), and
- * the bounds the camera frames. Pure: no DOM, no three.
+ * The galaxy's data: the index.map reply (compact typed arrays off the wire; the positions kept
+ * 16-bit for the GPU, their floats decoded when first needed), and the bounds the camera frames.
+ * Pure: no DOM, no three.
  */
 import {
-  decodeMapArrays,
+  decodeMapAttributes,
+  dequantisePositions,
   snapDensity,
   type CallOutput,
   type DensityScale,
+  type MapBox,
 } from '../../../preload/contract';
 
 export type FeatureMapReply = CallOutput<'index.map'>;
@@ -27,8 +30,14 @@ export interface GalaxyMap {
   features: Uint32Array;
   /** Feature index → point, −1 for a feature without a point. */
   pointOf: Int32Array;
-  /** [count × 3] xyz. */
-  positions: Float32Array;
+  /**
+   * [count × 3] xyz as floats, for what runs on the CPU (picking, arrow keys, fly-to); for a
+   * map off the wire, decoded from `quantised` on first read, or handed over by the lasso
+   * worker, which decodes them for itself first.
+   */
+  readonly positions: Float32Array;
+  /** The positions as the wire sent them, which the GPU draws as they are; null for float maps. */
+  quantised: QuantisedPositions | null;
   /** [count] fraction of examples on which the feature fires (off the wire: 16-bit log levels). */
   density: Float32Array;
   /**
@@ -40,6 +49,34 @@ export interface GalaxyMap {
   cluster: Int32Array;
   clusters: ClusterLabel[];
   bounds: Bounds;
+}
+
+/**
+ * 16-bit positions and their box (mapWire.ts), with the floats decoded once, when first asked
+ * for or when someone who decoded them already hands them over.
+ */
+export class QuantisedPositions {
+  private floats: Float32Array | null = null;
+
+  constructor(
+    /** [count × 3] levels 0…65535 per axis. */
+    readonly levels: Uint16Array,
+    readonly box: MapBox,
+  ) {}
+
+  get decoded(): boolean {
+    return this.floats !== null;
+  }
+
+  floatsNow(): Float32Array {
+    this.floats ??= dequantisePositions(this.levels, this.box);
+    return this.floats;
+  }
+
+  /** Takes floats decoded elsewhere from the same levels (the lasso worker's), if none yet. */
+  adopt(floats: Float32Array): void {
+    if (this.floats === null && floats.length === this.levels.length) this.floats = floats;
+  }
 }
 
 export interface Bounds {
@@ -104,24 +141,20 @@ export const MAP_MARKS = {
 } as const;
 
 export function decodeMap(reply: FeatureMapReply): GalaxyMap {
-  // The 16-bit positions as floats (within the quantisation step of the stored ones; mapWire.ts):
-  // what the galaxy draws, picks and lassos.
-  const {
-    count: n,
-    features,
-    positions,
-    density,
-    densityScale,
-    cluster,
-    bounds,
-  } = decodeMapArrays(reply);
+  // The positions stay 16-bit (the GPU draws them scaled by the box); their floats (within the
+  // quantisation step of the stored ones; mapWire.ts) are decoded when the CPU first needs them.
+  const { count: n, features, density, densityScale, cluster, bounds } = decodeMapAttributes(reply);
   const scale: DensityScale = densityScale;
+  const quantised = new QuantisedPositions(reply.positions, reply.box);
   return {
     count: n,
     features,
     // Point i is feature i when the reply left the ids out: the lookup is a native copy.
     pointOf: reply.features === null ? new Int32Array(features) : pointIndex(features),
-    positions,
+    get positions() {
+      return quantised.floatsNow();
+    },
+    quantised,
     density,
     snapDensity: (d) => snapDensity(scale, d),
     cluster,
@@ -144,6 +177,7 @@ export function makeMap(
     features,
     pointOf: pointIndex(features),
     positions,
+    quantised: null,
     density,
     snapDensity: (d) => d,
     cluster,

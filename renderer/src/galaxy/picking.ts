@@ -71,7 +71,7 @@ export class CpuPicker {
     this.best = -1;
     this.bestDepth = Infinity;
     this.lastTested = 0;
-    const n = Math.floor(src.positions.length / 3);
+    const n = src.sizes.length; // (not the positions': their floats may not be decoded yet)
     if (!grid || grid.items.length !== n) {
       this.test(src, src.positions, null, 0, n, x, y, width, height, scale);
       return this.best < 0 ? null : this.best;

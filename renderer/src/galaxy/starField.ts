@@ -12,6 +12,7 @@ import {
   makeEmphasisGeometry,
   makeStarGeometry,
   packLook,
+  placeQuantised,
   starBase,
   uploadState,
 } from './geometry';
@@ -68,13 +69,17 @@ export class StarField {
     this.emphasis.frustumCulled = false;
     this.emphasis.renderOrder = 1;
     this.object.add(this.points, this.full, this.emphasis);
+    placeQuantised(this.object, map);
     this.homeDistance = map.bounds.radius * 2.6;
     this.drawCount = this.n;
     const sizes = lookSizes(look, base);
     const rank = this.rank;
     const n = this.n;
     this.pickSource = {
-      positions: map.positions,
+      // read when a pick first needs them (the floats are decoded lazily: mapData.ts)
+      get positions() {
+        return map.positions;
+      },
       sizes,
       state,
       hovered: -1,
