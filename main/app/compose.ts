@@ -23,6 +23,7 @@ import { IndexService } from '../services/indexService';
 import { RuntimeService } from '../services/runtimeService';
 import { ExportService } from '../exports/exportService';
 import type { AppConfig } from './config';
+import type { EarlyWorker } from './earlyWorker';
 import { EventHub } from './events';
 import { NoticeBoard } from './notices';
 
@@ -44,6 +45,8 @@ export interface ComposeOptions {
    * the galaxy will most likely open seeded and checked (IndexService.warmFirstView).
    */
   warmReaders?: boolean;
+  /** An index reader thread started before composing (the server's), to be the first reader. */
+  earlyReader?: EarlyWorker;
 }
 
 export function composeApp(config: AppConfig, options: ComposeOptions = {}): OrreryApp {
@@ -78,6 +81,8 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     config.workers.index,
     (r) => notices.databaseRecovered(r, `The feature index ${path.basename(r.file)}`),
   );
+  const early = options.earlyReader?.take();
+  if (early && !index.readers.adopt(early)) void early.terminate();
   if (options.warmReaders) void index.warmFirstView();
 
   const bridges = new BridgeService(

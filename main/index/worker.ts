@@ -29,6 +29,7 @@ import { runBridgeRequest, type BridgeBuildRequest, type BridgeBuiltReply } from
 import { BridgeCancelled, type BridgeProgress } from '../bridge/meta';
 import { readSheet, type Sheet } from './corpus';
 import { serveReader } from './reader';
+import { READER_DATA } from './readerRole';
 
 export type IndexWorkerRequest =
   | {
@@ -185,6 +186,6 @@ export function serveIndexWorker(port: MessagePort): void {
 }
 
 if (!isMainThread && parentPort) {
-  if ((workerData as { role?: string } | null)?.role === 'reader') serveReader(parentPort);
+  if ((workerData as { role?: string } | null)?.role === READER_DATA.role) serveReader(parentPort);
   else serveIndexWorker(parentPort);
 }

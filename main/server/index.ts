@@ -6,6 +6,8 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { findAppRoot, resolveConfig } from '../app/config';
+import { startEarlyWorker } from '../app/earlyWorker';
+import { READER_DATA } from '../index/readerRole';
 import { newToken, parseServerArgs } from './args';
 import { startServer } from './server';
 
@@ -25,8 +27,10 @@ export async function runHeadless(
     models: args.models,
     ...(args.allow.length > 0 ? { allow: args.allow } : {}),
   });
+  // The first index reader loads its bundle while the page is served and the app loads.
+  const earlyReader = startEarlyWorker(config.workers.index, READER_DATA);
   const compose = async () =>
-    (await import('../app/compose')).composeApp(config, { warmReaders: true });
+    (await import('../app/compose')).composeApp(config, { warmReaders: true, earlyReader });
   const server = await startServer(compose, {
     host: args.host,
     port: args.port,

@@ -1,6 +1,7 @@
 /**
  * A pool of index reader threads (main/index/reader.ts): searches, cards, map positions and
- * sheet decoding leave the API thread. Threads start on first use (or one at once: warm) and stay; a request goes
+ * sheet decoding leave the API thread. Threads start on first use (or one at once: warm, or one
+ * started before the pool: adopt) and stay; a request goes
  * to the thread with the fewest in flight. A thread that dies fails its own requests and is
  * replaced on the next one.
  */
@@ -9,6 +10,7 @@ import { OrreryError } from '../../../preload/contract';
 import { spawnWorker } from '../../app/spawnWorker';
 import type { WorkerEntry } from '../../app/workerEntry';
 import type { ReaderReply, ReaderRequest } from '../../index/reader';
+import { READER_DATA } from '../../index/readerRole';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type Slot = { worker: Worker; pending: Map<number, Pending> };
@@ -36,8 +38,8 @@ export class ReaderPool {
     return this.slots.filter(Boolean).length;
   }
 
-  private spawn(i: number): Slot {
-    const worker = spawnWorker(this.entry, { role: 'reader' });
+  private spawn(i: number, started?: Worker): Slot {
+    const worker = started ?? spawnWorker(this.entry, READER_DATA);
     const slot: Slot = { worker, pending: new Map() };
     const failAll = (e: Error): void => {
       for (const p of slot.pending.values()) p.reject(e);
@@ -93,6 +95,17 @@ export class ReaderPool {
    */
   warm(): void {
     if (!this.closed && this.started === 0) this.spawn(0);
+  }
+
+  /**
+   * Takes a reader thread started before the pool existed (the server starts one with the
+   * process, main/app/earlyWorker.ts) as its first thread, if none is running yet; returns
+   * whether it did (else the caller still owns the thread).
+   */
+  adopt(worker: Worker): boolean {
+    if (this.closed || this.started > 0) return false;
+    this.spawn(0, worker);
+    return true;
   }
 
   run<T>(call: ReaderCall): Promise<T> {

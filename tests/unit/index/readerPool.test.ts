@@ -1,7 +1,8 @@
 // The index reader pool with real worker threads over a real SQLite index: searches, cards
 // (in the contract's field names) and map positions (typed arrays handed over, not copied)
 // come back from reader threads; concurrent reads spread over the threads; a failing read
-// names its error and leaves the pool serving; release closes the readers' connections.
+// names its error and leaves the pool serving; release closes the readers' connections; a
+// reader started before the pool (the server's early reader) is taken as its first thread.
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,8 @@ import { decodeMapArrays, FeatureCardSchema } from '../../../preload/contract';
 import { openIndex, refreshLabels, type SearchHit } from '../../../main/index';
 import type { CardRead } from '../../../main/index/card';
 import type { MapRead } from '../../../main/index/reader';
+import { startEarlyWorker } from '../../../main/app/earlyWorker';
+import { READER_DATA } from '../../../main/index/readerRole';
 import { ReaderPool } from '../../../main/services/index/readers';
 import { repoRoot, tempDir } from './helpers';
 
@@ -111,6 +114,32 @@ describe('index reader pool', () => {
       query: { saeId: SAE, text: 'field 1' },
     });
     expect(hits.length).toBeGreaterThan(0);
+  });
+
+  it('takes a reader started before it (the early reader of the server) as its first thread', async () => {
+    const entry = { file: join(repoRoot, 'main/index/worker.ts'), tsx: true };
+    const early = startEarlyWorker(entry, READER_DATA);
+    const own = new ReaderPool(entry, 1);
+    try {
+      const worker = early.take();
+      expect(worker).not.toBeNull();
+      expect(early.take()).toBeNull();
+      expect(own.adopt(worker as NonNullable<typeof worker>)).toBe(true);
+      expect(own.started).toBe(1);
+      const hits = await own.run<SearchHit[]>({
+        type: 'search',
+        file,
+        query: { saeId: SAE, text: 'harbour', limit: 500 },
+      });
+      expect(hits.length).toBe(N / 5);
+      // one thread only, the adopted one; a pool already running takes no other
+      expect(own.started).toBe(1);
+      const other = startEarlyWorker(entry, READER_DATA).take();
+      expect(own.adopt(other as NonNullable<typeof other>)).toBe(false);
+      await other?.terminate();
+    } finally {
+      await own.close();
+    }
   });
 
   it('closes its connections on release, so the file can be replaced', async () => {
