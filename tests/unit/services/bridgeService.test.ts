@@ -1,8 +1,9 @@
 /**
  * Bridges through the API: bridge.build as a job in an index worker thread with progress, then
  * bridge.status, bridge.matches and bridge.best on the emoji fixture's latent and spatial SAEs (by example),
- * and a text SAE against itself (decoder cosine: every feature its own best match); reading an
- * unbuilt bridge is not_found, an unknown SAE too.
+ * and a text SAE against itself (decoder cosine: every feature its own best match; then, when
+ * asked, by the effect on the logits, which replaces it); reading an unbuilt bridge is
+ * not_found, an unknown SAE too.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,5 +138,35 @@ describe('bridges through the API', () => {
       feature: 64,
     });
     expect(out).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  }, 60_000);
+
+  it('builds an effect bridge as a job when asked, measuring effects before matching', async () => {
+    const progress: Progress[] = [];
+    app.events.subscribe((m) => {
+      if (m.event === 'job.progress') progress.push(m.payload);
+    });
+    const status = await call<CallOutput<'bridge.build'>>('bridge.build', {
+      a: text,
+      b: text,
+      method: 'effect',
+      jobId: 'bridge-effect',
+    });
+    expect(status).toMatchObject({
+      built: true,
+      method: 'effect',
+      unit: 'output effect',
+      sharedAt: 0.8,
+      sharedA: 1,
+    });
+    const stages = new Set(progress.filter((p) => p.jobId === 'bridge-effect').map((p) => p.stage));
+    expect(stages).toEqual(new Set(['effects', 'match']));
+    const m = await call<CallOutput<'bridge.matches'>>('bridge.matches', {
+      a: text,
+      b: text,
+      side: 'b',
+      feature: 7,
+    });
+    expect(m).toMatchObject({ method: 'effect', status: 'shared' });
+    expect(m.matches[0]?.feature).toBe(7);
   }, 60_000);
 });
