@@ -1,7 +1,8 @@
 // Parity check for the text pack's ONNX graphs: onnxruntime-node against the torch reference
 // written by models/recipes/text/export.py. Each case is one step: below.onnx on the tokens and
-// the past of the layers up to the hook, then above.onnx on its hook_resid plus the steering
-// and the past of the layers above. Exits non-zero on any mismatch.
+// the past of the layers up to the (first) hook, then each middle graph (packs with several
+// hooks) and above.onnx, each on the residual the graph before gave plus the steering at that
+// hook and the past of its layers. Exits non-zero on any mismatch.
 //   node models/recipes/text/check_parity.mjs <folder with below.onnx/above.onnx> <reference.json>
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
@@ -20,29 +21,23 @@ if (!dir || !refPath) {
 const ref = JSON.parse(readFileSync(refPath, "utf8"));
 const tol = ref.tolerance ?? 1e-3;
 const graphs = ref.graphs ?? { below: "below.onnx", above: "above.onnx" };
-const below = await ort.InferenceSession.create(join(dir, graphs.below));
-const above = await ort.InferenceSession.create(join(dir, graphs.above));
+// The graphs in the order a step runs them: below, each middle (packs with several hooks), above.
+const files = [graphs.below, ...(graphs.middle ?? []), graphs.above];
+const hooks = ref.hooks ?? [null];
+const sessions = [];
+for (const f of files) sessions.push(await ort.InferenceSession.create(join(dir, f)));
 
 let failed = false;
-const want = (session, name, list) => {
-  const ok = list.every((n) => n === "hook_resid" || n === "steering" || n === "logits" || n === "input_ids" ||
-    n === "position_ids" || /^(past|present)\.\d+\.(key|value)$/.test(n));
-  if (!ok) {
-    console.log(`FAIL ${name}: unexpected names ${list.join(", ")}`);
-    failed = true;
-  }
-};
-want(below, "below inputs", below.inputNames);
-want(below, "below outputs", below.outputNames);
-want(above, "above inputs", above.inputNames);
-want(above, "above outputs", above.outputNames);
-for (const [g, s, names] of [["below", below, ["input_ids", "position_ids"]], ["above", above, ["hook_resid", "steering"]]]) {
-  for (const n of names) if (!s.inputNames.includes(n)) { console.log(`FAIL ${g} lacks input ${n}`); failed = true; }
-}
-if (!below.outputNames.includes("hook_resid") || !above.outputNames.includes("logits")) {
-  console.log("FAIL below must give hook_resid and above logits");
-  failed = true;
-}
+const known = (n) => ["hook_resid", "next_hook_resid", "steering", "logits", "input_ids", "position_ids"].includes(n) ||
+  /^(past|present)\.\d+\.(key|value)$/.test(n);
+sessions.forEach((s, j) => {
+  const bad = [...s.inputNames, ...s.outputNames].filter((n) => !known(n));
+  if (bad.length) { console.log(`FAIL ${files[j]}: unexpected names ${bad.join(", ")}`); failed = true; }
+  const ins = j === 0 ? ["input_ids", "position_ids"] : ["hook_resid", "steering"];
+  for (const n of ins) if (!s.inputNames.includes(n)) { console.log(`FAIL ${files[j]} lacks input ${n}`); failed = true; }
+  const out = j === 0 ? "hook_resid" : j === files.length - 1 ? "logits" : "next_hook_resid";
+  if (!s.outputNames.includes(out)) { console.log(`FAIL ${files[j]} must give ${out}`); failed = true; }
+});
 
 function tensor(name, t) {
   if (name === "input_ids" || name === "position_ids") {
@@ -64,9 +59,17 @@ for (const c of ref.cases) {
     for (const n of session.inputNames) feeds[n] = extra[n] ?? tensor(n, c.inputs[n]);
     return feeds;
   };
-  const b = await below.run(feedsOf(below));
-  const a = await above.run(feedsOf(above, { hook_resid: b.hook_resid }));
-  const out = { ...b, ...a };
+  const out = {};
+  let h = null;
+  for (let j = 0; j < sessions.length; j++) {
+    const steer = j === 0 ? {} : { steering: tensor("steering", c.inputs[`steering:${hooks[j - 1]}`] ?? c.inputs.steering) };
+    const r = await sessions[j].run(feedsOf(sessions[j], j === 0 ? {} : { hook_resid: h, ...steer }));
+    for (const [n, t] of Object.entries(r)) {
+      if (n.startsWith("present.") || n === "logits" || (j === 0 && n === "hook_resid")) out[n] = t;
+    }
+    h = r.hook_resid ?? r.next_hook_resid ?? null;
+    if (h && hooks[j]) out[hooks[j]] = h;
+  }
   results[c.name] = out;
   for (const [name, t] of Object.entries(c.outputs)) {
     const got = out[name];

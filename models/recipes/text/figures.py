@@ -1,5 +1,6 @@
 """Quality figures on the validation split: LM loss against unigram/bigram baselines, SAE
-reconstruction (FVE, L0, dead features, CE loss recovered) and a steering experiment.
+reconstruction at each hook (FVE, L0, dead features, CE loss recovered) and a steering
+experiment with the first hook's SAE.
 Writes <work>/figures.json (copied into the pack's metrics.json) and sparsity.safetensors."""
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import collections
 import json
 import math
 import os
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -15,6 +17,7 @@ import torch.nn.functional as F
 from common import safetensors
 from bpe import BOS_ID, EOS_ID, ByteBPE
 from lm_train import eval_windows, load_lm
+from model import at_hook
 from sae import load_shipped, sae_dir
 
 PROMPTS = ["The", "I", "And", "It is", "A man", "When the", "There was", "What"]
@@ -79,9 +82,75 @@ def sample(model, prompt_ids: list[int], n: int, steer_vec, gen: torch.Generator
     return out
 
 
+def sae_figures(c, model, layer: int, acts, windows, win_src, n_sources: int) -> tuple[dict, dict]:
+    """FVE, L0, dead features and CE loss recovered of the shipped SAE at `layer` on the
+    validation activations there; writes its sparsity.safetensors. Returns the figures and what
+    the steering experiment reads (the SAE, its sparse codes, densities, per-source means)."""
+    cfg = model.cfg
+    V = cfg.vocab_size
+    src_names = range(n_sources)
+    out: dict = {}
+    # ---- SAE on the validation activations (the shipped fp16 weights) ----
+    d = sae_dir(c, layer)
+    sae = load_shipped(os.path.join(d, "sae_weights.safetensors"), c.s["k"])
+    d_sae = sae.W_dec.shape[0]
+    fires = torch.zeros(d_sae)
+    max_act = torch.zeros(d_sae)
+    mean_act_src = torch.zeros(len(src_names), d_sae)
+    src_count = torch.bincount(win_src, minlength=len(src_names)).float()
+    sse, l0 = 0.0, 0.0
+    mu = acts.mean(0)
+    sst = (acts - mu).pow(2).sum().item()
+    top_pos = []  # (activation, flat position) candidates per feature
+    for i in range(0, len(acts), 8192):
+        x = acts[i:i + 8192]
+        vals, idx = sae.encode_sparse(x)
+        x_hat = sae.decode_sparse(vals, idx)
+        sse += (x - x_hat).pow(2).sum().item()
+        on = vals > 0
+        l0 += on.sum().item()
+        fires.index_add_(0, idx[on], torch.ones(int(on.sum())))
+        dense = torch.zeros(x.shape[0], d_sae).scatter_(1, idx, vals)
+        max_act = torch.maximum(max_act, dense.max(0).values)
+        mean_act_src.index_add_(0, win_src[i:i + 8192], dense)
+        top_pos.append((vals, idx))
+    all_vals = torch.cat([v for v, _ in top_pos])  # [n_tok, k]: the codes, kept sparse
+    all_idx = torch.cat([j for _, j in top_pos])
+    density = fires / len(acts)
+    out.update({
+        "d_in": cfg.d_model, "d_sae": d_sae, "k": c.s["k"], "hook": f"blocks.{layer}.hook_resid_post",
+        "fve": 1 - sse / sst, "mean_l0": l0 / len(acts), "dead_fraction": float((fires == 0).float().mean()),
+        "dead_features": int((fires == 0).sum()), "val_tokens": len(acts),
+    })
+    safetensors.save_file({"sparsity": np.log10(density.numpy() + 1e-10).astype(np.float32)},
+                    os.path.join(d, "sparsity.safetensors"))
+
+    # CE loss recovered: clean vs SAE reconstruction vs zero ablation at the hook
+    sub = windows[: max(2, min(len(windows), 192))]
+    losses = {}
+    for name, fn in [("clean", None), ("sae", lambda h: sae(h.reshape(-1, h.shape[-1])).reshape(h.shape)),
+                     ("zero", lambda h: torch.zeros_like(h))]:
+        tot = 0.0
+        for i in range(0, len(sub), 16):
+            x = sub[i:i + 16]
+            with at_hook(model, layer):
+                logits = model(x[:, :-1], replace_hook=fn)[0]
+            tot += F.cross_entropy(logits.reshape(-1, V), x[:, 1:].reshape(-1), reduction="sum").item()
+        losses[name] = tot / (sub.shape[0] * cfg.context)
+    out["ce_loss_clean"] = losses["clean"]
+    out["ce_loss_sae"] = losses["sae"]
+    out["ce_loss_zero_ablation"] = losses["zero"]
+    out["ce_loss_recovered"] = (losses["zero"] - losses["sae"]) / (losses["zero"] - losses["clean"])
+    c.log(f"figures: sae at layer {layer} " + json.dumps({k: v for k, v in out.items()}))
+
+    return out, {"sae": sae, "all_vals": all_vals, "all_idx": all_idx, "density": density,
+                 "max_act": max_act, "mean_act_src": mean_act_src, "src_count": src_count}
+
+
 def stage(c):
     model, ck = load_lm(c.work, c.device)
     model = model.cpu()
+    model.cfg = replace(model.cfg, hook_layer=c.hooks()[0])  # the first hook: LM loop, steering
     cfg = model.cfg
     V = cfg.vocab_size
     tok = ByteBPE.load(c.o("tokenizer.json"))
@@ -115,57 +184,22 @@ def stage(c):
     c.log(f"figures: lm val loss {fig['lm']['val_loss']:.4f}, bigram {fig['lm']['bigram_loss']:.4f}, "
           f"unigram {fig['lm']['unigram_loss']:.4f} over {n_tok} tokens")
 
-    # ---- SAE on the validation activations (the shipped fp16 weights) ----
-    d = sae_dir(c)
-    sae = load_shipped(os.path.join(d, "sae_weights.safetensors"), c.s["k"])
-    d_sae = sae.W_dec.shape[0]
-    fires = torch.zeros(d_sae)
-    max_act = torch.zeros(d_sae)
-    mean_act_src = torch.zeros(len(src_names), d_sae)
-    src_count = torch.bincount(win_src, minlength=len(src_names)).float()
-    sse, l0 = 0.0, 0.0
-    mu = acts.mean(0)
-    sst = (acts - mu).pow(2).sum().item()
-    top_pos = []  # (activation, flat position) candidates per feature
-    for i in range(0, len(acts), 8192):
-        x = acts[i:i + 8192]
-        vals, idx = sae.encode_sparse(x)
-        x_hat = sae.decode_sparse(vals, idx)
-        sse += (x - x_hat).pow(2).sum().item()
-        on = vals > 0
-        l0 += on.sum().item()
-        fires.index_add_(0, idx[on], torch.ones(int(on.sum())))
-        dense = torch.zeros(x.shape[0], d_sae).scatter_(1, idx, vals)
-        max_act = torch.maximum(max_act, dense.max(0).values)
-        mean_act_src.index_add_(0, win_src[i:i + 8192], dense)
-        top_pos.append((vals, idx))
-    all_vals = torch.cat([v for v, _ in top_pos])  # [n_tok, k]: the codes, kept sparse
-    all_idx = torch.cat([j for _, j in top_pos])
-    density = fires / len(acts)
-    fig["sae"].update({
-        "d_in": cfg.d_model, "d_sae": d_sae, "k": c.s["k"], "hook": cfg.hook_name,
-        "fve": 1 - sse / sst, "mean_l0": l0 / len(acts), "dead_fraction": float((fires == 0).float().mean()),
-        "dead_features": int((fires == 0).sum()), "val_tokens": len(acts),
-    })
-    safetensors.save_file({"sparsity": np.log10(density.numpy() + 1e-10).astype(np.float32)},
-                    os.path.join(d, "sparsity.safetensors"))
-
-    # CE loss recovered: clean vs SAE reconstruction vs zero ablation at the hook
-    sub = windows[: max(2, min(len(windows), 192))]
-    losses = {}
-    for name, fn in [("clean", None), ("sae", lambda h: sae(h.reshape(-1, h.shape[-1])).reshape(h.shape)),
-                     ("zero", lambda h: torch.zeros_like(h))]:
-        tot = 0.0
-        for i in range(0, len(sub), 16):
-            x = sub[i:i + 16]
-            logits = model(x[:, :-1], replace_hook=fn)[0]
-            tot += F.cross_entropy(logits.reshape(-1, V), x[:, 1:].reshape(-1), reduction="sum").item()
-        losses[name] = tot / (sub.shape[0] * cfg.context)
-    fig["sae"]["ce_loss_clean"] = losses["clean"]
-    fig["sae"]["ce_loss_sae"] = losses["sae"]
-    fig["sae"]["ce_loss_zero_ablation"] = losses["zero"]
-    fig["sae"]["ce_loss_recovered"] = (losses["zero"] - losses["sae"]) / (losses["zero"] - losses["clean"])
-    c.log("figures: sae " + json.dumps({k: v for k, v in fig["sae"].items()}))
+    # ---- SAE at each hook, on the validation activations there (the shipped fp16 weights) ----
+    fig["saes"] = []
+    parts = None
+    for layer in c.hooks():
+        if layer == cfg.hook_layer:
+            at = acts
+        else:
+            with at_hook(model, layer), torch.no_grad():
+                at = torch.cat([model(windows[i:i + 16][:, :-1], stop_at_hook=True).reshape(-1, cfg.d_model)
+                                for i in range(0, len(windows), 16)])
+        figs, p = sae_figures(c, model, layer, at, windows, win_src, len(src_names))
+        fig["saes"].append(figs)
+        if layer == cfg.hook_layer:  # the steering experiment: the first hook's SAE
+            fig["sae"], parts = figs, p
+    sae, all_vals, all_idx, density, max_act, mean_act_src, src_count = (
+        parts[k] for k in ("sae", "all_vals", "all_idx", "density", "max_act", "mean_act_src", "src_count"))
 
     # ---- steering ----
     flat_ids = windows[:, :-1].reshape(-1)

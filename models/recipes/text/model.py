@@ -7,8 +7,9 @@ returns that residual (before steering) and then adds the `steering` tensor to i
 """
 from __future__ import annotations
 
+import contextlib
 import math
-from dataclasses import dataclass, asdict
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn as nn
@@ -182,15 +183,22 @@ def _export_block(blk: Block, x, masked, past_k, past_v):
     return x, k, v
 
 
+def _unembed_weight(lm):
+    """The tied embedding matrix in float32 (a fp16 copy made by common/fp16.halfify casts it)."""
+    return lm.tok.w() if hasattr(lm.tok, "w") else lm.tok.weight
+
+
 class BelowHook(nn.Module):
-    """The graph up to the hook (models/PACK_FORMAT.md, text-lm `below`): input_ids,
+    """The graph up to the (first) hook (models/PACK_FORMAT.md, text-lm `below`): input_ids,
     position_ids [B,S] and past.{i}.key/value [B,H,P,Dh] for layers 0..hook ->
     hook_resid [B,S,D] (the residual after the hook block, before any steering) and
-    present.{i}.key/value [B,H,P+S,Dh]. The same operations as TinyLM.forward."""
+    present.{i}.key/value [B,H,P+S,Dh]. The same operations as TinyLM.forward. `last`: the
+    hook's layer (default cfg.hook_layer)."""
 
-    def __init__(self, lm: TinyLM):
+    def __init__(self, lm: TinyLM, last: int | None = None):
         super().__init__()
         self.lm = lm
+        self.last = lm.cfg.hook_layer if last is None else last
 
     def forward(self, input_ids, position_ids, *past):
         lm = self.lm
@@ -198,31 +206,66 @@ class BelowHook(nn.Module):
         x = lm.tok(input_ids) + lm.pos(position_ids)
         mask = _mask(position_ids, past[0].shape[2], S)
         presents = []
-        for i in range(lm.cfg.hook_layer + 1):
+        for i in range(self.last + 1):
             x, k, v = _export_block(lm.blocks[i], x, mask, past[2 * i], past[2 * i + 1])
             presents += [k, v]
         return (x, *presents)
 
 
+class MiddleHook(nn.Module):
+    """A graph between two hooks (text-lm `middle`, packs with SAEs at several hooks):
+    hook_resid [B,S,D] at layer `first` plus steering [B,S,D], position_ids [B,S] and
+    past.{i}.key/value for layers first+1..last -> next_hook_resid [B,S,D] (the residual after
+    block `last`, before its own steering) and present.{i}.key/value."""
+
+    def __init__(self, lm: TinyLM, first: int, last: int):
+        super().__init__()
+        assert first < last, "a middle graph runs at least one block"
+        self.lm, self.first, self.last = lm, first, last
+
+    def forward(self, hook_resid, steering, position_ids, *past):
+        x = hook_resid + steering
+        mask = _mask(position_ids, past[0].shape[2], x.shape[1])
+        presents = []
+        for j, i in enumerate(range(self.first + 1, self.last + 1)):
+            x, k, v = _export_block(self.lm.blocks[i], x, mask, past[2 * j], past[2 * j + 1])
+            presents += [k, v]
+        return (x, *presents)
+
+
 class AboveHook(nn.Module):
-    """The graph after the hook (text-lm `above`): hook_resid [B,S,D] and steering [B,S,D]
+    """The graph after the (last) hook (text-lm `above`): hook_resid [B,S,D] and steering [B,S,D]
     (added to it, as TinyLM.forward adds the steering), position_ids [B,S] and
     past.{i}.key/value for layers hook+1..L-1 -> logits [B,S,V] and present.{i}.key/value.
-    With the hook at the last layer it is the final norm and the unembedding alone."""
+    With the hook at the last layer it is the final norm and the unembedding alone. `first`:
+    the hook's layer (default cfg.hook_layer)."""
 
-    def __init__(self, lm: TinyLM):
+    def __init__(self, lm: TinyLM, first: int | None = None):
         super().__init__()
         self.lm = lm
+        self.first = lm.cfg.hook_layer if first is None else first
 
     def forward(self, hook_resid, steering, position_ids=None, *past):
         lm = self.lm
         x = hook_resid + steering
         presents = []
-        upper = range(lm.cfg.hook_layer + 1, lm.cfg.n_layers)
+        upper = range(self.first + 1, lm.cfg.n_layers)
         if len(upper) > 0:
             mask = _mask(position_ids, past[0].shape[2], x.shape[1])
             for j, i in enumerate(upper):
                 x, k, v = _export_block(lm.blocks[i], x, mask, past[2 * j], past[2 * j + 1])
                 presents += [k, v]
-        logits = lm.ln_f(x) @ lm.tok.weight.t()
+        logits = lm.ln_f(x) @ _unembed_weight(lm).t()
         return (logits, *presents)
+
+
+@contextlib.contextmanager
+def at_hook(model: TinyLM, layer: int):
+    """TinyLM.forward's hook (stop_at_hook, replace_hook, steering) moved to `layer` for a while:
+    the SAE and figures stages read each of a pack's hooks with the one model."""
+    old = model.cfg
+    model.cfg = replace(old, hook_layer=layer)
+    try:
+        yield model
+    finally:
+        model.cfg = old

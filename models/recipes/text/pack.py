@@ -57,7 +57,7 @@ OLD_SOURCES = {"fortunes", "bible", "dictionary", "jargon"}  # corpus.py's; corp
 
 
 def stage(c):
-    from export import GRAPHS
+    from export import graphs_of, hook_name
     from sae import sae_dir
     cfg = c.lm_config()
     examples = build_examples(c)
@@ -67,8 +67,10 @@ def stage(c):
     fig = json.load(open(c.w("figures.json")))
     stats = json.load(open(c.w("corpus_stats.json")))
     timings = json.load(open(c.w("timings.json"))) if os.path.exists(c.w("timings.json")) else {}
-    sae_id = f"res{cfg.hook_layer}-{c.s['d_sae'] // 1024}k" if c.s["d_sae"] >= 1024 else f"res{cfg.hook_layer}-{c.s['d_sae']}"
-    rel_sae = os.path.relpath(sae_dir(c), c.out).replace(os.sep, "/")
+    hooks = c.hooks()
+    size = f"{c.s['d_sae'] // 1024}k" if c.s["d_sae"] >= 1024 else str(c.s["d_sae"])
+    saes = [{"id": f"res{h}-{size}", "hook": hook_name(h),
+             "dir": os.path.relpath(sae_dir(c, h), c.out).replace(os.sep, "/")} for h in hooks]
     extra = sorted(set(stats) - OLD_SOURCES)  # the expanded corpus's sources (models/recipes/gpu)
     manifest = {
         "format": 1,
@@ -84,16 +86,19 @@ def stage(c):
                    "from Debian packages: fortune cookies by category, the King James Bible, Webster's 1913 / "
                    "GCIDE dictionary entries and the Jargon File"
                    + (f", plus {', '.join(extra)} (corpus_plus.py)" if extra else "")
-                   + f". A TopK SAE (k={c.s['k']}, {c.s['d_sae']} features) reads {cfg.hook_name}."),
+                   + (f". A TopK SAE (k={c.s['k']}, {c.s['d_sae']} features) reads {cfg.hook_name}." if len(hooks) == 1
+                      else f". TopK SAEs (k={c.s['k']}, {c.s['d_sae']} features each) read "
+                      + ", ".join(hook_name(h) for h in hooks) + ".")),
         "model": {
-            "onnx": dict(GRAPHS),  # below.onnx / above.onnx, split at the hook (export.py)
+            "onnx": graphs_of(hooks),  # below / (middle…) / above, split at each hook (export.py)
             "tokenizer": "tokenizer.json",
-            "hook": cfg.hook_name,
+            "hook": hook_name(hooks[0]),
+            **({"hooks": [hook_name(h) for h in hooks]} if len(hooks) > 1 else {}),
             "d_model": cfg.d_model, "n_layers": cfg.n_layers, "n_heads": cfg.n_heads, "d_head": cfg.d_head,
             "context": cfg.context, "vocab_size": cfg.vocab_size,
             "bos_token_id": 1, "eos_token_id": 2,
         },
-        "saes": [{"id": sae_id, "hook": cfg.hook_name, "dir": rel_sae}],
+        "saes": saes,
         # Labels may name the source, category and book; the chapter number is a location,
         # not a property, so it only shows on the cards.
         "examples": {"texts": "examples.jsonl", "label_keys": ["source", "category", "book"]},
@@ -104,11 +109,14 @@ def stage(c):
         for fn in files:
             p = os.path.join(root, fn)
             sizes[os.path.relpath(p, c.out).replace(os.sep, "/")] = os.path.getsize(p)
+    parity = json.load(open(c.w("parity_result.json"))) if os.path.exists(c.w("parity_result.json")) else {}
     metrics = {
         "seed": c.seed, "mode": c.mode, "corpus": stats, "timings_seconds": timings,
-        "parity_checked": (json.load(open(c.w("parity_result.json")))["parity_checked"]
-                           if os.path.exists(c.w("parity_result.json")) else False),
-        "lm": fig["lm"], "sae": fig["sae"], "steering": fig["steering"],
+        "parity_checked": parity.get("parity_checked", False),
+        "weights_fp16": parity.get("fp16", False),
+        **({"fp16_vs_fp32_max_logit_diff": parity["fp16_vs_fp32_max_logit_diff"]}
+           if "fp16_vs_fp32_max_logit_diff" in parity else {}),
+        "lm": fig["lm"], "sae": fig["sae"], "saes": fig.get("saes", [fig["sae"]]), "steering": fig["steering"],
         "files_bytes": sizes, "total_bytes": sum(sizes.values()),
         "provenance": c.provenance(),
     }

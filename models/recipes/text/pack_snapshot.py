@@ -8,8 +8,10 @@ train_big.py writes lm.pt only when its run stops; its snapshots hold the model 
 writes the recipe's lm.pt from a snapshot into a separate work folder (the running training's
 folder is only read), links the expanded corpus and its token streams from the snapshot's
 folder, copies the shipped tokenizer (the one train_big.py trains with) into the pack folder,
-then runs recipe.py's stages sae, figures, export, pack and index with the snapshot's shape.
-Other flags go to recipe.py as they are (e.g. --sae-tokens, --figures-windows, --smoke).
+then runs recipe.py's stages sae, figures, export, pack and index with the snapshot's shape,
+by default with SAEs at an early and a late residual (--hooks 1,4 for 6 layers) and fp16 ONNX
+weights (--fp16 1), the text pack's 40 MB budget. Other flags go to recipe.py as they are (e.g.
+--hooks 3 --fp16 0, --sae-tokens, --figures-windows, --smoke).
 """
 from __future__ import annotations
 
@@ -82,7 +84,16 @@ def recipe_args(a, config: dict, rest: list[str]) -> list[str]:
         args += ["--pack-id", a.pack_id]
     if a.name:
         args += ["--name", a.name]
+    if not any(x == "--hooks" or x.startswith("--hooks=") for x in rest):
+        args += ["--hooks", ",".join(map(str, default_hooks(config["n_layers"])))]
+    if not any(x == "--fp16" or x.startswith("--fp16=") for x in rest):
+        args += ["--fp16", "1"]
     return args + rest
+
+
+def default_hooks(n_layers: int) -> list[int]:
+    """An early and a late residual (1 and 4 of the larger LM's 6 layers), one hook for < 4 layers."""
+    return [n_layers // 2] if n_layers < 4 else [n_layers // 4, n_layers - 2]
 
 
 def main(argv=None):

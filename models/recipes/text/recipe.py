@@ -69,6 +69,10 @@ def parse_args(argv=None):
     p.add_argument("--keep", action="store_true", help="--smoke: keep the temp dir")
     p.add_argument("--pack-id", help="the manifest's id (default orrery-text-fortunes)")
     p.add_argument("--name", help="the manifest's name")
+    p.add_argument("--hooks", help="layers whose residual gets an SAE, e.g. 1,4 (default n_layers // 2); "
+                   "the graphs are split at each (PACK_FORMAT.md, text-lm)")
+    p.add_argument("--fp16", type=int, choices=(0, 1), default=None,
+                   help="1: ONNX weights stored as fp16 (float32 I/O); default 0")
     for k, v in PRESETS["full"].items():
         if isinstance(v, (int, float)) and k not in ("out",):
             p.add_argument("--" + k.replace("_", "-"), type=type(v), default=None)
@@ -85,6 +89,10 @@ class Ctx:
             v = getattr(args, k, None)
             if v is not None and k != "out":
                 self.s[k] = v
+        self.s["hooks"] = sorted({int(x) for x in args.hooks.split(",")}) if args.hooks else [self.s["n_layers"] // 2]
+        self.s["fp16"] = args.fp16 or 0
+        if not all(0 <= h < self.s["n_layers"] for h in self.s["hooks"]):
+            raise SystemExit(f"--hooks {args.hooks}: each must be a layer 0 … {self.s['n_layers'] - 1}")
         self.seed, self.device = args.seed, args.device
         self.tmp = None
         self.provenance = lambda: None  # main() sets the stage runner's provenance
@@ -113,7 +121,11 @@ class Ctx:
     def lm_config(self):
         from model import LMConfig
         return LMConfig(vocab_size=self.s["vocab"], d_model=self.s["d_model"], n_layers=self.s["n_layers"],
-                        n_heads=self.s["n_heads"], context=self.s["context"], hook_layer=self.s["n_layers"] // 2)
+                        n_heads=self.s["n_heads"], context=self.s["context"], hook_layer=self.s["hooks"][0])
+
+    def hooks(self) -> list[int]:
+        """The layers with an SAE, ascending (the graphs are split at each)."""
+        return list(self.s["hooks"])
 
     def timing(self, stage: str, seconds: float):
         path = self.w("timings.json")
@@ -223,12 +235,14 @@ def stage_list(c: Ctx) -> list:
     from common.stages import Stage
     from sae import sae_dir
     s, here = c.s, lambda *f: [os.path.join(HERE, x) for x in f]
-    sd = sae_dir(c)
+    sds = [sae_dir(c, h) for h in c.hooks()]
     corpus_out = [c.w("corpus.jsonl"), c.w("corpus_stats.json")]
     tokens = [c.w("tokens_train.npy"), c.w("tokens_val.npy")]
     lm_keys = ("vocab", "d_model", "n_layers", "n_heads", "context", "lm_steps", "batch", "lr")
-    sae_files = [os.path.join(sd, "cfg.json"), os.path.join(sd, "sae_weights.safetensors")]
-    onnx = [c.o("below.onnx"), c.o("above.onnx")]
+    sae_files = [os.path.join(sd, f) for sd in sds for f in ("cfg.json", "sae_weights.safetensors")]
+    from export import graphs_of
+    g = graphs_of(c.hooks())
+    onnx = [c.o(f) for f in [g["below"], *g.get("middle", []), g["above"]]]
     meta = [c.o("manifest.json"), c.o("metrics.json")]
     spec = [
         ("corpus", [p for p in sources().values() if os.path.exists(p)] + here("corpus.py"), corpus_out,
@@ -236,15 +250,15 @@ def stage_list(c: Ctx) -> list:
         ("tokenizer", corpus_out[:1] + here("bpe.py"), [c.o("tokenizer.json"), c.o("tokenizer_check.json")] + tokens,
          ("vocab",)),
         ("lm", tokens + here("model.py", "lm_train.py"), [c.w("lm.pt")], lm_keys),
-        ("sae", [c.w("lm.pt"), tokens[0]] + here("sae.py"), sae_files + [c.w("sae_fp32.pt")],
-         ("d_sae", "k", "sae_tokens", "sae_passes", "sae_batch", "sae_lr", "pack_id")),
+        ("sae", [c.w("lm.pt"), tokens[0]] + here("sae.py"), sae_files,
+         ("d_sae", "k", "sae_tokens", "sae_passes", "sae_batch", "sae_lr", "pack_id", "hooks")),
         ("figures", [c.w("lm.pt"), *tokens, *corpus_out[:1], *sae_files] + here("figures.py"),
-         [c.w("figures.json"), os.path.join(sd, "sparsity.safetensors")],
-         ("figures_windows", "steer_features", "steer_prompts", "steer_samples", "gen_tokens")),
+         [c.w("figures.json")] + [os.path.join(sd, "sparsity.safetensors") for sd in sds],
+         ("figures_windows", "steer_features", "steer_prompts", "steer_samples", "gen_tokens", "hooks")),
         ("export", [c.w("lm.pt"), tokens[1]] + here("export.py", "model.py", "check_parity.mjs"),
-         onnx + [c.w("parity_result.json")], ("parity_batch", "parity_seq")),
+         onnx + [c.w("parity_result.json")], ("parity_batch", "parity_seq", "hooks", "fp16")),
         ("pack", [*corpus_out, c.w("figures.json"), c.w("parity_result.json"), c.o("tokenizer.json"), *onnx,
-                  *sae_files] + here("pack.py"), [c.o("examples.jsonl")] + meta, ("n_examples", "pack_id", "name")),
+                  *sae_files] + here("pack.py"), [c.o("examples.jsonl")] + meta, ("n_examples", "pack_id", "name", "hooks")),
         ("index", [c.o("metrics.json"), c.o("examples.jsonl")], [c.o(INDEX_FILE), c.o("manifest.json")], ()),
     ]
     return [Stage(name, lambda ctx, n=name: globals()["stage_" + n](c), inputs=ins, outputs=outs,

@@ -58,24 +58,31 @@ def sae_cfg(cfg_lm, d_sae: int, k: int, pack_id: str, context: int) -> dict:
         trained_by="models/recipes/text/sae.py")
 
 
-def sae_dir(c) -> str:
-    return c.o("sae", c.lm_config().hook_name)
+def sae_dir(c, layer: int | None = None) -> str:
+    """The SAELens folder of the SAE at `layer` (default the first hook)."""
+    return c.o("sae", f"blocks.{c.hooks()[0] if layer is None else layer}.hook_resid_post")
 
 
 def stage(c):
+    """One SAE per hook (c.hooks()), each on the residual after its block."""
+    from dataclasses import replace
     from lm_train import load_lm
+    from model import at_hook
     model, _ = load_lm(c.work, c.device)
-    cfg = model.cfg
     tr = np.load(c.w("tokens_train.npy"))
-    t = time.time()
-    acts = collect_activations(model, tr, c.s["sae_tokens"], cfg.context, c.seed + 11, c.device)
-    c.log(f"sae: {acts.shape[0]} activations in {time.time()-t:.0f}s, mean norm {acts.norm(dim=1).mean():.2f}")
-    steps = max(10, int(c.s["sae_passes"] * c.s["sae_tokens"] // c.s["sae_batch"]))
-    sae = train_sae(acts, c.s["d_sae"], c.s["k"], steps=steps, batch=c.s["sae_batch"], lr=c.s["sae_lr"],
-                    seed=c.seed + 13, device=c.device, log=c.log,
-                    dead_after_tokens=min(100_000, c.s["sae_tokens"] // 4))
-    d = sae_dir(c)
-    os.makedirs(d, exist_ok=True)
-    saelens.write(d, sae, sae_cfg(cfg, c.s["d_sae"], c.s["k"], c.s["pack_id"], cfg.context), weights_dtype=np.float16)
-    torch.save(sae.state_dict(), c.w("sae_fp32.pt"))
-    c.log(f"sae: saved {d}")
+    for layer in c.hooks():
+        cfg = replace(model.cfg, hook_layer=layer)
+        t = time.time()
+        with at_hook(model, layer):
+            acts = collect_activations(model, tr, c.s["sae_tokens"], cfg.context, c.seed + 11, c.device)
+        c.log(f"sae {cfg.hook_name}: {acts.shape[0]} activations in {time.time()-t:.0f}s, "
+              f"mean norm {acts.norm(dim=1).mean():.2f}")
+        steps = max(10, int(c.s["sae_passes"] * c.s["sae_tokens"] // c.s["sae_batch"]))
+        sae = train_sae(acts, c.s["d_sae"], c.s["k"], steps=steps, batch=c.s["sae_batch"], lr=c.s["sae_lr"],
+                        seed=c.seed + 13, device=c.device, log=c.log,
+                        dead_after_tokens=min(100_000, c.s["sae_tokens"] // 4))
+        d = sae_dir(c, layer)
+        os.makedirs(d, exist_ok=True)
+        saelens.write(d, sae, sae_cfg(cfg, c.s["d_sae"], c.s["k"], c.s["pack_id"], cfg.context),
+                      weights_dtype=np.float16)
+        c.log(f"sae: saved {d}")
