@@ -45,11 +45,17 @@ export function isAbsolutePackPath(p: string): boolean {
 
 /**
  * text-lm graphs: the model split at the hook, `below` (tokens → hook_resid) and `above`
- * (hook_resid + steering → logits), each with its layers' per-layer KV cache. A plain path is
- * the single-graph layout of older packs: still parsed so that loading it can say what to do
+ * (hook_resid + steering → logits), each with its layers' per-layer KV cache; a pack with SAEs
+ * at several hooks (`model.hooks`) adds one `middle` graph between each pair of consecutive
+ * hooks (hook_resid + steering → next_hook_resid; textSegments.ts). A plain path is the
+ * single-graph layout of older packs: still parsed so that loading it can say what to do
  * (models/recipes/text/reexport.py converts it from the same weights).
  */
-export const TextGraphs = z.object({ below: RelPath, above: RelPath });
+export const TextGraphs = z.object({
+  below: RelPath,
+  middle: z.array(RelPath).min(1).max(63).optional(),
+  above: RelPath,
+});
 
 /** The block a text-lm hook reads (blocks.<L>.hook_resid_post → L), or null if it names none < n_layers. */
 export function textHookLayer(hook: string, nLayers: number): number | null {
@@ -94,7 +100,10 @@ export type HfTextModel = z.infer<typeof HfTextModel>;
 const TextModel = z.object({
   onnx: z.union([TextGraphs, RelPath]),
   tokenizer: RelPath,
+  /** The hook `below` ends at (the first of `hooks`). */
   hook: Hook,
+  /** Every hook the graphs are split at, in layer order (absent: `hook` alone). */
+  hooks: z.array(Hook).min(2).max(64).optional(),
   ...TextShape,
 });
 export type SplitTextModel = z.infer<typeof TextModel>;
@@ -214,7 +223,10 @@ export function namedFiles(m: Manifest): string[] {
       files.push(inDir(t.graph), inDir(t.tokenizer), inDir(t.config));
     } else {
       const g = t.onnx;
-      files.push(...(typeof g === 'string' ? [g] : [g.below, g.above]), t.tokenizer);
+      files.push(
+        ...(typeof g === 'string' ? [g] : [g.below, ...(g.middle ?? []), g.above]),
+        t.tokenizer,
+      );
     }
     if (m.examples) files.push(m.examples.texts);
   } else if (m.kind === 'image-vae') {

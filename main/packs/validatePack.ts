@@ -24,9 +24,10 @@ import { parseSaeConfig, type SaeConfig } from '../sae/config';
 import { MAX_HEADER_BYTES, parseSafetensorsHeader, type TensorInfo } from '../sae/safetensors';
 import { TextTokenizer } from '../runtime/text/tokenizer';
 import { glyphHookWidths, imageHookWidths } from './kindHooks';
-import { absolutePaths, isHfModel, textHookLayer, type Manifest } from './manifest';
+import { absolutePaths, isHfModel, type Manifest } from './manifest';
 import type { LoadedPack, PackProblem } from './packReader';
 import { readOnnxInfo, type OnnxElemType, type OnnxInfo } from './onnxInfo';
+import { textSegments, type TextSegment } from './textSegments';
 
 /** A problem with one file of the pack. */
 export class PackFileError extends Error {
@@ -74,33 +75,38 @@ function graphsOf(m: Manifest): GraphWant[] {
         },
       ];
     }
-    // Split at the hook: `below` runs layers 0…L, `above` L+1…n_layers−1, each with a
-    // per-layer cache past.{l}.key / .value [batch, n_heads, past, d_head].
-    const hook = textHookLayer(t.hook, t.n_layers);
-    if (hook === null)
-      throw new PackFileError(
-        'manifest.json',
-        `model.hook "${t.hook}" is not blocks.<layer>.hook_resid_post of one of its ${t.n_layers} layers`,
+    // Split at each hook (textSegments): `below` runs layers 0…L of the first hook, each
+    // `middle` the layers up to the next hook, `above` the rest; each with a per-layer cache
+    // past.{l}.key / .value [batch, n_heads, past, d_head].
+    let segments: TextSegment[];
+    try {
+      segments = textSegments({ ...t, onnx });
+    } catch (e) {
+      throw new PackFileError('manifest.json', (e as Error).message);
+    }
+    const kv = (io: 'past' | 'present', layers: number[]): Want[] =>
+      layers.flatMap((l) =>
+        ['key', 'value'].map((k): Want => [
+          `${io}.${l}.${k}`,
+          f32,
+          [null, t.n_heads, null, t.d_head],
+        ]),
       );
-    const kv = (io: 'past' | 'present', from: number, to: number): Want[] => {
-      const out: Want[] = [];
-      for (let l = from; l < to; l++)
-        for (const k of ['key', 'value'])
-          out.push([`${io}.${l}.${k}`, f32, [null, t.n_heads, null, t.d_head]]);
-      return out;
-    };
-    return [
-      {
-        rel: onnx.below,
-        inputs: [...ids, ...kv('past', 0, hook + 1)],
-        outputs: [resid, ...kv('present', 0, hook + 1)],
-      },
-      {
-        rel: onnx.above,
-        inputs: [resid, steering, ...kv('past', hook + 1, t.n_layers)],
-        outputs: [logits, ...kv('present', hook + 1, t.n_layers)],
-      },
-    ];
+    return segments.map((s) => ({
+      rel: s.rel,
+      inputs:
+        s.from === null
+          ? [...ids, ...kv('past', s.layers)]
+          : [resid, steering, ...kv('past', s.layers)],
+      outputs: [
+        s.output === 'logits'
+          ? logits
+          : s.output === 'hook_resid'
+            ? resid
+            : ['next_hook_resid', f32, [null, null, t.d_model]],
+        ...kv('present', s.layers),
+      ],
+    }));
   }
   if (m.kind === 'image-vae') {
     const { image, latent_dim: latent, spatial } = m.model;

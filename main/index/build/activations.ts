@@ -18,6 +18,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { allHooksWithZ } from '../../onnx/hookNames';
 import { imageHookWidths, LATENT_HOOK, STYLE_HOOK } from '../../packs/kindHooks';
 import { isHfModel, type HfTextModel } from '../../packs/manifest';
+import { textHooks, textSegments, type TextSegment } from '../../packs/textSegments';
 import type { LoadedPack } from '../../packs/packReader';
 import { GlyphHooks } from '../../runtime/glyph/glyphHooks';
 import { f32, HfDecoder } from '../../runtime/hf/hfDecoder';
@@ -117,10 +118,12 @@ async function openTextModel(pack: LoadedPack, o: TextModelOptions = {}): Promis
   if (isHfModel(m.model)) {
     return HfModel.open(pack.dir, m.model, o.hook, o.threads ?? 1, read, o.cacheDir);
   }
-  if (o.hook !== undefined && o.hook !== m.model.hook) {
-    throw new Error(`the text model exposes ${m.model.hook}, not ${o.hook}`);
+  const hooks = textHooks(m.model);
+  const hook = o.hook ?? m.model.hook;
+  if (!hooks.includes(hook)) {
+    throw new Error(`the text model exposes ${hooks.join(', ')}, not ${hook}`);
   }
-  return SplitModel.open(pack, o.threads ?? 1, read);
+  return SplitModel.open(pack, hook, o.threads ?? 1, read);
 }
 
 export const TextModel = { open: openTextModel };
@@ -238,21 +241,30 @@ class HfModel implements TextModel {
   }
 }
 
-/** A split text pack: below.onnx (tokens → hook_resid) and above.onnx (hook_resid → logits). */
+/**
+ * A split text pack read and steered at one of its hooks: below.onnx (tokens → the first
+ * hook's residual), the middle graphs of a pack with several hooks, above.onnx (→ logits);
+ * main/packs/textSegments.
+ */
 class SplitModel implements TextModel {
   private readonly texts: TokenTexts;
 
   private constructor(
     readonly info: TextModelInfo,
-    private readonly below: OnnxSession,
-    private readonly above: OnnxSession,
+    private readonly segments: { plan: TextSegment; session: OnnxSession }[],
+    private readonly hook: string,
     readonly tokenizer: Tokenizer,
     private readonly read: SaeReading,
   ) {
     this.texts = new TokenTexts((id) => tokenizer.decode([id], { skip_special_tokens: false }));
   }
 
-  static async open(pack: LoadedPack, threads: number, read: SaeReading): Promise<SplitModel> {
+  static async open(
+    pack: LoadedPack,
+    hook: string,
+    threads: number,
+    read: SaeReading,
+  ): Promise<SplitModel> {
     const m = pack.manifest;
     if (m.kind !== 'text-lm' || isHfModel(m.model))
       throw new Error(`pack ${m.id} is a Hugging Face export, not a split pack`);
@@ -267,8 +279,14 @@ class SplitModel implements TextModel {
           'models/recipes/text/reexport.py',
       );
     }
-    const below = await session(pack, graphs.below, threads);
-    const above = await session(pack, graphs.above, threads);
+    const segments: { plan: TextSegment; session: OnnxSession }[] = [];
+    try {
+      for (const plan of textSegments({ ...m.model, onnx: graphs }))
+        segments.push({ plan, session: await session(pack, plan.rel, threads) });
+    } catch (e) {
+      for (const g of segments) await g.session.release();
+      throw e;
+    }
     const info: TextModelInfo = {
       dModel: m.model.d_model,
       nLayers: m.model.n_layers,
@@ -279,7 +297,7 @@ class SplitModel implements TextModel {
       bos: m.model.bos_token_id,
       eos: m.model.eos_token_id,
     };
-    return new SplitModel(info, below, above, tokenizer, read);
+    return new SplitModel(info, segments, hook, tokenizer, read);
   }
 
   encode(text: string): number[] {
@@ -295,21 +313,23 @@ class SplitModel implements TextModel {
     ids: number[][],
     steering: Float32Array | null = null,
   ): Promise<{ logits: Float32Array; resid: Float32Array; seq: number }> {
-    const { out, seq } = await this.run(ids, steering, null);
-    return { logits: output(out, 'logits'), resid: output(out, 'hook_resid'), seq };
+    const { resid, logits, seq } = await this.run(ids, steering, true);
+    if (!logits) throw new Error('the model gave no "logits"');
+    return { logits, resid, seq };
   }
 
-  /** hook_resid only [batch, seq, d_model]: below.onnx alone. */
+  /** The hook's rows only [batch, seq, d_model]: the graphs up to it alone. */
   async resid(ids: number[][]): Promise<{ resid: Float32Array; seq: number }> {
-    const { out, seq } = await this.run(ids, null, ['hook_resid']);
-    return { resid: output(out, 'hook_resid'), seq };
+    const { resid, seq } = await this.run(ids, null, false);
+    return { resid, seq };
   }
 
+  /** The graphs in order, `steering` added at this reader's hook (zeros at any other). */
   private async run(
     ids: number[][],
     steering: Float32Array | null,
-    fetches: string[] | null,
-  ): Promise<{ out: Record<string, TensorLike>; seq: number }> {
+    logits: boolean,
+  ): Promise<{ resid: Float32Array; logits: Float32Array | null; seq: number }> {
     const { dModel, nHeads, dHead } = this.info;
     const batch = ids.length;
     const seq = Math.max(1, ...ids.map((r) => r.length));
@@ -325,11 +345,8 @@ class SplitModel implements TextModel {
     const given: Record<string, TensorLike> = {
       input_ids: { dims: [batch, seq], data: int64(flat) },
       position_ids: { dims: [batch, seq], data: int64(pos) },
-      steering: {
-        dims: [batch, seq, dModel],
-        data: steering ?? new Float32Array(batch * seq * dModel),
-      },
     };
+    const zeros = new Float32Array(batch * seq * dModel);
     // Each graph's own inputs: the ids, positions and steering, and an empty past per layer.
     const feeds = (g: OnnxSession): Record<string, TensorLike> =>
       Object.fromEntries(
@@ -338,18 +355,25 @@ class SplitModel implements TextModel {
           given[i.name] ?? { dims: [batch, nHeads, 0, dHead], data: empty },
         ]),
       );
-    const out = await this.below.run(feeds(this.below), ['hook_resid']);
-    if (fetches && !fetches.includes('logits')) return { out, seq };
-    const resid = out.hook_resid;
-    if (!resid) throw new Error('the model gave no "hook_resid"');
-    given.hook_resid = resid;
-    const top = await this.above.run(feeds(this.above), ['logits']);
-    return { out: { ...out, ...top }, seq };
+    let resid: Float32Array | null = null;
+    for (const { plan, session: g } of this.segments) {
+      if (plan.from !== null) {
+        const data = plan.from === this.hook && steering ? steering : zeros;
+        given.steering = { dims: [batch, seq, dModel], data };
+      }
+      const out = await g.run(feeds(g), [plan.output]);
+      if (plan.to === null) return { resid: resid ?? zeros, logits: output(out, 'logits'), seq };
+      given.hook_resid = { dims: [batch, seq, dModel], data: output(out, plan.output) };
+      if (plan.to === this.hook) {
+        resid = output(out, plan.output);
+        if (!logits) return { resid, logits: null, seq };
+      }
+    }
+    throw new Error('the text graphs give no logits');
   }
 
   async dispose(): Promise<void> {
-    await this.below.release();
-    await this.above.release();
+    for (const g of this.segments) await g.session.release();
   }
 }
 

@@ -1,12 +1,16 @@
 /**
  * The text-lm engine (models/PACK_FORMAT.md, kind text-lm): generation before and after
- * dials, and the SAE features active on a prompt. The model comes as two ONNX graphs split
- * at the hook: `below` (input_ids, position_ids [batch, seq] and past.{l}.key/value [batch,
+ * dials, and the SAE features active on a prompt. The model comes as ONNX graphs split at
+ * the hook: `below` (input_ids, position_ids [batch, seq] and past.{l}.key/value [batch,
  * n_heads, past, d_head] of the layers up to the hook → hook_resid [batch, seq, d_model], the
  * residual at the hook, and present.{l}.key/value) and `above` (hook_resid and an additive
  * steering tensor [batch, seq, d_model], position_ids and the upper layers' past → logits
- * [batch, seq, vocab] and their present). One pair of calls serves the prompt and every
- * cached step.
+ * [batch, seq, vocab] and their present). A pack with SAEs at several hooks (`model.hooks`)
+ * has a `middle` graph between each pair of consecutive hooks (the residual at one hook plus
+ * its steering → next_hook_resid, the residual at the next; main/packs/textSegments): a step
+ * runs them in order, steering each hook with the dials of the SAEs that read it, so dials on
+ * SAEs at different hooks work together in one run. One call per graph serves the prompt and
+ * every cached step.
  *
  * Steering (DESIGN.md §3) applies at every position, the prompt (BOS included) and each
  * generated token. add dials need no activations: their delta is Σ v · W_dec[i] at every
@@ -47,7 +51,8 @@ import {
   type RuntimeInfo,
   type TextGenerateOutput,
 } from '../../../preload/contract';
-import { isHfModel, textHookLayer, type SplitTextModel } from '../../packs/manifest';
+import { isHfModel, type SplitTextModel } from '../../packs/manifest';
+import { textHooks, textSegments, type TextSegment } from '../../packs/textSegments';
 import type { LoadedPack } from '../../packs/packReader';
 import { loadSae, type Sae } from '../../sae';
 import type { SelectionInput } from '../../../preload/contract/selections';
@@ -115,24 +120,26 @@ export interface KvCache {
 interface StepResult {
   /** [batch, seq, vocab] */
   logits: Float32Array;
-  /** [batch, seq, d_model] */
+  /** [batch, seq, d_model] at the first hook (model.hook). */
   hook: Float32Array;
+  /** [batch, seq, d_model] at every hook, before its steering. */
+  hooks: Map<string, Float32Array>;
   kv: KvCache;
 }
 
-/** What steers the after row: the one hook's steering. */
-type RowSteering = HookSteering;
+/** What steers the after row: its steering at each hook that has live dials. */
+type RowSteering = ReadonlyMap<string, HookSteering>;
 type RowState = GenRow<RowSteering>;
 
-/** The two graphs and which layers' caches each holds. */
+/** One graph with its session; `positions`: whether it reads position_ids. */
+interface Segment extends TextSegment {
+  session: OnnxSession;
+  positions: boolean;
+}
+
+/** The graphs in run order (below, middle…, above) and how the cache grows. */
 interface Graphs {
-  below: OnnxSession;
-  above: OnnxSession;
-  /** Layers in `below` (0 … hook) and in `above` (hook + 1 … n_layers − 1). */
-  lower: number[];
-  upper: number[];
-  /** Whether `above` reads position_ids (it has layers of its own). */
-  abovePositions: boolean;
+  segments: Segment[];
   /** present.{l}.key/value → the exposed output with only the new positions (KvAppend). */
   newKv: ReadonlyMap<string, string> | null;
 }
@@ -140,6 +147,8 @@ interface Graphs {
 export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   readonly kind = 'text-lm' as const;
   private readonly model: TextModel;
+  /** The hooks the graphs are split at, in layer order. */
+  private readonly hooks: readonly string[];
   /** KV cache buffers of finished generations, for the next ones. */
   private readonly kvSpare: KvBuffers[] = [];
   /** TopK encoders by SAE id, made on first use by a pin/scale dial. */
@@ -159,6 +168,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     if (m.kind !== 'text-lm' || isHfModel(m.model))
       throw new Error('unreachable: not a split pack');
     this.model = m.model;
+    this.hooks = textHooks(m.model);
     this.coders = new SaeCoders(threads);
   }
 
@@ -189,12 +199,12 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
           'pack with models/recipes/text/reexport.py (same weights, no retraining)',
       );
     }
-    const hookLayer = textHookLayer(model.hook, model.n_layers);
-    if (hookLayer === null) {
-      throw new OrreryError(
-        'bad_pack',
-        `pack ${manifest.id}: model.hook "${model.hook}" is not blocks.<layer>.hook_resid_post`,
-      );
+    const graphFiles = model.onnx;
+    let plan: TextSegment[];
+    try {
+      plan = textSegments({ ...model, onnx: graphFiles });
+    } catch (e) {
+      throw new OrreryError('bad_pack', `pack ${manifest.id}: ${(e as Error).message}`);
     }
 
     let tokenizer: TextTokenizer;
@@ -222,10 +232,6 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     const listed = await examples.listed();
 
     const threads = options.intraOpThreads ?? 1;
-    const layers = (from: number, to: number): number[] =>
-      Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
-    const lower = layers(0, hookLayer + 1);
-    const upper = layers(hookLayer + 1, model.n_layers);
     // Each graph with its layers' new keys/values exposed as outputs when it makes every
     // present as Concat(past, new): the cache then grows by those alone (KvAppend).
     const open = async (
@@ -251,58 +257,50 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
         );
       }
     };
-    const low = await open(model.onnx.below, lower);
-    const below = low.session;
-    let high: Awaited<ReturnType<typeof open>>;
+    const segments: Segment[] = [];
+    const release = async (): Promise<void> => {
+      for (const g of segments) await g.session.release();
+    };
+    let newKv: Map<string, string> | null = new Map();
     try {
-      high = await open(model.onnx.above, upper);
+      for (const seg of plan) {
+        const opened = await open(seg.rel, seg.layers);
+        const positions = opened.session.inputs.some((x) => x.name === 'position_ids');
+        segments.push({ ...seg, session: opened.session, positions });
+        newKv = newKv && opened.newKv ? new Map([...newKv, ...opened.newKv]) : null;
+      }
     } catch (e) {
-      await below.release();
+      await release();
       throw e;
     }
-    const above = high.session;
-    const newKv = low.newKv && high.newKv ? new Map([...low.newKv, ...high.newKv]) : null;
-    const want = (g: OnnxSession, rel: string, ins: string[], outs: string[]): string[] => {
-      const i = new Set(g.inputs.map((x) => x.name));
-      const o = new Set(g.outputs.map((x) => x.name));
-      return [
-        ...ins.filter((n) => !i.has(n)).map((n) => `${rel} input ${n}`),
-        ...outs.filter((n) => !o.has(n)).map((n) => `${rel} output ${n}`),
-      ];
-    };
     const kvNames = (io: 'past' | 'present', ls: number[]): string[] =>
       ls.flatMap((l) => [kvName(io, l, 'key'), kvName(io, l, 'value')]);
-    const missing = [
-      ...want(
-        below,
-        model.onnx.below,
-        ['input_ids', 'position_ids', ...kvNames('past', lower)],
-        ['hook_resid', ...kvNames('present', lower)],
-      ),
-      ...want(
-        above,
-        model.onnx.above,
-        [
-          'hook_resid',
-          'steering',
-          ...(upper.length > 0 ? ['position_ids'] : []),
-          ...kvNames('past', upper),
-        ],
-        ['logits', ...kvNames('present', upper)],
-      ),
-    ];
+    const missing = segments.flatMap((g) => {
+      const ins =
+        g.from === null
+          ? ['input_ids', 'position_ids']
+          : ['hook_resid', 'steering', ...(g.layers.length > 0 ? ['position_ids'] : [])];
+      const i = new Set(g.session.inputs.map((x) => x.name));
+      const o = new Set(g.session.outputs.map((x) => x.name));
+      return [
+        ...[...ins, ...kvNames('past', g.layers)]
+          .filter((n) => !i.has(n))
+          .map((n) => `${g.rel} input ${n}`),
+        ...[g.output, ...kvNames('present', g.layers)]
+          .filter((n) => !o.has(n))
+          .map((n) => `${g.rel} output ${n}`),
+      ];
+    });
     if (missing.length > 0) {
-      await below.release();
-      await above.release();
+      await release();
       throw new OrreryError(
         'bad_pack',
         `pack ${manifest.id}: the graphs lack ${missing.join(', ')} (see PACK_FORMAT.md, text-lm)`,
       );
     }
-    const abovePositions = above.inputs.some((x) => x.name === 'position_ids');
     return new TextEngine(
       pack,
-      { below, above, lower, upper, abovePositions, newKv },
+      { segments, newKv },
       tokenizer,
       saes,
       examples,
@@ -330,8 +328,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   }
 
   async dispose(): Promise<void> {
-    await this.graphs.below.release();
-    await this.graphs.above.release();
+    for (const g of this.graphs.segments) await g.session.release();
     await this.coders.dispose();
   }
 
@@ -354,7 +351,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     const cache = mode.cache ?? true;
     const batched = mode.batched ?? true;
     const steering = this.planSteering(input.dials);
-    if (steering) await this.coders.prepare(steering.coded);
+    if (steering) await this.coders.prepare([...steering.values()].flatMap((at) => at.coded));
     const prompt = this.promptIds(input.prompt);
     const context = this.model.context;
     checkPromptFits(prompt.length, context, 1);
@@ -380,12 +377,12 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
 
   /** The features of one SAE active at each prompt token, and each feature's strongest value. */
   async active(input: TextActiveInput, ctx: EngineContext): Promise<ActiveResult> {
-    const { sae } = this.steerableSae(input.saeId, null);
+    const { sae, hook } = this.steerableSae(input.saeId, null);
     const prompt = this.promptIds(input.prompt);
     if (prompt.length === 0) return { rows: [], strongest: [] };
     checkPromptFits(prompt.length, this.model.context, 0);
     checkCancelled(ctx);
-    const f = sae.encode(await this.hookResid([prompt]), prompt.length);
+    const f = sae.encode(await this.hookResid([prompt], hook), prompt.length);
     return activeRows(
       f,
       sae.dSae,
@@ -398,7 +395,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
 
   /** Each token's hook activation for a text (BOS left out; the SAE's window, textRule). */
   async saeRows(saeId: string, input: SelectionInput, ctx: EngineContext): Promise<SaeRows> {
-    const { sae } = this.steerableSae(saeId, null);
+    const { sae, hook: at } = this.steerableSae(saeId, null);
     const text = 'text' in input ? input.text : await this.examples.text(input.source);
     const rule = { bos: this.model.bos_token_id, context: this.model.context };
     const { ids } = corpusIds(this.tokenizer.encode(text), rule, sae.config);
@@ -406,7 +403,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     const d = this.model.d_model;
     const skip = firstReadRow(ids, this.model.bos_token_id);
     if (ids.length <= skip) return { sae, h: new Float32Array(0), n: 0 };
-    const hook = await this.hookResid([ids]);
+    const hook = await this.hookResid([ids], at);
     return { sae, h: hook.subarray(skip * d), n: ids.length - skip };
   }
 
@@ -417,14 +414,15 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
 
   /**
    * One step outside generation (tests, tools): ids [batch][seq] at positions pos0 …
-   * pos0+seq−1 after `past` (null = none), with steering [batch, seq, d_model]. Returns the
-   * logits, hook_resid and the cache including this step.
+   * pos0+seq−1 after `past` (null = none), with steering [batch, seq, d_model] at the first
+   * hook (a Float32Array) or at each hook named (a map). Returns the logits, the residual at
+   * every hook and the cache including this step.
    */
   async forward(
     ids: readonly (readonly number[])[],
     pos0: number,
     past: KvCache | null,
-    steering: Float32Array,
+    steering: Float32Array | ReadonlyMap<string, Float32Array>,
   ): Promise<StepResult> {
     const { n_heads: H, d_head: Dh, d_model: d } = this.model;
     const batch = ids.length;
@@ -441,44 +439,67 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
           [kvName('past', l, 'value'), pastOf(l, 'value')],
         ]),
       );
-    const g = this.graphs;
-    const low = await g.below.run({
-      input_ids: { dims: [batch, seq], data: inputIds },
-      position_ids: { dims: [batch, seq], data: positions },
-      ...pasts(g.lower),
-    });
-    const hook = this.f32(low, 'hook_resid');
-    const high = await g.above.run({
-      hook_resid: { dims: [batch, seq, d], data: hook },
-      steering: { dims: [batch, seq, d], data: steering },
-      ...(g.abovePositions ? { position_ids: { dims: [batch, seq], data: positions } } : {}),
-      ...pasts(g.upper),
-    });
+    const steerAt = (hook: string): Float32Array =>
+      (steering instanceof Float32Array
+        ? hook === this.model.hook
+          ? steering
+          : null
+        : steering.get(hook)) ?? new Float32Array(batch * seq * d);
+    const posT = { dims: [batch, seq], data: positions };
     const next: Record<string, TensorLike> = {};
-    for (const [name, t] of Object.entries({ ...low, ...high })) {
-      if (name.startsWith('present.')) next[name.replace('present.', 'past.')] = t;
+    const hooks = new Map<string, Float32Array>();
+    let h: Float32Array = new Float32Array(0);
+    let logits: Float32Array = new Float32Array(0);
+    for (const g of this.graphs.segments) {
+      const feeds: Record<string, TensorLike> =
+        g.from === null
+          ? { input_ids: { dims: [batch, seq], data: inputIds }, position_ids: posT }
+          : {
+              hook_resid: { dims: [batch, seq, d], data: h },
+              steering: { dims: [batch, seq, d], data: steerAt(g.from) },
+              ...(g.positions ? { position_ids: posT } : {}),
+            };
+      const out = await g.session.run({ ...feeds, ...pasts(g.layers) });
+      for (const [name, t] of Object.entries(out)) {
+        if (name.startsWith('present.')) next[name.replace('present.', 'past.')] = t;
+      }
+      if (g.to === null) logits = this.f32(out, 'logits');
+      else hooks.set(g.to, (h = this.f32(out, g.output)));
     }
     return {
-      logits: this.f32(high, 'logits'),
-      hook,
+      logits,
+      hook: hooks.get(this.model.hook) ?? new Float32Array(0),
+      hooks,
       kv: { past: next, batch, len: pastLen + seq },
     };
   }
 
-  /** hook_resid [batch, seq, d_model] of a prompt from the start: `below` alone. */
-  private async hookResid(ids: readonly (readonly number[])[]): Promise<Float32Array> {
+  /** The residual [batch, seq, d_model] at `hook` of a prompt from the start, unsteered: the graphs up to it alone. */
+  private async hookResid(
+    ids: readonly (readonly number[])[],
+    hook: string,
+  ): Promise<Float32Array> {
     const batch = ids.length;
     const seq = ids[0]?.length ?? 0;
+    const d = this.model.d_model;
     const { inputIds, positions } = this.idTensors(ids, 0);
-    const out = await this.graphs.below.run(
-      {
-        input_ids: { dims: [batch, seq], data: inputIds },
-        position_ids: { dims: [batch, seq], data: positions },
-        ...this.emptyPast(this.graphs.lower, batch),
-      },
-      ['hook_resid'],
-    );
-    return this.f32(out, 'hook_resid');
+    const posT = { dims: [batch, seq], data: positions };
+    let h: Float32Array = new Float32Array(0);
+    for (const g of this.graphs.segments) {
+      if (g.to === null) break;
+      const feeds: Record<string, TensorLike> =
+        g.from === null
+          ? { input_ids: { dims: [batch, seq], data: inputIds }, position_ids: posT }
+          : {
+              hook_resid: { dims: [batch, seq, d], data: h },
+              steering: { dims: [batch, seq, d], data: new Float32Array(batch * seq * d) },
+              ...(g.positions ? { position_ids: posT } : {}),
+            };
+      const out = await g.session.run({ ...feeds, ...this.emptyPast(g.layers, batch) }, [g.output]);
+      h = this.f32(out, g.output);
+      if (g.to === hook) return h;
+    }
+    throw new OrreryError('internal', `text graph: no graph gives the residual at ${hook}`);
   }
 
   private idTensors(
@@ -498,13 +519,12 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     return { inputIds, positions };
   }
 
-  /** Dials → the after row's steering at the hook; null when every dial is at rest. */
+  /** Dials → the after row's steering at each hook; null when every dial is at rest. */
   private planSteering(dials: readonly DialInput[]): RowSteering | null {
-    const plan = planSteering(dials, (saeId, k) => this.steerableSae(saeId, k));
-    return plan?.get(this.model.hook) ?? null;
+    return planSteering(dials, (saeId, k) => this.steerableSae(saeId, k));
   }
 
-  /** The SAE a dial or an active() call names; it must read the hook the graph exposes. */
+  /** The SAE a dial or an active() call names; it must read a hook the graphs are split at. */
   private steerableSae(saeId: string, dialIndex: number | null): { sae: Sae; hook: string } {
     const at = dialIndex === null ? '' : `dial ${dialIndex}: `;
     const entry = this.saes.get(saeId);
@@ -515,10 +535,11 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
         `${at}pack ${this.pack.manifest.id} has no SAE "${saeId}" (it has ${known})`,
       );
     }
-    if (entry.hook !== this.model.hook) {
+    if (!this.hooks.includes(entry.hook)) {
       throw new OrreryError(
         'bad_input',
-        `${at}SAE "${saeId}" reads ${entry.hook}, but this model's graph exposes only ${this.model.hook}`,
+        `${at}SAE "${saeId}" reads ${entry.hook}, but this model's graphs expose only ` +
+          this.hooks.join(', '),
       );
     }
     return entry;
@@ -544,9 +565,10 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
    * One step for the live rows: ids [rows, seq] at the positions after the cache (or from 0
    * without one), each row with its steering; the logits [rows, seq, vocab].
    *
-   * `below` runs once for all rows and gives hook_resid; a row with pin/scale dials turns
-   * its own h into a delta (the SAE encode runs for that row only); `above` runs once for
-   * all rows on h plus each row's delta. With a cache, ORT writes every layer's present
+   * `below` runs once for all rows and gives the residual at the first hook; at each hook a
+   * row with pin/scale dials turns its own residual there into a delta (the SAE encode runs
+   * for that row only), and the next graph (a middle one, then `above`) runs once for all rows
+   * on the residual plus each row's delta. With a cache, ORT writes every layer's present
    * straight into the cache's other buffers, and hook_resid and one-token logits into
    * buffers reused from step to step.
    */
@@ -558,7 +580,8 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     buf: KvBuffers,
   ): Promise<Float32Array> {
     const { d_model: d, vocab_size: V } = this.model;
-    const g = this.graphs;
+    const [below, ...rest] = this.graphs.segments;
+    if (!below) throw new OrreryError('internal', 'text graph: no graphs');
     const B = rows.length;
     const pos0 = kv ? kv.len : 0;
     const positions = buf.positions.subarray(0, B * seq);
@@ -568,42 +591,92 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     const idsT = { dims: [B, seq], data: ids };
     const posT = { dims: [B, seq], data: positions };
     const hookT = { dims: [B, seq, d], data: buf.hook.subarray(0, B * seq * d) };
+    const lower = below.layers;
     if (kv && B > 1 && sameSoFar(rows)) {
       // Rows with the same tokens so far (the prompt, and after it until a dial changes a
-      // token) have the same cache and hook_resid below the hook: `below` runs for the
+      // token) have the same cache and hook_resid below the first hook: `below` runs for the
       // first row alone, and every row takes its keys, values and hook_resid.
       const n = seq * d;
-      const low = await g.below.runInto(
+      const low = await below.session.runInto(
         {
           input_ids: { dims: [1, seq], data: ids.subarray(0, seq) },
           position_ids: { dims: [1, seq], data: positions.subarray(0, seq) },
-          ...kv.past(g.lower, 1),
+          ...kv.past(lower, 1),
         },
         {
           hook_resid: { dims: [1, seq, d], data: hookT.data.subarray(0, n) },
-          ...kv.outputs(g.lower, seq, 1),
+          ...kv.outputs(lower, seq, 1),
         },
       );
-      kv.store(g.lower, low, seq, 1);
+      kv.store(lower, low, seq, 1);
       for (let b = 1; b < B; b++) hookT.data.copyWithin(b * n, 0, n);
     } else if (kv) {
-      const low = await g.below.runInto(
-        { input_ids: idsT, position_ids: posT, ...kv.past(g.lower) },
-        { hook_resid: hookT, ...kv.outputs(g.lower, seq) },
+      const low = await below.session.runInto(
+        { input_ids: idsT, position_ids: posT, ...kv.past(lower) },
+        { hook_resid: hookT, ...kv.outputs(lower, seq) },
       );
-      kv.store(g.lower, low, seq);
+      kv.store(lower, low, seq);
     } else {
-      await g.below.runInto(
-        { input_ids: idsT, position_ids: posT, ...this.emptyPast(g.lower, B) },
+      await below.session.runInto(
+        { input_ids: idsT, position_ids: posT, ...this.emptyPast(lower, B) },
         { hook_resid: hookT },
       );
     }
-    const h = hookT.data;
+    let h = hookT.data;
 
-    const steering = buf.steering.subarray(0, B * seq * d);
+    for (const g of rest) {
+      const feeds = {
+        hook_resid: { dims: [B, seq, d], data: h },
+        steering: { dims: [B, seq, d], data: await this.steeringAt(g.from, rows, h, seq, buf) },
+        ...(g.positions ? { position_ids: posT } : {}),
+      };
+      if (g.to !== null) {
+        // A middle graph: the residual at the next hook (a fresh array from ORT).
+        const out = kv
+          ? await g.session.runInto(
+              { ...feeds, ...kv.past(g.layers) },
+              { next_hook_resid: null, ...kv.outputs(g.layers, seq) },
+            )
+          : await g.session.run({ ...feeds, ...this.emptyPast(g.layers, B) }, ['next_hook_resid']);
+        kv?.store(g.layers, out, seq);
+        h = this.f32(out, 'next_hook_resid');
+        continue;
+      }
+      if (!kv) {
+        // No cache to keep: the presents are not even fetched.
+        const out = await g.session.run({ ...feeds, ...this.emptyPast(g.layers, B) }, ['logits']);
+        return this.f32(out, 'logits');
+      }
+      const out = await g.session.runInto(
+        { ...feeds, ...kv.past(g.layers) },
+        {
+          logits: seq === 1 ? { dims: [B, 1, V], data: buf.logits.subarray(0, B * V) } : null,
+          ...kv.outputs(g.layers, seq),
+        },
+      );
+      kv.store(g.layers, out, seq);
+      kv.advance(seq);
+      return this.f32(out, 'logits');
+    }
+    throw new OrreryError('internal', 'text graph: no graph gives logits');
+  }
+
+  /**
+   * The steering [B, seq, d_model] added at `hook` (in buf.steering): each row's constant
+   * delta there plus the deltas of its pin/scale SAEs at that hook, from the row's residual h.
+   */
+  private async steeringAt(
+    hook: string | null,
+    rows: readonly RowState[],
+    h: Float32Array,
+    seq: number,
+    buf: KvBuffers,
+  ): Promise<Float32Array> {
+    const d = this.model.d_model;
+    const steering = buf.steering.subarray(0, rows.length * seq * d);
     steering.fill(0);
-    for (let b = 0; b < B; b++) {
-      const st = rows[b]?.steering;
+    for (let b = 0; b < rows.length; b++) {
+      const st = hook === null ? undefined : rows[b]?.steering?.get(hook);
       if (!st) continue;
       const o = b * seq * d;
       if (st.constant) {
@@ -616,27 +689,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
         }
       }
     }
-
-    const feeds = {
-      hook_resid: hookT,
-      steering: { dims: [B, seq, d], data: steering },
-      ...(g.abovePositions ? { position_ids: posT } : {}),
-    };
-    if (!kv) {
-      // No cache to keep: the presents are not even fetched.
-      const out = await g.above.run({ ...feeds, ...this.emptyPast(g.upper, B) }, ['logits']);
-      return this.f32(out, 'logits');
-    }
-    const out = await g.above.runInto(
-      { ...feeds, ...kv.past(g.upper) },
-      {
-        logits: seq === 1 ? { dims: [B, 1, V], data: buf.logits.subarray(0, B * V) } : null,
-        ...kv.outputs(g.upper, seq),
-      },
-    );
-    kv.store(g.upper, out, seq);
-    kv.advance(seq);
-    return this.f32(out, 'logits');
+    return steering;
   }
 
   /** past.{l}.key/value of the layers `ls`, empty, for a batch of B. */

@@ -16,7 +16,7 @@ const H = 2;
 const DH = 8;
 const LOWER = [0, 1];
 
-type Row = RowState<HookSteering>;
+type Row = RowState<ReadonlyMap<string, HookSteering>>;
 
 describe('TextEngine: rows with the same tokens so far share the pass below the hook', () => {
   let engine: TextEngine;
