@@ -16,6 +16,7 @@ export {
   Sae,
   SaeLoadError,
   CFG_FILE,
+  READ_AT_ONCE_BYTES,
   SPARSITY_FILE,
   WEIGHTS_FILE,
   type InputNorm,
@@ -25,6 +26,7 @@ export {
 export {
   SafetensorsError,
   SafetensorsFile,
+  SafetensorsOnDisk,
   writeSafetensors,
   type SafetensorsDtype,
   type Tensor,

@@ -8,6 +8,7 @@
  * file, no overlaps) and converts float tensors (F64, F32, F16, BF16) to Float32Array on
  * demand. Every error names the file and, where there is one, the tensor.
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export type SafetensorsDtype =
   | 'F64'
@@ -109,20 +110,110 @@ export class SafetensorsFile {
 
   /** The tensor converted to float32; throws if it is missing or not a float dtype. */
   tensor(name: string): Tensor {
-    const info = this.infos.get(name);
-    if (!info) throw new SafetensorsError(this.file, name, 'no such tensor in the file');
-    if (!FLOAT_DTYPES.has(info.dtype)) {
-      throw new SafetensorsError(
-        this.file,
-        name,
-        `dtype ${info.dtype} is not supported here (expected F32, F16, BF16 or F64)`,
-      );
-    }
+    const info = floatInfo(this.file, this.infos, name);
     const src = this.bytes.subarray(info.begin, info.end);
     return {
       dtype: info.dtype,
       shape: [...info.shape],
       data: toFloat32(src, info.dtype as FloatDtype),
+    };
+  }
+}
+
+/** A float tensor's entry; throws if it is missing or not a float dtype. */
+function floatInfo(file: string, infos: ReadonlyMap<string, TensorInfo>, name: string): TensorInfo {
+  const info = infos.get(name);
+  if (!info) throw new SafetensorsError(file, name, 'no such tensor in the file');
+  if (!FLOAT_DTYPES.has(info.dtype)) {
+    throw new SafetensorsError(
+      file,
+      name,
+      `dtype ${info.dtype} is not supported here (expected F32, F16, BF16 or F64)`,
+    );
+  }
+  return info;
+}
+
+/**
+ * A safetensors file on disk, read a part at a time: its header (validated against the file's
+ * size) at open, a float tensor's rows when asked, so a large file is never held whole. A read
+ * after the file changed (size or mtime) throws instead of mixing two files' bytes.
+ */
+export class SafetensorsOnDisk {
+  private constructor(
+    readonly file: string,
+    /** The file's length in bytes (header and data). */
+    readonly size: number,
+    private readonly mtimeMs: number,
+    readonly metadata: Readonly<Record<string, string>>,
+    private readonly infos: ReadonlyMap<string, TensorInfo>,
+  ) {}
+
+  /** Reads and validates the header of `file` (its first 8 + N bytes). */
+  static open(file: string): SafetensorsOnDisk {
+    const fd = openSync(file, 'r');
+    try {
+      const st = fstatSync(fd);
+      const len = Buffer.alloc(8);
+      readSync(fd, len, 0, 8, 0);
+      const n = Math.min(Number(len.readBigUInt64LE(0)), MAX_HEADER_BYTES, st.size - 8);
+      const head = Buffer.alloc(8 + Math.max(0, n));
+      len.copy(head);
+      if (n > 0) readSync(fd, head, 8, n, 8);
+      const { metadata, infos } = parseSafetensorsHeader(head, st.size, file);
+      return new SafetensorsOnDisk(file, st.size, st.mtimeMs, metadata, infos);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  get names(): string[] {
+    return [...this.infos.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.infos.has(name);
+  }
+
+  info(name: string): TensorInfo | undefined {
+    return this.infos.get(name);
+  }
+
+  /**
+   * Rows [from, from + count) of a float tensor (a row: everything below its first
+   * dimension; a 1-D tensor's row is one value) as float32.
+   */
+  rows(name: string, from: number, count: number): Float32Array {
+    const info = floatInfo(this.file, this.infos, name);
+    const rows = info.shape[0] ?? 1;
+    if (!Number.isInteger(from) || !Number.isInteger(count) || from < 0 || from + count > rows)
+      throw new RangeError(`rows ${from}…${from + count} of "${name}", which has ${rows}`);
+    const rowBytes = (info.end - info.begin) / Math.max(1, rows);
+    const out = Buffer.alloc(count * rowBytes);
+    const fd = openSync(this.file, 'r');
+    try {
+      const st = fstatSync(fd);
+      if (st.size !== this.size || st.mtimeMs !== this.mtimeMs)
+        throw new SafetensorsError(this.file, name, 'the file changed since it was opened');
+      let done = 0;
+      while (done < out.length) {
+        const got = readSync(fd, out, done, out.length - done, info.begin + from * rowBytes + done);
+        if (got === 0) throw new SafetensorsError(this.file, name, 'the file ends early');
+        done += got;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return toFloat32(out, info.dtype as FloatDtype);
+  }
+
+  /** The whole tensor as float32. */
+  tensor(name: string): Tensor {
+    const info = floatInfo(this.file, this.infos, name);
+    return {
+      dtype: info.dtype,
+      shape: [...info.shape],
+      data: this.rows(name, 0, info.shape[0] ?? 1),
     };
   }
 }
