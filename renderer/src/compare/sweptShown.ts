@@ -8,7 +8,7 @@
  * ends.
  */
 import type { ImageMetrics } from '../../../preload/contract';
-import { afterTask } from '../steer/useDials';
+import { coalescedAfterTask } from '../steer/useDials';
 
 export interface SweptShown {
   /** Frames drawn from drag sweeps so far (the compare strip's data-swept). */
@@ -19,17 +19,14 @@ export interface SweptShown {
 
 let shown: SweptShown = { count: 0, metrics: null };
 const listeners = new Set<() => void>();
-let queued = false;
+const tell = coalescedAfterTask(() => {
+  for (const l of [...listeners]) l();
+});
 
 /** A sweep's frame with these metrics is on show now (its pixels drawn by showFrame). */
 export function showSwept(metrics: ImageMetrics): void {
   shown = { count: shown.count + 1, metrics };
-  if (queued) return;
-  queued = true;
-  afterTask(() => {
-    queued = false;
-    for (const l of [...listeners]) l();
-  });
+  tell();
 }
 
 /** useSyncExternalStore's pair: told once per task after sweep frames were shown. */

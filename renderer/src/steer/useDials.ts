@@ -24,18 +24,28 @@ export function afterTask(fn: () => void): void {
   queued.push(fn);
 }
 
-/** dialStore.subscribe, each listener told once per task after changes (see the header). */
-export function subscribeAfterTask(listener: () => void): () => void {
+/** A function that runs `fn` once in a task after the current one, however often it is
+ * called meanwhile (afterTask, coalesced). */
+export function coalescedAfterTask(fn: () => void): () => void {
   let pending = false;
-  let on = true;
-  const off = dialStore.subscribe(() => {
+  return () => {
     if (pending) return;
     pending = true;
     afterTask(() => {
       pending = false;
-      if (on) listener();
+      fn();
     });
-  });
+  };
+}
+
+/** dialStore.subscribe, each listener told once per task after changes (see the header). */
+export function subscribeAfterTask(listener: () => void): () => void {
+  let on = true;
+  const off = dialStore.subscribe(
+    coalescedAfterTask(() => {
+      if (on) listener();
+    }),
+  );
   return () => {
     on = false;
     off();
