@@ -19,7 +19,7 @@ import path from 'node:path';
 import { launchChromium } from '../tests/support/browser';
 import { startHeadless } from '../tests/support/headless';
 import { installIndex, synthetic1m } from '../tests/support/synthetic1m';
-import { fmt, line, loadLine, median, peakRss, percentile } from './stats';
+import { fmt, line, loadLine, median, peakRss, percentile, rssParts } from './stats';
 
 interface OpenSample {
   /** node: goto → the hook says ready */
@@ -57,6 +57,8 @@ export async function benchOpen1m(o: { samples?: number } = {}): Promise<void> {
   const browser = await launchChromium();
   const runs: OpenSample[] = [];
   let serverPeak: number | null = null;
+  let serverNow: { anon: number; file: number } | null = null;
+  let slowCalls: string[] = [];
   let pageHeap: number | null = null;
   try {
     for (let i = 0; i <= samples; i++) {
@@ -83,6 +85,11 @@ export async function benchOpen1m(o: { samples?: number } = {}): Promise<void> {
       await tab.close();
     }
     serverPeak = peakRss(server.pid);
+    serverNow = rssParts(server.pid);
+    slowCalls = server
+      .output()
+      .split('\n')
+      .flatMap((l) => /slow call (\S+): (\d+) ms/.exec(l)?.slice(1, 3).join(' ') ?? []);
   } finally {
     await browser.close();
     await server.stop();
@@ -125,6 +132,12 @@ export async function benchOpen1m(o: { samples?: number } = {}): Promise<void> {
     `${mib(serverPeak)} · ${mib(pageHeap)}`,
     'VmHWM of the server process; the last tab’s usedJSHeapSize',
   );
+  line(
+    '  server RSS after the runs (MiB): anon · file',
+    serverNow ? `${mib(serverNow.anon)} · ${mib(serverNow.file)}` : 'n/a',
+    'file: the index’s memory-mapped pages (the OS’s file cache, shared)',
+  );
+  line('  server calls over 200 ms (ms, in order)', String(slowCalls.length), slowCalls.join(', '));
 }
 
 function arg(flag: string): number | undefined {

@@ -41,6 +41,19 @@ export function peakRss(pid: number | undefined): number | null {
   }
 }
 
+/** A process's resident memory now by kind (Linux /proc RssAnon, RssFile), in bytes; null where it cannot be read. */
+export function rssParts(pid: number | undefined): { anon: number; file: number } | null {
+  if (pid === undefined) return null;
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (k: string): number =>
+      Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(s)?.[1] ?? NaN) * 1024;
+    return { anon: kb('RssAnon'), file: kb('RssFile') };
+  } catch {
+    return null;
+  }
+}
+
 /** The 1, 5 and 15 minute load averages, two decimals each. */
 export function loadAverage(): string {
   return os
