@@ -99,7 +99,9 @@ def export_onnx(model, out_dir: str, hooks: list[int] | None = None, half: bool 
         path = os.path.join(out_dir, seg["file"])
         with torch.no_grad():
             torch.onnx.export(wrapper(src, seg), args, path, input_names=ins, output_names=outs,
-                              dynamic_axes=dyn, opset_version=17, do_constant_folding=True)
+                              dynamic_axes=dyn, opset_version=17,
+                              # folding would turn each fp16 weight and its Cast back into float32
+                              do_constant_folding=not half)
         paths[seg["file"]] = path
     return paths
 
