@@ -92,12 +92,17 @@ function overSocket(a: { token: string; input: unknown }): Promise<number> {
     ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token: a.token }));
     ws.onerror = () => reject(new Error('socket error'));
     ws.onmessage = (e) => {
-      if (typeof e.data === 'string' && e.data.includes('"welcome"')) {
-        t0 = performance.now();
-        ws.send(JSON.stringify({ type: 'call', id: 1, call: 'index.map', input: a.input }));
-        return;
+      if (typeof e.data === 'string') {
+        if (e.data.includes('"welcome"')) {
+          t0 = performance.now();
+          ws.send(JSON.stringify({ type: 'call', id: 1, call: 'index.map', input: a.input }));
+        } else if (e.data.startsWith('{"type":"reply"')) reject(new Error(e.data.slice(0, 200)));
+        return; // events go to every socket: not ours
       }
-      if (typeof e.data === 'string') return reject(new Error(e.data.slice(0, 200)));
+      // A binary frame: ours when its header's message is a reply (events may be frames too).
+      const bytes = new Uint8Array(e.data as ArrayBuffer);
+      const head = new TextDecoder().decode(bytes.subarray(8, 40));
+      if (!head.startsWith('{"m":{"type":"reply"')) return;
       const ms = performance.now() - t0;
       ws.close();
       resolve(ms);
