@@ -16,7 +16,7 @@ import shutil
 import numpy as np
 import torch
 
-from common.fp16 import halfify, round_half
+from common.fp16 import halfify
 from model import AboveHook, BelowHook, MiddleHook
 
 GRAPHS = {"below": "below.onnx", "above": "above.onnx"}
@@ -189,7 +189,6 @@ def run_parity(pack_dir: str, ref_path: str, log=print) -> bool:
 
 
 def stage(c):
-    import copy
     from lm_train import eval_windows, load_lm
     model, _ = load_lm(c.work, "cpu")
     cfg = model.cfg
@@ -201,8 +200,9 @@ def stage(c):
     va = np.load(c.w("tokens_val.npy"))
     S = min(c.s["parity_seq"], cfg.context)
     ids = eval_windows(va, S, c.s["parity_batch"])[:, :S]
-    # The reference is the model with the weights that ship: rounded through fp16 when they are.
-    shipped = round_half(copy.deepcopy(model)) if half else model
+    # The reference is the model with the weights that ship: the same halfify'd copy the graphs
+    # were traced from (fp16 Linear/Embedding weights cast to float32; biases and norms float32).
+    shipped = halfify(model, True) if half else model
     ref = reference(shipped, ids, split=S * 3 // 4, seed=c.seed + 31, hooks=hooks)
     ref_path = c.w("parity_reference.json")
     json.dump(ref, open(ref_path, "w"))
