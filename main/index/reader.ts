@@ -24,6 +24,7 @@ import {
   type ClusterInfo,
   type SearchQuery,
 } from './search';
+import { KeptReads } from './keptReads';
 import { warmInBackground } from './warm';
 
 export type ReaderRequest =
@@ -60,8 +61,23 @@ export type ReaderReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; message: string; code?: ErrorCode };
 
+/** The galaxy's map of `saeId` as index.map sends it (compact arrays, mapWire.ts), or null. */
+function readMap(d: Db, saeId: string): MapRead | null {
+  const p = loadPositions(d, saeId);
+  if (!p) return null;
+  const map = encodeMapArrays({
+    count: p.count,
+    features: p.idx,
+    positions: p.xyz,
+    density: p.density,
+    cluster: p.cluster,
+  });
+  return { map, clusters: listClusters(d, saeId) };
+}
+
 export function serveReader(port: MessagePort): void {
   const dbs = new Map<string, Db>();
+  const maps = new KeptReads<MapRead | null>();
   const db = (file: string): Db => {
     let d = dbs.get(file);
     if (!d) {
@@ -87,27 +103,12 @@ export function serveReader(port: MessagePort): void {
             return;
           case 'map': {
             const d = db(m.file);
-            const p = loadPositions(d, m.saeId);
-            if (!p) {
-              ok(m.id, null);
-              return;
-            }
-            // Made compact here, off the API thread (mapWire.ts); its arrays are handed over, not copied.
-            const wire = encodeMapArrays({
-              count: p.count,
-              features: p.idx,
-              positions: p.xyz,
-              density: p.density,
-              cluster: p.cluster,
-            });
-            const buffers = new Set<ArrayBuffer>(
-              [wire.features, wire.positions, wire.density, wire.cluster].flatMap((a) =>
-                a ? [a.buffer as ArrayBuffer] : [],
-              ),
+            // Kept while the file is unchanged (keptReads.ts), so it goes as a copy: a handed-over
+            // buffer would be gone from here.
+            ok(
+              m.id,
+              maps.get(d, `${m.file}#${m.saeId}`, () => readMap(d, m.saeId)),
             );
-            ok(m.id, { map: wire, clusters: listClusters(d, m.saeId) } satisfies MapRead, [
-              ...buffers,
-            ]);
             return;
           }
           case 'check': {
@@ -147,6 +148,7 @@ export function serveReader(port: MessagePort): void {
           case 'release':
             for (const [file, db] of dbs) {
               if (m.file !== null && file !== m.file) continue;
+              maps.forget(db);
               db.close();
               dbs.delete(file);
             }
