@@ -167,14 +167,6 @@ export class SafetensorsOnDisk {
     }
   }
 
-  get names(): string[] {
-    return [...this.infos.keys()];
-  }
-
-  has(name: string): boolean {
-    return this.infos.has(name);
-  }
-
   info(name: string): TensorInfo | undefined {
     return this.infos.get(name);
   }
