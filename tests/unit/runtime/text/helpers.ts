@@ -11,3 +11,17 @@ export async function readTextPack(dir: string): Promise<LoadedPack> {
   if (!r.ok) throw new Error(`${r.problem.file}: ${r.problem.message}`);
   return r.pack;
 }
+
+/** One tensor of a recipe's reference.json (torch's inputs and outputs at export). */
+export interface RefTensor {
+  dims: number[];
+  data: number[];
+}
+
+/** One case of a reference.json: a forward step's inputs and torch's outputs. */
+export interface RefCase {
+  name: string;
+  inputs: Record<string, RefTensor>;
+  outputs: Record<string, RefTensor>;
+  same_as?: { case: string; from_position: number };
+}

@@ -15,7 +15,7 @@ import type { TensorLike } from '../../../../main/runtime/onnx';
 import { TextEngine, type KvCache } from '../../../../main/runtime/text/textEngine';
 import { loadSae, steer, type Sae } from '../../../../main/sae';
 import { validatePack } from '../../../../main/packs/validatePack';
-import { readTextPack } from './helpers';
+import { readTextPack, type RefCase, type RefTensor } from './helpers';
 
 const dir = fileURLToPath(new URL('../../../fixtures/packs/text-tiny-hooks/', import.meta.url));
 const HOOKS = ['blocks.0.hook_resid_post', 'blocks.1.hook_resid_post'] as const;
@@ -25,16 +25,6 @@ const PROMPT = 'And God said, Let there be light';
 /** An add dial strong enough to change the tiny model's greedy text at either hook. */
 const VALUE = 30;
 
-interface RefTensor {
-  dims: number[];
-  data: number[];
-}
-interface RefCase {
-  name: string;
-  inputs: Record<string, RefTensor>;
-  outputs: Record<string, RefTensor>;
-  same_as?: { case: string; from_position: number };
-}
 const reference = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as {
   tolerance: number;
   hooks: string[];

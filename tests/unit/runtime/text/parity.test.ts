@@ -7,18 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxSession, type TensorLike } from '../../../../main/runtime/onnx';
 import { TextEngine } from '../../../../main/runtime/text/textEngine';
-import { fixtureDir, readTextPack } from './helpers';
+import { fixtureDir, readTextPack, type RefCase, type RefTensor } from './helpers';
 
-interface RefTensor {
-  dims: number[];
-  data: number[];
-}
-interface RefCase {
-  name: string;
-  inputs: Record<string, RefTensor>;
-  outputs: Record<string, RefTensor>;
-  same_as?: { case: string; from_position: number };
-}
 const reference = JSON.parse(readFileSync(join(fixtureDir, 'reference.json'), 'utf8')) as {
   tolerance: number;
   graphs: { below: string; above: string };
