@@ -4,7 +4,8 @@
  * A side is named `<pack folder>` (its first SAE), `<pack folder>#<sae id>`, or
  * `<pack folder>#<SAE folder>` (an SAE outside the pack's manifest, e.g. one trained at
  * another layer of a text model: its cfg.json names the hook).
- * Text sides read any blocks.L.hook_resid_post their below.onnx computes (textHooks.ts) and
+ * Text sides read any blocks.L.hook_resid_post their below.onnx computes (textHooks.ts), or a
+ * later hook of a pack split at several (model.hooks) through the graphs up to it, and
  * give one row per token with the token's character end (of the example's body, or of its name
  * for an image or face example: across media); other sides read the index's
  * activation sources (main/index/build/activations.ts), one row per image, cell or face.
@@ -13,10 +14,11 @@ import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { Corpus, CorpusExample } from '../index/corpus';
-import { lengthBatches, openActivationSource } from '../index/build/activations';
+import { lengthBatches, openActivationSource, TextModel } from '../index/build/activations';
 import type { Gemm } from '../index/build/gemm';
 import { createSaeCoder, type SaeCoder, type SparseCodes } from '../index/build/saeCodes';
-import { packFile } from '../packs/manifest';
+import { isHfModel, packFile } from '../packs/manifest';
+import { textHooks } from '../packs/textSegments';
 import { readPack, type LoadedPack } from '../packs/packReader';
 import { OnnxSession, type TensorLike } from '../runtime/onnx';
 import { loadSae, type Sae } from '../sae';
@@ -102,20 +104,67 @@ async function codesOf(
   return { rows, start, feature, value };
 }
 
+/** The residual rows [batch, seq, d_model] of ids right-padded with 0 to the longest row. */
+interface ResidRows {
+  rows(ids: number[][]): Promise<Float32Array>;
+  release(): Promise<void>;
+}
+
+/** below.onnx alone, with `output` (its hook_resid or an earlier block's, exposed) fetched. */
+function belowRows(pack: LoadedPack, below: OnnxSession, output: string): ResidRows {
+  return {
+    async rows(ids) {
+      const m = pack.manifest;
+      if (m.kind !== 'text-lm') throw new Error('not a text pack');
+      const { n_heads: nHeads, d_head: dHead } = m.model;
+      const batch = ids.length;
+      const seq = Math.max(1, ...ids.map((r) => r.length));
+      const flat = new BigInt64Array(batch * seq);
+      const pos = new BigInt64Array(batch * seq);
+      ids.forEach((row, g) => {
+        for (let s = 0; s < seq; s++) {
+          flat[g * seq + s] = BigInt(row[s] ?? 0);
+          pos[g * seq + s] = BigInt(s);
+        }
+      });
+      const empty = new Float32Array(0);
+      const feeds: Record<string, TensorLike> = {};
+      for (const i of below.inputs) {
+        if (i.name === 'input_ids') feeds[i.name] = { dims: [batch, seq], data: flat };
+        else if (i.name === 'position_ids') feeds[i.name] = { dims: [batch, seq], data: pos };
+        else feeds[i.name] = { dims: [batch, nHeads, 0, dHead], data: empty };
+      }
+      const out = await below.run(feeds, [output]);
+      const h = out[output]?.data;
+      if (!(h instanceof Float32Array)) throw new Error(`below.onnx gave no float ${output}`);
+      return h;
+    },
+    release: () => below.release(),
+  };
+}
+
+/** A later hook of a pack split at several (model.hooks): the graphs up to it, in order. */
+async function segmentRows(pack: LoadedPack, hook: string, threads: number): Promise<ResidRows> {
+  const model = await TextModel.open(pack, { hook, threads });
+  return {
+    rows: async (ids) => (await model.resid(ids)).resid,
+    release: () => model.dispose(),
+  };
+}
+
 class TextReader implements SideReader {
   readonly text = true;
   constructor(
     private readonly side: Side,
     private readonly tokenizer: Tokenizer,
-    private readonly below: OnnxSession,
-    private readonly output: string,
+    private readonly resid: ResidRows,
     private readonly coder: SaeCoder,
   ) {}
 
   async read(examples: readonly CorpusExample[]): Promise<SideChunk> {
     const m = this.side.pack.manifest;
     if (m.kind !== 'text-lm') throw new Error('not a text pack');
-    const { d_model: d, n_heads: nHeads, d_head: dHead, context } = m.model;
+    const { d_model: d, context } = m.model;
     const bos = m.model.bos_token_id ?? 1;
     // an example without a body (an emoji's, a face's) is read by its name: the paired text
     const ids = examples.map((e) => [
@@ -132,27 +181,8 @@ class TextReader implements SideReader {
     const decode = (t: number[]): string =>
       this.tokenizer.decode(t, { skip_special_tokens: false });
     for (const group of lengthBatches(ids)) {
-      const batch = group.length;
       const seq = Math.max(1, ...group.map((b) => (ids[b] as number[]).length));
-      const flat = new BigInt64Array(batch * seq);
-      const pos = new BigInt64Array(batch * seq);
-      group.forEach((b, g) => {
-        const row = ids[b] as number[];
-        for (let s = 0; s < seq; s++) {
-          flat[g * seq + s] = BigInt(row[s] ?? 0);
-          pos[g * seq + s] = BigInt(s);
-        }
-      });
-      const empty = new Float32Array(0);
-      const feeds: Record<string, TensorLike> = {};
-      for (const i of this.below.inputs) {
-        if (i.name === 'input_ids') feeds[i.name] = { dims: [batch, seq], data: flat };
-        else if (i.name === 'position_ids') feeds[i.name] = { dims: [batch, seq], data: pos };
-        else feeds[i.name] = { dims: [batch, nHeads, 0, dHead], data: empty };
-      }
-      const out = await this.below.run(feeds, [this.output]);
-      const h = out[this.output]?.data;
-      if (!(h instanceof Float32Array)) throw new Error(`below.onnx gave no float ${this.output}`);
+      const h = await this.resid.rows(group.map((b) => ids[b] as number[]));
       group.forEach((b, g) => {
         const row = ids[b] as number[];
         const ex = examples[b] as CorpusExample;
@@ -169,7 +199,7 @@ class TextReader implements SideReader {
   }
 
   async dispose(): Promise<void> {
-    await this.below.release();
+    await this.resid.release();
     await this.coder.dispose();
   }
 }
@@ -189,9 +219,19 @@ export async function openSideReader(
         await fs.readFile(path.join(side.pack.dir, m.model.tokenizer), 'utf8'),
       ) as object;
       const tokenizer = new Tokenizer(json, { clean_up_tokenization_spaces: false });
+      // A later hook of a pack split at several is computed by the graphs after below.onnx;
+      // any other blocks.L (the pack's own hook or an earlier block) inside below.onnx.
+      if (!isHfModel(m.model) && textHooks(m.model).indexOf(side.hook) > 0) {
+        return new TextReader(
+          side,
+          tokenizer,
+          await segmentRows(side.pack, side.hook, threads),
+          coder,
+        );
+      }
       const { model, output } = await belowWithHook(side.pack, side.hook);
       const below = await OnnxSession.create(model, { intraOpThreads: threads });
-      return new TextReader(side, tokenizer, below, output, coder);
+      return new TextReader(side, tokenizer, belowRows(side.pack, below, output), coder);
     }
     const source = await openActivationSource(side.pack, corpus, side.hook, threads);
     if (source.dIn !== side.sae.dIn) {

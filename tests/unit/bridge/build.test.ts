@@ -2,7 +2,8 @@
 // against itself by correlation over token spans matches every live feature to itself; a
 // build cancelled in the middle of its corpus resumes to what an uninterrupted build writes;
 // the emoji pack's latent SAE against its spatial SAE, by example; an SAE folder at another
-// layer of the text model, read through the exposed residual stream; the character alignment
+// layer of the text model, read through the exposed residual stream; the SAE at the later hook of
+// a pack split at several, read through the graphs up to it; the character alignment
 // of two tokenizations; and the CLI's export.
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { promises as fs } from 'node:fs';
@@ -12,13 +13,18 @@ import { alignEnds, maxPool, tokenEnds } from '../../../main/bridge/align';
 import { buildBridge } from '../../../main/bridge/build';
 import { BridgeCancelled, bridgeState, openBridge } from '../../../main/bridge/meta';
 import { exportBridge, featureMatches } from '../../../main/bridge/read';
+import { openSide, openSideReader } from '../../../main/bridge/sides';
 import { residTensor } from '../../../main/bridge/textHooks';
 import type { Db } from '../../../main/db/connection';
+import { TextModel } from '../../../main/index/build/activations';
+import { Gemm } from '../../../main/index/build/gemm';
+import { loadPackCorpus } from '../../../main/index/corpus';
 import { graphNodes } from '../../../main/runtime/onnxExpose';
 import { fixture, repoRoot, tempDir } from '../index/helpers';
 
 const TEXT = fixture('text-tiny');
 const EMOJI = fixture('emoji-tiny');
+const HOOKS = fixture('text-tiny-hooks');
 
 function dump(db: Db): unknown {
   return {
@@ -207,6 +213,50 @@ describe('bridges on the fixture packs', () => {
       .all() as { score: number }[];
     expect(selfScores.some((r) => r.score < 0.99)).toBe(true);
     same.close();
+    db.close();
+  }, 60_000);
+  it('reads the SAE at the later hook of a pack split at several through the graphs up to it', async () => {
+    // text-tiny-hooks: SAEs at blocks.0 (below.onnx) and blocks.1 (middle1.onnx)
+    const side = await openSide(`${HOOKS}#res1-64`);
+    expect(side.hook).toBe('blocks.1.hook_resid_post');
+    const corpus = await loadPackCorpus(side.pack);
+    const examples = corpus.examples.slice(0, 3);
+    const gemm = await Gemm.create();
+    const reader = await openSideReader(side, corpus, gemm);
+    const model = await TextModel.open(side.pack, { hook: side.hook });
+    try {
+      const chunk = await reader.read(examples);
+      const d = side.sae.dIn;
+      let r = 0;
+      for (const ex of examples) {
+        // the reader's rows of this example: its tokens after BOS, each row one token
+        const rows = [...chunk.example].filter((e) => e === ex.id).length;
+        expect(rows).toBeGreaterThan(0);
+        const ids = model.encode(ex.body ?? ex.name); // BOS first, as the reader reads it
+        expect(ids[0]).toBe(1);
+        const { resid } = await model.resid([ids.slice(0, rows + 1)]);
+        const want = side.sae.encode(resid.subarray(d), rows);
+        for (let t = 0; t < rows; t++, r++) {
+          const s0 = chunk.codes.start[r] as number;
+          const s1 = chunk.codes.start[r + 1] as number;
+          expect(s1 - s0).toBeGreaterThan(0);
+          for (let k = s0; k < s1; k++) {
+            const f = chunk.codes.feature[k] as number;
+            const v = want[t * side.sae.dSae + f] as number;
+            expect(Math.abs(v - (chunk.codes.value[k] as number))).toBeLessThan(1e-4);
+          }
+        }
+      }
+      expect(r).toBe(chunk.codes.rows);
+    } finally {
+      await model.dispose();
+      await reader.dispose();
+    }
+    // and a bridge across the two layers builds (below.onnx alone cannot give blocks.1)
+    const db = openBridge(join(tmp.dir, 'hooks.sqlite'));
+    await buildBridge(db, `${HOOKS}#res0-64`, `${HOOKS}#res1-64`);
+    expect(bridgeState(db)).toMatchObject({ stage: 'done', unit: 'token span' });
+    expect(bridgeState(db)?.b).toMatchObject({ sae: 'res1-64', hook: 'blocks.1.hook_resid_post' });
     db.close();
   }, 60_000);
 });
