@@ -6,6 +6,7 @@
  * renames, notes and imported labels move over when the pack's version is the same (the
  * same SAEs, so a feature number still means the same feature). Nothing is deleted.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, promises as fs, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { openDatabase, type Db } from '../db/connection';
@@ -24,6 +25,10 @@ interface SeedRecord {
   version: string;
   index: string;
   bytes: number;
+  /** the shipped file's modification time when it was last compared (skips re-hashing) */
+  mtimeMs?: number;
+  /** the shipped file's content hash: a rebuilt index can compress to the same size */
+  sha256?: string;
 }
 
 export type SeedOutcome =
@@ -36,7 +41,13 @@ function readRecord(file: string): SeedRecord | null {
     const r = JSON.parse(readFileSync(sidecarOf(file), 'utf8')) as Partial<SeedRecord>;
     if (typeof r.version !== 'string' || typeof r.index !== 'string') return null;
     if (typeof r.bytes !== 'number') return null;
-    return { version: r.version, index: r.index, bytes: r.bytes };
+    return {
+      version: r.version,
+      index: r.index,
+      bytes: r.bytes,
+      ...(typeof r.mtimeMs === 'number' ? { mtimeMs: r.mtimeMs } : {}),
+      ...(typeof r.sha256 === 'string' ? { sha256: r.sha256 } : {}),
+    };
   } catch {
     return null;
   }
@@ -103,22 +114,29 @@ export async function syncSeed(
   file: string,
   release: () => void,
 ): Promise<SeedOutcome> {
-  const record: SeedRecord = {
-    version: src.version,
-    index: path.basename(src.shipped),
-    bytes: statSync(src.shipped).size,
-  };
+  const st = statSync(src.shipped);
+  const sha256 = async (): Promise<string> =>
+    createHash('sha256')
+      .update(await fs.readFile(src.shipped))
+      .digest('hex');
+  const base = { version: src.version, index: path.basename(src.shipped), bytes: st.size };
   if (!existsSync(file)) {
+    const record: SeedRecord = { ...base, mtimeMs: st.mtimeMs, sha256: await sha256() };
     await unpackIndex(src.shipped, file);
     await writeRecord(file, record);
     return { outcome: 'seeded' };
   }
   const prev = readRecord(file);
-  // No record: built here, or copied before records were kept. Same record: up to date.
-  if (
-    !prev ||
-    (prev.version === record.version && prev.index === record.index && prev.bytes === record.bytes)
-  ) {
+  // No record: built here, or copied before records were kept.
+  if (!prev) return { outcome: 'kept' };
+  const same = prev.version === base.version && prev.index === base.index && prev.bytes === st.size;
+  // The same name, version and size: the content decides, unless the file is untouched since
+  // it was last hashed; a record from before hashes were kept is trusted and given one.
+  if (same && prev.sha256 !== undefined && prev.mtimeMs === st.mtimeMs) return { outcome: 'kept' };
+  const hash = await sha256();
+  const record: SeedRecord = { ...base, mtimeMs: st.mtimeMs, sha256: hash };
+  if (same && (prev.sha256 === undefined || prev.sha256 === hash)) {
+    await writeRecord(file, record);
     return { outcome: 'kept' };
   }
   release();
