@@ -241,6 +241,8 @@ export function GalaxyPane({
         corpus={corpus}
         onBuilt={(files) => {
           setSkipped(files);
+          // the build's later stages (calibration, titles) changed the cards read so far
+          clearFeatureCards();
           status.reload();
           corpora.reload();
         }}

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { RuntimeInfo } from '../../../preload/contract';
+import { onCardsChanged } from '../galaxy/featureCache';
 import { useGalaxy } from '../galaxy/useGalaxy';
 import { Dial } from './Dial';
 import { runAction } from '../actions/registry';
@@ -13,11 +14,14 @@ export function DialsPanel({ info }: { info: RuntimeInfo | null }) {
   const packId = info?.packId ?? galaxyPack;
   // once the index is built its map loads: dials added before then ask for their range again
   const map = useGalaxy((s) => s.map);
-  // a dial added by number, from a preset or a step gets its calibrated range too
+  // a dial added by number, from a preset or a step gets its calibrated range too, asked
+  // again whenever the cards change (a build's later stages, a label import)
+  const [cardsSeen, setCardsSeen] = useState(0);
+  useEffect(() => onCardsChanged(() => setCardsSeen((n) => n + 1)), []);
   useEffect(() => {
     if (!packId) return;
     for (const d of dials) if (!d.members) ensureRange(packId, d.saeId, d.feature);
-  }, [packId, dials, map]);
+  }, [packId, dials, map, cardsSeen]);
   const [saeId, setSaeId] = useState('');
   const [feature, setFeature] = useState('');
   const sae = info?.saes.find((s) => s.id === saeId) ?? info?.saes[0] ?? null;

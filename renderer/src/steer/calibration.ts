@@ -49,8 +49,10 @@ export function ensureRange(packId: string, saeId: string, feature: number): voi
   if (ranges.has(k) || asked.has(ask)) return;
   asked.add(ask);
   void getFeatureCard(packId, saeId, feature).then((r) => {
-    if (r.ok) rememberRange(saeId, feature, r.value.calibration ?? null);
-    // a failure (index not built yet) may be asked again later
-    else asked.delete(ask);
+    const range = r.ok ? (r.value.calibration ?? null) : null;
+    if (range) rememberRange(saeId, feature, range);
+    // a failure (index not built yet) or a card from before the build's calibration stage
+    // (its map and cards come first) may be asked again later, when the cards change
+    if (!ranges.has(k)) asked.delete(ask);
   });
 }
