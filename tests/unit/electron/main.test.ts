@@ -8,98 +8,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { limits } from '../../../preload/contract';
+import { electronCalls as h } from '../../support/electronMock';
 
-type Handler = (...args: unknown[]) => unknown;
-
-const h = vi.hoisted(() => {
-  const appHandlers = new Map<string, Handler>();
-  const contentsHandlers = new Map<string, Handler>();
-  const ipcHandlers = new Map<string, Handler>();
-  const state = {
-    windowOptions: null as null | Record<string, unknown>,
-    windowOpenHandler: null as null | Handler,
-    permissionHandler: null as null | Handler,
-    permissionCheck: null as null | Handler,
-    headersHandler: null as null | Handler,
-    loadedUrl: '',
-    /** What the mocked system file dialog answers, and what it was asked. */
-    picked: [] as string[],
-    dialogCalls: [] as unknown[][],
-  };
-  const webContents = {
-    on: (event: string, fn: Handler) => contentsHandlers.set(event, fn),
-    setWindowOpenHandler: (fn: Handler) => {
-      state.windowOpenHandler = fn;
-    },
-    send: () => undefined,
-    isDestroyed: () => false,
-  };
-  class BrowserWindow {
-    webContents = webContents;
-    constructor(options: Record<string, unknown>) {
-      state.windowOptions = options;
-    }
-    static getAllWindows(): unknown[] {
-      return [];
-    }
-    static getFocusedWindow(): null {
-      return null;
-    }
-    on(): void {}
-    once(): void {}
-    show(): void {}
-    async loadURL(url: string): Promise<void> {
-      state.loadedUrl = url;
-    }
-  }
-  return { appHandlers, contentsHandlers, ipcHandlers, state, BrowserWindow };
-});
-
-vi.mock('electron', () => ({
-  app: {
-    on: (event: string, fn: Handler) => h.appHandlers.set(event, fn),
-    whenReady: () => Promise.resolve(),
-    getPath: () => mkdtempSync(path.join(os.tmpdir(), 'orrery-electron-')),
-    isPackaged: false,
-    quit: () => undefined,
-  },
-  BrowserWindow: h.BrowserWindow,
-  dialog: {
-    showOpenDialog: (...args: unknown[]) => {
-      h.state.dialogCalls.push(args);
-      return Promise.resolve({ canceled: h.state.picked.length === 0, filePaths: h.state.picked });
-    },
-  },
-  ipcMain: {
-    handle: (channel: string, fn: Handler) => h.ipcHandlers.set(channel, fn),
-    removeHandler: (channel: string) => h.ipcHandlers.delete(channel),
-  },
-  session: {
-    defaultSession: {
-      setPermissionRequestHandler: (fn: Handler) => {
-        h.state.permissionHandler = fn;
-      },
-      setPermissionCheckHandler: (fn: Handler) => {
-        h.state.permissionCheck = fn;
-      },
-      webRequest: {
-        onHeadersReceived: (fn: Handler) => {
-          h.state.headersHandler = fn;
-        },
-      },
-    },
-  },
-}));
+vi.mock('electron', () => import('../../support/electronMock').then((m) => m.electronModule));
 
 beforeAll(async () => {
   delete process.env.ELECTRON_RENDERER_URL;
   await import('../../../main/electron/main');
-  await vi.waitFor(() => expect(h.state.loadedUrl).not.toBe(''));
+  await vi.waitFor(() => expect(h.loadedUrl).not.toBe(''));
 });
 
 describe('Electron main entry', () => {
   it('opens an isolated, sandboxed window without Node', () => {
-    const prefs = (h.state.windowOptions?.webPreferences ?? {}) as Record<string, unknown>;
+    const prefs = (h.windowOptions?.webPreferences ?? {}) as Record<string, unknown>;
     expect(prefs).toMatchObject({
       contextIsolation: true,
       sandbox: true,
@@ -110,7 +31,7 @@ describe('Electron main entry', () => {
       webviewTag: false,
     });
     expect(String(prefs.preload)).toMatch(/out[\\/]preload[\\/]index\.js$/);
-    expect(h.state.loadedUrl).toMatch(/^file:.*out\/renderer\/index\.html$/);
+    expect(h.loadedUrl).toMatch(/^file:.*out\/renderer\/index\.html$/);
   });
 
   it('blocks navigation away from the app and every new window', () => {
@@ -120,12 +41,12 @@ describe('Electron main entry', () => {
     nav?.(away, 'https://evil.example/');
     expect(away.preventDefault).toHaveBeenCalled();
     const home = { preventDefault: vi.fn() };
-    nav?.(home, h.state.loadedUrl);
+    nav?.(home, h.loadedUrl);
     expect(home.preventDefault).not.toHaveBeenCalled();
     const redirect = { preventDefault: vi.fn() };
     h.contentsHandlers.get('will-redirect')?.(redirect, 'http://127.0.0.1:1/');
     expect(redirect.preventDefault).toHaveBeenCalled();
-    expect(h.state.windowOpenHandler?.({ url: 'https://example.com' })).toEqual({ action: 'deny' });
+    expect(h.windowOpenHandler?.({ url: 'https://example.com' })).toEqual({ action: 'deny' });
     const webview = { preventDefault: vi.fn() };
     h.contentsHandlers.get('will-attach-webview')?.(webview);
     expect(webview.preventDefault).toHaveBeenCalled();
@@ -134,11 +55,11 @@ describe('Electron main entry', () => {
 
   it('denies every permission request and sets a strict CSP', () => {
     const callback = vi.fn();
-    h.state.permissionHandler?.({}, 'media', callback);
+    h.permissionHandler?.({}, 'media', callback);
     expect(callback).toHaveBeenCalledWith(false);
-    expect(h.state.permissionCheck?.()).toBe(false);
+    expect(h.permissionCheck?.()).toBe(false);
     const done = vi.fn();
-    h.state.headersHandler?.({ responseHeaders: {} }, done);
+    h.headersHandler?.({ responseHeaders: {} }, done);
     const csp = (done.mock.calls[0]?.[0] as { responseHeaders: Record<string, string[]> })
       .responseHeaders['Content-Security-Policy'];
     expect(csp?.[0]).toContain("default-src 'self'");
@@ -148,7 +69,7 @@ describe('Electron main entry', () => {
   it('validates every IPC payload before a service sees it', async () => {
     const handle = h.ipcHandlers.get('orrery:call');
     expect(handle).toBeDefined();
-    const fromApp = { senderFrame: { url: h.state.loadedUrl } };
+    const fromApp = { senderFrame: { url: h.loadedUrl } };
     const good = (await handle?.(fromApp, 'app.health', {})) as { ok: boolean };
     expect(good.ok).toBe(true);
     const bad = (await handle?.(fromApp, 'packs.import', { from: 12 })) as {
@@ -184,17 +105,17 @@ describe('Electron main entry', () => {
 
   it('grants the path picked in the system file dialog, and refuses paths it did not pick', async () => {
     const handle = h.ipcHandlers.get('orrery:call');
-    const fromApp = { senderFrame: { url: h.state.loadedUrl } };
+    const fromApp = { senderFrame: { url: h.loadedUrl } };
     const dir = mkdtempSync(path.join(os.tmpdir(), 'orrery-picked-'));
     const labels = { packId: 'no-pack', saeId: 'sae', from: path.join(dir, 'labels.jsonl') };
     const before = (await handle?.(fromApp, 'index.importLabels', labels)) as {
       error: { code: string };
     };
     expect(before.error.code).toBe('forbidden');
-    h.state.picked = [labels.from];
+    h.picked = [labels.from];
     const chosen = await handle?.(fromApp, 'files.choose', { use: 'labels', kind: 'file' });
     expect(chosen).toEqual({ ok: true, value: { path: labels.from } });
-    expect(h.state.dialogCalls.at(-1)?.[0]).toMatchObject({
+    expect(h.dialogCalls.at(-1)?.[0]).toMatchObject({
       properties: ['openFile', 'dontAddToRecent'],
     });
     const after = (await handle?.(fromApp, 'index.importLabels', labels)) as {
@@ -206,12 +127,12 @@ describe('Electron main entry', () => {
       error: { code: string };
     };
     expect(elsewhere.error.code).toBe('forbidden');
-    h.state.picked = [];
+    h.picked = [];
     expect(await handle?.(fromApp, 'files.choose', { use: 'corpus', kind: 'dir' })).toEqual({
       ok: true,
       value: { path: null },
     });
-    expect(h.state.dialogCalls.at(-1)?.[0]).toMatchObject({
+    expect(h.dialogCalls.at(-1)?.[0]).toMatchObject({
       properties: ['openDirectory', 'dontAddToRecent'],
     });
   });

@@ -17,62 +17,11 @@ import {
 } from '../../../preload/contract';
 import { decodeMap } from '../../../renderer/src/galaxy/mapData';
 import { modelsWith } from '../../support/composed';
+import { electronCalls as h } from '../../support/electronMock';
 import { MAP_PACK_ID, MAP_SAE_ID, writeMapIndex } from '../../support/mapIndex';
 import { cleanupTmp } from '../../support/tmp';
 
-type Handler = (...args: unknown[]) => unknown;
-
-const h = vi.hoisted(() => ({
-  ipcHandlers: new Map<string, (...args: unknown[]) => unknown>(),
-  userData: '',
-  loadedUrl: '',
-}));
-
-vi.mock('electron', () => {
-  const webContents = {
-    on: () => undefined,
-    setWindowOpenHandler: () => undefined,
-    send: () => undefined,
-    isDestroyed: () => false,
-  };
-  class BrowserWindow {
-    webContents = webContents;
-    static getAllWindows(): unknown[] {
-      return [];
-    }
-    static getFocusedWindow(): null {
-      return null;
-    }
-    on(): void {}
-    once(): void {}
-    show(): void {}
-    async loadURL(url: string): Promise<void> {
-      h.loadedUrl = url;
-    }
-  }
-  return {
-    app: {
-      on: () => undefined,
-      whenReady: () => Promise.resolve(),
-      getPath: () => h.userData,
-      isPackaged: false,
-      quit: () => undefined,
-    },
-    BrowserWindow,
-    dialog: { showOpenDialog: () => Promise.resolve({ canceled: true, filePaths: [] }) },
-    ipcMain: {
-      handle: (channel: string, fn: Handler) => h.ipcHandlers.set(channel, fn),
-      removeHandler: (channel: string) => h.ipcHandlers.delete(channel),
-    },
-    session: {
-      defaultSession: {
-        setPermissionRequestHandler: () => undefined,
-        setPermissionCheckHandler: () => undefined,
-        webRequest: { onHeadersReceived: () => undefined },
-      },
-    },
-  };
-});
+vi.mock('electron', () => import('../../support/electronMock').then((m) => m.electronModule));
 
 const N = 3000;
 const before = process.env.ORRERY_MODELS;
