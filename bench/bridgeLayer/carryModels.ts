@@ -40,7 +40,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildBridge } from '../../main/bridge/build';
 import { carryDials, rescale, type FeatureRange } from '../../main/bridge/carry';
-import { bridgeFileName, bridgesDir } from '../../main/bridge/files';
+import { bridgeFile } from '../../main/bridge/files';
 import { bridgeState, openBridge } from '../../main/bridge/meta';
 import { effectCosine, featureEffects, type FeatureEffects } from '../../main/bridge/effect';
 import { featureMatches, type BridgeSide } from '../../main/bridge/read';
@@ -431,9 +431,10 @@ export async function benchCarryModels(): Promise<void> {
   const [a, b] = [await openSide(SHIPPED), await openSide(target)];
   const file =
     process.env.ORRERY_BENCH_BRIDGE ??
-    path.join(
-      bridgesDir(),
-      bridgeFileName(a.pack.manifest.id, a.saeId, b.pack.manifest.id, b.saeId),
+    bridgeFile(
+      undefined,
+      { packId: a.pack.manifest.id, saeId: a.saeId },
+      { packId: b.pack.manifest.id, saeId: b.saeId },
     );
   const db = openBridge(file);
   try {

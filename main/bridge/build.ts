@@ -30,6 +30,7 @@ import {
   type BridgeState,
 } from './meta';
 import { checkEffectSides, effectScorer } from './effectStage';
+import { defaultMethod } from './methods';
 import { EFFECT_CONTEXTS, EFFECT_STEP, EFFECT_TOKENS } from './effect';
 import {
   concatCodes,
@@ -83,9 +84,7 @@ function chooseMethod(a: Side, b: Side, asked: BridgeMethod | undefined): Bridge
     throw new Error(
       `decoder cosine needs one stream width; ${a.saeId} reads ${a.sae.dIn}, ${b.saeId} ${b.sae.dIn}`,
     );
-  if (asked) return asked;
-  const sameStream = a.pack.manifest.id === b.pack.manifest.id && a.hook === b.hook;
-  return sameStream ? 'decoder' : 'correlation';
+  return asked ?? defaultMethod(a, b);
 }
 
 async function loadCorpus(a: Side, b: Side, o: BridgeOptions): Promise<[Corpus, Corpus]> {

@@ -6,13 +6,14 @@
  *   npm run orrery -- bridge show <bridge file> <a|b> <feature>
  * A side is a pack folder, `<pack folder>#<sae id>`, or `<pack folder>#<SAE folder>` (an SAE
  * outside the manifest; its cfg.json names the hook). The bridge file defaults to
- * ~/.orrery/index/bridges/<packA>.<saeA>__<packB>.<saeB>.sqlite. A build can be interrupted
+ * ~/.orrery/index/bridges/<packA>.<saeA>__<packB>.<saeB>.sqlite, `.effect.sqlite` for an effect
+ * bridge (files.ts), where the app finds it. A build can be interrupted
  * (Ctrl-C) and resumed by running the same command again.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { buildBridge } from './build';
-import { bridgeFileName, bridgesDir } from './files';
+import { bridgeFile } from './files';
 import { BridgeCancelled, openBridge, type BridgeMethod, type BridgeProgress } from './meta';
 import { exportBridge, featureMatches } from './read';
 import { openSide } from './sides';
@@ -34,12 +35,9 @@ async function build(a: Args): Promise<number> {
   let out = a.flags.get('out');
   if (!out) {
     const [sa, sb] = [await openSide(specA), await openSide(specB)];
-    const dir = bridgesDir();
-    mkdirSync(dir, { recursive: true });
-    out = path.join(
-      dir,
-      bridgeFileName(sa.pack.manifest.id, sa.saeId, sb.pack.manifest.id, sb.saeId),
-    );
+    const ref = (s: typeof sa) => ({ packId: s.pack.manifest.id, saeId: s.saeId });
+    out = bridgeFile(undefined, ref(sa), ref(sb), method);
+    mkdirSync(path.dirname(out), { recursive: true });
   }
   const db = openBridge(out);
   const controller = new AbortController();

@@ -5,29 +5,19 @@
  * over the same tokens. Effects are measured again when a cancelled build resumes (seconds to a
  * few minutes); the match stage then goes on from its last committed block.
  */
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import type { Db } from '../db/connection';
 import type { CorpusExample } from '../index/corpus';
 import type { Gemm } from '../index/build/gemm';
 import { featureEffects } from './effect';
 import { BridgeCancelled, type BridgeProgress } from './meta';
+import { effectRefusal } from './methods';
 import { DecoderScorer } from './scorers';
 import type { Side } from './sides';
 
 /** Throws unless both sides are text models reading the same tokenizer. */
 export async function checkEffectSides(a: Side, b: Side): Promise<void> {
-  const tokenizer = async (s: Side): Promise<string> => {
-    const m = s.pack.manifest;
-    if (m.kind !== 'text-lm')
-      throw new Error(`an effect bridge joins two text models; ${m.id} is ${m.kind}`);
-    return fs.readFile(path.join(s.pack.dir, m.model.tokenizer), 'utf8');
-  };
-  const [ta, tb] = await Promise.all([tokenizer(a), tokenizer(b)]);
-  if (ta !== tb)
-    throw new Error(
-      `an effect bridge compares logits token by token: ${a.pack.manifest.id} and ${b.pack.manifest.id} have different tokenizers`,
-    );
+  const why = await effectRefusal(a.pack, b.pack);
+  if (why) throw new Error(why);
 }
 
 /** Measures both sides' effects, writes their gains, and returns the cosine scorer. */

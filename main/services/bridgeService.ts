@@ -1,11 +1,12 @@
 /**
  * Bridges between two SAEs for the API (main/bridge): build one in an index worker thread of
- * its own (a job with progress and cancel; a cancelled build resumes), its status, one
- * feature's matches, and every feature's best match on one side at once. Bridge files live beside the indexes, in <index folder>/bridges/.
- * This class only checks inputs and routes calls.
+ * its own (a job with progress and cancel; a cancelled build resumes), its status (with the
+ * pair's built bridges and the methods it can be built by), one feature's matches, and every
+ * feature's best match on one side at once. Bridge files live beside the indexes, in
+ * <index folder>/bridges/, the effect bridge of a pair in a file of its own (files.ts); a read
+ * picks the file as opened.ts says. This class only checks inputs and routes calls.
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { z } from 'zod';
 import {
   OrreryError,
@@ -18,8 +19,10 @@ import type { JobContext } from '../api/jobs';
 import type { WorkerEntry } from '../app/workerEntry';
 import type { Db } from '../db/connection';
 import { sharedShares } from '../bridge/build';
-import { bridgeFileName, bridgesDir } from '../bridge/files';
-import { bridgeState, openBridge, type BridgeState } from '../bridge/meta';
+import { bridgeFile } from '../bridge/files';
+import { bridgeState, openBridge, type BridgeMethod, type BridgeState } from '../bridge/meta';
+import { methodsFor } from '../bridge/methods';
+import { builtMethods, openBuiltBridge, requireBuiltBridge } from '../bridge/opened';
 import { featureMatches, sideBest } from '../bridge/read';
 import type { PackService } from '../packs/packService';
 import { IndexWorkerHost } from './index/workerHost';
@@ -32,6 +35,7 @@ type Ref = z.output<typeof bridgeInputs.status>;
 export class BridgeService {
   private readonly worker: IndexWorkerHost;
   private readonly building = new Set<string>();
+  private readonly busy = (file: string): boolean => this.building.has(file);
 
   constructor(
     private readonly packs: PackService,
@@ -39,13 +43,6 @@ export class BridgeService {
     workerEntry: WorkerEntry,
   ) {
     this.worker = new IndexWorkerHost(workerEntry);
-  }
-
-  private file(ref: Ref): string {
-    return path.join(
-      bridgesDir(this.indexDir),
-      bridgeFileName(ref.a.packId, ref.a.saeId, ref.b.packId, ref.b.saeId),
-    );
   }
 
   /** `<pack folder>#<sae id>`, checked against the pack's manifest. */
@@ -56,12 +53,33 @@ export class BridgeService {
     return `${pack.dir}#${ref.saeId}`;
   }
 
-  status(input: Ref): Status {
-    const file = this.file(input);
+  /** The methods the pair can be built by; none when a pack or SAE is not found. */
+  private async methods(ref: Ref): Promise<BridgeMethod[]> {
+    const sideOf = async (r: Ref['a']) => {
+      const { pack } = await this.packs.find(r.packId);
+      const sae = pack.saes.find((s) => s.id === r.saeId);
+      if (!sae) throw new OrreryError('not_found', `pack ${r.packId} has no SAE ${r.saeId}`);
+      return { pack, hook: sae.hook };
+    };
+    try {
+      return await methodsFor(await sideOf(ref.a), await sideOf(ref.b));
+    } catch {
+      return [];
+    }
+  }
+
+  async status(input: Ref): Promise<Status> {
+    const methods = await this.methods(input);
+    const built = builtMethods(this.indexDir, input.a, input.b, this.busy);
+    const open = openBuiltBridge(this.indexDir, input.a, input.b, input.method, this.busy);
+    // nothing built by that method: the file a build by it writes, as far as it got
+    const file = open?.file ?? bridgeFile(this.indexDir, input.a, input.b, input.method);
     const empty: Status = {
       built: false,
       file,
       method: null,
+      builtMethods: built,
+      methods,
       unit: '',
       samples: 0,
       featuresA: 0,
@@ -70,15 +88,15 @@ export class BridgeService {
       sharedB: 0,
       sharedAt: 0,
     };
-    if (!existsSync(file) || this.building.has(file)) return empty;
-    const db = openBridge(file, { readonly: true });
+    if (!open && (!existsSync(file) || this.busy(file))) return empty;
+    const db = open?.db ?? openBridge(file, { readonly: true });
     try {
-      const s = bridgeState(db);
+      const s = open?.state ?? bridgeState(db);
       if (!s) return empty;
       const shares = s.stage === 'done' ? sharedShares(db, s.sharedAt) : { a: 0, b: 0 };
       return {
+        ...empty,
         built: s.stage === 'done',
-        file,
         method: s.method,
         unit: s.unit,
         samples: s.samples,
@@ -95,7 +113,7 @@ export class BridgeService {
 
   async build(input: z.output<typeof bridgeInputs.build>, job: JobContext): Promise<Status> {
     const [a, b] = [await this.side(input.a), await this.side(input.b)];
-    const file = this.file(input);
+    const file = bridgeFile(this.indexDir, input.a, input.b, input.method);
     if (this.building.has(file))
       throw new OrreryError('bad_input', 'this bridge is already being built');
     this.building.add(file);
@@ -113,16 +131,19 @@ export class BridgeService {
   }
 
   /** Reads a built bridge (not_found while it is missing, building or unfinished). */
-  private readDone<T>(input: Ref, read: (db: Db, s: BridgeState) => T): T {
-    const file = this.file(input);
-    const notBuilt = (): OrreryError =>
-      new OrreryError('not_found', 'the bridge is not built yet: build it first');
-    if (!existsSync(file) || this.building.has(file)) throw notBuilt();
-    const db = openBridge(file, { readonly: true });
+  private readDone<T>(
+    input: z.output<typeof bridgeInputs.best>,
+    read: (db: Db, s: BridgeState) => T,
+  ): T {
+    const { db, state } = requireBuiltBridge(
+      this.indexDir,
+      input.a,
+      input.b,
+      input.method,
+      this.busy,
+    );
     try {
-      const s = bridgeState(db);
-      if (s?.stage !== 'done') throw notBuilt();
-      return read(db, s);
+      return read(db, state);
     } finally {
       db.close();
     }

@@ -33,7 +33,7 @@ export class CarryService {
         'bad_input',
         `the dials to carry are on SAE ${from.saeId}; one is on ${wrong.saeId}`,
       );
-    const { db, state } = requireBuiltBridge(this.indexDir, input.a, input.b);
+    const { db, state } = requireBuiltBridge(this.indexDir, input.a, input.b, input.method);
     try {
       const d = input.from === 'a' ? state.a.dSae : state.b.dSae;
       const out = input.dials.find((x) => x.feature >= d);

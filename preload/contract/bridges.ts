@@ -3,6 +3,8 @@
  * one to its best features on the other, by decoder cosine (same stream), by correlation of
  * activations over the first pack's examples, or (two text models with one tokenizer, when
  * asked) by the cosine of their effects on the logits; built by a job, read one feature at a time.
+ * A pair keeps two bridges at most, the effect one and the default one: a read may name the
+ * method; without one it reads the default bridge when it is built, else the effect bridge.
  */
 import { z } from 'zod';
 import { IdSchema, JobIdSchema } from './schemas';
@@ -16,8 +18,11 @@ const BridgeRef = { a: SaeRef, b: SaeRef };
 
 export const BridgeMethodSchema = z.enum(['decoder', 'correlation', 'effect']);
 
+/** Which of the pair's bridges a read means (absent: the default one when built, else effect). */
+const ReadMethod = { method: BridgeMethodSchema.optional() };
+
 export const bridgeInputs = {
-  status: z.object(BridgeRef).strict(),
+  status: z.object({ ...BridgeRef, ...ReadMethod }).strict(),
   build: z
     .object({
       ...BridgeRef,
@@ -30,6 +35,7 @@ export const bridgeInputs = {
   matches: z
     .object({
       ...BridgeRef,
+      ...ReadMethod,
       /** Which side the feature is on; its matches are on the other. */
       side: z.enum(['a', 'b']),
       feature: z.number().int().nonnegative(),
@@ -38,6 +44,7 @@ export const bridgeInputs = {
   best: z
     .object({
       ...BridgeRef,
+      ...ReadMethod,
       /** Whose features: their best matches are on the other side. */
       side: z.enum(['a', 'b']),
     })
@@ -47,7 +54,13 @@ export const bridgeInputs = {
 export const BridgeStatusSchema = z.object({
   built: z.boolean(),
   file: z.string(),
+  /** The method of the bridge read (or being built there); null when there is none. */
   method: BridgeMethodSchema.nullable(),
+  /** The methods of the pair's built bridges (the default one's, effect). */
+  builtMethods: z.array(BridgeMethodSchema),
+  /** The methods the pair can be built by: its default (decoder cosine on one stream, else
+   * correlation), and 'effect' when both sides are text models with one tokenizer. */
+  methods: z.array(BridgeMethodSchema),
   /** What a sample is: 'decoder direction', 'token span', 'example'; '' before a build. */
   unit: z.string(),
   samples: z.number().int().nonnegative(),

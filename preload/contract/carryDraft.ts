@@ -15,6 +15,8 @@ export const carryInput = z
     /** The side the dials are on; they are carried to the other. */
     from: z.enum(['a', 'b']),
     dials: DialsSchema.min(1),
+    /** Which of the pair's bridges (absent: the default one when built, else effect). */
+    method: CarriedMethodSchema.optional(),
   })
   .strict();
 

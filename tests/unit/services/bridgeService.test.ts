@@ -2,8 +2,8 @@
  * Bridges through the API: bridge.build as a job in an index worker thread with progress, then
  * bridge.status, bridge.matches and bridge.best on the emoji fixture's latent and spatial SAEs (by example),
  * and a text SAE against itself (decoder cosine: every feature its own best match; then, when
- * asked, by the effect on the logits, which replaces it); reading an unbuilt bridge is
- * not_found, an unknown SAE too.
+ * asked, by the effect on the logits, kept beside it: a read names it, a read without a method
+ * stays on the decoder bridge); reading an unbuilt bridge is not_found, an unknown SAE too.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -157,16 +157,19 @@ describe('bridges through the API', () => {
       unit: 'output effect',
       sharedAt: 0.8,
       sharedA: 1,
+      builtMethods: ['decoder', 'effect'],
     });
     const stages = new Set(progress.filter((p) => p.jobId === 'bridge-effect').map((p) => p.stage));
     expect(stages).toEqual(new Set(['effects', 'match']));
     const m = await call<CallOutput<'bridge.matches'>>('bridge.matches', {
       a: text,
       b: text,
+      method: 'effect',
       side: 'b',
       feature: 7,
     });
     expect(m).toMatchObject({ method: 'effect', status: 'shared' });
     expect(m.matches[0]?.feature).toBe(7);
+    expect(await call('bridge.status', { a: text, b: text })).toMatchObject({ method: 'decoder' });
   }, 60_000);
 });

@@ -1,0 +1,44 @@
+/**
+ * Which methods can bridge two SAEs, from their packs' manifests: the default, decoder cosine
+ * for two SAEs on the same hook of the same model, else correlation of activations; and, only
+ * when asked, 'effect' (effectStage.ts), which compares effects on the logits token by token,
+ * so both sides must be text models reading one tokenizer.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { LoadedPack } from '../packs/packReader';
+import type { BridgeMethod } from './meta';
+
+/** One side as the manifests name it. */
+export interface MethodSide {
+  pack: LoadedPack;
+  hook: string;
+}
+
+/** The method a build uses when none is asked. */
+export function defaultMethod(a: MethodSide, b: MethodSide): BridgeMethod {
+  const sameStream = a.pack.manifest.id === b.pack.manifest.id && a.hook === b.hook;
+  return sameStream ? 'decoder' : 'correlation';
+}
+
+/** Why an effect bridge cannot join packs `a` and `b`, or null when it can. */
+export async function effectRefusal(a: LoadedPack, b: LoadedPack): Promise<string | null> {
+  const files: string[] = [];
+  for (const p of [a, b]) {
+    const m = p.manifest;
+    if (m.kind !== 'text-lm') return `an effect bridge joins two text models; ${m.id} is ${m.kind}`;
+    files.push(path.join(p.dir, m.model.tokenizer));
+  }
+  const [fa, fb] = files as [string, string];
+  if (fa === fb) return null;
+  const [ta, tb] = await Promise.all([fs.readFile(fa, 'utf8'), fs.readFile(fb, 'utf8')]);
+  return ta === tb
+    ? null
+    : `an effect bridge compares logits token by token: ${a.manifest.id} and ${b.manifest.id} have different tokenizers`;
+}
+
+/** The methods a pair can be built by: its default, and 'effect' where effectRefusal allows. */
+export async function methodsFor(a: MethodSide, b: MethodSide): Promise<BridgeMethod[]> {
+  const def = defaultMethod(a, b);
+  return (await effectRefusal(a.pack, b.pack)) === null ? [def, 'effect'] : [def];
+}
