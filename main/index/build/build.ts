@@ -53,7 +53,7 @@ import {
   singleLog10Threshold,
 } from './labels';
 import { logitLens } from './logitLens';
-import { stageVersion, titleStage, TITLES_VERSION } from './describe';
+import { recordStage, stageVersion, titleStage, TITLES_VERSION } from './describe';
 import { TEXT_CALIBRATION_VERSION, textCalibrationStage } from './textCalibration';
 import { effectsStage, effectsVersion } from './effects';
 
@@ -392,6 +392,13 @@ async function buildOne(
       db.prepare('delete from build_acc where sae_id = ?').run(saeId);
     })();
     progress('done', 1, 1);
+  }
+
+  // A map laid out by an older map input: again, then the titles (their badges follow it).
+  if (state.stage === 'done' && stageVersion(db, saeId, 'map') < MAP_VERSION) {
+    check(o.signal);
+    await mapStage(db, saeId, sae, gemm, seed, o, progress);
+    db.prepare("delete from index_stages where sae_id = ? and stage = 'titles'").run(saeId);
   }
 
   // Later stages, each run when the version it recorded is older (index_stages): measured
@@ -803,7 +810,6 @@ async function lensStage(
   }
 }
 
-/** The map of an SAE from its decoder (also run after a dashboard import: dashboards.ts). */
 /** Up to this many features the map is exact UMAP; beyond, landmarks (main/index/build/landmarks). */
 export const EXACT_LAYOUT_MAX = 65_536;
 /**
@@ -814,7 +820,15 @@ export const EXACT_LAYOUT_MAX = 65_536;
  * metadata keep most of it), so the milder mix keeps more of the SAE's own geometry.
  */
 export const DEFAULT_MAP_COACTIVATION = 0.5;
+/**
+ * The map input's version, recorded in index_stages ('map'): 2 = decoder cosine mixed with
+ * co-activation (DEFAULT_MAP_COACTIVATION). An index without the record was laid out by decoder
+ * cosine alone; a build over it lays its map out again (and the titles, whose cluster badges
+ * follow the map), as it runs any later stage whose version is older.
+ */
+export const MAP_VERSION = 2;
 
+/** The map of an SAE from its decoder (also run after a dashboard import: dashboards.ts). */
 export async function mapStage(
   db: Db,
   saeId: string,
@@ -958,6 +972,10 @@ export async function mapStage(
       blob(clusters.assign),
       blob(density),
     );
+    recordStage(db, saeId, 'map', MAP_VERSION, {
+      method: layout.method,
+      coactivation: mixed ? w : 0,
+    });
   })();
   progress('map', 3, 3);
 }

@@ -23,6 +23,7 @@ import {
   type BuildSummary,
 } from '../../../main/index';
 import { aucByPairs } from '../../../main/index/build/associations';
+import { MAP_VERSION } from '../../../main/index/build/build';
 import { stageVersion, TITLES_VERSION } from '../../../main/index/build/describe';
 import { TextModel } from '../../../main/index/build/activations';
 import { loadPackCorpus } from '../../../main/index/corpus';
@@ -285,6 +286,26 @@ describe('index build on the text fixture', () => {
     const [s] = await buildIndex(db, TEXT, { chunkExamples: 5, stagesOnly: true });
     expect(s?.activationSeconds).toBe(0);
     expect(stageVersion(db, SAE, 'titles')).toBe(TITLES_VERSION);
+    expect(dumpBuild(db, SAE)).toEqual(before);
+  }, 60_000);
+
+  it('with stagesOnly, lays a map out again when its input is older, then its titles', async () => {
+    const before = dumpBuild(db, SAE);
+    expect(stageVersion(db, SAE, 'map')).toBe(MAP_VERSION);
+    const titlesAt = (): unknown =>
+      db
+        .prepare("select finished_at from index_stages where sae_id = ? and stage = 'titles'")
+        .get(SAE);
+    const titled = titlesAt();
+    // an index from before the map recorded its input: decoder cosine alone, positions of its own
+    db.prepare("delete from index_stages where sae_id = ? and stage = 'map'").run(SAE);
+    db.prepare('update features set x = 0, y = 0, z = 0 where sae_id = ?').run(SAE);
+    await new Promise((r) => setTimeout(r, 5));
+    const [s] = await buildIndex(db, TEXT, { stagesOnly: true });
+    expect(s?.activationSeconds).toBe(0);
+    expect(stageVersion(db, SAE, 'map')).toBe(MAP_VERSION);
+    expect(titlesAt()).not.toEqual(titled);
+    // the same seed and input: the first build's map again
     expect(dumpBuild(db, SAE)).toEqual(before);
   }, 60_000);
 
