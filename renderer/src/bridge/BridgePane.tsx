@@ -3,8 +3,10 @@
  * other SAEs and every other pack's — the bridge's filters and figures, close), then the other
  * SAE's galaxy (the same GalaxyView on a store of its own). What is missing is offered in
  * place: the other SAE's index (BuildIndex), then the bridge (BuildBridge). A bridge built in
- * either order is used; a new one is built with the main SAE as side a. Escape in the header
- * closes the view.
+ * either order is used; a new one is built with the main SAE as side a. The header says what the
+ * bridge matches by; where the pair has two bridges, or can be built another way, "Match by"
+ * switches between them (offering to build the one not built). Escape in the header closes the
+ * view.
  */
 import { useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { BRIDGE_BEST_STATUS, type PackSummary } from '../../../preload/contract';
@@ -19,7 +21,8 @@ import { BridgeFilters } from './BridgeFilters';
 import { BuildBridge } from './BuildBridge';
 import { bridgeView, type BridgeRef, type SaeRef } from './bridgeView';
 import './bridge.css';
-import { scoreName } from './scoreName';
+import { MatchBy } from './MatchBy';
+import { orderedMethods, scoreName, type BridgeMethodName } from './scoreName';
 
 interface Choice {
   ref: SaeRef;
@@ -38,19 +41,32 @@ function useBridgeView<T>(read: () => T): T {
   return useSyncExternalStore(bridgeView.subscribe, read);
 }
 
-/** The built bridge between two SAEs, in either order, and the first one's side of it. */
+interface Lookup {
+  /** The built bridge (by the method asked, when one is) and the main SAE's side of it. */
+  found: { ref: BridgeRef; side: 'a' | 'b' } | null;
+  /** The pair's built bridges' methods, in either order, and the methods it can be built by. */
+  built: BridgeMethodName[];
+  methods: BridgeMethodName[];
+}
+
+/** The pair's bridges, in either order, and the one to show (by `method`, when given). */
 async function findBridge(
   main: SaeRef,
   other: SaeRef,
-): Promise<{ ref: BridgeRef; side: 'a' | 'b' } | null> {
+  method: BridgeMethodName | null,
+): Promise<Lookup> {
+  const out: Lookup = { found: null, built: [], methods: [] };
   for (const [ref, side] of [
     [{ a: main, b: other }, 'a'],
     [{ a: other, b: main }, 'b'],
   ] as const) {
-    const s = await getClient().call('bridge.status', ref);
-    if (s.ok && s.value.built) return { ref, side };
+    const s = await getClient().call('bridge.status', { ...ref, ...(method ? { method } : {}) });
+    if (!s.ok) continue;
+    out.built = orderedMethods(out.built, s.value.builtMethods);
+    if (side === 'a') out.methods = s.value.methods;
+    if (s.value.built && !out.found) out.found = { ref, side };
   }
-  return null;
+  return out;
 }
 
 export function BridgePane({ main }: { main: SaeRef }) {
@@ -59,6 +75,7 @@ export function BridgePane({ main }: { main: SaeRef }) {
   const filter = useBridgeView(() => bridgeView.filter);
   const attached = useBridgeView(() => bridgeView.ref);
   const method = useBridgeView(() => bridgeView.method);
+  const wanted = useBridgeView(() => bridgeView.wanted);
   const sharedAt = useBridgeView(() => bridgeView.sharedAt);
 
   const choices = useMemo<Choice[]>(() => {
@@ -112,26 +129,34 @@ export function BridgePane({ main }: { main: SaeRef }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the ref's value
   }, [indexBuilt, otherRef && keyOf(otherRef)]);
 
-  // the bridge between the two, in either order
-  const [bridge, setBridge] = useState<{ key: string; built: boolean; error: string | null }>();
+  // the bridge between the two, in either order, by the method chosen
+  const [bridge, setBridge] = useState<{
+    key: string;
+    built: boolean;
+    error: string | null;
+    lookup: Lookup;
+  }>();
   const [generation, setGeneration] = useState(0);
   const pairKey = otherRef ? `${keyOf(main)}|${keyOf(otherRef)}` : '';
   useEffect(() => {
     if (!otherRef) return;
     let live = true;
-    void findBridge(main, otherRef).then(async (found) => {
+    const key = `${pairKey}|${wanted ?? ''}`;
+    void findBridge(main, otherRef, wanted).then(async (lookup) => {
       if (!live) return;
-      if (!found) return setBridge({ key: pairKey, built: false, error: null });
-      const error = await bridgeView.attach(found.ref, found.side);
-      if (live) setBridge({ key: pairKey, built: true, error });
+      const found = lookup.found;
+      if (!found) return setBridge({ key, built: false, error: null, lookup });
+      const error = await bridgeView.attach(found.ref, found.side, wanted);
+      if (live) setBridge({ key, built: true, error, lookup });
     });
     return () => {
       live = false;
       bridgeView.detach();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps -- keyed by the pair's value
-  }, [pairKey, generation]);
-  const bridgeState = bridge?.key === pairKey ? bridge : null;
+  }, [pairKey, wanted, generation]);
+  const bridgeState = bridge?.key === `${pairKey}|${wanted ?? ''}` ? bridge : null;
+  const lookup = bridgeState?.lookup;
 
   const describe = (c: Choice): string =>
     `${c.pack.id === main.packId ? '' : `${c.pack.name} · `}${c.hook} · ${c.dSae ?? '?'} features`;
@@ -209,6 +234,14 @@ export function BridgePane({ main }: { main: SaeRef }) {
             <span className="bridge-key shared" /> shared {shares.main} here, {shares.other} there
           </span>
         )}
+        {lookup && (
+          <MatchBy
+            shown={attached ? method : null}
+            wanted={wanted}
+            built={lookup.built}
+            methods={lookup.methods}
+          />
+        )}
         <button
           type="button"
           className="bridge-close"
@@ -225,11 +258,17 @@ export function BridgePane({ main }: { main: SaeRef }) {
         )}
         {other && indexBuilt && bridgeState && !bridgeState.built && (
           <BuildBridge
-            key={pairKey}
+            key={`${pairKey}|${wanted ?? ''}`}
             main={main}
             other={other.ref}
             what={what}
-            onBuilt={() => setGeneration((g) => g + 1)}
+            methods={bridgeState.lookup.methods}
+            initial={wanted}
+            another={bridgeState.lookup.built.length > 0}
+            onBuilt={(m) => {
+              void runAction('set-bridge-method', { method: m });
+              setGeneration((g) => g + 1);
+            }}
           />
         )}
         {bridgeState?.error && (

@@ -4,8 +4,11 @@
  * best matches (bridge.best), the filter, the hovered star's matches (bridge.matches) and the
  * pair the bridge card shows. It drives the two galaxy stores: the other side's stars of a
  * hovered star are highlighted, a lasso on one side selects the best matches on the other,
- * and the filter dims what it leaves out on both. What a person chose (open, other SAE,
- * filter) survives a reload (localStorage), like the chosen pack.
+ * and the filter dims what it leaves out on both. A pair may have two bridges (by activations
+ * or decoder direction, and by effect on the next tokens): the view keeps the method the person
+ * chose and reads that bridge (none chosen: the server's rule, the default bridge when built).
+ * What a person chose (open, other SAE, method, filter) survives a reload (localStorage), like
+ * the chosen pack.
  */
 import type { CallOutput } from '../../../preload/contract';
 import { getClient } from '../api/client';
@@ -22,6 +25,7 @@ import {
   type Link,
   type SideBest,
 } from './links';
+import type { BridgeMethodName } from './scoreName';
 
 export interface SaeRef {
   packId: string;
@@ -58,8 +62,11 @@ export const HOVER_LINKS = 5;
 interface Saved {
   open: boolean;
   other: SaeRef | null;
+  method: BridgeMethodName | null;
   filter: BridgeFilter;
 }
+
+const METHODS: readonly unknown[] = ['decoder', 'correlation', 'effect'];
 
 function readSaved(): Saved {
   try {
@@ -71,13 +78,14 @@ function readSaved(): Saved {
         v?.other && typeof v.other.packId === 'string' && typeof v.other.saeId === 'string'
           ? { packId: v.other.packId, saeId: v.other.saeId }
           : null,
+      method: METHODS.includes(v?.method) ? (v?.method ?? null) : null,
       filter:
         f && ['all', 'shared', 'specific'].includes(f.show) && Number.isFinite(f.min + f.max)
           ? { show: f.show, min: f.min, max: f.max }
           : NO_BRIDGE_FILTER,
     };
   } catch {
-    return { open: false, other: null, filter: NO_BRIDGE_FILTER };
+    return { open: false, other: null, method: null, filter: NO_BRIDGE_FILTER };
   }
 }
 
@@ -87,12 +95,15 @@ export class BridgeView {
   open: boolean;
   /** The other SAE the person chose (the main one is the galaxy's). */
   other: SaeRef | null;
+  /** The method of the pair's bridge the person chose; null: none chosen (the server's rule). */
+  wanted: BridgeMethodName | null;
   filter: BridgeFilter;
   /** The built bridge, and the main galaxy's side of it; null while there is none. */
   ref: BridgeRef | null = null;
   mainSide: 'a' | 'b' = 'a';
   bestMain: SideBest | null = null;
   bestOther: SideBest | null = null;
+  /** The method of the bridge read. */
   method: CallOutput<'bridge.best'>['method'] | null = null;
   hover: HoverLink | null = null;
   pinned: Pair | null = null;
@@ -122,6 +133,7 @@ export class BridgeView {
     const s = readSaved();
     this.open = s.open;
     this.other = s.other;
+    this.wanted = s.method;
     this.filter = s.filter;
   }
 
@@ -135,7 +147,12 @@ export class BridgeView {
   }
 
   private save(): void {
-    const v: Saved = { open: this.open, other: this.other, filter: this.filter };
+    const v: Saved = {
+      open: this.open,
+      other: this.other,
+      method: this.wanted,
+      filter: this.filter,
+    };
     localStorage.setItem(KEY, JSON.stringify(v));
   }
 
@@ -151,6 +168,15 @@ export class BridgeView {
     if (this.other?.packId === other?.packId && this.other?.saeId === other?.saeId) return;
     this.detach();
     this.other = other;
+    this.wanted = null;
+    this.save();
+    this.emit();
+  }
+
+  /** Chooses which of the pair's bridges to read (the pane attaches it, or offers to build it). */
+  setMethod(method: BridgeMethodName | null): void {
+    if (this.wanted === method) return;
+    this.wanted = method;
     this.save();
     this.emit();
   }
@@ -163,14 +189,20 @@ export class BridgeView {
     this.emit();
   }
 
-  /** The built bridge between the main SAE and the other one: read both sides' best matches. */
-  async attach(ref: BridgeRef, mainSide: 'a' | 'b'): Promise<string | null> {
+  /** The built bridge between the main SAE and the other one (by `method`, when given): read
+   * both sides' best matches. */
+  async attach(
+    ref: BridgeRef,
+    mainSide: 'a' | 'b',
+    method: BridgeMethodName | null,
+  ): Promise<string | null> {
     this.detach();
     const client = getClient();
     const otherSide = mainSide === 'a' ? 'b' : 'a';
+    const by = method ? { method } : {};
     const [m, o] = await Promise.all([
-      client.call('bridge.best', { ...ref, side: mainSide }),
-      client.call('bridge.best', { ...ref, side: otherSide }),
+      client.call('bridge.best', { ...ref, ...by, side: mainSide }),
+      client.call('bridge.best', { ...ref, ...by, side: otherSide }),
     ]);
     if (!m.ok) return m.error.message;
     if (!o.ok) return o.error.message;
@@ -278,13 +310,14 @@ export class BridgeView {
 
   private matchesOf(from: 'main' | 'other', feature: number) {
     const ref = this.ref;
-    if (!ref) return Promise.resolve([]);
+    const method = this.method;
+    if (!ref || !method) return Promise.resolve([]);
     const side = from === 'main' ? this.mainSide : this.mainSide === 'a' ? 'b' : 'a';
     const key = `${side}#${feature}`;
     let p = this.matchCache.get(key);
     if (!p) {
       p = getClient()
-        .call('bridge.matches', { ...ref, side, feature })
+        .call('bridge.matches', { ...ref, method, side, feature })
         .then((r) => (r.ok ? r.value.matches : []));
       this.matchCache.set(key, p);
     }

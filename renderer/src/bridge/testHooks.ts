@@ -1,6 +1,6 @@
 /**
  * Read-only hooks for end-to-end tests (a person never needs them): what the bridge view holds —
- * the bridge, the hovered star's matches, the links drawn and the card's pair — so a test can
+ * the bridge and its method, the hovered star's matches, the links drawn and the card's pair — so a test can
  * check them against bridge.matches and bridge.best itself.
  */
 import type { BridgeView, HoverLink, Pair } from './bridgeView';
@@ -14,6 +14,8 @@ export interface BridgeTestHooks {
     b: { packId: string; saeId: string };
     mainSide: 'a' | 'b';
   } | null;
+  /** The method of the bridge shown, or null. */
+  method(): string | null;
   hover(): HoverLink | null;
   links(): Link[];
   pair(): Pair | null;
@@ -30,6 +32,7 @@ export function installBridgeHooks(view: BridgeView): () => void {
   const hooks: BridgeTestHooks = Object.freeze({
     open: () => view.open,
     bridge: () => (view.ref ? { ...view.ref, mainSide: view.mainSide } : null),
+    method: () => view.method,
     hover: () => view.hover,
     links: () => view.links,
     pair: () => view.pair,

@@ -15,6 +15,8 @@ interface Found {
   ref: { a: { packId: string; saeId: string }; b: { packId: string; saeId: string } };
   /** This SAE's side of the bridge. */
   side: 'a' | 'b';
+  /** The method of the bridge bridge.status read (the pair's default one when built). */
+  method: CallOutput<'bridge.status'>['method'];
   other: { saeId: string; hook: string };
 }
 
@@ -40,7 +42,7 @@ async function findBridges(packId: string, saeId: string): Promise<Found[]> {
     ] as const) {
       const s = await client.call('bridge.status', ref);
       if (s.ok && s.value.built) {
-        out.push({ ref, side, other: { saeId: o.id, hook: o.hook } });
+        out.push({ ref, side, method: s.value.method, other: { saeId: o.id, hook: o.hook } });
         break;
       }
     }
@@ -78,7 +80,13 @@ export function BridgeMatches({
     let live = true;
     void Promise.all(
       bridges.map(async (f) => {
-        const r = await getClient().call('bridge.matches', { ...f.ref, side: f.side, feature });
+        const by = f.method ? { method: f.method } : {};
+        const r = await getClient().call('bridge.matches', {
+          ...f.ref,
+          ...by,
+          side: f.side,
+          feature,
+        });
         if (!r.ok) return null;
         const best = r.value.matches[0]?.feature;
         const card =

@@ -20,17 +20,18 @@ interface Ref {
   saeId: string;
 }
 
-/** The built bridge between two SAEs, in whichever order it was built, and `from`'s side. */
+/** The built bridge between two SAEs, in whichever order it was built, `from`'s side, and its
+ * method (the pair's default bridge when built, else its effect bridge). */
 async function bridgeBetween(
   from: Ref,
   to: Ref,
-): Promise<{ a: Ref; b: Ref; side: 'a' | 'b' } | null> {
+): Promise<{ a: Ref; b: Ref; side: 'a' | 'b'; method: Draft['method'] } | null> {
   for (const [a, b, side] of [
     [from, to, 'a'],
     [to, from, 'b'],
   ] as const) {
     const s = await getClient().call('bridge.status', { a, b });
-    if (s.ok && s.value.built) return { a, b, side };
+    if (s.ok && s.value.built && s.value.method) return { a, b, side, method: s.value.method };
   }
   return null;
 }
@@ -74,6 +75,7 @@ export function CarryPanel({ packId, presets }: { packId: string; presets: Prese
       a: found.a,
       b: found.b,
       from: found.side,
+      method: found.method,
       dials: own,
     });
     if (!r.ok) return setNote(r.error.message);
