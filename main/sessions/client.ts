@@ -5,8 +5,10 @@
  * on disk (see SessionStore on what survives what). The API thread never waits on SQLite: other
  * calls are answered while a write is in flight.
  *
- * The worker starts with the client and opens the database at once, so a damaged file is moved
- * aside and reported (`onRecovered`) at start; `ready()` settles once that is done. If the
+ * The worker starts on the client's first call or `ready()` (not with the app: its start, ~0.5 s
+ * of CPU, would compete with the first view; the page asks for sessions and notices after it)
+ * and opens the database at once, so a damaged file is moved aside and reported
+ * (`onRecovered`) before any call is answered; `ready()` settles once that is done. If the
  * thread dies, its calls in flight fail with `unavailable` and the next call starts a new one.
  */
 import type { Worker } from 'node:worker_threads';
@@ -43,12 +45,14 @@ export class SessionsClient implements SessionCalls {
     private readonly entry: WorkerEntry,
     private readonly file: string,
     private readonly onRecovered: (r: Recovery) => void = () => undefined,
-  ) {
-    this.start();
-  }
+  ) {}
 
-  /** Settles when the worker has opened (or failed to open) the database and reported it. */
+  /**
+   * Starts the worker if need be; settles when it has opened (or failed to open) the database
+   * and reported it.
+   */
   ready(): Promise<void> {
+    if (!this.closed) this.start();
     return this.started;
   }
 

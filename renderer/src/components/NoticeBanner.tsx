@@ -6,10 +6,12 @@
 import { useEffect, useState } from 'react';
 import type { Notice } from '../../../preload/contract';
 import { getClient } from '../api/client';
+import { firstViewSettled } from '../api/firstView';
 import { useCall } from '../api/useCall';
 
 export function NoticeBanner() {
-  const listed = useCall('app.notices', {});
+  // After the first view: listing the notices starts the sessions worker (app.notices).
+  const listed = useCall('app.notices', {}, firstViewSettled);
   const [arrived, setArrived] = useState<Notice[]>([]);
   const [dismissed, setDismissed] = useState<ReadonlySet<string>>(new Set());
   useEffect(() => getClient().on('app.notice', (n) => setArrived((a) => [...a, n])), []);

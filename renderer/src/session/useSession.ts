@@ -6,6 +6,7 @@
  */
 import { useEffect, useSyncExternalStore } from 'react';
 import { getClient } from '../api/client';
+import { firstViewSettled } from '../api/firstView';
 import { sessionState } from './sessionState';
 import type { SessionDetail } from './sessionView';
 
@@ -16,6 +17,10 @@ export function useSession(packId: string | null): SessionDetail | null {
     if (!packId) return;
     let live = true;
     void (async () => {
+      // After the first view: the session is not drawn in it, and its worker's start would
+      // compete with the map's read and the first frame (cold start).
+      await firstViewSettled();
+      if (!live) return;
       const client = getClient();
       const list = await client.call('sessions.list', { packId });
       const id = list.ok && list.value[0] ? list.value[0].id : null;
