@@ -38,15 +38,20 @@ function formatHost(host: string): string {
 /** The next turn of the event loop: what is waiting (a page's request) goes first. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-/** A loader app starts once the server has had no request for this long (if nothing else). */
-const IDLE_MS = 1_000;
+/**
+ * A loader app starts once the server has had no request for this long (if nothing else). Not
+ * shorter: loading holds the main thread for a second or more, and a page opened by a program
+ * just after the URL is printed (a browser start takes about a second) would wait that long
+ * for its HTML if the load began first (cold start: +1.5-2 s at load 12 on 2 cores).
+ */
+const IDLE_MS = 3_000;
 
 /**
  * Listens at once and serves the page's files. `app` may be a loader: loading holds the main
- * thread for a second or more, so it starts (with the socket's code) once a page's script has
- * been sent, a socket asks for the API, or the server has had no request for IDLE_MS since it
- * listened, whichever comes first; the page runs its scripts while the app loads. A socket
- * waits for both.
+ * thread for a second or more, so it starts (with the socket's code) once a page's scripts have
+ * been sent (no response left in flight), a socket asks for the API, or the server has had no
+ * request for IDLE_MS since it listened, whichever comes first; the page runs its scripts while
+ * the app loads. A socket waits for both.
  */
 export async function startServer(
   app: OrreryApp | (() => Promise<OrreryApp>),
@@ -65,6 +70,9 @@ export async function startServer(
   const started = new Promise<void>((resolve) => (go = resolve));
   let idle: NodeJS.Timeout | null = null;
   let waiting = typeof app === 'function';
+  // Static responses not yet sent, and whether a script was among those sent.
+  let sending = 0;
+  let scriptSent = false;
   const goNow = (): void => {
     if (idle) clearTimeout(idle);
     waiting = false;
@@ -97,9 +105,18 @@ export async function startServer(
       return;
     }
     if (idle) clearTimeout(idle);
-    void serveStatic(options.rendererDir, path, res).then(() =>
-      /\.js(\?|$)/.test(path) ? goNow() : quiet(),
-    );
+    // Counted until the response has gone to the socket: the page asks for its scripts
+    // together (index.js and the galaxy's modulepreload), and the app's load would hold the
+    // rest of them back.
+    sending++;
+    if (/\.js(\?|$)/.test(path)) scriptSent = true;
+    res.once('close', () => {
+      sending--;
+      if (sending > 0) return;
+      if (scriptSent) goNow();
+      else quiet();
+    });
+    void serveStatic(options.rendererDir, path, res);
   });
   httpServer.on('clientError', (_e, socket) => socket.destroy());
 
