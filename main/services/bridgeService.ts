@@ -92,7 +92,8 @@ export class BridgeService {
     const db = open?.db ?? openBridge(file, { readonly: true });
     try {
       const s = open?.state ?? bridgeState(db);
-      if (!s) return empty;
+      // the file holds a bridge by another method (decoder and correlation share one)
+      if (!s || (input.method && s.method !== input.method)) return empty;
       const shares = s.stage === 'done' ? sharedShares(db, s.sharedAt) : { a: 0, b: 0 };
       return {
         ...empty,

@@ -96,6 +96,8 @@ describe('a pair’s effect and default bridges', () => {
     });
     expect(await status()).toMatchObject({ method: 'correlation', unit: 'token span' });
     expect(await status('correlation')).toMatchObject({ method: 'correlation', file: built.file });
+    // decoder would share the default file, which holds the correlation bridge
+    expect(await status('decoder')).toMatchObject({ built: false, method: null });
 
     const [plain, effect] = [await matches(), await matches('effect')];
     expect(plain.method).toBe('correlation');
