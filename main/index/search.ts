@@ -4,6 +4,16 @@
  */
 import type { Db } from '../db/connection';
 import type { LabelSource } from './store';
+import { BM25_SQL, phrase, type Phrase } from './bm25';
+import {
+  groupsSql,
+  matchCounter,
+  RANK_ALL_MAX,
+  rankedHere,
+  rankMatches,
+  type HitRow,
+} from './ranked';
+import { cached } from './statements';
 import { ftsTokens, related, relatedWords, relationWords } from './synonyms';
 
 export interface SearchQuery {
@@ -29,7 +39,8 @@ export interface SearchHit {
   cluster: number | null;
   /**
    * bm25 (lower is better) weighted by where the label came from, when the query has text;
-   * null otherwise.
+   * null otherwise. A broad search's bm25 is computed in ranked.ts, its common phrases' IDF
+   * estimated: compare scores within one search only.
    */
   score: number | null;
   /** Why it matched, in words: where the word (or a related one) was found. */
@@ -40,20 +51,21 @@ const queryWords = (text: string): string[] =>
   (text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []).slice(0, 16);
 
 /**
- * A safe FTS5 MATCH expression: each word quoted, as a prefix, all required; a word with
- * related words (synonyms.ts, from WordNet: "crimson" → red, scarlet…) matches any of them.
+ * The query's phrases: one group a word, every group required; in a group the word as a prefix
+ * and, when `related`, its related words (synonyms.ts, from WordNet: "crimson" → red,
+ * scarlet…) as they are, any of which matches.
  */
+function ftsGroups(text: string, related = true): Phrase[][] {
+  return queryWords(text).map((w) => [
+    phrase(w, true),
+    ...(related ? relatedWords(w).slice(1) : []).map((o) => phrase(ftsTokens(o).join(' '), false)),
+  ]);
+}
+
+/** A safe FTS5 MATCH expression of ftsGroups: each phrase quoted, the word a prefix. */
 export function ftsExpression(text: string, related = true): string | null {
-  const words = queryWords(text);
-  if (words.length === 0) return null;
-  return words
-    .map((w) => {
-      const others = related ? relatedWords(w).slice(1) : [];
-      if (others.length === 0) return `"${w}"*`;
-      const alts = others.map((o) => `"${ftsTokens(o).join(' ')}"`);
-      return `("${w}"* OR ${alts.join(' OR ')})`;
-    })
-    .join(' AND ');
+  const groups = ftsGroups(text, related);
+  return groups.length === 0 ? null : groupsSql(groups);
 }
 
 interface MatchCols {
@@ -126,53 +138,18 @@ const SOURCE_WEIGHT = `case f.label_source
   when 'user' then 2.0 when 'metadata' then 1.5 when 'neuronpedia' then 1.5
   when 'visual' then 1.5 else 1.0 end`;
 
-interface HitRow {
-  /** the feature's row id (its FTS row id) */
-  id: number;
-  idx: number;
-  label: string | null;
-  label_source: LabelSource | null;
-  density: number;
-  max_act: number;
-  cluster: number | null;
-  score: number | null;
-}
-
-type Statement = ReturnType<Db['prepare']>;
-const statements = new WeakMap<Db, Map<string, Statement>>();
-
-/** A prepared statement, prepared once per connection and SQL text. */
-export function cached(db: Db, sql: string): Statement {
-  let m = statements.get(db);
-  if (!m) statements.set(db, (m = new Map()));
-  let st = m.get(sql);
-  if (!st) {
-    st = db.prepare(sql);
-    m.set(sql, st);
-  }
-  return st;
-}
+export { RANK_ALL_MAX } from './ranked';
 
 /**
- * Matches ranked in the cheap first pass: bm25 over the FTS table alone (no join, no filters),
- * the best FIRST_PASS_MIN (or 8 × limit + offset) kept. Only these are joined to their
- * features, filtered and ranked by bm25 × source weight. When the first pass kept every match
- * the result is exactly the full ranking; when it was cut and filters left fewer hits than
- * asked, the full query runs instead. A match whose raw bm25 is outside the first pass is not
- * ranked even if its source weight would lift it.
+ * A search FTS5 ranks itself (every phrase rarer than RANK_ALL_MAX) is ranked in a cheap first
+ * pass: bm25 over the FTS table alone (no join, no filters), the best FIRST_PASS_MIN (or 8 ×
+ * limit + offset) kept. Only these are joined to their features, filtered and ranked by bm25 ×
+ * source weight. When the first pass kept every match the result is exactly the full ranking;
+ * when it was cut and filters left fewer hits than asked, the full query runs instead. A match
+ * whose raw bm25 is outside the first pass is not ranked even if its source weight would lift
+ * it.
  */
 export const FIRST_PASS_MIN = 256;
-
-/**
- * Up to this many matches every match is scored (bm25 costs a few µs a row: 8k matches of a
- * 3-letter prefix at 1M labels took 15 ms of CPU, 2k matches 8 ms). A broader expression (a common word or prefix) is
- * ranked over a sample of this many matches spread evenly over the features (every s-th
- * matching feature id), so its page holds the best of the sample, not of every match; the
- * features a person named that match always join the sample.
- */
-export const RANK_ALL_MAX = 512;
-
-const BM25 = 'bm25(feature_fts, 10.0, 5.0, 2.0, 4.0)';
 
 export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
   const where: string[] = ['f.sae_id = @sae'];
@@ -206,23 +183,23 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
   if (expr) {
     const limit = params.limit as number;
     const offset = params.offset as number;
-    /** One page of an FTS expression's matches, ranked (top `first` by bm25, then weighted). */
-    const page = (match: string, count: number, skip: number): HitRow[] => {
-      const p = { ...params, expr: match, limit: count, offset: skip };
-      const seen = (n: number): number =>
-        (
-          cached(
-            db,
-            'select count(*) as c from (select 1 from feature_fts where feature_fts match @expr limit @n)',
-          ).get({ expr: match, n }) as { c: number }
-        ).c;
-      // counting reads only the doclist (≈0.1 µs a match), far less than scoring
-      const matches = seen(Number.MAX_SAFE_INTEGER);
-      if (matches > RANK_ALL_MAX) return sampled(p, matches);
-      const first = Math.max(FIRST_PASS_MIN, 8 * (count + skip));
+    const counter = matchCounter(db, Math.max(RANK_ALL_MAX, limit + offset));
+    /** One page of an FTS expression's matches, ranked: here when it is broad, else by FTS5
+     * (top `first` by bm25, then weighted). */
+    const page = (groups: Phrase[][]): HitRow[] => {
+      const count = limit + offset;
+      if (rankedHere(counter, groups)) {
+        const q = { groups, where: where.join(' and '), params, cols, weight: SOURCE_WEIGHT };
+        return rankMatches(db, { ...q, limit: count, offset: 0 }, counter);
+      }
+      const match = groupsSql(groups);
+      const p = { ...params, expr: match, limit: count, offset: 0 };
+      // every match counted (fewer than the cap, or it would be ranked here)
+      const matches = counter.count(match).n;
+      const first = Math.max(FIRST_PASS_MIN, 8 * count);
       if (matches <= first) return fullRanking(p);
       const ranked = `select ${cols}, hits.b * ${SOURCE_WEIGHT} as score
-         from (select rowid as id, ${BM25} as b from feature_fts
+         from (select rowid as id, ${BM25_SQL} as b from feature_fts
                where feature_fts match @expr order by b limit @first) hits
          cross join features f on f.id = hits.id
          where ${where.join(' and ')}
@@ -235,59 +212,18 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
     const fullRanking = (p: Record<string, unknown>): HitRow[] =>
       cached(
         db,
-        `select ${cols}, ${BM25} * ${SOURCE_WEIGHT} as score
+        `select ${cols}, ${BM25_SQL} * ${SOURCE_WEIGHT} as score
          from feature_fts cross join features f on f.id = feature_fts.rowid
          where feature_fts match @expr and ${where.join(' and ')}
          order by score, f.max_act desc, f.idx limit @limit offset @offset`,
       ).all(p) as HitRow[];
-    /** RANK_ALL_MAX (or a page's worth) of `total` matches that pass the filters, every s-th
-     * feature id, ranked; the first in id order when the filters leave the spread sample short. */
-    const sampled = (p: Record<string, unknown>, total: number): HitRow[] => {
-      const sql = `select * from (
-           select ${cols}, ${BM25} * ${SOURCE_WEIGHT} as score
-           from feature_fts cross join features f on f.id = feature_fts.rowid
-           where feature_fts match @expr and feature_fts.rowid % @stride = 0
-             and ${where.join(' and ')}
-           limit @cap)
-         order by score, max_act desc, idx limit @need`;
-      const need = (p.limit as number) + (p.offset as number);
-      const cap = Math.max(RANK_ALL_MAX, need);
-      const stride = Math.max(1, Math.ceil(total / cap));
-      let found = cached(db, sql).all({ ...p, stride, cap, need }) as HitRow[];
-      if (found.length < need && stride > 1)
-        found = cached(db, sql).all({ ...p, stride: 1, cap, need }) as HitRow[];
-      // A person's own names are never left to the sample: they are few, and they rank first.
-      // They come from their partial index (features_user), and only they are looked up in
-      // the FTS table by row id: joining every match to its feature to find them cost more
-      // than the rest of the query (28 ms of 35 for a 3-letter prefix over 1M labels).
-      const named = (
-        cached(db, "select id from features where sae_id = @sae and label_source = 'user'").all({
-          sae: p.sae,
-        }) as { id: number }[]
-      ).map((r) => r.id);
-      const own =
-        named.length === 0
-          ? []
-          : (cached(
-              db,
-              `select ${cols}, ${BM25} * ${SOURCE_WEIGHT} as score
-               from json_each(@ids) j cross join features f on f.id = j.value
-               cross join feature_fts on feature_fts.rowid = f.id
-               where feature_fts match @expr and f.label_source = 'user' and ${where.join(' and ')}
-               limit @cap`,
-            ).all({ ...p, cap, ids: JSON.stringify(named) }) as HitRow[]);
-      if (own.length === 0) return found.slice(p.offset as number);
-      const have = new Set(found.map((r) => r.id));
-      const all = found.concat(own.filter((r) => !have.has(r.id)));
-      all.sort((a, b) => (a.score ?? 0) - (b.score ?? 0) || b.max_act - a.max_act || a.idx - b.idx);
-      return all.slice(p.offset as number, need);
-    };
     // The words themselves first; features found only through a related word come after.
-    const direct = ftsExpression(q.text ?? '', false) ?? expr;
-    rows = page(direct, limit + offset, 0);
-    if (direct !== expr && rows.length < limit + offset) {
+    const direct = ftsGroups(q.text ?? '', false);
+    const all = ftsGroups(q.text ?? '');
+    rows = page(direct);
+    if (groupsSql(direct) !== expr && rows.length < limit + offset) {
       const have = new Set(rows.map((r) => r.idx));
-      const related = page(expr, limit + offset, 0).filter((r) => !have.has(r.idx));
+      const related = page(all).filter((r) => !have.has(r.idx));
       rows = rows.concat(related);
     }
     rows = rows.slice(offset, offset + limit);

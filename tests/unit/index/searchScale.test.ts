@@ -1,13 +1,13 @@
 // Search at scale on a real index file: prefix queries served from FTS5's prefix index find
-// exactly the features with a word starting that way; the cheap first pass (bm25 over the FTS
-// table alone, top N) gives the same page as ranking every match when nothing filters; a
-// filter that empties the first pass falls back to the full ranking.
+// exactly the features with a word starting that way; up to RANK_ALL_MAX matches the page is
+// FTS5's own ranking (bm25 over every match), with or without filters; past it the first
+// matches in id order are ranked as FTS5's bm25 would rank them.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../../../main/db/connection';
 import { openIndex, refreshLabels, renameFeature, searchFeatures } from '../../../main/index';
 import { mulberry32 } from '../../../main/index/build/rng';
-import { FIRST_PASS_MIN, RANK_ALL_MAX } from '../../../main/index/search';
+import { RANK_ALL_MAX } from '../../../main/index/search';
 import { pseudoWords } from '../../support/synthetic1m';
 import { tempDir } from './helpers';
 
@@ -87,7 +87,8 @@ describe('search at scale', () => {
           .all(`"${text}"*`, SAE, limit, offset) as { s: number }[]
       ).map((r) => r.s);
     const matches = labels.filter((l) => wordsOf(l).some((w) => w.startsWith('ri'))).length;
-    expect(matches).toBeGreaterThan(FIRST_PASS_MIN); // the first pass is cut
+    expect(matches).toBeLessThanOrEqual(RANK_ALL_MAX); // every match is ranked
+    expect(matches).toBeGreaterThan(256);
     for (const [text, limit, offset] of [
       ['river', 50, 0],
       ['river', 20, 100],
@@ -97,11 +98,13 @@ describe('search at scale', () => {
       // every hit matches, in score order, with the scores of the full ranking's page
       for (const h of got)
         expect(wordsOf(labels[h.idx] ?? '').some((w) => w.startsWith(text))).toBe(true);
-      expect(got.map((h) => h.score)).toEqual(full(text, limit, offset));
+      const want = full(text, limit, offset);
+      expect(got.length).toBe(want.length);
+      got.forEach((h, i) => expect(h.score).toBeCloseTo(want[i] ?? 0, 9));
     }
   });
 
-  it('falls back to ranking every match when a filter empties the cut first pass', () => {
+  it('ranks every match that passes a filter', () => {
     const want = labels
       .map((l, i) => [l, i] as const)
       .filter(([l, i]) => wordsOf(l).includes('river') && i % 2 === 1)
@@ -117,7 +120,9 @@ describe('search at scale', () => {
 });
 
 describe('search over more matches than it scores', () => {
-  // its own index: 1,500 features, every one about "alpha", density alternating, no clusters
+  // its own index: 1,500 features, nearly every one matching "alpha": most in their title,
+  // every 4th only in its top tokens; every 5th labelled by metadata; density alternating; no
+  // clusters
   const M = 1500;
   const mine = tempDir();
   let big: Db;
@@ -130,15 +135,27 @@ describe('search over more matches than it scores', () => {
       )
       .run(SAE, M);
     const add = big.prepare(
-      `insert into features (sae_id, idx, auto_label, auto_source, density, max_act)
-       values (?, ?, ?, 'top-tokens', ?, ?)`,
+      `insert into features (sae_id, idx, auto_label, auto_source, top_tokens, density, max_act)
+       values (?, ?, ?, ?, ?, ?, ?)`,
     );
     const vocab = pseudoWords(400);
+    const w = (i: number): string => vocab[i % 400] as string;
     big.transaction(() => {
       for (let i = 0; i < M; i++) {
         // some labels longer than others, so bm25 tells them apart
-        const extra = i % 3 === 0 ? ` ${vocab[(i * 13) % 400] as string}` : '';
-        add.run(SAE, i, `alpha ${vocab[i % 400] as string}${extra}`, i % 2 ? 0.2 : 0.01, i / M);
+        const extra = i % 3 === 0 ? ` ${w(i * 13)}` : '';
+        const titled = i % 4 !== 1;
+        // every 10th titled one about an "alphorn": a word "alph" finds and "alpha" does not
+        const title = i % 10 === 7 ? 'alphorn' : 'alpha';
+        add.run(
+          SAE,
+          i,
+          `${titled ? title : w(i * 7)} ${w(i)}${extra}`,
+          i % 5 === 0 ? 'metadata' : 'top-tokens',
+          JSON.stringify(titled ? [w(i * 3), w(i * 11)] : ['alpha', w(i * 11)]),
+          i % 2 ? 0.2 : 0.01,
+          i / M,
+        );
       }
     })();
     refreshLabels(big, SAE);
@@ -148,36 +165,92 @@ describe('search over more matches than it scores', () => {
     mine.cleanup();
   });
 
-  it('ranks a sample spread over every matching feature, each hit a match, in score order', () => {
+  /** FTS5's own ranking (bm25 × the source weight, written out here) of the first `cap`
+   * matches in id order that pass `filter`: what the search must rank its sample as. */
+  const fts5Ranking = (
+    expr: string,
+    filter: string,
+    limit: number,
+    cap = RANK_ALL_MAX,
+  ): { idx: number; s: number }[] =>
+    big
+      .prepare(
+        `select f.idx, bm25(feature_fts, 10.0, 5.0, 2.0, 4.0, 1.0) *
+           case f.label_source when 'metadata' then 1.5 else 1.0 end as s
+         from feature_fts cross join features f on f.id = feature_fts.rowid
+         where feature_fts match @expr and f.id in (
+           select f.id from feature_fts cross join features f on f.id = feature_fts.rowid
+           where feature_fts match @expr and f.sae_id = @sae ${filter}
+           order by f.id limit @cap)
+         order by s, f.max_act desc, f.idx limit @limit`,
+      )
+      .all({ expr, sae: SAE, cap, limit }) as { idx: number; s: number }[];
+
+  it("ranks the first matches in id order as FTS5's bm25 × the source weight does", () => {
     expect(M).toBeGreaterThan(RANK_ALL_MAX);
-    const got = searchFeatures(big, { saeId: SAE, text: 'alp', limit: 200 });
-    expect(got.length).toBe(200);
-    const scores = got.map((h) => h.score ?? 0);
-    expect(scores).toEqual([...scores].sort((a, b) => a - b));
-    // the best scores are the short labels (no third word), as ranking every match would say
-    for (const h of got) expect(h.idx % 3).not.toBe(0);
-    // the sample reaches the last features, not only the first RANK_ALL_MAX in id order
-    expect(got.some((h) => h.idx >= RANK_ALL_MAX)).toBe(true);
-    expect(got.some((h) => h.idx >= M - 100)).toBe(true);
+    for (const text of ['alp', 'alpha']) {
+      const got = searchFeatures(big, { saeId: SAE, text, limit: 200 });
+      const want = fts5Ranking(`"${text}"*`, '', 200);
+      expect(got.length).toBe(200);
+      expect(got.map((h) => h.idx)).toEqual(want.map((r) => r.idx));
+      // one phrase: its IDF (estimated past the cap) scales every score alike
+      const ratio = (got[0]?.score ?? 0) / (want[0]?.s ?? 1);
+      expect(ratio).toBeGreaterThan(0);
+      got.forEach((h, i) => expect((h.score ?? 0) / (want[i]?.s ?? 1)).toBeCloseTo(ratio, 9));
+      // the scores differ: a constant score would order by max_act and fail above
+      expect(new Set(got.map((h) => h.score)).size).toBeGreaterThan(3);
+      // the sample is the first matches in id order: none past them
+      const next = big
+        .prepare(
+          `select f.idx from feature_fts cross join features f on f.id = feature_fts.rowid
+           where feature_fts match ? order by f.id limit 1 offset ?`,
+        )
+        .pluck()
+        .get(`"${text}"*`, RANK_ALL_MAX) as number;
+      expect(Math.max(...got.map((h) => h.idx))).toBeLessThan(next);
+    }
+    // "alpha", longer than the indexed prefixes and common, is searched as "alph" and each
+    // row checked: an "alphorn" is not an alpha, but is an "alph"
+    const alpha = searchFeatures(big, { saeId: SAE, text: 'alpha', limit: RANK_ALL_MAX });
+    expect(alpha.some((h) => h.label?.startsWith('alphorn'))).toBe(false);
+    const alph = searchFeatures(big, { saeId: SAE, text: 'alph', limit: RANK_ALL_MAX });
+    expect(alph.some((h) => h.label?.startsWith('alphorn'))).toBe(true);
     // each hit says why, from its own columns
-    for (const h of got.slice(0, 5)) expect(h.why).toBe('‘alpha’ in its title');
-    // a filter holds
+    const page = searchFeatures(big, { saeId: SAE, text: 'alpha', limit: 5 });
+    for (const h of page) expect(h.why).toBe('‘alpha’ in its title');
+  });
+
+  it('ranks a title match above a match in the top tokens alone', () => {
+    const got = searchFeatures(big, { saeId: SAE, text: 'alpha', limit: RANK_ALL_MAX });
+    for (const source of ['metadata', 'top-tokens'] as const) {
+      const mine = got.filter((h) => h.labelSource === source);
+      const last = mine.map((h) => h.label?.startsWith('alpha') ?? false).lastIndexOf(true);
+      const first = mine.findIndex((h) => !(h.label?.startsWith('alpha') ?? false));
+      expect(first).toBeGreaterThan(0); // both kinds are on the page
+      expect(last).toBeLessThan(first);
+      expect(mine[first]?.why).toBe('‘alpha’ in its top tokens');
+    }
+  });
+
+  it('keeps to the filters, taking the first matches that pass them', () => {
     const dense = searchFeatures(big, { saeId: SAE, text: 'alpha', densityMin: 0.1, limit: 50 });
-    expect(dense.length).toBe(50);
+    expect(dense.map((h) => h.idx)).toEqual(
+      fts5Ranking('"alpha"*', 'and f.density >= 0.1', 50).map((r) => r.idx),
+    );
     for (const h of dense) expect(h.idx % 2).toBe(1);
-    // a filter the spread sample misses falls back to every match in id order
-    const one = searchFeatures(big, { saeId: SAE, text: 'alpha', densityMin: 0.1, limit: 700 });
-    expect(one.length).toBe(700);
-    for (const h of one) expect(h.idx % 2).toBe(1);
+    // a page larger than the sample takes as many matches as it asks for
+    const many = searchFeatures(big, { saeId: SAE, text: 'alpha', densityMin: 0.1, limit: 650 });
+    expect(many.length).toBe(650);
+    for (const h of many) expect(h.idx % 2).toBe(1);
+    expect(many.map((h) => h.idx)).toEqual(
+      fts5Ranking('"alpha"*', 'and f.density >= 0.1', 650, 650).map((r) => r.idx),
+    );
     expect(searchFeatures(big, { saeId: SAE, text: 'alpha', cluster: 5 })).toEqual([]);
   });
 
   it('never leaves a feature a person named to the sample: it joins it and ranks first', () => {
-    const stride = Math.ceil(M / RANK_ALL_MAX);
-    // a feature the spread sample skips (its row id is not a multiple of the stride)
-    const named = Array.from({ length: M }, (_, i) => i).find(
-      (i) => (i + 1) % stride !== 0 && i % stride !== 0 && i % 3 !== 0,
-    ) as number;
+    // a feature past the first RANK_ALL_MAX matches, so outside the sample
+    const named = M - 7;
     renameFeature(big, SAE, named, 'alpha of mine');
     try {
       const page = searchFeatures(big, { saeId: SAE, text: 'alpha', limit: 10 });
