@@ -13,6 +13,7 @@ import { registerActions, runAction, unregisterActions, type Action } from '../a
 import { galaxyActions, type Tool } from './keys';
 import { starActions } from './starKeys';
 import { Lasso } from './Lasso';
+import { firstViewSettled } from '../api/firstView';
 import { LassoResolver } from './lassoClient';
 import { setGridFor } from './pointGrid';
 import type { SceneApi, SceneApiRef } from './sceneApi';
@@ -63,18 +64,26 @@ export function GalaxyView({
 
   useEffect(() => {
     if (!map) return;
-    const r = new LassoResolver();
-    // The worker's grid over the positions also serves hover picking on this side, and the
-    // floats it decoded from the map's 16-bit positions serve the page's CPU work.
-    r.onGrid = (grid, positions) => {
-      if (positions) map.quantised?.adopt(positions);
-      setGridFor(map, grid);
-    };
-    r.setPositions(map);
-    resolverRef.current = r;
+    let r: LassoResolver | null = null;
+    let live = true;
+    // After the first view: the worker's start (its script, its grid) would compete with the
+    // first frame for the cores (cold start); until then a lasso does nothing.
+    void firstViewSettled().then(() => {
+      if (!live) return;
+      r = new LassoResolver();
+      // The worker's grid over the positions also serves hover picking on this side, and the
+      // floats it decoded from the map's 16-bit positions serve the page's CPU work.
+      r.onGrid = (grid, positions) => {
+        if (positions) map.quantised?.adopt(positions);
+        setGridFor(map, grid);
+      };
+      r.setPositions(map);
+      resolverRef.current = r;
+    });
     return () => {
-      r.dispose();
-      if (resolverRef.current === r) resolverRef.current = null;
+      live = false;
+      r?.dispose();
+      if (r && resolverRef.current === r) resolverRef.current = null;
     };
   }, [map]);
 
