@@ -21,7 +21,7 @@ import { cached } from './statements';
  * windows) read all of it. The page holds the best of the sample, not of every match; the
  * features a person named that match always join the sample.
  */
-export const RANK_ALL_MAX = 512;
+export const RANK_ALL_MAX = 256;
 
 /**
  * The longest prefix feature_fts keeps an index of (prefix = '2 3 4', migrations.ts). A longer

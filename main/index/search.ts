@@ -140,17 +140,6 @@ const SOURCE_WEIGHT = `case f.label_source
 
 export { RANK_ALL_MAX } from './ranked';
 
-/**
- * A search FTS5 ranks itself (every phrase rarer than RANK_ALL_MAX) is ranked in a cheap first
- * pass: bm25 over the FTS table alone (no join, no filters), the best FIRST_PASS_MIN (or 8 ×
- * limit + offset) kept. Only these are joined to their features, filtered and ranked by bm25 ×
- * source weight. When the first pass kept every match the result is exactly the full ranking;
- * when it was cut and filters left fewer hits than asked, the full query runs instead. A match
- * whose raw bm25 is outside the first pass is not ranked even if its source weight would lift
- * it.
- */
-export const FIRST_PASS_MIN = 256;
-
 export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
   const where: string[] = ['f.sae_id = @sae'];
   const params: Record<string, unknown> = { sae: q.saeId };
@@ -184,29 +173,16 @@ export function searchFeatures(db: Db, q: SearchQuery): SearchHit[] {
     const limit = params.limit as number;
     const offset = params.offset as number;
     const counter = matchCounter(db, Math.max(RANK_ALL_MAX, limit + offset));
-    /** One page of an FTS expression's matches, ranked: here when it is broad, else by FTS5
-     * (top `first` by bm25, then weighted). */
+    /** One page of an FTS expression's matches, ranked: here when it is broad (ranked.ts), else
+     * every match by FTS5's bm25, weighted. */
     const page = (groups: Phrase[][]): HitRow[] => {
       const count = limit + offset;
       if (rankedHere(counter, groups)) {
         const q = { groups, where: where.join(' and '), params, cols, weight: SOURCE_WEIGHT };
         return rankMatches(db, { ...q, limit: count, offset: 0 }, counter);
       }
-      const match = groupsSql(groups);
-      const p = { ...params, expr: match, limit: count, offset: 0 };
-      // every match counted (fewer than the cap, or it would be ranked here)
-      const matches = counter.count(match).n;
-      const first = Math.max(FIRST_PASS_MIN, 8 * count);
-      if (matches <= first) return fullRanking(p);
-      const ranked = `select ${cols}, hits.b * ${SOURCE_WEIGHT} as score
-         from (select rowid as id, ${BM25_SQL} as b from feature_fts
-               where feature_fts match @expr order by b limit @first) hits
-         cross join features f on f.id = hits.id
-         where ${where.join(' and ')}
-         order by score, f.max_act desc, f.idx limit @limit offset @offset`;
-      const found = cached(db, ranked).all({ ...p, first }) as HitRow[];
-      // The first pass was cut: a short page may be the filters' doing, so rank every match.
-      return found.length < count ? fullRanking(p) : found;
+      // every match ranked by FTS5 (no more than RANK_ALL_MAX, or it would be ranked here)
+      return fullRanking({ ...params, expr: groupsSql(groups), limit: count, offset: 0 });
     };
     /** Every match scored, filtered and ranked. */
     const fullRanking = (p: Record<string, unknown>): HitRow[] =>
