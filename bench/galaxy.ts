@@ -16,6 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { GalaxyBenchResult } from '../renderer/bench/galaxyBenchResult';
 import { launchChromium } from '../tests/support/browser';
+import { descendantsCpu } from './procCpu';
 
 const root = path.resolve(__dirname, '..');
 
@@ -192,9 +193,12 @@ export async function benchColdStart(runs = 5): Promise<void> {
     const warm: number[] = [];
     const freshPhases: number[][] = [];
     const warmPhases: number[][] = [];
+    // CPU seconds of the processes started for each run (server, page, GPU), to its end
+    const cpu = { bare: [] as number[], fresh: [] as number[], warm: [] as number[] };
     for (let r = 0; r < runs; r++) {
       // Bare.
       {
+        const c0 = descendantsCpu();
         const t0 = performance.now();
         const child = spawn(process.execPath, [bareJs], { stdio: ['ignore', 'pipe', 'inherit'] });
         const url = await new Promise<string>((resolve) =>
@@ -204,15 +208,18 @@ export async function benchColdStart(runs = 5): Promise<void> {
         await page.goto(url);
         await page.waitForSelector('body[data-frame="1"]');
         bare.push(performance.now() - t0);
+        const c1 = descendantsCpu();
+        if (c0 !== null && c1 !== null) cpu.bare.push(c1 - c0);
         await page.close();
         child.kill();
       }
       // The app, fresh home then the same home again.
       const home = mk(path.join(work, 'home-'));
-      for (const [into, phases] of [
-        [fresh, freshPhases],
-        [warm, warmPhases],
+      for (const [into, phases, cpuOf] of [
+        [fresh, freshPhases, cpu.fresh],
+        [warm, warmPhases, cpu.warm],
       ] as const) {
+        const c0 = descendantsCpu();
         const t0 = performance.now();
         const srv = await startHeadless(['--home', home, '--models', models]);
         const tServer = performance.now();
@@ -264,6 +271,8 @@ export async function benchColdStart(runs = 5): Promise<void> {
           });
         const tEnd = performance.now();
         into.push(tEnd - t0);
+        const c1 = descendantsCpu();
+        if (c0 !== null && c1 !== null) cpuOf.push(c1 - c0);
         // The page's ready mark (health + packs) comes after the first frame: the health check
         // waits for the first view (renderer/src/api/firstView.ts). Not part of the figure.
         await page.waitForSelector('body[data-orrery-ready="true"]', { timeout: 120_000 });
@@ -285,6 +294,16 @@ export async function benchColdStart(runs = 5): Promise<void> {
     console.log(
       `  cold start to the text galaxy (load ${loadavg()[0]?.toFixed(2)}, median of ${runs}): bare server + page + WebGL frame ${secs(b)} s (${spread(bare)}) · app warm ${secs(median(warm))} s (${spread(warm)}), ${ratio(warm)} · fresh home ${secs(median(fresh))} s (${spread(fresh)}), ${ratio(fresh)}; goal ≤ 1.5×`,
     );
+    if (cpu.bare.length === runs) {
+      const cpuRatio = (a: number[]): string => {
+        const r = a.map((c, i) => c / (cpu.bare[i] ?? NaN));
+        return `${median(r).toFixed(2)}× (runs ${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
+      };
+      const cs = (a: number[]): string => `${median(a).toFixed(2)} s`;
+      console.log(
+        `    cpu to the first frame (every process started for the run, /proc): bare ${cs(cpu.bare)} · warm ${cs(cpu.warm)}, ${cpuRatio(cpu.warm)} · fresh ${cs(cpu.fresh)}, ${cpuRatio(cpu.fresh)}`,
+      );
+    }
     const phase = (ps: number[][]): string =>
       ['server up', 'page loaded', 'map in store', 'first frame', 'then app ready']
         .map((name, k) => `${name} +${(median(ps.map((p) => p[k] ?? NaN)) / 1000).toFixed(2)}`)
