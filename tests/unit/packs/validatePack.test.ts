@@ -303,7 +303,8 @@ const variants: Variant[] = [
     name: '.br index that is not Brotli',
     kind: 'emoji-tiny',
     break: (d) => {
-      writeFileSync(path.join(d, 'features.sqlite.br'), randomBytes(4000));
+      // fixed bytes: about 1 in 25 random 4 KB buffers is a valid Brotli stream (of garbage)
+      writeFileSync(path.join(d, 'features.sqlite.br'), 'this is not Brotli '.repeat(200));
       editJson(path.join(d, 'manifest.json'), (j) => (j.index = 'features.sqlite.br'));
     },
     file: 'features.sqlite.br',
