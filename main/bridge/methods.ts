@@ -4,6 +4,7 @@
  * when asked, 'effect' (effectStage.ts), which compares effects on the logits token by token,
  * so both sides must be text models reading one tokenizer.
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { LoadedPack } from '../packs/packReader';
@@ -21,6 +22,22 @@ export function defaultMethod(a: MethodSide, b: MethodSide): BridgeMethod {
   return sameStream ? 'decoder' : 'correlation';
 }
 
+/** Tokenizer files' SHA-256 by path, kept while the file's mtime and size stay (the bridge pane
+ * and cards ask for a pair's methods often; the files are read again only when they change). */
+const digests = new Map<string, { stamp: string; digest: string }>();
+
+async function digestOf(file: string): Promise<string> {
+  const st = await fs.stat(file);
+  const stamp = `${st.mtimeMs}:${st.size}`;
+  const hit = digests.get(file);
+  if (hit?.stamp === stamp) return hit.digest;
+  const digest = createHash('sha256')
+    .update(await fs.readFile(file))
+    .digest('hex');
+  digests.set(file, { stamp, digest });
+  return digest;
+}
+
 /** Why an effect bridge cannot join packs `a` and `b`, or null when it can. */
 export async function effectRefusal(a: LoadedPack, b: LoadedPack): Promise<string | null> {
   const files: string[] = [];
@@ -31,7 +48,7 @@ export async function effectRefusal(a: LoadedPack, b: LoadedPack): Promise<strin
   }
   const [fa, fb] = files as [string, string];
   if (fa === fb) return null;
-  const [ta, tb] = await Promise.all([fs.readFile(fa, 'utf8'), fs.readFile(fb, 'utf8')]);
+  const [ta, tb] = await Promise.all([digestOf(fa), digestOf(fb)]);
   return ta === tb
     ? null
     : `an effect bridge compares logits token by token: ${a.manifest.id} and ${b.manifest.id} have different tokenizers`;

@@ -196,20 +196,22 @@ export function rankMatches(db: Db, q: RankQuery, counter: MatchCounter): HitRow
   }
 
   const { rows: total, avgdl } = ftsTotals(db);
+  // the content table's id span, read once a search and only when a phrase passes the cap
+  let span: { lo: number; hi: number } | null = null;
   /** The rows a phrase matches: counted up to the cap, estimated past it as if its matches
    * were spread over every row id as densely as over the ids its first matches span. A long
    * prefix searched more broadly is counted as its word alone. */
   const hits = (p: Phrase, wide: Phrase): number => {
     const { n, last } = firstMatches(phraseSql(wide === p ? p : { ...p, prefix: false }));
     if (n <= cap) return n;
-    const ids = cached(
+    span ??= cached(
       db,
       `select (select min(id) from feature_fts_content) as lo,
               (select max(id) from feature_fts_content) as hi`,
     ).get({}) as { lo: number; hi: number };
     return Math.min(
       total,
-      Math.round((n * (ids.hi - ids.lo + 1)) / Math.max(1, last - ids.lo + 1)),
+      Math.round((n * (span.hi - span.lo + 1)) / Math.max(1, last - span.lo + 1)),
     );
   };
   const wide = searched.flat();

@@ -4,7 +4,7 @@
  */
 import type { Db } from '../db/connection';
 import type { LabelSource } from './store';
-import { BM25_SQL, phrase, type Phrase } from './bm25';
+import { BM25_SQL, ftsTokenize, phrase, type Phrase } from './bm25';
 import {
   groupsSql,
   matchCounter,
@@ -14,7 +14,7 @@ import {
   type HitRow,
 } from './ranked';
 import { cached } from './statements';
-import { ftsTokens, related, relatedWords, relationWords } from './synonyms';
+import { related, relatedWords, relationWords } from './synonyms';
 
 export interface SearchQuery {
   saeId: string;
@@ -47,8 +47,8 @@ export interface SearchHit {
   why?: string;
 }
 
-const queryWords = (text: string): string[] =>
-  (text.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []).slice(0, 16);
+/** The query's words: the tokens the index's own tokenizer makes of it (bm25.ts), 16 at most. */
+const queryWords = (text: string): string[] => ftsTokenize(text).slice(0, 16);
 
 /**
  * The query's phrases: one group a word, every group required; in a group the word as a prefix
@@ -58,7 +58,9 @@ const queryWords = (text: string): string[] =>
 function ftsGroups(text: string, related = true): Phrase[][] {
   return queryWords(text).map((w) => [
     phrase(w, true),
-    ...(related ? relatedWords(w).slice(1) : []).map((o) => phrase(ftsTokens(o).join(' '), false)),
+    ...(related ? relatedWords(w).slice(1) : []).map((o) =>
+      phrase(ftsTokenize(o).join(' '), false),
+    ),
   ]);
 }
 
@@ -90,38 +92,57 @@ export function whyMatched(text: string, cols: MatchCols): string {
   return whyMatcher(text)(cols);
 }
 
-/** whyMatched for one query, its words' related words looked up once for every row. */
+/** Whether `ts` occurs in `tokens` as consecutive tokens, the last one as a prefix if `prefix`. */
+function holds(tokens: readonly string[], ts: readonly string[], prefix: boolean): boolean {
+  const last = ts.length - 1;
+  for (let i = 0; i + last < tokens.length; i++) {
+    let k = 0;
+    while (k < last && tokens[i + k] === ts[k]) k++;
+    const t = tokens[i + last] as string;
+    const end = ts[last] as string;
+    if (k === last && (prefix ? t.startsWith(end) : t === end)) return true;
+  }
+  return false;
+}
+
+/**
+ * whyMatched for one query, its words' related words looked up once for every row. Columns and
+ * words are compared as the index's tokenizer sees them (ftsTokenize), so what is named is
+ * what FTS5 matched: the query word as a prefix, a related word whole.
+ */
 export function whyMatcher(text: string): (cols: MatchCols) => string {
   const words = queryWords(text).map((q) => ({
     q,
-    candidates: relatedWords(q).map((c) => ({ c, tokens: ftsTokens(c) })),
+    candidates: relatedWords(q)
+      .map((c) => ({ c, tokens: ftsTokenize(c) }))
+      .filter(({ tokens }) => tokens.length > 0),
   }));
   return (cols) => {
+    const columns = new Map<keyof MatchCols, string[]>();
+    const tokensOf = (col: keyof MatchCols): string[] => {
+      let ts = columns.get(col);
+      if (!ts) columns.set(col, (ts = ftsTokenize(cols[col] ?? '')));
+      return ts;
+    };
     const parts: string[] = [];
     for (const { q, candidates } of words) {
-      let found: string | null = null;
       for (const [col, where] of COLUMN_WORDS) {
-        const low = (cols[col] ?? '').toLowerCase();
-        let tokens: string[] | null = null;
-        const hit = candidates.find(({ c, tokens: ts }, i) => {
-          if (ts.length > 1) return low.includes(ts.join(' '));
-          // a word found only where its text occurs: tokenise the column only then
-          if (!low.includes(c)) return false;
-          tokens ??= low.match(/[\p{L}\p{N}_]+/gu) ?? [];
-          return tokens.some((t) => (i === 0 ? t.startsWith(c) : t === c));
-        })?.c;
-        if (hit) {
-          tokens ??= low.match(/[\p{L}\p{N}_]+/gu) ?? [];
-          const token = tokens.find((t) => t.startsWith(hit)) ?? hit;
-          const shown = hit === q ? token : hit.replace(/-/g, ' ');
-          const how = hit === q ? undefined : related(q).find((r) => r.word === hit);
-          found = `‘${shown}’ in ${where}${
-            hit === q ? '' : ` (related to ‘${q}’${how ? `: ${relationWords(how)}` : ''})`
-          }`;
-          break;
-        }
+        const tokens = tokensOf(col);
+        const i = candidates.findIndex(({ tokens: ts }, j) => holds(tokens, ts, j === 0));
+        const hit = candidates[i];
+        if (!hit) continue;
+        const shown =
+          i === 0
+            ? (tokens.find((t) => t.startsWith(hit.tokens[0] as string)) ?? hit.c)
+            : hit.c.replace(/[-_]/g, ' ');
+        const how = i === 0 ? undefined : related(q).find((r) => r.word === hit.c);
+        parts.push(
+          `‘${shown}’ in ${where}${
+            i === 0 ? '' : ` (related to ‘${q}’${how ? `: ${relationWords(how)}` : ''})`
+          }`,
+        );
+        break;
       }
-      if (found) parts.push(found);
     }
     return parts.join('; ');
   };

@@ -34,8 +34,3 @@ export function relationWords(r: RelatedWord): string {
       return `WordNet: ${b} is a kind of ${a}`;
   }
 }
-
-/** Words as FTS5 tokens: a hyphenated or spaced entry ("sky-blue") is its parts. */
-export function ftsTokens(word: string): string[] {
-  return word.split(/[^\p{L}\p{N}_]+/u).filter(Boolean);
-}

@@ -6,26 +6,15 @@
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type OpenApp } from '../support/app';
+import { describe, expect, it } from 'vitest';
 import { artefacts } from '../support/browser';
 import { apiCall } from '../support/page';
+import { sharedApp } from '../support/sharedApp';
 import { fixturePacks, repoRoot, tmpDir } from '../support/tmp';
 
 const HF = path.join(repoRoot, 'tests', 'fixtures', 'hf');
 const HOOK = 'blocks.2.hook_resid_post';
-let app: OpenApp;
-let page: Page;
-
-beforeAll(async () => {
-  app = await openApp([path.join(fixturePacks, 'text-tiny')]);
-  ({ page } = app);
-});
-
-afterAll(async () => {
-  await app?.close();
-});
+const { page } = sharedApp([path.join(fixturePacks, 'text-tiny')]);
 
 describe('Add SAE… (headless, chromium)', () => {
   it('adds a second SAE folder to an opened model; the picker offers it', async () => {

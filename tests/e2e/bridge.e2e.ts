@@ -6,11 +6,10 @@
  * feature, whose card then lists its way back.
  */
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type OpenApp } from '../support/app';
+import { describe, expect, it } from 'vitest';
 import { artefacts } from '../support/browser';
-import { apiCall, galaxyHook } from '../support/page';
+import { galaxyHook } from '../support/page';
+import { sharedApp } from '../support/sharedApp';
 import { fixturePacks } from '../support/tmp';
 
 const latent = { packId: 'orrery-emoji-tiny', saeId: 'latent-32' };
@@ -21,19 +20,7 @@ interface Matches {
   matches: { feature: number; score: number }[];
 }
 
-let app: OpenApp;
-let page: Page;
-
-beforeAll(async () => {
-  app = await openApp([path.join(fixturePacks, 'emoji-tiny')]);
-  ({ page } = app);
-});
-
-afterAll(async () => {
-  await app?.close();
-});
-
-const call = <T>(name: string, input: unknown): Promise<T> => apiCall<T>(page, name, input);
+const { page, call } = sharedApp([path.join(fixturePacks, 'emoji-tiny')]);
 
 describe('bridge on the feature card (headless, chromium)', () => {
   it('lists a feature’s matches on the other SAE and opens the best one there', async () => {

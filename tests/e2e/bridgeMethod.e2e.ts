@@ -8,28 +8,16 @@
  * (test-results/e2e/bridge-method-*.png).
  */
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type OpenApp } from '../support/app';
+import { describe, expect, it } from 'vitest';
 import { artefacts } from '../support/browser';
-import { apiCall, galaxyHook } from '../support/page';
+import { galaxyHook } from '../support/page';
+import { sharedApp } from '../support/sharedApp';
 import { fixturePacks } from '../support/tmp';
 
 const PACK = 'orrery-text-tiny-hooks';
 
-let app: OpenApp;
-let page: Page;
+const { page, call } = sharedApp([path.join(fixturePacks, 'text-tiny-hooks')]);
 
-beforeAll(async () => {
-  app = await openApp([path.join(fixturePacks, 'text-tiny-hooks')]);
-  ({ page } = app);
-});
-
-afterAll(async () => {
-  await app?.close();
-});
-
-const call = <T>(name: string, input: unknown): Promise<T> => apiCall<T>(page, name, input);
 const bridgeHook = <T>(fn: string): Promise<T> => galaxyHook<T>(page, fn, '__orreryBridge');
 
 /** Screenshots at 1280×720 and 1920×1080, then back to 1280×720. */

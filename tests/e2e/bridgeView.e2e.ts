@@ -9,11 +9,10 @@
  * Screenshots at 1280×720 and 1920×1080 (test-results/e2e/bridge-view-*.png).
  */
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type OpenApp } from '../support/app';
+import { describe, expect, it } from 'vitest';
 import { artefacts } from '../support/browser';
-import { apiCall, galaxyHook } from '../support/page';
+import { galaxyHook } from '../support/page';
+import { sharedApp } from '../support/sharedApp';
 import { fixturePacks } from '../support/tmp';
 
 const latent = { packId: 'orrery-emoji-tiny', saeId: 'latent-32' };
@@ -42,19 +41,8 @@ interface Rect {
   height: number;
 }
 
-let app: OpenApp;
-let page: Page;
+const { page, call } = sharedApp([path.join(fixturePacks, 'emoji-tiny')]);
 
-beforeAll(async () => {
-  app = await openApp([path.join(fixturePacks, 'emoji-tiny')]);
-  ({ page } = app);
-});
-
-afterAll(async () => {
-  await app?.close();
-});
-
-const call = <T>(name: string, input: unknown): Promise<T> => apiCall<T>(page, name, input);
 const hook = <T>(fn: string, hooks: Hooks = '__orreryGalaxy'): Promise<T> =>
   galaxyHook<T>(page, fn, hooks);
 const bridgeHook = <T>(fn: string): Promise<T> => galaxyHook<T>(page, fn, '__orreryBridge');

@@ -7,11 +7,10 @@
  * session step keeps the mapping with its score. Screenshot: test-results/e2e/carry-draft.png.
  */
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type OpenApp } from '../support/app';
+import { describe, expect, it } from 'vitest';
 import { artefacts } from '../support/browser';
-import { apiCall, galaxyHook } from '../support/page';
+import { galaxyHook } from '../support/page';
+import { sharedApp } from '../support/sharedApp';
 import { fixturePacks } from '../support/tmp';
 
 const PACK = 'orrery-emoji-tiny';
@@ -28,19 +27,7 @@ interface Step {
   output: { changed?: boolean; metrics?: { meanAbs: number } };
 }
 
-let app: OpenApp;
-let page: Page;
-
-beforeAll(async () => {
-  app = await openApp([path.join(fixturePacks, 'emoji-tiny')]);
-  ({ page } = app);
-});
-
-afterAll(async () => {
-  await app?.close();
-});
-
-const call = <T>(name: string, input: unknown): Promise<T> => apiCall<T>(page, name, input);
+const { page, call } = sharedApp([path.join(fixturePacks, 'emoji-tiny')]);
 
 async function studioReady(): Promise<void> {
   await expect

@@ -9,23 +9,12 @@
  * first, when it is behind), and what the last move shows is the live run at the final value.
  */
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type OpenApp } from '../support/app';
+import { describe, expect, it } from 'vitest';
 import { artefacts } from '../support/browser';
+import { sharedApp } from '../support/sharedApp';
 import { fixturePacks } from '../support/tmp';
 
-let app: OpenApp;
-let page: Page;
-
-beforeAll(async () => {
-  app = await openApp([path.join(fixturePacks, 'emoji-tiny')]);
-  ({ page } = app);
-});
-
-afterAll(async () => {
-  await app?.close();
-});
+const { page } = sharedApp([path.join(fixturePacks, 'emoji-tiny')]);
 
 const attr = async (name: string): Promise<number> =>
   Number(await page.getAttribute('.compare.studio', name));

@@ -5,23 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type OpenApp } from '../support/app';
+import { describe, expect, it } from 'vitest';
 import { artefacts } from '../support/browser';
+import { sharedApp } from '../support/sharedApp';
 import { fixturePacks } from '../support/tmp';
 
-let app: OpenApp;
-let page: Page;
-
-beforeAll(async () => {
-  app = await openApp(['text-tiny', 'emoji-tiny'].map((p) => path.join(fixturePacks, p)));
-  ({ page } = app);
-});
-
-afterAll(async () => {
-  await app?.close();
-});
+const { page } = sharedApp(['text-tiny', 'emoji-tiny'].map((p) => path.join(fixturePacks, p)));
 
 async function runs(): Promise<number> {
   return Number(await page.getAttribute('.compare.studio', 'data-runs'));

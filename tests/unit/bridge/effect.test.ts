@@ -3,16 +3,19 @@
 // has the same effect at twice the gain); the pack's SAE against itself matches every feature
 // with a direction to itself; a build cancelled while measuring effects resumes to what an
 // uninterrupted one writes; two models with different tokenizers are refused.
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBridge } from '../../../main/bridge/build';
 import { featureEffects } from '../../../main/bridge/effect';
 import { BridgeCancelled, bridgeState, openBridge } from '../../../main/bridge/meta';
+import { effectRefusal } from '../../../main/bridge/methods';
 import { bridgeMigrations } from '../../../main/bridge/migrations';
 import { featureMatches } from '../../../main/bridge/read';
 import { openSide } from '../../../main/bridge/sides';
 import { migrate, openDatabase, type Db } from '../../../main/db/connection';
 import { loadPackCorpus } from '../../../main/index/corpus';
+import { readPack } from '../../../main/packs/packReader';
 import { fixture, repoRoot, tempDir } from '../index/helpers';
 
 const TEXT = fixture('text-tiny');
@@ -122,5 +125,22 @@ describe('effect bridges on the fixture packs', () => {
       buildBridge(db, TEXT, join(repoRoot, 'models/text-fortunes'), { method: 'effect' }),
     ).rejects.toThrow(/different tokenizers/);
     db.close();
+  }, 60_000);
+
+  it('reads a tokenizer again only when its file changes', async () => {
+    const copy = join(tmp.dir, 'text-copy');
+    cpSync(TEXT, copy, { recursive: true });
+    const load = async (dir: string) => {
+      const r = await readPack(dir);
+      if (!r.ok) throw new Error(r.problem.message);
+      return r.pack;
+    };
+    const [a, b] = [await load(TEXT), await load(copy)];
+    expect(await effectRefusal(a, b)).toBeNull();
+    expect(await effectRefusal(a, b)).toBeNull();
+    // the copy's tokenizer edited (a key added, so mtime and size change): read again
+    const file = join(copy, b.manifest.kind === 'text-lm' ? b.manifest.model.tokenizer : '');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/}\s*$/, ', "extra": 1}'));
+    expect(await effectRefusal(a, b)).toMatch(/different tokenizers/);
   }, 60_000);
 });

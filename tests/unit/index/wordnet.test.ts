@@ -98,4 +98,17 @@ describe('search by concept on a real index', () => {
       '‘red’ in its measured effect (related to ‘scarlet’: WordNet lists ‘red’ as a synonym of ‘scarlet’)',
     );
   });
+
+  it('whyMatched reads words as the index tokenizer does: diacritics folded, _ and - split', () => {
+    const cols = { label: '', notes: '', description: '', top_tokens: '', words: '' };
+    // the query word as a prefix of a folded token, as FTS5 matched it
+    expect(whyMatched('cafe', { ...cols, label: 'Café au lait' })).toBe('‘cafe’ in its title');
+    // an underscore separates tokens in the index, so in the query too
+    expect(whyMatched('weight_class', { ...cols, description: 'weight class 700 (bold)' })).toBe(
+      '‘weight’ in its description; ‘class’ in its description',
+    );
+    expect(whyMatched('bold', { ...cols, top_tokens: 'boldface, bolder' })).toBe(
+      '‘boldface’ in its top tokens',
+    );
+  });
 });
