@@ -107,6 +107,8 @@ def stage(c):
     sizes = {}
     for root, _, files in os.walk(c.out):
         for fn in files:
+            if ".building." in fn:
+                continue  # what an interrupted index build left (the index stage redoes it)
             p = os.path.join(root, fn)
             sizes[os.path.relpath(p, c.out).replace(os.sep, "/")] = os.path.getsize(p)
     parity = json.load(open(c.w("parity_result.json"))) if os.path.exists(c.w("parity_result.json")) else {}

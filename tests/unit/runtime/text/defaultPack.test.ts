@@ -1,6 +1,8 @@
-// The default text pack (models/text-fortunes), when it is there: it loads, its graph matches
-// its torch reference, and the unsteered row of a steered batch is the plain run, token for
-// token (batch-of-2 numerics must not leak into "before").
+// The default text packs (models/text-fortunes, models/text-shelf), when they are there: each
+// loads, its graph matches its torch reference (when it ships one), the unsteered row of a
+// steered batch is the plain run, token for token (batch-of-2 numerics must not leak into
+// "before"), and a dial on each of its SAEs (text-shelf: at layers 1 and 4) steers, alone and
+// together.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,15 +13,18 @@ import { TextEngine } from '../../../../main/runtime/text/textEngine';
 import { readTextPack, repoRoot } from './helpers';
 
 // ORRERY_TEXT_PACK points the same checks at another text pack folder.
-const packDir = process.env.ORRERY_TEXT_PACK ?? join(repoRoot, 'models/text-fortunes');
-const present = existsSync(join(packDir, 'manifest.json'));
+const packDirs = (
+  process.env.ORRERY_TEXT_PACK
+    ? [process.env.ORRERY_TEXT_PACK]
+    : ['text-fortunes', 'text-shelf'].map((n) => join(repoRoot, 'models', n))
+).filter((d) => existsSync(join(d, 'manifest.json')));
 
 interface RefTensor {
   dims: number[];
   data: number[];
 }
 
-describe.runIf(present)('default text pack (models/text-fortunes)', () => {
+describe.each(packDirs)('default text pack %s', (packDir) => {
   let engine: TextEngine;
   beforeAll(async () => {
     engine = await TextEngine.load(await readTextPack(packDir));
@@ -96,5 +101,24 @@ describe.runIf(present)('default text pack (models/text-fortunes)', () => {
     );
     expect(steered.batched).toBe(true);
     expect(steered.before.tokenIds).toEqual(plain.before.tokenIds);
+  });
+
+  it('steers from each of its SAEs, and from all of them in one run', async () => {
+    const saes = engine.info().saes;
+    const prompt = 'The meaning of';
+    const sampling = { temperature: 0 };
+    const plain = await engine.generate(input(prompt, [], sampling), ctx());
+    const dialOn = (saeId: string) => ({ saeId, feature: 7, method: 'add', value: 60 });
+    const runs = saes.map((s) => [dialOn(s.id)]);
+    if (saes.length > 1) runs.push(saes.map((s) => dialOn(s.id)));
+    const afters = new Set<string>();
+    for (const dials of runs) {
+      const out = await engine.generate(input(prompt, dials, sampling), ctx());
+      expect(out.before.tokenIds).toEqual(plain.before.tokenIds);
+      expect(out.after.tokenIds, JSON.stringify(dials)).not.toEqual(plain.before.tokenIds);
+      afters.add(out.after.tokenIds.join());
+    }
+    // each SAE's dial, and all of them together, write a text of their own
+    expect(afters.size).toBe(runs.length);
   });
 });
