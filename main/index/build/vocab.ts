@@ -21,7 +21,8 @@ export interface MetaPhrase {
 const cap = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 const low = (s: string): string =>
   // keep proper nouns and acronyms ("Bible", "Old Testament") as they are
-  /^[A-Z][a-z]/.test(s) && !/^(Bible|Jargon|Old|New|Star|Zippy|Debian|Linux|Perl|Tao)\b/.test(s)
+  /^[A-Z][a-z]/.test(s) &&
+  !/^(Bible|Jargon|Old|New|Star|Zippy|Debian|Linux|Perl|Tao|WordNet|Python|Devil)\b/.test(s)
     ? s.charAt(0).toLowerCase() + s.slice(1)
     : s;
 const phrase = (title: string): MetaPhrase => ({ title: cap(title), noun: low(title) });
@@ -158,11 +159,18 @@ const SKIN: Record<string, string> = {
 
 // --------------------------------------------------------------------------- text
 
+// The text packs' sources (models/README.md: the shipped corpus and the expanded one).
 const SOURCES: Record<string, string> = {
   bible: 'Bible verses',
   dictionary: 'dictionary entries',
   fortunes: 'fortune cookies',
   jargon: 'Jargon File entries',
+  wordnet: 'WordNet glosses',
+  devil: 'Devil’s Dictionary entries',
+  foldoc: 'FOLDOC entries',
+  'python-docs': 'Python documentation',
+  'gnu-manuals': 'GNU manuals',
+  'fortunes-extra': 'BOFH excuses & Debian hints',
 };
 
 /** Where a source's documents are, after "mostly in …". */
@@ -171,7 +179,48 @@ export const SOURCE_PLACE: Record<string, string> = {
   dictionary: 'dictionary entries',
   fortunes: 'fortune cookies',
   jargon: 'the Jargon File',
+  wordnet: 'WordNet glosses',
+  devil: 'The Devil’s Dictionary',
+  foldoc: 'FOLDOC',
+  'python-docs': 'the Python documentation',
+  'gnu-manuals': 'GNU manuals',
+  'fortunes-extra': 'BOFH excuses & Debian hints',
 };
+
+/** A category of a source that is not a fortune file, in words ("GNU manuals · grep"). */
+const SOURCE_CATEGORIES: Record<string, (values: readonly string[]) => string> = {
+  'python-docs': (vs) => `Python docs · ${pairWords(vs)}`,
+  'gnu-manuals': (vs) => `GNU manuals · ${pairWords(vs)}`,
+  foldoc: (vs) => `FOLDOC · ${pairWords(vs)}`,
+  'fortunes-extra': (vs) => pairWords(vs.map((v) => EXTRA_FORTUNES[v] ?? v.replace(/-/g, ' '))),
+};
+
+const EXTRA_FORTUNES: Record<string, string> = {
+  'bofh-excuses': 'BOFH excuses',
+  'debian-hints': 'Debian hints',
+};
+
+/** WordNet's lexicographer files (noun.animal, verb.motion, adj.all): its category values. */
+const WORDNET_FILE = /^(noun|verb|adj|adv)\.[A-Za-z]+$/;
+const WORDNET_POS: Record<string, string> = {
+  noun: 'nouns',
+  verb: 'verbs',
+  adj: 'adjectives',
+  adv: 'adverbs',
+};
+const WORDNET_TOPIC: Record<string, string> = {
+  'adj.all': 'adjectives',
+  'adj.pert': 'relational adjectives',
+  'adj.ppl': 'participial adjectives',
+  'adv.all': 'adverbs',
+  'noun.Tops': 'top-level nouns',
+};
+
+/** "noun.animal" → "animal nouns". */
+function wordnetWords(file: string): string {
+  const [pos = '', topic = ''] = file.split('.');
+  return WORDNET_TOPIC[file] ?? `${topic} ${WORDNET_POS[pos] ?? pos}`;
+}
 
 const PARTS_OF_SPEECH = new Set([
   'noun',
@@ -283,9 +332,15 @@ export function metaPhrase(
             ? 'Jargon File'
             : source === 'dictionary'
               ? 'dictionary'
-              : 'word entries';
+              : source === 'devil'
+                ? 'Devil’s Dictionary'
+                : 'word entries';
         return phrase(`${cap(where)} · ${pairWords(values.map(plural))}`);
       }
+      if (values.every((v) => WORDNET_FILE.test(v)))
+        return phrase(`WordNet · ${pairWords(values.map(wordnetWords))}`);
+      const ofSource = source ? SOURCE_CATEGORIES[source] : undefined;
+      if (ofSource) return phrase(ofSource(values));
       const words = values.map(
         (v) => FORTUNE_CATEGORIES[v] ?? `fortunes about ${v.replace(/-/g, ' and ')}`,
       );

@@ -72,6 +72,26 @@ describe('metadata in words', () => {
     expect(metaPhrase('x', 'colour', ['deep_red']).title).toBe('Deep red (colour)');
   });
 
+  it('names the expanded text corpus in words, not in its file names', () => {
+    const cat = (vs: string[], source: string | null) =>
+      metaPhrase('text-lm', 'category', vs, source);
+    expect(metaPhrase('text-lm', 'source', ['python-docs', 'wordnet']).title).toBe(
+      'Python documentation & WordNet glosses',
+    );
+    expect(cat(['noun.animal'], 'wordnet').title).toBe('WordNet · animal nouns');
+    // WordNet's files read as WordNet's even where no source was told
+    expect(cat(['verb.motion', 'adj.all'], null).noun).toBe('WordNet · motion verbs & adjectives');
+    expect(cat(['coreutils'], 'gnu-manuals').title).toBe('GNU manuals · coreutils');
+    expect(cat(['The Python Tutorial'], 'python-docs').noun).toBe(
+      'Python docs · The Python Tutorial',
+    );
+    expect(cat(['networking'], 'foldoc').title).toBe('FOLDOC · networking');
+    expect(cat(['bofh-excuses'], 'fortunes-extra').title).toBe('BOFH excuses');
+    expect(cat(['noun'], 'devil').title).toBe('Devil’s Dictionary · nouns');
+    // a fortune file stays a fortune file
+    expect(cat(['computers'], 'fortunes').title).toBe('Fortunes about computers');
+  });
+
   it('finds the hierarchy in a fixture pack: each emoji subgroup sits in its group', () => {
     const ex = lines(path.join(fixtures, 'emoji-tiny/examples.jsonl'));
     const parents = metaParents(ex, ['group', 'subgroup', 'skin_tone']);
