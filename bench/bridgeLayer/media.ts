@@ -10,10 +10,12 @@
  *   activation) have the same most frequent Unicode subgroup, against a shuffled baseline (the
  *   strong pairs' text features permuted among them, 200 permutations, mean and p95);
  * - 5 example links (seeded pick among strong pairs): both features' titles from the shipped
- *   indexes, r, and both sides' top emoji names.
+ *   indexes, r, and both sides' top emoji names; with `--png <file>`, the same links as
+ *   thumbnails from the emoji pack's examples sheet: a row a link, the emoji feature's top 5 by
+ *   image, a gap, its text match's top 5 by name.
  * The codes are read again here with the build's own readers and pooling (alignChunk).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { alignChunk } from '../../main/bridge/build';
@@ -24,9 +26,10 @@ import { openSide, openSideReader, type Side } from '../../main/bridge/sides';
 import { Gemm } from '../../main/index/build/gemm';
 import { mulberry32 } from '../../main/index/build/rng';
 import type { SparseCodes } from '../../main/index/build/saeCodes';
-import { loadPackCorpus } from '../../main/index/corpus';
+import { loadPackCorpus, type Sheet } from '../../main/index/corpus';
 import { openIndex } from '../../main/index';
 import { unpackIndex } from '../../main/index/packedIndex';
+import { encodePng } from '../../main/runtime/image/pngEncode';
 
 const TOP = 5;
 
@@ -74,7 +77,9 @@ async function titles(side: Side, dir: string): Promise<(j: number) => string> {
 async function main(): Promise<void> {
   const [emojiSpec, textDir, bridgeFile] = process.argv.slice(2);
   if (!emojiSpec || !textDir || !bridgeFile)
-    throw new Error('usage: media.ts <emoji side> <text pack dir> <bridge file>');
+    throw new Error('usage: media.ts <emoji side> <text pack dir> <bridge file> [--png file]');
+  const pngAt = process.argv.indexOf('--png');
+  const pngFile = pngAt > 0 ? process.argv[pngAt + 1] : undefined;
   const t0 = performance.now();
   const a = await openSide(emojiSpec);
   const b = await openSide(textDir);
@@ -171,8 +176,41 @@ async function main(): Promise<void> {
     console.log(
       `| ${p.i} | ${titleA(p.i)} | ${names(topA[p.i] ?? [])} | ${p.j} | ${titleB(p.j)} | ${p.r.toFixed(3)} | ${names(topB[p.j] ?? [])} |`,
     );
+  if (pngFile) {
+    if (!corpus.sheet) throw new Error(`${a.pack.dir} has no examples sheet for thumbnails`);
+    const rows = picks.map((p) => [...(topA[p.i] ?? []), -1, ...(topB[p.j] ?? [])]);
+    writeFileSync(pngFile, linkSheet(corpus.sheet, rows, ex));
+    console.log(`\n${pngFile}: the links above as thumbnails (image top ${TOP} | name top ${TOP})`);
+  }
   bridge.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** Rows of thumbnails (sample indices; -1 a gap) cut from the sheet, on the pack's grey. */
+function linkSheet(sheet: Sheet, rows: number[][], ex: readonly { id: number }[]): Uint8Array {
+  const t = sheet.tile;
+  const pad = 4;
+  const cols = Math.max(...rows.map((r) => r.length));
+  const [w, h] = [cols * (t + pad) + pad, rows.length * (t + pad) + pad];
+  const rgb = new Uint8Array(w * h * 3).fill(236);
+  const perRow = Math.floor(sheet.width / t);
+  rows.forEach((row, y) =>
+    row.forEach((s, x) => {
+      const id = s < 0 ? -1 : (ex[s]?.id ?? -1);
+      if (id < 0) return;
+      const [sx, sy] = [(id % perRow) * t, Math.floor(id / perRow) * t];
+      const [ox, oy] = [pad + x * (t + pad), pad + y * (t + pad)];
+      for (let v = 0; v < t; v++)
+        for (let u = 0; u < t; u++) {
+          const q = ((sy + v) * sheet.width + sx + u) * 4;
+          const al = (sheet.rgba[q + 3] ?? 255) / 255;
+          const o = ((oy + v) * w + ox + u) * 3;
+          for (let c = 0; c < 3; c++)
+            rgb[o + c] = Math.round((sheet.rgba[q + c] ?? 0) * al + 128 * (1 - al));
+        }
+    }),
+  );
+  return encodePng(rgb, w, h, 3);
 }
 
 main().catch((e: unknown) => {
