@@ -7,6 +7,9 @@ import { getClient } from '../api/client';
 
 const cache = new Map<string, Promise<Result<FeatureCard>>>();
 const listeners = new Set<() => void>();
+/** How many times the cards were cleared: a card asked for before a clear may be stale. */
+let generation = 0;
+export const cardsGeneration = (): number => generation;
 
 const key = (packId: string, saeId: string, feature: number, corpus: string | null): string =>
   `${packId}\u0000${saeId}\u0000${feature}\u0000${corpus ?? ''}`;
@@ -52,5 +55,6 @@ export function onCardsChanged(l: () => void): () => void {
 /** Forgets every card (after a rebuild or a label import) and tells the readers to ask again. */
 export function clearFeatureCards(): void {
   cache.clear();
+  generation += 1;
   for (const l of [...listeners]) l();
 }

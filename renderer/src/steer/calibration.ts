@@ -6,7 +6,7 @@
  * the index for its feature's card once (ensureRange); dials read it and re-render when a
  * range arrives. Kept per SAE and feature.
  */
-import { getFeatureCard } from '../galaxy/featureCache';
+import { cardsGeneration, getFeatureCard } from '../galaxy/featureCache';
 
 export interface DialRange {
   typical: number;
@@ -48,11 +48,15 @@ export function ensureRange(packId: string, saeId: string, feature: number): voi
   const ask = `${packId}\u0000${k}`;
   if (ranges.has(k) || asked.has(ask)) return;
   asked.add(ask);
+  const generation = cardsGeneration();
   void getFeatureCard(packId, saeId, feature).then((r) => {
     const range = r.ok ? (r.value.calibration ?? null) : null;
     if (range) rememberRange(saeId, feature, range);
     // a failure (index not built yet) or a card from before the build's calibration stage
-    // (its map and cards come first) may be asked again later, when the cards change
-    if (!ranges.has(k)) asked.delete(ask);
+    // (its map and cards come first) may be asked again later, when the cards change; if
+    // they changed while this card was on its way (the ask then was skipped), at once
+    if (ranges.has(k)) return;
+    asked.delete(ask);
+    if (cardsGeneration() !== generation) ensureRange(packId, saeId, feature);
   });
 }

@@ -11,6 +11,8 @@ import type { FeatureCard, OrreryBridge, Result } from '../../../../preload/cont
 
 let calibrated = false;
 const asked: string[] = [];
+/** When set, index.feature answers only when the test lets it (a card on its way). */
+let hold: Promise<void> | null = null;
 
 /** The preload's bridge as the page sees it, answering index.feature from a card store. */
 const bridge = {
@@ -20,7 +22,8 @@ const bridge = {
       feature: input.feature,
       calibration: calibrated ? { typical: 2, limit: 9, level: 0.3, reached: true } : null,
     } as unknown as FeatureCard;
-    return Promise.resolve({ ok: true, value: card } as Result<FeatureCard>);
+    const reply = { ok: true, value: card } as Result<FeatureCard>;
+    return hold ? hold.then(() => reply) : Promise.resolve(reply);
   },
   onEvent: () => () => {},
 } as unknown as OrreryBridge;
@@ -51,5 +54,27 @@ describe('calibrated dial ranges', () => {
     ensureRange('p', 's', 5);
     await settle();
     expect(asked).toEqual(['index.feature:5', 'index.feature:5']);
+  });
+
+  it('asks again at once when the cards changed while a card without a range was on its way', async () => {
+    const { ensureRange, rangeOf } = await import('../../../../renderer/src/steer/calibration');
+    const { clearFeatureCards } = await import('../../../../renderer/src/galaxy/featureCache');
+    calibrated = false;
+    let release = (): void => {};
+    hold = new Promise((r) => (release = r));
+    asked.length = 0;
+    ensureRange('p', 's', 6);
+    // the build ends while that card is on its way: the page's ask is skipped (one in flight)
+    calibrated = true;
+    clearFeatureCards();
+    ensureRange('p', 's', 6);
+    expect(asked).toEqual(['index.feature:6']);
+    // the old card comes without a range, computed before the calibration stage
+    hold = null;
+    release();
+    await settle();
+    await settle();
+    expect(asked).toEqual(['index.feature:6', 'index.feature:6']);
+    expect(rangeOf('s', 6)).toEqual({ typical: 2, limit: 9, level: 0.3 });
   });
 });
