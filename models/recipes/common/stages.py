@@ -75,11 +75,13 @@ class StageContext:
 
 
 class StageRunner:
-    def __init__(self, work: str, stages: list[Stage], log=print, root: str | None = None):
+    def __init__(self, work: str, stages: list[Stage], log=print, root: str | None = None,
+                 out: str | None = None):
         names = [s.name for s in stages]
         if len(set(names)) != len(names):
             raise ValueError(f"stage names repeat: {names}")
         self.work, self.stages, self.log, self.root = work, stages, log, root
+        self.out = out  # the pack folder: its files are labelled "pack/…", never by machine path
         os.makedirs(work, exist_ok=True)
         self.state_path = os.path.join(work, STATE_FILE)
         self.state = {"stages": {}, "files": {}, "hash_cache": {}}
@@ -103,6 +105,8 @@ class StageRunner:
 
     def _label(self, path: str) -> str:
         a = os.path.abspath(path)
+        if self.out and a.startswith(os.path.abspath(self.out) + os.sep):
+            return "pack/" + os.path.relpath(a, self.out).replace(os.sep, "/")
         for base in (self.work, self.root):
             if base and a.startswith(os.path.abspath(base) + os.sep):
                 return os.path.relpath(a, base).replace(os.sep, "/")

@@ -687,7 +687,7 @@ def main() -> None:
     ]
     if args.fixture:  # a test fixture ships no index: the tests build theirs from it
         stages = stages[:-1]
-    runner = StageRunner(work, stages, log=log, root=REPO)
+    runner = StageRunner(work, stages, log=log, root=REPO, out=pack)
     only = [s for s in (args.stages or "").split(",") if s] or None
     if args.reuse_vae:
         if not os.path.exists(vae_pt):

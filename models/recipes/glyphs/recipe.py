@@ -782,7 +782,7 @@ def main():
     ]
     if args.fixture:  # a test fixture ships no index: the tests build theirs from it
         stages = stages[:-1]
-    runner = StageRunner(work, stages, log=log, root=REPO)
+    runner = StageRunner(work, stages, log=log, root=REPO, out=out)
     only = {"all": None, "train": ["data", "train"], "finish": [s.name for s in stages if s.name != "train"]}.get(args.stage)
     try:
         if args.stage == "classifier":

@@ -277,7 +277,7 @@ def main(argv=None):
     if c.mode == "fixture":  # a test fixture ships no index: the tests build theirs from it
         stages = [s for s in stages if s != "index"]
     runner = StageRunner(c.work, [s for s in stage_list(c) if c.mode != "fixture" or s.name != "index"],
-                         log=c.log, root=REPO)
+                         log=c.log, root=REPO, out=c.out)
     c.provenance = lambda: runner.provenance(sources(), PACKAGES)
     runner.run(only=stages, force=[s for s in args.force.split(",") if s])
     c.log(f"stages run: {', '.join(runner.ran) or 'none'}; up to date: {', '.join(runner.skipped) or 'none'}")
