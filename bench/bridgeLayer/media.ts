@@ -26,7 +26,7 @@ import { openSide, openSideReader, type Side } from '../../main/bridge/sides';
 import { Gemm } from '../../main/index/build/gemm';
 import { mulberry32 } from '../../main/index/build/rng';
 import type { SparseCodes } from '../../main/index/build/saeCodes';
-import { loadPackCorpus, type Sheet } from '../../main/index/corpus';
+import { loadPackCorpus, sheetTile, type Sheet } from '../../main/index/corpus';
 import { openIndex } from '../../main/index';
 import { unpackIndex } from '../../main/index/packedIndex';
 import { encodePng } from '../../main/runtime/image/pngEncode';
@@ -193,21 +193,18 @@ function linkSheet(sheet: Sheet, rows: number[][], ex: readonly { id: number }[]
   const cols = Math.max(...rows.map((r) => r.length));
   const [w, h] = [cols * (t + pad) + pad, rows.length * (t + pad) + pad];
   const rgb = new Uint8Array(w * h * 3).fill(236);
-  const perRow = Math.floor(sheet.width / t);
+  const tile = new Float32Array(3 * t * t);
   rows.forEach((row, y) =>
     row.forEach((s, x) => {
       const id = s < 0 ? -1 : (ex[s]?.id ?? -1);
       if (id < 0) return;
-      const [sx, sy] = [(id % perRow) * t, Math.floor(id / perRow) * t];
+      // the tile as the index reads it: [3, t, t] in [0, 255], composited on grey
+      sheetTile(sheet, id, 3, [0, 255], [128 / 255, 128 / 255, 128 / 255], tile);
       const [ox, oy] = [pad + x * (t + pad), pad + y * (t + pad)];
-      for (let v = 0; v < t; v++)
-        for (let u = 0; u < t; u++) {
-          const q = ((sy + v) * sheet.width + sx + u) * 4;
-          const al = (sheet.rgba[q + 3] ?? 255) / 255;
-          const o = ((oy + v) * w + ox + u) * 3;
-          for (let c = 0; c < 3; c++)
-            rgb[o + c] = Math.round((sheet.rgba[q + c] ?? 0) * al + 128 * (1 - al));
-        }
+      for (let c = 0; c < 3; c++)
+        for (let v = 0; v < t; v++)
+          for (let u = 0; u < t; u++)
+            rgb[((oy + v) * w + ox + u) * 3 + c] = Math.round(tile[(c * t + v) * t + u] ?? 0);
     }),
   );
   return encodePng(rgb, w, h, 3);
