@@ -32,6 +32,9 @@ def build(pack_dir: str, log=print, thumbnails: bool = True, threads: int = 1) -
         cmd += ["--thumbnails", "no"]
     log("index: " + " ".join(os.path.relpath(c, REPO) if c.startswith(REPO) else c for c in cmd[1:]))
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    for summary in summaries(r.stdout):
+        log(f"index: {summary.get('saeId')}: labels name {json.dumps(summary.get('labelCoverage'))}; "
+            f"map agreement {json.dumps(summary.get('mapAgreement'))}")
     tail = [line for line in (r.stdout + r.stderr).replace("\r", "\n").splitlines() if line.strip()]
     for line in tail[-8:]:
         log("index: " + line)
@@ -40,6 +43,21 @@ def build(pack_dir: str, log=print, thumbnails: bool = True, threads: int = 1) -
     manifest["index"] = INDEX_FILE
     _write_manifest(man_path, manifest)
     return out
+
+
+def summaries(stdout: str) -> list[dict]:
+    """The JSON objects the build prints, one an SAE (label coverage, map agreement, timings)."""
+    found, dec, i = [], json.JSONDecoder(), 0
+    while (i := stdout.find("{", i)) >= 0:
+        try:
+            obj, end = dec.raw_decode(stdout, i)
+        except ValueError:
+            i += 1
+            continue
+        if isinstance(obj, dict) and "saeId" in obj:
+            found.append(obj)
+        i = end
+    return found
 
 
 def _write_manifest(path: str, manifest: dict) -> None:

@@ -1,5 +1,6 @@
 """Unit tests of the shared recipe pieces: safetensors round trip, AUC against a brute-force
-count, a TopK SAE trained, written as SAELens and read back, README section replacement."""
+count, a TopK SAE trained, written as SAELens and read back, README section replacement, SSIM
+against a window-by-window computation."""
 from __future__ import annotations
 
 import json
@@ -13,6 +14,7 @@ import numpy as np
 import torch
 
 from common import auc, readme, saelens, safetensors
+from common.ssim import ssim
 from common.topk_sae import TopKTrain, evaluate, train_topk
 
 
@@ -76,6 +78,32 @@ class SharedPiecesTest(unittest.TestCase):
             with open(os.path.join(folder, "cfg.json")) as fh:
                 c = json.load(fh)
             self.assertEqual((c["architecture"], c["k"], c["activation_fn_kwargs"]["k"]), ("topk", 4, 4))
+
+    def test_ssim_matches_a_window_by_window_count(self):
+        g = torch.Generator().manual_seed(3)
+        a = torch.rand(2, 3, 14, 13, generator=g)
+        b = (a + 0.2 * torch.randn(a.shape, generator=g)).clamp(0, 1)
+        c = torch.arange(11, dtype=torch.float64) - 5
+        w = torch.exp(-c ** 2 / 4.5)
+        w = (w[:, None] * w[None, :]) / w.sum() ** 2
+        want = []
+        for n in range(2):
+            vals = []
+            for ch in range(3):
+                for y in range(14 - 10):
+                    for x in range(13 - 10):
+                        pa, pb = (t[n, ch, y:y + 11, x:x + 11].double() for t in (a, b))
+                        ma, mb = (w * pa).sum(), (w * pb).sum()
+                        va, vb = (w * pa * pa).sum() - ma ** 2, (w * pb * pb).sum() - mb ** 2
+                        cov = (w * pa * pb).sum() - ma * mb
+                        vals.append(((2 * ma * mb + 1e-4) * (2 * cov + 9e-4)) / ((ma ** 2 + mb ** 2 + 1e-4) * (va + vb + 9e-4)))
+            want.append(float(torch.stack(vals).mean()))
+        got = ssim(a, b)
+        np.testing.assert_allclose(got.numpy(), want, atol=1e-5)
+        self.assertLess(float(got.max()), 0.9)
+        np.testing.assert_allclose(ssim(a, a).numpy(), [1.0, 1.0], atol=1e-6)
+        per_channel = torch.stack([ssim(a[:, i:i + 1], b[:, i:i + 1]) for i in range(3)]).mean(0)  # grey glyphs: C = 1
+        np.testing.assert_allclose(per_channel.numpy(), got.numpy(), atol=1e-6)
 
     def test_readme_section_replaced_in_place(self):
         text = "# Packs\n\n## Text pack\nold\n\n## Emoji pack\nkeep\n"

@@ -59,8 +59,11 @@ def section(m: dict) -> str:
         f"Encoder: four stride-2 4×4 convolutions ({', '.join(map(str, s['enc']))} channels) and a linear "
         f"layer to `mu`, `logvar`. Decoder head: linear to {s['head']}×4×4, one ×2 upsampling to the "
         f"spatial map `decoder.hook_spatial` [{s['spatial_channels']}, 8, 8] (after SiLU). Decoder tail: "
-        "three ×2 upsamplings (3×3 convolution + pixel shuffle) with a residual 3×3 at 16×16, sigmoid "
-        f"output in [0, 1]. Loss: per-image sum of squared errors + {v['beta']} × KL (KL weight ramped "
+        f"three ×2 upsamplings (3×3 convolution + pixel shuffle; {', '.join(map(str, s['tail']))} channels) with a residual 3×3 at 16×16, sigmoid "
+        f"output in [0, 1]. Loss: per-image sum of squared errors"
+        + (f" + {v['ssim_weight']:g} × (1 − SSIM) (the structure term keeps edges and small shapes that squared "
+           "error alone lets blur)" if v.get("ssim_weight") else "")
+        + f" + {v['beta']} × KL (KL weight ramped "
         f"over the first quarter), Adam, cosine learning rate, {v['epochs']} epochs, batch {v.get('batch', 64)}, seed "
         f"{m['seed']}. Weights are stored as fp16 in the ONNX graphs (Cast to float32 inside; opset "
         f"{m['onnx']['opset']}); every figure below is computed with those fp16 weights, and "
@@ -69,7 +72,7 @@ def section(m: dict) -> str:
         "",
         f"**Training time.** {fmt_minutes(t['vae_train_s'])} for the VAE, {fmt_minutes(t['saes_s'])} for both "
         f"SAEs, {fmt_minutes(t['total_s'])} in all (wall clock), on one thread of a 2-core CPU that other "
-        f"trainings shared (Debian python3-torch {m['torch']}); alone, a VAE epoch takes about a minute.",
+        f"trainings shared (Debian python3-torch {m['torch']}).",
         "",
         "**Figures (held-out emoji).**",
         "",

@@ -12,7 +12,7 @@ data (render + split, cached in the work folder) -> vae (train; checkpointed aft
 killed run resumes there) -> pack (fp16 ONNX + parity vs onnxruntime-node, TopK SAEs on latent and
 decoder.hook_spatial, PSNR/SSIM, FVE, dead, L0, metadata AUC, figures, manifest, examples sheet,
 metrics.json with provenance) -> index (features.sqlite.br by the app's index build).
-Uses Debian's python3-torch on one CPU thread; everything is seeded. `--reuse-vae` runs the later
+Uses Debian's python3-torch on one CPU thread (`--threads`); everything is seeded. `--reuse-vae` runs the later
 stages on the work folder's vae.pt as it is.
 """
 from __future__ import annotations
@@ -39,6 +39,7 @@ sys.path.insert(1, os.path.dirname(HERE))  # models/recipes: the shared toolkit,
 
 from common import index as pack_index, parity, saelens  # noqa: E402
 from common.auc import auc_from_ranks, average_ranks  # noqa: E402
+from common.ssim import ssim  # noqa: E402
 from common.stages import Checkpoint, Stage, StageRunner  # noqa: E402
 from common.topk_sae import TopKTrain, evaluate, train_topk  # noqa: E402
 from emoji_data import BACKGROUND, EMOJI_TEST_CANDIDATES, FONT_CANDIDATES, example_meta, find_file, load_dataset  # noqa: E402
@@ -57,6 +58,7 @@ class Preset:
     batch: int
     lr: float
     beta: float  # KL weight against the per-image sum of squared errors
+    ssim_weight: float  # weight of (1 - SSIM) against the same sum (0: squared error alone)
     posterior_samples: int  # extra z ~ q(z|x) per training image for the SAEs
     sae_latent: TopKTrain
     sae_spatial: TopKTrain
@@ -65,21 +67,23 @@ class Preset:
 
 TINY = VaeShape(latent_dim=8, spatial_channels=8, enc=(4, 8, 8, 8), head=8, tail=(8, 4, 4))
 PRESETS = {
-    "full": Preset("full", None, VaeShape(), epochs=16, batch=64, lr=2e-3, beta=0.05, posterior_samples=15,
+    "full": Preset("full", None, VaeShape(latent_dim=128, tail=(128, 64, 32)), epochs=80, batch=64, lr=2e-3, beta=0.01,
+                   ssim_weight=300.0, posterior_samples=15,
                    sae_latent=TopKTrain(d_sae=512, k=16, steps=3000, batch=512, lr=2e-3),
                    sae_spatial=TopKTrain(d_sae=2048, k=16, steps=2500, batch=1024, lr=2e-3, dead_after=200_000),
                    figures=True),
-    "smoke": Preset("smoke", 40, TINY, epochs=2, batch=16, lr=3e-3, beta=0.05, posterior_samples=2,
+    "smoke": Preset("smoke", 40, TINY, epochs=2, batch=16, lr=3e-3, beta=0.05, ssim_weight=300.0, posterior_samples=2,
                     sae_latent=TopKTrain(d_sae=32, k=4, steps=40, batch=64, lr=2e-3, dead_after=1000),
                     sae_spatial=TopKTrain(d_sae=32, k=4, steps=40, batch=128, lr=2e-3, dead_after=5000),
                     figures=True),
     # for a CUDA GPU (models/recipes/gpu): 128 px, wider layers, many more epochs
-    "gpu128": Preset("gpu128", None, VaeShape(size=128, enc=(48, 96, 192, 192), head=192, tail=(128, 96, 64), outer=32),
-                     epochs=150, batch=64, lr=2e-3, beta=0.05, posterior_samples=15,
+    "gpu128": Preset("gpu128", None, VaeShape(latent_dim=128, size=128, enc=(48, 96, 192, 192), head=192, tail=(128, 96, 64),
+                                               outer=32),
+                     epochs=150, batch=64, lr=2e-3, beta=0.01, ssim_weight=300.0, posterior_samples=15,
                      sae_latent=TopKTrain(d_sae=512, k=16, steps=3000, batch=512, lr=2e-3),
                      sae_spatial=TopKTrain(d_sae=2048, k=16, steps=2500, batch=1024, lr=2e-3, dead_after=200_000),
                      figures=True),
-    "fixture": Preset("fixture", 24, TINY, epochs=4, batch=8, lr=3e-3, beta=0.05, posterior_samples=2,
+    "fixture": Preset("fixture", 24, TINY, epochs=4, batch=8, lr=3e-3, beta=0.05, ssim_weight=0.0, posterior_samples=2,
                       sae_latent=TopKTrain(d_sae=32, k=4, steps=60, batch=64, lr=2e-3, dead_after=1000),
                       sae_spatial=TopKTrain(d_sae=32, k=4, steps=60, batch=128, lr=2e-3, dead_after=5000),
                       figures=False),
@@ -134,7 +138,7 @@ def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, 
                 group["lr"] = lr
             batch = x_train[perm[b * p.batch:(b + 1) * p.batch].to(device)]
             recon, mu, logvar = model(batch)
-            loss, se, kl = vae_loss(recon, batch, mu, logvar, beta)
+            loss, se, kl = vae_loss(recon, batch, mu, logvar, beta, p.ssim_weight)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -187,25 +191,6 @@ def reconstruct(model: EmojiVae, x: torch.Tensor) -> torch.Tensor:
 def encode_all(model: EmojiVae, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     mus, logvars = zip(*[model.encoder(c) for c in x.split(256)])
     return torch.cat(mus), torch.cat(logvars)
-
-
-def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Per-image SSIM, Gaussian 11x11 window (sigma 1.5), data range 1, mean over RGB and pixels."""
-    coords = torch.arange(11, dtype=torch.float32) - 5
-    g1 = torch.exp(-coords ** 2 / (2 * 1.5 ** 2))
-    g1 /= g1.sum()
-    win = (g1[:, None] * g1[None, :]).expand(3, 1, 11, 11).contiguous()
-
-    def blur(t):
-        return F.conv2d(t, win, groups=3)
-
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    mu_a, mu_b = blur(a), blur(b)
-    va = blur(a * a) - mu_a ** 2
-    vb = blur(b * b) - mu_b ** 2
-    cov = blur(a * b) - mu_a * mu_b
-    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (va + vb + c2))
-    return s.flatten(1).mean(1)
 
 
 def recon_metrics(x: torch.Tensor, r: torch.Tensor) -> dict:
@@ -405,6 +390,10 @@ def colour_scores(x: np.ndarray) -> dict[str, np.ndarray]:
 
 
 # -------------------------------------------------------------------------------------- main
+def threads_words(n: int) -> str:
+    return "one CPU thread" if n == 1 else f"{n} CPU threads"
+
+
 STAGES = ["data", "vae", "pack", "index"]
 
 
@@ -465,9 +454,11 @@ def main() -> None:
     ap.add_argument("--preset", choices=["full", "gpu128"], help="without --smoke/--fixture: full (default) or gpu128")
     ap.add_argument("--size", type=int, choices=[64, 128], help="override the preset's image size")
     ap.add_argument("--device", default="cpu", help="where the VAE trains (cuda on a GPU)")
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads for torch (default 1: seeded runs repeat "
+                                                             "bit for bit on one thread)")
     args = ap.parse_args()
 
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     preset = PRESETS["smoke" if args.smoke else "fixture" if args.fixture else args.preset or "full"]
     if args.size:
         preset = dataclasses.replace(preset, shape=dataclasses.replace(preset.shape, size=args.size))
@@ -620,7 +611,7 @@ def main() -> None:
             "source": (f"Convolutional VAE (latent {s.latent_dim}, spatial hook {s.spatial_channels}x8x8, KL weight "
                        f"{preset.beta}) trained by models/recipes/emoji/recipe.py (preset '{preset.name}', seed "
                        f"{args.seed}, {preset.epochs} epochs, "
-                       + ("Debian python3-torch on one CPU thread" if args.device == "cpu" else f"torch on {args.device}")
+                       + (f"Debian python3-torch on {threads_words(args.threads)}" if args.device == "cpu" else f"torch on {args.device}")
                        + f") on {len(tr)} of {len(images)} Noto Color Emoji glyphs rendered at {s.size}x{s.size} on a grey ground "
                        f"({len(va)} held out, split by emoji family so skin-tone variants stay together). "
                        f"TopK SAEs (AuxK) on the latent and on each position of the decoder's 8x8 spatial map."
@@ -645,11 +636,12 @@ def main() -> None:
                         "sigma_mean": float(torch.exp(0.5 * logvar_all).mean()),
                         "spatial_min": float(s_val.min()), "spatial_max": float(s_val.max())}
         metrics = {
-            "preset": preset.name, "seed": args.seed, "torch": torch.__version__, "threads": 1,
+            "preset": preset.name, "seed": args.seed, "torch": torch.__version__, "threads": args.threads,
             "data": {"emoji": len(images), "train": len(tr), "val": len(va), "not_drawable": data["dropped"],
                      "font_sha256": data["font_sha256"], "emoji_test": data["emoji_test"],
                      "background": list(BACKGROUND)},
             "vae": {"shape": dataclasses.asdict(s), "epochs": len(history), "beta": preset.beta,
+                    "ssim_weight": preset.ssim_weight,
                     "batch": preset.batch, "lr": preset.lr,
                     "params": sum(p.numel() for n, p in model.named_parameters()),
                     "weights": "fp16 in ONNX (metrics computed with the same fp16-rounded weights)",

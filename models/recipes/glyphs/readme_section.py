@@ -16,6 +16,8 @@ REPO = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 sys.path.insert(0, os.path.dirname(HERE))  # models/recipes: the shared toolkit, common/
 
 from common import readme  # noqa: E402
+
+SPECIMEN = "Hamburgefonstiv"  # the recipe's specimen (recipe.py)
 BEGIN, END = "<!-- glyphs:begin -->", "<!-- glyphs:end -->"
 
 
@@ -97,9 +99,35 @@ def section(pack: str, train_minutes: str) -> str:
         if "reconstructions" in figs:
             L.append(f"- held-out faces, real vs decoded: ![reconstructions]({rel}/{figs['reconstructions']})")
         L.append("")
-    L.append("**Where it stands.** The machine's two cores were shared by every recipe training at "
-             f"the same time, so this model saw only {m['steps']} steps. The decoded glyphs are blurry "
-             "averages of their face. The classifier reads them more easily than the real held-out "
+    dl = m.get("dials")
+    if dl:
+        L.append("**Dials** (`dials.py`): a feature is pinned to a multiple of its 95th-percentile activation "
+                 "on training faces (the SAE's error kept, as the app's pin does) on every plain held-out face "
+                 f"(regular weight, upright: {dl['weight']['faces']}), drawing `{SPECIMEN}`; stroke weight is the "
+                 "glyphs' ink, slant the ink's shear (atan of cov(x, up) / var(up)), the two measures of the "
+                 "app's glyph effects. Walking the dial up in steps of 0.5x, the sweep stops where the mean SSIM "
+                 f"to the undialled glyphs falls below {dl['weight']['floor']}. Candidates: the three features "
+                 "that rank bold-or-heavier (weight) or italic (slant) training faces highest.\n")
+        L.append("| measure | goal | feature (training AUC) | goal first reached | largest change above the floor |"
+                 "\n|---|---|---|---|---|")
+        for measure, unit in (("weight", "% ink"), ("slant", "°")):
+            d = dl.get(measure) or {}
+            for c in d.get("candidates", []):
+                r, b = c.get("reached"), c.get("best")
+                chosen = " (shown)" if d.get("best") and d["best"]["feature"] == c["feature"] else ""
+                L.append(f"| {measure}{chosen} | {d['goal']:+g}{unit} | f{c['feature']} ({c['train_auc']:.2f}) | "
+                         + (f"{r['mult']}x: {r['change']:+.1f}{unit}, SSIM {r['ssim']:.3f}" if r else "not reached")
+                         + " | "
+                         + (f"{b['mult']}x: {b['change']:+.1f}{unit}, SSIM {b['ssim']:.3f}" if b else "none") + " |")
+        L.append("")
+        for measure in ("weight", "slant"):
+            if dl.get("figures", {}).get(measure):
+                L.append(f"- {measure} dial (undialled / goal first reached / largest change): "
+                         f"![{measure} dial]({rel}/{dl['figures'][measure]})")
+        L.append("")
+    L.append("**Where it stands.** "
+             f"This model trained {m['steps']} steps on one CPU thread. The decoded glyphs are still softer "
+             "than their face. The classifier reads them more easily than the real held-out "
              "glyphs because they are plainer than the unusual real faces, so that figure shows the "
              "letters can be read; it does not show that the style is faithful. PSNR is the figure for "
              "faithfulness. Values with a held-out feature AUC of 0.8 or more: "
@@ -108,8 +136,7 @@ def section(pack: str, train_minutes: str) -> str:
              + "; values under 0.7: "
              + (", ".join(f"{a['key']}={a['value']}" for a in m["feature_auc_heldout"] if a["auc"] < 0.7)
                 or "none")
-             + ". A longer run (`--steps`) should do better, but none has been tried yet. The "
-             "recipe writes every figure in this section into `metrics.json`.\n")
+             + ". The recipe writes every figure in this section into `metrics.json`.\n")
     L.append("**Font families and licences** (from the name table's licence fields, else the Debian "
              "package's copyright file; per face in `faces.jsonl`, per family in `fonts.json`):\n")
     by_lic = {}

@@ -74,6 +74,7 @@ sys.path.insert(1, os.path.dirname(HERE))  # models/recipes: the shared toolkit,
 import fontdata  # noqa: E402
 from fontdata import CHARSET, ENCODER_CHARS, SIZE  # noqa: E402
 from model import GlyphCVAE, GlyphClassifier  # noqa: E402
+import dials  # noqa: E402
 import export as exp  # noqa: E402
 from common import index as pack_index, safetensors, saelens  # noqa: E402
 from common.auc import auc, auc_columns  # noqa: E402
@@ -372,9 +373,8 @@ def save_sheet(path, g_faces):
     Image.fromarray(sheet.astype(np.uint8), "L").save(path, optimize=True)
 
 
-def labelled_rows(path, rows, labels, scale=0.75):
+def labelled_rows(path, rows, labels, scale=0.75, pad=150):
     """rows: list of uint8 row images (same width) stacked with a text label on the left."""
-    pad = 150
     h = rows[0].shape[0]
     w = rows[0].shape[1]
     img = Image.new("L", (pad + w, h * len(rows)), 255)
@@ -558,6 +558,20 @@ def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False, pro
         log(f"  {a['key']}={a['value']}: feature {a['feature']} AUC {a['auc']} ({a['n_pos']}/{a['n_neg']}); "
             f"train-chosen f{a['train_feature']} held-out AUC {a['train_feature_auc']}")
 
+    # dial sweeps: how far a weight and a slant feature move the plain held-out faces
+    if not fixture:
+        plain = [j for j, i in enumerate(val_idx) if faces[i].weight == 400 and not faces[i].italic]
+        spec_ids = torch.tensor([CHARSET.index(c) for c in SPECIMEN])
+
+        def decode_specimen(st):
+            n, G = len(st), len(spec_ids)
+            return model.decoder(st.repeat_interleave(G, 0), spec_ids.repeat(n)).reshape(n, G, SIZE, SIZE)
+
+        plain = plain or list(range(len(val_idx)))
+        metrics["dials"] = dials.dial_sweeps(decode_specimen, sae, a_tr, ft, style_val[plain], auc_columns, log)
+        metrics["dials"]["figures"] = dial_figures(decode_specimen, sae, metrics["dials"], style_val[plain[:2]],
+                                                   [faces[val_idx[j]].name for j in plain[:2]], out)
+
     # steering figures (training-face AUCs choose the feature: more faces)
     figs = {}
     if not fixture:
@@ -655,6 +669,33 @@ def check_pack(out):
         w = safetensors.load_file(os.path.join(out, s["dir"], "sae_weights.safetensors"))
         assert w["W_enc"].shape == (c["d_in"], c["d_sae"]) and w["W_dec"].shape == (c["d_sae"], c["d_in"])
         assert c["d_in"] == man["model"]["style_dim"] and c["hook_name"] == s["hook"] == "style"
+
+
+@torch.no_grad()
+def dial_figures(decode, sae, sweeps, style, names, out):
+    """Per measure, the chosen feature's dial on two plain held-out faces: undialled, where it
+    first reaches the goal, and its largest change above the SSIM floor."""
+    figs = {}
+    os.makedirs(os.path.join(out, "figures"), exist_ok=True)
+    for measure, sw in sweeps.items():
+        b = sw.get("best") if isinstance(sw, dict) else None
+        if not b:
+            continue
+        f, acts = b["feature"], sae.encode(style)
+        settings = [("undialled", None)] + [(k, b[k]) for k in ("reached", "best") if b.get(k)]
+        rows, labels = [], []
+        for j, name in enumerate(names):
+            for tag, step in settings:
+                st = style[j:j + 1] if step is None else \
+                    style[j:j + 1] + (step["value"] - acts[j, f]) * sae.W_dec[f]
+                rows.append(glyph_row(decode(st)[0].numpy()))
+                unit = "%" if measure == "weight" else " deg"
+                labels.append(name[:22] if step is None else
+                              f"  f{f} {step['mult']}x: {step['change']:+.0f}{unit}, SSIM {step['ssim']:.2f}")
+        name = f"dial-{measure}.png"
+        labelled_rows(os.path.join(out, "figures", name), rows, labels, pad=260)
+        figs[measure] = f"figures/{name}"
+    return figs
 
 
 @torch.no_grad()
