@@ -115,7 +115,10 @@ def section(m: dict) -> str:
         "(the spatial SAE's best flag feature). Subgroups with only 2–3 held-out emoji give noisy AUCs.",
         "",
         "SAEs: TopK (Gao et al. 2024) with AuxK (k_aux = d_in/2, coefficient 1/32) against dead features, "
-        "decoder rows at unit norm, W_enc initialised as W_decᵀ and b_dec at the median. The latent SAE "
+        "decoder rows at unit norm, W_enc initialised as W_decᵀ. The latent SAE starts its decoder rows "
+        "from centred training latents with b_dec at their mean, follows a cosine learning rate and raises "
+        "the encoder bias of features that fire under a quarter of their share (`balance`); the spatial SAE "
+        "starts from random unit rows with b_dec at the median. The latent SAE "
         f"trains on the {d['train']} training latents plus posterior samples z ~ q(z|x) "
         f"({lat['train_samples']} vectors); the spatial SAE on the 8×8 positions of the same "
         f"({sp['train_samples']} vectors). Saved in SAELens's format (`cfg.json`, "

@@ -59,6 +59,7 @@ class Preset:
     lr: float
     beta: float  # KL weight against the per-image sum of squared errors
     ssim_weight: float  # weight of (1 - SSIM) against the same sum (0: squared error alone)
+    augment: bool  # mirror and shift training images (augment()); the held-out figures never are
     posterior_samples: int  # extra z ~ q(z|x) per training image for the SAEs
     sae_latent: TopKTrain
     sae_spatial: TopKTrain
@@ -67,23 +68,26 @@ class Preset:
 
 TINY = VaeShape(latent_dim=8, spatial_channels=8, enc=(4, 8, 8, 8), head=8, tail=(8, 4, 4))
 PRESETS = {
-    "full": Preset("full", None, VaeShape(latent_dim=128, tail=(128, 64, 32)), epochs=80, batch=64, lr=2e-3, beta=0.01,
-                   ssim_weight=300.0, posterior_samples=15,
-                   sae_latent=TopKTrain(d_sae=512, k=16, steps=3000, batch=512, lr=2e-3),
+    "full": Preset("full", None, VaeShape(latent_dim=128, tail=(128, 64, 32)), epochs=40, batch=64, lr=2e-3, beta=0.01,
+                   ssim_weight=300.0, augment=True, posterior_samples=15,
+                   # k 32 with data-initialised rows, cosine schedule and the firing-rate balance: on this
+                   # latent (128-d, KL 0.01) k 16 explained 0.83 of held-out variance, k 32 0.905, dead 0
+                   sae_latent=TopKTrain(d_sae=512, k=32, steps=4000, batch=512, lr=2e-3, init="data",
+                                        b_dec_init="mean", schedule="cosine", balance=0.01),
                    sae_spatial=TopKTrain(d_sae=2048, k=16, steps=2500, batch=1024, lr=2e-3, dead_after=200_000),
                    figures=True),
-    "smoke": Preset("smoke", 40, TINY, epochs=2, batch=16, lr=3e-3, beta=0.05, ssim_weight=300.0, posterior_samples=2,
+    "smoke": Preset("smoke", 40, TINY, epochs=2, batch=16, lr=3e-3, beta=0.05, ssim_weight=300.0, augment=True, posterior_samples=2,
                     sae_latent=TopKTrain(d_sae=32, k=4, steps=40, batch=64, lr=2e-3, dead_after=1000),
                     sae_spatial=TopKTrain(d_sae=32, k=4, steps=40, batch=128, lr=2e-3, dead_after=5000),
                     figures=True),
     # for a CUDA GPU (models/recipes/gpu): 128 px, wider layers, many more epochs
     "gpu128": Preset("gpu128", None, VaeShape(latent_dim=128, size=128, enc=(48, 96, 192, 192), head=192, tail=(128, 96, 64),
                                                outer=32),
-                     epochs=150, batch=64, lr=2e-3, beta=0.01, ssim_weight=300.0, posterior_samples=15,
+                     epochs=150, batch=64, lr=2e-3, beta=0.01, ssim_weight=300.0, augment=True, posterior_samples=15,
                      sae_latent=TopKTrain(d_sae=512, k=16, steps=3000, batch=512, lr=2e-3),
                      sae_spatial=TopKTrain(d_sae=2048, k=16, steps=2500, batch=1024, lr=2e-3, dead_after=200_000),
                      figures=True),
-    "fixture": Preset("fixture", 24, TINY, epochs=4, batch=8, lr=3e-3, beta=0.05, ssim_weight=0.0, posterior_samples=2,
+    "fixture": Preset("fixture", 24, TINY, epochs=4, batch=8, lr=3e-3, beta=0.05, ssim_weight=0.0, augment=False, posterior_samples=2,
                       sae_latent=TopKTrain(d_sae=32, k=4, steps=60, batch=64, lr=2e-3, dead_after=1000),
                       sae_spatial=TopKTrain(d_sae=32, k=4, steps=60, batch=128, lr=2e-3, dead_after=5000),
                       figures=False),
@@ -137,6 +141,8 @@ def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, 
             for group in opt.param_groups:
                 group["lr"] = lr
             batch = x_train[perm[b * p.batch:(b + 1) * p.batch].to(device)]
+            if p.augment:
+                batch = augment(batch, g)
             recon, mu, logvar = model(batch)
             loss, se, kl = vae_loss(recon, batch, mu, logvar, beta, p.ssim_weight)
             opt.zero_grad(set_to_none=True)
@@ -161,6 +167,20 @@ def train_vae(p: Preset, x_train: torch.Tensor, x_val: torch.Tensor, seed: int, 
     torch.save({"state": model.state_dict(), "shape": dataclasses.asdict(p.shape), "history": history,
                 "epochs_done": p.epochs, "preset": p.name, "seed": seed}, out)
     return model, history
+
+
+def augment(batch: torch.Tensor, g: torch.Generator, shift: int = 3) -> torch.Tensor:
+    """Each image mirrored left-right with probability 1/2 and moved by up to `shift` pixels each
+    way, the uncovered border filled with the grey ground. Without it the VAE learns the 3,294
+    training emoji by heart (at 44 of 80 epochs: train MSE 0.0017, held-out 0.0090 and rising)."""
+    n, c, h, w = batch.shape
+    flip = torch.rand(n, generator=g) < 0.5
+    out = torch.where(flip[:, None, None, None].to(batch.device), batch.flip(3), batch)
+    ground = torch.tensor(BACKGROUND, dtype=batch.dtype, device=batch.device)[None, :, None, None]
+    padded = ground.expand(n, c, h + 2 * shift, w + 2 * shift).clone()
+    padded[:, :, shift:shift + h, shift:shift + w] = out
+    dy, dx = (torch.randint(0, 2 * shift + 1, (2, n), generator=g)).tolist()
+    return torch.stack([padded[i, :, dy[i]:dy[i] + h, dx[i]:dx[i] + w] for i in range(n)])
 
 
 def load_vae(ckpt: str) -> tuple[EmojiVae, dict]:
