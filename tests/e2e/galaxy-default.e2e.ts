@@ -2,7 +2,7 @@
  * The galaxy of a default pack (the emoji pack's latent SAE), which ships its index without
  * thumbnails: on a fresh home folder the map shows every feature with no build, and a feature
  * card shows image thumbnails cut from the pack's own sheet. The typeface pack's galaxy: a
- * search for a style finds the features whose metadata label names it first.
+ * search for a style finds the features whose metadata label names it.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -76,7 +76,7 @@ describe.runIf(existsSync(path.join(glyphs, 'features.sqlite.br')))(
       await app?.close();
     });
 
-    it('ranks metadata labels first in search and shows faces on the card', async () => {
+    it('finds the features the metadata labelled italic in search and shows faces on the card', async () => {
       await expect
         .poll(() => hook<boolean>('ready'), { timeout: 60_000, interval: 250 })
         .toBe(true);
@@ -85,20 +85,37 @@ describe.runIf(existsSync(path.join(glyphs, 'features.sqlite.br')))(
       await page.keyboard.type('italic');
       const items = page.locator('[data-testid="search-results"] li');
       await items.first().waitFor({ timeout: 15_000 });
-      // Many features are named after italic faces; the ones the metadata earned come first.
+      // Among the results: the features the metadata earned (italic=…), titled by it when the
+      // link is clear ("Italic faces"), else by what they measurably do with the link to italic
+      // faces in their description. (With the retrained typeface model they rank below features
+      // whose measured effect is a slant; see models/README.md.)
       const texts = await items.allTextContents();
       expect(texts.length).toBeGreaterThan(5);
-      // (named in words now: "Italic faces", "Upright (not italic) faces")
-      expect(
-        texts.slice(0, 2).every((t) => /Italic faces|Upright \(not italic\) faces/.test(t)),
-      ).toBe(true);
-      await items.filter({ hasText: 'Italic faces' }).first().click();
+      const shown = await items.evaluateAll((lis) =>
+        lis.map((li) => Number(li.getAttribute('data-feature'))).filter((f) => f >= 0),
+      );
+      type Card = {
+        evidence?: { label: string; source: string } | null;
+      };
+      const cards: Card[] = [];
+      for (const feature of shown) {
+        cards.push(
+          await apiCall<Card>(page, 'index.feature', {
+            packId: 'orrery-glyphs',
+            saeId: 'style-512',
+            feature,
+          }),
+        );
+      }
+      const byMetadata = (c: Card): boolean =>
+        c.evidence?.source === 'metadata' && /^italic=/.test(c.evidence.label);
+      const earned = cards.findIndex(byMetadata);
+      expect(earned).toBeGreaterThanOrEqual(0);
+      await items.nth(earned).click();
       await page.waitForSelector('[data-testid="feature-card"] .card-thumbs img', {
         timeout: 15_000,
       });
-      expect(await page.textContent('[data-testid="label-why"]')).toMatch(
-        /of its strongest examples are italic faces/,
-      );
+      expect(await page.textContent('[data-testid="label-why"]')).toMatch(/italic faces/);
       await page.keyboard.press('Escape');
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(artefacts, 'galaxy-typeface-default.png') });
