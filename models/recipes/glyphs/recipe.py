@@ -85,7 +85,7 @@ from common.topk_sae import TopKTrain, evaluate, train_topk  # noqa: E402
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 PRESETS = {
-    "full": dict(style_dim=32, enc_width=16, dec_width=16, hidden=512, steps=12000, batch_faces=8,
+    "full": dict(style_dim=32, enc_width=16, dec_width=16, hidden=512, steps=14000, batch_faces=8,
                  chars_per_face=16, lr=1e-3, beta=1.0, vae=False, l2=0.0, ema=0.995, ckpt_every=100,
                  val_frac=0.1, per_family_cap=10, per_package_cap=40, roots=None, limit_files=None,
                  clf_steps=600, clf_width=16, sae_d=512, sae_k=8, sae_steps=1200,
