@@ -44,12 +44,16 @@ def slant_deg(glyphs: torch.Tensor) -> torch.Tensor:
     return torch.rad2deg(torch.atan2(cov, var))
 
 
+def measured(measure: str, glyphs: torch.Tensor) -> torch.Tensor:
+    """Per face: the specimen's total ink (weight) or its glyphs' shears (slant, degrees)."""
+    return ink(glyphs).sum(1) if measure == "weight" else slant_deg(glyphs)
+
+
 def change(measure: str, before: torch.Tensor, after: torch.Tensor) -> float:
-    """Mean over faces of the specimen's change: weight in % of ink, slant in degrees."""
+    """Mean over faces of the change from `measured` before to after: weight in % of ink, slant in degrees."""
     if measure == "weight":
-        a, b = ink(after).sum(1), ink(before).sum(1)
-        return float(((a / b.clamp_min(1e-6) - 1) * 100).mean())
-    return float((slant_deg(after) - slant_deg(before)).mean())
+        return float(((after / before.clamp_min(1e-6) - 1) * 100).mean())
+    return float((after - before).mean())
 
 
 @torch.no_grad()
@@ -59,13 +63,14 @@ def sweep(decode, sae, style: torch.Tensor, feature: int, unit: float, measure: 
     acts = sae.encode(style)
     before = decode(style)
     n, g, h, w = before.shape
+    base = measured(measure, before)  # the undialled glyphs are measured once, not at every step
     steps, best, reached = [], None, None
     for mult in MULTS:
         dialled = style + (unit * mult - acts[:, feature])[:, None] * sae.W_dec[feature][None, :]
         after = decode(dialled)
         s = float(ssim(after.reshape(-1, 1, h, w), before.reshape(-1, 1, h, w)).reshape(n, g).mean())
         step = {"mult": mult, "value": round(unit * mult, 4), "ssim": round(s, 4),
-                "change": round(change(measure, before, after), 3)}
+                "change": round(change(measure, base, measured(measure, after)), 3)}
         steps.append(step)
         if s < FLOOR:
             break

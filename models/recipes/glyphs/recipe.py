@@ -678,7 +678,7 @@ def dial_figures(decode, sae, sweeps, style, names, out):
     figs = {}
     os.makedirs(os.path.join(out, "figures"), exist_ok=True)
     for measure, sw in sweeps.items():
-        b = sw.get("best") if isinstance(sw, dict) else None
+        b = sw["best"]
         if not b:
             continue
         f, acts = b["feature"], sae.encode(style)
@@ -806,7 +806,7 @@ def main():
         m = finish(cfg, faces, g, tr, va, out, work, log, fixture=args.fixture,
                    provenance=lambda: runner.provenance({f"fonts:{r}": r for r in roots}, PACKAGES))
         log("metrics: " + json.dumps({k: v for k, v in m.items()
-                                      if not k.startswith("feature_auc") and k != "provenance"})[:1500])
+                                      if not k.startswith("feature_auc") and k not in ("provenance", "dials")})[:1500])
 
     train_keys = ("style_dim", "enc_width", "dec_width", "hidden", "steps", "batch_faces", "chars_per_face", "lr",
                   "beta", "vae", "l2", "ema", "ckpt_every", "val_frac", "seed", "stop_at")
