@@ -130,7 +130,13 @@ def section(pack: str, train_minutes: str) -> str:
              "than their face. The classifier reads them more easily than the real held-out "
              "glyphs because they are plainer than the unusual real faces, so that figure shows the "
              "letters can be read; it does not show that the style is faithful. PSNR is the figure for "
-             "faithfulness. Values with a held-out feature AUC of 0.8 or more: "
+             "faithfulness. "
+             + (f"The classifier is the recipe's own small CNN (width {m['classifier']['width']}, "
+                f"{m['classifier']['steps']:,} steps of {m['classifier']['batch']} training glyphs moved by up to "
+                f"{m['classifier']['shift_px']} px), trained on the training faces only; one of 600 steps at width 16 "
+                "read the real held-out glyphs at 88.9% and the decoded ones at 94.0%: the weaker reader held that "
+                "figure down. " if "classifier" in m else "")
+             + "Values with a held-out feature AUC of 0.8 or more: "
              + (", ".join(f"{a['key']}={a['value']} ({a['auc']:.2f})" for a in m["feature_auc_heldout"]
                           if a["auc"] >= 0.8) or "none")
              + "; values under 0.7: "

@@ -88,7 +88,7 @@ PRESETS = {
     "full": dict(style_dim=32, enc_width=16, dec_width=16, hidden=512, steps=14000, batch_faces=8,
                  chars_per_face=16, lr=1e-3, beta=1.0, vae=False, l2=0.0, ema=0.995, ckpt_every=100,
                  val_frac=0.1, per_family_cap=10, per_package_cap=40, roots=None, limit_files=None,
-                 clf_steps=600, clf_width=16, sae_d=512, sae_k=8, sae_steps=1200,
+                 clf_steps=4000, clf_width=32, sae_d=512, sae_k=8, sae_steps=1200,
                  style_subsets=48, sheet_faces=200, half=True),
     "smoke": dict(style_dim=32, enc_width=4, dec_width=4, hidden=32, steps=12, batch_faces=4,
                   chars_per_face=4, lr=1e-3, beta=1.0, vae=False, l2=0.0, ema=0.9, ckpt_every=6,
@@ -490,6 +490,7 @@ def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False, pro
     clf = train_classifier(cfg, g, train_idx, val_idx, work, log)
     metrics["classifier_acc_real_heldout"] = round(classify_acc(clf, gv), 4)
     metrics["classifier_acc_decoded_heldout"] = round(classify_acc(clf, rec), 4)
+    metrics["classifier"] = {"steps": cfg["clf_steps"], "width": cfg["clf_width"], "batch": 128, "shift_px": 2}
     log(f"held-out: PSNR {metrics['heldout_psnr_db']} dB, classifier real "
         f"{metrics['classifier_acc_real_heldout']} / decoded {metrics['classifier_acc_decoded_heldout']}")
 
