@@ -5,7 +5,8 @@
  * hovered on the latent side highlights exactly its best matches on the spatial side and draws
  * a link to each, as bridge.matches says (asked here, independently); a lasso on either side
  * selects, on the other, the best matches of what it caught, as bridge.best says; the filter
- * keeps only shared links; the view comes back after a reload and Escape closes it.
+ * keeps only shared links; the selection panel opens folded there, clear of most of the left
+ * galaxy, and unfolds its list on demand; the view comes back after a reload and Escape closes it.
  * Screenshots at 1280×720 and 1920×1080 (test-results/e2e/bridge-view-*.png).
  */
 import path from 'node:path';
@@ -238,7 +239,29 @@ describe('bridge view (headless, chromium)', () => {
       .poll(() => hook<number[]>('selection', '__orreryBridgeGalaxy'), { timeout: 15_000 })
       .toEqual(bestOf(caught, bestA));
     expect(caught.length).toBeGreaterThan(0);
+    // the selection panel opens with its list folded, at the foot of the left galaxy: most of
+    // that galaxy stays in view; "Show list" unfolds the ranked list and "Hide list" folds it
+    const panel = page.getByTestId('selection-panel');
+    const toggle = panel.getByRole('button', { name: 'Show list' });
+    await expect.poll(() => toggle.getAttribute('aria-expanded')).toBe('false');
+    expect(await panel.locator('.selection-list').isVisible()).toBe(false);
+    const box = await panel.boundingBox();
+    const canvas = await hook<Rect>('canvasRect');
+    if (!box) throw new Error('no selection panel');
+    const overlapW =
+      Math.min(box.x + box.width, canvas.left + canvas.width) - Math.max(box.x, canvas.left);
+    const overlapH =
+      Math.min(box.y + box.height, canvas.top + canvas.height) - Math.max(box.y, canvas.top);
+    const covered =
+      (Math.max(0, overlapW) * Math.max(0, overlapH)) / (canvas.width * canvas.height);
     await page.screenshot({ path: path.join(artefacts, 'bridge-view-lasso-1280x720.png') });
+    expect(covered).toBeLessThan(0.3);
+    await toggle.click();
+    await expect.poll(() => panel.locator('.selection-list li').count()).toBeGreaterThan(0);
+    expect(await panel.locator('.selection-list').isVisible()).toBe(true);
+    await page.screenshot({ path: path.join(artefacts, 'bridge-view-lasso-list-1280x720.png') });
+    await panel.getByRole('button', { name: 'Hide list' }).click();
+    expect(await panel.locator('.selection-list').isVisible()).toBe(false);
 
     // and one on the spatial side selects the best matches on the latent side
     const otherView = page.locator('[data-testid="bridge-galaxy-view"]');

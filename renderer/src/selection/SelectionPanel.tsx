@@ -4,11 +4,14 @@
  * current input (computed in the inference worker), each with its title, a mini effect and a
  * weight for the composite dial, and acts on them: turn the top N into dials or into one
  * composite dial, save and name the selection, export it (JSON/CSV), reopen a saved one.
+ * Its list folds away ("Hide list"): in the bridge view, where the left galaxy is half as wide,
+ * it opens folded, at the pane's foot, so the galaxy that was just lassoed stays in view.
  */
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import type { RuntimeInfo, SavedSelection } from '../../../preload/contract';
 import { runAction } from '../actions/registry';
 import { getClient } from '../api/client';
+import { bridgeView } from '../bridge/bridgeView';
 import type { RunInput } from '../steer/inputs';
 import { MoreLikeThese } from './MoreLikeThese';
 import { selectionInputOf } from './selectionInput';
@@ -74,6 +77,10 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
   const [topN, setTopN] = useState('8');
   const [name, setName] = useState(sel.name ?? '');
   const [status, setStatus] = useState<string | null>(null);
+  const bridged = useSyncExternalStore(bridgeView.subscribe, () => bridgeView.open);
+  // null: as the view has it (folded in the bridge view), until the person chooses
+  const [listChoice, setListChoice] = useState<boolean | null>(null);
+  const listShown = listChoice ?? !bridged;
   const selInput = useMemo(() => selectionInputOf(input), [input]);
   const inputKey = JSON.stringify(selInput);
   const featuresKey = sel.features.join(',');
@@ -135,7 +142,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
 
   return (
     <section
-      className="selection-panel"
+      className={listShown ? 'selection-panel' : 'selection-panel folded'}
       aria-label="Selection"
       data-testid="selection-panel"
       data-state={ranking.state}
@@ -155,20 +162,34 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
         </button>
         <button
           type="button"
+          className="link"
+          aria-expanded={listShown}
+          aria-controls="selection-list"
+          onClick={() => setListChoice(!listShown)}
+        >
+          {listShown ? 'Hide list' : 'Show list'}
+        </button>
+        <button
+          type="button"
           aria-label="Close the selection"
           onClick={() => act(() => runAction('close-selection'))}
         >
           ×
         </button>
       </header>
-      {sel.note && <p className="muted selection-note">{sel.note}</p>}
-      <p className="muted selection-note" role="status">
+      {listShown && sel.note && <p className="muted selection-note">{sel.note}</p>}
+      <p className="muted selection-note" role="status" hidden={!listShown}>
         {ranking.state === 'ranking' && 'Ranking by activation on the current input…'}
         {ranking.state === 'ready' &&
           `Ranked by activation on the current input: ${ranking.active.toLocaleString('en-US')} of ${ranking.total.toLocaleString('en-US')} active.`}
         {ranking.state === 'error' && <span className="error-text">{ranking.message}</span>}
       </p>
-      <ol className="selection-list" aria-label="Features by activation on the current input">
+      <ol
+        id="selection-list"
+        className="selection-list"
+        aria-label="Features by activation on the current input"
+        hidden={!listShown}
+      >
         {rows.map((r, i) => {
           const t = titles.get(r.feature);
           return (
@@ -216,7 +237,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
           );
         })}
       </ol>
-      {ranked.length > shown && (
+      {listShown && ranked.length > shown && (
         <button type="button" className="link" onClick={() => setShown(SHOWN_MORE)}>
           Show {Math.min(SHOWN_MORE, ranked.length) - shown} more
         </button>
@@ -258,6 +279,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
       </div>
       <form
         className="selection-actions"
+        hidden={!listShown}
         onSubmit={(e) => {
           e.preventDefault();
           act(() => runAction('save-selection', { name }), `Saved as “${name.trim()}”.`);
@@ -295,7 +317,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
           {status}
         </p>
       )}
-      <SavedList packId={sel.packId} />
+      {listShown && <SavedList packId={sel.packId} />}
     </section>
   );
 }
