@@ -37,11 +37,11 @@ describe.runIf(existsSync(path.join(emoji, 'features.sqlite.br')))(
         .poll(() => hook<boolean>('ready'), { timeout: 60_000, interval: 250 })
         .toBe(true);
       expect(await page.locator('[data-testid="build-index"]').count()).toBe(0);
-      expect(await hook<number>('count')).toBe(512);
+      expect(await hook<number>('count')).toBe(1024);
       const card = await apiCall<{ topExamples: { thumbnailPng?: string }[] }>(
         page,
         'index.feature',
-        { packId: 'orrery-emoji', saeId: 'latent-512', feature: 0 },
+        { packId: 'orrery-emoji', saeId: 'latent-1024', feature: 0 },
       );
       const r = { ok: true, value: card };
       expect(r.ok).toBe(true);

@@ -182,14 +182,14 @@ describe.runIf(existsSync(path.join(emoji, 'features.sqlite.br')))(
         .poll(() => galaxyHook<boolean>(page, 'ready'), { timeout: 60_000, interval: 250 })
         .toBe(true);
       await page.waitForSelector('[data-testid="image-before"]', { timeout: 60_000 });
-      const { hit, card } = await searchFor('orrery-emoji', 'latent-512', 'red', (c) =>
+      const { hit, card } = await searchFor('orrery-emoji', 'latent-1024', 'red', (c) =>
         (c.effect?.facts ?? []).some((f) => /redder/.test(f)),
       );
       expect(card.effect?.words).toContain('redder');
       // a word the index never wrote reaches it through WordNet, and the hit says so
       const { hits: crimson } = await apiCall<{ hits: Hit[] }>(page, 'index.search', {
         packId: 'orrery-emoji',
-        saeId: 'latent-512',
+        saeId: 'latent-1024',
         query: 'crimson',
         limit: 10,
       });

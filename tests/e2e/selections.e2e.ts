@@ -174,7 +174,7 @@ describe.runIf(existsSync(path.join(EMOJI, 'features.sqlite.br')))(
       const active = await apiCall<{ strongest: { feature: number; value: number }[] }>(
         page,
         'image.active',
-        { packId: 'orrery-emoji', saeId: 'latent-512', source: { example: 0 }, topK: 64 },
+        { packId: 'orrery-emoji', saeId: 'latent-1024', source: { example: 0 }, topK: 64 },
       );
       const strongest = new Map(active.strongest.map((s) => [s.feature, s.value]));
       const inLasso = active.strongest.filter((s) => selected.includes(s.feature));
@@ -243,7 +243,9 @@ describe.runIf(existsSync(path.join(EMOJI, 'features.sqlite.br')))(
         .poll(() => reopened.getAttribute('data-state'), { timeout: 60_000 })
         .toBe('ready');
       expect(await reopened.locator('h2').textContent()).toContain('Lassoed middle');
-      expect(await reopened.locator('h2').textContent()).toContain(`${count} features`);
+      expect(await reopened.locator('h2').textContent()).toContain(
+        `${count.toLocaleString('en-US')} features`,
+      );
     }, 300_000);
 
     it('"more like these" with three red emoji makes a dial that reddens a cloud', async () => {

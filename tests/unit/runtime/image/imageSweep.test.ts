@@ -24,7 +24,7 @@ const shipped = path.join(repoRoot, 'models', 'emoji');
 const packs = [
   { dir: path.join(fixturePacks, 'emoji-tiny'), id: 'orrery-emoji-tiny', latent: 'latent-32' },
   ...(existsSync(path.join(shipped, 'manifest.json'))
-    ? [{ dir: shipped, id: 'orrery-emoji', latent: 'latent-512' }]
+    ? [{ dir: shipped, id: 'orrery-emoji', latent: 'latent-1024' }]
     : []),
 ];
 
