@@ -278,6 +278,10 @@ def quick_psnr(model, g, idx):
 
 # ----------------------------------------------------------------------------- classifier
 
+CLF_BATCH = 128  # glyphs per classifier step
+CLF_SHIFT = 2  # each batch moved by up to this many pixels each way
+
+
 def train_classifier(cfg, g, train_idx, val_idx, work, log):
     path = os.path.join(work, f"classifier-{cfg['clf_steps']}-{cfg['clf_width']}-{len(train_idx)}.pt")
     clf = GlyphClassifier(len(CHARSET), cfg["clf_width"])
@@ -290,11 +294,11 @@ def train_classifier(cfg, g, train_idx, val_idx, work, log):
     opt = torch.optim.Adam(clf.parameters(), lr=2e-3)
     C = len(CHARSET)
     for step in range(cfg["clf_steps"]):
-        fi = rng.choice(train_idx, 128)
-        ci = rng.randint(0, C, 128)
+        fi = rng.choice(train_idx, CLF_BATCH)
+        ci = rng.randint(0, C, CLF_BATCH)
         x = to_float(g[fi, ci][:, None])
         # small shifts so it reads shapes, not exact pixel positions
-        dx, dy = rng.randint(-2, 3, 2)
+        dx, dy = rng.randint(-CLF_SHIFT, CLF_SHIFT + 1, 2)
         x = torch.roll(x, shifts=(int(dy), int(dx)), dims=(2, 3))
         loss = F.cross_entropy(clf(x), torch.from_numpy(ci).long())
         for pg in opt.param_groups:
@@ -490,7 +494,8 @@ def finish(cfg, faces, g, train_idx, val_idx, out, work, log, fixture=False, pro
     clf = train_classifier(cfg, g, train_idx, val_idx, work, log)
     metrics["classifier_acc_real_heldout"] = round(classify_acc(clf, gv), 4)
     metrics["classifier_acc_decoded_heldout"] = round(classify_acc(clf, rec), 4)
-    metrics["classifier"] = {"steps": cfg["clf_steps"], "width": cfg["clf_width"], "batch": 128, "shift_px": 2}
+    metrics["classifier"] = {"steps": cfg["clf_steps"], "width": cfg["clf_width"], "batch": CLF_BATCH,
+                             "shift_px": CLF_SHIFT}
     log(f"held-out: PSNR {metrics['heldout_psnr_db']} dB, classifier real "
         f"{metrics['classifier_acc_real_heldout']} / decoded {metrics['classifier_acc_decoded_heldout']}")
 
