@@ -178,12 +178,15 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
         </button>
       </header>
       {listShown && sel.note && <p className="muted selection-note">{sel.note}</p>}
-      <p className="muted selection-note" role="status" hidden={!listShown}>
-        {ranking.state === 'ranking' && 'Ranking by activation on the current input…'}
-        {ranking.state === 'ready' &&
-          `Ranked by activation on the current input: ${ranking.active.toLocaleString('en-US')} of ${ranking.total.toLocaleString('en-US')} active.`}
-        {ranking.state === 'error' && <span className="error-text">{ranking.message}</span>}
-      </p>
+      {listShown && (
+        <p className="muted selection-note" role="status">
+          {ranking.state === 'ranking' && 'Ranking by activation on the current input…'}
+          {ranking.state === 'ready' &&
+            `Ranked by activation on the current input: ${ranking.active.toLocaleString('en-US')} of ${ranking.total.toLocaleString('en-US')} active.`}
+          {ranking.state === 'error' && <span className="error-text">{ranking.message}</span>}
+        </p>
+      )}
+      {/* hidden rather than left out while folded: "Show list" names it (aria-controls) */}
       <ol
         id="selection-list"
         className="selection-list"
@@ -277,41 +280,42 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
           One dial from the selection
         </button>
       </div>
-      <form
-        className="selection-actions"
-        hidden={!listShown}
-        onSubmit={(e) => {
-          e.preventDefault();
-          act(() => runAction('save-selection', { name }), `Saved as “${name.trim()}”.`);
-        }}
-      >
-        <input
-          aria-label="Selection name"
-          placeholder="Name this selection"
-          value={name}
-          maxLength={200}
-          onChange={(e) => setName(e.target.value)}
-        />
-        <button type="submit" disabled={!name.trim()}>
-          Save selection
-        </button>
-        <button
-          type="button"
-          onClick={() =>
-            act(() => runAction('export-selection', { format: 'json', titles: titleRecord }))
-          }
+      {listShown && (
+        <form
+          className="selection-actions"
+          onSubmit={(e) => {
+            e.preventDefault();
+            act(() => runAction('save-selection', { name }), `Saved as “${name.trim()}”.`);
+          }}
         >
-          JSON
-        </button>
-        <button
-          type="button"
-          onClick={() =>
-            act(() => runAction('export-selection', { format: 'csv', titles: titleRecord }))
-          }
-        >
-          CSV
-        </button>
-      </form>
+          <input
+            aria-label="Selection name"
+            placeholder="Name this selection"
+            value={name}
+            maxLength={200}
+            onChange={(e) => setName(e.target.value)}
+          />
+          <button type="submit" disabled={!name.trim()}>
+            Save selection
+          </button>
+          <button
+            type="button"
+            onClick={() =>
+              act(() => runAction('export-selection', { format: 'json', titles: titleRecord }))
+            }
+          >
+            JSON
+          </button>
+          <button
+            type="button"
+            onClick={() =>
+              act(() => runAction('export-selection', { format: 'csv', titles: titleRecord }))
+            }
+          >
+            CSV
+          </button>
+        </form>
+      )}
       {status && (
         <p className="muted selection-note" role="status" data-testid="selection-status">
           {status}
