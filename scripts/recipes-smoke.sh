@@ -61,6 +61,31 @@ else
   failed=$((failed + 1))
   echo "-- text pack_snapshot FAILED" >&2
 fi
+# SAEs at more layers for a pack, from its own float32 graphs (add_hooks.py: lm.pt from the
+# graphs, then the same stages with --hooks 0,1): the LM it read gives the logits the fixture's
+# torch reference recorded, and the new graphs pass the export's parity check.
+echo "-- text add_hooks.py on the text-tiny fixture"
+same_lm='import json, sys, numpy as np, torch
+sys.path[:0] = ["models/recipes/text", "models/recipes"]
+from export import step, empty_past
+from lm_train import load_lm
+model, _ = load_lm(sys.argv[1])
+c = json.load(open(sys.argv[2]))["cases"][0]
+t = lambda d: torch.tensor(np.array(d["data"], dtype=np.float32).reshape(d["dims"]))
+out = step(model, t(c["inputs"]["input_ids"]).long(), t(c["inputs"]["position_ids"]).long(),
+           empty_past(model.cfg, 2), {"steering": t(c["inputs"]["steering"])}, [1])
+sys.exit(0 if float((out["outputs"]["logits"] - t(c["outputs"]["logits"])).abs().max()) < 1e-4 else 1)'
+if "$py" models/recipes/text/add_hooks.py --pack tests/fixtures/packs/text-tiny --hooks 0,1 --work "$big/hooks-work" \
+  --out "$big/hooks-pack" --smoke >/dev/null &&
+  "$py" -c "$same_lm" "$big/hooks-work" tests/fixtures/packs/text-tiny/reference.json &&
+  grep -q '"parity_checked": true' "$big/hooks-work/parity_result.json" &&
+  grep -q '"id": "res0-64"' "$big/hooks-pack/manifest.json" && grep -q '"id": "res1-64"' "$big/hooks-pack/manifest.json" &&
+  [ -f "$big/hooks-pack/middle1.onnx" ] && [ -f "$big/hooks-pack/features.sqlite.br" ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+  echo "-- text add_hooks FAILED" >&2
+fi
 rm -rf "$big"
 # The shipped ONNX graphs still match the torch outputs their recipes recorded.
 check() {

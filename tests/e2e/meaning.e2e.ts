@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FeatureCard } from '../../preload/contract';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
+import { firstSaeId } from '../support/packManifest';
 import { apiCall, galaxyHook } from '../support/page';
 import { repoRoot } from '../support/tmp';
 
@@ -265,7 +266,7 @@ describe.runIf(existsSync(path.join(textPack, 'features.sqlite.br')))('a text ca
       .toBe(true);
     const { hits } = await apiCall<{ hits: Hit[] }>(page, 'index.search', {
       packId: 'orrery-text-fortunes',
-      saeId: 'res2-4k',
+      saeId: firstSaeId(textPack),
       query: 'love',
       limit: 10,
     });
@@ -276,7 +277,7 @@ describe.runIf(existsSync(path.join(textPack, 'features.sqlite.br')))('a text ca
     await page.waitForSelector(`[data-testid="feature-card"][data-feature="${f}"]`);
     const card = await apiCall<FeatureCard>(page, 'index.feature', {
       packId: 'orrery-text-fortunes',
-      saeId: 'res2-4k',
+      saeId: firstSaeId(textPack),
       feature: f,
     });
     expect(card.calibration?.measure).toBe('changed-tokens');
@@ -299,7 +300,7 @@ describe.runIf(existsSync(path.join(textPack, 'features.sqlite.br')))('a text ca
     await page.getByRole('button', { name: 'Add dial' }).click();
     const otherCard = await apiCall<FeatureCard>(page, 'index.feature', {
       packId: 'orrery-text-fortunes',
-      saeId: 'res2-4k',
+      saeId: firstSaeId(textPack),
       feature: other,
     });
     await expect

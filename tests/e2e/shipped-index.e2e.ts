@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type OpenApp } from '../support/app';
 import { artefacts } from '../support/browser';
+import { firstSaeId } from '../support/packManifest';
 import { galaxyHook } from '../support/page';
 import { repoRoot, tmpDir } from '../support/tmp';
 
@@ -65,13 +66,13 @@ describe.runIf(existsSync(path.join(text, 'features.sqlite.br')))(
         [
           JSON.stringify({
             modelId: 'orrery',
-            layer: 'res2-4k',
+            layer: firstSaeId(text),
             index: 12,
             description: 'tidal estuaries',
           }),
           JSON.stringify({
             modelId: 'orrery',
-            layer: 'res2-4k',
+            layer: firstSaeId(text),
             index: 34,
             description: 'semicolon runs',
           }),

@@ -69,6 +69,11 @@ def section(pack: str, train_minutes: str) -> str:
              f"{s['fve_heldout']:.3f} held-out, {s['fve_train']:.3f} train |")
     L.append(f"| SAE dead features | {s['dead_fraction'] * 100:.1f}% |")
     L.append(f"| SAE mean L0 | {s['mean_l0']:.2f} |")
+    c = m.get("sae_coarse")
+    if c:
+        L.append(f"| coarse SAE `{c['id']}` (TopK k={c['k']}, {c['d_sae']} features on `style`): variance "
+                 f"explained, dead | {c['fve_heldout']:.3f} held-out, {c['fve_train']:.3f} train; "
+                 f"{c['dead_fraction'] * 100:.1f}% dead |")
     L.append(f"| metadata values with a feature of AUC >= 0.85 | {m['values_auc_ge_0.85_heldout']} "
              f"held-out (feature picked on held-out faces); "
              f"{m.get('values_auc_ge_0.85_heldout_train_selected', '?')} held-out with the feature picked on "

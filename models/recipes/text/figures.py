@@ -181,6 +181,8 @@ def stage(c):
     fig["lm"]["history"] = ck.get("history")
     fig["lm"]["steps"] = ck.get("steps")
     fig["lm"]["schedule_changes"] = ck.get("schedule_changes", [])
+    if ck.get("from_pack"):  # add_hooks.py: the LM read back from a shipped pack's graphs
+        fig["lm"]["from_pack"] = ck["from_pack"]
     c.log(f"figures: lm val loss {fig['lm']['val_loss']:.4f}, bigram {fig['lm']['bigram_loss']:.4f}, "
           f"unigram {fig['lm']['unigram_loss']:.4f} over {n_tok} tokens")
 

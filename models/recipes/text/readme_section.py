@@ -22,6 +22,8 @@ def render(pack: str) -> str:
     m = json.load(open(os.path.join(pack, "metrics.json")))
     man = json.load(open(os.path.join(pack, "manifest.json")))
     lm, sae, st = m["lm"], m["sae"], m["steering"]
+    saes = m.get("saes") or [sae]
+    sae_ids = {s["hook"]: s["id"] for s in man["saes"]}
     mo = man["model"]
     corpus = m["corpus"]
     t = m.get("timings_seconds", {})
@@ -32,9 +34,12 @@ def render(pack: str) -> str:
     L.append(f"`{rel}/` (`{man['id']}`), built by `models/recipes/text/recipe.py` (seed {m['seed']}); "
              "`--smoke` runs every stage on a tiny slice in seconds, `--fixture` writes "
              "`tests/fixtures/packs/text-tiny/`. Python: Debian's python3-torch 1.13 only; "
-             "the model ships as two ONNX graphs split at the hook (`below.onnx`, `above.onnx`, per-layer "
-             "KV cache; PACK_FORMAT.md), and the parity check runs `models/recipes/text/check_parity.mjs` "
-             "with onnxruntime-node.")
+             + ("the model ships as two ONNX graphs split at the hook (`below.onnx`, `above.onnx`, "
+                if len(saes) == 1 else
+                f"the model ships as {len(saes) + 1} ONNX graphs split at its {len(saes)} hooks (`below.onnx`, "
+                + ", ".join(f"`{g}`" for g in mo["onnx"].get("middle", [])) + ", `above.onnx`, ")
+             + "per-layer KV cache; PACK_FORMAT.md), and the parity check runs "
+             "`models/recipes/text/check_parity.mjs` with onnxruntime-node.")
     L.append("")
     L.append("**Data** (Debian packages, one document per fortune / chapter / entry, deduplicated, "
              "split train/validation by document, 5 % validation):")
@@ -59,9 +64,19 @@ def render(pack: str) -> str:
              f"{mo['vocab_size']} (trained by `bpe.py`, saved as a Hugging Face `tokenizer.json`), learned "
              f"positions, tied embeddings, pre-LN. Trained on {lm['tokens_seen']/1e6:.1f} M tokens in "
              f"{lm['train_minutes']} min on one niced CPU thread (2-core machine shared with other jobs). "
-             f"SAE: TopK (k={sae['k']}), {sae['d_sae']} features on `{sae['hook']}`, AuxK loss, fp16 weights; "
-             f"{t.get('sae', 0)/60:.1f} min.")
+             + (f"SAE: TopK (k={sae['k']}), {sae['d_sae']} features on `{sae['hook']}`, AuxK loss, fp16 weights; "
+                if len(saes) == 1 else
+                f"SAEs: TopK (k={sae['k']}), {sae['d_sae']} features each, on "
+                + ", ".join(f"`{x['hook']}` (`{sae_ids.get(x['hook'], '?')}`)" for x in saes)
+                + ", AuxK loss, fp16 weights; ")
+             + f"{t.get('sae', 0)/60:.1f} min.")
     L.append("")
+    if lm.get("from_pack"):
+        L.append(f"The SAEs were added to the shipped pack by `models/recipes/text/add_hooks.py --hooks "
+                 f"{','.join(x['hook'].split('.')[1] for x in saes)}`: the LM was read back from its float32 "
+                 "graphs (no retraining; the figures below are those of the same weights), every hook got an "
+                 "SAE from the recipe's SAE stage and the graphs were exported again, split at each hook.")
+        L.append("")
     for ch in lm.get("schedule_changes") or []:
         L.append(f"The shipped LM's run was resumed at step {ch['at_step']} with its length cut from "
                  f"{ch['from_steps']} to {ch['to_steps']} steps (a new cosine from there) because the shared CPU "
@@ -76,11 +91,13 @@ def render(pack: str) -> str:
     L.append(f"| LM validation loss (nats/token) | {lm['val_loss']:.3f} |")
     L.append(f"| bigram baseline, same tokens (interpolated, λ={lm['bigram_lambda']} tuned on validation) | {lm['bigram_loss']:.3f} |")
     L.append(f"| unigram baseline (add-one) | {lm['unigram_loss']:.3f} |")
-    L.append(f"| SAE fraction of variance explained | {sae['fve']:.3f} |")
-    L.append(f"| SAE mean L0 | {sae['mean_l0']:.1f} |")
-    L.append(f"| SAE dead features (never fire on validation) | {sae['dead_features']} ({100*sae['dead_fraction']:.1f} %) |")
-    L.append(f"| CE loss: clean / SAE spliced in / zero-ablated | {sae['ce_loss_clean']:.3f} / {sae['ce_loss_sae']:.3f} / {sae['ce_loss_zero_ablation']:.3f} |")
-    L.append(f"| CE loss recovered | {100*sae['ce_loss_recovered']:.1f} % |")
+    for x in saes:
+        name = "SAE" if len(saes) == 1 else f"SAE `{sae_ids.get(x['hook'], x['hook'])}`"
+        L.append(f"| {name} fraction of variance explained | {x['fve']:.3f} |")
+        L.append(f"| {name} mean L0 | {x['mean_l0']:.1f} |")
+        L.append(f"| {name} dead features (never fire on validation) | {x['dead_features']} ({100*x['dead_fraction']:.1f} %) |")
+        L.append(f"| {name} CE loss: clean / SAE spliced in / zero-ablated | {x['ce_loss_clean']:.3f} / {x['ce_loss_sae']:.3f} / {x['ce_loss_zero_ablation']:.3f} |")
+        L.append(f"| {name} CE loss recovered | {100*x['ce_loss_recovered']:.1f} % |")
     L.append(f"| ONNX parity (onnxruntime-node vs torch, ≤ 1e-3, with/without cache, steering ≠ 0) | {'passed' if m.get('parity_checked') else 'not run'} |")
     L.append("")
     L.append(f"**Steering** ({st['method']}; {len(st['prompts'])} prompts × {st['samples_per_prompt']} samples × "

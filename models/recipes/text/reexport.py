@@ -33,15 +33,16 @@ from model import LMConfig, TinyLM  # noqa: E402
 from onnx_weights import read_initializers  # noqa: E402
 
 
-def load_from_onnx(path: str, cfg: LMConfig) -> TinyLM:
-    """TinyLM with the weights of an exported model.onnx. Named parameters keep their names
+def load_from_onnx(path: str | list[str], cfg: LMConfig) -> TinyLM:
+    """TinyLM with the weights of an exported model.onnx, or of a split pack's graphs in the
+    order a step runs them (below, middle…, above). Named parameters keep their names
     (lm.<param>); constant folding stored each Linear weight transposed, unnamed, in graph
     order (per block: qkv, proj, fc, out; then the tied unembedding, tok.weight.T)."""
-    init = read_initializers(path)
+    inits = [read_initializers(p) for p in ([path] if isinstance(path, str) else path)]
     model = TinyLM(cfg).eval()
     state = model.state_dict()
-    named = {k[3:]: v for k, v in init.items() if k.startswith("lm.")}
-    folded = [v for k, v in init.items() if not k.startswith("lm.")]
+    named = {k[3:]: v for init in inits for k, v in init.items() if k.startswith("lm.")}
+    folded = [v for init in inits for k, v in init.items() if not k.startswith("lm.")]
     new = {}
     for k, v in named.items():
         if k not in state or tuple(state[k].shape) != v.shape:
