@@ -29,6 +29,7 @@ def section(m: dict) -> str:
     d, v, r, saes, auc = m["data"], m["vae"], m["reconstruction"], m["saes"], m["metadata_auc"]
     s = v["shape"]
     lat, sp = saes["latent"], saes["decoder.hook_spatial"]
+    wide = [x for k, x in saes.items() if k not in ("latent", "decoder.hook_spatial")]  # a wider latent SAE
     t = m["timings_s"]
     size_mb = sum(os.path.getsize(os.path.join(root, f)) for root, _, fs in os.walk(PACK) for f in fs) / 1e6
     a_lat = auc["latent"]
@@ -70,8 +71,8 @@ def section(m: dict) -> str:
         "onnxruntime-node matches torch within "
         f"{m['onnx']['parity_tolerance']:g} on every output (`parity.mjs`, run by the recipe).",
         "",
-        f"**Training time.** {fmt_minutes(t['vae_train_s'])} for the VAE, {fmt_minutes(t['saes_s'])} for both "
-        f"SAEs, {fmt_minutes(t['total_s'])} in all (wall clock), on one thread of a 2-core CPU that other "
+        f"**Training time.** {fmt_minutes(t['vae_train_s'])} for the VAE, {fmt_minutes(t['saes_s'])} for the "
+        f"{len(saes)} SAEs, {fmt_minutes(t['total_s'])} in all (wall clock), on one thread of a 2-core CPU that other "
         f"trainings shared (Debian python3-torch {m['torch']}).",
         "",
         "**Figures (held-out emoji).**",
@@ -82,7 +83,8 @@ def section(m: dict) -> str:
         f"| reconstruction SSIM (Gaussian 11×11, σ 1.5) | {r['val']['ssim']:.3f} (train {r['train']['ssim']:.3f}) |",
     ]
     for name, x, what in ((lat["id"], lat, "`latent` (z = mu)"),
-                          (sp["id"], sp, "`decoder.hook_spatial` (each of the 64 positions)")):
+                          (sp["id"], sp, "`decoder.hook_spatial` (each of the 64 positions)"),
+                          *((w["id"], w, "`latent` (z = mu), twice as wide") for w in wide)):
         lines.append(
             f"| SAE `{name}` on {what}: TopK k={x['k']}, {x['d_sae']} features | FVE {x['val']['fve']:.3f}, "
             f"mean L0 {x['val']['mean_l0']:.1f}, dead {100 * x['all_emoji']['dead_fraction']:.1f}% "
@@ -123,7 +125,11 @@ def section(m: dict) -> str:
         "the encoder bias of features that fire under a quarter of their share (`balance`). Its width and k "
         "were chosen by held-out FVE on the 100-epoch VAE's latent (the goal: at least 0.9): 512 features at "
         "k 32 explained 0.875, 768 at k 40 0.892, 1024 at k 40 0.888, at k 48 0.902, at k 56 0.912; the "
-        "sharper the VAE, the more of its latent a sparse code must carry. The spatial SAE "
+        "sharper the VAE, the more of its latent a sparse code must carry. "
+        + "".join(f"`{w['id']}` is trained the same way at {w['d_sae']} features and the same k: its "
+                  "features split the narrower SAE's, and more of them have top emoji of one kind (the "
+                  "feature index's table below gives the values its labels name). " for w in wide)
+        + "The spatial SAE "
         "starts from random unit rows with b_dec at the median. The latent SAE "
         f"trains on the {d['train']} training latents plus posterior samples z ~ q(z|x) and the latents of "
         f"mirrored and shifted copies of the training emoji ({lat['train_samples']} vectors); the spatial SAE on the 8×8 positions of the training latents and three posterior samples of each "
