@@ -6,5 +6,7 @@ export function firstSaeId(packDir: string): string {
   const manifest = JSON.parse(readFileSync(path.join(packDir, 'manifest.json'), 'utf8')) as {
     saes: { id: string }[];
   };
-  return manifest.saes[0].id;
+  const first = manifest.saes[0];
+  if (!first) throw new Error(`${packDir}: the manifest lists no SAE`);
+  return first.id;
 }
