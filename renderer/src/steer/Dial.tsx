@@ -3,7 +3,9 @@
  * double-click to reset; method switch, mute and remove. The value is shown against the
  * feature's max activation when the index knows it. A drag moves the value in whole pixels of
  * travel from where it started (dialDrag.ts), so an image pack can fetch every value the drag
- * reaches at once (a drag sweep) and draw each move from it.
+ * reaches at once (a drag sweep) and draw each move from it; the value of a pixel is fixed by the
+ * press (pressValue). A dial added or turned is the one expected to be dragged next
+ * (expectDialDrag): its frames are fetched before the pointer reaches its knob.
  *
  * Calibrated travel: when the index measured the feature's useful range (calibration.ts), a
  * 200 px drag covers it (rest to the calibrated limit), ticks mark 1×, 2× its typical
@@ -11,10 +13,28 @@
  * to the limit, then slower, never standing still). Switching method keeps the effect as close
  * as it can (add v ≈ pin v ≈ scale 1 + v / typical).
  */
-import { useRef, useState, useSyncExternalStore, type PointerEvent, type WheelEvent } from 'react';
+import {
+  useEffect,
+  useRef,
+  useState,
+  useSyncExternalStore,
+  type PointerEvent,
+  type WheelEvent,
+} from 'react';
 import { runAction } from '../actions/registry';
 import { rangeOf, rangesVersion, subscribeRanges, type DialRange } from './calibration';
-import { beginDialDrag, clampDialValue, dragValue, endDialDrag, hoverDial } from './dialDrag';
+import {
+  beginDialDrag,
+  clampDialValue,
+  endDialDrag,
+  expectDialDrag,
+  expectedDialDrag,
+  FINE_DRAG,
+  hoverDial,
+  pressValue,
+  type DialDrag,
+  type DialPress,
+} from './dialDrag';
 import { beginGesture, endGesture, gestureActive } from './gesture';
 import { dialStore, restValue, type DialState } from './store';
 
@@ -37,8 +57,11 @@ export function scaleOf(d: DialState, r: DialRange | null = rangeOf(d.saeId, d.f
 }
 
 function stepOf(d: DialState, fine: boolean): number {
-  return (scaleOf(d) / TRAVEL_PX) * (fine ? 0.1 : 1);
+  return (scaleOf(d) / TRAVEL_PX) * (fine ? FINE_DRAG : 1);
 }
+
+/** A plain drag of this dial from where it is now. */
+const dragOf = (d: DialState): DialDrag => ({ key: d.key, start: d.value, step: stepOf(d, false) });
 
 /** The needle's angle for a value: monotonic, linear to the limit, then easing toward OVER. */
 export function needleAngle(value: number, rest: number, range: number): number {
@@ -70,7 +93,7 @@ function relative(d: DialState): string {
 }
 
 export function Dial({ dial }: { dial: DialState }) {
-  const drag = useRef<{ x: number; y: number; value: number } | null>(null);
+  const drag = useRef<DialPress | null>(null);
   const [typed, setTyped] = useState<string | null>(null);
   // re-render when this (or any) feature's calibrated range arrives from the index
   useSyncExternalStore(subscribeRanges, rangesVersion);
@@ -80,6 +103,7 @@ export function Dial({ dial }: { dial: DialState }) {
   const rest = restValue(dial.method);
   const angle = needleAngle(dial.value, rest, range);
   const typical = typicalOf(dial, calibrated);
+  const step = stepOf(dial, false);
   // ticks at 1×, 2× the typical activation and at the calibrated limit (in this method's units)
   const unit = dial.method === 'scale' ? 1 : typical;
   const ticks = calibrated
@@ -100,31 +124,47 @@ export function Dial({ dial }: { dial: DialState }) {
     void runAction('turn-dial', { ...ref, value: clampDialValue(value) });
   };
 
+  // added or turned (by any means): the dial expected to be dragged next, from its new value
+  useEffect(() => {
+    expectDialDrag(dragOf(now()));
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- told on a change of these alone
+  }, [dial.key, dial.value]);
+  // its calibrated range came: a next drag of it moves by another step
+  useEffect(() => {
+    if (expectedDialDrag()?.key === dial.key) expectDialDrag(dragOf(now()));
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- told on a change of the step alone
+  }, [step]);
+  // removed: nothing is expected of it any more
+  useEffect(
+    () => () => {
+      if (expectedDialDrag()?.key === dial.key) expectDialDrag(null);
+    },
+    [dial.key],
+  );
+
   const onPointerDown = (e: PointerEvent<HTMLDivElement>): void => {
     e.currentTarget.setPointerCapture(e.pointerId);
-    const d = now();
-    drag.current = { x: e.clientX, y: e.clientY, value: d.value };
+    const d = dragOf(now());
+    drag.current = { ...d, x: e.clientX, y: e.clientY };
     // the whole drag is one session step: its runs carry one gesture id
     beginGesture();
     // the image loop may fetch the frames of every value this drag reaches (dialDrag.ts)
-    beginDialDrag({ key: d.key, start: d.value, step: stepOf(d, false) });
+    beginDialDrag(d);
   };
   const onPointerMove = (e: PointerEvent<HTMLDivElement>): void => {
     if (!drag.current) {
       // resting on the knob: the frames a drag from here reaches are fetched before the press
-      if (e.pointerType === 'mouse' && e.buttons === 0) {
-        const d = now();
-        hoverDial({ key: d.key, start: d.value, step: stepOf(d, false) });
-      }
+      if (e.pointerType === 'mouse' && e.buttons === 0) hoverDial(dragOf(now()));
       return;
     }
     // whole pixels of travel from the start: the values a drag sweep has frames for
-    const px = Math.round(e.clientX - drag.current.x - (e.clientY - drag.current.y));
-    set(dragValue({ start: drag.current.value, step: stepOf(now(), e.shiftKey) }, px));
+    set(pressValue(drag.current, e.clientX, e.clientY, e.shiftKey));
   };
   const onPointerUp = (): void => {
     drag.current = null;
     endGesture();
+    // the next drag of this dial starts where this one ended: its frames are fetched now
+    expectDialDrag(dragOf(now()));
     endDialDrag();
   };
   const onWheel = (e: WheelEvent<HTMLDivElement>): void => {

@@ -6,7 +6,11 @@
  * a drag can reach. Wheel, keyboard and typed values are no drag. A pointer resting on a knob
  * (`hoverDial`) is told the same way, so the frames of its drag are on their way before the
  * press and a drag's first moves are drawn from them too; the drag that follows from the same
- * value and step keeps them. While the pointer moves, the frames ahead of it come first
+ * value and step keeps them. Before that, the dial most likely dragged next (the one added or
+ * turned last, `expectDialDrag`) is told whenever no drag or hover is on: its frames are
+ * fetched while the hand is still on its way to the knob (a drag's first moves come some
+ * 20-60 ms after the press, too soon for a sweep started by the hover or press to have
+ * computed them on a busy machine). While the pointer moves, the frames ahead of it come first
  * (`sweepOrder`, `followPointer`).
  */
 export interface DialDrag {
@@ -29,6 +33,25 @@ export function clampDialValue(value: number): number {
 /** The dial's value `px` whole pixels of travel from the drag's start. */
 export function dragValue(drag: Pick<DialDrag, 'start' | 'step'>, px: number): number {
   return clampDialValue(drag.start + px * drag.step);
+}
+
+/** A press on a knob: the drag it starts, and where the pointer went down. */
+export interface DialPress extends DialDrag {
+  x: number;
+  y: number;
+}
+
+/** The value of a fine drag's pixel (Shift) against a plain one's. */
+export const FINE_DRAG = 0.1;
+
+/**
+ * The dial's value with the pointer at (x, y): whole pixels of travel up and right from the
+ * press, at the press's own step (a calibrated range that arrives meanwhile changes the next
+ * drag, not this one: its values would jump and leave the sweep's grid); a tenth of it fine.
+ */
+export function pressValue(press: DialPress, x: number, y: number, fine: boolean): number {
+  const px = Math.round(x - press.x - (y - press.y));
+  return dragValue({ start: press.start, step: fine ? press.step * FINE_DRAG : press.step }, px);
 }
 
 /** Whole pixels of travel from a drag's start, nearest first: 0, 1, −1, 2, −2, … ±reach. */
@@ -106,12 +129,15 @@ export function followPointer(
   return !want.slice(0, waiting ? 1 : SWEEP_WANT).every((px) => soon.has(px));
 }
 
+/** Told the drag whose frames are wanted now (see `wantedDialDrag`), or null for none. */
 type Listener = (drag: DialDrag | null) => void;
 
 const listeners = new Set<Listener>();
 let current: DialDrag | null = null;
 
 let hovered: DialDrag | null = null;
+
+let likely: DialDrag | null = null;
 
 const tell = (drag: DialDrag | null): void => {
   for (const l of [...listeners]) l(drag);
@@ -122,6 +148,20 @@ export function sameDialDrag(a: DialDrag | null, b: DialDrag | null): boolean {
   return a !== null && b !== null && a.key === b.key && a.start === b.start && a.step === b.step;
 }
 
+/** The drag whose frames are wanted: the one on, else the knob the pointer rests on, else the
+ * dial most likely dragged next. */
+export function wantedDialDrag(): DialDrag | null {
+  return current ?? hovered ?? likely;
+}
+
+/**
+ * Whether a drag is on or the pointer rests on a knob: only then are a sweep's frames drawn
+ * (a change made otherwise, by keys or a typed value, runs and is recorded as it comes).
+ */
+export function dialDragActive(): boolean {
+  return current !== null || hovered !== null;
+}
+
 /** A drag on a dial starts. */
 export function beginDialDrag(drag: DialDrag): void {
   hovered = null;
@@ -129,26 +169,41 @@ export function beginDialDrag(drag: DialDrag): void {
   tell(drag);
 }
 
-/** The drag ends (release or cancel); listeners hear null. */
+/** The drag ends (release or cancel); listeners hear the drag wanted next (the likely one). */
 export function endDialDrag(): void {
   if (current === null) return;
   current = null;
-  tell(null);
+  tell(wantedDialDrag());
 }
 
 /**
  * The pointer rests on a dial's knob (a drag from there would reach these values), or left it
- * (null). Nothing is told during a drag, and a hover the listeners already heard is not
- * repeated.
+ * (null: listeners hear the likely drag). Nothing is told during a drag, and a hover the
+ * listeners already heard is not repeated.
  */
 export function hoverDial(drag: DialDrag | null): void {
   if (current !== null || sameDialDrag(hovered, drag) || (hovered === null && drag === null))
     return;
   hovered = drag;
-  tell(drag);
+  tell(wantedDialDrag());
 }
 
-/** Told each drag's start and end; returns an unsubscribe. */
+/**
+ * The dial most likely dragged next, from where it is now: the one added or turned last (null
+ * when it is removed). Told at once unless a drag or hover is on (then when it ends).
+ */
+export function expectDialDrag(drag: DialDrag | null): void {
+  if (sameDialDrag(likely, drag) || (likely === null && drag === null)) return;
+  likely = drag;
+  if (!dialDragActive()) tell(drag);
+}
+
+/** The dial expected to be dragged next (expectDialDrag), if any. */
+export function expectedDialDrag(): DialDrag | null {
+  return likely;
+}
+
+/** Told each change of the drag wanted (see Listener); returns an unsubscribe. */
 export function onDialDrag(listener: Listener): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);

@@ -8,14 +8,17 @@
  * image.frame event, before its reply (which waits for the session write).
  * Each run carries the gesture id of the dial state it runs (a drag is one session step), and
  * its reply carries the step it was saved as, handed to `onRun` (no session reload).
- * A pointer drag on an image dial starts a drag sweep (compare/sweepFrames.ts): a dial change
+ * The frames of an image dial's drag are fetched before it starts (a drag sweep,
+ * compare/sweepFrames.ts): for the dial expected to be dragged next, the knob the pointer rests
+ * on, or the drag on (dialDrag.ts wantedDialDrag). During a drag or hover, a dial change
  * whose frame has come is drawn from it in the handler of the move, without a run; one whose
  * frame is on its way waits for it (drawn when it comes; the sweep computes the frames from
  * the pointer next) rather than running live; the runs in flight then are older (their pixels
  * are not shown). A frame drawn from the sweep sets no state here (the app would re-render for
  * each): its numbers go to compare/sweptShown.ts, read by the compare view alone, and the
- * last one becomes the output when the drag ends. On release, the dials on show are run once
- * the normal way, so the drag's step is recorded with its final value.
+ * last one becomes the output when the drag ends. On release (or when the hover ends), the
+ * dials on show are run once the normal way, so the drag's step is recorded with its final
+ * value. Any other change (keys, a typed value) runs as it comes.
  */
 import { useEffect, useRef, useState } from 'react';
 import { flushSync } from 'react-dom';
@@ -26,7 +29,13 @@ import { showFrame } from '../compare/liveFrames';
 import type { RgbaImage } from '../compare/pixels';
 import { SweepFrames, type SweepHit } from '../compare/sweepFrames';
 import { showSwept } from '../compare/sweptShown';
-import { onDialDrag, sameDialDrag, type DialDrag } from './dialDrag';
+import {
+  dialDragActive,
+  onDialDrag,
+  sameDialDrag,
+  wantedDialDrag,
+  type DialDrag,
+} from './dialDrag';
 import type { RunInput } from './inputs';
 import { gestureId } from './gesture';
 import { dialStore } from './store';
@@ -181,6 +190,8 @@ export function useSteerRun(
               }));
             }
             if (dirty && !busy) kick();
+            // the first before on show (or a sweep dropped as stale): the wanted frames now
+            else if (!sweep) sweepFor(wantedDialDrag());
           });
     const stopStream = (): void => {
       jobId = '';
@@ -280,26 +291,30 @@ export function useSteerRun(
         packId,
       }));
     };
+    /** The sweep on hand gives way to one for this drag (none for null, or while no "before"
+     * is on show yet: the frames are drawn against it). */
+    const sweepFor = (drag: DialDrag | null): void => {
+      dropSweep();
+      sweptFor = drag;
+      if (!drag || !shownBefore || !imageInput) return;
+      const started = SweepFrames.start(
+        packId,
+        imageInput,
+        drag,
+        dialStore.sweptOf(drag.key),
+        shownBefore,
+      );
+      // a frame that comes for the dials on show is drawn then
+      started?.onArrival(() => {
+        if (waiting && sweep === started) show();
+      });
+      sweep = started;
+    };
     const offDrag = imageInput
       ? onDialDrag((drag) => {
-          if (sweep && sameDialDrag(sweptFor, drag)) return;
-          dropSweep();
-          sweptFor = drag;
-          if (drag && shownBefore) {
-            const started = SweepFrames.start(
-              packId,
-              imageInput,
-              drag,
-              dialStore.sweptOf(drag.key),
-              shownBefore,
-            );
-            // a frame that comes for the dials on show is drawn then
-            started?.onArrival(() => {
-              if (waiting && sweep === started) show();
-            });
-            sweep = started;
-          }
-          if (!drag && sweptPending) {
+          if (!sweep || !sameDialDrag(sweptFor, drag)) sweepFor(drag);
+          // the drag (or the hover that turned the dial by wheel) ended on a frame of the sweep
+          if (!dialDragActive() && sweptPending) {
             sweptPending = false;
             setWaiting(false);
             keepSwept();
@@ -314,7 +329,7 @@ export function useSteerRun(
      */
     const show = (): void => {
       const found = sweep?.lookup(dialStore.forApi());
-      if (found?.kind === 'hit' || found?.kind === 'pending') {
+      if (dialDragActive() && (found?.kind === 'hit' || found?.kind === 'pending')) {
         // every run in flight is for older dials: none of their pixels is shown now
         shownRun = latest;
         sweptPending = true;
@@ -333,11 +348,12 @@ export function useSteerRun(
         return;
       }
       setWaiting(false);
-      if (found?.kind === 'stale') dropSweep();
       // a live run replaces what the sweep showed; until its pixels come that stays the output
       keepSwept();
       sweptPending = false;
       kick();
+      // the other dials changed: the wanted drag's frames are fetched again, with them
+      if (found?.kind === 'stale') sweepFor(wantedDialDrag());
     };
 
     kick();

@@ -1,21 +1,30 @@
 /**
  * What the image loop hears of dial drags and hovers (renderer/src/steer/dialDrag.ts): a hover
  * on a knob is told once, a drag from the same value and step is recognised as the same sweep,
- * nothing is told about hovers during a drag, and the drag's end is told once. And the order a
+ * nothing is told about hovers during a drag, and the drag's end is told once. The dial expected
+ * to be dragged next is told when no drag or hover is on, and is what a drag's end or a hover
+ * that leaves falls back to (its frames are fetched before the hover). A drag's value comes from
+ * its press alone (whole pixels at the press's step). And the order a
  * drag sweep computes its frames in once the pointer moves (sweepOrder), and when a sweep's
  * call gives way to one from the pointer (followPointer).
  */
 import { describe, expect, it } from 'vitest';
 import {
   beginDialDrag,
+  dialDragActive,
   endDialDrag,
+  expectDialDrag,
+  expectedDialDrag,
+  FINE_DRAG,
   followPointer,
   hoverDial,
   onDialDrag,
+  pressValue,
   sameDialDrag,
   SWEEP_AHEAD,
   sweepOffsets,
   sweepOrder,
+  wantedDialDrag,
   type DialDrag,
 } from '../../../renderer/src/steer/dialDrag';
 
@@ -49,6 +58,59 @@ describe('dial drags and hovers', () => {
     expect(sameDialDrag(a, { ...a, start: 0.5 })).toBe(false);
     expect(sameDialDrag(a, { ...a, key: 'sae:4' })).toBe(false);
     expect(sameDialDrag(a, null)).toBe(false);
+  });
+});
+
+describe('the dial expected to be dragged next', () => {
+  const b: DialDrag = { key: 'sae:4', start: 0, step: 0.02 };
+
+  it('is told while nothing is on, and waits during a hover or drag', () => {
+    const heard: (DialDrag | null)[] = [];
+    const off = onDialDrag((d) => heard.push(d));
+    expectDialDrag(b); // a dial added: its frames are wanted now
+    expectDialDrag({ ...b }); // the same again: already told
+    expect(wantedDialDrag()).toEqual(b);
+    expect(dialDragActive()).toBe(false);
+    hoverDial(a); // another knob: its frames instead
+    expect(dialDragActive()).toBe(true);
+    expectDialDrag({ ...b, start: 1 }); // b turned meanwhile: not told during the hover
+    hoverDial(null); // left: back to b, from where it is now
+    expect(dialDragActive()).toBe(false);
+    off();
+    expect(heard).toEqual([b, a, { ...b, start: 1 }]);
+    expectDialDrag(null);
+  });
+
+  it('a drag ends on the drag expected next: the same dial from where the drag left it', () => {
+    const heard: (DialDrag | null)[] = [];
+    const off = onDialDrag((d) => heard.push(d));
+    expectDialDrag(a);
+    beginDialDrag({ ...a }); // a drag from where it was expected: the same sweep
+    expectDialDrag({ ...a, start: 0.5 }); // turned by the drag: told when it ends
+    expect(wantedDialDrag()).toEqual(a);
+    endDialDrag();
+    expect(expectedDialDrag()).toEqual({ ...a, start: 0.5 });
+    expectDialDrag(null); // removed: nothing is wanted
+    off();
+    expect(heard).toEqual([a, a, { ...a, start: 0.5 }, null]);
+    expect(sameDialDrag(heard[0] ?? null, heard[1] ?? null)).toBe(true);
+    expect(wantedDialDrag()).toBeNull();
+  });
+});
+
+describe('the value under the pointer', () => {
+  it('is the press value plus whole pixels up and right at the press step, a tenth fine', () => {
+    const press = { key: 'sae:3', start: 1, step: 0.05, x: 100, y: 200 };
+    expect(pressValue(press, 100, 200, false)).toBe(1);
+    // 12.4 px right and 3.2 px up: 15.6, 16 whole pixels
+    expect(pressValue(press, 112.4, 196.8, false)).toBe(1 + 16 * 0.05);
+    expect(pressValue(press, 90, 200, false)).toBe(1 - 10 * 0.05);
+    expect(pressValue(press, 110, 200, true)).toBe(1 + 10 * 0.05 * FINE_DRAG);
+    // every plain value is on the grid a sweep for this press computes (dragValue)
+    for (const x of [101, 137, 300]) {
+      const v = pressValue(press, x, 200, false);
+      expect(v).toBe(1 + (x - 100) * 0.05);
+    }
   });
 });
 
