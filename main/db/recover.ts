@@ -5,15 +5,19 @@
  * database is created and migrated, and the caller is told which file, why, and where the old
  * one is, so the app starts and can say so. A file up to WHOLE_CHECK_BYTES is checked whole
  * (PRAGMA quick_check); a larger one by its structure, so opening it does not read every page.
+ * A whole check that passed is remembered beside the file (`<name>.checked`: its size, mtime and
+ * inode); while the file is unchanged since, later opens check it by its structure only.
  */
 import {
   closeSync,
   existsSync,
   lstatSync,
   openSync,
+  readFileSync,
   readSync,
   renameSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { OrreryError } from '../../preload/contract';
 import { migrate, openDatabase, type Db, type OpenOptions } from './connection';
@@ -108,17 +112,18 @@ function corrupt(message: string): Error {
 }
 
 /**
- * Checks an open connection to `file`: whole (PRAGMA quick_check) up to `wholeCheckBytes`,
- * else by its structure (schema read, every page its header counts present in the file and
- * its -wal). Throws an error with code SQLITE_CORRUPT (or SQLite's own) when it is not usable.
+ * Checks an open connection to `file`: whole (PRAGMA quick_check) up to `wholeCheckBytes`
+ * unless a whole check passed on it unchanged since, else by its structure (schema read, every
+ * page its header counts present in the file and its -wal). Throws an error with code SQLITE_CORRUPT (or SQLite's own) when it is not usable.
  */
 export function checkDatabase(db: Db, file: string, wholeCheckBytes = WHOLE_CHECK_BYTES): void {
   const bytes = existsSync(file) ? statSync(file).size : 0;
-  if (bytes <= wholeCheckBytes) {
+  if (bytes <= wholeCheckBytes && !checkedUnchanged(file)) {
     const rows = db.pragma('quick_check') as { quick_check: string }[];
     const problems = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
     if (problems.length > 0)
       throw corrupt(`the integrity check failed: ${problems.slice(0, 3).join('; ')}`);
+    rememberCheck(file);
     return;
   }
   db.prepare('select count(*) from sqlite_schema').get();
@@ -127,6 +132,59 @@ export function checkDatabase(db: Db, file: string, wholeCheckBytes = WHOLE_CHEC
   const wal = existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0;
   if (pages * pageSize > bytes + wal)
     throw corrupt(`the file holds ${bytes} bytes of its ${pages} pages of ${pageSize}`);
+}
+
+/**
+ * How long before its whole check a file must have been last written for the check to be
+ * remembered: a write right after the check may leave the mtime where it was (file systems keep
+ * it at their clock's grain), and the record could not tell the two apart ("racily clean", as
+ * git calls it). An mtime in whole seconds means a coarse file system (FAT: 2 s, HFS+: 1 s);
+ * others keep nanoseconds, written at the kernel's tick (at most 10 ms).
+ */
+function settledMs(mtimeMs: number): number {
+  return mtimeMs % 1000 === 0 ? 2_000 : 100;
+}
+
+/** What a remembered whole check is keyed by: the file as it was (no pending -wal). */
+interface Checked {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+/** The file's key, or null when it has a -wal with frames (its state is not the file alone). */
+function checkedKey(file: string): Checked | null {
+  try {
+    const wal = `${file}-wal`;
+    if (existsSync(wal) && statSync(wal).size > 0) return null;
+    const st = statSync(file);
+    return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+  } catch {
+    return null;
+  }
+}
+
+/** True when a whole check passed on this file and it has not changed since. */
+function checkedUnchanged(file: string): boolean {
+  const now = checkedKey(file);
+  if (!now) return false;
+  try {
+    const was = JSON.parse(readFileSync(`${file}.checked`, 'utf8')) as Partial<Checked>;
+    return was.size === now.size && was.mtimeMs === now.mtimeMs && was.ino === now.ino;
+  } catch {
+    return false; // none, or unreadable: check whole
+  }
+}
+
+/** Remembers that `file` passed its whole check (a settled file only; best effort). */
+function rememberCheck(file: string): void {
+  const key = checkedKey(file);
+  if (!key || Date.now() - key.mtimeMs < settledMs(key.mtimeMs)) return;
+  try {
+    writeFileSync(`${file}.checked`, JSON.stringify(key));
+  } catch {
+    // a read-only folder: the next open checks whole again
+  }
 }
 
 /** Opens, checks (whole, or by structure above `wholeCheckBytes`) and migrates; throws on anything wrong. */

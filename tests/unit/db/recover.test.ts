@@ -6,6 +6,7 @@ import {
   readFileSync,
   statSync,
   truncateSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { NoticeBoard } from '../../../main/app/notices';
 import { openDatabase, type Migration } from '../../../main/db/connection';
 import {
+  checkDatabase,
   openRecovering,
   stampNow,
   WHOLE_CHECK_BYTES,
@@ -150,6 +152,43 @@ describe('database recovery', () => {
     );
     h.db.close();
     expect(WHOLE_CHECK_BYTES).toBe(256 * 2 ** 20);
+  });
+
+  it('remembers a whole check: the same file unchanged is checked by its structure next time', () => {
+    const file = path.join(tmpDir(), 'index.sqlite');
+    makeDb(file);
+    const check = (): void => {
+      const db = openDatabase(file, { readonly: true });
+      try {
+        checkDatabase(db, file);
+      } finally {
+        db.close();
+      }
+    };
+    // Not settled (its mtime not before the check by the file system's grain; here a minute
+    // ahead): a write right after the check could keep that mtime, so no record.
+    const ahead = new Date(Date.now() + 60_000);
+    utimesSync(file, ahead, ahead);
+    check();
+    expect(existsSync(`${file}.checked`)).toBe(false);
+    // Settled (last written a minute ago): checked whole, and remembered.
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(file, past, past);
+    check();
+    expect(existsSync(`${file}.checked`)).toBe(true);
+    // Pages inside damaged, the same size, the mtime put back: the record still matches, so
+    // only the structure is checked and the damage is not seen at open.
+    const bytes = readFileSync(file);
+    randomBytes(4096 * 8).copy(bytes, 4096 * 4);
+    writeFileSync(file, bytes);
+    utimesSync(file, past, past);
+    expect(check).not.toThrow();
+    // Any write moves the mtime: checked whole again, and the damage is found.
+    const later = new Date(Date.now() - 30_000);
+    utimesSync(file, later, later);
+    expect(check).toThrow(
+      expect.objectContaining({ code: expect.stringMatching(/^SQLITE_CORRUPT/) }),
+    );
   });
 
   it('moves aside a folder in the place of the database, with what is inside it', () => {
