@@ -8,7 +8,16 @@ import path from 'node:path';
 import { PNG } from 'pngjs';
 import { packFile } from '../packs/manifest';
 import type { LoadedPack } from '../packs/packReader';
-import { imageSize, SHEET_MAX_PIXELS } from '../runtime/image/imageIo';
+import {
+  decodeSheet,
+  imageSize,
+  SHEET_MAX_PIXELS,
+  sniffFormat,
+  type Rgba,
+} from '../runtime/image/imageIo';
+
+/** How a sheet is named in the decoder's errors (CorpusError names the file instead). */
+const SHEET_WHAT = 'the sheet';
 
 export type MetaValue = string;
 
@@ -90,7 +99,7 @@ async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
 }
 
 export async function readSheet(file: string, tile: number): Promise<Sheet> {
-  let png: PNG;
+  let img: Rgba;
   const bytes = await fs.readFile(file);
   // A pack's sheet may be large, but not unbounded: the cap is read from its header first.
   const declared = imageSize(bytes);
@@ -99,15 +108,21 @@ export async function readSheet(file: string, tile: number): Promise<Sheet> {
       file,
       `is ${declared.width} × ${declared.height} pixels; a pack's sheet may have at most ${SHEET_MAX_PIXELS / 1e6} megapixels`,
     );
+  if (sniffFormat(bytes) !== 'png')
+    throw new CorpusError(file, 'is not a readable PNG (its first bytes are not a PNG signature)');
   try {
-    png = PNG.sync.read(bytes);
+    img = await decodeSheet(bytes, SHEET_WHAT);
   } catch (e) {
-    throw new CorpusError(file, `is not a readable PNG (${(e as Error).message})`);
+    const detail = (e as Error).message.replace(`${SHEET_WHAT}: `, '');
+    throw new CorpusError(
+      file,
+      detail.startsWith('is ') ? detail : `is not a readable PNG (${detail})`,
+    );
   }
-  if (png.width < tile || png.height < tile) {
-    throw new CorpusError(file, `is ${png.width}×${png.height}, smaller than one ${tile}px tile`);
+  if (img.width < tile || img.height < tile) {
+    throw new CorpusError(file, `is ${img.width}×${img.height}, smaller than one ${tile}px tile`);
   }
-  return { width: png.width, height: png.height, rgba: new Uint8Array(png.data), tile };
+  return { width: img.width, height: img.height, rgba: img.data, tile };
 }
 
 function textName(text: string): string {
