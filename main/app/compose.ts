@@ -176,6 +176,7 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     'index.map': (input) => index.map(input),
     'index.search': (input) => index.search(input),
     'index.feature': (input) => index.feature(input),
+    'index.titles': (input) => index.titles(input),
     'index.rename': (input) => index.rename(input),
     'index.importLabels': (input, job) => index.importLabels(input, job),
     'index.importDashboards': (input, job) => index.importDashboards(input, job),

@@ -20,6 +20,7 @@ export const pathFields = {
   'index.map': CORPUS,
   'index.search': CORPUS,
   'index.feature': CORPUS,
+  'index.titles': CORPUS,
   'index.rename': CORPUS,
   'index.importLabels': { ...CORPUS, from: 'labels' },
   'index.importDashboards': { ...CORPUS, from: 'model' },

@@ -7,11 +7,11 @@
  * logit lens, activation records and explanations (computed over a far bigger corpus than a
  * local build), and its Neuronpedia id.
  */
-import type { FeatureCard } from '../../preload/contract';
+import type { FeatureCard, FeatureTitle } from '../../preload/contract';
 import type { Db } from '../db/connection';
 import { readDashboard, type Dashboard } from './dashboards/read';
 import { rebin } from './dashboards/stage';
-import { getExampleThumb, getFeature } from './feature';
+import { getExampleThumb, getFeature, parseJson } from './feature';
 
 /** Activation records a card shows. */
 const CARD_RECORDS = 20;
@@ -46,7 +46,7 @@ export function readCard(db: Db, saeId: string, idx: number): CardRead | null {
   });
   const card: FeatureCard = {
     feature: c.idx,
-    label: c.label ?? `feature ${c.idx}`,
+    label: cardLabel(c.idx, c.label),
     labelSource: c.labelSource ?? 'none',
     labelWhy:
       c.labelSource === 'user'
@@ -135,6 +135,42 @@ function withDashboard(db: Db, saeId: string, card: FeatureCard, d: Dashboard): 
     }));
   }
   return out;
+}
+
+/**
+ * The titles of `features` (a list's rows): each one's label, as its card says it, and its
+ * effect's swatch and words, in one query; features the SAE does not have are left out.
+ */
+export function readTitles(db: Db, saeId: string, features: readonly number[]): FeatureTitle[] {
+  const rows = db
+    .prepare(
+      `select idx, label, descriptors from features
+       where sae_id = ? and idx in (select value from json_each(?))`,
+    )
+    .all(saeId, JSON.stringify(features)) as {
+    idx: number;
+    label: string | null;
+    descriptors: string | null;
+  }[];
+  const byIdx = new Map(rows.map((r) => [r.idx, r]));
+  return features.flatMap((f) => {
+    const r = byIdx.get(f);
+    if (!r) return [];
+    const effect = effectOfCard(parseJson(r.descriptors) as Record<string, unknown> | null);
+    return [
+      {
+        feature: f,
+        label: cardLabel(r.idx, r.label),
+        swatch: effect?.swatch ?? null,
+        words: effect?.words ?? [],
+      },
+    ];
+  });
+}
+
+/** A feature's label as cards and lists show it. */
+function cardLabel(idx: number, label: string | null): string {
+  return label ?? `feature ${idx}`;
 }
 
 /** The card's effect facts from the stored descriptors (descriptors.ts). */

@@ -91,7 +91,7 @@ interface FeatureRow {
   notes: string | null;
 }
 
-function parseJson(s: string | null): unknown {
+export function parseJson(s: string | null): unknown {
   if (!s) return null;
   try {
     return JSON.parse(s) as unknown;

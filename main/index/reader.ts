@@ -13,7 +13,7 @@ import {
 } from '../../preload/contract';
 import { openDatabase, type Db } from '../db/connection';
 import { checkDatabase } from '../db/recover';
-import { readCard } from './card';
+import { readCard, readTitles } from './card';
 import { readSheet } from './corpus';
 import { mapCsv, neuronpediaZip, type NeuronpediaExportOptions } from './dashboards/export';
 import { openIndex } from './index';
@@ -30,6 +30,7 @@ import { warmInBackground } from './warm';
 export type ReaderRequest =
   | { type: 'search'; id: number; file: string; query: SearchQuery }
   | { type: 'card'; id: number; file: string; saeId: string; idx: number }
+  | { type: 'titles'; id: number; file: string; saeId: string; features: number[] }
   | { type: 'map'; id: number; file: string; saeId: string }
   | { type: 'sheet'; id: number; file: string; tile: number }
   /**
@@ -100,6 +101,9 @@ export function serveReader(port: MessagePort): void {
             return;
           case 'card':
             ok(m.id, readCard(db(m.file), m.saeId, m.idx));
+            return;
+          case 'titles':
+            ok(m.id, readTitles(db(m.file), m.saeId, m.features));
             return;
           case 'map': {
             const d = db(m.file);

@@ -19,6 +19,7 @@ import {
   type ExportFile,
   type FeatureCard,
   type FeatureMapSchema,
+  type FeatureTitle,
   type featureInputs,
   type IndexStatusSchema,
   type SearchHitSchema,
@@ -423,6 +424,18 @@ export class IndexService {
       );
     }
     return r.card;
+  }
+
+  /** The labels and effect words of a list of features, read together (no cards). */
+  async titles(input: z.output<typeof featureInputs.titles>): Promise<{ titles: FeatureTitle[] }> {
+    const { file } = await this.ready(input.packId, input.saeId, input.corpus);
+    const titles = await this.readers.run<FeatureTitle[]>({
+      type: 'titles',
+      file,
+      saeId: input.saeId,
+      features: input.features,
+    });
+    return { titles };
   }
 
   async rename(input: z.output<typeof featureInputs.rename>): Promise<FeatureCard> {

@@ -21,6 +21,7 @@ import {
   CorporaSchema,
   FeatureCardSchema,
   FeatureMapSchema,
+  FeatureTitleSchema,
   featureInputs,
   ImportLabelsReportSchema,
   DashboardImportReportSchema,
@@ -275,6 +276,11 @@ export const calls = {
     featureInputs.feature,
     FeatureCardSchema,
     'A feature card: stats, histogram, top examples, logit lens, neighbours.',
+  ),
+  'index.titles': call(
+    featureInputs.titles,
+    z.object({ titles: z.array(FeatureTitleSchema) }),
+    'The labels and effect words of a list of features (a selection’s rows), in one read, without their cards; features the SAE does not have are left out.',
   ),
   'index.rename': call(
     featureInputs.rename,

@@ -18,6 +18,9 @@ export const LabelSourceSchema = z.enum([
   'none',
 ]);
 
+/** The most features one index.titles call may name (a list's rows, not a whole SAE). */
+export const TITLES_MAX = 1000;
+
 const FeatureRef = {
   packId: IdSchema,
   saeId: IdSchema,
@@ -45,6 +48,12 @@ export const featureInputs = {
     })
     .strict(),
   feature: z.object({ ...FeatureRef, feature: z.number().int().nonnegative() }).strict(),
+  titles: z
+    .object({
+      ...FeatureRef,
+      features: z.array(z.number().int().nonnegative()).max(TITLES_MAX),
+    })
+    .strict(),
   rename: z
     .object({
       ...FeatureRef,
@@ -184,6 +193,16 @@ export const SearchHitSchema = z.object({
   why: z.string().optional(),
 });
 
+/** What a list shows of a feature without its card: its label and its effect in brief. */
+export const FeatureTitleSchema = z.object({
+  feature: z.number().int(),
+  label: z.string(),
+  /** the colour it moves toward (image packs), if the index measured one */
+  swatch: z.object({ hex: z.string(), name: z.string() }).nullable(),
+  /** what turning it up does, in words (the card's effect words; none if not measured) */
+  words: z.array(z.string()),
+});
+
 export const FeatureCardSchema = z.object({
   feature: z.number().int(),
   label: z.string(),
@@ -293,4 +312,5 @@ export const FeatureCardSchema = z.object({
   ),
 });
 export type FeatureCard = z.infer<typeof FeatureCardSchema>;
+export type FeatureTitle = z.infer<typeof FeatureTitleSchema>;
 export type ImportLabelsReport = z.infer<typeof ImportLabelsReportSchema>;

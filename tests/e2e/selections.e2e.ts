@@ -180,6 +180,20 @@ describe.runIf(existsSync(path.join(EMOJI, 'features.sqlite.br')))(
       const inLasso = active.strongest.filter((s) => selected.includes(s.feature));
       expect(rows[0]?.feature).toBe(inLasso[0]?.feature);
       for (const r of rows) expect(r.max).toBeCloseTo(strongest.get(r.feature) ?? 0, 4);
+      // every row named, as index.titles reads the index (one call for the list, no cards)
+      const named = await apiCall<{ titles: { feature: number; label: string }[] }>(
+        page,
+        'index.titles',
+        { packId: 'orrery-emoji', saeId: 'latent-1024', features: rows.map((r) => r.feature) },
+      );
+      expect(named.titles.map((t) => t.feature)).toEqual(rows.map((r) => r.feature));
+      await expect
+        .poll(() =>
+          panel
+            .locator('.selection-list li .selection-title')
+            .evaluateAll((els) => els.map((e) => e.getAttribute('title'))),
+        )
+        .toEqual(named.titles.map((t) => t.label));
 
       await panel.getByRole('button', { name: 'One dial from the selection' }).click();
       const [dial] = await composite('8 lasso features');

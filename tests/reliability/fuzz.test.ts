@@ -140,6 +140,7 @@ function seeds(): Record<CallName, Record<string, unknown>> {
     'index.map': ref,
     'index.search': { ...ref, query: 'king', limit: 5 },
     'index.feature': { ...ref, feature: 3 },
+    'index.titles': { ...ref, features: [3, 0, 5] },
     'index.rename': { ...ref, feature: 3, label: 'royal', notes: 'n' },
     'index.importLabels': { ...ref, from: path.join(work, 'labels.jsonl') },
     'index.importDashboards': { ...ref, from: path.join(work, 'labels.jsonl') },

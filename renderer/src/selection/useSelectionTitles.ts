@@ -1,9 +1,11 @@
 /**
- * Titles and a mini effect (the colour it moves toward, or its first effect word) of the
- * features a panel shows, from their cards in the feature index (none without an index).
+ * Titles and a mini effect (the colour it moves toward, or its first effect words) of the
+ * features a panel shows, read together from the feature index (index.titles: one read, no
+ * cards, so a list is named at once; none without an index).
  */
 import { useEffect, useState } from 'react';
-import { getFeatureCard } from '../galaxy/featureCache';
+import { getClient } from '../api/client';
+import { corpusRef } from '../galaxy/featureCache';
 import { galaxyStore } from '../galaxy/store';
 
 export interface Title {
@@ -24,7 +26,7 @@ export function useSelectionTitles(
   const [reply, setReply] = useState<{ key: string; titles: ReadonlyMap<number, Title> } | null>(
     null,
   );
-  // cards only where the galaxy shows this pack's index (a pack without one has none)
+  // titles only where the galaxy shows this pack's index (a pack without one has none)
   const indexed =
     galaxyStore.packId === packId && galaxyStore.saeId === saeId && galaxyStore.map !== null;
   const key = `${packId}\u0000${saeId}\u0000${features.join(',')}`;
@@ -32,19 +34,21 @@ export function useSelectionTitles(
     let live = true;
     if (!indexed) return;
     const list = key.split('\u0000')[2]?.split(',').filter(Boolean).map(Number) ?? [];
-    // titles arrive as their cards do (many are cached from hovering already)
-    const got = new Map<number, Title>();
-    for (const f of list) {
-      void getFeatureCard(packId, saeId, f, galaxyStore.corpus).then((r) => {
+    if (list.length === 0) return;
+    void getClient()
+      .call('index.titles', { packId, saeId, features: list, ...corpusRef(galaxyStore.corpus) })
+      .then((r) => {
         if (!live || !r.ok) return;
-        got.set(f, {
-          title: r.value.label,
-          swatch: r.value.effect?.swatch ?? null,
-          effect: r.value.effect?.words.slice(0, 2).join(', ') ?? '',
-        });
-        setReply({ key, titles: new Map(got) });
+        const titles = new Map<number, Title>();
+        for (const t of r.value.titles) {
+          titles.set(t.feature, {
+            title: t.label,
+            swatch: t.swatch,
+            effect: t.words.slice(0, 2).join(', '),
+          });
+        }
+        setReply({ key, titles });
       });
-    }
     return () => {
       live = false;
     };

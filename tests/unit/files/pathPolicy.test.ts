@@ -106,6 +106,11 @@ const callsWithPaths: { call: CallName; field: string; input: (p: string) => obj
     input: (p) => ({ packId: 'no-pack', saeId: 'sae', corpus: p, feature: 0 }),
   },
   {
+    call: 'index.titles',
+    field: 'corpus',
+    input: (p) => ({ packId: 'no-pack', saeId: 'sae', corpus: p, features: [0] }),
+  },
+  {
     call: 'index.rename',
     field: 'corpus',
     input: (p) => ({ packId: 'no-pack', saeId: 'sae', corpus: p, feature: 0, label: 'x' }),

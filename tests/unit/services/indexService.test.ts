@@ -87,6 +87,32 @@ describe('feature index through the API', () => {
     expect(renamed).toMatchObject({ label: 'Zebra crossing', labelSource: 'user', notes: 'mine' });
     const hits = await call<CallOutput<'index.search'>>('index.search', { ...ref, query: 'zebr' });
     expect(hits.hits[0]).toMatchObject({ feature: first, label: 'Zebra crossing' });
+
+    // A list's titles in one read: in the order asked, each as its card says it (the rename
+    // too), a feature the SAE does not have left out.
+    const second = features[1] ?? 1;
+    const titles = await call<CallOutput<'index.titles'>>('index.titles', {
+      ...ref,
+      features: [second, 999_999, first],
+    });
+    const secondCard = await call<CallOutput<'index.feature'>>('index.feature', {
+      ...ref,
+      feature: second,
+    });
+    expect(titles.titles).toEqual([
+      {
+        feature: second,
+        label: secondCard.label,
+        swatch: secondCard.effect?.swatch ?? null,
+        words: secondCard.effect?.words ?? [],
+      },
+      {
+        feature: first,
+        label: 'Zebra crossing',
+        swatch: renamed.effect?.swatch ?? null,
+        words: renamed.effect?.words ?? [],
+      },
+    ]);
   });
 
   it('imports Neuronpedia labels from a file in the worker; a rename still wins', async () => {
