@@ -61,14 +61,22 @@ export function migrate(db: Db, migrations: readonly Migration[]): number {
     if (m.version !== i + 1)
       throw new Error(`migration ${m.name} has version ${m.version}, expected ${i + 1}`);
   });
-  let current = db.pragma('user_version', { simple: true }) as number;
+  const version = (): number => db.pragma('user_version', { simple: true }) as number;
+  let current = version();
   for (const m of sorted) {
     if (m.version <= current) continue;
-    db.transaction(() => {
-      m.up(db);
-      db.pragma(`user_version = ${m.version}`);
-    })();
-    current = m.version;
+    // The version is read again inside a write transaction (BEGIN IMMEDIATE takes the write
+    // lock first): another connection (the index worker's, a reader thread's) may have opened
+    // the same new file and run this migration since, and running it twice fails.
+    current = db
+      .transaction(() => {
+        const now = version();
+        if (m.version <= now) return now;
+        m.up(db);
+        db.pragma(`user_version = ${m.version}`);
+        return m.version;
+      })
+      .immediate();
   }
   return current;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Migration } from '../../../main/db/connection';
+import { migrate, openDatabase, type Migration } from '../../../main/db/connection';
 import { cleanupTmp, tmpDir } from '../../support/tmp';
 
 afterEach(cleanupTmp);
@@ -51,6 +51,27 @@ describe('database connection', () => {
       n: 0,
     });
     db.close();
+  });
+
+  it('two connections opening the same new file run each migration once', () => {
+    // The index worker and the API thread may open a new index together: here the second
+    // reads the version (0), then the first migrates, then the second goes on from its stale
+    // read; it must see the version again under the write lock and skip what is done.
+    const file = path.join(tmpDir(), 'd.sqlite');
+    const first = openDatabase(file);
+    const second = openDatabase(file);
+    const pragma = second.pragma.bind(second);
+    let reads = 0;
+    second.pragma = ((source: string, options?: { simple?: boolean }) => {
+      const value: unknown = pragma(source, options);
+      if (source === 'user_version' && reads++ === 0) migrate(first, migrations);
+      return value;
+    }) as typeof second.pragma;
+    expect(migrate(second, migrations)).toBe(2);
+    expect(first.pragma('user_version', { simple: true })).toBe(2);
+    expect(first.prepare('select count(*) as n from notes').get()).toEqual({ n: 0 });
+    first.close();
+    second.close();
   });
 
   it('refuses migrations out of order', () => {
