@@ -6,15 +6,19 @@
 import { message, type Field } from './protobuf';
 
 const FLOAT = 1;
+const UINT8 = 2;
+const INT8 = 3;
 const INT32 = 6;
 const INT64 = 7;
-export type ElemType = 'float32' | 'int64' | 'int32' | 'float16';
+export type ElemType = 'float32' | 'int64' | 'int32' | 'float16' | 'int8' | 'uint8';
 /** TensorProto.DataType codes, also the `to` of a Cast node. */
 export const elemCode: Record<ElemType, number> = {
   float32: FLOAT,
   int64: INT64,
   int32: INT32,
   float16: 10,
+  int8: INT8,
+  uint8: UINT8,
 };
 
 export interface ValueInfo {
@@ -37,8 +41,11 @@ export interface Initializer {
   name: string;
   dims: number[];
   values: ArrayLike<number>;
-  /** Default float32; int64 for shapes and counts (e.g. TopK's K), non-negative only. */
-  type?: 'float32' | 'int64';
+  /**
+   * Default float32; int64 for shapes and counts (e.g. TopK's K), non-negative only; int8 and
+   * uint8 for quantised weights and zero points (MatMulInteger).
+   */
+  type?: 'float32' | 'int64' | 'int8' | 'uint8';
 }
 
 export interface GraphSpec {
@@ -88,12 +95,23 @@ function node(spec: NodeSpec, index: number): Uint8Array {
 }
 
 function initializer(t: Initializer): Uint8Array {
-  // TensorProto: dims=1, data_type=2, float_data=4, int64_data=7, name=8
+  // TensorProto: dims=1, data_type=2, float_data=4, int64_data=7, name=8, raw_data=9 (bytes
+  // in order, for the 8-bit types)
+  const type = t.type ?? 'float32';
   const data: Field =
-    t.type === 'int64' ? { n: 7, packedVarints: t.values } : { n: 4, packedFloats: t.values };
+    type === 'int64'
+      ? { n: 7, packedVarints: t.values }
+      : type === 'float32'
+        ? { n: 4, packedFloats: t.values }
+        : {
+            n: 9,
+            bytes: new Uint8Array(
+              (type === 'int8' ? Int8Array.from(t.values) : Uint8Array.from(t.values)).buffer,
+            ),
+          };
   return message([
     { n: 1, packedVarints: t.dims },
-    { n: 2, varint: t.type === 'int64' ? INT64 : FLOAT },
+    { n: 2, varint: elemCode[type] },
     data,
     { n: 8, string: t.name },
   ]);

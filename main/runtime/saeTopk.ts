@@ -2,7 +2,8 @@
  * A TopK SAE's encoder as a small ONNX graph built in code (Gemm with the bias, TopK, Relu):
  * x' (the SAE's prepared input, [n, d_in]) → the k largest codes per row, values [n, k]
  * (after ReLU, so a non-positive one is 0) and their feature ids [n, k]. The index build
- * codes whole corpora with it; the text engine reads pin/scale features with it each step.
+ * codes whole corpora with it; pin/scale dials, which need a few features' codes at every
+ * generated token, read them with main/runtime/saeRank instead.
  */
 import type { Sae } from '../sae';
 import { buildModel, elemCode } from './onnxGraph';

@@ -486,6 +486,17 @@ export class Sae {
   }
 
   /**
+   * x'·W_enc[:, j] + b for feature j of the prepared row at xp[o …] (prepareInput), rounded as
+   * encode rounds it: the product to float32, then the sum. For topk this is the value encode
+   * ranks a row by (ties: the lower index first) and keeps when it is among the k largest and
+   * positive (main/runtime/saeRank decides that for a few features).
+   */
+  preActivation(xp: Float32Array, o: number, j: number): number {
+    const p = Math.fround(dot(xp, o, this.w.wEncT, j * this.dIn, this.dIn));
+    return Math.fround(p + (this.w.bPre[j] ?? 0));
+  }
+
+  /**
    * The activations of a few features only: x [n, d_in] → [n, m] for `features` (length m).
    * For standard, jumprelu and gated this costs m columns instead of d_sae; topk ranks the
    * whole row only where a chosen feature's pre-activation is positive. Same bits as

@@ -245,7 +245,7 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
     };
   }
 
-  /** Dials → the after row's steering by hook (TopK encoders ready); null when all rest. */
+  /** Dials → the after row's steering by hook (TopK rankers ready); null when all rest. */
   async planDials(dials: readonly DialInput[]): Promise<HfSteering | null> {
     const steering = planSteering(dials, (saeId, k) => this.saeOf(saeId, k));
     for (const at of steering?.values() ?? []) await this.coders.prepare(at.coded);

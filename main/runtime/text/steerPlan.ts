@@ -4,7 +4,7 @@
  * by SAE, and each SAE's live dials go to the hook the SAE reads:
  * - add only: a delta that is the same at every position (computed once, from a row of zeros);
  * - with pin or scale: the SAE's dials, turned into a delta from each step's activation at the
- *   hook (codedDelta; TopK SAEs encode in ORT, SaeCoders).
+ *   hook (codedDelta; TopK SAEs are ranked in ORT, SaeCoders and main/runtime/saeRank).
  * A row's steering is one HookSteering per hook; the split-graph engine has a single hook.
  */
 import { OrreryError, type DialInput } from '../../../preload/contract';
@@ -17,8 +17,8 @@ import {
   type Dial,
   type Sae,
 } from '../../sae';
-import { OnnxSession } from '../onnx';
-import { topkGraph, topkOf } from '../saeTopk';
+import { TopkRanker } from '../saeRank';
+import { topkOf } from '../saeTopk';
 
 /** The dials of one SAE for one row, as main/sae takes them. */
 export interface SaeDials {
@@ -26,8 +26,8 @@ export interface SaeDials {
   sae: Sae;
   /** Off rest, at least one of them pin or scale: steering needs the hook's activation. */
   dials: Dial[];
-  /** The SAE's TopK encoder in ORT (null: steer() encodes in JS). */
-  coder: OnnxSession | null;
+  /** The SAE's TopK ranker (null: steer() encodes in JS). */
+  coder: TopkRanker | null;
 }
 
 /** What steers one row at one hook: a delta the same at every position, plus h-dependent parts. */
@@ -110,9 +110,9 @@ function stripDial(e: SteeringError): string {
   return e.message.replace(/^dial \d+: /, '');
 }
 
-/** The TopK encoders of pin/scale SAEs, made once per SAE on first use. */
+/** The TopK rankers of pin/scale SAEs, made once per SAE on first use. */
 export class SaeCoders {
-  private readonly coders = new Map<string, Promise<OnnxSession | null>>();
+  private readonly coders = new Map<string, Promise<TopkRanker | null>>();
 
   constructor(private readonly threads: number) {}
 
@@ -122,10 +122,7 @@ export class SaeCoders {
       let c = this.coders.get(g.saeId);
       if (!c) {
         const k = topkOf(g.sae);
-        c =
-          k === null
-            ? Promise.resolve(null)
-            : OnnxSession.create(topkGraph(g.sae, k), { intraOpThreads: this.threads });
+        c = k === null ? Promise.resolve(null) : TopkRanker.create(g.sae, k, this.threads);
         this.coders.set(g.saeId, c);
       }
       g.coder = await c;
@@ -141,8 +138,9 @@ export class SaeCoders {
 /**
  * The delta [n, d_model] that one SAE's dials (pin/scale, and adds of the same SAE) give for
  * the rows h [n, d_model], exactly as steer() computes it (float64 sums, f' rounded to
- * float32, error term kept): with a TopK encoder in ORT, only the k largest codes per row come
- * back and the dialled features are read from them; otherwise steer() encodes in JS.
+ * float32, error term kept): with a TopK ranker (main/runtime/saeRank), the dialled features'
+ * codes are encode's without the float product of the whole row; otherwise steer() encodes in
+ * JS.
  */
 export async function codedDelta(
   g: Pick<SaeDials, 'sae' | 'dials' | 'coder'>,
@@ -160,52 +158,21 @@ export async function codedDelta(
   }
   const coded = g.dials.filter((x) => x.method !== 'add');
   const { xp, norm } = sae.prepareInput(h, n);
-  // A TopK code is 0 wherever the feature's pre-activation is ≤ 0, whatever the rest of the
-  // row: that takes 1 dot product per dialled feature. Only rows where a dialled feature is
-  // positive need the whole row ranked (the encoder in ORT: d_in × d_sae weights).
-  const wEncT = sae.encoderTransposed;
-  const bias = sae.encoderBias;
-  const rank: number[] = [];
+  const codes = await g.coder.codes(
+    xp,
+    n,
+    coded.map((dial) => dial.feature),
+  );
+  const m = coded.length;
   for (let r = 0; r < n; r++) {
-    const positive = coded.some((dial) => {
-      let pre = bias[dial.feature] ?? 0;
-      const w = dial.feature * dIn;
-      for (let c = 0; c < dIn; c++) pre += (xp[r * dIn + c] ?? 0) * (wEncT[w + c] ?? 0);
-      return pre > 0;
-    });
-    if (positive) rank.push(r);
-  }
-  let values: Float32Array = new Float32Array(0);
-  let indices: Int32Array = new Int32Array(0);
-  if (rank.length > 0) {
-    const sub = rank.length === n ? xp : new Float32Array(rank.length * dIn);
-    if (sub !== xp) rank.forEach((r, i) => sub.set(xp.subarray(r * dIn, (r + 1) * dIn), i * dIn));
-    const out = await g.coder.run({ x: { dims: [rank.length, dIn], data: sub } });
-    if (!(out.values?.data instanceof Float32Array) || !(out.indices?.data instanceof Int32Array)) {
-      throw new OrreryError('internal', 'the SAE encoder gave no values or indices');
-    }
-    values = out.values.data;
-    indices = out.indices.data;
-  }
-  const k = rank.length > 0 ? values.length / rank.length : 0;
-  let ranked = 0;
-  for (let r = 0; r < n; r++) {
-    const slot = rank[ranked] === r ? ranked++ : -1;
     const outScale = norm ? (norm.outScale[r] ?? 1) : 1;
-    for (const dial of coded) {
-      let before = 0;
-      for (let s = 0; slot >= 0 && s < k; s++) {
-        if (indices[slot * k + s] === dial.feature) {
-          const v = values[slot * k + s] ?? 0;
-          before = v > 0 ? v : 0;
-          break;
-        }
-      }
+    coded.forEach((dial, s) => {
+      const before = codes[r * m + s] ?? 0;
       // f' is stored as float32, as a decode of it would read it.
       const after = Math.fround(dial.method === 'pin' ? dial.value : dial.value * before);
       const diff = after - before;
       if (diff !== 0) axpy(acc, r * dIn, diff * outScale, sae.decoderRow(dial.feature), dIn);
-    }
+    });
   }
   return Float32Array.from(acc);
 }

@@ -15,13 +15,13 @@
  * Steering (DESIGN.md §3) applies at every position, the prompt (BOS included) and each
  * generated token. add dials need no activations: their delta is Σ v · W_dec[i] at every
  * position. pin and scale need h, which `below` gives for every row anyway: each step runs
- * `below` once for the whole batch, encodes the steered row's h (TopK SAEs in ORT, a graph
- * built from the SAE's weights, main/runtime/saeTopk; others in JS) to turn its dials into a
- * delta, and runs `above` once for the whole batch with the deltas. The unsteered "before"
- * row shares both calls and never touches the SAE; nothing is computed twice. While the rows
- * have the same tokens (the prompt, and the tokens before a dial first changes one), their
- * cache and hook_resid below the hook are the same: `below` then runs for one row and every
- * row takes its outputs.
+ * `below` once for the whole batch, reads the dialled features' codes from the steered row's
+ * h (TopK SAEs: an int8 product in ORT, exact where it matters, main/runtime/saeRank; others
+ * in JS) to turn its dials into a delta, and runs `above` once for the whole batch with the
+ * deltas. The unsteered "before" row shares both calls and never touches the SAE; nothing is
+ * computed twice. While the rows have the same tokens (the prompt, and the tokens before a
+ * dial first changes one), their cache and hook_resid below the hook are the same: `below`
+ * then runs for one row and every row takes its outputs.
  *
  * "Before" is the same prompt with every dial at rest, the same seed and sampling. With a
  * dial off rest, before and after run as one batch of 2 (each row has its own PRNG with the
@@ -151,7 +151,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   private readonly hooks: readonly string[];
   /** KV cache buffers of finished generations, for the next ones. */
   private readonly kvSpare: KvBuffers[] = [];
-  /** TopK encoders by SAE id, made on first use by a pin/scale dial. */
+  /** TopK rankers by SAE id, made on first use by a pin/scale dial. */
   private readonly coders: SaeCoders;
 
   private constructor(

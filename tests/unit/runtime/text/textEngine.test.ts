@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrreryError, runtimeInputs } from '../../../../preload/contract';
 import type { EngineContext, TextGenerateInput } from '../../../../main/runtime/engine';
-import { OnnxSession } from '../../../../main/runtime/onnx';
-import { topkGraph } from '../../../../main/runtime/saeTopk';
+import { TopkRanker } from '../../../../main/runtime/saeRank';
 import { codedDelta, INFO_EXAMPLES, TextEngine } from '../../../../main/runtime/text/textEngine';
 import { loadSae, steer, writeSafetensors } from '../../../../main/sae';
 import { fixtureDir, readTextPack } from './helpers';
@@ -182,7 +181,7 @@ describe('TextEngine on the text-tiny fixture', () => {
     expect(m).toBeLessThan(1e-5);
   });
 
-  it('pin/scale deltas from the SAE encoder in ORT equal steer() in JS', async () => {
+  it('pin/scale deltas from the SAE ranker (int8 product in ORT) equal steer() in JS', async () => {
     const sae = await loadSae(join(fixtureDir, 'sae/blocks.1.hook_resid_post'));
     const ids = engine.promptIds(PROMPT);
     const n = ids.length;
@@ -196,7 +195,7 @@ describe('TextEngine on the text-tiny fixture', () => {
       Array.from({ length: n }, (_, r) => f[r * 64 + j] ?? 0).every((v) => v === 0),
     );
     expect(never).toBeDefined();
-    const coder = await OnnxSession.create(topkGraph(sae, sae.config.k ?? 4));
+    const coder = await TopkRanker.create(sae, sae.config.k ?? 4, 1);
     try {
       for (const dials of [
         [{ feature: strong, method: 'scale' as const, value: 3 }],
