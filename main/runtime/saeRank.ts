@@ -40,19 +40,20 @@ export function rankGraph(q: Int8Array, dIn: number, dSae: number): Uint8Array {
 
 /** Encode's rounding, bounded generously: 2⁻²¹ of the magnitudes summed. */
 const ROUNDING = 2 ** -21;
+/** Numbers per feature in TopkRanker's terms. */
+const TERMS = 4;
 
 export class TopkRanker {
   private constructor(
     private readonly sae: Sae,
     private readonly k: number,
     private readonly session: OnnxSession,
-    /** s_j: W_enc column j is s_j · q_j. */
-    private readonly step: Float64Array,
-    /** s_j ‖q_j‖₁ / 2, the row's step multiplies it. */
-    private readonly halfMass: Float64Array,
-    /** b_j less and plus twice its rounding share (ROUNDING · |b_j|, and the smallest double). */
-    private readonly lowBias: Float64Array,
-    private readonly highBias: Float64Array,
+    /**
+     * Per feature j, side by side (one stream for the loop that reads them all each row): s_j
+     * (W_enc column j is s_j · q_j), s_j ‖q_j‖₁ (a row's step times half of it bounds its
+     * quantisation's share), and b_j less and plus twice its rounding share.
+     */
+    private readonly terms: Float64Array,
   ) {}
 
   /** The ranker of a TopK SAE with k codes a row (0 < k < d_sae). */
@@ -61,10 +62,7 @@ export class TopkRanker {
     const wT = sae.encoderTransposed;
     const bias = sae.encoderBias;
     const q = new Int8Array(dIn * dSae);
-    const step = new Float64Array(dSae);
-    const halfMass = new Float64Array(dSae);
-    const lowBias = new Float64Array(dSae);
-    const highBias = new Float64Array(dSae);
+    const terms = new Float64Array(TERMS * dSae);
     for (let j = 0; j < dSae; j++) {
       let max = 0;
       for (let c = 0; c < dIn; c++) max = Math.max(max, Math.abs(wT[j * dIn + c] ?? 0));
@@ -75,15 +73,12 @@ export class TopkRanker {
         q[c * dSae + j] = v;
         mass += Math.abs(v);
       }
-      step[j] = s;
-      halfMass[j] = (s * mass) / 2;
       const b = bias[j] ?? 0;
       const slack = 2 * (ROUNDING * Math.abs(b) + Number.MIN_VALUE);
-      lowBias[j] = b - slack;
-      highBias[j] = b + slack;
+      terms.set([s, s * mass, b - slack, b + slack], TERMS * j);
     }
     const session = await OnnxSession.create(rankGraph(q, dIn, dSae), { intraOpThreads: threads });
-    return new TopkRanker(sae, k, session, step, halfMass, lowBias, highBias);
+    return new TopkRanker(sae, k, session, terms);
   }
 
   /**
@@ -178,24 +173,25 @@ export class TopkRanker {
     s2: number,
     l1: number,
   ): boolean {
-    const { sae, k, step, halfMass, lowBias, highBias } = this;
+    const { sae, k, terms } = this;
     const dSae = sae.dSae;
     const first = 2 * row * dSae;
     const second = first + dSae;
     // Per unit of s_j: the weight quantisation's share (‖x'‖₁ / 2) and encode's rounding of
     // max|w_j| ‖x'‖₁ = 127 s_j ‖x'‖₁; the whole margin is doubled for the float64 evaluation.
     const perStep = 2 * (l1 / 2 + ROUNDING * 127 * l1);
-    const rowStep = 2 * s2;
+    // s₂ / 2 of each dimension, times s_j ‖q_j‖₁, doubled.
+    const rowStep = s2;
     let above = 0;
     const unsure: number[] = [];
     // Most features are certainly below v: their upper bound is tested first, alone. Feature i
     // itself lands among the unsure (its bound holds v) and never ranks above itself.
-    for (let j = 0; j < dSae; j++) {
-      const s = step[j] as number;
+    for (let j = 0, t = 0; j < dSae; j++, t += TERMS) {
+      const s = terms[t] as number;
       const c = s1 * (a[first + j] as number) + s2 * (a[second + j] as number);
-      const spread = rowStep * (halfMass[j] as number);
-      if (s * (c + perStep) + spread + (highBias[j] as number) < v) continue;
-      if (s * (c - perStep) - spread + (lowBias[j] as number) > v) {
+      const spread = rowStep * (terms[t + 1] as number);
+      if (s * (c + perStep) + spread + (terms[t + 3] as number) < v) continue;
+      if (s * (c - perStep) - spread + (terms[t + 2] as number) > v) {
         if (++above >= k) return false;
       } else {
         unsure.push(j);
