@@ -180,6 +180,21 @@ function checkedUnchanged(file: string): boolean {
 function rememberCheck(file: string): void {
   const key = checkedKey(file);
   if (!key || Date.now() - key.mtimeMs < settledMs(key.mtimeMs)) return;
+  writeChecked(file, key);
+}
+
+/**
+ * Records `file` as whole-checked without checking it: for a copy the app has just written,
+ * with no connection open on it yet, of bytes a whole check would not make better (a pack's
+ * shipped index, checked when the pack was imported: a damaged copy would only be seeded again
+ * from the same bytes). Any later change to the file brings the whole check back.
+ */
+export function trustAsChecked(file: string): void {
+  const key = checkedKey(file);
+  if (key) writeChecked(file, key);
+}
+
+function writeChecked(file: string, key: Checked): void {
   try {
     writeFileSync(`${file}.checked`, JSON.stringify(key));
   } catch {

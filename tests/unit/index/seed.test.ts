@@ -3,7 +3,7 @@
 // changed, as a fresh checkout does), re-seeded when a rebuilt index of the same compressed
 // size ships (the size alone once decided), and a record from before hashes were kept is
 // trusted and given one. Real SQLite files, packed and unpacked for real.
-import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openIndex } from '../../../main/index';
@@ -35,6 +35,14 @@ describe('syncSeed', () => {
     let released = 0;
     const release = (): void => void released++;
     expect(await syncSeed(src, file, release)).toEqual({ outcome: 'seeded' });
+    // the fresh copy is the shipped bytes: recorded as checked whole (main/db/recover.ts), so
+    // its first open checks its structure only
+    const st = statSync(file);
+    expect(JSON.parse(readFileSync(`${file}.checked`, 'utf8'))).toEqual({
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      ino: st.ino,
+    });
     const first = sidecar(file);
     expect(first.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await syncSeed(src, file, release)).toEqual({ outcome: 'kept' });
