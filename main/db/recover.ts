@@ -186,8 +186,9 @@ function rememberCheck(file: string): void {
 /**
  * Records `file` as whole-checked without checking it: for a copy the app has just written,
  * with no connection open on it yet, of bytes a whole check would not make better (a pack's
- * shipped index, checked when the pack was imported: a damaged copy would only be seeded again
- * from the same bytes). Any later change to the file brings the whole check back.
+ * shipped index: an imported pack's passed one when it was imported, a bundled one comes with
+ * the app, and a damaged copy would only be seeded again from the same bytes). Any later
+ * change to the file brings the whole check back.
  */
 export function trustAsChecked(file: string): void {
   const key = checkedKey(file);
