@@ -53,17 +53,116 @@ export function sweepDials(swept: SweptDial, value: number): DialInput[] {
   return dials;
 }
 
+/** The most a dial's value may be turned to, either way. */
+export const DIAL_VALUE_MAX = 1e5;
+
+/** A value kept within ±DIAL_VALUE_MAX. */
+export function clampDialValue(value: number): number {
+  return Math.max(-DIAL_VALUE_MAX, Math.min(DIAL_VALUE_MAX, value));
+}
+
+/** The dial's value `px` whole pixels of travel from the drag's start. */
+export function dragValue(drag: { start: number; step: number }, px: number): number {
+  return clampDialValue(drag.start + px * drag.step);
+}
+
+/** Whole pixels of travel from a drag's start, nearest first: 0, 1, −1, 2, −2, … ±reach. */
+export function sweepOffsets(reach: number): number[] {
+  return sweepOrder(reach, 0, 0);
+}
+
+/** Offsets ahead of a moving pointer taken for each one behind it (sweepOrder). */
+export const SWEEP_AHEAD = 3;
+
+/**
+ * The order a drag sweep should compute the offsets within ±reach that it does not have yet,
+ * for a pointer at `at` moving in direction `dir` (+1, −1; 0: not moving yet): `at` itself,
+ * then SWEEP_AHEAD offsets ahead of the pointer for each one behind it, nearest first on
+ * both sides; without a direction, one each way (nearest first: 0, 1, −1, 2, −2, …).
+ */
+export function sweepOrder(
+  reach: number,
+  at: number,
+  dir: number,
+  has: (px: number) => boolean = () => false,
+): number[] {
+  const out: number[] = [];
+  const within = (px: number): boolean => px >= -reach && px <= reach;
+  const take = (px: number): void => {
+    if (within(px) && !has(px)) out.push(px);
+  };
+  const d = dir < 0 ? -1 : 1;
+  const ahead = dir === 0 ? 1 : SWEEP_AHEAD;
+  // a pointer past the reach: from the end of it
+  const from = Math.max(-reach, Math.min(reach, at));
+  take(from);
+  let front = from + d;
+  let back = from - d;
+  while (within(front) || within(back)) {
+    for (let k = 0; k < ahead && within(front); k++, front += d) take(front);
+    if (within(back)) take(back);
+    back -= d;
+  }
+  return out;
+}
+
+/**
+ * A sweep's whole grid, sent instead of its values by a sweep's first call: a few numbers, not
+ * hundreds (the call a dial's add or turn starts stays far under a tick's 1 KB). Its values are
+ * `dragValue` of each offset within ±reach of `start`, in `gridOffsets` order.
+ */
+export const SweepGridSchema = z
+  .object({
+    start: z.number().finite().min(-DIAL_VALUE_MAX).max(DIAL_VALUE_MAX),
+    step: z.number().finite().positive().max(DIAL_VALUE_MAX),
+    reach: z
+      .number()
+      .int()
+      .min(1)
+      .max((SWEEP_VALUES_MAX - 1) / 2),
+  })
+  .strict();
+export type SweepGrid = z.infer<typeof SweepGridSchema>;
+
+/**
+ * The offsets a grid runs, in its order (nearest first, one each way); an offset whose value an
+ * earlier one (counting up from −reach) already has, clamped at the dial's limit, is left out.
+ */
+export function gridOffsets(grid: SweepGrid): number[] {
+  const kept = new Set<number>();
+  const seen = new Set<number>();
+  for (let px = -grid.reach; px <= grid.reach; px++) {
+    const v = dragValue(grid, px);
+    if (seen.has(v)) continue;
+    seen.add(v);
+    kept.add(px);
+  }
+  return sweepOrder(grid.reach, 0, 0, (px) => !kept.has(px));
+}
+
+/** The values a sweep call runs, in its order: its own list, or its grid's. */
+export function sweepValues(input: { values?: number[]; grid?: SweepGrid }): number[] {
+  if (input.values) return input.values;
+  const grid = input.grid;
+  return grid ? gridOffsets(grid).map((px) => dragValue(grid, px)) : [];
+}
+
 export const imageSweepInput = z
   .object({
     packId: IdSchema,
     source: ImageSourceSchema,
     mask: MaskSchema.nullable().optional(),
     swept: SweptDialSchema,
-    /** The values to run, in the order wanted (nearest to the pointer first). */
-    values: z.array(z.number().finite().min(-1e6).max(1e6)).min(1).max(SWEEP_VALUES_MAX),
+    /** The values to run, in the order wanted (nearest to the pointer first)… */
+    values: z.array(z.number().finite().min(-1e6).max(1e6)).min(1).max(SWEEP_VALUES_MAX).optional(),
+    /** …or the whole grid of a drag from its start (a sweep's first call). */
+    grid: SweepGridSchema.optional(),
     jobId: JobIdSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((i) => (i.values === undefined) !== (i.grid === undefined), {
+    message: 'a sweep names its values or its grid, one of the two',
+  });
 export type ImageSweepInput = z.output<typeof imageSweepInput>;
 
 export const ImageSweepOutput = z.object({

@@ -63,7 +63,7 @@ describe('drag sweep (headless, chromium)', () => {
       const send = WebSocket.prototype.send;
       WebSocket.prototype.send = function (d) {
         if (typeof d === 'string' && d.includes('"call":"image.sweep"'))
-          window.__addCalls.push(JSON.parse(d).input.values[0]);
+          window.__addCalls.push(((i) => (i.values ? i.values[0] : i.grid.start))(JSON.parse(d).input));
         return send.call(this, d);
       };
     })()`);
@@ -147,7 +147,7 @@ describe('drag sweep (headless, chromium)', () => {
       const send = WebSocket.prototype.send;
       WebSocket.prototype.send = function (d) {
         if (typeof d === 'string' && d.includes('"call":"image.sweep"'))
-          window.__sweepCalls.push(JSON.parse(d).input.values);
+          window.__sweepCalls.push(((i) => i.values ?? [i.grid.start])(JSON.parse(d).input));
         return send.call(this, d);
       };
     })()`);

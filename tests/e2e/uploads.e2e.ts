@@ -55,7 +55,10 @@ async function openThroughPicker(label: string, file: string): Promise<void> {
   await chooser.setFiles(file);
 }
 
-/** Turns a dial by the registered action and returns the bytes the page sent for that run. */
+/**
+ * Turns a dial by the registered action and returns the bytes the page sent for it, all its
+ * frames together (the run, and the drag sweep it starts for that dial, cancelling the last).
+ */
 async function tickBytes(feature: number, saeId: string, value: number): Promise<number> {
   const before = await runs();
   const from = sent.length;
@@ -64,8 +67,7 @@ async function tickBytes(feature: number, saeId: string, value: number): Promise
   );
   await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(before);
   await settled();
-  const frames = sent.slice(from);
-  return Math.max(...frames);
+  return sent.slice(from).reduce((a, b) => a + b, 0);
 }
 
 describe('big files in the served app', () => {

@@ -22,6 +22,7 @@ import {
   SWEEP_BYTES,
   sweepDials,
   sweepFrameBytes,
+  sweepValues,
   type ImageSweepInput,
   type ImageSweepOutput,
   type RuntimeInfo,
@@ -304,10 +305,11 @@ export class ImageEngine implements ImageEngineApi {
     const S = g.size;
     const { channels: C, height: H, width: W } = g.spatial;
     const frameBytes = S * S * 4;
-    if (input.values.length * sweepFrameBytes(S, S) > SWEEP_BYTES) {
+    const all = sweepValues(input);
+    if (all.length * sweepFrameBytes(S, S) > SWEEP_BYTES) {
       throw new OrreryError(
         'too_large',
-        `${input.values.length} frames of ${S} × ${S} are more than the sweep's ${SWEEP_BYTES} bytes`,
+        `${all.length} frames of ${S} × ${S} are more than the sweep's ${SWEEP_BYTES} bytes`,
       );
     }
     const mask = this.checkMask(input.mask ?? null);
@@ -317,9 +319,9 @@ export class ImageEngine implements ImageEngineApi {
     let sent = 0;
     let size = SWEEP_FIRST_BATCH;
     let start = 0;
-    while (start < input.values.length) {
+    while (start < all.length) {
       checkCancelled(ctx.signal);
-      const values = input.values.slice(start, start + size);
+      const values = all.slice(start, start + size);
       const plans = values.map((v) => this.plan(sweepDials(input.swept, v), mask));
       const latents = plans.map((p) => this.steerLatent(p.latent, entry.mu));
       // one head run for the values whose latent moved; the others keep head(mu)

@@ -15,6 +15,7 @@
  * pack changes.
  */
 import {
+  gridOffsets,
   SWEEP_BYTES,
   SWEEP_VALUES_MAX,
   sweepDials,
@@ -22,6 +23,7 @@ import {
   type DialInput,
   type ImageMetrics,
   type ImageSweepEvent,
+  type SweepGrid,
   type SweptDial,
 } from '../../../preload/contract';
 import { getClient } from '../api/client';
@@ -123,7 +125,9 @@ export class SweepFrames {
       if (e.width !== before.width || e.height !== before.height) return;
       this.receive(call, e);
     });
-    this.call = this.ask(sweepOrder(reach, 0, 0, (px) => !this.keyAt.has(px)));
+    // the whole grid from the start: sent as its numbers, the worker makes the same values
+    const grid = { start: drag.start, step: drag.step, reach };
+    this.call = this.ask(gridOffsets(grid), grid);
   }
 
   /**
@@ -144,8 +148,8 @@ export class SweepFrames {
     return new SweepFrames(packId, input, drag, swept, reach, before);
   }
 
-  /** One image.sweep call for these offsets, in this order. */
-  private ask(order: number[]): SweepCall {
+  /** One image.sweep call for these offsets, in this order (sent as `grid` when they are its). */
+  private ask(order: number[], grid?: SweepGrid): SweepCall {
     const call: SweepCall = {
       jobId: `sweep-${Date.now().toString(36)}-${++count}`,
       order,
@@ -158,7 +162,7 @@ export class SweepFrames {
         source: this.input.source,
         mask: this.input.mask ?? null,
         swept: this.swept,
-        values: order.map((px) => dragValue(this.drag, px)),
+        ...(grid ? { grid } : { values: order.map((px) => dragValue(this.drag, px)) }),
         jobId: call.jobId,
       })
       .then((r) => {

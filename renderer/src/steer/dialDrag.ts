@@ -13,6 +13,19 @@
  * computed them on a busy machine). While the pointer moves, the frames ahead of it come first
  * (`sweepOrder`, `followPointer`).
  */
+import { dragValue } from '../../../preload/contract';
+
+// The grid's arithmetic is the contract's, so the worker computes the very values the page
+// looks its frames up by (preload/contract/sweep.ts).
+export {
+  clampDialValue,
+  DIAL_VALUE_MAX,
+  dragValue,
+  SWEEP_AHEAD,
+  sweepOffsets,
+  sweepOrder,
+} from '../../../preload/contract';
+
 export interface DialDrag {
   /** The dial's key (store.ts). */
   key: string;
@@ -20,19 +33,6 @@ export interface DialDrag {
   start: number;
   /** The value of one pixel of travel. */
   step: number;
-}
-
-/** The most a dial's value may be turned to, either way. */
-export const DIAL_VALUE_MAX = 1e5;
-
-/** A value kept within ±DIAL_VALUE_MAX. */
-export function clampDialValue(value: number): number {
-  return Math.max(-DIAL_VALUE_MAX, Math.min(DIAL_VALUE_MAX, value));
-}
-
-/** The dial's value `px` whole pixels of travel from the drag's start. */
-export function dragValue(drag: Pick<DialDrag, 'start' | 'step'>, px: number): number {
-  return clampDialValue(drag.start + px * drag.step);
 }
 
 /** A press on a knob: the drag it starts, and where the pointer went down. */
@@ -52,46 +52,6 @@ export const FINE_DRAG = 0.1;
 export function pressValue(press: DialPress, x: number, y: number, fine: boolean): number {
   const px = Math.round(x - press.x - (y - press.y));
   return dragValue({ start: press.start, step: fine ? press.step * FINE_DRAG : press.step }, px);
-}
-
-/** Whole pixels of travel from a drag's start, nearest first: 0, 1, −1, 2, −2, … ±reach. */
-export function sweepOffsets(reach: number): number[] {
-  return sweepOrder(reach, 0, 0);
-}
-
-/** Offsets ahead of a moving pointer taken for each one behind it (sweepOrder). */
-export const SWEEP_AHEAD = 3;
-
-/**
- * The order a drag sweep should compute the offsets within ±reach that it does not have yet,
- * for a pointer at `at` moving in direction `dir` (+1, −1; 0: not moving yet): `at` itself,
- * then SWEEP_AHEAD offsets ahead of the pointer for each one behind it, nearest first on
- * both sides; without a direction, one each way (nearest first: 0, 1, −1, 2, −2, …).
- */
-export function sweepOrder(
-  reach: number,
-  at: number,
-  dir: number,
-  has: (px: number) => boolean = () => false,
-): number[] {
-  const out: number[] = [];
-  const within = (px: number): boolean => px >= -reach && px <= reach;
-  const take = (px: number): void => {
-    if (within(px) && !has(px)) out.push(px);
-  };
-  const d = dir < 0 ? -1 : 1;
-  const ahead = dir === 0 ? 1 : SWEEP_AHEAD;
-  // a pointer past the reach: from the end of it
-  const from = Math.max(-reach, Math.min(reach, at));
-  take(from);
-  let front = from + d;
-  let back = from - d;
-  while (within(front) || within(back)) {
-    for (let k = 0; k < ahead && within(front); k++, front += d) take(front);
-    if (within(back)) take(back);
-    back -= d;
-  }
-  return out;
 }
 
 /**

@@ -4,7 +4,14 @@
  * dial is at that value, so a frame is looked up by the very list forApi gives.
  */
 import { describe, expect, it } from 'vitest';
-import { sweepDials } from '../../../preload/contract';
+import {
+  DIAL_VALUE_MAX,
+  gridOffsets,
+  imageSweepInput,
+  sweepDials,
+  sweepOrder,
+  sweepValues,
+} from '../../../preload/contract';
 import { dragValue, sweepOffsets } from '../../../renderer/src/steer/dialDrag';
 import { dialStore } from '../../../renderer/src/steer/store';
 
@@ -38,5 +45,43 @@ describe('drag sweep dial lists', () => {
     expect(sweepDials(swept, 0).map((d) => d.feature)).toEqual([1, 5]);
     // a muted dial has no sweep (its turns change nothing)
     expect(dialStore.sweptOf(keys[3] ?? '')).toBeNull();
+  });
+
+  it('a grid names the same values as the list it stands for, in the same order', () => {
+    const grid = { start: 0.5, step: 0.25, reach: 4 };
+    expect(sweepValues({ grid })).toEqual([0.5, 0.75, 0.25, 1, 0, 1.25, -0.25, 1.5, -0.5]);
+    expect(sweepValues({ values: [3, 1] })).toEqual([3, 1]);
+    // near the limit: the offsets past it clamp to one value, which the first of them keeps
+    // (counting up from -reach), as the page keys its frames by their dial lists
+    const edge = { start: DIAL_VALUE_MAX - 1, step: 0.75, reach: 3 };
+    const kept = new Map<number, number>();
+    for (let px = -3; px <= 3; px++) {
+      const v = dragValue(edge, px);
+      if (![...kept.values()].includes(v)) kept.set(px, v);
+    }
+    expect(gridOffsets(edge)).toEqual(sweepOrder(3, 0, 0, (px) => !kept.has(px)));
+    expect(gridOffsets(edge)).toEqual([0, 1, -1, 2, -2, -3]);
+    expect(sweepValues({ grid: edge })).toEqual(gridOffsets(edge).map((px) => kept.get(px)));
+    // a call names one of the two; its grid is a few numbers, however far it reaches
+    const call = {
+      packId: 'p',
+      source: { example: 0 },
+      swept: {
+        others: [],
+        at: 0,
+        dial: {
+          saeId: 's',
+          feature: 1,
+          method: 'add',
+          value: 1,
+        },
+      },
+    };
+    expect(imageSweepInput.safeParse({ ...call, grid: { ...grid, reach: 200 } }).success).toBe(
+      true,
+    );
+    expect(JSON.stringify({ ...call, grid: { ...grid, reach: 200 } }).length).toBeLessThan(300);
+    expect(imageSweepInput.safeParse({ ...call, values: [1], grid }).success).toBe(false);
+    expect(imageSweepInput.safeParse(call).success).toBe(false);
   });
 });
