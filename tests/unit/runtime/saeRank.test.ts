@@ -1,18 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSaeConfig, Sae, type Tensor } from '../../../main/sae';
 import { TopkRanker } from '../../../main/runtime/saeRank';
+import { seeded } from '../../support/seeded';
 
 const D_IN = 24;
 const D_SAE = 200;
 const K = 8;
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 const f32 = (shape: number[], data: Float32Array): Tensor => ({ dtype: 'F32', shape, data });
 

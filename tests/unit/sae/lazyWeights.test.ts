@@ -10,17 +10,14 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSae, writeSafetensors, type TensorToWrite } from '../../../main/sae';
 import { tempDir } from './helpers';
+import { seeded } from '../../support/seeded';
 
 // Wide enough that W_enc's rows (d_sae values) and W_dec's rows are each read in several parts.
 const D_IN = 64;
 const D_SAE = 40_000;
 
 function tensors(seed: number): Record<string, TensorToWrite> {
-  let s = seed >>> 0;
-  const rand = (): number => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
+  const rand = seeded(seed);
   const t = (shape: number[]): TensorToWrite => ({
     dtype: 'F16',
     shape,

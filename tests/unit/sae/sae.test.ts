@@ -11,17 +11,10 @@ import {
   type TensorToWrite,
 } from '../../../main/sae';
 import { tempDir } from './helpers';
+import { seeded } from '../../support/seeded';
 
 const D_IN = 4;
 const D_SAE = 6;
-
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32 - 0.5;
-  };
-}
 
 function randomTensors(arch: string, rand = seeded(7)): Record<string, TensorToWrite> {
   const t = (shape: number[]): TensorToWrite => ({
