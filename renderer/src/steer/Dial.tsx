@@ -61,7 +61,12 @@ function stepOf(d: DialState, fine: boolean): number {
 }
 
 /** A plain drag of this dial from where it is now. */
-const dragOf = (d: DialState): DialDrag => ({ key: d.key, start: d.value, step: stepOf(d, false) });
+const dragOf = (d: DialState): DialDrag => ({
+  key: d.key,
+  method: d.method,
+  start: d.value,
+  step: stepOf(d, false),
+});
 
 /** The needle's angle for a value: monotonic, linear to the limit, then easing toward OVER. */
 export function needleAngle(value: number, rest: number, range: number): number {
@@ -124,11 +129,12 @@ export function Dial({ dial }: { dial: DialState }) {
     void runAction('turn-dial', { ...ref, value: clampDialValue(value) });
   };
 
-  // added or turned (by any means): the dial expected to be dragged next, from its new value
+  // added, turned or switched to another method (by any means): the dial expected to be
+  // dragged next, from its new value
   useEffect(() => {
     expectDialDrag(dragOf(now()));
     // eslint-disable-next-line react-hooks/exhaustive-deps -- told on a change of these alone
-  }, [dial.key, dial.value]);
+  }, [dial.key, dial.value, dial.method]);
   // its calibrated range came: a next drag of it moves by another step
   useEffect(() => {
     if (expectedDialDrag()?.key === dial.key) expectDialDrag(dragOf(now()));

@@ -13,7 +13,7 @@
  * computed them on a busy machine). While the pointer moves, the frames ahead of it come first
  * (`sweepOrder`, `followPointer`).
  */
-import { dragValue } from '../../../preload/contract';
+import { dragValue, type DialInput } from '../../../preload/contract';
 
 // The grid's arithmetic is the contract's, so the worker computes the very values the page
 // looks its frames up by (preload/contract/sweep.ts).
@@ -29,6 +29,8 @@ export {
 export interface DialDrag {
   /** The dial's key (store.ts). */
   key: string;
+  /** Its method: the frames of a drag are those of the dial list with this method. */
+  method: DialInput['method'];
   /** Its value when the drag started. */
   start: number;
   /** The value of one pixel of travel. */
@@ -103,9 +105,16 @@ const tell = (drag: DialDrag | null): void => {
   for (const l of [...listeners]) l(drag);
 };
 
-/** Whether two drags reach the same values (the same dial, start and step). */
+/** Whether two drags reach the same frames (the same dial and method, start and step). */
 export function sameDialDrag(a: DialDrag | null, b: DialDrag | null): boolean {
-  return a !== null && b !== null && a.key === b.key && a.start === b.start && a.step === b.step;
+  return (
+    a !== null &&
+    b !== null &&
+    a.key === b.key &&
+    a.method === b.method &&
+    a.start === b.start &&
+    a.step === b.step
+  );
 }
 
 /** The drag whose frames are wanted: the one on, else the knob the pointer rests on, else the

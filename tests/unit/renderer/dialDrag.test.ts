@@ -28,7 +28,7 @@ import {
   type DialDrag,
 } from '../../../renderer/src/steer/dialDrag';
 
-const a: DialDrag = { key: 'sae:3', start: 0, step: 0.05 };
+const a: DialDrag = { key: 'sae:3', method: 'add', start: 0, step: 0.05 };
 
 describe('dial drags and hovers', () => {
   it('tells a hover once, then the drag, then its end; hovers during a drag are not told', () => {
@@ -57,12 +57,14 @@ describe('dial drags and hovers', () => {
     expect(heard).toEqual([a, null, { ...a, step: 0.01 }, null]);
     expect(sameDialDrag(a, { ...a, start: 0.5 })).toBe(false);
     expect(sameDialDrag(a, { ...a, key: 'sae:4' })).toBe(false);
+    // the same value and step under another method: other dial lists, other frames
+    expect(sameDialDrag(a, { ...a, method: 'pin' })).toBe(false);
     expect(sameDialDrag(a, null)).toBe(false);
   });
 });
 
 describe('the dial expected to be dragged next', () => {
-  const b: DialDrag = { key: 'sae:4', start: 0, step: 0.02 };
+  const b: DialDrag = { key: 'sae:4', method: 'add', start: 0, step: 0.02 };
 
   it('is told while nothing is on, and waits during a hover or drag', () => {
     const heard: (DialDrag | null)[] = [];
@@ -100,7 +102,7 @@ describe('the dial expected to be dragged next', () => {
 
 describe('the value under the pointer', () => {
   it('is the press value plus whole pixels up and right at the press step, a tenth fine', () => {
-    const press = { key: 'sae:3', start: 1, step: 0.05, x: 100, y: 200 };
+    const press = { key: 'sae:3', method: 'add' as const, start: 1, step: 0.05, x: 100, y: 200 };
     expect(pressValue(press, 100, 200, false)).toBe(1);
     // 12.4 px right and 3.2 px up: 15.6, 16 whole pixels
     expect(pressValue(press, 112.4, 196.8, false)).toBe(1 + 16 * 0.05);
