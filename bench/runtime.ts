@@ -73,7 +73,7 @@ const fmtMs = (c: Cost[]): string => fmt(median(c.map((x) => x.wall)));
  * pair (the two runs of a pair back to back), median and spread over REPEATS pairs.
  */
 async function benchText(): Promise<void> {
-  const REPEATS = 7;
+  const REPEATS = 15;
   const TOKENS = 128;
   const dir = pickPack('text-fortunes', 'text-tiny');
   const r = await readPack(dir);
