@@ -20,6 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import { limits } from '../../preload/contract';
 import { openDatabase } from '../db/connection';
+import { UNPACK_CHUNK } from '../index/packedIndex';
 import { parseSaeConfig, type SaeConfig } from '../sae/config';
 import { MAX_HEADER_BYTES, parseSafetensorsHeader, type TensorInfo } from '../sae/safetensors';
 import { TextTokenizer } from '../runtime/text/tokenizer';
@@ -311,8 +312,8 @@ async function checkIndex(dir: string, m: Manifest, rel: string): Promise<void> 
     if (rel.endsWith('.br')) {
       try {
         await pipeline(
-          createReadStream(src),
-          zlib.createBrotliDecompress(),
+          createReadStream(src, { highWaterMark: UNPACK_CHUNK }),
+          zlib.createBrotliDecompress({ chunkSize: UNPACK_CHUNK }),
           capped(
             limits.zipBytes,
             () =>
@@ -321,7 +322,7 @@ async function checkIndex(dir: string, m: Manifest, rel: string): Promise<void> 
                 `decompresses to more than ${limits.zipBytes} bytes (zipBytes)`,
               ),
           ),
-          createWriteStream(file),
+          createWriteStream(file, { highWaterMark: UNPACK_CHUNK }),
         );
       } catch (e) {
         if (e instanceof PackFileError) throw e;
