@@ -114,7 +114,8 @@ function corrupt(message: string): Error {
 /**
  * Checks an open connection to `file`: whole (PRAGMA quick_check) up to `wholeCheckBytes`
  * unless a whole check passed on it unchanged since, else by its structure (schema read, every
- * page its header counts present in the file and its -wal). Throws an error with code SQLITE_CORRUPT (or SQLite's own) when it is not usable.
+ * page its header counts present in the file and its -wal). Throws an error with code
+ * SQLITE_CORRUPT (or SQLite's own) when it is not usable.
  */
 export function checkDatabase(db: Db, file: string, wholeCheckBytes = WHOLE_CHECK_BYTES): void {
   const bytes = existsSync(file) ? statSync(file).size : 0;

@@ -16,9 +16,6 @@ import {
   type Rgba,
 } from '../runtime/image/imageIo';
 
-/** How a sheet is named in the decoder's errors (CorpusError names the file instead). */
-const SHEET_WHAT = 'the sheet';
-
 export type MetaValue = string;
 
 export interface CorpusExample {
@@ -111,13 +108,9 @@ export async function readSheet(file: string, tile: number): Promise<Sheet> {
   if (sniffFormat(bytes) !== 'png')
     throw new CorpusError(file, 'is not a readable PNG (its first bytes are not a PNG signature)');
   try {
-    img = await decodeSheet(bytes, SHEET_WHAT);
+    img = await decodeSheet(bytes, path.basename(file));
   } catch (e) {
-    const detail = (e as Error).message.replace(`${SHEET_WHAT}: `, '');
-    throw new CorpusError(
-      file,
-      detail.startsWith('is ') ? detail : `is not a readable PNG (${detail})`,
-    );
+    throw new CorpusError(file, `is not a readable PNG (${(e as Error).message})`);
   }
   if (img.width < tile || img.height < tile) {
     throw new CorpusError(file, `is ${img.width}×${img.height}, smaller than one ${tile}px tile`);

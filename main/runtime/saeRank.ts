@@ -44,6 +44,9 @@ const ROUNDING = 2 ** -21;
 const TERMS = 4;
 
 export class TopkRanker {
+  /** The features inTopK cannot place from their bounds alone (reused from call to call). */
+  private readonly unsure: number[] = [];
+
   private constructor(
     private readonly sae: Sae,
     private readonly k: number,
@@ -141,10 +144,11 @@ export class TopkRanker {
     const a = res.a?.data;
     if (!(a instanceof Int32Array)) throw new Error('the SAE ranking graph gave no int32 product');
     rank.forEach((r, i) => {
+      const s1 = steps[2 * i] ?? 0;
+      const s2 = steps[2 * i + 1] ?? 0;
       for (let s = 0; s < m; s++) {
         const v = pre[r * m + s] ?? 0;
         const j = features[s] ?? 0;
-        const [s1, s2] = [steps[2 * i] ?? 0, steps[2 * i + 1] ?? 0];
         if (v > 0 && this.inTopK(xp, r * dIn, j, v, a, i, s1, s2, rowL1[i] ?? 0)) {
           out[r * m + s] = v;
         }
@@ -183,7 +187,9 @@ export class TopkRanker {
     // s₂ / 2 of each dimension, times s_j ‖q_j‖₁, doubled.
     const rowStep = s2;
     let above = 0;
-    const unsure: number[] = [];
+    // one list for every call (inTopK runs start to end with no await in between)
+    const unsure = this.unsure;
+    unsure.length = 0;
     // Most features are certainly below v: their upper bound is tested first, alone. Feature i
     // itself lands among the unsure (its bound holds v) and never ranks above itself.
     for (let j = 0, t = 0; j < dSae; j++, t += TERMS) {

@@ -111,10 +111,12 @@ export class SweepFrames {
     /** "before", the same for every frame (its canvas is left as it is). */
     private readonly before: RgbaImage,
   ) {
-    for (let px = -reach; px <= reach; px++) {
+    // the whole grid from the start: sent as its numbers, the worker makes the same values in
+    // the same order (gridOffsets: one offset a value, those clamped at the limit left out)
+    const grid = { start: drag.start, step: drag.step, reach };
+    const order = gridOffsets(grid);
+    for (const px of order) {
       const key = keyOf(sweepDials(swept, dragValue(drag, px)));
-      // two offsets with one value (clamped at the dial's limit): the first keeps it
-      if (this.pxOf.has(key)) continue;
       this.keyAt.set(px, key);
       this.pxOf.set(key, px);
     }
@@ -125,9 +127,7 @@ export class SweepFrames {
       if (e.width !== before.width || e.height !== before.height) return;
       this.receive(call, e);
     });
-    // the whole grid from the start: sent as its numbers, the worker makes the same values
-    const grid = { start: drag.start, step: drag.step, reach };
-    this.call = this.ask(gridOffsets(grid), grid);
+    this.call = this.ask(order, grid);
   }
 
   /**
