@@ -1,14 +1,14 @@
 /**
- * Galaxy benchmarks (issues 7 and 19), in one chromium run: frame time of the galaxy's star
- * field for 100k and 1M synthetic points against a bare THREE.Points scene with the same
- * points (the ratio is what counts: headless chromium draws with SwiftShader on the CPU), with
- * and without the level of detail; CPU hover picks; a 10% selection update; lasso resolution
- * in the worker for small to screen-wide polygons.
+ * Galaxy benchmarks (issues 7 and 19; the cold start is bench/coldStart.ts), in one chromium
+ * run: frame time of the galaxy's star field for 100k and 1M synthetic points against a bare
+ * THREE.Points scene with the same points (the ratio is what counts: headless chromium draws
+ * with SwiftShader on the CPU), with and without the level of detail; CPU hover picks; a 10%
+ * selection update; lasso resolution in the worker for small to screen-wide polygons.
  *
  * The page (renderer/bench/galaxy.html) is bundled here with vite, served from 127.0.0.1 and
  * driven by Debian's chromium through playwright-core.
  *
- *   npx tsx bench/galaxy.ts [--sizes 100000,1000000] [--frames N] [--cpu-only | --cold-only]
+ *   npx tsx bench/galaxy.ts [--sizes 100000,1000000] [--frames N] [--cpu-only]
  */
 import { createReadStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -16,7 +16,6 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import type { GalaxyBenchResult } from '../renderer/bench/galaxyBenchResult';
 import { launchChromium } from '../tests/support/browser';
-import { descendantsCpu } from './procCpu';
 
 const root = path.resolve(__dirname, '..');
 
@@ -146,195 +145,6 @@ async function cpuFigures(n: number): Promise<void> {
 }
 
 /** The bare baseline: a node server process, a page, one WebGL frame (no app code). */
-const BARE_SERVER = `
-const http = require('node:http');
-const page = '<!doctype html><canvas id=c width=1280 height=800></canvas><script>' +
-  'const gl=document.getElementById("c").getContext("webgl2");' +
-  'requestAnimationFrame(()=>{gl.clearColor(0.02,0.03,0.05,1);gl.clear(gl.COLOR_BUFFER_BIT);' +
-  'const p=new Uint8Array(4);gl.readPixels(0,0,1,1,gl.RGBA,gl.UNSIGNED_BYTE,p);document.body.dataset.frame="1";});' +
-  '</script>';
-const s = http.createServer((q, r) => { r.writeHead(200, { 'content-type': 'text/html' }); r.end(page); });
-s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().port + '/'));
-`;
-
-/**
- * Cold start (issue 19): from spawning the server to the default text pack's galaxy drawn
- * (the page's test hook ready: map loaded, first frame drawn), fresh (a new home: the shipped
- * index is unpacked), warm (the same home again: the second start) and later (a third start:
- * what every start after the first ones does, e.g. with the index's whole check remembered),
- * against the bare baseline: a node server + a page + its first WebGL frame. The browser is started beforehand for both; the
- * renderer is the built one (npm run build first). Its own section of bench/run.ts
- * (`npm run bench -- "cold start"`), or `npx tsx bench/galaxy.ts --cold-only`.
- */
-export async function benchColdStart(runs = 5): Promise<void> {
-  console.log(
-    `\n== galaxy cold start (load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')})`,
-  );
-  const { startHeadless } = await import('../tests/support/headless');
-  const server = path.join(root, 'out', 'main', 'server.js');
-  const pack = path.join(root, 'models', 'text-fortunes');
-  if (!existsSync(server) || !existsSync(pack)) {
-    console.log('  cold start: skipped (needs `npm run build` and models/text-fortunes)');
-    return;
-  }
-  const { cpSync, mkdtempSync: mk, writeFileSync } = await import('node:fs');
-  const { spawn } = await import('node:child_process');
-  const work = mk(path.join(tmpdir(), 'orrery-cold-'));
-  const models = path.join(work, 'models');
-  cpSync(pack, path.join(models, 'text-fortunes'), { recursive: true });
-  const bareJs = path.join(work, 'bare.cjs');
-  writeFileSync(bareJs, BARE_SERVER);
-  const browser = await launchChromium();
-  const median = (a: number[]): number => [...a].sort((x, y) => x - y)[a.length >> 1] ?? NaN;
-  try {
-    const bare: number[] = [];
-    const fresh: number[] = [];
-    const warm: number[] = [];
-    const later: number[] = [];
-    const freshPhases: number[][] = [];
-    const warmPhases: number[][] = [];
-    const laterPhases: number[][] = [];
-    // CPU seconds of the processes started for each run (server, page, GPU), to its end
-    const cpu = {
-      bare: [] as number[],
-      fresh: [] as number[],
-      warm: [] as number[],
-      later: [] as number[],
-    };
-    for (let r = 0; r < runs; r++) {
-      // Bare.
-      {
-        const c0 = descendantsCpu();
-        const t0 = performance.now();
-        const child = spawn(process.execPath, [bareJs], { stdio: ['ignore', 'pipe', 'inherit'] });
-        const url = await new Promise<string>((resolve) =>
-          child.stdout.on('data', (c: Buffer) => resolve(c.toString().trim())),
-        );
-        const page = await browser.newPage();
-        await page.goto(url);
-        await page.waitForSelector('body[data-frame="1"]');
-        bare.push(performance.now() - t0);
-        const c1 = descendantsCpu();
-        if (c0 !== null && c1 !== null) cpu.bare.push(c1 - c0);
-        await page.close();
-        child.kill();
-      }
-      // The app, fresh home then the same home again, twice.
-      const home = mk(path.join(work, 'home-'));
-      for (const [into, phases, cpuOf] of [
-        [fresh, freshPhases, cpu.fresh],
-        [warm, warmPhases, cpu.warm],
-        [later, laterPhases, cpu.later],
-      ] as const) {
-        const c0 = descendantsCpu();
-        const t0 = performance.now();
-        const srv = await startHeadless(['--home', home, '--models', models]);
-        const tServer = performance.now();
-        const page = await browser.newPage();
-        await page.goto(srv.url);
-        const tPage = performance.now();
-        await page.waitForFunction(
-          () =>
-            (
-              globalThis as unknown as { __orreryGalaxy?: { count(): number } }
-            ).__orreryGalaxy?.count() !== undefined &&
-            ((
-              globalThis as unknown as { __orreryGalaxy: { count(): number } }
-            ).__orreryGalaxy.count() ?? 0) > 0,
-          undefined,
-          { polling: 20, timeout: 120_000 },
-        );
-        const tMap = performance.now();
-        await page
-          .waitForFunction(
-            () =>
-              (
-                globalThis as unknown as { __orreryGalaxy?: { ready(): boolean } }
-              ).__orreryGalaxy?.ready() === true,
-            undefined,
-            { polling: 20, timeout: 120_000 },
-          )
-          .catch(async (e: unknown) => {
-            const state = await page.evaluate(() => {
-              const g = (
-                globalThis as unknown as {
-                  __orreryGalaxy?: { frames(): number; count(): number };
-                }
-              ).__orreryGalaxy;
-              return {
-                frames: g?.frames(),
-                count: g?.count(),
-                canvas: (
-                  globalThis as unknown as {
-                    document: { querySelectorAll(s: string): { length: number } };
-                  }
-                ).document.querySelectorAll('canvas').length,
-                hidden: (globalThis as unknown as { document: { hidden: boolean } }).document
-                  .hidden,
-              };
-            });
-            console.error('  cold start: the galaxy never drew', state, srv.output().slice(-800));
-            throw e;
-          });
-        const tEnd = performance.now();
-        into.push(tEnd - t0);
-        const c1 = descendantsCpu();
-        if (c0 !== null && c1 !== null) cpuOf.push(c1 - c0);
-        // The page's ready mark (health + packs) comes after the first frame: the health check
-        // waits for the first view (renderer/src/api/firstView.ts). Not part of the figure.
-        await page.waitForSelector('body[data-orrery-ready="true"]', { timeout: 120_000 });
-        const tApp = performance.now();
-        phases.push([tServer - t0, tPage - tServer, tMap - tPage, tEnd - tMap, tApp - tEnd]);
-        await page.close();
-        await srv.stop();
-      }
-    }
-    const b = median(bare);
-    const secs = (ms: number): string => (ms / 1000).toFixed(2);
-    const spread = (a: number[]): string => `${secs(Math.min(...a))}–${secs(Math.max(...a))}`;
-    // Each run's ratio to that run's bare start, so a load swing between runs cancels out.
-    const ratios = (a: number[]): number[] => a.map((t, i) => t / (bare[i] ?? NaN));
-    const ratio = (a: number[]): string => {
-      const r = ratios(a);
-      return `${median(r).toFixed(2)}× (runs ${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
-    };
-    console.log(
-      `  cold start to the text galaxy (load ${loadavg()[0]?.toFixed(2)}, median of ${runs}): bare server + page + WebGL frame ${secs(b)} s (${spread(bare)}) · app warm (second start) ${secs(median(warm))} s (${spread(warm)}), ${ratio(warm)} · later (third start) ${secs(median(later))} s (${spread(later)}), ${ratio(later)} · fresh home ${secs(median(fresh))} s (${spread(fresh)}), ${ratio(fresh)}; goal ≤ 1.5×`,
-    );
-    if (cpu.bare.length === runs) {
-      const cpuRatio = (a: number[]): string => {
-        const r = a.map((c, i) => c / (cpu.bare[i] ?? NaN));
-        return `${median(r).toFixed(2)}× (runs ${Math.min(...r).toFixed(2)}–${Math.max(...r).toFixed(2)})`;
-      };
-      const cs = (a: number[]): string => `${median(a).toFixed(2)} s`;
-      console.log(
-        `    cpu to the first frame (every process started for the run, /proc): bare ${cs(cpu.bare)} · warm ${cs(cpu.warm)}, ${cpuRatio(cpu.warm)} · later ${cs(cpu.later)}, ${cpuRatio(cpu.later)} · fresh ${cs(cpu.fresh)}, ${cpuRatio(cpu.fresh)}`,
-      );
-    }
-    const phase = (ps: number[][]): string =>
-      ['server up', 'page loaded', 'map in store', 'first frame', 'then app ready']
-        .map((name, k) => `${name} +${(median(ps.map((p) => p[k] ?? NaN)) / 1000).toFixed(2)}`)
-        .join(', ');
-    console.log(`    warm: ${phase(warmPhases)} s`);
-    console.log(`    later: ${phase(laterPhases)} s`);
-    console.log(`    fresh: ${phase(freshPhases)} s`);
-    const { readdirSync, statSync } = await import('node:fs');
-    const assets = path.join(root, 'out', 'renderer', 'assets');
-    const sizes = readdirSync(assets)
-      .filter((f) => f.endsWith('.js'))
-      .map(
-        (f) =>
-          `${f.replace(/-[\w-]{8}\.js$/, '.js')} ${(statSync(path.join(assets, f)).size / 1024).toFixed(0)} KiB`,
-      );
-    console.log(`  renderer bundle: ${sizes.join(' · ')}`);
-  } finally {
-    await browser.close();
-    rmSync(work, { recursive: true, force: true });
-  }
-}
-
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -393,12 +203,7 @@ export async function benchGalaxy(opts: { sizes?: number[]; frames?: number } = 
   for (const n of sizes) await cpuFigures(n);
 }
 
-if (require.main === module && process.argv.includes('--cold-only')) {
-  benchColdStart().catch((e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  });
-} else if (require.main === module && process.argv.includes('--cpu-only')) {
+if (require.main === module && process.argv.includes('--cpu-only')) {
   const sizes = arg('--sizes')?.split(',').map(Number) ?? [1_000_000];
   (async () => {
     for (const n of sizes) await cpuFigures(n);

@@ -13,7 +13,7 @@ const sections: Section[] = [
   { name: 'layout at scale (1M)', file: 'scaleLayout.ts', fn: 'benchScaleLayout' },
   { name: 'search at scale (1M)', file: 'fts.ts', fn: 'benchFts' },
   { name: 'galaxy', file: 'galaxy.ts', fn: 'benchGalaxy' },
-  { name: 'galaxy cold start', file: 'galaxy.ts', fn: 'benchColdStart' },
+  { name: 'galaxy cold start', file: 'coldStart.ts', fn: 'benchColdStart' },
   { name: 'map positions to the galaxy (1M)', file: 'mapTransfer.ts', fn: 'benchMapTransfer' },
   { name: 'open 1M SAE to the galaxy (1M)', file: 'open1m.ts', fn: 'benchOpen1m' },
   { name: 'dial to image', file: 'dialLatency.ts', fn: 'benchDialLatency' },

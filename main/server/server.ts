@@ -39,12 +39,15 @@ function formatHost(host: string): string {
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * A loader app starts once the server has had no request for this long (if nothing else). Not
- * shorter: loading holds the main thread for a second or more, and a page opened by a program
- * just after the URL is printed (a browser start takes about a second) would wait that long
- * for its HTML if the load began first (cold start: +1.5-2 s at load 12 on 2 cores).
+ * A loader app starts once the server has had no request for this long since it listened (if
+ * nothing else starts it first). A page opened by a running browser asks within a few tens of
+ * ms, and its HTML and scripts go before the load (which holds the main thread 0.1-0.3 s here,
+ * a second or more at high load); when nothing asks that soon a browser is still starting
+ * (the desktop's window, a browser opened with the URL: 0.25-0.5 s), and the app loads
+ * meanwhile instead of after the page's scripts (cold start: the socket's welcome came ~0.3 s
+ * after the page asked for it while IDLE_MS was 3 s).
  */
-const IDLE_MS = 3_000;
+const IDLE_MS = 100;
 
 /**
  * Listens at once and serves the page's files. `app` may be a loader: loading holds the main
@@ -164,7 +167,11 @@ export async function startServer(
     app: composed,
     close: async () => {
       (await api.catch(() => null))?.close();
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      // Every HTTP connection goes too, idle or not: a browser's kept-alive one held the close
+      // (and the process's exit on SIGTERM) for seconds, a minute once.
+      const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      httpServer.closeAllConnections();
+      await closed;
       await (await composed.catch(() => null))?.dispose();
     },
   };

@@ -1,4 +1,7 @@
-/** Debian's chromium driven by playwright-core, with a fresh profile and no network chatter. */
+/**
+ * Debian's chromium driven by playwright-core, with no network chatter: a fresh profile, or
+ * `profile` (a folder kept between launches, as a desktop app keeps its own).
+ */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -6,9 +9,9 @@ import { repoRoot, tmpDir } from './tmp';
 
 export const artefacts = path.join(repoRoot, 'test-results', 'e2e');
 
-export async function launchChromium(): Promise<BrowserContext> {
+export async function launchChromium(profile?: string): Promise<BrowserContext> {
   mkdirSync(artefacts, { recursive: true });
-  return chromium.launchPersistentContext(tmpDir('orrery-chromium-'), {
+  return chromium.launchPersistentContext(profile ?? tmpDir('orrery-chromium-'), {
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     headless: true,
     viewport: { width: 1440, height: 900 },

@@ -4,7 +4,7 @@
  * (a grid the lasso worker builds) once per animation frame at most, and only when the
  * pointer moved.
  */
-import { lazy, Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { ClusterLabels, type LabelEls } from './ClusterLabels';
 import { Filters } from './Filters';
 import { HoverLabel } from './HoverLabel';
@@ -20,15 +20,43 @@ import type { SceneApi, SceneApiRef } from './sceneApi';
 import { galaxyStore, type GalaxyStore } from './store';
 import { installTestHooks } from './testHooks';
 import { useGalaxy } from './useGalaxy';
+import type * as CanvasModuleType from './GalaxyCanvas';
 import './galaxy.css';
 
 /** The 3D layer (three, react-three-fiber) is its own chunk, fetched when a galaxy opens. */
-const loadCanvas = () => import('./GalaxyCanvas');
-const GalaxyCanvas = lazy(() => loadCanvas().then((m) => ({ default: m.GalaxyCanvas })));
+type CanvasModule = typeof CanvasModuleType;
+let loaded: CanvasModule | null = null;
+let loading: Promise<CanvasModule> | null = null;
+const loadCanvas = (): Promise<CanvasModule> =>
+  (loading ??= import('./GalaxyCanvas').then(
+    (m) => (loaded = m),
+    (e: unknown) => {
+      loading = null; // the next galaxy to open asks again
+      throw e;
+    },
+  ));
 
 /** Starts fetching the 3D code early (while the map is read), so it is there when needed. */
 export function preloadGalaxyCanvas(): void {
-  void loadCanvas();
+  void loadCanvas().catch(() => undefined); // a failure shows where the canvas is used
+}
+
+/**
+ * The 3D layer's module once it is fetched (null until then), or why it could not be. Not
+ * React.lazy: React 19 reveals a suspended boundary at most every 300 ms (its fallback
+ * throttle), which held the galaxy's first frame back ~0.3 s at start although the chunk had
+ * long arrived.
+ */
+function useCanvasModule(): { canvas: CanvasModule | null; error: string | null } {
+  const [canvas, setCanvas] = useState(loaded);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!canvas)
+      loadCanvas().then(setCanvas, (e: unknown) =>
+        setError(e instanceof Error ? e.message : String(e)),
+      );
+  }, [canvas]);
+  return { canvas, error };
 }
 
 /**
@@ -50,6 +78,7 @@ export function GalaxyView({
   secondary?: boolean;
 }) {
   const map = useGalaxy((s) => s.map, store);
+  const { canvas, error: canvasError } = useCanvasModule();
   const ownRef = useRef<SceneApi | null>(null);
   const apiRef = sceneRef ?? ownRef;
   const labelsRef: LabelEls = useRef(new Map<number, HTMLElement>());
@@ -182,9 +211,14 @@ export function GalaxyView({
         void runAction('pick-star', { point: hit, mode });
       }}
     >
-      <Suspense fallback={null}>
-        <GalaxyCanvas store={store} map={map} apiRef={apiRef} labelsRef={labelsRef} />
-      </Suspense>
+      {canvas && (
+        <canvas.GalaxyCanvas store={store} map={map} apiRef={apiRef} labelsRef={labelsRef} />
+      )}
+      {canvasError && (
+        <p className="error-text" role="alert">
+          The 3D view could not load: {canvasError}
+        </p>
+      )}
       <ClusterLabels map={map} labelsRef={labelsRef} store={store} />
       <Lasso
         enabled={tool === 'lasso'}

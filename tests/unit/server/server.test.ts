@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -133,6 +134,32 @@ describe('headless server', () => {
     ]);
     expect(await s.app).toBeDefined();
     ws.close();
+  });
+
+  it('closes with a connection still open (a request half sent, a kept-alive one): dropped, not waited for', async () => {
+    const s = await serve();
+    const base = `http://127.0.0.1:${s.port}`;
+    // a kept-alive connection after a whole request
+    const agent = new http.Agent({ keepAlive: true });
+    const page = await new Promise<number>((resolve, reject) =>
+      http
+        .get(`${base}/`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        })
+        .on('error', reject),
+    );
+    expect(page).toBe(200);
+    // a request whose headers never end (what the server's own timeouts leave for a minute)
+    const half = net.connect(s.port, '127.0.0.1');
+    await new Promise<void>((resolve) => half.once('connect', () => resolve()));
+    half.write('GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const dropped = new Promise<void>((resolve) => half.once('close', () => resolve()));
+    half.on('error', () => undefined);
+    running.splice(running.indexOf(s), 1);
+    await s.close();
+    await dropped;
+    agent.destroy();
   });
 
   it('answers calls over the WebSocket; a malformed message gets ok:false and the next call works', async () => {
