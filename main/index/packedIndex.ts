@@ -5,7 +5,7 @@
  * temporary file next to the target and rename it into place, so the final name only ever
  * holds a whole file; a seeded copy is also checked to be an SQLite database.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -97,16 +97,21 @@ export const UNPACK_CHUNK = 2 ** 20;
  * Puts a pack's index `src` (`.br`: decompressed as it streams; otherwise copied) at `dest`,
  * through a uniquely named `<dest>.<random>.partial` in the same folder. A corrupt or
  * truncated file throws a bad_pack OrreryError naming `src`, and leaves nothing at `dest`.
+ * `digest`, if given, is fed `src`'s bytes as they are read (one read of the file gives the
+ * copy and its hash; a first start hashed the 15 MB file in one piece on the API thread, then
+ * read it again to unpack).
  */
-export async function unpackIndex(src: string, dest: string): Promise<void> {
+export async function unpackIndex(src: string, dest: string, digest?: Hash): Promise<void> {
   await removeStalePartials(dest);
   const tmp = `${dest}.${randomBytes(6).toString('hex')}.partial`;
   const packed = isPackedIndex(src);
   await writeThrough(tmp, dest, async (t) => {
     if (packed) {
+      const read = createReadStream(src, { highWaterMark: UNPACK_CHUNK });
+      if (digest) read.on('data', (piece) => digest.update(piece));
       try {
         await pipeline(
-          createReadStream(src, { highWaterMark: UNPACK_CHUNK }),
+          read,
           zlib.createBrotliDecompress({ chunkSize: UNPACK_CHUNK }),
           capBytes(src, limits.zipBytes),
           createWriteStream(t, { highWaterMark: UNPACK_CHUNK }),
@@ -124,6 +129,9 @@ export async function unpackIndex(src: string, dest: string): Promise<void> {
       }
     } else {
       await fs.copyFile(src, t);
+      if (digest)
+        for await (const piece of createReadStream(src, { highWaterMark: UNPACK_CHUNK }))
+          digest.update(piece as Buffer);
     }
     if (!(await hasSqliteHeader(t)))
       throw new OrreryError(

@@ -122,8 +122,9 @@ export async function syncSeed(
       .digest('hex');
   const base = { version: src.version, index: path.basename(src.shipped), bytes: st.size };
   if (!existsSync(file)) {
-    const record: SeedRecord = { ...base, mtimeMs: st.mtimeMs, sha256: await sha256() };
-    await unpackIndex(src.shipped, file);
+    const digest = createHash('sha256');
+    await unpackIndex(src.shipped, file, digest);
+    const record: SeedRecord = { ...base, mtimeMs: st.mtimeMs, sha256: digest.digest('hex') };
     // the shipped bytes as they are: its first open checks the structure, not every page
     trustAsChecked(file);
     await writeRecord(file, record);

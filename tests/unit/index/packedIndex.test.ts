@@ -4,6 +4,7 @@
  * or non-index .br is a bad_pack error naming the file and leaves no index behind; a pack that
  * later ships a different index re-seeds the copy, keeping the old one and the person's edits.
  */
+import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
@@ -69,8 +70,16 @@ describe('Brotli-compressed pack index', () => {
     const raw = readFileSync(built);
     expect(readFileSync(packed).length).toBeLessThan(raw.length / 2);
     const back = join(tmp.dir, 'back.sqlite');
-    await unpackIndex(packed, back);
+    const digest = createHash('sha256');
+    await unpackIndex(packed, back, digest);
     expect(readFileSync(back).equals(raw)).toBe(true);
+    // the hash of what was read (the packed file), fed as it streamed
+    const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+    expect(digest.digest('hex')).toBe(sha(readFileSync(packed)));
+    // a plain index is copied, and hashed the same way
+    const plain = createHash('sha256');
+    await unpackIndex(built, join(tmp.dir, 'copied.sqlite'), plain);
+    expect(plain.digest('hex')).toBe(sha(raw));
   });
 
   it('is decompressed into the index folder on first use, with the same rows', async () => {
