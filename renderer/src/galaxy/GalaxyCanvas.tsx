@@ -82,6 +82,7 @@ export function GalaxyCanvas(props: Props) {
       dpr={[1, 2]}
       camera={{ fov: 50, position: [0, 0, 10] }}
       gl={{ antialias: false, alpha: true }}
+      className="galaxy-canvas"
       data-testid="galaxy-canvas"
     >
       <Scene {...props} />

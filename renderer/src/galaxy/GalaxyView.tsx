@@ -13,7 +13,7 @@ import { registerActions, runAction, unregisterActions, type Action } from '../a
 import { galaxyActions, type Tool } from './keys';
 import { starActions } from './starKeys';
 import { Lasso } from './Lasso';
-import { firstViewSettled } from '../api/firstView';
+import { firstViewSettled, useSettleFirstView } from '../api/firstView';
 import { LassoResolver } from './lassoClient';
 import { setGridFor } from './pointGrid';
 import type { SceneApi, SceneApiRef } from './sceneApi';
@@ -28,13 +28,7 @@ type CanvasModule = typeof CanvasModuleType;
 let loaded: CanvasModule | null = null;
 let loading: Promise<CanvasModule> | null = null;
 const loadCanvas = (): Promise<CanvasModule> =>
-  (loading ??= import('./GalaxyCanvas').then(
-    (m) => (loaded = m),
-    (e: unknown) => {
-      loading = null; // the next galaxy to open asks again
-      throw e;
-    },
-  ));
+  (loading ??= import('./GalaxyCanvas').then((m) => (loaded = m)));
 
 /** Starts fetching the 3D code early (while the map is read), so it is there when needed. */
 export function preloadGalaxyCanvas(): void {
@@ -79,6 +73,8 @@ export function GalaxyView({
 }) {
   const map = useGalaxy((s) => s.map, store);
   const { canvas, error: canvasError } = useCanvasModule();
+  // no galaxy will draw: the error in its place is the first view
+  useSettleFirstView(canvasError !== null);
   const ownRef = useRef<SceneApi | null>(null);
   const apiRef = sceneRef ?? ownRef;
   const labelsRef: LabelEls = useRef(new Map<number, HTMLElement>());
@@ -215,9 +211,13 @@ export function GalaxyView({
         <canvas.GalaxyCanvas store={store} map={map} apiRef={apiRef} labelsRef={labelsRef} />
       )}
       {canvasError && (
-        <p className="error-text" role="alert">
-          The 3D view could not load: {canvasError}
-        </p>
+        <div className="galaxy-canvas-error" role="alert">
+          <p className="error-text">The 3D view could not load: {canvasError}</p>
+          {/* the browser keeps a failed module import failed: only a reload asks again */}
+          <button type="button" onClick={() => location.reload()}>
+            Reload
+          </button>
+        </div>
       )}
       <ClusterLabels map={map} labelsRef={labelsRef} store={store} />
       <Lasso
