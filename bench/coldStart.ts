@@ -81,84 +81,83 @@ function within<T>(p: Promise<T>, step: string): Promise<T> {
   return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
 
-async function bareStart(bareJs: string, profile: string, open: Open): Promise<Start> {
-  const c0 = descendantsCpu();
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [bareJs], { stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    const url = await within(
-      new Promise<string>((resolve) =>
-        child.stdout.on('data', (c: Buffer) => resolve(c.toString().trim())),
-      ),
-      'the bare server',
-    );
-    const tServer = performance.now();
-    const tab = await within(open(profile), 'opening the browser');
-    const tBrowser = performance.now();
-    await tab.page.goto(url);
-    const tPage = performance.now();
-    await tab.page.waitForSelector('body[data-frame="1"]');
-    const tEnd = performance.now();
-    const c1 = descendantsCpu();
-    await within(tab.close(), 'closing the browser');
-    return {
-      ms: tEnd - t0,
-      phases: [tServer - t0, tBrowser - tServer, tPage - tBrowser, 0, tEnd - tPage],
-      cpu: c0 !== null && c1 !== null ? c1 - c0 : null,
-    };
-  } finally {
-    child.kill();
-  }
+/** A start's server: the page's URL, its output (for a failure's report), how to stop it. */
+interface Served {
+  url: string;
+  output(): string;
+  stop(): Promise<void>;
 }
 
-async function appStart(
-  home: string,
-  models: string,
-  port: number,
+/**
+ * One start: `serve` starts the server, `open` a tab, the page loads, then each of `marks`
+ * waits for its moment in the page; the phases are the times between them.
+ */
+async function timedStart(
+  serve: () => Promise<Served>,
   profile: string,
   open: Open,
+  marks: readonly ((page: Page) => Promise<unknown>)[],
 ): Promise<Start> {
   const c0 = descendantsCpu();
-  const t0 = performance.now();
-  const srv = await within(
-    startHeadless(['--home', home, '--models', models, '--port', String(port)]),
-    'the server',
-  );
+  const at = [performance.now()];
+  const srv = await within(serve(), 'the server');
   try {
-    const tServer = performance.now();
+    at.push(performance.now());
     const tab = await within(open(profile), 'opening the browser');
-    const tBrowser = performance.now();
+    at.push(performance.now());
     await tab.page.goto(srv.url);
-    const tPage = performance.now();
-    const wait = { polling: 20, timeout: 120_000 };
-    await tab.page.waitForFunction(
-      () => ((globalThis as Hooked).__orreryGalaxy?.count() ?? 0) > 0,
-      undefined,
-      wait,
-    );
-    const tMap = performance.now();
-    await tab.page
-      .waitForFunction(
-        () => (globalThis as Hooked).__orreryGalaxy?.ready() === true,
-        undefined,
-        wait,
-      )
-      .catch((e: unknown) => {
-        console.error('  cold start: the galaxy never drew', srv.output().slice(-800));
+    at.push(performance.now());
+    for (const mark of marks) {
+      await mark(tab.page).catch((e: unknown) => {
+        console.error('  cold start: the page never got there', srv.output().slice(-800));
         throw e;
       });
-    const tEnd = performance.now();
+      at.push(performance.now());
+    }
     const c1 = descendantsCpu();
     await within(tab.close(), 'closing the browser');
     return {
-      ms: tEnd - t0,
-      phases: [tServer - t0, tBrowser - tServer, tPage - tBrowser, tMap - tPage, tEnd - tMap],
+      ms: (at.at(-1) ?? NaN) - (at[0] ?? NaN),
+      phases: at.slice(1).map((t, i) => t - (at[i] ?? NaN)),
       cpu: c0 !== null && c1 !== null ? c1 - c0 : null,
     };
   } finally {
     await within(srv.stop(), 'stopping the server');
   }
 }
+
+/** The bare baseline's server: node serving one page that draws one WebGL frame. */
+function serveBare(bareJs: string): () => Promise<Served> {
+  return async () => {
+    const child = spawn(process.execPath, [bareJs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const url = await new Promise<string>((resolve) =>
+      child.stdout.on('data', (c: Buffer) => resolve(c.toString().trim())),
+    );
+    return { url, output: () => '', stop: async () => void child.kill() };
+  };
+}
+
+const wait = { polling: 20, timeout: 120_000 };
+/** The bare page: no map to wait for, then its frame. */
+const BARE_MARKS = [
+  async () => undefined,
+  (page: Page) => page.waitForSelector('body[data-frame="1"]', wait),
+];
+/** The app: the map in the galaxy's store, then its first frame drawn. */
+const APP_MARKS = [
+  (page: Page) =>
+    page.waitForFunction(
+      () => ((globalThis as Hooked).__orreryGalaxy?.count() ?? 0) > 0,
+      undefined,
+      wait,
+    ),
+  (page: Page) =>
+    page.waitForFunction(
+      () => (globalThis as Hooked).__orreryGalaxy?.ready() === true,
+      undefined,
+      wait,
+    ),
+];
 
 /** A port free now (the app's starts of one reading keep it: one origin, as a person's has). */
 function freePort(): Promise<number> {
@@ -189,16 +188,23 @@ async function reading(
     warm: [],
     later: [],
   };
+  const bare = (): Promise<Start> => timedStart(serveBare(bareJs), bareProfile, open, BARE_MARKS);
+  const app = (home: string, profile: string): Promise<Start> =>
+    timedStart(
+      () => startHeadless(['--home', home, '--models', models, '--port', String(port)]),
+      profile,
+      open,
+      APP_MARKS,
+    );
+  const fresh = (p: string): string => mkdtempSync(path.join(work, p));
   // Not counted: one start of each, so no run is the first to read the files from disk.
-  await bareStart(bareJs, bareProfile, open);
-  const warmUp = (p: string): string => mkdtempSync(path.join(work, p));
-  await appStart(warmUp('home-'), models, port, warmUp('profile-'), open);
+  await bare();
+  await app(fresh('home-'), fresh('profile-'));
   for (let r = 0; r < runs; r++) {
-    starts.bare.push(await bareStart(bareJs, bareProfile, open));
-    const home = mkdtempSync(path.join(work, 'home-'));
-    const profile = mkdtempSync(path.join(work, 'profile-'));
+    starts.bare.push(await bare());
+    const [home, profile] = [fresh('home-'), fresh('profile-')];
     for (const kind of ['fresh', 'warm', 'later'] as const)
-      starts[kind].push(await appStart(home, models, port, profile, open));
+      starts[kind].push(await app(home, profile));
   }
   const secs = (ms: number): string => (ms / 1000).toFixed(2);
   const wall = (s: Start[]): string => {

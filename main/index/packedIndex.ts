@@ -6,7 +6,13 @@
  * holds a whole file; a seeded copy is also checked to be an SQLite database.
  */
 import { randomBytes, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import {
+  createReadStream,
+  createWriteStream,
+  promises as fs,
+  type ReadStream,
+  type WriteStream,
+} from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
@@ -106,15 +112,20 @@ export async function unpackIndex(src: string, dest: string, digest?: Hash): Pro
   const tmp = `${dest}.${randomBytes(6).toString('hex')}.partial`;
   const packed = isPackedIndex(src);
   await writeThrough(tmp, dest, async (t) => {
+    // the one read of `src`, fed to the digest as it goes
+    const read = (): ReadStream => {
+      const r = createReadStream(src, { highWaterMark: UNPACK_CHUNK });
+      if (digest) r.on('data', (piece) => digest.update(piece));
+      return r;
+    };
+    const write = (): WriteStream => createWriteStream(t, { highWaterMark: UNPACK_CHUNK });
     if (packed) {
-      const read = createReadStream(src, { highWaterMark: UNPACK_CHUNK });
-      if (digest) read.on('data', (piece) => digest.update(piece));
       try {
         await pipeline(
-          read,
+          read(),
           zlib.createBrotliDecompress({ chunkSize: UNPACK_CHUNK }),
           capBytes(src, limits.zipBytes),
-          createWriteStream(t, { highWaterMark: UNPACK_CHUNK }),
+          write(),
         );
       } catch (e) {
         if (e instanceof OrreryError) throw e;
@@ -127,11 +138,10 @@ export async function unpackIndex(src: string, dest: string, digest?: Hash): Pro
           );
         throw e;
       }
+    } else if (digest) {
+      await pipeline(read(), write());
     } else {
       await fs.copyFile(src, t);
-      if (digest)
-        for await (const piece of createReadStream(src, { highWaterMark: UNPACK_CHUNK }))
-          digest.update(piece as Buffer);
     }
     if (!(await hasSqliteHeader(t)))
       throw new OrreryError(

@@ -4,44 +4,37 @@
  * becomes ready and search still finds features. Its Reload button, once the code can be
  * fetched again, brings the galaxy up.
  */
-import { cpSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../support/browser';
-import { startHeadless, type ServerHandle } from '../support/headless';
+import { openApp, type OpenApp } from '../support/app';
 import { galaxyHook } from '../support/page';
-import { cleanupTmp, repoRoot, testAllow, tmpDir } from '../support/tmp';
+import { repoRoot } from '../support/tmp';
 
 const emoji = path.join(repoRoot, 'models', 'emoji');
 
 describe.runIf(existsSync(path.join(emoji, 'features.sqlite.br')))(
   'the galaxy when its 3D code cannot load',
   () => {
-    let server: ServerHandle;
-    let browser: BrowserContext;
+    let app: OpenApp;
     let page: Page;
     let refused = 0;
 
     beforeAll(async () => {
-      const models = tmpDir();
-      cpSync(emoji, path.join(models, 'emoji'), { recursive: true });
-      const allow = testAllow.flatMap((d) => ['--allow', d]);
-      server = await startHeadless(['--home', tmpDir(), '--models', models, ...allow]);
-      browser = await launchChromium();
-      page = await browser.newPage();
-      // the chunk's request fails, as a damaged or missing install's would
-      await page.route(/\/assets\/GalaxyCanvas-[\w-]+\.js$/, (route) => {
-        refused++;
-        return route.abort('failed');
+      app = await openApp([emoji], {
+        // the chunk's request fails, as a damaged or missing install's would
+        beforeLoad: (p) =>
+          p.route(/\/assets\/GalaxyCanvas-[\w-]+\.js$/, (route) => {
+            refused++;
+            return route.abort('failed');
+          }),
       });
-      await page.goto(server.url);
+      ({ page } = app);
     });
 
     afterAll(async () => {
-      await browser?.close();
-      await server?.stop();
-      cleanupTmp();
+      await app?.close();
     });
 
     it('says so in its place; the app is ready and search works', async () => {

@@ -13,8 +13,14 @@ export interface OpenApp {
   close(): Promise<void>;
 }
 
-/** `packs`: pack folders copied into a fresh models folder (none: an empty one). */
-export async function openApp(packs: readonly string[] = []): Promise<OpenApp> {
+/**
+ * `packs`: pack folders copied into a fresh models folder (none: an empty one). `beforeLoad`:
+ * what to set on the page before it loads (e.g. requests to refuse).
+ */
+export async function openApp(
+  packs: readonly string[] = [],
+  options: { beforeLoad?: (page: Page) => Promise<unknown> } = {},
+): Promise<OpenApp> {
   const models = tmpDir();
   for (const p of packs) cpSync(p, path.join(models, path.basename(p)), { recursive: true });
   // The page may use the temp folders and fixtures tests make (the path policy's --allow).
@@ -22,6 +28,7 @@ export async function openApp(packs: readonly string[] = []): Promise<OpenApp> {
   const server = await startHeadless(['--home', tmpDir(), '--models', models, ...allow]);
   const browser = await launchChromium();
   const page = await browser.newPage();
+  await options.beforeLoad?.(page);
   await page.goto(server.url);
   await page.waitForSelector('body[data-orrery-ready="true"]');
   return {
