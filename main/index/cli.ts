@@ -16,12 +16,16 @@
  *   npx tsx main/index/cli.ts export-neuronpedia <index file> <out folder> [--sae id]
  *                                    [--features 1,2,3] [--model-id m] [--source-id s]
  *   npx tsx main/index/cli.ts export-map <index file> <out.csv> [--sae id]
+ *   npx tsx main/index/cli.ts ship-maps <pack dir>   (the maps beside the pack's shipped index,
+ *                                    features.map.orb: a first start draws from them)
  * A build can be interrupted (Ctrl-C) and resumed by running the same command again.
  * An --out ending in .br (e.g. features.sqlite.br) builds into <out>.building.sqlite next to
  * it (kept until the build finishes, so a re-run resumes), then writes the Brotli-compressed
- * copy and deletes the .sqlite; an existing <out> is unpacked first, so a re-run adds to it.
+ * copy and its maps (ship-maps) and deletes the .sqlite; an existing <out> is unpacked first,
+ * so a re-run adds to it.
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { readPack } from '../packs/packReader';
 import {
@@ -40,6 +44,7 @@ import {
   type SplitChoice,
 } from './index';
 import { isPackedIndex, packIndex, unpackIndex } from './packedIndex';
+import { writeShippedMaps } from './shippedMap';
 import { parseArgs, progressLine, type Args, runCli } from '../cli/terminal';
 
 function bar(p: BuildProgress, started: number): string {
@@ -103,6 +108,7 @@ async function build(a: Args): Promise<number> {
       const t0 = performance.now();
       const size = await packIndex(file, out);
       const { size: raw } = await fs.stat(file);
+      await shipMapsOf(file, out);
       for (const f of [file, `${file}-wal`, `${file}-shm`]) await fs.rm(f, { force: true });
       console.log(
         `${out}: ${(size / 1e6).toFixed(2)} MB (Brotli, ${((100 * size) / raw).toFixed(1)}% of ${(raw / 1e6).toFixed(2)} MB) in ${((performance.now() - t0) / 1000).toFixed(1)}s`,
@@ -256,6 +262,36 @@ function exportMap(a: Args): number {
   }
 }
 
+/** Writes the maps of index `file` (the unpacked copy of `shipped`) beside `shipped`. */
+async function shipMapsOf(file: string, shipped: string): Promise<void> {
+  const db = openIndex(file, { readonly: true });
+  try {
+    const w = await writeShippedMaps(db, shipped);
+    console.log(`${w.file}: ${(w.bytes / 1e3).toFixed(1)} kB (the maps a first start draws)`);
+  } finally {
+    db.close();
+  }
+}
+
+async function shipMaps(a: Args): Promise<number> {
+  const dir = a.positional[1];
+  if (!dir) throw new Error('usage: ship-maps <pack dir>');
+  const read = await readPack(dir);
+  if (!read.ok) throw new Error(`${read.problem.file}: ${read.problem.message}`);
+  const index = read.pack.manifest.index;
+  if (!index) throw new Error(`${dir}: the pack ships no index`);
+  const shipped = path.join(dir, index);
+  if (!isPackedIndex(shipped)) return shipMapsOf(shipped, shipped).then(() => 0);
+  const tmp = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'orrery-ship-maps-')), 'i.sqlite');
+  try {
+    await unpackIndex(shipped, tmp);
+    await shipMapsOf(tmp, shipped);
+    return 0;
+  } finally {
+    await fs.rm(path.dirname(tmp), { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<number> {
   const a = parseArgs(process.argv.slice(2));
   switch (a.positional[0]) {
@@ -271,9 +307,11 @@ async function main(): Promise<number> {
       return exportNp(a);
     case 'export-map':
       return exportMap(a);
+    case 'ship-maps':
+      return shipMaps(a);
     default:
       console.error(
-        'usage: cli.ts build|search|stats|import-neuronpedia|export-neuronpedia|export-map … (see the header of main/index/cli.ts)',
+        'usage: cli.ts build|search|stats|import-neuronpedia|export-neuronpedia|export-map|ship-maps … (see the header of main/index/cli.ts)',
       );
       return 2;
   }

@@ -5,26 +5,16 @@
  * with workerData { role: 'reader' } (worker.ts), so no second bundle is needed.
  */
 import type { MessagePort } from 'node:worker_threads';
-import {
-  encodeMapArrays,
-  OrreryError,
-  type ErrorCode,
-  type MapWireArrays,
-} from '../../preload/contract';
+import { OrreryError, type ErrorCode } from '../../preload/contract';
 import { openDatabase, type Db } from '../db/connection';
 import { checkDatabase } from '../db/recover';
 import { readCard, readTitles } from './card';
 import { readSheet } from './corpus';
 import { mapCsv, neuronpediaZip, type NeuronpediaExportOptions } from './dashboards/export';
 import { openIndex } from './index';
-import {
-  listClusters,
-  loadPositions,
-  searchFeatures,
-  type ClusterInfo,
-  type SearchQuery,
-} from './search';
+import { searchFeatures, type SearchQuery } from './search';
 import { KeptReads } from './keptReads';
+import { readMap, type MapRead } from './mapRead';
 import { warmInBackground } from './warm';
 
 export type ReaderRequest =
@@ -52,29 +42,9 @@ export type ReaderRequest =
   /** Close the connection to `file`, or every connection when null (before the pool ends). */
   | { type: 'release'; id: number; file: string | null };
 
-/** A map read: its arrays as index.map sends them, and the cluster labels. */
-export interface MapRead {
-  map: MapWireArrays;
-  clusters: ClusterInfo[];
-}
-
 export type ReaderReply =
   | { id: number; ok: true; value: unknown }
   | { id: number; ok: false; message: string; code?: ErrorCode };
-
-/** The galaxy's map of `saeId` as index.map sends it (compact arrays, mapWire.ts), or null. */
-function readMap(d: Db, saeId: string): MapRead | null {
-  const p = loadPositions(d, saeId);
-  if (!p) return null;
-  const map = encodeMapArrays({
-    count: p.count,
-    features: p.idx,
-    positions: p.xyz,
-    density: p.density,
-    cluster: p.cluster,
-  });
-  return { map, clusters: listClusters(d, saeId) };
-}
 
 export function serveReader(port: MessagePort): void {
   const dbs = new Map<string, Db>();

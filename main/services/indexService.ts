@@ -29,7 +29,8 @@ import type { WorkerEntry } from '../app/workerEntry';
 import type { Db } from '../db/connection';
 import type { Recovery } from '../db/recover';
 import type { CardRead } from '../index/card';
-import type { MapRead } from '../index/reader';
+import type { MapRead } from '../index/mapRead';
+import type { ShippedSae } from '../index/shippedMap';
 import type { Sheet } from '../index/corpus';
 import {
   getFeature,
@@ -45,6 +46,14 @@ import type { PackService } from '../packs/packService';
 import { CORPUS_SIDECAR, IndexFiles } from './index/files';
 import { ReaderPool } from './index/readers';
 import { IndexWorkerHost } from './index/workerHost';
+
+/**
+ * When a first start's view drew from the maps shipped beside a pack's index, the index is
+ * unpacked this long after the map was sent (the page is drawing its first frame then), or
+ * this long after start when no view asked (shippedMap.ts; seedSoon).
+ */
+const SEED_AFTER_MAP_MS = 1000;
+const SEED_UNASKED_MS = 4000;
 
 type Status = z.output<typeof IndexStatusSchema>;
 type SearchHitOut = z.output<typeof SearchHitSchema>;
@@ -85,6 +94,8 @@ export class IndexService {
   }
 
   private lastMap: string | null = null;
+  /** Unpacks put off while a first view draws from shipped maps (seedSoon), by pack. */
+  private readonly seedTimers = new Map<string, { due: number; timer: NodeJS.Timeout }>();
 
   /**
    * Readies the index the first view will most likely read, before it asks (cold start): the
@@ -107,11 +118,49 @@ export class IndexService {
         if (first?.hasIndex) packId = first.manifest.id;
       }
       if (!packId) return;
+      // A first start with the maps shipped beside the index: the view draws from those, and
+      // the index is unpacked after, not while the page starts.
+      if (await this.files.shippedBeforeCopy(packId)) {
+        this.seedSoon(packId, SEED_UNASKED_MS);
+        return;
+      }
       const { file } = await this.files.place(packId);
       if (existsSync(file)) await this.files.checkFirst(file);
     } catch {
       // the view's status call says what is wrong
     }
+  }
+
+  /**
+   * Unpacks a pack's index `ms` from now (or sooner, if already asked for sooner), in the
+   * background: the first view drew from the maps shipped beside it. A call that needs the copy
+   * before then unpacks it at once (files.place); this one then finds it there.
+   */
+  private seedSoon(packId: string, ms: number): void {
+    const due = Date.now() + ms;
+    const had = this.seedTimers.get(packId);
+    if (had && had.due <= due) return;
+    if (had) clearTimeout(had.timer);
+    const timer = setTimeout(() => {
+      this.seedTimers.delete(packId);
+      this.files.place(packId).catch(() => undefined); // the next call reports a failure
+    }, ms);
+    timer.unref();
+    this.seedTimers.set(packId, { due, timer });
+  }
+
+  /**
+   * What status and map answer from the maps shipped beside the pack's index while the copy is
+   * not there yet (files.shippedBeforeCopy): the SAE's entry, or null (the copy answers).
+   */
+  private async shippedSae(
+    packId: string,
+    saeId: string,
+    corpus: string | undefined,
+  ): Promise<ShippedSae | null> {
+    if (corpus !== undefined) return null;
+    const maps = await this.files.shippedBeforeCopy(packId);
+    return maps?.saes.find((s) => s.saeId === saeId) ?? null;
   }
 
   /** Remembers the pack whose map was read (for warmFirstView at the next start). */
@@ -150,6 +199,14 @@ export class IndexService {
   }
 
   async status(input: z.output<typeof featureInputs.status>): Promise<Status> {
+    const early = await this.shippedSae(input.packId, input.saeId, input.corpus);
+    if (early)
+      return {
+        built: early.built,
+        features: early.features,
+        examples: early.examples,
+        file: this.files.copyOf(input.packId),
+      };
     const { file } = await this.files.place(input.packId, input.corpus);
     let exists = true;
     try {
@@ -353,12 +410,9 @@ export class IndexService {
   }
 
   async map(input: z.output<typeof featureInputs.map>): Promise<FeatureMap> {
-    const { file } = await this.ready(input.packId, input.saeId, input.corpus);
-    const r = await this.readers.run<MapRead | null>({
-      type: 'map',
-      file,
-      saeId: input.saeId,
-    });
+    const early = await this.shippedSae(input.packId, input.saeId, input.corpus);
+    if (early?.map) this.seedSoon(input.packId, SEED_AFTER_MAP_MS);
+    const r = early?.map ?? (await this.readMap(input));
     if (!r) throw new OrreryError('not_found', `the index has no map for SAE ${input.saeId}`);
     if (input.corpus === undefined) this.rememberMap(input.packId);
     return {
@@ -372,6 +426,12 @@ export class IndexService {
         z: c.centroid[2],
       })),
     };
+  }
+
+  /** The map as the reader threads read it from the index's copy. */
+  private async readMap(input: z.output<typeof featureInputs.map>): Promise<MapRead | null> {
+    const { file } = await this.ready(input.packId, input.saeId, input.corpus);
+    return this.readers.run<MapRead | null>({ type: 'map', file, saeId: input.saeId });
   }
 
   async search(input: z.output<typeof featureInputs.search>): Promise<{ hits: SearchHitOut[] }> {
@@ -452,6 +512,8 @@ export class IndexService {
 
   /** Closes every connection; settles once the worker and the readers have let go of the files. */
   async close(): Promise<void> {
+    for (const { timer } of this.seedTimers.values()) clearTimeout(timer);
+    this.seedTimers.clear();
     // Readers first: the last connection to close folds the WAL back only if it can write.
     await Promise.all([this.worker.close(), this.readers.close()]);
     this.thumbs.close();

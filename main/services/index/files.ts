@@ -14,6 +14,7 @@ import type { Db } from '../../db/connection';
 import type { Recovery } from '../../db/recover';
 import { listIndexedSaes, openIndex } from '../../index/index';
 import { syncSeed } from '../../index/seed';
+import { readShippedMaps, type ShippedMaps } from '../../index/shippedMap';
 import type { PackService } from '../../packs/packService';
 
 /** Beside an index over a person's folder: which pack and folder it is for. */
@@ -31,6 +32,10 @@ export class IndexFiles {
   readonly building = new Set<string>();
   /** Seeds in progress by index file, so concurrent first calls share one copy. */
   private readonly seeding = new Map<string, Promise<void>>();
+  /** Seeds that failed, by index file: their next use seeds again and reports why. */
+  private readonly seedFailed = new Set<string>();
+  /** The maps shipped beside a pack's index (shippedMap.ts), read once, by pack. */
+  private readonly shippedMaps = new Map<string, ShippedMaps | null>();
   /** First-use checks in progress by index file (checkFirst). */
   private readonly checking = new Map<string, Promise<Recovery | null>>();
 
@@ -48,6 +53,11 @@ export class IndexFiles {
      */
     private readonly checkElsewhere: ((file: string) => Promise<boolean>) | null = null,
   ) {}
+
+  /** The person's copy of a pack's index (over the pack's own examples). */
+  copyOf(packId: string): string {
+    return path.join(this.indexDir, `${packId}.sqlite`);
+  }
 
   isBuilding(file: string): boolean {
     return [...this.building].some((k) => k.startsWith(`${file}#`));
@@ -69,7 +79,7 @@ export class IndexFiles {
         this.check(file);
       return { file, packDir: pack.dir, corpusDir };
     }
-    const file = path.join(this.indexDir, `${packId}.sqlite`);
+    const file = this.copyOf(packId);
     const shipped = pack.manifest.index;
     const building = this.isBuilding(file);
     if (existsSync(file) && !building && !this.connections.has(file)) {
@@ -91,13 +101,42 @@ export class IndexFiles {
           file,
           () => this.release(file),
         )
-          .then(() => undefined)
+          .then(
+            () => void this.seedFailed.delete(file),
+            (e: unknown) => {
+              this.seedFailed.add(file);
+              throw e;
+            },
+          )
           .finally(() => this.seeding.delete(file));
         this.seeding.set(file, seed);
       }
       await seed;
     }
     return { file, packDir: pack.dir };
+  }
+
+  /**
+   * What index.status and index.map can answer before the pack's index is in the data folder:
+   * the maps shipped beside it (shippedMap.ts), while the copy is not there yet (a first start:
+   * it is being unpacked, or not yet asked for) and no seed of it has failed. Null otherwise:
+   * the copy is the source.
+   */
+  async shippedBeforeCopy(packId: string): Promise<ShippedMaps | null> {
+    const { pack } = await this.packs.find(packId);
+    const shipped = pack.manifest.index;
+    if (!shipped || !pack.hasIndex) return null;
+    const file = this.copyOf(packId);
+    if (existsSync(file) || this.seedFailed.has(file) || this.isBuilding(file)) {
+      this.shippedMaps.delete(packId);
+      return null;
+    }
+    let maps = this.shippedMaps.get(packId);
+    if (maps === undefined) {
+      maps = readShippedMaps(path.join(pack.dir, shipped));
+      this.shippedMaps.set(packId, maps);
+    }
+    return maps;
   }
 
   /** The folders of the person's own examples that this pack has an index over. */

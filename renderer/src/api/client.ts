@@ -42,18 +42,25 @@ export function createClient(
 }
 
 let client: OrreryClient | null = null;
+let socket: WebSocketBridge | null = null;
 
 export function getClient(): OrreryClient {
   if (!client) {
-    const bridge =
+    const bridge: OrreryBridge =
       window.orrery ??
-      new WebSocketBridge(
+      (socket = new WebSocketBridge(
         apiUrl(window.location),
         tokenOf(window.location),
         window.location.origin,
-      );
+      ));
     client = createClient(bridge, window.orrery ? 'ipc' : 'websocket');
     window.__orreryCall = (name, input) => bridge.call(name, input);
   }
   return client;
+}
+
+/** Opens the API socket now (headless mode; the desktop app's bridge is always there). */
+export function openClientEarly(): void {
+  getClient();
+  socket?.open();
 }

@@ -55,6 +55,11 @@ export class WebSocketBridge implements OrreryBridge {
     return this.welcomed && this.socket?.readyState === WebSocket.OPEN;
   }
 
+  /** Opens the socket now, before a first call needs it (the page's start). */
+  open(): void {
+    void this.connect().catch(() => undefined);
+  }
+
   private connect(): Promise<void> {
     if (this.opened) return this.opened;
     this.opened = new Promise<void>((resolve, reject) => {

@@ -22,6 +22,7 @@ import { CorpusPicker } from './CorpusPicker';
 import { clearFeatureCards, corpusRef } from './featureCache';
 import { GalaxyView, preloadGalaxyCanvas } from './GalaxyView';
 import { fetchMap } from './fetchMap';
+import { mapKey, rememberFirstMap, takeFirstMap } from './firstMap';
 import { galaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
 
@@ -86,24 +87,34 @@ export function GalaxyPane({
   // The 3D code downloads while the index status and the map are read.
   useEffect(preloadGalaxyCanvas, []);
 
-  // The map is asked for with the status, not after it (one round trip less at start-up); the
-  // reply is used once the status says the index is built, else it is asked for again then.
+  // The map is asked for with the status, not after it (one round trip less at start-up), or
+  // was asked for as the page started (firstMap.ts). A map that came is shown at once (it is
+  // only read from a built index); otherwise once the status says the index is built, when it
+  // is asked for again.
+  const key = saeId ? mapKey(pack.id, saeId, corpus) : null;
   const early = useRef<{ key: string; reply: ReturnType<typeof fetchMap> } | null>(null);
+  const [cameFor, setCameFor] = useState<string | null>(null);
   useEffect(() => {
-    if (saeId)
-      early.current = {
-        key: `${pack.id}/${saeId}/${corpus ?? ''}`,
-        reply: fetchMap(pack.id, saeId, corpus),
-      };
-  }, [pack.id, saeId, corpus]);
+    if (!saeId || !key) return;
+    const reply = takeFirstMap(key) ?? fetchMap(pack.id, saeId, corpus);
+    early.current = { key, reply };
+    let live = true;
+    void reply.then((r) => {
+      if (live && r.ok) setCameFor(key);
+    });
+    return () => {
+      live = false;
+    };
+  }, [pack.id, saeId, corpus, key]);
+  const canLoad = built || (key !== null && cameFor === key);
 
   useEffect(() => {
-    if (!built || !saeId) return;
+    if (!canLoad || !saeId || !key) return;
     let live = true;
     const asked = early.current;
     early.current = null;
     const reply =
-      asked?.key === `${pack.id}/${saeId}/${corpus ?? ''}`
+      asked?.key === key
         ? asked.reply.then((r) => (r.ok ? r : fetchMap(pack.id, saeId, corpus)))
         : fetchMap(pack.id, saeId, corpus);
     void reply.then((r) => {
@@ -112,6 +123,7 @@ export function GalaxyPane({
       try {
         clearFeatureCards();
         galaxyStore.load(pack.id, saeId, r.value, corpus);
+        rememberFirstMap(pack.id, saeId, corpus);
         const p = pendingFocus.current;
         if (p?.saeId === saeId) {
           pendingFocus.current = null;
@@ -126,7 +138,7 @@ export function GalaxyPane({
       live = false;
       galaxyStore.unload();
     };
-  }, [built, pack.id, saeId, corpus]);
+  }, [canLoad, pack.id, saeId, corpus, key]);
 
   // the bridge view: a second galaxy beside this one (B, or the Bridge button)
   const bridgeOpen = useSyncExternalStore(bridgeView.subscribe, () => bridgeView.open);
@@ -195,7 +207,7 @@ export function GalaxyPane({
       </div>
     ) : null;
 
-  if (built && loadedFor === `${pack.id}/${saeId}/${corpus ?? ''}`) {
+  if (canLoad && loadedFor === key) {
     return (
       <div className={bridgeOpen ? 'galaxy-pane bridged' : 'galaxy-pane'}>
         <div className="galaxy-split">

@@ -9,7 +9,7 @@ import { decodeMapArrays } from '../../../preload/contract';
 import { resolveConfig } from '../../../main/app/config';
 import { openIndex } from '../../../main/index';
 import { KeptReads } from '../../../main/index/keptReads';
-import type { MapRead } from '../../../main/index/reader';
+import type { MapRead } from '../../../main/index/mapRead';
 import { ReaderPool } from '../../../main/services/index/readers';
 import { MAP_SAE_ID, writeMapIndex } from '../../support/mapIndex';
 import { cleanupTmp, repoRoot, tmpDir } from '../../support/tmp';

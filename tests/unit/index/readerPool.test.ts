@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMapArrays, FeatureCardSchema } from '../../../preload/contract';
 import { openIndex, refreshLabels, type SearchHit } from '../../../main/index';
 import type { CardRead } from '../../../main/index/card';
-import type { MapRead } from '../../../main/index/reader';
+import type { MapRead } from '../../../main/index/mapRead';
 import { startEarlyWorker } from '../../../main/app/earlyWorker';
 import { READER_DATA } from '../../../main/index/readerRole';
 import { ReaderPool } from '../../../main/services/index/readers';

@@ -42,6 +42,8 @@ describe.skipIf(!existsSync(path.join(glyphs, 'features.sqlite.br')))(
       const ref = { packId: 'orrery-glyphs', saeId: 'style-512' };
       const first = start(home);
       expect(await call(first, 'index.status', ref)).toMatchObject({ built: true });
+      // a search needs the copy (status alone may come from the maps shipped beside it)
+      await call(first, 'index.search', { ...ref, query: 'bold' });
       expect(await call<NoticeList>(first, 'app.notices', {})).toEqual({ notices: [] });
       await first.dispose();
       apps.splice(0);

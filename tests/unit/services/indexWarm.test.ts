@@ -2,10 +2,11 @@
  * Cold start: the index the first view will read is readied before it asks
  * (IndexService.warmFirstView): the first pack listed when nothing was opened yet, else the
  * pack whose map was read last; its shipped index unpacked into the data folder and checked
- * (quick_check) in a reader thread. Real packs (the shipped typeface pack's
- * features.sqlite.br), real SQLite.
+ * (quick_check) in a reader thread. A pack that ships its maps beside the index
+ * (features.map.orb) is answered from those first and unpacked after. Real packs (the shipped
+ * typeface pack's features.sqlite.br), real SQLite.
  */
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../main/app/config';
@@ -22,6 +23,12 @@ afterEach(async () => {
   cleanupTmp();
 });
 
+/** The shipped typeface pack copied to `dest`, without the maps beside its index. */
+function glyphsWithoutMaps(dest: string): void {
+  cpSync(glyphs, dest, { recursive: true });
+  rmSync(path.join(dest, 'features.map.orb'), { force: true });
+}
+
 function service(models: string, indexDir: string): IndexService {
   const config = resolveConfig('headless', repoRoot, { home: tmpDir(), models });
   const s = new IndexService(
@@ -37,7 +44,7 @@ describe.skipIf(!existsSync(path.join(glyphs, 'features.sqlite.br')))('index war
   it('unpacks the first listed pack’s index, then the pack whose map was read last', async () => {
     // glyphs listed first: its shipped index is unpacked and checked before any call.
     const first = tmpDir();
-    cpSync(glyphs, path.join(first, 'glyphs'), { recursive: true });
+    glyphsWithoutMaps(path.join(first, 'glyphs'));
     const dir1 = tmpDir();
     const a = service(first, dir1);
     await a.warmFirstView();
@@ -50,7 +57,7 @@ describe.skipIf(!existsSync(path.join(glyphs, 'features.sqlite.br')))('index war
     cpSync(path.join(fixturePacks, 'text-tiny'), path.join(models, 'a-text-tiny'), {
       recursive: true,
     });
-    cpSync(glyphs, path.join(models, 'z-glyphs'), { recursive: true });
+    glyphsWithoutMaps(path.join(models, 'z-glyphs'));
     const dir2 = tmpDir();
     const b = service(models, dir2);
     await b.warmFirstView();
@@ -70,9 +77,57 @@ describe.skipIf(!existsSync(path.join(glyphs, 'features.sqlite.br')))('index war
     expect(existsSync(path.join(dir3, 'orrery-glyphs.sqlite'))).toBe(true);
   });
 
-  it('checks a file in a reader thread: an unpacked index passes, damaged bytes do not', async () => {
+  it('answers a first start from the maps shipped beside the index, then unpacks it', async () => {
     const models = tmpDir();
     cpSync(glyphs, path.join(models, 'glyphs'), { recursive: true });
+    const dir = tmpDir();
+    const copy = path.join(dir, 'orrery-glyphs.sqlite');
+    const s = service(models, dir);
+    await s.warmFirstView();
+    // not unpacked while the page starts: status and map come from features.map.orb
+    expect(existsSync(copy)).toBe(false);
+    const status = await s.status({ packId: 'orrery-glyphs', saeId: 'style-512' });
+    expect(status).toMatchObject({ built: true, features: 512, file: copy });
+    const early = await s.map({ packId: 'orrery-glyphs', saeId: 'style-512' });
+    expect(early.count).toBeGreaterThan(0);
+    expect(existsSync(copy)).toBe(false);
+    // unpacked in the background after the map went out; then the copy answers, the same
+    await expect.poll(() => existsSync(copy), { timeout: 30_000, interval: 100 }).toBe(true);
+    const later = await s.map({ packId: 'orrery-glyphs', saeId: 'style-512' });
+    expect(later).toEqual(early);
+    expect(await s.status({ packId: 'orrery-glyphs', saeId: 'style-512' })).toEqual(status);
+  });
+
+  it('unpacks at once when a call needs the index, or when the maps are not this index’s', async () => {
+    const models = tmpDir();
+    cpSync(glyphs, path.join(models, 'glyphs'), { recursive: true });
+    const dir = tmpDir();
+    const s = service(models, dir);
+    await s.warmFirstView();
+    const hits = await s.search({
+      packId: 'orrery-glyphs',
+      saeId: 'style-512',
+      query: 'bold',
+      limit: 10,
+    });
+    expect(Array.isArray(hits.hits)).toBe(true);
+    expect(existsSync(path.join(dir, 'orrery-glyphs.sqlite'))).toBe(true);
+
+    // maps made from another index (the emoji pack's, copied over): not used, unpacked at once
+    const other = tmpDir();
+    cpSync(glyphs, path.join(other, 'glyphs'), { recursive: true });
+    cpSync(
+      path.join(repoRoot, 'models', 'emoji', 'features.map.orb'),
+      path.join(other, 'glyphs', 'features.map.orb'),
+    );
+    const dir2 = tmpDir();
+    await service(other, dir2).warmFirstView();
+    expect(existsSync(path.join(dir2, 'orrery-glyphs.sqlite'))).toBe(true);
+  });
+
+  it('checks a file in a reader thread: an unpacked index passes, damaged bytes do not', async () => {
+    const models = tmpDir();
+    glyphsWithoutMaps(path.join(models, 'glyphs'));
     const dir = tmpDir();
     await service(models, dir).warmFirstView();
     const file = path.join(dir, 'orrery-glyphs.sqlite');
