@@ -12,7 +12,7 @@
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import path from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
 import type { Corpus, CorpusExample } from '../index/corpus';
 import { lengthBatches, openActivationSource, TextModel } from '../index/build/activations';
 import type { Gemm } from '../index/build/gemm';
@@ -24,6 +24,7 @@ import { OnnxSession, type TensorLike } from '../runtime/onnx';
 import { loadSae, type Sae } from '../sae';
 import { tokenEnds } from './align';
 import { belowWithHook } from './textHooks';
+import { tokenizers } from '../packages';
 
 export interface Side {
   pack: LoadedPack;
@@ -218,7 +219,7 @@ export async function openSideReader(
       const json = JSON.parse(
         await fs.readFile(path.join(side.pack.dir, m.model.tokenizer), 'utf8'),
       ) as object;
-      const tokenizer = new Tokenizer(json, { clean_up_tokenization_spaces: false });
+      const tokenizer = new (tokenizers().Tokenizer)(json, { clean_up_tokenization_spaces: false });
       // A later hook of a pack split at several is computed by the graphs after below.onnx;
       // any other blocks.L (the pack's own hook or an earlier block) inside below.onnx.
       if (!isHfModel(m.model) && textHooks(m.model).indexOf(side.hook) > 0) {

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PNG } from 'pngjs';
+import type { PNG } from 'pngjs';
 import { packFile } from '../packs/manifest';
 import type { LoadedPack } from '../packs/packReader';
 import {
@@ -15,6 +15,7 @@ import {
   sniffFormat,
   type Rgba,
 } from '../runtime/image/imageIo';
+import { pngjs } from '../packages';
 
 export type MetaValue = string;
 
@@ -236,7 +237,7 @@ export function sheetPng(
 ): Buffer {
   const ow = Math.floor(w / step);
   const oh = Math.floor(h / step);
-  const png = new PNG({ width: ow, height: oh });
+  const png: PNG = new (pngjs().PNG)({ width: ow, height: oh });
   for (let y = 0; y < oh; y++) {
     for (let x = 0; x < ow; x++) {
       // Box filter over the step × step source pixels.
@@ -251,7 +252,7 @@ export function sheetPng(
       for (let c = 0; c < 4; c++) png.data[o + c] = Math.round((acc[c] ?? 0) / (step * step));
     }
   }
-  return PNG.sync.write(png);
+  return pngjs().PNG.sync.write(png);
 }
 
 /** The thumbnail of an example: an emoji tile, or a face's first characters at half size. */

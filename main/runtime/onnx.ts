@@ -7,15 +7,10 @@
  * the engines' code (the API thread, the index reader) mostly never run a model; a cold start
  * had it on its critical path twice.
  */
-import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
+import { onFirstUse } from '../packages';
 
-let loaded: typeof Ort | null = null;
-
-function ort(): typeof Ort {
-  loaded ??= createRequire(__filename)('onnxruntime-node') as typeof Ort;
-  return loaded;
-}
+const ort = onFirstUse<typeof Ort>('onnxruntime-node');
 
 export type TensorData = Float32Array | BigInt64Array | Int32Array | Uint8Array;
 

@@ -14,7 +14,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
 import { allHooksWithZ } from '../../onnx/hookNames';
 import { imageHookWidths, LATENT_HOOK, STYLE_HOOK } from '../../packs/kindHooks';
 import { isHfModel, type HfTextModel } from '../../packs/manifest';
@@ -27,6 +27,7 @@ import { OnnxSession, type TensorLike } from '../../runtime/onnx';
 import { corpusIds, firstReadRow, type SaeReading } from '../../runtime/text/textRule';
 import { TextTokenizer } from '../../runtime/text/tokenizer';
 import { sheetGlyph, sheetTile, type Corpus, type CorpusExample } from '../corpus';
+import { tokenizers } from '../../packages';
 
 export interface ActivationChunk {
   /** [rows, d_in] */
@@ -271,7 +272,7 @@ class SplitModel implements TextModel {
     const json = JSON.parse(
       await fs.readFile(path.join(pack.dir, m.model.tokenizer), 'utf8'),
     ) as object;
-    const tokenizer = new Tokenizer(json, { clean_up_tokenization_spaces: false });
+    const tokenizer = new (tokenizers().Tokenizer)(json, { clean_up_tokenization_spaces: false });
     const graphs = m.model.onnx;
     if (typeof graphs === 'string') {
       throw new Error(

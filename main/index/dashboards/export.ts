@@ -13,13 +13,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { zipSync } from 'fflate';
 import { OrreryError } from '../../../preload/contract';
 import type { Db } from '../../db/connection';
 import { BuildCancelled } from '../build/build';
 import { getFeature } from '../feature';
 import { loadPositions } from '../search';
 import { npSource, readDashboard } from './read';
+import { fflate } from '../../packages';
 
 const gz = promisify(gzip);
 export const EXPORT_BATCH = 1024;
@@ -259,7 +259,7 @@ export async function neuronpediaZip(
   for (const [rel, data] of files) tree[`${report.sourceId}/${rel}`] = [data, { level: 0 }];
   return {
     name: `${report.modelId}-${report.sourceId}-neuronpedia.zip`,
-    bytes: zipSync(tree),
+    bytes: fflate().zipSync(tree),
     report,
   };
 }

@@ -8,18 +8,10 @@
  * a little softer than the training glyphs (the recipe's style encoder sees both as the same
  * face; the test measures the difference on a real font).
  */
-import * as opentype from 'opentype.js';
 import type { Font } from 'opentype.js';
 import { OrreryError } from '../../../preload/contract';
+import { opentypeParse } from '../../packages';
 import { flatten, rasterize } from './rasterize';
-
-/**
- * opentype.parse, whichever way the package was loaded: its ES build has named exports only,
- * its UMD build (what Node's ESM loader gets) puts everything on the default export.
- */
-const parseFont: typeof opentype.parse =
-  (opentype as { parse?: typeof opentype.parse }).parse ??
-  (opentype as unknown as { default: typeof opentype }).default.parse;
 
 /** The recipe's geometry for a 64 px cell; other cell sizes scale it. */
 export const RECIPE_CELL = 64;
@@ -51,7 +43,7 @@ export class FontFace {
     let font: Font;
     try {
       const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-      font = parseFont(ab as ArrayBuffer, { lowMemory: true });
+      font = opentypeParse()(ab as ArrayBuffer, { lowMemory: true });
     } catch (e) {
       throw bad(what, `cannot be read as a font (${(e as Error).message})`);
     }

@@ -12,11 +12,11 @@
  * Every bad file is an OrreryError('bad_input') that names the problem; nothing here throws
  * anything else for bad bytes.
  */
-import { PNG } from 'pngjs';
-import * as jpeg from 'jpeg-js';
+import type { PNG } from 'pngjs';
 import { limits, OrreryError } from '../../../preload/contract';
 import { jpegOrientation, orient } from './exif';
 import { encodePng } from './pngEncode';
+import { jpegJs, pngjs } from '../../packages';
 
 /** Decoded pixels, 8-bit RGBA, row-major. */
 export interface Rgba {
@@ -118,7 +118,7 @@ function decodePng(bytes: Uint8Array, what: string, limit = MAX_PIXELS): Rgba {
   checkPixels(what, view.getUint32(16), view.getUint32(20), limit);
   let png: PNG;
   try {
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    png = pngjs().PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
     throw bad(what, `is not a readable PNG (${(e as Error).message})`);
   }
@@ -128,7 +128,7 @@ function decodePng(bytes: Uint8Array, what: string, limit = MAX_PIXELS): Rgba {
 function decodeJpeg(bytes: Uint8Array, what: string): Rgba {
   let img: { width: number; height: number; data: Uint8Array };
   try {
-    img = jpeg.decode(bytes, {
+    img = jpegJs().decode(bytes, {
       useTArray: true,
       formatAsRGBA: true,
       maxResolutionInMP: MAX_PIXELS / 1e6,

@@ -14,10 +14,9 @@
  * A Reference holds one before-image and what is derived from it; an engine keeps it with
  * its unsteered output, so a dial drag costs one pass over the after-image.
  */
-import pixelmatch from 'pixelmatch';
-import { ssim as ssimJs } from 'ssim.js';
 import { encodePng } from './pngEncode';
 import { to8 } from './imageIo';
+import { pixelmatch, ssimJs } from '../../packages';
 
 export interface ImageMetrics {
   /** Mean absolute difference over RGB, 0–255. */
@@ -310,13 +309,13 @@ export class Reference {
       sum += Math.abs((this.rgba[i + 1] ?? 0) - (after[i + 1] ?? 0));
       sum += Math.abs((this.rgba[i + 2] ?? 0) - (after[i + 2] ?? 0));
     }
-    const changed = pixelmatch(this.rgba, after, undefined, w, h, { threshold: 0.05 });
+    const changed = pixelmatch().default(this.rgba, after, undefined, w, h, { threshold: 0.05 });
     let ssim: number;
     // where ssim.js does the work (very large or tiny images) it is over the whole image
     const over: SsimOver = ssimJsOwnCase(w, h) ? 'image' : this.ssimOver;
     if (ssimJsOwnCase(w, h)) {
       try {
-        ssim = ssimJs(
+        ssim = ssimJs().ssim(
           { data: new Uint8ClampedArray(this.rgba), width: w, height: h },
           { data: new Uint8ClampedArray(after), width: w, height: h },
         ).mssim;

@@ -5,7 +5,8 @@
  * into text pieces that never split a UTF-8 character.
  */
 import { promises as fs } from 'node:fs';
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
+import { tokenizers } from '../../packages';
 
 const MAX_TOKENIZER_BYTES = 64 * 1024 * 1024;
 const REPLACEMENT = '\uFFFD';
@@ -53,7 +54,9 @@ export class TextTokenizer {
     }
     let tokenizer: Tokenizer;
     try {
-      tokenizer = new Tokenizer(raw as object, { clean_up_tokenization_spaces: false });
+      tokenizer = new (tokenizers().Tokenizer)(raw as object, {
+        clean_up_tokenization_spaces: false,
+      });
     } catch (e) {
       throw new TokenizerLoadError(file, `is not a usable tokenizer (${(e as Error).message})`);
     }
