@@ -2,7 +2,7 @@
  * The three.js layer of the galaxy: the canvas (render on demand), the stars, the camera rig,
  * cluster label placement, and the bridge that lets the DOM layers pick and project.
  */
-import { Canvas, useFrame, useThree } from '@react-three/fiber';
+import { useFrame, useThree } from '@react-three/fiber';
 import { useEffect, useRef } from 'react';
 import { Matrix4, type PerspectiveCamera } from 'three';
 import type { OrbitControls as OrbitControlsImpl } from 'three-stdlib';
@@ -14,6 +14,7 @@ import type { GalaxyMap } from './mapData';
 import type { SceneApiRef } from './sceneApi';
 import { useStars } from './Stars';
 import type { GalaxyStore } from './store';
+import { ThreeCanvas, type CanvasConfig } from './ThreeCanvas';
 
 const vp = new Matrix4();
 
@@ -75,17 +76,17 @@ function Scene({ store, map, apiRef, labelsRef }: Props) {
  * disc's edge itself (shaders.ts), which MSAA does not touch; a multisampled drawing buffer
  * cost ~0.3 s in WebGLRenderer.setSize before the first frame under SwiftShader (cold start).
  */
+const CANVAS: CanvasConfig = {
+  frameloop: 'demand',
+  dpr: [1, 2],
+  camera: { fov: 50, position: [0, 0, 10] },
+  gl: { antialias: false, alpha: true },
+};
+
 export function GalaxyCanvas(props: Props) {
   return (
-    <Canvas
-      frameloop="demand"
-      dpr={[1, 2]}
-      camera={{ fov: 50, position: [0, 0, 10] }}
-      gl={{ antialias: false, alpha: true }}
-      className="galaxy-canvas"
-      data-testid="galaxy-canvas"
-    >
+    <ThreeCanvas config={CANVAS} className="galaxy-canvas" testId="galaxy-canvas">
       <Scene {...props} />
-    </Canvas>
+    </ThreeCanvas>
   );
 }
