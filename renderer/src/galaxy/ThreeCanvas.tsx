@@ -4,11 +4,18 @@
  * keeps all of three in the bundle, and adds a pointer-event manager; the galaxy's scene is
  * <primitive> objects only and it picks on the CPU itself (pointGrid.ts), so neither is used.
  * The cold start parses and runs what the 3D chunk holds before the first frame (issue 19).
+ * The root is configured at once at the box's size (measured in the layout effect), not a
+ * ResizeObserver's callback and a render later.
  */
 import { createRoot, type ReconcilerRoot, type RenderProps } from '@react-three/fiber';
 import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 
 export type CanvasConfig = Omit<RenderProps<HTMLCanvasElement>, 'size' | 'events'>;
+
+interface Size {
+  width: number;
+  height: number;
+}
 
 export function ThreeCanvas({
   children,
@@ -17,53 +24,58 @@ export function ThreeCanvas({
   testId,
 }: {
   children: ReactNode;
-  /** The root's configuration (camera, gl, dpr, frameloop); read when the box is first sized. */
+  /** The root's configuration (camera, gl, dpr, frameloop); read when the canvas is made. */
   config: CanvasConfig;
   className: string;
   testId: string;
 }) {
   const boxRef = useRef<HTMLDivElement>(null);
-  const canvasRef = useRef<HTMLCanvasElement>(null);
-  const rootRef = useRef<ReconcilerRoot<HTMLCanvasElement> | null>(null);
-  const configRef = useRef(config);
-  const [size, setSize] = useState<{ width: number; height: number } | null>(null);
+  const drawRef = useRef<((children: ReactNode) => void) | null>(null);
+  const childrenRef = useRef(children);
   // A renderer that could not be made (no WebGL): thrown to the boundary around the galaxy.
   const [error, setError] = useState<unknown>(null);
   if (error !== null) throw error;
 
-  // The box's size, as it changes; nothing is drawn while it has none.
+  // The canvas and its root, for the life of the box: configured at the box's size whenever
+  // that changes (measured at once, then by a ResizeObserver); nothing drawn while it has none.
+  const configRef = useRef(config);
   useLayoutEffect(() => {
     const box = boxRef.current;
     if (!box) return;
-    const seen = new ResizeObserver(([entry]) => {
-      const r = entry?.contentRect;
-      if (r && r.width > 0 && r.height > 0)
-        setSize((s) =>
-          s?.width === r.width && s.height === r.height ? s : { width: r.width, height: r.height },
-        );
-    });
+    const canvas = document.createElement('canvas');
+    canvas.style.display = 'block';
+    box.appendChild(canvas);
+    const root: ReconcilerRoot<HTMLCanvasElement> = createRoot(canvas);
+    const base = configRef.current;
+    let size: Size | null = null;
+    const draw = (next: ReactNode): void => {
+      if (!size) return;
+      root.configure({ ...base, size: { ...size, top: 0, left: 0 } }).catch(setError);
+      if (root.ready.status !== 'rejected') root.render(next);
+    };
+    const resize = (r: Size): void => {
+      if (r.width <= 0 || r.height <= 0) return;
+      if (size?.width === r.width && size.height === r.height) return;
+      size = { width: r.width, height: r.height };
+      draw(childrenRef.current);
+    };
+    resize(box.getBoundingClientRect());
+    const seen = new ResizeObserver(([entry]) => entry && resize(entry.contentRect));
     seen.observe(box);
-    return () => seen.disconnect();
+    drawRef.current = draw;
+    return () => {
+      seen.disconnect();
+      drawRef.current = null;
+      root.unmount();
+      canvas.remove();
+    };
   }, []);
 
-  // The root, made once the box has a size; sized again, and given the children, as they change.
+  // New children (the scene's props changed): rendered into the root.
   useLayoutEffect(() => {
-    const canvas = canvasRef.current;
-    if (!canvas || !size) return;
-    rootRef.current ??= createRoot(canvas);
-    const root = rootRef.current;
-    root.configure({ ...configRef.current, size: { ...size, top: 0, left: 0 } }).catch(setError);
-    if (root.ready.status !== 'rejected') root.render(children);
-  }, [size, children]);
-
-  // Released with the canvas.
-  useLayoutEffect(
-    () => () => {
-      rootRef.current?.unmount();
-      rootRef.current = null;
-    },
-    [],
-  );
+    childrenRef.current = children;
+    drawRef.current?.(children);
+  }, [children]);
 
   return (
     <div
@@ -71,8 +83,6 @@ export function ThreeCanvas({
       className={className}
       data-testid={testId}
       style={{ position: 'relative', width: '100%', height: '100%', overflow: 'hidden' }}
-    >
-      <canvas ref={canvasRef} style={{ display: 'block' }} />
-    </div>
+    />
   );
 }
