@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, promises as fs, readFileSync, readSync, statSync } from 'node:fs';
-import { decodeFrame, encodeMessage } from '../../preload/contract';
+import { decodeFrame, encodeMessage, limits } from '../../preload/contract';
 import type { Db } from '../db/connection';
 import { readMap, type MapRead } from './mapRead';
 import { listIndexedSaes } from './search';
@@ -102,7 +102,10 @@ function wellFormed(m: unknown): m is MapRead {
 export function readShippedMaps(index: string): ShippedMaps | null {
   let frame: Buffer;
   try {
-    frame = readFileSync(shippedMapPath(index));
+    const file = shippedMapPath(index);
+    // no bigger than a frame may be (a pack is someone else's file)
+    if (statSync(file).size > limits.frameBytes) return null;
+    frame = readFileSync(file);
   } catch {
     return null;
   }
