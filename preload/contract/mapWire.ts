@@ -261,7 +261,8 @@ export type MapAttributes = Omit<MapArrays, 'positions'>;
  * positions stay 16-bit: the galaxy draws them as they are (the GPU scales them by the box) and
  * decodes floats (dequantisePositions) only where the CPU needs them. One loop over the points
  * does every array (in a page each loop runs interpreted until V8 compiles it, which takes long
- * on a busy machine: one loop waits once).
+ * on a busy machine: one loop waits once). When point i is feature i (no ids on the wire), the
+ * ids are made when first read (a million points: 4 MiB the galaxy mostly never reads).
  */
 export function decodeMapAttributes(w: MapWireArrays): MapAttributes {
   const n = w.count;
@@ -269,8 +270,7 @@ export function decodeMapAttributes(w: MapWireArrays): MapAttributes {
     if (a.length !== want) throw new Error(`${what}: expected ${want} values, got ${a.length}`);
     return a;
   };
-  const identity = w.features === null;
-  const features = w.features ? sized(w.features, n, 'features') : new Uint32Array(n);
+  const given = w.features ? sized(w.features, n, 'features') : null;
   sized(w.positions, n * 3, 'positions');
   const dq = sized(w.density, n, 'density');
   const cq = sized(w.cluster, n, 'cluster');
@@ -285,11 +285,13 @@ export function decodeMapAttributes(w: MapWireArrays): MapAttributes {
       const c = cq[i] as number;
       cluster[i] = c === none ? -1 : c;
     }
-    if (identity) features[i] = i;
   }
+  let ids = given;
   return {
     count: n,
-    features,
+    get features() {
+      return (ids ??= identityIds(n));
+    },
     density,
     densityScale: w.densityScale,
     cluster,
@@ -298,6 +300,13 @@ export function decodeMapAttributes(w: MapWireArrays): MapAttributes {
         ? { center: [0, 0, 0], radius: 1 }
         : { center: boxCentre(w.box), radius: Math.max(w.radius, 1e-3) },
   };
+}
+
+/** 0, 1, …, n − 1. */
+function identityIds(n: number): Uint32Array {
+  const ids = new Uint32Array(n);
+  for (let i = 0; i < n; i++) ids[i] = i;
+  return ids;
 }
 
 /** index.map's arrays as floats, positions too (tests, exports; the galaxy decodes lazily). */

@@ -143,14 +143,22 @@ export const MAP_MARKS = {
 export function decodeMap(reply: FeatureMapReply): GalaxyMap {
   // The positions stay 16-bit (the GPU draws them scaled by the box); their floats (within the
   // quantisation step of the stored ones; mapWire.ts) are decoded when the CPU first needs them.
-  const { count: n, features, density, densityScale, cluster, bounds } = decodeMapAttributes(reply);
+  const attrs = decodeMapAttributes(reply);
+  const { count: n, density, densityScale, cluster, bounds } = attrs;
   const scale: DensityScale = densityScale;
   const quantised = new QuantisedPositions(reply.positions, reply.box);
+  let lookup: Int32Array | null = null;
   return {
     count: n,
-    features,
+    // made when first read when point i is feature i (decodeMapAttributes), and so is this
+    get features() {
+      return attrs.features;
+    },
     // Point i is feature i when the reply left the ids out: the lookup is a native copy.
-    pointOf: reply.features === null ? new Int32Array(features) : pointIndex(features),
+    get pointOf() {
+      return (lookup ??=
+        reply.features === null ? new Int32Array(attrs.features) : pointIndex(attrs.features));
+    },
     get positions() {
       return quantised.floatsNow();
     },
