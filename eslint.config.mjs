@@ -160,6 +160,44 @@ export default tseslint.config(
     },
   },
   {
+    name: 'the contract the page runs',
+    // what the renderer imports as values (its barrel only as types): no zod, whose schemas
+    // would be built when the page loads
+    files: [
+      'preload/contract/binary.ts',
+      'preload/contract/bridgeStatus.ts',
+      'preload/contract/exportSizes.ts',
+      'preload/contract/httpCalls.ts',
+      'preload/contract/limits.ts',
+      'preload/contract/mapWire.ts',
+      'preload/contract/modelNames.ts',
+      'preload/contract/sweepMath.ts',
+    ],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'The contract imports neither Node nor the DOM.',
+            })),
+            { name: 'electron', message: 'The contract imports neither Node nor the DOM.' },
+            { name: 'react', message: 'The contract imports neither Node nor the DOM.' },
+            { name: 'zod', message: 'The page runs this module: no zod.', allowTypeImports: true },
+          ],
+          patterns: [
+            { group: ['node:*'], message: 'The contract imports neither Node nor the DOM.' },
+            {
+              group: ['**/main/**', '**/renderer/**'],
+              message: 'The contract imports nothing from main or the renderer.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     name: 'the renderer runs in the page',
     files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
     languageOptions: { globals: { ...globals.browser } },
@@ -189,6 +227,18 @@ export default tseslint.config(
             {
               group: ['**/main/**'],
               message: 'The renderer imports main only as types.',
+              allowTypeImports: true,
+            },
+            {
+              // the barrel builds every schema of the contract (zod) when the page loads
+              regex: '^(\\.\\./)+preload/contract(/index)?$',
+              message:
+                'The renderer imports the contract barrel only as types: values come from its zod-free modules (binary, mapWire, sweepMath, limits, …).',
+              allowTypeImports: true,
+            },
+            {
+              regex: '^zod$',
+              message: 'The page builds no zod schemas (they cost the cold start).',
               allowTypeImports: true,
             },
           ],

@@ -40,7 +40,7 @@ import {
   selectionInputs,
   SeparateOutput,
 } from './selections';
-import { bytesSchema } from './binary';
+import { bytesSchema } from './binarySchemas';
 import {
   BlobHashSchema,
   BlobRefSchema,

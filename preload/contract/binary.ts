@@ -8,7 +8,6 @@
  * boundary. In `m` each typed array is replaced by `{ "$bin": i }`. A message without typed
  * arrays stays a plain JSON text message. Pure module: no Node, no DOM.
  */
-import { z } from 'zod';
 import { limits, overLimit } from './limits';
 
 // Both runtimes (Node and every browser) have these; the contract's lib (ES2023) does not name them.
@@ -103,9 +102,17 @@ export function wireSize(encoded: string | Uint8Array): number {
   return typeof encoded === 'string' ? encoded.length * 3 : encoded.byteLength;
 }
 
-const TableSchema = z
-  .array(z.tuple([z.enum(Object.keys(kinds) as [Kind, ...Kind[]]), z.number().int().min(0)]))
-  .max(limits.frameBuffers);
+/** A frame's table: [kind, byteLength] per buffer, at most limits.frameBuffers of them. */
+function tableOf(v: unknown): [Kind, number][] | null {
+  if (!Array.isArray(v) || v.length > limits.frameBuffers) return null;
+  for (const e of v as unknown[]) {
+    if (!Array.isArray(e) || e.length !== 2) return null;
+    const [kind, n] = e as unknown[];
+    if (typeof kind !== 'string' || !Object.hasOwn(kinds, kind)) return null;
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return null;
+  }
+  return v as [Kind, number][];
+}
 
 /** Reads a binary frame back into its message, typed arrays in place. Throws FrameError. */
 export function decodeFrame(frame: Uint8Array): unknown {
@@ -127,10 +134,10 @@ export function decodeFrame(frame: Uint8Array): unknown {
   } catch {
     throw new FrameError('invalid_request', 'the frame header is not JSON');
   }
-  const table = TableSchema.safeParse(head?.b);
-  if (!table.success) throw new FrameError('invalid_request', 'the frame table is malformed');
+  const table = tableOf(head?.b);
+  if (!table) throw new FrameError('invalid_request', 'the frame table is malformed');
   let at = align8(HEAD + headerLength);
-  const arrays = table.data.map(([kind, byteLength]) => {
+  const arrays = table.map(([kind, byteLength]) => {
     const ctor = kinds[kind];
     if (byteLength % ctor.BYTES_PER_ELEMENT !== 0 || at + byteLength > frame.byteLength)
       throw new FrameError('invalid_request', 'a frame buffer runs past the frame');
@@ -169,15 +176,6 @@ function revive(value: unknown, arrays: readonly BinaryArray[]): unknown {
   }
   return record;
 }
-
-/** A schema for bytes in a call's input or output (a Uint8Array; sizes are checked by the call). */
-export const bytesSchema = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be bytes');
-
-/** A schema for a Float32Array (map positions, tensors). */
-export const float32Schema = z.custom<Float32Array>(
-  (v) => v instanceof Float32Array,
-  'must be a Float32Array',
-);
 
 /**
  * Roughly how many bytes a value takes (strings by their UTF-16 length, typed arrays by their

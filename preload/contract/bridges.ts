@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { IdSchema, JobIdSchema } from './schemas';
+export { BRIDGE_BEST_STATUS } from './bridgeStatus';
 
 const typedArray = <T>(ctor: abstract new (...args: never[]) => unknown, name: string) =>
   z.custom<T>((v) => v instanceof ctor, `must be a ${name}`);
@@ -83,9 +84,6 @@ export const BridgeMatchesSchema = z.object({
   other: SaeRef,
   matches: z.array(z.object({ feature: z.number().int().nonnegative(), score: z.number() })),
 });
-
-/** Status codes of bridge.best's `status` array. */
-export const BRIDGE_BEST_STATUS = { specific: 0, shared: 1, silent: 2 } as const;
 
 /** Every feature of one side at once, as typed arrays (binary frames on the wire). */
 export const BridgeBestSchema = z.object({

@@ -5,13 +5,9 @@
  * text run with its diff marked. Pure module: zod only.
  */
 import { z } from 'zod';
-import { bytesSchema } from './binary';
+import { bytesSchema } from './binarySchemas';
+import { SWEEP_MAX_SIZE } from './exportSizes';
 import { effectStripInput } from './runtime';
-
-/** The sizes the export dialog offers (the long side, in pixels). */
-export const EXPORT_SIZES = [256, 512, 1024, 2048] as const;
-/** The long side of a sweep's frames; a strip of six 1024 px frames is 6144 px wide. */
-export const SWEEP_MAX_SIZE = 1024;
 
 export const sweepFormats = ['strip', 'webp', 'gif', 'text'] as const;
 export type SweepFormat = (typeof sweepFormats)[number];

@@ -3,7 +3,7 @@
  * typeface packs. Images cross the API as raw RGBA bytes.
  */
 import { z } from 'zod';
-import { bytesSchema } from './binary';
+import { bytesSchema } from './binarySchemas';
 import { CarriedSchema } from './carry';
 import { BlobHashSchema, IdSchema, JobIdSchema } from './schemas';
 

@@ -3,13 +3,9 @@
  * message POSTed with the launch token in a header, the reply read back from the body (an ORB1
  * frame or JSON), typed arrays as views of the one response buffer.
  */
-import {
-  decodeFrame,
-  HTTP_CALL_PATH,
-  TOKEN_HEADER,
-  type Result,
-  type ServerMessage,
-} from '../../../preload/contract';
+import type { Result, ServerMessage } from '../../../preload/contract';
+import { decodeFrame } from '../../../preload/contract/binary';
+import { HTTP_CALL_PATH, TOKEN_HEADER } from '../../../preload/contract/httpCalls';
 
 const unavailable = (message: string): Result<unknown> => ({
   ok: false,

@@ -7,17 +7,10 @@
  * flight with code "unavailable".
  */
 import { httpCall } from './httpCall';
-import {
-  decodeFrame,
-  encodeMessage,
-  httpCalls,
-  limits,
-  overLimit,
-  wireSize,
-  type OrreryBridge,
-  type Result,
-  type ServerMessage,
-} from '../../../preload/contract';
+import type { OrreryBridge, Result, ServerMessage } from '../../../preload/contract';
+import { decodeFrame, encodeMessage, wireSize } from '../../../preload/contract/binary';
+import { httpCalls } from '../../../preload/contract/httpCalls';
+import { limits, overLimit } from '../../../preload/contract/limits';
 
 type EventListener = Parameters<OrreryBridge['onEvent']>[0];
 

@@ -9,7 +9,8 @@
  * view.
  */
 import { useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
-import { BRIDGE_BEST_STATUS, type PackSummary } from '../../../preload/contract';
+import type { PackSummary } from '../../../preload/contract';
+import { BRIDGE_BEST_STATUS } from '../../../preload/contract/bridgeStatus';
 import { runAction } from '../actions/registry';
 import { getClient } from '../api/client';
 import { useCall } from '../api/useCall';

@@ -5,7 +5,7 @@
  * selection. A match is shared when its score reaches the bridge's sharedAt, the rule
  * bridge.matches and bridge.best use for a feature's best match.
  */
-import { BRIDGE_BEST_STATUS } from '../../../preload/contract';
+import { BRIDGE_BEST_STATUS } from '../../../preload/contract/bridgeStatus';
 
 export type LinkKind = 'shared' | 'specific';
 

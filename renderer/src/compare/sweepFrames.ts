@@ -14,18 +14,20 @@
  * makes the sweep stale; the owner cancels it then, when the drag ends, or when the input or
  * pack changes.
  */
+import type {
+  DialInput,
+  ImageMetrics,
+  ImageSweepEvent,
+  SweepGrid,
+  SweptDial,
+} from '../../../preload/contract';
 import {
   gridOffsets,
   SWEEP_BYTES,
   SWEEP_VALUES_MAX,
   sweepDials,
   sweepFrameBytes,
-  type DialInput,
-  type ImageMetrics,
-  type ImageSweepEvent,
-  type SweepGrid,
-  type SweptDial,
-} from '../../../preload/contract';
+} from '../../../preload/contract/sweepMath';
 import { getClient } from '../api/client';
 import { dragValue, followPointer, sweepOrder, type DialDrag } from '../steer/dialDrag';
 import type { RunInput } from '../steer/inputs';

@@ -6,12 +6,8 @@
  * switches to it. Folders dropped on it fill the fields (desktop app). Enter inspects (then opens what was inspected); Escape cancels or closes.
  */
 import { useState } from 'react';
-import {
-  describeHooks,
-  type InspectedSae,
-  type ModelInspection,
-  type PackSummary,
-} from '../../../preload/contract';
+import type { InspectedSae, ModelInspection, PackSummary } from '../../../preload/contract';
+import { describeHooks } from '../../../preload/contract/modelNames';
 import { getClient } from '../api/client';
 import { useJob } from '../api/useJob';
 import { Dialog, PathField } from './Dialog';

@@ -5,14 +5,8 @@
  * sends its bytes; it is saved the way every export is (session/download.ts).
  */
 import { useState } from 'react';
-import {
-  EXPORT_SIZES,
-  SWEEP_MAX_SIZE,
-  type ExportFile,
-  type ImageShown,
-  type Result,
-  type SweepFormat,
-} from '../../../preload/contract';
+import type { ExportFile, ImageShown, Result, SweepFormat } from '../../../preload/contract';
+import { EXPORT_SIZES, SWEEP_MAX_SIZE } from '../../../preload/contract/exportSizes';
 import { getClient } from '../api/client';
 import { inputPart } from '../card/EffectStrip';
 import { Dialog } from '../components/Dialog';

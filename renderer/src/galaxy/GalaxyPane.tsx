@@ -6,7 +6,8 @@
  * match on a feature card) switches to another SAE of the pack and selects a feature there.
  */
 import { useEffect, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
-import { isOpenedModel, type PackSummary } from '../../../preload/contract';
+import type { PackSummary } from '../../../preload/contract';
+import { isOpenedModel } from '../../../preload/contract/modelNames';
 import { registerActions, runAction } from '../actions/registry';
 import { useSettleFirstView } from '../api/firstView';
 import { useCall } from '../api/useCall';

@@ -14,7 +14,7 @@ import {
   Vector3,
   type Object3D,
 } from 'three';
-import { POSITION_LEVELS } from '../../../preload/contract';
+import { POSITION_LEVELS } from '../../../preload/contract/mapWire';
 import type { GalaxyMap } from './mapData';
 import { clusterColor } from './palette';
 

@@ -7,7 +7,7 @@
  * picking). The hits go into the buffer that came with the request,
  * which goes back transferred.
  */
-import { dequantisePositions } from '../../../preload/contract';
+import { dequantisePositions } from '../../../preload/contract/mapWire';
 import { MaskLasso } from './lassoMask';
 import type { LassoReply, LassoRequest } from './lassoProtocol';
 import { PointGrid } from './pointGrid';

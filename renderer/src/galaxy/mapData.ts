@@ -3,14 +3,12 @@
  * 16-bit for the GPU, their floats decoded when first needed), and the bounds the camera frames.
  * Pure: no DOM, no three.
  */
+import type { CallOutput, DensityScale, MapBox } from '../../../preload/contract';
 import {
   decodeMapAttributes,
   dequantisePositions,
   snapDensity,
-  type CallOutput,
-  type DensityScale,
-  type MapBox,
-} from '../../../preload/contract';
+} from '../../../preload/contract/mapWire';
 
 export type FeatureMapReply = CallOutput<'index.map'>;
 

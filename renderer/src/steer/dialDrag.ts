@@ -13,10 +13,11 @@
  * computed them on a busy machine). While the pointer moves, the frames ahead of it come first
  * (`sweepOrder`, `followPointer`).
  */
-import { dragValue, type DialInput } from '../../../preload/contract';
+import type { DialInput } from '../../../preload/contract';
+import { dragValue } from '../../../preload/contract/sweepMath';
 
 // The grid's arithmetic is the contract's, so the worker computes the very values the page
-// looks its frames up by (preload/contract/sweep.ts).
+// looks its frames up by (preload/contract/sweepMath.ts).
 export {
   clampDialValue,
   DIAL_VALUE_MAX,
@@ -24,7 +25,7 @@ export {
   SWEEP_AHEAD,
   sweepOffsets,
   sweepOrder,
-} from '../../../preload/contract';
+} from '../../../preload/contract/sweepMath';
 
 export interface DialDrag {
   /** The dial's key (store.ts). */

@@ -4,13 +4,8 @@
  * through the actions (actions/appActions.ts); a session move or a pack switch restores it.
  * Each change is stamped with the gesture in progress (gesture.ts).
  */
-import {
-  dialRest,
-  type CompositeMember,
-  type DialInput,
-  type ListedDial,
-  type SweptDial,
-} from '../../../preload/contract';
+import type { CompositeMember, DialInput, ListedDial, SweptDial } from '../../../preload/contract';
+import { dialRest } from '../../../preload/contract/sweepMath';
 import { stampChange } from './gesture';
 
 export interface DialState {
