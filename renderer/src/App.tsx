@@ -32,8 +32,8 @@ import { registerSessionActions } from './session/sessionActions';
 import { sessionState } from './session/sessionState';
 import type { SessionDetail } from './session/sessionView';
 import { useSession } from './session/useSession';
+import { rememberedPack, rememberPack } from './selectedPack';
 
-const PACK_KEY = 'orrery.selectedPack';
 /** A run's reply carries the step it was saved as: folded into the session shown. */
 const addStep = (step: Step | null): void => sessionState.addStep(step);
 
@@ -43,7 +43,7 @@ export function App() {
   const packs = useCall('packs.list', {});
   // a pack list that cannot be read leaves no galaxy to wait for
   useSettleFirstView(packs.result?.ok === false);
-  const [selectedId, setSelectedId] = useState<string | null>(() => localStorage.getItem(PACK_KEY));
+  const [selectedId, setSelectedId] = useState<string | null>(rememberedPack);
   const [importing, setImporting] = useState(false);
   const [openingModel, setOpeningModel] = useState(false);
 
@@ -58,7 +58,7 @@ export function App() {
   }, [list, selectedId, justOpened]);
 
   useEffect(() => {
-    if (pack) localStorage.setItem(PACK_KEY, pack.id);
+    if (pack) rememberPack(pack.id);
   }, [pack]);
 
   const runtime = useRuntimeInfo(pack?.id ?? null);

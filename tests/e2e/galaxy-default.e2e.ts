@@ -120,5 +120,24 @@ describe.runIf(existsSync(path.join(glyphs, 'features.sqlite.br')))(
       await page.waitForTimeout(500);
       await page.screenshot({ path: path.join(artefacts, 'galaxy-typeface-default.png') });
     });
+
+    it('asks, on the next start, for the map shown first before the socket has answered', async () => {
+      const hint = await page.evaluate(() => localStorage.getItem('orrery.firstMap'));
+      expect(JSON.parse(hint ?? 'null')).toEqual({ packId: 'orrery-glyphs', saeId: 'style-512' });
+      const seen: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().endsWith('/api/call') && (r.postData() ?? '').includes('"index.map"'))
+          seen.push('map');
+      });
+      page.on('websocket', (ws) => ws.once('framereceived', () => seen.push('socket')));
+      await page.reload();
+      await expect
+        .poll(() => hook<boolean>('ready'), { timeout: 60_000, interval: 250 })
+        .toBe(true);
+      expect(await hook<number>('count')).toBe(512);
+      // asked as the page's scripts started, and that reply drawn: no second request
+      expect(seen[0]).toBe('map');
+      expect(seen.filter((s) => s === 'map')).toHaveLength(1);
+    });
   },
 );

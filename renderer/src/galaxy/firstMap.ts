@@ -8,6 +8,7 @@
 import type { Result } from '../../../preload/contract';
 import { fetchMap } from './fetchMap';
 import type { GalaxyMap } from './mapData';
+import { rememberedPack } from '../selectedPack';
 
 const KEY = 'orrery.firstMap';
 
@@ -17,7 +18,10 @@ export const mapKey = (packId: string, saeId: string, corpus: string | null): st
 let early: { key: string; reply: Promise<Result<GalaxyMap>> } | null = null;
 let remembered = false;
 
-/** Asks for the map the last start showed first, if one is remembered. */
+/**
+ * Asks for the map the last start showed first, if one is remembered and the page will show
+ * its pack again (the pack last shown; a map of another is never asked for).
+ */
 export function askFirstMap(): void {
   let hint: { packId?: unknown; saeId?: unknown } | null;
   try {
@@ -26,6 +30,7 @@ export function askFirstMap(): void {
     return;
   }
   if (typeof hint?.packId !== 'string' || typeof hint.saeId !== 'string') return;
+  if (rememberedPack() !== hint.packId) return;
   early = {
     key: mapKey(hint.packId, hint.saeId, null),
     reply: fetchMap(hint.packId, hint.saeId, null),
