@@ -122,7 +122,8 @@ describe.runIf(existsSync(path.join(glyphs, 'features.sqlite.br')))(
     });
 
     it('asks, on the next start, for the map shown first before the socket has answered', async () => {
-      const hint = await page.evaluate(() => localStorage.getItem('orrery.firstMap'));
+      const hint = (await page.evaluate("localStorage.getItem('orrery.firstMap')")) as
+        string | null;
       expect(JSON.parse(hint ?? 'null')).toEqual({ packId: 'orrery-glyphs', saeId: 'style-512' });
       const seen: string[] = [];
       page.on('request', (r) => {
