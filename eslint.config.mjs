@@ -27,6 +27,23 @@ const nodeBuiltins = [
   'zlib',
 ];
 
+/** What no contract module imports (the contract is pure: no Node, no DOM, no app code). */
+const contractPaths = [
+  ...nodeBuiltins.map((name) => ({
+    name,
+    message: 'The contract imports neither Node nor the DOM.',
+  })),
+  { name: 'electron', message: 'The contract imports neither Node nor the DOM.' },
+  { name: 'react', message: 'The contract imports neither Node nor the DOM.' },
+];
+const contractPatterns = [
+  { group: ['node:*'], message: 'The contract imports neither Node nor the DOM.' },
+  {
+    group: ['**/main/**', '**/renderer/**'],
+    message: 'The contract imports nothing from main or the renderer.',
+  },
+];
+
 export default tseslint.config(
   {
     ignores: [
@@ -140,21 +157,8 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: [
-            ...nodeBuiltins.map((name) => ({
-              name,
-              message: 'The contract imports neither Node nor the DOM.',
-            })),
-            { name: 'electron', message: 'The contract imports neither Node nor the DOM.' },
-            { name: 'react', message: 'The contract imports neither Node nor the DOM.' },
-          ],
-          patterns: [
-            { group: ['node:*'], message: 'The contract imports neither Node nor the DOM.' },
-            {
-              group: ['**/main/**', '**/renderer/**'],
-              message: 'The contract imports nothing from main or the renderer.',
-            },
-          ],
+          paths: contractPaths,
+          patterns: contractPatterns,
         },
       ],
     },
@@ -178,21 +182,10 @@ export default tseslint.config(
         'error',
         {
           paths: [
-            ...nodeBuiltins.map((name) => ({
-              name,
-              message: 'The contract imports neither Node nor the DOM.',
-            })),
-            { name: 'electron', message: 'The contract imports neither Node nor the DOM.' },
-            { name: 'react', message: 'The contract imports neither Node nor the DOM.' },
+            ...contractPaths,
             { name: 'zod', message: 'The page runs this module: no zod.', allowTypeImports: true },
           ],
-          patterns: [
-            { group: ['node:*'], message: 'The contract imports neither Node nor the DOM.' },
-            {
-              group: ['**/main/**', '**/renderer/**'],
-              message: 'The contract imports nothing from main or the renderer.',
-            },
-          ],
+          patterns: contractPatterns,
         },
       ],
     },
