@@ -52,6 +52,7 @@ export default defineConfig({
           server: resolve(root, 'main/server/index.ts'),
           runtimeWorker: resolve(root, 'main/runtime/worker/host.ts'),
           indexWorker: resolve(root, 'main/index/worker.ts'),
+          indexReader: resolve(root, 'main/index/readerEntry.ts'),
           sessionsWorker: resolve(root, 'main/sessions/worker.ts'),
         },
       },

@@ -166,10 +166,11 @@ export default tseslint.config(
   {
     name: 'the contract the page runs',
     // what the renderer imports as values (its barrel only as types): no zod, whose schemas
-    // would be built when the page loads
+    // would be built when the page loads (errors.ts: for the index readers, which load no zod)
     files: [
       'preload/contract/binary.ts',
       'preload/contract/bridgeStatus.ts',
+      'preload/contract/errors.ts',
       'preload/contract/exportSizes.ts',
       'preload/contract/httpCalls.ts',
       'preload/contract/limits.ts',

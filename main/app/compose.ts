@@ -75,11 +75,8 @@ export function composeApp(config: AppConfig, options: ComposeOptions = {}): Orr
     notices.modelWarning(id, text),
   );
   const exporter = new ExportService(runtime);
-  const index = new IndexService(
-    packs,
-    path.join(config.dataDir, 'index'),
-    config.workers.index,
-    (r) => notices.databaseRecovered(r, `The feature index ${path.basename(r.file)}`),
+  const index = new IndexService(packs, path.join(config.dataDir, 'index'), config.workers, (r) =>
+    notices.databaseRecovered(r, `The feature index ${path.basename(r.file)}`),
   );
   const early = options.earlyReader?.take();
   if (early && !index.readers.adopt(early)) void early.terminate();

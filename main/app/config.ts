@@ -71,6 +71,7 @@ export function resolveConfig(
     workers: {
       runtime: workerEntry(appRoot, 'runtime'),
       index: workerEntry(appRoot, 'index'),
+      reader: workerEntry(appRoot, 'reader'),
       sessions: workerEntry(appRoot, 'sessions'),
     },
     version: appVersion(appRoot),

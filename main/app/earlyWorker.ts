@@ -14,8 +14,8 @@ export interface EarlyWorker {
   take(): Worker | null;
 }
 
-export function startEarlyWorker(entry: WorkerEntry, workerData: unknown): EarlyWorker {
-  const worker = spawnWorker(entry, workerData);
+export function startEarlyWorker(entry: WorkerEntry): EarlyWorker {
+  const worker = spawnWorker(entry);
   let stopped = false;
   let taken = false;
   const gone = (): void => {

@@ -13,12 +13,14 @@ export interface WorkerEntry {
 const sources = {
   runtime: 'main/runtime/worker/host.ts',
   index: 'main/index/worker.ts',
+  reader: 'main/index/readerEntry.ts',
   sessions: 'main/sessions/worker.ts',
 } as const;
 
 const built = {
   runtime: 'out/main/runtimeWorker.js',
   index: 'out/main/indexWorker.js',
+  reader: 'out/main/indexReader.js',
   sessions: 'out/main/sessionsWorker.js',
 } as const;
 

@@ -19,7 +19,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { OrreryError } from '../../preload/contract';
+import { OrreryError } from '../../preload/contract/errors';
 import { migrate, openDatabase, type Db, type OpenOptions } from './connection';
 
 /** What happened to a database that could not be used. */

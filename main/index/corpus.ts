@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { PNG } from 'pngjs';
-import { packFile } from '../packs/manifest';
+import { packFile } from '../packs/packPaths';
 import type { LoadedPack } from '../packs/packReader';
 import {
   decodeSheet,

@@ -3,7 +3,7 @@
  * compact (preload/contract/mapWire.ts) and the cluster labels. Read by the reader threads
  * (reader.ts) and written beside a shipped index (shippedMap.ts).
  */
-import { encodeMapArrays, type MapWireArrays } from '../../preload/contract';
+import { encodeMapArrays, type MapWireArrays } from '../../preload/contract/mapWire';
 import type { Db } from '../db/connection';
 import { listClusters, loadPositions, type ClusterInfo } from './search';
 

@@ -1,17 +1,17 @@
 /**
  * A reader thread of the index (main/services/index/readers.ts keeps a pool of them): search,
  * cards, map positions, sheet decoding and exports (Neuronpedia zip, map CSV), each on read-only connections kept per file, so
- * no index read runs on the thread that serves dial calls. Started as the index worker's entry
- * with workerData { role: 'reader' } (worker.ts), so no second bundle is needed.
+ * no index read runs on the thread that serves dial calls. Started from its own entry
+ * (readerEntry.ts).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { OrreryError, type ErrorCode } from '../../preload/contract';
+import { OrreryError, type ErrorCode } from '../../preload/contract/errors';
 import { openDatabase, type Db } from '../db/connection';
 import { checkDatabase } from '../db/recover';
 import { readCard, readTitles } from './card';
 import { readSheet } from './corpus';
 import { mapCsv, neuronpediaZip, type NeuronpediaExportOptions } from './dashboards/export';
-import { openIndex } from './index';
+import { openIndex } from './open';
 import { searchFeatures, type SearchQuery } from './search';
 import { KeptReads } from './keptReads';
 import { readMap, type MapRead } from './mapRead';

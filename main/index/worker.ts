@@ -4,10 +4,8 @@
  * The main process starts `new Worker(<this file, built>)`, posts IndexWorkerRequest
  * messages and receives IndexWorkerReply messages; the worker owns its own Db handle
  * (WAL: the API thread keeps reading the same file while the build writes).
- * Started with workerData { role: 'reader' }, the same entry serves index reads instead
- * (reader.ts).
  */
-import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { isMainThread, parentPort, type MessagePort } from 'node:worker_threads';
 import { OrreryError, type ErrorCode } from '../../preload/contract';
 import {
   buildIndex,
@@ -28,8 +26,6 @@ import { indexFromDashboards } from './build/dashboards';
 import { runBridgeRequest, type BridgeBuildRequest, type BridgeBuiltReply } from '../bridge/job';
 import { BridgeCancelled, type BridgeProgress } from '../bridge/meta';
 import { readSheet, type Sheet } from './corpus';
-import { serveReader } from './reader';
-import { READER_DATA } from './readerRole';
 
 export type IndexWorkerRequest =
   | {
@@ -186,6 +182,5 @@ export function serveIndexWorker(port: MessagePort): void {
 }
 
 if (!isMainThread && parentPort) {
-  if ((workerData as { role?: string } | null)?.role === READER_DATA.role) serveReader(parentPort);
-  else serveIndexWorker(parentPort);
+  serveIndexWorker(parentPort);
 }

@@ -3,6 +3,9 @@
  * relative, forward-slashed and never leave the pack folder.
  */
 import { z } from 'zod';
+import { isAbsolutePackPath } from './packPaths';
+
+export { isAbsolutePackPath, packFile } from './packPaths';
 
 const RelPath = z
   .string()
@@ -37,11 +40,6 @@ const AbsPath = z
 const PackPath = z.union([RelPath, AbsPath]);
 
 const SaeRef = z.object({ id: z.string().min(1).max(64), hook: Hook, dir: PackPath });
-
-/** True when a manifest path leaves the pack folder (an absolute path). */
-export function isAbsolutePackPath(p: string): boolean {
-  return /^(\/|[A-Za-z]:[\\/])/.test(p);
-}
 
 /**
  * text-lm graphs: the model split at the hook, `below` (tokens → hook_resid) and `above`
@@ -248,9 +246,4 @@ export function describeZodError(error: z.ZodError): string {
     .slice(0, 3)
     .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
     .join('; ');
-}
-
-/** A path a manifest names, as a file path: relative ones inside the pack folder. */
-export function packFile(packDir: string, p: string): string {
-  return isAbsolutePackPath(p) ? p : `${packDir.replace(/[\\/]+$/, '')}/${p}`;
 }

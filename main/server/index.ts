@@ -7,7 +7,6 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { findAppRoot, resolveConfig } from '../app/config';
 import { startEarlyWorker } from '../app/earlyWorker';
-import { READER_DATA } from '../index/readerRole';
 import { newToken, parseServerArgs } from './args';
 import { startServer } from './server';
 
@@ -28,7 +27,7 @@ export async function runHeadless(
     ...(args.allow.length > 0 ? { allow: args.allow } : {}),
   });
   // The first index reader loads its bundle while the page is served and the app loads.
-  const earlyReader = startEarlyWorker(config.workers.index, READER_DATA);
+  const earlyReader = startEarlyWorker(config.workers.reader);
   const compose = async () =>
     (await import('../app/compose')).composeApp(config, { warmReaders: true, earlyReader });
   const server = await startServer(compose, {

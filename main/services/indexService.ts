@@ -72,13 +72,14 @@ export class IndexService {
   constructor(
     private readonly packs: PackService,
     indexDir: string,
-    workerEntry: WorkerEntry,
+    /** The index worker's entry and the reader threads' (AppConfig.workers). */
+    workers: { index: WorkerEntry; reader: WorkerEntry },
     /** Told when an index file was not a usable database and was moved aside. */
     onRecovered: (r: Recovery) => void = () => undefined,
     readers = Math.max(1, Math.min(2, availableParallelism() - 1)),
   ) {
-    this.readers = new ReaderPool(workerEntry, readers);
-    this.worker = new IndexWorkerHost(workerEntry);
+    this.readers = new ReaderPool(workers.reader, readers);
+    this.worker = new IndexWorkerHost(workers.index);
     this.files = new IndexFiles(
       packs,
       indexDir,

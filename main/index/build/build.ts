@@ -56,6 +56,7 @@ import { logitLens } from './logitLens';
 import { recordStage, stageVersion, titleStage, TITLES_VERSION } from './describe';
 import { TEXT_CALIBRATION_VERSION, textCalibrationStage } from './textCalibration';
 import { effectsStage, effectsVersion } from './effects';
+import { BuildCancelled } from './cancelled';
 
 export { migrations };
 
@@ -133,13 +134,7 @@ export interface BuildSummary {
   skipped: string[];
 }
 
-/** The person cancelled a long index write (a build, or a label import: `what`). */
-export class BuildCancelled extends Error {
-  constructor(what = 'index build') {
-    super(`${what} cancelled`);
-    this.name = 'BuildCancelled';
-  }
-}
+export { BuildCancelled };
 
 const STAGES: BuildStage[] = ['examples', 'activations', 'features', 'logit-lens', 'map', 'done'];
 const stageAt = (s: string): number => STAGES.indexOf(s as BuildStage);

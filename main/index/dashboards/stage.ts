@@ -6,7 +6,7 @@
  * tokens), the 'neuronpedia' label (the first explanation) and, when the export has UMAP
  * positions, the map. A cancelled import drops the temporary tables: the index is untouched.
  */
-import { OrreryError } from '../../../preload/contract';
+import { OrreryError } from '../../../preload/contract/errors';
 import type { Db } from '../../db/connection';
 import { histogramBin } from '../build/accumulate';
 import { HISTOGRAM_BINS } from '../migrations';

@@ -13,7 +13,8 @@
  * anything else for bad bytes.
  */
 import type { PNG } from 'pngjs';
-import { limits, OrreryError } from '../../../preload/contract';
+import { OrreryError } from '../../../preload/contract/errors';
+import { limits } from '../../../preload/contract/limits';
 import { jpegOrientation, orient } from './exif';
 import { encodePng } from './pngEncode';
 import { jpegJs, pngjs } from '../../packages';

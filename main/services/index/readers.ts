@@ -10,7 +10,6 @@ import { OrreryError } from '../../../preload/contract';
 import { spawnWorker } from '../../app/spawnWorker';
 import type { WorkerEntry } from '../../app/workerEntry';
 import type { ReaderReply, ReaderRequest } from '../../index/reader';
-import { READER_DATA } from '../../index/readerRole';
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type Slot = { worker: Worker; pending: Map<number, Pending> };
@@ -39,7 +38,7 @@ export class ReaderPool {
   }
 
   private spawn(i: number, started?: Worker): Slot {
-    const worker = started ?? spawnWorker(this.entry, READER_DATA);
+    const worker = started ?? spawnWorker(this.entry);
     const slot: Slot = { worker, pending: new Map() };
     const failAll = (e: Error): void => {
       for (const p of slot.pending.values()) p.reject(e);

@@ -52,7 +52,7 @@ describe('reader map reads', () => {
     const home = tmpDir();
     const file = writeMapIndex(home, 5000);
     const config = resolveConfig('headless', repoRoot, { home, models: tmpDir() });
-    const pool = new ReaderPool(config.workers.index, 1);
+    const pool = new ReaderPool(config.workers.reader, 1);
     const mapOf = async (): Promise<Float32Array> => {
       const r = await pool.run<MapRead>({ type: 'map', file, saeId: MAP_SAE_ID });
       return decodeMapArrays(r.map).positions;

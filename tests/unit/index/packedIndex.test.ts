@@ -40,7 +40,10 @@ function setup(
   writeFileSync(join(packDir, index), bytes);
   const packs = new PackService({ bundled: join(root, 'models'), library: join(root, 'library') });
   const indexDir = join(root, 'index');
-  const service = new IndexService(packs, indexDir, workerEntry(repoRoot, 'index'));
+  const service = new IndexService(packs, indexDir, {
+    index: workerEntry(repoRoot, 'index'),
+    reader: workerEntry(repoRoot, 'reader'),
+  });
   return { service, packs, indexDir };
 }
 
@@ -151,7 +154,7 @@ describe('Brotli-compressed pack index', () => {
       new IndexService(
         new PackService({ bundled: join(root, 'models'), library: join(root, 'library') }),
         indexDir,
-        workerEntry(repoRoot, 'index'),
+        { index: workerEntry(repoRoot, 'index'), reader: workerEntry(repoRoot, 'reader') },
       );
     const again = restart();
     const card = await again.feature({ packId: PACK_ID, saeId: 'latent-32', feature: 3 });

@@ -36,7 +36,7 @@ function makeIndex(file: string): void {
 describe('reader first-use check', () => {
   it('checks a small file whole and a large one by its structure', async () => {
     const config = resolveConfig('headless', repoRoot, { home: tmpDir(), models: tmpDir() });
-    const pool = new ReaderPool(config.workers.index, 1);
+    const pool = new ReaderPool(config.workers.reader, 1);
     try {
       const good = path.join(tmpDir(), 'good.sqlite');
       makeIndex(good);

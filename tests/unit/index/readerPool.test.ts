@@ -11,7 +11,6 @@ import { openIndex, refreshLabels, type SearchHit } from '../../../main/index';
 import type { CardRead } from '../../../main/index/card';
 import type { MapRead } from '../../../main/index/mapRead';
 import { startEarlyWorker } from '../../../main/app/earlyWorker';
-import { READER_DATA } from '../../../main/index/readerRole';
 import { ReaderPool } from '../../../main/services/index/readers';
 import { repoRoot, tempDir } from './helpers';
 
@@ -57,7 +56,7 @@ beforeAll(() => {
     blob(new Float32Array(N).fill(0.01)),
   );
   db.close();
-  pool = new ReaderPool({ file: join(repoRoot, 'main/index/worker.ts'), tsx: true }, 2);
+  pool = new ReaderPool({ file: join(repoRoot, 'main/index/readerEntry.ts'), tsx: true }, 2);
 });
 
 afterAll(async () => {
@@ -117,8 +116,8 @@ describe('index reader pool', () => {
   });
 
   it('takes a reader started before it (the early reader of the server) as its first thread', async () => {
-    const entry = { file: join(repoRoot, 'main/index/worker.ts'), tsx: true };
-    const early = startEarlyWorker(entry, READER_DATA);
+    const entry = { file: join(repoRoot, 'main/index/readerEntry.ts'), tsx: true };
+    const early = startEarlyWorker(entry);
     const own = new ReaderPool(entry, 1);
     try {
       const worker = early.take();
@@ -134,7 +133,7 @@ describe('index reader pool', () => {
       expect(hits.length).toBe(N / 5);
       // one thread only, the adopted one; a pool already running takes no other
       expect(own.started).toBe(1);
-      const other = startEarlyWorker(entry, READER_DATA).take();
+      const other = startEarlyWorker(entry).take();
       expect(own.adopt(other as NonNullable<typeof other>)).toBe(false);
       await other?.terminate();
     } finally {

@@ -34,7 +34,7 @@ function service(models: string, indexDir: string): IndexService {
   const s = new IndexService(
     new PackService({ bundled: models, library: tmpDir() }),
     indexDir,
-    config.workers.index,
+    config.workers,
   );
   services.push(s);
   return s;
@@ -132,7 +132,7 @@ describe.skipIf(!existsSync(path.join(glyphs, 'features.sqlite.br')))('index war
     await service(models, dir).warmFirstView();
     const file = path.join(dir, 'orrery-glyphs.sqlite');
     const config = resolveConfig('headless', repoRoot, { home: tmpDir(), models });
-    const pool = new ReaderPool(config.workers.index, 1);
+    const pool = new ReaderPool(config.workers.reader, 1);
     try {
       expect(await pool.run<boolean>({ type: 'check', file })).toBe(true);
       const bad = path.join(tmpDir(), 'bad.sqlite');
