@@ -1,7 +1,8 @@
 /**
  * Electron transport: one invoke channel for calls, one push channel for events. Calls from
  * frames that are not the app's own page, and payloads over the limit table, are refused before
- * the dispatcher sees them. Bytes (uploads, pixels) cross as typed arrays by structured clone.
+ * the dispatcher sees them. Bytes (uploads, pixels) cross as typed arrays by structured clone
+ * (those in shared memory copied first: unshared.ts).
  */
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
 import {
@@ -14,6 +15,7 @@ import {
 } from '../../preload/contract';
 import type { OrreryApp } from '../app/compose';
 import { isAppUrl } from './security';
+import { unshared } from './unshared';
 
 export function registerIpc(ipcMain: IpcMain, app: OrreryApp, appUrl: string): () => void {
   ipcMain.handle(
@@ -26,7 +28,8 @@ export function registerIpc(ipcMain: IpcMain, app: OrreryApp, appUrl: string): (
       const size = payloadSize(input, limits.frameBytes);
       if (size > limits.frameBytes)
         return fail('too_large', overLimit('the call', size, 'frameBytes'));
-      return app.dispatcher.dispatch(name, input);
+      // shared memory cannot cross to the page's process (unshared.ts)
+      return unshared(await app.dispatcher.dispatch(name, input));
     },
   );
   return () => ipcMain.removeHandler(ipcChannels.call);

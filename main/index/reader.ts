@@ -14,7 +14,7 @@ import { mapCsv, neuronpediaZip, type NeuronpediaExportOptions } from './dashboa
 import { openIndex } from './open';
 import { searchFeatures, type SearchQuery } from './search';
 import { KeptReads } from './keptReads';
-import { readMap, type MapRead } from './mapRead';
+import { readMap, sharedMapRead, type MapRead } from './mapRead';
 import { warmInBackground } from './warm';
 
 export type ReaderRequest =
@@ -77,11 +77,14 @@ export function serveReader(port: MessagePort): void {
             return;
           case 'map': {
             const d = db(m.file);
-            // Kept while the file is unchanged (keptReads.ts), so it goes as a copy: a handed-over
-            // buffer would be gone from here.
+            // Kept while the file is unchanged (keptReads.ts), in shared memory: it goes to the
+            // API thread as a reference, neither copied nor handed over (sharedMapRead).
             ok(
               m.id,
-              maps.get(d, `${m.file}#${m.saeId}`, () => readMap(d, m.saeId)),
+              maps.get(d, `${m.file}#${m.saeId}`, () => {
+                const r = readMap(d, m.saeId);
+                return r && sharedMapRead(r);
+              }),
             );
             return;
           }

@@ -50,6 +50,10 @@ describe('the map over Electron IPC', () => {
       CallOutput<'index.map'>
     >;
     if (!r.ok) throw new Error(r.error.message);
+    // The reader thread shares the map's arrays with the API thread (mapRead.ts); Electron's IPC
+    // cannot send shared memory to the page's process, so the handler's reply holds none.
+    for (const a of [r.value.positions, r.value.density, r.value.cluster])
+      expect(a.buffer).not.toBeInstanceOf(SharedArrayBuffer);
     // What reaches the page: a structured clone (Electron's IPC), typed arrays kept as such.
     const ipc = structuredClone(r.value);
     expect(ipc.positions).toBeInstanceOf(Uint16Array);
