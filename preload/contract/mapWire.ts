@@ -265,19 +265,15 @@ export type MapAttributes = Omit<MapArrays, 'positions'>;
  * ids are made when first read (a million points: 4 MiB the galaxy mostly never reads).
  */
 export function decodeMapAttributes(w: MapWireArrays): MapAttributes {
+  checkMapWire(w);
   const n = w.count;
-  const sized = <T extends { length: number }>(a: T, want: number, what: string): T => {
-    if (a.length !== want) throw new Error(`${what}: expected ${want} values, got ${a.length}`);
-    return a;
-  };
-  const given = w.features ? sized(w.features, n, 'features') : null;
-  sized(w.positions, n * 3, 'positions');
-  const dq = sized(w.density, n, 'density');
-  const cq = sized(w.cluster, n, 'cluster');
+  const given = w.features;
+  const dq = w.density;
+  const cq = w.cluster;
   const density = new Float32Array(n);
   const wide = cq instanceof Int32Array;
   const cluster = wide ? cq : new Int32Array(n);
-  const none = cq instanceof Uint8Array ? NO_CLUSTER_U8 : NO_CLUSTER_U16;
+  const none = noCluster(cq);
   const table = densityLevels(w.densityScale);
   for (let i = 0; i < n; i++) {
     density[i] = table[dq[i] as number] as number;
@@ -295,15 +291,41 @@ export function decodeMapAttributes(w: MapWireArrays): MapAttributes {
     density,
     densityScale: w.densityScale,
     cluster,
-    bounds:
-      n === 0
-        ? { center: [0, 0, 0], radius: 1 }
-        : { center: boxCentre(w.box), radius: Math.max(w.radius, 1e-3) },
+    bounds: mapBounds(w),
   };
 }
 
+/** Throws when one of index.map's arrays has the wrong length for its count. */
+export function checkMapWire(w: MapWireArrays): void {
+  const n = w.count;
+  const sized = (a: { length: number } | null, want: number, what: string): void => {
+    if (a && a.length !== want)
+      throw new Error(`${what}: expected ${want} values, got ${a.length}`);
+  };
+  sized(w.features, n, 'features');
+  sized(w.positions, n * 3, 'positions');
+  sized(w.density, n, 'density');
+  sized(w.cluster, n, 'cluster');
+}
+
+/** The value of the wire's cluster array that stands for no cluster (−1 in 32 bits). */
+export function noCluster(cluster: MapWireArrays['cluster']): number {
+  return cluster instanceof Uint8Array
+    ? NO_CLUSTER_U8
+    : cluster instanceof Uint16Array
+      ? NO_CLUSTER_U16
+      : -1;
+}
+
+/** The map's bounds from the wire: the box's centre and the radius measured when quantised. */
+export function mapBounds(w: MapWireArrays): MapAttributes['bounds'] {
+  return w.count === 0
+    ? { center: [0, 0, 0], radius: 1 }
+    : { center: boxCentre(w.box), radius: Math.max(w.radius, 1e-3) };
+}
+
 /** 0, 1, …, n − 1. */
-function identityIds(n: number): Uint32Array {
+export function identityIds(n: number): Uint32Array {
   const ids = new Uint32Array(n);
   for (let i = 0; i < n; i++) ids[i] = i;
   return ids;

@@ -14,7 +14,7 @@ import {
   Vector3,
   type Object3D,
 } from 'three';
-import { POSITION_LEVELS } from '../../../preload/contract/mapWire';
+import { densityLevels, noCluster, POSITION_LEVELS } from '../../../preload/contract/mapWire';
 import type { GalaxyMap } from './mapData';
 import { clusterColor } from './palette';
 
@@ -27,22 +27,44 @@ export function starBase(map: GalaxyMap): number {
   return map.bounds.radius * 0.025 * crowd;
 }
 
+const LOG_LOW = Math.log10(1e-5);
+
+/** The size byte of a density: log density from 1e-5 (0) to 1 (255). */
+function sizeByte(density: number): number {
+  const d = Math.max(density, 1e-5);
+  return Math.round(Math.min(1, Math.max(0, (Math.log10(d) - LOG_LOW) / -LOG_LOW)) * 255);
+}
+
 /**
  * RGB from the cluster and a size byte from log density (palette.pointSizes' rule:
- * world size = base · (0.5 + 1.1 · byte / 255)), four bytes per point.
+ * world size = base · (0.5 + 1.1 · byte / 255)), four bytes per point. A map off the wire is
+ * read as it came: each density level's byte from a table of the levels, each cluster id with
+ * the wire's mark for none, so neither `density` nor `cluster` is decoded (the same bytes).
  */
 export function packLook(map: GalaxyMap): Uint8Array {
-  const look = new Uint8Array(map.count * 4);
-  const lo = Math.log10(1e-5);
-  for (let i = 0; i < map.count; i++) {
-    const [r, g, b] = clusterColor(map.cluster[i] ?? -1);
-    const d = Math.max(map.density[i] ?? 0, 1e-5);
-    const t = Math.min(1, Math.max(0, (Math.log10(d) - lo) / -lo));
+  const n = map.count;
+  const look = new Uint8Array(n * 4);
+  const put = (i: number, cluster: number, size: number): void => {
+    const [r, g, b] = clusterColor(cluster);
     look[i * 4] = Math.round(r * 255);
     look[i * 4 + 1] = Math.round(g * 255);
     look[i * 4 + 2] = Math.round(b * 255);
-    look[i * 4 + 3] = Math.round(t * 255);
+    look[i * 4 + 3] = size;
+  };
+  const w = map.levels;
+  if (w) {
+    const table = densityLevels(w.densityScale);
+    const sizes = new Uint8Array(table.length);
+    for (let q = 0; q < table.length; q++) sizes[q] = sizeByte(table[q] as number);
+    const none = noCluster(w.cluster);
+    for (let i = 0; i < n; i++) {
+      const c = w.cluster[i] as number;
+      put(i, c === none ? -1 : c, sizes[w.density[i] as number] as number);
+    }
+    return look;
   }
+  const { density, cluster } = map;
+  for (let i = 0; i < n; i++) put(i, cluster[i] ?? -1, sizeByte(density[i] ?? 0));
   return look;
 }
 

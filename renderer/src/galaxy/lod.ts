@@ -24,34 +24,61 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** The histogram bin of a density: log density from 1e-12 to 1 in `BINS` steps. */
+const BINS = 512;
+function densityBin(d: number): number {
+  return Math.min(
+    BINS - 1,
+    Math.max(0, Math.floor(((Math.log10(Math.max(d, 1e-12)) + 12) / 12) * BINS)),
+  );
+}
+
 /**
  * The draw order: a seeded random permutation of the ordinary points, then the brightest
  * (density at or above the top-1/64 threshold) by ascending density. Drawing the last k
  * entries draws the brightest and a uniform sample of the rest.
  */
 export function importanceOrder(density: Float32Array, seed = 1): Uint32Array {
-  const n = density.length;
+  return orderBy(density, densityBin, seed);
+}
+
+/**
+ * The same order from a map's 16-bit density levels (mapWire.ts), level q standing for
+ * table[q] (densityLevels): levels rise with density, so they order and bin the points as
+ * their densities do, and no density is decoded.
+ */
+export function importanceOrderOfLevels(
+  levels: Uint16Array,
+  table: Float32Array,
+  seed = 1,
+): Uint32Array {
+  const bins = new Uint16Array(table.length);
+  for (let q = 0; q < table.length; q++) bins[q] = densityBin(table[q] as number);
+  return orderBy(levels, (q) => bins[q] as number, seed);
+}
+
+/** The order from a key per point that rises with density, and the key's histogram bin. */
+function orderBy(
+  key: Float32Array | Uint16Array,
+  bin: (k: number) => number,
+  seed: number,
+): Uint32Array {
+  const n = key.length;
   const order = new Uint32Array(n);
   // The brightness threshold from a histogram of log density (no sort of n values).
-  const bins = 512;
-  const hist = new Uint32Array(bins);
-  const bin = (d: number): number =>
-    Math.min(
-      bins - 1,
-      Math.max(0, Math.floor(((Math.log10(Math.max(d, 1e-12)) + 12) / 12) * bins)),
-    );
+  const hist = new Uint32Array(BINS);
   for (let i = 0; i < n; i++) {
-    const b = bin(density[i] ?? 0);
+    const b = bin(key[i] as number);
     hist[b] = (hist[b] as number) + 1;
   }
   const want = Math.floor(n * BRIGHT_SHARE);
-  let cut = bins;
+  let cut = BINS;
   for (let seen = 0; cut > 0 && seen + (hist[cut - 1] as number) <= want;)
     seen += hist[--cut] as number;
   let rest = 0;
   let bright = n;
   for (let i = 0; i < n; i++) {
-    if (bin(density[i] ?? 0) >= cut) order[--bright] = i;
+    if (bin(key[i] as number) >= cut) order[--bright] = i;
     else order[rest++] = i;
   }
   const r = rng(seed);
@@ -61,7 +88,7 @@ export function importanceOrder(density: Float32Array, seed = 1): Uint32Array {
     order[i] = order[j] as number;
     order[j] = t;
   }
-  order.subarray(rest).sort((a, b) => (density[a] ?? 0) - (density[b] ?? 0) || a - b);
+  order.subarray(rest).sort((a, b) => (key[a] as number) - (key[b] as number) || a - b);
   // The sample in bands, doubling from the end (32k, 32k, 64k, …), each sorted by index: any
   // tail is still a uniform sample, and memory is read in order within a band.
   for (let end = rest, size = BAND, band = 0; end > 0; band++) {

@@ -5,9 +5,14 @@
  */
 import type { CallOutput, DensityScale, MapBox } from '../../../preload/contract';
 import {
+  checkMapWire,
   decodeMapAttributes,
   dequantisePositions,
+  identityIds,
+  mapBounds,
   snapDensity,
+  type MapAttributes,
+  type MapWireArrays,
 } from '../../../preload/contract/mapWire';
 
 export type FeatureMapReply = CallOutput<'index.map'>;
@@ -36,15 +41,24 @@ export interface GalaxyMap {
   readonly positions: Float32Array;
   /** The positions as the wire sent them, which the GPU draws as they are; null for float maps. */
   quantised: QuantisedPositions | null;
-  /** [count] fraction of examples on which the feature fires (off the wire: 16-bit log levels). */
-  density: Float32Array;
+  /**
+   * [count] fraction of examples on which the feature fires (off the wire: 16-bit log levels,
+   * decoded when first read).
+   */
+  readonly density: Float32Array;
   /**
    * A density filter's bound as the map's densities are (mapWire.ts snapDensity: a density equal
    * to the bound stays inside it); the identity for maps built from exact arrays.
    */
   snapDensity: (d: number) => number;
-  /** [count] cluster id, −1 for none. */
-  cluster: Int32Array;
+  /** [count] cluster id, −1 for none (off the wire: decoded when first read). */
+  readonly cluster: Int32Array;
+  /**
+   * The wire's density levels (with their scale) and cluster ids, for a map off the wire: the
+   * star look and the draw order read them as they came (geometry.ts, lod.ts), so drawing a
+   * map decodes neither `density` nor `cluster`. Null for maps built from arrays.
+   */
+  levels: Pick<MapWireArrays, 'density' | 'densityScale' | 'cluster'> | null;
   clusters: ClusterLabel[];
   bounds: Bounds;
 }
@@ -138,34 +152,47 @@ export const MAP_MARKS = {
   decoded: 'orrery:map-decoded',
 } as const;
 
+/**
+ * The galaxy's map from index.map's reply, in time independent of the count but for the checks
+ * of the arrays' lengths: what the galaxy draws from is kept as it came (the positions 16-bit,
+ * which the GPU scales by the box; the density levels and cluster ids, which the star look and
+ * the draw order read), and the rest is made when first read: the float positions (within the
+ * quantisation step of the stored ones; mapWire.ts), the densities and cluster ids (filters,
+ * cluster picks), the feature ids when point i is feature i, and the feature → point lookup.
+ */
 export function decodeMap(reply: FeatureMapReply): GalaxyMap {
-  // The positions stay 16-bit (the GPU draws them scaled by the box); their floats (within the
-  // quantisation step of the stored ones; mapWire.ts) are decoded when the CPU first needs them.
-  const attrs = decodeMapAttributes(reply);
-  const { count: n, density, densityScale, cluster, bounds } = attrs;
-  const scale: DensityScale = densityScale;
+  checkMapWire(reply);
+  const n = reply.count;
+  const scale: DensityScale = reply.densityScale;
   const quantised = new QuantisedPositions(reply.positions, reply.box);
+  let attrs: MapAttributes | null = null;
+  const decoded = (): MapAttributes => (attrs ??= decodeMapAttributes(reply));
+  let ids: Uint32Array | null = reply.features;
   let lookup: Int32Array | null = null;
   return {
     count: n,
-    // made when first read when point i is feature i (decodeMapAttributes), and so is this
     get features() {
-      return attrs.features;
+      return (ids ??= identityIds(n));
     },
     // Point i is feature i when the reply left the ids out: the lookup is a native copy.
     get pointOf() {
       return (lookup ??=
-        reply.features === null ? new Int32Array(attrs.features) : pointIndex(attrs.features));
+        reply.features === null ? new Int32Array(this.features) : pointIndex(this.features));
     },
     get positions() {
       return quantised.floatsNow();
     },
     quantised,
-    density,
+    get density() {
+      return decoded().density;
+    },
     snapDensity: (d) => snapDensity(scale, d),
-    cluster,
+    get cluster() {
+      return decoded().cluster;
+    },
+    levels: { density: reply.density, densityScale: scale, cluster: reply.cluster },
     clusters: reply.clusters.map((c) => ({ ...c })),
-    bounds,
+    bounds: mapBounds(reply),
   };
 }
 
@@ -187,6 +214,7 @@ export function makeMap(
     density,
     snapDensity: (d) => d,
     cluster,
+    levels: null,
     clusters,
     bounds: computeBounds(positions, count),
   };

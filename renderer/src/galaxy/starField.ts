@@ -16,7 +16,8 @@ import {
   starBase,
   uploadState,
 } from './geometry';
-import { importanceOrder, lodCount, rankOf } from './lod';
+import { densityLevels } from '../../../preload/contract/mapWire';
+import { importanceOrder, importanceOrderOfLevels, lodCount, rankOf } from './lod';
 import type { GalaxyMap } from './mapData';
 import { CpuPicker, type PickSource } from './picking';
 import { gridFor } from './pointGrid';
@@ -54,7 +55,9 @@ export class StarField {
     this.n = map.count;
     this.state = state;
     const look = packLook(map);
-    const order = importanceOrder(map.density);
+    const order = map.levels
+      ? importanceOrderOfLevels(map.levels.density, densityLevels(map.levels.densityScale))
+      : importanceOrder(map.density);
     this.rank = rankOf(order);
     const base = starBase(map);
     this.material.uniforms.uBase.value = base;

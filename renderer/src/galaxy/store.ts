@@ -242,12 +242,14 @@ export class GalaxyStore {
     // The bounds on the map's density levels (mapData.ts: a density equal to a bound stays in).
     const lo = map.snapDensity(f.minDensity);
     const hi = map.snapDensity(f.maxDensity);
+    // read once: off the wire they are decoded on first read (mapData.ts)
+    const { density, cluster } = map;
     for (let p = 0; p < map.count; p++) {
-      const d = map.density[p] ?? 0;
+      const d = density[p] ?? 0;
       const keep =
         d >= lo &&
         d <= hi &&
-        (f.cluster === null || map.cluster[p] === f.cluster) &&
+        (f.cluster === null || cluster[p] === f.cluster) &&
         (f.labelSourceKeep === null || f.labelSourceKeep.has(map.features[p] ?? -1)) &&
         (f.viewKeep === null || f.viewKeep.has(map.features[p] ?? -1));
       const v = keep ? 0 : 255;
@@ -353,7 +355,8 @@ export class GalaxyStore {
     const map = this.map;
     if (!map) return [];
     const out: number[] = [];
-    for (let p = 0; p < map.count; p++) if (map.cluster[p] === id) out.push(this.featureOf(p));
+    const cluster = map.cluster;
+    for (let p = 0; p < map.count; p++) if (cluster[p] === id) out.push(this.featureOf(p));
     return out;
   }
 
@@ -361,7 +364,8 @@ export class GalaxyStore {
     const map = this.map;
     if (!map) return;
     const points: number[] = [];
-    for (let p = 0; p < map.count; p++) if (map.cluster[p] === id) points.push(p);
+    const cluster = map.cluster;
+    for (let p = 0; p < map.count; p++) if (cluster[p] === id) points.push(p);
     this.flyToPoints(points, map.bounds.radius * 0.1);
   }
 

@@ -16,7 +16,9 @@ import {
   type CallOutput,
 } from '../../../preload/contract';
 import { makeStarGeometry, packLook, placeQuantised } from '../../../renderer/src/galaxy/geometry';
-import { decodeMap } from '../../../renderer/src/galaxy/mapData';
+import { importanceOrder, importanceOrderOfLevels } from '../../../renderer/src/galaxy/lod';
+import { decodeMap, type GalaxyMap } from '../../../renderer/src/galaxy/mapData';
+import { densityLevels } from '../../../preload/contract/mapWire';
 
 /** An index.map reply for n clustered points, through a real binary frame. */
 function reply(n: number): { wire: CallOutput<'index.map'>; stored: Float32Array } {
@@ -97,5 +99,30 @@ describe('16-bit positions drawn as they are', () => {
     expect(b.positions).toBe(theirs);
     b.quantised?.adopt(new Float32Array(theirs.length)); // once decoded, kept
     expect(b.positions).toBe(theirs);
+  });
+
+  it('draws from the wire’s density levels and cluster ids: the same look and order as from their decoded values, with neither decoded', () => {
+    const { wire } = reply(5000);
+    const map = decodeMap(wire);
+    const reads: string[] = [];
+    // the same map read through its decoded arrays (what packLook and the order used before)
+    const decoded: GalaxyMap = { ...map, levels: null, density: map.density, cluster: map.cluster };
+    const spied = new Proxy(map, {
+      get(target, key, receiver) {
+        if (key === 'density' || key === 'cluster') reads.push(key);
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    expect(Array.from(packLook(spied))).toEqual(Array.from(packLook(decoded)));
+    const levels = map.levels;
+    if (!levels) throw new Error('a map off the wire keeps its levels');
+    expect(
+      Array.from(importanceOrderOfLevels(levels.density, densityLevels(levels.densityScale))),
+    ).toEqual(Array.from(importanceOrder(decoded.density)));
+    expect(reads).toEqual([]);
+    // cluster ids off the wire's 8-bit mark for none, and sizes spread over the byte
+    const look = packLook(spied);
+    const sizes = new Set(Array.from({ length: map.count }, (_, i) => look[i * 4 + 3]));
+    expect(sizes.size).toBeGreaterThan(100);
   });
 });
