@@ -35,10 +35,19 @@ export function exposeOutputs(model: Uint8Array, outputs: readonly ValueInfo[]):
   const have = new Set(graphOutputs(model));
   const add = outputs.filter((v) => !have.has(v.name));
   if (add.length === 0) return model;
-  const graph = message(add.map((v) => ({ n: GRAPH_OUTPUT, bytes: valueInfo(v) })));
-  const extra = message([{ n: MODEL_GRAPH, bytes: graph }]);
+  const extra = outputsField(add);
   const out = new Uint8Array(model.length + extra.length);
   out.set(model);
   out.set(extra, model.length);
   return out;
+}
+
+/**
+ * The bytes that, appended to a model, add `outputs` to its graph's outputs (a second
+ * `graph` field that holds only them). For a caller that keeps the model and the addition
+ * apart (main/runtime/onnxMerge reads them as one model, in place).
+ */
+export function outputsField(outputs: readonly ValueInfo[]): Uint8Array {
+  const graph = message(outputs.map((v) => ({ n: GRAPH_OUTPUT, bytes: valueInfo(v) })));
+  return message([{ n: MODEL_GRAPH, bytes: graph }]);
 }

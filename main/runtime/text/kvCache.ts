@@ -32,20 +32,32 @@ type TextModel = KvShape;
 /** The most rows one generation runs as a batch: before and after. */
 export const MAX_BATCH = 2;
 
+/** The names by layer, made once: a step asks for each layer's several times. */
+const kvNames = { past: [] as [string, string][], present: [] as [string, string][] };
+
 export const kvName = (io: 'past' | 'present', l: number, kv: 'key' | 'value'): string =>
-  `${io}.${l}.${kv}`;
+  (kvNames[io][l] ??= [`${io}.${l}.key`, `${io}.${l}.value`])[kv === 'key' ? 0 : 1];
+
+/**
+ * present.{l}.key/value → the output of the graph being run that holds only the new
+ * positions' keys/values (KvAppend). Each graph has its own names: the split graphs their
+ * exported ones, the merged graphs new.{l}.key/value (main/runtime/text/mergedGraph).
+ */
+export type NewKvNames = ReadonlyMap<string, string>;
 
 /**
  * Room for one generation: per layer one (KvAppend) or two (KvInPlace) keys/values buffers,
- * each big enough for [MAX_BATCH, n_heads, context, d_head]; hook_resid and steering for
- * [MAX_BATCH, context, d_model]; a logits row per batch row; the ids and positions fed.
+ * each big enough for [MAX_BATCH, n_heads, context, d_head]; hook_resid and one steering per
+ * hook (`hooks`, default 1) for [MAX_BATCH, context, d_model]; a logits row per batch row;
+ * the ids and positions fed.
  */
 export class KvBuffers {
   /** [side][layer] */
   readonly keys: Float32Array[][];
   readonly values: Float32Array[][];
   readonly hook: Float32Array;
-  readonly steering: Float32Array;
+  /** The steering of each hook, in hook order (the merged graph takes one input per hook). */
+  readonly steerings: Float32Array[];
   readonly logits: Float32Array;
   readonly ids: BigInt64Array;
   readonly positions: BigInt64Array;
@@ -53,6 +65,7 @@ export class KvBuffers {
   constructor(
     m: TextModel,
     readonly sides: 1 | 2,
+    hooks = 1,
   ) {
     const n = MAX_BATCH * m.n_heads * m.context * m.d_head;
     const side = (): Float32Array[] =>
@@ -60,7 +73,10 @@ export class KvBuffers {
     this.keys = Array.from({ length: sides }, side);
     this.values = Array.from({ length: sides }, side);
     this.hook = new Float32Array(MAX_BATCH * m.context * m.d_model);
-    this.steering = new Float32Array(MAX_BATCH * m.context * m.d_model);
+    this.steerings = Array.from(
+      { length: Math.max(1, hooks) },
+      () => new Float32Array(MAX_BATCH * m.context * m.d_model),
+    );
     this.logits = new Float32Array(MAX_BATCH * m.vocab_size);
     this.ids = new BigInt64Array(MAX_BATCH * m.context);
     this.positions = new BigInt64Array(MAX_BATCH * m.context);
@@ -76,18 +92,28 @@ export interface StepCache {
    * rows (default all).
    */
   past(layers: readonly number[], rows?: number): Record<string, TensorLike>;
-  /** The outputs to fetch for these layers this step (null: ORT allocates it), for `rows` rows. */
-  outputs(layers: readonly number[], seq: number, rows?: number): Record<string, TensorLike | null>;
+  /**
+   * The outputs to fetch for these layers this step (null: ORT allocates it), for `rows` rows;
+   * `names`: the new keys/values' names in the graph run, when not those the cache was made
+   * with.
+   */
+  outputs(
+    layers: readonly number[],
+    seq: number,
+    rows?: number,
+    names?: NewKvNames,
+  ): Record<string, TensorLike | null>;
   /**
    * Takes these layers' new keys/values from a run's results. With `rows` 1 (of a larger
    * batch), the run was of the first row alone, for rows that are the same so far: its keys
-   * and values go to every row.
+   * and values go to every row. `names` as for outputs().
    */
   store(
     layers: readonly number[],
     results: Record<string, TensorLike>,
     seq: number,
     rows?: number,
+    names?: NewKvNames,
   ): void;
   /** Every layer is stored: the cache now holds len + seq positions. */
   advance(seq: number): void;
@@ -165,15 +191,20 @@ export class KvAppend extends KvBase implements StepCache {
     buf: KvBuffers,
     m: TextModel,
     batch: number,
-    private readonly newKv: ReadonlyMap<string, string>,
+    private readonly newKv: NewKvNames,
   ) {
     super(buf, m, batch);
   }
 
-  outputs(layers: readonly number[]): Record<string, TensorLike | null> {
+  outputs(
+    layers: readonly number[],
+    _seq: number,
+    _rows?: number,
+    names = this.newKv,
+  ): Record<string, TensorLike | null> {
     const out: Record<string, TensorLike | null> = {};
     for (const l of layers) {
-      for (const kv of ['key', 'value'] as const) out[this.newName(l, kv)] = null;
+      for (const kv of ['key', 'value'] as const) out[newName(names, l, kv)] = null;
     }
     return out;
   }
@@ -183,6 +214,7 @@ export class KvAppend extends KvBase implements StepCache {
     results: Record<string, TensorLike>,
     seq: number,
     rows = this.batch,
+    names = this.newKv,
   ): void {
     const Dh = this.m.d_head;
     const blocks = this.batch * this.m.n_heads;
@@ -191,9 +223,10 @@ export class KvAppend extends KvBase implements StepCache {
     const len = this.len;
     for (const l of layers) {
       for (const kv of ['key', 'value'] as const) {
-        const fresh = results[this.newName(l, kv)]?.data;
+        const name = newName(names, l, kv);
+        const fresh = results[name]?.data;
         if (!(fresh instanceof Float32Array) || fresh.length !== given * seq * Dh) {
-          throw new Error(`text graph: ${this.newName(l, kv)} is not [batch, heads, seq, d_head]`);
+          throw new Error(`text graph: ${name} is not [batch, heads, seq, d_head]`);
         }
         const buf = this.buffer(0, l, kv);
         for (let k = blocks - 1; k >= 0; k--) {
@@ -213,12 +246,12 @@ export class KvAppend extends KvBase implements StepCache {
   keep(rows: readonly number[]): void {
     this.copyRows(0, 0, rows);
   }
+}
 
-  private newName(l: number, kv: 'key' | 'value'): string {
-    const name = this.newKv.get(kvName('present', l, kv));
-    if (!name) throw new Error(`text graph: no new ${kv}s exposed for layer ${l}`);
-    return name;
-  }
+function newName(names: NewKvNames, l: number, kv: 'key' | 'value'): string {
+  const name = names.get(kvName('present', l, kv));
+  if (!name) throw new Error(`text graph: no new ${kv}s exposed for layer ${l}`);
+  return name;
 }
 
 /**

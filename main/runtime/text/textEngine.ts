@@ -7,21 +7,28 @@
  * steering tensor [batch, seq, d_model], position_ids and the upper layers' past → logits
  * [batch, seq, vocab] and their present). A pack with SAEs at several hooks (`model.hooks`)
  * has a `middle` graph between each pair of consecutive hooks (the residual at one hook plus
- * its steering → next_hook_resid, the residual at the next; main/packs/textSegments): a step
- * runs them in order, steering each hook with the dials of the SAEs that read it, so dials on
- * SAEs at different hooks work together in one run. One call per graph serves the prompt and
- * every cached step.
+ * its steering → next_hook_resid, the residual at the next; main/packs/textSegments).
+ *
+ * How a step runs (textStep.ts): at load the graphs are also merged into one "whole" graph
+ * (mergedGraph.ts, main/runtime/onnxMerge) with a steering input per hook, so a step with no
+ * pin/scale dial is one ORT run for every layer, the rows' add deltas fed at their hooks;
+ * each ORT run has a fixed cost that four graphs paid four times. pin and scale need the
+ * row's residual h at their hook: a step with them runs up to that hook, reads the dialled
+ * features' codes from the steered row's h (TopK SAEs: an int8 product in ORT, exact where
+ * it matters, main/runtime/saeRank; others in JS), turns its dials into a delta and runs on
+ * from there with it; the graphs before and after such a stop run as one where a merged
+ * prefix or tail of them exists (textGraphs.ts). The unsteered "before" row shares every run
+ * with the steered one and never touches the SAE; nothing is computed twice. While the rows
+ * of a batch have the same tokens (the prompt, and the tokens before a dial first changes
+ * one), their cache and hook_resid below the first hook are the same: the step stops there
+ * too, `below` runs for one row and every row takes its outputs. The merged graphs give the
+ * split graphs' logits (the wired residuals keep their declared shapes, so ORT fuses the
+ * same nodes); when the graphs cannot be merged, every step runs them one by one. With the
+ * whole graph open, the split graphs (and merged prefixes and tails) open on first need.
  *
  * Steering (DESIGN.md §3) applies at every position, the prompt (BOS included) and each
  * generated token. add dials need no activations: their delta is Σ v · W_dec[i] at every
- * position. pin and scale need h, which `below` gives for every row anyway: each step runs
- * `below` once for the whole batch, reads the dialled features' codes from the steered row's
- * h (TopK SAEs: an int8 product in ORT, exact where it matters, main/runtime/saeRank; others
- * in JS) to turn its dials into a delta, and runs `above` once for the whole batch with the
- * deltas. The unsteered "before" row shares both calls and never touches the SAE; nothing is
- * computed twice. While the rows have the same tokens (the prompt, and the tokens before a
- * dial first changes one), their cache and hook_resid below the hook are the same: `below`
- * then runs for one row and every row takes its outputs.
+ * position.
  *
  * "Before" is the same prompt with every dial at rest, the same seed and sampling. With a
  * dial off rest, before and after run as one batch of 2 (each row has its own PRNG with the
@@ -41,7 +48,6 @@
  * bad_input, never silently cut. Generation stops at EOS (not part of the output), at
  * maxTokens, or when the sequence fills the context.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import {
@@ -63,8 +69,7 @@ import type {
   TextEngineApi,
   TextGenerateInput,
 } from '../engine';
-import { OnnxSession, type TensorLike } from '../onnx';
-import { exposeOutputs, graphNodes } from '../onnxExpose';
+import type { TensorLike } from '../onnx';
 import { checkSaeHookName } from '../saeFit';
 import { activeRows } from './activeRows';
 import { ExampleTexts } from './exampleTexts';
@@ -76,11 +81,13 @@ import {
   type RowState as GenRow,
   type Stepper,
 } from './generation';
-import { KvAppend, KvBuffers, KvInPlace, kvName, newKvTensors, type StepCache } from './kvCache';
+import { KvAppend, KvBuffers, KvInPlace, kvName, type NewKvNames, type StepCache } from './kvCache';
 import type { SamplingParams } from './sampling';
-import { codedDelta, planSteering, SaeCoders, type HookSteering } from './steerPlan';
+import { planSteering, SaeCoders, type HookSteering } from './steerPlan';
 import { checkPromptFits, corpusIds, firstReadRow, withBos } from './textRule';
+import { openTextGraphs, type TextGraphs } from './textGraphs';
 import { TextTokenizer } from './tokenizer';
+import { emptyPast, textStep } from './textStep';
 
 export { codedDelta } from './steerPlan';
 export { INFO_EXAMPLES } from './exampleTexts';
@@ -98,6 +105,11 @@ export interface TextEngineOptions {
    * Tests compare the two.
    */
   wholePresents?: boolean;
+  /**
+   * Merge the split graphs into one whole graph for steps without pin/scale dials (default
+   * true); false runs every step through the split graphs. Tests compare the two.
+   */
+  merge?: boolean;
 }
 
 /** How generate() runs; the defaults are what the app uses, the rest serve the benchmark. */
@@ -131,19 +143,6 @@ interface StepResult {
 type RowSteering = ReadonlyMap<string, HookSteering>;
 type RowState = GenRow<RowSteering>;
 
-/** One graph with its session; `positions`: whether it reads position_ids. */
-interface Segment extends TextSegment {
-  session: OnnxSession;
-  positions: boolean;
-}
-
-/** The graphs in run order (below, middle…, above) and how the cache grows. */
-interface Graphs {
-  segments: Segment[];
-  /** present.{l}.key/value → the exposed output with only the new positions (KvAppend). */
-  newKv: ReadonlyMap<string, string> | null;
-}
-
 export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   readonly kind = 'text-lm' as const;
   private readonly model: TextModel;
@@ -153,10 +152,12 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   private readonly kvSpare: KvBuffers[] = [];
   /** TopK rankers by SAE id, made on first use by a pin/scale dial. */
   private readonly coders: SaeCoders;
+  /** Every split graph's present.{l}.key/value → its new keys/values output (KvAppend). */
+  private readonly splitNewKv: NewKvNames;
 
   private constructor(
     private readonly pack: LoadedPack,
-    private readonly graphs: Graphs,
+    private readonly graphs: TextGraphs,
     readonly tokenizer: TextTokenizer,
     private readonly saes: ReadonlyMap<string, { sae: Sae; hook: string }>,
     private readonly examples: ExampleTexts,
@@ -170,11 +171,13 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     this.model = m.model;
     this.hooks = textHooks(m.model);
     this.coders = new SaeCoders(threads);
+    this.splitNewKv = new Map(graphs.segments.flatMap((g) => [...(g.newKv ?? [])]));
   }
 
   /**
-   * Opens a text-lm pack: tokenizer, the two ONNX sessions, SAEs (each SAE's d_in must equal
-   * the model's d_model) and the first INFO_EXAMPLES examples. Errors are
+   * Opens a text-lm pack: tokenizer, the graphs (textGraphs.ts: merged into one, or each
+   * opened), SAEs (each SAE's d_in must equal the model's d_model) and the first
+   * INFO_EXAMPLES examples. Errors are
    * OrreryError('bad_pack') naming the file or the SAE.
    */
   static async load(pack: LoadedPack, options: TextEngineOptions = {}): Promise<TextEngine> {
@@ -232,75 +235,19 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     const listed = await examples.listed();
 
     const threads = options.intraOpThreads ?? 1;
-    // Each graph with its layers' new keys/values exposed as outputs when it makes every
-    // present as Concat(past, new): the cache then grows by those alone (KvAppend).
-    const open = async (
-      rel: string,
-      ls: number[],
-    ): Promise<{ session: OnnxSession; newKv: Map<string, string> | null }> => {
-      try {
-        const bytes = new Uint8Array(await fs.readFile(file(rel)));
-        const newKv = options.wholePresents ? null : newKvTensors(graphNodes(bytes), ls);
-        const exposed = [...(newKv?.values() ?? [])].map((name) => ({
-          name,
-          type: 'float32' as const,
-          shape: ['batch', model.n_heads, 'seq', model.d_head],
-        }));
-        const session = await OnnxSession.create(exposeOutputs(bytes, exposed), {
-          intraOpThreads: threads,
-        });
-        return { session, newKv };
-      } catch (e) {
-        throw new OrreryError(
-          'bad_pack',
-          `pack ${manifest.id}: ${rel} cannot be loaded by ONNX Runtime (${(e as Error).message})`,
-        );
-      }
-    };
-    const segments: Segment[] = [];
-    const release = async (): Promise<void> => {
-      for (const g of segments) await g.session.release();
-    };
-    let newKv: Map<string, string> | null = new Map();
-    try {
-      for (const seg of plan) {
-        const opened = await open(seg.rel, seg.layers);
-        const positions = opened.session.inputs.some((x) => x.name === 'position_ids');
-        segments.push({ ...seg, session: opened.session, positions });
-        newKv = newKv && opened.newKv ? new Map([...newKv, ...opened.newKv]) : null;
-      }
-    } catch (e) {
-      await release();
-      throw e;
-    }
-    const kvNames = (io: 'past' | 'present', ls: number[]): string[] =>
-      ls.flatMap((l) => [kvName(io, l, 'key'), kvName(io, l, 'value')]);
-    const missing = segments.flatMap((g) => {
-      const ins =
-        g.from === null
-          ? ['input_ids', 'position_ids']
-          : ['hook_resid', 'steering', ...(g.layers.length > 0 ? ['position_ids'] : [])];
-      const i = new Set(g.session.inputs.map((x) => x.name));
-      const o = new Set(g.session.outputs.map((x) => x.name));
-      return [
-        ...[...ins, ...kvNames('past', g.layers)]
-          .filter((n) => !i.has(n))
-          .map((n) => `${g.rel} input ${n}`),
-        ...[g.output, ...kvNames('present', g.layers)]
-          .filter((n) => !o.has(n))
-          .map((n) => `${g.rel} output ${n}`),
-      ];
+    const graphs = await openTextGraphs({
+      packId: manifest.id,
+      dir: pack.dir,
+      plan,
+      model,
+      hooks: textHooks(model),
+      threads,
+      wholePresents: options.wholePresents ?? false,
+      merge: options.merge ?? true,
     });
-    if (missing.length > 0) {
-      await release();
-      throw new OrreryError(
-        'bad_pack',
-        `pack ${manifest.id}: the graphs lack ${missing.join(', ')} (see PACK_FORMAT.md, text-lm)`,
-      );
-    }
     return new TextEngine(
       pack,
-      { segments, newKv },
+      graphs,
       tokenizer,
       saes,
       examples,
@@ -328,7 +275,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   }
 
   async dispose(): Promise<void> {
-    for (const g of this.graphs.segments) await g.session.release();
+    await this.graphs.release();
     await this.coders.dispose();
   }
 
@@ -459,7 +406,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
               steering: { dims: [batch, seq, d], data: steerAt(g.from) },
               ...(g.positions ? { position_ids: posT } : {}),
             };
-      const out = await g.session.run({ ...feeds, ...pasts(g.layers) });
+      const out = await (await g.session()).run({ ...feeds, ...pasts(g.layers) });
       for (const [name, t] of Object.entries(out)) {
         if (name.startsWith('present.')) next[name.replace('present.', 'past.')] = t;
       }
@@ -495,7 +442,8 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
               steering: { dims: [batch, seq, d], data: new Float32Array(batch * seq * d) },
               ...(g.positions ? { position_ids: posT } : {}),
             };
-      const out = await g.session.run({ ...feeds, ...this.emptyPast(g.layers, batch) }, [g.output]);
+      const session = await g.session();
+      const out = await session.run({ ...feeds, ...this.emptyPast(g.layers, batch) }, [g.output]);
       h = this.f32(out, g.output);
       if (g.to === hook) return h;
     }
@@ -552,156 +500,32 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   /** Cache buffers for a generation (a spare one from an earlier call, or new ones). */
   openCache(rows: number, cache: boolean): DecodeCache {
     const buffers = this.takeKvBuffers();
-    const newKv = this.graphs.newKv;
     const kv: StepCache | null = !cache
       ? null
-      : newKv
-        ? new KvAppend(buffers, this.model, rows, newKv)
+      : this.graphs.appendable
+        ? new KvAppend(buffers, this.model, rows, this.splitNewKv)
         : new KvInPlace(buffers, this.model, rows);
     return { kv, buffers, close: () => this.kvSpare.push(buffers) };
   }
 
   /**
    * One step for the live rows: ids [rows, seq] at the positions after the cache (or from 0
-   * without one), each row with its steering; the logits [rows, seq, vocab].
-   *
-   * `below` runs once for all rows and gives the residual at the first hook; at each hook a
-   * row with pin/scale dials turns its own residual there into a delta (the SAE encode runs
-   * for that row only), and the next graph (a middle one, then `above`) runs once for all rows
-   * on the residual plus each row's delta. With a cache, ORT writes every layer's present
-   * straight into the cache's other buffers, and hook_resid and one-token logits into
-   * buffers reused from step to step.
+   * without one), each row with its steering; the logits [rows, seq, vocab]. The graphs it
+   * runs, and where it stops between them, are textStep's.
    */
-  async step(
+  step(
     rows: readonly RowState[],
     ids: BigInt64Array,
     seq: number,
     kv: StepCache | null,
     buf: KvBuffers,
   ): Promise<Float32Array> {
-    const { d_model: d, vocab_size: V } = this.model;
-    const [below, ...rest] = this.graphs.segments;
-    if (!below) throw new OrreryError('internal', 'text graph: no graphs');
-    const B = rows.length;
-    const pos0 = kv ? kv.len : 0;
-    const positions = buf.positions.subarray(0, B * seq);
-    for (let b = 0; b < B; b++) {
-      for (let t = 0; t < seq; t++) positions[b * seq + t] = BigInt(pos0 + t);
-    }
-    const idsT = { dims: [B, seq], data: ids };
-    const posT = { dims: [B, seq], data: positions };
-    const hookT = { dims: [B, seq, d], data: buf.hook.subarray(0, B * seq * d) };
-    const lower = below.layers;
-    if (kv && B > 1 && sameSoFar(rows)) {
-      // Rows with the same tokens so far (the prompt, and after it until a dial changes a
-      // token) have the same cache and hook_resid below the first hook: `below` runs for the
-      // first row alone, and every row takes its keys, values and hook_resid.
-      const n = seq * d;
-      const low = await below.session.runInto(
-        {
-          input_ids: { dims: [1, seq], data: ids.subarray(0, seq) },
-          position_ids: { dims: [1, seq], data: positions.subarray(0, seq) },
-          ...kv.past(lower, 1),
-        },
-        {
-          hook_resid: { dims: [1, seq, d], data: hookT.data.subarray(0, n) },
-          ...kv.outputs(lower, seq, 1),
-        },
-      );
-      kv.store(lower, low, seq, 1);
-      for (let b = 1; b < B; b++) hookT.data.copyWithin(b * n, 0, n);
-    } else if (kv) {
-      const low = await below.session.runInto(
-        { input_ids: idsT, position_ids: posT, ...kv.past(lower) },
-        { hook_resid: hookT, ...kv.outputs(lower, seq) },
-      );
-      kv.store(lower, low, seq);
-    } else {
-      await below.session.runInto(
-        { input_ids: idsT, position_ids: posT, ...this.emptyPast(lower, B) },
-        { hook_resid: hookT },
-      );
-    }
-    let h = hookT.data;
-
-    for (const g of rest) {
-      const feeds = {
-        hook_resid: { dims: [B, seq, d], data: h },
-        steering: { dims: [B, seq, d], data: await this.steeringAt(g.from, rows, h, seq, buf) },
-        ...(g.positions ? { position_ids: posT } : {}),
-      };
-      if (g.to !== null) {
-        // A middle graph: the residual at the next hook (a fresh array from ORT).
-        const out = kv
-          ? await g.session.runInto(
-              { ...feeds, ...kv.past(g.layers) },
-              { next_hook_resid: null, ...kv.outputs(g.layers, seq) },
-            )
-          : await g.session.run({ ...feeds, ...this.emptyPast(g.layers, B) }, ['next_hook_resid']);
-        kv?.store(g.layers, out, seq);
-        h = this.f32(out, 'next_hook_resid');
-        continue;
-      }
-      if (!kv) {
-        // No cache to keep: the presents are not even fetched.
-        const out = await g.session.run({ ...feeds, ...this.emptyPast(g.layers, B) }, ['logits']);
-        return this.f32(out, 'logits');
-      }
-      const out = await g.session.runInto(
-        { ...feeds, ...kv.past(g.layers) },
-        {
-          logits: seq === 1 ? { dims: [B, 1, V], data: buf.logits.subarray(0, B * V) } : null,
-          ...kv.outputs(g.layers, seq),
-        },
-      );
-      kv.store(g.layers, out, seq);
-      kv.advance(seq);
-      return this.f32(out, 'logits');
-    }
-    throw new OrreryError('internal', 'text graph: no graph gives logits');
-  }
-
-  /**
-   * The steering [B, seq, d_model] added at `hook` (in buf.steering): each row's constant
-   * delta there plus the deltas of its pin/scale SAEs at that hook, from the row's residual h.
-   */
-  private async steeringAt(
-    hook: string | null,
-    rows: readonly RowState[],
-    h: Float32Array,
-    seq: number,
-    buf: KvBuffers,
-  ): Promise<Float32Array> {
-    const d = this.model.d_model;
-    const steering = buf.steering.subarray(0, rows.length * seq * d);
-    steering.fill(0);
-    for (let b = 0; b < rows.length; b++) {
-      const st = hook === null ? undefined : rows[b]?.steering?.get(hook);
-      if (!st) continue;
-      const o = b * seq * d;
-      if (st.constant) {
-        for (let t = 0; t < seq; t++) steering.set(st.constant, o + t * d);
-      }
-      for (const group of st.coded) {
-        const delta = await codedDelta(group, h.subarray(o, o + seq * d), seq);
-        for (let i = 0; i < delta.length; i++) {
-          steering[o + i] = (steering[o + i] ?? 0) + (delta[i] ?? 0);
-        }
-      }
-    }
-    return steering;
+    return textStep(this.graphs, this.model, this.hooks, rows, ids, seq, kv, buf);
   }
 
   /** past.{l}.key/value of the layers `ls`, empty, for a batch of B. */
   private emptyPast(ls: readonly number[], B: number): Record<string, TensorLike> {
-    const { n_heads: H, d_head: Dh } = this.model;
-    const empty = { dims: [B, H, 0, Dh], data: new Float32Array(0) };
-    const out: Record<string, TensorLike> = {};
-    for (const l of ls) {
-      out[kvName('past', l, 'key')] = empty;
-      out[kvName('past', l, 'value')] = empty;
-    }
-    return out;
+    return emptyPast(this.model, ls, B);
   }
 
   private f32(out: Record<string, TensorLike>, name: string): Float32Array {
@@ -714,12 +538,9 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
 
   /** Cache buffers for a generation: a spare one from an earlier call, or new ones. */
   private takeKvBuffers(): KvBuffers {
-    return this.kvSpare.pop() ?? new KvBuffers(this.model, this.graphs.newKv ? 1 : 2);
+    return (
+      this.kvSpare.pop() ??
+      new KvBuffers(this.model, this.graphs.appendable ? 1 : 2, this.hooks.length)
+    );
   }
-}
-
-/** Whether every row has generated the same tokens so far (so each is fed the same ids). */
-function sameSoFar(rows: readonly RowState[]): boolean {
-  const first = rows[0]?.ids ?? [];
-  return rows.every((r) => r.ids.length === first.length && r.ids.every((t, i) => t === first[i]));
 }
