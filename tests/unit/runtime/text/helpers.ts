@@ -25,3 +25,12 @@ export interface RefCase {
   outputs: Record<string, RefTensor>;
   same_as?: { case: string; from_position: number };
 }
+
+/** The fixture pack with SAEs at two hooks (text-tiny-hooks): its folder, hooks, SAEs, width. */
+export const hooksPack = {
+  dir: fileURLToPath(new URL('../../../fixtures/packs/text-tiny-hooks/', import.meta.url)),
+  hooks: ['blocks.0.hook_resid_post', 'blocks.1.hook_resid_post'] as const,
+  saes: ['res0-64', 'res1-64'] as const,
+  dModel: 16,
+  prompt: 'And God said, Let there be light',
+};

@@ -7,7 +7,6 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EngineContext, TextGenerateInput } from '../../../../main/runtime/engine';
 import { TextModel } from '../../../../main/index/build/activations';
@@ -15,13 +14,9 @@ import type { TensorLike } from '../../../../main/runtime/onnx';
 import { TextEngine, type KvCache } from '../../../../main/runtime/text/textEngine';
 import { loadSae, steer, type Sae } from '../../../../main/sae';
 import { validatePack } from '../../../../main/packs/validatePack';
-import { readTextPack, type RefCase, type RefTensor } from './helpers';
+import { hooksPack, readTextPack, type RefCase, type RefTensor } from './helpers';
 
-const dir = fileURLToPath(new URL('../../../fixtures/packs/text-tiny-hooks/', import.meta.url));
-const HOOKS = ['blocks.0.hook_resid_post', 'blocks.1.hook_resid_post'] as const;
-const SAES = ['res0-64', 'res1-64'] as const;
-const D = 16;
-const PROMPT = 'And God said, Let there be light';
+const { dir, hooks: HOOKS, saes: SAES, dModel: D, prompt: PROMPT } = hooksPack;
 /** An add dial strong enough to change the tiny model's greedy text at either hook. */
 const VALUE = 30;
 

@@ -5,7 +5,6 @@
 // by new keys/values or kept as whole presents; pin/scale steps stop at their hook and give
 // the tokens of the split graphs alone; the plan merges only a prefix or a tail.
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EngineContext, TextGenerateInput } from '../../../../main/runtime/engine';
 import { OnnxSession } from '../../../../main/runtime/onnx';
@@ -17,13 +16,9 @@ import { openTextGraphs } from '../../../../main/runtime/text/textGraphs';
 import { textSegments } from '../../../../main/packs/textSegments';
 import type { SplitTextModel } from '../../../../main/packs/manifest';
 import { loadSae, type Sae } from '../../../../main/sae';
-import { readTextPack } from './helpers';
+import { hooksPack, readTextPack } from './helpers';
 
-const dir = fileURLToPath(new URL('../../../fixtures/packs/text-tiny-hooks/', import.meta.url));
-const HOOKS = ['blocks.0.hook_resid_post', 'blocks.1.hook_resid_post'] as const;
-const SAES = ['res0-64', 'res1-64'] as const;
-const D = 16;
-const PROMPT = 'And God said, Let there be light';
+const { dir, hooks: HOOKS, saes: SAES, dModel: D, prompt: PROMPT } = hooksPack;
 const STEPS = 6;
 
 type Row = RowState<ReadonlyMap<string, HookSteering>>;
