@@ -497,6 +497,51 @@ export class Sae {
   }
 
   /**
+   * preActivation(xp, o, features[s]) into out[s − from] for s in [from, to), bit for bit: four
+   * features per pass over the row (each loaded x' value feeds four sums, and every sum
+   * still runs over c in order, as dot() does). Features must be in range.
+   */
+  preActivations(
+    xp: Float32Array,
+    o: number,
+    features: ArrayLike<number>,
+    from: number,
+    to: number,
+    out: Float64Array,
+  ): void {
+    const dIn = this.dIn;
+    const w = this.w.wEncT;
+    const b = this.w.bPre;
+    let s = from;
+    for (; s + 4 <= to; s += 4) {
+      const j0 = features[s] as number;
+      const j1 = features[s + 1] as number;
+      const j2 = features[s + 2] as number;
+      const j3 = features[s + 3] as number;
+      const w0 = j0 * dIn;
+      const w1 = j1 * dIn;
+      const w2 = j2 * dIn;
+      const w3 = j3 * dIn;
+      let t0 = 0;
+      let t1 = 0;
+      let t2 = 0;
+      let t3 = 0;
+      for (let c = 0; c < dIn; c++) {
+        const x = xp[o + c] as number;
+        t0 += x * (w[w0 + c] as number);
+        t1 += x * (w[w1 + c] as number);
+        t2 += x * (w[w2 + c] as number);
+        t3 += x * (w[w3 + c] as number);
+      }
+      out[s - from] = Math.fround(Math.fround(t0) + (b[j0] as number));
+      out[s - from + 1] = Math.fround(Math.fround(t1) + (b[j1] as number));
+      out[s - from + 2] = Math.fround(Math.fround(t2) + (b[j2] as number));
+      out[s - from + 3] = Math.fround(Math.fround(t3) + (b[j3] as number));
+    }
+    for (; s < to; s++) out[s - from] = this.preActivation(xp, o, features[s] as number);
+  }
+
+  /**
    * The activations of a few features only: x [n, d_in] → [n, m] for `features` (length m).
    * For standard, jumprelu and gated this costs m columns instead of d_sae; topk ranks the
    * whole row only where a chosen feature's pre-activation is positive. Same bits as

@@ -43,10 +43,11 @@ export class Prng {
 export function argmax(logits: ArrayLike<number>): number {
   let best = -1;
   let bestV = -Infinity;
-  for (let i = 0; i < logits.length; i++) {
-    const v = logits[i] ?? Number.NaN;
-    if (Number.isNaN(v)) continue;
-    if (best < 0 || v > bestV) {
+  const n = logits.length;
+  for (let i = 0; i < n; i++) {
+    const v = logits[i] as number;
+    // NaN is never greater; until a logit is taken, any that is not NaN (−Infinity too) is.
+    if (v > bestV || (best < 0 && v >= -Infinity)) {
       best = i;
       bestV = v;
     }

@@ -148,33 +148,105 @@ export async function codedDelta(
   n: number,
 ): Promise<Float32Array> {
   if (!g.coder) return steer(g.sae, h, n, g.dials).delta;
+  const out = new Float32Array(n * g.sae.dIn);
+  await rankedDelta(g, g.coder, h, n, (r, acc) => out.set(acc, r * g.sae.dIn));
+  return out;
+}
+
+/**
+ * Adds codedDelta(g, h, n), as float32, to into[o …]: what a step's steering takes, with no
+ * array made for the delta itself.
+ */
+export async function addCodedDelta(
+  g: Pick<SaeDials, 'sae' | 'dials' | 'coder'>,
+  h: Float32Array,
+  n: number,
+  into: Float32Array,
+  o: number,
+): Promise<void> {
+  const dIn = g.sae.dIn;
+  if (!g.coder) {
+    const delta = steer(g.sae, h, n, g.dials).delta;
+    for (let i = 0; i < n * dIn; i++) into[o + i] = (into[o + i] as number) + (delta[i] as number);
+    return;
+  }
+  await rankedDelta(g, g.coder, h, n, (r, acc) => {
+    const at = o + r * dIn;
+    for (let c = 0; c < dIn; c++) {
+      into[at + c] = (into[at + c] as number) + Math.fround(acc[c] as number);
+    }
+  });
+}
+
+/** What codedDelta reads of a group's dials at every step, worked out on its first. */
+interface RankedDials {
+  /** [d_in] Σ value · direction of the group's add dials, in dial order (float64), or null. */
+  adds: Float64Array | null;
+  /** The pin/scale dials, their features and decoder rows. */
+  coded: Dial[];
+  features: number[];
+  rows: Float32Array[];
+  /** One row's sum, reused (filled and read with no await in between). */
+  acc: Float64Array;
+}
+
+const ranked = new WeakMap<readonly Dial[], RankedDials>();
+
+function rankedDials(sae: Sae, dials: readonly Dial[]): RankedDials {
+  let r = ranked.get(dials);
+  if (!r) {
+    const dIn = sae.dIn;
+    let adds: Float64Array | null = null;
+    for (const dial of dials) {
+      if (dial.method !== 'add') continue;
+      adds ??= new Float64Array(dIn);
+      axpy(adds, 0, dial.value, dialDirection(sae, dial), dIn);
+    }
+    const coded = dials.filter((x) => x.method !== 'add');
+    r = {
+      adds,
+      coded,
+      features: coded.map((dial) => dial.feature),
+      rows: coded.map((dial) => sae.decoderRow(dial.feature)),
+      acc: new Float64Array(dIn),
+    };
+    ranked.set(dials, r);
+  }
+  return r;
+}
+
+/**
+ * codedDelta with a TopK ranker: each row's delta as float64 sums, handed to `take(r, acc)`
+ * (acc [d_in], valid until take returns). The adds' part is the same for every row; each
+ * row starts from it (as steer() sums the adds first) and adds its pin/scale terms.
+ */
+async function rankedDelta(
+  g: Pick<SaeDials, 'sae' | 'dials'>,
+  coder: TopkRanker,
+  h: Float32Array,
+  n: number,
+  take: (r: number, acc: Float64Array) => void,
+): Promise<void> {
   const sae = g.sae;
   const dIn = sae.dIn;
-  const acc = new Float64Array(n * dIn);
-  for (const dial of g.dials) {
-    if (dial.method !== 'add') continue;
-    const w = dialDirection(sae, dial);
-    for (let r = 0; r < n; r++) axpy(acc, r * dIn, dial.value, w, dIn);
-  }
-  const coded = g.dials.filter((x) => x.method !== 'add');
+  const { adds, coded, features, rows, acc } = rankedDials(sae, g.dials);
   const { xp, norm } = sae.prepareInput(h, n);
-  const codes = await g.coder.codes(
-    xp,
-    n,
-    coded.map((dial) => dial.feature),
-  );
+  const codes = await coder.codes(xp, n, features);
   const m = coded.length;
   for (let r = 0; r < n; r++) {
+    if (adds) acc.set(adds);
+    else acc.fill(0);
     const outScale = norm ? (norm.outScale[r] ?? 1) : 1;
-    coded.forEach((dial, s) => {
+    for (let s = 0; s < m; s++) {
+      const dial = coded[s] as Dial;
       const before = codes[r * m + s] ?? 0;
       // f' is stored as float32, as a decode of it would read it.
       const after = Math.fround(dial.method === 'pin' ? dial.value : dial.value * before);
       const diff = after - before;
-      if (diff !== 0) axpy(acc, r * dIn, diff * outScale, sae.decoderRow(dial.feature), dIn);
-    });
+      if (diff !== 0) axpy(acc, 0, diff * outScale, rows[s] as Float32Array, dIn);
+    }
+    take(r, acc);
   }
-  return Float32Array.from(acc);
 }
 
 /** y[yo + c] += a · x[c] for c < len. */

@@ -18,7 +18,7 @@ import { OrreryError } from '../../../preload/contract';
 import type { TensorLike } from '../onnx';
 import type { RowState } from './generation';
 import { kvName, type KvBuffers, type StepCache } from './kvCache';
-import { codedDelta, type HookSteering } from './steerPlan';
+import { addCodedDelta, type HookSteering } from './steerPlan';
 import type { StepGraph, TextGraphs } from './textGraphs';
 
 type Row = RowState<ReadonlyMap<string, HookSteering>>;
@@ -41,8 +41,7 @@ export function stepBreaks(
 ): number[] {
   const out: number[] = [];
   hooks.forEach((hook, i) => {
-    const coded = rows.some((r) => (r.steering?.get(hook)?.coded.length ?? 0) > 0);
-    if (coded || (i === 0 && shared)) out.push(i);
+    if (coded(rows, hook) || (i === 0 && shared)) out.push(i);
   });
   return out;
 }
@@ -72,9 +71,6 @@ export async function textStep(
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < seq; t++) positions[b * seq + t] = BigInt(pos0 + t);
   }
-  const steeringOf = (hook: string, h: Float32Array | null): Promise<Float32Array> =>
-    steeringAt(hooks, hook, rows, h, seq, d, buf);
-
   let h: Float32Array | null = null;
   for (const g of plan) {
     const session = await g.session();
@@ -90,7 +86,10 @@ export async function textStep(
     }
     if (g.positions) feeds.position_ids = { dims: [n, seq], data: positions.subarray(0, n * seq) };
     for (const [hook, name] of g.steering) {
-      feeds[name] = { dims: [B, seq, d], data: await steeringOf(hook, hook === g.from ? h : null) };
+      const steering = steeringAt(hooks, hook, rows, seq, d, buf);
+      if (coded(rows, hook))
+        await addCoded(hook, rows, hook === g.from ? h : null, seq, d, steering);
+      feeds[name] = { dims: [B, seq, d], data: steering };
     }
     Object.assign(feeds, kv ? kv.past(g.layers, n) : emptyPast(m, g.layers, n));
 
@@ -131,35 +130,51 @@ export async function textStep(
 
 /**
  * The steering [B, seq, d_model] added at `hook`, in that hook's buffer: each row's constant
- * delta there plus, given the residual h there, the deltas of its pin/scale SAEs at it.
+ * delta there (addCoded then adds the deltas of its pin/scale SAEs).
  */
-async function steeringAt(
+function steeringAt(
   hooks: readonly string[],
+  hook: string,
+  rows: readonly Row[],
+  seq: number,
+  d: number,
+  buf: KvBuffers,
+): Float32Array {
+  const at = buf.steerings[hooks.indexOf(hook)];
+  if (!at) throw new OrreryError('internal', `text graph: no steering buffer for ${hook}`);
+  const steering = at.subarray(0, rows.length * seq * d);
+  for (let b = 0; b < rows.length; b++) {
+    const constant = rows[b]?.steering?.get(hook)?.constant;
+    const o = b * seq * d;
+    if (constant) {
+      for (let t = 0; t < seq; t++) steering.set(constant, o + t * d);
+    } else steering.fill(0, o, o + seq * d);
+  }
+  return steering;
+}
+
+/** Whether a row has pin/scale dials at `hook`. */
+function coded(rows: readonly Row[], hook: string): boolean {
+  for (const r of rows) if ((r.steering?.get(hook)?.coded.length ?? 0) > 0) return true;
+  return false;
+}
+
+/** Adds to `steering` [B, seq, d_model] each row's pin/scale deltas, from the residual h there. */
+async function addCoded(
   hook: string,
   rows: readonly Row[],
   h: Float32Array | null,
   seq: number,
   d: number,
-  buf: KvBuffers,
-): Promise<Float32Array> {
-  const at = buf.steerings[hooks.indexOf(hook)];
-  if (!at) throw new OrreryError('internal', `text graph: no steering buffer for ${hook}`);
-  const steering = at.subarray(0, rows.length * seq * d);
+  steering: Float32Array,
+): Promise<void> {
   for (let b = 0; b < rows.length; b++) {
-    const st = rows[b]?.steering?.get(hook);
     const o = b * seq * d;
-    if (st?.constant) {
-      for (let t = 0; t < seq; t++) steering.set(st.constant, o + t * d);
-    } else steering.fill(0, o, o + seq * d);
-    for (const group of st?.coded ?? []) {
+    for (const group of rows[b]?.steering?.get(hook)?.coded ?? []) {
       if (!h) throw new OrreryError('internal', `text graph: pin/scale at ${hook} inside a run`);
-      const delta = await codedDelta(group, h.subarray(o, o + seq * d), seq);
-      for (let i = 0; i < delta.length; i++) {
-        steering[o + i] = (steering[o + i] ?? 0) + (delta[i] ?? 0);
-      }
+      await addCodedDelta(group, h.subarray(o, o + seq * d), seq, steering, o);
     }
   }
-  return steering;
 }
 
 /** past.{l}.key/value of the layers `ls`, empty, for a batch of B. */

@@ -88,4 +88,40 @@ describe('TopkRanker', () => {
     expect(Array.from(got)).toEqual(Array.from(want));
     expect(copies.map((j) => got[j] !== 0)).toEqual(copies.map((_, i) => i < K));
   });
+
+  it('places a feature among many the int8 bounds cannot tell apart, as encode does', async () => {
+    // Features 10 … 49 are one strong column, each nudged by less than the int8 steps can
+    // see: every one of them is unsure for the others (more than inTopK looks at a time), and
+    // only the exact pre-activations rank them.
+    const near = Array.from({ length: 40 }, (_, i) => 10 + i);
+    const sae = topkSae(9, (wEnc, bEnc) => {
+      near.forEach((j, i) => {
+        for (let c = 0; c < D_IN; c++) wEnc[c * D_SAE + j] = 3 + ((c * 7) % 5) / 10 + i * 1e-6;
+        bEnc[j] = 0.1;
+      });
+    });
+    const ranker = await rankerOf(sae);
+    const rand = seeded(21);
+    const n = 6;
+    const x = Float32Array.from({ length: n * D_IN }, () => 0.5 + rand());
+    const want = sae.encode(x, n);
+    expect(Array.from(await allCodes(sae, ranker, x, n))).toEqual(Array.from(want));
+    for (let r = 0; r < n; r++) {
+      expect(near.filter((j) => (want[r * D_SAE + j] ?? 0) > 0).length).toBe(K);
+    }
+  });
+
+  it('Sae.preActivations gives preActivation bit for bit, four at a time or one', () => {
+    const sae = topkSae(4);
+    const rand = seeded(8);
+    const xp = Float32Array.from({ length: 3 * D_IN }, () => rand() * 4 - 2);
+    const features = Int32Array.from({ length: 23 }, (_, s) => (s * 37) % D_SAE);
+    const out = new Float64Array(features.length);
+    for (const o of [0, D_IN, 2 * D_IN]) {
+      sae.preActivations(xp, o, features, 2, 21, out);
+      for (let s = 2; s < 21; s++) {
+        expect(out[s - 2]).toBe(sae.preActivation(xp, o, features[s] ?? 0));
+      }
+    }
+  });
 });
