@@ -25,7 +25,10 @@ import {
   GRAPH_OUTPUT,
   GRAPH_VALUE_INFO,
   MODEL_GRAPH,
+  NODE_ATTRIBUTE,
   NODE_INPUT,
+  NODE_NAME,
+  NODE_OUTPUT,
 } from '../onnx/graph';
 import {
   chunksLength,
@@ -44,9 +47,6 @@ const MODEL_TRAINING_INFO = 20;
 const MODEL_FUNCTIONS = 25;
 const GRAPH_NAME = 2;
 const GRAPH_SPARSE_INITIALIZER = 15;
-const NODE_OUTPUT = 2;
-const NODE_NAME = 3;
-const NODE_ATTRIBUTE = 5;
 const ATTR_T = 5;
 const ATTR_G = 6;
 const ATTR_TENSORS = 10;

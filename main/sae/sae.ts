@@ -459,25 +459,8 @@ export class Sae {
       }
       // Rows left over (all of them when n < 4, e.g. one token or one latent): 4 features
       // × 1 row, still four independent sums.
-      for (let r = rowsInBlocks; r < n; r++) {
-        const a = r * dIn;
-        let t0 = 0;
-        let t1 = 0;
-        let t2 = 0;
-        let t3 = 0;
-        for (let c = 0; c < dIn; c++) {
-          const xv = xp[a + c] as number;
-          t0 += xv * (w[w0 + c] as number);
-          t1 += xv * (w[w1 + c] as number);
-          t2 += xv * (w[w2 + c] as number);
-          t3 += xv * (w[w3 + c] as number);
-        }
-        const o = r * dSae + j;
-        f[o] = t0;
-        f[o + 1] = t1;
-        f[o + 2] = t2;
-        f[o + 3] = t3;
-      }
+      for (let r = rowsInBlocks; r < n; r++)
+        dot4(xp, r * dIn, w, w0, w1, w2, w3, dIn, f, r * dSae + j);
     }
     for (let j = featuresInBlocks; j < dSae; j++) {
       for (let r = 0; r < n; r++) f[r * dSae + j] = dot(xp, r * dIn, w, j * dIn, dIn);
@@ -518,25 +501,12 @@ export class Sae {
       const j1 = features[s + 1] as number;
       const j2 = features[s + 2] as number;
       const j3 = features[s + 3] as number;
-      const w0 = j0 * dIn;
-      const w1 = j1 * dIn;
-      const w2 = j2 * dIn;
-      const w3 = j3 * dIn;
-      let t0 = 0;
-      let t1 = 0;
-      let t2 = 0;
-      let t3 = 0;
-      for (let c = 0; c < dIn; c++) {
-        const x = xp[o + c] as number;
-        t0 += x * (w[w0 + c] as number);
-        t1 += x * (w[w1 + c] as number);
-        t2 += x * (w[w2 + c] as number);
-        t3 += x * (w[w3 + c] as number);
-      }
-      out[s - from] = Math.fround(Math.fround(t0) + (b[j0] as number));
-      out[s - from + 1] = Math.fround(Math.fround(t1) + (b[j1] as number));
-      out[s - from + 2] = Math.fround(Math.fround(t2) + (b[j2] as number));
-      out[s - from + 3] = Math.fround(Math.fround(t3) + (b[j3] as number));
+      const at = s - from;
+      dot4(xp, o, w, j0 * dIn, j1 * dIn, j2 * dIn, j3 * dIn, dIn, out, at);
+      out[at] = Math.fround(Math.fround(out[at] as number) + (b[j0] as number));
+      out[at + 1] = Math.fround(Math.fround(out[at + 1] as number) + (b[j1] as number));
+      out[at + 2] = Math.fround(Math.fround(out[at + 2] as number) + (b[j2] as number));
+      out[at + 3] = Math.fround(Math.fround(out[at + 3] as number) + (b[j3] as number));
     }
     for (; s < to; s++) out[s - from] = this.preActivation(xp, o, features[s] as number);
   }
@@ -789,6 +759,40 @@ function centerRows(x: Float32Array, n: number, d: number): Float32Array {
  * the same order, as the four-row loop of encoderProduct, so a row's code never depends on
  * which batch it was encoded in. (A float32 × float32 product is exact in float64.)
  */
+/**
+ * Four dot products of one row (a[ao …]) with four weight rows (b[b0 …] … b[b3 …]) in one
+ * pass over the row, each summed over c in order as dot() sums, into out[at … at + 3] (a
+ * Float32Array rounds them there, as encode's sums are; a Float64Array keeps them exact).
+ */
+function dot4(
+  a: Float32Array,
+  ao: number,
+  b: Float32Array,
+  b0: number,
+  b1: number,
+  b2: number,
+  b3: number,
+  len: number,
+  out: Float32Array | Float64Array,
+  at: number,
+): void {
+  let t0 = 0;
+  let t1 = 0;
+  let t2 = 0;
+  let t3 = 0;
+  for (let c = 0; c < len; c++) {
+    const x = a[ao + c] as number;
+    t0 += x * (b[b0 + c] as number);
+    t1 += x * (b[b1 + c] as number);
+    t2 += x * (b[b2 + c] as number);
+    t3 += x * (b[b3 + c] as number);
+  }
+  out[at] = t0;
+  out[at + 1] = t1;
+  out[at + 2] = t2;
+  out[at + 3] = t3;
+}
+
 function dot(a: Float32Array, ao: number, b: Float32Array, bo: number, len: number): number {
   let s = 0;
   for (let c = 0; c < len; c++) s += (a[ao + c] ?? 0) * (b[bo + c] ?? 0);
