@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { readPack, type LoadedPack } from '../../../../main/packs/packReader';
+import type { EngineContext, TextGenerateInput } from '../../../../main/runtime/engine';
 
 export const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 export const fixtureDir = fileURLToPath(
@@ -34,3 +35,21 @@ export const hooksPack = {
   dModel: 16,
   prompt: 'And God said, Let there be light',
 };
+
+/** An engine call's context: never cancelled; tokens streamed nowhere. */
+export function engineCtx(): EngineContext {
+  return { signal: new AbortController().signal, onToken: () => undefined } as EngineContext;
+}
+
+/** A greedy generation of `maxTokens` tokens after `prompt` with these dials. */
+export function greedyInput(
+  prompt: string,
+  dials: TextGenerateInput['dials'],
+  maxTokens: number,
+): TextGenerateInput {
+  return {
+    prompt,
+    dials,
+    sampling: { maxTokens, temperature: 0, topK: 0, topP: 1, seed: 0 },
+  } as TextGenerateInput;
+}

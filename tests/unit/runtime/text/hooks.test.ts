@@ -8,13 +8,20 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { EngineContext, TextGenerateInput } from '../../../../main/runtime/engine';
+import type { TextGenerateInput } from '../../../../main/runtime/engine';
 import { TextModel } from '../../../../main/index/build/activations';
 import type { TensorLike } from '../../../../main/runtime/onnx';
 import { TextEngine, type KvCache } from '../../../../main/runtime/text/textEngine';
 import { loadSae, steer, type Sae } from '../../../../main/sae';
 import { validatePack } from '../../../../main/packs/validatePack';
-import { hooksPack, readTextPack, type RefCase, type RefTensor } from './helpers';
+import {
+  engineCtx,
+  greedyInput,
+  hooksPack,
+  readTextPack,
+  type RefCase,
+  type RefTensor,
+} from './helpers';
 
 const { dir, hooks: HOOKS, saes: SAES, dModel: D, prompt: PROMPT } = hooksPack;
 /** An add dial strong enough to change the tiny model's greedy text at either hook. */
@@ -33,17 +40,9 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-function ctx(): EngineContext {
-  return { signal: new AbortController().signal, onToken: () => undefined } as EngineContext;
-}
-
-function input(dials: TextGenerateInput['dials'], maxTokens = 6): TextGenerateInput {
-  return {
-    prompt: PROMPT,
-    dials,
-    sampling: { maxTokens, temperature: 0, topK: 0, topP: 1, seed: 0 },
-  } as TextGenerateInput;
-}
+const ctx = engineCtx;
+const input = (dials: TextGenerateInput['dials'], maxTokens = 6): TextGenerateInput =>
+  greedyInput(PROMPT, dials, maxTokens);
 
 function argmaxLast(logits: Float32Array, seq: number, vocab: number): number {
   const row = logits.subarray((seq - 1) * vocab, seq * vocab);

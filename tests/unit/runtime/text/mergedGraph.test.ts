@@ -6,7 +6,7 @@
 // the tokens of the split graphs alone; the plan merges only a prefix or a tail.
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { EngineContext, TextGenerateInput } from '../../../../main/runtime/engine';
+import type { TextGenerateInput } from '../../../../main/runtime/engine';
 import { OnnxSession } from '../../../../main/runtime/onnx';
 import type { RowState } from '../../../../main/runtime/text/generation';
 import { Prng } from '../../../../main/runtime/text/sampling';
@@ -16,7 +16,7 @@ import { openTextGraphs } from '../../../../main/runtime/text/textGraphs';
 import { textSegments } from '../../../../main/packs/textSegments';
 import type { SplitTextModel } from '../../../../main/packs/manifest';
 import { loadSae, type Sae } from '../../../../main/sae';
-import { hooksPack, readTextPack } from './helpers';
+import { engineCtx, greedyInput, hooksPack, readTextPack } from './helpers';
 
 const { dir, hooks: HOOKS, saes: SAES, dModel: D, prompt: PROMPT } = hooksPack;
 const STEPS = 6;
@@ -33,17 +33,9 @@ function addAt(hooks: readonly string[]): ReadonlyMap<string, HookSteering> {
   );
 }
 
-function ctx(): EngineContext {
-  return { signal: new AbortController().signal } as EngineContext;
-}
-
-function input(dials: TextGenerateInput['dials'], maxTokens = 10): TextGenerateInput {
-  return {
-    prompt: PROMPT,
-    dials,
-    sampling: { maxTokens, temperature: 0, topK: 0, topP: 1, seed: 0 },
-  } as TextGenerateInput;
-}
+const ctx = engineCtx;
+const input = (dials: TextGenerateInput['dials'], maxTokens = 10): TextGenerateInput =>
+  greedyInput(PROMPT, dials, maxTokens);
 
 describe('text graphs merged into one (text-tiny-hooks)', () => {
   let merged: TextEngine;
