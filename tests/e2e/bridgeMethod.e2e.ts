@@ -48,7 +48,10 @@ describe('bridge methods in the bridge view (headless, chromium)', () => {
     await page.click('[data-testid="bridge-toggle"]');
     const pane = page.locator('[data-testid="bridge-pane"]');
     await expect.poll(() => pane.count()).toBe(1);
-    const pick = await page.inputValue('select[aria-label="Bridge to SAE"]');
+    // the pane lists the other SAEs once the pack list has answered: wait for its choice
+    const bridgeTo = (): Promise<string> => page.inputValue('select[aria-label="Bridge to SAE"]');
+    await expect.poll(bridgeTo).toContain('#');
+    const pick = await bridgeTo();
     const other = { packId: PACK, saeId: pick.slice(pick.indexOf('#') + 1) };
     expect(other.saeId).not.toBe(main.saeId);
     await pane.getByRole('button', { name: 'Build the index' }).click();
