@@ -113,6 +113,37 @@ describe('drag sweep (headless, chromium)', () => {
         { timeout: 60_000, interval: 100 },
       )
       .toBe(true);
+    // a move drawn from the sweep shows its knob and numbers in the frame of its pixels: the
+    // page renders them in the move's own task (one frame a move), so the animation-frame
+    // callback of that frame (the app's image-drawn mark) already reads them
+    const inFrame = `new Promise((resolve) => {
+      addEventListener('orrery:image-drawn', () => resolve({
+        value: document.querySelector('[data-testid="dial-3"] .knob').getAttribute('aria-valuenow'),
+        distance: document.querySelector('[data-testid="image-distance"]').textContent,
+        swept: document.querySelector('.compare.studio').getAttribute('data-swept'),
+      }), { once: true });
+      setTimeout(() => resolve(null), 10000);
+    })`;
+    let seen: unknown = null;
+    await expect
+      .poll(
+        async () => {
+          const before = await attr('data-swept');
+          await page.evaluate(`void (window.__inFrame = ${inFrame})`);
+          k ^= 1;
+          await page.mouse.move(x0 + 100 + k, y0);
+          seen = await page.evaluate('window.__inFrame');
+          await settled();
+          return (await attr('data-swept')) === before + 1;
+        },
+        { timeout: 60_000, interval: 100 },
+      )
+      .toBe(true);
+    expect(seen).toEqual({
+      value: await knob().getAttribute('aria-valuenow'),
+      distance: await distance(),
+      swept: String(await attr('data-swept')),
+    });
     const runsMid = await attr('data-runs');
     const swept = { pixels: await afterPixels(), distance: await distance() };
     expect(swept.distance).not.toContain('pixel Δ 0.00');

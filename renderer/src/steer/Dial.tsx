@@ -120,8 +120,8 @@ export function Dial({ dial }: { dial: DialState }) {
     : [];
 
   const ref = { saeId: dial.saeId, feature: dial.feature, key: dial.key };
-  // handlers read the dial as the store has it now: this view re-renders a task after a change
-  // (useDials), and a wheel tick, key or press may come before that
+  // handlers read the dial as the store has it now: several changes may come in one task
+  // (a wheel tick, a key, a press) before this view has re-rendered
   const now = (): DialState => dialStore.get().find((d) => d.key === dial.key) ?? dial;
   const name = dial.members ? `composite dial ${dial.label}` : `feature ${dial.feature}`;
   const set = (value: number): void => {

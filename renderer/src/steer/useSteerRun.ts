@@ -335,7 +335,7 @@ export function useSteerRun(
         sweptPending = true;
         if (found.kind === 'hit') {
           sweptShownHit = found.hit;
-          // into the canvases now; the numbers follow in the compare view alone, a task later
+          // into the canvases now; the numbers follow in the compare view alone, in this task
           showFrame(found.hit.frame);
           showSwept(found.hit.metrics);
         }
