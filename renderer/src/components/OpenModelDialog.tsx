@@ -13,6 +13,7 @@ import { useJob } from '../api/useJob';
 import { Dialog, PathField } from './Dialog';
 import { ProgressBar } from './ProgressBar';
 import { useFolderDrop } from './useFolderDrop';
+import { formatCount } from '../formatCount';
 
 interface Props {
   onClose: () => void;
@@ -40,7 +41,7 @@ function SaeRow({ sae }: { sae: InspectedSae }) {
       <th scope="row">SAE</th>
       <td>
         <span className="path">{sae.id}</span> · {sae.architecture ?? '?'} ·{' '}
-        {sae.dSae?.toLocaleString() ?? '?'} features · d_in {sae.dIn ?? '?'}
+        {sae.dSae === null ? '?' : formatCount(sae.dSae)} features · d_in {sae.dIn ?? '?'}
         {sae.problem && (
           <span className="error-text" role="alert">
             {' '}
@@ -62,7 +63,7 @@ function Inspection({ found }: { found: ModelInspection }) {
           <td>
             {found.architecture} · {found.layers} layers · d_model {found.dModel} · {found.heads}{' '}
             heads{found.kvHeads !== found.heads ? ` (${found.kvHeads} key/value)` : ''} · vocabulary{' '}
-            {found.vocab.toLocaleString()} · context {found.context}
+            {formatCount(found.vocab)} · context {found.context}
           </td>
         </tr>
         <tr>
@@ -85,7 +86,7 @@ function Inspection({ found }: { found: ModelInspection }) {
           <tr className={np.problem ? 'bad' : undefined}>
             <th scope="row">Dashboards</th>
             <td>
-              Neuronpedia {np.modelId ?? '?'}/{np.sourceId ?? '?'} · {np.features.toLocaleString()}{' '}
+              Neuronpedia {np.modelId ?? '?'}/{np.sourceId ?? '?'} · {formatCount(np.features)}{' '}
               features{np.saeId ? ` → ${np.saeId}` : ''}
               {np.problem && <span className="error-text"> — {np.problem.message}</span>}
             </td>

@@ -8,6 +8,7 @@ import { runAction } from '../actions/registry';
 import type { Tool } from './keys';
 import type { GalaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
+import { formatCount } from '../formatCount';
 
 export function Hud({ store, tool, extra }: { store: GalaxyStore; tool: Tool; extra?: ReactNode }) {
   const count = useGalaxy((s) => s.count, store);
@@ -43,8 +44,8 @@ export function Hud({ store, tool, extra }: { store: GalaxyStore; tool: Tool; ex
         Fly to selection
       </button>
       <span className="galaxy-count" data-testid="galaxy-count">
-        {count.toLocaleString()} features ·{' '}
-        <strong data-testid="selection-count">{selected}</strong> selected
+        {formatCount(count)} features · <strong data-testid="selection-count">{selected}</strong>{' '}
+        selected
       </span>
       {selected > 0 && (
         <button

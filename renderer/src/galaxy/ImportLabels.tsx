@@ -11,6 +11,7 @@ import { useJob } from '../api/useJob';
 import { Dialog, DialogActions, PathField } from '../components/Dialog';
 import { ProgressBar } from '../components/ProgressBar';
 import { clearFeatureCards, corpusRef } from './featureCache';
+import { formatCount } from '../formatCount';
 
 interface Props {
   packId: string;
@@ -99,9 +100,9 @@ export function ImportLabelsDialog({ packId, saeId, corpus, onClose }: Props) {
       {report && (
         <div data-testid="labels-report" role="status">
           <p>
-            Imported {report.imported.toLocaleString()} label
+            Imported {formatCount(report.imported)} label
             {report.imported === 1 ? '' : 's'}
-            {report.skipped > 0 ? `; skipped ${report.skipped.toLocaleString()}` : ''}.
+            {report.skipped > 0 ? `; skipped ${formatCount(report.skipped)}` : ''}.
             {report.imported === 0 && ' No record matched this SAE: check the ids above.'}
           </p>
           {report.problems.length > 0 && (

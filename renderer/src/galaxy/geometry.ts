@@ -14,7 +14,7 @@ import {
   Vector3,
   type Object3D,
 } from 'three';
-import { densityLevels, noCluster, POSITION_LEVELS } from '../../../preload/contract/mapWire';
+import { noCluster, perDensityLevel, POSITION_LEVELS } from '../../../preload/contract/mapWire';
 import type { GalaxyMap } from './mapData';
 import { clusterColor } from './palette';
 
@@ -38,7 +38,7 @@ function sizeByte(density: number): number {
 /**
  * RGB from the cluster and a size byte from log density (palette.pointSizes' rule:
  * world size = base · (0.5 + 1.1 · byte / 255)), four bytes per point. A map off the wire is
- * read as it came: each density level's byte from a table of the levels, each cluster id with
+ * read as it came: each density level's byte made once (perDensityLevel), each cluster id with
  * the wire's mark for none, so neither `density` nor `cluster` is decoded (the same bytes).
  */
 export function packLook(map: GalaxyMap): Uint8Array {
@@ -53,13 +53,11 @@ export function packLook(map: GalaxyMap): Uint8Array {
   };
   const w = map.levels;
   if (w) {
-    const table = densityLevels(w.densityScale);
-    const sizes = new Uint8Array(table.length);
-    for (let q = 0; q < table.length; q++) sizes[q] = sizeByte(table[q] as number);
+    const size = perDensityLevel(w.densityScale, sizeByte);
     const none = noCluster(w.cluster);
     for (let i = 0; i < n; i++) {
       const c = w.cluster[i] as number;
-      put(i, c === none ? -1 : c, sizes[w.density[i] as number] as number);
+      put(i, c === none ? -1 : c, size(w.density[i] as number));
     }
     return look;
   }

@@ -5,6 +5,7 @@
  * a million points show as a sampled density of light with the bright stars on top; flying
  * in draws more, up to all. Pure: no DOM, no three.
  */
+import { perDensityLevel, type DensityScale } from '../../../preload/contract/mapWire';
 
 /** The smallest band of the sample sorted by index. */
 const BAND = 32_768;
@@ -43,18 +44,15 @@ export function importanceOrder(density: Float32Array, seed = 1): Uint32Array {
 }
 
 /**
- * The same order from a map's 16-bit density levels (mapWire.ts), level q standing for
- * table[q] (densityLevels): levels rise with density, so they order and bin the points as
- * their densities do, and no density is decoded.
+ * The same order from a map's 16-bit density levels (mapWire.ts): levels rise with density,
+ * so they order and bin the points as their densities do, and no density is decoded.
  */
 export function importanceOrderOfLevels(
   levels: Uint16Array,
-  table: Float32Array,
+  scale: DensityScale,
   seed = 1,
 ): Uint32Array {
-  const bins = new Uint16Array(table.length);
-  for (let q = 0; q < table.length; q++) bins[q] = densityBin(table[q] as number);
-  return orderBy(levels, (q) => bins[q] as number, seed);
+  return orderBy(levels, perDensityLevel(scale, densityBin), seed);
 }
 
 /** The order from a key per point that rises with density, and the key's histogram bin. */

@@ -16,7 +16,6 @@ import {
   starBase,
   uploadState,
 } from './geometry';
-import { densityLevels } from '../../../preload/contract/mapWire';
 import { importanceOrder, importanceOrderOfLevels, lodCount, rankOf } from './lod';
 import type { GalaxyMap } from './mapData';
 import { CpuPicker, type PickSource } from './picking';
@@ -56,7 +55,7 @@ export class StarField {
     this.state = state;
     const look = packLook(map);
     const order = map.levels
-      ? importanceOrderOfLevels(map.levels.density, densityLevels(map.levels.densityScale))
+      ? importanceOrderOfLevels(map.levels.density, map.levels.densityScale)
       : importanceOrder(map.density);
     this.rank = rankOf(order);
     const base = starBase(map);

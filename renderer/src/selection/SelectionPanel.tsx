@@ -18,6 +18,7 @@ import { selectionInputOf } from './selectionInput';
 import { selectionStore, type OpenSelection } from './selectionStore';
 import { useSelectionTitles } from './useSelectionTitles';
 import './selection.css';
+import { formatCount } from '../formatCount';
 
 /** Rows the list shows at first, and after "show more". */
 const SHOWN = 40;
@@ -151,7 +152,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
       <header className="selection-head">
         <h2>
           {sel.name ?? ORIGIN_WORDS[sel.origin]}{' '}
-          <span className="muted">· {sel.features.length.toLocaleString('en-US')} features</span>
+          <span className="muted">· {formatCount(sel.features.length)} features</span>
         </h2>
         <button
           type="button"
@@ -182,7 +183,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
         <p className="muted selection-note" role="status">
           {ranking.state === 'ranking' && 'Ranking by activation on the current input…'}
           {ranking.state === 'ready' &&
-            `Ranked by activation on the current input: ${ranking.active.toLocaleString('en-US')} of ${ranking.total.toLocaleString('en-US')} active.`}
+            `Ranked by activation on the current input: ${formatCount(ranking.active)} of ${formatCount(ranking.total)} active.`}
           {ranking.state === 'error' && <span className="error-text">{ranking.message}</span>}
         </p>
       )}

@@ -2,7 +2,9 @@
  * index.map's compact arrays (preload/contract/mapWire.ts): positions round-trip within half a
  * quantisation step per axis, densities within half a log₂ level (a filter bound snapped to the
  * levels keeps exactly the densities at or past it), feature ids and clusters exactly, through
- * a real binary frame; a frame sent in pieces is byte for byte the frame sent whole.
+ * a real binary frame; a frame sent in pieces is byte for byte the frame sent whole. A function
+ * of the density levels gives, level by level and in any order, f of the density the decode
+ * gives for that level.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,6 +14,7 @@ import {
   encodeMessage,
   encodeMessageParts,
   DENSITY_LEVELS,
+  perDensityLevel,
   POSITION_LEVELS,
   snapDensity,
   type MapWireArrays,
@@ -160,6 +163,28 @@ describe('map wire arrays', () => {
     expect(d.cluster[5]).toBe(300);
     expect(d.cluster[0]).toBe(-1);
     expect(d.cluster[1]).toBe(1);
+  });
+
+  it('a function of the levels is f of each level’s decoded density, made once per level', () => {
+    const w = encodeMapArrays(stored(5000));
+    const decoded = decodeMapArrays(w);
+    const calls: number[] = [];
+    const f = (d: number): number => {
+      calls.push(d);
+      return Math.round(Math.log2(d) * 100);
+    };
+    const at = perDensityLevel(w.densityScale, f);
+    // backwards, then again: each level's value is made on its first use only
+    for (const pass of [0, 1]) {
+      for (let i = w.count - 1; i >= 0; i--) {
+        const d = decoded.density[i] as number;
+        expect(at(w.density[i] as number), `point ${i}, pass ${pass}`).toBe(f(d));
+        calls.pop();
+      }
+    }
+    expect(calls.length).toBe(new Set(w.density).size);
+    expect(perDensityLevel(w.densityScale, (d) => d)(0)).toBe(0);
+    expect(perDensityLevel(w.densityScale, (d) => d)(DENSITY_LEVELS)).toBeGreaterThan(0);
   });
 
   it('refuses arrays of the wrong length', () => {

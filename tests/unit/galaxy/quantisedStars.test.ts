@@ -18,7 +18,6 @@ import {
 import { makeStarGeometry, packLook, placeQuantised } from '../../../renderer/src/galaxy/geometry';
 import { importanceOrder, importanceOrderOfLevels } from '../../../renderer/src/galaxy/lod';
 import { decodeMap, type GalaxyMap } from '../../../renderer/src/galaxy/mapData';
-import { densityLevels } from '../../../preload/contract/mapWire';
 
 /** An index.map reply for n clustered points, through a real binary frame. */
 function reply(n: number): { wire: CallOutput<'index.map'>; stored: Float32Array } {
@@ -116,9 +115,9 @@ describe('16-bit positions drawn as they are', () => {
     expect(Array.from(packLook(spied))).toEqual(Array.from(packLook(decoded)));
     const levels = map.levels;
     if (!levels) throw new Error('a map off the wire keeps its levels');
-    expect(
-      Array.from(importanceOrderOfLevels(levels.density, densityLevels(levels.densityScale))),
-    ).toEqual(Array.from(importanceOrder(decoded.density)));
+    expect(Array.from(importanceOrderOfLevels(levels.density, levels.densityScale))).toEqual(
+      Array.from(importanceOrder(decoded.density)),
+    );
     expect(reads).toEqual([]);
     // cluster ids off the wire's 8-bit mark for none, and sizes spread over the byte
     const look = packLook(spied);

@@ -1,0 +1,21 @@
+/**
+ * Counts as the app writes them (renderer/src/formatCount.ts): the same text as English
+ * toLocaleString for whole numbers of every length, negative ones too; what is not a number
+ * as itself.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatCount } from '../../../renderer/src/formatCount';
+
+describe('formatCount', () => {
+  it('groups thousands as en-US does', () => {
+    const values = [0, 7, 42, 999, 1000, 1024, 4096, 65_535, 100_000, 1_048_576, 123_456_789];
+    for (const v of [...values, ...values.filter((x) => x > 0).map((x) => -x)]) {
+      expect(formatCount(v), String(v)).toBe(v.toLocaleString('en-US'));
+    }
+  });
+
+  it('writes non-finite numbers as themselves', () => {
+    expect(formatCount(Number.NaN)).toBe('NaN');
+    expect(formatCount(Infinity)).toBe('Infinity');
+  });
+});
