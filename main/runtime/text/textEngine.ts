@@ -110,6 +110,8 @@ export interface TextEngineOptions {
    * true); false runs every step through the split graphs. Tests compare the two.
    */
   merge?: boolean;
+  /** The model bytes its graphs besides the whole one may hold open (textGraphs keptBudget). */
+  keepBytes?: number;
 }
 
 /** How generate() runs; the defaults are what the app uses, the rest serve the benchmark. */
@@ -244,6 +246,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
       threads,
       wholePresents: options.wholePresents ?? false,
       merge: options.merge ?? true,
+      ...(options.keepBytes === undefined ? {} : { keepBytes: options.keepBytes }),
     });
     return new TextEngine(
       pack,

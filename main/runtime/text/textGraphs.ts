@@ -12,10 +12,14 @@
  * With the whole graph open, the split graphs' sessions open on first use (a pin/scale step,
  * rows that share their pass below the first hook, forward(), the SAE readers), read again
  * from the pack then: the fortunes pack's weights are 14 MB, a user's may be far larger, and
- * many sessions never need the split graphs. Without it (graphs the merge refuses, or that
- * ORT will not open merged), the split graphs open at load and serve every step.
+ * many sessions never need the split graphs. Those and the prefixes and tails are held within
+ * a budget of model bytes (keptBudget, keptSessions.ts): past it, the least recently used that
+ * no run is using close, and open again (read and merged anew) when next run. Without the
+ * whole graph (graphs the merge refuses, or that ORT will not open merged), the split graphs
+ * open at load, serve every step and stay open.
  */
 import { promises as fs } from 'node:fs';
+import { totalmem } from 'node:os';
 import path from 'node:path';
 import { OrreryError } from '../../../preload/contract';
 import type { TextSegment } from '../../packs/textSegments';
@@ -23,6 +27,7 @@ import { readGraph } from '../../onnx/graph';
 import { OnnxSession } from '../onnx';
 import { outputsField } from '../onnxExpose';
 import { concat } from '../protobuf';
+import { SessionKeeper, type GraphSession } from './keptSessions';
 import { kvName, newKvTensors, type NewKvNames } from './kvCache';
 import { mergeGraphs, type MergePart } from './mergedGraph';
 
@@ -46,8 +51,8 @@ export interface StepGraph {
   steering: ReadonlyMap<string, string>;
   /** present.{l}.key/value → its new keys/values output (null: whole presents). */
   newKv: NewKvNames | null;
-  /** Its session, opened on first call. */
-  session(): Promise<OnnxSession>;
+  /** Its session, opened on first call (and again after the keeper closed it). */
+  session(): Promise<GraphSession>;
 }
 
 /** One split graph: its place in the run (main/packs/textSegments) and its session. */
@@ -65,6 +70,8 @@ export interface TextGraphs {
    * the hooks, in order) to read the residual there: the whole graph when there are none.
    */
   plan(breaks: readonly number[]): Promise<StepGraph[]>;
+  /** Model bytes of the sessions open besides the whole graph, and the most they may be. */
+  kept(): { bytes: number; budget: number };
   release(): Promise<void>;
 }
 
@@ -79,11 +86,29 @@ export interface OpenOptions {
   wholePresents: boolean;
   /** Merge the graphs into one (default true; tests compare). */
   merge?: boolean;
+  /**
+   * Model bytes the sessions besides the whole graph may hold open (default keptBudget: a
+   * quarter of the machine's memory, at least one copy of the model; tests give less).
+   */
+  keepBytes?: number;
+}
+
+/**
+ * The default budget of the sessions besides the whole graph: at least one more copy of the
+ * model (a pin/scale step's prefix and tail), else a quarter of the machine's memory. A small
+ * or middling model keeps every prefix and tail it made (reopening one costs a read, a merge
+ * and a session: ~0.1 s for the 14 MB default pack, seconds for a large one); a model of
+ * several GB keeps about one more copy instead of one per hook.
+ */
+export function keptBudget(modelBytes: number, memory = totalmem()): number {
+  return Math.max(modelBytes, memory / 4);
 }
 
 /** A graph file as read (textGraphs' readFile). */
 interface GraphFile {
   pieces: readonly Uint8Array[];
+  /** The file's size (what a session of it holds, about). */
+  bytes: number;
   newKv: NewKvNames | null;
   inputs: ReadonlySet<string>;
   outputs: ReadonlySet<string>;
@@ -116,6 +141,7 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
       }));
     return {
       pieces: add.length > 0 ? [bytes, outputsField(add)] : [bytes],
+      bytes: bytes.byteLength,
       newKv,
       inputs: new Set(g.inputs.map((x) => x.name)),
       outputs,
@@ -163,80 +189,97 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
   const appendable = read.every((r) => r.file.newKv !== null);
   const n = read.length - 1;
 
-  // Merged graphs by the segments they run ("first-last"), made on first need.
+  // (sizes, not the files: the bytes read are not kept past the opening)
+  const sizes = read.map((r) => r.file.bytes);
+  const bytesOf = (first: number, last: number): number =>
+    sizes.slice(first, last + 1).reduce((sum, b) => sum + b, 0);
+  /** The parts of a merge of segments first…last, their files read again. */
+  const partsOf = (first: number, last: number): Promise<MergePart[]> =>
+    Promise.all(
+      o.plan.slice(first, last + 1).map(async (seg, i) => {
+        const file = await readFile(seg);
+        return {
+          segment: seg,
+          model: file.pieces,
+          newKv: file.newKv,
+          positions: positions[first + i] ?? false,
+        };
+      }),
+    );
+
+  // The whole graph, merged from the files as read, or null (the split graphs serve).
+  const whole =
+    o.merge !== false && n > 0
+      ? await openMerged(
+          read.map((r, k) => ({
+            segment: r.seg,
+            model: r.file.pieces,
+            newKv: r.file.newKv,
+            positions: positions[k] ?? false,
+          })),
+          0,
+          n,
+          sessionOpts,
+        ).catch(() => null)
+      : null;
+  const merged = whole !== null;
+  // Every other session within a budget (keptBudget), when the whole graph serves.
+  const keeper = new SessionKeeper(merged ? (o.keepBytes ?? keptBudget(bytesOf(0, n))) : Infinity);
+
+  // Prefixes and tails by the segments they run ("first-last"), made on first need, kept
+  // (a closed one is merged again from the files when next run).
   const groups = new Map<string, Promise<StepGraph | null>>();
-  const openGroup = (
-    first: number,
-    last: number,
-    parts?: MergePart[],
-  ): Promise<StepGraph | null> => {
+  const openGroup = (first: number, last: number): Promise<StepGraph | null> => {
     const key = `${first}-${last}`;
     let g = groups.get(key);
     if (!g) {
       g = (async () => {
-        const ps =
-          parts ??
-          (await Promise.all(
-            o.plan.slice(first, last + 1).map(async (seg, i) => {
-              const file = await readFile(seg);
-              return {
-                segment: seg,
-                model: file.pieces,
-                newKv: file.newKv,
-                positions: positions[first + i] ?? false,
-              };
-            }),
-          ));
-        return openMerged(ps, first, last, sessionOpts);
+        const made = await openMerged(await partsOf(first, last), first, last, sessionOpts);
+        if (!made) return null;
+        const kept = keeper.keep(
+          bytesOf(first, last),
+          async () => {
+            const again = mergeGraphs(await partsOf(first, last));
+            if (!again) throw bad(`graphs ${first}-${last} no longer merge`);
+            return create(`graphs ${first}-${last} merged`, [again.model]);
+          },
+          made.session,
+        );
+        return { ...made.graph, session: () => Promise.resolve(kept) };
       })().catch(() => null);
       groups.set(key, g);
     }
     return g;
   };
-  const merged =
-    o.merge !== false &&
-    n > 0 &&
-    (await openGroup(
-      0,
-      n,
-      read.map((r, k) => ({
-        segment: r.seg,
-        model: r.file.pieces,
-        newKv: r.file.newKv,
-        positions: positions[k] ?? false,
-      })),
-    )) !== null;
   // The bytes read, until the split graph's session takes them; with the whole graph open,
   // a split graph opened later is read again rather than kept in memory meanwhile.
   const pending: (readonly Uint8Array[] | null)[] = read.map((r) =>
     merged ? null : r.file.pieces,
   );
 
-  const opened = new Map<number, Promise<OnnxSession>>();
-  const segments: Segment[] = read.map(({ seg, file: { newKv } }, k) => ({
-    ...seg,
-    first: k,
-    last: k,
-    positions: positions[k] ?? false,
-    residIn: seg.from === null ? null : 'hook_resid',
-    steering: new Map(seg.from === null ? [] : [[seg.from, 'steering']]),
-    newKv,
-    session: () => {
-      let s = opened.get(k);
-      if (!s) {
-        const model = pending[k];
-        pending[k] = null;
-        s = (model ? Promise.resolve(model) : readFile(seg).then((f) => f.pieces))
-          .then((m) => create(seg.rel, m))
-          .catch((e: unknown) => {
-            opened.delete(k);
+  const segments: Segment[] = read.map(({ seg, file: { newKv, bytes } }, k) => {
+    const kept = keeper.keep(bytes, async () => {
+      const model = pending[k];
+      pending[k] = null;
+      return create(seg.rel, model ?? (await readFile(seg)).pieces);
+    });
+    return {
+      ...seg,
+      first: k,
+      last: k,
+      positions: positions[k] ?? false,
+      residIn: seg.from === null ? null : 'hook_resid',
+      steering: new Map(seg.from === null ? [] : [[seg.from, 'steering']]),
+      newKv,
+      session: () =>
+        kept.opened().then(
+          () => kept,
+          (e: unknown) => {
             throw e instanceof OrreryError ? e : bad(`${seg.rel}: ${(e as Error).message}`);
-          });
-        opened.set(k, s);
-      }
-      return s;
-    },
-  }));
+          },
+        ),
+    };
+  });
 
   const plans = new Map<string, Promise<StepGraph[]>>();
   const plan = (breaks: readonly number[]): Promise<StepGraph[]> => {
@@ -252,9 +295,11 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
           // Merged: the whole graph, a prefix or a tail (a run inside runs split: each hook
           // merged with both neighbours would hold the weights many times over).
           const group =
-            merged && end > first && (first === 0 || end === n)
-              ? await openGroup(first, end)
-              : null;
+            whole && first === 0 && end === n
+              ? whole.graph
+              : merged && end > first && (first === 0 || end === n)
+                ? await openGroup(first, end)
+                : null;
           out.push(...(group ? [group] : segments.slice(first, end + 1)));
           first = end + 1;
         }
@@ -266,13 +311,9 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
   };
 
   const release = async (): Promise<void> => {
-    for (const g of groups.values()) await (await g)?.session().then((s) => s.release());
-    for (const s of opened.values()) {
-      const session = await s.catch(() => null);
-      await session?.release();
-    }
+    await whole?.session.release();
+    await keeper.release();
     groups.clear();
-    opened.clear();
     plans.clear();
   };
   if (!merged) {
@@ -284,20 +325,24 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
       throw e;
     }
   }
-  return { segments, merged, appendable, plan, release };
+  const held = (): { bytes: number; budget: number } => ({
+    bytes: keeper.openBytes,
+    budget: keeper.budget,
+  });
+  return { segments, merged, appendable, plan, kept: held, release };
 }
 
 /**
  * Consecutive graphs merged and opened, or null (the split graphs then serve): when the
  * merge refuses them, ORT will not open the result, or its inputs and outputs are not those
- * a step feeds and fetches.
+ * a step feeds and fetches. Its graph's session() is the session opened here.
  */
 async function openMerged(
   parts: readonly MergePart[],
   first: number,
   last: number,
   sessionOpts: { intraOpThreads: number },
-): Promise<StepGraph | null> {
+): Promise<{ graph: StepGraph; session: OnnxSession } | null> {
   const merged = mergeGraphs(parts);
   if (!merged) return null;
   let session: OnnxSession;
@@ -318,7 +363,7 @@ async function openMerged(
   }
   const from = parts[0]?.segment.from ?? null;
   const to = parts[parts.length - 1]?.segment.to ?? null;
-  return {
+  const graph: StepGraph = {
     first,
     last,
     from,
@@ -331,4 +376,5 @@ async function openMerged(
     newKv: merged.newKv,
     session: () => Promise.resolve(session),
   };
+  return { graph, session };
 }

@@ -3,7 +3,10 @@
 // the whole graph and gives the logits of the split graphs run one after the other,
 // unsteered and with add steering at both hooks, with and without the cache, the cache grown
 // by new keys/values or kept as whole presents; pin/scale steps stop at their hook and give
-// the tokens of the split graphs alone; the plan merges only a prefix or a tail.
+// the tokens of the split graphs alone, also when the graphs besides the whole one are held
+// within one copy of the model (closed and opened again between cases); the plan merges only
+// a prefix or a tail, and the graphs it opens stay within that budget.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TextGenerateInput } from '../../../../main/runtime/engine';
@@ -12,7 +15,7 @@ import type { RowState } from '../../../../main/runtime/text/generation';
 import { Prng } from '../../../../main/runtime/text/sampling';
 import type { HookSteering } from '../../../../main/runtime/text/steerPlan';
 import { TextEngine } from '../../../../main/runtime/text/textEngine';
-import { openTextGraphs } from '../../../../main/runtime/text/textGraphs';
+import { keptBudget, openTextGraphs } from '../../../../main/runtime/text/textGraphs';
 import { textSegments } from '../../../../main/packs/textSegments';
 import type { SplitTextModel } from '../../../../main/packs/manifest';
 import { loadSae, type Sae } from '../../../../main/sae';
@@ -41,6 +44,9 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
   let merged: TextEngine;
   let split: TextEngine;
   let inPlace: TextEngine;
+  /** Merged, its graphs besides the whole one held within one copy of the model. */
+  let tight: TextEngine;
+  let modelBytes = 0;
   /** ORT runs of the model's graphs (and the SAE rankers), counted while a test spies. */
   let runs = 0;
   beforeAll(async () => {
@@ -48,9 +54,16 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
     merged = await TextEngine.load(pack);
     split = await TextEngine.load(pack, { merge: false });
     inPlace = await TextEngine.load(pack, { wholePresents: true });
+    const m = pack.manifest.model as SplitTextModel;
+    const onnx = m.onnx;
+    if (typeof onnx === 'string') throw new Error('split pack expected');
+    modelBytes = (
+      await Promise.all(textSegments({ ...m, onnx }).map((seg) => stat(join(dir, seg.rel))))
+    ).reduce((sum, st) => sum + st.size, 0);
+    tight = await TextEngine.load(pack, { keepBytes: modelBytes });
   });
   afterAll(async () => {
-    for (const e of [merged, split, inPlace]) await e.dispose();
+    for (const e of [merged, split, inPlace, tight]) await e.dispose();
   });
   afterEach(() => vi.restoreAllMocks());
 
@@ -232,6 +245,12 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
         if (dials.some((x) => x.method === 'pin')) {
           expect(got.after.tokenIds, `${label} steers`).not.toEqual(got.before.tokenIds);
         }
+        // graphs closed for the budget and opened again between cases give the same tokens
+        if (!('batched' in mode)) {
+          const kept = await tight.generateWith(input(dials), ctx(), mode);
+          expect(kept.after.tokenIds, `${label}, kept`).toEqual(want.after.tokenIds);
+          expect(kept.before.tokenIds, `${label}, kept`).toEqual(want.before.tokenIds);
+        }
       }
     }
   });
@@ -241,7 +260,7 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
     const m = pack.manifest.model as SplitTextModel;
     const onnx = m.onnx;
     if (typeof onnx === 'string') throw new Error('split pack expected');
-    const open = (merge: boolean) =>
+    const open = (merge: boolean, keepBytes?: number) =>
       openTextGraphs({
         packId: 'p',
         dir,
@@ -251,8 +270,10 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
         threads: 1,
         wholePresents: false,
         merge,
+        ...(keepBytes === undefined ? {} : { keepBytes }),
       });
-    const graphs = await open(true);
+    // a budget of one more copy of the model (its graph files' bytes)
+    const graphs = await open(true, modelBytes);
     const unmerged = await open(false);
     try {
       const spans = async (g: typeof graphs, breaks: number[]) =>
@@ -276,6 +297,28 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
       }
       expect(unmerged.merged).toBe(false);
       expect(await spans(unmerged, [])).toEqual(['0-0', '1-1', '2-2']);
+
+      // Every graph of every plan opened, and the split graphs (the SAE readers'): beside the
+      // whole graph, at most one more copy of the model stays open (keptSessions.ts), and a
+      // graph closed for it opens again when asked
+      const opened = async (g: typeof graphs): Promise<void> => {
+        for (const breaks of [[0], [1], [0, 1]])
+          for (const x of await g.plan(breaks)) await x.session();
+        for (const x of g.segments) await x.session();
+      };
+      await opened(graphs);
+      const held = graphs.kept();
+      expect(held.budget).toBe(modelBytes);
+      expect(held.bytes).toBeGreaterThan(0);
+      expect(held.bytes).toBeLessThanOrEqual(held.budget);
+      await opened(graphs);
+      expect(graphs.kept().bytes).toBeLessThanOrEqual(held.budget);
+      // without the whole graph the split graphs serve every step: none is ever closed
+      await opened(unmerged);
+      expect(unmerged.kept().budget).toBe(Infinity);
+      // the default budget: a quarter of the memory, at least the model
+      expect(keptBudget(modelBytes, 64 * modelBytes)).toBe(16 * modelBytes);
+      expect(keptBudget(modelBytes, 2 * modelBytes)).toBe(modelBytes);
     } finally {
       await graphs.release();
       await unmerged.release();
