@@ -193,30 +193,29 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
   const sizes = read.map((r) => r.file.bytes);
   const bytesOf = (first: number, last: number): number =>
     sizes.slice(first, last + 1).reduce((sum, b) => sum + b, 0);
-  /** The parts of a merge of segments first…last, their files read again. */
-  const partsOf = (first: number, last: number): Promise<MergePart[]> =>
-    Promise.all(
-      o.plan.slice(first, last + 1).map(async (seg, i) => {
-        const file = await readFile(seg);
-        return {
-          segment: seg,
-          model: file.pieces,
-          newKv: file.newKv,
-          positions: positions[first + i] ?? false,
-        };
-      }),
+  /** Segment k's file as a part of a merge. */
+  const partOf = (k: number, file: GraphFile): MergePart => ({
+    segment: o.plan[k] as TextSegment,
+    model: file.pieces,
+    newKv: file.newKv,
+    positions: positions[k] ?? false,
+  });
+  /** Segments first…last merged and opened (openMerged), their files read again. */
+  const mergeAgain = async (first: number, last: number) => {
+    const files = await Promise.all(o.plan.slice(first, last + 1).map(readFile));
+    return openMerged(
+      files.map((f, i) => partOf(first + i, f)),
+      first,
+      last,
+      sessionOpts,
     );
+  };
 
   // The whole graph, merged from the files as read, or null (the split graphs serve).
   const whole =
     o.merge !== false && n > 0
       ? await openMerged(
-          read.map((r, k) => ({
-            segment: r.seg,
-            model: r.file.pieces,
-            newKv: r.file.newKv,
-            positions: positions[k] ?? false,
-          })),
+          read.map((r, k) => partOf(k, r.file)),
           0,
           n,
           sessionOpts,
@@ -234,14 +233,14 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
     let g = groups.get(key);
     if (!g) {
       g = (async () => {
-        const made = await openMerged(await partsOf(first, last), first, last, sessionOpts);
+        const made = await mergeAgain(first, last);
         if (!made) return null;
         const kept = keeper.keep(
           bytesOf(first, last),
           async () => {
-            const again = mergeGraphs(await partsOf(first, last));
+            const again = await mergeAgain(first, last);
             if (!again) throw bad(`graphs ${first}-${last} no longer merge`);
-            return create(`graphs ${first}-${last} merged`, [again.model]);
+            return again.session;
           },
           made.session,
         );
