@@ -13,7 +13,7 @@
  * inputs then), when two parts make the same name, when a graph input is wired to a tensor of
  * another type, or when the nodes are not in an order where each reads only what came before.
  * The parts' value_info (shape hints) is dropped, ORT infers shapes again, but for each wired
- * tensor: it keeps the type and shape its (last) reader declared for it as a graph input, so that
+ * tensor: it keeps the type and shape its reader declared for it as a graph input, so that
  * ORT fuses across the seam what it fused in the reader alone (Add + LayerNormalization into
  * SkipLayerNormalization needs the shape), and the merged graph computes what the parts
  * computed, bit for bit on the text packs. Bytes that are not protobuf throw.
@@ -298,10 +298,8 @@ function merge(parts: readonly MergePart[], options: MergeOptions): Uint8Array {
       const source = made.get(to);
       if (source && source.part !== k) {
         // The input's declared type and shape stay as a hint on the wired tensor (fusions
-        // such as Add + LayerNormalization need it where the shape is not inferred); where
-        // several parts read it, the last one's (a model graph read after a small part that
-        // reads the same residual: its own fusions keep their hint).
-        wired.set(to, concat(renamedValueInfo(bytes, to)));
+        // such as Add + LayerNormalization need it where the shape is not inferred).
+        if (!wired.has(to)) wired.set(to, concat(renamedValueInfo(bytes, to)));
         const outElem = partOutputs[source.part]?.get(to);
         // Wired only to what a part offers as its output, made before this part runs.
         if (source.part > k || outElem === undefined) throw new Unmergeable();

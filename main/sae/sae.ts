@@ -337,21 +337,6 @@ export class Sae {
     return this.w.bPre;
   }
 
-  /** W_dec, [d_sae, d_in], as a view, for a runtime that decodes elsewhere. Do not write to it. */
-  get decoderWeights(): Float32Array {
-    return this.w.wDec;
-  }
-
-  /** b_dec, [d_in], as a view. Do not write to it. */
-  get decoderBias(): Float32Array {
-    return this.w.bDec;
-  }
-
-  /** The jumprelu thresholds, [d_sae], as a view (null for other architectures). */
-  get thresholds(): Float32Array | null {
-    return this.w.threshold;
-  }
-
   /**
    * Turns x' W_enc (no bias), [n, d_sae], into codes f, [n, d_sae], IN PLACE, and returns
    * it: adds the bias, applies the activation, keeps the top k for topk. With

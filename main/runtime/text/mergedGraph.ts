@@ -15,9 +15,8 @@
  * graph to graph (hook_resid.<hook>) and is not an output. Every other tensor and node keeps
  * its graph's name behind a prefix (g0/, g1/ …), so the graphs' own names never meet.
  */
-import { mergeModels, type MergePart as ModelPart } from '../onnxMerge';
+import { mergeModels } from '../onnxMerge';
 import type { TextSegment } from '../../packs/textSegments';
-import { CODER_IO } from './coderGraph';
 import { kvName, type NewKvNames } from './kvCache';
 
 /** One split graph as the engine opens it (its new keys/values exposed as outputs). */
@@ -31,21 +30,6 @@ export interface MergePart {
   positions: boolean;
 }
 
-/** An SAE's pin/scale coder (coderGraph.ts), put in at a hook. */
-export interface CoderPart {
-  saeId: string;
-  model: Uint8Array;
-}
-
-/** The inputs a step feeds one coder of a merged graph (coderGraph's rows, features, a, c). */
-export interface CoderInputs {
-  saeId: string;
-  rows: string;
-  features: string;
-  a: string;
-  c: string;
-}
-
 /** A merged graph's bytes and the names a step feeds and fetches. */
 export interface MergedGraph {
   model: Uint8Array;
@@ -57,8 +41,6 @@ export interface MergedGraph {
   steering: ReadonlyMap<string, string>;
   /** present.{l}.key/value → new.{l}.key/value (null when any graph keeps whole presents). */
   newKv: NewKvNames | null;
-  /** The coders put in at each hook, in run order: hook → their inputs. */
-  coders: ReadonlyMap<string, readonly CoderInputs[]>;
   /** Every input and output a step uses (the session must have exactly these inputs). */
   inputs: string[];
   outputs: string[];
@@ -74,15 +56,9 @@ const newKvName = (present: string): string => present.replace(/^present\./, 'ne
 
 /**
  * Consecutive graphs, in run order, as one model; null when they cannot be merged safely
- * (onnxMerge). `coders` (hook → SAE coders) puts pin/scale dials in at hooks the graphs add
- * steering at: each coder reads the residual there and the steering so far and gives the
- * steering the next one reads (the last, the graph that reads the hook), so a step with
- * pin/scale dials need not stop at their hook. Their inputs are named code.<hook>.<k>.<name>.
+ * (onnxMerge).
  */
-export function mergeGraphs(
-  parts: readonly MergePart[],
-  coders: ReadonlyMap<string, readonly CoderPart[]> = new Map(),
-): MergedGraph | null {
+export function mergeGraphs(parts: readonly MergePart[]): MergedGraph | null {
   const first = parts[0]?.segment;
   const last = parts[parts.length - 1]?.segment;
   if (!first || !last) return null;
@@ -90,76 +66,38 @@ export function mergeGraphs(
   const newKv = new Map<string, string>();
   const steering = new Map<string, string>();
   const output = last.to === null ? 'logits' : residName(last.to);
-  const coderInputs = new Map<string, CoderInputs[]>();
-  const models: ModelPart[] = [];
-  parts.forEach(({ segment: seg, model, newKv: partKv }, k) => {
-    // The steering the graph reads at its hook: the last coder's there, else the input.
-    let steeringIn = seg.from === null ? null : steeringName(seg.from);
-    if (seg.from !== null) {
-      const hook = seg.from;
-      steering.set(hook, steeringName(hook));
-      (coders.get(hook) ?? []).forEach((coder, j) => {
-        const at = `code.${hook}.${j}`;
-        const names: CoderInputs = {
-          saeId: coder.saeId,
-          rows: `${at}.${CODER_IO.rows}`,
-          features: `${at}.${CODER_IO.features}`,
-          a: `${at}.${CODER_IO.a}`,
-          c: `${at}.${CODER_IO.c}`,
-        };
-        const list = coderInputs.get(hook) ?? [];
-        list.push(names);
-        coderInputs.set(hook, list);
-        const from = steeringIn as string;
-        const own: Record<string, string> = {
-          [CODER_IO.resid]: residName(hook),
-          [CODER_IO.steering]: from,
-          [CODER_IO.rows]: names.rows,
-          [CODER_IO.features]: names.features,
-          [CODER_IO.a]: names.a,
-          [CODER_IO.c]: names.c,
-          [CODER_IO.out]: `${at}.out`,
-        };
-        models.push({
-          model: coder.model,
-          nodePrefix: `${at}/`,
-          rename: (name) => own[name] ?? `${at}/${name}`,
-        });
-        steeringIn = `${at}.out`;
-      });
-    }
-    // The graph's own tensor of each layer's new keys/values → new.{l}.key/value.
-    const fresh = new Map<string, string>();
-    if (appendable) {
-      for (const [present, tensor] of partKv ?? []) {
-        fresh.set(tensor, newKvName(present));
-        newKv.set(present, newKvName(present));
+  const merged = mergeModels(
+    parts.map(({ segment: seg, model, newKv: partKv }, k) => {
+      // The graph's own tensor of each layer's new keys/values → new.{l}.key/value.
+      const fresh = new Map<string, string>();
+      if (appendable) {
+        for (const [present, tensor] of partKv ?? []) {
+          fresh.set(tensor, newKvName(present));
+          newKv.set(present, newKvName(present));
+        }
       }
-    }
-    models.push({
-      model,
-      nodePrefix: `g${k}/`,
-      rename: (name: string): string => {
-        if (SHARED.test(name)) return name;
-        const renamed = fresh.get(name);
-        if (renamed) return renamed;
-        // below gives hook_resid at its hook; the others read it at theirs.
-        if (name === 'hook_resid') return residName((seg.from ?? seg.to) as string);
-        if (name === 'next_hook_resid' && seg.to !== null) return residName(seg.to);
-        if (name === 'steering' && steeringIn !== null) return steeringIn;
-        return `g${k}/${name}`;
-      },
-    });
-  });
-  // Every coder asked for has its place (a hook some graph here reads).
-  for (const [hook, list] of coders) {
-    if (list.length > 0 && (coderInputs.get(hook)?.length ?? 0) !== list.length) return null;
-  }
-  const merged = mergeModels(models, {
-    name: 'merged',
-    keepOutput: (name) =>
-      name === output || PRESENT.test(name) || (appendable && name.startsWith('new.')),
-  });
+      if (seg.from !== null) steering.set(seg.from, steeringName(seg.from));
+      return {
+        model,
+        nodePrefix: `g${k}/`,
+        rename: (name: string): string => {
+          if (SHARED.test(name)) return name;
+          const renamed = fresh.get(name);
+          if (renamed) return renamed;
+          // below gives hook_resid at its hook; the others read it at theirs.
+          if (name === 'hook_resid') return residName((seg.from ?? seg.to) as string);
+          if (name === 'next_hook_resid' && seg.to !== null) return residName(seg.to);
+          if (name === 'steering' && seg.from !== null) return steeringName(seg.from);
+          return `g${k}/${name}`;
+        },
+      };
+    }),
+    {
+      name: 'merged',
+      keepOutput: (name) =>
+        name === output || PRESENT.test(name) || (appendable && name.startsWith('new.')),
+    },
+  );
   if (!merged) return null;
   const layers = parts.flatMap((p) => p.segment.layers);
   const kv = (io: 'past' | 'present'): string[] =>
@@ -172,13 +110,11 @@ export function mergeGraphs(
     output,
     steering,
     newKv: fresh,
-    coders: coderInputs,
     inputs: [
       ...(residIn ? [residIn] : ['input_ids']),
       ...(parts.some((p) => p.positions) ? ['position_ids'] : []),
       ...kv('past'),
       ...steering.values(),
-      ...[...coderInputs.values()].flat().flatMap((c) => [c.rows, c.features, c.a, c.c]),
     ],
     outputs: [output, ...kv('present'), ...(fresh ? [...fresh.values()] : [])],
   };

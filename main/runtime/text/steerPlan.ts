@@ -178,15 +178,6 @@ export async function addCodedDelta(
   });
 }
 
-/**
- * [d_in] Σ value · direction of a group's add dials (float64, in dial order), or null when it
- * has none: the part of its delta that does not depend on h, which a step that codes the
- * pin/scale dials in the graph (coderGraph.ts) adds with the constant steering.
- */
-export function groupAdds(g: Pick<SaeDials, 'sae' | 'dials'>): Float64Array | null {
-  return rankedDials(g.sae, g.dials).adds;
-}
-
 /** What codedDelta reads of a group's dials at every step, worked out on its first. */
 interface RankedDials {
   /** [d_in] Σ value · direction of the group's add dials, in dial order (float64), or null. */

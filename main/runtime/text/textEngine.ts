@@ -13,16 +13,12 @@
  * (mergedGraph.ts, main/runtime/onnxMerge) with a steering input per hook, so a step with no
  * pin/scale dial is one ORT run for every layer, the rows' add deltas fed at their hooks;
  * each ORT run has a fixed cost that four graphs paid four times. pin and scale need the
- * row's residual h at their hook: where the SAE allows (coderGraph.ts: no input
- * normalisation, not gated), its dials are coded inside the graph, a graph merged with the
- * SAE's coder at that hook (textGraphs codedPlan), so a step with them is one run too, the
- * codes formed in float32 by ORT. Otherwise (or with codeInGraph off) a step runs up to that
- * hook, reads the dialled features' codes from the steered row's h (TopK SAEs: an int8
- * product in ORT, exact where it matters, main/runtime/saeRank; others in JS), exactly as
- * steer(), turns its dials into a delta and runs on from there with it; the graphs before and
- * after such a stop run as one where a merged prefix or tail of them exists (textGraphs.ts).
- * The unsteered "before" row shares every run with the steered one and never touches the
- * SAE; nothing is computed twice. While the rows
+ * row's residual h at their hook: a step with them runs up to that hook, reads the dialled
+ * features' codes from the steered row's h (TopK SAEs: an int8 product in ORT, exact where
+ * it matters, main/runtime/saeRank; others in JS), turns its dials into a delta and runs on
+ * from there with it; the graphs before and after such a stop run as one where a merged
+ * prefix or tail of them exists (textGraphs.ts). The unsteered "before" row shares every run
+ * with the steered one and never touches the SAE; nothing is computed twice. While the rows
  * of a batch have the same tokens (the prompt, and the tokens before a dial first changes
  * one), their cache and hook_resid below the first hook are the same: the step stops there
  * too, `below` runs for one row and every row takes its outputs. The merged graphs give the
@@ -89,7 +85,6 @@ import { KvAppend, KvBuffers, KvInPlace, kvName, type NewKvNames, type StepCache
 import type { SamplingParams } from './sampling';
 import { planSteering, SaeCoders, type HookSteering } from './steerPlan';
 import { checkPromptFits, corpusIds, firstReadRow, withBos } from './textRule';
-import { coderGraph } from './coderGraph';
 import { openTextGraphs, type TextGraphs } from './textGraphs';
 import { TextTokenizer } from './tokenizer';
 import { emptyPast, textStep } from './textStep';
@@ -117,12 +112,6 @@ export interface TextEngineOptions {
   merge?: boolean;
   /** The model bytes its graphs besides the whole one may hold open (textGraphs keptBudget). */
   keepBytes?: number;
-  /**
-   * Code pin/scale dials in the graph (coderGraph.ts, default true) where the SAE allows it;
-   * false stops every such step at the dials' hooks and codes them outside (exact, as
-   * steer()). Tests compare the two.
-   */
-  codeInGraph?: boolean;
 }
 
 /** How generate() runs; the defaults are what the app uses, the rest serve the benchmark. */
@@ -258,15 +247,6 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
       wholePresents: options.wholePresents ?? false,
       merge: options.merge ?? true,
       ...(options.keepBytes === undefined ? {} : { keepBytes: options.keepBytes }),
-      ...(options.codeInGraph === false
-        ? {}
-        : {
-            coder: (saeId: string) => {
-              const sae = saes.get(saeId)?.sae;
-              const model = sae ? coderGraph(sae) : null;
-              return model ? { saeId, model } : null;
-            },
-          }),
     });
     return new TextEngine(
       pack,

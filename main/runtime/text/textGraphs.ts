@@ -29,7 +29,7 @@ import { outputsField } from '../onnxExpose';
 import { concat } from '../protobuf';
 import { SessionKeeper, type GraphSession } from './keptSessions';
 import { kvName, newKvTensors, type NewKvNames } from './kvCache';
-import { mergeGraphs, type CoderInputs, type CoderPart, type MergePart } from './mergedGraph';
+import { mergeGraphs, type MergePart } from './mergedGraph';
 
 /**
  * A graph one step runs: a split graph, or consecutive ones merged (mergedGraph.ts). It runs
@@ -51,8 +51,6 @@ export interface StepGraph {
   steering: ReadonlyMap<string, string>;
   /** present.{l}.key/value → its new keys/values output (null: whole presents). */
   newKv: NewKvNames | null;
-  /** The pin/scale coders it runs at each hook (mergedGraph; none in a split graph). */
-  coders: ReadonlyMap<string, readonly CoderInputs[]>;
   /** Its session, opened on first call (and again after the keeper closed it). */
   session(): Promise<GraphSession>;
 }
@@ -72,20 +70,10 @@ export interface TextGraphs {
    * the hooks, in order) to read the residual there: the whole graph when there are none.
    */
   plan(breaks: readonly number[]): Promise<StepGraph[]>;
-  /**
-   * plan() with SAE coders put in at hooks (`coded`: hook → SAE ids, in order), so that a
-   * step with pin/scale dials there need not stop at them: every graph after such a hook is
-   * merged with its coders. Null when they cannot go in (no whole graph, an SAE with no coder,
-   * a merge refused): the step then stops at the hooks.
-   */
-  codedPlan(breaks: readonly number[], coded: CodedHooks): Promise<StepGraph[] | null>;
   /** Model bytes of the sessions open besides the whole graph, and the most they may be. */
   kept(): { bytes: number; budget: number };
   release(): Promise<void>;
 }
-
-/** The SAEs whose pin/scale dials a step codes in the graph, by hook, in order. */
-export type CodedHooks = ReadonlyMap<string, readonly string[]>;
 
 export interface OpenOptions {
   packId: string;
@@ -103,8 +91,6 @@ export interface OpenOptions {
    * quarter of the machine's memory, at least one copy of the model; tests give less).
    */
   keepBytes?: number;
-  /** An SAE's pin/scale coder (coderGraph.ts), or null when it has none. */
-  coder?: (saeId: string) => CoderPart | null;
 }
 
 /**
@@ -214,22 +200,14 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
     newKv: file.newKv,
     positions: positions[k] ?? false,
   });
-  /**
-   * Segments first…last merged with `coders` at their hooks and opened (openMerged), their
-   * files read again.
-   */
-  const mergeAgain = async (
-    first: number,
-    last: number,
-    coders: ReadonlyMap<string, readonly CoderPart[]> = new Map(),
-  ) => {
+  /** Segments first…last merged and opened (openMerged), their files read again. */
+  const mergeAgain = async (first: number, last: number) => {
     const files = await Promise.all(o.plan.slice(first, last + 1).map(readFile));
     return openMerged(
       files.map((f, i) => partOf(first + i, f)),
       first,
       last,
       sessionOpts,
-      coders,
     );
   };
 
@@ -249,25 +227,18 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
 
   // Prefixes and tails by the segments they run ("first-last"), made on first need, kept
   // (a closed one is merged again from the files when next run).
-  // With coders at some hooks (key "first-last|hook:sae,sae;…"), likewise.
   const groups = new Map<string, Promise<StepGraph | null>>();
-  const openGroup = (
-    first: number,
-    last: number,
-    coders: ReadonlyMap<string, readonly CoderPart[]> = new Map(),
-  ): Promise<StepGraph | null> => {
-    const with_ = [...coders].map(([hook, cs]) => `${hook}:${cs.map((c) => c.saeId).join(',')}`);
-    const key = `${first}-${last}${with_.length > 0 ? `|${with_.join(';')}` : ''}`;
+  const openGroup = (first: number, last: number): Promise<StepGraph | null> => {
+    const key = `${first}-${last}`;
     let g = groups.get(key);
     if (!g) {
       g = (async () => {
-        const made = await mergeAgain(first, last, coders);
+        const made = await mergeAgain(first, last);
         if (!made) return null;
-        const coderBytes = [...coders.values()].flat().reduce((b, c) => b + c.model.byteLength, 0);
         const kept = keeper.keep(
-          bytesOf(first, last) + coderBytes,
+          bytesOf(first, last),
           async () => {
-            const again = await mergeAgain(first, last, coders);
+            const again = await mergeAgain(first, last);
             if (!again) throw bad(`graphs ${first}-${last} no longer merge`);
             return again.session;
           },
@@ -299,7 +270,6 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
       residIn: seg.from === null ? null : 'hook_resid',
       steering: new Map(seg.from === null ? [] : [[seg.from, 'steering']]),
       newKv,
-      coders: new Map(),
       session: () =>
         kept.opened().then(
           () => kept,
@@ -310,20 +280,6 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
     };
   });
 
-  /**
-   * The graphs that run segments first…end: merged, the whole graph, a prefix or a tail (a
-   * run inside runs split: each hook merged with both neighbours would hold the weights many
-   * times over).
-   */
-  const run = async (first: number, end: number): Promise<StepGraph[]> => {
-    const group =
-      whole && first === 0 && end === n
-        ? whole.graph
-        : merged && end > first && (first === 0 || end === n)
-          ? await openGroup(first, end)
-          : null;
-    return group ? [group] : segments.slice(first, end + 1);
-  };
   const plans = new Map<string, Promise<StepGraph[]>>();
   const plan = (breaks: readonly number[]): Promise<StepGraph[]> => {
     const key = breaks.join(',');
@@ -335,7 +291,15 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
         let first = 0;
         for (const end of [...breaks.filter((b) => b >= 0 && b < n), n]) {
           if (end < first) continue;
-          out.push(...(await run(first, end)));
+          // Merged: the whole graph, a prefix or a tail (a run inside runs split: each hook
+          // merged with both neighbours would hold the weights many times over).
+          const group =
+            whole && first === 0 && end === n
+              ? whole.graph
+              : merged && end > first && (first === 0 || end === n)
+                ? await openGroup(first, end)
+                : null;
+          out.push(...(group ? [group] : segments.slice(first, end + 1)));
           first = end + 1;
         }
         return out;
@@ -345,56 +309,11 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
     return p;
   };
 
-  const coderCache = new Map<string, CoderPart | null>();
-  const coderOf = (saeId: string): CoderPart | null => {
-    if (!coderCache.has(saeId)) coderCache.set(saeId, o.coder?.(saeId) ?? null);
-    return coderCache.get(saeId) ?? null;
-  };
-  const codedPlans = new Map<string, Promise<StepGraph[] | null>>();
-  const codedPlan = (breaks: readonly number[], coded: CodedHooks): Promise<StepGraph[] | null> => {
-    const key = `${breaks.join(',')}|${[...coded].map(([h, ids]) => `${h}:${ids.join(',')}`).join(';')}`;
-    let p = codedPlans.get(key);
-    if (!p) {
-      p = (async () => {
-        if (!merged) return null;
-        // Coders by the segment that reads their hook (segment k + 1 reads hook k).
-        const at = new Map<number, { hook: string; parts: CoderPart[] }>();
-        for (const [hook, ids] of coded) {
-          const k = o.hooks.indexOf(hook);
-          const parts = ids.map(coderOf);
-          if (k < 0 || k >= n || parts.some((c) => c === null)) return null;
-          at.set(k + 1, { hook, parts: parts as CoderPart[] });
-        }
-        const out: StepGraph[] = [];
-        let first = 0;
-        for (const end of [...breaks.filter((b) => b >= 0 && b < n), n]) {
-          if (end < first) continue;
-          const coders = new Map<string, CoderPart[]>();
-          for (let k = first; k <= end; k++) {
-            const c = at.get(k);
-            if (c) coders.set(c.hook, c.parts);
-          }
-          if (coders.size > 0) {
-            // Merged with its coders, even a single graph.
-            const group = await openGroup(first, end, coders);
-            if (!group) return null;
-            out.push(group);
-          } else out.push(...(await run(first, end)));
-          first = end + 1;
-        }
-        return out;
-      })();
-      codedPlans.set(key, p);
-    }
-    return p;
-  };
-
   const release = async (): Promise<void> => {
     await whole?.session.release();
     await keeper.release();
     groups.clear();
     plans.clear();
-    codedPlans.clear();
   };
   if (!merged) {
     // No whole graph: the split graphs serve every step; open them now, as before.
@@ -409,7 +328,7 @@ export async function openTextGraphs(o: OpenOptions): Promise<TextGraphs> {
     bytes: keeper.openBytes,
     budget: keeper.budget,
   });
-  return { segments, merged, appendable, plan, codedPlan, kept: held, release };
+  return { segments, merged, appendable, plan, kept: held, release };
 }
 
 /**
@@ -422,9 +341,8 @@ async function openMerged(
   first: number,
   last: number,
   sessionOpts: { intraOpThreads: number },
-  coders: ReadonlyMap<string, readonly CoderPart[]> = new Map(),
 ): Promise<{ graph: StepGraph; session: OnnxSession } | null> {
-  const merged = mergeGraphs(parts, coders);
+  const merged = mergeGraphs(parts);
   if (!merged) return null;
   let session: OnnxSession;
   try {
@@ -455,7 +373,6 @@ async function openMerged(
     output: merged.output,
     steering: merged.steering,
     newKv: merged.newKv,
-    coders: merged.coders,
     session: () => Promise.resolve(session),
   };
   return { graph, session };

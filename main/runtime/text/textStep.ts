@@ -3,9 +3,8 @@
  * positions after the cache → logits [rows, seq, vocab], each row steered by its dials.
  *
  * A step runs the graphs of textGraphs' plan for the hooks it must stop at: a hook where a
- * live row has a pin/scale dial whose SAE is not coded in the graph (coderGraph.ts; its delta
- * comes from the row's residual there, so the run must end at that hook and the next one
- * start from it; a coded one's graph forms it inside), and the first hook while the rows
+ * live row has a pin/scale dial (its delta comes from the row's residual there, so the run
+ * must end at that hook and the next one start from it), and the first hook while the rows
  * of a batch have the same tokens so far (below the first hook their caches and residuals
  * are the same, so `below` runs for the first row alone and every row takes its outputs).
  * With no stop, one run of the whole graph does the step; with stops, consecutive graphs
@@ -16,12 +15,11 @@
  * one-token logits land in a buffer reused from step to step.
  */
 import { OrreryError } from '../../../preload/contract';
-import type { Dial } from '../../sae';
 import type { TensorLike } from '../onnx';
 import type { RowState } from './generation';
 import { kvName, type KvBuffers, type StepCache } from './kvCache';
-import { addCodedDelta, groupAdds, type HookSteering } from './steerPlan';
-import type { CodedHooks, StepGraph, TextGraphs } from './textGraphs';
+import { addCodedDelta, type HookSteering } from './steerPlan';
+import type { StepGraph, TextGraphs } from './textGraphs';
 
 type Row = RowState<ReadonlyMap<string, HookSteering>>;
 
@@ -43,7 +41,7 @@ export function stepBreaks(
 ): number[] {
   const out: number[] = [];
   hooks.forEach((hook, i) => {
-    if (isCoded(rows, hook) || (i === 0 && shared)) out.push(i);
+    if (coded(rows, hook) || (i === 0 && shared)) out.push(i);
   });
   return out;
 }
@@ -67,10 +65,7 @@ export async function textStep(
   const d = m.d_model;
   const B = rows.length;
   const shared = kv !== null && B > 1 && sameSoFar(rows);
-  // pin/scale coded in the graph where it can be (no stop at their hooks), else stops there.
-  const coded = codedHooks(hooks, rows);
-  const inGraph = coded.size > 0 ? await graphs.codedPlan(shared ? [0] : [], coded) : null;
-  const plan = inGraph ?? (await graphs.plan(stepBreaks(hooks, rows, shared)));
+  const plan = await graphs.plan(stepBreaks(hooks, rows, shared));
   const pos0 = kv ? kv.len : 0;
   const positions = buf.positions.subarray(0, B * seq);
   for (let b = 0; b < B; b++) {
@@ -91,9 +86,8 @@ export async function textStep(
     }
     if (g.positions) feeds.position_ids = { dims: [n, seq], data: positions.subarray(0, n * seq) };
     for (const [hook, name] of g.steering) {
-      const steering = steeringAt(hooks, hook, rows, seq, d, buf, inGraph !== null);
-      if (inGraph) Object.assign(feeds, coderFeeds(g, hook, rows));
-      else if (isCoded(rows, hook))
+      const steering = steeringAt(hooks, hook, rows, seq, d, buf);
+      if (coded(rows, hook))
         await addCoded(hook, rows, hook === g.from ? h : null, seq, d, steering);
       feeds[name] = { dims: [B, seq, d], data: steering };
     }
@@ -136,8 +130,7 @@ export async function textStep(
 
 /**
  * The steering [B, seq, d_model] added at `hook`, in that hook's buffer: each row's constant
- * delta there (addCoded then adds the deltas of its pin/scale SAEs); `withAdds`, also the add
- * dials of those SAEs (their coders in the graph add the rest).
+ * delta there (addCoded then adds the deltas of its pin/scale SAEs).
  */
 function steeringAt(
   hooks: readonly string[],
@@ -146,86 +139,22 @@ function steeringAt(
   seq: number,
   d: number,
   buf: KvBuffers,
-  withAdds: boolean,
 ): Float32Array {
   const at = buf.steerings[hooks.indexOf(hook)];
   if (!at) throw new OrreryError('internal', `text graph: no steering buffer for ${hook}`);
   const steering = at.subarray(0, rows.length * seq * d);
   for (let b = 0; b < rows.length; b++) {
-    const here = rows[b]?.steering?.get(hook);
-    const constant = here?.constant;
+    const constant = rows[b]?.steering?.get(hook)?.constant;
     const o = b * seq * d;
     if (constant) {
       for (let t = 0; t < seq; t++) steering.set(constant, o + t * d);
     } else steering.fill(0, o, o + seq * d);
-    if (!withAdds) continue;
-    for (const group of here?.coded ?? []) {
-      const adds = groupAdds(group);
-      if (!adds) continue;
-      for (let t = 0; t < seq; t++) {
-        const r = o + t * d;
-        for (let c = 0; c < d; c++)
-          steering[r + c] = (steering[r + c] as number) + (adds[c] as number);
-      }
-    }
   }
   return steering;
 }
 
-/** The SAEs with pin/scale dials in some row, by hook, each once, in the rows' order. */
-export function codedHooks(hooks: readonly string[], rows: readonly Row[]): CodedHooks {
-  const out = new Map<string, string[]>();
-  for (const hook of hooks) {
-    for (const r of rows) {
-      for (const g of r.steering?.get(hook)?.coded ?? []) {
-        const ids = out.get(hook) ?? [];
-        if (!ids.includes(g.saeId)) ids.push(g.saeId);
-        out.set(hook, ids);
-      }
-    }
-  }
-  return out;
-}
-
-/**
- * What graph g's coders at `hook` read (coderGraph.ts): for each coder's SAE, the rows with
- * its pin/scale dials, their features (each once) and each row's f' − f = a + c · f, a
- * feature that row does not dial left as it is (a = c = 0).
- */
-function coderFeeds(g: StepGraph, hook: string, rows: readonly Row[]): Record<string, TensorLike> {
-  const feeds: Record<string, TensorLike> = {};
-  for (const coder of g.coders.get(hook) ?? []) {
-    const at: number[] = [];
-    const dialled: Dial[][] = [];
-    const features: number[] = [];
-    for (const [b, r] of rows.entries()) {
-      const group = r.steering?.get(hook)?.coded.find((x) => x.saeId === coder.saeId);
-      if (!group) continue;
-      const own = group.dials.filter((dial) => dial.method !== 'add');
-      at.push(b);
-      dialled.push(own);
-      for (const dial of own) if (!features.includes(dial.feature)) features.push(dial.feature);
-    }
-    const m = features.length;
-    const a = new Float32Array(at.length * m);
-    const c = new Float32Array(at.length * m);
-    dialled.forEach((own, s) => {
-      for (const dial of own) {
-        const j = s * m + features.indexOf(dial.feature);
-        a[j] = dial.method === 'pin' ? dial.value : 0;
-        c[j] = dial.method === 'pin' ? -1 : dial.value - 1;
-      }
-    });
-    feeds[coder.rows] = { dims: [at.length], data: BigInt64Array.from(at, BigInt) };
-    feeds[coder.features] = { dims: [m], data: BigInt64Array.from(features, BigInt) };
-    feeds[coder.a] = { dims: [at.length, 1, m], data: a };
-    feeds[coder.c] = { dims: [at.length, 1, m], data: c };
-  }
-  return feeds;
-}
-
 /** Whether a row has pin/scale dials at `hook`. */
-function isCoded(rows: readonly Row[], hook: string): boolean {
+function coded(rows: readonly Row[], hook: string): boolean {
   for (const r of rows) if ((r.steering?.get(hook)?.coded.length ?? 0) > 0) return true;
   return false;
 }

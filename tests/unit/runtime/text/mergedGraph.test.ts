@@ -2,11 +2,10 @@
 // the two-hook fixture (below, middle1, above): a step without pin/scale dials is one run of
 // the whole graph and gives the logits of the split graphs run one after the other,
 // unsteered and with add steering at both hooks, with and without the cache, the cache grown
-// by new keys/values or kept as whole presents; pin/scale steps are one run too, their SAEs
-// coded in the graph (coderGraph.ts), or, with that off, stop at their hook: both give the
-// logits and tokens of the split graphs alone, also when the graphs besides the whole one are
-// held within one copy of the model (closed and opened again between cases); the plan merges
-// only a prefix or a tail, and the graphs it opens stay within that budget.
+// by new keys/values or kept as whole presents; pin/scale steps stop at their hook and give
+// the tokens of the split graphs alone, also when the graphs besides the whole one are held
+// within one copy of the model (closed and opened again between cases); the plan merges only
+// a prefix or a tail, and the graphs it opens stay within that budget.
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -45,8 +44,6 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
   let merged: TextEngine;
   let split: TextEngine;
   let inPlace: TextEngine;
-  /** Merged, pin/scale steps stopping at their hooks (no coders in the graph). */
-  let stopping: TextEngine;
   /** Merged, its graphs besides the whole one held within one copy of the model. */
   let tight: TextEngine;
   let modelBytes = 0;
@@ -57,7 +54,6 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
     merged = await TextEngine.load(pack);
     split = await TextEngine.load(pack, { merge: false });
     inPlace = await TextEngine.load(pack, { wholePresents: true });
-    stopping = await TextEngine.load(pack, { codeInGraph: false });
     const m = pack.manifest.model as SplitTextModel;
     const onnx = m.onnx;
     if (typeof onnx === 'string') throw new Error('split pack expected');
@@ -67,7 +63,7 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
     tight = await TextEngine.load(pack, { keepBytes: modelBytes });
   });
   afterAll(async () => {
-    for (const e of [merged, split, inPlace, stopping, tight]) await e.dispose();
+    for (const e of [merged, split, inPlace, tight]) await e.dispose();
   });
   afterEach(() => vi.restoreAllMocks());
 
@@ -176,7 +172,7 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
     expect(maxDiff(plain.logits, steered.logits)).toBeGreaterThan(1e-2);
   });
 
-  it('pin and scale: coded in the graph, or stopping at their hook, the split graphs logits and tokens', async () => {
+  it('pin and scale stop at their hook: the split graphs logits and tokens', async () => {
     // Steps: each hook's pin/scale delta from the residual there (steer() in JS).
     const saes = await Promise.all(HOOKS.map((h) => loadSae(join(dir, 'sae', h))));
     const coded = (hook: 0 | 1, method: 'pin' | 'scale', value: number): HookSteering => ({
@@ -214,16 +210,12 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
     for (const [name, steering, graphs] of stepCases) {
       for (const cache of [true, false]) {
         const want = await steps(split, steering, cache);
-        // Coded in the graph: one run a step (to float32 rounding of the SAE's sums).
         for (const engine of [merged, inPlace]) {
           const got = await steps(engine, steering, cache);
-          expect(got.runsPerStep, `${name}, cache ${cache}, coded`).toBe(1);
-          expect(maxDiff(got.logits, want.logits), `${name}, coded`).toBeLessThan(1e-4);
+          // The run stops at each hook with pin/scale; the graphs between run as one.
+          expect(got.runsPerStep, `${name}, cache ${cache}`).toBe(graphs);
+          expect(maxDiff(got.logits, want.logits), `${name}, cache ${cache}`).toBeLessThan(1e-5);
         }
-        // Stopping: at each hook with pin/scale; the graphs between run as one.
-        const got = await steps(stopping, steering, cache);
-        expect(got.runsPerStep, `${name}, cache ${cache}`).toBe(graphs);
-        expect(maxDiff(got.logits, want.logits), `${name}, cache ${cache}`).toBeLessThan(1e-5);
         if (cache && steering.length === 1) {
           expect(maxDiff(want.logits, plain.logits), `${name} steers`).toBeGreaterThan(1e-3);
         }
@@ -242,8 +234,6 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
       dialsAt(0, 'scale'),
       [...dialsAt(0, 'scale'), ...dialsAt(1, 'pin')],
       [...dialsAt(1, 'pin'), { saeId: SAES[0], feature: 9, method: 'add' as const, value: 20 }],
-      // an add of the pinned SAE itself (the coded graph takes it with the constant steering)
-      [...dialsAt(0, 'pin'), { saeId: SAES[0], feature: 9, method: 'add' as const, value: 20 }],
     ];
     for (const dials of cases) {
       for (const mode of [{}, { batched: false }, { cache: false }]) {
@@ -252,8 +242,6 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
         const label = `${JSON.stringify(dials)} ${JSON.stringify(mode)}`;
         expect(got.after.tokenIds, label).toEqual(want.after.tokenIds);
         expect(got.before.tokenIds, label).toEqual(want.before.tokenIds);
-        const stopped = await stopping.generateWith(input(dials), ctx(), mode);
-        expect(stopped.after.tokenIds, `${label}, stopping`).toEqual(want.after.tokenIds);
         if (dials.some((x) => x.method === 'pin')) {
           expect(got.after.tokenIds, `${label} steers`).not.toEqual(got.before.tokenIds);
         }
