@@ -3,7 +3,7 @@
  * check's tiny model and by tests that need small, exactly known graphs.
  * Field numbers follow onnx.proto (IR version 8, default opset domain).
  */
-import { message, type Field } from './protobuf';
+import { concat, fieldChunks, message, type Chunks, type Field } from './protobuf';
 
 const FLOAT = 1;
 const UINT8 = 2;
@@ -94,45 +94,55 @@ function node(spec: NodeSpec, index: number): Uint8Array {
   return message(fields);
 }
 
-function initializer(t: Initializer): Uint8Array {
+/**
+ * A TensorProto as chunks: its small fields encoded, its values' bytes (raw_data) a view of
+ * the values where they are float32, never copied until the model is joined once.
+ */
+function initializer(t: Initializer): Chunks {
   // TensorProto: dims=1, data_type=2, float_data=4, int64_data=7, name=8, raw_data=9 (bytes
-  // in order, for the 8-bit types)
+  // in order: float32 and the 8-bit types)
   const type = t.type ?? 'float32';
-  const data: Field =
-    type === 'int64'
-      ? { n: 7, packedVarints: t.values }
-      : type === 'float32'
-        ? { n: 4, packedFloats: t.values }
-        : {
-            n: 9,
-            bytes: new Uint8Array(
-              (type === 'int8' ? Int8Array.from(t.values) : Uint8Array.from(t.values)).buffer,
-            ),
-          };
-  return message([
+  const meta = message([
     { n: 1, packedVarints: t.dims },
     { n: 2, varint: elemCode[type] },
-    data,
     { n: 8, string: t.name },
   ]);
+  if (type === 'int64') return [meta, message([{ n: 7, packedVarints: t.values }])];
+  if (type === 'float32') {
+    if (!LITTLE_ENDIAN) return [meta, message([{ n: 4, packedFloats: t.values }])];
+    const f = t.values instanceof Float32Array ? t.values : Float32Array.from(t.values);
+    return [meta, ...fieldChunks(9, [new Uint8Array(f.buffer, f.byteOffset, f.byteLength)])];
+  }
+  const bytes = type === 'int8' ? Int8Array.from(t.values) : Uint8Array.from(t.values);
+  return [meta, ...fieldChunks(9, [new Uint8Array(bytes.buffer)])];
 }
 
+/** raw_data is little-endian; this machine's float32 bytes are too (on every target but checked). */
+const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
+
+/** The model's bytes, joined once from chunks (an SAE's weights are megabytes). */
 export function buildModel(spec: GraphSpec): Uint8Array {
-  const graph = message([
-    ...spec.nodes.map((n, i) => ({ n: 1, bytes: node(n, i) })),
-    { n: 2, string: spec.name },
-    ...spec.initializers.map((t) => ({ n: 5, bytes: initializer(t) })),
-    ...spec.inputs.map((v) => ({ n: 11, bytes: valueInfo(v) })),
-    ...spec.outputs.map((v) => ({ n: 12, bytes: valueInfo(v) })),
-  ]);
+  const graph: Chunks = [
+    message([
+      ...spec.nodes.map((n, i) => ({ n: 1, bytes: node(n, i) })),
+      { n: 2, string: spec.name },
+    ]),
+    ...spec.initializers.flatMap((t) => fieldChunks(5, initializer(t))),
+    message([
+      ...spec.inputs.map((v) => ({ n: 11, bytes: valueInfo(v) })),
+      ...spec.outputs.map((v) => ({ n: 12, bytes: valueInfo(v) })),
+    ]),
+  ];
   const opset = message([
     { n: 1, string: '' },
     { n: 2, varint: spec.opset ?? 17 },
   ]);
-  return message([
-    { n: 1, varint: 8 },
-    { n: 2, string: 'orrery' },
-    { n: 7, bytes: graph },
-    { n: 8, bytes: opset },
+  return concat([
+    message([
+      { n: 1, varint: 8 },
+      { n: 2, string: 'orrery' },
+    ]),
+    ...fieldChunks(7, graph),
+    message([{ n: 8, bytes: opset }]),
   ]);
 }

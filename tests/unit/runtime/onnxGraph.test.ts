@@ -19,6 +19,32 @@ describe('ONNX graphs built in code', () => {
     await s.release();
   });
 
+  it('keeps float initializers exactly, also a view into a larger array', async () => {
+    // (written as raw bytes: a view must give its own values, not its buffer's first ones)
+    const big = Float32Array.from({ length: 12 }, (_, i) => i * 1.5 - 3.25);
+    const w = big.subarray(5, 9);
+    const model = buildModel({
+      name: 'add',
+      inputs: [{ name: 'x', type: 'float32', shape: [4] }],
+      outputs: [{ name: 'y', type: 'float32', shape: [4] }],
+      initializers: [
+        { name: 'w', dims: [4], values: w },
+        { name: 'v', dims: [4], values: [0.1, -2, 1e-30, 3e38] },
+      ],
+      nodes: [
+        { op: 'Add', inputs: ['x', 'w'], outputs: ['s'] },
+        { op: 'Add', inputs: ['s', 'v'], outputs: ['y'] },
+      ],
+    });
+    const s = await OnnxSession.create(model);
+    const out = await s.run({ x: { dims: [4], data: new Float32Array(4) } });
+    const v = Float32Array.from([0.1, -2, 1e-30, 3e38]);
+    expect(Array.from(out.y?.data as Float32Array)).toEqual(
+      Array.from(w, (x, i) => Math.fround(x + (v[i] ?? 0))),
+    );
+    await s.release();
+  });
+
   it('fails clearly on bytes that are not a model', async () => {
     await expect(OnnxSession.create(Uint8Array.from([1, 2, 3, 4, 5]))).rejects.toThrow();
   });
