@@ -8,3 +8,9 @@ export function formatCount(n: number): string {
   const digits = String(Math.abs(Math.round(n)));
   return `${n < 0 ? '-' : ''}${digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}`;
 }
+
+/** "1 feature", "1,024 features"; "? features" where the count is not known. */
+export function formatFeatures(n: number | null | undefined): string {
+  if (n == null) return '? features';
+  return `${formatCount(n)} ${n === 1 ? 'feature' : 'features'}`;
+}

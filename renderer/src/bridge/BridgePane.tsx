@@ -18,6 +18,7 @@ import { BuildIndex } from '../galaxy/BuildIndex';
 import { fetchMap } from '../galaxy/fetchMap';
 import { GalaxyView } from '../galaxy/GalaxyView';
 import { useGalaxy } from '../galaxy/useGalaxy';
+import { formatFeatures } from '../formatCount';
 import { BridgeFilters } from './BridgeFilters';
 import { BuildBridge } from './BuildBridge';
 import { bridgeView, type BridgeRef, type SaeRef } from './bridgeView';
@@ -160,7 +161,7 @@ export function BridgePane({ main }: { main: SaeRef }) {
   const lookup = bridgeState?.lookup;
 
   const describe = (c: Choice): string =>
-    `${c.pack.id === main.packId ? '' : `${c.pack.name} · `}${c.hook} · ${c.dSae ?? '?'} features`;
+    `${c.pack.id === main.packId ? '' : `${c.pack.name} · `}${c.hook} · ${formatFeatures(c.dSae)}`;
   const mainSae = packs.result?.ok
     ? packs.result.value.packs
         .find((p) => p.id === main.packId)

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import type { PackList, PackSummary } from '../../../preload/contract';
 import { useSettleFirstView } from '../api/firstView';
 import { GalaxyPane } from '../galaxy/GalaxyPane';
+import { formatFeatures } from '../formatCount';
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
@@ -63,7 +64,7 @@ function PackWithoutMap({
           <dt>SAEs</dt>
           <dd>
             {pack.saes
-              .map((s) => `${s.hook} (${s.dSae ?? '?'} features, ${s.architecture ?? '?'})`)
+              .map((s) => `${s.hook} (${formatFeatures(s.dSae)}, ${s.architecture ?? '?'})`)
               .join(', ') || 'none'}
           </dd>
           <dt>size</dt>

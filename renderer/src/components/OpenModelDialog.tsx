@@ -13,7 +13,7 @@ import { useJob } from '../api/useJob';
 import { Dialog, PathField } from './Dialog';
 import { ProgressBar } from './ProgressBar';
 import { useFolderDrop } from './useFolderDrop';
-import { formatCount } from '../formatCount';
+import { formatCount, formatFeatures } from '../formatCount';
 
 interface Props {
   onClose: () => void;
@@ -41,7 +41,7 @@ function SaeRow({ sae }: { sae: InspectedSae }) {
       <th scope="row">SAE</th>
       <td>
         <span className="path">{sae.id}</span> · {sae.architecture ?? '?'} ·{' '}
-        {sae.dSae === null ? '?' : formatCount(sae.dSae)} features · d_in {sae.dIn ?? '?'}
+        {formatFeatures(sae.dSae)} · d_in {sae.dIn ?? '?'}
         {sae.problem && (
           <span className="error-text" role="alert">
             {' '}

@@ -18,6 +18,7 @@ import { BridgePane } from '../bridge/BridgePane';
 import { bridgeView } from '../bridge/bridgeView';
 import { installBridgeHooks } from '../bridge/testHooks';
 import { AddSaeDialog } from '../components/AddSaeDialog';
+import { formatFeatures } from '../formatCount';
 import { BuildIndex } from './BuildIndex';
 import { CorpusPicker } from './CorpusPicker';
 import { clearFeatureCards, corpusRef } from './featureCache';
@@ -178,7 +179,7 @@ export function GalaxyPane({
         <select aria-label="SAE" value={saeId ?? ''} onChange={(e) => setSaeId(e.target.value)}>
           {pack.saes.map((s) => (
             <option key={s.id} value={s.id}>
-              {s.hook} · {s.dSae ?? '?'} features
+              {s.hook} · {formatFeatures(s.dSae)}
             </option>
           ))}
         </select>

@@ -18,7 +18,7 @@ import { selectionInputOf } from './selectionInput';
 import { selectionStore, type OpenSelection } from './selectionStore';
 import { useSelectionTitles } from './useSelectionTitles';
 import './selection.css';
-import { formatCount } from '../formatCount';
+import { formatCount, formatFeatures } from '../formatCount';
 
 /** Rows the list shows at first, and after "show more". */
 const SHOWN = 40;
@@ -152,7 +152,7 @@ function SelectionView({ sel, input }: { sel: OpenSelection; input: RunInput | n
       <header className="selection-head">
         <h2>
           {sel.name ?? ORIGIN_WORDS[sel.origin]}{' '}
-          <span className="muted">· {formatCount(sel.features.length)} features</span>
+          <span className="muted">· {formatFeatures(sel.features.length)}</span>
         </h2>
         <button
           type="button"
@@ -343,7 +343,7 @@ function SavedList({ packId }: { packId: string }) {
             >
               {s.name}
             </button>
-            <span className="muted"> · {s.features.length} features</span>
+            <span className="muted"> · {formatFeatures(s.features.length)}</span>
             <button
               type="button"
               aria-label={`Delete the saved selection ${s.name}`}

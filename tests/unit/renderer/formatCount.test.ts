@@ -4,7 +4,7 @@
  * as itself.
  */
 import { describe, expect, it } from 'vitest';
-import { formatCount } from '../../../renderer/src/formatCount';
+import { formatCount, formatFeatures } from '../../../renderer/src/formatCount';
 
 describe('formatCount', () => {
   it('groups thousands as en-US does', () => {
@@ -17,5 +17,13 @@ describe('formatCount', () => {
   it('writes non-finite numbers as themselves', () => {
     expect(formatCount(Number.NaN)).toBe('NaN');
     expect(formatCount(Infinity)).toBe('Infinity');
+  });
+
+  it('counts features in words: grouped, one in the singular, unknown as ?', () => {
+    expect(formatFeatures(1024)).toBe('1,024 features');
+    expect(formatFeatures(1)).toBe('1 feature');
+    expect(formatFeatures(0)).toBe('0 features');
+    expect(formatFeatures(null)).toBe('? features');
+    expect(formatFeatures(undefined)).toBe('? features');
   });
 });
