@@ -13,6 +13,7 @@
  * Each title names a concept (metadata value, effect, token); a cluster badge is built from
  * its members' concepts the same way (clusterBadge), so the two speak the same words.
  */
+import { formatCount, formatFeatures } from '../../../preload/contract/counts';
 import { PAIR_SEPARATOR, type Association } from './associations';
 import type { WeightedToken } from './labels';
 import { metaPhrase, SOURCE_PLACE, type PackKind } from './vocab';
@@ -456,13 +457,13 @@ export function clusterBadge(
   const best = ranked[0];
   if (best && best[1] >= 2 && best[1] >= majority * titled.length) {
     return {
-      label: `${phraseOf(best[0])?.title ?? best[0]} · ${best[1]} of ${titled.length} live features`,
+      label: `${phraseOf(best[0])?.title ?? best[0]} · ${formatCount(best[1])} of ${formatCount(titled.length)} live features`,
       concept: best[0],
     };
   }
-  if (ranked.length === 0) return { label: `Cluster ${id} · ${n} features`, concept: null };
+  if (ranked.length === 0) return { label: `Cluster ${id} · ${formatFeatures(n)}`, concept: null };
   const names = ranked.slice(0, 2).map(([c]) => phraseOf(c)?.noun ?? c);
-  return { label: `Mixed: ${names.join(', ')} … · ${n} features`, concept: null };
+  return { label: `Mixed: ${names.join(', ')} … · ${formatFeatures(n)}`, concept: null };
 }
 
 /** How a title (the concepts it names) stands to its cluster's badge. */

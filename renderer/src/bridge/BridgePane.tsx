@@ -18,7 +18,7 @@ import { BuildIndex } from '../galaxy/BuildIndex';
 import { fetchMap } from '../galaxy/fetchMap';
 import { GalaxyView } from '../galaxy/GalaxyView';
 import { useGalaxy } from '../galaxy/useGalaxy';
-import { formatFeatures } from '../formatCount';
+import { formatFeatures } from '../../../preload/contract/counts';
 import { BridgeFilters } from './BridgeFilters';
 import { BuildBridge } from './BuildBridge';
 import { bridgeView, type BridgeRef, type SaeRef } from './bridgeView';

@@ -2,7 +2,7 @@ import type { ReactNode } from 'react';
 import type { PackList, PackSummary } from '../../../preload/contract';
 import { useSettleFirstView } from '../api/firstView';
 import { GalaxyPane } from '../galaxy/GalaxyPane';
-import { formatFeatures } from '../formatCount';
+import { formatFeatures } from '../../../preload/contract/counts';
 
 function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;

@@ -13,7 +13,7 @@ import { useJob } from '../api/useJob';
 import { Dialog, PathField } from './Dialog';
 import { ProgressBar } from './ProgressBar';
 import { useFolderDrop } from './useFolderDrop';
-import { formatCount, formatFeatures } from '../formatCount';
+import { formatCount, formatFeatures } from '../../../preload/contract/counts';
 
 interface Props {
   onClose: () => void;

@@ -18,7 +18,7 @@ import { BridgePane } from '../bridge/BridgePane';
 import { bridgeView } from '../bridge/bridgeView';
 import { installBridgeHooks } from '../bridge/testHooks';
 import { AddSaeDialog } from '../components/AddSaeDialog';
-import { formatFeatures } from '../formatCount';
+import { formatFeatures } from '../../../preload/contract/counts';
 import { BuildIndex } from './BuildIndex';
 import { CorpusPicker } from './CorpusPicker';
 import { clearFeatureCards, corpusRef } from './featureCache';

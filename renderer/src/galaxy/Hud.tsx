@@ -8,7 +8,7 @@ import { runAction } from '../actions/registry';
 import type { Tool } from './keys';
 import type { GalaxyStore } from './store';
 import { useGalaxy } from './useGalaxy';
-import { formatCount } from '../formatCount';
+import { formatCount } from '../../../preload/contract/counts';
 
 export function Hud({ store, tool, extra }: { store: GalaxyStore; tool: Tool; extra?: ReactNode }) {
   const count = useGalaxy((s) => s.count, store);

@@ -11,7 +11,7 @@ import { useJob } from '../api/useJob';
 import { Dialog, DialogActions, PathField } from '../components/Dialog';
 import { ProgressBar } from '../components/ProgressBar';
 import { clearFeatureCards, corpusRef } from './featureCache';
-import { formatCount } from '../formatCount';
+import { formatCount } from '../../../preload/contract/counts';
 
 interface Props {
   packId: string;

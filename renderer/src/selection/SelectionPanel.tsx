@@ -18,7 +18,7 @@ import { selectionInputOf } from './selectionInput';
 import { selectionStore, type OpenSelection } from './selectionStore';
 import { useSelectionTitles } from './useSelectionTitles';
 import './selection.css';
-import { formatCount, formatFeatures } from '../formatCount';
+import { formatCount, formatFeatures } from '../../../preload/contract/counts';
 
 /** Rows the list shows at first, and after "show more". */
 const SHOWN = 40;

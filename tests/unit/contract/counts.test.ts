@@ -1,10 +1,10 @@
 /**
- * Counts as the app writes them (renderer/src/formatCount.ts): the same text as English
+ * Counts as the app writes them (preload/contract/counts.ts): the same text as English
  * toLocaleString for whole numbers of every length, negative ones too; what is not a number
  * as itself.
  */
 import { describe, expect, it } from 'vitest';
-import { formatCount, formatFeatures } from '../../../renderer/src/formatCount';
+import { formatCount, formatFeatures } from '../../../preload/contract/counts';
 
 describe('formatCount', () => {
   it('groups thousands as en-US does', () => {

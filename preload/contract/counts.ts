@@ -1,4 +1,9 @@
 /**
+ * Counts in the app's English text, for the page and for what main writes (the index's
+ * cluster titles): one way everywhere.
+ */
+
+/**
  * A count with its thousands grouped as the app's English text writes them ("1,048,576").
  * Not toLocaleString: a page's first Intl number formatting sets up ICU's number data, 27-33 ms
  * in Debian's chromium here, and the galaxy's toolbar formats its count in the first render.
