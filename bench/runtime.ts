@@ -68,8 +68,10 @@ const fmtMs = (c: Cost[]): string => fmt(median(c.map((x) => x.wall)));
 /**
  * Text generation (issue 14), greedy, EOS ignored so that every run generates the whole
  * budget: KV cache against none at 128 tokens; before+after as one batch against two separate
- * runs at 128 tokens for an add, a pin and a scale dial; the cost of one token at 32, 128
- * and 255 tokens from BOS alone (255: the context of 256 less BOS). Ratios are taken pair by
+ * runs at 128 tokens for an add, a pin and a scale dial (no before row kept from an earlier
+ * run); a dial tick as the app runs it, its before row kept from the tick before, against the
+ * same two runs; the cost of one token at 32, 128 and 255 tokens from BOS alone (255: the
+ * context of 256 less BOS). Ratios are taken pair by
  * pair (the two runs of a pair back to back), median and spread over REPEATS pairs.
  */
 async function benchText(): Promise<void> {
@@ -80,7 +82,8 @@ async function benchText(): Promise<void> {
   if (!r.ok) throw new Error(`${dir}: ${r.problem.message}`);
   const manifest = r.pack.manifest;
   if (manifest.kind !== 'text-lm') throw new Error(`${dir} is not a text pack`);
-  const engine = await TextEngine.load(r.pack);
+  // Every figure but the last runs each generation whole: no before row kept from an earlier one.
+  const engine = await TextEngine.load(r.pack, { keepBefore: false });
   const sae = manifest.saes[0];
   if (!sae) throw new Error('the text pack has no SAE');
   const prompt = 'The Lord is my shepherd; I shall';
@@ -153,6 +156,27 @@ async function benchText(): Promise<void> {
       `${fmtMs(t.b)} vs ${fmtMs(t.a)} ms wall, same tokens (goal ≥ 1.6×)`,
     );
   }
+
+  // What a dial's tick costs in the app: the before row kept from the tick before (generation.ts
+  // KeptBefore), so only the after row runs; against the same two runs.
+  const app = await TextEngine.load(r.pack);
+  for (const [method, d] of dials) {
+    const inp = input(d);
+    const tick = async (): Promise<unknown> => {
+      const out = await app.generateWith(inp, ctx(), { ignoreEos: true });
+      if (out.batched) throw new Error('the before row was not kept');
+      return out;
+    };
+    await app.generateWith(inp, ctx(), { ignoreEos: true }); // keeps the before row
+    const t = await paired(run(inp, { batched: false }), tick, REPEATS);
+    ratioLine(
+      `dial tick, before kept, vs 2 runs, ${method}`,
+      t.a,
+      t.b,
+      `${fmtMs(t.b)} vs ${fmtMs(t.a)} ms wall, ${TOKENS} tok (the app's tick)`,
+    );
+  }
+  await app.dispose();
 
   const perToken = async (n: number): Promise<Cost> => {
     const t = await cost(run(input([], n, ''), {}));

@@ -46,9 +46,10 @@ import { activeRows } from '../text/activeRows';
 import { ExampleTexts } from '../text/exampleTexts';
 import {
   checkCancelled,
-  finishRow,
   generateRows,
+  KeptBefore,
   type DecodeCache,
+  type GenerateMode,
   type RowState,
   type Stepper,
 } from '../text/generation';
@@ -69,13 +70,8 @@ export interface HfEngineOptions {
   cacheDir?: string;
   /** ORT intra-op threads (default 1). */
   threads?: number;
-}
-
-/** How generate() runs (the benchmark compares them; the app uses the defaults). */
-export interface HfGenerateMode {
-  cache?: boolean;
-  batched?: boolean;
-  ignoreEos?: boolean;
+  /** As the split engine's (TextEngineOptions.keepBefore): default true. */
+  keepBefore?: boolean;
 }
 
 interface LoadedSae {
@@ -93,6 +89,8 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
   readonly kind = 'text-lm' as const;
   private readonly spares: Spare[] = [];
   private readonly coders: SaeCoders;
+  /** Before rows of recent generations (a dial's ticks share theirs), or null (keepBefore). */
+  private readonly kept: KeptBefore | null;
   /** The steered hooks, shallowest first. */
   private readonly steerOrder: string[];
 
@@ -107,8 +105,10 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
     private readonly warnings: string[],
     private readonly loadMs: number,
     threads: number,
+    keepBefore: boolean,
   ) {
     this.coders = new SaeCoders(threads);
+    this.kept = keepBefore ? new KeptBefore() : null;
     this.steerOrder = decoder.hooks.filter((h) => decoder.steered.has(h));
   }
 
@@ -170,6 +170,7 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
         warnings,
         performance.now() - t0,
         threads,
+        options.keepBefore ?? true,
       );
     } catch (e) {
       await decoder.release();
@@ -212,7 +213,7 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
   async generateWith(
     input: TextGenerateInput,
     ctx: EngineContext,
-    mode: HfGenerateMode,
+    mode: GenerateMode,
   ): Promise<GenerateOutput> {
     const t0 = performance.now();
     const steering = await this.planDials(input.dials);
@@ -235,10 +236,11 @@ export class HfTextEngine implements TextEngineApi, Stepper<HfSteering> {
         batched: mode.batched ?? true,
       },
       ctx,
+      this.kept,
     );
     return {
-      before: finishRow(this.tokenizer, run.before),
-      after: finishRow(this.tokenizer, run.after),
+      before: run.before,
+      after: run.after,
       promptTokens: prompt.map((id) => this.tokenizer.tokenText(id)),
       ms: performance.now() - t0,
       batched: run.batched,

@@ -7,7 +7,8 @@
  *
  * "Before" is the same prompt with every dial at rest, the same seed and sampling. With a
  * dial off rest, before and after run as one batch of 2 (or one after the other when
- * `batched` is false); with none, one run serves both and streams as both rows.
+ * `batched` is false); with none, one run serves both and streams as both rows. A before row
+ * an earlier generation made (KeptBefore: a dial's earlier tick) is not made again.
  */
 import type { z } from 'zod';
 import { OrreryError, type TextGenerateOutput } from '../../../preload/contract';
@@ -55,6 +56,16 @@ export interface Stepper<S> {
   ): Promise<Float32Array>;
 }
 
+/** How generate() runs; the defaults are what the app uses, the rest serve the benchmark. */
+export interface GenerateMode {
+  /** Reuse the KV cache (default true); false recomputes the whole sequence every step. */
+  cache?: boolean;
+  /** Before and after in one batch of 2 when a dial is active (default true). */
+  batched?: boolean;
+  /** Benchmark only: never stop at EOS, so every run generates the whole token budget. */
+  ignoreEos?: boolean;
+}
+
 export interface GenerationPlan<S> {
   prompt: readonly number[];
   /** The after row's steering; null when every dial is at rest. */
@@ -72,13 +83,74 @@ export function checkCancelled(ctx: EngineContext): void {
   if (ctx.signal.aborted) throw new OrreryError('cancelled', 'text generation was cancelled');
 }
 
-/** Runs before and after; `after` is `before` when nothing steers. */
+/**
+ * The "before" rows of recent generations, by everything a before row depends on: the
+ * prompt's ids, the seed, the sampling, the token budget and EOS. Every tick of a dial has the
+ * same before (the same prompt with every dial at rest, DESIGN.md §3), so a generation that
+ * finds its before here reports it again, its tokens streamed at once, and runs the after row
+ * alone. A few are kept, the least recently used dropped: a session steers one prompt at a
+ * time.
+ */
+export class KeptBefore {
+  private readonly runs = new Map<string, TextRun>();
+
+  constructor(private readonly max = 8) {}
+
+  private static key(plan: GenerationPlan<unknown>): string {
+    const { prompt, seed, params, limit, eos } = plan;
+    return JSON.stringify([
+      prompt,
+      seed,
+      params.temperature,
+      params.topK,
+      params.topP,
+      limit,
+      eos ?? null,
+    ]);
+  }
+
+  /** The kept before row of `plan` (a copy), or undefined. */
+  get(plan: GenerationPlan<unknown>): TextRun | undefined {
+    const key = KeptBefore.key(plan);
+    const run = this.runs.get(key);
+    if (!run) return undefined;
+    this.runs.delete(key);
+    this.runs.set(key, run);
+    return { ...run, tokens: [...run.tokens], tokenIds: [...run.tokenIds] };
+  }
+
+  set(plan: GenerationPlan<unknown>, run: TextRun): void {
+    const key = KeptBefore.key(plan);
+    this.runs.delete(key);
+    this.runs.set(key, { ...run, tokens: [...run.tokens], tokenIds: [...run.tokenIds] });
+    for (const old of this.runs.keys()) {
+      if (this.runs.size <= this.max) break;
+      this.runs.delete(old);
+    }
+  }
+}
+
+/** Finished before and after rows; `after` is `before` when nothing steers. */
+export interface Generated {
+  before: TextRun;
+  after: TextRun;
+  /** Whether before and after ran as one batch. */
+  batched: boolean;
+  /** Whether before was a kept one (KeptBefore): only the after row ran. */
+  keptBefore: boolean;
+}
+
+/**
+ * Runs before and after (`after` is `before` when nothing steers). With `kept`, a before
+ * row found there is not run again (only the after row is), and one that runs is kept.
+ */
 export async function generateRows<S>(
   model: Stepper<S>,
   tokenizer: TextTokenizer,
   plan: GenerationPlan<S>,
   ctx: EngineContext,
-): Promise<{ before: RowState<S>; after: RowState<S>; batched: boolean }> {
+  kept: KeptBefore | null = null,
+): Promise<Generated> {
   const newRow = (row: Row, s: S | null): RowState<S> => ({
     row,
     steering: s,
@@ -87,19 +159,42 @@ export async function generateRows<S>(
     pieces: [],
     stream: tokenizer.stream(),
   });
+  const found = kept?.get(plan);
+  if (found) {
+    const as: Row[] = plan.steering === null ? ['before', 'after'] : ['before'];
+    found.tokens.forEach((text, i) => {
+      for (const row of as) ctx.token?.(row, i, found.tokenIds[i] as number, text);
+    });
+    if (plan.steering === null) {
+      return { before: found, after: found, batched: false, keptBefore: true };
+    }
+    const after = newRow('after', plan.steering);
+    await decodeRows(model, [after], plan, ctx);
+    return { before: found, after: finishRow(tokenizer, after), batched: false, keptBefore: true };
+  }
   const before = newRow('before', null);
+  const done = (after: RowState<S> | null, batched: boolean): Generated => {
+    const b = finishRow(tokenizer, before);
+    kept?.set(plan, b);
+    return {
+      before: b,
+      after: after ? finishRow(tokenizer, after) : b,
+      batched,
+      keptBefore: false,
+    };
+  };
   if (plan.steering === null) {
     await decodeRows(model, [before], plan, ctx, ['before', 'after']);
-    return { before, after: before, batched: false };
+    return done(null, false);
   }
   const after = newRow('after', plan.steering);
   if (plan.batched) {
     await decodeRows(model, [before, after], plan, ctx);
-    return { before, after, batched: true };
+    return done(after, true);
   }
   await decodeRows(model, [before], plan, ctx);
   await decodeRows(model, [after], plan, ctx);
-  return { before, after, batched: false };
+  return done(after, false);
 }
 
 /**

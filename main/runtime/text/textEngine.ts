@@ -32,7 +32,10 @@
  *
  * "Before" is the same prompt with every dial at rest, the same seed and sampling. With a
  * dial off rest, before and after run as one batch of 2 (each row has its own PRNG with the
- * same seed; a row that reaches EOS leaves the batch); with none, one run serves both.
+ * same seed; a row that reaches EOS leaves the batch); with none, one run serves both. A
+ * before row an earlier generation made (a dial's earlier tick: the same prompt, seed,
+ * sampling and budget) is reported again and the after row runs alone (generation.ts
+ * KeptBefore; keepBefore).
  *
  * The KV cache lives in buffers reused for the whole generation (and the next ones), read as
  * each step's past without a copy (kvCache.ts); each step after the prompt feeds one token
@@ -75,9 +78,10 @@ import { activeRows } from './activeRows';
 import { ExampleTexts } from './exampleTexts';
 import {
   checkCancelled,
-  finishRow,
   generateRows,
+  KeptBefore,
   type DecodeCache,
+  type GenerateMode,
   type RowState as GenRow,
   type Stepper,
 } from './generation';
@@ -90,6 +94,7 @@ import { TextTokenizer } from './tokenizer';
 import { emptyPast, textStep } from './textStep';
 
 export { codedDelta } from './steerPlan';
+export type { GenerateMode } from './generation';
 export { INFO_EXAMPLES } from './exampleTexts';
 
 type TextModel = SplitTextModel;
@@ -112,16 +117,12 @@ export interface TextEngineOptions {
   merge?: boolean;
   /** The model bytes its graphs besides the whole one may hold open (textGraphs keptBudget). */
   keepBytes?: number;
-}
-
-/** How generate() runs; the defaults are what the app uses, the rest serve the benchmark. */
-export interface GenerateMode {
-  /** Reuse the KV cache (default true); false recomputes the whole sequence every step. */
-  cache?: boolean;
-  /** Before and after in one batch of 2 when a dial is active (default true). */
-  batched?: boolean;
-  /** Benchmark only: never stop at EOS, so every run generates the whole token budget. */
-  ignoreEos?: boolean;
+  /**
+   * Report a before row an earlier generation made instead of making it again (default true:
+   * a dial's ticks share their before, generation.ts KeptBefore); false always runs it (tests
+   * of the batch, the benchmark's batch figures).
+   */
+  keepBefore?: boolean;
 }
 
 /** A KV cache outside the engine's buffers (forward()): past.{l}.key/value by name. */
@@ -154,6 +155,8 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
   private readonly kvSpare: KvBuffers[] = [];
   /** TopK rankers by SAE id, made on first use by a pin/scale dial. */
   private readonly coders: SaeCoders;
+  /** Before rows of recent generations (a dial's ticks share theirs), or null (keepBefore). */
+  private readonly kept: KeptBefore | null;
   /** Every split graph's present.{l}.key/value → its new keys/values output (KvAppend). */
   private readonly splitNewKv: NewKvNames;
 
@@ -166,10 +169,12 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
     private readonly listed: RuntimeInfo['examples'],
     private readonly loadMs: number,
     private readonly threads: number,
+    keepBefore: boolean,
   ) {
     const m = pack.manifest;
     if (m.kind !== 'text-lm' || isHfModel(m.model))
       throw new Error('unreachable: not a split pack');
+    this.kept = keepBefore ? new KeptBefore() : null;
     this.model = m.model;
     this.hooks = textHooks(m.model);
     this.coders = new SaeCoders(threads);
@@ -257,6 +262,7 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
       listed,
       performance.now() - t0,
       threads,
+      options.keepBefore ?? true,
     );
   }
 
@@ -315,10 +321,11 @@ export class TextEngine implements TextEngineApi, Stepper<RowSteering> {
       this.tokenizer,
       { prompt, steering, params, seed, limit, eos, cache, batched },
       ctx,
+      this.kept,
     );
     return {
-      before: finishRow(this.tokenizer, run.before),
-      after: finishRow(this.tokenizer, run.after),
+      before: run.before,
+      after: run.after,
       promptTokens: prompt.map((id) => this.tokenizer.tokenText(id)),
       ms: performance.now() - t0,
       batched: run.batched,

@@ -59,7 +59,7 @@ describe.each<HfFixture>(['gpt2-tiny', 'llama-tiny'])('HfTextEngine on %s', (nam
   beforeAll(async () => {
     const steerSae = directionSae(STEER, Float32Array.from(ref.steering.vector));
     const pack = await hfEntry(name, [fixtureSae(name), { id: 'mid', hook: STEER, dir: steerSae }]);
-    engine = await HfTextEngine.load(pack, { cacheDir });
+    engine = await HfTextEngine.load(pack, { cacheDir, keepBefore: false });
     original = await OnnxSession.create(join(hfFixtures, name, 'onnx/decoder_model.onnx'));
     V = engine.vocab;
   });
@@ -278,7 +278,7 @@ describe('HfTextEngine: SAEs that do not fit', () => {
       }),
     );
     const pack = await hfEntry('gpt2-tiny', [{ id: 'j', hook: 'blocks.1.hook_resid_pre', dir }]);
-    const engine = await HfTextEngine.load(pack, { cacheDir });
+    const engine = await HfTextEngine.load(pack, { cacheDir, keepBefore: false });
     try {
       expect(engine.info().warnings).toEqual([
         expect.stringMatching(/^SAE "j" is a JumpReLU SAE with 1 negative threshold: /),

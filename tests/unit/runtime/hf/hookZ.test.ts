@@ -32,7 +32,7 @@ describe.each<HfFixture>(['gpt2-tiny', 'llama-tiny'])('an SAE at attn.hook_z on 
     const direction = Float32Array.from({ length: 64 }, () => 4 * (rng.next() * 2 - 1));
     dir = directionSae(Z, direction);
     const pack = await hfEntry(name, [{ id: 'z', hook: Z, dir }]);
-    engine = await HfTextEngine.load(pack, { cacheDir });
+    engine = await HfTextEngine.load(pack, { cacheDir, keepBefore: false });
   });
   afterAll(async () => {
     await engine.dispose();

@@ -27,7 +27,7 @@ interface RefTensor {
 describe.each(packDirs)('default text pack %s', (packDir) => {
   let engine: TextEngine;
   beforeAll(async () => {
-    engine = await TextEngine.load(await readTextPack(packDir));
+    engine = await TextEngine.load(await readTextPack(packDir), { keepBefore: false });
   });
   afterAll(async () => engine?.dispose());
 

@@ -55,7 +55,7 @@ describe('text pack with SAEs at two hooks (text-tiny-hooks)', () => {
   let engine: TextEngine;
   const saes = new Map<string, Sae>();
   beforeAll(async () => {
-    engine = await TextEngine.load(await readTextPack(dir));
+    engine = await TextEngine.load(await readTextPack(dir), { keepBefore: false });
     for (const [i, hook] of HOOKS.entries())
       saes.set(SAES[i] as string, await loadSae(join(dir, 'sae', hook)));
   });

@@ -51,16 +51,16 @@ describe('text graphs merged into one (text-tiny-hooks)', () => {
   let runs = 0;
   beforeAll(async () => {
     const pack = await readTextPack(dir);
-    merged = await TextEngine.load(pack);
-    split = await TextEngine.load(pack, { merge: false });
-    inPlace = await TextEngine.load(pack, { wholePresents: true });
+    merged = await TextEngine.load(pack, { keepBefore: false });
+    split = await TextEngine.load(pack, { merge: false, keepBefore: false });
+    inPlace = await TextEngine.load(pack, { wholePresents: true, keepBefore: false });
     const m = pack.manifest.model as SplitTextModel;
     const onnx = m.onnx;
     if (typeof onnx === 'string') throw new Error('split pack expected');
     modelBytes = (
       await Promise.all(textSegments({ ...m, onnx }).map((seg) => stat(join(dir, seg.rel))))
     ).reduce((sum, st) => sum + st.size, 0);
-    tight = await TextEngine.load(pack, { keepBytes: modelBytes });
+    tight = await TextEngine.load(pack, { keepBytes: modelBytes, keepBefore: false });
   });
   afterAll(async () => {
     for (const e of [merged, split, inPlace, tight]) await e.dispose();

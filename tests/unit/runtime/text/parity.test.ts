@@ -176,7 +176,7 @@ describe('text-tiny below.onnx + above.onnx against torch (reference.json)', () 
 describe('TextEngine.forward: cache, steering and hook', () => {
   let engine: TextEngine;
   beforeAll(async () => {
-    engine = await TextEngine.load(await readTextPack(fixtureDir));
+    engine = await TextEngine.load(await readTextPack(fixtureDir), { keepBefore: false });
   });
   afterAll(async () => engine.dispose());
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OrreryError, runtimeInputs } from '../../../../preload/contract';
 import type { EngineContext, TextGenerateInput } from '../../../../main/runtime/engine';
 import { TopkRanker } from '../../../../main/runtime/saeRank';
+import { KeptBefore } from '../../../../main/runtime/text/generation';
 import { codedDelta, INFO_EXAMPLES, TextEngine } from '../../../../main/runtime/text/textEngine';
 import { loadSae, steer, writeSafetensors } from '../../../../main/sae';
 import { fixtureDir, readTextPack } from './helpers';
@@ -56,7 +57,7 @@ const PROMPT = 'And God said, Let there be light';
 describe('TextEngine on the text-tiny fixture', () => {
   let engine: TextEngine;
   beforeAll(async () => {
-    engine = await TextEngine.load(await readTextPack(fixtureDir));
+    engine = await TextEngine.load(await readTextPack(fixtureDir), { keepBefore: false });
   });
   afterAll(async () => engine.dispose());
 
@@ -308,7 +309,10 @@ describe('TextEngine on the text-tiny fixture', () => {
   it('the cache grown by new keys/values alone gives the tokens of whole presents', async () => {
     // The fixture's graphs make each present as Concat(past, new): by default the engine
     // fetches only the new positions (KvAppend); wholePresents keeps whole presents.
-    const whole = await TextEngine.load(await readTextPack(fixtureDir), { wholePresents: true });
+    const whole = await TextEngine.load(await readTextPack(fixtureDir), {
+      wholePresents: true,
+      keepBefore: false,
+    });
     try {
       const sampling = { maxTokens: 40, temperature: 1.3 };
       let unequal = 0;
@@ -475,6 +479,102 @@ describe('TextEngine on the text-tiny fixture', () => {
 function activeInput(prompt: string, topK = 8) {
   return runtimeInputs.textActive.parse({ packId: 'orrery-text-tiny', saeId: SAE, prompt, topK });
 }
+
+describe("a dial's ticks share their before row (KeptBefore)", () => {
+  let kept: TextEngine;
+  let fresh: TextEngine;
+  /** Rows of each step the kept engine ran, per call. */
+  let steps: number[] = [];
+  beforeAll(async () => {
+    kept = await TextEngine.load(await readTextPack(fixtureDir));
+    fresh = await TextEngine.load(await readTextPack(fixtureDir), { keepBefore: false });
+    const step = kept.step.bind(kept);
+    kept.step = (rows, ...rest) => {
+      steps.push(rows.length);
+      return step(rows, ...rest);
+    };
+  });
+  afterAll(async () => {
+    await kept.dispose();
+    await fresh.dispose();
+  });
+
+  const sampled = { maxTokens: 20, temperature: 0.9, seed: 5 };
+  const dial = (value: number): DialIn[] => [{ saeId: SAE, feature: 3, method: 'add', value }];
+
+  it('runs the after row alone once the before is kept; before and after as a fresh engine makes them', async () => {
+    steps = [];
+    const first = await kept.generate(input(PROMPT, dial(8), sampled), ctxOf());
+    // the first tick: before and after as one batch
+    expect(steps[0]).toBe(2);
+    expect(first.batched).toBe(true);
+    for (const value of [12, -6]) {
+      steps = [];
+      const streamed: Streamed = { before: [], after: [] };
+      const tick = await kept.generate(input(PROMPT, dial(value), sampled), ctxOf(streamed));
+      const want = await fresh.generate(input(PROMPT, dial(value), sampled), ctxOf());
+      // every step ran one row: the after row
+      expect(steps.length).toBeGreaterThan(0);
+      expect(steps.every((rows) => rows === 1)).toBe(true);
+      expect(tick.batched).toBe(false);
+      expect(tick.before).toEqual(want.before);
+      expect(tick.after).toEqual(want.after);
+      expect(tick.after.tokenIds).not.toEqual(tick.before.tokenIds);
+      // the kept before is streamed too, every token, in order
+      expect(streamed.before).toEqual(want.before.tokenIds);
+      expect(streamed.after).toEqual(want.after.tokenIds);
+    }
+    // dials at rest: the kept run serves both rows, with no step at all
+    steps = [];
+    const rest = await kept.generate(input(PROMPT, [], sampled), ctxOf());
+    expect(steps).toEqual([]);
+    expect(rest.after).toEqual(first.before);
+    expect(rest.before).toEqual(first.before);
+  });
+
+  it('makes the before row again for another seed, prompt or budget', async () => {
+    await kept.generate(input(PROMPT, dial(8), sampled), ctxOf());
+    for (const other of [
+      input(PROMPT, dial(8), { ...sampled, seed: 6 }),
+      input(`${PROMPT} upon`, dial(8), sampled),
+      input(PROMPT, dial(8), { ...sampled, maxTokens: 21 }),
+      input(PROMPT, dial(8), { ...sampled, temperature: 0.5 }),
+    ]) {
+      steps = [];
+      const out = await kept.generate(other, ctxOf());
+      expect(steps[0]).toBe(2);
+      expect(out.before).toEqual((await fresh.generate(other, ctxOf())).before);
+    }
+  });
+});
+
+describe('KeptBefore', () => {
+  it('keeps the most recently used few', () => {
+    const keep = new KeptBefore(2);
+    const plan = (seed: number) => ({
+      prompt: [1, 2],
+      steering: null,
+      params: { temperature: 0, topK: 0, topP: 1 },
+      seed,
+      limit: 4,
+      eos: 2,
+      cache: true,
+      batched: true,
+    });
+    const run = (t: number) => ({ text: `t${t}`, tokens: [`t${t}`], tokenIds: [t] });
+    keep.set(plan(1), run(1));
+    keep.set(plan(2), run(2));
+    expect(keep.get(plan(1))).toEqual(run(1)); // 1 is now the most recent
+    keep.set(plan(3), run(3));
+    expect(keep.get(plan(2))).toBeUndefined();
+    expect(keep.get(plan(1))).toEqual(run(1));
+    expect(keep.get(plan(3))).toEqual(run(3));
+    // what get gives is a copy: changing it changes nothing kept
+    const got = keep.get(plan(3));
+    got?.tokenIds.push(99);
+    expect(keep.get(plan(3))).toEqual(run(3));
+  });
+});
 
 describe('TextEngine.load', () => {
   let dir: string;
