@@ -56,12 +56,16 @@ describe('inference calls through the worker', () => {
       after: { tokenIds: number[] };
       batched: boolean;
     };
-    expect(s.batched).toBe(true);
+    // the plain run's tokens are the steered run's before row, kept: only the after row ran
+    expect(s.batched).toBe(false);
     expect(s.before.tokenIds).toEqual(p.after.tokenIds);
     expect(s.after.tokenIds).not.toEqual(s.before.tokenIds);
-    expect(
-      tokens.filter((t) => t.jobId === 'gen-1' && t.row === 'after').map((t) => t.tokenId),
-    ).toEqual(s.after.tokenIds);
+    // both rows stream, the kept before too
+    for (const row of ['before', 'after'] as const) {
+      expect(
+        tokens.filter((t) => t.jobId === 'gen-1' && t.row === row).map((t) => t.tokenId),
+      ).toEqual(s[row].tokenIds);
+    }
   });
 
   it('answers bad dials with a clear error and keeps serving', async () => {
