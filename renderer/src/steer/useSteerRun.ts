@@ -4,7 +4,8 @@
  * with the newest state, so a fast drag never queues runs (the server also drops stale ones).
  * An image run's follow-up starts when its pixels arrive, not when its step is saved.
  * A text run streams its tokens (text.token events of its job) into `streamed`, at most once
- * per frame, until its reply replaces them. An image run's pixels are shown from its
+ * per frame, until its reply replaces them; before as far as after has come (a kept before
+ * row comes whole, first). An image run's pixels are shown from its
  * image.frame event, before its reply (which waits for the session write).
  * Each run carries the gesture id of the dial state it runs (a drag is one session step), and
  * its reply carries the step it was saved as, handed to `onRun` (no session reload).
@@ -38,6 +39,7 @@ import {
 } from './dialDrag';
 import type { RunInput } from './inputs';
 import { gestureId } from './gesture';
+import { streamedText } from './streamedText';
 import { dialStore } from './store';
 
 export type RunOutput =
@@ -161,7 +163,7 @@ export function useSteerRun(
     const flush = (): void => {
       frame = 0;
       if (!live) return;
-      const streamed = { before: pieces.before.join(''), after: pieces.after.join('') };
+      const streamed = streamedText(pieces);
       setState((s) => ({ ...s, streamed }));
     };
     const offTokens =
