@@ -97,16 +97,9 @@ export class KeptBefore {
   constructor(private readonly max = 8) {}
 
   private static key(plan: GenerationPlan<unknown>): string {
+    // every sampling parameter (a field added to SamplingParams is part of the key)
     const { prompt, seed, params, limit, eos } = plan;
-    return JSON.stringify([
-      prompt,
-      seed,
-      params.temperature,
-      params.topK,
-      params.topP,
-      limit,
-      eos ?? null,
-    ]);
+    return JSON.stringify([prompt, seed, params, limit, eos ?? null]);
   }
 
   /** The kept before row of `plan` (a copy), or undefined. */
