@@ -94,6 +94,9 @@ function node(spec: NodeSpec, index: number): Uint8Array {
   return message(fields);
 }
 
+/** raw_data is little-endian; this machine's float32 bytes are too (on every target but checked). */
+const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
+
 /**
  * A TensorProto as chunks: its small fields encoded, its values' bytes (raw_data) a view of
  * the values where they are float32, never copied until the model is joined once.
@@ -116,9 +119,6 @@ function initializer(t: Initializer): Chunks {
   const bytes = type === 'int8' ? Int8Array.from(t.values) : Uint8Array.from(t.values);
   return [meta, ...fieldChunks(9, [new Uint8Array(bytes.buffer)])];
 }
-
-/** raw_data is little-endian; this machine's float32 bytes are too (on every target but checked). */
-const LITTLE_ENDIAN = new Uint8Array(Float32Array.of(1).buffer)[3] === 0x3f;
 
 /** The model's bytes, joined once from chunks (an SAE's weights are megabytes). */
 export function buildModel(spec: GraphSpec): Uint8Array {

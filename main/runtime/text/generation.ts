@@ -109,13 +109,13 @@ export class KeptBefore {
     if (!run) return undefined;
     this.runs.delete(key);
     this.runs.set(key, run);
-    return { ...run, tokens: [...run.tokens], tokenIds: [...run.tokenIds] };
+    return copyRun(run);
   }
 
   set(plan: GenerationPlan<unknown>, run: TextRun): void {
     const key = KeptBefore.key(plan);
     this.runs.delete(key);
-    this.runs.set(key, { ...run, tokens: [...run.tokens], tokenIds: [...run.tokenIds] });
+    this.runs.set(key, copyRun(run));
     for (const old of this.runs.keys()) {
       if (this.runs.size <= this.max) break;
       this.runs.delete(old);
@@ -123,14 +123,19 @@ export class KeptBefore {
   }
 }
 
+/** A run whose arrays are its own (a kept run is never shared with a caller). */
+const copyRun = (run: TextRun): TextRun => ({
+  ...run,
+  tokens: [...run.tokens],
+  tokenIds: [...run.tokenIds],
+});
+
 /** Finished before and after rows; `after` is `before` when nothing steers. */
 export interface Generated {
   before: TextRun;
   after: TextRun;
-  /** Whether before and after ran as one batch. */
+  /** Whether before and after ran as one batch (not when before was kept: after ran alone). */
   batched: boolean;
-  /** Whether before was a kept one (KeptBefore): only the after row ran. */
-  keptBefore: boolean;
 }
 
 /**
@@ -159,22 +164,17 @@ export async function generateRows<S>(
       for (const row of as) ctx.token?.(row, i, found.tokenIds[i] as number, text);
     });
     if (plan.steering === null) {
-      return { before: found, after: found, batched: false, keptBefore: true };
+      return { before: found, after: found, batched: false };
     }
     const after = newRow('after', plan.steering);
     await decodeRows(model, [after], plan, ctx);
-    return { before: found, after: finishRow(tokenizer, after), batched: false, keptBefore: true };
+    return { before: found, after: finishRow(tokenizer, after), batched: false };
   }
   const before = newRow('before', null);
   const done = (after: RowState<S> | null, batched: boolean): Generated => {
     const b = finishRow(tokenizer, before);
     kept?.set(plan, b);
-    return {
-      before: b,
-      after: after ? finishRow(tokenizer, after) : b,
-      batched,
-      keptBefore: false,
-    };
+    return { before: b, after: after ? finishRow(tokenizer, after) : b, batched };
   };
   if (plan.steering === null) {
     await decodeRows(model, [before], plan, ctx, ['before', 'after']);
