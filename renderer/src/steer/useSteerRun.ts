@@ -164,7 +164,9 @@ export function useSteerRun(
       frame = 0;
       if (!live) return;
       const streamed = streamedText(pieces);
-      setState((s) => ({ ...s, streamed }));
+      // committed in this animation frame, so the tokens are painted in it (a plain setState
+      // would render after the frame and show them one frame later)
+      flushSync(() => setState((s) => ({ ...s, streamed })));
     };
     const offTokens =
       input.kind === 'text-lm'
