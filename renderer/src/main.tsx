@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { openClientEarly } from './api/client';
+import { guardFileDrops } from './components/dropGuard';
 import { askFirstMap } from './galaxy/firstMap';
 import { preloadGalaxyCanvas } from './galaxy/GalaxyView';
 import './styles/theme.css';
@@ -12,6 +13,7 @@ import './styles/layout.css';
 openClientEarly();
 askFirstMap();
 preloadGalaxyCanvas();
+guardFileDrops();
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

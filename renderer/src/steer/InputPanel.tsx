@@ -1,6 +1,7 @@
 import type { RuntimeInfo } from '../../../preload/contract';
 import type { RgbaImage } from '../compare/pixels';
 import { useState } from 'react';
+import { acceptOf, refusal, useFileDrop, type FileKind } from './fileDrop';
 import { uploadFile, type RunInput } from './inputs';
 import { MaskPainter } from './MaskPainter';
 
@@ -40,7 +41,6 @@ function ExamplePicker({
 }
 
 export function InputPanel({ info, input, onChange, spatial, before }: Props) {
-  const [upload, setUpload] = useState<{ name: string; error: string | null } | null>(null);
   if (input.kind === 'text-lm') {
     return (
       <div className="input-panel">
@@ -99,11 +99,44 @@ export function InputPanel({ info, input, onChange, spatial, before }: Props) {
       </div>
     );
   }
-  const example = 'example' in input.source ? input.source.example : null;
-  const accept =
-    input.kind === 'image-vae' ? 'image/png,image/jpeg,image/webp' : '.ttf,.otf,font/ttf,font/otf';
   return (
-    <div className="input-panel">
+    <MediaPanel info={info} input={input} onChange={onChange} spatial={spatial} before={before} />
+  );
+}
+
+/** An image or glyph pack's input: an example, or the person's own file (picked or dropped). */
+function MediaPanel({
+  info,
+  input,
+  onChange,
+  spatial,
+  before,
+}: Props & { input: Exclude<RunInput, { kind: 'text-lm' }> }) {
+  const [upload, setUpload] = useState<{ name: string; error: string | null } | null>(null);
+  const example = 'example' in input.source ? input.source.example : null;
+  const fileKind: FileKind = input.kind === 'image-vae' ? 'image' : 'font';
+  const open = async (file: File): Promise<void> => {
+    const refused = refusal(fileKind, file);
+    if (refused) {
+      setUpload({ name: file.name, error: refused });
+      return;
+    }
+    setUpload({ name: file.name, error: null });
+    try {
+      const source = await uploadFile(file);
+      setUpload(null);
+      onChange({ ...input, source });
+    } catch (err) {
+      setUpload({ name: file.name, error: (err as Error).message });
+    }
+  };
+  const drop = useFileDrop((file) => void open(file));
+  return (
+    <div
+      className={drop.over ? 'input-panel drop-over' : 'input-panel'}
+      data-testid="input-panel"
+      {...drop.handlers}
+    >
       <div className="section-title">{input.kind === 'image-vae' ? 'Image' : 'Style'}</div>
       <ExamplePicker
         info={info}
@@ -116,26 +149,21 @@ export function InputPanel({ info, input, onChange, spatial, before }: Props) {
           )
         }
       />
-      <label className="file-pick">
-        {input.kind === 'image-vae' ? 'Open an image…' : 'Open a font…'}
-        <input
-          type="file"
-          accept={accept}
-          onChange={async (e) => {
-            const file = e.target.files?.[0];
-            e.target.value = '';
-            if (!file) return;
-            setUpload({ name: file.name, error: null });
-            try {
-              const source = await uploadFile(file);
-              setUpload(null);
-              onChange({ ...input, source });
-            } catch (err) {
-              setUpload({ name: file.name, error: (err as Error).message });
-            }
-          }}
-        />
-      </label>
+      <div className="file-line">
+        <label className="file-pick">
+          {input.kind === 'image-vae' ? 'Open an image…' : 'Open a font…'}
+          <input
+            type="file"
+            accept={acceptOf(fileKind)}
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = '';
+              if (file) void open(file);
+            }}
+          />
+        </label>
+        <span className="muted">or drop one here</span>
+      </div>
       {upload && (
         <div className={upload.error ? 'upload-status error' : 'upload-status'} role="status">
           {upload.error
