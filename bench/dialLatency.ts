@@ -163,6 +163,20 @@ export async function benchDialLatency(): Promise<void> {
       'goal ≤ 3× (on screen = the animation frame after the canvas was drawn)',
     );
     line('p95 vs median', `${fmt(percentile(ok, 95) / med, 2)}×`, 'goal ≤ 2×');
+    // The same moves split where the page gets each: before, the browser's input pipeline (a
+    // move waits for the next animation frame); after, the page's own part.
+    const delivered = ticks.map((t) => t.delivered).filter(Number.isFinite);
+    const own = ticks.map((t) => t.presented - t.delivered).filter(Number.isFinite);
+    line(
+      'pointer move → delivered to the page (ms, median / p95)',
+      `${fmt(median(delivered), 1)} / ${fmt(percentile(delivered, 95), 1)}`,
+      `max ${fmt(Math.max(...delivered), 1)}: the browser holds a move for the next frame`,
+    );
+    line(
+      'delivered → new image on screen (ms, median / p95)',
+      `${fmt(median(own), 1)} / ${fmt(percentile(own, 95), 1)}`,
+      `p95 vs median ${fmt(percentile(own, 95) / median(own), 2)}×: the page's own part`,
+    );
     const part = (k: Exclude<keyof Tick, 'source'>): string => {
       const xs = ticks.map((t) => t[k]).filter(Number.isFinite);
       if (xs.length === 0) return '–';

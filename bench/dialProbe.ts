@@ -1,6 +1,7 @@
 /**
  * The bench's own instruments in the page for one dial tick (installed before the app loads,
- * nothing in the app changed for them): the pointermove's event timeStamp; the moment the
+ * nothing in the app changed for them): the pointermove's event timeStamp and the moment the
+ * page's first listener gets it; the moment the
  * page's socket sends the tick's image.steer call; the moment the run's image.frame event
  * arrives, with the worker's own time for the run (`ms`: steer, metrics and PNG, timed in the
  * inference worker); then the app's `orrery:image-drawn` mark: the canvas drawn (putImageData
@@ -15,6 +16,11 @@ export interface Tick {
    * the page did, in the move's handler; 'waited': a sweep frame that came after the move did
    */
   source: 'live' | 'sweep' | 'waited';
+  /**
+   * pointermove timeStamp → the page's first listener for it runs (the browser holds a move
+   * for the next animation frame: rAF-aligned input)
+   */
+  delivered: number;
   /** pointermove → image.steer sent */
   send: number;
   /** sent → image.frame event received (server, worker and both socket hops) */
@@ -31,9 +37,9 @@ export interface Tick {
 
 /** addInitScript: records the times of the current tick in window.__tick. */
 export const tickProbe = `(() => {
-  const t = (window.__tick = { move: null, handled: null, send: null, frame: null, worker: null });
+  const t = (window.__tick = { move: null, delivered: null, handled: null, send: null, frame: null, worker: null });
   addEventListener('pointermove', (e) => {
-    Object.assign(t, { move: e.timeStamp, handled: null, send: null, frame: null, worker: null });
+    Object.assign(t, { move: e.timeStamp, delivered: performance.now(), handled: null, send: null, frame: null, worker: null });
   }, { capture: true });
   // the window's bubble listener runs after the app's handlers: the move has been handled
   addEventListener('pointermove', () => { t.handled = performance.now(); });
@@ -80,6 +86,7 @@ export const armTick = `(() => {
       const inMove = t.handled === null || e.detail.drawnAt <= t.handled;
       resolve({
         source: live ? 'live' : inMove ? 'sweep' : 'waited',
+        delivered: t.delivered - t.move,
         send: live ? t.send - t.move : NaN,
         frame: live ? t.frame - t.send : NaN,
         worker: live ? t.worker : NaN,
@@ -89,6 +96,6 @@ export const armTick = `(() => {
       });
     };
     addEventListener('orrery:image-drawn', drawn);
-    setTimeout(() => resolve({ source: 'live', send: NaN, frame: NaN, worker: NaN, draw: NaN, drawn: NaN, presented: NaN }), 20000);
+    setTimeout(() => resolve({ source: 'live', delivered: NaN, send: NaN, frame: NaN, worker: NaN, draw: NaN, drawn: NaN, presented: NaN }), 20000);
   });
 })()`;

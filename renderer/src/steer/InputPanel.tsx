@@ -1,7 +1,7 @@
 import type { RuntimeInfo } from '../../../preload/contract';
 import type { RgbaImage } from '../compare/pixels';
 import { useState } from 'react';
-import { acceptOf, refusal, useFileDrop, type FileKind } from './fileDrop';
+import { acceptOf, refusal, useFileDrop, useFilePaste, type FileKind } from './fileIntake';
 import { uploadFile, type RunInput } from './inputs';
 import { MaskPainter } from './MaskPainter';
 
@@ -131,6 +131,7 @@ function MediaPanel({
     }
   };
   const drop = useFileDrop((file) => void open(file));
+  useFilePaste((file) => void open(file));
   return (
     <div
       className={drop.over ? 'input-panel drop-over' : 'input-panel'}
@@ -162,7 +163,7 @@ function MediaPanel({
             }}
           />
         </label>
-        <span className="muted">or drop one here</span>
+        <span className="muted">or drop or paste one</span>
       </div>
       {upload && (
         <div className={upload.error ? 'upload-status error' : 'upload-status'} role="status">

@@ -1,10 +1,10 @@
 /**
- * What a run's input panel takes from a picker or a drop: an image (PNG, JPEG, WebP) for an
- * image pack, a font (TrueType, OpenType) for a glyph pack. One list, read by the file input's
- * `accept` and by a drop, which a browser does not filter: a dropped file of another kind is
- * refused here, in words, before any byte is sent.
+ * What a run's input panel takes from a picker, a drop or a paste: an image (PNG, JPEG, WebP)
+ * for an image pack, a font (TrueType, OpenType) for a glyph pack. One list, read by the file
+ * input's `accept` and by a drop or paste, which a browser does not filter: a file of another
+ * kind is refused here, in words, before any byte is sent.
  */
-import { useState, type DragEvent } from 'react';
+import { useEffect, useState, type DragEvent } from 'react';
 
 export type FileKind = 'image' | 'font';
 
@@ -70,4 +70,27 @@ export function useFileDrop(onFile: (file: File) => void): FileDrop {
       },
     },
   };
+}
+
+/** Whether a paste lands in a field that takes text (left to the field). */
+function inTextField(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || target.matches('input, textarea, select');
+}
+
+/**
+ * A file pasted on the page (a copied picture or font file, Ctrl/Cmd+V) while the panel is
+ * shown, handed to `onFile`; a paste into a text field stays the field's.
+ */
+export function useFilePaste(onFile: (file: File) => void): void {
+  useEffect(() => {
+    const onPaste = (e: ClipboardEvent): void => {
+      const file = e.clipboardData?.files[0];
+      if (!file || inTextField(e.target)) return;
+      e.preventDefault();
+      onFile(file);
+    };
+    window.addEventListener('paste', onPaste);
+    return () => window.removeEventListener('paste', onPaste);
+  }, [onFile]);
 }

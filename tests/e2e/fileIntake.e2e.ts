@@ -1,5 +1,6 @@
 /**
- * A file dropped on a run's input panel (renderer/src/steer/fileDrop.ts): an image dropped on
+ * A file dropped or pasted on a run's input panel (renderer/src/steer/fileIntake.ts): an image
+ * pasted on the page (not into a text field) is opened like one picked. An image dropped on
  * an image pack's panel is uploaded and run like one opened through the picker; a file of
  * another kind is refused in words, nothing sent and nothing run; a file dropped elsewhere on
  * the page is refused by the window (a browser would open it in the app's place). The drag is real DOM drag
@@ -56,7 +57,7 @@ function drag(kind: 'png' | 'text', name: string, leave = false): Promise<string
 }
 
 describe('a file dropped on the input panel (headless, chromium)', () => {
-  it('uploads and runs a dropped image; refuses a dropped text file in words', async () => {
+  it('uploads and runs a dropped or pasted image; refuses a dropped text file in words', async () => {
     await page.selectOption('#pack-picker', 'orrery-emoji-tiny');
     await page.waitForSelector('[data-testid="image-before"]', { timeout: 60_000 });
     await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(0);
@@ -101,6 +102,32 @@ describe('a file dropped on the input panel (headless, chromium)', () => {
     })()`);
     expect(elsewhere).toEqual({ over: true, effect: 'none', drop: true });
     expect(await runs()).toBe(after);
+
+    // a picture pasted on the page is opened; pasted into a text field, it is the field's
+    const paste = (selector: string): Promise<boolean> =>
+      page.evaluate(`(async () => {
+        const c = document.createElement('canvas');
+        c.width = c.height = 40;
+        const g = c.getContext('2d');
+        g.fillStyle = '#20c060';
+        g.fillRect(0, 0, 40, 40);
+        const blob = await new Promise((r) => c.toBlob(r, 'image/png'));
+        const dt = new DataTransfer();
+        dt.items.add(new File([blob], 'image.png', { type: 'image/png' }));
+        const e = new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true });
+        document.querySelector(${JSON.stringify(selector)}).dispatchEvent(e);
+        return e.defaultPrevented;
+      })()`);
+    expect(await paste('input[aria-label="Feature number"]')).toBe(false);
+    expect(await runs()).toBe(after);
+    const pasted = await runs();
+    expect(await paste('.compare.studio')).toBe(true);
+    await expect.poll(runs, { timeout: 60_000 }).toBeGreaterThan(pasted);
+    await settled();
+    expect(await page.locator('.upload-status').count()).toBe(0);
+    await expect
+      .poll(() => page.textContent('[data-testid="history"]'), { timeout: 10_000 })
+      .toContain('image.png');
 
     for (const [width, height] of [
       [1280, 720],
