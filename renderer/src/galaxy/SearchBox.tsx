@@ -139,7 +139,12 @@ export function SearchBox({
               onMouseEnter={() => setCursor(i)}
             >
               <span className="swatch" style={{ background: clusterHex(h.cluster) }} />
-              <span className="label" title={h.why ? `matched ${h.why}` : undefined}>
+              <span
+                className="label"
+                title={[h.label || `feature ${h.feature}`, h.why && `matched ${h.why}`]
+                  .filter(Boolean)
+                  .join(' · ')}
+              >
                 {h.label || `feature ${h.feature}`}
                 {h.why && <span className="muted search-why"> · {h.why}</span>}
               </span>
