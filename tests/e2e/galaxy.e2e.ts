@@ -374,6 +374,51 @@ describe('galaxy (headless, chromium)', () => {
       .toBeLessThan(1e-4);
   });
 
+  it('a search result the pointer or the arrows are on shows its card before it is chosen', async () => {
+    // a word two features' labels share, so the query lists both
+    const labels = await Promise.all(
+      Array.from(map.features, (f) =>
+        call<{ feature: number; label: string }>('index.feature', {
+          packId: PACK,
+          saeId: SAE,
+          feature: f,
+        }),
+      ),
+    );
+    const words = new Map<string, number>();
+    for (const { label } of labels)
+      for (const w of new Set(label.toLowerCase().match(/[a-z]{4,}/g) ?? []))
+        words.set(w, (words.get(w) ?? 0) + 1);
+    const word = [...words].find(([, n]) => n >= 2)?.[0];
+    if (!word) throw new Error('no word two labels share');
+    // the pointer off the galaxy and the list (the strip below): no star is hovered
+    await page.mouse.move(5, 700);
+    await expect.poll(() => hooks<number | null>('hovered')).toBeNull();
+    const box = page.locator('input[aria-label="Search features"]');
+    await box.click();
+    await box.fill(word); // one query, not one per letter typed
+    const options = page.locator('[data-testid="search-results"] li[data-feature]');
+    await expect.poll(() => options.count(), { timeout: 15_000 }).toBeGreaterThan(1);
+    const shownCard = (): Promise<string | null> =>
+      page.getAttribute('[data-testid="feature-card"]', 'data-feature');
+    const before = await shownCard();
+    const first = await options.nth(0).getAttribute('data-feature');
+    const second = await options.nth(1).getAttribute('data-feature');
+    // results alone preview nothing
+    expect(await hooks<number | null>('hovered')).toBeNull();
+
+    await options.nth(1).hover();
+    await expect.poll(shownCard).toBe(second);
+    expect(String(await hooks<number | null>('hovered'))).toBe(second);
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(shownCard).toBe(first);
+    // the pointer leaves the list: the card shown before comes back, nothing chosen
+    await page.mouse.move(5, 700);
+    await expect.poll(() => hooks<number | null>('hovered')).toBeNull();
+    await expect.poll(shownCard).toBe(before);
+    await page.keyboard.press('Escape');
+  });
+
   it('indexes a folder of the person’s own texts beside the pack’s own examples', async () => {
     const dir = tmpDir();
     for (const [sub, word] of [

@@ -11,7 +11,7 @@ import { HoverLabel } from './HoverLabel';
 import { Hud } from './Hud';
 import { registerActions, runAction, unregisterActions, type Action } from '../actions/registry';
 import { galaxyActions, type Tool } from './keys';
-import { starActions } from './starKeys';
+import { starActions, starOnScreen } from './starKeys';
 import { Lasso } from './Lasso';
 import { firstViewSettled, useSettleFirstView } from '../api/firstView';
 import { LassoResolver } from './lassoClient';
@@ -147,6 +147,18 @@ export function GalaxyView({
   };
 
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
+
+  // A star hovered from elsewhere (a search result previewed) has its label beside the star;
+  // the pointer's own hover is placed by its moves.
+  useEffect(
+    () =>
+      store.subscribe(() => {
+        if (pending.current || !hover.current) return;
+        const at = starOnScreen(store, apiRef.current, store.hoveredPoint);
+        if (at) hover.current.style.transform = `translate(${at[0] + 14}px, ${at[1] + 10}px)`;
+      }),
+    [store, apiRef],
+  );
 
   if (!map) return null;
 

@@ -1,10 +1,12 @@
 /**
  * The top bar's feature search: index.search as you type (debounced; stale replies dropped),
  * a results list whose stars are highlighted in the galaxy; choosing one (click, or arrows
- * and Enter) selects it, flies to it and opens its card. Without a map it shows `hint`.
+ * and Enter) selects it, flies to it and opens its card. A result the pointer is on, or the
+ * arrows moved to, is previewed as a hovered star is (its card shows, its star is labelled),
+ * so results that read alike can be told apart before choosing. Without a map it shows `hint`.
  */
 import { runAction } from '../actions/registry';
-import { useEffect, useRef, useState, type RefObject } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import type { CallOutput } from '../../../preload/contract';
 import { getClient } from '../api/client';
 import { corpusRef } from './featureCache';
@@ -26,6 +28,8 @@ export function SearchBox({
   const [error, setError] = useState<string | null>(null);
   const [cursor, setCursor] = useState(0);
   const [open, setOpen] = useState(false);
+  /** The person moved through the results (pointer or arrows): the cursor's hit is previewed. */
+  const [previewing, setPreviewing] = useState(false);
   const packId = useGalaxy((s) => s.packId);
   const saeId = useGalaxy((s) => s.saeId);
   const corpus = useGalaxy((s) => s.corpus);
@@ -61,6 +65,7 @@ export function SearchBox({
           setError(null);
           setHits(r.value.hits);
           setCursor(0);
+          setPreviewing(false);
           galaxyStore.setHighlights(r.value.hits.map((h) => h.feature));
         });
     }, 120);
@@ -70,11 +75,37 @@ export function SearchBox({
   const choose = (h: Hit): void => {
     void runAction('select-feature', { feature: h.feature });
     setOpen(false);
+    setPreviewing(false);
     inputRef.current?.blur();
   };
 
   const shown = q !== '' && open;
   const list = packId && hits && q ? hits : null;
+  const preview = shown && previewing ? (list?.[cursor]?.feature ?? null) : null;
+  // The list is wider than the field where there is room, up to the side panel (where a
+  // previewed result's card shows), at most 560 px.
+  const [room, setRoom] = useState<number | null>(null);
+  useLayoutEffect(() => {
+    if (!shown) return;
+    const measure = (): void => {
+      const field = inputRef.current?.getBoundingClientRect();
+      if (!field) return;
+      const side = document.querySelector('.side')?.getBoundingClientRect();
+      const right = (side ? side.left : window.innerWidth) - 8;
+      setRoom(Math.max(field.width, Math.min(560, right - field.left)));
+    };
+    measure();
+    window.addEventListener('resize', measure);
+    return () => window.removeEventListener('resize', measure);
+  }, [shown, inputRef]);
+  useEffect(() => {
+    if (preview === null) return;
+    galaxyStore.setHoveredPoint(galaxyStore.pointOf(preview));
+    return () => {
+      // unless the pointer has moved on to a star meanwhile
+      if (galaxyStore.hovered === preview) galaxyStore.setHoveredPoint(null);
+    };
+  }, [preview]);
   return (
     <div className="search">
       <input
@@ -88,10 +119,16 @@ export function SearchBox({
         aria-expanded={shown && list !== null}
         aria-controls="search-results"
         onFocus={() => setOpen(true)}
-        onBlur={() => setTimeout(() => setOpen(false), 150)}
+        onBlur={() =>
+          setTimeout(() => {
+            setOpen(false);
+            setPreviewing(false);
+          }, 150)
+        }
         onChange={(e) => {
           setQuery(e.target.value);
           setOpen(true);
+          setPreviewing(false);
         }}
         onKeyDown={(e) => {
           if (e.key === 'Escape') {
@@ -101,9 +138,11 @@ export function SearchBox({
           } else if (list && e.key === 'ArrowDown') {
             e.preventDefault();
             setCursor((c) => Math.min(list.length - 1, c + 1));
+            setPreviewing(true);
           } else if (list && e.key === 'ArrowUp') {
             e.preventDefault();
             setCursor((c) => Math.max(0, c - 1));
+            setPreviewing(true);
           } else if (list && e.key === 'Enter' && list[cursor]) {
             choose(list[cursor]);
           }
@@ -126,6 +165,8 @@ export function SearchBox({
           role="listbox"
           aria-label="Search results"
           data-testid="search-results"
+          style={room ? { width: room } : undefined}
+          onMouseLeave={() => setPreviewing(false)}
         >
           {list.length === 0 && <li className="muted">No feature matches “{q}”.</li>}
           {list.map((h, i) => (
@@ -136,7 +177,10 @@ export function SearchBox({
               data-feature={h.feature}
               onMouseDown={(e) => e.preventDefault()}
               onClick={() => choose(h)}
-              onMouseEnter={() => setCursor(i)}
+              onMouseEnter={() => {
+                setCursor(i);
+                setPreviewing(true);
+              }}
             >
               <span className="swatch" style={{ background: clusterHex(h.cluster) }} />
               <span

@@ -6,7 +6,7 @@
  * moment (project.ts), so "left" is left on screen whatever the orbit.
  */
 import type { Action, KeyPress, NoPayload } from '../actions/registry';
-import { nearestInDirection, projectPoint, type Direction } from './project';
+import { nearestInDirection, projectPoint, type Direction, type Mat4 } from './project';
 import type { SceneApiRef } from './sceneApi';
 import type { GalaxyStore } from './store';
 
@@ -27,6 +27,32 @@ const arrows: Record<string, Direction> = {
   ArrowDown: 'down',
 };
 
+/** Point p's place on the canvas into `out`; false when it is behind the camera or off it. */
+function placeOf(
+  m: Mat4,
+  positions: ArrayLike<number>,
+  p: number,
+  width: number,
+  height: number,
+  out: [number, number],
+): boolean {
+  return (
+    projectPoint(
+      m,
+      positions[p * 3] ?? 0,
+      positions[p * 3 + 1] ?? 0,
+      positions[p * 3 + 2] ?? 0,
+      width,
+      height,
+      out,
+    ) &&
+    out[0] >= 0 &&
+    out[0] <= width &&
+    out[1] >= 0 &&
+    out[1] <= height
+  );
+}
+
 /** Every point's place on screen now (NaN where it is behind the camera or off the canvas). */
 function projectAll(
   store: GalaxyStore,
@@ -41,24 +67,24 @@ function projectAll(
   const ys = new Float32Array(n);
   const out: [number, number] = [0, 0];
   for (let p = 0; p < n; p++) {
-    const on =
-      projectPoint(
-        m,
-        positions[p * 3] ?? 0,
-        positions[p * 3 + 1] ?? 0,
-        positions[p * 3 + 2] ?? 0,
-        width,
-        height,
-        out,
-      ) &&
-      out[0] >= 0 &&
-      out[0] <= width &&
-      out[1] >= 0 &&
-      out[1] <= height;
+    const on = placeOf(m, positions, p, width, height, out);
     xs[p] = on ? out[0] : NaN;
     ys[p] = on ? out[1] : NaN;
   }
   return { xs, ys, width, height };
+}
+
+/** Point p's place on the canvas now (CSS pixels), or null when it is not on screen. */
+export function starOnScreen(
+  store: GalaxyStore,
+  api: SceneApiRef['current'],
+  p: number,
+): [number, number] | null {
+  const positions = store.map?.positions;
+  if (!api || !positions || p < 0) return null;
+  const { width, height } = api.size();
+  const out: [number, number] = [0, 0];
+  return placeOf(api.viewProjection(), positions, p, width, height, out) ? out : null;
 }
 
 /** Whether a key event is for the galaxy itself (focused), not a control over it. */
