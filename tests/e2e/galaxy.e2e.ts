@@ -397,7 +397,10 @@ describe('galaxy (headless, chromium)', () => {
     const box = page.locator('input[aria-label="Search features"]');
     await box.click();
     await box.fill(word); // one query, not one per letter typed
-    const options = page.locator('[data-testid="search-results"] li[data-feature]');
+    // the list of this query (until its reply, the list shows the last query's hits)
+    const results = page.locator(`[data-testid="search-results"][data-query="${word}"]`);
+    await results.waitFor({ timeout: 15_000 });
+    const options = results.locator('li[data-feature]');
     await expect.poll(() => options.count(), { timeout: 15_000 }).toBeGreaterThan(1);
     const shownCard = (): Promise<string | null> =>
       page.getAttribute('[data-testid="feature-card"]', 'data-feature');

@@ -25,6 +25,8 @@ export function SearchBox({
 }) {
   const [query, setQuery] = useState('');
   const [hits, setHits] = useState<Hit[] | null>(null);
+  /** The query the hits answer (while a newer one is on its way, the list shows these). */
+  const [hitsFor, setHitsFor] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [cursor, setCursor] = useState(0);
   const [open, setOpen] = useState(false);
@@ -64,6 +66,7 @@ export function SearchBox({
           }
           setError(null);
           setHits(r.value.hits);
+          setHitsFor(q);
           setCursor(0);
           setPreviewing(false);
           galaxyStore.setHighlights(r.value.hits.map((h) => h.feature));
@@ -81,7 +84,8 @@ export function SearchBox({
 
   const shown = q !== '' && open;
   const list = packId && hits && q ? hits : null;
-  const preview = shown && previewing ? (list?.[cursor]?.feature ?? null) : null;
+  // only a hit of the query as typed now is previewed
+  const preview = shown && previewing && hitsFor === q ? (list?.[cursor]?.feature ?? null) : null;
   // The list is wider than the field where there is room, up to the side panel (where a
   // previewed result's card shows), at most 560 px.
   const [room, setRoom] = useState<number | null>(null);
@@ -165,6 +169,7 @@ export function SearchBox({
           role="listbox"
           aria-label="Search results"
           data-testid="search-results"
+          data-query={hitsFor}
           style={room ? { width: room } : undefined}
           onMouseLeave={() => setPreviewing(false)}
         >
