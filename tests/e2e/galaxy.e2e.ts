@@ -52,6 +52,18 @@ const call = <T>(name: string, input: unknown): Promise<T> => apiCall<T>(page, n
 
 const hooks = <T>(fn: string): Promise<T> => galaxyHook<T>(page, fn);
 
+/** Every feature of the map with its label, as its card gives it. */
+const featureLabels = (): Promise<{ feature: number; label: string }[]> =>
+  Promise.all(
+    Array.from(map.features, (f) =>
+      call<{ feature: number; label: string }>('index.feature', {
+        packId: PACK,
+        saeId: SAE,
+        feature: f,
+      }),
+    ),
+  );
+
 interface View {
   m: number[];
   rect: { left: number; top: number; width: number; height: number };
@@ -298,15 +310,7 @@ describe('galaxy (headless, chromium)', () => {
 
   it('search finds a feature by its label and flies to it', async () => {
     // A feature whose label is a word the search can match, far from the current view centre.
-    const labels = await Promise.all(
-      Array.from(map.features, (f) =>
-        call<{ feature: number; label: string }>('index.feature', {
-          packId: PACK,
-          saeId: SAE,
-          feature: f,
-        }),
-      ),
-    );
+    const labels = await featureLabels();
     const target = labels.find((c) => /\w{3,}/.test(c.label));
     expect(target).toBeDefined();
     if (!target) throw new Error('no labelled feature');
@@ -376,15 +380,7 @@ describe('galaxy (headless, chromium)', () => {
 
   it('a search result the pointer or the arrows are on shows its card before it is chosen', async () => {
     // a word two features' labels share, so the query lists both
-    const labels = await Promise.all(
-      Array.from(map.features, (f) =>
-        call<{ feature: number; label: string }>('index.feature', {
-          packId: PACK,
-          saeId: SAE,
-          feature: f,
-        }),
-      ),
-    );
+    const labels = await featureLabels();
     const words = new Map<string, number>();
     for (const { label } of labels)
       for (const w of new Set(label.toLowerCase().match(/[a-z]{4,}/g) ?? []))

@@ -81,6 +81,8 @@ export function GalaxyView({
   const host = useRef<HTMLDivElement>(null);
   const hover = useRef<HTMLDivElement>(null);
   const pending = useRef<{ x: number; y: number } | null>(null);
+  /** The point the pointer last picked (-1: none); its label follows the pointer. */
+  const picked = useRef(-1);
   const frame = useRef(0);
   const down = useRef<{ x: number; y: number } | null>(null);
   const lassoMs = useRef<number | null>(null);
@@ -128,12 +130,7 @@ export function GalaxyView({
   // stars and Enter opens one's card, while the galaxy has focus
   const actionsRef = useRef<Action[] | null>(null);
   useEffect(() => {
-    const list = [
-      ...galaxyActions(store, setTool),
-      ...starActions(store, apiRef, (x, y) => {
-        if (hover.current) hover.current.style.transform = `translate(${x + 14}px, ${y + 10}px)`;
-      }),
-    ];
+    const list = [...galaxyActions(store, setTool), ...starActions(store, apiRef)];
     actionsRef.current = list;
     if (!secondary) registerActions(list);
     return () => {
@@ -148,13 +145,14 @@ export function GalaxyView({
 
   useEffect(() => () => cancelAnimationFrame(frame.current), []);
 
-  // A star hovered from elsewhere (a search result previewed) has its label beside the star;
-  // the pointer's own hover is placed by its moves.
+  // A star hovered other than by the pointer (the arrow keys, a search result previewed) has
+  // its label put beside the star; the pointer's own star keeps it beside the pointer.
   useEffect(
     () =>
       store.subscribe(() => {
-        if (pending.current || !hover.current) return;
-        const at = starOnScreen(store, apiRef.current, store.hoveredPoint);
+        const p = store.hoveredPoint;
+        if (!hover.current || p < 0 || p === picked.current) return;
+        const at = starOnScreen(store, apiRef.current, p);
         if (at) hover.current.style.transform = `translate(${at[0] + 14}px, ${at[1] + 10}px)`;
       }),
     [store, apiRef],
@@ -174,7 +172,9 @@ export function GalaxyView({
       const p = pending.current;
       const scene = apiRef.current;
       if (!p || !scene || scene.flying()) return;
-      store.setHoveredPoint(scene.pick(p.x, p.y));
+      const point = scene.pick(p.x, p.y);
+      picked.current = point ?? -1;
+      store.setHoveredPoint(point);
     });
   };
 
@@ -202,6 +202,7 @@ export function GalaxyView({
       }}
       onPointerLeave={() => {
         pending.current = null;
+        picked.current = -1;
         store.setHoveredPoint(null);
       }}
       onPointerDown={(e) => {

@@ -1,8 +1,8 @@
 /**
  * Stars by keyboard, as actions of the one registry: with the galaxy focused, an arrow key
  * moves the keyboard's star to the nearest star on screen in that direction (the first press
- * picks the open card's star, or the one nearest the middle), shown as the hovered star with
- * its label beside it; Enter opens its card. Points are projected with the camera of the
+ * picks the open card's star, or the one nearest the middle), shown as the hovered star (the
+ * galaxy puts its label beside it, GalaxyView); Enter opens its card. Points are projected with the camera of the
  * moment (project.ts), so "left" is left on screen whatever the orbit.
  */
 import type { Action, KeyPress, NoPayload } from '../actions/registry';
@@ -95,12 +95,7 @@ const onGalaxy = (e: KeyPress): boolean =>
   e.target instanceof HTMLElement &&
   e.target.classList.contains('galaxy-view');
 
-export function starActions(
-  store: GalaxyStore,
-  apiRef: SceneApiRef,
-  /** Puts the hovered star's label beside the star (CSS pixels of the galaxy). */
-  placeLabel: (x: number, y: number) => void,
-): Action[] {
+export function starActions(store: GalaxyStore, apiRef: SceneApiRef): Action[] {
   const move = (dir: Direction): void => {
     const seen = projectAll(store, apiRef.current);
     if (!seen) return;
@@ -125,13 +120,11 @@ export function starActions(
       }
       if (from < 0) return;
       store.setHoveredPoint(from);
-      placeLabel(xs[from] as number, ys[from] as number);
       return;
     }
     const next = nearestInDirection(xs, ys, from, xs[from] as number, ys[from] as number, dir);
     if (next === null) return;
     store.setHoveredPoint(next);
-    placeLabel(xs[next] as number, ys[next] as number);
   };
   return [
     ...(Object.entries(arrows) as [string, Direction][]).map(([key, dir]): Action => ({

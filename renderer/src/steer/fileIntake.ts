@@ -4,7 +4,7 @@
  * input's `accept` and by a drop or paste, which a browser does not filter: a file of another
  * kind is refused here, in words, before any byte is sent.
  */
-import { useEffect, useState, type DragEvent } from 'react';
+import { useEffect, useEffectEvent, useState, type DragEvent } from 'react';
 
 export type FileKind = 'image' | 'font';
 
@@ -83,14 +83,16 @@ function inTextField(target: EventTarget | null): boolean {
  * shown, handed to `onFile`; a paste into a text field stays the field's.
  */
 export function useFilePaste(onFile: (file: File) => void): void {
+  // the newest onFile, without listening again on every render (the panel re-renders per run)
+  const take = useEffectEvent(onFile);
   useEffect(() => {
     const onPaste = (e: ClipboardEvent): void => {
       const file = e.clipboardData?.files[0];
       if (!file || inTextField(e.target)) return;
       e.preventDefault();
-      onFile(file);
+      take(file);
     };
     window.addEventListener('paste', onPaste);
     return () => window.removeEventListener('paste', onPaste);
-  }, [onFile]);
+  }, []);
 }
